@@ -1,0 +1,105 @@
+# yoc - one GNU Makefile. See docs/ARCHITECTURE.md for the layout.
+#
+#   make            build ./yoc
+#   make deps       install missing Debian packages (apt-get)
+#   make check      deps, build, unit + CLI tests, fuzz corpus replay
+#   make asan       the whole suite under AddressSanitizer + UBSan
+#   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
+#   make bench      benchmarks against peers (DuckDB from npm)
+#   make demo       the main job on the synthetic default
+
+CC      ?= gcc
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+PKGS    := sqlite3 libsodium
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+XLSX_LIBS  := $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter)
+CPPFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
+LDLIBS  := $(PKG_LIBS) $(XLSX_LIBS) -lm -lpthread
+SAN     :=
+BUILD   ?= build
+
+LIB_SRC := $(sort $(filter-out src/cli/%,$(wildcard src/*/*.c)))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+FUZZ_SECONDS ?= 60
+
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN)
+
+.PHONY: all deps check test asan fuzz bench demo clean lint
+.DEFAULT_GOAL := all
+
+all: yoc
+
+ifeq ($(BUILD),build)
+yoc: $(BUILD)/yoc
+	cp $< $@
+endif
+
+$(BUILD)/%.o: %.c $(wildcard include/yoc/*.h) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libyoc.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/yoc: $(CLI_OBJ) $(BUILD)/libyoc.a
+	$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(BUILD)/libyoc.a $(LDLIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libyoc.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libyoc.a -lcmocka $(LDLIBS)
+
+$(BUILD)/replay/%: tests/fuzz/%.c tests/fuzz/replay.c $(BUILD)/libyoc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libyoc.a $(LDLIBS)
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(LIB_SRC) $(LDLIBS)
+
+deps:
+	@sh scripts/deps.sh
+
+tests-built: $(BUILD)/yoc $(UNIT_BIN) $(REPLAY_BIN)
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory tests-built
+	@sh tests/run.sh $(BUILD)
+
+test: check
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT=-O1 \
+		SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" tests-built
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		sh tests/run.sh build-asan
+
+fuzz: deps $(FUZZ_BIN)
+	@for t in $(FUZZ_BIN); do n=$$(basename $$t); \
+		mkdir -p tests/fuzz/corpus/$$n; \
+		echo "fuzz $$n for $(FUZZ_SECONDS)s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+bench: deps all
+	@sh bench/run.sh
+
+demo: deps all
+	@./yoc demo
+
+lint:
+	@sh scripts/checksrc.sh
+
+clean:
+	rm -rf build build-asan build-fuzz yoc

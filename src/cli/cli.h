@@ -1,0 +1,60 @@
+/*
+** Shared declarations of the command-line tool: the verb table, option
+** parsing and message helpers. The CLI uses only the public headers in
+** include/yoc/ and module headers; modules never call back into the CLI.
+**
+** Exit codes: 0 success, 1 failure of the job (bad data, I/O), 2 usage error.
+*/
+#ifndef YOC_CLI_H
+#define YOC_CLI_H
+
+#include "yoc/core.h"
+
+struct cli_verb {
+	const char *name;
+	const char *summary; /* one line for `yoc --help` */
+	const char *usage;   /* full text for `yoc help VERB` */
+	int (*run)(int argc, char **argv); /* argv[0] is the verb */
+};
+
+/* An option: "--name" taking a value (has_arg 1) or a flag (has_arg 0). */
+struct cli_opt {
+	const char *name;   /* without the dashes */
+	int has_arg;
+	const char *value;  /* out: the value, "1" for a set flag, NULL if absent */
+};
+
+/*
+** Parses argv[1..] of a verb against opts (terminated by name NULL).
+** Positional arguments are moved to the front of argv and counted in *npos
+** (argv[1..*npos]). "--name=value" and "--name value" both work; "--" ends
+** options. An unknown option prints a short error naming the nearest valid
+** one and returns 2; otherwise 0.
+*/
+int cli_parse(const char *verb, int argc, char **argv, struct cli_opt *opts,
+	      int *npos);
+/* Value of option name, or NULL. */
+const char *cli_get(const struct cli_opt *opts, const char *name);
+/* Parses a non-negative integer option; prints an error and returns 2 on bad text. */
+int cli_get_long(const char *verb, const struct cli_opt *opts, const char *name,
+		 long dflt, long *out);
+
+/* Prints "yoc VERB: message" to stderr. */
+void cli_err(const char *verb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Prints the error record as "file:line:col: message" prefixed by the verb. */
+void cli_err_rec(const char *verb, const struct yoc_error *e);
+
+/* Nearest string to s among cands (NULL-terminated) within distance 3, or NULL. */
+const char *cli_nearest(const char *s, const char *const *cands);
+
+const struct cli_verb *cli_find_verb(const char *name);
+/* Runs a verb in-process with a NULL-terminated argv (used by `yoc demo`). */
+int cli_run_verb(const char *name, char **argv);
+
+/* The verbs, one file each (src/cli/cmd_NAME.c). */
+extern const struct cli_verb cli_verb_help;
+extern const struct cli_verb cli_verb_inspect;
+extern const struct cli_verb cli_verb_demo;
+
+#endif

@@ -1,0 +1,105 @@
+/*
+** Entry point of the yoc command-line tool: dispatches to one verb per file.
+** Knows nothing of any verb's job beyond its table entry.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+/* Keep in the order shown by `yoc --help`: the pipeline, then tools. */
+static const struct cli_verb *const verbs[] = {
+	&cli_verb_demo,
+	&cli_verb_inspect,
+	&cli_verb_help,
+	NULL
+};
+
+const struct cli_verb *cli_find_verb(const char *name)
+{
+	for (int i = 0; verbs[i]; i++)
+		if (strcmp(verbs[i]->name, name) == 0)
+			return verbs[i];
+	return NULL;
+}
+
+static void usage(FILE *f)
+{
+	fputs("yoc - Year of Care population health commissioning engine\n\n"
+	      "Usage: yoc VERB [OPTIONS] [ARGS]\n"
+	      "       yoc help VERB | yoc --help | yoc --version\n\nVerbs:\n",
+	      f);
+	for (int i = 0; verbs[i]; i++)
+		fprintf(f, "  %-14s %s\n", verbs[i]->name, verbs[i]->summary);
+	fputs("\nSee README.md and docs/ for the guide.\n", f);
+}
+
+static int unknown_verb(const char *name)
+{
+	const char *names[64];
+	int n = 0;
+	for (int i = 0; verbs[i] && n < 63; i++)
+		names[n++] = verbs[i]->name;
+	names[n] = NULL;
+	const char *near = cli_nearest(name, names);
+	if (near)
+		fprintf(stderr, "yoc: unknown verb '%s'; did you mean '%s'?\n", name, near);
+	else
+		fprintf(stderr, "yoc: unknown verb '%s'; see 'yoc --help'\n", name);
+	return 2;
+}
+
+int cli_run_verb(const char *name, char **argv)
+{
+	const struct cli_verb *v = cli_find_verb(name);
+	if (!v)
+		return unknown_verb(name);
+	int argc = 0;
+	while (argv[argc])
+		argc++;
+	return v->run(argc, argv);
+}
+
+static int help_run(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	const struct cli_verb *v = cli_find_verb(argv[1]);
+	if (!v)
+		return unknown_verb(argv[1]);
+	fputs(v->usage, stdout);
+	return 0;
+}
+
+const struct cli_verb cli_verb_help = {
+	"help", "show help for a verb",
+	"Usage: yoc help [VERB]\n\nShows the list of verbs, or the full help of one verb.\n",
+	help_run
+};
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *a = argv[1];
+	if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(a, "--version") == 0 || strcmp(a, "-V") == 0) {
+		printf("yoc %s\n", YOC_VERSION);
+		return 0;
+	}
+	if (a[0] == '-') {
+		static const char *const top[] = {"--help", "--version", NULL};
+		const char *near = cli_nearest(a, top);
+		fprintf(stderr, "yoc: unknown option '%s'%s%s%s\n", a,
+			near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+		return 2;
+	}
+	return cli_run_verb(a, argv + 1);
+}
