@@ -41,7 +41,7 @@ all: yoc
 
 ifeq ($(BUILD),build)
 yoc: $(BUILD)/yoc
-	cp $< $@
+	@cp $< $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
 endif
 
 $(BUILD)/%.o: %.c $(wildcard include/yoc/*.h) $(wildcard src/*/*.h)

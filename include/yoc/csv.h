@@ -4,7 +4,8 @@
 ** Reader: quoted fields, doubled quotes, delimiters and newlines inside
 ** quotes, CRLF or LF line ends, a leading UTF-8 byte-order mark, any
 ** single-byte delimiter. Memory is constant in the file size: the reader keeps
-** one buffer of at most opts.max_row bytes (plus read-ahead).
+** one buffer of opts.buf_size bytes (1 MiB), filled with large read(2) calls
+** and grown, up to opts.max_row, only for a row that does not fit.
 **
 ** Cell lifetime: the cells of a row (and their text) are views into the
 ** reader's buffer. They are valid ONLY until the next call to yoc_csv_next or
@@ -23,6 +24,49 @@
 **               truncated last line (no final newline AND the row is short)
 **   YOC_ETOOBIG a field longer than max_field or a row longer than max_row
 ** The kind of fault is in row->fault (enum yoc_csv_fault).
+**
+** Every data row is returned exactly once, good or bad, so rows returned with
+** 1 plus rows returned with a fault equals the data rows in the file. When a
+** row has several faults, the one at the earliest byte is reported. Positions:
+** line is 1-based and counts every LF (including LFs inside quoted cells);
+** col is the 1-based byte offset in that line (a leading BOM is not counted).
+**
+** Details of the dialect:
+**   - Delimiter detection (opts.delim 0): the most frequent of , | TAB ;
+**     outside quotes in the first line (its first max_row bytes); ties go
+**     in that order; none of them means ','.
+**   - A completely empty line (just LF or CRLF) is skipped: it is not a row
+**     (so a one-column file cannot hold an empty unquoted cell; write "").
+**   - A line ends at LF; a CR directly before the LF is dropped. A lone CR
+**     elsewhere is ordinary data (old Mac CR-only files are not supported).
+**   - A quote opens a quoted cell only as the cell's first byte. A quote
+**     inside an unquoted cell, or text after a closing quote, is a stray
+**     quote: the row is reported and the cell is returned raw (from its
+**     first byte, quotes kept) up to the next delimiter.
+**   - A row ending at end of input without a final newline is a normal row
+**     when it has the header's cell count, truncated when it has fewer.
+**   - Unterminated quote: the quoted cell runs to end of input; the row is
+**     reported once and the next call returns 0.
+**   - Row too long (more than max_row bytes, line ending included): this
+**     fault is reported whatever else the row holds, at the byte past the
+**     limit; the cells read so far are returned (they may stop short) and
+**     the rest of the row is skipped (quotes still honoured), so the next
+**     call starts at the following row.
+**   - A row may hold at most YOC_CSV_MAX_CELLS cells; more is row_too_long.
+**   - An empty input (no header line) fails to open with YOC_EPARSE unless
+**     no_header is set. A malformed header line fails the open.
+**   - With no_header, ncols is 0 until a row is read and is then the cell
+**     count of the first row that is not too long; yoc_csv_header returns
+**     NULL.
+**   - After YOC_EIO or YOC_ENOMEM from yoc_csv_next the reader is stopped:
+**     every later call returns the same status. Only close it.
+**
+** Changes to the first draft of this header (API shape kept):
+**   - struct yoc_csv_opts gained buf_size (initial buffer size; tests and
+**     fuzzing use tiny buffers to push rows across read boundaries).
+**   - struct yoc_csvw gained ncells and first_empty, so a row made of one
+**     empty cell is written as "" (an empty line would be skipped on read).
+**   - YOC_CSV_MAX_CELLS caps cells per row.
 */
 #ifndef YOC_CSV_H
 #define YOC_CSV_H
@@ -54,8 +98,11 @@ struct yoc_csv_opts {
 	char delim;          /* 0: detect from the header line (',', '|', '\t', ';') */
 	int no_header;       /* 1: first line is data */
 	size_t max_field;    /* 0: default 1 MiB */
-	size_t max_row;      /* 0: default 16 MiB */
+	size_t max_row;      /* 0: default 16 MiB (bytes, line ending included) */
+	size_t buf_size;     /* 0: default 1 MiB; initial read buffer, grows to max_row */
 };
+
+#define YOC_CSV_MAX_CELLS 65536
 
 struct yoc_csv_row {
 	const struct yoc_cell *cells;
@@ -93,26 +140,38 @@ const char *yoc_csv_name(const yoc_csv *r);
 
 /* Cell helpers. */
 int yoc_cell_eq(struct yoc_cell c, const char *s);
-/* Parses a decimal integer; 0 ok, YOC_EPARSE otherwise (empty is a failure). */
+/*
+** Parses a decimal integer ("-12", "+7"; no spaces); 0 ok, YOC_EPARSE
+** otherwise (empty and out-of-range are failures).
+*/
 int yoc_cell_int(struct yoc_cell c, int64_t *out);
-/* Parses money "1234.56" / "-3" into pence; YOC_EPARSE on bad text. */
+/*
+** Parses money "1234.56", "-3", "12.3", ".5" into pence; YOC_EPARSE on bad
+** text (empty, spaces, thousands separators, currency signs, exponents) or
+** overflow. More than two decimals are rounded half away from zero
+** ("1.005" -> 101, "-1.005" -> -101).
+*/
 int yoc_cell_pence(struct yoc_cell c, int64_t *out);
 
 /*
 ** Writer: buffered, quotes a cell only when it holds the delimiter, a quote,
-** CR or LF. Write into an already open FILE (not closed by the writer).
+** CR or LF (and writes a row that is one empty cell as ""). Write into an
+** already open FILE (not closed by the writer). NUL bytes are written as is
+** and will be reported by the reader.
 */
 struct yoc_csvw {
 	FILE *f;
 	char delim;
 	int first;      /* at start of row */
 	int err;        /* sticky: first write error */
+	size_t ncells;  /* cells written in the current row */
+	int first_empty; /* the row's first cell was empty */
 };
 void yoc_csvw_init(struct yoc_csvw *w, FILE *f, char delim);
 void yoc_csvw_cell(struct yoc_csvw *w, const char *p, size_t n);
 void yoc_csvw_str(struct yoc_csvw *w, const char *s);
 void yoc_csvw_int(struct yoc_csvw *w, int64_t v);
-void yoc_csvw_pence(struct yoc_csvw *w, int64_t pence); /* "12.34" */
+void yoc_csvw_pence(struct yoc_csvw *w, int64_t pence); /* "12.34", "-0.05" */
 void yoc_csvw_end(struct yoc_csvw *w);                  /* "\n" */
 /* 0 or YOC_EIO if any write failed. */
 int yoc_csvw_status(const struct yoc_csvw *w);

@@ -56,5 +56,18 @@ int cli_run_verb(const char *name, char **argv);
 extern const struct cli_verb cli_verb_help;
 extern const struct cli_verb cli_verb_inspect;
 extern const struct cli_verb cli_verb_demo;
+extern const struct cli_verb cli_verb_synth;
+extern const struct cli_verb cli_verb_analyse;
+extern const struct cli_verb cli_verb_report;
+extern const struct cli_verb cli_verb_init;
+extern const struct cli_verb cli_verb_load;
+extern const struct cli_verb cli_verb_status;
+extern const struct cli_verb cli_verb_quarantine;
+extern const struct cli_verb cli_verb_export;
+extern const struct cli_verb cli_verb_quality;
+extern const struct cli_verb cli_verb_keygen;
+extern const struct cli_verb cli_verb_pseudonymise;
+extern const struct cli_verb cli_verb_reidentify;
+extern const struct cli_verb cli_verb_audit;
 
 #endif

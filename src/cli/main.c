@@ -10,6 +10,19 @@
 /* Keep in the order shown by `yoc --help`: the pipeline, then tools. */
 static const struct cli_verb *const verbs[] = {
 	&cli_verb_demo,
+	&cli_verb_synth,
+	&cli_verb_keygen,
+	&cli_verb_pseudonymise,
+	&cli_verb_reidentify,
+	&cli_verb_audit,
+	&cli_verb_init,
+	&cli_verb_load,
+	&cli_verb_status,
+	&cli_verb_quarantine,
+	&cli_verb_export,
+	&cli_verb_quality,
+	&cli_verb_analyse,
+	&cli_verb_report,
 	&cli_verb_inspect,
 	&cli_verb_help,
 	NULL

@@ -1,0 +1,76 @@
+#!/bin/sh
+# Benchmark: `yoc load` against DuckDB loading the same CSV files into
+# tables (Node @duckdb/node-api, installed here into bench/node_modules),
+# in the same run. Prints both wall times, the ratio and both peak RSS.
+#
+# The feeds are a `yoc synth` economy pseudonymised with `yoc pseudonymise`,
+# generated once into bench/data/ and reused:
+#   bench/data/synth_<P>_<Y>/    yoc synth --persons P --years Y
+#   bench/data/feeds_<P>_<Y>/    its pseudonymised feeds (what is loaded)
+# BENCH_PERSONS (default 1000000), BENCH_YEARS (3). Goal: yoc >= 1.5x
+# DuckDB's speed, yoc's memory <= 4 GB. A benchmark measures; it never
+# fails on a time.
+set -e
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+YOC=${YOC:-$ROOT/yoc}
+P=${BENCH_PERSONS:-1000000}
+Y=${BENCH_YEARS:-3}
+DATA=$ROOT/bench/data
+S=$DATA/synth_${P}_${Y}
+FEEDS=$DATA/feeds_${P}_${Y}
+W=$DATA/load
+mkdir -p "$DATA" "$W"
+if [ ! -f "$FEEDS/.done" ]; then
+	rm -rf "$S" "$FEEDS" "$DATA/bench.key"
+	echo "load: generating $P persons x $Y years (once) into $S"
+	YOC_QUIET=1 "$YOC" synth --persons "$P" --years "$Y" --data "$ROOT/data" --out "$S" > /dev/null
+	"$YOC" keygen --out "$DATA/bench.key" > /dev/null
+	YOC_QUIET=1 "$YOC" pseudonymise --key "$DATA/bench.key" --in "$S/feeds" --out "$FEEDS" > /dev/null
+	touch "$FEEDS/.done"
+fi
+files=$(find "$FEEDS" -name '*.csv' | wc -l)
+bytes=$(du -sb "$FEEDS" | cut -f1)
+
+# yoc: one process, the whole tree, one atomic load
+rm -rf "$W/ds" && "$YOC" init "$W/ds" > /dev/null
+sync
+t0=$(date +%s.%N)
+YOC_QUIET=1 /usr/bin/time -v "$YOC" load --db "$W/ds" "$FEEDS" > /dev/null 2> "$W/time.txt"
+t1=$(date +%s.%N)
+yoc_s=$(echo "$t1 - $t0" | bc)
+rss=$(awk '/Maximum resident/ {print $NF}' "$W/time.txt")
+rows=$(sqlite3 "$W/ds/yoc.db" "select sum(rows) from files")
+loaded=$(sqlite3 "$W/ds/yoc.db" "select sum(loaded) from files")
+
+# DuckDB: one table per feed kind from all its files, persisted (CHECKPOINT)
+[ -d "$ROOT/bench/node_modules/@duckdb/node-api" ] ||
+	npm install --silent --prefix "$ROOT/bench" @duckdb/node-api > /dev/null
+cat > "$ROOT/bench/.duck_load.mjs" <<'JS'
+import { DuckDBInstance } from '@duckdb/node-api';
+import { readdirSync, statSync } from 'fs';
+const [root, dbfile] = process.argv.slice(2);
+const walk = d => readdirSync(d).flatMap(f => { const p = d + '/' + f; return statSync(p).isDirectory() ? walk(p) : p.endsWith('.csv') ? [p] : []; });
+const byKind = {};
+for (const f of walk(root)) { const k = f.split('/').slice(-2)[0]; (byKind[k] ||= []).push(f); }
+const db = await DuckDBInstance.create(dbfile);
+const c = await db.connect();
+const t0 = performance.now();
+let rows = 0;
+for (const [k, fs] of Object.entries(byKind)) {
+  const list = fs.map(f => `'${f}'`).join(',');
+  await c.run(`CREATE OR REPLACE TABLE ${k} AS SELECT * FROM read_csv([${list}], union_by_name=true, ignore_errors=true, filename=true)`);
+  rows += Number((await c.runAndReadAll(`SELECT count(*) FROM ${k}`)).getRows()[0][0]);
+}
+await c.run('CHECKPOINT');
+console.log(((performance.now() - t0) / 1000).toFixed(3) + ' ' + rows);
+JS
+rm -f "$W/duck.db" "$W/duck.db.wal"
+sync
+duck_out=$(cd "$ROOT/bench" && /usr/bin/time -v node .duck_load.mjs "$FEEDS" "$W/duck.db" 2> "$W/duck_time.txt")
+duck_s=${duck_out% *}
+duck_rows=${duck_out#* }
+duck_rss=$(awk '/Maximum resident/ {print $NF}' "$W/duck_time.txt")
+echo "load: $files files, $rows rows ($loaded loaded), $((bytes / 1048576)) MiB of CSV"
+echo "load: yoc    ${yoc_s}s  peak RSS $((rss / 1024)) MiB (one thread)"
+echo "load: duckdb ${duck_s}s  peak RSS $((duck_rss / 1024)) MiB ($duck_rows rows, $(nproc) threads)"
+echo "load: speed ratio duckdb/yoc = $(echo "scale=2; $duck_s / $yoc_s" | bc)x (goal >= 1.5x)"

@@ -1,0 +1,794 @@
+/*
+** yoc_analyse_run: the person-year analysis (see analyse.h for the shape,
+** docs/analysis.md for the rules). Three steps:
+**   1. years and registrations: the analysed financial years are those of
+**      the current gp_register files; one pass over their rows marks every
+**      person registered (and alive) in each year, picks the practice and
+**      collects the GP register LTC flags;
+**   2. activity: every current activity segment is read once by a worker
+**      thread; each row is costed (analyse_price.c) and added to its
+**      person's accumulator for the year of its activity date, and APC
+**      diagnoses mark LTCs for the years whose lookback covers the episode;
+**   3. output (analyse_write.c).
+** Accumulators are updated with relaxed atomic operations (integer sums and
+** bit ORs), so the result does not depend on the order rows are read in.
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "analyse/analyse_int.h"
+#include "yoc/date.h"
+#include "yoc/io.h"
+
+void yoc_analyse_opts_init(struct yoc_analyse_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->codelist = "data/ltc_codelist.csv";
+	o->tariff_dir = "data";
+	o->lookback_years = 3;
+	o->bands = NULL;
+}
+
+/* Year index (0..ny-1) of a date, or -1 outside the analysed years. */
+static inline int year_of(const struct an_run *R, int32_t d)
+{
+	if (d < R->fs[0] || d >= R->fs[R->ny])
+		return -1;
+	int y = 0;
+	while (d >= R->fs[y + 1])
+		y++;
+	return y;
+}
+
+/* ---- step 1: years ----------------------------------------------------------- */
+
+/*
+** Financial year of a register file's period ("2021-22", "2021/22", "2122",
+** or a month "2021-04", "202104") and the days it covers, [*d0, *d1).
+*/
+static int period_span(const char *p, int *fy, int32_t *d0, int32_t *d1)
+{
+	size_t n = strlen(p);
+	if (yoc_fyear_parse(p, n, fy) == 0) {
+		*d0 = yoc_fyear_start(*fy);
+		*d1 = yoc_fyear_start(*fy + 1);
+		return 0;
+	}
+	int y, m;
+	if ((n == 7 && p[4] == '-' && sscanf(p, "%4d-%2d", &y, &m) == 2) ||
+	    (n == 6 && sscanf(p, "%4d%2d", &y, &m) == 2)) {
+		if (m < 1 || m > 12 || y < 1900 || y > 2200)
+			return -1;
+		*fy = m >= 4 ? y : y - 1;
+		*d0 = yoc_date_from_ymd(y, m, 1);
+		*d1 = m == 12 ? yoc_date_from_ymd(y + 1, 1, 1) : yoc_date_from_ymd(y, m + 1, 1);
+		return 0;
+	}
+	return -1;
+}
+
+static int period_fyear(const char *p, int *fy)
+{
+	int32_t a, b;
+	return period_span(p, fy, &a, &b);
+}
+
+static int find_years(struct an_run *R, struct yoc_error *e)
+{
+	struct yoc_file_info *fi = NULL;
+	size_t nf = 0;
+	int rc = yoc_store_files(R->s, YOC_KIND_GP_REGISTER, 0, &fi, &nf, e);
+	if (rc)
+		return rc;
+	int lo = 0, hi = -1;
+	for (size_t i = 0; i < nf; i++) {
+		int fy;
+		if (period_fyear(fi[i].period, &fy))
+			continue;
+		if (hi < lo) {
+			lo = hi = fy;
+		} else {
+			lo = fy < lo ? fy : lo;
+			hi = fy > hi ? fy : hi;
+		}
+	}
+	yoc_store_files_free(fi);
+	if (nf == 0)
+		return yoc_error_set(e, YOC_EDATA, yoc_store_dir(R->s), 0, 0,
+				     "no gp_register files loaded: the registered population is "
+				     "needed (load the GP register feed first)");
+	if (hi < lo)
+		return yoc_error_set(e, YOC_EDATA, yoc_store_dir(R->s), 0, 0,
+				     "no gp_register file has a financial-year period in its name "
+				     "(PRACTICE_2023-24.csv)");
+	if (hi - lo + 1 > AN_MAX_YEARS)
+		return yoc_error_set(e, YOC_ETOOBIG, yoc_store_dir(R->s), 0, 0,
+				     "more than %d financial years of registrations", AN_MAX_YEARS);
+	R->fy0 = lo;
+	R->ny = hi - lo + 1;
+	for (int y = 0; y <= R->ny; y++)
+		R->fs[y] = yoc_fyear_start(lo + y);
+	return YOC_OK;
+}
+
+/* ---- step 1: registrations and register flags ----------------------------------- */
+
+static int prac_id(struct an_run *R, struct yoc_cell c, uint32_t *id)
+{
+	uint64_t *v = yoc_map_get(&R->pracmap, c.p, c.n);
+	if (v) {
+		*id = (uint32_t)*v;
+		return YOC_OK;
+	}
+	if (R->nprac == R->cprac) {
+		size_t nc = R->cprac ? R->cprac * 2 : 256;
+		char **na = yoc_realloc(R->prac, nc * sizeof *na);
+		if (!na)
+			return YOC_ENOMEM;
+		R->prac = na;
+		R->cprac = nc;
+	}
+	char *z = yoc_strndup(c.p, c.n);
+	if (!z)
+		return YOC_ENOMEM;
+	if (yoc_map_put(&R->pracmap, c.p, c.n, R->nprac, NULL)) {
+		yoc_free(z);
+		return YOC_ENOMEM;
+	}
+	R->prac[R->nprac] = z;
+	*id = (uint32_t)R->nprac++;
+	return YOC_OK;
+}
+
+/* A register flag cell: its date, or for a yes/no flag "known" with no date. */
+enum { FLAG_NO = 0, FLAG_DATE, FLAG_YES };
+static int flag_value(struct yoc_cell c, int32_t *d)
+{
+	while (c.n && c.p[c.n - 1] == ' ')
+		c.n--;
+	while (c.n && c.p[0] == ' ') {
+		c.p++;
+		c.n--;
+	}
+	if (c.n == 0)
+		return FLAG_NO;
+	if (yoc_date_parse(c.p, c.n, d) == YOC_DATE_VALID)
+		return FLAG_DATE;
+	if ((c.n == 1 && (c.p[0] == '1' || c.p[0] == 'Y' || c.p[0] == 'y')) ||
+	    (c.n == 3 && strncasecmp(c.p, "yes", 3) == 0) ||
+	    (c.n == 4 && strncasecmp(c.p, "true", 4) == 0))
+		return FLAG_YES;
+	return FLAG_NO;
+}
+
+static int register_pass(struct an_run *R, struct yoc_error *e)
+{
+	struct yoc_file_info *fi = NULL;
+	size_t nf = 0;
+	int rc = yoc_store_files(R->s, YOC_KIND_GP_REGISTER, 0, &fi, &nf, e);
+	if (rc)
+		return rc;
+	size_t ncond = yoc_ltc_count(R->ltc);
+	for (size_t i = 0; i < nf && !rc; i++) {
+		yoc_seg *g = NULL;
+		if ((rc = yoc_seg_open(R->s, fi[i].file_id, &g, e)))
+			break;
+		/* A register file is a snapshot of its period: an empty REG_END means
+		 * still registered at the end of the period, not for ever. */
+		int fy;
+		int32_t p0 = INT32_MIN, p1 = INT32_MAX;
+		period_span(fi[i].period, &fy, &p0, &p1);
+		int c_prac = yoc_seg_col(g, "GPPRAC"), c_rs = yoc_seg_col(g, "REG_START");
+		int c_re = yoc_seg_col(g, "REG_END");
+		int fcol[YOC_LTC_MAX];
+		for (size_t k = 0; k < ncond; k++) {
+			const struct yoc_ltc_cond *cd = yoc_ltc_get(R->ltc, k);
+			fcol[k] = cd->flag[0] ? yoc_seg_col(g, cd->flag) : -1;
+		}
+		size_t nr = yoc_seg_nrows(g);
+		R->st->rows += nr;
+		for (size_t r = 0; r < nr; r++) {
+			int32_t p = yoc_seg_person(g, r);
+			int32_t rs = yoc_seg_date(g, c_rs, r), re = yoc_seg_date(g, c_re, r);
+			if (p < 0) {
+				R->st->unlinked++;
+				continue;
+			}
+			if (rs <= YOC_DATE_HES_INVALID)
+				continue; /* REG_START is required: cannot happen in a segment */
+			if (re <= YOC_DATE_HES_INVALID)
+				re = INT32_MAX;
+			int32_t dod = R->persons[p].dod;
+			if (dod > YOC_DATE_HES_INVALID && dod < re)
+				re = dod; /* nobody is registered after death */
+			if (re >= p1)
+				re = p1 - 1;
+			struct yoc_cell pc = yoc_seg_text(g, c_prac, r);
+			uint32_t pid;
+			if ((rc = prac_id(R, pc, &pid))) {
+				yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+				break;
+			}
+			uint64_t yes = 0;
+			struct py *row = &R->py[(size_t)p * R->ny];
+			for (size_t k = 0; k < ncond; k++) {
+				int32_t d = YOC_DATE_NONE;
+				int f = FLAG_NO;
+				if (fcol[k] < 0)
+					;
+				else if (yoc_seg_col_type(g, fcol[k]) == YOC_COL_DATE)
+					f = (d = yoc_seg_date(g, fcol[k], r)) > YOC_DATE_HES_INVALID ?
+						FLAG_DATE : FLAG_NO;
+				else
+					f = flag_value(yoc_seg_text(g, fcol[k], r), &d);
+				if (f == FLAG_YES) {
+					yes |= (uint64_t)1 << k;
+				} else if (f == FLAG_DATE) {
+					/* on the register from d on: every year ending on or after d */
+					for (int y = 0; y < R->ny; y++)
+						if (d < R->fs[y + 1])
+							row[y].reg_mask |= (uint64_t)1 << k;
+				}
+			}
+			for (int y = 0; y < R->ny; y++) {
+				if (rs >= R->fs[y + 1] || re < R->fs[y] || re < p0)
+					continue;
+				struct py *q = &row[y];
+				q->reg_mask |= yes;
+				/* the practice on the first day registered in the year: the
+				 * overlapping registration that started first; equal starts:
+				 * the smaller practice code */
+				if (q->prac == 0 || rs < q->prac_start ||
+				    (rs == q->prac_start && strcmp(R->prac[pid], R->prac[q->prac - 1]) < 0)) {
+					q->prac = pid + 1;
+					q->prac_start = rs;
+				}
+			}
+		}
+		yoc_seg_close(g);
+	}
+	yoc_store_files_free(fi);
+	return rc;
+}
+
+/* ---- step 2: activity ----------------------------------------------------------------- */
+
+static inline void add64(int64_t *p, int64_t v)
+{
+	if (v)
+		__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+static inline void add32(int32_t *p, int32_t v)
+{
+	if (v)
+		__atomic_fetch_add(p, v, __ATOMIC_RELAXED);
+}
+
+static inline void or64(uint64_t *p, uint64_t v)
+{
+	if ((__atomic_load_n(p, __ATOMIC_RELAXED) & v) != v)
+		__atomic_fetch_or(p, v, __ATOMIC_RELAXED);
+}
+
+/* Provider id of a name (worker side: takes the lock on a miss of the caller's memo). */
+static int prov_id(struct an_run *R, struct yoc_cell c, int *id)
+{
+	int rc = YOC_OK;
+	pthread_mutex_lock(&R->lock);
+	uint64_t *v = yoc_map_get(&R->provmap, c.p, c.n);
+	if (v) {
+		*id = (int)*v;
+		goto done;
+	}
+	if (R->nprov == AN_MAX_PROV) {
+		/* past the cap every further provider shares the last slot, named OTHER */
+		*id = AN_MAX_PROV - 1;
+		goto done;
+	}
+	size_t i = R->nprov;
+	R->prov[i] = R->nprov == AN_MAX_PROV - 1 ? yoc_strdup("OTHER") : yoc_strndup(c.p, c.n);
+	R->pacc[i] = yoc_calloc((size_t)R->ny * NSET, sizeof(struct pacc));
+	if (!R->prov[i] || !R->pacc[i] || yoc_map_put(&R->provmap, c.p, c.n, i, NULL)) {
+		yoc_free(R->prov[i]);
+		yoc_free(R->pacc[i]);
+		R->prov[i] = NULL;
+		R->pacc[i] = NULL;
+		rc = YOC_ENOMEM;
+		goto done;
+	}
+	R->nprov++;
+	*id = (int)i;
+done:
+	pthread_mutex_unlock(&R->lock);
+	return rc;
+}
+
+static int prov_people(struct an_run *R, struct pacc *a, int32_t p)
+{
+	uint64_t *bits = __atomic_load_n(&a->people, __ATOMIC_ACQUIRE);
+	if (!bits) {
+		pthread_mutex_lock(&R->lock);
+		if (!a->people) {
+			uint64_t *nb = yoc_calloc(R->np / 64 + 1, sizeof *nb);
+			if (!nb) {
+				pthread_mutex_unlock(&R->lock);
+				return YOC_ENOMEM;
+			}
+			__atomic_store_n(&a->people, nb, __ATOMIC_RELEASE);
+		}
+		bits = a->people;
+		pthread_mutex_unlock(&R->lock);
+	}
+	or64(&bits[p >> 6], (uint64_t)1 << (p & 63));
+	return YOC_OK;
+}
+
+struct worker {
+	struct an_run *R;
+	struct an_cache *pc;
+	/* counts kept per worker and added up at the end */
+	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
+	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	uint64_t rows, unlinked, outside;
+	/* person index of each row of the current segment */
+	int32_t *pidx;
+	size_t pcap;
+	/* memo of the last provider name */
+	char last_prov[64];
+	size_t last_len;
+	int last_id;
+};
+
+static int provider_of(struct worker *w, const struct yoc_file_info *f, const yoc_seg *g,
+		       const struct an_cols *c, size_t r, int *id)
+{
+	struct yoc_cell pc = yoc_seg_text(g, c->provider, r);
+	if (pc.n == 0) {
+		pc.p = f->provider;
+		pc.n = strlen(f->provider);
+	}
+	if (pc.n < sizeof w->last_prov && w->last_id >= 0 && pc.n == w->last_len &&
+	    memcmp(pc.p, w->last_prov, pc.n) == 0) {
+		*id = w->last_id;
+		return YOC_OK;
+	}
+	int rc = prov_id(w->R, pc, id);
+	if (rc == 0 && pc.n < sizeof w->last_prov) {
+		memcpy(w->last_prov, pc.p, pc.n);
+		w->last_len = pc.n;
+		w->last_id = *id;
+	}
+	return rc;
+}
+
+static inline int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* First 16 hex digits of a 64-hex pseudonym as a number; 0 (and *ok = 0) otherwise. */
+static inline uint64_t hex_prefix(const char *p, size_t n, int *ok)
+{
+	uint64_t v = 0;
+	*ok = 0;
+	if (n != 64)
+		return 0;
+	for (int i = 0; i < 16; i++) {
+		int h = hexval(p[i]);
+		if (h < 0)
+			return 0;
+		v = v << 4 | (uint64_t)h;
+	}
+	*ok = 1;
+	return v;
+}
+
+/*
+** Person index of every row of a segment. The person array is sorted by
+** pseudonym; when every pseudonym is 64 lowercase hex (keyed hashes, so
+** uniform), the first 16 digits locate a person by interpolation in
+** R->pfx and the whole pseudonym is then compared. Same answers as
+** yoc_seg_person (which is used otherwise), without a hash per row.
+*/
+static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
+{
+	struct an_run *R = w->R;
+	if (nr > w->pcap) {
+		int32_t *np = yoc_realloc(w->pidx, nr * sizeof *np);
+		if (!np)
+			return YOC_ENOMEM;
+		w->pidx = np;
+		w->pcap = nr;
+	}
+	int col = yoc_seg_col(g, "PSEUDO_ID");
+	struct yoc_cell last = {NULL, 0};
+	int32_t last_p = -1;
+	enum { AHEAD = 16 };
+	for (size_t r = 0; r < nr; r++) {
+		if (R->pfx && col >= 0 && r % AHEAD == 0) {
+			/* the lookups below miss the cache: start the loads of the next
+			 * rows' guesses now, so the misses overlap */
+			for (size_t k = r + AHEAD; k < r + 2 * AHEAD && k < nr; k++) {
+				struct yoc_cell c = yoc_seg_text(g, col, k);
+				int ok;
+				uint64_t v = hex_prefix(c.p, c.n, &ok);
+				size_t i = (size_t)(((unsigned __int128)v * R->np) >> 64);
+				if (ok && i < R->np) {
+					__builtin_prefetch(&R->pfx[i]);
+					__builtin_prefetch(R->persons[i].pseudo);
+				}
+			}
+		}
+		if (!R->pfx || col < 0) {
+			w->pidx[r] = yoc_seg_person(g, r);
+			continue;
+		}
+		struct yoc_cell c = yoc_seg_text(g, col, r);
+		if (last.p && c.n == last.n && memcmp(c.p, last.p, c.n) == 0) {
+			w->pidx[r] = last_p;
+			continue;
+		}
+		int ok;
+		uint64_t v = hex_prefix(c.p, c.n, &ok);
+		int32_t found = -1;
+		if (ok && R->np) {
+			/* interpolate, then step to the first entry with this prefix */
+			size_t i = (size_t)(((unsigned __int128)v * R->np) >> 64);
+			while (i > 0 && R->pfx[i] >= v)
+				i--;
+			while (i < R->np && R->pfx[i] < v)
+				i++;
+			for (; i < R->np && R->pfx[i] == v; i++)
+				if (memcmp(R->persons[i].pseudo, c.p, 64) == 0 &&
+				    R->persons[i].pseudo[64] == 0) {
+					found = (int32_t)i;
+					break;
+				}
+		} else if (c.n) {
+			found = yoc_seg_person(g, r);
+		}
+		w->pidx[r] = found;
+		last = c;
+		last_p = found;
+	}
+	return YOC_OK;
+}
+
+static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *g,
+		      struct yoc_error *e)
+{
+	struct an_run *R = w->R;
+	struct an_cols c;
+	an_cols_resolve(g, &c);
+	const int kind = c.kind;
+	const int apc = kind == YOC_KIND_APC;
+	const int lb = R->o->lookback_years;
+	const size_t nr = yoc_seg_nrows(g);
+	w->last_id = -1;
+	if (resolve_persons(w, g, nr))
+		return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
+	for (size_t r = 0; r < nr; r++) {
+		int32_t p = w->pidx[r];
+		int32_t d = yoc_seg_activity_date(g, r);
+		if (r + 8 < nr && w->pidx[r + 8] >= 0)
+			__builtin_prefetch(&R->py[(size_t)w->pidx[r + 8] * R->ny]);
+		int y = d > YOC_DATE_HES_INVALID ? year_of(R, d) : -1;
+		if (apc && p >= 0 && d > YOC_DATE_HES_INVALID && R->ny) {
+			/* diagnoses count for every year whose lookback window
+			 * (that year and the lb - 1 before it) holds the episode */
+			int fy = yoc_fyear_of(d) - R->fy0;
+			if (fy < R->ny && fy + lb - 1 >= 0) {
+				uint64_t m = an_diag_mask(R, w->pc, g, &c, r);
+				if (m) {
+					struct py *row = &R->py[(size_t)p * R->ny];
+					int y1 = fy + lb - 1 < R->ny - 1 ? fy + lb - 1 : R->ny - 1;
+					for (int k = fy < 0 ? 0 : fy; k <= y1; k++)
+						or64(&row[k].icd_mask, m);
+				}
+			}
+		}
+		if (y < 0) {
+			w->outside++;
+			continue;
+		}
+		if (p < 0) {
+			w->unlinked++;
+			struct yoc_cell pk = yoc_seg_text(g, yoc_seg_col(g, "PSEUDO_ID"), r);
+			w->why[y][kind][pk.n ? WHY_NOT_REGISTERED : WHY_NO_PSEUDONYM]++;
+			continue;
+		}
+		struct py *q = &R->py[(size_t)p * R->ny + y];
+		if (q->prac == 0) {
+			w->why[y][kind][WHY_OUTSIDE_REG]++;
+			continue;
+		}
+		struct an_cost ac;
+		an_cost_row(R, w->pc, g, &c, r, d, &ac);
+		if (ac.setting < 0)
+			continue;
+		w->how_n[y][kind][ac.how]++;
+		w->how_cost[y][kind][ac.how] += ac.pence;
+		if (ac.how == HOW_UNPRICED) {
+			w->why[y][kind][WHY_NO_PRICE]++;
+			continue;
+		}
+		add64(&q->cost[ac.setting], ac.pence);
+		if (apc) {
+			int32_t end = yoc_seg_date(g, c.epiend, r);
+			if (end > YOC_DATE_HES_INVALID && end > d)
+				add32(&q->bed_days, end - d);
+		} else if (kind == YOC_KIND_MH) {
+			int64_t bd = an_int(g, c.bed_days, r);
+			if (bd > 0 && bd < INT32_MAX)
+				add32(&q->mh_bed_days, (int32_t)bd);
+		}
+		if (ac.how != HOW_ZERO) {
+			int pid;
+			int rc = provider_of(w, f, g, &c, r, &pid);
+			struct pacc *a = rc ? NULL : &R->pacc[pid][y * NSET + ac.setting];
+			if (rc || (rc = prov_people(R, a, p)))
+				return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+			add64(&a->activity, 1);
+			add64(&a->cost, ac.pence);
+		}
+	}
+	/* emergency admissions: the first episode of a spell (EPIORDER 1) with an
+	 * emergency ADMIMETH, in the year of ADMIDATE (EPISTART when empty) */
+	if (apc) {
+		for (size_t r = 0; r < nr; r++) {
+			int32_t p = w->pidx[r];
+			if (p < 0)
+				continue;
+			int64_t order = an_int(g, c.epiorder, r);
+			if (order != 1)
+				continue;
+			struct yoc_cell am = yoc_seg_text(g, c.admimeth, r);
+			if (!yoc_admimeth_emergency(am.p, am.n))
+				continue;
+			int32_t ad = yoc_seg_date(g, c.admidate, r);
+			if (ad <= YOC_DATE_HES_INVALID)
+				ad = yoc_seg_activity_date(g, r);
+			int y = ad > YOC_DATE_HES_INVALID ? year_of(R, ad) : -1;
+			if (y < 0)
+				continue;
+			struct py *q = &R->py[(size_t)p * R->ny + y];
+			if (q->prac)
+				add32(&q->emerg, 1);
+		}
+	}
+	w->rows += nr;
+	return YOC_OK;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	struct an_run *R = w->R;
+	for (;;) {
+		pthread_mutex_lock(&R->lock);
+		if (R->failed || R->next == R->nfiles) {
+			pthread_mutex_unlock(&R->lock);
+			break;
+		}
+		const struct yoc_file_info *f = &R->files[R->next++];
+		/* the store is used by one thread at a time: open under the lock */
+		yoc_seg *g = NULL;
+		struct yoc_error e;
+		yoc_error_clear(&e);
+		int rc = yoc_seg_open(R->s, f->file_id, &g, &e);
+		pthread_mutex_unlock(&R->lock);
+		if (rc == 0)
+			rc = do_segment(w, f, g, &e);
+		size_t nr = g ? yoc_seg_nrows(g) : 0;
+		yoc_seg_close(g);
+		pthread_mutex_lock(&R->lock);
+		if (rc && !R->failed) {
+			R->failed = rc;
+			R->err = e;
+		}
+		R->rows_done += nr;
+		yoc_progress_update(&R->prog, R->rows_done);
+		pthread_mutex_unlock(&R->lock);
+		if (rc)
+			break;
+	}
+	return NULL;
+}
+
+static int activity_pass(struct an_run *R, struct yoc_error *e)
+{
+	struct yoc_file_info *all = NULL;
+	size_t n = 0;
+	int rc = yoc_store_files(R->s, -1, 0, &all, &n, e);
+	if (rc)
+		return rc;
+	/* activity kinds only; biggest files first so the workers finish together */
+	size_t k = 0;
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].kind != YOC_KIND_GP_REGISTER && all[i].kind != YOC_KIND_DEATHS) {
+			all[k++] = all[i];
+			total += (uint64_t)all[i].loaded;
+		}
+	for (size_t i = 1; i < k; i++) {
+		struct yoc_file_info t = all[i];
+		size_t j = i;
+		while (j > 0 && all[j - 1].loaded < t.loaded) {
+			all[j] = all[j - 1];
+			j--;
+		}
+		all[j] = t;
+	}
+	R->files = all;
+	R->nfiles = k;
+	R->next = 0;
+	R->st->files = k;
+	int nt = R->o->threads;
+	if (nt <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nt = c < 1 ? 1 : c > 8 ? 8 : (int)c;
+	}
+	if ((size_t)nt > k)
+		nt = k ? (int)k : 1;
+	struct worker *w = yoc_calloc((size_t)nt, sizeof *w);
+	pthread_t *tid = yoc_calloc((size_t)nt, sizeof *tid);
+	int started = 0;
+	if (!w || !tid) {
+		rc = yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (int i = 0; i < nt; i++) {
+		w[i].R = R;
+		if (!(w[i].pc = an_cache_create())) {
+			rc = yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
+			goto cleanup;
+		}
+	}
+	if (R->o->progress)
+		yoc_progress_start(&R->prog, "analyse", total);
+	/* worker 0 runs on this thread */
+	for (int i = 1; i < nt; i++) {
+		if (pthread_create(&tid[i], NULL, work, &w[i]) != 0)
+			break;
+		started = i;
+	}
+	work(&w[0]);
+	for (int i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+	if (R->o->progress)
+		yoc_progress_end(&R->prog);
+	if (R->failed) {
+		rc = R->failed;
+		*e = R->err;
+		goto cleanup;
+	}
+	for (int i = 0; i < nt; i++) {
+		R->st->rows += w[i].rows;
+		R->st->unlinked += w[i].unlinked;
+		R->st->outside += w[i].outside;
+		for (int y = 0; y < R->ny; y++)
+			for (int k2 = 0; k2 < YOC_KIND_COUNT; k2++) {
+				for (int j = 0; j < NWHY; j++)
+					R->why[y][k2][j] += w[i].why[y][k2][j];
+				for (int j = 0; j < NHOW; j++) {
+					R->how_n[y][k2][j] += w[i].how_n[y][k2][j];
+					R->how_cost[y][k2][j] += w[i].how_cost[y][k2][j];
+				}
+			}
+	}
+cleanup:
+	if (w)
+		for (int i = 0; i < nt; i++) {
+			an_cache_free(w[i].pc);
+			yoc_free(w[i].pidx);
+		}
+	yoc_free(w);
+	yoc_free(tid);
+	return rc;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------ */
+
+int yoc_analyse_run(const struct yoc_analyse_opts *o, struct yoc_analyse_stats *st,
+		    struct yoc_error *e)
+{
+	struct an_run *R = yoc_calloc(1, sizeof *R);
+	int rc = YOC_OK, locked = 0;
+	double t0 = yoc_now();
+	memset(st, 0, sizeof *st);
+	if (!R)
+		return yoc_error_set(e, YOC_ENOMEM, o->dir, 0, 0, "out of memory");
+	R->o = o;
+	R->st = st;
+	if (o->lookback_years < 1 || o->lookback_years > AN_MAX_YEARS) {
+		rc = yoc_error_set(e, YOC_EINVAL, "--lookback-years", 0, 0,
+				   "the lookback must be 1 to %d years", AN_MAX_YEARS);
+		goto cleanup;
+	}
+	if ((rc = yoc_bands_parse(&R->bands, o->bands, e)))
+		goto cleanup;
+	if ((rc = yoc_ltc_load(&R->ltc, o->codelist, e)))
+		goto cleanup;
+	snprintf(st->codelist_version, sizeof st->codelist_version, "%s", yoc_ltc_version(R->ltc));
+	R->mental_mask = yoc_ltc_mental_mask(R->ltc);
+	if ((rc = yoc_tariff_load_dir(&R->tariff, o->tariff_dir, e)))
+		goto cleanup;
+	if (pthread_mutex_init(&R->lock, NULL) != 0) {
+		rc = yoc_error_set(e, YOC_EINTERNAL, o->dir, 0, 0, "mutex");
+		goto cleanup;
+	}
+	locked = 1;
+	if (yoc_map_init(&R->pracmap, 1024) || yoc_map_init(&R->provmap, 256)) {
+		rc = yoc_error_set(e, YOC_ENOMEM, o->dir, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = yoc_store_open(&R->s, o->dir, YOC_STORE_WRITE, e)))
+		goto cleanup;
+	if ((rc = yoc_store_persons(R->s, &R->persons, &R->np, e)))
+		goto cleanup;
+	if ((rc = find_years(R, e)))
+		goto cleanup;
+	/* prefixes for resolve_persons, when every pseudonym is 64 hex */
+	R->pfx = yoc_malloc((R->np + 1) * sizeof *R->pfx);
+	for (size_t i = 0; R->pfx && i < R->np; i++) {
+		int ok;
+		R->pfx[i] = hex_prefix(R->persons[i].pseudo, strlen(R->persons[i].pseudo), &ok);
+		if (!ok) {
+			yoc_free(R->pfx);
+			R->pfx = NULL;
+		}
+	}
+	st->first_year = R->fy0;
+	st->years = R->ny;
+	R->py = yoc_calloc(R->np * (size_t)R->ny + 1, sizeof *R->py);
+	if (!R->py) {
+		rc = yoc_error_set(e, YOC_ENOMEM, o->dir, 0, 0,
+				   "out of memory (%zu person-years)", R->np * (size_t)R->ny);
+		goto cleanup;
+	}
+	double t1 = yoc_now();
+	if ((rc = register_pass(R, e)))
+		goto cleanup;
+	double t2 = yoc_now();
+	if ((rc = activity_pass(R, e)))
+		goto cleanup;
+	double t3 = yoc_now();
+	if ((rc = an_write(R, e)))
+		goto cleanup;
+	st->t_setup = t1 - t0;
+	st->t_register = t2 - t1;
+	st->t_activity = t3 - t2;
+	st->t_write = yoc_now() - t3;
+	for (int y = 0; y < R->ny; y++)
+		for (int k = 0; k < YOC_KIND_COUNT; k++) {
+			for (int j = 0; j < NWHY; j++)
+				st->unpriced += (uint64_t)R->why[y][k][j];
+			st->priced_average += (uint64_t)R->how_n[y][k][HOW_AVERAGE];
+		}
+cleanup:
+	st->seconds = yoc_now() - t0;
+	yoc_store_files_free(R->files);
+	yoc_store_close(R->s);
+	yoc_tariff_free(R->tariff);
+	yoc_ltc_free(R->ltc);
+	yoc_free(R->py);
+	yoc_free(R->pfx);
+	for (size_t i = 0; i < R->nprac; i++)
+		yoc_free(R->prac[i]);
+	yoc_free(R->prac);
+	for (size_t i = 0; i < R->nprov; i++) {
+		for (int k = 0; R->pacc[i] && k < R->ny * NSET; k++)
+			yoc_free(R->pacc[i][k].people);
+		yoc_free(R->pacc[i]);
+		yoc_free(R->prov[i]);
+	}
+	yoc_map_free(&R->pracmap);
+	yoc_map_free(&R->provmap);
+	if (locked)
+		pthread_mutex_destroy(&R->lock);
+	yoc_free(R);
+	return rc;
+}

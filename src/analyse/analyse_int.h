@@ -1,0 +1,138 @@
+/*
+** Internal declarations shared by the files of the analyse module:
+**   analyse.c        the run: years, register pass, activity workers
+**   analyse_price.c  one activity row: cost, setting, LTC codes (pure rules
+**                    of src/cost and src/ltc behind a per-thread cache)
+**   analyse_write.c  the output tables
+**   analyse_bands.c  currency bands
+** Not a public header: nothing outside src/analyse includes it.
+*/
+#ifndef YOC_ANALYSE_INT_H
+#define YOC_ANALYSE_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "analyse/analyse.h"
+#include "cost/cost.h"
+#include "ltc/ltc.h"
+#include "store/store.h"
+#include "yoc/io.h"
+
+#define AN_MAX_YEARS 32
+#define AN_MAX_PROV 4096
+
+/* Settings of care: the cost_* columns of person_year, in column order. */
+enum {
+	SET_ELECTIVE = 0, SET_NONELECTIVE, SET_DAYCASE, SET_OUTPATIENT, SET_AE, SET_COMMUNITY,
+	SET_MH, SET_GP, SET_SOCIAL, SET_AMBULANCE, NSET
+};
+extern const char *const an_setting_names[NSET];
+
+/* How a row's cost was found (costing_summary.how). */
+enum { HOW_PRICED = 0, HOW_AVERAGE, HOW_ZERO, HOW_UNPRICED, HOW_FEED, NHOW };
+extern const char *const an_how_names[NHOW];
+
+/* Why a row is left out of person-year costs (unpriced_activity.reason). */
+enum { WHY_NO_PRICE = 0, WHY_NO_PSEUDONYM, WHY_NOT_REGISTERED, WHY_OUTSIDE_REG, NWHY };
+extern const char *const an_why_names[NWHY];
+
+/* One person in one financial year. Updated with atomics by the workers. */
+struct py {
+	int64_t cost[NSET];
+	uint64_t reg_mask;     /* conditions from GP register flags */
+	uint64_t icd_mask;     /* conditions from APC diagnoses within the lookback */
+	int32_t emerg;
+	int32_t bed_days;      /* APC episode days */
+	int32_t mh_bed_days;   /* mental health hospital bed days */
+	int32_t prac_start;    /* REG_START of the registration giving the practice */
+	uint32_t prac;         /* practice id + 1; 0: not registered in the year */
+};
+
+/* A provider's activity in one setting and year (Figure 7). */
+struct pacc {
+	int64_t activity, cost;
+	uint64_t *people;      /* bit per person index */
+};
+
+struct an_run {
+	const struct yoc_analyse_opts *o;
+	yoc_store *s;
+	yoc_tariff *tariff;
+	yoc_ltc *ltc;
+	struct yoc_bands bands;
+	uint64_t mental_mask;
+	const struct yoc_person *persons;
+	size_t np;
+	uint64_t *pfx;                  /* first 16 hex digits of each pseudonym, or NULL */
+	int fy0, ny;
+	int32_t fs[AN_MAX_YEARS + 1];   /* first day of each year, and of the next */
+	struct py *py;                  /* [np * ny] */
+
+	/* practices (register pass, single thread) */
+	struct yoc_map pracmap;
+	char **prac;
+	size_t nprac, cprac;
+
+	/* providers (workers, under lock) */
+	pthread_mutex_t lock;
+	struct yoc_map provmap;
+	char *prov[AN_MAX_PROV];
+	size_t nprov;
+	struct pacc *pacc[AN_MAX_PROV]; /* [ny * NSET] per provider */
+
+	/* counts [year][kind][...] */
+	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
+	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+
+	/* work queue */
+	struct yoc_file_info *files;
+	size_t nfiles, next;
+	uint64_t rows_done;
+	int failed;
+	struct yoc_error err;
+	struct yoc_progress prog;
+
+	struct yoc_analyse_stats *st;
+};
+
+/* ---- analyse_price.c ----------------------------------------------------- */
+
+/* Per-thread memo of pure price and code-list lookups. */
+struct an_cache;
+struct an_cache *an_cache_create(void);
+void an_cache_free(struct an_cache *c);
+
+/* Result of costing one row. */
+struct an_cost {
+	int setting;      /* SET_*, -1 if none */
+	int how;          /* HOW_* */
+	int64_t pence;
+};
+
+/* Column positions of one segment, resolved once per segment. */
+struct an_cols {
+	int kind;
+	int cost;                 /* feed cost (YOC_ROLE_COST), -1 */
+	int provider;             /* YOC_ROLE_PROVIDER, -1 */
+	int classpat, admimeth, epiend, admidate, epiorder, sushrg, currency, attended;
+	int bed_days, hcp, status, duration, units, unit_type, service_type;
+	int ndiag;
+	int diag[64];
+};
+void an_cols_resolve(const yoc_seg *g, struct an_cols *c);
+/* Cost and setting of row r (activity date d). */
+void an_cost_row(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
+		 const struct an_cols *c, size_t r, int32_t d, struct an_cost *out);
+/* Code-list mask of an APC row's diagnoses. */
+uint64_t an_diag_mask(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
+		      const struct an_cols *c, size_t r);
+/* An int column that may be typed int or kept as text; YOC_INT_NONE if empty or bad. */
+int64_t an_int(const yoc_seg *g, int col, size_t r);
+
+/* ---- analyse_write.c ----------------------------------------------------- */
+
+int an_write(struct an_run *R, struct yoc_error *e);
+
+#endif

@@ -1,0 +1,426 @@
+/*
+** yoc pseudonymise: turns identifiable feeds into pseudonymised ones at
+** source, a file or a whole directory tree (layout kept, *.csv only).
+**
+** Everything that can be refused is checked before the first byte is
+** written: the key file, the option values, the output path against the
+** input, the opt-out list, and every input's NEWNHSNO column. Each output
+** file is written atomically. Must not: copy non-CSV files (they may hold
+** identifiers), print any cell value, or write inside the input tree.
+*/
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "pseudo/pseudo.h"
+#include "yoc/io.h"
+
+#define VERB "pseudonymise"
+#define MAX_REPORTED 20
+
+static const char usage_text[] =
+	"Usage: yoc pseudonymise --key FILE --in IN --out OUT [--optout LIST]\n"
+	"                        [--strict] [--json]\n\n"
+	"Pseudonymises identifiable feeds at source. IN and OUT are both files, or\n"
+	"both directories (every *.csv under IN is written to the same relative\n"
+	"path under OUT; other files are not copied).\n\n"
+	"  NEWNHSNO   normalised, checked with Modulus 11, replaced by PSEUDO_ID:\n"
+	"             the lowercase hex HMAC-SHA256 of the 10 digits under the key,\n"
+	"             and NHSNO_STATUS: valid, missing, malformed, bad_check_digit\n"
+	"             (PSEUDO_ID is empty unless valid; the row is kept)\n"
+	"  DOB        replaced by MYDOB, month and year of birth (MMYYYY)\n"
+	"  names, addresses, postcodes, phone numbers, e-mail, free text and other\n"
+	"  person identifiers are dropped; other columns are kept. The table is in\n"
+	"  docs/pseudonymisation.md.\n\n"
+	"  --key FILE     the key (mode 0600, 64 hex characters; see yoc keygen)\n"
+	"  --in IN        a feed file or a directory of feeds\n"
+	"  --out OUT      the output file or directory (never inside IN)\n"
+	"  --optout LIST  CSV with column nhs_number: these people's rows are removed\n"
+	"  --strict       fail a file on its first malformed CSV row (default: the\n"
+	"                 row is rejected, reported with line:col, and counted)\n"
+	"  --json         one JSON summary object per file on stdout\n\n"
+	"Refused, with nothing written: a key readable by group or others, a key\n"
+	"of the wrong length or not hex, an input with no NEWNHSNO column, an\n"
+	"output that would overwrite or sit inside the input.\n"
+	"Exit status: 0 done, 1 refused or failed, 2 usage.\n";
+
+struct reject_ctx {
+	const char *file;
+	unsigned long n;
+};
+
+static void on_reject(void *ctx, const struct yoc_error *e)
+{
+	struct reject_ctx *c = ctx;
+	c->n++;
+	if (c->n <= MAX_REPORTED) {
+		fprintf(stderr, "yoc " VERB ": ");
+		yoc_error_print(stderr, e);
+		fprintf(stderr, "yoc " VERB ":   (row rejected: not written, counted)\n");
+	} else if (c->n == MAX_REPORTED + 1) {
+		fprintf(stderr, "yoc " VERB ": %s: more malformed rows; only the first %d "
+				"are listed, all are counted\n",
+			c->file, MAX_REPORTED);
+	}
+}
+
+/*
+** The absolute, symlink-free form of a path that need not exist yet: the
+** longest existing prefix is resolved by realpath, the rest appended.
+*/
+static int abs_path(const char *p, char *out, size_t cap)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s", p) >= (int)sizeof tmp || !*tmp)
+		return -1;
+	size_t n = strlen(tmp);
+	while (n > 1 && tmp[n - 1] == '/')
+		tmp[--n] = 0;
+	if (realpath(tmp, out))
+		return strlen(out) < cap ? 0 : -1;
+	if (errno != ENOENT)
+		return -1;
+	char *slash = strrchr(tmp, '/');
+	const char *last = slash ? slash + 1 : tmp;
+	char parent[PATH_MAX];
+	if (!slash)
+		snprintf(parent, sizeof parent, ".");
+	else if (slash == tmp)
+		snprintf(parent, sizeof parent, "/");
+	else
+		snprintf(parent, sizeof parent, "%.*s", (int)(slash - tmp), tmp);
+	char base[PATH_MAX];
+	if (abs_path(parent, base, sizeof base))
+		return -1;
+	if (strcmp(last, ".") == 0)
+		return snprintf(out, cap, "%s", base) >= (int)cap ? -1 : 0;
+	if (strcmp(last, "..") == 0) {
+		char *s = strrchr(base, '/');
+		if (s && s != base)
+			*s = 0;
+		else
+			snprintf(base, sizeof base, "/");
+		return snprintf(out, cap, "%s", base) >= (int)cap ? -1 : 0;
+	}
+	return snprintf(out, cap, "%s%s%s", base, strcmp(base, "/") ? "/" : "", last) >=
+			       (int)cap
+		       ? -1
+		       : 0;
+}
+
+/* 1 if a is b or lies under b. */
+static int path_within(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	if (strcmp(b, "/") == 0)
+		return 1;
+	return strncmp(a, b, n) == 0 && (a[n] == 0 || a[n] == '/');
+}
+
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+static int is_csv(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 4 && strcasecmp(path + n - 4, ".csv") == 0;
+}
+
+static void json_str(const char *s)
+{
+	putchar('"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void add_stats(struct yoc_pseudo_stats *t, const struct yoc_pseudo_stats *s)
+{
+	t->rows_in += s->rows_in;
+	t->rows_out += s->rows_out;
+	t->valid += s->valid;
+	t->missing += s->missing;
+	t->malformed += s->malformed;
+	t->bad_check_digit += s->bad_check_digit;
+	t->opted_out += s->opted_out;
+	t->rejected += s->rejected;
+	t->dob_unparsed += s->dob_unparsed;
+}
+
+static void report(const char *in, const char *out, const struct yoc_pseudo_stats *s,
+		   int json)
+{
+	if (json) {
+		printf("{\"file\":");
+		json_str(in);
+		printf(",\"out\":");
+		json_str(out);
+		printf(",\"rows_in\":%llu,\"rows_out\":%llu,\"valid\":%llu,\"missing\":%llu,"
+		       "\"malformed\":%llu,\"bad_check_digit\":%llu,\"opted_out\":%llu,"
+		       "\"rejected\":%llu,\"dob_unparsed\":%llu,\"columns_in\":%zu,"
+		       "\"columns_out\":%zu,\"columns_dropped\":%zu}\n",
+		       (unsigned long long)s->rows_in, (unsigned long long)s->rows_out,
+		       (unsigned long long)s->valid, (unsigned long long)s->missing,
+		       (unsigned long long)s->malformed, (unsigned long long)s->bad_check_digit,
+		       (unsigned long long)s->opted_out, (unsigned long long)s->rejected,
+		       (unsigned long long)s->dob_unparsed, s->cols_in, s->cols_out,
+		       s->cols_dropped);
+		return;
+	}
+	printf("%s -> %s: rows in %llu, rows out %llu (valid %llu, missing %llu, "
+	       "malformed %llu, bad check digit %llu), opted out %llu, rejected %llu",
+	       in, out, (unsigned long long)s->rows_in, (unsigned long long)s->rows_out,
+	       (unsigned long long)s->valid, (unsigned long long)s->missing,
+	       (unsigned long long)s->malformed, (unsigned long long)s->bad_check_digit,
+	       (unsigned long long)s->opted_out, (unsigned long long)s->rejected);
+	if (s->dob_unparsed)
+		printf(", DOB not a date %llu", (unsigned long long)s->dob_unparsed);
+	if (s->cols_dropped)
+		printf("; %zu column%s dropped", s->cols_dropped, s->cols_dropped == 1 ? "" : "s");
+	putchar('\n');
+}
+
+static int one_file(yoc_pseudo *ps, const char *in, const char *out,
+		    const yoc_nhsset *optout, int strict, int json,
+		    struct yoc_pseudo_stats *total)
+{
+	struct reject_ctx rc = {in, 0};
+	struct yoc_pseudo_opts o = {optout, on_reject, &rc, strict};
+	struct yoc_pseudo_stats st;
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	if (yoc_pseudo_file(ps, in, out, &o, &st, &e) != 0) {
+		cli_err_rec(VERB, &e);
+		cli_err(VERB, "%s: nothing written for this file", out);
+		return 1;
+	}
+	add_stats(total, &st);
+	report(in, out, &st, json);
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{"key", 1, NULL},    {"in", 1, NULL},   {"out", 1, NULL},
+				 {"optout", 1, NULL}, {"json", 0, NULL}, {"strict", 0, NULL},
+				 {NULL, 0, NULL}};
+	struct yoc_key key;
+	struct yoc_error e;
+	struct yoc_pseudo_stats total = {0};
+	yoc_pseudo *ps = NULL;
+	yoc_nhsset *optout = NULL;
+	char **files = NULL;
+	size_t nfiles = 0;
+	int npos, status = 1, have_key = 0;
+	char rin[PATH_MAX], rout[PATH_MAX];
+
+	if (cli_parse(VERB, argc, argv, opts, &npos))
+		return 2;
+	const char *kpath = cli_get(opts, "key"), *in = cli_get(opts, "in"),
+		   *out = cli_get(opts, "out"), *opath = cli_get(opts, "optout");
+	int json = cli_get(opts, "json") != NULL, strict = cli_get(opts, "strict") != NULL;
+	if (npos) {
+		cli_err(VERB, "unexpected argument '%s'", argv[1]);
+		return 2;
+	}
+	if (!kpath || !in || !out || !*kpath || !*in || !*out) {
+		cli_err(VERB, "--key, --in and --out are required; see 'yoc help " VERB "'");
+		return 2;
+	}
+	yoc_error_clear(&e);
+	if (yoc_key_load(&key, kpath, &e) != 0) {
+		cli_err_rec(VERB, &e);
+		cli_err(VERB, "refused; nothing written");
+		return 1;
+	}
+	have_key = 1;
+
+	struct stat sin, sout;
+	if (stat(in, &sin) != 0) {
+		cli_err(VERB, "%s: cannot read input: %s", in, strerror(errno));
+		goto cleanup;
+	}
+	int dir_mode = S_ISDIR(sin.st_mode);
+	int out_exists = stat(out, &sout) == 0;
+	if (abs_path(in, rin, sizeof rin) || abs_path(out, rout, sizeof rout)) {
+		cli_err(VERB, "cannot resolve the paths of --in and --out");
+		goto cleanup;
+	}
+	if (dir_mode) {
+		if (out_exists && !S_ISDIR(sout.st_mode)) {
+			cli_err(VERB, "%s is a directory but %s is not; refused, nothing written",
+				in, out);
+			goto cleanup;
+		}
+		if (path_within(rout, rin) || path_within(rin, rout)) {
+			cli_err(VERB,
+				"output %s %s input %s: refused, nothing written (the output "
+				"would overwrite or mix with the identifiable input)",
+				out, path_within(rout, rin) ? "is or lies inside" : "contains", in);
+			goto cleanup;
+		}
+	} else {
+		if (!S_ISREG(sin.st_mode)) {
+			cli_err(VERB, "%s is not a regular file or directory", in);
+			goto cleanup;
+		}
+		if (same_file(in, out) || strcmp(rin, rout) == 0) {
+			cli_err(VERB, "output %s would overwrite the input; refused, nothing written",
+				out);
+			goto cleanup;
+		}
+		if (out_exists && S_ISDIR(sout.st_mode)) {
+			cli_err(VERB, "%s is a file but output %s is a directory; give an output "
+				"file name",
+				in, out);
+			goto cleanup;
+		}
+	}
+	if (same_file(out, kpath) || (opath && same_file(out, opath))) {
+		cli_err(VERB, "output %s would overwrite the key or the opt-out list; refused",
+			out);
+		goto cleanup;
+	}
+
+	if (opath) {
+		struct yoc_nhsset_stats ost;
+		if (yoc_nhsset_load(&optout, opath, &ost, &e) != 0) {
+			cli_err_rec(VERB, &e);
+			cli_err(VERB, "opt-out list refused; nothing written");
+			goto cleanup;
+		}
+		if (ost.malformed || ost.missing)
+			cli_err(VERB,
+				"%s: %llu opt-out entr%s not ten digits and ignored "
+				"(%llu malformed, %llu empty)",
+				opath, (unsigned long long)(ost.malformed + ost.missing),
+				ost.malformed + ost.missing == 1 ? "y is" : "ies are",
+				(unsigned long long)ost.malformed, (unsigned long long)ost.missing);
+	}
+
+	/* The list of work, every input checked before anything is written. */
+	if (dir_mode) {
+		char **all = NULL;
+		size_t nall = 0, skipped = 0;
+		if (yoc_list_files(in, &all, &nall, &e) != 0) {
+			cli_err_rec(VERB, &e);
+			goto cleanup;
+		}
+		files = all;
+		for (size_t i = 0; i < nall; i++) {
+			if (is_csv(all[i])) {
+				files[nfiles++] = all[i];
+			} else {
+				yoc_free(all[i]);
+				skipped++;
+			}
+		}
+		files[nfiles] = NULL;
+		if (skipped)
+			cli_err(VERB, "%zu non-CSV file%s under %s not copied (they may hold "
+				"identifiers)",
+				skipped, skipped == 1 ? "" : "s", in);
+		if (!nfiles) {
+			cli_err(VERB, "no *.csv files under %s", in);
+			goto cleanup;
+		}
+	} else {
+		files = yoc_calloc(2, sizeof *files);
+		if (!files || !(files[0] = yoc_strdup(in))) {
+			cli_err(VERB, "out of memory");
+			goto cleanup;
+		}
+		nfiles = 1;
+	}
+	int bad = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		yoc_error_clear(&e);
+		if (yoc_pseudo_check_file(files[i], &e) != 0) {
+			cli_err_rec(VERB, &e);
+			bad++;
+		}
+	}
+	if (bad) {
+		cli_err(VERB, "%d input file%s refused; nothing written", bad, bad == 1 ? "" : "s");
+		goto cleanup;
+	}
+
+	if (yoc_pseudo_create(&ps, &key, 0) != 0) {
+		cli_err(VERB, "cannot set up the key (libsodium)");
+		goto cleanup;
+	}
+	yoc_key_wipe(&key);
+	have_key = 0;
+
+	int failed = 0;
+	size_t inlen = strlen(in);
+	while (inlen > 1 && in[inlen - 1] == '/')
+		inlen--;
+	for (size_t i = 0; i < nfiles; i++) {
+		char opath_buf[PATH_MAX];
+		const char *dst = out;
+		if (dir_mode) {
+			const char *rel = files[i] + inlen;
+			while (*rel == '/')
+				rel++;
+			if (snprintf(opath_buf, sizeof opath_buf, "%s/%s", out, rel) >=
+			    (int)sizeof opath_buf) {
+				cli_err(VERB, "%s: output path too long", files[i]);
+				failed++;
+				continue;
+			}
+			char dir[PATH_MAX];
+			snprintf(dir, sizeof dir, "%s", opath_buf);
+			char *slash = strrchr(dir, '/');
+			if (slash)
+				*slash = 0;
+			if (yoc_mkdirs(dir, 0755) != 0) {
+				cli_err(VERB, "%s: cannot create directory: %s", dir, strerror(errno));
+				failed++;
+				continue;
+			}
+			dst = opath_buf;
+		}
+		failed += one_file(ps, files[i], dst, optout, strict, json, &total);
+	}
+	if (dir_mode && !json)
+		printf("total: %zu file%s, rows in %llu, rows out %llu (valid %llu, missing "
+		       "%llu, malformed %llu, bad check digit %llu), opted out %llu, "
+		       "rejected %llu\n",
+		       nfiles, nfiles == 1 ? "" : "s", (unsigned long long)total.rows_in,
+		       (unsigned long long)total.rows_out, (unsigned long long)total.valid,
+		       (unsigned long long)total.missing, (unsigned long long)total.malformed,
+		       (unsigned long long)total.bad_check_digit,
+		       (unsigned long long)total.opted_out, (unsigned long long)total.rejected);
+	if (total.rejected)
+		cli_err(VERB, "%llu malformed row%s rejected (listed above with line:col)",
+			(unsigned long long)total.rejected, total.rejected == 1 ? "" : "s");
+	status = failed ? 1 : 0;
+cleanup:
+	if (have_key)
+		yoc_key_wipe(&key);
+	yoc_pseudo_free(ps);
+	yoc_nhsset_free(optout);
+	yoc_paths_free(files);
+	return status;
+}
+
+const struct cli_verb cli_verb_pseudonymise = {
+	"pseudonymise", "pseudonymise feeds at source (keyed hash, opt-outs removed)",
+	usage_text, run
+};

@@ -1,0 +1,92 @@
+/*
+** yoc quality: writes the data-quality report of a dataset (read only).
+*/
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "quality/quality.h"
+
+static const char usage_text[] =
+	"Usage: yoc quality --db DIR --out DIR2 [--contracts FILE] [--data DIR]\n\n"
+	"Writes DIR2/quality.csv (one row per finding: section, check, kind,\n"
+	"provider, period, field, value, expected, flag, detail), DIR2/quality.html\n"
+	"and DIR2/feedback/PROVIDER.csv (each quarantined row and flagged value).\n"
+	"Sections: linkage and standardisation; profiling and gap analysis;\n"
+	"consistency over time; and section 0, every defect class counted per file.\n\n"
+	"  --contracts FILE  contracts.csv (provider, setting, fyear, contract_value):\n"
+	"                    costed activity is set against each contract\n"
+	"  --data DIR        the NCC tariff (default: $YOC_DATA, ./data, or the data/\n"
+	"                    folder beside the yoc binary): HRG and currency codes are\n"
+	"                    checked against it and activity is costed with it\n\n"
+	"See docs/quality.md.\n";
+
+static int has_tariff(const char *dir)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s/ncc_2023_24.csv", dir) >= (int)sizeof p)
+		return 0;
+	return access(p, R_OK) == 0;
+}
+
+/* The data folder: --data, $YOC_DATA, ./data, then beside the binary; NULL if none. */
+static const char *find_data(const char *opt, char *buf, size_t cap)
+{
+	if (opt)
+		return opt;
+	const char *env = getenv("YOC_DATA");
+	if (env && *env)
+		return env;
+	if (has_tariff("data"))
+		return "data";
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			static const char *const rel[] = {"data", "../data", "../share/yoc/data"};
+			for (int i = 0; i < 3; i++)
+				if (snprintf(buf, cap, "%s/%s", exe, rel[i]) < (int)cap && has_tariff(buf))
+					return buf;
+		}
+	}
+	return NULL;
+}
+
+static int run(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{"db", 1, NULL}, {"out", 1, NULL}, {"contracts", 1, NULL},
+				 {"data", 1, NULL}, {NULL, 0, NULL}};
+	int npos;
+	if (cli_parse("quality", argc, argv, opts, &npos))
+		return 2;
+	const char *db = cli_get(opts, "db"), *out = cli_get(opts, "out");
+	if (!db || !out || npos) {
+		cli_err("quality", "give --db DIR and --out DIR2; see 'yoc help quality'");
+		return 2;
+	}
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	yoc_store *s = NULL;
+	char dbuf[PATH_MAX];
+	struct yoc_quality_opts o = {cli_get(opts, "contracts"), 1.5, 0.5, 0.2,
+				     find_data(cli_get(opts, "data"), dbuf, sizeof dbuf), 0.10};
+	int rc = yoc_store_open(&s, db, 0, &e);
+	if (!rc)
+		rc = yoc_quality_write(s, out, &o, &e);
+	yoc_store_close(s);
+	if (rc) {
+		cli_err_rec("quality", &e);
+		return 1;
+	}
+	printf("quality report written to %s\n", out);
+	return 0;
+}
+
+const struct cli_verb cli_verb_quality = {
+	"quality", "write the data-quality report and provider feedback", usage_text, run
+};

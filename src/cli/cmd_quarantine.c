@@ -1,0 +1,98 @@
+/*
+** yoc quarantine: lists or exports the rows the loader refused, each with
+** its file, line, field, value and reason code.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "store/store.h"
+#include "yoc/csv.h"
+#include "yoc/io.h"
+
+static const char usage_text[] =
+	"Usage: yoc quarantine --db DIR [--out FILE] [--reason CODE] [--all]\n\n"
+	"Writes the quarantined rows of current files as CSV (file, kind,\n"
+	"provider, period, line, field, value, reason, raw) to FILE or stdout.\n"
+	"Without --out, prints a summary by reason then the rows.\n\n"
+	"  --reason CODE   only rows with this reason code\n"
+	"  --all           include rows of superseded files\n";
+
+static int run(int argc, char **argv)
+{
+	struct cli_opt opts[] = {
+		{"db", 1, NULL}, {"out", 1, NULL}, {"reason", 1, NULL}, {"all", 0, NULL}, {NULL, 0, NULL}
+	};
+	int npos;
+	if (cli_parse("quarantine", argc, argv, opts, &npos))
+		return 2;
+	const char *db = cli_get(opts, "db"), *out = cli_get(opts, "out");
+	if (!db || npos) {
+		cli_err("quarantine", "give --db DIR; see 'yoc help quarantine'");
+		return 2;
+	}
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	yoc_store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	struct yoc_afile af = {0};
+	FILE *f = stdout;
+	int rc = 1;
+	if (yoc_store_open(&s, db, 0, &e))
+		goto fail;
+	const char *sql = "SELECT f.path, f.kind, f.provider, f.period, q.line, q.field, q.value,"
+		" q.reason, q.raw FROM quarantine q JOIN files f USING(file_id)"
+		" WHERE (?1 IS NULL OR q.reason = ?1) AND (?2 OR f.superseded_by IS NULL)"
+		" ORDER BY q.file_id, q.line";
+	if (sqlite3_prepare_v2(yoc_store_db(s), sql, -1, &st, NULL)) {
+		yoc_error_set(&e, YOC_EIO, db, 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(s)));
+		goto fail;
+	}
+	if (cli_get(opts, "reason"))
+		sqlite3_bind_text(st, 1, cli_get(opts, "reason"), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, cli_get(opts, "all") != NULL);
+	if (out) {
+		if (yoc_afile_open(&af, out, &e))
+			goto fail;
+		f = af.f;
+	}
+	struct yoc_csvw w;
+	yoc_csvw_init(&w, f, ',');
+	static const char *const hdr[] = {"file", "kind", "provider", "period", "line", "field",
+		"value", "reason", "raw"};
+	for (int i = 0; i < 9; i++)
+		yoc_csvw_str(&w, hdr[i]);
+	yoc_csvw_end(&w);
+	long n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < 9; i++) {
+			const char *z = (const char *)sqlite3_column_text(st, i);
+			yoc_csvw_cell(&w, z ? z : "", z ? (size_t)sqlite3_column_bytes(st, i) : 0);
+		}
+		yoc_csvw_end(&w);
+		n++;
+	}
+	if (yoc_csvw_status(&w)) {
+		yoc_error_set(&e, YOC_EIO, out ? out : "stdout", 0, 0, "write failed");
+		goto fail;
+	}
+	if (out) {
+		if (yoc_afile_commit(&af, &e))
+			goto fail;
+		printf("%ld quarantined rows written to %s\n", n, out);
+	}
+	rc = 0;
+	goto done;
+fail:
+	cli_err_rec("quarantine", &e);
+	if (af.f)
+		yoc_afile_abort(&af);
+done:
+	sqlite3_finalize(st);
+	yoc_store_close(s);
+	return rc;
+}
+
+const struct cli_verb cli_verb_quarantine = {
+	"quarantine", "list or export quarantined rows with reasons", usage_text, run
+};

@@ -1,0 +1,84 @@
+/*
+** yoc report: writes the published report of a dataset's person_year table
+** (index.html, practice data packs, workbook, CSVs) through disclosure
+** control. Reads the dataset; writes only under --out.
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "report/report.h"
+#include "yoc/io.h"
+
+static const char usage_text[] =
+	"Usage: yoc report --db DIR --out DIR2 [--fyear YYYY/YY] [--threshold N]\n"
+	"                  [--round N] [--no-suppression]\n\n"
+	"Writes the whole population report from the person_year table of the\n"
+	"dataset DIR (DIR/yoc.db; built by 'yoc analyse'):\n"
+	"  DIR2/index.html            population, multimorbidity, cost by LTC count\n"
+	"                             (Figure 5), R squared, physical x mental, cost by\n"
+	"                             provider and setting (Figure 7), currency bands\n"
+	"  DIR2/practices/CODE.html   one data pack per practice\n"
+	"  DIR2/yoc-report.xlsx       every table, one sheet each\n"
+	"  DIR2/csv/TABLE.csv         every table as CSV\n\n"
+	"Every count passes disclosure control (docs/disclosure.md).\n\n"
+	"  --fyear Y          financial year to report (default: the latest)\n"
+	"  --threshold N      counts 1..N are shown as * (default 7)\n"
+	"  --round N          other counts are rounded to the nearest N (default 5)\n"
+	"  --no-suppression   exact counts, for analysts inside the secure setting;\n"
+	"                     every page, sheet and CSV says so in a banner\n";
+
+static int run(int argc, char **argv)
+{
+	struct cli_opt opts[] = {
+		{"db", 1, NULL}, {"out", 1, NULL}, {"fyear", 1, NULL},
+		{"threshold", 1, NULL}, {"round", 1, NULL}, {"no-suppression", 0, NULL},
+		{NULL, 0, NULL}
+	};
+	int npos;
+	if (cli_parse("report", argc, argv, opts, &npos))
+		return 2;
+	const char *dir = cli_get(opts, "db"), *out = cli_get(opts, "out");
+	if (npos || !dir || !out) {
+		cli_err("report", "--db DIR and --out DIR2 are required; see 'yoc help report'");
+		return 2;
+	}
+	struct yoc_report_opts o;
+	memset(&o, 0, sizeof o);
+	yoc_sdc_init(&o.sdc);
+	long thr, rnd;
+	if (cli_get_long("report", opts, "threshold", 7, &thr) ||
+	    cli_get_long("report", opts, "round", 5, &rnd))
+		return 2;
+	if (rnd < 1) {
+		cli_err("report", "--round must be at least 1");
+		return 2;
+	}
+	o.sdc.threshold = thr;
+	o.sdc.round_to = rnd;
+	o.sdc.off = cli_get(opts, "no-suppression") != NULL;
+	o.fyear = cli_get(opts, "fyear");
+	o.out = out;
+	char db[4096];
+	if (yoc_is_dir(dir))
+		snprintf(db, sizeof db, "%s/yoc.db", dir);
+	else
+		snprintf(db, sizeof db, "%s", dir);
+	o.db = db;
+	struct yoc_error e;
+	struct yoc_report_result r;
+	yoc_error_clear(&e);
+	double t0 = yoc_now();
+	if (yoc_report_write(&o, &r, &e)) {
+		cli_err_rec("report", &e);
+		return 1;
+	}
+	printf("report %s: %ld people, %ld practice data packs, %ld tables, %ld files in "
+	       "%.2fs%s\n%s/index.html\n", r.fyear, r.persons, r.practices, r.tables, r.files,
+	       yoc_now() - t0, o.sdc.off ? " (NOT DISCLOSURE CONTROLLED)" : "", out);
+	return 0;
+}
+
+const struct cli_verb cli_verb_report = {
+	"report", "write the report, practice data packs, workbook and CSVs", usage_text, run
+};

@@ -1,0 +1,156 @@
+/*
+** yoc synth: writes a synthetic care economy (provider feeds with defects,
+** ground truth, manifest, contracts, opt-outs). Parses options, finds the
+** data/ tables and reports; the work is in src/synth.
+*/
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "synth/synth.h"
+#include "yoc/io.h"
+
+static const char usage_text[] =
+	"Usage: yoc synth [--persons N] [--years Y] [--first-year YYYY] [--seed S]\n"
+	"                 [--clean | --defect-rate R] [--data DIR] [--force] --out DIR\n\n"
+	"Writes a synthetic care economy: one CSV per provider per month under\n"
+	"DIR/feeds/<kind>/ (apc, op, ae, community, mh, gp_appt, social_care,\n"
+	"ambulance, deaths; gp_register one per practice per year), identifiable\n"
+	"(NEWNHSNO, DOB) as providers send them, with realistic defects; and\n"
+	"DIR/manifest.json (every file, its rows and per-defect row counts),\n"
+	"DIR/truth/person_year.csv (the clean answer), DIR/contracts.csv and\n"
+	"DIR/optout.csv. NHS numbers come from the 999 test range, never issued.\n\n"
+	"  --persons N       registered population on 1 April of the first year\n"
+	"                    (default 100000)\n"
+	"  --years Y         financial years, 1-10 (default 3)\n"
+	"  --first-year YYYY first financial year (default 2021, i.e. 2021/22)\n"
+	"  --seed S          random seed (default 1); same options, same bytes\n"
+	"  --clean           write no defects (same truth as with defects)\n"
+	"  --defect-rate R   multiply the default defect rates by R (default 1)\n"
+	"  --data DIR        reference tables (default: $YOC_DATA, ./data, or\n"
+	"                    the data/ folder beside the yoc binary)\n"
+	"  --force           write into a folder that is not empty\n"
+	"  --out DIR         output folder (required)\n\n"
+	"See docs/synth.md (model), docs/feeds.md (files), docs/costing.md (prices).\n";
+
+static int file_exists_in(const char *dir, const char *name)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p)
+		return 0;
+	return access(p, R_OK) == 0;
+}
+
+/* The data folder: --data, $YOC_DATA, ./data, then beside the binary. */
+static const char *find_data(const char *opt, char *buf, size_t cap)
+{
+	if (opt)
+		return opt;
+	const char *env = getenv("YOC_DATA");
+	if (env && *env)
+		return env;
+	if (file_exists_in("data", "ncc_2023_24.csv"))
+		return "data";
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			static const char *const rel[] = {"data", "../data", "../share/yoc/data"};
+			for (int i = 0; i < 3; i++) {
+				if (snprintf(buf, cap, "%s/%s", exe, rel[i]) < (int)cap &&
+				    file_exists_in(buf, "ncc_2023_24.csv"))
+					return buf;
+			}
+		}
+	}
+	return "data";
+}
+
+static int run(int argc, char **argv)
+{
+	struct cli_opt opts[] = {
+		{"persons", 1, NULL}, {"years", 1, NULL}, {"first-year", 1, NULL},
+		{"seed", 1, NULL}, {"out", 1, NULL}, {"clean", 0, NULL},
+		{"defect-rate", 1, NULL}, {"data", 1, NULL}, {"force", 0, NULL},
+		{NULL, 0, NULL}
+	};
+	int npos;
+	if (cli_parse("synth", argc, argv, opts, &npos))
+		return 2;
+	if (npos) {
+		cli_err("synth", "unexpected argument '%s'; see 'yoc help synth'", argv[1]);
+		return 2;
+	}
+	struct yoc_synth_opts o;
+	yoc_synth_opts_init(&o);
+	long persons, years, first, seed;
+	if (cli_get_long("synth", opts, "persons", 100000, &persons) ||
+	    cli_get_long("synth", opts, "years", 3, &years) ||
+	    cli_get_long("synth", opts, "first-year", 2021, &first) ||
+	    cli_get_long("synth", opts, "seed", 1, &seed))
+		return 2;
+	o.persons = (uint64_t)persons;
+	o.years = (int)(years > 100 ? 100 : years);
+	o.first_year = (int)(first > 9999 ? 9999 : first);
+	o.seed = (uint64_t)seed;
+	o.out_dir = cli_get(opts, "out");
+	if (!o.out_dir) {
+		cli_err("synth", "--out DIR is required; see 'yoc help synth'");
+		return 2;
+	}
+	const char *dr = cli_get(opts, "defect-rate");
+	if (dr && cli_get(opts, "clean")) {
+		cli_err("synth", "--clean and --defect-rate cannot be used together");
+		return 2;
+	}
+	if (dr) {
+		char *end;
+		errno = 0;
+		double v = strtod(dr, &end);
+		if (errno || end == dr || *end || !(v >= 0)) {
+			cli_err("synth", "--defect-rate wants a number >= 0, not '%s'", dr);
+			return 2;
+		}
+		o.defect_rate = v;
+	}
+	if (cli_get(opts, "clean"))
+		o.defect_rate = 0;
+	char dbuf[PATH_MAX];
+	o.data_dir = find_data(cli_get(opts, "data"), dbuf, sizeof dbuf);
+	o.force = cli_get(opts, "force") != NULL;
+	const char *quiet = getenv("YOC_QUIET");
+	o.progress = !(quiet && *quiet && strcmp(quiet, "0") != 0);
+
+	struct yoc_synth_stats st;
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	int rc = yoc_synth_run(&o, &st, &e);
+	if (rc) {
+		cli_err_rec("synth", &e);
+		return rc == YOC_EINVAL ? 2 : 1;
+	}
+	if (st.nhs_overflow)
+		fprintf(stderr,
+			"yoc synth: note: %llu persons exceed the %llu valid NHS numbers of the 999 "
+			"test range; they were numbered from 000 000 0000-009 999 9999 (outside every "
+			"issued range; see docs/synth.md)\n",
+			(unsigned long long)st.nhs_overflow,
+			(unsigned long long)yoc_synth_nhs_capacity());
+	printf("yoc synth: %llu persons, %llu person-years, %llu files, %llu rows "
+	       "(%llu with a row defect), %.1f MB in %.1fs -> %s\n",
+	       (unsigned long long)st.persons, (unsigned long long)st.person_years,
+	       (unsigned long long)st.files, (unsigned long long)st.rows,
+	       (unsigned long long)st.defect_rows, (double)st.bytes / 1e6, st.seconds, o.out_dir);
+	return 0;
+}
+
+const struct cli_verb cli_verb_synth = {
+	"synth", "write a synthetic care economy (feeds, defects, ground truth)", usage_text, run
+};

@@ -1,0 +1,999 @@
+/*
+** The load pipeline (see load.h). One transaction per loader: files,
+** quarantine, flags, statistics, person and linkage rows are all written
+** inside it, segments are written (fsync, rename) before it commits, and a
+** segment whose catalog row never committed is garbage that the next writer
+** removes. Nothing here prints.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "load/load.h"
+#include "yoc/date.h"
+
+struct yoc_loader {
+	yoc_store *s;
+	int64_t load_id;
+	int in_txn;
+	int persons_dirty;
+	int64_t files, rows, loaded, quarantined, unchanged, replaced;
+	sqlite3_stmt *q_ins, *f_ins;
+	int32_t today;       /* dates after it are in the future */
+	int today_ym;        /* year * 12 + month - 1, for MYDOB */
+};
+
+const char *yoc_load_status_str(int status)
+{
+	static const char *const n[] = {"loaded", "unchanged", "replaced", "rejected"};
+	return status >= 0 && status <= YOC_LOAD_REJECTED ? n[status] : "?";
+}
+
+static int sqlerr(struct yoc_loader *L, struct yoc_error *e)
+{
+	return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s",
+			     sqlite3_errmsg(yoc_store_db(L->s)));
+}
+
+static void now_iso(char *buf, size_t cap)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int yoc_loader_begin(struct yoc_loader **out, yoc_store *s, struct yoc_error *e)
+{
+	*out = NULL;
+	struct yoc_loader *L = yoc_calloc(1, sizeof *L);
+	sqlite3_stmt *st = NULL;
+	int rc = YOC_OK;
+	if (!L)
+		return yoc_error_set(e, YOC_ENOMEM, "load", 0, 0, "out of memory");
+	L->s = s;
+	yoc_store_defer_sync(s, 1);
+	L->today = yoc_date_today();
+	{
+		int y, m, d;
+		yoc_date_to_ymd(L->today, &y, &m, &d);
+		L->today_ym = y * 12 + m - 1;
+	}
+	if ((rc = yoc__store_exec_pub(s, "BEGIN IMMEDIATE", e)))
+		goto cleanup;
+	L->in_txn = 1;
+	/* Tables added since format 1 was first written: inside the load's
+	 * transaction, so a killed load leaves no trace of them either. */
+	if ((rc = yoc__store_exec_pub(s, "CREATE TABLE IF NOT EXISTS duplicate_files(path TEXT"
+				      " PRIMARY KEY, file_id INTEGER NOT NULL, hash TEXT,"
+				      " load_id INTEGER)", e)))
+		goto cleanup;
+	char ts[32];
+	now_iso(ts, sizeof ts);
+	sqlite3 *db = yoc_store_db(s);
+	if (sqlite3_prepare_v2(db, "INSERT INTO loads(started) VALUES(?)", -1, &st, NULL)) {
+		rc = sqlerr(L, e);
+		goto cleanup;
+	}
+	sqlite3_bind_text(st, 1, ts, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = sqlerr(L, e);
+		goto cleanup;
+	}
+	L->load_id = sqlite3_last_insert_rowid(db);
+	if (sqlite3_prepare_v2(db, "INSERT INTO quarantine VALUES(?,?,?,?,?,?)", -1, &L->q_ins, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO flags VALUES(?,?,?,?,?,?)", -1, &L->f_ins, NULL)) {
+		rc = sqlerr(L, e);
+		goto cleanup;
+	}
+	*out = L;
+	L = NULL;
+cleanup:
+	sqlite3_finalize(st);
+	yoc_loader_free(L);
+	return rc;
+}
+
+void yoc_loader_free(struct yoc_loader *L)
+{
+	if (!L)
+		return;
+	sqlite3_finalize(L->q_ins);
+	sqlite3_finalize(L->f_ins);
+	if (L->in_txn) {
+		sqlite3_exec(yoc_store_db(L->s), "ROLLBACK", NULL, NULL, NULL);
+		yoc_store_persons_reset(L->s);
+	}
+	yoc_store_defer_sync(L->s, 0);
+	yoc_free(L);
+}
+
+/* ---- per-file work ---- */
+
+struct colinfo {
+	const struct yoc_field *f; /* NULL: unknown column, kept as text */
+	const char *name;          /* canonical (or source) */
+	int segtype;
+	int64_t filled, empty, invalid;
+	struct yoc_map *freq;      /* code fields: value counts (capped) */
+	int64_t freq_other;
+	int check_pseudo;     /* source column is PSEUDO_ID: 64 hex */
+};
+
+struct fstate {
+	struct yoc_loader *L;
+	struct yoc_load_result *res;
+	int64_t file_id;
+	size_t ncols;
+	struct colinfo *cols;
+	char namebuf[64 * 1024];
+	size_t namelen;
+	struct yoc_map status_counts;
+	struct yoc_map seen;       /* row content hashes: exact duplicate rows */
+	int c_status, c_person;
+};
+
+static void add_reason(struct yoc_load_result *res, const char *code)
+{
+	for (size_t i = 0; i < res->nreasons; i++)
+		if (strcmp(res->reasons[i].code, code) == 0) {
+			res->reasons[i].rows++;
+			return;
+		}
+	size_t i = res->nreasons < YOC_LOAD_MAX_REASONS ? res->nreasons++ : YOC_LOAD_MAX_REASONS - 1;
+	snprintf(res->reasons[i].code, sizeof res->reasons[i].code, "%s", code);
+	res->reasons[i].rows = 1;
+}
+
+static int quarantine(struct fstate *F, long line, const char *field, const char *v, size_t vn,
+		      const char *reason, const struct yoc_csv_row *row, struct yoc_error *e)
+{
+	char raw[4096];
+	size_t rn = 0;
+	for (size_t i = 0; row && i < row->ncells && rn < sizeof raw - 1; i++) {
+		size_t k = row->cells[i].n;
+		if (i && rn < sizeof raw - 1)
+			raw[rn++] = ',';
+		if (k > sizeof raw - 1 - rn)
+			k = sizeof raw - 1 - rn;
+		memcpy(raw + rn, row->cells[i].p, k);
+		rn += k;
+	}
+	sqlite3_stmt *st = F->L->q_ins;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, F->file_id);
+	sqlite3_bind_int64(st, 2, line);
+	sqlite3_bind_text(st, 3, field, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, v ? v : "", v ? (int)(vn > 2000 ? 2000 : vn) : 0, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, raw, (int)rn, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sqlerr(F->L, e);
+	F->res->quarantined++;
+	add_reason(F->res, reason);
+	return YOC_OK;
+}
+
+static int flag(struct fstate *F, long line, const char *field, const char *v, size_t vn,
+		const char *reason, const char *action, struct yoc_error *e)
+{
+	sqlite3_stmt *st = F->L->f_ins;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, F->file_id);
+	sqlite3_bind_int64(st, 2, line);
+	sqlite3_bind_text(st, 3, field, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, v, (int)(vn > 2000 ? 2000 : vn), SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, action, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sqlerr(F->L, e);
+	return YOC_OK;
+}
+
+static int count_value(struct yoc_map *m, const char *p, size_t n, int64_t *other)
+{
+	uint64_t *v = yoc_map_get(m, p, n);
+	if (v) {
+		(*v)++;
+		return YOC_OK;
+	}
+	if (m->count >= 200) {
+		(*other)++;
+		return YOC_OK;
+	}
+	return yoc_map_put(m, p, n, 1, NULL);
+}
+
+/* Trim spaces and upper-case into buf; returns the new length. */
+static size_t standardise(const char *p, size_t n, char *buf, size_t cap)
+{
+	while (n && (*p == ' ' || *p == '\t'))
+		p++, n--;
+	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+		n--;
+	if (n > cap)
+		n = cap;
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (p[i] >= 'a' && p[i] <= 'z') ? (char)(p[i] - 32) : p[i];
+	return n;
+}
+
+/* NULL when MMYYYY is a month of birth from 1900 to this month, else the reason. */
+static const char *mydob_bad(const char *p, size_t n, int today_ym)
+{
+	if (n != 6)
+		return "bad_mydob";
+	for (size_t i = 0; i < 6; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return "bad_mydob";
+	int m = (p[0] - '0') * 10 + (p[1] - '0');
+	int y = (p[2] - '0') * 1000 + (p[3] - '0') * 100 + (p[4] - '0') * 10 + (p[5] - '0');
+	if (m < 1 || m > 12)
+		return "bad_mydob";
+	/* HES sentinels coarsened by yoc pseudonymise (1800-01-01, 1801-01-01) */
+	if (m == 1 && (y == 1800 || y == 1801))
+		return "bad_mydob";
+	if (y < 1900)
+		return "date_out_of_range";
+	if (y * 12 + m - 1 > today_ym)
+		return "date_in_future";
+	return NULL;
+}
+
+/* 1 when the text is an ISO date YYYY-MM-DD (the form the specification asks for). */
+static int iso_date(const char *p, size_t n)
+{
+	return n == 10 && p[4] == '-' && p[7] == '-';
+}
+
+/* Dates before this are out of range (HES sentinels 1800/1801 aside). */
+#define DATE_MIN_Y 1900
+
+/* Per-row validated value for one column. */
+struct val {
+	const char *p;
+	size_t n;
+	int64_t i;
+	int flagged;        /* reason for a flag, or NULL */
+	const char *why;
+	const char *action;
+};
+
+/*
+** Validates one well-formed row. Returns 1 if the row goes to quarantine
+** (*qcol, *qwhy set), else 0 with vals filled.
+*/
+static int validate(struct fstate *F, const struct yoc_csv_row *row, struct val *vals,
+		    char *stdbuf, size_t *qcol, const char **qwhy)
+{
+	char *sb = stdbuf;
+	for (size_t c = 0; c < F->ncols; c++) {
+		struct colinfo *ci = &F->cols[c];
+		struct val *v = &vals[c];
+		struct yoc_cell cell = row->cells[c];
+		v->p = cell.p;
+		v->n = cell.n;
+		v->why = NULL;
+		v->action = NULL;
+		v->i = YOC_INT_NONE;
+		const struct yoc_field *f = ci->f;
+		if (!f)
+			continue;
+		int empty = cell.n == 0;
+		if (!empty) {
+			empty = 1;
+			for (size_t k = 0; k < cell.n && empty; k++)
+				if (cell.p[k] != ' ')
+					empty = 0;
+		}
+		if (empty) {
+			if (f->required) {
+				*qcol = c;
+				*qwhy = "missing_required";
+				return 1;
+			}
+			v->n = 0;
+			continue;
+		}
+		const char *bad = NULL;
+		switch (f->type) {
+		case YOC_FT_DATE: {
+			int32_t d;
+			int k = yoc_date_parse(cell.p, cell.n, &d);
+			if (k == YOC_DATE_VALID) {
+				int y, mo, dd;
+				yoc_date_to_ymd(d, &y, &mo, &dd);
+				v->i = d;
+				if (y < DATE_MIN_Y)
+					bad = "date_out_of_range";
+				else if (d > F->L->today)
+					bad = "date_in_future";
+				else if (!iso_date(cell.p, cell.n)) {
+					/* DD/MM/YYYY: understood, kept as the date, flagged */
+					v->why = "date_format";
+					v->action = "standardised";
+				}
+			} else if (k == YOC_DATE_NULL || k == YOC_DATE_INVALID) {
+				if (f->required) {
+					*qcol = c;
+					*qwhy = k == YOC_DATE_NULL ? "hes_null_date" : "hes_invalid_date";
+					return 1;
+				}
+				v->i = k == YOC_DATE_NULL ? YOC_DATE_HES_NULL : YOC_DATE_HES_INVALID;
+			} else if (k == YOC_DATE_EMPTY)
+				v->i = YOC_DATE_NONE;
+			else
+				bad = "bad_date";
+			break;
+		}
+		case YOC_FT_INT:
+			if (yoc_cell_int(cell, &v->i))
+				bad = "bad_number";
+			break;
+		case YOC_FT_MONEY:
+			if (yoc_cell_pence(cell, &v->i))
+				bad = "bad_money";
+			break;
+		case YOC_FT_MYDOB:
+			bad = mydob_bad(cell.p, cell.n, F->L->today_ym);
+			break;
+		case YOC_FT_PSEUDO:
+			/* The yoc pseudonym has a fixed form; HES pseudonyms are opaque. */
+			if (ci->check_pseudo && !yoc_spec_pseudo_ok(cell.p, cell.n))
+				bad = "bad_pseudo_id";
+			break;
+		case YOC_FT_CODE:
+			if (f->codes && !yoc_spec_code_ok(f->codes, cell.p, cell.n)) {
+				size_t sn = standardise(cell.p, cell.n, sb, 16);
+				if (sn && sn <= 15 && yoc_spec_code_ok(f->codes, sb, sn)) {
+					v->p = sb;
+					v->n = sn;
+					v->why = "code_standardised";
+					v->action = "standardised";
+					sb += 16;
+				} else {
+					bad = "bad_code";
+				}
+			}
+			if (!bad && f->check && !v->why && !f->check(cell.p, cell.n))
+				bad = "bad_code";
+			break;
+		default:
+			break;
+		}
+		if (bad) {
+			if (f->onbad == YOC_BAD_QUARANTINE) {
+				*qcol = c;
+				*qwhy = bad;
+				return 1;
+			}
+			v->why = bad;
+			if (f->onbad == YOC_BAD_NULL) {
+				v->action = "nulled";
+				v->i = YOC_INT_NONE;
+				if (f->type == YOC_FT_DATE)
+					v->i = YOC_DATE_NONE;
+			} else {
+				v->action = "kept";
+			}
+		}
+	}
+	return 0;
+}
+
+static int segtype_of(const struct yoc_field *f)
+{
+	if (!f)
+		return YOC_COL_TEXT;
+	switch (f->type) {
+	case YOC_FT_DATE: return YOC_COL_DATE;
+	case YOC_FT_INT: return YOC_COL_INT;
+	case YOC_FT_MONEY: return YOC_COL_MONEY;
+	default: return YOC_COL_TEXT;
+	}
+}
+
+/* Provider and period from "<PROVIDER>_<period>.csv"; whole stem if no '_'. */
+static void name_parts(const char *path, struct yoc_load_result *res)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	size_t n = strlen(b);
+	const char *dot = strrchr(b, '.');
+	if (dot && dot != b)
+		n = (size_t)(dot - b);
+	/* "<PROVIDER>_<period>_v2": a resubmission of the same provider and period */
+	size_t k = n;
+	while (k > 0 && b[k - 1] >= '0' && b[k - 1] <= '9')
+		k--;
+	if (k < n && k >= 3 && (b[k - 1] == 'v' || b[k - 1] == 'V') && b[k - 2] == '_')
+		n = k - 2;
+	const char *us = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] == '_')
+			us = b + i;
+	if (us) {
+		snprintf(res->provider, sizeof res->provider, "%.*s", (int)(us - b), b);
+		snprintf(res->period, sizeof res->period, "%.*s", (int)(n - (size_t)(us - b) - 1), us + 1);
+	} else {
+		snprintf(res->provider, sizeof res->provider, "%.*s", (int)n, b);
+		res->period[0] = 0;
+	}
+}
+
+static int find_current(struct yoc_loader *L, struct yoc_load_result *res, const char *hash,
+			int64_t *same_id, int64_t *old_id, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	*same_id = *old_id = 0;
+	if (sqlite3_prepare_v2(yoc_store_db(L->s), "SELECT file_id, hash, rows, loaded, quarantined,"
+			       " flagged FROM files WHERE kind = ? AND provider = ? AND period = ?"
+			       " AND superseded_by IS NULL", -1, &st, NULL))
+		return sqlerr(L, e);
+	sqlite3_bind_text(st, 1, yoc_spec_kind_name(res->kind), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, res->provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, res->period, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *h = (const char *)sqlite3_column_text(st, 1);
+		if (h && strcmp(h, hash) == 0) {
+			*same_id = sqlite3_column_int64(st, 0);
+			res->rows = sqlite3_column_int64(st, 2);
+			res->loaded = sqlite3_column_int64(st, 3);
+			res->quarantined = sqlite3_column_int64(st, 4);
+			res->flagged = sqlite3_column_int64(st, 5);
+		} else {
+			*old_id = sqlite3_column_int64(st, 0);
+		}
+	}
+	sqlite3_finalize(st);
+	return YOC_OK;
+}
+
+static int stored_reasons(struct yoc_loader *L, struct yoc_load_result *res, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(yoc_store_db(L->s), "SELECT reason, count(*) FROM quarantine"
+			       " WHERE file_id = ? GROUP BY reason ORDER BY reason", -1, &st, NULL))
+		return sqlerr(L, e);
+	sqlite3_bind_int64(st, 1, res->file_id);
+	while (sqlite3_step(st) == SQLITE_ROW && res->nreasons < YOC_LOAD_MAX_REASONS) {
+		snprintf(res->reasons[res->nreasons].code, sizeof res->reasons[0].code, "%s",
+			 (const char *)sqlite3_column_text(st, 0));
+		res->reasons[res->nreasons++].rows = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	return YOC_OK;
+}
+
+static int exec1(struct yoc_loader *L, const char *sql, int64_t a, int64_t b, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(yoc_store_db(L->s), sql, -1, &st, NULL))
+		return sqlerr(L, e);
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? YOC_OK : sqlerr(L, e);
+}
+
+static int write_stats(struct fstate *F, struct yoc_error *e)
+{
+	sqlite3 *db = yoc_store_db(F->L->s);
+	sqlite3_stmt *fc = NULL, *fs = NULL, *ns = NULL;
+	struct yoc_buf top;
+	int rc = YOC_OK;
+	yoc_buf_init(&top, 1 << 20);
+	if (sqlite3_prepare_v2(db, "INSERT INTO file_columns VALUES(?,?,?,?,?)", -1, &fc, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO file_stats VALUES(?,?,?,?,?,?,?)", -1, &fs, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO nhsno_status VALUES(?,?,?)", -1, &ns, NULL)) {
+		rc = sqlerr(F->L, e);
+		goto cleanup;
+	}
+	static const char *const tn[] = {"text", "date", "int", "money"};
+	for (size_t c = 0; c < F->ncols; c++) {
+		struct colinfo *ci = &F->cols[c];
+		sqlite3_reset(fc);
+		sqlite3_bind_int64(fc, 1, F->file_id);
+		sqlite3_bind_int64(fc, 2, (int64_t)c);
+		sqlite3_bind_text(fc, 3, ci->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(fc, 4, ci->name + strlen(ci->name) + 1, -1, SQLITE_STATIC);
+		sqlite3_bind_text(fc, 5, ci->f ? yoc_ftype_name(ci->f->type) : tn[ci->segtype], -1,
+				  SQLITE_STATIC);
+		if (sqlite3_step(fc) != SQLITE_DONE) {
+			rc = sqlerr(F->L, e);
+			goto cleanup;
+		}
+		if (!ci->f)
+			continue;
+		yoc_buf_reset(&top);
+		int64_t ndistinct = 0;
+		if (ci->freq) {
+			size_t pos = 0;
+			const struct yoc_map_slot *sl;
+			while ((sl = yoc_map_next(ci->freq, &pos)) != NULL) {
+				ndistinct++;
+				yoc_buf_printf(&top, "%s%.*s=%llu", top.len ? ";" : "", (int)sl->klen,
+					       sl->key, (unsigned long long)sl->value);
+			}
+			if (ci->freq_other)
+				yoc_buf_printf(&top, "%s(other)=%lld", top.len ? ";" : "",
+					       (long long)ci->freq_other);
+		}
+		sqlite3_reset(fs);
+		sqlite3_bind_int64(fs, 1, F->file_id);
+		sqlite3_bind_text(fs, 2, ci->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(fs, 3, ci->filled);
+		sqlite3_bind_int64(fs, 4, ci->empty);
+		sqlite3_bind_int64(fs, 5, ci->invalid);
+		if (ci->freq)
+			sqlite3_bind_int64(fs, 6, ndistinct);
+		else
+			sqlite3_bind_null(fs, 6);
+		sqlite3_bind_text(fs, 7, top.len ? top.data : "", (int)top.len, SQLITE_STATIC);
+		if (sqlite3_step(fs) != SQLITE_DONE) {
+			rc = sqlerr(F->L, e);
+			goto cleanup;
+		}
+	}
+	size_t pos = 0;
+	const struct yoc_map_slot *sl;
+	while ((sl = yoc_map_next(&F->status_counts, &pos)) != NULL) {
+		sqlite3_reset(ns);
+		sqlite3_bind_int64(ns, 1, F->file_id);
+		sqlite3_bind_text(ns, 2, sl->key, (int)sl->klen, SQLITE_STATIC);
+		sqlite3_bind_int64(ns, 3, (int64_t)sl->value);
+		if (sqlite3_step(ns) != SQLITE_DONE) {
+			rc = sqlerr(F->L, e);
+			goto cleanup;
+		}
+	}
+cleanup:
+	yoc_buf_free(&top);
+	sqlite3_finalize(fc);
+	sqlite3_finalize(fs);
+	sqlite3_finalize(ns);
+	return rc;
+}
+
+static int append_row(struct fstate *F, struct yoc_segw *w, const struct val *vals,
+		      long line, struct yoc_error *e)
+{
+	int rc = YOC_OK;
+	for (size_t c = 0; c < F->ncols && !rc; c++) {
+		const struct val *v = &vals[c];
+		struct colinfo *ci = &F->cols[c];
+		int nulled = v->action && v->action[0] == 'n';
+		if (v->why) {
+			ci->invalid++;
+			if ((rc = flag(F, line, ci->name, v->p, v->n, v->why, v->action, e)))
+				return rc;
+		}
+		if (v->n == 0 || nulled)
+			ci->empty++;
+		else
+			ci->filled++;
+		if (ci->freq && v->n && !nulled)
+			if ((rc = count_value(ci->freq, v->p, v->n, &ci->freq_other)))
+				break;
+		switch (ci->segtype) {
+		case YOC_COL_TEXT:
+			rc = nulled ? yoc_segw_text(w, c, "", 0) : yoc_segw_text(w, c, v->p, v->n);
+			break;
+		case YOC_COL_DATE:
+			rc = yoc_segw_i32(w, c, v->n == 0 ? YOC_DATE_NONE : (int32_t)v->i);
+			break;
+		default:
+			rc = yoc_segw_i64(w, c, v->n == 0 ? YOC_INT_NONE : v->i);
+			break;
+		}
+	}
+	if (!rc)
+		rc = yoc_segw_i64(w, F->ncols, line);
+	if (!rc)
+		rc = yoc_segw_row_end(w);
+	if (!rc && F->c_status >= 0) {
+		const struct val *v = &vals[F->c_status];
+		rc = count_value(&F->status_counts, v->n ? v->p : "(empty)", v->n ? v->n : 7,
+				 &F->cols[F->c_status].freq_other);
+	} else if (!rc && F->c_person >= 0) {
+		int has = vals[F->c_person].n && !(vals[F->c_person].action &&
+						   vals[F->c_person].action[0] == 'n');
+		rc = count_value(&F->status_counts, has ? "pseudonym" : "missing",
+				 has ? 9 : 7, &F->cols[F->c_person].freq_other);
+	}
+	if (rc == YOC_ENOMEM || rc == YOC_ETOOBIG)
+		return yoc_error_set(e, rc, F->res->file, line, 0, "out of memory building segment");
+	return rc;
+}
+
+static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
+{
+	struct yoc_segw *w = NULL;
+	struct val *vals = NULL;
+	char *stdbuf = NULL;
+	const char **names = NULL, **sources = NULL;
+	int *types = NULL;
+	int rc = YOC_OK;
+	size_t n = F->ncols;
+	vals = yoc_calloc(n + 1, sizeof *vals);
+	stdbuf = yoc_malloc(16 * (n + 1));
+	names = yoc_calloc(n + 1, sizeof *names);
+	sources = yoc_calloc(n + 1, sizeof *sources);
+	types = yoc_calloc(n + 1, sizeof *types);
+	if (!vals || !stdbuf || !names || !sources || !types)
+		goto oom;
+	for (size_t c = 0; c < n; c++) {
+		names[c] = F->cols[c].name;
+		sources[c] = F->cols[c].name + strlen(F->cols[c].name) + 1;
+		types[c] = F->cols[c].segtype;
+	}
+	names[n] = "_LINE";
+	sources[n] = "_LINE";
+	types[n] = YOC_COL_INT;
+	if (yoc_segw_create(&w, F->res->kind, n + 1, names, sources, types))
+		goto oom;
+	struct yoc_csv_row row;
+	struct yoc_error ce;
+	for (;;) {
+		yoc_error_clear(&ce);
+		int k = yoc_csv_next(r, &row, &ce);
+		if (k == 0)
+			break;
+		if (k == YOC_EIO) {
+			rc = yoc_error_set(e, YOC_EIO, F->res->file, ce.line, 0, "%s", ce.msg);
+			goto cleanup;
+		}
+		F->res->rows++;
+		if (k < 0) {
+			char why[48];
+			snprintf(why, sizeof why, "csv_%s", yoc_csv_fault_str(row.fault));
+			const char *field = "";
+			if (ce.col > 0 && row.fault != YOC_CSV_RAGGED_ROW) {
+				/* column of the fault, when the reader knows it: by cell count */
+				size_t ci = row.ncells ? row.ncells - 1 : 0;
+				if (ci < n)
+					field = F->cols[ci].name;
+			}
+			if ((rc = quarantine(F, row.line, field, "", 0, why, &row, e)))
+				goto cleanup;
+			continue;
+		}
+		size_t qcol = 0;
+		const char *qwhy = NULL;
+		if (row.ncells != n) {
+			if ((rc = quarantine(F, row.line, "", "", 0, "csv_ragged_row", &row, e)))
+				goto cleanup;
+			continue;
+		}
+		/* An exact repeat of an earlier row of the same file is held back. */
+		uint64_t hk[2] = {0x9e3779b97f4a7c15ull, 0};
+		for (size_t c = 0; c < n; c++) {
+			hk[0] = yoc_hash64(row.cells[c].p, row.cells[c].n, hk[0] + c);
+			hk[1] = yoc_hash64(row.cells[c].p, row.cells[c].n, hk[1] ^ (hk[0] << 1));
+		}
+		int isnew = 0;
+		if (yoc_map_put(&F->seen, hk, sizeof hk, (uint64_t)row.line, &isnew))
+			goto oom;
+		if (!isnew) {
+			if ((rc = quarantine(F, row.line, "", "", 0, "duplicate_row", &row, e)))
+				goto cleanup;
+			continue;
+		}
+		if (validate(F, &row, vals, stdbuf, &qcol, &qwhy)) {
+			F->cols[qcol].invalid++;
+			if ((rc = quarantine(F, row.line, F->cols[qcol].name, row.cells[qcol].p,
+					     row.cells[qcol].n, qwhy, &row, e)))
+				goto cleanup;
+			continue;
+		}
+		if ((rc = append_row(F, w, vals, row.line, e)))
+			goto cleanup;
+		F->res->loaded++;
+	}
+	char segname[64];
+	snprintf(segname, sizeof segname, "f%lld.seg", (long long)F->file_id);
+	if ((rc = yoc_segw_write(w, F->L->s, segname, e)))
+		goto cleanup;
+	goto cleanup;
+oom:
+	rc = yoc_error_set(e, YOC_ENOMEM, F->res->file, 0, 0, "out of memory");
+cleanup:
+	yoc_segw_free(w);
+	yoc_free(vals);
+	yoc_free(stdbuf);
+	yoc_free(names);
+	yoc_free(sources);
+	yoc_free(types);
+	return rc;
+}
+
+static void hash_hex(const void *data, size_t n, char *out)
+{
+	uint64_t a = yoc_hash64(data, n, 0x59c0ffee), b = yoc_hash64(data, n, 0x1234abcd);
+	snprintf(out, 40, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+}
+
+static int reject(struct yoc_load_result *res, const char *fmt, const char *arg)
+{
+	res->status = YOC_LOAD_REJECTED;
+	snprintf(res->message, sizeof res->message, fmt, arg);
+	return YOC_OK;
+}
+
+int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, size_t n,
+		   int kind, struct yoc_load_result *res, struct yoc_error *e)
+{
+	struct fstate F;
+	yoc_csv *r = NULL;
+	sqlite3_stmt *st = NULL;
+	int rc = YOC_OK;
+	memset(&F, 0, sizeof F);
+	memset(res, 0, sizeof *res);
+	snprintf(res->file, sizeof res->file, "%s", name);
+	res->kind = -1;
+	F.L = L;
+	F.res = res;
+	F.c_status = F.c_person = -1;
+	char hash[40];
+	hash_hex(data, n, hash);
+	struct yoc_csv_opts o = {0};
+	struct yoc_error ce;
+	yoc_error_clear(&ce);
+	if (yoc_csv_open_mem(&r, data, n, name, &o, &ce)) {
+		if (ce.code == YOC_ENOMEM) {
+			rc = yoc_error_set(e, YOC_ENOMEM, name, 0, 0, "out of memory");
+			goto cleanup;
+		}
+		rc = reject(res, "cannot read the header: %s", ce.msg);
+		goto cleanup;
+	}
+	size_t nc = yoc_csv_ncols(r);
+	const struct yoc_cell *hdr = yoc_csv_header(r);
+	for (size_t i = 0; i < nc; i++) {
+		const char *id = yoc_spec_identifier(hdr[i].p, hdr[i].n);
+		if (id) {
+			rc = reject(res, "holds direct identifiers (column %s): pseudonymise it"
+				    " first with 'yoc pseudonymise'", id);
+			goto cleanup;
+		}
+	}
+	res->kind = kind >= 0 ? kind : yoc_spec_detect(hdr, nc);
+	if (res->kind < 0) {
+		rc = reject(res, "%s", "feed kind not recognised from the header; give --kind");
+		goto cleanup;
+	}
+	name_parts(name, res);
+	int64_t same_id, old_id;
+	if ((rc = find_current(L, res, hash, &same_id, &old_id, e)))
+		goto cleanup;
+	if (same_id) {
+		res->status = YOC_LOAD_UNCHANGED;
+		res->file_id = same_id;
+		/* The same content under another name (a month sent twice): remembered once. */
+		if (sqlite3_prepare_v2(yoc_store_db(L->s), "INSERT OR IGNORE INTO duplicate_files"
+				       " SELECT ?1, file_id, hash, ?3 FROM files WHERE file_id = ?2"
+				       " AND path <> ?1", -1, &st, NULL)) {
+			rc = sqlerr(L, e);
+			goto cleanup;
+		}
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, same_id);
+		sqlite3_bind_int64(st, 3, L->load_id);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = sqlerr(L, e);
+			goto cleanup;
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		rc = stored_reasons(L, res, e);
+		L->unchanged++;
+		goto cleanup;
+	}
+	/* Column map: canonical names first, then aliases for fields not yet taken. */
+	const struct yoc_kind_spec *ks = yoc_spec_kind(res->kind);
+	F.ncols = nc;
+	F.cols = yoc_calloc(nc + 1, sizeof *F.cols);
+	if (!F.cols || yoc_map_init(&F.status_counts, 16) || yoc_map_init(&F.seen, 1024))
+		goto oom;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nc; i++) {
+			if (F.cols[i].f)
+				continue;
+			const struct yoc_field *f = yoc_spec_field(ks, hdr[i].p, hdr[i].n);
+			if (!f)
+				continue;
+			int canon = strlen(f->name) == hdr[i].n && memcmp(f->name, hdr[i].p, hdr[i].n) == 0;
+			if (pass == 0 && !canon)
+				continue;
+			int taken = 0;
+			for (size_t j = 0; j < nc; j++)
+				if (F.cols[j].f == f)
+					taken = 1;
+			if (!taken)
+				F.cols[i].f = f;
+		}
+	for (size_t i = 0; i < nc; i++) {
+		struct colinfo *ci = &F.cols[i];
+		const char *cn = ci->f ? ci->f->name : NULL;
+		size_t cl = cn ? strlen(cn) : hdr[i].n;
+		if (F.namelen + cl + hdr[i].n + 2 > sizeof F.namebuf) {
+			rc = reject(res, "%s", "header too long");
+			goto cleanup;
+		}
+		ci->name = F.namebuf + F.namelen;
+		memcpy(F.namebuf + F.namelen, cn ? cn : hdr[i].p, cl);
+		F.namelen += cl;
+		F.namebuf[F.namelen++] = 0;
+		memcpy(F.namebuf + F.namelen, hdr[i].p, hdr[i].n);
+		F.namelen += hdr[i].n;
+		F.namebuf[F.namelen++] = 0;
+		ci->segtype = segtype_of(ci->f);
+		if (ci->f && ci->f->role == YOC_ROLE_PERSON) {
+			F.c_person = (int)i;
+			ci->check_pseudo = hdr[i].n == 9 && memcmp(hdr[i].p, "PSEUDO_ID", 9) == 0;
+		}
+		if (ci->f && ci->f->role == YOC_ROLE_NHSNO_STATUS)
+			F.c_status = (int)i;
+		if (ci->f && (ci->f->type == YOC_FT_CODE || ci->f->type == YOC_FT_INT)) {
+			ci->freq = yoc_calloc(1, sizeof *ci->freq);
+			if (!ci->freq || yoc_map_init(ci->freq, 32)) {
+				yoc_free(ci->freq);
+				ci->freq = NULL;
+				goto oom;
+			}
+		}
+	}
+	char ts[32];
+	now_iso(ts, sizeof ts);
+	char delim[2] = {yoc_csv_delim(r), 0};
+	if (sqlite3_prepare_v2(yoc_store_db(L->s), "INSERT INTO files(load_id, kind, provider, period,"
+			       " path, hash, bytes, delimiter, segment, status, loaded_at)"
+			       " VALUES(?,?,?,?,?,?,?,?,'',?,?)", -1, &st, NULL)) {
+		rc = sqlerr(L, e);
+		goto cleanup;
+	}
+	sqlite3_bind_int64(st, 1, L->load_id);
+	sqlite3_bind_text(st, 2, ks->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, res->provider, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, res->period, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, hash, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (int64_t)n);
+	sqlite3_bind_text(st, 8, delim, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, old_id ? "replaced" : "loaded", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, ts, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = sqlerr(L, e);
+		goto cleanup;
+	}
+	F.file_id = res->file_id = sqlite3_last_insert_rowid(yoc_store_db(L->s));
+	if ((rc = load_rows(&F, r, e)))
+		goto cleanup;
+	for (size_t i = 0; i < nc; i++)
+		res->flagged += F.cols[i].invalid;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(yoc_store_db(L->s), "UPDATE files SET segment = ?, rows = ?, loaded = ?,"
+			       " quarantined = ?, flagged = ? WHERE file_id = ?", -1, &st, NULL)) {
+		rc = sqlerr(L, e);
+		goto cleanup;
+	}
+	char segname[64];
+	snprintf(segname, sizeof segname, "f%lld.seg", (long long)F.file_id);
+	sqlite3_bind_text(st, 1, segname, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, res->rows);
+	sqlite3_bind_int64(st, 3, res->loaded);
+	sqlite3_bind_int64(st, 4, res->quarantined);
+	sqlite3_bind_int64(st, 5, res->flagged);
+	sqlite3_bind_int64(st, 6, F.file_id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = sqlerr(L, e);
+		goto cleanup;
+	}
+	if ((rc = write_stats(&F, e)))
+		goto cleanup;
+	if (old_id) {
+		if ((rc = exec1(L, "UPDATE files SET superseded_by = ?1 WHERE file_id = ?2",
+				F.file_id, old_id, e)))
+			goto cleanup;
+		res->status = YOC_LOAD_REPLACED;
+		L->replaced++;
+	} else {
+		res->status = YOC_LOAD_LOADED;
+	}
+	if (res->kind == YOC_KIND_GP_REGISTER || res->kind == YOC_KIND_DEATHS)
+		L->persons_dirty = 1;
+	L->files++;
+	L->rows += res->rows;
+	L->loaded += res->loaded;
+	L->quarantined += res->quarantined;
+	goto cleanup;
+oom:
+	rc = yoc_error_set(e, YOC_ENOMEM, name, 0, 0, "out of memory");
+cleanup:
+	sqlite3_finalize(st);
+	yoc_csv_close(r);
+	for (size_t i = 0; F.cols && i < F.ncols; i++)
+		if (F.cols[i].freq) {
+			yoc_map_free(F.cols[i].freq);
+			yoc_free(F.cols[i].freq);
+		}
+	yoc_free(F.cols);
+	if (F.status_counts.slots)
+		yoc_map_free(&F.status_counts);
+	if (F.seen.slots)
+		yoc_map_free(&F.seen);
+	return rc;
+}
+
+int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
+		    struct yoc_load_result *res, struct yoc_error *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		memset(res, 0, sizeof *res);
+		snprintf(res->file, sizeof res->file, "%s", path);
+		res->kind = -1;
+		return reject(res, "cannot open: %s", strerror(errno));
+	}
+	struct stat sb;
+	void *map = NULL;
+	if (fstat(fd, &sb) == 0 && sb.st_size > 0) {
+		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED)
+			map = NULL;
+		else
+			madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
+	}
+	close(fd);
+	int rc = yoc_loader_mem(L, path, map ? map : "", map ? (size_t)sb.st_size : 0, kind, res, e);
+	if (map)
+		munmap(map, (size_t)sb.st_size);
+	return rc;
+}
+
+int yoc_loader_commit(struct yoc_loader *L, struct yoc_error *e)
+{
+	int rc = YOC_OK;
+	if (L->persons_dirty) {
+		if ((rc = yoc_store_rebuild_persons(L->s, e)) ||
+		    (rc = yoc__store_exec_pub(L->s, "DELETE FROM linkage", e)))
+			return rc;
+	}
+	yoc_store_persons_reset(L->s);
+	if ((rc = yoc_store_rebuild_linkage(L->s, e)))
+		return rc;
+	sqlite3_stmt *st = NULL;
+	char ts[32];
+	now_iso(ts, sizeof ts);
+	if (sqlite3_prepare_v2(yoc_store_db(L->s), "UPDATE loads SET finished = ?, files = ?, rows = ?,"
+			       " loaded = ?, quarantined = ?, unchanged = ?, replaced = ?"
+			       " WHERE load_id = ?", -1, &st, NULL))
+		return sqlerr(L, e);
+	sqlite3_bind_text(st, 1, ts, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, L->files);
+	sqlite3_bind_int64(st, 3, L->rows);
+	sqlite3_bind_int64(st, 4, L->loaded);
+	sqlite3_bind_int64(st, 5, L->quarantined);
+	sqlite3_bind_int64(st, 6, L->unchanged);
+	sqlite3_bind_int64(st, 7, L->replaced);
+	sqlite3_bind_int64(st, 8, L->load_id);
+	int r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		return sqlerr(L, e);
+	/* A load that changed nothing leaves no trace, so loading twice changes nothing. */
+	if (L->files == 0 && (rc = exec1(L, "DELETE FROM loads WHERE load_id = ?1 OR ?2",
+					 L->load_id, 0, e)))
+		return rc;
+	/* Segments reach the disk before the catalog rows that name them. */
+	if ((rc = yoc_store_sync(L->s, e)) || (rc = yoc__store_exec_pub(L->s, "COMMIT", e)))
+		return rc;
+	L->in_txn = 0;
+	return YOC_OK;
+}

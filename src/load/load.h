@@ -1,0 +1,57 @@
+/*
+** The load pipeline: recognise a feed file, refuse identifiable data,
+** validate every row against the feed specification, quarantine what fails,
+** write the rest to a segment, and commit everything for one `yoc load` in
+** one catalog transaction (so a killed load leaves the dataset as it was).
+**
+** Row accounting: for every file, rows = loaded + quarantined, where rows
+** counts every data row the CSV reader returned, malformed ones included.
+** Must not print or exit; results go into struct yoc_load_result.
+*/
+#ifndef YOC_LOAD_H
+#define YOC_LOAD_H
+
+#include "store/store.h"
+
+enum yoc_load_status {
+	YOC_LOAD_LOADED = 0,
+	YOC_LOAD_UNCHANGED,
+	YOC_LOAD_REPLACED,
+	YOC_LOAD_REJECTED   /* whole file refused: message says why */
+};
+const char *yoc_load_status_str(int status);
+
+#define YOC_LOAD_MAX_REASONS 24
+
+struct yoc_load_result {
+	char file[1024];
+	int kind;               /* -1 if not recognised */
+	char provider[64];
+	char period[32];
+	int64_t file_id;
+	int64_t rows, loaded, quarantined, flagged;
+	int status;             /* enum yoc_load_status */
+	size_t nreasons;
+	struct { char code[40]; int64_t rows; } reasons[YOC_LOAD_MAX_REASONS];
+	char message[600];
+};
+
+struct yoc_loader;
+/* Starts a load on a store opened with YOC_STORE_WRITE: opens the transaction. */
+int yoc_loader_begin(struct yoc_loader **out, yoc_store *s, struct yoc_error *e);
+/*
+** Loads one file. kind -1 detects it from the header. Returns 0 when the file
+** was handled (loaded, unchanged, replaced or rejected: see res->status), or
+** a negative status on a failure that must abort the whole load.
+*/
+int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
+		    struct yoc_load_result *res, struct yoc_error *e);
+/* Same, from memory (name stands for the path; used by tests and the fuzzer). */
+int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, size_t n,
+		   int kind, struct yoc_load_result *res, struct yoc_error *e);
+/* Rebuilds person and linkage tables as needed and commits. */
+int yoc_loader_commit(struct yoc_loader *L, struct yoc_error *e);
+/* Rolls back if not committed; frees. NULL is fine. */
+void yoc_loader_free(struct yoc_loader *L);
+
+#endif

@@ -1,0 +1,425 @@
+/*
+** Data-quality report. Every finding is one row of quality.csv:
+**   section, check, kind, provider, period, field, value, expected, flag, detail
+** and the HTML shows the same rows grouped by section. Per-provider feedback
+** files list each quarantined row and each flagged value with its reason.
+** Must not change the dataset.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quality/quality_int.h"
+#include "yoc/csv.h"
+#include "yoc/io.h"
+
+#define row yoc__quality_row
+
+void yoc__quality_row(struct q *Q, const char *section, const char *check, const char *kind,
+		const char *prov, const char *period, const char *field, double value,
+		double expected, const char *flag, const char *detail)
+{
+	char v[64], x[64];
+	snprintf(v, sizeof v, "%.15g", value);
+	if (isnan(expected))
+		x[0] = 0;
+	else
+		snprintf(x, sizeof x, "%.15g", expected);
+	const char *cells[] = {section, check, kind, prov, period, field, v, x, flag, detail};
+	for (int i = 0; i < 10; i++)
+		yoc_csvw_str(&Q->w, cells[i] ? cells[i] : "");
+	yoc_csvw_end(&Q->w);
+	yoc_buf_puts(&Q->html, "<tr>");
+	for (int i = 0; i < 10; i++) {
+		yoc_buf_puts(&Q->html, i == 8 && flag && *flag ? "<td class=flag>" : "<td>");
+		for (const char *p = cells[i] ? cells[i] : ""; *p; p++) {
+			if (*p == '<')
+				yoc_buf_puts(&Q->html, "&lt;");
+			else if (*p == '&')
+				yoc_buf_puts(&Q->html, "&amp;");
+			else
+				yoc_buf_putc(&Q->html, *p);
+		}
+		yoc_buf_puts(&Q->html, "</td>");
+	}
+	yoc_buf_puts(&Q->html, "</tr>\n");
+	Q->findings++;
+}
+
+void yoc__quality_heading(struct q *Q, const char *title)
+{
+	yoc_buf_printf(&Q->html, "</table><h2>%s</h2><table><tr><th>section</th><th>check</th>"
+		       "<th>kind</th><th>provider</th><th>period</th><th>field</th><th>value</th>"
+		       "<th>expected</th><th>flag</th><th>detail</th></tr>\n", title);
+}
+
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+
+static int sql_rows(struct q *Q, const char *section, const char *check, const char *sql,
+		    int nval, struct yoc_error *e)
+{
+	/* columns: kind, provider, period, field, value, expected(or NULL), flag, detail */
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
+		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s",
+				     sqlite3_errmsg(yoc_store_db(Q->s)));
+	while (sqlite3_step(st) == SQLITE_ROW)
+		row(Q, section, check, T(0), T(1), T(2), T(3), sqlite3_column_double(st, 4),
+		    sqlite3_column_type(st, 5) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 5),
+		    T(6), T(7));
+	sqlite3_finalize(st);
+	(void)nval;
+	return YOC_OK;
+}
+
+/* ---- section 1: linkage and standardisation ---- */
+static int section1(struct q *Q, struct yoc_error *e)
+{
+	int rc;
+	yoc__quality_heading(Q, "1. Linkage and standardisation");
+	if ((rc = sql_rows(Q, "linkage", "nhs_number_status",
+			   "SELECT f.kind, f.provider, f.period, n.status, sum(n.rows), NULL,"
+			   " CASE WHEN n.status IN ('valid','pseudonym') THEN '' ELSE 'check' END, ''"
+			   " FROM nhsno_status n JOIN current_files f USING(file_id)"
+			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)) ||
+	    (rc = sql_rows(Q, "linkage", "linkage_rate",
+			   "SELECT f.kind, f.provider, l.month, '', 1.0*sum(l.linked)/max(sum(l.rows),1), NULL,"
+			   " CASE WHEN 1.0*sum(l.linked)/max(sum(l.rows),1) < 0.95 THEN 'low' ELSE '' END,"
+			   " sum(l.rows) || ' rows: ' || sum(l.linked) || ' linked, ' || sum(l.no_pseudonym) ||"
+			   " ' no pseudonym, ' || sum(l.not_registered) || ' not registered'"
+			   " FROM linkage l JOIN current_files f USING(file_id) WHERE f.kind <> 'gp_register'"
+			   " GROUP BY 1,2,3 ORDER BY 1,2,3", 0, e)) ||
+	    (rc = sql_rows(Q, "linkage", "unlinked_no_pseudonym",
+			   "SELECT f.kind, f.provider, '', '', sum(l.no_pseudonym), NULL, '', ''"
+			   " FROM linkage l JOIN current_files f USING(file_id) GROUP BY 1,2 ORDER BY 1,2", 0, e)) ||
+	    (rc = sql_rows(Q, "linkage", "unlinked_not_registered",
+			   "SELECT f.kind, f.provider, '', '', sum(l.not_registered), NULL, '', ''"
+			   " FROM linkage l JOIN current_files f USING(file_id) GROUP BY 1,2 ORDER BY 1,2", 0, e)) ||
+	    (rc = sql_rows(Q, "standardisation", "code_standardised",
+			   "SELECT f.kind, f.provider, f.period, g.field, count(*), NULL, 'fixed', ''"
+			   " FROM flags g JOIN current_files f USING(file_id) WHERE g.reason = 'code_standardised'"
+			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)))
+		return rc;
+	/* duplicates: identical rows (all columns but the line) within a kind and provider */
+	struct yoc_file_info *fi = NULL;
+	size_t nf = 0;
+	if ((rc = yoc_store_files(Q->s, -1, 0, &fi, &nf, e)))
+		return rc;
+	struct yoc_map m;
+	if (yoc_map_init(&m, 1024)) {
+		yoc_store_files_free(fi);
+		return yoc_error_set(e, YOC_ENOMEM, "quality", 0, 0, "out of memory");
+	}
+	for (size_t i = 0; i < nf && !rc; i++) {
+		yoc_seg *g = NULL;
+		if ((rc = yoc_seg_open(Q->s, fi[i].file_id, &g, e)))
+			break;
+		int64_t dups = 0;
+		char buf[64];
+		for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
+			uint64_t h = 0x9e37;
+			for (size_t c = 0; c < yoc_seg_ncols(g); c++) {
+				if (strcmp(yoc_seg_col_name(g, (int)c), "_LINE") == 0)
+					continue;
+				const char *t;
+				size_t n = yoc_seg_format(g, (int)c, r, buf, sizeof buf, &t);
+				h = yoc_hash64(t, n, h + c);
+			}
+			int isnew = 0;
+			if (yoc_map_put(&m, &h, sizeof h, 1, &isnew)) {
+				rc = yoc_error_set(e, YOC_ENOMEM, "quality", 0, 0, "out of memory");
+				break;
+			}
+			dups += !isnew;
+		}
+		yoc_seg_close(g);
+		int last = i + 1 == nf || fi[i + 1].kind != fi[i].kind ||
+			strcmp(fi[i + 1].provider, fi[i].provider) != 0;
+		row(Q, "linkage", "duplicate_rows", yoc_spec_kind_name(fi[i].kind), fi[i].provider,
+		    fi[i].period, "", (double)dups, NAN, dups ? "duplicates" : "", "rows identical to an earlier row");
+		if (last) {
+			yoc_map_free(&m);
+			if (yoc_map_init(&m, 1024)) {
+				rc = yoc_error_set(e, YOC_ENOMEM, "quality", 0, 0, "out of memory");
+				break;
+			}
+		}
+	}
+	yoc_map_free(&m);
+	yoc_store_files_free(fi);
+	return rc;
+}
+
+/* ---- section 2: profiling and gaps ---- */
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int volumes(struct q *Q, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql = "SELECT f.kind, f.provider, l.month, sum(l.rows) FROM linkage l"
+		" JOIN current_files f USING(file_id) WHERE l.month <> ''"
+		" GROUP BY 1,2,3 ORDER BY 1,2,3";
+	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
+		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(Q->s)));
+	char kind[64] = "", prov[64] = "";
+	int64_t hist[6];
+	int nh = 0, prevm = -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *k = T(0), *p = T(1), *mon = T(2);
+		int64_t n = sqlite3_column_int64(st, 3);
+		int y = 0, mo = 0;
+		if (sscanf(mon, "%d-%d", &y, &mo) != 2)
+			continue;
+		int mi = y * 12 + mo - 1;
+		if (strcmp(k, kind) || strcmp(p, prov)) {
+			snprintf(kind, sizeof kind, "%s", k);
+			snprintf(prov, sizeof prov, "%s", p);
+			nh = 0;
+			prevm = -1;
+		}
+		for (int gm = prevm + 1; prevm >= 0 && gm < mi; gm++) {
+			char gp[16];
+			snprintf(gp, sizeof gp, "%04d-%02d", gm / 12, gm % 12 + 1);
+			row(Q, "profiling", "volume", kind, prov, gp, "", 0, NAN, "gap", "no activity this month");
+		}
+		double med = NAN;
+		if (nh >= 3) {
+			int64_t t[6];
+			memcpy(t, hist, sizeof t);
+			qsort(t, (size_t)nh, sizeof t[0], cmp_i64);
+			med = nh % 2 ? (double)t[nh / 2] : 0.5 * (double)(t[nh / 2 - 1] + t[nh / 2]);
+		}
+		const char *flag = "";
+		if (!isnan(med) && (double)n > Q->o->spike_ratio * med)
+			flag = "spike";
+		else if (!isnan(med) && (double)n < Q->o->dip_ratio * med)
+			flag = "dip";
+		row(Q, "profiling", "volume", kind, prov, mon, "", (double)n, med, flag,
+		    "rows in month; expected = trailing median of up to 6 months");
+		if (nh == 6)
+			memmove(hist, hist + 1, 5 * sizeof hist[0]), nh = 5;
+		hist[nh++] = n;
+		prevm = mi;
+	}
+	sqlite3_finalize(st);
+	return YOC_OK;
+}
+
+static int section2(struct q *Q, struct yoc_error *e)
+{
+	int rc;
+	yoc__quality_heading(Q, "2. Profiling and gap analysis");
+	if ((rc = sql_rows(Q, "profiling", "rows_quarantined",
+			   "SELECT f.kind, f.provider, f.period, q.reason, count(*), NULL, 'quarantined', ''"
+			   " FROM quarantine q JOIN current_files f USING(file_id) GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)) ||
+	    (rc = sql_rows(Q, "profiling", "completeness",
+			   "SELECT f.kind, f.provider, '', s.field, 1.0*sum(s.filled)/max(sum(s.filled+s.empty),1), NULL,"
+			   " CASE WHEN 1.0*sum(s.filled)/max(sum(s.filled+s.empty),1) < 0.9 THEN 'incomplete' ELSE '' END,"
+			   " sum(s.empty) || ' empty of ' || sum(s.filled+s.empty)"
+			   " FROM file_stats s JOIN current_files f USING(file_id) GROUP BY 1,2,4 ORDER BY 1,2,4", 0, e)) ||
+	    (rc = sql_rows(Q, "profiling", "validity",
+			   "SELECT f.kind, f.provider, f.period, g.field || ':' || g.reason, count(*), NULL, g.action, ''"
+			   " FROM flags g JOIN current_files f USING(file_id) WHERE g.reason <> 'code_standardised'"
+			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)) ||
+	    (rc = sql_rows(Q, "profiling", "file_rows",
+			   "SELECT kind, provider, period, '', rows, loaded + quarantined,"
+			   " CASE WHEN rows <> loaded + quarantined THEN 'unbalanced' ELSE '' END,"
+			   " loaded || ' loaded, ' || quarantined || ' quarantined'"
+			   " FROM current_files ORDER BY 1,2,3", 0, e)) ||
+	    (rc = volumes(Q, e)))
+		return rc;
+	return yoc__quality_contracts(Q, e);
+}
+
+/* ---- section 3: consistency over time ---- */
+static double tvd(const char *a, const char *b)
+{
+	/* "code=n;code=n" lists; total variation distance between the two distributions */
+	struct { char k[32]; double pa, pb; } v[256];
+	int nv = 0;
+	double ta = 0, tb = 0;
+	for (int side = 0; side < 2; side++) {
+		const char *p = side ? b : a;
+		while (p && *p) {
+			const char *eq = strchr(p, '='), *sc = strchr(p, ';');
+			if (!eq || (sc && sc < eq))
+				break;
+			char k[32];
+			snprintf(k, sizeof k, "%.*s", (int)(eq - p) > 31 ? 31 : (int)(eq - p), p);
+			double n = strtod(eq + 1, NULL);
+			int i = 0;
+			while (i < nv && strcmp(v[i].k, k))
+				i++;
+			if (i == nv && nv < 256) {
+				snprintf(v[nv].k, sizeof v[nv].k, "%s", k);
+				v[nv].pa = v[nv].pb = 0;
+				nv++;
+			}
+			if (i < nv) {
+				if (side)
+					v[i].pb += n;
+				else
+					v[i].pa += n;
+			}
+			if (side)
+				tb += n;
+			else
+				ta += n;
+			p = sc ? sc + 1 : NULL;
+		}
+	}
+	if (ta <= 0 || tb <= 0)
+		return 0;
+	double d = 0;
+	for (int i = 0; i < nv; i++)
+		d += fabs(v[i].pa / ta - v[i].pb / tb);
+	return d / 2;
+}
+
+static int section3(struct q *Q, struct yoc_error *e)
+{
+	int rc;
+	yoc__quality_heading(Q, "3. Consistency over time");
+	/* columns present in a provider's previous period but not this one, and new ones */
+	if ((rc = sql_rows(Q, "consistency", "column_missing",
+			   "WITH p AS (SELECT file_id, kind, provider, period, lag(file_id) OVER"
+			   " (PARTITION BY kind, provider ORDER BY period) AS prev FROM current_files)"
+			   " SELECT p.kind, p.provider, p.period, c.source, 1, NULL, 'missing', 'was in the previous period'"
+			   " FROM p JOIN file_columns c ON c.file_id = p.prev WHERE c.source NOT IN"
+			   " (SELECT source FROM file_columns WHERE file_id = p.file_id) ORDER BY 1,2,3,4", 0, e)) ||
+	    (rc = sql_rows(Q, "consistency", "column_added",
+			   "WITH p AS (SELECT file_id, kind, provider, period, lag(file_id) OVER"
+			   " (PARTITION BY kind, provider ORDER BY period) AS prev FROM current_files)"
+			   " SELECT p.kind, p.provider, p.period, c.source, 1, NULL, 'new', 'not in the previous period'"
+			   " FROM p JOIN file_columns c ON c.file_id = p.file_id WHERE p.prev IS NOT NULL AND"
+			   " c.source NOT IN (SELECT source FROM file_columns WHERE file_id = p.prev) ORDER BY 1,2,3,4", 0, e)))
+		return rc;
+	sqlite3_stmt *st = NULL;
+	const char *sql = "WITH p AS (SELECT file_id, kind, provider, period, lag(file_id) OVER"
+		" (PARTITION BY kind, provider ORDER BY period) AS prev FROM current_files)"
+		" SELECT p.kind, p.provider, p.period, a.field, a.top_values, b.top_values"
+		" FROM p JOIN file_stats a ON a.file_id = p.file_id JOIN file_stats b"
+		" ON b.file_id = p.prev AND b.field = a.field WHERE a.distinct_values IS NOT NULL"
+		" AND a.top_values <> '' AND b.top_values <> '' ORDER BY 1,2,3,4";
+	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
+		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(Q->s)));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		double d = tvd(T(4), T(5));
+		if (d > Q->o->shift_tvd)
+			row(Q, "consistency", "distribution_shift", T(0), T(1), T(2), T(3), d,
+			    Q->o->shift_tvd, "shift", "total variation distance from the previous period");
+	}
+	sqlite3_finalize(st);
+	return YOC_OK;
+}
+
+static int feedback(struct q *Q, const char *outdir, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = YOC_OK;
+	char dir[4200];
+	snprintf(dir, sizeof dir, "%s/feedback", outdir);
+	if (yoc_mkdirs(dir, 0755))
+		return yoc_error_set(e, YOC_EIO, dir, 0, 0, "cannot create");
+	const char *sql = "SELECT f.provider, f.path, f.kind, f.period, x.line, x.field, x.value,"
+		" x.reason, x.action FROM (SELECT file_id, line, field, value, reason,"
+		" 'quarantined' AS action FROM quarantine UNION ALL SELECT file_id, line, field,"
+		" value, reason, action FROM flags) x JOIN current_files f USING(file_id)"
+		" ORDER BY f.provider, f.file_id, x.line";
+	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
+		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(Q->s)));
+	struct yoc_afile af = {0};
+	struct yoc_csvw w;
+	char cur[128] = "";
+	int open = 0;
+	while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+		if (!open || strcmp(cur, T(0))) {
+			if (open && (rc = yoc_afile_commit(&af, e)))
+				break;
+			open = 0;
+			snprintf(cur, sizeof cur, "%s", T(0));
+			char p[4400];
+			snprintf(p, sizeof p, "%s/%s.csv", dir, cur[0] ? cur : "unknown");
+			if ((rc = yoc_afile_open(&af, p, e)))
+				break;
+			open = 1;
+			yoc_csvw_init(&w, af.f, ',');
+			static const char *const h[] = {"file", "kind", "period", "line", "field", "value",
+				"reason", "action"};
+			for (int i = 0; i < 8; i++)
+				yoc_csvw_str(&w, h[i]);
+			yoc_csvw_end(&w);
+		}
+		for (int i = 1; i < 9; i++)
+			yoc_csvw_str(&w, T(i) ? T(i) : "");
+		yoc_csvw_end(&w);
+	}
+	if (open) {
+		if (rc)
+			yoc_afile_abort(&af);
+		else
+			rc = yoc_afile_commit(&af, e);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality_opts *o,
+		      struct yoc_error *e)
+{
+	struct q Q;
+	struct yoc_afile af = {0}, ah = {0};
+	struct yoc_quality_opts dflt = {NULL, 1.5, 0.5, 0.2, NULL, 0.10};
+	int rc;
+	memset(&Q, 0, sizeof Q);
+	Q.s = s;
+	Q.o = o ? o : &dflt;
+	yoc_buf_init(&Q.html, 0);
+	if (Q.o->data_dir && yoc_tariff_load_dir(&Q.tariff, Q.o->data_dir, &Q.tariff_err))
+		Q.tariff = NULL; /* reported as a skipped check */
+	char p[4200];
+	if (yoc_mkdirs(outdir, 0755))
+		return yoc_error_set(e, YOC_EIO, outdir, 0, 0, "cannot create");
+	snprintf(p, sizeof p, "%s/quality.csv", outdir);
+	if ((rc = yoc_afile_open(&af, p, e)))
+		goto cleanup;
+	yoc_csvw_init(&Q.w, af.f, ',');
+	static const char *const h[] = {"section", "check", "kind", "provider", "period", "field",
+		"value", "expected", "flag", "detail"};
+	for (int i = 0; i < 10; i++)
+		yoc_csvw_str(&Q.w, h[i]);
+	yoc_csvw_end(&Q.w);
+	yoc_buf_puts(&Q.html, "<!doctype html><html><head><meta charset=utf-8><title>yoc data quality"
+		     "</title><style>body{font-family:sans-serif}table{border-collapse:collapse}"
+		     "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}.flag{background:#fdd}"
+		     "</style></head><body><h1>Data quality report</h1><table>");
+	if ((rc = yoc__quality_defects(&Q, e)) || (rc = section1(&Q, e)) ||
+	    (rc = section2(&Q, e)) || (rc = section3(&Q, e)))
+		goto cleanup;
+	yoc_buf_puts(&Q.html, "</table></body></html>\n");
+	if (yoc_csvw_status(&Q.w)) {
+		rc = yoc_error_set(e, YOC_EIO, p, 0, 0, "write failed");
+		goto cleanup;
+	}
+	if ((rc = yoc_afile_commit(&af, e)))
+		goto cleanup;
+	snprintf(p, sizeof p, "%s/quality.html", outdir);
+	if ((rc = yoc_afile_open(&ah, p, e)))
+		goto cleanup;
+	fwrite(Q.html.data, 1, Q.html.len, ah.f);
+	if ((rc = yoc_afile_commit(&ah, e)))
+		goto cleanup;
+	rc = feedback(&Q, outdir, e);
+cleanup:
+	if (af.f)
+		yoc_afile_abort(&af);
+	if (ah.f)
+		yoc_afile_abort(&ah);
+	yoc_buf_free(&Q.html);
+	yoc_tariff_free(Q.tariff);
+	return rc;
+}

@@ -1,0 +1,36 @@
+/*
+** yoc report: the published outputs of a whole population analysis, built
+** from the person_year table (see docs/analysis.md) in a SQLite database:
+**   OUT/index.html             the population report with inline SVG charts
+**   OUT/practices/CODE.html    one data pack per practice
+**   OUT/yoc-report.xlsx        every table, one sheet each
+**   OUT/csv/TABLE.csv          every table as CSV
+** Every count passes through src/sdc (unless sdc.off, which stamps a banner
+** on every page, sheet and CSV). Every file is written atomically. Reads
+** the database only; never changes it. See docs/report.md.
+*/
+#ifndef YOC_REPORT_H
+#define YOC_REPORT_H
+
+#include "sdc/sdc.h"
+#include "yoc/core.h"
+
+struct yoc_report_opts {
+	const char *db;        /* path of the SQLite database holding person_year */
+	const char *out;       /* output folder (created) */
+	const char *fyear;     /* "2023/24"; NULL = the latest in person_year */
+	struct yoc_sdc sdc;
+};
+
+struct yoc_report_result {
+	char fyear[16];
+	long persons;          /* person_year rows in the year reported */
+	long practices;        /* data packs written */
+	long files;            /* files written in all */
+	long tables;           /* tables published */
+};
+
+int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *res,
+		     struct yoc_error *e);
+
+#endif

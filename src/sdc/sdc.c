@@ -1,0 +1,367 @@
+/*
+** Disclosure control: primary suppression and rounding of counts, and
+** secondary suppression of tables with margins, decided by an exact test of
+** whether a hidden cell is determined by the published cells and the table's
+** sum relations (linear algebra over the hidden cells). Must not print,
+** exit or look at anything but the numbers it is given.
+*/
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdc/sdc.h"
+
+#define MAX_CELLS 4096
+
+void yoc_sdc_init(struct yoc_sdc *s)
+{
+	s->threshold = 7;
+	s->round_to = 5;
+	s->min_pctl = 20;
+	s->off = 0;
+}
+
+static int64_t round_to(int64_t n, int64_t r)
+{
+	if (r <= 1)
+		return n;
+	return (n + r / 2) / r * r; /* n >= 0: halves round up */
+}
+
+int64_t yoc_sdc_one(const struct yoc_sdc *s, int64_t n)
+{
+	if (s->off)
+		return n;
+	if (n <= 0)
+		return 0;
+	if (n <= s->threshold)
+		return YOC_SDC_HIDDEN;
+	return round_to(n, s->round_to);
+}
+
+/*
+** The sum relations of the table, one per group: with total_col, each row's
+** cells minus its total = 0; with total_row, each column's cells minus its
+** total = 0. Writes the coefficient (+1, -1) of every cell in group g into
+** coef[g * ncells + cell]; returns the number of groups.
+*/
+static int relations(int nr, int nc, int tr, int tc, signed char *coef)
+{
+	int n = nr * nc, g = 0;
+	if (tc)
+		for (int i = 0; i < nr; i++, g++) {
+			memset(coef + (size_t)g * n, 0, (size_t)n);
+			for (int j = 0; j < nc; j++)
+				coef[(size_t)g * n + i * nc + j] = j == nc - 1 ? -1 : 1;
+		}
+	if (tr)
+		for (int j = 0; j < nc; j++, g++) {
+			memset(coef + (size_t)g * n, 0, (size_t)n);
+			for (int i = 0; i < nr; i++)
+				coef[(size_t)g * n + i * nc + j] = i == nr - 1 ? -1 : 1;
+		}
+	return g;
+}
+
+/*
+** For every hidden cell, whether it is determined: e_u lies in the row space
+** of the relations restricted to the hidden cells. Reduced row echelon form;
+** u is determined iff some reduced row is e_u. Entries are small integers
+** combined by elimination, so doubles with a tolerance are exact enough for
+** tables of this size. det[cell] = 1 when determined. Returns 0 or YOC_ENOMEM.
+*/
+static int determined(int nr, int nc, int tr, int tc, const unsigned char *state,
+		      unsigned char *det)
+{
+	if (nr < 1 || nc < 1 || nr * nc > MAX_CELLS)
+		return YOC_EINVAL;
+	int n = nr * nc, rc = YOC_ENOMEM;
+	int ng = (tc ? nr : 0) + (tr ? nc : 0);
+	int *hid = yoc_malloc(sizeof *hid * (size_t)n);
+	signed char *coef = yoc_malloc((size_t)(ng ? ng : 1) * (size_t)n);
+	double *m = NULL;
+	int k = 0;
+	if (!hid || !coef)
+		goto cleanup;
+	for (int c = 0; c < n; c++)
+		if (state[c])
+			hid[k++] = c;
+	memset(det, 0, (size_t)n & (MAX_CELLS * 2 - 1));
+	if (k == 0) {
+		rc = 0;
+		goto cleanup;
+	}
+	relations(nr, nc, tr, tc, coef);
+	m = yoc_malloc(sizeof *m * (size_t)(ng ? ng : 1) * (size_t)k);
+	if (!m)
+		goto cleanup;
+	for (int g = 0; g < ng; g++)
+		for (int u = 0; u < k; u++)
+			m[g * k + u] = coef[(size_t)g * n + hid[u]];
+	int row = 0;
+	for (int col = 0; col < k && row < ng; col++) {
+		int piv = -1;
+		double best = 1e-9;
+		for (int r = row; r < ng; r++)
+			if (fabs(m[r * k + col]) > best) {
+				best = fabs(m[r * k + col]);
+				piv = r;
+			}
+		if (piv < 0)
+			continue;
+		if (piv != row)
+			for (int u = 0; u < k; u++) {
+				double t = m[row * k + u];
+				m[row * k + u] = m[piv * k + u];
+				m[piv * k + u] = t;
+			}
+		double p = m[row * k + col];
+		for (int u = 0; u < k; u++)
+			m[row * k + u] /= p;
+		for (int r = 0; r < ng; r++) {
+			if (r == row || fabs(m[r * k + col]) < 1e-12)
+				continue;
+			double f = m[r * k + col];
+			for (int u = 0; u < k; u++)
+				m[r * k + u] -= f * m[row * k + u];
+		}
+		row++;
+	}
+	for (int r = 0; r < row; r++) {
+		int nz = 0, last = -1;
+		for (int u = 0; u < k; u++)
+			if (fabs(m[r * k + u]) > 1e-9) {
+				nz++;
+				last = u;
+			}
+		if (nz == 1)
+			det[hid[last]] = 1;
+	}
+	rc = 0;
+cleanup:
+	yoc_free(hid);
+	yoc_free(coef);
+	yoc_free(m);
+	return rc;
+}
+
+static int check_shape(int nr, int nc, int tr, int tc)
+{
+	if (nr < 1 || nc < 1 || nr * nc > MAX_CELLS || (tr && nr < 2) || (tc && nc < 2))
+		return YOC_EINVAL;
+	return 0;
+}
+
+int yoc_sdc_derivable(int nr, int nc, int tr, int tc, const unsigned char *state,
+		      int idx)
+{
+	unsigned char det[MAX_CELLS];
+	if (check_shape(nr, nc, tr, tc) || idx < 0 || idx >= nr * nc)
+		return YOC_EINVAL;
+	int rc = determined(nr, nc, tr, tc, state, det);
+	return rc ? rc : det[idx];
+}
+
+/* Orders candidates for secondary suppression: non-zero before zero,
+ * inner cells before margins, then smallest first, then position. */
+struct cand {
+	int cell;
+	int zero, margin;
+	int64_t v;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	if (x->zero != y->zero)
+		return x->zero - y->zero;
+	if (x->margin != y->margin)
+		return x->margin - y->margin;
+	if (x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	return x->cell - y->cell;
+}
+
+int yoc_sdc_protect(const struct yoc_sdc *s, int nr, int nc, int tr, int tc,
+		    const int64_t *v, unsigned char *state, int64_t *out)
+{
+	unsigned char det[MAX_CELLS];
+	struct cand cands[MAX_CELLS];
+	int n = nr * nc;
+	if (check_shape(nr, nc, tr, tc))
+		return YOC_EINVAL;
+	for (int c = 0; c < n; c++)
+		if (v[c] < 0)
+			return YOC_EINVAL;
+	if (tc)
+		for (int i = 0; i < nr; i++) {
+			int64_t sum = 0;
+			for (int j = 0; j < nc - 1; j++)
+				sum += v[i * nc + j];
+			if (sum != v[i * nc + nc - 1])
+				return YOC_EINVAL;
+		}
+	if (tr)
+		for (int j = 0; j < nc; j++) {
+			int64_t sum = 0;
+			for (int i = 0; i < nr - 1; i++)
+				sum += v[i * nc + j];
+			if (sum != v[(nr - 1) * nc + j])
+				return YOC_EINVAL;
+		}
+	for (int c = 0; c < n; c++) {
+		state[c] = YOC_SDC_SHOWN;
+		if (!s->off && v[c] > 0 && v[c] <= s->threshold)
+			state[c] = YOC_SDC_PRIMARY;
+	}
+	/*
+	** Greedy secondary suppression: while some primary cell u is determined,
+	** hide more cells. Hiding a cell never makes another cell determined (it
+	** only removes information), so this ends, at worst with everything
+	** hidden. Tried in turn, cheapest first (cand_cmp order, or least total
+	** for a rectangle), keeping the first that leaves u undetermined:
+	**   1. one cell of u's row or column;
+	**   2. the three other corners of a rectangle through u (the smallest
+	**      pattern that protects a lone cell in a table with margins);
+	**   3. failing both, the cheapest cell of u's row or column, and go on.
+	*/
+	for (;;) {
+		int rc = determined(nr, nc, tr, tc, state, det);
+		if (rc)
+			return rc;
+		int u = -1;
+		for (int c = 0; c < n && u < 0; c++)
+			if (state[c] == YOC_SDC_PRIMARY && det[c])
+				u = c;
+		if (u < 0)
+			break;
+		int ui = u / nc, uj = u % nc, k = 0, done = 0;
+		for (int c = 0; c < n; c++) {
+			int i = c / nc, j = c % nc;
+			if (state[c] || !((tc && i == ui) || (tr && j == uj)))
+				continue;
+			cands[k].cell = c;
+			cands[k].zero = v[c] == 0;
+			cands[k].margin = (tc && j == nc - 1) || (tr && i == nr - 1);
+			cands[k].v = v[c];
+			k++;
+		}
+		qsort(cands, (size_t)k, sizeof *cands, cand_cmp);
+		for (int t = 0; t < k && !done; t++) {
+			state[cands[t].cell] = YOC_SDC_SECONDARY;
+			if ((rc = determined(nr, nc, tr, tc, state, det)))
+				return rc;
+			if (det[u])
+				state[cands[t].cell] = YOC_SDC_SHOWN;
+			else
+				done = 1;
+		}
+		if (!done && tr && tc) {
+			int64_t best = -1;
+			int bi = -1, bj = -1;
+			for (int i = 0; i < nr; i++)
+				for (int j = 0; j < nc; j++) {
+					if (i == ui || j == uj)
+						continue;
+					int corner[3] = {ui * nc + j, i * nc + uj, i * nc + j};
+					int64_t cost = 0;
+					unsigned char old[3];
+					for (int q = 0; q < 3; q++) {
+						int c = corner[q];
+						int ci = c / nc, cj = c % nc;
+						if (state[c])
+							continue;
+						cost += v[c] + (v[c] == 0 ? 1000000000 : 0) +
+							((ci == nr - 1 || cj == nc - 1) ? 1000000 : 0);
+					}
+					if (best >= 0 && cost >= best)
+						continue;
+					for (int q = 0; q < 3; q++) {
+						old[q] = state[corner[q]];
+						if (!old[q])
+							state[corner[q]] = YOC_SDC_SECONDARY;
+					}
+					if ((rc = determined(nr, nc, tr, tc, state, det)))
+						return rc;
+					if (!det[u]) {
+						best = cost;
+						bi = i;
+						bj = j;
+					}
+					for (int q = 0; q < 3; q++)
+						state[corner[q]] = old[q];
+				}
+			if (best >= 0) {
+				int corner[3] = {ui * nc + bj, bi * nc + uj, bi * nc + bj};
+				for (int q = 0; q < 3; q++)
+					if (!state[corner[q]])
+						state[corner[q]] = YOC_SDC_SECONDARY;
+				done = 1;
+			}
+		}
+		if (!done) {
+			if (k == 0) {
+				/* u is determined with its whole row and column hidden:
+				 * widen to the cheapest shown cell anywhere. */
+				for (int c = 0; c < n; c++) {
+					if (state[c])
+						continue;
+					cands[k].cell = c;
+					cands[k].zero = v[c] == 0;
+					cands[k].margin = (tc && c % nc == nc - 1) ||
+						(tr && c / nc == nr - 1);
+					cands[k].v = v[c];
+					k++;
+				}
+				if (k == 0)
+					return YOC_EINTERNAL;
+				qsort(cands, (size_t)k, sizeof *cands, cand_cmp);
+			}
+			state[cands[0].cell] = YOC_SDC_SECONDARY;
+		}
+	}
+	for (int c = 0; c < n; c++)
+		out[c] = state[c] ? YOC_SDC_HIDDEN : s->off ? v[c] : yoc_sdc_one(s, v[c]);
+	return 0;
+}
+
+int yoc_sdc_stat_ok(const struct yoc_sdc *s, int64_t n, int state)
+{
+	if (s->off)
+		return n > 0;
+	return n > s->threshold && state == YOC_SDC_SHOWN;
+}
+
+int yoc_sdc_pctl_ok(const struct yoc_sdc *s, int64_t n, int state)
+{
+	if (s->off)
+		return n > 0;
+	return yoc_sdc_stat_ok(s, n, state) && n >= s->min_pctl;
+}
+
+const char *yoc_sdc_fmt(int64_t v, int thousands, char *buf)
+{
+	if (v == YOC_SDC_HIDDEN) {
+		buf[0] = '*';
+		buf[1] = 0;
+		return buf;
+	}
+	char tmp[32];
+	int neg = v < 0;
+	uint64_t u = neg ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+	int k = 0, d = 0;
+	do {
+		if (thousands && d && d % 3 == 0)
+			tmp[k++] = ',';
+		tmp[k++] = (char)('0' + u % 10);
+		u /= 10;
+		d++;
+	} while (u);
+	int o = 0;
+	if (neg)
+		buf[o++] = '-';
+	while (k)
+		buf[o++] = tmp[--k];
+	buf[o] = 0;
+	return buf;
+}

@@ -1,0 +1,438 @@
+/*
+** The feed specification tables and header recognition. Code sets come from
+** the HES Technical Output Specification value lists
+** (../shared/reference/hes/apc.fields.json); local feeds use the same names
+** where HES has one. This file holds data and lookups only.
+*/
+#include <string.h>
+
+#include "spec/spec.h"
+#include "yoc/csv.h"
+
+#define A(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* HES value lists (apc.fields.json). */
+static const char *const c_admimeth[] = {"11", "12", "13", "21", "22", "23", "24", "25",
+	"2A", "2B", "2C", "2D", "28", "31", "32", "81", "82", "83", "84", "89", "98", "99", NULL};
+static const char *const c_classpat[] = {"1", "2", "3", "4", "5", "8", "9", NULL};
+static const char *const c_sex[] = {"0", "1", "2", "9", "X", NULL};
+static const char *const c_admincat[] = {"01", "02", "03", "04", "98", "99", "1", "2", "3", "4", NULL};
+static const char *const c_dismeth[] = {"1", "2", "3", "4", "5", "6", "7", "8", "9", NULL};
+static const char *const c_epitype[] = {"1", "2", "3", "4", "5", "6", NULL};
+static const char *const c_epistat[] = {"1", "3", "9", NULL};
+/* OP ATTENDED (HES OP TOS): 5/6 attended, 7 late not seen, 2/3 cancelled/DNA, 4 late, 0 not applicable, 9 not known */
+static const char *const c_attended[] = {"0", "2", "3", "4", "5", "6", "7", "9", NULL};
+static const char *const c_firstatt[] = {"1", "2", "3", "4", "5", "9", "X", NULL};
+static const char *const c_arrmode[] = {"1", "2", "9", NULL};
+static const char *const c_nhsno_status[] = {"valid", "missing", "malformed", "bad_check_digit", NULL};
+static const char *const c_amb_cat[] = {"C1", "C2", "C3", "C4", "HCP", NULL};
+/* HES TOS TRETSPEF / MAINSPEF value list (apc.fields.json), "&" = not known. */
+static const char *const c_spef[] = {"100", "101", "102", "103", "104", "105", "106", "107",
+	"108", "109", "110", "111", "113", "115", "120", "130", "140", "141", "142", "143", "144",
+	"145", "150", "160", "161", "170", "171", "172", "173", "174", "180", "190", "191", "192",
+	"200", "211", "212", "213", "214", "215", "216", "217", "218", "219", "220", "221", "222",
+	"223", "230", "240", "241", "242", "250", "251", "252", "253", "254", "255", "256", "257",
+	"258", "259", "260", "261", "262", "263", "264", "270", "280", "290", "291", "300", "301",
+	"302", "303", "304", "305", "306", "307", "308", "309", "310", "311", "313", "314", "315",
+	"316", "317", "318", "319", "320", "321", "322", "323", "324", "325", "326", "327", "328",
+	"329", "330", "331", "333", "335", "340", "341", "342", "343", "344", "345", "346", "347",
+	"348", "350", "352", "360", "361", "370", "371", "400", "401", "410", "420", "421", "422",
+	"424", "430", "431", "450", "451", "460", "461", "501", "502", "503", "504", "505", "560",
+	"650", "651", "652", "653", "654", "655", "656", "657", "658", "659", "660", "661", "662",
+	"663", "670", "673", "675", "677", "700", "710", "711", "712", "713", "715", "720", "721",
+	"722", "723", "724", "725", "726", "727", "730", "800", "811", "812", "822", "834", "840",
+	"920", "&", NULL};
+/* HES A&E AEATTENDDISP: 08 and 09 are not used. */
+static const char *const c_aedisp[] = {"01", "02", "03", "04", "05", "06", "07", "10", "11",
+	"12", "13", "14", "99", NULL};
+/* Mental health care clusters 0-8, 10-21 (there is no cluster 9). */
+static const char *const c_cluster[] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "10",
+	"11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "21", "00", "01", "02", "03",
+	"04", "05", "06", "07", "08", NULL};
+static const char *const c_hcp[] = {"GP", "NURSE", "OTHER", NULL};
+static const char *const c_social[] = {"HOME_CARE", "RESIDENTIAL", "NURSING", NULL};
+
+/*
+** ICD-10 four-character code as HES writes it: a letter, two digits, then a
+** digit or X ("I10X", "E119"); "-" or "&" for none. Chapter U (codes for
+** special purposes) is accepted only for U07 (COVID-19) and U09.
+*/
+static int icd10_ok(const char *v, size_t n)
+{
+	if (n == 1 && (v[0] == '-' || v[0] == '&'))
+		return 1;
+	if (n < 3 || n > 4 || v[0] < 'A' || v[0] > 'Z' || v[1] < '0' || v[1] > '9' ||
+	    v[2] < '0' || v[2] > '9')
+		return 0;
+	if (n == 4 && !((v[3] >= '0' && v[3] <= '9') || v[3] == 'X'))
+		return 0;
+	if (v[0] == 'U' && !(v[1] == '0' && (v[2] == '7' || v[2] == '9')))
+		return 0;
+	return 1;
+}
+
+/* OPCS-4 four-character code ("W371"), or "-" / "&" for none. */
+static int opcs4_ok(const char *v, size_t n)
+{
+	if (n == 1 && (v[0] == '-' || v[0] == '&'))
+		return 1;
+	if (n != 4 || v[0] < 'A' || v[0] > 'Z' || v[0] == 'I')
+		return 0;
+	for (size_t i = 1; i < 4; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	return 1;
+}
+
+/* ODS GP practice code: a letter then five digits, not all zero ("P81001"). */
+static int practice_ok(const char *v, size_t n)
+{
+	if (n != 6 || v[0] < 'A' || v[0] > 'Z')
+		return 0;
+	int nonzero = 0;
+	for (size_t i = 1; i < 6; i++) {
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+		nonzero |= v[i] != '0';
+	}
+	return nonzero;
+}
+
+static const char *const a_pseudo[] = {"PSEUDO_HESID", "Token_Person_ID", NULL};
+static const char *const a_gpprac[] = {"PRACTICE", "PRACTICE_CODE", "GP_PRACTICE", NULL};
+static const char *const a_lsoa[] = {"LSOA", "LSOA21", "LSOA_CODE", NULL};
+static const char *const a_procode[] = {"PROCODE", "PROCODE5", "PROVIDER", "PROVIDER_CODE", NULL};
+static const char *const a_cost[] = {"COST_GBP", "PRICE", "TARIFF", "CHARGE", NULL};
+static const char *const a_hrg[] = {"HRG", "HRG_CODE", "HRGNHS", NULL};
+static const char *const a_currency[] = {"CURRENCY", NULL};
+
+#define F_PERSON {"PSEUDO_ID", a_pseudo, YOC_FT_PSEUDO, 0, NULL, YOC_BAD_NULL, YOC_ROLE_PERSON, \
+	"person pseudonym (64 lowercase hex HMAC) or HES PSEUDO_HESID; empty when the NHS number was not valid", NULL}
+#define F_STATUS {"NHSNO_STATUS", NULL, YOC_FT_CODE, 0, c_nhsno_status, YOC_BAD_KEEP, YOC_ROLE_NHSNO_STATUS, \
+	"NHS number status set by yoc pseudonymise", NULL}
+#define F_MYDOB {"MYDOB", NULL, YOC_FT_MYDOB, 0, NULL, YOC_BAD_NULL, 0, "month and year of birth MMYYYY", NULL}
+#define F_SEX {"SEX", A("GENDER"), YOC_FT_CODE, 0, c_sex, YOC_BAD_NULL, 0, "sex (HES SEX)", NULL}
+#define F_GPPRAC {"GPPRAC", a_gpprac, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "GP practice code (ODS)", practice_ok}
+#define F_LSOA {"LSOA11", a_lsoa, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "Lower Super Output Area of residence", NULL}
+#define F_PROCODE {"PROCODE3", a_procode, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, YOC_ROLE_PROVIDER, "provider code", NULL}
+#define F_COST {"COST", a_cost, YOC_FT_MONEY, 0, NULL, YOC_BAD_NULL, YOC_ROLE_COST, "cost in pounds carried by the feed", NULL}
+#define F_HRG {"SUSHRG", a_hrg, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "HRG (checked against the NCC tariff by yoc quality)", NULL}
+#define F_CURRENCY(doc) {"CURRENCY_CODE", a_currency, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, doc, NULL}
+#define F_FYEAR {"FYEAR", NULL, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "HES financial year (e.g. 2324)", NULL}
+#define F_DATE(n, al, doc) {n, al, YOC_FT_DATE, 1, NULL, YOC_BAD_QUARANTINE, YOC_ROLE_DATE, doc, NULL}
+#define F_ODATE(n, al, doc) {n, al, YOC_FT_DATE, 0, NULL, YOC_BAD_NULL, 0, doc, NULL}
+#define F_CODE(n, al, set, doc) {n, al, YOC_FT_CODE, 0, set, YOC_BAD_KEEP, 0, doc, NULL}
+#define F_CHECK(n, al, fn, doc) {n, al, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, doc, fn}
+#define F_INT(n, al, doc) {n, al, YOC_FT_INT, 0, NULL, YOC_BAD_NULL, 0, doc, NULL}
+#define F_MONEY(n, al, doc) {n, al, YOC_FT_MONEY, 0, NULL, YOC_BAD_NULL, 0, doc, NULL}
+#define F_TEXT(n, al, doc) {n, al, YOC_FT_TEXT, 0, NULL, YOC_BAD_KEEP, 0, doc, NULL}
+#define F_DIAG(n) F_CHECK(n, NULL, icd10_ok, "diagnosis, ICD-10 4 characters")
+#define F_OPER(n) F_CHECK(n, NULL, opcs4_ok, "procedure, OPCS-4 4 characters")
+
+/*
+** Aliases include the names providers have been seen to rename a column to
+** (DISDATE sent as DISCHARGE_DATE): the value still loads under its
+** canonical name, and yoc quality reports the rename against the provider's
+** usual header.
+*/
+static const struct yoc_field f_apc[] = {
+	F_PERSON, F_STATUS, F_FYEAR,
+	F_TEXT("EPIKEY", NULL, "episode record identifier"),
+	F_TEXT("SUSSPELLID", NULL, "spell identifier"),
+	F_DATE("EPISTART", NULL, "episode start date (activity date)"),
+	F_ODATE("EPIEND", NULL, "episode end date"),
+	F_ODATE("ADMIDATE", NULL, "admission date"),
+	F_ODATE("DISDATE", A("DISCHARGE_DATE"), "discharge date"),
+	F_CODE("ADMIMETH", NULL, c_admimeth, "method of admission"),
+	F_CODE("ADMISORC", NULL, NULL, "source of admission"),
+	F_CODE("DISDEST", NULL, NULL, "discharge destination"),
+	F_CODE("CLASSPAT", NULL, c_classpat, "patient classification"),
+	F_CODE("ADMINCAT", NULL, c_admincat, "administrative category"),
+	F_CODE("DISMETH", NULL, c_dismeth, "method of discharge"),
+	F_CODE("EPITYPE", NULL, c_epitype, "episode type"),
+	F_CODE("EPISTAT", NULL, c_epistat, "episode status"),
+	F_INT("EPIORDER", NULL, "episode order within the spell"),
+	F_INT("EPIDUR", NULL, "episode duration, days"),
+	F_INT("SPELDUR", NULL, "spell duration, days"),
+	F_INT("STARTAGE", NULL, "age at episode start"),
+	F_CODE("MAINSPEF", NULL, c_spef, "main specialty"),
+	F_CODE("TRETSPEF", A("TREATMENT_SPECIALTY"), c_spef, "treatment specialty (HES list)"),
+	F_DIAG("DIAG_4_01"), F_DIAG("DIAG_4_02"), F_DIAG("DIAG_4_03"), F_DIAG("DIAG_4_04"),
+	F_DIAG("DIAG_4_05"), F_DIAG("DIAG_4_06"), F_DIAG("DIAG_4_07"), F_DIAG("DIAG_4_08"),
+	F_DIAG("DIAG_4_09"), F_DIAG("DIAG_4_10"), F_DIAG("DIAG_4_11"), F_DIAG("DIAG_4_12"),
+	F_DIAG("DIAG_4_13"), F_DIAG("DIAG_4_14"), F_DIAG("DIAG_4_15"), F_DIAG("DIAG_4_16"),
+	F_DIAG("DIAG_4_17"), F_DIAG("DIAG_4_18"), F_DIAG("DIAG_4_19"), F_DIAG("DIAG_4_20"),
+	F_OPER("OPERTN_4_01"), F_OPER("OPERTN_4_02"), F_OPER("OPERTN_4_03"), F_OPER("OPERTN_4_04"),
+	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,
+};
+
+static const struct yoc_field f_op[] = {
+	F_PERSON, F_STATUS, F_FYEAR,
+	F_TEXT("ATTENDKEY", NULL, "attendance record identifier"),
+	F_DATE("APPTDATE", NULL, "appointment date (activity date)"),
+	F_CODE("ATTENDED", NULL, c_attended, "attended or did not attend"),
+	F_CODE("FIRSTATT", NULL, c_firstatt, "first or follow-up attendance"),
+	F_CODE("ADMINCAT", NULL, c_admincat, "administrative category"),
+	F_CODE("MAINSPEF", NULL, c_spef, "main specialty"),
+	F_CODE("TRETSPEF", A("TREATMENT_SPECIALTY"), c_spef, "treatment specialty (HES list)"),
+	F_DIAG("DIAG_4_01"), F_OPER("OPERTN_4_01"),
+	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,
+};
+
+static const struct yoc_field f_ae[] = {
+	F_PERSON, F_STATUS, F_FYEAR,
+	F_TEXT("AEKEY", NULL, "attendance record identifier"),
+	F_DATE("ARRIVALDATE", NULL, "arrival date (activity date)"),
+	F_TEXT("ARRIVALTIME", NULL, "arrival time HH:MM"),
+	F_CODE("AEARRIVALMODE", NULL, c_arrmode, "arrival mode"),
+	F_CODE("AEATTENDCAT", NULL, NULL, "attendance category"),
+	F_CODE("AEATTENDDISP", A("DISPOSAL"), c_aedisp, "attendance disposal (HES list)"),
+	F_CODE("AEDEPTTYPE", NULL, NULL, "department type"),
+	F_DIAG("DIAG_4_01"),
+	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,
+};
+
+static const struct yoc_field f_community[] = {
+	F_PERSON, F_STATUS,
+	F_TEXT("CONTACTKEY", NULL, "contact record identifier"),
+	F_DATE("CONTACT_DATE", A("CONTACTDATE"), "contact date (activity date)"),
+	F_CODE("SERVICE", A("SERVICE_TYPE", "TEAM_TYPE"), NULL, "community service"),
+	F_CODE("CONTACT_TYPE", NULL, NULL, "contact type"),
+	F_INT("DURATION_MIN", A("DURATION"), "contact duration, minutes"),
+	F_CODE("ATTENDED", NULL, c_attended, "attended (5, 6) or not"),
+	F_CURRENCY("NCC community currency (checked against the tariff by yoc quality)"),
+	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,
+};
+
+static const struct yoc_field f_mh[] = {
+	F_PERSON, F_STATUS,
+	F_TEXT("MHKEY", NULL, "record identifier"),
+	F_CODE("RECORD_TYPE", NULL, A("CONTACT", "BEDDAYS"), "CONTACT or BEDDAYS"),
+	F_DATE("CONTACT_DATE", A("CONTACTDATE"), "contact date (activity date)"),
+	F_CODE("TEAM", A("SERVICE", "SERVICE_TYPE", "TEAM_TYPE"), NULL, "mental health team"),
+	F_CODE("CLUSTER", A("CLUSTER_CODE", "MH_CLUSTER", "CARE_CLUSTER"), c_cluster, "care cluster 0-21"),
+	F_CODE("ATTENDED", NULL, c_attended, "attended (5, 6) or not"),
+	F_ODATE("SPELL_START", NULL, "inpatient spell start"),
+	F_ODATE("SPELL_END", NULL, "inpatient spell end"),
+	F_INT("BED_DAYS", NULL, "bed days in the month"),
+	F_CURRENCY("NCC mental health currency (MHCC, IAPT, MHPS)"),
+	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,
+};
+
+static const struct yoc_field f_gp_appt[] = {
+	F_PERSON, F_STATUS,
+	F_TEXT("APPTKEY", NULL, "appointment identifier"),
+	F_DATE("APPT_DATE", A("APPOINTMENT_DATE"), "appointment date (activity date)"),
+	F_CODE("APPT_STATUS", A("STATUS"), NULL, "Attended, DNA, cancelled"),
+	F_CODE("HCP_TYPE", A("CLINICIAN_TYPE", "STAFF_TYPE"), c_hcp, "type of clinician: GP, NURSE, OTHER"),
+	F_CODE("APPT_MODE", A("MODE"), NULL, "face to face, telephone, video, home visit"),
+	F_INT("DURATION_MIN", A("DURATION"), "appointment duration, minutes"),
+	F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA,
+};
+
+#define F_LTC(n) F_ODATE(n, NULL, "long-term condition register: date first on the register")
+static const struct yoc_field f_gp_register[] = {
+	F_PERSON, F_STATUS,
+	{"GPPRAC", a_gpprac, YOC_FT_CODE, 1, NULL, YOC_BAD_KEEP, 0,
+	 "GP practice code (required; a malformed code is kept and flagged)", practice_ok},
+	F_DATE("REG_START", A("REGISTRATION_DATE", "REG_DATE"), "registration start date"),
+	F_ODATE("REG_END", A("DEREG_DATE", "DEREGISTRATION_DATE"), "registration end date (empty while registered)"),
+	F_SEX, F_MYDOB, F_LSOA,
+	F_INT("IMD_DECILE", A("IMD19_DECILE", "IMD04_DECILE", "IMD"), "index of multiple deprivation decile 1-10"),
+	/* Condition register flags (data/ltc_codelist.csv, column flag). */
+	F_LTC("HYP"), F_LTC("DM"), F_LTC("CHD"), F_LTC("HF"), F_LTC("AF"), F_LTC("STIA"),
+	F_LTC("COPD"), F_LTC("AST"), F_LTC("CKD"), F_LTC("CAN"), F_LTC("DEM"), F_LTC("DEP"),
+	F_LTC("MH"), F_LTC("EP"), F_LTC("LD"), F_LTC("OST"), F_LTC("RA"), F_LTC("PAD"),
+	F_LTC("PC"), F_LTC("THY"), F_LTC("ANX"), F_LTC("CLD"), F_LTC("PD"), F_LTC("MS"),
+	F_LTC("ALC"),
+};
+
+static const struct yoc_field f_social_care[] = {
+	F_PERSON, F_STATUS,
+	F_TEXT("SERVICEKEY", NULL, "service record identifier"),
+	F_CODE("SERVICE_TYPE", A("SERVICE"), c_social, "care package type: HOME_CARE, RESIDENTIAL, NURSING"),
+	F_ODATE("PACKAGE_START", NULL, "care package start"),
+	F_ODATE("PACKAGE_END", NULL, "care package end"),
+	F_DATE("START_DATE", A("SERVICE_START", "ACTIVITY_DATE"), "start of the period billed (activity date)"),
+	F_ODATE("END_DATE", A("SERVICE_END"), "end of the period billed"),
+	F_INT("UNITS", A("HOURS"), "units delivered"),
+	F_CODE("UNIT_TYPE", NULL, A("HOURS", "DAYS", "WEEKS"), "unit of UNITS"),
+	F_MONEY("HOURLY_RATE", NULL, "rate per hour, pounds"),
+	F_MONEY("WEEKLY_COST", A("WEEKLY_RATE"), "rate per week, pounds"),
+	F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA,
+	F_TEXT("LA_CODE", A("LOCAL_AUTHORITY"), "local authority"),
+};
+
+static const struct yoc_field f_ambulance[] = {
+	F_PERSON, F_STATUS,
+	F_TEXT("INCIDENTKEY", NULL, "incident identifier"),
+	F_DATE("INCIDENT_DATE", A("CALL_DATE"), "incident date (activity date)"),
+	F_CODE("CATEGORY", A("CALL_CAT", "CALL_CATEGORY"), c_amb_cat, "response category"),
+	F_CODE("OUTCOME", A("RESPONSE_OUTCOME", "DISPOSITION"), NULL, "hear and treat, see and treat, conveyed"),
+	F_CURRENCY("NCC ambulance currency (checked against the tariff by yoc quality)"),
+	F_CODE("CONVEYED_TO", NULL, NULL, "receiving provider"),
+	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,
+};
+
+static const struct yoc_field f_deaths[] = {
+	F_PERSON, F_STATUS,
+	F_DATE("DOD", A("DATE_OF_DEATH", "REG_DATE_OF_DEATH", "DEATH_DATE"), "date of death"),
+	F_ODATE("DOR", A("DATE_OF_REGISTRATION"), "date the death was registered"),
+	F_CHECK("CAUSE", A("CAUSE_CODE", "UNDERLYING_CAUSE", "CAUSE_OF_DEATH"), icd10_ok, "underlying cause, ICD-10"),
+	F_CODE("PLACE", A("PLACE_OF_DEATH", "POD"), NULL, "place of death"),
+	F_SEX, F_MYDOB, F_GPPRAC, F_LSOA,
+};
+
+/* Signatures use columns no provider renames: record keys and activity dates. */
+#define K(id, nm, title, sig, f) {id, nm, title, sig, f, sizeof(f) / sizeof(f[0])}
+static const struct yoc_kind_spec kinds[YOC_KIND_COUNT] = {
+	K(YOC_KIND_APC, "apc", "Admitted patient care (HES APC)", A("EPISTART"), f_apc),
+	K(YOC_KIND_OP, "op", "Outpatients (HES OP)", A("APPTDATE"), f_op),
+	K(YOC_KIND_AE, "ae", "Accident and emergency (HES A&E / ECDS)", A("ARRIVALDATE"), f_ae),
+	K(YOC_KIND_COMMUNITY, "community", "Community services (CSDS)", A("CONTACT_DATE", "CONTACTKEY"), f_community),
+	K(YOC_KIND_MH, "mh", "Mental health services (MHSDS)", A("CONTACT_DATE", "MHKEY"), f_mh),
+	K(YOC_KIND_GP_APPT, "gp_appt", "GP appointments", A("APPT_DATE"), f_gp_appt),
+	K(YOC_KIND_GP_REGISTER, "gp_register", "GP registered population", A("REG_START"), f_gp_register),
+	K(YOC_KIND_SOCIAL_CARE, "social_care", "Adult social care", A("START_DATE", "SERVICE_TYPE"), f_social_care),
+	K(YOC_KIND_AMBULANCE, "ambulance", "Ambulance incidents", A("INCIDENT_DATE"), f_ambulance),
+	K(YOC_KIND_DEATHS, "deaths", "Deaths (civil registration)", A("DOD"), f_deaths),
+};
+
+const struct yoc_kind_spec *yoc_spec_kind(int kind)
+{
+	if (kind < 0 || kind >= YOC_KIND_COUNT)
+		return NULL;
+	return &kinds[kind];
+}
+
+int yoc_spec_kind_by_name(const char *name)
+{
+	for (int k = 0; k < YOC_KIND_COUNT; k++)
+		if (strcmp(kinds[k].name, name) == 0)
+			return k;
+	return -1;
+}
+
+const char *yoc_spec_kind_name(int kind)
+{
+	const struct yoc_kind_spec *k = yoc_spec_kind(kind);
+	return k ? k->name : "unknown";
+}
+
+static int eqn(const char *z, const char *p, size_t n)
+{
+	return strlen(z) == n && memcmp(z, p, n) == 0;
+}
+
+static int field_matches(const struct yoc_field *f, const char *p, size_t n)
+{
+	if (eqn(f->name, p, n))
+		return 1;
+	for (const char *const *a = f->aliases; a && *a; a++)
+		if (eqn(*a, p, n))
+			return 1;
+	return 0;
+}
+
+const struct yoc_field *yoc_spec_field(const struct yoc_kind_spec *k, const char *name,
+				       size_t n)
+{
+	for (size_t i = 0; i < k->nfields; i++)
+		if (field_matches(&k->fields[i], name, n))
+			return &k->fields[i];
+	return NULL;
+}
+
+/* A signature column counts when the header has it under its name or an alias. */
+static int header_has(const struct yoc_kind_spec *k, const char *sig,
+		      const struct yoc_cell *hdr, size_t n)
+{
+	const struct yoc_field *f = yoc_spec_field(k, sig, strlen(sig));
+	for (size_t i = 0; i < n; i++) {
+		if (eqn(sig, hdr[i].p, hdr[i].n))
+			return 1;
+		if (f && field_matches(f, hdr[i].p, hdr[i].n))
+			return 1;
+	}
+	return 0;
+}
+
+int yoc_spec_detect(const struct yoc_cell *hdr, size_t n)
+{
+	int best = -1, best_len = 0, tie = 0;
+	for (int k = 0; k < YOC_KIND_COUNT; k++) {
+		int len = 0, all = 1;
+		for (const char *const *s = kinds[k].signature; *s; s++, len++)
+			if (!header_has(&kinds[k], *s, hdr, n))
+				all = 0;
+		if (!all)
+			continue;
+		if (len > best_len) {
+			best = k;
+			best_len = len;
+			tie = 0;
+		} else if (len == best_len) {
+			tie = 1;
+		}
+	}
+	return tie ? -1 : best;
+}
+
+static const char *const identifiers[] = {
+	"NEWNHSNO", "NHSNO", "NHS_NUMBER", "NHSNUMBER", "DOB", "DATE_OF_BIRTH", "BIRTH_DATE",
+	"NAME", "FORENAME", "FORENAMES", "SURNAME", "GIVEN_NAME", "FAMILY_NAME", "FIRST_NAME",
+	"LAST_NAME", "FULL_NAME", "PATIENT_NAME", "POSTCODE", "POST_CODE", "HOMEADD",
+	"ADDRESS", "ADDRESS1", "ADDRESS2", "ADDRESS3", "ADDRESS4", "ADDRESS5",
+	"ADDRESS_LINE1", "ADDRESS_LINE2", "ADDRESS_LINE_1", "ADDRESS_LINE_2", "TOWN", NULL
+};
+
+const char *yoc_spec_identifier(const char *name, size_t n)
+{
+	char up[32];
+	if (n == 0 || n >= sizeof up)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		up[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+	}
+	up[n] = 0;
+	for (const char *const *z = identifiers; *z; z++)
+		if (strcmp(*z, up) == 0)
+			return *z;
+	return NULL;
+}
+
+int yoc_spec_code_ok(const char *const *codes, const char *v, size_t n)
+{
+	if (!codes)
+		return 1;
+	for (; *codes; codes++)
+		if (eqn(*codes, v, n))
+			return 1;
+	return 0;
+}
+
+int yoc_spec_pseudo_ok(const char *v, size_t n)
+{
+	if (n != 64)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return 0;
+	}
+	return 1;
+}
+
+const char *yoc_ftype_name(int type)
+{
+	static const char *const names[] = {"text", "code", "date", "integer", "money",
+		"pseudonym", "month-year"};
+	return type >= 0 && type <= YOC_FT_MYDOB ? names[type] : "?";
+}
+
+const char *yoc_onbad_name(int onbad)
+{
+	static const char *const names[] = {"quarantine row", "set null, flag", "keep, flag"};
+	return onbad >= 0 && onbad <= YOC_BAD_KEEP ? names[onbad] : "?";
+}

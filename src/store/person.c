@@ -1,0 +1,379 @@
+/*
+** The person table (registered population from gp_register, dates of death
+** from deaths) and the linkage table (per file and month: rows linked to a
+** registered person, rows without a pseudonym, rows whose pseudonym is not
+** registered). Both are derived from current segments and rebuilt inside the
+** loader's transaction, so they always agree with the committed files.
+** Every person's row depends only on that person's records.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_int.h"
+#include "yoc/date.h"
+
+void yoc_store_persons_reset(yoc_store *s)
+{
+	if (!s->persons_loaded)
+		return;
+	yoc_free(s->persons);
+	s->persons = NULL;
+	s->npersons = 0;
+	yoc_map_free(&s->pmap);
+	s->persons_loaded = 0;
+}
+
+static int32_t date_of_text(const unsigned char *z)
+{
+	int32_t d;
+	if (!z || !*z)
+		return YOC_DATE_NONE;
+	return yoc_date_parse((const char *)z, strlen((const char *)z), &d) == YOC_DATE_VALID ?
+		d : YOC_DATE_NONE;
+}
+
+static void cpy(char *dst, size_t cap, const unsigned char *z)
+{
+	snprintf(dst, cap, "%s", z ? (const char *)z : "");
+}
+
+int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
+		      struct yoc_error *e)
+{
+	if (s->persons_loaded) {
+		*out = s->persons;
+		*n = s->npersons;
+		return YOC_OK;
+	}
+	*out = NULL;
+	*n = 0;
+	sqlite3_stmt *st = NULL;
+	int rc = YOC_OK;
+	int64_t count = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM person", -1, &st, NULL) ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+		goto cleanup;
+	}
+	count = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	s->persons = yoc_calloc((size_t)count + 1, sizeof *s->persons);
+	if (!s->persons || yoc_map_init(&s->pmap, (size_t)count + 16)) {
+		yoc_free(s->persons);
+		s->persons = NULL;
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	s->persons_loaded = 1;
+	if (sqlite3_prepare_v2(s->db, "SELECT person_idx, pseudo_id, sex, birth_month, birth_year,"
+			       " practice, lsoa, imd_decile, reg_start, reg_end, date_of_death"
+			       " FROM person ORDER BY person_idx", -1, &st, NULL)) {
+		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+		goto cleanup;
+	}
+	size_t i = 0;
+	while (i < (size_t)count && sqlite3_step(st) == SQLITE_ROW) {
+		struct yoc_person *p = &s->persons[i];
+		cpy(p->pseudo, sizeof p->pseudo, sqlite3_column_text(st, 1));
+		cpy(p->sex, sizeof p->sex, sqlite3_column_text(st, 2));
+		p->birth_month = sqlite3_column_int(st, 3);
+		p->birth_year = sqlite3_column_int(st, 4);
+		cpy(p->practice, sizeof p->practice, sqlite3_column_text(st, 5));
+		cpy(p->lsoa, sizeof p->lsoa, sqlite3_column_text(st, 6));
+		p->imd_decile = sqlite3_column_int(st, 7);
+		p->reg_start = date_of_text(sqlite3_column_text(st, 8));
+		p->reg_end = date_of_text(sqlite3_column_text(st, 9));
+		p->dod = date_of_text(sqlite3_column_text(st, 10));
+		if ((rc = yoc_map_put(&s->pmap, p->pseudo, strlen(p->pseudo), i, NULL))) {
+			rc = yoc_error_set(e, rc, s->dbpath, 0, 0, "out of memory");
+			goto cleanup;
+		}
+		i++;
+	}
+	s->npersons = i;
+	*out = s->persons;
+	*n = s->npersons;
+cleanup:
+	sqlite3_finalize(st);
+	if (rc)
+		yoc_store_persons_reset(s);
+	return rc;
+}
+
+int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n)
+{
+	if (!s->persons_loaded) {
+		const struct yoc_person *p;
+		size_t np;
+		struct yoc_error e;
+		if (yoc_store_persons(s, &p, &np, &e))
+			return -1;
+	}
+	uint64_t *v = yoc_map_get(&s->pmap, pseudo, n);
+	return v ? (int32_t)*v : -1;
+}
+
+/* ---- rebuild ---- */
+
+struct pbuild {
+	struct yoc_person *a;
+	size_t n, cap;
+	struct yoc_map map;
+};
+
+static struct yoc_person *pb_get(struct pbuild *b, struct yoc_cell key, int create, int *rc)
+{
+	uint64_t *v = yoc_map_get(&b->map, key.p, key.n);
+	if (v)
+		return &b->a[*v];
+	if (!create)
+		return NULL;
+	if (b->n == b->cap) {
+		size_t nc = b->cap ? b->cap * 2 : 1024;
+		struct yoc_person *na = yoc_realloc(b->a, nc * sizeof *na);
+		if (!na) {
+			*rc = YOC_ENOMEM;
+			return NULL;
+		}
+		b->a = na;
+		b->cap = nc;
+	}
+	if ((*rc = yoc_map_put(&b->map, key.p, key.n, b->n, NULL)))
+		return NULL;
+	struct yoc_person *p = &b->a[b->n++];
+	memset(p, 0, sizeof *p);
+	snprintf(p->pseudo, sizeof p->pseudo, "%.*s", (int)key.n, key.p);
+	p->reg_start = p->reg_end = p->dod = YOC_DATE_NONE;
+	return p;
+}
+
+static int usable_key(const yoc_seg *g, int c_person, int c_status, size_t r, struct yoc_cell *key)
+{
+	*key = yoc_seg_text(g, c_person, r);
+	if (key->n == 0 || key->n >= 72)
+		return 0;
+	if (c_status >= 0) {
+		struct yoc_cell st = yoc_seg_text(g, c_status, r);
+		if (!(st.n == 5 && memcmp(st.p, "valid", 5) == 0))
+			return 0;
+	}
+	return 1;
+}
+
+static void cellcpy(char *dst, size_t cap, struct yoc_cell c)
+{
+	if (c.n == 0)
+		return;
+	snprintf(dst, cap, "%.*s", (int)c.n, c.p);
+}
+
+static int cmp_person(const void *a, const void *b)
+{
+	return strcmp(((const struct yoc_person *)a)->pseudo, ((const struct yoc_person *)b)->pseudo);
+}
+
+static void bind_date(sqlite3_stmt *st, int i, int32_t d)
+{
+	if (d == YOC_DATE_NONE || d == YOC_DATE_HES_NULL || d == YOC_DATE_HES_INVALID) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	char buf[16];
+	yoc_date_format(d, buf);
+	sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+}
+
+static int scan_kind(yoc_store *s, struct pbuild *b, int kind, struct yoc_error *e)
+{
+	struct yoc_file_info *fi = NULL;
+	size_t nf = 0;
+	int rc = yoc_store_files(s, kind, 0, &fi, &nf, e);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < nf && !rc; i++) {
+		yoc_seg *g = NULL;
+		if ((rc = yoc_seg_open(s, fi[i].file_id, &g, e)))
+			break;
+		int cp = yoc_seg_col(g, "PSEUDO_ID"), cs = yoc_seg_col(g, "NHSNO_STATUS");
+		int csex = yoc_seg_col(g, "SEX"), cdob = yoc_seg_col(g, "MYDOB");
+		int cprac = yoc_seg_col(g, "GPPRAC"), clsoa = yoc_seg_col(g, "LSOA11");
+		int cimd = yoc_seg_col(g, "IMD_DECILE"), crs = yoc_seg_col(g, "REG_START");
+		int cre = yoc_seg_col(g, "REG_END"), cdod = yoc_seg_col(g, "DOD");
+		for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
+			struct yoc_cell key;
+			if (!usable_key(g, cp, cs, r, &key))
+				continue;
+			struct yoc_person *p = pb_get(b, key, kind == YOC_KIND_GP_REGISTER, &rc);
+			if (rc)
+				break;
+			if (!p)
+				continue;
+			if (kind == YOC_KIND_DEATHS) {
+				int32_t d = yoc_seg_date(g, cdod, r);
+				if (d > YOC_DATE_HES_INVALID && (p->dod == YOC_DATE_NONE || d < p->dod))
+					p->dod = d;
+				continue;
+			}
+			cellcpy(p->sex, sizeof p->sex, yoc_seg_text(g, csex, r));
+			struct yoc_cell dob = yoc_seg_text(g, cdob, r);
+			if (dob.n == 6) {
+				p->birth_month = (dob.p[0] - '0') * 10 + (dob.p[1] - '0');
+				p->birth_year = (dob.p[2] - '0') * 1000 + (dob.p[3] - '0') * 100 +
+					(dob.p[4] - '0') * 10 + (dob.p[5] - '0');
+			}
+			cellcpy(p->practice, sizeof p->practice, yoc_seg_text(g, cprac, r));
+			cellcpy(p->lsoa, sizeof p->lsoa, yoc_seg_text(g, clsoa, r));
+			int64_t imd = yoc_seg_int(g, cimd, r);
+			if (imd >= 1 && imd <= 10)
+				p->imd_decile = (int)imd;
+			int32_t rs = yoc_seg_date(g, crs, r);
+			if (rs > YOC_DATE_HES_INVALID && (p->reg_start == YOC_DATE_NONE || rs < p->reg_start))
+				p->reg_start = rs;
+			int32_t re = yoc_seg_date(g, cre, r);
+			p->reg_end = re > YOC_DATE_HES_INVALID ? re : YOC_DATE_NONE;
+		}
+		yoc_seg_close(g);
+	}
+	yoc_store_files_free(fi);
+	if (rc == YOC_ENOMEM)
+		yoc_error_set(e, rc, s->dbpath, 0, 0, "out of memory");
+	return rc;
+}
+
+int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
+{
+	struct pbuild b = {0};
+	sqlite3_stmt *st = NULL;
+	int rc = YOC_OK;
+	yoc_store_persons_reset(s);
+	if (yoc_map_init(&b.map, 1024))
+		return yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+	if ((rc = scan_kind(s, &b, YOC_KIND_GP_REGISTER, e)) ||
+	    (rc = scan_kind(s, &b, YOC_KIND_DEATHS, e)))
+		goto cleanup;
+	qsort(b.a, b.n, sizeof *b.a, cmp_person);
+	if ((rc = yoc__store_exec(s, "DELETE FROM person", e)))
+		goto cleanup;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO person VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)) {
+		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		struct yoc_person *p = &b.a[i];
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, (int64_t)i);
+		sqlite3_bind_text(st, 2, p->pseudo, -1, SQLITE_STATIC);
+		if (p->sex[0])
+			sqlite3_bind_text(st, 3, p->sex, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 3);
+		if (p->birth_month) {
+			sqlite3_bind_int(st, 4, p->birth_month);
+			sqlite3_bind_int(st, 5, p->birth_year);
+		} else {
+			sqlite3_bind_null(st, 4);
+			sqlite3_bind_null(st, 5);
+		}
+		sqlite3_bind_text(st, 6, p->practice, -1, SQLITE_STATIC);
+		if (p->lsoa[0])
+			sqlite3_bind_text(st, 7, p->lsoa, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 7);
+		if (p->imd_decile)
+			sqlite3_bind_int(st, 8, p->imd_decile);
+		else
+			sqlite3_bind_null(st, 8);
+		bind_date(st, 9, p->reg_start);
+		bind_date(st, 10, p->reg_end);
+		bind_date(st, 11, p->dod);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+			goto cleanup;
+		}
+	}
+cleanup:
+	sqlite3_finalize(st);
+	yoc_free(b.a);
+	yoc_map_free(&b.map);
+	return rc;
+}
+
+/* Linkage counts per file and month for current files that have none yet. */
+int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e)
+{
+	struct yoc_file_info *fi = NULL;
+	size_t nf = 0;
+	sqlite3_stmt *st = NULL, *q = NULL;
+	int rc = yoc_store_files(s, -1, 0, &fi, &nf, e);
+	if (rc)
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO linkage VALUES(?,?,?,?,?,?)", -1, &st, NULL) ||
+	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM linkage WHERE file_id = ?", -1, &q, NULL)) {
+		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nf && !rc; i++) {
+		sqlite3_reset(q);
+		sqlite3_bind_int64(q, 1, fi[i].file_id);
+		if (sqlite3_step(q) == SQLITE_ROW)
+			continue;
+		yoc_seg *g = NULL;
+		if ((rc = yoc_seg_open(s, fi[i].file_id, &g, e)))
+			break;
+		/* months as yyyy*12+m; small files, so a linear table of distinct months is fine */
+		enum { MAXM = 512 };
+		int32_t months[MAXM];
+		int64_t cnt[MAXM][4];
+		size_t nm = 0;
+		for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
+			int32_t d = yoc_seg_activity_date(g, r);
+			int32_t m = -1;
+			if (d > YOC_DATE_HES_INVALID) {
+				int y, mo, dd;
+				yoc_date_to_ymd(d, &y, &mo, &dd);
+				m = y * 12 + (mo - 1);
+			}
+			size_t k = 0;
+			while (k < nm && months[k] != m)
+				k++;
+			if (k == nm) {
+				if (nm == MAXM)
+					k = 0; /* pathological spread of months: fold into the first */
+				else {
+					months[nm] = m;
+					memset(cnt[nm], 0, sizeof cnt[nm]);
+					nm++;
+				}
+			}
+			const char *why = yoc_seg_link_reason(g, r);
+			cnt[k][0]++;
+			cnt[k][why[0] == 'l' ? 1 : why[0] == 'n' && why[1] == 'o' && why[2] == '_' ? 2 : 3]++;
+		}
+		if (nm == 0) {
+			months[0] = -1;
+			memset(cnt[0], 0, sizeof cnt[0]);
+			nm = 1;
+		}
+		for (size_t k = 0; k < nm; k++) {
+			char mon[16] = "";
+			if (months[k] >= 0)
+				snprintf(mon, sizeof mon, "%04d-%02d", months[k] / 12, months[k] % 12 + 1);
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, fi[i].file_id);
+			sqlite3_bind_text(st, 2, mon, -1, SQLITE_TRANSIENT);
+			for (int j = 0; j < 4; j++)
+				sqlite3_bind_int64(st, 3 + j, cnt[k][j]);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+				break;
+			}
+		}
+		yoc_seg_close(g);
+	}
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_finalize(q);
+	yoc_store_files_free(fi);
+	return rc;
+}

@@ -1,0 +1,189 @@
+/*
+** The dataset store: DIR/yoc.db (SQLite catalog, the single commit point)
+** plus one columnar segment file per loaded feed file in DIR/segments/.
+** docs/store.md describes the layout, tables and segment format.
+**
+** READ API (for analysis, quality, export). Typical use:
+**
+**     yoc_store *s;
+**     if (yoc_store_open(&s, dir, 0, &e)) ...            // read only
+**     const struct yoc_person *pp; size_t np;
+**     yoc_store_persons(s, &pp, &np, &e);               // person table, index = person index
+**     struct yoc_file_info *fi; size_t nf;
+**     yoc_store_files(s, YOC_KIND_APC, 0, &fi, &nf, &e); // current (non-superseded) files
+**     for (size_t i = 0; i < nf; i++) {
+**         yoc_seg *g;
+**         yoc_seg_open(s, fi[i].file_id, &g, &e);        // checksum verified
+**         int c_meth = yoc_seg_col(g, "ADMIMETH");       // -1 when the file lacks it
+**         int c_date = yoc_seg_col(g, "EPISTART");
+**         for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
+**             int32_t who = yoc_seg_person(g, r);        // person index or -1 (unlinked)
+**             int32_t d = yoc_seg_date(g, c_date, r);    // days since 1970, or YOC_DATE_NONE...
+**             struct yoc_cell m = yoc_seg_text(g, c_meth, r);
+**         }
+**         yoc_seg_close(g);
+**     }
+**     yoc_store_files_free(fi);
+**     yoc_store_close(s);
+**
+** Columns carry canonical spec names (src/spec/spec.h): PSEUDO_HESID is
+** stored as PSEUDO_ID; its source name is kept for export. Every segment
+** also has "_LINE" (source line number, int). Typed columns:
+**   date   int32 days since 1970-01-01; YOC_DATE_NONE (empty or nulled bad
+**          value), YOC_DATE_HES_NULL (1800-01-01), YOC_DATE_HES_INVALID (1801-01-01)
+**   int    int64, YOC_INT_NONE for empty/nulled
+**   money  int64 pence, YOC_INT_NONE for empty/nulled
+**   text   cell view (pointer, length) into the mapped segment
+** Only rows that passed validation are in segments; quarantined rows are in
+** the quarantine table.
+**
+** Lifetimes: cell views and arrays from a yoc_seg are valid until
+** yoc_seg_close. The person array is valid until yoc_store_close. A
+** yoc_store and its segments are used from one thread at a time; separate
+** yoc_seg handles may be read from different threads once
+** yoc_store_persons has been called.
+**
+** Per-person independence: nothing in a segment or in the person table
+** depends on other people, so a dataset can be split by pseudonym hash.
+**
+** Writers (the loader) open with YOC_STORE_WRITE, which takes an exclusive
+** lock on DIR/lock and removes segment files that no committed catalog row
+** names (left by a killed load).
+*/
+#ifndef YOC_STORE_H
+#define YOC_STORE_H
+
+#include <limits.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spec/spec.h"
+#include "yoc/core.h"
+#include "yoc/csv.h"
+
+#define YOC_DATE_NONE INT32_MIN
+#define YOC_DATE_HES_NULL (INT32_MIN + 1)
+#define YOC_DATE_HES_INVALID (INT32_MIN + 2)
+#define YOC_INT_NONE INT64_MIN
+
+typedef struct yoc_store yoc_store;
+typedef struct yoc_seg yoc_seg;
+
+enum yoc_store_flags {
+	YOC_STORE_WRITE = 1   /* exclusive writer: lock, garbage removal */
+};
+
+/* Creates DIR (if needed), DIR/segments and DIR/yoc.db with the schema. YOC_EEXIST if a dataset is there. */
+int yoc_store_init(const char *dir, struct yoc_error *e);
+/* Opens an existing dataset. YOC_ENOTFOUND if DIR holds none. */
+int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error *e);
+void yoc_store_close(yoc_store *s);
+/* The catalog connection (owned by the store). */
+sqlite3 *yoc_store_db(yoc_store *s);
+const char *yoc_store_dir(const yoc_store *s);
+
+/* ---- person table ---- */
+struct yoc_person {
+	char pseudo[72];     /* PSEUDO_ID */
+	char sex[4];
+	int birth_month;     /* 1-12, 0 unknown */
+	int birth_year;      /* 0 unknown */
+	char practice[16];
+	char lsoa[16];
+	int imd_decile;      /* 1-10, 0 unknown */
+	int32_t reg_start;   /* YOC_DATE_NONE if unknown */
+	int32_t reg_end;     /* YOC_DATE_NONE while registered */
+	int32_t dod;         /* date of death, YOC_DATE_NONE if alive */
+};
+/* Loads the person table (once; cached). Array sorted by pseudo; the index is the person index. */
+int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
+		      struct yoc_error *e);
+/* Person index of a pseudonym, or -1. Calls yoc_store_persons on first use. */
+int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n);
+
+/* ---- files ---- */
+struct yoc_file_info {
+	int64_t file_id;
+	int kind;              /* enum yoc_kind */
+	char provider[64];
+	char period[32];
+	char path[512];        /* as given to yoc load */
+	char hash[40];         /* content hash, hex */
+	char segment[64];      /* segment file name under DIR/segments */
+	int64_t rows, loaded, quarantined;
+	int64_t load_id;
+	int superseded;
+};
+/* Files of a kind (-1: all kinds), current only unless with_superseded. Free with yoc_store_files_free. */
+int yoc_store_files(yoc_store *s, int kind, int with_superseded,
+		    struct yoc_file_info **out, size_t *n, struct yoc_error *e);
+void yoc_store_files_free(struct yoc_file_info *f);
+
+/* ---- segments ---- */
+enum yoc_col_type { YOC_COL_TEXT = 0, YOC_COL_DATE = 1, YOC_COL_INT = 2, YOC_COL_MONEY = 3 };
+
+int yoc_seg_open(yoc_store *s, int64_t file_id, yoc_seg **out, struct yoc_error *e);
+/* Opens a segment file by path, without a store (person index then -1). */
+int yoc_seg_open_path(const char *path, yoc_seg **out, struct yoc_error *e);
+void yoc_seg_close(yoc_seg *g);
+size_t yoc_seg_nrows(const yoc_seg *g);
+size_t yoc_seg_ncols(const yoc_seg *g);
+int yoc_seg_kind(const yoc_seg *g);
+/* Column index by canonical name, -1 if absent. */
+int yoc_seg_col(const yoc_seg *g, const char *name);
+const char *yoc_seg_col_name(const yoc_seg *g, int col);
+const char *yoc_seg_col_source(const yoc_seg *g, int col); /* name in the source file */
+int yoc_seg_col_type(const yoc_seg *g, int col);
+/* Typed access; col -1 gives the "none" value (empty cell, YOC_DATE_NONE, YOC_INT_NONE). */
+struct yoc_cell yoc_seg_text(const yoc_seg *g, int col, size_t row);
+int32_t yoc_seg_date(const yoc_seg *g, int col, size_t row);
+int64_t yoc_seg_int(const yoc_seg *g, int col, size_t row);  /* int and money columns */
+/* Whole-column arrays (NULL if col is not of that type). */
+const int32_t *yoc_seg_dates(const yoc_seg *g, int col);
+const int64_t *yoc_seg_ints(const yoc_seg *g, int col);
+/* Writes the cell as CSV text into buf (cap >= 32 for typed values); returns length. */
+size_t yoc_seg_format(const yoc_seg *g, int col, size_t row, char *buf, size_t cap,
+		      const char **text);
+/* Person index of a row (-1: no pseudonym or not registered). */
+int32_t yoc_seg_person(const yoc_seg *g, size_t row);
+/* Activity date of a row (the kind's ROLE_DATE field), or YOC_DATE_NONE. */
+int32_t yoc_seg_activity_date(const yoc_seg *g, size_t row);
+
+/* ---- segment writer (loader) ---- */
+struct yoc_segw;
+/* Column layout given up front: names (canonical), source names, types. */
+int yoc_segw_create(struct yoc_segw **out, int kind, size_t ncols, const char *const *names,
+		    const char *const *sources, const int *types);
+void yoc_segw_free(struct yoc_segw *w);
+/* Appends one value to column col of the current row (call for every column, in order, then yoc_segw_row_end). */
+int yoc_segw_text(struct yoc_segw *w, size_t col, const char *p, size_t n);
+int yoc_segw_i32(struct yoc_segw *w, size_t col, int32_t v);
+int yoc_segw_i64(struct yoc_segw *w, size_t col, int64_t v);
+int yoc_segw_row_end(struct yoc_segw *w);
+size_t yoc_segw_nrows(const struct yoc_segw *w);
+/* Writes DIR/segments/NAME (temp, fsync, rename). Not visible to readers until the catalog row commits. */
+int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yoc_error *e);
+
+/*
+** Deferred sync (the loader): with on, yoc_segw_write skips its fsyncs;
+** yoc_store_sync then makes every segment written since durable with one
+** syncfs and one directory fsync. Call it before committing the catalog rows
+** that name those segments.
+*/
+void yoc_store_defer_sync(yoc_store *s, int on);
+int yoc_store_sync(yoc_store *s, struct yoc_error *e);
+
+/* Rebuilds the person table and the linkage table inside the caller's transaction. */
+int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e);
+int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e);
+/* Drops the cached person array (after a rebuild). */
+void yoc_store_persons_reset(yoc_store *s);
+
+/* Runs SQL on the catalog (the loader's transaction control). */
+int yoc__store_exec_pub(yoc_store *s, const char *sql, struct yoc_error *e);
+
+/* Linkage reason of a row: "linked", "no_pseudonym", "not_registered". */
+const char *yoc_seg_link_reason(const yoc_seg *g, size_t row);
+
+#endif

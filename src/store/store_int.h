@@ -1,0 +1,27 @@
+/*
+** Internals shared by the store's files (store.c, segment.c, person.c).
+** Not for use outside src/store/.
+*/
+#ifndef YOC_STORE_INT_H
+#define YOC_STORE_INT_H
+
+#include "store/store.h"
+
+struct yoc_store {
+	char dir[2048];
+	char dbpath[2100];
+	sqlite3 *db;
+	int lockfd;
+	int flags;
+	int defer_sync;   /* segments written without fsync until yoc_store_sync */
+	int sync_pending;
+	/* person cache */
+	struct yoc_person *persons;
+	size_t npersons;
+	int persons_loaded;
+	struct yoc_map pmap; /* pseudo -> index */
+};
+
+int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+** Unit tests for src/analyse: currency bands, and the person-year rules on a
+** tiny dataset loaded through the real loader: who is in which year and at
+** which practice, the register flags, the ICD-10 lookback window, the
+** emergency admission rule, bed days, feed costs, and the counting of
+** activity that cannot be priced or attributed.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "analyse/analyse.h"
+#include "load/load.h"
+#include "testutil.h"
+
+/* ---- bands --------------------------------------------------------------------- */
+
+static void test_bands(void **state)
+{
+	(void)state;
+	struct yoc_bands b;
+	struct yoc_error e;
+	char buf[128];
+	assert_int_equal(yoc_bands_parse(&b, NULL, &e), 0);
+	assert_int_equal(b.n, 5);
+	static const char *const want[] = {"A", "A", "B", "C", "C", "C", "D", "D", "D", "E", "E"};
+	for (int i = 0; i <= 10; i++)
+		assert_string_equal(yoc_bands_of(&b, i), want[i]);
+	assert_string_equal(yoc_bands_of(&b, 40), "E");
+	assert_string_equal(yoc_bands_format(&b, buf, sizeof buf), yoc_bands_default);
+
+	assert_int_equal(yoc_bands_parse(&b, "low:0-2,mid:3-4,high:5+", &e), 0);
+	assert_string_equal(yoc_bands_of(&b, 2), "low");
+	assert_string_equal(yoc_bands_of(&b, 3), "mid");
+	assert_string_equal(yoc_bands_of(&b, 5), "high");
+	assert_int_equal(yoc_bands_parse(&b, "X:0+", &e), 0);
+	assert_string_equal(yoc_bands_of(&b, 7), "X");
+
+	/* every count exactly once, the last band open */
+	assert_int_equal(yoc_bands_parse(&b, "A:0,B:2+", &e), YOC_EPARSE);     /* gap */
+	assert_int_equal(yoc_bands_parse(&b, "A:0-2,B:2+", &e), YOC_EPARSE);   /* overlap */
+	assert_int_equal(yoc_bands_parse(&b, "A:1+", &e), YOC_EPARSE);         /* misses 0 */
+	assert_int_equal(yoc_bands_parse(&b, "A:0-1,B:2", &e), YOC_EPARSE);    /* not open */
+	assert_int_equal(yoc_bands_parse(&b, "A:0+,B:5+", &e), YOC_EPARSE);    /* after open */
+	assert_int_equal(yoc_bands_parse(&b, "A:0,A:1+", &e), YOC_EPARSE);     /* name twice */
+	assert_int_equal(yoc_bands_parse(&b, "A:3-1,B:4+", &e), YOC_EPARSE);
+	assert_int_equal(yoc_bands_parse(&b, "A0-1", &e), YOC_EPARSE);
+	assert_int_equal(yoc_bands_parse(&b, "", &e), YOC_EPARSE);
+	assert_int_equal(yoc_bands_parse(&b, "A:0;B:1+", &e), YOC_EPARSE);
+}
+
+/* ---- a tiny dataset -------------------------------------------------------------------- */
+
+#define PA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define PB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define PC "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+#define PZ "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+
+static const char codelist[] =
+	"condition,label,kind,source,code,origin,version\n"
+	"hypertension,Hypertension,physical,register,HYP,t,test-7\n"
+	"hypertension,Hypertension,physical,icd10,I10,t,test-7\n"
+	"diabetes,Diabetes,physical,register,DM,t,test-7\n"
+	"diabetes,Diabetes,physical,icd10,E11,t,test-7\n"
+	"depression,Depression,mental,register,DEP,t,test-7\n"
+	"depression,Depression,mental,icd10,F32,t,test-7\n";
+
+/*
+** Register snapshots, one per financial year. A: at P1 throughout, on the
+** diabetes register from 2022-06-01. B: at P1 until 2022-09-30, then P2
+** (both rows in 2022-23; absent from 2023-24). C: registered from
+** 2023-05-01, born 04/2000.
+*/
+#define REGH "PSEUDO_ID,NHSNO_STATUS,MYDOB,SEX,GPPRAC,REG_START,REG_END,LSOA11,IMD_DECILE,HYP,DM,DEP\n"
+static const char reg21[] = REGH
+	PA ",valid,031950,2,P1,2010-01-01,,E01000001,3,,,\n"
+	PB ",valid,121990,1,P1,2015-01-01,,E01000002,7,,,\n";
+static const char reg22[] = REGH
+	PA ",valid,031950,2,P1,2010-01-01,,E01000001,3,,2022-06-01,\n"
+	PB ",valid,121990,1,P1,2015-01-01,2022-09-30,E01000002,7,,,\n"
+	PB ",valid,121990,1,P2,2022-10-01,,E01000002,7,,,\n";
+static const char reg23[] = REGH
+	PA ",valid,031950,2,P1,2010-01-01,,E01000001,3,,2022-06-01,\n"
+	PC ",valid,042000,9,P2,2023-05-01,,E01000003,1,,,\n";
+
+/*
+** APC. A: hypertension coded on 2020-06-01 (before the analysed years: inside
+** the 3-year window of 2021/22 and 2022/23 only); depression on 2024-03-31
+** (2023/24). An emergency spell admitted 2022-03-30 with a second episode
+** in 2022/23: one emergency admission, in 2021/22. An elective admission
+** (11) and a 2A emergency whose first episode is not in the file.
+*/
+#define APCH "PSEUDO_ID,NHSNO_STATUS,PROCODE,ADMIDATE,EPISTART,EPIEND,EPIORDER,ADMIMETH,CLASSPAT,SUSHRG,DIAG_4_01,DIAG_4_02\n"
+static const char apc[] = APCH
+	PA ",valid,RX1,2020-06-01,2020-06-01,2020-06-03,1,11,1,FD01A,R69X,I10X\n"
+	PA ",valid,RX1,2024-03-31,2024-03-31,2024-03-31,1,11,2,FD01A,F329,\n"
+	PB ",valid,RX1,2022-03-30,2022-03-30,2022-04-02,1,21,1,FD01A,R69X,\n"
+	PB ",valid,RX1,2022-03-30,2022-04-02,2022-04-06,2,21,1,FD01A,R69X,\n"
+	PB ",valid,RX1,2022-11-01,2022-11-01,2022-11-03,1,11,1,FD01A,R69X,\n"
+	PB ",valid,RX1,2022-12-01,2022-12-05,2022-12-06,2,2A,1,FD01A,R69X,\n";
+
+/* Mental health: one priced contact, one unknown currency (unpriced), one
+ * row without a pseudonym, one for a pseudonym not on the register, one for
+ * B after leaving the register (2023/24). Social care carries its own cost. */
+#define MHH "PSEUDO_ID,NHSNO_STATUS,PROCODE,MHKEY,RECORD_TYPE,CONTACT_DATE,TEAM,CLUSTER,ATTENDED,BED_DAYS,CURRENCY_CODE\n"
+static const char mh[] = MHH
+	PA ",valid,RM1,1,CONTACT,2022-05-01,CMHT,12,5,,MHCC\n"
+	PA ",valid,RM1,2,CONTACT,2022-05-02,CMHT,12,5,,ZZZZ\n"
+	",missing,RM1,3,CONTACT,2022-05-03,CMHT,12,5,,MHCC\n"
+	PZ ",valid,RM1,4,CONTACT,2022-05-04,CMHT,12,5,,MHCC\n"
+	PB ",valid,RM1,5,CONTACT,2023-06-01,CMHT,12,5,,MHCC\n";
+#define SCH "PSEUDO_ID,NHSNO_STATUS,LA_CODE,SERVICEKEY,SERVICE_TYPE,START_DATE,END_DATE,UNITS,UNIT_TYPE,COST\n"
+static const char social[] = SCH
+	PC ",valid,LA1,1,HOME_CARE,2023-06-01,2023-06-30,10,HOURS,280.50\n"
+	PC ",valid,LA1,2,HOME_CARE,2023-07-01,2023-07-31,3,HOURS,\n";
+
+struct fx {
+	char dir[512], codelist[600], data[600];
+	sqlite3 *db;
+};
+
+static const char *data_dir(char *buf, size_t cap)
+{
+	const char *root = getenv("YOC_ROOT");
+	snprintf(buf, cap, "%s/data", root && *root ? root : ".");
+	return buf;
+}
+
+static int load(struct fx *f, const char *name, const char *text)
+{
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	int rc = yoc_store_open(&s, f->dir, YOC_STORE_WRITE, &e);
+	if (!rc)
+		rc = yoc_loader_begin(&L, s, &e);
+	if (!rc)
+		rc = yoc_loader_mem(L, name, text, strlen(text), -1, &r, &e);
+	if (!rc && r.quarantined) {
+		print_error("%s: %lld rows quarantined\n", name, (long long)r.quarantined);
+		rc = -1;
+	}
+	if (!rc)
+		rc = yoc_loader_commit(L, &e);
+	yoc_loader_free(L);
+	yoc_store_close(s);
+	return rc;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct yoc_error e;
+	if (!f || tu_temp_dir(f->dir, sizeof f->dir, "analyse") || yoc_store_init(f->dir, &e))
+		return -1;
+	snprintf(f->codelist, sizeof f->codelist, "%s/codelist.csv", f->dir);
+	FILE *fp = fopen(f->codelist, "w");
+	if (!fp || fputs(codelist, fp) < 0 || fclose(fp))
+		return -1;
+	data_dir(f->data, sizeof f->data);
+	if (load(f, "gp_register/GP_2021-22.csv", reg21) || load(f, "gp_register/GP_2022-23.csv", reg22) ||
+	    load(f, "gp_register/GP_2023-24.csv", reg23) || load(f, "apc/RX1_2022-04.csv", apc) ||
+	    load(f, "mh/RM1_2022-05.csv", mh) || load(f, "social_care/LA1_2023-06.csv", social))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	sqlite3_close(f->db);
+	tu_rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+static int run(struct fx *f, int lookback, const char *bands)
+{
+	struct yoc_analyse_opts o;
+	struct yoc_analyse_stats st;
+	struct yoc_error e;
+	yoc_analyse_opts_init(&o);
+	o.dir = f->dir;
+	o.codelist = f->codelist;
+	o.tariff_dir = f->data;
+	o.lookback_years = lookback;
+	o.bands = bands;
+	o.threads = 2;
+	yoc_error_clear(&e);
+	int rc = yoc_analyse_run(&o, &st, &e);
+	if (rc)
+		print_error("analyse: %s: %s\n", e.file, e.msg);
+	sqlite3_close(f->db);
+	f->db = NULL;
+	char path[700];
+	snprintf(path, sizeof path, "%s/yoc.db", f->dir);
+	if (sqlite3_open(path, &f->db) != SQLITE_OK)
+		return -1;
+	return rc;
+}
+
+/* One value (as text) of a query; "-" when no row, "NULL" for NULL. */
+static const char *q(struct fx *f, const char *sql)
+{
+	static char buf[256];
+	sqlite3_stmt *st = NULL;
+	snprintf(buf, sizeof buf, "-");
+	if (sqlite3_prepare_v2(f->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(buf, sizeof buf, "SQL: %s", sqlite3_errmsg(f->db));
+	} else if (sqlite3_step(st) == SQLITE_ROW) {
+		const unsigned char *z = sqlite3_column_text(st, 0);
+		snprintf(buf, sizeof buf, "%s", z ? (const char *)z : "NULL");
+	}
+	sqlite3_finalize(st);
+	return buf;
+}
+
+#define PY(who, fy, col) "SELECT " col " FROM person_year WHERE pseudo_id = '" who "' AND fyear = '" fy "'"
+
+static void test_population(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(run(f, 3, NULL), 0);
+	/* A in all three years; B in 2021/22 and 2022/23 only (the 2022-23 snapshot
+	 * has no end for the P2 registration, but B is not in 2023-24's); C from 2023/24 */
+	assert_string_equal(q(f, "SELECT count(*) FROM person_year"), "6");
+	assert_string_equal(q(f, PY(PB, "2023/24", "count(*)")), "0");
+	assert_string_equal(q(f, PY(PC, "2022/23", "count(*)")), "0");
+	/* the practice on the first day registered in the year */
+	assert_string_equal(q(f, PY(PB, "2022/23", "practice")), "P1");
+	assert_string_equal(q(f, PY(PC, "2023/24", "practice")), "P2");
+	/* age on 1 April from MYDOB: born 03/1950 -> 72 on 2022-04-01; born
+	 * 04/2000 -> 22 on 2023-04-01 (April births counted as not yet reached) */
+	assert_string_equal(q(f, PY(PA, "2022/23", "age")), "72");
+	assert_string_equal(q(f, PY(PC, "2023/24", "age")), "22");
+	assert_string_equal(q(f, PY(PA, "2022/23", "sex || imd_decile")), "23");
+	assert_string_equal(q(f, "SELECT value FROM analyse_run WHERE key = 'codelist_version'"),
+			    "test-7");
+	assert_string_equal(q(f, "SELECT value FROM analyse_run WHERE key = 'lookback_years'"), "3");
+}
+
+static void test_ltc_lookback(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(run(f, 3, NULL), 0);
+	/* I10 on 2020-06-01 (2020/21): in the 3-year windows of 2021/22, 2022/23 */
+	assert_string_equal(q(f, PY(PA, "2021/22", "hypertension")), "1");
+	assert_string_equal(q(f, PY(PA, "2022/23", "hypertension")), "1");
+	assert_string_equal(q(f, PY(PA, "2023/24", "hypertension")), "0");
+	/* DM on the register from 2022-06-01: 2022/23 on, never before */
+	assert_string_equal(q(f, PY(PA, "2021/22", "diabetes")), "0");
+	assert_string_equal(q(f, PY(PA, "2022/23", "diabetes")), "1");
+	assert_string_equal(q(f, PY(PA, "2023/24", "diabetes")), "1");
+	/* F32 on 2024-03-31, the last day of 2023/24: mental */
+	assert_string_equal(q(f, PY(PA, "2023/24", "depression || mental_ltc_count")), "11");
+	assert_string_equal(q(f, PY(PA, "2022/23", "depression")), "0");
+	/* counts and bands (A 0-1, B 2) */
+	assert_string_equal(q(f, PY(PA, "2021/22", "ltc_count || band")), "1A");
+	assert_string_equal(q(f, PY(PA, "2022/23", "ltc_count || band")), "2B");
+	assert_string_equal(q(f, PY(PA, "2023/24", "ltc_count || band")), "2B");
+
+	/* a 1-year lookback: 2020/21 is outside every window */
+	assert_int_equal(run(f, 1, "low:0,high:1+"), 0);
+	assert_string_equal(q(f, PY(PA, "2021/22", "hypertension || ltc_count || band")), "00low");
+	assert_string_equal(q(f, PY(PA, "2022/23", "ltc_count || band")), "1high");
+	assert_string_equal(q(f, "SELECT value FROM analyse_run WHERE key = 'bands'"),
+			    "low:0,high:1+");
+}
+
+static void test_emergency_and_beds(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(run(f, 3, NULL), 0);
+	/* the spell admitted 2022-03-30 (first episode 21): one, in 2021/22, though
+	 * its second episode is in 2022/23; elective 11 and a second episode never count */
+	assert_string_equal(q(f, PY(PB, "2021/22", "emergency_admissions")), "1");
+	assert_string_equal(q(f, PY(PB, "2022/23", "emergency_admissions")), "0");
+	/* bed days by episode start: 3 (03-30..04-02) in 2021/22; 4 + 2 + 1 in 2022/23 */
+	assert_string_equal(q(f, PY(PB, "2021/22", "bed_days")), "3");
+	assert_string_equal(q(f, PY(PB, "2022/23", "bed_days")), "7");
+	/* non-elective episodes cost, split by episode start year */
+	assert_string_equal(q(f, PY(PB, "2021/22", "cost_nonelective > 0 AND cost_elective = 0")), "1");
+	assert_string_equal(q(f, PY(PB, "2022/23", "cost_nonelective > 0 AND cost_elective > 0")), "1");
+	/* A's day case in 2023/24 */
+	assert_string_equal(q(f, PY(PA, "2023/24", "cost_daycase > 0 AND cost_total = cost_daycase")), "1");
+}
+
+static void test_unpriced(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(run(f, 3, NULL), 0);
+	/* nothing is silently zero: each left-out row is counted with its reason */
+	assert_string_equal(q(f, "SELECT group_concat(fyear || ' ' || feed || ' ' || reason || ' ' || records, '; ') "
+				 "FROM (SELECT * FROM unpriced_activity ORDER BY fyear, feed, reason)"),
+			    "2022/23 mh no_price 1; 2022/23 mh no_pseudonym 1; 2022/23 mh not_registered 1; "
+			    "2023/24 mh outside_registration 1");
+	/* the priced contact is in A's mental health cost, the unknown currency is not */
+	assert_string_equal(q(f, PY(PA, "2022/23", "cost_mh = (SELECT cost FROM costing_summary WHERE "
+				 "fyear = '2022/23' AND feed = 'mh' AND how = 'priced') AND cost_mh > 0")),
+			    "1");
+	/* social care: the feed's cost is the price (280.50); a row with no cost is
+	 * priced from unit_costs.csv only when it can be: HOME_CARE x 3 hours */
+	assert_string_equal(q(f, "SELECT records || ' ' || cost FROM costing_summary WHERE feed = 'social_care' "
+				 "AND how = 'feed_cost'"), "1 28050");
+	assert_string_equal(q(f, PY(PC, "2023/24", "cost_social_care")), "36450");
+	/* provider_cost: people and activity of priced rows */
+	assert_string_equal(q(f, "SELECT people || ' ' || activity FROM provider_cost WHERE provider = 'RX1' "
+				 "AND setting = 'nonelective' AND fyear = '2022/23'"), "1 2");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bands),
+		cmocka_unit_test_setup_teardown(test_population, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ltc_lookback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emergency_and_beds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpriced, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("analyse", tests, NULL, NULL);
+}

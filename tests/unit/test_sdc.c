@@ -1,0 +1,395 @@
+/*
+** Disclosure control: primary suppression and rounding, and secondary
+** suppression checked against crafted tables where a primary-only rule
+** leaks. The check is independent of the code under test: a brute-force
+** enumeration of every non-negative integer table that agrees with the
+** published cells and the (exact) margins; a hidden primary cell is safe
+** only if it takes at least two values across those tables.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sdc/sdc.h"
+
+/* ---- brute force --------------------------------------------------- */
+
+struct bf {
+	int nr, nc, tr, tc;
+	const int64_t *v;
+	const unsigned char *hidden; /* nonzero = unknown to the attacker */
+	int64_t cur[64];
+	int assigned[64];
+	int64_t minv[64], maxv[64];
+	int64_t bound;
+	long solutions;
+};
+
+/* Sum relations: returns the number of groups, members listed in mem[g][],
+ * the total cell last. */
+static int groups(const struct bf *b, int mem[16][17], int *len)
+{
+	int g = 0;
+	if (b->tc)
+		for (int i = 0; i < b->nr; i++, g++) {
+			len[g] = b->nc;
+			for (int j = 0; j < b->nc; j++)
+				mem[g][j] = i * b->nc + j;
+		}
+	if (b->tr)
+		for (int j = 0; j < b->nc; j++, g++) {
+			len[g] = b->nr;
+			for (int i = 0; i < b->nr; i++)
+				mem[g][i] = i * b->nc + j;
+		}
+	return g;
+}
+
+static int consistent(struct bf *b, int complete)
+{
+	int mem[16][17], len[16];
+	int ng = groups(b, mem, len);
+	for (int g = 0; g < ng; g++) {
+		int64_t sum = 0;
+		int open = 0;
+		for (int k = 0; k < len[g] - 1; k++) {
+			int c = mem[g][k];
+			if (b->assigned[c])
+				sum += b->cur[c];
+			else
+				open = 1;
+		}
+		int t = mem[g][len[g] - 1];
+		if (!b->assigned[t]) {
+			continue;
+		}
+		if (sum > b->cur[t])
+			return 0;
+		if ((!open || complete) && sum != b->cur[t])
+			return 0;
+	}
+	return 1;
+}
+
+static void search(struct bf *b)
+{
+	int n = b->nr * b->nc, next = -1;
+	/* A group with one unknown member left forces that member's value. */
+	int mem[16][17], len[16];
+	int ng = groups(b, mem, len);
+	for (int g = 0; g < ng; g++) {
+		int open = -1, nopen = 0;
+		int64_t sum = 0;
+		for (int k = 0; k < len[g]; k++) {
+			int c = mem[g][k];
+			if (!b->assigned[c]) {
+				open = c;
+				nopen++;
+			} else if (k < len[g] - 1) {
+				sum += b->cur[c];
+			}
+		}
+		if (nopen != 1)
+			continue;
+		int t = mem[g][len[g] - 1];
+		int64_t x = open == t ? sum : b->cur[t] - sum;
+		if (x < 0)
+			return;
+		b->cur[open] = x;
+		b->assigned[open] = 1;
+		if (consistent(b, 0))
+			search(b);
+		b->assigned[open] = 0;
+		return;
+	}
+	for (int c = 0; c < n; c++)
+		if (!b->assigned[c]) {
+			next = c;
+			break;
+		}
+	if (next < 0) {
+		if (!consistent(b, 1))
+			return;
+		b->solutions++;
+		for (int c = 0; c < n; c++) {
+			if (b->cur[c] < b->minv[c])
+				b->minv[c] = b->cur[c];
+			if (b->cur[c] > b->maxv[c])
+				b->maxv[c] = b->cur[c];
+		}
+		return;
+	}
+	for (int64_t x = 0; x <= b->bound; x++) {
+		b->cur[next] = x;
+		b->assigned[next] = 1;
+		if (consistent(b, 0))
+			search(b);
+		b->assigned[next] = 0;
+	}
+}
+
+/* Number of hidden cells that can be solved exactly (min == max). */
+static int bf_leaks(int nr, int nc, int tr, int tc, const int64_t *v,
+		    const unsigned char *hidden, int only_primary,
+		    const unsigned char *state)
+{
+	struct bf b;
+	memset(&b, 0, sizeof b);
+	b.nr = nr, b.nc = nc, b.tr = tr, b.tc = tc, b.v = v, b.hidden = hidden;
+	int n = nr * nc;
+	assert_true(n <= 64);
+	for (int c = 0; c < n; c++) {
+		if (v[c] > b.bound)
+			b.bound = v[c];
+		b.assigned[c] = !hidden[c];
+		b.cur[c] = v[c];
+		b.minv[c] = INT64_MAX;
+		b.maxv[c] = INT64_MIN;
+	}
+	search(&b);
+	assert_true(b.solutions >= 1); /* the true table */
+	int leaks = 0;
+	for (int c = 0; c < n; c++)
+		if (hidden[c] && (!only_primary || state[c] == YOC_SDC_PRIMARY) &&
+		    b.minv[c] == b.maxv[c])
+			leaks++;
+	return leaks;
+}
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void test_one(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	assert_int_equal(yoc_sdc_one(&s, 0), 0);
+	for (int i = 1; i <= 7; i++)
+		assert_int_equal(yoc_sdc_one(&s, i), YOC_SDC_HIDDEN);
+	assert_int_equal(yoc_sdc_one(&s, 8), 10);
+	assert_int_equal(yoc_sdc_one(&s, 12), 10);
+	assert_int_equal(yoc_sdc_one(&s, 13), 15);
+	assert_int_equal(yoc_sdc_one(&s, 1002), 1000);
+	s.threshold = 10;
+	s.round_to = 10;
+	assert_int_equal(yoc_sdc_one(&s, 10), YOC_SDC_HIDDEN);
+	assert_int_equal(yoc_sdc_one(&s, 15), 20); /* halves up */
+	assert_int_equal(yoc_sdc_one(&s, 14), 10);
+	s.off = 1;
+	assert_int_equal(yoc_sdc_one(&s, 3), 3);
+	char buf[32];
+	assert_string_equal(yoc_sdc_fmt(YOC_SDC_HIDDEN, 1, buf), "*");
+	assert_string_equal(yoc_sdc_fmt(1234567, 1, buf), "1,234,567");
+	assert_string_equal(yoc_sdc_fmt(1234567, 0, buf), "1234567");
+	assert_string_equal(yoc_sdc_fmt(0, 1, buf), "0");
+}
+
+static void primary_only(int n, const int64_t *v, unsigned char *hidden)
+{
+	for (int c = 0; c < n; c++)
+		hidden[c] = v[c] >= 1 && v[c] <= 7;
+}
+
+/* 1-D with a total: one small cell; the total gives it away. */
+static void test_1d_leak(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	const int64_t v[] = {3, 50, 40, 0, 93};
+	unsigned char naive[5], state[5];
+	int64_t out[5];
+	primary_only(5, v, naive);
+	assert_int_equal(bf_leaks(5, 1, 1, 0, v, naive, 0, NULL), 1);
+	assert_int_equal(yoc_sdc_protect(&s, 5, 1, 1, 0, v, state, out), 0);
+	assert_int_equal(state[0], YOC_SDC_PRIMARY);
+	assert_int_equal(state[2], YOC_SDC_SECONDARY); /* smallest non-zero other */
+	assert_int_equal(state[3], YOC_SDC_SHOWN);     /* zero stays 0 */
+	assert_int_equal(out[0], YOC_SDC_HIDDEN);
+	assert_int_equal(out[1], 50);
+	assert_int_equal(out[4], 95);
+	assert_int_equal(bf_leaks(5, 1, 1, 0, v, state, 1, state), 0);
+}
+
+/* 2-D with margins: a single small cell is recovered from its row total. */
+static void test_2d_leak(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	const int64_t v[] = {
+		20, 5,  30, 55,
+		12, 40, 9,  61,
+		30, 11, 25, 66,
+		62, 56, 64, 182,
+	};
+	unsigned char naive[16], state[16];
+	int64_t out[16];
+	primary_only(16, v, naive);
+	assert_int_equal(bf_leaks(4, 4, 1, 1, v, naive, 0, NULL), 1);
+	assert_int_equal(yoc_sdc_protect(&s, 4, 4, 1, 1, v, state, out), 0);
+	assert_int_equal(bf_leaks(4, 4, 1, 1, v, state, 1, state), 0);
+	int hidden = 0;
+	for (int c = 0; c < 16; c++)
+		hidden += state[c] != 0;
+	assert_int_equal(hidden, 4); /* a 2x2 cycle is the least that protects */
+	assert_int_equal(state[1], YOC_SDC_PRIMARY);
+	/* the cheapest rectangle: 20 + 11 + 30 = 61 */
+	assert_int_equal(state[0], YOC_SDC_SECONDARY);
+	assert_int_equal(state[9], YOC_SDC_SECONDARY);
+	assert_int_equal(state[8], YOC_SDC_SECONDARY);
+}
+
+/*
+** Every row and column holds two hidden cells, which a "no group with
+** exactly one hidden cell" rule accepts, yet the cell bridging two 2x2
+** cycles is determined: rows 0 and 1 minus columns 0 and 1 isolate it.
+*/
+static void test_bridge(void **st)
+{
+	(void)st;
+	const int64_t v[] = {
+		9,  10, 20, 30, 69,
+		11, 12, 3,  40, 66,
+		20, 30, 13, 14, 77,
+		25, 35, 15, 16, 91,
+		65, 87, 51, 100, 303,
+	};
+	unsigned char hid[25] = {0};
+	int cyc[] = {0, 1, 5, 6, 12, 13, 17, 18, 7};
+	for (size_t k = 0; k < sizeof cyc / sizeof *cyc; k++)
+		hid[cyc[k]] = 1;
+	/* the naive group rule is satisfied ... */
+	for (int i = 0; i < 4; i++) {
+		int r = 0, c = 0;
+		for (int j = 0; j < 4; j++) {
+			r += hid[i * 5 + j];
+			c += hid[j * 5 + i];
+		}
+		assert_true(r == 0 || r >= 2);
+		assert_true(c == 0 || c >= 2);
+	}
+	/* ... but the bridge (1,2) leaks, and the linear test says so */
+	assert_int_equal(bf_leaks(5, 5, 1, 1, v, hid, 0, NULL), 1);
+	assert_int_equal(yoc_sdc_derivable(5, 5, 1, 1, hid, 7), 1);
+	assert_int_equal(yoc_sdc_derivable(5, 5, 1, 1, hid, 0), 0);
+	/* protect() with the bridge cell as the only small one is safe */
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	unsigned char state[25];
+	int64_t out[25];
+	assert_int_equal(yoc_sdc_protect(&s, 5, 5, 1, 1, v, state, out), 0);
+	assert_int_equal(state[7], YOC_SDC_PRIMARY);
+	assert_int_equal(bf_leaks(5, 5, 1, 1, v, state, 1, state), 0);
+}
+
+/* Small cells in the margins themselves, and a whole small row. */
+static void test_small_margins(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	const int64_t v[] = {
+		1, 2, 0, 3,
+		20, 30, 25, 75,
+		14, 9, 30, 53,
+		35, 41, 55, 131,
+	};
+	unsigned char state[16];
+	int64_t out[16];
+	assert_int_equal(yoc_sdc_protect(&s, 4, 4, 1, 1, v, state, out), 0);
+	assert_int_equal(state[3], YOC_SDC_PRIMARY);
+	assert_int_equal(bf_leaks(4, 4, 1, 1, v, state, 1, state), 0);
+}
+
+/* Random small tables: whatever the pattern, no primary cell is exact. */
+static void test_random(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	unsigned long seed = 12345;
+	int tables = 0, withsmall = 0;
+	for (int t = 0; t < 300; t++) {
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		int nr = 2 + (int)((seed >> 33) % 2), nc = 2 + (int)((seed >> 40) % 3);
+		int R = nr + 1, C = nc + 1;
+		int64_t v[64] = {0};
+		int small = 0;
+		for (int i = 0; i < nr; i++)
+			for (int j = 0; j < nc; j++) {
+				seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+				int r = (int)((seed >> 35) % 10);
+				int64_t x = r < 3 ? 1 + (int64_t)((seed >> 20) % 7)
+					: r < 4 ? 0 : 8 + (int64_t)((seed >> 20) % 10);
+				v[i * C + j] = x;
+				small += x >= 1 && x <= 7;
+			}
+		for (int i = 0; i < nr; i++)
+			for (int j = 0; j < nc; j++) {
+				v[i * C + nc] += v[i * C + j];
+				v[nr * C + j] += v[i * C + j];
+				v[nr * C + nc] += v[i * C + j];
+			}
+		unsigned char state[64];
+		int64_t out[64];
+		assert_int_equal(yoc_sdc_protect(&s, R, C, 1, 1, v, state, out), 0);
+		assert_int_equal(bf_leaks(R, C, 1, 1, v, state, 1, state), 0);
+		for (int c = 0; c < R * C; c++) {
+			if (v[c] >= 1 && v[c] <= 7)
+				assert_int_equal(out[c], YOC_SDC_HIDDEN);
+			if (!state[c])
+				assert_true(out[c] % 5 == 0);
+		}
+		tables++;
+		withsmall += small > 0;
+	}
+	assert_int_equal(tables, 300);
+	assert_true(withsmall > 200);
+}
+
+static void test_off_and_errors(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	const int64_t bad[] = {3, 4, 8}; /* 3 + 4 != 8 */
+	unsigned char state[3];
+	int64_t out[3];
+	assert_int_equal(yoc_sdc_protect(&s, 3, 1, 1, 0, bad, state, out), YOC_EINVAL);
+	const int64_t good[] = {3, 4, 7};
+	s.off = 1;
+	assert_int_equal(yoc_sdc_protect(&s, 3, 1, 1, 0, good, state, out), 0);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(state[0], YOC_SDC_SHOWN);
+	s.off = 0;
+	assert_int_equal(yoc_sdc_protect(&s, 3, 1, 1, 0, good, state, out), 0);
+	/* every cell here is small: all hidden, nothing derivable */
+	assert_int_equal(out[0], YOC_SDC_HIDDEN);
+	assert_int_equal(out[1], YOC_SDC_HIDDEN);
+	assert_int_equal(out[2], YOC_SDC_HIDDEN);
+	assert_int_equal(yoc_sdc_stat_ok(&s, 30, YOC_SDC_SHOWN), 1);
+	assert_int_equal(yoc_sdc_stat_ok(&s, 30, YOC_SDC_SECONDARY), 0);
+	assert_int_equal(yoc_sdc_stat_ok(&s, 5, YOC_SDC_SHOWN), 0);
+	assert_int_equal(yoc_sdc_pctl_ok(&s, 15, YOC_SDC_SHOWN), 0);
+	assert_int_equal(yoc_sdc_pctl_ok(&s, 25, YOC_SDC_SHOWN), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one),
+		cmocka_unit_test(test_1d_leak),
+		cmocka_unit_test(test_2d_leak),
+		cmocka_unit_test(test_bridge),
+		cmocka_unit_test(test_small_margins),
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_off_and_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,93 @@
+/* Unit tests for src/spec: kind detection, aliases, identifiers, code sets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "spec/spec.h"
+#include "yoc/csv.h"
+
+static int detect(const char *const *names)
+{
+	struct yoc_cell c[32];
+	size_t n = 0;
+	for (; names[n]; n++) {
+		c[n].p = names[n];
+		c[n].n = strlen(names[n]);
+	}
+	return yoc_spec_detect(c, n);
+}
+
+static void test_detect(void **state)
+{
+	(void)state;
+	assert_int_equal(detect((const char *[]){"FYEAR", "PSEUDO_HESID", "EPISTART", "ADMIMETH", NULL}), YOC_KIND_APC);
+	assert_int_equal(detect((const char *[]){"PSEUDO_HESID", "APPTDATE", "ATTENDED", NULL}), YOC_KIND_OP);
+	assert_int_equal(detect((const char *[]){"ARRIVALDATE", NULL}), YOC_KIND_AE);
+	assert_int_equal(detect((const char *[]){"PSEUDO_ID", "REG_START", "GPPRAC", NULL}), YOC_KIND_GP_REGISTER);
+	assert_int_equal(detect((const char *[]){"PSEUDO_ID", "DATE_OF_DEATH", NULL}), YOC_KIND_DEATHS);
+	assert_int_equal(detect((const char *[]){"CONTACTKEY", "CONTACT_DATE", "SERVICE", NULL}), YOC_KIND_COMMUNITY);
+	assert_int_equal(detect((const char *[]){"MHKEY", "CONTACT_DATE", "CLUSTER", NULL}), YOC_KIND_MH);
+	assert_int_equal(detect((const char *[]){"A", "B", NULL}), -1);
+	/* both signatures present: ambiguous, refused */
+	assert_int_equal(detect((const char *[]){"EPISTART", "APPTDATE", NULL}), -1);
+}
+
+static void test_fields(void **state)
+{
+	(void)state;
+	const struct yoc_kind_spec *k = yoc_spec_kind(YOC_KIND_APC);
+	assert_non_null(k);
+	assert_string_equal(k->name, "apc");
+	const struct yoc_field *f = yoc_spec_field(k, "PSEUDO_HESID", 12);
+	assert_non_null(f);
+	assert_string_equal(f->name, "PSEUDO_ID");
+	assert_int_equal(f->role, YOC_ROLE_PERSON);
+	f = yoc_spec_field(k, "ADMIMETH", 8);
+	assert_non_null(f);
+	assert_true(yoc_spec_code_ok(f->codes, "2A", 2));
+	assert_false(yoc_spec_code_ok(f->codes, "2Z", 2));
+	assert_null(yoc_spec_field(k, "NOPE", 4));
+	for (int i = 0; i < YOC_KIND_COUNT; i++) {
+		assert_int_equal(yoc_spec_kind_by_name(yoc_spec_kind_name(i)), i);
+		int dates = 0;
+		for (size_t j = 0; j < yoc_spec_kind(i)->nfields; j++)
+			dates += yoc_spec_kind(i)->fields[j].role == YOC_ROLE_DATE;
+		assert_int_equal(dates, 1); /* every kind has exactly one activity date */
+	}
+}
+
+static void test_identifiers(void **state)
+{
+	(void)state;
+	assert_non_null(yoc_spec_identifier("NEWNHSNO", 8));
+	assert_non_null(yoc_spec_identifier("dob", 3));
+	assert_non_null(yoc_spec_identifier("Surname", 7));
+	assert_non_null(yoc_spec_identifier("POSTCODE", 8));
+	assert_null(yoc_spec_identifier("MYDOB", 5));
+	assert_null(yoc_spec_identifier("LSOA11", 6));
+	assert_null(yoc_spec_identifier("PSEUDO_ID", 9));
+}
+
+static void test_pseudo(void **state)
+{
+	(void)state;
+	char h[65];
+	memset(h, 'a', 64);
+	h[64] = 0;
+	assert_true(yoc_spec_pseudo_ok(h, 64));
+	h[3] = 'A';
+	assert_false(yoc_spec_pseudo_ok(h, 64));
+	assert_false(yoc_spec_pseudo_ok(h, 63));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_detect), cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_pseudo),
+	};
+	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);
+}
