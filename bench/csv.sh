@@ -38,10 +38,8 @@ say() { [ -t 2 ] && echo "bench/csv: $*" >&2 || true; }
 die() { echo "bench/csv: $*" >&2; exit 1; }
 
 command -v gcc > /dev/null || die "gcc not found (run: make deps)"
-if [ ! -f build/libyoc.a ]; then
-	say "building build/libyoc.a"
-	make --no-print-directory build/libyoc.a > /dev/null || die "cannot build build/libyoc.a"
-fi
+say "building build/libyoc.a"
+make --no-print-directory build/libyoc.a > /dev/null || die "cannot build build/libyoc.a"
 mkdir -p "$DATA" "$BIN"
 gcc -O2 -o "$BIN/gen_csv" bench/gen_csv.c || die "cannot build bench/gen_csv.c"
 gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BIN/csv_scan" bench/csv_scan.c build/libyoc.a \

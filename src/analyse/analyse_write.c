@@ -1,6 +1,6 @@
 /*
-** Writing the analysis into DIR/yoc.db: person_year (in key order, so the
-** WITHOUT ROWID b-tree is only ever appended to), analyse_run,
+** Writing the analysis into DIR/yoc.db: person_year (in (fyear, pseudo_id)
+** order, appended to a plain rowid table: the cheapest insert), analyse_run,
 ** unpriced_activity, costing_summary and provider_cost, replacing earlier
 ** results, all in one transaction through prepared statements. Reads the
 ** accumulators of analyse.c; changes nothing but these tables.
@@ -67,7 +67,9 @@ static int create_tables(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			 " cost_total INTEGER NOT NULL");
 	for (int s = 0; s < NSET; s++)
 		yoc_buf_printf(&b, ", cost_%s INTEGER NOT NULL", an_setting_names[s]);
-	yoc_buf_puts(&b, ", PRIMARY KEY(fyear, pseudo_id)) WITHOUT ROWID;"
+	/* no key index: rows are written once, in (fyear, pseudo_id) order, and a
+	 * year is read by a scan that is as fast as an index range here */
+	yoc_buf_puts(&b, ");"
 			 "CREATE TABLE analyse_run(key TEXT PRIMARY KEY, value TEXT);"
 			 "CREATE TABLE unpriced_activity(fyear TEXT, feed TEXT, reason TEXT,"
 			 " records INTEGER);"

@@ -109,6 +109,10 @@ static int run(int argc, char **argv)
 			"ncc_2023_24.csv); give --data DIR or set YOC_DATA");
 		return 1;
 	}
+	char *abs = realpath(data, NULL); /* recorded in analyse_run: say it plainly */
+	if (abs && strlen(abs) < sizeof data)
+		memcpy(data, abs, strlen(abs) + 1);
+	free(abs);
 	if (cli_get(opts, "codelist"))
 		snprintf(codelist, sizeof codelist, "%s", cli_get(opts, "codelist"));
 	else

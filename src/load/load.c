@@ -27,6 +27,60 @@ struct yoc_loader {
 	int today_ym;        /* year * 12 + month - 1, for MYDOB */
 };
 
+/*
+** 128-bit content hash in one pass: four 64-bit lanes over 32-byte stripes
+** (the xxHash64 round), two different finalisations of the lanes. Used for
+** file identity (unchanged / replaced) and exact duplicate rows; the segment
+** format's checksums are yoc_hash64's and stay so.
+*/
+#define H_P1 0x9e3779b185ebca87ULL
+#define H_P2 0xc2b2ae3d27d4eb4fULL
+#define H_P3 0x165667b19e3779f9ULL
+static inline uint64_t h_rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t h_round(uint64_t acc, uint64_t w)
+{
+	return h_rotl(acc + w * H_P2, 31) * H_P1;
+}
+
+static inline uint64_t h_fmix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= H_P2;
+	h ^= h >> 29;
+	h *= H_P3;
+	h ^= h >> 32;
+	return h;
+}
+
+static void hash128(const void *data, size_t n, uint64_t seed, uint64_t out[2])
+{
+	const unsigned char *p = data;
+	uint64_t a = seed + H_P1 + H_P2, b = seed + H_P2, c = seed, d = seed - H_P1;
+	size_t len = n;
+	while (n >= 32) {
+		uint64_t w[4];
+		memcpy(w, p, 32);
+		a = h_round(a, w[0]);
+		b = h_round(b, w[1]);
+		c = h_round(c, w[2]);
+		d = h_round(d, w[3]);
+		p += 32;
+		n -= 32;
+	}
+	uint64_t t[4] = {0, 0, 0, 0};
+	memcpy(t, p, n); /* the tail, zero padded; the length goes in below */
+	a = h_round(a, t[0]);
+	b = h_round(b, t[1]);
+	c = h_round(c, t[2]);
+	d = h_round(d, t[3] ^ len);
+	out[0] = h_fmix(h_rotl(a, 1) + h_rotl(b, 7) + h_rotl(c, 12) + h_rotl(d, 18) + len);
+	out[1] = h_fmix((a ^ h_rotl(b, 29)) * H_P3 + (c ^ h_rotl(d, 41)) * H_P1 + ~len);
+}
+
 const char *yoc_load_status_str(int status)
 {
 	static const char *const n[] = {"loaded", "unchanged", "replaced", "rejected"};
@@ -70,7 +124,10 @@ int yoc_loader_begin(struct yoc_loader **out, yoc_store *s, struct yoc_error *e)
 	 * transaction, so a killed load leaves no trace of them either. */
 	if ((rc = yoc__store_exec_pub(s, "CREATE TABLE IF NOT EXISTS duplicate_files(path TEXT"
 				      " PRIMARY KEY, file_id INTEGER NOT NULL, hash TEXT,"
-				      " load_id INTEGER)", e)))
+				      " load_id INTEGER);"
+				      "CREATE INDEX IF NOT EXISTS file_columns_file ON file_columns(file_id);"
+				      "CREATE INDEX IF NOT EXISTS nhsno_status_file ON nhsno_status(file_id)",
+				      e)))
 		goto cleanup;
 	char ts[32];
 	now_iso(ts, sizeof ts);
@@ -134,6 +191,8 @@ struct fstate {
 	size_t namelen;
 	struct yoc_map status_counts;
 	struct yoc_map seen;       /* row content hashes: exact duplicate rows */
+	const char *data;          /* the file's bytes (cells usually point into them) */
+	size_t ndata;
 	int c_status, c_person;
 };
 
@@ -670,11 +729,23 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 				goto cleanup;
 			continue;
 		}
-		/* An exact repeat of an earlier row of the same file is held back. */
-		uint64_t hk[2] = {0x9e3779b97f4a7c15ull, 0};
-		for (size_t c = 0; c < n; c++) {
-			hk[0] = yoc_hash64(row.cells[c].p, row.cells[c].n, hk[0] + c);
-			hk[1] = yoc_hash64(row.cells[c].p, row.cells[c].n, hk[1] ^ (hk[0] << 1));
+		/* An exact repeat of an earlier row of the same file is held back:
+		 * the row's bytes as sent when its cells lie in order in the input,
+		 * else its cells one by one. */
+		uint64_t hk[2] = {0, 0};
+		const char *r0 = n ? row.cells[0].p : NULL;
+		const char *r1 = n ? row.cells[n - 1].p + row.cells[n - 1].n : NULL;
+		if (n && r0 >= F->data && r1 <= F->data + F->ndata && r1 >= r0) {
+			hash128(r0, (size_t)(r1 - r0), 1, hk);
+		} else {
+			uint64_t h2[2];
+			hk[0] = 2;
+			hk[1] = n;
+			for (size_t c = 0; c < n; c++) {
+				hash128(row.cells[c].p, row.cells[c].n, hk[0] ^ h_rotl(hk[1], 17), h2);
+				hk[0] = h2[0];
+				hk[1] ^= h2[1];
+			}
 		}
 		int isnew = 0;
 		if (yoc_map_put(&F->seen, hk, sizeof hk, (uint64_t)row.line, &isnew))
@@ -714,8 +785,9 @@ cleanup:
 
 static void hash_hex(const void *data, size_t n, char *out)
 {
-	uint64_t a = yoc_hash64(data, n, 0x59c0ffee), b = yoc_hash64(data, n, 0x1234abcd);
-	snprintf(out, 40, "%016llx%016llx", (unsigned long long)a, (unsigned long long)b);
+	uint64_t h[2];
+	hash128(data, n, 0x59c0ffee, h);
+	snprintf(out, 40, "%016llx%016llx", (unsigned long long)h[0], (unsigned long long)h[1]);
 }
 
 static int reject(struct yoc_load_result *res, const char *fmt, const char *arg)
@@ -738,6 +810,8 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 	res->kind = -1;
 	F.L = L;
 	F.res = res;
+	F.data = data;
+	F.ndata = n;
 	F.c_status = F.c_person = -1;
 	char hash[40];
 	hash_hex(data, n, hash);

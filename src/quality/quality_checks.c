@@ -381,9 +381,7 @@ static int cost_files(struct q *Q, struct costs *C, struct yoc_error *e)
 			int32_t d = yoc_seg_activity_date(g, r);
 			if (d <= YOC_DATE_HES_INVALID)
 				continue;
-			int fy = yoc_fyear_of(d), y, m, dd;
-			yoc_date_to_ymd(d, &y, &m, &dd);
-			struct cost_acc *a = acc_get(C, fi[i].provider, fy, k);
+			struct cost_acc *a = acc_get(C, fi[i].provider, yoc_fyear_of(d), k);
 			if (!a) {
 				rc = yoc_error_set(e, YOC_ENOMEM, "quality", 0, 0, "out of memory");
 				break;

@@ -1039,7 +1039,8 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 		sqlite3_stmt *q = NULL;
 		if (sqlite3_prepare_v2(db, "SELECT provider, setting, sum(people), sum(activity), "
 				       "sum(cost) FROM provider_cost WHERE fyear = ?1 "
-				       "GROUP BY provider, setting ORDER BY provider, setting",
+				       "GROUP BY provider, setting ORDER BY sum(sum(cost)) OVER "
+				       "(PARTITION BY provider) DESC, provider, setting",
 				       -1, &q, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(q, 1, R->fyear, -1, SQLITE_STATIC);
 			static const char *const pc[] = {"Provider", "Setting", "People", "Activity",
@@ -1072,20 +1073,23 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				set_count(&r[3], yoc_sdc_one(s, sqlite3_column_int64(q, 3)));
 				int ok = yoc_sdc_stat_ok(s, people, pub_people == YOC_SDC_HIDDEN);
 				set_pence(&r[4], sqlite3_column_int64(q, 4), ok);
-				int pi = np - 1;
-				if (np == 0 || strcmp(pname[np - 1], r[0].s) != 0) {
-					if (np < MAXP) {
-						pname[np] = r[0].s;
-						for (int k = 0; k < NSET; k++)
-							pv[np * NSET + k] = 0;
-						pi = np++;
-					} else {
-						pi = -1;
-					}
+				/* the chart: providers by total cost, general practices as
+				 * one bar (dozens of small bars would not read) */
+				const char *cname = si >= 0 && strcmp(set_col[si], "cost_gp") == 0 ?
+					"GP practices" : r[0].s;
+				int pi = -1;
+				for (int k = 0; k < np; k++)
+					if (strcmp(pname[k], cname) == 0)
+						pi = k;
+				if (pi < 0 && np < MAXP) {
+					pname[np] = cname;
+					for (int k = 0; k < NSET; k++)
+						pv[np * NSET + k] = 0;
+					pi = np++;
 				}
-				if (pi >= 0 && si >= 0 && np <= MAXP)
-					pv[pi * NSET + si] = ok ? (double)sqlite3_column_int64(q, 4) / 100
-								: NAN;
+				if (pi >= 0 && si >= 0)
+					pv[pi * NSET + si] += ok ? (double)sqlite3_column_int64(q, 4) / 100
+								 : NAN;
 			}
 			/* a provider-setting cost beside the setting's total: protect by
 			 * setting, as with the setting sums above */
@@ -1110,7 +1114,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				add_index_table(c, tp);
 				if (np > 0)
 					yoc__svg_stacked(b, "Total annual cost by provider, stacked by "
-							 "setting (first 16 providers)", np, pname,
+							 "setting (largest 16)", np, pname,
 							 NSET, set_name, pv, 1);
 				html_table(c, b, tp);
 			}
@@ -1183,15 +1187,15 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 	/* 8. unpriced activity */
 	{
 		sqlite3_stmt *q = NULL;
-		yoc_buf_puts(b, "<section id=\"unpriced\"><h2>Activity that could not be priced</h2>");
+		yoc_buf_puts(b, "<section id=\"unpriced\"><h2>Activity left out of the costs</h2>");
 		if (sqlite3_prepare_v2(db, "SELECT feed, reason, sum(records) FROM unpriced_activity "
 				       "WHERE fyear = ?1 GROUP BY feed, reason ORDER BY feed, reason",
 				       -1, &q, NULL) == SQLITE_OK) {
 			sqlite3_bind_text(q, 1, R->fyear, -1, SQLITE_STATIC);
 			static const char *const cols[] = {"Feed", "Reason", "Records"};
 			int kinds[3] = {K_TEXT, K_TEXT, K_COUNT};
-			struct ptable *t = pt_new(c, "unpriced_activity", "Activity records that could "
-						  "not be priced (left out of the costs)", NULL, 3,
+			struct ptable *t = pt_new(c, "unpriced_activity", "Activity records left out "
+						  "of the costs, by reason", NULL, 3,
 						  cols, kinds);
 			int64_t total = 0;
 			while (t && sqlite3_step(q) == SQLITE_ROW) {
@@ -1208,8 +1212,13 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			}
 			sqlite3_finalize(q);
 			char nb[32];
-			yoc_buf_printf(b, "<p>%s activity records in %s could not be priced; they are "
-				       "counted here and left out of every cost above.</p>",
+			yoc_buf_printf(b, "<p>%s activity records in %s are left out of every cost "
+				       "above and counted here. Reasons: <i>no_price</i>, the costing "
+				       "rules cannot price the record (unknown currency or clinician "
+				       "type); <i>no_pseudonym</i>, no NHS number to link it to a "
+				       "person; <i>not_registered</i>, the person is not on the GP "
+				       "register; <i>outside_registration</i>, the person was not "
+				       "registered in that year.</p>",
 				       yoc_sdc_fmt(yoc_sdc_one(s, total), 1, nb), R->fyear);
 			if (t && t->nrows) {
 				add_index_table(c, t);

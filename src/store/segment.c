@@ -251,6 +251,9 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 		goto ioerr;
 	if (pwrite(fd, hdr, HDR_LEN, 0) != HDR_LEN || (!s->defer_sync && fsync(fd) != 0))
 		goto ioerr;
+	/* deferred: start the write-back now, wait for it in yoc_store_sync */
+	if (s->defer_sync)
+		sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	if (close(fd) != 0) {
 		fd = -1;
 		goto ioerr;
@@ -259,6 +262,23 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 	if (rename(tmp, path) != 0)
 		goto ioerr;
 	if (s->defer_sync) {
+		char **np = yoc_realloc(s->pending, (s->npending + 1) * sizeof *np);
+		char *dup = np ? yoc_strdup(path) : NULL;
+		if (np)
+			s->pending = np;
+		if (!dup) {
+			/* cannot defer: make this one durable now */
+			int sfd = open(path, O_RDONLY | O_CLOEXEC);
+			int bad2 = sfd < 0 || fsync(sfd) != 0;
+			if (sfd >= 0)
+				close(sfd);
+			if (bad2) {
+				rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "fsync failed: %s", strerror(errno));
+				goto cleanup;
+			}
+		} else {
+			s->pending[s->npending++] = dup;
+		}
 		s->sync_pending = 1;
 		goto cleanup;
 	}
@@ -602,9 +622,21 @@ const char *yoc_seg_link_reason(const yoc_seg *g, size_t row)
 	return yoc_seg_person(g, row) >= 0 ? "linked" : "not_registered";
 }
 
+void yoc__store_pending_free(yoc_store *s)
+{
+	for (size_t i = 0; i < s->npending; i++)
+		yoc_free(s->pending[i]);
+	yoc_free(s->pending);
+	s->pending = NULL;
+	s->npending = 0;
+	s->sync_pending = 0;
+}
+
 void yoc_store_defer_sync(yoc_store *s, int on)
 {
 	s->defer_sync = on;
+	if (!on)
+		yoc__store_pending_free(s);
 }
 
 int yoc_store_sync(yoc_store *s, struct yoc_error *e)
@@ -616,12 +648,22 @@ int yoc_store_sync(yoc_store *s, struct yoc_error *e)
 	int dfd = open(segdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return yoc_error_set(e, YOC_EIO, segdir, 0, 0, "cannot open: %s", strerror(errno));
-	/* One flush of the file system holding the segments, then the directory. */
-	int bad = syncfs(dfd) != 0 || fsync(dfd) != 0;
-	int err = errno;
+	/* Each new segment (its write-back started when written), then the directory. */
+	int bad = 0, err = 0;
+	for (size_t i = 0; i < s->npending && !bad; i++) {
+		int fd = open(s->pending[i], O_RDONLY | O_CLOEXEC);
+		bad = fd < 0 || fdatasync(fd) != 0;
+		err = errno;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!bad) {
+		bad = fsync(dfd) != 0;
+		err = errno;
+	}
 	close(dfd);
 	if (bad)
 		return yoc_error_set(e, YOC_EIO, segdir, 0, 0, "sync failed: %s", strerror(err));
-	s->sync_pending = 0;
+	yoc__store_pending_free(s);
 	return YOC_OK;
 }

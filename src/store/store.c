@@ -49,6 +49,8 @@ static const char schema[] =
 	"CREATE TABLE linkage(file_id INTEGER NOT NULL, month TEXT, rows INTEGER,"
 	" linked INTEGER, no_pseudonym INTEGER, not_registered INTEGER);\n"
 	"CREATE INDEX linkage_file ON linkage(file_id);\n"
+	"CREATE INDEX file_columns_file ON file_columns(file_id);\n"
+	"CREATE INDEX nhsno_status_file ON nhsno_status(file_id);\n"
 	"CREATE TABLE duplicate_files(path TEXT PRIMARY KEY, file_id INTEGER NOT NULL,"
 	" hash TEXT, load_id INTEGER);\n"
 	"INSERT INTO meta VALUES('format', 'yoc-dataset-1');\n";
@@ -222,6 +224,7 @@ void yoc_store_close(yoc_store *s)
 	if (!s)
 		return;
 	yoc_store_persons_reset(s);
+	yoc__store_pending_free(s);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lockfd >= 0)

@@ -15,6 +15,8 @@ struct yoc_store {
 	int flags;
 	int defer_sync;   /* segments written without fsync until yoc_store_sync */
 	int sync_pending;
+	char **pending;   /* paths of segments written since the last sync */
+	size_t npending;
 	/* person cache */
 	struct yoc_person *persons;
 	size_t npersons;
@@ -23,5 +25,6 @@ struct yoc_store {
 };
 
 int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e);
+void yoc__store_pending_free(yoc_store *s);
 
 #endif

@@ -1189,9 +1189,10 @@ static void death(struct act *a)
 
 int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t)
 {
-	struct act *a = yoc_malloc(sizeof *a);
-	if (!a)
+	/* One work area for the whole run (the person loop is single-threaded). */
+	if (!w->act && (w->act = yoc_malloc(sizeof(struct act))) == NULL)
 		return YOC_ENOMEM;
+	struct act *a = w->act;
 	memset(t, 0, sizeof *t);
 	for (int i = 0; i < YOC_LTC_MAX; i++)
 		t->reg_known[i] = NEVER;
@@ -1218,7 +1219,5 @@ int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t
 	mental_health(a);
 	emit_social_rows(a);
 	death(a);
-	int rc = t->epi_overflow ? YOC_EINTERNAL : YOC_OK;
-	yoc_free(a);
-	return rc;
+	return t->epi_overflow ? YOC_EINTERNAL : YOC_OK;
 }

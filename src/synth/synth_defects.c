@@ -46,38 +46,26 @@ static int field_at(const char *row, size_t n, int k, size_t *fs, size_t *fl)
 	return 0;
 }
 
-/* Makes room for extra bytes at the end of f's buffer. */
-static int reserve(struct sfile *f, size_t extra)
-{
-	if (f->cap - f->len >= extra)
-		return 0;
-	size_t cap = f->cap ? f->cap : 16384;
-	while (cap - f->len < extra)
-		cap *= 2;
-	char *nb = yoc_realloc(f->buf, cap);
-	if (!nb)
-		return -1;
-	f->buf = nb;
-	f->cap = cap;
-	return 0;
-}
-
-/* Replaces field k of the row at off (length *n) by text; returns 0 or -1. */
-static int replace_field(struct world *w, struct sfile *f, size_t off, size_t *n, int k,
+/*
+** Replaces field k of the row (the last one in f's tail chunk, *n bytes) by
+** text; returns 0 or -1. The row start keeps ROW_RESERVE bytes free.
+*/
+static int replace_field(struct world *w, struct sfile *f, char *row, size_t *n, int k,
 			 const char *text, size_t tn)
 {
 	size_t fs, fl;
-	if (!field_at(f->buf + off, *n, k, &fs, &fl))
+	if (!field_at(row, *n, k, &fs, &fl))
 		return -1;
 	size_t nn = *n - fl + tn;
-	if (nn > 8000 || (nn > *n && reserve(f, nn - *n)))
+	if (nn >= ROW_RESERVE)
 		return -1;
-	char *row = f->buf + off, *s = w->scratch;
+	char *s = w->scratch;
 	memcpy(s, row, fs);
 	memcpy(s + fs, text, tn);
 	memcpy(s + fs + tn, row + fs + fl, *n - fs - fl);
 	memcpy(row, s, nn);
-	f->len = off + nn;
+	f->tail->len = f->tail->len - *n + nn;
+	f->len = f->len - *n + nn;
 	*n = nn;
 	return 0;
 }
@@ -113,9 +101,8 @@ static void put4(char *p, int v)
 }
 
 /* Applies row defect d; returns 0 if applied, -1 if the row cannot carry it. */
-static int apply(struct world *w, struct sfile *f, size_t off, size_t *n, int d, struct rng *r)
+static int apply(struct world *w, struct sfile *f, char *row, size_t *n, int d, struct rng *r)
 {
-	char *row = f->buf + off;
 	const struct kindspec *ks = &synth_kinds[f->kind];
 	int ncols;
 	const struct colspec *cols = kind_cols(w, f->kind, &ncols);
@@ -129,7 +116,7 @@ static int apply(struct world *w, struct sfile *f, size_t off, size_t *n, int d,
 		return 0;
 	}
 	case D_NHS_MISSING:
-		return replace_field(w, f, off, n, 0, "", 0);
+		return replace_field(w, f, row, n, 0, "", 0);
 	case D_DATE_FORMAT: {
 		if (pick_date_field(w, f, row, *n, r, &fs) < 0)
 			return -1;
@@ -174,7 +161,7 @@ static int apply(struct world *w, struct sfile *f, size_t off, size_t *n, int d,
 		if (!nc)
 			return -1;
 		int k = cand[rng_below(r, (uint32_t)nc)];
-		return replace_field(w, f, off, n, k, cols[k].unknown, strlen(cols[k].unknown));
+		return replace_field(w, f, row, n, k, cols[k].unknown, strlen(cols[k].unknown));
 	}
 	case D_STRAY_QUOTE: {
 		size_t l;
@@ -186,7 +173,7 @@ static int apply(struct world *w, struct sfile *f, size_t off, size_t *n, int d,
 		t[0] = row[fs];
 		t[1] = '"';
 		memcpy(t + 2, row + fs + 1, l - 1);
-		return replace_field(w, f, off, n, ks->stray_col, t, l + 1);
+		return replace_field(w, f, row, n, ks->stray_col, t, l + 1);
 	}
 	case D_COST_MISMATCH: {
 		size_t l;
@@ -200,15 +187,21 @@ static int apply(struct world *w, struct sfile *f, size_t off, size_t *n, int d,
 			      (int64_t)rng_below(r, (uint32_t)(extra < 1000000000 ? extra : 1000000000));
 		char t[32];
 		size_t tn = yoc_pence_format(bad, t);
-		return replace_field(w, f, off, n, ks->cost_col, t, tn);
+		return replace_field(w, f, row, n, ks->cost_col, t, tn);
 	}
-	case D_DUPLICATE:
-		if (reserve(f, *n))
-			return -1;
-		row = f->buf + off;
-		memcpy(row + *n, row, *n);
+	case D_DUPLICATE: {
+		struct chunk *c = f->tail;
+		if (CHUNK_SIZE - c->len < *n) {
+			if ((c = synth_chunk(w)) == NULL)
+				return -1;
+			f->tail->next = c;
+			f->tail = c;
+		}
+		memcpy(c->data + c->len, row, *n);
+		c->len += *n;
 		f->len += *n;
 		return 0;
+	}
 	}
 	return -1;
 }
@@ -223,9 +216,8 @@ void synth_defect_row(struct world *w, struct rowb *b, struct person *p)
 	int d = 0;
 	while (u >= cum[d])
 		d++;
-	size_t off = (size_t)(b->start - f->buf);
-	size_t n = f->len - off;
-	if (apply(w, f, off, &n, d, &p->d) != 0)
+	size_t n = (size_t)(b->p - b->start);
+	if (apply(w, f, b->start, &n, d, &p->d) != 0)
 		return;
 	f->defects[d]++;
 	f->last_clean = 0;

@@ -23,12 +23,22 @@ void rb_uint(struct rowb *b, uint64_t v)
 		*b->p++ = tmp[--k];
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 void rb_uint_pad(struct rowb *b, uint64_t v, int width)
 {
-	for (int i = width - 1; i >= 0; i--) {
-		b->p[i] = (char)('0' + v % 10);
-		v /= 10;
+	int i = width - 1;
+	for (; i >= 1; i -= 2) {
+		const char *d = digit_pairs + 2 * (v % 100);
+		b->p[i - 1] = d[0];
+		b->p[i] = d[1];
+		v /= 100;
 	}
+	if (i == 0)
+		b->p[0] = (char)('0' + v % 10);
 	b->p += width;
 }
 
@@ -208,7 +218,7 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 		rb_comma(&b);
 		rb_uint_pad(&b, spell_key, 19);
 		rb_comma(&b);
-		rb_fyear_hes(&b, yoc_fyear_of(e->end));
+		rb_fyear_hes(&b, w->first_year + world_fyear(w, e->end));
 		rb_comma(&b);
 		rb_date(&b, w, s->adm);
 		rb_comma(&b);
@@ -302,7 +312,7 @@ void emit_op(struct emit_ctx *c, const struct ev_op *e)
 	rb_comma(&b);
 	rb_key(&b, c, K_OP);
 	rb_comma(&b);
-	rb_fyear_hes(&b, yoc_fyear_of(e->date));
+	rb_fyear_hes(&b, w->first_year + world_fyear(w, e->date));
 	rb_comma(&b);
 	rb_date(&b, w, e->date);
 	rb_comma(&b);
@@ -338,7 +348,7 @@ void emit_ae(struct emit_ctx *c, const struct ev_ae *e)
 	rb_comma(&b);
 	rb_key(&b, c, K_AE);
 	rb_comma(&b);
-	rb_fyear_hes(&b, yoc_fyear_of(e->date));
+	rb_fyear_hes(&b, w->first_year + world_fyear(w, e->date));
 	rb_comma(&b);
 	rb_date(&b, w, e->date);
 	rb_comma(&b);

@@ -200,9 +200,22 @@ extern const char *const synth_acute_diags[];  /* NULL-terminated */
 #define MAX_YEARS 10
 #define MAX_MONTHS (12 * MAX_YEARS)
 
+/*
+** Rows wait in fixed-size chunks (no copying as they grow); a flush writes a
+** file's chunks and returns them to the world's pool for reuse.
+*/
+#define CHUNK_SIZE (32 * 1024)
+#define ROW_RESERVE 4096  /* a row (and its rewrite by a defect) fits in this */
+
+struct chunk {
+	struct chunk *next;
+	size_t len;
+	char data[CHUNK_SIZE];
+};
+
 struct sfile {
-	char *buf;
-	size_t len, cap;
+	struct chunk *head, *tail;
+	size_t len;                /* bytes waiting in the chunks */
 	uint64_t rows;
 	uint64_t bytes;            /* bytes written to disk so far */
 	uint64_t defects[D_COUNT];
@@ -254,8 +267,9 @@ struct world {
 	uint32_t n000;
 	uint64_t perm_a, perm_b, perm2_a, perm2_b;
 
-	/* month index of days tab0 .. tab0 + ntab - 1 (from 3 years before the window) */
+	/* month index and packed y<<16|m<<8|d of days tab0 .. tab0 + ntab - 1 */
 	int16_t *tab_month;
+	uint32_t *tab_ymd;
 	int32_t tab0;
 	uint32_t ntab;
 
@@ -276,6 +290,8 @@ struct world {
 	size_t fbase[K_COUNT];
 	uint32_t nper[K_COUNT];
 	size_t buffered, budget;
+	struct chunk *pool;               /* free chunks */
+	void *act;                        /* synth_activity.c's work area, reused per person */
 	char *scratch;                    /* a row being rewritten by a defect */
 	char regcols[NCOND][16];          /* gp_register flag columns (code-list flags) */
 	struct colspec reg_spec[8 + NCOND];
@@ -363,6 +379,10 @@ struct person {
 	float frailty;              /* persistent personal utilisation effect */
 	uint16_t acute, community, mh, la, amb;
 	uint8_t dies_in_hospital;
+	int dob_y, dob_md;          /* year, month * 100 + day of birth */
+	const uint32_t *ymd;        /* the world's day table, for ages */
+	int32_t ymd0;
+	uint32_t nymd;
 	struct rng r;               /* the person's main stream */
 	struct rng d;               /* the person's defect stream */
 };
@@ -373,10 +393,18 @@ int synth_person_make(struct world *w, struct person *p, uint64_t idx);
 int person_practice_on(const struct person *p, int32_t d);
 /* Number of conditions (not palliative) with onset on or before d. */
 int person_ncond(const struct person *p, int32_t d);
-/* Age in whole years on d. */
+/* Age in whole years on d (0 before birth). */
 static inline int person_age(const struct person *p, int32_t d)
 {
-	int a = yoc_age_on(p->dob, d);
+	uint32_t i = (uint32_t)(d - p->ymd0);
+	int a;
+	if (d >= p->ymd0 && i < p->nymd) {
+		uint32_t v = p->ymd[i];
+		int y = (int)(v >> 16), md = (int)((v >> 8 & 0xff) * 100 + (v & 0xff));
+		a = y - p->dob_y - (md < p->dob_md);
+	} else {
+		a = yoc_age_on(p->dob, d);
+	}
 	return a < 0 ? 0 : a;
 }
 static inline int person_has(const struct person *p, int c, int32_t d)
@@ -417,6 +445,7 @@ struct rowb {
 };
 
 struct sfile *synth_file(struct world *w, int kind, uint32_t prov, uint32_t per);
+struct chunk *synth_chunk(struct world *w);
 /* Starts a row in f (reserving room); returns the builder. */
 void row_begin(struct world *w, struct rowb *b, struct sfile *f);
 /* Ends the row: newline, defect decision and application, counts. */

@@ -19,25 +19,38 @@ struct sfile *synth_file(struct world *w, int kind, uint32_t prov, uint32_t per)
 	return &w->files[w->fbase[kind] + (size_t)prov * w->nper[kind] + per];
 }
 
-#define ROW_RESERVE 4096
+/* A chunk from the pool, or a new one; NULL when out of memory. */
+struct chunk *synth_chunk(struct world *w)
+{
+	struct chunk *c = w->pool;
+	if (c)
+		w->pool = c->next;
+	else if ((c = yoc_malloc(sizeof *c)) == NULL)
+		return NULL;
+	c->next = NULL;
+	c->len = 0;
+	return c;
+}
 
 void row_begin(struct world *w, struct rowb *b, struct sfile *f)
 {
-	if (f->cap - f->len < ROW_RESERVE) {
-		size_t cap = f->cap ? f->cap * 2 : 16384;
-		char *nb = yoc_realloc(f->buf, cap);
-		if (!nb) {
+	if (!f->tail || CHUNK_SIZE - f->tail->len < ROW_RESERVE) {
+		struct chunk *c = synth_chunk(w);
+		if (!c) {
 			/* Out of memory: write into scratch, and fail the run after this person. */
 			w->oom = 1;
 			b->f = NULL;
 			b->start = b->p = w->scratch;
 			return;
 		}
-		f->buf = nb;
-		f->cap = cap;
+		if (f->tail)
+			f->tail->next = c;
+		else
+			f->head = c;
+		f->tail = c;
 	}
 	b->f = f;
-	b->start = b->p = f->buf + f->len;
+	b->start = b->p = f->tail->data + f->tail->len;
 }
 
 void row_end(struct world *w, struct rowb *b, struct person *p)
@@ -46,15 +59,30 @@ void row_end(struct world *w, struct rowb *b, struct person *p)
 	struct sfile *f = b->f;
 	if (!f)
 		return;
-	size_t off = (size_t)(b->start - f->buf), n = (size_t)(b->p - b->start);
-	f->len = off + n;
+	size_t n = (size_t)(b->p - b->start);
+	size_t before = f->len;
+	f->tail->len += n;
+	f->len += n;
 	f->rows++;
 	f->last_len = (uint32_t)n;
 	f->last_clean = 1;
 	w->rows++;
 	if (w->defect_scale > 0)
 		synth_defect_row(w, b, p);
-	w->buffered += f->len - off;
+	w->buffered += f->len - before;
+}
+
+static void release_chunks(struct world *w, struct sfile *f)
+{
+	struct chunk *c = f->head;
+	while (c) {
+		struct chunk *next = c->next;
+		c->next = w->pool;
+		w->pool = c;
+		c = next;
+	}
+	f->head = f->tail = NULL;
+	f->len = 0;
 }
 
 static void period_label(const struct world *w, const struct sfile *f, char *buf, size_t cap)
@@ -133,12 +161,7 @@ int synth_out_flush(struct world *w, int final, struct yoc_error *e)
 	for (size_t i = 0; i < w->nfiles; i++) {
 		struct sfile *f = &w->files[i];
 		if (f->withheld) {
-			f->len = 0;
-			if (final) {
-				yoc_free(f->buf);
-				f->buf = NULL;
-				f->cap = 0;
-			}
+			release_chunks(w, f);
 			continue;
 		}
 		if (f->len == 0 && (f->created || !final))
@@ -155,19 +178,14 @@ int synth_out_flush(struct world *w, int final, struct yoc_error *e)
 			f->bytes += hn > 0 ? (uint64_t)hn : 0;
 			f->created = 1;
 		}
-		if (!bad && f->len)
-			bad = write_all(fd, f->buf, f->len);
+		for (struct chunk *c = f->head; c && !bad; c = c->next)
+			bad = write_all(fd, c->data, c->len);
 		f->bytes += f->len;
-		f->len = 0;
+		release_chunks(w, f);
 		if (close(fd) != 0)
 			bad = 1;
 		if (bad)
 			return yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed: %s", strerror(errno));
-		if (final) {
-			yoc_free(f->buf);
-			f->buf = NULL;
-			f->cap = 0;
-		}
 	}
 	w->buffered = 0;
 	return YOC_OK;

@@ -263,6 +263,13 @@ int synth_person_make(struct world *w, struct person *p, uint64_t idx)
 		p->dob = start - days_of_years(age) - 1;
 	}
 	(void)u3;
+	int by, bm, bd;
+	yoc_date_to_ymd(p->dob, &by, &bm, &bd);
+	p->dob_y = by;
+	p->dob_md = bm * 100 + bd;
+	p->ymd = w->tab_ymd;
+	p->ymd0 = w->tab0;
+	p->nymd = w->ntab;
 	p->nreg = 1;
 	p->reg[0].start = start;
 	p->reg[0].end = NEVER;

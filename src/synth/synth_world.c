@@ -232,12 +232,14 @@ int synth_world_init(struct world *w, const struct yoc_synth_opts *o, struct yoc
 	w->tab0 = yoc_fyear_start(o->first_year - 3);
 	w->ntab = (uint32_t)(yoc_fyear_end(o->first_year + o->years) - w->tab0 + 1);
 	w->tab_month = yoc_malloc((size_t)w->ntab * sizeof *w->tab_month);
-	if (!w->tab_month)
+	w->tab_ymd = yoc_malloc((size_t)w->ntab * sizeof *w->tab_ymd);
+	if (!w->tab_month || !w->tab_ymd)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	for (uint32_t i = 0; i < w->ntab; i++) {
 		int y, m, dd;
 		yoc_date_to_ymd(w->tab0 + (int32_t)i, &y, &m, &dd);
 		w->tab_month[i] = (int16_t)((y - o->first_year) * 12 + (m - 4));
+		w->tab_ymd[i] = (uint32_t)y << 16 | (uint32_t)m << 8 | (uint32_t)dd;
 	}
 
 	/* Reference tables from data/. */
@@ -377,13 +379,22 @@ void synth_world_free(struct world *w)
 	yoc_free(w->nhs000);
 	yoc_free(w->ds);
 	yoc_free(w->tab_month);
+	yoc_free(w->tab_ymd);
 	yoc_tariff_free(w->tariff);
 	yoc_ltc_free(w->ltc);
 	if (w->files)
 		for (size_t i = 0; i < w->nfiles; i++)
-			yoc_free(w->files[i].buf);
+			for (struct chunk *c = w->files[i].head, *n; c; c = n) {
+				n = c->next;
+				yoc_free(c);
+			}
 	yoc_free(w->files);
+	for (struct chunk *c = w->pool, *n; c; c = n) {
+		n = c->next;
+		yoc_free(c);
+	}
 	yoc_free(w->scratch);
+	yoc_free(w->act);
 	yoc_free(w->tbuf);
 	yoc_free(w->cprov);
 	yoc_free(w->priced);

@@ -124,6 +124,56 @@ static void test_accounting(void **state)
 	tu_rm_rf(dir);
 }
 
+/* Dates, duplicate rows and a month sent twice under a second name. */
+static const char op[] =
+	"PSEUDO_ID,NHSNO_STATUS,ATTENDKEY,APPTDATE,ATTENDED,MYDOB,TRETSPEF,GPPRAC\n"
+	P1 ",valid,K1,2023-01-05,5,011950,300,P81001\n"     /* clean */
+	P1 ",valid,K2,05/01/2023,5,011950,300,P81001\n"     /* date_format, kept */
+	P1 ",valid,K3,2099-01-05,5,011950,300,P81001\n"     /* quarantined: date_in_future */
+	P1 ",valid,K4,1850-01-05,5,011950,300,P81001\n"     /* quarantined: date_out_of_range */
+	P1 ",valid,K5,2023-01-05,5,011850,999,P00000\n"     /* MYDOB out of range; 2 bad codes */
+	P1 ",valid,K1,2023-01-05,5,011950,300,P81001\n";    /* duplicate of line 2 */
+
+static void test_dates_duplicates(void **state)
+{
+	(void)state;
+	char dir[512];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "op/RX1_2023-01.csv", op, sizeof op - 1, -1, &r, &e), 0);
+	assert_int_equal(r.kind, YOC_KIND_OP);
+	assert_string_equal(r.period, "2023-01");
+	assert_int_equal(r.rows, 6);
+	assert_int_equal(r.loaded, 3);
+	assert_int_equal(reason(&r, "date_in_future"), 1);
+	assert_int_equal(reason(&r, "date_out_of_range"), 1);
+	assert_int_equal(reason(&r, "duplicate_row"), 1);
+	/* the same bytes under a _v2 name: same provider and period, unchanged, remembered */
+	assert_int_equal(yoc_loader_mem(L, "op/RX1_2023-01_v2.csv", op, sizeof op - 1, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_UNCHANGED);
+	assert_string_equal(r.provider, "RX1");
+	assert_string_equal(r.period, "2023-01");
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	assert_int_equal(q1(s, "select count(*) from flags where reason='date_format' and line=3"), 1);
+	assert_int_equal(q1(s, "select count(*) from flags where reason='date_out_of_range' and field='MYDOB'"), 1);
+	assert_int_equal(q1(s, "select count(*) from flags where reason='bad_code' and line=6"), 2);
+	assert_int_equal(q1(s, "select count(*) from duplicate_files where path='op/RX1_2023-01_v2.csv'"), 1);
+	/* loading both again changes nothing */
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "op/RX1_2023-01_v2.csv", op, sizeof op - 1, -1, &r, &e), 0);
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	assert_int_equal(q1(s, "select count(*) from duplicate_files"), 1);
+	assert_int_equal(q1(s, "select count(*) from loads"), 1);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
 static void test_alloc_failures(void **state)
 {
 	(void)state;
@@ -161,7 +211,8 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_accounting), cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_accounting), cmocka_unit_test(test_dates_duplicates),
+		cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -1,0 +1,184 @@
+// Benchmark peer for bench/analyse.sh: DuckDB computes what `yoc analyse` +
+// `yoc report` compute, from the same pseudonymised CSV feeds: the
+// person-year table (registered population per financial year, practice,
+// LTCs from GP register flags and APC ICD-10 codes in a 3-year lookback,
+// emergency admissions, bed days, cost in ten settings priced by the NCC
+// schedule with department-average fallback and the unit-cost table), then
+// the report's main aggregates for the latest year (currency bands with
+// median and 5th/95th percentiles, Figure 5 by LTC count and setting, the
+// population by age band and sex). The same rules as docs/analysis.md and
+// docs/costing.md, written in SQL. All work is timed, CSV reading included.
+// Usage: node bench/duckdb_analyse.mjs FEEDS DATA [THREADS]
+// prints "key value" lines: wall seconds, person-years, total cost (pence).
+import { DuckDBInstance } from '@duckdb/node-api';
+
+const [feeds, data, threads = '2'] = process.argv.slice(2);
+if (!feeds || !data) {
+	console.error('usage: node duckdb_analyse.mjs FEEDS DATA [THREADS]');
+	process.exit(2);
+}
+const lit = (s) => "'" + s.replaceAll("'", "''") + "'";
+const csv = (kind) => `read_csv(${lit(feeds + '/' + kind + '/*.csv')}, header = true, all_varchar = true,
+	union_by_name = true, filename = true, ignore_errors = true, delim = ',', quote = '"', escape = '"')`;
+const fy = (d) => `(CASE WHEN month(${d}) >= 4 THEN year(${d}) ELSE year(${d}) - 1 END)`;
+const dt = (c) => `TRY_CAST(${c} AS DATE)`;
+
+const t0 = performance.now();
+const db = await DuckDBInstance.create(':memory:', { threads });
+const con = await db.connect();
+const steps = [];
+async function run(name, sql) {
+	const t = performance.now();
+	await con.run(sql);
+	steps.push(`${name} ${((performance.now() - t) / 1000).toFixed(2)}`);
+}
+
+// reference tables
+await run('tables', `
+CREATE TABLE ncc AS SELECT trim("Service Code") svc, trim("Dept or Currency Code") code,
+	CAST(round(CAST("Unit cost" AS DECIMAL(18,4)) * 100) AS BIGINT) pence,
+	TRY_CAST("Activity" AS DECIMAL(18,0)) act, TRY_CAST("Cost" AS DECIMAL(24,6)) cst
+	FROM read_csv(${lit(data + '/ncc_2023_24.csv')}, header = true, all_varchar = true);
+CREATE TABLE ncc_avg AS SELECT svc, CAST(round(sum(cst) * 100 / sum(act)) AS BIGINT) pence
+	FROM ncc WHERE act > 0 GROUP BY svc;
+CREATE TABLE units AS SELECT code, unit, CAST(round(CAST(unit_cost AS DECIMAL(18,4)) * 100) AS BIGINT) pence
+	FROM read_csv(${lit(data + '/unit_costs.csv')}, header = true, all_varchar = true);
+CREATE TABLE codes AS SELECT condition, kind, source, code
+	FROM read_csv(${lit(data + '/ltc_codelist.csv')}, header = true, all_varchar = true);
+`);
+
+// registered population: one row per person per year of a register snapshot
+await run('register', `
+CREATE TABLE reg AS SELECT *, CAST(regexp_extract(filename, '_([0-9]{4})-[0-9]{2}\\.csv$', 1) AS INTEGER) fy
+	FROM ${csv('gp_register')} WHERE PSEUDO_ID <> '';
+CREATE TABLE pop AS SELECT PSEUDO_ID pid, fy, arg_min(GPPRAC, ${dt('REG_START')}) practice,
+	any_value(SEX) sex, any_value(MYDOB) mydob, any_value(IMD_DECILE) imd
+	FROM reg WHERE ${dt('REG_START')} <= make_date(fy + 1, 3, 31)
+	AND coalesce(${dt('REG_END')}, make_date(fy + 1, 3, 31)) >= make_date(fy, 4, 1)
+	GROUP BY ALL;
+`);
+const flags = (await con.runAndReadAll(`SELECT DISTINCT code FROM codes WHERE source = 'register'`))
+	.getRows().map(r => String(r[0]));
+const regcols = (await con.runAndReadAll(`DESCRIBE reg`)).getRows().map(r => String(r[0]));
+const have = flags.filter(f => regcols.includes(f));
+await run('ltc', `
+CREATE TABLE ltc_reg AS SELECT pid, c.condition, min(d) d FROM (
+	UNPIVOT (SELECT PSEUDO_ID pid, ${have.map(f => `${dt('"' + f + '"')} "${f}"`).join(', ')} FROM reg)
+	ON ${have.map(f => `"${f}"`).join(', ')} INTO NAME flag VALUE d)
+	JOIN codes c ON c.source = 'register' AND c.code = flag WHERE d IS NOT NULL GROUP BY ALL;
+CREATE TABLE apc AS SELECT * FROM ${csv('apc')} WHERE PSEUDO_ID <> '';
+CREATE TABLE diag AS SELECT DISTINCT pid, efy, upper(replace(replace(dx, '.', ''), ' ', '')) dx FROM (
+	UNPIVOT (SELECT PSEUDO_ID pid, ${fy(dt('EPISTART'))} efy, COLUMNS('^DIAG') FROM apc)
+	ON COLUMNS('^DIAG') INTO NAME col VALUE dx) WHERE dx <> '' AND dx <> '-';
+CREATE TABLE ltc_icd AS SELECT DISTINCT pid, efy, c.condition FROM diag
+	JOIN codes c ON c.source = 'icd10' AND starts_with(dx, c.code);
+CREATE TABLE ltc AS SELECT p.pid, p.fy, l.condition FROM pop p
+	JOIN ltc_reg l ON l.pid = p.pid AND l.d <= make_date(p.fy + 1, 3, 31)
+	UNION
+	SELECT p.pid, p.fy, l.condition FROM pop p
+	JOIN ltc_icd l ON l.pid = p.pid AND l.efy BETWEEN p.fy - 2 AND p.fy;
+CREATE TABLE ltc_n AS SELECT l.pid, l.fy, count(*) n,
+	count(*) FILTER (WHERE c.kind = 'mental') nm
+	FROM ltc l JOIN (SELECT DISTINCT condition, kind FROM codes) c USING (condition) GROUP BY ALL;
+`);
+
+// activity priced per row: (pid, date, setting, pence)
+await run('cost', `
+CREATE TABLE act AS
+SELECT pid, d, CASE pod WHEN 'Daycase' THEN 'daycase' WHEN 'Elective Inpatients' THEN 'elective'
+	ELSE 'nonelective' END setting, coalesce(n.pence, v.pence) pence, 0 beds, emerg FROM (
+	SELECT PSEUDO_ID pid, ${dt('EPISTART')} d, SUSHRG hrg,
+	CASE WHEN CLASSPAT = '2' THEN 'Daycase' WHEN ADMIMETH IN ('11', '12', '13') THEN 'Elective Inpatients'
+	WHEN coalesce(${dt('EPIEND')}, ${dt('EPISTART')}) - ${dt('EPISTART')} <= 1
+	THEN 'Non-Elective Inpatient - Short Stay' ELSE 'Non-Elective Inpatient - Long Stay' END pod,
+	0 emerg FROM apc) a
+	LEFT JOIN ncc n ON n.svc = a.pod AND n.code = trim(a.hrg) LEFT JOIN ncc_avg v ON v.svc = a.pod
+UNION ALL
+SELECT pid, d, 'outpatient', coalesce(n.pence, v.pence), 0, 0 FROM (SELECT PSEUDO_ID pid, ${dt('APPTDATE')} d, SUSHRG hrg,
+	CASE WHEN SUSHRG LIKE 'WF%' THEN 'Consultant Led' ELSE 'Outpatient Procedures' END pod
+	FROM ${csv('op')} WHERE PSEUDO_ID <> '' AND ATTENDED IN ('5', '6')) o
+	LEFT JOIN ncc n ON n.svc = o.pod AND n.code = trim(o.hrg) LEFT JOIN ncc_avg v ON v.svc = o.pod
+UNION ALL
+SELECT PSEUDO_ID, ${dt('ARRIVALDATE')}, 'ae', coalesce(n.pence, v.pence), 0, 0 FROM ${csv('ae')} e
+	LEFT JOIN ncc n ON n.svc = 'Emergency Care' AND n.code = trim(e.SUSHRG)
+	LEFT JOIN ncc_avg v ON v.svc = 'Emergency Care' WHERE PSEUDO_ID <> ''
+UNION ALL
+SELECT PSEUDO_ID, ${dt('CONTACT_DATE')}, 'community', coalesce(n.pence, v.pence), 0, 0
+	FROM ${csv('community')} c
+	LEFT JOIN ncc n ON n.svc = 'Community Health Service' AND n.code = trim(c.CURRENCY_CODE)
+	LEFT JOIN ncc_avg v ON v.svc = 'Community Health Service'
+	WHERE PSEUDO_ID <> '' AND ATTENDED IN ('5', '6')
+UNION ALL
+SELECT PSEUDO_ID, ${dt('CONTACT_DATE')}, 'mh',
+	CASE WHEN CURRENCY_CODE = 'MHPS' THEN n.pence * coalesce(TRY_CAST(BED_DAYS AS BIGINT), 0)
+	WHEN ATTENDED IN ('5', '6') THEN n.pence END, coalesce(TRY_CAST(BED_DAYS AS BIGINT), 0), 0
+	FROM ${csv('mh')} m LEFT JOIN ncc n ON n.code = trim(m.CURRENCY_CODE) AND n.svc =
+	CASE m.CURRENCY_CODE WHEN 'MHCC' THEN 'Mental Health Care Contact' WHEN 'IAPT'
+	THEN 'NHS Talking Therapy Care Contact' WHEN 'MHPS' THEN 'Mental Health Provider Spell' END
+	WHERE PSEUDO_ID <> ''
+UNION ALL
+SELECT PSEUDO_ID, ${dt('APPT_DATE')}, 'gp', u.pence * TRY_CAST(DURATION_MIN AS BIGINT), 0, 0
+	FROM ${csv('gp_appt')} g JOIN units u ON u.code = g.HCP_TYPE AND u.unit = 'minute'
+	WHERE PSEUDO_ID <> '' AND APPT_STATUS = 'Attended'
+UNION ALL
+SELECT PSEUDO_ID, ${dt('START_DATE')}, 'social_care',
+	CAST(round(TRY_CAST(COST AS DECIMAL(18,2)) * 100) AS BIGINT), 0, 0
+	FROM ${csv('social_care')} WHERE PSEUDO_ID <> ''
+UNION ALL
+SELECT PSEUDO_ID, ${dt('INCIDENT_DATE')}, 'ambulance', coalesce(n.pence, v.pence), 0, 0
+	FROM ${csv('ambulance')} a
+	LEFT JOIN ncc n ON n.svc = 'Ambulance' AND n.code = trim(a.CURRENCY_CODE)
+	LEFT JOIN ncc_avg v ON v.svc = 'Ambulance' WHERE PSEUDO_ID <> '';
+`);
+await run('person_year', `
+CREATE TABLE emerg AS SELECT PSEUDO_ID pid, ${fy(`coalesce(${dt('ADMIDATE')}, ${dt('EPISTART')})`)} fy,
+	count(*) n FROM apc WHERE TRY_CAST(EPIORDER AS INTEGER) = 1
+	AND ADMIMETH IN ('21','22','23','24','25','28','2A','2B','2C','2D') GROUP BY ALL;
+CREATE TABLE beds AS SELECT PSEUDO_ID pid, ${fy(dt('EPISTART'))} fy,
+	sum(greatest(${dt('EPIEND')} - ${dt('EPISTART')}, 0)) n FROM apc GROUP BY ALL;
+CREATE TABLE pycost AS SELECT pid, ${fy('d')} fy,
+	${['elective', 'nonelective', 'daycase', 'outpatient', 'ae', 'community', 'mh', 'gp',
+	   'social_care', 'ambulance'].map(s => `coalesce(sum(pence) FILTER (WHERE setting = '${s}'), 0) cost_${s}`).join(', ')},
+	sum(beds) FILTER (WHERE setting = 'mh') mh_beds
+	FROM act WHERE pence IS NOT NULL GROUP BY ALL;
+CREATE TABLE person_year AS SELECT p.pid pseudo_id, p.fy, p.practice, p.sex, p.imd,
+	greatest(p.fy - TRY_CAST(substr(p.mydob, 3, 4) AS INTEGER)
+	  - CASE WHEN TRY_CAST(substr(p.mydob, 1, 2) AS INTEGER) >= 4 THEN 1 ELSE 0 END, 0) age,
+	coalesce(l.n, 0) ltc_count, coalesce(l.nm, 0) mental_ltc_count,
+	CASE WHEN coalesce(l.n, 0) <= 1 THEN 'A' WHEN l.n = 2 THEN 'B' WHEN l.n <= 5 THEN 'C'
+	  WHEN l.n <= 8 THEN 'D' ELSE 'E' END band,
+	coalesce(e.n, 0) emergency_admissions, coalesce(b.n, 0) bed_days, coalesce(c.mh_beds, 0) mh_bed_days,
+	coalesce(c.cost_elective, 0) + coalesce(c.cost_nonelective, 0) + coalesce(c.cost_daycase, 0)
+	  + coalesce(c.cost_outpatient, 0) + coalesce(c.cost_ae, 0) + coalesce(c.cost_community, 0)
+	  + coalesce(c.cost_mh, 0) + coalesce(c.cost_gp, 0) + coalesce(c.cost_social_care, 0)
+	  + coalesce(c.cost_ambulance, 0) cost_total,
+	${['elective', 'nonelective', 'daycase', 'outpatient', 'ae', 'community', 'mh', 'gp',
+	   'social_care', 'ambulance'].map(s => `coalesce(c.cost_${s}, 0) cost_${s}`).join(', ')}
+	FROM pop p LEFT JOIN ltc_n l ON l.pid = p.pid AND l.fy = p.fy
+	LEFT JOIN emerg e ON e.pid = p.pid AND e.fy = p.fy
+	LEFT JOIN beds b ON b.pid = p.pid AND b.fy = p.fy
+	LEFT JOIN pycost c ON c.pid = p.pid AND c.fy = p.fy;
+`);
+// the report's main tables for the latest year
+await run('report', `
+CREATE TABLE r_bands AS SELECT band, count(*) n, avg(cost_total) mean, quantile_disc(cost_total, 0.5) median,
+	quantile_disc(cost_total, 0.05) p5, quantile_disc(cost_total, 0.95) p95, sum(cost_total) total
+	FROM person_year WHERE fy = (SELECT max(fy) FROM person_year) GROUP BY band;
+CREATE TABLE r_fig5 AS SELECT least(ltc_count, 9) g, count(*) n, sum(cost_total),
+	${['elective', 'nonelective', 'daycase', 'outpatient', 'ae', 'community', 'mh', 'gp',
+	   'social_care', 'ambulance'].map(s => `sum(cost_${s})`).join(', ')}
+	FROM person_year WHERE fy = (SELECT max(fy) FROM person_year) GROUP BY g;
+CREATE TABLE r_pop AS SELECT least(age // 5, 18) ab, sex, count(*) n, count(*) FILTER (WHERE ltc_count >= 2) mm
+	FROM person_year WHERE fy = (SELECT max(fy) FROM person_year) GROUP BY ALL;
+CREATE TABLE r_prac AS SELECT practice, count(*) n, avg(cost_total), sum(emergency_admissions)
+	FROM person_year WHERE fy = (SELECT max(fy) FROM person_year) GROUP BY ALL;
+`);
+const wall = (performance.now() - t0) / 1000;
+const res = (await con.runAndReadAll(`SELECT count(*), sum(cost_total), sum(ltc_count),
+	sum(emergency_admissions) FROM person_year`)).getRows()[0];
+console.log(`wall ${wall.toFixed(2)}`);
+console.log(`steps ${steps.join(', ')}`);
+console.log(`person_years ${Number(res[0])}`);
+console.log(`cost_total ${res[1]}`);
+console.log(`ltc_sum ${res[2]}`);
+console.log(`emergency_sum ${res[3]}`);
