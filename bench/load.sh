@@ -45,28 +45,9 @@ loaded=$(sqlite3 "$W/ds/yoc.db" "select sum(loaded) from files")
 # DuckDB: one table per feed kind from all its files, persisted (CHECKPOINT)
 [ -d "$ROOT/bench/node_modules/@duckdb/node-api" ] ||
 	npm install --silent --prefix "$ROOT/bench" @duckdb/node-api > /dev/null
-cat > "$ROOT/bench/.duck_load.mjs" <<'JS'
-import { DuckDBInstance } from '@duckdb/node-api';
-import { readdirSync, statSync } from 'fs';
-const [root, dbfile] = process.argv.slice(2);
-const walk = d => readdirSync(d).flatMap(f => { const p = d + '/' + f; return statSync(p).isDirectory() ? walk(p) : p.endsWith('.csv') ? [p] : []; });
-const byKind = {};
-for (const f of walk(root)) { const k = f.split('/').slice(-2)[0]; (byKind[k] ||= []).push(f); }
-const db = await DuckDBInstance.create(dbfile);
-const c = await db.connect();
-const t0 = performance.now();
-let rows = 0;
-for (const [k, fs] of Object.entries(byKind)) {
-  const list = fs.map(f => `'${f}'`).join(',');
-  await c.run(`CREATE OR REPLACE TABLE ${k} AS SELECT * FROM read_csv([${list}], union_by_name=true, ignore_errors=true, filename=true)`);
-  rows += Number((await c.runAndReadAll(`SELECT count(*) FROM ${k}`)).getRows()[0][0]);
-}
-await c.run('CHECKPOINT');
-console.log(((performance.now() - t0) / 1000).toFixed(3) + ' ' + rows);
-JS
 rm -f "$W/duck.db" "$W/duck.db.wal"
 sync
-duck_out=$(cd "$ROOT/bench" && /usr/bin/time -v node .duck_load.mjs "$FEEDS" "$W/duck.db" 2> "$W/duck_time.txt")
+duck_out=$(cd "$ROOT/bench" && /usr/bin/time -v node duckdb_load.mjs "$FEEDS" "$W/duck.db" 2> "$W/duck_time.txt")
 duck_s=${duck_out% *}
 duck_rows=${duck_out#* }
 duck_rss=$(awk '/Maximum resident/ {print $NF}' "$W/duck_time.txt")

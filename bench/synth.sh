@@ -6,6 +6,7 @@
 #
 #   sh bench/synth.sh                 # 1M persons, build/yoc
 #   PERSONS=200000 sh bench/synth.sh  # a quicker look
+#   PIN_CPU=1 sh bench/synth.sh       # pinned to CPU 0 with taskset
 #
 # Writes about 3.5 GB under $TMPDIR (default /tmp) and removes it afterwards.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,8 +19,9 @@ LIMIT_MB=${LIMIT_MB:-2048}
 [ -x /usr/bin/time ] || { echo "bench/synth.sh: needs /usr/bin/time (Debian package 'time')"; exit 1; }
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/yoc_bench_synth_XXXXXX") || exit 1
 trap 'rm -rf "$OUT"' EXIT INT TERM
+# synth is single-threaded, so it uses one core whatever; PIN_CPU=1 also pins it to CPU 0.
 PIN=""
-command -v taskset >/dev/null 2>&1 && PIN="taskset -c 0"
+[ "${PIN_CPU:-0}" = 1 ] && command -v taskset >/dev/null 2>&1 && PIN="taskset -c 0"
 
 YOC_QUIET=1 /usr/bin/time -v $PIN "$YOC" synth --persons "$PERSONS" --years "$YEARS" --seed 1 \
 	--data "$ROOT/data" --out "$OUT/s" > "$OUT/out" 2> "$OUT/time" || {

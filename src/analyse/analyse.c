@@ -13,8 +13,10 @@
 ** Accumulators are updated with relaxed atomic operations (integer sums and
 ** bit ORs), so the result does not depend on the order rows are read in.
 */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "analyse/analyse_int.h"
@@ -162,6 +164,173 @@ static int flag_value(struct yoc_cell c, int32_t *d)
 	return FLAG_NO;
 }
 
+struct worker {
+	struct an_run *R;
+	struct an_cache *pc;
+	/* counts kept per worker and added up at the end */
+	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
+	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	uint64_t rows, unlinked, outside;
+	/* person index of each row of the current segment */
+	int32_t *pidx;
+	size_t pcap;
+	/* memo of the last provider name */
+	char last_prov[64];
+	size_t last_len;
+	int last_id;
+};
+
+/* Value of a lowercase hex digit, or -1 (a table: this runs for every row). */
+static const int8_t hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16
+};
+
+/* A 64-hex pseudonym as four big-endian words (so word order is text order); 0 if not. */
+static inline int hex_key(const char *p, size_t n, uint64_t k[4])
+{
+	if (n != 64)
+		return 0;
+	const unsigned char *u = (const unsigned char *)p;
+	int bad = 0;
+	for (int w = 0; w < 4; w++) {
+		uint64_t v = 0;
+		for (int i = 0; i < 16; i++) {
+			int h = hexv[u[w * 16 + i]];
+			bad |= h == 0;
+			v = v << 4 | (uint64_t)(h - 1);
+		}
+		k[w] = v;
+	}
+	return !bad;
+}
+
+static inline uint32_t key_bucket(const struct an_run *R, const uint64_t k[4])
+{
+	return (uint32_t)(k[0] >> (64 - R->bbits));
+}
+
+/*
+** Builds R->keys (each person's pseudonym as 32 bytes, in person order) and
+** R->bucket (bucket b = the persons whose first bits are b) when every
+** pseudonym is 64 lowercase hex; otherwise leaves them NULL and persons are
+** found through the store (yoc_seg_person).
+*/
+static int build_keys(struct an_run *R)
+{
+	R->bbits = 1;
+	while (R->bbits < 31 && ((size_t)1 << R->bbits) < R->np)
+		R->bbits++;
+	size_t nb = (size_t)1 << R->bbits;
+	R->keys = yoc_malloc((R->np + 1) * sizeof *R->keys);
+	R->bucket = yoc_malloc((nb + 1) * sizeof *R->bucket);
+	if (!R->keys || !R->bucket)
+		goto none;
+	for (size_t i = 0; i < R->np; i++) {
+		const char *z = R->persons[i].pseudo;
+		if (!hex_key(z, strlen(z), R->keys[i].w))
+			goto none;
+		if (i > 0 && memcmp(R->persons[i - 1].pseudo, z, 64) >= 0)
+			goto none; /* not sorted and distinct: cannot happen, but never guess */
+	}
+	size_t i = 0;
+	for (size_t b = 0; b <= nb; b++) {
+		while (i < R->np && key_bucket(R, R->keys[i].w) < b)
+			i++;
+		R->bucket[b] = (uint32_t)i;
+	}
+	return YOC_OK;
+none:
+	yoc_free(R->keys);
+	yoc_free(R->bucket);
+	R->keys = NULL;
+	R->bucket = NULL;
+	return YOC_OK;
+}
+
+/*
+** Person index of every row of a segment. With R->keys (every pseudonym 64
+** hex, and keyed hashes are uniform), a pseudonym's first bits name a
+** bucket of about one person, whose whole key is then compared: a cache
+** miss or two instead of a hash and a probe per row, and the loads of rows
+** ahead are started early (prefetch) so the misses overlap. A run of rows
+** of the same person is looked up once. Same answers as yoc_seg_person
+** (which is used otherwise).
+*/
+static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
+{
+	struct an_run *R = w->R;
+	if (nr > w->pcap) {
+		int32_t *np = yoc_realloc(w->pidx, nr * sizeof *np);
+		if (!np)
+			return YOC_ENOMEM;
+		w->pidx = np;
+		w->pcap = nr;
+	}
+	int col = yoc_seg_col(g, "PSEUDO_ID");
+	if (!R->keys || col < 0) {
+		for (size_t r = 0; r < nr; r++)
+			w->pidx[r] = yoc_seg_person(g, r);
+		return YOC_OK;
+	}
+	/*
+	 * Rows are taken in blocks of A. Each distinct pseudonym is decoded once,
+	 * 2A rows ahead, into a ring of 3A entries, and its bucket prefetched;
+	 * A rows ahead, its first key is prefetched; then it is looked up.
+	 */
+	enum { A = 16, RING = 3 * A };
+	struct { uint64_t k[4]; int state; } ring[RING]; /* state: 0 not hex, 1 key, 2 as row before */
+	size_t decoded = 0, staged = 0;
+	int32_t last_p = -1;
+	for (size_t r = 0; r < nr; r++) {
+		if (r % A == 0) {
+			size_t to = r + 3 * A < nr ? r + 3 * A : nr;
+			for (; decoded < to; decoded++) {
+				struct yoc_cell c = yoc_seg_text(g, col, decoded);
+				int slot = (int)(decoded % RING);
+				if (decoded > 0) {
+					struct yoc_cell pc = yoc_seg_text(g, col, decoded - 1);
+					if (pc.n == c.n && memcmp(pc.p, c.p, c.n) == 0) {
+						ring[slot].state = 2;
+						continue;
+					}
+				}
+				ring[slot].state = hex_key(c.p, c.n, ring[slot].k);
+				if (ring[slot].state)
+					__builtin_prefetch(&R->bucket[key_bucket(R, ring[slot].k)]);
+			}
+			to = r + 2 * A < nr ? r + 2 * A : nr;
+			for (; staged < to; staged++) {
+				int slot = (int)(staged % RING);
+				if (ring[slot].state == 1)
+					__builtin_prefetch(&R->keys[R->bucket[key_bucket(R, ring[slot].k)]]);
+			}
+		}
+		int slot = (int)(r % RING);
+		if (ring[slot].state == 2) {
+			w->pidx[r] = last_p;
+			continue;
+		}
+		int32_t found = -1;
+		if (ring[slot].state == 1) {
+			const uint64_t *k = ring[slot].k;
+			uint32_t b = key_bucket(R, k);
+			for (uint32_t i = R->bucket[b]; i < R->bucket[b + 1]; i++) {
+				const uint64_t *q = R->keys[i].w;
+				if (q[0] == k[0] && q[1] == k[1] && q[2] == k[2] && q[3] == k[3]) {
+					found = (int32_t)i;
+					break;
+				}
+			}
+		} /* else not 64 hex: not in a person table whose pseudonyms all are */
+		w->pidx[r] = found;
+		last_p = found;
+	}
+	return YOC_OK;
+}
+
 static int register_pass(struct an_run *R, struct yoc_error *e)
 {
 	struct yoc_file_info *fi = NULL;
@@ -170,10 +339,21 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 	if (rc)
 		return rc;
 	size_t ncond = yoc_ltc_count(R->ltc);
+	struct worker *w = yoc_calloc(1, sizeof *w);
+	if (!w) {
+		yoc_store_files_free(fi);
+		return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
+	}
+	w->R = R;
 	for (size_t i = 0; i < nf && !rc; i++) {
 		yoc_seg *g = NULL;
 		if ((rc = yoc_seg_open(R->s, fi[i].file_id, &g, e)))
 			break;
+		if ((rc = resolve_persons(w, g, yoc_seg_nrows(g)))) {
+			yoc_seg_close(g);
+			yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+			break;
+		}
 		/* A register file is a snapshot of its period: an empty REG_END means
 		 * still registered at the end of the period, not for ever. */
 		int fy;
@@ -181,15 +361,19 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 		period_span(fi[i].period, &fy, &p0, &p1);
 		int c_prac = yoc_seg_col(g, "GPPRAC"), c_rs = yoc_seg_col(g, "REG_START");
 		int c_re = yoc_seg_col(g, "REG_END");
+		/* flag columns: typed dates (fdate) or text */
 		int fcol[YOC_LTC_MAX];
+		const int32_t *fdate[YOC_LTC_MAX];
 		for (size_t k = 0; k < ncond; k++) {
 			const struct yoc_ltc_cond *cd = yoc_ltc_get(R->ltc, k);
 			fcol[k] = cd->flag[0] ? yoc_seg_col(g, cd->flag) : -1;
+			fdate[k] = fcol[k] >= 0 ? yoc_seg_dates(g, fcol[k]) : NULL;
 		}
 		size_t nr = yoc_seg_nrows(g);
-		R->st->rows += nr;
+		struct yoc_cell last_prac = {NULL, 0};
+		uint32_t pid = 0;
 		for (size_t r = 0; r < nr; r++) {
-			int32_t p = yoc_seg_person(g, r);
+			int32_t p = w->pidx[r];
 			int32_t rs = yoc_seg_date(g, c_rs, r), re = yoc_seg_date(g, c_re, r);
 			if (p < 0) {
 				R->st->unlinked++;
@@ -205,10 +389,12 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 			if (re >= p1)
 				re = p1 - 1;
 			struct yoc_cell pc = yoc_seg_text(g, c_prac, r);
-			uint32_t pid;
-			if ((rc = prac_id(R, pc, &pid))) {
-				yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
-				break;
+			if (!last_prac.p || pc.n != last_prac.n || memcmp(pc.p, last_prac.p, pc.n) != 0) {
+				if ((rc = prac_id(R, pc, &pid))) {
+					yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+					break;
+				}
+				last_prac = pc;
 			}
 			uint64_t yes = 0;
 			struct py *row = &R->py[(size_t)p * R->ny];
@@ -216,10 +402,9 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 				int32_t d = YOC_DATE_NONE;
 				int f = FLAG_NO;
 				if (fcol[k] < 0)
-					;
-				else if (yoc_seg_col_type(g, fcol[k]) == YOC_COL_DATE)
-					f = (d = yoc_seg_date(g, fcol[k], r)) > YOC_DATE_HES_INVALID ?
-						FLAG_DATE : FLAG_NO;
+					continue;
+				if (fdate[k])
+					f = (d = fdate[k][r]) > YOC_DATE_HES_INVALID ? FLAG_DATE : FLAG_NO;
 				else
 					f = flag_value(yoc_seg_text(g, fcol[k], r), &d);
 				if (f == FLAG_YES) {
@@ -248,6 +433,8 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 		}
 		yoc_seg_close(g);
 	}
+	yoc_free(w->pidx);
+	yoc_free(w);
 	yoc_store_files_free(fi);
 	return rc;
 }
@@ -325,23 +512,6 @@ static int prov_people(struct an_run *R, struct pacc *a, int32_t p)
 	return YOC_OK;
 }
 
-struct worker {
-	struct an_run *R;
-	struct an_cache *pc;
-	/* counts kept per worker and added up at the end */
-	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
-	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
-	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
-	uint64_t rows, unlinked, outside;
-	/* person index of each row of the current segment */
-	int32_t *pidx;
-	size_t pcap;
-	/* memo of the last provider name */
-	char last_prov[64];
-	size_t last_len;
-	int last_id;
-};
-
 static int provider_of(struct worker *w, const struct yoc_file_info *f, const yoc_seg *g,
 		       const struct an_cols *c, size_t r, int *id)
 {
@@ -362,99 +532,6 @@ static int provider_of(struct worker *w, const struct yoc_file_info *f, const yo
 		w->last_id = *id;
 	}
 	return rc;
-}
-
-static inline int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* First 16 hex digits of a 64-hex pseudonym as a number; 0 (and *ok = 0) otherwise. */
-static inline uint64_t hex_prefix(const char *p, size_t n, int *ok)
-{
-	uint64_t v = 0;
-	*ok = 0;
-	if (n != 64)
-		return 0;
-	for (int i = 0; i < 16; i++) {
-		int h = hexval(p[i]);
-		if (h < 0)
-			return 0;
-		v = v << 4 | (uint64_t)h;
-	}
-	*ok = 1;
-	return v;
-}
-
-/*
-** Person index of every row of a segment. The person array is sorted by
-** pseudonym; when every pseudonym is 64 lowercase hex (keyed hashes, so
-** uniform), the first 16 digits locate a person by interpolation in
-** R->pfx and the whole pseudonym is then compared. Same answers as
-** yoc_seg_person (which is used otherwise), without a hash per row.
-*/
-static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
-{
-	struct an_run *R = w->R;
-	if (nr > w->pcap) {
-		int32_t *np = yoc_realloc(w->pidx, nr * sizeof *np);
-		if (!np)
-			return YOC_ENOMEM;
-		w->pidx = np;
-		w->pcap = nr;
-	}
-	int col = yoc_seg_col(g, "PSEUDO_ID");
-	struct yoc_cell last = {NULL, 0};
-	int32_t last_p = -1;
-	enum { AHEAD = 16 };
-	for (size_t r = 0; r < nr; r++) {
-		if (R->pfx && col >= 0 && r % AHEAD == 0) {
-			/* the lookups below miss the cache: start the loads of the next
-			 * rows' guesses now, so the misses overlap */
-			for (size_t k = r + AHEAD; k < r + 2 * AHEAD && k < nr; k++) {
-				struct yoc_cell c = yoc_seg_text(g, col, k);
-				int ok;
-				uint64_t v = hex_prefix(c.p, c.n, &ok);
-				size_t i = (size_t)(((unsigned __int128)v * R->np) >> 64);
-				if (ok && i < R->np) {
-					__builtin_prefetch(&R->pfx[i]);
-					__builtin_prefetch(R->persons[i].pseudo);
-				}
-			}
-		}
-		if (!R->pfx || col < 0) {
-			w->pidx[r] = yoc_seg_person(g, r);
-			continue;
-		}
-		struct yoc_cell c = yoc_seg_text(g, col, r);
-		if (last.p && c.n == last.n && memcmp(c.p, last.p, c.n) == 0) {
-			w->pidx[r] = last_p;
-			continue;
-		}
-		int ok;
-		uint64_t v = hex_prefix(c.p, c.n, &ok);
-		int32_t found = -1;
-		if (ok && R->np) {
-			/* interpolate, then step to the first entry with this prefix */
-			size_t i = (size_t)(((unsigned __int128)v * R->np) >> 64);
-			while (i > 0 && R->pfx[i] >= v)
-				i--;
-			while (i < R->np && R->pfx[i] < v)
-				i++;
-			for (; i < R->np && R->pfx[i] == v; i++)
-				if (memcmp(R->persons[i].pseudo, c.p, 64) == 0 &&
-				    R->persons[i].pseudo[64] == 0) {
-					found = (int32_t)i;
-					break;
-				}
-		} else if (c.n) {
-			found = yoc_seg_person(g, r);
-		}
-		w->pidx[r] = found;
-		last = c;
-		last_p = found;
-	}
-	return YOC_OK;
 }
 
 static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *g,
@@ -574,12 +651,22 @@ static void *work(void *arg)
 			break;
 		}
 		const struct yoc_file_info *f = &R->files[R->next++];
-		/* the store is used by one thread at a time: open under the lock */
 		yoc_seg *g = NULL;
 		struct yoc_error e;
 		yoc_error_clear(&e);
-		int rc = yoc_seg_open(R->s, f->file_id, &g, &e);
-		pthread_mutex_unlock(&R->lock);
+		int rc;
+		if (R->keys) {
+			/* persons are found without the store (resolve_persons), so the
+			 * segment is opened, and its checksums verified, outside the lock */
+			pthread_mutex_unlock(&R->lock);
+			char path[4096];
+			snprintf(path, sizeof path, "%s/segments/%s", yoc_store_dir(R->s), f->segment);
+			rc = yoc_seg_open_path(path, &g, &e);
+		} else {
+			/* the store is used by one thread at a time: open under the lock */
+			rc = yoc_seg_open(R->s, f->file_id, &g, &e);
+			pthread_mutex_unlock(&R->lock);
+		}
 		if (rc == 0)
 			rc = do_segment(w, f, g, &e);
 		size_t nr = g ? yoc_seg_nrows(g) : 0;
@@ -731,16 +818,9 @@ int yoc_analyse_run(const struct yoc_analyse_opts *o, struct yoc_analyse_stats *
 		goto cleanup;
 	if ((rc = find_years(R, e)))
 		goto cleanup;
-	/* prefixes for resolve_persons, when every pseudonym is 64 hex */
-	R->pfx = yoc_malloc((R->np + 1) * sizeof *R->pfx);
-	for (size_t i = 0; R->pfx && i < R->np; i++) {
-		int ok;
-		R->pfx[i] = hex_prefix(R->persons[i].pseudo, strlen(R->persons[i].pseudo), &ok);
-		if (!ok) {
-			yoc_free(R->pfx);
-			R->pfx = NULL;
-		}
-	}
+	if ((rc = build_keys(R)))
+		goto cleanup;
+	st->direct_lookup = R->keys != NULL;
 	st->first_year = R->fy0;
 	st->years = R->ny;
 	R->py = yoc_calloc(R->np * (size_t)R->ny + 1, sizeof *R->py);
@@ -775,7 +855,8 @@ cleanup:
 	yoc_tariff_free(R->tariff);
 	yoc_ltc_free(R->ltc);
 	yoc_free(R->py);
-	yoc_free(R->pfx);
+	yoc_free(R->keys);
+	yoc_free(R->bucket);
 	for (size_t i = 0; i < R->nprac; i++)
 		yoc_free(R->prac[i]);
 	yoc_free(R->prac);

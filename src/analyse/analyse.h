@@ -75,6 +75,7 @@ struct yoc_analyse_stats {
 	uint64_t priced_average;      /* rows priced at a department average */
 	int64_t cost_total;           /* pence over all person-years */
 	char codelist_version[64];
+	int direct_lookup;            /* persons found by pseudonym bits, not the store's map */
 	double seconds;
 	/* where the time went: tables and persons, registers, activity, writing */
 	double t_setup, t_register, t_activity, t_write;

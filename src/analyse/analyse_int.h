@@ -64,7 +64,9 @@ struct an_run {
 	uint64_t mental_mask;
 	const struct yoc_person *persons;
 	size_t np;
-	uint64_t *pfx;                  /* first 16 hex digits of each pseudonym, or NULL */
+	struct { uint64_t w[4]; } *keys; /* each pseudonym as 32 bytes, or NULL */
+	uint32_t *bucket;               /* first person of each key bucket, and the end */
+	int bbits;                      /* bits of a key that name its bucket */
 	int fy0, ny;
 	int32_t fs[AN_MAX_YEARS + 1];   /* first day of each year, and of the next */
 	struct py *py;                  /* [np * ny] */

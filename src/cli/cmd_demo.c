@@ -89,8 +89,12 @@ static void last_line(const char *path, char *buf, size_t cap)
 		size_t n = strlen(line);
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = 0;
-		if (n)
-			snprintf(buf, cap, "%s", line);
+		if (n) {
+			if (n >= cap)
+				n = cap - 1;
+			memcpy(buf, line, n);
+			buf[n] = 0;
+		}
 	}
 	fclose(f);
 }

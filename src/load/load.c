@@ -1018,7 +1018,7 @@ int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 	struct stat sb;
 	void *map = NULL;
 	if (fstat(fd, &sb) == 0 && sb.st_size > 0) {
-		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 		if (map == MAP_FAILED)
 			map = NULL;
 		else

@@ -64,7 +64,7 @@ static int replace_field(struct world *w, struct sfile *f, char *row, size_t *n,
 	memcpy(s + fs, text, tn);
 	memcpy(s + fs + tn, row + fs + fl, *n - fs - fl);
 	memcpy(row, s, nn);
-	f->tail->len = f->tail->len - *n + nn;
+	f->wp = row + nn; /* the row is the last in the tail chunk */
 	f->len = f->len - *n + nn;
 	*n = nn;
 	return 0;
@@ -190,15 +190,12 @@ static int apply(struct world *w, struct sfile *f, char *row, size_t *n, int d, 
 		return replace_field(w, f, row, n, ks->cost_col, t, tn);
 	}
 	case D_DUPLICATE: {
-		struct chunk *c = f->tail;
-		if (CHUNK_SIZE - c->len < *n) {
-			if ((c = synth_chunk(w)) == NULL)
+		if ((size_t)(f->wend - f->wp) < *n) {
+			if (synth_file_grow(w, f) != 0)
 				return -1;
-			f->tail->next = c;
-			f->tail = c;
 		}
-		memcpy(c->data + c->len, row, *n);
-		c->len += *n;
+		memcpy(f->wp, row, *n);
+		f->wp += *n;
 		f->len += *n;
 		return 0;
 	}

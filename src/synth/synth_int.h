@@ -214,7 +214,8 @@ struct chunk {
 };
 
 struct sfile {
-	struct chunk *head, *tail;
+	char *wp, *wend;           /* write position and end in the tail chunk */
+	struct chunk *head, *tail; /* the tail's len is wp - data until it is sealed */
 	size_t len;                /* bytes waiting in the chunks */
 	uint64_t rows;
 	uint64_t bytes;            /* bytes written to disk so far */
@@ -380,6 +381,7 @@ struct person {
 	uint16_t acute, community, mh, la, amb;
 	uint8_t dies_in_hospital;
 	int dob_y, dob_md;          /* year, month * 100 + day of birth */
+	char head[24];              /* "NEWNHSNO,DOB,SEX" as every row starts */
 	const uint32_t *ymd;        /* the world's day table, for ages */
 	int32_t ymd0;
 	uint32_t nymd;
@@ -446,6 +448,8 @@ struct rowb {
 
 struct sfile *synth_file(struct world *w, int kind, uint32_t prov, uint32_t per);
 struct chunk *synth_chunk(struct world *w);
+/* Appends a fresh chunk to f (sealing the tail's length); 0 or -1 when out of memory. */
+int synth_file_grow(struct world *w, struct sfile *f);
 /* Starts a row in f (reserving room); returns the builder. */
 void row_begin(struct world *w, struct rowb *b, struct sfile *f);
 /* Ends the row: newline, defect decision and application, counts. */

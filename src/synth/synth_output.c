@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -32,25 +33,34 @@ struct chunk *synth_chunk(struct world *w)
 	return c;
 }
 
+int synth_file_grow(struct world *w, struct sfile *f)
+{
+	struct chunk *c = synth_chunk(w);
+	if (!c)
+		return -1;
+	if (f->tail) {
+		f->tail->len = (size_t)(f->wp - f->tail->data);
+		f->tail->next = c;
+	} else {
+		f->head = c;
+	}
+	f->tail = c;
+	f->wp = c->data;
+	f->wend = c->data + CHUNK_SIZE;
+	return 0;
+}
+
 void row_begin(struct world *w, struct rowb *b, struct sfile *f)
 {
-	if (!f->tail || CHUNK_SIZE - f->tail->len < ROW_RESERVE) {
-		struct chunk *c = synth_chunk(w);
-		if (!c) {
-			/* Out of memory: write into scratch, and fail the run after this person. */
-			w->oom = 1;
-			b->f = NULL;
-			b->start = b->p = w->scratch;
-			return;
-		}
-		if (f->tail)
-			f->tail->next = c;
-		else
-			f->head = c;
-		f->tail = c;
+	if (f->wend - f->wp < ROW_RESERVE && synth_file_grow(w, f) != 0) {
+		/* Out of memory: write into scratch, and fail the run after this person. */
+		w->oom = 1;
+		b->f = NULL;
+		b->start = b->p = w->scratch;
+		return;
 	}
 	b->f = f;
-	b->start = b->p = f->tail->data + f->tail->len;
+	b->start = b->p = f->wp;
 }
 
 void row_end(struct world *w, struct rowb *b, struct person *p)
@@ -61,7 +71,7 @@ void row_end(struct world *w, struct rowb *b, struct person *p)
 		return;
 	size_t n = (size_t)(b->p - b->start);
 	size_t before = f->len;
-	f->tail->len += n;
+	f->wp += n;
 	f->len += n;
 	f->rows++;
 	f->last_len = (uint32_t)n;
@@ -82,6 +92,7 @@ static void release_chunks(struct world *w, struct sfile *f)
 		c = next;
 	}
 	f->head = f->tail = NULL;
+	f->wp = f->wend = NULL;
 	f->len = 0;
 }
 
@@ -178,6 +189,8 @@ int synth_out_flush(struct world *w, int final, struct yoc_error *e)
 			f->bytes += hn > 0 ? (uint64_t)hn : 0;
 			f->created = 1;
 		}
+		if (f->tail)
+			f->tail->len = (size_t)(f->wp - f->tail->data);
 		for (struct chunk *c = f->head; c && !bad; c = c->next)
 			bad = write_all(fd, c->data, c->len);
 		f->bytes += f->len;
@@ -354,30 +367,47 @@ int synth_truth_write(struct world *w, const struct person *p, struct truth_acc 
 
 /* ---- contracts and manifest -------------------------------------------------------------- */
 
-/* The manifest is built in memory; the first failed append is remembered. */
-static int jbad;
+/* The manifest is built in memory; a failed append is remembered in bad. */
+struct jbuf {
+	struct yoc_buf b;
+	int bad;
+};
 
-static void jputs(struct yoc_buf *b, const char *s)
+static void jputs(struct jbuf *j, const char *s)
 {
-	jbad |= yoc_buf_puts(b, s);
+	j->bad |= yoc_buf_puts(&j->b, s);
 }
 
-static void json_str(struct yoc_buf *b, const char *s)
+static void jprintf(struct jbuf *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jprintf(struct jbuf *j, const char *fmt, ...)
 {
-	jbad |= yoc_buf_putc(b, '"');
+	char t[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(t, sizeof t, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof t)
+		j->bad = 1;
+	else
+		j->bad |= yoc_buf_append(&j->b, t, (size_t)n);
+}
+
+static void json_str(struct jbuf *j, const char *s)
+{
+	j->bad |= yoc_buf_putc(&j->b, '"');
 	for (; *s; s++) {
 		if (*s == '"' || *s == '\\')
-			jbad |= yoc_buf_putc(b, '\\');
-		jbad |= yoc_buf_putc(b, *s);
+			j->bad |= yoc_buf_putc(&j->b, '\\');
+		j->bad |= yoc_buf_putc(&j->b, *s);
 	}
-	jbad |= yoc_buf_putc(b, '"');
+	j->bad |= yoc_buf_putc(&j->b, '"');
 }
 
-static void json_pence(struct yoc_buf *b, int64_t pence)
+static void json_pence(struct jbuf *j, int64_t pence)
 {
 	char t[32];
 	yoc_pence_format(pence, t);
-	jputs(b, t);
+	jputs(j, t);
 }
 
 struct contract {
@@ -425,26 +455,26 @@ static int write_contracts(struct world *w, struct contract *ct, struct yoc_erro
 
 static int write_manifest(struct world *w, const struct contract *ct, struct yoc_error *e)
 {
-	struct yoc_buf b;
+	struct jbuf b;
 	struct yoc_afile af;
 	char path[4096], rel[512], per[16], d0[11], d1[11], dx[11];
 	int rc;
 	uint64_t total[D_COUNT] = {0};
-	yoc_buf_init(&b, 0);
-	jbad = 0;
+	yoc_buf_init(&b.b, 0);
+	b.bad = 0;
 	yoc_date_format(w->w0, d0);
 	yoc_date_format(w->w1, d1);
 	yoc_date_format(w->extract_date, dx);
-	jbad |= yoc_buf_printf(&b, "{\n  \"generator\": \"yoc synth %s\",\n", YOC_VERSION);
-	jbad |= yoc_buf_printf(&b, "  \"options\": {\"persons\": %llu, \"years\": %d, \"first_year\": %d, "
+	jprintf(&b, "{\n  \"generator\": \"yoc synth %s\",\n", YOC_VERSION);
+	jprintf(&b, "  \"options\": {\"persons\": %llu, \"years\": %d, \"first_year\": %d, "
 			   "\"seed\": %llu, \"defect_rate\": %g},\n",
 		       (unsigned long long)w->o->persons, w->years, w->first_year,
 		       (unsigned long long)w->o->seed, w->o->defect_rate);
-	jbad |= yoc_buf_printf(&b, "  \"window\": {\"start\": \"%s\", \"end\": \"%s\"},\n", d0, d1);
-	jbad |= yoc_buf_printf(&b, "  \"extract_date\": \"%s\",\n", dx);
-	jbad |= yoc_buf_printf(&b, "  \"ltc_codelist_version\": ");
+	jprintf(&b, "  \"window\": {\"start\": \"%s\", \"end\": \"%s\"},\n", d0, d1);
+	jprintf(&b, "  \"extract_date\": \"%s\",\n", dx);
+	jprintf(&b, "  \"ltc_codelist_version\": ");
 	json_str(&b, yoc_ltc_version(w->ltc));
-	jbad |= yoc_buf_printf(&b, ",\n  \"population\": {\"persons\": %llu, \"baseline\": %llu, "
+	jprintf(&b, ",\n  \"population\": {\"persons\": %llu, \"baseline\": %llu, "
 			   "\"births\": %llu, \"movers_in\": %llu, \"person_years\": %llu, "
 			   "\"nhs_numbers_outside_999_range\": %llu, \"practices\": %u, \"lsoas\": %u},\n",
 		       (unsigned long long)w->ntotal, (unsigned long long)w->nbase,
@@ -474,14 +504,14 @@ static int write_manifest(struct world *w, const struct contract *ct, struct yoc
 			json_str(&b, w->prov_code[f->kind][f->prov]);
 			jputs(&b, ", \"period\": ");
 			json_str(&b, per);
-			jbad |= yoc_buf_printf(&b, ", \"rows\": %llu, \"bytes\": %llu, \"defects\": {",
+			jprintf(&b, ", \"rows\": %llu, \"bytes\": %llu, \"defects\": {",
 				       (unsigned long long)f->rows, (unsigned long long)f->bytes);
 			for (int d = 0; d < D_COUNT; d++) {
 				uint64_t v = f->defects[d];
 				if (d == D_DUP_FILE)
 					v = copy ? f->rows : 0;
 				total[d] += v;
-				jbad |= yoc_buf_printf(&b, "%s\"%s\": %llu", d ? ", " : "", synth_defect_names[d],
+				jprintf(&b, "%s\"%s\": %llu", d ? ", " : "", synth_defect_names[d],
 					       (unsigned long long)v);
 			}
 			jputs(&b, "}");
@@ -491,7 +521,7 @@ static int write_manifest(struct world *w, const struct contract *ct, struct yoc
 										   : synth_kinds[f->kind].cols;
 				int rcol = synth_kinds[f->kind].rename_col;
 				if (rcol < ncols)
-					jbad |= yoc_buf_printf(&b, ", \"renamed_column\": {\"from\": \"%s\", \"to\": \"%s\"}",
+					jprintf(&b, ", \"renamed_column\": {\"from\": \"%s\", \"to\": \"%s\"}",
 						       cols[rcol].name, synth_kinds[f->kind].rename_to);
 			}
 			if (copy) {
@@ -518,12 +548,12 @@ static int write_manifest(struct world *w, const struct contract *ct, struct yoc
 		json_str(&b, w->prov_code[f->kind][f->prov]);
 		jputs(&b, ", \"period\": ");
 		json_str(&b, per);
-		jbad |= yoc_buf_printf(&b, ", \"rows_withheld\": %llu}", (unsigned long long)f->rows);
+		jprintf(&b, ", \"rows_withheld\": %llu}", (unsigned long long)f->rows);
 	}
 	jputs(&b, firstw ? "],\n" : "\n  ],\n");
 	jputs(&b, "  \"defect_totals\": {");
 	for (int d = 0; d < D_COUNT; d++)
-		jbad |= yoc_buf_printf(&b, "%s\"%s\": %llu", d ? ", " : "", synth_defect_names[d],
+		jprintf(&b, "%s\"%s\": %llu", d ? ", " : "", synth_defect_names[d],
 			       (unsigned long long)total[d]);
 	jputs(&b, "},\n  \"contracts\": [");
 	size_t n = (size_t)w->ncprov * w->years;
@@ -538,26 +568,26 @@ static int write_manifest(struct world *w, const struct contract *ct, struct yoc
 		json_pence(&b, ct[i].value);
 		jputs(&b, ", \"priced_activity\": ");
 		json_pence(&b, w->priced[i]);
-		jbad |= yoc_buf_printf(&b, ", \"off\": %s}", ct[i].off ? "true" : "false");
+		jprintf(&b, ", \"off\": %s}", ct[i].off ? "true" : "false");
 	}
-	jbad |= yoc_buf_printf(&b, "\n  ],\n  \"truth\": {\"path\": \"truth/person_year.csv\", \"rows\": %llu},\n",
+	jprintf(&b, "\n  ],\n  \"truth\": {\"path\": \"truth/person_year.csv\", \"rows\": %llu},\n",
 		       (unsigned long long)w->person_years);
 	jputs(&b, "  \"contracts_path\": \"contracts.csv\",\n  \"optout_path\": \"optout.csv\"\n}\n");
-	if (jbad) {
+	if (b.bad) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory for the manifest");
 		goto cleanup;
 	}
 	snprintf(path, sizeof path, "%s/manifest.json", w->o->out_dir);
 	if ((rc = yoc_afile_open(&af, path, e)) != 0)
 		goto cleanup;
-	if (b.len && fwrite(b.data, 1, b.len, af.f) != b.len) {
+	if (b.b.len && fwrite(b.b.data, 1, b.b.len, af.f) != b.b.len) {
 		yoc_afile_abort(&af);
 		rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed");
 		goto cleanup;
 	}
 	rc = yoc_afile_commit(&af, e);
 cleanup:
-	yoc_buf_free(&b);
+	yoc_buf_free(&b.b);
 	return rc;
 }
 

@@ -17,7 +17,7 @@ static const double age_mover[20] = {6.0, 4.5, 3.5, 6.0, 17.0, 18.0, 14.0, 8.0, 
 				     3.5, 2.8, 2.2, 1.7, 1.3, 1.0, 0.8, 0.5, 0.2, 0.05};
 
 /* Calibration shift of every condition's log odds (absorbs the latent factors' inflation). */
-#define COND_SHIFT (-0.15)
+#define COND_SHIFT (-0.08)
 /* Loading of every condition on the general factor. */
 #define GENERAL_LOADING 0.30
 
@@ -120,7 +120,7 @@ static void make_conditions(const struct world *w, struct person *p)
 			p->variant[c] = 1; /* breast cancer written for women only */
 		if (c == C_PC)
 			continue; /* palliative care follows from death, below */
-		double lor = COND_SHIFT + 0.5 * cd->dep_logor * d;
+		double lor = COND_SHIFT + 0.75 * cd->dep_logor * d; /* 1.5 x the table's gradient */
 		double ms = 0.5 * log(cd->male_or);
 		lor += p->sex == 1 ? ms : -ms;
 		if (cd->factor == F_GENERAL)
@@ -308,5 +308,14 @@ int synth_person_make(struct world *w, struct person *p, uint64_t idx)
 	p->la = (uint16_t)((uint64_t)zone * w->nprov[K_SOCIAL] / w->nlsoa);
 	p->amb = 0;
 	p->optout = rng_chance(r, 0.03);
+	/* The start of every row of this person: NEWNHSNO,DOB,SEX. */
+	char dob[11];
+	yoc_date_format(p->dob, dob);
+	memcpy(p->head, p->nhs, 10);
+	p->head[10] = ',';
+	memcpy(p->head + 11, dob, 10);
+	p->head[21] = ',';
+	p->head[22] = (char)('0' + p->sex);
+	p->head[23] = 0;
 	return 1;
 }

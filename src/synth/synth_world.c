@@ -355,7 +355,7 @@ int synth_world_init(struct world *w, const struct yoc_synth_opts *o, struct yoc
 		if (!w->defect_cum[k])
 			return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	}
-	w->budget = o->buffer_bytes ? o->buffer_bytes : (size_t)256 << 20;
+	w->budget = o->buffer_bytes ? o->buffer_bytes : (size_t)512 << 20;
 	w->scratch = yoc_malloc(8192);
 	if (!w->scratch)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");

@@ -178,10 +178,11 @@ static int teardown(void **state)
 	return 0;
 }
 
+static struct yoc_analyse_stats last_stats;
+
 static int run(struct fx *f, int lookback, const char *bands)
 {
 	struct yoc_analyse_opts o;
-	struct yoc_analyse_stats st;
 	struct yoc_error e;
 	yoc_analyse_opts_init(&o);
 	o.dir = f->dir;
@@ -191,7 +192,7 @@ static int run(struct fx *f, int lookback, const char *bands)
 	o.bands = bands;
 	o.threads = 2;
 	yoc_error_clear(&e);
-	int rc = yoc_analyse_run(&o, &st, &e);
+	int rc = yoc_analyse_run(&o, &last_stats, &e);
 	if (rc)
 		print_error("analyse: %s: %s\n", e.file, e.msg);
 	sqlite3_close(f->db);
@@ -225,6 +226,7 @@ static void test_population(void **state)
 {
 	struct fx *f = *state;
 	assert_int_equal(run(f, 3, NULL), 0);
+	assert_int_equal(last_stats.direct_lookup, 1); /* 64-hex pseudonyms: found by their bits */
 	/* A in all three years; B in 2021/22 and 2022/23 only (the 2022-23 snapshot
 	 * has no end for the P2 registration, but B is not in 2023-24's); C from 2023/24 */
 	assert_string_equal(q(f, "SELECT count(*) FROM person_year"), "6");
@@ -312,6 +314,30 @@ static void test_unpriced(void **state)
 				 "AND setting = 'nonelective' AND fyear = '2022/23'"), "1 2");
 }
 
+/* A published HES extract's PSEUDO_HESID is opaque: persons are then found
+ * through the store, with the same results. */
+static void test_opaque_pseudonyms(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(load(f, "gp_register/HES_2023-24.csv",
+			      "PSEUDO_HESID,GPPRAC,REG_START,SEX,MYDOB\n"
+			      "TOKEN00042,P3,2000-01-01,2,061980\n"), 0);
+	assert_int_equal(load(f, "op/RX1_2023-04.csv",
+			      "PSEUDO_HESID,PROCODE,APPTDATE,ATTENDED,SUSHRG\n"
+			      "TOKEN00042,RX1,2023-06-01,5,WF01A\n"), 0);
+	assert_int_equal(run(f, 3, NULL), 0);
+	assert_int_equal(last_stats.direct_lookup, 0);
+	/* registered since 2000 with no end: in every analysed year up to the end
+	 * of its snapshot's period */
+	assert_string_equal(q(f, "SELECT count(*) FROM person_year"), "9");
+	assert_string_equal(q(f, "SELECT practice || ' ' || age || ' ' || (cost_outpatient > 0) FROM "
+				 "person_year WHERE pseudo_id = 'TOKEN00042' AND fyear = '2023/24'"),
+			    "P3 42 1");
+	assert_string_equal(q(f, PY(PA, "2022/23", "ltc_count || band || practice")), "2BP1");
+	assert_string_equal(q(f, PY(PB, "2021/22", "emergency_admissions || bed_days")), "13");
+	assert_string_equal(q(f, PY(PC, "2023/24", "cost_social_care")), "36450");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ltc_lookback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emergency_and_beds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpriced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opaque_pseudonyms, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("analyse", tests, NULL, NULL);
 }
