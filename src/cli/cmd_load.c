@@ -108,6 +108,7 @@ static int run(int argc, char **argv)
 	struct yoc_loader *L = NULL;
 	struct yoc_load_result *res = NULL;
 	int status = 0, rc;
+	long long nfiles = 0, nrows = 0, nloaded = 0, nquar = 0, nstat[8] = {0};
 	if ((rc = yoc_store_open(&s, db, YOC_STORE_WRITE, &e)) ||
 	    (rc = yoc_loader_begin(&L, s, &e)))
 		goto fail;
@@ -138,11 +139,22 @@ static int run(int argc, char **argv)
 					fprintf(stderr, "yoc load: %s: %s\n", res->file, res->message);
 			}
 			report(res, json);
+			nfiles++;
+			nrows += res->rows;
+			nloaded += res->loaded;
+			nquar += res->quarantined;
+			if (res->status >= 0 && res->status < 8)
+				nstat[res->status]++;
 		}
 		yoc_paths_free(paths);
 	}
 	if ((rc = yoc_loader_commit(L, &e)))
 		goto fail;
+	if (!json)
+		printf("load committed: %lld files (%lld loaded, %lld replaced, %lld unchanged, "
+		       "%lld rejected); %lld rows: %lld loaded, %lld quarantined\n",
+		       nfiles, nstat[YOC_LOAD_LOADED], nstat[YOC_LOAD_REPLACED],
+		       nstat[YOC_LOAD_UNCHANGED], nstat[YOC_LOAD_REJECTED], nrows, nloaded, nquar);
 	yoc_loader_free(L);
 	yoc_store_close(s);
 	yoc_free(res);

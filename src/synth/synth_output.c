@@ -296,7 +296,12 @@ int synth_truth_write(struct world *w, const struct person *p, struct truth_acc 
 		for (int i = 0; i < t->nepi; i++)
 			if (t->epi_start[i] >= lb && t->epi_start[i] <= fe)
 				mask |= t->epi_mask[i];
-		int age = yoc_age_on(p->dob, fs);
+		/* Age from month and year of birth only, as the pseudonymised
+		** feeds carry (MYDOB): someone born in April is taken not yet to
+		** have had the birthday on 1 April (docs/costing.md). */
+		int by, bm, bd;
+		yoc_date_to_ymd(p->dob, &by, &bm, &bd);
+		int age = w->first_year + y - by - (bm >= 4);
 		if (age < 0)
 			age = 0;
 		struct rowb b;
