@@ -670,6 +670,51 @@ static int append_row(struct fstate *F, struct yoc_segw *w, const struct val *va
 	return rc;
 }
 
+/*
+** Social care bills carry their own cost, which is used as sent; it is
+** checked against its rule (docs/feeds.md): hours x hourly rate, or weekly
+** cost x days / 7 rounded half away from zero. A cost that breaks the rule
+** is kept and flagged cost_mismatch on COST.
+*/
+struct sc_cols {
+	int units, unit_type, hourly, weekly, cost;
+};
+
+static int col_of(const struct fstate *F, const char *name)
+{
+	for (size_t c = 0; c < F->ncols; c++)
+		if (strcmp(F->cols[c].name, name) == 0)
+			return (int)c;
+	return -1;
+}
+
+static void check_social_cost(const struct sc_cols *k, struct val *vals)
+{
+	if (k->cost < 0 || k->units < 0 || k->unit_type < 0)
+		return;
+	struct val *cost = &vals[k->cost];
+	const struct val *units = &vals[k->units], *ut = &vals[k->unit_type];
+	if (cost->why || units->why || ut->why || cost->n == 0 || units->n == 0)
+		return;
+	int64_t want;
+	if (ut->n == 5 && memcmp(ut->p, "HOURS", 5) == 0) {
+		if (k->hourly < 0 || vals[k->hourly].why || vals[k->hourly].n == 0)
+			return;
+		want = units->i * vals[k->hourly].i;
+	} else if (ut->n == 4 && memcmp(ut->p, "DAYS", 4) == 0) {
+		if (k->weekly < 0 || vals[k->weekly].why || vals[k->weekly].n == 0)
+			return;
+		int64_t x = vals[k->weekly].i * units->i;
+		want = x >= 0 ? (2 * x + 7) / 14 : -((-2 * x + 7) / 14);
+	} else {
+		return;
+	}
+	if (want != cost->i) {
+		cost->why = "cost_mismatch";
+		cost->action = "kept";
+	}
+}
+
 static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 {
 	struct yoc_segw *w = NULL;
@@ -696,6 +741,14 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 	types[n] = YOC_COL_INT;
 	if (yoc_segw_create(&w, F->res->kind, n + 1, names, sources, types))
 		goto oom;
+	struct sc_cols sc = {-1, -1, -1, -1, -1};
+	if (F->res->kind == YOC_KIND_SOCIAL_CARE) {
+		sc.units = col_of(F, "UNITS");
+		sc.unit_type = col_of(F, "UNIT_TYPE");
+		sc.hourly = col_of(F, "HOURLY_RATE");
+		sc.weekly = col_of(F, "WEEKLY_COST");
+		sc.cost = col_of(F, "COST");
+	}
 	struct yoc_csv_row row;
 	struct yoc_error ce;
 	for (;;) {
@@ -762,6 +815,7 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 				goto cleanup;
 			continue;
 		}
+		check_social_cost(&sc, vals);
 		if ((rc = append_row(F, w, vals, row.line, e)))
 			goto cleanup;
 		F->res->loaded++;

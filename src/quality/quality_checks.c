@@ -29,13 +29,13 @@
 enum dclass {
 	D_NHS_BAD_CHECK = 0, D_NHS_MISSING, D_DATE_FORMAT, D_DATE_RANGE, D_DATE_FUTURE,
 	D_UNKNOWN_CODE, D_DUPLICATE_ROW, D_STRAY_QUOTE, D_TRUNCATED, D_MALFORMED,
-	D_RENAMED, D_DUPLICATE_FILE, D_NCLASS
+	D_RENAMED, D_DUPLICATE_FILE, D_COST_MISMATCH, D_NCLASS
 };
 
 static const char *const dnames[D_NCLASS] = {
 	"nhs_bad_check_digit", "nhs_missing", "date_wrong_format", "date_out_of_range",
 	"date_in_future", "unknown_code", "duplicate_row", "stray_quote", "truncated_last_line",
-	"malformed_row", "renamed_column", "duplicate_file"
+	"malformed_row", "renamed_column", "duplicate_file", "cost_mismatch"
 };
 
 /* Defect class of a flag or quarantine reason, or -1. */
@@ -49,6 +49,7 @@ static int class_of(const char *reason)
 		{"csv_unterminated_quote", D_STRAY_QUOTE}, {"csv_truncated", D_TRUNCATED},
 		{"csv_ragged_row", D_MALFORMED}, {"csv_nul_byte", D_MALFORMED},
 		{"csv_field_too_long", D_MALFORMED}, {"csv_row_too_long", D_MALFORMED},
+		{"cost_mismatch", D_COST_MISMATCH},
 	};
 	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
 		if (strcmp(m[i].r, reason) == 0)

@@ -119,7 +119,7 @@ def dob_defects(path):
     return n
 
 exact = ["nhs_bad_check_digit", "nhs_missing", "date_in_future", "unknown_code",
-         "duplicate_row"]
+         "duplicate_row", "cost_mismatch"]
 bad_rows = bad_acct = bad_defect = bad_reject = 0
 found = defaultdict(int)
 erased = defaultdict(int)
