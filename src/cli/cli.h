@@ -8,6 +8,8 @@
 #ifndef YOC_CLI_H
 #define YOC_CLI_H
 
+#include <stdio.h>
+
 #include "yoc/core.h"
 
 struct cli_verb {
@@ -44,6 +46,9 @@ void cli_err(const char *verb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Prints the error record as "file:line:col: message" prefixed by the verb. */
 void cli_err_rec(const char *verb, const struct yoc_error *e);
+
+/* Writes s as a JSON string literal (quotes, escapes) to f. */
+void cli_json_str(FILE *f, const char *s);
 
 /* Nearest string to s among cands (NULL-terminated) within distance 3, or NULL. */
 const char *cli_nearest(const char *s, const char *const *cands);

@@ -19,21 +19,6 @@ static const char usage_text[] =
 	"  --json           one JSON object per file on stdout\n\n"
 	"Exit status: 0 if every row is well formed, 1 if any is not, 2 on usage.\n";
 
-static void json_str(const char *p, size_t n)
-{
-	putchar('"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static int inspect_one(const char *path, char delim, long max_faults, int json)
 {
 	struct yoc_csv_opts o = {0};
@@ -68,10 +53,10 @@ static int inspect_one(const char *path, char delim, long max_faults, int json)
 	}
 	if (json) {
 		printf("{\"file\":");
-		json_str(path, strlen(path));
+		cli_json_str(stdout, path);
 		printf(",\"delimiter\":");
-		char d = yoc_csv_delim(r);
-		json_str(&d, 1);
+		char d[2] = {yoc_csv_delim(r), 0};
+		cli_json_str(stdout, d);
 		printf(",\"columns\":%zu,\"rows\":%ld,\"malformed\":%ld,\"faults\":{",
 		       yoc_csv_ncols(r), rows, bad);
 		int first = 1;

@@ -25,44 +25,29 @@ static const char usage_text[] =
 	"  --json       one JSON object per file on stdout\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
 static void report(const struct yoc_load_result *r, int json)
 {
 	if (json) {
 		printf("{\"file\":");
-		json_str(r->file);
+		cli_json_str(stdout, r->file);
 		printf(",\"kind\":");
-		json_str(r->kind >= 0 ? yoc_spec_kind_name(r->kind) : "");
+		cli_json_str(stdout, r->kind >= 0 ? yoc_spec_kind_name(r->kind) : "");
 		printf(",\"provider\":");
-		json_str(r->provider);
+		cli_json_str(stdout, r->provider);
 		printf(",\"period\":");
-		json_str(r->period);
+		cli_json_str(stdout, r->period);
 		printf(",\"rows\":%lld,\"loaded\":%lld,\"quarantined\":%lld,\"flagged\":%lld,\"reasons\":{",
 		       (long long)r->rows, (long long)r->loaded, (long long)r->quarantined,
 		       (long long)r->flagged);
 		for (size_t i = 0; i < r->nreasons; i++) {
 			printf("%s", i ? "," : "");
-			json_str(r->reasons[i].code);
+			cli_json_str(stdout, r->reasons[i].code);
 			printf(":%lld", (long long)r->reasons[i].rows);
 		}
 		printf("},\"status\":\"%s\"", yoc_load_status_str(r->status));
 		if (r->status == YOC_LOAD_REJECTED) {
 			printf(",\"message\":");
-			json_str(r->message);
+			cli_json_str(stdout, r->message);
 		}
 		printf("}\n");
 		return;

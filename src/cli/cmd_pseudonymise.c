@@ -135,20 +135,6 @@ static int is_csv(const char *path)
 	return n > 4 && strcasecmp(path + n - 4, ".csv") == 0;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static void add_stats(struct yoc_pseudo_stats *t, const struct yoc_pseudo_stats *s)
 {
 	t->rows_in += s->rows_in;
@@ -167,9 +153,9 @@ static void report(const char *in, const char *out, const struct yoc_pseudo_stat
 {
 	if (json) {
 		printf("{\"file\":");
-		json_str(in);
+		cli_json_str(stdout, in);
 		printf(",\"out\":");
-		json_str(out);
+		cli_json_str(stdout, out);
 		printf(",\"rows_in\":%llu,\"rows_out\":%llu,\"valid\":%llu,\"missing\":%llu,"
 		       "\"malformed\":%llu,\"bad_check_digit\":%llu,\"opted_out\":%llu,"
 		       "\"rejected\":%llu,\"dob_unparsed\":%llu,\"columns_in\":%zu,"
