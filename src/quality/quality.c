@@ -1,9 +1,10 @@
 /*
 ** Data-quality report. Every finding is one row of quality.csv:
 **   section, check, kind, provider, period, field, value, expected, flag, detail
-** and the HTML shows the same rows grouped by section. Per-provider feedback
-** files list each quarantined row and each flagged value with its reason.
-** Must not change the dataset.
+** and each is also kept in a temporary table (temp.qrow, in SQLite's temp
+** database, so the dataset is not touched) from which quality_html.c writes
+** the summary page. Per-provider feedback files list each quarantined row and
+** each flagged value with its reason. Must not change the dataset.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -29,28 +30,22 @@ void yoc__quality_row(struct q *Q, const char *section, const char *check, const
 	for (int i = 0; i < 10; i++)
 		yoc_csvw_str(&Q->w, cells[i] ? cells[i] : "");
 	yoc_csvw_end(&Q->w);
-	yoc_buf_puts(&Q->html, "<tr>");
-	for (int i = 0; i < 10; i++) {
-		yoc_buf_puts(&Q->html, i == 8 && flag && *flag ? "<td class=flag>" : "<td>");
-		for (const char *p = cells[i] ? cells[i] : ""; *p; p++) {
-			if (*p == '<')
-				yoc_buf_puts(&Q->html, "&lt;");
-			else if (*p == '&')
-				yoc_buf_puts(&Q->html, "&amp;");
-			else
-				yoc_buf_putc(&Q->html, *p);
-		}
-		yoc_buf_puts(&Q->html, "</td>");
-	}
-	yoc_buf_puts(&Q->html, "</tr>\n");
 	Q->findings++;
-}
-
-void yoc__quality_heading(struct q *Q, const char *title)
-{
-	yoc_buf_printf(&Q->html, "</table><h2>%s</h2><table><tr><th>section</th><th>check</th>"
-		       "<th>kind</th><th>provider</th><th>period</th><th>field</th><th>value</th>"
-		       "<th>expected</th><th>flag</th><th>detail</th></tr>\n", title);
+	if (!Q->ins || Q->ins_failed)
+		return;
+	for (int i = 0; i < 10; i++) {
+		if (i == 6)
+			sqlite3_bind_double(Q->ins, 7, value);
+		else if (i == 7 && isnan(expected))
+			sqlite3_bind_null(Q->ins, 8);
+		else if (i == 7)
+			sqlite3_bind_double(Q->ins, 8, expected);
+		else
+			sqlite3_bind_text(Q->ins, i + 1, cells[i] ? cells[i] : "", -1, SQLITE_TRANSIENT);
+	}
+	if (sqlite3_step(Q->ins) != SQLITE_DONE)
+		Q->ins_failed = 1;
+	sqlite3_reset(Q->ins);
 }
 
 #define T(i) ((const char *)sqlite3_column_text(st, i))
@@ -76,7 +71,6 @@ static int sql_rows(struct q *Q, const char *section, const char *check, const c
 static int section1(struct q *Q, struct yoc_error *e)
 {
 	int rc;
-	yoc__quality_heading(Q, "1. Linkage and standardisation");
 	if ((rc = sql_rows(Q, "linkage", "nhs_number_status",
 			   "SELECT f.kind, f.provider, f.period, n.status, sum(n.rows), NULL,"
 			   " CASE WHEN n.status IN ('valid','pseudonym') THEN '' ELSE 'check' END, ''"
@@ -100,7 +94,10 @@ static int section1(struct q *Q, struct yoc_error *e)
 			   " FROM flags g JOIN current_files f USING(file_id) WHERE g.reason = 'code_standardised'"
 			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)))
 		return rc;
-	/* duplicates: identical rows (all columns but the line) within a kind and provider */
+	/* duplicates: identical rows (all columns but the line) within a kind and
+	 * provider, across its files. GP register files are yearly snapshots in
+	 * which an unchanged registration repeats by design, so they are left
+	 * out; a repeat inside one file is quarantined at load for every kind. */
 	struct yoc_file_info *fi = NULL;
 	size_t nf = 0;
 	if ((rc = yoc_store_files(Q->s, -1, 0, &fi, &nf, e)))
@@ -112,6 +109,8 @@ static int section1(struct q *Q, struct yoc_error *e)
 	}
 	for (size_t i = 0; i < nf && !rc; i++) {
 		yoc_seg *g = NULL;
+		if (fi[i].kind == YOC_KIND_GP_REGISTER)
+			continue;
 		if ((rc = yoc_seg_open(Q->s, fi[i].file_id, &g, e)))
 			break;
 		int64_t dups = 0;
@@ -212,7 +211,6 @@ static int volumes(struct q *Q, struct yoc_error *e)
 static int section2(struct q *Q, struct yoc_error *e)
 {
 	int rc;
-	yoc__quality_heading(Q, "2. Profiling and gap analysis");
 	if ((rc = sql_rows(Q, "profiling", "rows_quarantined",
 			   "SELECT f.kind, f.provider, f.period, q.reason, count(*), NULL, 'quarantined', ''"
 			   " FROM quarantine q JOIN current_files f USING(file_id) GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)) ||
@@ -283,7 +281,6 @@ static double tvd(const char *a, const char *b)
 static int section3(struct q *Q, struct yoc_error *e)
 {
 	int rc;
-	yoc__quality_heading(Q, "3. Consistency over time");
 	/* columns present in a provider's previous period but not this one, and new ones */
 	if ((rc = sql_rows(Q, "consistency", "column_missing",
 			   "WITH p AS (SELECT file_id, kind, provider, period, lag(file_id) OVER"
@@ -374,16 +371,28 @@ int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality
 	struct q Q;
 	struct yoc_afile af = {0}, ah = {0};
 	struct yoc_quality_opts dflt = {NULL, 1.5, 0.5, 0.2, NULL, 0.10};
+	sqlite3 *db = yoc_store_db(s);
 	int rc;
 	memset(&Q, 0, sizeof Q);
 	Q.s = s;
 	Q.o = o ? o : &dflt;
-	yoc_buf_init(&Q.html, 0);
 	if (Q.o->data_dir && yoc_tariff_load_dir(&Q.tariff, Q.o->data_dir, &Q.tariff_err))
 		Q.tariff = NULL; /* reported as a skipped check */
 	char p[4200];
-	if (yoc_mkdirs(outdir, 0755))
-		return yoc_error_set(e, YOC_EIO, outdir, 0, 0, "cannot create");
+	if (yoc_mkdirs(outdir, 0755)) {
+		rc = yoc_error_set(e, YOC_EIO, outdir, 0, 0, "cannot create");
+		goto cleanup;
+	}
+	/* temp.qrow lives in SQLite's temporary database (spilled to disk when
+	 * large), so a read-only dataset stays untouched and memory stays bounded */
+	if (sqlite3_exec(db, "DROP TABLE IF EXISTS temp.qrow; CREATE TEMP TABLE qrow(sec TEXT,"
+			 " chk TEXT, kind TEXT, prov TEXT, period TEXT, field TEXT, value REAL,"
+			 " expected REAL, flag TEXT, detail TEXT)", NULL, NULL, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO temp.qrow VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+			       -1, &Q.ins, NULL)) {
+		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(db));
+		goto cleanup;
+	}
 	snprintf(p, sizeof p, "%s/quality.csv", outdir);
 	if ((rc = yoc_afile_open(&af, p, e)))
 		goto cleanup;
@@ -393,24 +402,23 @@ int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality
 	for (int i = 0; i < 10; i++)
 		yoc_csvw_str(&Q.w, h[i]);
 	yoc_csvw_end(&Q.w);
-	yoc_buf_puts(&Q.html, "<!doctype html><html><head><meta charset=utf-8><title>yoc data quality"
-		     "</title><style>body{font-family:sans-serif}table{border-collapse:collapse}"
-		     "td,th{border:1px solid #ccc;padding:2px 6px;font-size:12px}.flag{background:#fdd}"
-		     "</style></head><body><h1>Data quality report</h1><table>");
 	if ((rc = yoc__quality_defects(&Q, e)) || (rc = section1(&Q, e)) ||
 	    (rc = section2(&Q, e)) || (rc = section3(&Q, e)))
 		goto cleanup;
-	yoc_buf_puts(&Q.html, "</table></body></html>\n");
 	if (yoc_csvw_status(&Q.w)) {
 		rc = yoc_error_set(e, YOC_EIO, p, 0, 0, "write failed");
+		goto cleanup;
+	}
+	if (Q.ins_failed) {
+		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: temporary table: %s",
+				   sqlite3_errmsg(db));
 		goto cleanup;
 	}
 	if ((rc = yoc_afile_commit(&af, e)))
 		goto cleanup;
 	snprintf(p, sizeof p, "%s/quality.html", outdir);
-	if ((rc = yoc_afile_open(&ah, p, e)))
+	if ((rc = yoc_afile_open(&ah, p, e)) || (rc = yoc__quality_html(&Q, ah.f, e)))
 		goto cleanup;
-	fwrite(Q.html.data, 1, Q.html.len, ah.f);
 	if ((rc = yoc_afile_commit(&ah, e)))
 		goto cleanup;
 	rc = feedback(&Q, outdir, e);
@@ -419,7 +427,8 @@ cleanup:
 		yoc_afile_abort(&af);
 	if (ah.f)
 		yoc_afile_abort(&ah);
-	yoc_buf_free(&Q.html);
+	sqlite3_finalize(Q.ins);
+	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.qrow", NULL, NULL, NULL);
 	yoc_tariff_free(Q.tariff);
 	return rc;
 }

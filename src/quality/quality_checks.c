@@ -253,7 +253,6 @@ int yoc__quality_defects(struct q *Q, struct yoc_error *e)
 	struct yoc_map known;
 	sqlite3_stmt *st = NULL;
 	int rc;
-	yoc__quality_heading(Q, "0. Defects by file");
 	if (!Q->tariff)
 		yoc__quality_row(Q, "defects", "unknown_code", "", "", "", "SUSHRG/CURRENCY_CODE", 0,
 				 NAN, "skipped", "tariff not loaded: HRG and currency codes not checked");

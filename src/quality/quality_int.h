@@ -1,7 +1,8 @@
 /*
 ** Internals shared by the quality report's files (quality.c: report frame,
 ** sections 1-3 and feedback; quality_checks.c: defects by file and contract
-** triangulation). Not for use outside src/quality/.
+** triangulation; quality_html.c: the HTML summary). Not for use outside
+** src/quality/.
 */
 #ifndef YOC_QUALITY_INT_H
 #define YOC_QUALITY_INT_H
@@ -13,18 +14,25 @@
 struct q {
 	yoc_store *s;
 	struct yoc_csvw w;
-	struct yoc_buf html;
+	sqlite3_stmt *ins;           /* INSERT into temp.qrow: every finding, for the HTML */
+	int ins_failed;
 	const struct yoc_quality_opts *o;
 	long findings;
 	yoc_tariff *tariff;          /* NULL when data_dir was not given or failed */
 	struct yoc_error tariff_err; /* why it failed */
 };
 
-/* One finding: a row of quality.csv and of the HTML table. expected NAN = none. */
+/* One finding: a row of quality.csv, also kept in the connection's temporary
+** table temp.qrow(sec, chk, kind, prov, period, field, value, expected, flag,
+** detail) for the HTML. expected NAN = none (NULL in qrow). */
 void yoc__quality_row(struct q *Q, const char *section, const char *check, const char *kind,
 		      const char *prov, const char *period, const char *field, double value,
 		      double expected, const char *flag, const char *detail);
-void yoc__quality_heading(struct q *Q, const char *title);
+
+/* Writes the HTML summary to f from temp.qrow and the catalog; it reads them
+** with aggregate queries, so memory does not grow with the number of findings.
+** Returns 0 or a negative status (error in e). */
+int yoc__quality_html(struct q *Q, FILE *f, struct yoc_error *e);
 
 /* Section 0: every defect class counted per file (docs/quality.md). */
 int yoc__quality_defects(struct q *Q, struct yoc_error *e);

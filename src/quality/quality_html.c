@@ -1,0 +1,579 @@
+/*
+** quality.html: a page an ICS analyst can read. A summary box, then the three
+** sections of the Kent strategy, each a short explanation and a few compact
+** tables (pivots of feed and provider against defect class, month or status)
+** built by aggregate queries over temp.qrow (every finding, as in
+** quality.csv) and the catalog. Per-file detail is left to quality.csv.
+** Streams to the file: memory does not grow with the dataset. Self-contained
+** (no scripts, no external resources). Must not change the dataset.
+*/
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "quality/quality_int.h"
+
+#define MAXCOL 64    /* pivot columns shown; more are summed into "other" */
+#define MAXROWS 400  /* table rows shown; the rest are in quality.csv */
+
+static const char css[] =
+	"body{font-family:'DejaVu Sans',Arial,sans-serif;color:#222;margin:0 auto;"
+	"max-width:1200px;padding:0 24px 48px;line-height:1.4;font-size:14px}"
+	"h1{font-size:24px;margin:24px 0 4px}h2{font-size:18px;margin:28px 0 8px;"
+	"border-bottom:2px solid #1f4e79;padding-bottom:2px}h3{font-size:15px;margin:18px 0 4px}"
+	"p.meta{color:#555;margin:0 0 12px}p.note{color:#555;font-size:12px;margin:4px 0 12px}"
+	"p.intro{margin:4px 0 10px;max-width:900px}"
+	".sum{background:#eef3f8;padding:8px 12px;margin:8px 0;display:flex;flex-wrap:wrap}"
+	".sum div{margin:4px 22px 4px 0}.sum b{display:block;font-size:18px}"
+	".sum span{font-size:12px;color:#555}"
+	"table{border-collapse:collapse;font-size:12px;margin:6px 0}"
+	"th,td{border-bottom:1px solid #ddd;padding:2px 6px;text-align:left}"
+	"th{background:#f2f2f2}td.n{text-align:right;font-variant-numeric:tabular-nums}"
+	"table.grid td.n{padding:2px 3px;font-size:11px}table.grid th.m{font-size:10px;"
+	"writing-mode:vertical-rl;transform:rotate(180deg);padding:3px 1px}"
+	"td.bad{background:#f8c9c4}td.warn{background:#fde9b6}td.ok{color:#2b6b2b}"
+	".tw{overflow-x:auto}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}"
+	"@media print{body{max-width:none;padding:0;font-size:11px}.tw{overflow:visible}"
+	"table{break-inside:auto}tr{break-inside:avoid}h2,h3{break-after:avoid;"
+	"page-break-after:avoid}td.bad,td.warn{-webkit-print-color-adjust:exact;"
+	"print-color-adjust:exact}@page{size:A4 landscape;margin:12mm}}";
+
+/* Activity months inside the dataset's file periods: dates far outside them
+** (bad dates that were kept) would otherwise stretch the month grids. */
+#define MONTHLY "'[0-9][0-9][0-9][0-9]-[0-9][0-9]'"
+#define IN_RANGE " period BETWEEN coalesce((SELECT min(period) FROM current_files WHERE" \
+	" period GLOB " MONTHLY "), '0000') AND coalesce((SELECT max(period) FROM current_files" \
+	" WHERE period GLOB " MONTHLY "), '9999')"
+
+struct h {
+	struct q *Q;
+	FILE *f;
+	sqlite3 *db;
+	struct yoc_error *e;
+	int rc;
+};
+
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+
+static void esc(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+/* Writes "<tag>text</tag>" with text escaped. */
+static void el(FILE *f, const char *tag, const char *text)
+{
+	fprintf(f, "<%s>", tag);
+	esc(f, text);
+	fprintf(f, "</%s>", tag);
+}
+
+static sqlite3_stmt *prep(struct h *H, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	if (H->rc)
+		return NULL;
+	if (sqlite3_prepare_v2(H->db, sql, -1, &st, NULL)) {
+		H->rc = yoc_error_set(H->e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s",
+				      sqlite3_errmsg(H->db));
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* First column of a one-row query as a double (0 when none or on error). */
+static double one(struct h *H, const char *sql)
+{
+	sqlite3_stmt *st = prep(H, sql);
+	double v = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static void num(FILE *f, double v)
+{
+	/* thousands separators make row counts readable */
+	char b[64], o[96];
+	snprintf(b, sizeof b, "%.0f", v);
+	size_t n = strlen(b), k = 0, lead = b[0] == '-';
+	for (size_t i = 0; i < n && k + 2 < sizeof o; i++) {
+		if (i > lead && (n - i) % 3 == 0)
+			o[k++] = ',';
+		o[k++] = b[i];
+	}
+	o[k] = 0;
+	fputs(o, f);
+}
+
+/* Cell formats for table() and pivot(). */
+enum fmt { F_TEXT, F_COUNT, F_BLANK0, F_PCT, F_PCT0, F_MONEY, F_FIX3 };
+
+static void cellv(FILE *f, int has, double v, enum fmt fm, const char *cls)
+{
+	if (cls && *cls)
+		fprintf(f, "<td class=\"n %s\">", cls);
+	else
+		fputs("<td class=n>", f);
+	if (!has || (fm == F_BLANK0 && v == 0))
+		;
+	else if (fm == F_PCT)
+		fprintf(f, "%.1f", v * 100);
+	else if (fm == F_PCT0)
+		fprintf(f, "%.0f", floor(v * 100));
+	else if (fm == F_MONEY)
+		num(f, round(v));
+	else if (fm == F_FIX3)
+		fprintf(f, "%.3f", v);
+	else
+		num(f, v);
+	fputs("</td>", f);
+}
+
+static void cell(FILE *f, sqlite3_stmt *st, int i, enum fmt fm, const char *cls)
+{
+	if (fm != F_TEXT) {
+		cellv(f, sqlite3_column_type(st, i) != SQLITE_NULL, sqlite3_column_double(st, i), fm, cls);
+		return;
+	}
+	if (cls && *cls)
+		fprintf(f, "<td class=%s>", cls);
+	else
+		fputs("<td>", f);
+	esc(f, T(i));
+	fputs("</td>", f);
+}
+
+/*
+** A list table: one row per result row. fmts has one letter per shown column
+** (t text, n count, b count blank when 0, p percent, m money, x 3 decimals);
+** when the query has one more column than fmts, it is a class (bad, warn or
+** NULL) for the whole row's last cell.
+*/
+static enum fmt fmt_of(char c)
+{
+	return c == 'n' ? F_COUNT : c == 'b' ? F_BLANK0 : c == 'p' ? F_PCT : c == 'm' ? F_MONEY
+		: c == 'x' ? F_FIX3 : F_TEXT;
+}
+
+static void table(struct h *H, const char *const *hdr, const char *fmts, const char *sql,
+		  const char *none)
+{
+	sqlite3_stmt *st = prep(H, sql);
+	if (!st)
+		return;
+	int nc = (int)strlen(fmts), nrow = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (nrow == 0) {
+			fputs("<div class=tw><table><tr>", H->f);
+			for (int i = 0; i < nc; i++)
+				fprintf(H->f, "<th%s>%s</th>", fmts[i] == 't' ? "" : " class=n", hdr[i]);
+			fputs("</tr>\n", H->f);
+		}
+		if (++nrow > MAXROWS)
+			continue;
+		const char *cls = sqlite3_column_count(st) > nc ? T(nc) : NULL;
+		fputs("<tr>", H->f);
+		for (int i = 0; i < nc; i++)
+			cell(H->f, st, i, fmt_of(fmts[i]), i == nc - 1 ? cls : NULL);
+		fputs("</tr>\n", H->f);
+	}
+	sqlite3_finalize(st);
+	if (nrow)
+		fputs("</table></div>\n", H->f);
+	else
+		fprintf(H->f, "<p class=note>%s</p>\n", none);
+	if (nrow > MAXROWS)
+		fprintf(H->f, "<p class=note>First %d of %d rows shown; all rows: "
+			"<a href=\"quality.csv\">quality.csv</a>.</p>\n", MAXROWS, nrow);
+}
+
+/*
+** A pivot: colsql gives the column keys in order; cellsql gives nlab label
+** columns, the column key, the value and a class (bad, warn or NULL), ordered
+** by the labels. Columns past MAXCOL are not shown (noted).
+*/
+static void pivot(struct h *H, int grid, const char *const *labhdr, int nlab, const char *colsql,
+		  const char *cellsql, enum fmt fm, const char *none)
+{
+	char cols[MAXCOL][64];
+	int ncol = 0, more = 0;
+	sqlite3_stmt *st = prep(H, colsql);
+	if (!st)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (ncol < MAXCOL)
+			snprintf(cols[ncol++], sizeof cols[0], "%s", T(0) ? T(0) : "");
+		else
+			more++;
+	}
+	sqlite3_finalize(st);
+	if (!ncol) {
+		fprintf(H->f, "<p class=note>%s</p>\n", none);
+		return;
+	}
+	if (!(st = prep(H, cellsql)))
+		return;
+	fprintf(H->f, "<div class=tw><table%s><tr>", grid ? " class=grid" : "");
+	for (int i = 0; i < nlab; i++)
+		fprintf(H->f, "<th>%s</th>", labhdr[i]);
+	for (int c = 0; c < ncol; c++) {
+		fputs(grid ? "<th class=m>" : "<th class=n>", H->f);
+		char hd[64];
+		memcpy(hd, cols[c], sizeof hd);
+		for (char *u = hd; *u; u++)
+			*u = *u == '_' ? ' ' : *u; /* lets long names wrap */
+		esc(H->f, hd);
+		fputs("</th>", H->f);
+	}
+	fputs("</tr>\n", H->f);
+	/* one row's cells, filled in any order, written when the labels change */
+	double val[MAXCOL];
+	char has[MAXCOL], cls[MAXCOL][8], lab[2][64] = {{0}};
+	int open = 0, nrow = 0;
+	assert(nlab <= 2);
+	for (;;) {
+		int step = sqlite3_step(st) == SQLITE_ROW, same = open && step;
+		for (int i = 0; i < nlab && same; i++)
+			same = strcmp(lab[i], T(i) ? T(i) : "") == 0;
+		if (open && !same && ++nrow <= MAXROWS) {
+			fputs("<tr>", H->f);
+			for (int i = 0; i < nlab; i++)
+				el(H->f, "td", lab[i]);
+			for (int c = 0; c < ncol; c++)
+				cellv(H->f, has[c], val[c], fm, cls[c]);
+			fputs("</tr>\n", H->f);
+		}
+		if (!step)
+			break;
+		if (!same) {
+			memset(has, 0, sizeof has);
+			memset(cls, 0, sizeof cls);
+			for (int i = 0; i < nlab; i++)
+				snprintf(lab[i], sizeof lab[i], "%s", T(i) ? T(i) : "");
+			open = 1;
+		}
+		const char *key = T(nlab) ? T(nlab) : "";
+		for (int c = 0; c < ncol; c++) {
+			if (strcmp(cols[c], key) == 0) {
+				has[c] = sqlite3_column_type(st, nlab + 1) != SQLITE_NULL;
+				val[c] = sqlite3_column_double(st, nlab + 1);
+				snprintf(cls[c], sizeof cls[c], "%s", T(nlab + 2) ? T(nlab + 2) : "");
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	fputs("</table></div>\n", H->f);
+	if (more)
+		fprintf(H->f, "<p class=note>%d more columns not shown; all rows: "
+			"<a href=\"quality.csv\">quality.csv</a>.</p>\n", more);
+	if (nrow > MAXROWS)
+		fprintf(H->f, "<p class=note>First %d of %d rows shown; all rows: "
+			"<a href=\"quality.csv\">quality.csv</a>.</p>\n", MAXROWS, nrow);
+}
+
+static void stat(FILE *f, const char *label, double v, const char *extra)
+{
+	fputs("<div><b>", f);
+	num(f, v);
+	if (extra)
+		esc(f, extra);
+	fputs("</b><span>", f);
+	esc(f, label);
+	fputs("</span></div>", f);
+}
+
+static void summary(struct h *H)
+{
+	FILE *f = H->f;
+	sqlite3_stmt *st = prep(H, "SELECT count(*), coalesce(sum(rows),0), coalesce(sum(loaded),0),"
+				" coalesce(sum(quarantined),0) FROM current_files");
+	double files = 0, rows = 0, loaded = 0, quar = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		files = sqlite3_column_double(st, 0);
+		rows = sqlite3_column_double(st, 1);
+		loaded = sqlite3_column_double(st, 2);
+		quar = sqlite3_column_double(st, 3);
+	}
+	sqlite3_finalize(st);
+	char pct[64];
+	fputs("<div class=sum>", f);
+	stat(f, "current files", files, NULL);
+	stat(f, "rows received", rows, NULL);
+	stat(f, "rows loaded", loaded, NULL);
+	snprintf(pct, sizeof pct, " (%.2f%%)", rows > 0 ? 100 * quar / rows : 0.0);
+	stat(f, "rows quarantined", quar, pct);
+	st = prep(H, "SELECT coalesce(sum(l.linked),0), coalesce(sum(l.rows),0) FROM linkage l"
+		  " JOIN current_files f USING(file_id) WHERE f.kind <> 'gp_register'");
+	if (st && sqlite3_step(st) == SQLITE_ROW) {
+		double lk = sqlite3_column_double(st, 0), lr = sqlite3_column_double(st, 1);
+		snprintf(pct, sizeof pct, "%.1f%%", lr > 0 ? 100 * lk / lr : 0.0);
+		fprintf(f, "<div><b>%s</b><span>activity rows linked to a registered person</span></div>",
+			pct);
+	}
+	sqlite3_finalize(st);
+	st = prep(H, "SELECT n.status, sum(n.rows) FROM nhsno_status n JOIN current_files f"
+		  " USING(file_id) GROUP BY 1 ORDER BY 2 DESC");
+	while (st && sqlite3_step(st) == SQLITE_ROW) {
+		char lab[96];
+		snprintf(lab, sizeof lab, "NHS number %s", T(0) ? T(0) : "");
+		stat(f, lab, sqlite3_column_double(st, 1), NULL);
+	}
+	sqlite3_finalize(st);
+	stat(f, "contract variances flagged", one(H, "SELECT count(*) FROM temp.qrow WHERE"
+		 " chk = 'contract_triangulation' AND flag = 'variance'"), NULL);
+	stat(f, "volume gaps (months)", one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'volume'"
+					   " AND flag = 'gap' AND" IN_RANGE), NULL);
+	stat(f, "volume spikes / dips", one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'volume'"
+					    " AND flag IN ('spike','dip') AND" IN_RANGE), NULL);
+	stat(f, "missing monthly files", one(H, "SELECT count(*) FROM temp.qrow WHERE"
+					     " chk = 'missing_month'"), NULL);
+	stat(f, "column changes", one(H, "SELECT count(*) FROM temp.qrow WHERE chk IN"
+				      " ('column_missing','column_added')"), NULL);
+	stat(f, "distribution shifts", one(H, "SELECT count(*) FROM temp.qrow WHERE"
+					   " chk = 'distribution_shift'"), NULL);
+	fputs("</div>\n", f);
+}
+
+static void intro(FILE *f, const char *text)
+{
+	fputs("<p class=intro>", f);
+	esc(f, text);
+	fputs("</p>\n", f);
+}
+
+static const char *const L_FEED[] = {"feed"};
+static const char *const L_FP[] = {"feed", "provider"};
+
+static void section1(struct h *H)
+{
+	FILE *f = H->f;
+	fputs("<h2>1. Linkage and standardisation</h2>\n", f);
+	intro(f, "Can each activity row be tied to a person on the GP register? A row links when its "
+	      "NHS number was valid and pseudonymised and the pseudonym is registered with a "
+	      "practice in the month of activity. Rows that do not link are lost to the person-level "
+	      "analysis, so low rates bias costs and counts downward for that provider. This section "
+	      "also shows exact duplicate rows and codes that were standardised on load (for example "
+	      "case or padding fixed).");
+	fputs("<h3>NHS number status by feed</h3>\n", f);
+	pivot(H, 0, L_FEED, 1,
+	      "SELECT field FROM temp.qrow WHERE chk = 'nhs_number_status' GROUP BY 1"
+	      " ORDER BY sum(value) DESC",
+	      "SELECT kind, field, sum(value), CASE WHEN field IN ('valid','pseudonym') THEN NULL"
+	      " WHEN sum(value) > 0 THEN 'warn' END FROM temp.qrow WHERE chk = 'nhs_number_status'"
+	      " GROUP BY 1, 2 ORDER BY 1",
+	      F_BLANK0, "No NHS number status recorded.");
+	fputs("<h3>Linkage rate (%) by feed, provider and month</h3>\n", f);
+	fputs("<p class=note>Shaded red: under 95% of rows linked; amber: under 98%.</p>\n", f);
+	pivot(H, 1, L_FP, 2,
+	      "SELECT DISTINCT period FROM temp.qrow WHERE chk = 'linkage_rate' AND" IN_RANGE
+	      " ORDER BY 1",
+	      "SELECT kind, prov, period, value, CASE WHEN value < 0.95 THEN 'bad' WHEN value < 0.98"
+	      " THEN 'warn' END FROM temp.qrow WHERE chk = 'linkage_rate' AND" IN_RANGE
+	      " ORDER BY 1, 2, 3",
+	      F_PCT0, "No activity to link.");
+	fputs("<h3>Unlinked rows by feed and provider</h3>\n", f);
+	static const char *const hu[] = {"feed", "provider", "rows", "linked %", "no pseudonym",
+		"not registered"};
+	table(H, hu, "ttnpbb",
+	      "SELECT f.kind, f.provider, sum(l.rows), 1.0*sum(l.linked)/max(sum(l.rows),1),"
+	      " sum(l.no_pseudonym), sum(l.not_registered), CASE WHEN 1.0*sum(l.linked)/"
+	      "max(sum(l.rows),1) < 0.95 THEN 'bad' END FROM linkage l JOIN current_files f"
+	      " USING(file_id) WHERE f.kind <> 'gp_register' GROUP BY 1, 2 ORDER BY 1, 2",
+	      "No activity to link.");
+	fputs("<h3>Duplicates</h3>\n", f);
+	static const char *const hd[] = {"feed", "provider", "duplicate rows", "files sent twice"};
+	table(H, hd, "ttbb",
+	      "SELECT kind, prov, sum(CASE WHEN chk = 'duplicate_rows' THEN value ELSE 0 END),"
+	      " sum(chk = 'duplicate_file') FROM temp.qrow WHERE chk IN ('duplicate_rows',"
+	      " 'duplicate_file') GROUP BY 1, 2 HAVING sum(value) > 0 ORDER BY 1, 2",
+	      "No duplicate rows or files.");
+	fputs("<h3>Codes standardised on load (rows)</h3>\n", f);
+	pivot(H, 0, L_FP, 2,
+	      "SELECT DISTINCT field FROM temp.qrow WHERE chk = 'code_standardised' ORDER BY 1",
+	      "SELECT kind, prov, field, sum(value), NULL FROM temp.qrow WHERE"
+	      " chk = 'code_standardised' GROUP BY 1, 2, 3 ORDER BY 1, 2",
+	      F_BLANK0, "No codes needed standardising.");
+}
+
+static void section2(struct h *H)
+{
+	FILE *f = H->f;
+	fputs("<h2>2. Profiling and gap analysis</h2>\n", f);
+	intro(f, "Is each feed complete and valid, and is all the expected activity there? Defects "
+	      "are counted in rows (a row with two bad dates counts once per defect class). Fields "
+	      "are listed only where they are less than 90% complete or carry invalid values. "
+	      "Monthly volumes are compared with the trailing median of up to six months, so a "
+	      "missing, partial or doubled submission stands out. Finally the costed activity of "
+	      "each provider is set against its contract: a large variance means activity is "
+	      "missing or extra, or the contract is out of date.");
+	fputs("<h3>Defects by feed and provider (rows)</h3>\n", f);
+	pivot(H, 0, L_FP, 2,
+	      "SELECT chk FROM temp.qrow WHERE sec = 'defects' AND kind <> '' GROUP BY 1"
+	      " HAVING sum(value) > 0 ORDER BY min(rowid)",
+	      "SELECT kind, prov, chk, sum(value), NULL"
+	      " FROM temp.qrow WHERE sec = 'defects' AND kind <> '' GROUP BY 1, 2, 3"
+	      " ORDER BY 1, 2, min(rowid)",
+	      F_BLANK0, "No defects found.");
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE sec = 'defects' AND flag = 'skipped'") > 0)
+		fputs("<p class=note>HRG and currency codes were not checked against the tariff "
+		      "(no --data).</p>\n", f);
+	fputs("<h3>Rows quarantined by reason</h3>\n", f);
+	pivot(H, 0, L_FP, 2,
+	      "SELECT field FROM temp.qrow WHERE chk = 'rows_quarantined' GROUP BY 1"
+	      " ORDER BY sum(value) DESC",
+	      "SELECT kind, prov, field, sum(value), NULL FROM temp.qrow WHERE"
+	      " chk = 'rows_quarantined' GROUP BY 1, 2, 3 ORDER BY 1, 2",
+	      F_BLANK0, "No rows quarantined.");
+	fputs("<h3>Incomplete fields</h3>\n", f);
+	fputs("<p class=note>Fields under 90% filled for some providers of a feed but not "
+	      "others: most likely an extract problem at those providers.</p>\n", f);
+	static const char *const hc[] = {"feed", "field", "providers under 90% (filled %)",
+		"providers at 90% or more"};
+	table(H, hc, "tttn",
+	      "SELECT kind, field, group_concat(CASE WHEN value < 0.9 THEN prov || ' ' ||"
+	      " printf('%.1f', 100 * value) END, ', '), sum(value >= 0.9), 'warn' FROM temp.qrow"
+	      " WHERE chk = 'completeness' AND kind IN (SELECT kind FROM temp.qrow WHERE"
+	      " chk = 'completeness' AND flag <> '') GROUP BY 1, 2 HAVING sum(value < 0.9) > 0"
+	      " AND sum(value >= 0.9) > 0 ORDER BY 1, 2",
+	      "No field is incomplete at one provider only.");
+	fputs("<p class=note>Fields under 90% filled at every provider of a feed (often optional "
+	      "by design, such as secondary diagnoses), with the highest filled % of any "
+	      "provider:</p>\n", f);
+	static const char *const hs[] = {"feed", "fields"};
+	table(H, hs, "tt",
+	      "SELECT kind, group_concat(field || ' ' || printf('%.0f%%', 100 * hi), ', ') FROM"
+	      " (SELECT kind, field, max(value) AS hi FROM temp.qrow WHERE chk = 'completeness'"
+	      " GROUP BY 1, 2 HAVING max(value) < 0.9 ORDER BY 1, 2) GROUP BY 1 ORDER BY 1",
+	      "None.");
+	fputs("<h3>Invalid values by field (rows, all providers; action taken)</h3>\n", f);
+	static const char *const L_FF[] = {"feed", "field"};
+	pivot(H, 0, L_FF, 2,
+	      "SELECT substr(field, instr(field, ':') + 1) || ' (' || flag || ')' FROM temp.qrow"
+	      " WHERE chk = 'validity' GROUP BY 1 ORDER BY sum(value) DESC",
+	      "SELECT kind, substr(field, 1, instr(field, ':') - 1), substr(field, instr(field, ':')"
+	      " + 1) || ' (' || flag || ')', sum(value), NULL FROM temp.qrow WHERE chk = 'validity'"
+	      " GROUP BY 1, 2, 3 ORDER BY 1, 2",
+	      F_BLANK0, "No invalid values flagged.");
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'file_rows' AND flag <> ''") > 0) {
+		static const char *const hb[] = {"feed", "provider", "period", "rows", "detail"};
+		fputs("<h3>Files whose rows do not balance</h3>\n", f);
+		table(H, hb, "tttnt",
+		      "SELECT kind, prov, period, value, detail, 'bad' FROM temp.qrow WHERE"
+		      " chk = 'file_rows' AND flag <> '' ORDER BY 1, 2, 3", "");
+	}
+	fputs("<h3>Monthly volumes (rows by activity month)</h3>\n", f);
+	fputs("<p class=note>Red: a gap (no activity) or a dip (under half the trailing median); "
+	      "amber: a spike (over 1.5 times it). Blank: before the first or after the last month "
+	      "of the feed.</p>\n", f);
+	pivot(H, 1, L_FP, 2,
+	      "SELECT DISTINCT period FROM temp.qrow WHERE chk = 'volume' AND" IN_RANGE " ORDER BY 1",
+	      "SELECT kind, prov, period, value, CASE flag WHEN 'gap' THEN 'bad' WHEN 'dip' THEN"
+	      " 'bad' WHEN 'spike' THEN 'warn' END FROM temp.qrow WHERE chk = 'volume' AND"
+	      IN_RANGE " ORDER BY 1, 2, 3",
+	      F_COUNT, "No dated activity.");
+	double out = one(H, "SELECT coalesce(sum(value), 0) FROM temp.qrow WHERE chk = 'volume' AND"
+			 " NOT" IN_RANGE);
+	if (out > 0) {
+		fputs("<p class=note>", f);
+		num(f, out);
+		fputs(" rows dated outside the months of the files sent are not shown (for the GP "
+		      "register these are registrations that began earlier; for activity, dates "
+		      "out of range).</p>\n", f);
+	}
+	fputs("<h3>Contract triangulation</h3>\n", f);
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'contract_triangulation' AND"
+		" flag <> 'skipped'") == 0) {
+		sqlite3_stmt *st = prep(H, "SELECT detail FROM temp.qrow WHERE"
+					" chk = 'contract_triangulation' LIMIT 1");
+		fputs("<p class=note>Not done: ", f);
+		if (st && sqlite3_step(st) == SQLITE_ROW)
+			esc(f, T(0));
+		sqlite3_finalize(st);
+		fputs(".</p>\n", f);
+		return;
+	}
+	static const char sql[] =
+		 "SELECT prov, period, kind, expected, value, CASE WHEN expected > 0 THEN"
+		 " (value - expected) / expected END, flag, CASE WHEN flag <> '' THEN 'bad' END"
+		 " FROM temp.qrow WHERE chk = 'contract_triangulation' ORDER BY 1, 2, 3";
+	static const char *const ht[] = {"provider", "year", "setting", "contract (&pound;)",
+		"costed activity (&pound;)", "variance %", "flag"};
+	fprintf(f, "<p class=note>Costed activity is filled pro rata for months with no file; "
+		"flagged when it differs from the contract by more than %.0f%%.</p>\n",
+		H->Q->o->contract_tolerance * 100);
+	table(H, ht, "tttmmpt", sql, "");
+}
+
+static void section3(struct h *H)
+{
+	FILE *f = H->f;
+	fputs("<h2>3. Consistency over time</h2>\n", f);
+	intro(f, "Does each provider send the same thing every period? A column that disappears or "
+	      "appears between consecutive files usually means a changed extract (a rename shows as "
+	      "one missing and one new column). A distribution shift means the mix of codes in a "
+	      "field moved sharply from the previous period (total variation distance above the "
+	      "threshold): a coding change or a partial extract rather than a real change in care.");
+	fputs("<h3>Column changes</h3>\n", f);
+	static const char *const hc[] = {"feed", "provider", "period", "missing (was in the previous "
+		"period)", "new"};
+	table(H, hc, "ttttt",
+	      "SELECT kind, prov, period, group_concat(CASE chk WHEN 'column_missing' THEN field END,"
+	      " ', '), group_concat(CASE chk WHEN 'column_added' THEN field END, ', '), 'warn'"
+	      " FROM temp.qrow WHERE chk IN ('column_missing','column_added') GROUP BY 1, 2, 3"
+	      " ORDER BY 1, 2, 3",
+	      "No columns changed between periods.");
+	fputs("<h3>Distribution shifts</h3>\n", f);
+	static const char *const hs[] = {"feed", "field", "provider", "periods flagged", "largest shift",
+		"in"};
+	table(H, hs, "tttnxt",
+	      "SELECT kind, field, prov, count(*), max(value), (SELECT q2.period FROM temp.qrow q2"
+	      " WHERE q2.chk = 'distribution_shift' AND q2.kind = q.kind AND q2.prov = q.prov AND"
+	      " q2.field = q.field ORDER BY q2.value DESC LIMIT 1) FROM temp.qrow q WHERE"
+	      " chk = 'distribution_shift' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
+	      "No code field shifted sharply between periods.");
+}
+
+int yoc__quality_html(struct q *Q, FILE *f, struct yoc_error *e)
+{
+	struct h H = {Q, f, yoc_store_db(Q->s), e, YOC_OK};
+	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<meta name=\"viewport\" content=\"width=device-width\"><title>Data quality report"
+		"</title><style>%s</style></head><body>\n<h1>Data quality report</h1>"
+		"<p class=meta>Dataset ", css);
+	esc(f, yoc_store_dir(Q->s));
+	sqlite3_stmt *st = prep(&H, "SELECT max(finished) FROM loads");
+	if (st && sqlite3_step(st) == SQLITE_ROW && T(0)) {
+		fputs(" &middot; last loaded ", f);
+		esc(f, T(0));
+	}
+	sqlite3_finalize(st);
+	fprintf(f, " &middot; %ld findings, all in <a href=\"quality.csv\">quality.csv</a>; "
+		"per-provider feedback in <a href=\"feedback/\">feedback/</a></p>\n", Q->findings);
+	summary(&H);
+	section1(&H);
+	section2(&H);
+	section3(&H);
+	fputs("<h2>Files</h2>\n<details><summary>Every current file</summary>\n", f);
+	static const char *const hf[] = {"feed", "provider", "period", "path", "rows", "loaded",
+		"quarantined"};
+	table(&H, hf, "ttttnnb",
+	      "SELECT kind, provider, period, path, rows, loaded, quarantined, CASE WHEN"
+	      " quarantined > 0 THEN 'warn' END FROM current_files ORDER BY 1, 2, 3", "No files.");
+	fputs("</details>\n<p class=note>Made by yoc. Every finding, one per row: "
+	      "<a href=\"quality.csv\">quality.csv</a>.</p>\n</body></html>\n", f);
+	return H.rc;
+}
