@@ -1,12 +1,15 @@
 #!/bin/sh
 # Benchmark driver (make bench): runs each benchmark in turn, each printing
 # its own figures and, where a peer runs on the same data, the ratio.
-# Benchmarks measure; they never fail on a time. Run one alone with
-# `sh bench/NAME.sh`. Generated data goes to bench/data/ (git-ignored).
-set -e
-cd "$(dirname "$0")/.."
+# Benchmarks measure; a missed goal is reported, never fatal, and the next
+# benchmark still runs. Run one alone with `sh bench/NAME.sh`. Generated
+# data goes to bench/data/ (git-ignored).
+cd "$(dirname "$0")/.." || exit 1
+failed=""
 for b in csv synth pseudo load analyse; do
 	echo "== bench/$b.sh"
-	sh "bench/$b.sh"
+	sh "bench/$b.sh" || failed="$failed $b"
 	echo
 done
+[ -n "$failed" ] && echo "bench: goal missed or run failed in:$failed (see above)"
+exit 0
