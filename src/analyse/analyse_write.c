@@ -279,7 +279,7 @@ int an_write(struct an_run *R, struct yoc_error *e)
 					     "condition id '%s' cannot be a column name (use a-z, 0-9 "
 					     "and _, not a person_year column)",
 					     yoc_ltc_get(R->ltc, k)->id);
-	int rc = exec(db, "PRAGMA cache_size = -262144; BEGIN IMMEDIATE", e);
+	int rc = exec(db, "PRAGMA cache_size = -1048576; BEGIN IMMEDIATE", e);
 	if (rc)
 		return rc;
 	if ((rc = create_tables(R, db, e)) || (rc = write_person_year(R, db, e)) ||
