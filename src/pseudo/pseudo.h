@@ -25,6 +25,7 @@
 #include <stdio.h>
 
 #include "yoc/core.h"
+#include "yoc/csv.h"
 
 #define YOC_KEY_BYTES 32
 #define YOC_PSEUDO_HEXLEN 64    /* hex characters in a pseudonym */
@@ -173,6 +174,18 @@ struct yoc_pseudo_opts {
 	void *ctx;
 	int strict;                /* 1: a malformed row fails the file (YOC_EPARSE) */
 };
+
+/*
+** Internal to the module (rewrite.c, reident.c): reads the next row of a
+** file being rewritten under the rejection policy of o. Returns 1 with a
+** well-formed row of ncols cells, 0 at the end, 2 for a malformed row that
+** was rejected (counted in *rejected and passed to o->on_reject), or a
+** negative status with e filled: an I/O error, or a malformed row when
+** o->strict. Every row read is counted in *rows_in.
+*/
+int yoc__pseudo_next_row(yoc_csv *r, const char *in, size_t ncols,
+			 const struct yoc_pseudo_opts *o, struct yoc_csv_row *row,
+			 uint64_t *rows_in, uint64_t *rejected, struct yoc_error *e);
 
 /*
 ** Checks that the file can be pseudonymised (readable CSV, a NEWNHSNO

@@ -135,7 +135,6 @@ int yoc_reident_write(yoc_reident *r, const char *in, FILE *f,
 	struct yoc_csv_opts copts = {0};
 	struct yoc__out ob = {0};
 	struct yoc_csv_row row;
-	struct yoc_error rowerr;
 	yoc_csv *c = NULL;
 	long pcol = -1;
 	int rc;
@@ -179,31 +178,13 @@ int yoc_reident_write(yoc_reident *r, const char *in, FILE *f,
 	yoc__out_byte(&ob, '\n');
 
 	for (;;) {
-		yoc_error_clear(&rowerr);
-		rc = yoc_csv_next(c, &row, &rowerr);
+		rc = yoc__pseudo_next_row(c, in, ncols, o, &row, &st->rows_in, &st->rejected, e);
 		if (rc == 0)
 			break;
-		st->rows_in++;
-		if (rc == 1 && row.ncells != ncols)
-			rc = yoc_error_set(&rowerr, YOC_EPARSE, in, row.line, 0,
-					   "row has %zu cells, header has %zu", row.ncells, ncols);
-		if (rc < 0) {
-			if (rc == YOC_EIO) {
-				if (e)
-					*e = rowerr;
-				goto cleanup;
-			}
-			st->rejected++;
-			if (o && o->on_reject)
-				o->on_reject(o->ctx, &rowerr);
-			if (o && o->strict) {
-				if (e)
-					*e = rowerr;
-				rc = YOC_EPARSE;
-				goto cleanup;
-			}
+		if (rc < 0)
+			goto cleanup;
+		if (rc == 2)
 			continue;
-		}
 		const struct yoc_cell *cell = row.cells;
 		long who = lookup(r, cell[pcol].p, cell[pcol].n);
 		for (size_t i = 0; i < ncols; i++) {

@@ -405,6 +405,37 @@ static char *write_row(char *w, const struct plan *pl, const struct yoc_cell *c,
 	return w;
 }
 
+int yoc__pseudo_next_row(yoc_csv *r, const char *in, size_t ncols,
+			 const struct yoc_pseudo_opts *o, struct yoc_csv_row *row,
+			 uint64_t *rows_in, uint64_t *rejected, struct yoc_error *e)
+{
+	/* The reader fills rowerr on a fault, so it needs no clearing per row. */
+	struct yoc_error rowerr;
+	int rc = yoc_csv_next(r, row, &rowerr);
+	if (rc == 0)
+		return 0;
+	(*rows_in)++;
+	if (rc == 1 && row->ncells != ncols)
+		rc = yoc_error_set(&rowerr, YOC_EPARSE, in, row->line, 0,
+				   "row has %zu cells, header has %zu", row->ncells, ncols);
+	if (rc > 0)
+		return 1;
+	if (rc == YOC_EIO) {
+		if (e)
+			*e = rowerr;
+		return rc;
+	}
+	(*rejected)++;
+	if (o && o->on_reject)
+		o->on_reject(o->ctx, &rowerr);
+	if (o && o->strict) {
+		if (e)
+			*e = rowerr;
+		return YOC_EPARSE;
+	}
+	return 2;
+}
+
 int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 		    const struct yoc_pseudo_opts *o, struct yoc_pseudo_stats *st,
 		    struct yoc_error *e)
@@ -414,7 +445,6 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 	struct yoc_afile af = {0};
 	struct yoc__out ob = {0};
 	struct yoc_csv_row row;
-	struct yoc_error rowerr;
 	struct ring q = {0};
 	char *big = NULL;
 	yoc_csv *r = NULL;
@@ -442,33 +472,14 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 
 	const size_t ncols = pl.ncols;
 	const char delim = ob.delim;
-	yoc_error_clear(&rowerr);
 	for (;;) {
-		/* rowerr is filled by the reader on a fault; no need to clear it per row. */
-		rc = yoc_csv_next(r, &row, &rowerr);
+		rc = yoc__pseudo_next_row(r, in, ncols, o, &row, &st->rows_in, &st->rejected, e);
 		if (rc == 0)
 			break;
-		st->rows_in++;
-		if (rc == 1 && row.ncells != ncols)
-			rc = yoc_error_set(&rowerr, YOC_EPARSE, in, row.line, 0,
-					   "row has %zu cells, header has %zu", row.ncells, ncols);
-		if (rc < 0) {
-			if (rc == YOC_EIO) {
-				if (e)
-					*e = rowerr;
-				goto cleanup;
-			}
-			st->rejected++;
-			if (o && o->on_reject)
-				o->on_reject(o->ctx, &rowerr);
-			if (o && o->strict) {
-				if (e)
-					*e = rowerr;
-				rc = YOC_EPARSE;
-				goto cleanup;
-			}
+		if (rc < 0)
+			goto cleanup;
+		if (rc == 2)
 			continue;
-		}
 		const struct yoc_cell *c = row.cells;
 		const struct yoc_cell *nc = &c[pl.nhs_col];
 		int status = yoc_pseudo_nhsno(nc->p, nc->n, ten);
