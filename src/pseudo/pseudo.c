@@ -631,7 +631,7 @@ int yoc_nhsset_add(yoc_nhsset *s, const char *ten, int *isnew)
 	return YOC_OK;
 }
 
-static int name_is(const struct yoc_cell *c, const char *want)
+int yoc__pseudo_name_is(const struct yoc_cell *c, const char *want)
 {
 	const char *p = c->p;
 	size_t n = c->n;
@@ -697,7 +697,7 @@ int yoc_nhsset_load(yoc_nhsset **out, const char *path,
 	const struct yoc_cell *h = yoc_csv_header(r);
 	size_t nc = yoc_csv_ncols(r);
 	for (size_t i = 0; i < nc && col < 0; i++)
-		if (name_is(&h[i], "nhs_number") || name_is(&h[i], "NEWNHSNO"))
+		if (yoc__pseudo_name_is(&h[i], "nhs_number") || yoc__pseudo_name_is(&h[i], "NEWNHSNO"))
 			col = (int)i;
 	if (col < 0 && nc == 1) {
 		int k = yoc_nhsno_check(h[0].p, h[0].n, ten);

@@ -175,6 +175,9 @@ struct yoc_pseudo_opts {
 	int strict;                /* 1: a malformed row fails the file (YOC_EPARSE) */
 };
 
+/* Internal: 1 if a header cell, trimmed of blanks, is want (any case). */
+int yoc__pseudo_name_is(const struct yoc_cell *c, const char *want);
+
 /*
 ** Internal to the module (rewrite.c, reident.c): reads the next row of a
 ** file being rewritten under the rejection policy of o. Returns 1 with a

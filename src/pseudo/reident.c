@@ -115,19 +115,6 @@ static long lookup(const yoc_reident *r, const char *s, size_t n)
 	return v ? (long)*v : -1;
 }
 
-static int name_is(const struct yoc_cell *c, const char *want)
-{
-	const char *p = c->p;
-	size_t n = c->n;
-	while (n && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
-	}
-	while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
-		n--;
-	return strlen(want) == n && strncasecmp(p, want, n) == 0;
-}
-
 int yoc_reident_write(yoc_reident *r, const char *in, FILE *f,
 		      const struct yoc_pseudo_opts *o, struct yoc_reident_stats *st,
 		      struct yoc_error *e)
@@ -153,7 +140,7 @@ int yoc_reident_write(yoc_reident *r, const char *in, FILE *f,
 					   "expected a pseudonymised file");
 			goto cleanup;
 		}
-		if (pcol < 0 && name_is(&h[i], "PSEUDO_ID"))
+		if (pcol < 0 && yoc__pseudo_name_is(&h[i], "PSEUDO_ID"))
 			pcol = (long)i;
 	}
 	if (pcol < 0) {
