@@ -6,11 +6,12 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "ident/ident.h"
 #include "load/load.h"
 #include "yoc/io.h"
 
 static const char usage_text[] =
-	"Usage: yoc load --db DIR [--kind KIND] [--json] PATH...\n\n"
+	"Usage: yoc load --db DIR [--kind KIND] [--allow FILE] [--strict] [--json] PATH...\n\n"
 	"Loads pseudonymised feed files, or every .csv/.txt file under a directory,\n"
 	"into the dataset DIR. Each file's kind is recognised from its header (or\n"
 	"--kind: apc op ae community mh gp_appt gp_register social_care ambulance\n"
@@ -18,10 +19,15 @@ static const char usage_text[] =
 	"Rows failing validation go to quarantine with a reason; for every file\n"
 	"rows = loaded + quarantined. A file loaded before (same content) is\n"
 	"'unchanged'; a new file for the same kind, provider and period 'replaces'\n"
-	"the old one. Files with NHS numbers, dates of birth, names or postcodes\n"
-	"are refused. The whole load commits at once or not at all.\n\n"
+	"the old one. The identifier policy is pseudonymise's: a column named as\n"
+	"a direct identifier (NHS number, date of birth, name, address, ...) or\n"
+	"values that look like identifiers in any column refuse the file; columns\n"
+	"that are not fields of the kind (nor allowed) are not loaded and are\n"
+	"listed. The whole load commits at once or not at all.\n\n"
 	"  --db DIR     the dataset (see 'yoc init')\n"
 	"  --kind KIND  feed kind for every file instead of recognising it\n"
+	"  --allow FILE extra columns to load, one name per line (\"NAME,date\")\n"
+	"  --strict     refuse a file with a column that would not be loaded\n"
 	"  --json       one JSON object per file on stdout\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
 
@@ -44,7 +50,9 @@ static void report(const struct yoc_load_result *r, int json)
 			cli_json_str(stdout, r->reasons[i].code);
 			printf(":%lld", (long long)r->reasons[i].rows);
 		}
-		printf("},\"status\":\"%s\"", yoc_load_status_str(r->status));
+		printf("},\"status\":\"%s\",\"columns_dropped\":%zu,\"dropped\":",
+		       yoc_load_status_str(r->status), r->ndropped);
+		cli_json_str(stdout, r->dropped);
 		if (r->status == YOC_LOAD_REJECTED) {
 			printf(",\"message\":");
 			cli_json_str(stdout, r->message);
@@ -56,9 +64,13 @@ static void report(const struct yoc_load_result *r, int json)
 		printf("%s: rejected: %s\n", r->file, r->message);
 		return;
 	}
-	printf("%s: %s %s %s: %lld rows, %lld loaded, %lld quarantined [%s]\n", r->file,
+	printf("%s: %s %s %s: %lld rows, %lld loaded, %lld quarantined [%s]", r->file,
 	       yoc_spec_kind_name(r->kind), r->provider, r->period, (long long)r->rows,
 	       (long long)r->loaded, (long long)r->quarantined, yoc_load_status_str(r->status));
+	if (r->ndropped)
+		printf("; %zu column%s not loaded: %s", r->ndropped, r->ndropped == 1 ? "" : "s",
+		       r->dropped);
+	putchar('\n');
 }
 
 static int wanted(const char *p)
@@ -70,8 +82,10 @@ static int wanted(const char *p)
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
-		{"db", 1, NULL}, {"kind", 1, NULL}, {"json", 0, NULL}, {NULL, 0, NULL}
+		{"db", 1, NULL}, {"kind", 1, NULL}, {"json", 0, NULL}, {"allow", 1, NULL},
+		{"strict", 0, NULL}, {NULL, 0, NULL}
 	};
+	yoc_allow *allow = NULL;
 	int npos;
 	if (cli_parse("load", argc, argv, opts, &npos))
 		return 2;
@@ -94,9 +108,13 @@ static int run(int argc, char **argv)
 	struct yoc_load_result *res = NULL;
 	int status = 0, rc;
 	long long nfiles = 0, nrows = 0, nloaded = 0, nquar = 0, nstat[8] = {0};
+	const char *apath = cli_get(opts, "allow");
+	if (apath && (rc = yoc_allow_load(&allow, apath, &e)))
+		goto fail;
 	if ((rc = yoc_store_open(&s, db, YOC_STORE_WRITE, &e)) ||
 	    (rc = yoc_loader_begin(&L, s, &e)))
 		goto fail;
+	yoc_loader_policy(L, allow, cli_get(opts, "strict") != NULL);
 	res = yoc_malloc(sizeof *res);
 	if (!res) {
 		rc = yoc_error_set(&e, YOC_ENOMEM, "load", 0, 0, "out of memory");
@@ -143,12 +161,14 @@ static int run(int argc, char **argv)
 	yoc_loader_free(L);
 	yoc_store_close(s);
 	yoc_free(res);
+	yoc_allow_free(allow);
 	return status;
 fail:
 	cli_err_rec("load", &e);
 	yoc_loader_free(L);
 	yoc_store_close(s);
 	yoc_free(res);
+	yoc_allow_free(allow);
 	return 1;
 }
 

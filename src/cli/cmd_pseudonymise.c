@@ -4,7 +4,8 @@
 **
 ** Everything that can be refused is checked before the first byte is
 ** written: the key file, the option values, the output path against the
-** input, the opt-out list, and every input's NEWNHSNO column. Each output
+** input, the opt-out list, the allow-list, and every input's header under
+** the identifier policy (src/ident). Each output
 ** file is written atomically. Must not: copy non-CSV files (they may hold
 ** identifiers), print any cell value, or write inside the input tree.
 */
@@ -17,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "ident/ident.h"
 #include "pseudo/pseudo.h"
 #include "yoc/io.h"
 
@@ -25,7 +27,7 @@
 
 static const char usage_text[] =
 	"Usage: yoc pseudonymise --key FILE --in IN --out OUT [--optout LIST]\n"
-	"                        [--strict] [--json]\n\n"
+	"                        [--allow FILE] [--kind KIND] [--strict] [--json]\n\n"
 	"Pseudonymises identifiable feeds at source. IN and OUT are both files, or\n"
 	"both directories (every *.csv under IN is written to the same relative\n"
 	"path under OUT; other files are not copied).\n\n"
@@ -34,19 +36,30 @@ static const char usage_text[] =
 	"             and NHSNO_STATUS: valid, missing, malformed, bad_check_digit\n"
 	"             (PSEUDO_ID is empty unless valid; the row is kept)\n"
 	"  DOB        replaced by MYDOB, month and year of birth (MMYYYY)\n"
-	"  names, addresses, postcodes, phone numbers, e-mail, free text and other\n"
-	"  person identifiers are dropped; other columns are kept. The table is in\n"
-	"  docs/pseudonymisation.md.\n\n"
+	"  Default deny: only the fields of the feed kind (recognised from the\n"
+	"  header; column names compare ignoring case, spaces and punctuation) and\n"
+	"  the columns on the allow-list are kept; names, addresses, phone numbers,\n"
+	"  free text and every other column are dropped and listed. Kept values are\n"
+	"  scanned: NHS numbers, full dates in non-date columns, postcodes, phone\n"
+	"  numbers or e-mail addresses refuse the file (column and line named,\n"
+	"  nothing written). See docs/pseudonymisation.md.\n\n"
 	"  --key FILE     the key (mode 0600, 64 hex characters; see yoc keygen)\n"
 	"  --in IN        a feed file or a directory of feeds\n"
 	"  --out OUT      the output file or directory (never inside IN)\n"
 	"  --optout LIST  CSV with column nhs_number: these people's rows are removed\n"
+	"  --allow FILE   extra columns to keep, one name per line (\"NAME,date\" for\n"
+	"                 a column of dates); a direct identifier cannot be allowed\n"
+	"  --kind KIND    the feed kind when the header does not show it (apc, op,\n"
+	"                 ae, community, mh, gp_appt, gp_register, social_care,\n"
+	"                 ambulance, deaths)\n"
 	"  --strict       fail a file on its first malformed CSV row (default: the\n"
-	"                 row is rejected, reported with line:col, and counted)\n"
+	"                 row is rejected, reported with line:col, and counted), and\n"
+	"                 refuse a file with a column that would be dropped\n"
 	"  --json         one JSON summary object per file on stdout\n\n"
 	"Refused, with nothing written: a key readable by group or others, a key\n"
-	"of the wrong length or not hex, an input with no NEWNHSNO column, an\n"
-	"output that would overwrite or sit inside the input.\n"
+	"of the wrong length or not hex, an input with no NEWNHSNO column, a\n"
+	"header that cannot be a feed's (digits as names, duplicate names, over\n"
+	"1024 columns), an output that would overwrite or sit inside the input.\n"
 	"Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 
 struct reject_ctx {
@@ -159,13 +172,17 @@ static void report(const char *in, const char *out, const struct yoc_pseudo_stat
 		printf(",\"rows_in\":%llu,\"rows_out\":%llu,\"valid\":%llu,\"missing\":%llu,"
 		       "\"malformed\":%llu,\"bad_check_digit\":%llu,\"opted_out\":%llu,"
 		       "\"rejected\":%llu,\"dob_unparsed\":%llu,\"columns_in\":%zu,"
-		       "\"columns_out\":%zu,\"columns_dropped\":%zu}\n",
+		       "\"columns_out\":%zu,\"columns_dropped\":%zu,\"columns_identifier\":%zu,"
+		       "\"columns_unknown\":%zu,\"kind\":\"%s\",\"dropped\":",
 		       (unsigned long long)s->rows_in, (unsigned long long)s->rows_out,
 		       (unsigned long long)s->valid, (unsigned long long)s->missing,
 		       (unsigned long long)s->malformed, (unsigned long long)s->bad_check_digit,
 		       (unsigned long long)s->opted_out, (unsigned long long)s->rejected,
 		       (unsigned long long)s->dob_unparsed, s->cols_in, s->cols_out,
-		       s->cols_dropped);
+		       s->cols_dropped, s->cols_identifier, s->cols_unknown,
+		       yoc_spec_kind_name(s->kind));
+		cli_json_str(stdout, s->dropped);
+		printf("}\n");
 		return;
 	}
 	printf("%s -> %s: rows in %llu, rows out %llu (valid %llu, missing %llu, "
@@ -177,16 +194,18 @@ static void report(const char *in, const char *out, const struct yoc_pseudo_stat
 	if (s->dob_unparsed)
 		printf(", DOB not a date %llu", (unsigned long long)s->dob_unparsed);
 	if (s->cols_dropped)
-		printf("; %zu column%s dropped", s->cols_dropped, s->cols_dropped == 1 ? "" : "s");
+		printf("; %zu column%s dropped: %s", s->cols_dropped,
+		       s->cols_dropped == 1 ? "" : "s", s->dropped);
 	putchar('\n');
 }
 
 static int one_file(yoc_pseudo *ps, const char *in, const char *out,
-		    const yoc_nhsset *optout, int strict, int json,
-		    struct yoc_pseudo_stats *total)
+		    const struct yoc_pseudo_opts *po, int json, struct yoc_pseudo_stats *total)
 {
 	struct reject_ctx rc = {in, 0};
-	struct yoc_pseudo_opts o = {optout, on_reject, &rc, strict};
+	struct yoc_pseudo_opts o = *po;
+	o.on_reject = on_reject;
+	o.ctx = &rc;
 	struct yoc_pseudo_stats st;
 	struct yoc_error e;
 	yoc_error_clear(&e);
@@ -204,7 +223,9 @@ static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {{"key", 1, NULL},    {"in", 1, NULL},   {"out", 1, NULL},
 				 {"optout", 1, NULL}, {"json", 0, NULL}, {"strict", 0, NULL},
-				 {NULL, 0, NULL}};
+				 {"allow", 1, NULL},  {"kind", 1, NULL}, {NULL, 0, NULL}};
+	struct yoc_pseudo_opts po = {0};
+	yoc_allow *allow = NULL;
 	struct yoc_key key;
 	struct yoc_error e;
 	struct yoc_pseudo_stats total = {0};
@@ -220,9 +241,19 @@ static int run(int argc, char **argv)
 	const char *kpath = cli_get(opts, "key"), *in = cli_get(opts, "in"),
 		   *out = cli_get(opts, "out"), *opath = cli_get(opts, "optout");
 	int json = cli_get(opts, "json") != NULL, strict = cli_get(opts, "strict") != NULL;
+	const char *apath = cli_get(opts, "allow"), *kname = cli_get(opts, "kind");
 	if (npos) {
 		cli_err(VERB, "unexpected argument '%s'", argv[1]);
 		return 2;
+	}
+	po.strict = strict;
+	if (kname) {
+		po.kind = yoc_spec_kind_by_name(kname);
+		po.kind_set = 1;
+		if (po.kind < 0) {
+			cli_err(VERB, "unknown --kind '%s'; see 'yoc help " VERB "'", kname);
+			return 2;
+		}
 	}
 	if (!kpath || !in || !out || !*kpath || !*in || !*out) {
 		cli_err(VERB, "--key, --in and --out are required; see 'yoc help " VERB "'");
@@ -235,6 +266,14 @@ static int run(int argc, char **argv)
 		return 1;
 	}
 	have_key = 1;
+	if (apath) {
+		if (yoc_allow_load(&allow, apath, &e) != 0) {
+			cli_err_rec(VERB, &e);
+			cli_err(VERB, "allow-list refused; nothing written");
+			goto cleanup;
+		}
+		po.allow = allow;
+	}
 
 	struct stat sin, sout;
 	if (stat(in, &sin) != 0) {
@@ -285,6 +324,7 @@ static int run(int argc, char **argv)
 
 	if (opath) {
 		struct yoc_nhsset_stats ost;
+		po.optout = NULL;
 		if (yoc_nhsset_load(&optout, opath, &ost, &e) != 0) {
 			cli_err_rec(VERB, &e);
 			cli_err(VERB, "opt-out list refused; nothing written");
@@ -336,7 +376,7 @@ static int run(int argc, char **argv)
 	int bad = 0;
 	for (size_t i = 0; i < nfiles; i++) {
 		yoc_error_clear(&e);
-		if (yoc_pseudo_check_file(files[i], &e) != 0) {
+		if (yoc_pseudo_check_file(files[i], &po, &e) != 0) {
 			cli_err_rec(VERB, &e);
 			bad++;
 		}
@@ -382,7 +422,8 @@ static int run(int argc, char **argv)
 			}
 			dst = opath_buf;
 		}
-		failed += one_file(ps, files[i], dst, optout, strict, json, &total);
+		po.optout = optout;
+		failed += one_file(ps, files[i], dst, &po, json, &total);
 	}
 	if (dir_mode && !json)
 		printf("total: %zu file%s, rows in %llu, rows out %llu (valid %llu, missing "
@@ -402,6 +443,7 @@ cleanup:
 		yoc_key_wipe(&key);
 	yoc_pseudo_free(ps);
 	yoc_nhsset_free(optout);
+	yoc_allow_free(allow);
 	yoc_paths_free(files);
 	return status;
 }

@@ -162,7 +162,7 @@ static int run(int argc, char **argv)
 		cli_err(VERB, "%s: cannot set mode 0600: %s", out, strerror(errno));
 		goto cleanup;
 	}
-	struct yoc_pseudo_opts o = {NULL, on_reject, &nrej, 0};
+	struct yoc_pseudo_opts o = {.on_reject = on_reject, .ctx = &nrej};
 	if (yoc_reident_write(ri, in, af.f, &o, &st, &e) != 0) {
 		cli_err_rec(VERB, &e);
 		cli_err(VERB, "nothing written, nothing recorded");

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ident/ident.h"
 #include "load/load.h"
 #include "yoc/date.h"
 
@@ -21,6 +22,8 @@ struct yoc_loader {
 	int64_t load_id;
 	int in_txn;
 	int persons_dirty;
+	const yoc_allow *allow; /* extra columns allowed (may be NULL) */
+	int strict;             /* a column that would be dropped refuses the file */
 	int64_t files, rows, loaded, quarantined, unchanged, replaced;
 	sqlite3_stmt *q_ins, *f_ins;
 	int32_t today;       /* dates after it are in the future */
@@ -172,7 +175,8 @@ void yoc_loader_free(struct yoc_loader *L)
 /* ---- per-file work ---- */
 
 struct colinfo {
-	const struct yoc_field *f; /* NULL: unknown column, kept as text */
+	const struct yoc_field *f; /* NULL: a column on the allow-list, kept as text */
+	size_t src;                /* its position in the input row */
 	const char *name;          /* canonical (or source) */
 	int segtype;
 	int64_t filled, empty, invalid;
@@ -185,8 +189,10 @@ struct fstate {
 	struct yoc_loader *L;
 	struct yoc_load_result *res;
 	int64_t file_id;
-	size_t ncols;
+	size_t ncols;              /* columns loaded */
 	struct colinfo *cols;
+	size_t nin;                /* columns in the input header */
+	struct yoc_idscan scan;    /* identifier scan of every value kept */
 	char namebuf[64 * 1024];
 	size_t namelen;
 	struct yoc_map status_counts;
@@ -194,6 +200,7 @@ struct fstate {
 	const char *data;          /* the file's bytes (cells usually point into them) */
 	size_t ndata;
 	int c_status, c_person;
+	const struct yoc_cell *hdr;
 };
 
 static void add_reason(struct yoc_load_result *res, const char *code)
@@ -213,13 +220,19 @@ static int quarantine(struct fstate *F, long line, const char *field, const char
 {
 	char raw[4096];
 	size_t rn = 0;
-	for (size_t i = 0; row && i < row->ncells && rn < sizeof raw - 1; i++) {
-		size_t k = row->cells[i].n;
-		if (i && rn < sizeof raw - 1)
+	/* A well-formed row keeps only the columns loaded (a dropped column
+	 * never enters the dataset); a malformed one keeps every cell, all of
+	 * which the identifier scan has seen. */
+	int whole = row && row->ncells == F->nin && !row->fault;
+	size_t nraw = row ? (whole ? F->ncols : row->ncells) : 0;
+	for (size_t j = 0; j < nraw && rn < sizeof raw - 1; j++) {
+		const struct yoc_cell *cl = &row->cells[whole ? F->cols[j].src : j];
+		size_t k = cl->n;
+		if (j && rn < sizeof raw - 1)
 			raw[rn++] = ',';
 		if (k > sizeof raw - 1 - rn)
 			k = sizeof raw - 1 - rn;
-		memcpy(raw + rn, row->cells[i].p, k);
+		memcpy(raw + rn, cl->p, k);
 		rn += k;
 	}
 	sqlite3_stmt *st = F->L->q_ins;
@@ -333,7 +346,7 @@ static int validate(struct fstate *F, const struct yoc_csv_row *row, struct val 
 	for (size_t c = 0; c < F->ncols; c++) {
 		struct colinfo *ci = &F->cols[c];
 		struct val *v = &vals[c];
-		struct yoc_cell cell = row->cells[c];
+		struct yoc_cell cell = row->cells[ci->src];
 		v->p = cell.p;
 		v->n = cell.n;
 		v->why = NULL;
@@ -756,11 +769,15 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 		int k = yoc_csv_next(r, &row, &ce);
 		if (k == 0)
 			break;
-		if (k == YOC_EIO) {
-			rc = yoc_error_set(e, YOC_EIO, F->res->file, ce.line, 0, "%s", ce.msg);
+		if (k == YOC_EIO || k == YOC_ENOMEM) {
+			rc = yoc_error_set(e, k, F->res->file, ce.line, 0, "%s", ce.msg);
 			goto cleanup;
 		}
 		F->res->rows++;
+		/* Every value that could enter the dataset (a loaded cell, or any
+		 * cell of a row quarantined whole) passes the identifier scan. */
+		yoc_idscan_row(&F->scan, row.cells, row.ncells, row.line,
+			       k < 0 || row.ncells != F->nin);
 		if (k < 0) {
 			char why[48];
 			snprintf(why, sizeof why, "csv_%s", yoc_csv_fault_str(row.fault));
@@ -768,8 +785,9 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 			if (ce.col > 0 && row.fault != YOC_CSV_RAGGED_ROW) {
 				/* column of the fault, when the reader knows it: by cell count */
 				size_t ci = row.ncells ? row.ncells - 1 : 0;
-				if (ci < n)
-					field = F->cols[ci].name;
+				for (size_t j = 0; j < n; j++)
+					if (F->cols[j].src == ci)
+						field = F->cols[j].name;
 			}
 			if ((rc = quarantine(F, row.line, field, "", 0, why, &row, e)))
 				goto cleanup;
@@ -777,7 +795,7 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 		}
 		size_t qcol = 0;
 		const char *qwhy = NULL;
-		if (row.ncells != n) {
+		if (row.ncells != F->nin) {
 			if ((rc = quarantine(F, row.line, "", "", 0, "csv_ragged_row", &row, e)))
 				goto cleanup;
 			continue;
@@ -786,15 +804,16 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 		 * the row's bytes as sent when its cells lie in order in the input,
 		 * else its cells one by one. */
 		uint64_t hk[2] = {0, 0};
-		const char *r0 = n ? row.cells[0].p : NULL;
-		const char *r1 = n ? row.cells[n - 1].p + row.cells[n - 1].n : NULL;
-		if (n && r0 >= F->data && r1 <= F->data + F->ndata && r1 >= r0) {
+		size_t nin = F->nin;
+		const char *r0 = nin ? row.cells[0].p : NULL;
+		const char *r1 = nin ? row.cells[nin - 1].p + row.cells[nin - 1].n : NULL;
+		if (nin && r0 >= F->data && r1 <= F->data + F->ndata && r1 >= r0) {
 			hash128(r0, (size_t)(r1 - r0), 1, hk);
 		} else {
 			uint64_t h2[2];
 			hk[0] = 2;
-			hk[1] = n;
-			for (size_t c = 0; c < n; c++) {
+			hk[1] = nin;
+			for (size_t c = 0; c < nin; c++) {
 				hash128(row.cells[c].p, row.cells[c].n, hk[0] ^ h_rotl(hk[1], 17), h2);
 				hk[0] = h2[0];
 				hk[1] ^= h2[1];
@@ -810,8 +829,9 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 		}
 		if (validate(F, &row, vals, stdbuf, &qcol, &qwhy)) {
 			F->cols[qcol].invalid++;
-			if ((rc = quarantine(F, row.line, F->cols[qcol].name, row.cells[qcol].p,
-					     row.cells[qcol].n, qwhy, &row, e)))
+			const struct yoc_cell *qc = &row.cells[F->cols[qcol].src];
+			if ((rc = quarantine(F, row.line, F->cols[qcol].name, qc->p, qc->n, qwhy,
+					     &row, e)))
 				goto cleanup;
 			continue;
 		}
@@ -820,6 +840,10 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 			goto cleanup;
 		F->res->loaded++;
 	}
+	/* Identifiers in any value refuse the whole file before its segment is
+	 * written; the caller rolls the catalog back to before the file. */
+	if ((rc = yoc_idscan_verdict(&F->scan, F->hdr, F->res->file, e)))
+		goto cleanup;
 	char segname[64];
 	snprintf(segname, sizeof segname, "f%lld.seg", (long long)F->file_id);
 	if ((rc = yoc_segw_write(w, F->L->s, segname, e)))
@@ -851,13 +875,27 @@ static int reject(struct yoc_load_result *res, const char *fmt, const char *arg)
 	return YOC_OK;
 }
 
+/* A column the policy drops, into the result's account. */
+static void note_dropped(struct yoc_load_result *res, const struct yoc_cell *c)
+{
+	char shown[64];
+	yoc_ident_show(c->p, c->n, shown, 40);
+	size_t len = strlen(res->dropped);
+	int k = snprintf(res->dropped + len, sizeof res->dropped - len, "%s%s",
+			 res->ndropped ? ", " : "", shown);
+	if (k < 0 || (size_t)k >= sizeof res->dropped - len)
+		snprintf(res->dropped + sizeof res->dropped - 4, 4, "...");
+	res->ndropped++;
+}
+
 int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, size_t n,
 		   int kind, struct yoc_load_result *res, struct yoc_error *e)
 {
 	struct fstate F;
+	struct yoc_ident_plan plan = {0};
 	yoc_csv *r = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc = YOC_OK;
+	int rc = YOC_OK, savepoint = 0;
 	memset(&F, 0, sizeof F);
 	memset(res, 0, sizeof *res);
 	snprintf(res->file, sizeof res->file, "%s", name);
@@ -882,19 +920,24 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 	}
 	size_t nc = yoc_csv_ncols(r);
 	const struct yoc_cell *hdr = yoc_csv_header(r);
-	for (size_t i = 0; i < nc; i++) {
-		const char *id = yoc_spec_identifier(hdr[i].p, hdr[i].n);
-		if (id) {
-			rc = reject(res, "holds direct identifiers (column %s): pseudonymise it"
-				    " first with 'yoc pseudonymise'", id);
+	/* The identifier policy: refused headers, identifier names, default deny. */
+	struct yoc_ident_opts io = {YOC_IDENT_LOAD, kind, L->allow, L->strict};
+	yoc_error_clear(&ce);
+	if (yoc_ident_plan_make(&plan, hdr, nc, &io, name, &ce)) {
+		if (ce.code == YOC_ENOMEM) {
+			rc = yoc_error_set(e, YOC_ENOMEM, name, 0, 0, "out of memory");
 			goto cleanup;
 		}
-	}
-	res->kind = kind >= 0 ? kind : yoc_spec_detect(hdr, nc);
-	if (res->kind < 0) {
-		rc = reject(res, "%s", "feed kind not recognised from the header; give --kind");
+		res->kind = kind;
+		rc = reject(res, "%s", ce.msg);
 		goto cleanup;
 	}
+	res->kind = plan.kind;
+	F.hdr = hdr;
+	F.nin = nc;
+	for (size_t i = 0; i < nc; i++)
+		if (plan.cols[i].act == YOC_IA_DROP)
+			note_dropped(res, &hdr[i]);
 	name_parts(name, res);
 	int64_t same_id, old_id;
 	if ((rc = find_current(L, res, hash, &same_id, &old_id, e)))
@@ -922,31 +965,37 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 		L->unchanged++;
 		goto cleanup;
 	}
-	/* Column map: canonical names first, then aliases for fields not yet taken. */
+	/* Column map: the columns the plan keeps, in order; canonical names
+	 * first, then aliases for fields not yet taken. */
 	const struct yoc_kind_spec *ks = yoc_spec_kind(res->kind);
-	F.ncols = nc;
 	F.cols = yoc_calloc(nc + 1, sizeof *F.cols);
-	if (!F.cols || yoc_map_init(&F.status_counts, 16) || yoc_map_init(&F.seen, 1024))
+	if (!F.cols || yoc_map_init(&F.status_counts, 16) || yoc_map_init(&F.seen, 1024) ||
+	    yoc_idscan_init(&F.scan, &plan))
 		goto oom;
+	for (size_t i = 0; i < nc; i++)
+		if (plan.cols[i].act == YOC_IA_KEEP)
+			F.cols[F.ncols++].src = i;
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < nc; i++) {
-			if (F.cols[i].f)
+		for (size_t k = 0; k < F.ncols; k++) {
+			size_t i = F.cols[k].src;
+			if (F.cols[k].f)
 				continue;
-			const struct yoc_field *f = yoc_spec_field(ks, hdr[i].p, hdr[i].n);
+			const struct yoc_field *f = plan.cols[i].f;
 			if (!f)
 				continue;
-			int canon = strlen(f->name) == hdr[i].n && memcmp(f->name, hdr[i].p, hdr[i].n) == 0;
+			int canon = yoc_spec_name_eq(f->name, hdr[i].p, hdr[i].n);
 			if (pass == 0 && !canon)
 				continue;
 			int taken = 0;
-			for (size_t j = 0; j < nc; j++)
+			for (size_t j = 0; j < F.ncols; j++)
 				if (F.cols[j].f == f)
 					taken = 1;
 			if (!taken)
-				F.cols[i].f = f;
+				F.cols[k].f = f;
 		}
-	for (size_t i = 0; i < nc; i++) {
-		struct colinfo *ci = &F.cols[i];
+	for (size_t k = 0; k < F.ncols; k++) {
+		struct colinfo *ci = &F.cols[k];
+		size_t i = ci->src;
 		const char *cn = ci->f ? ci->f->name : NULL;
 		size_t cl = cn ? strlen(cn) : hdr[i].n;
 		if (F.namelen + cl + hdr[i].n + 2 > sizeof F.namebuf) {
@@ -962,11 +1011,11 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 		F.namebuf[F.namelen++] = 0;
 		ci->segtype = segtype_of(ci->f);
 		if (ci->f && ci->f->role == YOC_ROLE_PERSON) {
-			F.c_person = (int)i;
-			ci->check_pseudo = hdr[i].n == 9 && memcmp(hdr[i].p, "PSEUDO_ID", 9) == 0;
+			F.c_person = (int)k;
+			ci->check_pseudo = yoc_spec_name_eq("PSEUDO_ID", hdr[i].p, hdr[i].n);
 		}
 		if (ci->f && ci->f->role == YOC_ROLE_NHSNO_STATUS)
-			F.c_status = (int)i;
+			F.c_status = (int)k;
 		if (ci->f && (ci->f->type == YOC_FT_CODE || ci->f->type == YOC_FT_INT)) {
 			ci->freq = yoc_calloc(1, sizeof *ci->freq);
 			if (!ci->freq || yoc_map_init(ci->freq, 32)) {
@@ -979,6 +1028,10 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 	char ts[32];
 	now_iso(ts, sizeof ts);
 	char delim[2] = {yoc_csv_delim(r), 0};
+	/* The file's catalog rows can be taken back whole if its values are refused. */
+	if ((rc = yoc__store_exec_pub(L->s, "SAVEPOINT yoc_file", e)))
+		goto cleanup;
+	savepoint = 1;
 	if (sqlite3_prepare_v2(yoc_store_db(L->s), "INSERT INTO files(load_id, kind, provider, period,"
 			       " path, hash, bytes, delimiter, segment, status, loaded_at)"
 			       " VALUES(?,?,?,?,?,?,?,?,'',?,?)", -1, &st, NULL)) {
@@ -1000,8 +1053,22 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 		goto cleanup;
 	}
 	F.file_id = res->file_id = sqlite3_last_insert_rowid(yoc_store_db(L->s));
-	if ((rc = load_rows(&F, r, e)))
+	if ((rc = load_rows(&F, r, &ce)) == YOC_EPERM) {
+		/* Identifiers in the values: nothing of the file stays. */
+		if ((rc = yoc__store_exec_pub(L->s, "ROLLBACK TO yoc_file; RELEASE yoc_file", e)))
+			goto cleanup;
+		savepoint = 0;
+		int64_t rows = res->rows;
+		res->loaded = res->quarantined = res->flagged = 0;
+		res->nreasons = 0;
+		res->file_id = 0;
+		res->rows = rows;
+		rc = reject(res, "%s", ce.msg);
 		goto cleanup;
+	} else if (rc) {
+		*e = ce;
+		goto cleanup;
+	}
 	for (size_t i = 0; i < nc; i++)
 		res->flagged += F.cols[i].invalid;
 	sqlite3_finalize(st);
@@ -1034,6 +1101,9 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 	} else {
 		res->status = YOC_LOAD_LOADED;
 	}
+	if ((rc = yoc__store_exec_pub(L->s, "RELEASE yoc_file", e)))
+		goto cleanup;
+	savepoint = 0;
 	if (res->kind == YOC_KIND_GP_REGISTER || res->kind == YOC_KIND_DEATHS)
 		L->persons_dirty = 1;
 	L->files++;
@@ -1045,7 +1115,12 @@ oom:
 	rc = yoc_error_set(e, YOC_ENOMEM, name, 0, 0, "out of memory");
 cleanup:
 	sqlite3_finalize(st);
+	if (savepoint)
+		sqlite3_exec(yoc_store_db(L->s), "ROLLBACK TO yoc_file; RELEASE yoc_file", NULL,
+			     NULL, NULL);
 	yoc_csv_close(r);
+	yoc_idscan_free(&F.scan);
+	yoc_ident_plan_free(&plan);
 	for (size_t i = 0; F.cols && i < F.ncols; i++)
 		if (F.cols[i].freq) {
 			yoc_map_free(F.cols[i].freq);
@@ -1057,6 +1132,12 @@ cleanup:
 	if (F.seen.slots)
 		yoc_map_free(&F.seen);
 	return rc;
+}
+
+void yoc_loader_policy(struct yoc_loader *L, const yoc_allow *allow, int strict)
+{
+	L->allow = allow;
+	L->strict = strict;
 }
 
 int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,

@@ -6,6 +6,11 @@
 **
 ** Row accounting: for every file, rows = loaded + quarantined, where rows
 ** counts every data row the CSV reader returned, malformed ones included.
+** The identifier policy (src/ident) is the same as pseudonymise's: a header
+** naming a direct identifier refuses the file, columns the spec does not
+** know (nor the allow-list) are not loaded and are listed, and a value that
+** looks like an identifier in any kept cell refuses the whole file (its
+** catalog rows are rolled back to a savepoint; no segment is written).
 ** Must not print or exit; results go into struct yoc_load_result.
 */
 #ifndef YOC_LOAD_H
@@ -34,11 +39,20 @@ struct yoc_load_result {
 	size_t nreasons;
 	struct { char code[40]; int64_t rows; } reasons[YOC_LOAD_MAX_REASONS];
 	char message[600];
+	size_t ndropped;        /* columns not loaded: not in the spec nor allowed */
+	char dropped[512];      /* their names, ", "-separated, cut short with "..." */
 };
 
 struct yoc_loader;
 /* Starts a load on a store opened with YOC_STORE_WRITE: opens the transaction. */
 int yoc_loader_begin(struct yoc_loader **out, yoc_store *s, struct yoc_error *e);
+/*
+** The identifier policy for the files that follow (src/ident): columns on
+** allow (may be NULL) are loaded besides the spec's fields; with strict a
+** column that would be dropped refuses its file. allow must outlive L.
+*/
+struct yoc_allow;
+void yoc_loader_policy(struct yoc_loader *L, const struct yoc_allow *allow, int strict);
 /*
 ** Loads one file. kind -1 detects it from the header. Returns 0 when the file
 ** was handled (loaded, unchanged, replaced or rejected: see res->status), or

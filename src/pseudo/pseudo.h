@@ -135,22 +135,6 @@ void yoc_nhsset_get(const yoc_nhsset *s, size_t i, char out[11]);
 
 /* ---- the column policy and the pseudonymising rewrite ------------------- */
 
-enum yoc_col_action {
-	YOC_COL_KEEP = 0,   /* copied unchanged */
-	YOC_COL_DROP = 1,   /* a direct identifier (or a reserved output name) */
-	YOC_COL_NHSNO = 2,  /* NEWNHSNO: becomes PSEUDO_ID and NHSNO_STATUS */
-	YOC_COL_DOB = 3     /* DOB: becomes MYDOB (MMYYYY) */
-};
-/*
-** What the policy does with a column of this name (case-insensitive; spaces
-** around the name ignored). See docs/pseudonymisation.md for the table.
-** Names produced by the rewrite (PSEUDO_ID, NHSNO_STATUS) are DROP in input.
-** A second NEWNHSNO or DOB column in one header is dropped by the rewrite,
-** as is an input MYDOB when a DOB column is present.
-*/
-int yoc_column_policy(const char *name, size_t n);
-const char *yoc_col_action_str(int action); /* "keep", "drop", ... */
-
 struct yoc_pseudo_stats {
 	uint64_t rows_in;          /* data rows read, including malformed ones */
 	uint64_t rows_out;         /* = valid + missing + malformed + bad_check_digit */
@@ -162,17 +146,27 @@ struct yoc_pseudo_stats {
 	uint64_t rejected;         /* malformed CSV rows, not written, each reported */
 	uint64_t dob_unparsed;     /* DOB present but not a date: MYDOB left empty */
 	size_t cols_in, cols_out, cols_dropped;
+	size_t cols_identifier;    /* dropped: a direct identifier by name */
+	size_t cols_unknown;       /* dropped: not in the spec nor on the allow-list */
+	int kind;                  /* enum yoc_kind, as recognised */
+	char dropped[1024];        /* "NAME (why), ..." for the account; cut short with "..." */
 };
 /* rows_in == rows_out + opted_out + rejected always holds. */
 
 /* Called for each rejected (malformed) CSV row; e holds file:line:col. */
 typedef void (*yoc_reject_fn)(void *ctx, const struct yoc_error *e);
 
+struct yoc_allow;
+
 struct yoc_pseudo_opts {
 	const yoc_nhsset *optout;  /* may be NULL */
 	yoc_reject_fn on_reject;   /* may be NULL */
 	void *ctx;
-	int strict;                /* 1: a malformed row fails the file (YOC_EPARSE) */
+	int strict;                /* 1: a malformed row fails the file (YOC_EPARSE),
+				    * and so does a column that would be dropped (YOC_EPERM) */
+	int kind;                  /* enum yoc_kind, when kind_set */
+	int kind_set;              /* 1: kind is given */
+	const struct yoc_allow *allow; /* the key holder's allow-list; may be NULL */
 };
 
 /* Internal: 1 if a header cell, trimmed of blanks, is want (any case). */
@@ -191,15 +185,19 @@ int yoc__pseudo_next_row(yoc_csv *r, const char *in, size_t ncols,
 			 uint64_t *rows_in, uint64_t *rejected, struct yoc_error *e);
 
 /*
-** Checks that the file can be pseudonymised (readable CSV, a NEWNHSNO
-** column) without writing anything; YOC_EINVAL names the missing column.
+** Checks that the file's header can be pseudonymised under the identifier
+** policy (readable CSV, a recognised kind, an NHS number column, no
+** refused header) without writing anything. o may be NULL.
 */
-int yoc_pseudo_check_file(const char *in, struct yoc_error *e);
+int yoc_pseudo_check_file(const char *in, const struct yoc_pseudo_opts *o,
+			  struct yoc_error *e);
 
 /*
 ** Pseudonymises one feed file into out, atomically (out.tmp.PID, then
 ** rename): on any failure out is left as it was and nothing is renamed.
 ** The output delimiter is the input's. st is filled (zeroed first).
+** Refused with YOC_EPERM (e names the column and the first line) when a
+** kept column holds values that look like identifiers (src/ident).
 */
 int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 		    const struct yoc_pseudo_opts *o, struct yoc_pseudo_stats *st,

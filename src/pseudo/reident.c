@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "pseudo/outbuf.h"
+#include "ident/ident.h"
 #include "pseudo/pseudo.h"
 #include "yoc/csv.h"
 #include "yoc/nhsno.h"
@@ -134,9 +135,9 @@ int yoc_reident_write(yoc_reident *r, const char *in, FILE *f,
 	const struct yoc_cell *h = yoc_csv_header(c);
 	size_t ncols = yoc_csv_ncols(c);
 	for (size_t i = 0; i < ncols; i++) {
-		if (yoc_column_policy(h[i].p, h[i].n) == YOC_COL_NHSNO) {
+		if (yoc_ident_name_class(h[i].p, h[i].n) == YOC_IDC_NHSNO) {
 			rc = yoc_error_set(e, YOC_EINVAL, in, 1, (long)i + 1,
-					   "input already has a NEWNHSNO column; "
+					   "input already has an NHS number column; "
 					   "expected a pseudonymised file");
 			goto cleanup;
 		}

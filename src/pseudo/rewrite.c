@@ -1,10 +1,12 @@
 /*
-** The column policy and the pseudonymising rewrite of one feed file.
+** The pseudonymising rewrite of one feed file.
 **
-** Each input column is kept, dropped (a direct identifier), or replaced:
-** NEWNHSNO by PSEUDO_ID and NHSNO_STATUS, DOB by MYDOB (MMYYYY). Unknown
-** columns are kept: feeds carry HES fields, which are not direct identifiers.
-** The table is docs/pseudonymisation.md; keep the two in step.
+** The identifier policy (src/ident) decides each column: kept (a field of
+** the feed kind's spec, or on the key holder's allow-list), replaced (the
+** NHS number by PSEUDO_ID and NHSNO_STATUS, the date of birth by MYDOB,
+** MMYYYY) or dropped and listed in the account. Every value kept is scanned
+** for identifiers; a column that holds them refuses the file, and since the
+** output is written to a temporary first, nothing is written at all.
 **
 ** Must not: copy a raw NHS number (even an invalid one), a full date of
 ** birth or a dropped column into the output; write a partial output file
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ident/ident.h"
 #include "pseudo/outbuf.h"
 #include "pseudo/pseudo.h"
 #include "yoc/csv.h"
@@ -23,100 +26,10 @@
 #include "yoc/io.h"
 #include "yoc/nhsno.h"
 
-/* ---- the column policy -------------------------------------------------- */
-
-/* Dropped when the whole name matches (case-insensitive). */
-static const char *const drop_exact[] = {
-	/* names */
-	"NAME", "FORENAME", "FORENAMES", "FIRSTNAME", "FIRST_NAME", "MIDDLENAME",
-	"MIDDLE_NAME", "MIDDLE_NAMES", "SURNAME", "LASTNAME", "LAST_NAME", "GIVEN_NAME",
-	"GIVENNAME", "FAMILY_NAME", "FAMILYNAME", "FULLNAME", "FULL_NAME", "PREFERREDNAME",
-	"MAIDENNAME", "INITIALS",
-	/* addresses and contact details */
-	"HOMEADD", "POSTCODE", "POST_CODE", "PCODE", "STREET", "HOUSE_NUMBER", "PHONE",
-	"TELEPHONE", "TEL", "TEL_NO", "TELNO", "MOBILE", "MOBILE_NO", "EMAIL", "E_MAIL",
-	/* free text */
-	"FREETEXT", "FREE_TEXT", "NOTES", "NOTE", "NARRATIVE",
-	/* other person identifiers: a second NHS number column, local ids */
-	"NHSNO", "NHS_NO", "NHS_NUMBER", "NHSNUMBER", "CHI", "CHI_NUMBER", "CHINO",
-	"LOPATID", "LOCALPATID", "LOCAL_PATIENT_ID", "PATIENT_ID", "PATIENTID", "MRN",
-	"HOSPITAL_NUMBER", "HOSPNO", "CASE_NOTE_NUMBER", "NI_NUMBER", "NINO",
-	/* full dates of birth under other names */
-	"DATE_OF_BIRTH", "DATEOFBIRTH", "BIRTHDATE", "BIRTH_DATE", "BIRTH_DT", "DOB_FULL",
-	/* names the rewrite itself produces */
-	"PSEUDO_ID", "NHSNO_STATUS",
-	NULL
-};
-
-/* Dropped when the name contains one of these anywhere. */
-static const char *const drop_contains[] = {
-	"ADDRESS", "POSTCODE", "SURNAME", "FORENAME", "FIRSTNAME", "LASTNAME", "PHONE",
-	"EMAIL", "FREETEXT", "FREE_TEXT", "COMMENT", NULL
-};
-
-/* Dropped when the name starts with one of these. */
-static const char *const drop_prefix[] = {"ADDR", "NOTES", "NOK_", NULL};
-
-/* Dropped when the name ends with one of these. */
-static const char *const drop_suffix[] = {
-	"_NAME", "_NOTES", "_TEXT", "_DOB", "_NHSNO", "_NHS_NUMBER", "_TEL", NULL
-};
-
-static int has_ci(const char *s, size_t n, const char *w)
-{
-	size_t m = strlen(w);
-	for (size_t i = 0; i + m <= n; i++)
-		if (strncasecmp(s + i, w, m) == 0)
-			return 1;
-	return 0;
-}
-
-int yoc_column_policy(const char *name, size_t n)
-{
-	while (n && (*name == ' ' || *name == '\t')) {
-		name++;
-		n--;
-	}
-	while (n && (name[n - 1] == ' ' || name[n - 1] == '\t'))
-		n--;
-	if (n == 8 && strncasecmp(name, "NEWNHSNO", 8) == 0)
-		return YOC_COL_NHSNO;
-	if (n == 3 && strncasecmp(name, "DOB", 3) == 0)
-		return YOC_COL_DOB;
-	for (int i = 0; drop_exact[i]; i++)
-		if (strlen(drop_exact[i]) == n && strncasecmp(name, drop_exact[i], n) == 0)
-			return YOC_COL_DROP;
-	for (int i = 0; drop_contains[i]; i++)
-		if (has_ci(name, n, drop_contains[i]))
-			return YOC_COL_DROP;
-	for (int i = 0; drop_prefix[i]; i++) {
-		size_t m = strlen(drop_prefix[i]);
-		if (n >= m && strncasecmp(name, drop_prefix[i], m) == 0)
-			return YOC_COL_DROP;
-	}
-	for (int i = 0; drop_suffix[i]; i++) {
-		size_t m = strlen(drop_suffix[i]);
-		if (n >= m && strncasecmp(name + n - m, drop_suffix[i], m) == 0)
-			return YOC_COL_DROP;
-	}
-	return YOC_COL_KEEP;
-}
-
-const char *yoc_col_action_str(int action)
-{
-	switch (action) {
-	case YOC_COL_KEEP: return "keep";
-	case YOC_COL_DROP: return "drop";
-	case YOC_COL_NHSNO: return "pseudonymise";
-	case YOC_COL_DOB: return "coarsen";
-	}
-	return "unknown";
-}
-
 /*
-** The actions for one header: the policy per name, then the rules that need
-** the whole header (only the first NEWNHSNO and DOB are transformed, later
-** ones dropped; an input MYDOB is dropped when DOB will produce one).
+** The output plan for one header, from the identifier policy's column plan
+** (src/ident): kept columns in runs, the NHS number and date of birth
+** replaced where they stand, everything else dropped.
 */
 enum { SEG_RUN, SEG_NHS, SEG_DOB };
 struct seg {
@@ -124,7 +37,7 @@ struct seg {
 	size_t a, b; /* SEG_RUN: input columns a..b, all kept, consecutive */
 };
 struct plan {
-	unsigned char *act;
+	struct yoc_ident_plan ip;
 	struct seg *segs; /* the output, left to right */
 	size_t ncols, nsegs;
 	long nhs_col;
@@ -133,40 +46,23 @@ struct plan {
 
 static void plan_free(struct plan *pl)
 {
-	yoc_free(pl->act);
+	yoc_ident_plan_free(&pl->ip);
 	yoc_free(pl->segs);
-	pl->act = NULL;
 	pl->segs = NULL;
 }
 
-static int plan_make(struct plan *pl, yoc_csv *r, const char *path, struct yoc_error *e)
+static int plan_make(struct plan *pl, yoc_csv *r, const char *path,
+		     const struct yoc_pseudo_opts *o, struct yoc_error *e)
 {
-	const struct yoc_cell *h = yoc_csv_header(r);
-	pl->ncols = yoc_csv_ncols(r);
-	pl->nhs_col = pl->dob_col = -1;
-	pl->act = yoc_calloc(pl->ncols ? pl->ncols : 1, 1);
-	if (!pl->act)
-		return yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
-	long mydob = -1;
-	for (size_t i = 0; i < pl->ncols; i++) {
-		int a = yoc_column_policy(h[i].p, h[i].n);
-		if (a == YOC_COL_NHSNO) {
-			if (pl->nhs_col >= 0)
-				a = YOC_COL_DROP;
-			else
-				pl->nhs_col = (long)i;
-		} else if (a == YOC_COL_DOB) {
-			if (pl->dob_col >= 0)
-				a = YOC_COL_DROP;
-			else
-				pl->dob_col = (long)i;
-		} else if (a == YOC_COL_KEEP && h[i].n == 5 && strncasecmp(h[i].p, "MYDOB", 5) == 0) {
-			mydob = (long)i;
-		}
-		pl->act[i] = (unsigned char)a;
-	}
-	if (mydob >= 0 && pl->dob_col >= 0)
-		pl->act[mydob] = YOC_COL_DROP;
+	struct yoc_ident_opts io = {YOC_IDENT_PSEUDO, o && o->kind_set ? o->kind : -1,
+				    o ? o->allow : NULL,
+				    o ? o->strict : 0};
+	int rc = yoc_ident_plan_make(&pl->ip, yoc_csv_header(r), yoc_csv_ncols(r), &io, path, e);
+	if (rc)
+		return rc;
+	pl->ncols = pl->ip.ncols;
+	pl->nhs_col = pl->ip.nhs_col;
+	pl->dob_col = pl->ip.dob_col;
 	pl->segs = yoc_calloc(pl->ncols ? pl->ncols : 1, sizeof *pl->segs);
 	if (!pl->segs) {
 		plan_free(pl);
@@ -175,32 +71,26 @@ static int plan_make(struct plan *pl, yoc_csv *r, const char *path, struct yoc_e
 	pl->nsegs = 0;
 	for (size_t i = 0; i < pl->ncols; i++) {
 		struct seg *last = pl->nsegs ? &pl->segs[pl->nsegs - 1] : NULL;
-		switch (pl->act[i]) {
-		case YOC_COL_KEEP:
+		switch (pl->ip.cols[i].act) {
+		case YOC_IA_KEEP:
 			if (last && last->kind == SEG_RUN && last->b + 1 == i)
 				last->b = i;
 			else
 				pl->segs[pl->nsegs++] = (struct seg){SEG_RUN, i, i};
 			break;
-		case YOC_COL_NHSNO:
+		case YOC_IA_NHSNO:
 			pl->segs[pl->nsegs++] = (struct seg){SEG_NHS, i, i};
 			break;
-		case YOC_COL_DOB:
+		case YOC_IA_DOB:
 			pl->segs[pl->nsegs++] = (struct seg){SEG_DOB, i, i};
 			break;
 		}
 	}
-	if (pl->nhs_col < 0) {
-		plan_free(pl);
-		return yoc_error_set(e, YOC_EINVAL, path, 1, 0,
-				     "no NHS number column: the header has no NEWNHSNO "
-				     "(%zu columns); refusing to pseudonymise",
-				     pl->ncols);
-	}
 	return YOC_OK;
 }
 
-int yoc_pseudo_check_file(const char *in, struct yoc_error *e)
+int yoc_pseudo_check_file(const char *in, const struct yoc_pseudo_opts *po,
+			  struct yoc_error *e)
 {
 	struct yoc_csv_opts o = {0};
 	struct plan pl = {0};
@@ -208,7 +98,7 @@ int yoc_pseudo_check_file(const char *in, struct yoc_error *e)
 	int rc = yoc_csv_open(&r, in, &o, e);
 	if (rc)
 		return rc;
-	rc = plan_make(&pl, r, in, e);
+	rc = plan_make(&pl, r, in, po, e);
 	plan_free(&pl);
 	yoc_csv_close(r);
 	return rc;
@@ -265,13 +155,36 @@ static int coarsen_dob(const char *s, size_t n, char *out)
 	return 6;
 }
 
+/* The account of dropped columns: "name (why), ..." cut short to fit. */
+static void note_dropped(struct yoc_pseudo_stats *st, const struct yoc_cell *h, size_t i,
+			 const struct yoc_ident_col *c)
+{
+	char shown[64], item[160];
+	yoc_ident_show(h[i].p, h[i].n, shown, 40);
+	const char *why = c->act == YOC_IA_IDENT ? yoc_ident_class_str(c->cls) :
+			  c->act == YOC_IA_RESERVED ? "replaced" : "not in the spec";
+	int k = snprintf(item, sizeof item, "%s%s (%s)", st->cols_dropped ? ", " : "", shown, why);
+	size_t len = strlen(st->dropped);
+	if (k > 0 && len + (size_t)k + 4 < sizeof st->dropped)
+		memcpy(st->dropped + len, item, (size_t)k + 1);
+	else if (len + 4 < sizeof st->dropped && !strstr(st->dropped, "..."))
+		memcpy(st->dropped + len, "...", 4);
+	st->cols_dropped++;
+	if (c->act == YOC_IA_IDENT)
+		st->cols_identifier++;
+	else if (c->act == YOC_IA_DROP)
+		st->cols_unknown++;
+}
+
 static void write_header(struct yoc__out *o, const struct plan *pl, yoc_csv *r,
 			 struct yoc_pseudo_stats *st)
 {
 	const struct yoc_cell *h = yoc_csv_header(r);
-	for (size_t i = 0; i < pl->ncols; i++)
-		if (pl->act[i] == YOC_COL_DROP)
-			st->cols_dropped++;
+	for (size_t i = 0; i < pl->ncols; i++) {
+		const struct yoc_ident_col *c = &pl->ip.cols[i];
+		if (c->act == YOC_IA_DROP || c->act == YOC_IA_IDENT || c->act == YOC_IA_RESERVED)
+			note_dropped(st, h, i, c);
+	}
 	for (size_t k = 0; k < pl->nsegs; k++) {
 		const struct seg *g = &pl->segs[k];
 		if (k)
@@ -286,9 +199,22 @@ static void write_header(struct yoc__out *o, const struct plan *pl, yoc_csv *r,
 			st->cols_out++;
 		} else {
 			for (size_t i = g->a; i <= g->b; i++) {
+				const char *sp = pl->ip.cols[i].spelling;
 				if (i > g->a)
 					yoc__out_byte(o, o->delim);
-				yoc__out_cell(o, h[i].p, h[i].n, 1);
+				if (sp) {
+					yoc__out_cell(o, sp, strlen(sp), 1);
+				} else {
+					const char *p = h[i].p;
+					size_t n = h[i].n;
+					while (n && (*p == ' ' || *p == '\t')) {
+						p++;
+						n--;
+					}
+					while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+						n--;
+					yoc__out_cell(o, p, n, 1);
+				}
 				st->cols_out++;
 			}
 		}
@@ -446,6 +372,7 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 	struct yoc__out ob = {0};
 	struct yoc_csv_row row;
 	struct ring q = {0};
+	struct yoc_idscan scan = {0};
 	char *big = NULL;
 	yoc_csv *r = NULL;
 	int rc, opened = 0;
@@ -455,10 +382,15 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 	rc = yoc_csv_open(&r, in, &copts, e);
 	if (rc)
 		goto cleanup;
-	rc = plan_make(&pl, r, in, e);
+	rc = plan_make(&pl, r, in, o, e);
 	if (rc)
 		goto cleanup;
+	if ((rc = yoc_idscan_init(&scan, &pl.ip))) {
+		rc = yoc_error_set(e, rc, in, 0, 0, "out of memory");
+		goto cleanup;
+	}
 	st->cols_in = pl.ncols;
+	st->kind = pl.ip.kind;
 	rc = yoc_afile_open(&af, out, e);
 	if (rc)
 		goto cleanup;
@@ -496,6 +428,7 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 		default: st->bad_check_digit++; break;
 		}
 		st->rows_out++;
+		yoc_idscan_row(&scan, c, ncols, row.line, 0);
 		/* A row with no quoted cell has no delimiter, quote or line break
 		** in any cell, so the quoting scan can be skipped. */
 		const int check = row.quoted;
@@ -527,6 +460,9 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 	}
 	ring_drain(&q, ps, &ob);
 	yoc__out_flush(&ob);
+	/* Values that look like identifiers in a kept column refuse the file. */
+	if ((rc = yoc_idscan_verdict(&scan, yoc_csv_header(r), in, e)))
+		goto cleanup;
 	if (ob.err) {
 		rc = yoc_error_set(e, YOC_EIO, out, 0, 0, "write failed");
 		goto cleanup;
@@ -538,6 +474,7 @@ cleanup:
 		yoc_afile_abort(&af);
 	yoc_free(big);
 	yoc__out_free(&ob);
+	yoc_idscan_free(&scan);
 	plan_free(&pl);
 	yoc_csv_close(r);
 	return rc;

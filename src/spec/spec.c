@@ -324,46 +324,97 @@ static int eqn(const char *z, const char *p, size_t n)
 	return strlen(z) == n && memcmp(z, p, n) == 0;
 }
 
-static int field_matches(const struct yoc_field *f, const char *p, size_t n)
+static int alnum_up(int c)
 {
-	if (eqn(f->name, p, n))
-		return 1;
-	for (const char *const *a = f->aliases; a && *a; a++)
-		if (eqn(*a, p, n))
-			return 1;
+	if (c >= 'a' && c <= 'z')
+		return c - 32;
+	if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return c;
 	return 0;
+}
+
+int yoc_spec_name_eq(const char *z, const char *p, size_t n)
+{
+	size_t i = 0;
+	for (;;) {
+		while (*z && !alnum_up((unsigned char)*z))
+			z++;
+		while (i < n && !alnum_up((unsigned char)p[i]))
+			i++;
+		if (!*z || i == n)
+			return !*z && i == n;
+		if (alnum_up((unsigned char)*z) != alnum_up((unsigned char)p[i]))
+			return 0;
+		z++;
+		i++;
+	}
+}
+
+static const char *field_matches(const struct yoc_field *f, const char *p, size_t n)
+{
+	if (yoc_spec_name_eq(f->name, p, n))
+		return f->name;
+	for (const char *const *a = f->aliases; a && *a; a++)
+		if (yoc_spec_name_eq(*a, p, n))
+			return *a;
+	return NULL;
+}
+
+const struct yoc_field *yoc_spec_match(const struct yoc_kind_spec *k, const char *name,
+				       size_t n, const char **spelling)
+{
+	for (size_t i = 0; i < k->nfields; i++) {
+		const char *sp = field_matches(&k->fields[i], name, n);
+		if (sp) {
+			if (spelling)
+				*spelling = sp;
+			return &k->fields[i];
+		}
+	}
+	return NULL;
 }
 
 const struct yoc_field *yoc_spec_field(const struct yoc_kind_spec *k, const char *name,
 				       size_t n)
 {
-	for (size_t i = 0; i < k->nfields; i++)
-		if (field_matches(&k->fields[i], name, n))
-			return &k->fields[i];
-	return NULL;
+	return yoc_spec_match(k, name, n, NULL);
 }
 
-/* A signature column counts when the header has it under its name or an alias. */
-static int header_has(const struct yoc_kind_spec *k, const char *sig,
-		      const struct yoc_cell *hdr, size_t n)
+/*
+** A signature column counts when the header has it under its name or an
+** alias: spelled exactly (exact = 1), or the same once normalised. Exact
+** spellings are tried first, since two kinds' signatures can be the same
+** name normalised (OP's APPTDATE, GP appointments' APPT_DATE).
+*/
+static int same_name(const char *z, const char *p, size_t n, int exact)
 {
-	const struct yoc_field *f = yoc_spec_field(k, sig, strlen(sig));
+	return exact ? eqn(z, p, n) : yoc_spec_name_eq(z, p, n);
+}
+
+static int header_has(const struct yoc_kind_spec *k, const char *sig,
+		      const struct yoc_cell *hdr, size_t n, int exact)
+{
+	const struct yoc_field *f = NULL;
+	for (size_t i = 0; i < k->nfields && !f; i++)
+		if (strcmp(k->fields[i].name, sig) == 0)
+			f = &k->fields[i];
 	for (size_t i = 0; i < n; i++) {
-		if (eqn(sig, hdr[i].p, hdr[i].n))
+		if (same_name(sig, hdr[i].p, hdr[i].n, exact))
 			return 1;
-		if (f && field_matches(f, hdr[i].p, hdr[i].n))
-			return 1;
+		for (const char *const *a = f ? f->aliases : NULL; a && *a; a++)
+			if (same_name(*a, hdr[i].p, hdr[i].n, exact))
+				return 1;
 	}
 	return 0;
 }
 
-int yoc_spec_detect(const struct yoc_cell *hdr, size_t n)
+static int detect(const struct yoc_cell *hdr, size_t n, int exact)
 {
 	int best = -1, best_len = 0, tie = 0;
 	for (int k = 0; k < YOC_KIND_COUNT; k++) {
 		int len = 0, all = 1;
 		for (const char *const *s = kinds[k].signature; *s; s++, len++)
-			if (!header_has(&kinds[k], *s, hdr, n))
+			if (!header_has(&kinds[k], *s, hdr, n, exact))
 				all = 0;
 		if (!all)
 			continue;
@@ -378,28 +429,25 @@ int yoc_spec_detect(const struct yoc_cell *hdr, size_t n)
 	return tie ? -1 : best;
 }
 
-static const char *const identifiers[] = {
-	"NEWNHSNO", "NHSNO", "NHS_NUMBER", "NHSNUMBER", "DOB", "DATE_OF_BIRTH", "BIRTH_DATE",
-	"NAME", "FORENAME", "FORENAMES", "SURNAME", "GIVEN_NAME", "FAMILY_NAME", "FIRST_NAME",
-	"LAST_NAME", "FULL_NAME", "PATIENT_NAME", "POSTCODE", "POST_CODE", "HOMEADD",
-	"ADDRESS", "ADDRESS1", "ADDRESS2", "ADDRESS3", "ADDRESS4", "ADDRESS5",
-	"ADDRESS_LINE1", "ADDRESS_LINE2", "ADDRESS_LINE_1", "ADDRESS_LINE_2", "TOWN", NULL
-};
-
-const char *yoc_spec_identifier(const char *name, size_t n)
+int yoc_spec_kind_from_path(const char *path)
 {
-	char up[32];
-	if (n == 0 || n >= sizeof up)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		up[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
-	}
-	up[n] = 0;
-	for (const char *const *z = identifiers; *z; z++)
-		if (strcmp(*z, up) == 0)
-			return *z;
-	return NULL;
+	const char *end = strrchr(path, '/');
+	if (!end)
+		return -1;
+	const char *b = end;
+	while (b > path && b[-1] != '/')
+		b--;
+	for (int k = 0; k < YOC_KIND_COUNT; k++)
+		if (strlen(kinds[k].name) == (size_t)(end - b) &&
+		    memcmp(kinds[k].name, b, (size_t)(end - b)) == 0)
+			return k;
+	return -1;
+}
+
+int yoc_spec_detect(const struct yoc_cell *hdr, size_t n)
+{
+	int k = detect(hdr, n, 1);
+	return k >= 0 ? k : detect(hdr, n, 0);
 }
 
 int yoc_spec_code_ok(const char *const *codes, const char *v, size_t n)

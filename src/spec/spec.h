@@ -90,17 +90,25 @@ const char *yoc_spec_kind_name(int kind);
 */
 struct yoc_cell;
 int yoc_spec_detect(const struct yoc_cell *hdr, size_t n);
-
-/* Field of a kind named name or one of its aliases; NULL if not known. */
-const struct yoc_field *yoc_spec_field(const struct yoc_kind_spec *k,
-				       const char *name, size_t n);
+/*
+** The kind named by the folder a file is in ("feeds/apc/RA1_2023-04.csv" is
+** apc), the layout yoc synth writes; -1 if the folder is no kind's name.
+** Used only when the header does not show the kind.
+*/
+int yoc_spec_kind_from_path(const char *path);
 
 /*
-** Direct identifiers that must never reach the dataset. Returns the
-** identifying column's name if the header holds one (NEWNHSNO, DOB, a name,
-** an address or postcode), else NULL.
+** Field of a kind named name or one of its aliases; NULL if not known.
+** Names compare normalised: case and everything but letters and digits are
+** ignored ("diag 4 01" is DIAG_4_01). yoc_spec_match also gives the spelling
+** matched (the field's name or an alias).
 */
-const char *yoc_spec_identifier(const char *name, size_t n);
+const struct yoc_field *yoc_spec_field(const struct yoc_kind_spec *k,
+				       const char *name, size_t n);
+const struct yoc_field *yoc_spec_match(const struct yoc_kind_spec *k, const char *name,
+				       size_t n, const char **spelling);
+/* 1 if z (NUL-terminated) and p (length n) are the same name normalised. */
+int yoc_spec_name_eq(const char *z, const char *p, size_t n);
 
 /* 1 if v (length n) is in the NULL-terminated code set. */
 int yoc_spec_code_ok(const char *const *codes, const char *v, size_t n);

@@ -200,7 +200,7 @@ diff -r "$W/in" "$W/in.orig" > /dev/null && ok "the input is untouched after the
 expect_rc 1 "output directory inside the input is refused" \
 	"$YOC" pseudonymise --key "$W/k.key" --in "$W/in" --out "$W/in/pseudo"
 [ ! -e "$W/in/pseudo" ] && ok "nothing written (output inside input)" || not_ok "nothing written (output inside input)"
-printf 'ID,DOB\n1,1970-01-01\n' > "$W/nonhs.csv"
+printf 'APPTDATE,DOB\n2023-01-01,1970-01-01\n' > "$W/nonhs.csv"
 expect_rc 1 "input with no NEWNHSNO column is refused" \
 	"$YOC" pseudonymise --key "$W/k.key" --in "$W/nonhs.csv" --out "$W/r3.csv"
 grep -q "NEWNHSNO" "$TMP/.err" && ok "the refusal names the column" || not_ok "the refusal names the column"
@@ -216,7 +216,7 @@ expect_rc 1 "a malformed opt-out list is refused" \
 expect_rc 2 "missing --key is a usage error" "$YOC" pseudonymise --in "$W/in" --out "$W/r6"
 
 # ---- atomic output: killed mid-run, the output is absent or complete -------
-awk 'BEGIN { print "NEWNHSNO,DOB,NAME,N"; for (i = 0; i < 300000; i++) printf "9434765919,1970-03-15,Ann Smith,%d\n", i }' > "$W/big.csv"
+awk 'BEGIN { print "NEWNHSNO,DOB,NAME,ATTENDKEY,APPTDATE"; for (i = 0; i < 300000; i++) printf "9434765919,1970-03-15,Ann Smith,%d,2023-04-01\n", i }' > "$W/big.csv"
 "$YOC" pseudonymise --key "$W/k.key" --in "$W/big.csv" --out "$W/big.ref" > /dev/null
 printf 'old\n' > "$W/big.out"
 "$YOC" pseudonymise --key "$W/k.key" --in "$W/big.csv" --out "$W/big.out" > /dev/null 2>&1 &

@@ -17,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include "ident/ident.h"
 #include "pseudo/pseudo.h"
+#include "spec/spec.h"
 #include "testutil.h"
 #include "yoc/nhsno.h"
 
@@ -371,44 +373,6 @@ static void test_keygen(void **state)
 	assert_int_not_equal(access(tmp, F_OK), 0);
 }
 
-/* ---- column policy --------------------------------------------------------- */
-
-static int pol(const char *s)
-{
-	return yoc_column_policy(s, strlen(s));
-}
-
-static void test_column_policy(void **state)
-{
-	(void)state;
-	assert_int_equal(pol("NEWNHSNO"), YOC_COL_NHSNO);
-	assert_int_equal(pol("newnhsno"), YOC_COL_NHSNO);
-	assert_int_equal(pol(" NewNhsNo "), YOC_COL_NHSNO);
-	assert_int_equal(pol("DOB"), YOC_COL_DOB);
-	assert_int_equal(pol("dob"), YOC_COL_DOB);
-	static const char *const drop[] = {
-		"NAME", "FORENAME", "SURNAME", "GIVEN_NAME", "FAMILY_NAME", "first_name",
-		"Patient_Surname", "PATIENT_NAME", "ADDRESS", "ADDRESS_LINE_1", "ADDR1",
-		"HomeAddress", "POSTCODE", "Patient_Postcode", "HOMEADD", "PHONE", "TELEPHONE",
-		"MOBILE", "EMAIL", "email_address", "FREETEXT", "NOTES", "COMMENT", "COMMENTS",
-		"clinical_comments", "NHSNO", "NHS_NUMBER", "DATE_OF_BIRTH", "BIRTHDATE",
-		"MOTHER_DOB", "LOCAL_PATIENT_ID", "PSEUDO_ID", "NHSNO_STATUS", "NOK_RELATION", NULL
-	};
-	for (int i = 0; drop[i]; i++)
-		if (pol(drop[i]) != YOC_COL_DROP)
-			fail_msg("%s should be dropped", drop[i]);
-	static const char *const keep[] = {
-		"EPIKEY", "ADMIDATE", "DISDATE", "EPISTART", "DIAG_4_01", "OPERTN_4_01", "LSOA11",
-		"GPPRAC", "PROCODE", "SEX", "ETHNOS", "MYDOB", "COST", "DOD", "SUSHRG", "FYEAR",
-		"CONTACT_DATE", "SERVICE", "TEAM", "CURRENCY_CODE", "IMD_DECILE", "PSEUDO_HESID",
-		"UNKNOWN_FIELD", NULL
-	};
-	for (int i = 0; keep[i]; i++)
-		if (pol(keep[i]) != YOC_COL_KEEP)
-			fail_msg("%s should be kept", keep[i]);
-	assert_string_equal(yoc_col_action_str(YOC_COL_DROP), "drop");
-}
-
 /* ---- the rewrite ------------------------------------------------------------- */
 
 struct rejects {
@@ -446,7 +410,7 @@ static void test_rewrite(void **state)
 	path_in(out, sizeof out, "feed.out.csv");
 	path_in(oo, sizeof oo, "optout.csv");
 	write_text(in,
-		   "NEWNHSNO,DOB,Forename,SURNAME,POSTCODE,ADMIDATE,NOTE_TEXT,COST,NEWNHSNO,MYDOB\n"
+		   "NEWNHSNO,DOB,Forename,SURNAME,POSTCODE,ADMIDATE,NOTE_TEXT,COST,NHS Number,MYDOB\n"
 		   "943 476 5919,1970-03-15,Ann,Smith,LS1 4AP,2023-05-01,\"a, b\",1.50,9434765919,031970\n"
 		   "9434765918,15/12/1980,Bob,Jones,LS2 1AA,2023-06-01,,2,x,\n"
 		   ",1800-01-01,C,D,E,2023-07-01,,3,,\n"
@@ -462,7 +426,8 @@ static void test_rewrite(void **state)
 	assert_int_equal(yoc_nhsset_load(&optout, oo, &ost, &e), 0);
 	assert_int_equal(ost.valid, 1);
 	assert_int_equal(yoc_pseudo_create(&ps, &key, 0), 0);
-	struct yoc_pseudo_opts o = {optout, on_reject, &rj, 0};
+	struct yoc_pseudo_opts o = {.optout = optout, .on_reject = on_reject, .ctx = &rj,
+				    .kind = YOC_KIND_APC, .kind_set = 1};
 	assert_int_equal(yoc_pseudo_file(ps, in, out, &o, &st, &e), 0);
 
 	assert_int_equal(st.rows_in, 8);
@@ -477,7 +442,9 @@ static void test_rewrite(void **state)
 	assert_int_equal(st.missing, 1);
 	assert_int_equal(st.malformed, 1);
 	assert_int_equal(st.dob_unparsed, 1);
-	assert_int_equal(st.cols_dropped, 6); /* Forename SURNAME POSTCODE NOTE_TEXT NEWNHSNO#2 MYDOB */
+	assert_int_equal(st.cols_dropped, 6); /* Forename SURNAME POSTCODE NOTE_TEXT NHS Number MYDOB */
+	assert_int_equal(st.cols_identifier, 5);
+	assert_non_null(strstr(st.dropped, "NHS Number (NHS number)"));
 
 	char p1[65], p2[65], want[2048];
 	pseudo_of(&key, "9434765919", p1);
@@ -499,7 +466,7 @@ static void test_rewrite(void **state)
 	/* A second pass over the output: no NEWNHSNO, refused, nothing written. */
 	char out2[600];
 	path_in(out2, sizeof out2, "twice.csv");
-	assert_int_equal(yoc_pseudo_check_file(out, &e), YOC_EINVAL);
+	assert_int_equal(yoc_pseudo_check_file(out, &o, &e), YOC_EINVAL);
 	assert_int_equal(yoc_pseudo_file(ps, out, out2, &o, &st, &e), YOC_EINVAL);
 	assert_non_null(strstr(e.msg, "NEWNHSNO"));
 	assert_int_not_equal(access(out2, F_OK), 0);
@@ -530,29 +497,29 @@ static void test_rewrite_format(void **state)
 	path_in(in, sizeof in, "pipe.csv");
 	path_in(out, sizeof out, "pipe.out.csv");
 	write_text(in,
-		   "ID|NEWNHSNO|TEXT|DOB\r\n"
-		   "1|9434765919|\"a|b\"|1970-01-31\r\n"
-		   "2|9434765919|\"q\"\"q\"|\r\n"
-		   "3| 943 476 5919 |plain|1970-01-31\r\n",
+		   "APPTDATE|NEWNHSNO|ATTENDKEY|DOB\r\n"
+		   "2023-01-01|9434765919|\"a|b\"|1970-01-31\r\n"
+		   "2023-01-02|9434765919|\"q\"\"q\"|\r\n"
+		   "2023-01-03| 943 476 5919 |plain|1970-01-31\r\n",
 		   0600);
 	yoc_error_clear(&e);
 	assert_int_equal(yoc_pseudo_file(ps, in, out, NULL, &st, &e), 0);
 	char p1[65], want[512];
 	pseudo_of(&key, "9434765919", p1);
 	snprintf(want, sizeof want,
-		 "ID|PSEUDO_ID|NHSNO_STATUS|TEXT|MYDOB\n"
-		 "1|%s|valid|\"a|b\"|011970\n"
-		 "2|%s|valid|\"q\"\"q\"|\n"
-		 "3|%s|valid|plain|011970\n",
+		 "APPTDATE|PSEUDO_ID|NHSNO_STATUS|ATTENDKEY|MYDOB\n"
+		 "2023-01-01|%s|valid|\"a|b\"|011970\n"
+		 "2023-01-02|%s|valid|\"q\"\"q\"|\n"
+		 "2023-01-03|%s|valid|plain|011970\n",
 		 p1, p1, p1);
 	char *got = slurp(out);
 	assert_string_equal(got, want);
 	free(got);
 
-	write_text(in, "NEWNHSNO,X\n", 0600);
+	write_text(in, "NEWNHSNO,APPTDATE\n", 0600);
 	assert_int_equal(yoc_pseudo_file(ps, in, out, NULL, &st, &e), 0);
 	got = slurp(out);
-	assert_string_equal(got, "PSEUDO_ID,NHSNO_STATUS,X\n");
+	assert_string_equal(got, "PSEUDO_ID,NHSNO_STATUS,APPTDATE\n");
 	free(got);
 	assert_int_equal(st.rows_in, 0);
 	yoc_pseudo_free(ps);
@@ -570,11 +537,11 @@ static void test_rewrite_alloc_failures(void **state)
 	path_in(in, sizeof in, "oom.csv");
 	path_in(out, sizeof out, "oom.out.csv");
 	char buf[1 << 16];
-	size_t n = (size_t)snprintf(buf, sizeof buf, "NEWNHSNO,DOB,NAME\n");
+	size_t n = (size_t)snprintf(buf, sizeof buf, "NEWNHSNO,DOB,NAME,APPTDATE\n");
 	for (unsigned i = 0; i < 600; i++) {
 		char t[11];
 		if (nth_valid(i, t))
-			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s,2000-01-01,x\n", t);
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "%s,2000-01-01,x,2023-01-01\n", t);
 	}
 	write_text(in, buf, 0600);
 	yoc_pseudo *ref = NULL;
@@ -636,7 +603,12 @@ static void test_reidentify(void **state)
 	write_text(in, buf, 0600);
 	assert_int_equal(yoc_pseudo_create(&ps, &key, 0), 0);
 	yoc_error_clear(&e);
-	assert_int_equal(yoc_pseudo_file(ps, in, ps_out, NULL, &st, &e), 0);
+	/* ACT is no field of any kind: kept because the key holder allows it. */
+	yoc_allow *al = NULL;
+	assert_int_equal(yoc_allow_parse(&al, "# extra\nACT\n", 12, "allow", &e), 0);
+	struct yoc_pseudo_opts po = {.kind = YOC_KIND_OP, .kind_set = 1, .allow = al};
+	assert_int_equal(yoc_pseudo_file(ps, in, ps_out, &po, &st, &e), 0);
+	yoc_allow_free(al);
 	/* register: the first 10 people, one invalid entry, one person not in the feed */
 	n = (size_t)snprintf(buf, sizeof buf, "NHS_NUMBER\n");
 	for (int i = 0; i < 10; i++)
@@ -807,7 +779,6 @@ int main(void)
 		cmocka_unit_test(test_nhsno_fast_path_agrees),
 		cmocka_unit_test(test_key_files),
 		cmocka_unit_test(test_keygen),
-		cmocka_unit_test(test_column_policy),
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_rewrite_format),
 		cmocka_unit_test(test_rewrite_alloc_failures),

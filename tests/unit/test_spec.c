@@ -59,16 +59,31 @@ static void test_fields(void **state)
 	}
 }
 
+/* Names compare normalised; no two fields of a kind collide once normalised. */
 static void test_identifiers(void **state)
 {
 	(void)state;
-	assert_non_null(yoc_spec_identifier("NEWNHSNO", 8));
-	assert_non_null(yoc_spec_identifier("dob", 3));
-	assert_non_null(yoc_spec_identifier("Surname", 7));
-	assert_non_null(yoc_spec_identifier("POSTCODE", 8));
-	assert_null(yoc_spec_identifier("MYDOB", 5));
-	assert_null(yoc_spec_identifier("LSOA11", 6));
-	assert_null(yoc_spec_identifier("PSEUDO_ID", 9));
+	const struct yoc_kind_spec *apc = yoc_spec_kind(YOC_KIND_APC);
+	const char *sp = NULL;
+	assert_ptr_equal(yoc_spec_match(apc, "diag 4 01", 9, &sp), yoc_spec_field(apc, "DIAG_4_01", 9));
+	assert_string_equal(sp, "DIAG_4_01");
+	assert_non_null(yoc_spec_match(apc, "Discharge Date", 14, &sp));
+	assert_string_equal(sp, "DISCHARGE_DATE");
+	assert_null(yoc_spec_field(apc, "DIAG_4_011", 10));
+	assert_null(yoc_spec_field(apc, "", 0));
+	assert_int_equal(yoc_spec_name_eq("PSEUDO_ID", " pseudo-id ", 11), 1);
+	assert_int_equal(yoc_spec_name_eq("PSEUDO_ID", "PSEUDO_IDX", 10), 0);
+	for (int k = 0; k < YOC_KIND_COUNT; k++) {
+		const struct yoc_kind_spec *ks = yoc_spec_kind(k);
+		for (size_t i = 0; i < ks->nfields; i++) {
+			const char *nm = ks->fields[i].name;
+			if (yoc_spec_field(ks, nm, strlen(nm)) != &ks->fields[i])
+				fail_msg("%s: field %s is shadowed by another field", ks->name, nm);
+			for (const char *const *a = ks->fields[i].aliases; a && *a; a++)
+				if (yoc_spec_field(ks, *a, strlen(*a)) != &ks->fields[i])
+					fail_msg("%s: alias %s of %s is shadowed", ks->name, *a, nm);
+		}
+	}
 }
 
 static void test_pseudo(void **state)
