@@ -41,7 +41,8 @@ size_t yoc_ident_norm(const char *p, size_t n, char *out, size_t cap)
 /* ---- identifier classes by name ----------------------------------------- */
 
 /*
-** Patterns over the normalised name. The whole-name lists catch short words
+** Patterns over the normalised name, in order (contact before address, so
+** "E-mail Address" is a contact). The whole-name lists catch short words
 ** that would be too broad as parts (TEL, NOTE, CHI); the part lists catch
 ** every spelling around them ("PATIENT_SURNAME", "Home Address Line 1").
 */
@@ -60,11 +61,11 @@ static const struct pat pats[] = {
 	   "FULLNAME", "MIDDLENAME", "MAIDENNAME", "PREFERREDNAME", "PATIENTNAME",
 	   "PERSONNAME", "CLIENTNAME"),
 	 NULL, L("NAME", "NAMES")},
+	{YOC_IDC_CONTACT, L("TEL", "TELNO", "EMAIL", "FAX"),
+	 L("PHONE", "TELEPHONE", "MOBILE", "EMAIL"), NULL, L("TEL", "TELNO")},
 	{YOC_IDC_ADDRESS, L("HOMEADD", "PCODE", "STREET", "HOUSENUMBER", "HOUSENO", "TOWN",
 			    "POSTTOWN", "UPRN"),
 	 L("ADDRESS", "POSTCODE", "ZIPCODE"), L("ADDR"), NULL},
-	{YOC_IDC_CONTACT, L("TEL", "TELNO", "EMAIL", "FAX"),
-	 L("PHONE", "TELEPHONE", "MOBILE", "EMAIL"), NULL, L("TEL", "TELNO")},
 	{YOC_IDC_FREETEXT, L("NOTE", "NOTES", "NARRATIVE", "REMARKS"),
 	 L("FREETEXT", "COMMENT", "NARRATIVE"), L("NOTES"), L("NOTES", "TEXT")},
 	{YOC_IDC_LOCALID, L("CHI", "CHINO", "CHINUMBER", "LOPATID", "LOCALPATID", "PATIENTID",

@@ -245,7 +245,11 @@ unsigned yoc_ident_value(const char *p, size_t n)
 	unsigned v = 0;
 	if (ndig == n) {
 		if (n == 10) {
-			v |= YOC_IV_NHS10 | YOC_IV_DIGLONG;
+			int same = 1;
+			for (int i = 1; i < 10; i++)
+				same &= p[i] == p[0];
+			if (!same)
+				v |= YOC_IV_NHS10;
 			if (mod11(p))
 				v |= YOC_IV_NHS10_OK;
 		} else if (n == 8) {
@@ -315,7 +319,7 @@ unsigned yoc_ident_text(const char *p, size_t n)
 				a++;
 			while (b > a && edge_punct((unsigned char)p[b - 1]) && p[b - 1] != ')')
 				b--;
-			if (b - a > 20)
+			if (b - a > (w ? 24u : 254u))
 				break;
 			unsigned x = yoc_ident_value(p + a, b - a);
 			if (x & YOC_IV_NHS10_OK)
