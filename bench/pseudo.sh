@@ -45,7 +45,7 @@ awk -v n="$BLOCK" -v distinct="$DISTINCT" 'BEGIN {
 	split("Ann Bob Cara Dev Eve Finn Gita Hal Ida Jon", fn, " ")
 	split("Smith Jones Patel Khan Brown Taylor Wilson Evans Ali Wood", sn, " ")
 	split("A00 B20 C34 E11 F32 I10 I21 J44 K35 N18 R69 Z00", dg, " ")
-	print "NEWNHSNO,DOB,FORENAME,SURNAME,POSTCODE,SEX,ETHNOS,GPPRAC,LSOA11,PROCODE,ADMIDATE,ADMIMETH,DIAG_01,HRG,SPELL_ID,COST"
+	print "NEWNHSNO,DOB,FORENAME,SURNAME,POSTCODE,SEX,ADMISORC,GPPRAC,LSOA11,PROCODE,EPISTART,ADMIMETH,DIAG_4_01,HRG,SUSSPELLID,COST"
 	for (r = 0; r < n; r++) {
 		i = int(rand() * distinct)
 		u = rand()
