@@ -364,6 +364,11 @@ void yoc_idscan_cell(struct yoc_idscan *s, size_t col, const char *p, size_t n, 
 	struct yoc_idscan_col *c = &s->c[col];
 	int dates = col < s->pl->ncols && s->pl->cols[col].dates;
 	c->nonempty++;
+	/* The common cells of date and pseudonym columns, quickly. */
+	if (dates && n == 10 && p[4] == '-' && p[7] == '-')
+		return;
+	if (n == 64 && yoc_spec_pseudo_ok(p, n))
+		return;
 	unsigned v = yoc_ident_value(p, n);
 	if (n >= 14 && (memchr(p, ' ', n) || memchr(p, '\n', n)))
 		v |= yoc_ident_text(p, n);
