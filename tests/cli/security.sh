@@ -64,8 +64,8 @@ done
 expect_rc 0 "pseudonymise: identifier columns in any spelling are cleaned" \
 	"$YOC" pseudonymise --key "$W/k.key" --in "$W/in" --out "$W/out" --json
 cp "$TMP/.out" "$W/sum.json"
-out=$(scan "$W"/out/apc/*.csv)
-[ -z "$out" ] && ok "nothing identifiable in the pseudonymised files" ||
+out=$(scan "$W"/out/apc/RA1_2023-0[1-4].csv 2>&1)
+[ $? -eq 0 ] && [ -z "$out" ] && ok "nothing identifiable in the pseudonymised files" ||
 	{ not_ok "nothing identifiable in the pseudonymised files"; echo "$out" | sed 's/^/# /' | head; }
 [ "$(grep -c '"rows_out":2,' "$W/sum.json")" -eq 4 ] && ok "every data row written" || not_ok "every data row written"
 [ "$(grep -c '"valid":2,' "$W/sum.json")" -eq 4 ] && ok "the NHS number column is pseudonymised under any spelling" ||
@@ -123,7 +123,7 @@ printf 'NEWNHSNO,DOB,EPISTART,EPIKEY\r9434765919,1970-03-15,2023-04-01,E1\r40102
 expect_rc 0 "CR-only line endings are read as lines" \
 	"$YOC" pseudonymise --key "$W/k.key" --in "$W/in4/apc/RA1_2023-04.csv" --out "$W/cr.csv" --json
 grep -q '"rows_in":2,.*"valid":2,' "$TMP/.out" && ok "both rows read and pseudonymised" || not_ok "both rows read and pseudonymised"
-out=$(scan "$W/cr.csv"); [ -z "$out" ] && ok "nothing identifiable (CR-only)" || not_ok "nothing identifiable (CR-only)"
+out=$(scan "$W/cr.csv" 2>&1) && [ -z "$out" ] && ok "nothing identifiable (CR-only)" || not_ok "nothing identifiable (CR-only)"
 expect_rc 0 "inspect counts CR-only rows" "$YOC" inspect --json "$W/in4/apc/RA1_2023-04.csv"
 grep -q '"rows":2' "$TMP/.out" && ok "inspect: 2 rows" || { not_ok "inspect: 2 rows"; sed 's/^/# /' "$TMP/.out"; }
 # a data row as the header (the header line lost)
@@ -169,8 +169,8 @@ grep -q "RB5.csv: apc RB5 .*1 column not loaded: EXTRA" "$TMP/.out" && ok "an un
 for t in files file_columns quarantine flags file_stats apc; do
 	"$YOC" export --db "$W/ds" --table "$t" > "$W/export_$t.csv" 2>/dev/null
 done
-out=$(scan "$W"/export_*.csv)
-[ -z "$out" ] && ok "nothing identifiable in any table of the dataset" ||
+out=$(scan "$W"/export_*.csv 2>&1)
+[ $? -eq 0 ] && [ -z "$out" ] && [ -s "$W/export_apc.csv" ] && ok "nothing identifiable in any table of the dataset" ||
 	{ not_ok "nothing identifiable in any table of the dataset"; echo "$out" | sed 's/^/# /' | head; }
 same "refused files left no rows" "$(sqlite3 "$W/ds/yoc.db" "select count(*) from files where path like '%RB1%' or path like '%RB2%' or path like '%RB3%' or path like '%RB4%'")" "0"
 same "the unknown column is not in the dataset" "$(sqlite3 "$W/ds/yoc.db" "select count(*) from file_columns where name = 'EXTRA' or source = 'EXTRA'")" "0"
