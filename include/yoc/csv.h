@@ -2,10 +2,11 @@
 ** Streaming CSV reader (RFC 4180) and writer.
 **
 ** Reader: quoted fields, doubled quotes, delimiters and newlines inside
-** quotes, CRLF or LF line ends, a leading UTF-8 byte-order mark, any
-** single-byte delimiter. Memory is constant in the file size: the reader keeps
-** one buffer of opts.buf_size bytes (1 MiB), filled with large read(2) calls
-** and grown, up to opts.max_row, only for a row that does not fit.
+** quotes, LF, CRLF or bare CR line ends (mixed freely), a leading UTF-8
+** byte-order mark, any single-byte delimiter. Memory is constant in the file
+** size: the reader keeps one buffer of opts.buf_size bytes (1 MiB), filled
+** with large read(2) calls and grown, up to opts.max_row (+1), only for a
+** row that does not fit.
 **
 ** Cell lifetime: the cells of a row (and their text) are views into the
 ** reader's buffer. They are valid ONLY until the next call to yoc_csv_next or
@@ -28,17 +29,21 @@
 ** Every data row is returned exactly once, good or bad, so rows returned with
 ** 1 plus rows returned with a fault equals the data rows in the file. When a
 ** row has several faults, the one at the earliest byte is reported. Positions:
-** line is 1-based and counts every LF (including LFs inside quoted cells);
-** col is the 1-based byte offset in that line (a leading BOM is not counted).
+** line is 1-based and counts every line end, LF, CRLF or CR (including those
+** inside quoted cells); col is the 1-based byte offset in that line (a
+** leading BOM is not counted).
 **
 ** Details of the dialect:
 **   - Delimiter detection (opts.delim 0): the most frequent of , | TAB ;
 **     outside quotes in the first line (its first max_row bytes); ties go
 **     in that order; none of them means ','.
-**   - A completely empty line (just LF or CRLF) is skipped: it is not a row
-**     (so a one-column file cannot hold an empty unquoted cell; write "").
-**   - A line ends at LF; a CR directly before the LF is dropped. A lone CR
-**     elsewhere is ordinary data (old Mac CR-only files are not supported).
+**   - A completely empty line (just LF, CRLF or CR) is skipped: it is not a
+**     row (so a one-column file cannot hold an empty unquoted cell; write "").
+**   - Outside quotes a line ends at LF, at CRLF or at a bare CR (Excel's
+**     "CSV (Macintosh)"); a CR followed by LF is one line end, even when a
+**     buffer refill falls between them. Inside quotes CR and LF are data.
+**   - The first line (the header) ends at its first line end outside quotes,
+**     whichever kind it is, and delimiter detection looks at it only.
 **   - A quote opens a quoted cell only as the cell's first byte. A quote
 **     inside an unquoted cell, or text after a closing quote, is a stray
 **     quote: the row is reported and the cell is returned raw (from its
@@ -47,19 +52,26 @@
 **     when it has the header's cell count, truncated when it has fewer.
 **   - Unterminated quote: the quoted cell runs to end of input; the row is
 **     reported once and the next call returns 0.
-**   - Row too long (more than max_row bytes, line ending included): this
-**     fault is reported whatever else the row holds, at the byte past the
-**     limit; the cells read so far are returned (they may stop short) and
-**     the rest of the row is skipped (quotes still honoured), so the next
-**     call starts at the following row.
-**   - A row may hold at most YOC_CSV_MAX_CELLS cells; more is row_too_long.
+**   - Row too long (more than max_row bytes, line ending included, CRLF
+**     counting two): this fault is reported whatever else the row holds, at
+**     the byte past the limit; the cells read so far are returned (they
+**     may stop short) and the rest of the row is skipped (quotes still
+**     honoured), so the next call starts at the following row.
+**   - A row may hold at most YOC_CSV_MAX_CELLS cells; more is row_too_long
+**     (YOC_ETOOBIG, "row too long: more than 65536 cells"), whatever else
+**     the row holds: the first YOC_CSV_MAX_CELLS cells are returned.
 **   - An empty input (no header line) fails to open with YOC_EPARSE unless
 **     no_header is set. A malformed header line fails the open.
 **   - With no_header, ncols is 0 until a row is read and is then the cell
 **     count of the first row that is not too long; yoc_csv_header returns
 **     NULL.
 **   - After YOC_EIO or YOC_ENOMEM from yoc_csv_next the reader is stopped:
-**     every later call returns the same status. Only close it.
+**     every later call returns the same status. Only close it. These come
+**     with row->fault == YOC_CSV_OK, which tells them from a malformed row:
+**     a loop that skips malformed rows must stop on any negative status
+**     whose row->fault is YOC_CSV_OK, or it would spin.
+**   - Running out of memory while opening (reading the header) fails the
+**     open with YOC_ENOMEM and an "out of memory" message.
 **
 ** Changes to the first draft of this header (API shape kept):
 **   - struct yoc_csv_opts gained buf_size (initial buffer size; tests and
@@ -124,8 +136,9 @@ void yoc_csv_close(yoc_csv *r);
 
 /*
 ** Next data row. Returns 1 with *row filled, 0 at end of input, or a
-** negative status for a malformed row (see above) or an I/O error
-** (YOC_EIO, after which the reader stops).
+** negative status: a malformed row (YOC_EPARSE or YOC_ETOOBIG, row->fault
+** says which fault), or with row->fault == YOC_CSV_OK a read error
+** (YOC_EIO) or out of memory (YOC_ENOMEM), after which the reader stops.
 */
 int yoc_csv_next(yoc_csv *r, struct yoc_csv_row *row, struct yoc_error *e);
 
@@ -137,6 +150,31 @@ char yoc_csv_delim(const yoc_csv *r);
 /* Bytes consumed so far (for progress). */
 uint64_t yoc_csv_offset(const yoc_csv *r);
 const char *yoc_csv_name(const yoc_csv *r);
+
+/*
+** What yoc_csv_inspect counted in a file. faults[] is indexed by enum
+** yoc_csv_fault (faults[YOC_CSV_OK] stays 0).
+*/
+struct yoc_csv_shape {
+	char delim;
+	size_t ncols;
+	long rows;       /* data rows, good and malformed */
+	long malformed;
+	long faults[YOC_CSV_ROW_TOO_LONG + 1];
+};
+
+/*
+** Reads the whole file at path ("-": stdin) and counts its rows and
+** malformed rows into *out. For each malformed row, on_fault (if not NULL)
+** gets the reader's error record (file:line:col and message; valid during
+** the call only). Returns 0 when the file was read to its end, however many
+** rows were malformed; or a negative status with e filled: the file cannot
+** be opened or its header read, a read failed (YOC_EIO), or memory ran out
+** (YOC_ENOMEM, "out of memory ..."). *out then holds the counts so far.
+*/
+int yoc_csv_inspect(const char *path, const struct yoc_csv_opts *opts,
+		    void (*on_fault)(void *ctx, const struct yoc_error *fault), void *ctx,
+		    struct yoc_csv_shape *out, struct yoc_error *e);
 
 /* Cell helpers. */
 int yoc_cell_eq(struct yoc_cell c, const char *s);

@@ -1,7 +1,8 @@
 /*
 ** yoc inspect: reads CSV files with the yoc reader and reports their shape
 ** (delimiter, columns, rows) and every malformed row with file:line:col.
-** Read-only; writes nothing but its report.
+** Read-only; writes nothing but its report. The reading and counting are
+** yoc_csv_inspect (core); this file only prints.
 */
 #include <stdio.h>
 #include <string.h>
@@ -19,61 +20,52 @@ static const char usage_text[] =
 	"  --json           one JSON object per file on stdout\n\n"
 	"Exit status: 0 if every row is well formed, 1 if any is not, 2 on usage.\n";
 
+struct fault_print {
+	long shown, max;
+	int json;
+};
+
+static void print_fault(void *ctx, const struct yoc_error *fault)
+{
+	struct fault_print *fp = ctx;
+	if (!fp->json && fp->shown++ < fp->max)
+		yoc_error_print(stdout, fault);
+}
+
 static int inspect_one(const char *path, char delim, long max_faults, int json)
 {
 	struct yoc_csv_opts o = {0};
+	struct yoc_csv_shape sh;
 	struct yoc_error e;
-	yoc_csv *r = NULL;
+	struct fault_print fp = {0, max_faults, json};
 	o.delim = delim;
 	yoc_error_clear(&e);
-	int rc = yoc_csv_open(&r, path, &o, &e);
-	if (rc) {
+	if (yoc_csv_inspect(path, &o, print_fault, &fp, &sh, &e)) {
 		cli_err_rec("inspect", &e);
 		return 1;
-	}
-	long rows = 0, bad = 0, counts[8] = {0};
-	struct yoc_csv_row row;
-	for (;;) {
-		rc = yoc_csv_next(r, &row, &e);
-		if (rc == 0)
-			break;
-		rows++;
-		if (rc > 0)
-			continue;
-		if (rc == YOC_EIO) {
-			cli_err_rec("inspect", &e);
-			yoc_csv_close(r);
-			return 1;
-		}
-		bad++;
-		if (row.fault > 0 && row.fault < 8)
-			counts[row.fault]++;
-		if (bad <= max_faults && !json)
-			yoc_error_print(stdout, &e);
 	}
 	if (json) {
 		printf("{\"file\":");
 		cli_json_str(stdout, path);
 		printf(",\"delimiter\":");
-		char d[2] = {yoc_csv_delim(r), 0};
+		char d[2] = {sh.delim, 0};
 		cli_json_str(stdout, d);
 		printf(",\"columns\":%zu,\"rows\":%ld,\"malformed\":%ld,\"faults\":{",
-		       yoc_csv_ncols(r), rows, bad);
+		       sh.ncols, sh.rows, sh.malformed);
 		int first = 1;
-		for (int k = 1; k < 8; k++) {
-			if (!counts[k])
+		for (int k = 1; k <= YOC_CSV_ROW_TOO_LONG; k++) {
+			if (!sh.faults[k])
 				continue;
-			printf("%s\"%s\":%ld", first ? "" : ",", yoc_csv_fault_str(k), counts[k]);
+			printf("%s\"%s\":%ld", first ? "" : ",", yoc_csv_fault_str(k), sh.faults[k]);
 			first = 0;
 		}
 		printf("}}\n");
 	} else {
-		char d = yoc_csv_delim(r);
+		char d = sh.delim;
 		printf("%s: %ld rows x %zu columns, delimiter '%s', %ld malformed\n", path,
-		       rows, yoc_csv_ncols(r), d == '\t' ? "\\t" : (char[]){d, 0}, bad);
+		       sh.rows, sh.ncols, d == '\t' ? "\\t" : (char[]){d, 0}, sh.malformed);
 	}
-	yoc_csv_close(r);
-	return bad ? 1 : 0;
+	return sh.malformed ? 1 : 0;
 }
 
 static int run(int argc, char **argv)

@@ -12,11 +12,18 @@
 ** row is complete, so a re-parse always sees the original bytes.
 **
 ** Scanning: 64 bytes at a time are classified into a bit mask of "special"
-** bytes (delimiter, LF, quote, NUL) with SSE2 on x86-64, or a portable SWAR
+** bytes (delimiter, LF, CR, quote, NUL) with SSE2 on x86-64, or a portable SWAR
 ** version elsewhere; the parser then jumps from special byte to special
 ** byte. The mask of the block holding the end of a row is kept for the next
 ** row. The buffer has 64 bytes of padding so a block may be loaded past the
 ** end of the data; bits past the end are cleared.
+**
+** Line ends: LF, CRLF or a bare CR. A CR outside quotes ends the row, and
+** an LF right after it belongs to the same line end; when the CR is the last
+** byte in the buffer the row is parsed again once more input is there, so a
+** CRLF split by a refill is still one line end. The buffer may grow to
+** max_row + 1 bytes so that this one byte of look-ahead never decides whether
+** a row is too long.
 **
 ** Must not: print, exit, or allocate other than through yoc_malloc & co.
 */
@@ -41,7 +48,7 @@
 
 enum { ST_ROW, ST_NEED, ST_NONE, ST_OOM };       /* parse_row results */
 enum { RF_OK = 0, RF_FULL = 1 };                  /* refill results (or < 0) */
-enum { SK_START, SK_UNQ, SK_QUOTED, SK_QSEEN };   /* skip states */
+enum { SK_START, SK_UNQ, SK_QUOTED, SK_QSEEN, SK_CR }; /* skip states */
 enum { M_NONE, M_UNTERM, M_STRAY_FIELD, M_STRAY_AFTER, M_RAGGED, M_NUL,
        M_TRUNC, M_FIELD, M_ROW, M_CELLS };        /* fault messages */
 
@@ -55,12 +62,13 @@ struct esc {
 struct rowscan {
 	size_t nc;          /* cells */
 	size_t nesc;        /* entries in esc[] */
-	long nl;            /* LFs inside quoted cells */
+	long nl;            /* line ends inside quoted cells */
 	int quoted;
-	int has_nl;         /* row ended with LF (not end of input) */
+	int has_nl;         /* row ended with a line end (not end of input) */
 	int unterminated;
 	int fkind, fmsg;    /* first fault, by position */
 	const char *fptr;
+	const char *over;   /* first cell past YOC_CSV_MAX_CELLS, or NULL */
 	const char *term;   /* where the line ending (or end of input) starts */
 	char *next;         /* first byte after the row */
 	int pend_state;     /* ST_NEED: skip state at the buffer end */
@@ -120,7 +128,7 @@ struct scan {
 	const char *b; /* block start */
 	uint64_t m;    /* special bytes in [b, b + 64), bits past the data cleared */
 #ifdef CSV_SSE2
-	__m128i vd, vn, vq, vz;
+	__m128i vd, vn, vr, vq, vz;
 #else
 	uint64_t wd;
 #endif
@@ -131,6 +139,7 @@ static void scan_init(struct scan *sc, char delim)
 #ifdef CSV_SSE2
 	sc->vd = _mm_set1_epi8(delim);
 	sc->vn = _mm_set1_epi8('\n');
+	sc->vr = _mm_set1_epi8('\r');
 	sc->vq = _mm_set1_epi8('"');
 	sc->vz = _mm_setzero_si128();
 #else
@@ -144,6 +153,7 @@ static inline uint64_t classify16(const struct scan *sc, const char *p)
 	__m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
 	__m128i x = _mm_or_si128(_mm_cmpeq_epi8(a, sc->vd), _mm_cmpeq_epi8(a, sc->vn));
 	__m128i y = _mm_or_si128(_mm_cmpeq_epi8(a, sc->vq), _mm_cmpeq_epi8(a, sc->vz));
+	x = _mm_or_si128(x, _mm_cmpeq_epi8(a, sc->vr));
 	return (uint16_t)_mm_movemask_epi8(_mm_or_si128(x, y));
 }
 
@@ -165,6 +175,7 @@ static inline uint64_t classify8(const struct scan *sc, const char *p)
 	uint64_t w;
 	memcpy(&w, p, 8);
 	uint64_t hit = zero_bytes(w ^ sc->wd) | zero_bytes(w ^ 0x0a0a0a0a0a0a0a0aULL) |
+		       zero_bytes(w ^ 0x0d0d0d0d0d0d0d0dULL) |
 		       zero_bytes(w ^ 0x2222222222222222ULL) | zero_bytes(w);
 	uint64_t bits = 0;
 	for (int i = 0; i < 8; i++) /* byte order independent */
@@ -245,7 +256,8 @@ static int fill(struct yoc_csv *r)
 
 /*
 ** Makes room after the unread data (from pos) and reads more. RF_FULL when
-** the unread data is one row filling a buffer that may not grow further.
+** the unread data is one row filling a buffer that may not grow further
+** (max_row + 1 bytes: a row that fills it is too long whatever follows).
 */
 static int refill(struct yoc_csv *r)
 {
@@ -254,9 +266,10 @@ static int refill(struct yoc_csv *r)
 	if (r->eof)
 		return RF_OK;
 	if (r->pos == r->buf && keep == r->cap) {
-		if (r->cap >= r->max_row)
+		size_t lim = r->max_row + 1;
+		if (r->cap >= lim)
 			return RF_FULL;
-		size_t ncap = r->cap * 2 < r->max_row ? r->cap * 2 : r->max_row;
+		size_t ncap = r->cap * 2 < lim ? r->cap * 2 : lim;
 		char *nb = yoc_realloc(r->buf, ncap + PAD);
 		if (!nb)
 			return YOC_ENOMEM;
@@ -310,8 +323,8 @@ static int grow_cells(struct yoc_csv *r)
 		cells[nc].p = (P); \
 		cells[nc].n = (size_t)(N); \
 		nc++; \
-	} else { \
-		FAULT(YOC_CSV_ROW_TOO_LONG, M_CELLS, (P)); \
+	} else if (!over) { \
+		over = (P); \
 	} \
 } while (0)
 
@@ -326,8 +339,8 @@ static int grow_cells(struct yoc_csv *r)
 } while (0)
 
 /*
-** Skips empty lines (LF or CRLF; a lone CR at the end of input) at pos.
-** ST_ROW: pos is at the start of a row; ST_NEED; ST_NONE: end of input.
+** Skips empty lines (LF, CRLF or CR) at pos. ST_ROW: pos is at the start of
+** a row; ST_NEED; ST_NONE: end of input.
 */
 static int skip_blank(struct yoc_csv *r)
 {
@@ -341,17 +354,11 @@ static int skip_blank(struct yoc_csv *r)
 			continue;
 		}
 		if (*p == '\r') {
-			if (p + 1 == end) {
-				if (!r->eof)
-					return ST_NEED;
-				r->pos++;
-				continue;
-			}
-			if (p[1] == '\n') {
-				r->pos += 2;
-				r->line++;
-				continue;
-			}
+			if (p + 1 == end && !r->eof)
+				return ST_NEED; /* CR or CRLF: one more byte decides */
+			r->pos += p + 1 < end && p[1] == '\n' ? 2 : 1;
+			r->line++;
+			continue;
 		}
 		return ST_ROW;
 	}
@@ -374,7 +381,7 @@ static int parse_row(struct yoc_csv *r)
 	size_t nc = 0, ccap = r->ccap, nesc = 0;
 	long nl = 0;
 	int quoted = 0, fk = 0, fm = 0, has_nl = 0, unterminated = 0;
-	const char *fp = NULL, *cell = row, *q = row, *s = row, *p, *term;
+	const char *fp = NULL, *over = NULL, *cell = row, *q = row, *s = row, *p, *term;
 	char *next;
 	uint32_t nq = 0;
 	struct scan sc;
@@ -397,13 +404,17 @@ static int parse_row(struct yoc_csv *r)
 			cell = s = p + 1;
 			continue;
 		}
-		if (c == '\n') {
-			const char *e = p;
-			if (e > cell && e[-1] == '\r')
-				e--;
-			PUSH(cell, e - cell);
-			term = e;
-			next = (char *)p + 1;
+		if (c == '\n' || c == '\r') {
+			if (c == '\r' && p + 1 == end && !eof) {
+				/* CR or CRLF: decided after the refill */
+				r->s.pend_state = SK_UNQ;
+				r->s.pend_resume = (char *)p;
+				r->s.pend_cell = cell;
+				goto need;
+			}
+			PUSH(cell, p - cell);
+			term = p;
+			next = (char *)p + 1 + (c == '\r' && p + 1 < end && p[1] == '\n');
 			has_nl = 1;
 			goto done;
 		}
@@ -454,25 +465,17 @@ static int parse_row(struct yoc_csv *r)
 						goto done;
 					}
 					if (c2 == '\r') {
-						if (p + 2 == end) {
-							if (!eof) {
-								r->s.pend_state = SK_QSEEN;
-								r->s.pend_resume = (char *)p + 1;
-								r->s.pend_cell = q;
-								goto need;
-							}
-							PUSHQ(q + 1, p - q - 1, nq);
-							term = p + 1;
-							next = end;
-							goto done;
+						if (p + 2 == end && !eof) {
+							r->s.pend_state = SK_QSEEN;
+							r->s.pend_resume = (char *)p + 1;
+							r->s.pend_cell = q;
+							goto need;
 						}
-						if (p[2] == '\n') {
-							PUSHQ(q + 1, p - q - 1, nq);
-							term = p + 1;
-							next = (char *)p + 3;
-							has_nl = 1;
-							goto done;
-						}
+						PUSHQ(q + 1, p - q - 1, nq);
+						term = p + 1;
+						next = (char *)p + 2 + (p + 2 < end && p[2] == '\n');
+						has_nl = 1;
+						goto done;
 					}
 					/* Text after the closing quote: keep the cell raw. */
 					FAULT(YOC_CSV_STRAY_QUOTE, M_STRAY_AFTER, p + 1);
@@ -482,6 +485,8 @@ static int parse_row(struct yoc_csv *r)
 				}
 				if (c == '\n')
 					nl++;
+				else if (c == '\r')
+					nl += p + 1 == end || p[1] != '\n'; /* CRLF is one */
 				else if (c == '\0')
 					FAULT(YOC_CSV_NUL_BYTE, M_NUL, p);
 				s = p + 1; /* or a delimiter inside the quotes */
@@ -499,15 +504,10 @@ end_unquoted:
 		r->s.pend_cell = cell;
 		goto need;
 	}
-	{
-		const char *e = end;
-		if (e > cell && e[-1] == '\r')
-			e--;
-		PUSH(cell, e - cell);
-		term = e;
-		next = end;
-		goto done;
-	}
+	PUSH(cell, end - cell);
+	term = end;
+	next = end;
+	goto done;
 
 end_quoted:
 	if (!eof) {
@@ -531,6 +531,7 @@ need:
 	r->s.fkind = fk;
 	r->s.fmsg = fm;
 	r->s.fptr = fp;
+	r->s.over = over;
 	r->blk_ok = 0;
 	return ST_NEED;
 
@@ -544,6 +545,7 @@ done:
 	r->s.fkind = fk;
 	r->s.fmsg = fm;
 	r->s.fptr = fp;
+	r->s.over = over;
 	r->s.term = term;
 	r->s.next = next;
 	r->blk = sc.b;
@@ -597,10 +599,17 @@ static int report(struct yoc_csv *r, const char *row, struct yoc_error *e)
 {
 	const struct rowscan *s = &r->s;
 	long line = r->line;
-	const char *ls = row, *p = row, *nlp;
-	while (p < s->fptr && (nlp = memchr(p, '\n', (size_t)(s->fptr - p))) != NULL) {
-		line++;
-		ls = p = nlp + 1;
+	const char *ls = row;
+	/*
+	** Line ends before the fault (inside quoted cells): LF, CRLF or CR,
+	** counted as parse_row counts them. The byte after a CR before fptr is
+	** in the buffer (a CR at its end is never decided without it).
+	*/
+	for (const char *p = row; p < s->fptr; p++) {
+		if (*p == '\n' || (*p == '\r' && (p + 1 == r->end || p[1] != '\n'))) {
+			line++;
+			ls = p + 1;
+		}
 	}
 	long col = (long)(s->fptr - ls) + 1;
 	int code = s->fkind == YOC_CSV_FIELD_TOO_LONG || s->fkind == YOC_CSV_ROW_TOO_LONG
@@ -631,7 +640,8 @@ static int report(struct yoc_csv *r, const char *row, struct yoc_error *e)
 		return yoc_error_set(e, code, f, line, col, "row longer than %zu bytes",
 				     r->max_row);
 	case M_CELLS:
-		return yoc_error_set(e, code, f, line, col, "row has more than %d cells",
+		return yoc_error_set(e, code, f, line, col,
+				     "row too long: more than %d cells; row rejected",
 				     YOC_CSV_MAX_CELLS);
 	}
 	return yoc_error_set(e, YOC_EINTERNAL, f, line, col, "unknown CSV fault");
@@ -652,7 +662,7 @@ static int finish_row(struct yoc_csv *r, struct yoc_csv_row *row, struct yoc_err
 	if (partial) {
 		if (s->nc < r->ccap) { /* the unfinished cell, raw */
 			r->cells[s->nc].p = s->pend_cell;
-			r->cells[s->nc].n = (size_t)(r->end - s->pend_cell);
+			r->cells[s->nc].n = (size_t)(s->pend_resume - s->pend_cell);
 			s->nc++;
 		}
 	}
@@ -666,6 +676,15 @@ static int finish_row(struct yoc_csv *r, struct yoc_csv_row *row, struct yoc_err
 		s->fkind = YOC_CSV_ROW_TOO_LONG;
 		s->fmsg = M_ROW;
 		s->fptr = rowp + r->max_row;
+	} else if (s->over) {
+		/*
+		** More cells than the cap: the cells past it were not kept, so
+		** this is the fault, whatever else the row holds (a cell count
+		** that differs from the header would only be the cap's echo).
+		*/
+		s->fkind = YOC_CSV_ROW_TOO_LONG;
+		s->fmsg = M_CELLS;
+		s->fptr = s->over;
 	} else {
 		if (r->ncols && s->nc != r->ncols) {
 			if (s->nc > r->ncols)
@@ -722,11 +741,16 @@ static int stop(struct yoc_csv *r, int code, struct yoc_error *e)
 	return yoc_error_set(e, code, r->name, r->line, 0, "out of memory reading CSV");
 }
 
-/* Skips the rest of a too-long row, honouring quotes as parse_row does. */
+/*
+** Skips the rest of a too-long row, honouring quotes and counting line ends
+** as parse_row does. pos is where parse_row stopped, still in the buffer, so
+** the byte before it tells whether an LF at pos completes a CRLF.
+*/
 static int skip_rest(struct yoc_csv *r)
 {
 	int st = r->skip_state;
 	const char delim = r->delim;
+	char prev = r->pos > r->buf ? r->pos[-1] : 0;
 	for (;;) {
 		const char *p = r->pos, *end = r->end;
 		while (p < end) {
@@ -745,12 +769,21 @@ static int skip_rest(struct yoc_csv *r)
 					r->skipping = 0;
 					return 0;
 				}
+				if (c == '\r') {
+					r->line++;
+					st = SK_CR;
+					break;
+				}
 				st = c == delim ? SK_START : SK_UNQ;
 				break;
+			case SK_CR: /* the row ended at a CR: an LF here is part of it */
+				r->pos = (char *)(c == '\n' ? p : p - 1);
+				r->skipping = 0;
+				return 0;
 			case SK_QUOTED:
 				if (c == '"')
 					st = SK_QSEEN;
-				else if (c == '\n')
+				else if (c == '\r' || (c == '\n' && prev != '\r'))
 					r->line++;
 				break;
 			case SK_QSEEN:
@@ -762,6 +795,7 @@ static int skip_rest(struct yoc_csv *r)
 				}
 				break;
 			}
+			prev = c;
 		}
 		r->pos = (char *)end;
 		if (r->eof) {
@@ -837,7 +871,7 @@ static int detect_delim(struct yoc_csv *r)
 		for (i = 0; i < lim; i++) {
 			if (ls[i] == '"')
 				inq = !inq;
-			else if (ls[i] == '\n' && !inq)
+			else if ((ls[i] == '\n' || ls[i] == '\r') && !inq)
 				break;
 		}
 		if (i == avail && avail < r->max_row && !r->eof) {

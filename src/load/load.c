@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -769,7 +768,7 @@ static int load_rows(struct fstate *F, yoc_csv *r, struct yoc_error *e)
 		int k = yoc_csv_next(r, &row, &ce);
 		if (k == 0)
 			break;
-		if (k == YOC_EIO || k == YOC_ENOMEM) {
+		if (k < 0 && row.fault == YOC_CSV_OK) { /* YOC_EIO, YOC_ENOMEM: the reader stopped */
 			rc = yoc_error_set(e, k, F->res->file, ce.line, 0, "%s", ce.msg);
 			goto cleanup;
 		}
@@ -1140,29 +1139,81 @@ void yoc_loader_policy(struct yoc_loader *L, const yoc_allow *allow, int strict)
 	L->strict = strict;
 }
 
+int yoc__load_read_fd(int fd, size_t size, const char *name, char **out,
+		      struct yoc_error *e)
+{
+	char *buf = yoc_malloc(size + 1);
+	size_t got = 0;
+	int rc = YOC_OK;
+	*out = NULL;
+	if (!buf)
+		return yoc_error_set(e, YOC_ENOMEM, name, 0, 0,
+				     "out of memory reading the file (%zu bytes)", size);
+	/* One byte more than fstat said: reading it means the file grew. */
+	while (got <= size) {
+		ssize_t k = read(fd, buf + got, size + 1 - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			rc = yoc_error_set(e, YOC_EIO, name, 0, 0, "read failed: %s",
+					   strerror(errno));
+			goto cleanup;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	if (got != size) {
+		rc = yoc_error_set(e, YOC_EDATA, name, 0, 0,
+				   "file changed while being read (%s: %zu bytes expected)",
+				   got < size ? "shrank" : "grew", size);
+		goto cleanup;
+	}
+	buf[size] = 0;
+	*out = buf;
+	buf = NULL;
+cleanup:
+	yoc_free(buf);
+	return rc;
+}
+
 int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 		    struct yoc_load_result *res, struct yoc_error *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	struct yoc_error re;
+	struct stat sb;
+	char *data = NULL;
+	int rc = YOC_OK;
+	/*
+	** Read into memory, not mapped: a file truncated while mapped would
+	** kill the load with SIGBUS. O_NONBLOCK: a FIFO must not block the
+	** open; it is refused below, as is anything but a regular file.
+	*/
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	yoc_error_clear(&re);
+	if (fd < 0)
+		yoc_error_set(&re, YOC_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+	else if (fstat(fd, &sb) != 0)
+		yoc_error_set(&re, YOC_EIO, path, 0, 0, "cannot stat: %s", strerror(errno));
+	else if (!S_ISREG(sb.st_mode))
+		yoc_error_set(&re, YOC_EINVAL, path, 0, 0,
+			      "not a regular file (a directory, pipe or device cannot be loaded)");
+	else if ((uint64_t)sb.st_size >= SIZE_MAX)
+		yoc_error_set(&re, YOC_ENOMEM, path, 0, 0, "out of memory reading the file");
+	else
+		yoc__load_read_fd(fd, (size_t)sb.st_size, path, &data, &re);
+	if (fd >= 0)
+		close(fd);
+	if (!data) {
 		memset(res, 0, sizeof *res);
 		snprintf(res->file, sizeof res->file, "%s", path);
 		res->kind = -1;
-		return reject(res, "cannot open: %s", strerror(errno));
+		if (re.code == YOC_ENOMEM) /* the machine, not the file: abort the load */
+			return yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "%s", re.msg);
+		return reject(res, "%s", re.msg);
 	}
-	struct stat sb;
-	void *map = NULL;
-	if (fstat(fd, &sb) == 0 && sb.st_size > 0) {
-		map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (map == MAP_FAILED)
-			map = NULL;
-		else
-			madvise(map, (size_t)sb.st_size, MADV_SEQUENTIAL);
-	}
-	close(fd);
-	int rc = yoc_loader_mem(L, path, map ? map : "", map ? (size_t)sb.st_size : 0, kind, res, e);
-	if (map)
-		munmap(map, (size_t)sb.st_size);
+	rc = yoc_loader_mem(L, path, data, (size_t)sb.st_size, kind, res, e);
+	yoc_free(data);
 	return rc;
 }
 

@@ -68,4 +68,14 @@ int yoc_loader_commit(struct yoc_loader *L, struct yoc_error *e);
 /* Rolls back if not committed; frees. NULL is fine. */
 void yoc_loader_free(struct yoc_loader *L);
 
+/*
+** Internal, exposed for tests: reads the file open on fd, which should hold
+** exactly size bytes, into a new NUL-terminated buffer (*out, yoc_malloc'd;
+** the caller frees it). Loops on short reads. YOC_EDATA "file changed while
+** being read" when it holds fewer or more bytes than size, YOC_EIO when
+** read fails, YOC_ENOMEM; *out is then NULL and e says why (file is name).
+*/
+int yoc__load_read_fd(int fd, size_t size, const char *name, char **out,
+		      struct yoc_error *e);
+
 #endif

@@ -722,7 +722,7 @@ int yoc_nhsset_load(yoc_nhsset **out, const char *path,
 			break;
 		if (rc < 0) {
 			/* e already holds file:line:col from the reader. */
-			if (e) {
+			if (e && row.fault != YOC_CSV_OK) { /* not EIO, ENOMEM */
 				char msg[sizeof e->msg];
 				snprintf(msg, sizeof msg,
 					 "%.400s; a list must be read whole, so it is refused",

@@ -341,16 +341,16 @@ int yoc__pseudo_next_row(yoc_csv *r, const char *in, size_t ncols,
 	if (rc == 0)
 		return 0;
 	(*rows_in)++;
+	if (rc < 0 && row->fault == YOC_CSV_OK) { /* YOC_EIO, YOC_ENOMEM: the reader stopped */
+		if (e)
+			*e = rowerr;
+		return rc;
+	}
 	if (rc == 1 && row->ncells != ncols)
 		rc = yoc_error_set(&rowerr, YOC_EPARSE, in, row->line, 0,
 				   "row has %zu cells, header has %zu", row->ncells, ncols);
 	if (rc > 0)
 		return 1;
-	if (rc == YOC_EIO) {
-		if (e)
-			*e = rowerr;
-		return rc;
-	}
 	(*rejected)++;
 	if (o && o->on_reject)
 		o->on_reject(o->ctx, &rowerr);

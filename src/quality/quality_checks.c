@@ -460,6 +460,12 @@ int yoc__quality_contracts(struct q *Q, struct yoc_error *e)
 	struct yoc_error ce;
 	int k;
 	while ((k = yoc_csv_next(r, &row, &ce)) != 0) {
+		if (k < 0 && row.fault == YOC_CSV_OK) { /* YOC_EIO, YOC_ENOMEM: the reader stopped */
+			if (e)
+				*e = ce;
+			rc = k;
+			goto cleanup;
+		}
 		if (k < 0 || row.ncells <= (size_t)cv)
 			continue;
 		char prov[64], setting[64] = "";

@@ -171,6 +171,20 @@ cleanup:
 	return rc;
 }
 
+int yoc__store_write_error(struct yoc_error *e, const char *dir, const char *path,
+			   int locking, int err)
+{
+	if (err == EACCES || err == EPERM || err == EROFS)
+		return yoc_error_set(e, YOC_EPERM, dir, 0, 0,
+				     "dataset not writable by this user: %s: %s", path,
+				     strerror(err));
+	if (locking && (err == EWOULDBLOCK || err == EAGAIN))
+		return yoc_error_set(e, YOC_EPERM, dir, 0, 0,
+				     "another yoc process is writing to this dataset");
+	return yoc_error_set(e, YOC_EIO, dir, 0, 0, "cannot %s %s: %s",
+			     locking ? "lock" : "open for writing", path, strerror(err));
+}
+
 int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error *e)
 {
 	*out = NULL;
@@ -192,10 +206,24 @@ int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error
 	if (flags & YOC_STORE_WRITE) {
 		char lp[4200];
 		snprintf(lp, sizeof lp, "%s/lock", dir);
+		/*
+		** A writer creates files in dir and writes yoc.db: a dataset this
+		** user may only read is said so, not taken for a locked one.
+		*/
+		const char *need[] = {dir, s->dbpath};
+		for (int i = 0; i < 2; i++) {
+			if (faccessat(AT_FDCWD, need[i], W_OK, AT_EACCESS) != 0) {
+				rc = yoc__store_write_error(e, dir, need[i], 0, errno);
+				goto cleanup;
+			}
+		}
 		s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		if (s->lockfd < 0 || flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
-			rc = yoc_error_set(e, YOC_EPERM, dir, 0, 0,
-					   "another yoc process is writing to this dataset");
+		if (s->lockfd < 0) {
+			rc = yoc__store_write_error(e, dir, lp, 0, errno);
+			goto cleanup;
+		}
+		if (flock(s->lockfd, LOCK_EX | LOCK_NB) != 0) {
+			rc = yoc__store_write_error(e, dir, lp, 1, errno);
 			goto cleanup;
 		}
 	}

@@ -183,6 +183,17 @@ void yoc_store_persons_reset(yoc_store *s);
 /* Runs SQL on the catalog (the loader's transaction control). */
 int yoc__store_exec_pub(yoc_store *s, const char *sql, struct yoc_error *e);
 
+/*
+** Internal, exposed for tests: fills e for a dataset that cannot be opened
+** for writing, from the errno of the step that failed on path: a write
+** check or opening the lock file (locking 0), or taking the lock (locking
+** 1). Permission (EACCES, EPERM, EROFS) says the dataset is not writable,
+** with path and strerror; only a lock held elsewhere says another yoc
+** process is writing. Returns the status set (YOC_EPERM or YOC_EIO).
+*/
+int yoc__store_write_error(struct yoc_error *e, const char *dir, const char *path,
+			   int locking, int err);
+
 /* Linkage reason of a row: "linked", "no_pseudonym", "not_registered". */
 const char *yoc_seg_link_reason(const yoc_seg *g, size_t row);
 

@@ -8,6 +8,8 @@
 **     cell byte is touched);
 **   - statuses, faults and positions are well formed, line numbers rise,
 **     and the whole input is consumed (rows accounted for);
+**   - an unquoted good cell holds no quote, delimiter, LF or CR (a CR
+**     outside quotes always ends the line);
 **   - parsing with a tiny buffer (rows cross refills) gives exactly the
 **     same rows, faults and positions as one buffer holding everything;
 **   - the good rows, written back with yoc_csvw_* and read again, come
@@ -131,6 +133,7 @@ static char *parse(const uint8_t *data, size_t size, const struct yoc_csv_opts *
 					CHECK(row.cells[i].n == 0 ||
 					      (!memchr(row.cells[i].p, '"', row.cells[i].n) &&
 					       !memchr(row.cells[i].p, '\n', row.cells[i].n) &&
+					       !memchr(row.cells[i].p, '\r', row.cells[i].n) &&
 					       !memchr(row.cells[i].p, run->delim, row.cells[i].n)));
 			if (write_good) {
 				if (!wrote_header) {

@@ -44,9 +44,11 @@ static void put_cell(FILE *f, const struct yoc_cell *c)
 
 /*
 ** One line per row: "LINE ok a|b|c" or "LINE FAULT@ELINE:ECOL a|b", then
-** "end" (or "open STATUS@LINE:COL" when the open fails). Caller frees.
+** "end" (or "open STATUS@LINE:COL" when the open fails). Reads the file at
+** path, or data[n] (as "t.csv") when path is NULL. Caller frees.
 */
-static char *dump_opts(const char *data, size_t n, const struct yoc_csv_opts *o)
+static char *dump_any(const char *data, size_t n, const char *path,
+		      const struct yoc_csv_opts *o)
 {
 	char *out = NULL;
 	size_t outn = 0;
@@ -55,7 +57,8 @@ static char *dump_opts(const char *data, size_t n, const struct yoc_csv_opts *o)
 	struct yoc_error e;
 	yoc_error_clear(&e);
 	yoc_csv *r = NULL;
-	int rc = yoc_csv_open_mem(&r, data, n, "t.csv", o, &e);
+	const char *name = path ? path : "t.csv";
+	int rc = path ? yoc_csv_open(&r, path, o, &e) : yoc_csv_open_mem(&r, data, n, name, o, &e);
 	if (rc) {
 		assert_null(r);
 		fprintf(f, "open %s@%ld:%ld\n", yoc_status_str(rc), e.line, e.col);
@@ -80,7 +83,7 @@ static char *dump_opts(const char *data, size_t n, const struct yoc_csv_opts *o)
 						     row.fault == YOC_CSV_ROW_TOO_LONG
 					     ? YOC_ETOOBIG
 					     : YOC_EPARSE);
-			assert_string_equal(e.file, "t.csv");
+			assert_string_equal(e.file, name);
 			fprintf(f, "%ld %s@%ld:%ld ", row.line, yoc_csv_fault_str(row.fault), e.line,
 				e.col);
 		}
@@ -98,6 +101,16 @@ static char *dump_opts(const char *data, size_t n, const struct yoc_csv_opts *o)
 	yoc_csv_close(r);
 	fclose(f);
 	return out;
+}
+
+static char *dump_opts(const char *data, size_t n, const struct yoc_csv_opts *o)
+{
+	return dump_any(data, n, NULL, o);
+}
+
+static char *dump_path(const char *path, const struct yoc_csv_opts *o)
+{
+	return dump_any(NULL, 0, path, o);
 }
 
 /* Parses with the default buffer and with every tiny buffer; all must agree. */
@@ -156,10 +169,10 @@ static void test_crlf(void **state)
 	EXPECT("a,b\r\n1,2\r\n3,4\r\n", "2 ok 1|2\n3 ok 3|4\nend\n");
 	EXPECT("a,b\r\n\"1\",\"2\"\r\n", "2 ok 1|2\nend\n");
 	EXPECT("a,b\r\n1,\r\n", "2 ok 1|\nend\n");
-	/* CRLF inside quotes is data; a lone CR is data. */
+	/* CRLF inside quotes is data; a lone CR outside quotes ends the line. */
 	EXPECT("a,b\r\n\"x\r\ny\",2\r\n", "2 ok x\\r\\ny|2\nend\n");
-	EXPECT("a,b\nx\ry,2\n", "2 ok x\\ry|2\nend\n");
-	EXPECT("a,b\r\n1,2\r", "2 ok 1|2\nend\n"); /* CR at end of input dropped */
+	EXPECT("a,b\nx\ry,2\n", "2 ragged_row@2:2 x\n3 ok y|2\nend\n");
+	EXPECT("a,b\r\n1,2\r", "2 ok 1|2\nend\n"); /* CR at end of input: a line end */
 	EXPECT("a,b\r\n1,\"2\"\r", "2 ok 1|2\nend\n");
 	EXPECT("a,b\n1,\"2\"\r\n3,4\n", "2 ok 1|2\n3 ok 3|4\nend\n");
 }
@@ -180,6 +193,122 @@ static void test_bom(void **state)
 		 "1 stray_quote@1:4 1|a\"b\nend\n");
 	/* A BOM anywhere else is data. */
 	EXPECT("a\n\xef\xbb\xbfx\n", "2 ok \xef\xbb\xbfx\nend\n");
+}
+
+/* Excel's "CSV (Macintosh)": a bare CR ends a line, as LF and CRLF do. */
+static void test_cr_only(void **state)
+{
+	(void)state;
+	EXPECT("a,b\r1,2\r3,4\r", "2 ok 1|2\n3 ok 3|4\nend\n");
+	EXPECT("a,b\r1,2\r3,4", "2 ok 1|2\n3 ok 3|4\nend\n"); /* no final line end */
+	EXPECT("a,b\r\"1\",\"2\"\r3,\"4\"", "2 ok 1|2\n3 ok 3|4\nend\n");
+	EXPECT("a\rx\r\ry\r", "2 ok x\n4 ok y\nend\n"); /* an empty line is skipped */
+	EXPECT("\r\ra,b\r1,2\r", "4 ok 1|2\nend\n");
+	EXPECT("a,b\r1,\r,2\r", "2 ok 1|\n3 ok |2\nend\n");
+	/* The header is one line: identifiers in the rows never become column names. */
+	const char d[] = "nhs_number,name\r9434765919,Ann\r9434765870,Bob\r";
+	struct yoc_error e;
+	yoc_csv *r;
+	assert_int_equal(yoc_csv_open_mem(&r, d, sizeof d - 1, "t", NULL, &e), 0);
+	assert_int_equal(yoc_csv_ncols(r), 2);
+	assert_true(yoc_cell_eq(yoc_csv_header(r)[1], "name"));
+	yoc_csv_close(r);
+}
+
+/* LF, CRLF and CR in one file; blank lines of each kind. */
+static void test_cr_mixed(void **state)
+{
+	(void)state;
+	EXPECT("a,b\r1,2\n3,4\r\n5,6\r7,8\n", "2 ok 1|2\n3 ok 3|4\n4 ok 5|6\n5 ok 7|8\nend\n");
+	EXPECT("\ra,b\r\r1,2\r\n\r3,4\r", "4 ok 1|2\n6 ok 3|4\nend\n");
+	EXPECT("a,b\r\n\r1,2\n\r3,4\n", "3 ok 1|2\n5 ok 3|4\nend\n");
+	/* LF CR is two line ends (an empty line between), CR LF is one. */
+	EXPECT("a,b\n\r1,2\r\n3,4\n\r\n5,6", "3 ok 1|2\n4 ok 3|4\n6 ok 5|6\nend\n");
+	/* After a closing quote. */
+	EXPECT("a,b\r\"1\",\"2\"\r\"3\",\"4\"\r\n5,\"6\"\n", "2 ok 1|2\n3 ok 3|4\n4 ok 5|6\nend\n");
+}
+
+/*
+** Inside quotes a CR is data, as today; it still counts as a line end for
+** positions (CRLF as one), so faults after it are on the right line.
+*/
+static void test_cr_quoted(void **state)
+{
+	(void)state;
+	EXPECT("a,b\r\"x\ry\",2\r3,4\r", "2 ok x\\ry|2\n4 ok 3|4\nend\n");
+	EXPECT("a,b\r\"x\r\ny\",2\r3,4\r", "2 ok x\\r\\ny|2\n4 ok 3|4\nend\n");
+	EXPECT("a,b\r\"\r\",\"\r\r\"\r3,4\r", "2 ok \\r|\\r\\r\n6 ok 3|4\nend\n");
+	EXPECT("a,b\r\"p\rq\"z,r\r", "2 stray_quote@3:3 \"p\\rq\"z|r\nend\n");
+	EXPECT("a,b\r1,\"x\r2,3\r", "2 unterminated_quote@2:3 1|x\\r2,3\\r\nend\n");
+	/* A quoted CR is written back quoted, so it round-trips. */
+	char *out = NULL;
+	size_t outn = 0;
+	FILE *f = open_memstream(&out, &outn);
+	struct yoc_csvw w;
+	yoc_csvw_init(&w, f, ',');
+	yoc_csvw_str(&w, "a");
+	yoc_csvw_end(&w);
+	yoc_csvw_str(&w, "x\ry");
+	yoc_csvw_end(&w);
+	fclose(f);
+	assert_string_equal(out, "a\n\"x\ry\"\n");
+	char *got = dump_opts(out, outn, &(struct yoc_csv_opts){0});
+	assert_string_equal(got, "2 ok x\\ry\nend\n");
+	free(got);
+	free(out);
+}
+
+/* Line numbers in faults count CR-terminated lines. */
+static void test_cr_positions(void **state)
+{
+	(void)state;
+	EXPECT("a,b\r1,2\r3\r4,5\"\r6,7,8\r", "2 ok 1|2\n3 ragged_row@3:2 3\n"
+					       "4 stray_quote@4:4 4|5\"\n5 ragged_row@5:5 6|7|8\nend\n");
+	EXPECT("a,b\r\n1\r\n2,3\r4\r", "2 ragged_row@2:2 1\n3 ok 2|3\n4 ragged_row@4:2 4\nend\n");
+	const char d[] = "a,b\r1,x\0y\r\"p\rq\0\",r\r3,4\r";
+	expect_opts(d, sizeof d - 1, (struct yoc_csv_opts){0},
+		    "2 nul_byte@2:4 1|x\\0y\n3 nul_byte@4:2 p\\rq\\0|r\n5 ok 3|4\nend\n");
+	/* Delimiter detection reads the first line only, to its CR. */
+	EXPECT("a;b\r1,2,3,4,5\r", "2 ragged_row@2:10 1,2,3,4,5\nend\n");
+}
+
+/* max_row counts the line end (CRLF as two bytes); a CR never hides it. */
+static void test_cr_row_limits(void **state)
+{
+	(void)state;
+	struct yoc_csv_opts o = {.max_row = 8};
+	EXPECT_O("a,b\r1234,67\r1234,678\r1,2\r", o,
+		 "2 ok 1234|67\n3 row_too_long@3:9 1234|678\n4 ok 1|2\nend\n");
+	EXPECT_O("a,b\r\n12,456\r\n123,567\r\n1,2\r\n", o,
+		 "2 ok 12|456\n3 row_too_long@3:9 123|567\n4 ok 1|2\nend\n");
+	EXPECT_O("a,b\r\"1\r2\",6\r\"1\r\n3\",67\r1,2\r", o,
+		 "2 ok 1\\r2|6\n4 row_too_long@5:5 1\\r\\n3|67\n6 ok 1|2\nend\n");
+}
+
+/*
+** The file reader: every buffer size puts a CR, or a CR and its LF, on
+** either side of a refill. The rows must be exactly those read from memory.
+*/
+static void test_cr_file_boundaries(void **state)
+{
+	(void)state;
+	const char d[] = "id,code\r1,A\r\n22,BB\r\r333,\"C\rC\"\r\n4444,D\n\r55555,\"E\"\r6,F";
+	char *want = dump_opts(d, sizeof d - 1, &(struct yoc_csv_opts){0});
+	assert_string_equal(want, "2 ok 1|A\n3 ok 22|BB\n5 ok 333|C\\rC\n7 ok 4444|D\n"
+				  "9 ok 55555|E\n10 ok 6|F\nend\n");
+	char path[512];
+	assert_int_equal(tu_temp_file(path, sizeof path, "csvcr", d, sizeof d - 1), 0);
+	for (size_t b = 4; b < sizeof d + 2; b++) {
+		struct yoc_csv_opts o = {.buf_size = b};
+		char *got = dump_path(path, &o);
+		if (strcmp(got, want) != 0) {
+			print_error("buf_size %zu:\n%s---\n%s", b, got, want);
+			fail();
+		}
+		free(got);
+	}
+	unlink(path);
+	free(want);
 }
 
 static void test_blank_lines(void **state)
@@ -311,7 +440,8 @@ static void test_fault_stray_quote(void **state)
 	EXPECT("a,b\nx\"y,\"z\n1,2\n", "2 stray_quote@2:2 x\"y|z\\n1,2\\n\nend\n");
 	/* The fault is on the line where it is, not where the row starts. */
 	EXPECT("a,b\n\"1\n2\"x,y\n3,4\n", "2 stray_quote@3:3 \"1\\n2\"x|y\n4 ok 3|4\nend\n");
-	EXPECT("a,b\n\"x\"\ry,z\n", "2 stray_quote@2:4 \"x\"\\ry|z\nend\n");
+	/* A CR after the closing quote is a line end, not stray text. */
+	EXPECT("a,b\n\"x\"\ry,z\n", "2 ragged_row@2:4 x\n3 ok y|z\nend\n");
 }
 
 static void test_fault_ragged(void **state)
@@ -342,7 +472,7 @@ static void test_fault_truncated(void **state)
 	EXPECT("a,b,c\n1,2,3\n4,5", "2 ok 1|2|3\n3 truncated@3:4 4|5\nend\n");
 	EXPECT("a,b,c\n1,2,3\n4,5,", "2 ok 1|2|3\n3 ok 4|5|\nend\n"); /* full count: fine */
 	EXPECT("a,b,c\n4,\"5\"", "2 truncated@2:6 4|5\nend\n");
-	EXPECT("a,b,c\n4,5\r", "2 truncated@2:4 4|5\nend\n");
+	EXPECT("a,b,c\n4,5\r", "2 ragged_row@2:4 4|5\nend\n"); /* a final CR ends the line */
 }
 
 static void test_fault_field_too_long(void **state)
@@ -406,9 +536,13 @@ static void test_too_many_cells(void **state)
 	yoc_csv *r;
 	assert_int_equal(yoc_csv_open_mem(&r, d, 4 + 2 * n + 4, "t", NULL, &e), 0);
 	struct yoc_csv_row row;
-	assert_int_equal(yoc_csv_next(r, &row, &e), YOC_EPARSE);
-	assert_int_equal(row.fault, YOC_CSV_RAGGED_ROW); /* nearer the start */
+	/* Too long, not "ragged: 65536 cells" (the cap's echo, nearer the start). */
+	assert_int_equal(yoc_csv_next(r, &row, &e), YOC_ETOOBIG);
+	assert_int_equal(row.fault, YOC_CSV_ROW_TOO_LONG);
 	assert_int_equal(row.ncells, YOC_CSV_MAX_CELLS);
+	assert_string_equal(e.msg, "row too long: more than 65536 cells; row rejected");
+	assert_int_equal(e.line, 2);
+	assert_int_equal(e.col, 2 * YOC_CSV_MAX_CELLS + 1);
 	assert_int_equal(yoc_csv_next(r, &row, &e), 1);
 	assert_true(yoc_cell_eq(row.cells[1], "2"));
 	assert_int_equal(yoc_csv_next(r, &row, &e), 0);
@@ -670,6 +804,119 @@ static void test_alloc_failures(void **state)
 	free(data);
 }
 
+struct fault_count {
+	long calls, max;
+};
+
+static void count_fault(void *ctx, const struct yoc_error *fault)
+{
+	struct fault_count *fc = ctx;
+	assert_true(fault->code == YOC_EPARSE || fault->code == YOC_ETOOBIG);
+	/* More faults than the file has rows: the loop is spinning on an error. */
+	if (++fc->calls > fc->max)
+		fail_msg("fault callback called %ld times for %ld rows", fc->calls, fc->max);
+}
+
+/*
+** What `yoc inspect` does, with allocation N failing for N = 1, 2, ... until
+** the whole file is read without reaching the failing allocation: each run
+** ends, with the right counts or with "out of memory" (never a spin on the
+** stopped reader, never a misleading message), and leaks nothing (ASan).
+*/
+static void test_inspect_alloc_failures(void **state)
+{
+	(void)state;
+	char *data = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&data, &n);
+	fputs("id,code,note\r", f);
+	for (int j = 0; j < 6; j++) {
+		if (j == 2) { /* a ragged row that makes the cell array grow */
+			for (int i = 0; i < 150; i++)
+				fprintf(f, "%sx%d", i ? "," : "", i);
+			fputs("\r\n", f);
+		} else if (j == 4) { /* a row longer than the buffer */
+			fprintf(f, "%d,\"%0300d\",y\r", j, j);
+		} else {
+			fprintf(f, "%d,C%d,\"a\rb\"\n", j, j);
+		}
+	}
+	fclose(f);
+	char path[512];
+	assert_int_equal(tu_temp_file(path, sizeof path, "csvoom", data, n), 0);
+	int done = 0, saw_oom = 0;
+	for (unsigned long k = 1; k < 1000 && !done; k++) {
+		struct yoc_csv_opts o = {.buf_size = 64};
+		struct yoc_csv_shape sh;
+		struct yoc_error e;
+		struct fault_count fc = {0, 6};
+		yoc_error_clear(&e);
+		unsigned long before = yoc_alloc_count();
+		yoc_alloc_fail_at(k);
+		int rc = yoc_csv_inspect(path, &o, count_fault, &fc, &sh, &e);
+		yoc_alloc_fail_at(0);
+		if (rc == 0) {
+			assert_int_equal(sh.rows, 6);
+			assert_int_equal(sh.ncols, 3);
+			assert_int_equal(sh.malformed, 1);
+			assert_int_equal(sh.faults[YOC_CSV_RAGGED_ROW], 1);
+			assert_int_equal(fc.calls, 1);
+			done = yoc_alloc_count() - before < k; /* the failure was never reached */
+		} else {
+			assert_int_equal(rc, YOC_ENOMEM);
+			assert_int_equal(e.code, YOC_ENOMEM);
+			assert_non_null(strstr(e.msg, "out of memory"));
+			assert_true(sh.rows <= 6);
+			saw_oom = 1;
+		}
+	}
+	assert_true(done);
+	assert_true(saw_oom);
+	unlink(path);
+	free(data);
+}
+
+/* Out of memory while reading the header is reported as such. */
+static void test_header_oom_message(void **state)
+{
+	(void)state;
+	char *data = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&data, &n);
+	fputs("\r\n\r", f); /* blank lines first */
+	for (int i = 0; i < 200; i++)
+		fprintf(f, "%s\"col%d\"", i ? "," : "", i);
+	fputs("\r1\r", f);
+	fclose(f);
+	char path[512];
+	assert_int_equal(tu_temp_file(path, sizeof path, "csvhdr", data, n), 0);
+	int ok = 0;
+	for (unsigned long k = 1; k < 200 && !ok; k++) {
+		for (int file = 0; file < 2; file++) {
+			struct yoc_csv_opts o = {.buf_size = 16};
+			struct yoc_error e;
+			yoc_csv *r = NULL;
+			yoc_error_clear(&e);
+			yoc_alloc_fail_at(k);
+			int rc = file ? yoc_csv_open(&r, path, &o, &e)
+				      : yoc_csv_open_mem(&r, data, n, "h", &o, &e);
+			yoc_alloc_fail_at(0);
+			if (rc == 0) {
+				assert_int_equal(yoc_csv_ncols(r), 200);
+				yoc_csv_close(r);
+				ok = 1;
+				continue;
+			}
+			assert_int_equal(rc, YOC_ENOMEM);
+			assert_non_null(strstr(e.msg, "out of memory"));
+			assert_null(strstr(e.msg, "empty input"));
+		}
+	}
+	assert_true(ok);
+	unlink(path);
+	free(data);
+}
+
 /* ---- the Artificial HES samples --------------------------------------- */
 
 static void check_sample(const char *file, long want_rows, size_t want_cols, const char *col)
@@ -923,6 +1170,12 @@ int main(void)
 		cmocka_unit_test(test_quoted),
 		cmocka_unit_test(test_crlf),
 		cmocka_unit_test(test_bom),
+		cmocka_unit_test(test_cr_only),
+		cmocka_unit_test(test_cr_mixed),
+		cmocka_unit_test(test_cr_quoted),
+		cmocka_unit_test(test_cr_positions),
+		cmocka_unit_test(test_cr_row_limits),
+		cmocka_unit_test(test_cr_file_boundaries),
 		cmocka_unit_test(test_blank_lines),
 		cmocka_unit_test(test_delimiters),
 		cmocka_unit_test(test_detect),
@@ -943,6 +1196,8 @@ int main(void)
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_large_constant_memory),
 		cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_inspect_alloc_failures),
+		cmocka_unit_test(test_header_oom_message),
 		cmocka_unit_test(test_hes_samples),
 		cmocka_unit_test(test_cell_eq_int),
 		cmocka_unit_test(test_cell_pence),

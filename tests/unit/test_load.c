@@ -4,6 +4,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 
 #include "load/load.h"
 #include "testutil.h"
@@ -208,11 +211,179 @@ static void test_alloc_failures(void **state)
 	assert_true(completed);
 }
 
+/* ---- yoc_loader_file: read into memory, never mapped ------------------- */
+
+/* A pipe holding data[n], its write end closed; returns the read end. */
+static int pipe_with(const char *data, size_t n)
+{
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(write(fd[1], data, n), (ssize_t)n);
+	close(fd[1]);
+	return fd[0];
+}
+
+/*
+** The read loop: short reads are read on; a file that ends before the size
+** fstat gave (truncated while read) or runs past it (grew) is refused with a
+** message, and so is a failed read. Before, the file was mapped and a
+** truncation killed the load with SIGBUS.
+*/
+static void test_read_fd(void **state)
+{
+	(void)state;
+	struct yoc_error e;
+	char *buf = (char *)&e;
+	int fd = pipe_with("abc", 3);
+	yoc_error_clear(&e);
+	assert_int_equal(yoc__load_read_fd(fd, 10, "f.csv", &buf, &e), YOC_EDATA);
+	assert_null(buf);
+	assert_string_equal(e.msg, "file changed while being read (shrank: 10 bytes expected)");
+	assert_string_equal(e.file, "f.csv");
+	close(fd);
+
+	fd = pipe_with("abcdefghijkl", 12);
+	assert_int_equal(yoc__load_read_fd(fd, 10, "f.csv", &buf, &e), YOC_EDATA);
+	assert_null(buf);
+	assert_string_equal(e.msg, "file changed while being read (grew: 10 bytes expected)");
+	close(fd);
+
+	fd = pipe_with("", 0);
+	assert_int_equal(yoc__load_read_fd(fd, 0, "f.csv", &buf, &e), 0);
+	assert_string_equal(buf, "");
+	yoc_free(buf);
+	close(fd);
+
+	/* read(2) fails: a directory */
+	fd = open(tu_tmpdir(), O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	assert_int_equal(yoc__load_read_fd(fd, 10, "d", &buf, &e), YOC_EIO);
+	assert_null(buf);
+	assert_non_null(strstr(e.msg, "read failed: "));
+	assert_non_null(strstr(e.msg, strerror(EISDIR)));
+	close(fd);
+
+	/* 1 MB through a pipe (64 KiB at most per read): many short reads. */
+	const size_t n = 1 << 20;
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char chunk[4099];
+		for (size_t i = 0; i < sizeof chunk; i++)
+			chunk[i] = (char)('a' + i % 26);
+		for (size_t done = 0; done < n;) {
+			size_t k = n - done < sizeof chunk ? n - done : sizeof chunk;
+			if (write(p[1], chunk, k) != (ssize_t)k)
+				_exit(1);
+			done += k;
+		}
+		_exit(0);
+	}
+	close(p[1]);
+	int rc = yoc__load_read_fd(p[0], n, "p", &buf, &e);
+	close(p[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(buf[n], 0);
+	for (size_t i = 0; i < n; i += 4099)
+		assert_int_equal(buf[i], 'a');
+	assert_int_equal(buf[n - 1], (char)('a' + (n - 1) % 4099 % 26));
+	yoc_free(buf);
+}
+
+/* A FIFO (or any non-regular file) is refused at once, never waited on. */
+static void test_file_not_regular(void **state)
+{
+	(void)state;
+	char dir[512], fifo[600];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	snprintf(fifo, sizeof fifo, "%s/RX1_202301.csv", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	/* no writer ever opens the FIFO: a blocking open would hang here */
+	assert_int_equal(yoc_loader_file(L, fifo, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_REJECTED);
+	assert_non_null(strstr(r.message, "not a regular file"));
+	assert_int_equal(yoc_loader_file(L, dir, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_REJECTED);
+	assert_non_null(strstr(r.message, "not a regular file"));
+	yoc_loader_free(L);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
+/*
+** yoc_loader_file with allocation N failing, N = 1, 2, ... until the load
+** completes without reaching it. The file has a row of 100 cells, so the
+** reader itself runs out of memory mid-file for some N: the load must stop
+** (not spin on the stopped reader) and say "out of memory"; out of memory
+** while reading the file is never "empty input".
+*/
+static void test_file_alloc_failures(void **state)
+{
+	(void)state;
+	char *data = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&data, &n);
+	fputs(apc, f);
+	for (int i = 0; i < 100; i++)
+		fprintf(f, "%sx%d", i ? "," : "", i);
+	fputs("\r" P1 ",valid,2023-01-11,21,1,2\r", f);
+	fclose(f);
+	char path[512];
+	assert_int_equal(tu_temp_file(path, sizeof path, "RX2_202301", data, n), 0);
+	int completed = 0, saw_oom = 0;
+	for (unsigned long k = 1; k < 600 && !completed; k++) {
+		char dir[512];
+		yoc_store *s = NULL;
+		struct yoc_loader *L = NULL;
+		struct yoc_load_result r;
+		struct yoc_error e;
+		assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+		yoc_error_clear(&e);
+		unsigned long before = yoc_alloc_count();
+		yoc_alloc_fail_at(k);
+		int rc = yoc_loader_begin(&L, s, &e);
+		if (!rc)
+			rc = yoc_loader_file(L, path, YOC_KIND_APC, &r, &e);
+		if (!rc)
+			rc = yoc_loader_commit(L, &e);
+		yoc_alloc_fail_at(0);
+		unsigned long used = yoc_alloc_count() - before;
+		yoc_loader_free(L);
+		if (rc == 0) {
+			assert_int_equal(r.status, YOC_LOAD_LOADED);
+			assert_int_equal(r.rows, 10);
+			assert_int_equal(r.quarantined, 4);
+			completed = used < k;
+		} else {
+			assert_int_equal(rc, YOC_ENOMEM);
+			assert_null(strstr(e.msg, "empty input"));
+			saw_oom = 1;
+		}
+		yoc_store_close(s);
+		tu_rm_rf(dir);
+	}
+	assert_true(completed);
+	assert_true(saw_oom);
+	unlink(path);
+	free(data);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accounting), cmocka_unit_test(test_dates_duplicates),
-		cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_alloc_failures), cmocka_unit_test(test_read_fd),
+		cmocka_unit_test(test_file_not_regular), cmocka_unit_test(test_file_alloc_failures),
 	};
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -573,6 +573,63 @@ static void test_rewrite_alloc_failures(void **state)
 	free(want);
 }
 
+/*
+** The reader itself running out of memory mid-file (a row of 100 cells
+** makes it grow): pseudonymise stops with "out of memory" and writes
+** nothing, for every N until it completes. Before, the stopped reader's
+** error was taken for a malformed row and rejected again and again, forever.
+*/
+static void test_rewrite_reader_oom(void **state)
+{
+	(void)state;
+	char in[600], out[600];
+	struct yoc_key key;
+	struct yoc_pseudo_stats st;
+	struct yoc_error e;
+	make_key(&key, 4);
+	path_in(in, sizeof in, "oomwide.csv");
+	path_in(out, sizeof out, "oomwide.out.csv");
+	char buf[4096], t[11];
+	size_t n = (size_t)snprintf(buf, sizeof buf, "NEWNHSNO,DOB,CODE\r");
+	assert_true(nth_valid(1, t));
+	n += (size_t)snprintf(buf + n, sizeof buf - n, "%s,2000-01-01,A\r", t);
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%sx", i ? "," : "");
+	n += (size_t)snprintf(buf + n, sizeof buf - n, "\r%s,2000-02-01,B\r", t);
+	write_text(in, buf, 0600);
+	int done = 0, saw_oom = 0;
+	for (unsigned long k = 1; k < 200 && !done; k++) {
+		unlink(out);
+		yoc_pseudo *ps = NULL;
+		yoc_error_clear(&e);
+		unsigned long before = yoc_alloc_count();
+		yoc_alloc_fail_at(k);
+		int rc = yoc_pseudo_create(&ps, &key, 0), created = rc == 0;
+		struct yoc_pseudo_opts po = {.kind = YOC_KIND_APC, .kind_set = 1};
+		if (created)
+			rc = yoc_pseudo_file(ps, in, out, &po, &st, &e);
+		yoc_alloc_fail_at(0);
+		unsigned long used = yoc_alloc_count() - before;
+		yoc_pseudo_free(ps);
+		char *got = slurp(out);
+		if (rc == 0) {
+			assert_non_null(got);
+			assert_int_equal(st.rows_in, 3);
+			assert_int_equal(st.rejected, 1);
+			done = used < k;
+		} else {
+			assert_int_equal(rc, YOC_ENOMEM);
+			if (created && !strstr(e.msg, "out of memory"))
+				fail_msg("k=%lu: '%s'", k, e.msg);
+			assert_null(got);
+			saw_oom = 1;
+		}
+		free(got);
+	}
+	assert_true(done);
+	assert_true(saw_oom);
+}
+
 /* ---- re-identification --------------------------------------------------------- */
 
 static void test_reidentify(void **state)
@@ -782,6 +839,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_rewrite_format),
 		cmocka_unit_test(test_rewrite_alloc_failures),
+		cmocka_unit_test(test_rewrite_reader_oom),
 		cmocka_unit_test(test_reidentify),
 		cmocka_unit_test(test_audit_chain),
 	};

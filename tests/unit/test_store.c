@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <errno.h>
 
 #include "store/store.h"
 #include "testutil.h"
@@ -122,11 +123,77 @@ static void test_segw_alloc_failures(void **state)
 	}
 }
 
+/*
+** Why a dataset cannot be opened for writing: permission is said as such,
+** with the path and strerror; only a lock held elsewhere is "another yoc
+** process". errno is injected, so this holds when tests run as root too.
+*/
+static void test_write_error_messages(void **state)
+{
+	(void)state;
+	struct yoc_error e;
+	static const int perm[] = {EACCES, EPERM, EROFS};
+	for (int i = 0; i < 3; i++) {
+		for (int locking = 0; locking < 2; locking++) {
+			yoc_error_clear(&e);
+			assert_int_equal(yoc__store_write_error(&e, "/d", "/d/lock", locking, perm[i]),
+					 YOC_EPERM);
+			char want[256];
+			snprintf(want, sizeof want, "dataset not writable by this user: /d/lock: %s",
+				 strerror(perm[i]));
+			assert_string_equal(e.msg, want);
+			assert_string_equal(e.file, "/d");
+		}
+	}
+	assert_int_equal(yoc__store_write_error(&e, "/d", "/d/lock", 1, EWOULDBLOCK), YOC_EPERM);
+	assert_string_equal(e.msg, "another yoc process is writing to this dataset");
+	/* Any other failure names the step, the path and strerror. */
+	assert_int_equal(yoc__store_write_error(&e, "/d", "/d/lock", 0, ENOSPC), YOC_EIO);
+	assert_non_null(strstr(e.msg, "cannot open for writing /d/lock: "));
+	assert_int_equal(yoc__store_write_error(&e, "/d", "/d/lock", 1, ENOLCK), YOC_EIO);
+	assert_non_null(strstr(e.msg, "cannot lock /d/lock: "));
+	assert_null(strstr(e.msg, "another"));
+}
+
+/*
+** A read-only dataset, for real: permission bits do not stop root, so as
+** root the open runs with the effective user nobody (skipped if that fails).
+*/
+static void test_open_read_only(void **state)
+{
+	(void)state;
+	char dir[512];
+	struct yoc_error e;
+	yoc_store *s = NULL;
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "storero"), 0);
+	assert_int_equal(yoc_store_init(dir, &e), 0);
+	assert_int_equal(chmod(dir, 0555), 0);
+	int was_root = geteuid() == 0, tested = 0;
+	if (!was_root || seteuid(65534) == 0) {
+		yoc_error_clear(&e);
+		int rc = yoc_store_open(&s, dir, YOC_STORE_WRITE, &e);
+		if (was_root && seteuid(0) != 0)
+			fail_msg("cannot return to root");
+		assert_int_equal(rc, YOC_EPERM);
+		assert_null(s);
+		char want[1024];
+		snprintf(want, sizeof want, "dataset not writable by this user: %s: %s", dir,
+			 strerror(EACCES));
+		assert_string_equal(e.msg, want);
+		tested = 1;
+	}
+	chmod(dir, 0755);
+	tu_rm_rf(dir);
+	if (!tested)
+		skip();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_open), cmocka_unit_test(test_segment_roundtrip),
 		cmocka_unit_test(test_segw_alloc_failures),
+		cmocka_unit_test(test_write_error_messages), cmocka_unit_test(test_open_read_only),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
