@@ -15,21 +15,37 @@ static const char usage_text[] =
 	"Loads pseudonymised feed files, or every .csv/.txt file under a directory,\n"
 	"into the dataset DIR. Each file's kind is recognised from its header (or\n"
 	"--kind: apc op ae community mh gp_appt gp_register social_care ambulance\n"
-	"deaths); provider and period come from the name PROVIDER_PERIOD.csv.\n"
+	"deaths); provider and period come from the file name PROVIDER_PERIOD.csv\n"
+	"(RA1_2023-05.csv, a financial year P90001_2023-24.csv, a resubmission\n"
+	"RA1_2023-05_v2.csv; see docs/data-spec.md); other names are refused.\n"
 	"Rows failing validation go to quarantine with a reason; for every file\n"
 	"rows = loaded + quarantined. A file loaded before (same content) is\n"
 	"'unchanged'; a new file for the same kind, provider and period 'replaces'\n"
-	"the old one. The identifier policy is pseudonymise's: a column named as\n"
-	"a direct identifier (NHS number, date of birth, name, address, ...) or\n"
-	"values that look like identifiers in any column refuse the file; columns\n"
-	"that are not fields of the kind (nor allowed) are not loaded and are\n"
-	"listed. The whole load commits at once or not at all.\n\n"
+	"the old one, and of two versions (_vN) the higher is current whatever the\n"
+	"order of the paths. Two different files for the same kind, provider,\n"
+	"period and version in one load are both refused. The identifier policy\n"
+	"is pseudonymise's: a column named as a direct identifier (NHS number,\n"
+	"date of birth, name, address, ...) or values that look like identifiers\n"
+	"in any column refuse the file; columns that are not fields of the kind\n"
+	"(nor allowed) are not loaded and are listed. The whole load commits at\n"
+	"once or not at all.\n\n"
 	"  --db DIR     the dataset (see 'yoc init')\n"
 	"  --kind KIND  feed kind for every file instead of recognising it\n"
 	"  --allow FILE extra columns to load, one name per line (\"NAME,date\")\n"
 	"  --strict     refuse a file with a column that would not be loaded\n"
 	"  --json       one JSON object per file on stdout\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
+
+/* A path or message as text: a byte outside printable ASCII (a newline in a
+ * file name) is written \xNN, so a name cannot forge a line of the output. */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p >= ' ' && *p != 0x7f)
+			fputc(*p, f);
+		else
+			fprintf(f, "\\x%02x", *p);
+}
 
 static void report(const struct yoc_load_result *r, int json)
 {
@@ -60,11 +76,14 @@ static void report(const struct yoc_load_result *r, int json)
 		printf("}\n");
 		return;
 	}
+	put_escaped(stdout, r->file);
 	if (r->status == YOC_LOAD_REJECTED) {
-		printf("%s: rejected: %s\n", r->file, r->message);
+		fputs(": rejected: ", stdout);
+		put_escaped(stdout, r->message);
+		fputc('\n', stdout);
 		return;
 	}
-	printf("%s: %s %s %s: %lld rows, %lld loaded, %lld quarantined [%s]", r->file,
+	printf(": %s %s %s: %lld rows, %lld loaded, %lld quarantined [%s]",
 	       yoc_spec_kind_name(r->kind), r->provider, r->period, (long long)r->rows,
 	       (long long)r->loaded, (long long)r->quarantined, yoc_load_status_str(r->status));
 	if (r->ndropped)
@@ -107,6 +126,9 @@ static int run(int argc, char **argv)
 	struct yoc_loader *L = NULL;
 	struct yoc_load_result *res = NULL;
 	int status = 0, rc;
+	char **all = NULL;
+	size_t nall = 0, call = 0;
+	struct yoc_load_plan plan = {0, NULL};
 	long long nfiles = 0, nrows = 0, nloaded = 0, nquar = 0, nstat[8] = {0};
 	const char *apath = cli_get(opts, "allow");
 	if (apath && (rc = yoc_allow_load(&allow, apath, &e)))
@@ -120,6 +142,8 @@ static int run(int argc, char **argv)
 		rc = yoc_error_set(&e, YOC_ENOMEM, "load", 0, 0, "out of memory");
 		goto fail;
 	}
+	/* every file of the load first: the plan orders versions and refuses
+	 * ambiguous submissions before anything is loaded */
 	for (int i = 1; i <= npos; i++) {
 		char **paths = NULL;
 		size_t np = 0;
@@ -131,25 +155,52 @@ static int run(int argc, char **argv)
 			const char *p = paths ? paths[j] : argv[i];
 			if (paths && !wanted(p))
 				continue;
-			rc = yoc_loader_file(L, p, kind, res, &e);
-			if (rc) {
+			if (nall == call) {
+				size_t nc = call ? call * 2 : 64;
+				char **na = yoc_realloc(all, nc * sizeof *na);
+				if (!na) {
+					yoc_paths_free(paths);
+					rc = yoc_error_set(&e, YOC_ENOMEM, "load", 0, 0, "out of memory");
+					goto fail;
+				}
+				all = na;
+				call = nc;
+			}
+			if (!(all[nall] = yoc_strdup(p))) {
 				yoc_paths_free(paths);
+				rc = yoc_error_set(&e, YOC_ENOMEM, "load", 0, 0, "out of memory");
 				goto fail;
 			}
-			if (res->status == YOC_LOAD_REJECTED) {
-				status = 1;
-				if (!json)
-					fprintf(stderr, "yoc load: %s: %s\n", res->file, res->message);
-			}
-			report(res, json);
-			nfiles++;
-			nrows += res->rows;
-			nloaded += res->loaded;
-			nquar += res->quarantined;
-			if (res->status >= 0 && res->status < 8)
-				nstat[res->status]++;
+			nall++;
 		}
 		yoc_paths_free(paths);
+	}
+	if ((rc = yoc_load_plan_make(&plan, (const char *const *)all, nall, kind, &e)))
+		goto fail;
+	for (size_t i = 0; i < plan.n; i++) {
+		const struct yoc_load_item *it = &plan.items[i];
+		if (it->refuse) {
+			yoc_load_refused(it, res);
+		} else if ((rc = yoc_loader_file(L, it->path, kind, res, &e))) {
+			goto fail;
+		}
+		if (res->status == YOC_LOAD_REJECTED) {
+			status = 1;
+			if (!json) {
+				fputs("yoc load: ", stderr);
+				put_escaped(stderr, res->file);
+				fputs(": ", stderr);
+				put_escaped(stderr, res->message);
+				fputc('\n', stderr);
+			}
+		}
+		report(res, json);
+		nfiles++;
+		nrows += res->rows;
+		nloaded += res->loaded;
+		nquar += res->quarantined;
+		if (res->status >= 0 && res->status < 8)
+			nstat[res->status]++;
 	}
 	if ((rc = yoc_loader_commit(L, &e)))
 		goto fail;
@@ -158,18 +209,19 @@ static int run(int argc, char **argv)
 		       "%lld rejected); %lld rows: %lld loaded, %lld quarantined\n",
 		       nfiles, nstat[YOC_LOAD_LOADED], nstat[YOC_LOAD_REPLACED],
 		       nstat[YOC_LOAD_UNCHANGED], nstat[YOC_LOAD_REJECTED], nrows, nloaded, nquar);
-	yoc_loader_free(L);
-	yoc_store_close(s);
-	yoc_free(res);
-	yoc_allow_free(allow);
-	return status;
+	rc = 0;
 fail:
-	cli_err_rec("load", &e);
+	if (rc)
+		cli_err_rec("load", &e);
 	yoc_loader_free(L);
 	yoc_store_close(s);
 	yoc_free(res);
 	yoc_allow_free(allow);
-	return 1;
+	yoc_load_plan_free(&plan);
+	for (size_t i = 0; i < nall; i++)
+		yoc_free(all[i]);
+	yoc_free(all);
+	return rc ? 1 : status;
 }
 
 const struct cli_verb cli_verb_load = {

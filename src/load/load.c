@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ident/ident.h"
+#include "load/feedname.h"
 #include "load/load.h"
 #include "yoc/date.h"
 
@@ -468,59 +469,91 @@ static int segtype_of(const struct yoc_field *f)
 	}
 }
 
-/* Provider and period from "<PROVIDER>_<period>.csv"; whole stem if no '_'. */
-static void name_parts(const char *path, struct yoc_load_result *res)
+/*
+** Provider, period and version from the name "<PROVIDER>_<PERIOD>[_vN].csv"
+** (load/feedname.h). Returns 1, with res rejected and saying why, when the
+** name is not a feed name.
+*/
+static int name_parts(const char *path, struct yoc_load_result *res)
 {
-	const char *b = strrchr(path, '/');
-	b = b ? b + 1 : path;
-	size_t n = strlen(b);
-	const char *dot = strrchr(b, '.');
-	if (dot && dot != b)
-		n = (size_t)(dot - b);
-	/* "<PROVIDER>_<period>_v2": a resubmission of the same provider and period */
-	size_t k = n;
-	while (k > 0 && b[k - 1] >= '0' && b[k - 1] <= '9')
-		k--;
-	if (k < n && k >= 3 && (b[k - 1] == 'v' || b[k - 1] == 'V') && b[k - 2] == '_')
-		n = k - 2;
-	const char *us = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] == '_')
-			us = b + i;
-	if (us) {
-		snprintf(res->provider, sizeof res->provider, "%.*s", (int)(us - b), b);
-		snprintf(res->period, sizeof res->period, "%.*s", (int)(n - (size_t)(us - b) - 1), us + 1);
-	} else {
-		snprintf(res->provider, sizeof res->provider, "%.*s", (int)n, b);
-		res->period[0] = 0;
+	struct yoc_feedname fn;
+	struct yoc_error ne;
+	yoc_error_clear(&ne);
+	if (yoc_feedname_parse(path, &fn, &ne)) {
+		res->status = YOC_LOAD_REJECTED;
+		snprintf(res->message, sizeof res->message, "file name %.150s: %.400s", ne.file,
+			 ne.msg);
+		return 1;
 	}
+	snprintf(res->provider, sizeof res->provider, "%s", fn.provider);
+	snprintf(res->period, sizeof res->period, "%s", fn.period);
+	res->version = fn.version;
+	return 0;
 }
 
+/* The version of a stored file's name; 1 for a name this parser refuses
+ * (a dataset loaded before names were checked). */
+static int stored_version(const char *path)
+{
+	struct yoc_feedname fn;
+	return path && yoc_feedname_parse(path, &fn, NULL) == 0 ? fn.version : 1;
+}
+
+/*
+** Compares the file with what is loaded for its kind, provider and period.
+** *same_id: a loaded file with the same content, so this one is unchanged:
+** the current file, or a superseded one of a lower version than the current
+** file's (an old submission seen before: reloading a tree that holds
+** RA1_2023-05.csv and RA1_2023-05_v2.csv changes nothing). *old_id: the
+** current file, which this one replaces. New content with a lower version
+** than the current file's is refused (res rejected): submissions are ordered
+** by version, and the older one must not undo the newer.
+*/
 static int find_current(struct yoc_loader *L, struct yoc_load_result *res, const char *hash,
 			int64_t *same_id, int64_t *old_id, struct yoc_error *e)
 {
 	sqlite3_stmt *st = NULL;
 	*same_id = *old_id = 0;
 	if (sqlite3_prepare_v2(yoc_store_db(L->s), "SELECT file_id, hash, rows, loaded, quarantined,"
-			       " flagged FROM files WHERE kind = ? AND provider = ? AND period = ?"
-			       " AND superseded_by IS NULL", -1, &st, NULL))
+			       " flagged, path, superseded_by IS NULL FROM files WHERE kind = ?"
+			       " AND provider = ? AND period = ? ORDER BY superseded_by IS NULL DESC,"
+			       " file_id DESC", -1, &st, NULL))
 		return sqlerr(L, e);
 	sqlite3_bind_text(st, 1, yoc_spec_kind_name(res->kind), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, res->provider, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, res->period, -1, SQLITE_STATIC);
+	int64_t cur = 0;
+	int cur_version = 0;
+	char cur_path[400] = "";
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *h = (const char *)sqlite3_column_text(st, 1);
-		if (h && strcmp(h, hash) == 0) {
-			*same_id = sqlite3_column_int64(st, 0);
-			res->rows = sqlite3_column_int64(st, 2);
-			res->loaded = sqlite3_column_int64(st, 3);
-			res->quarantined = sqlite3_column_int64(st, 4);
-			res->flagged = sqlite3_column_int64(st, 5);
-		} else {
-			*old_id = sqlite3_column_int64(st, 0);
+		const char *path = (const char *)sqlite3_column_text(st, 6);
+		int current = sqlite3_column_int(st, 7);
+		if (current && !cur) { /* current rows come first */
+			cur = sqlite3_column_int64(st, 0);
+			cur_version = stored_version(path);
+			snprintf(cur_path, sizeof cur_path, "%s", path ? path : "");
 		}
+		if (*same_id || !h || strcmp(h, hash) != 0)
+			continue;
+		if (!current && !(cur && res->version < cur_version))
+			continue;
+		*same_id = sqlite3_column_int64(st, 0);
+		res->rows = sqlite3_column_int64(st, 2);
+		res->loaded = sqlite3_column_int64(st, 3);
+		res->quarantined = sqlite3_column_int64(st, 4);
+		res->flagged = sqlite3_column_int64(st, 5);
 	}
 	sqlite3_finalize(st);
+	if (!*same_id && cur && res->version < cur_version) {
+		res->status = YOC_LOAD_REJECTED;
+		snprintf(res->message, sizeof res->message, "submission %d of %s %.16s %.8s is older "
+			 "than the current file %.250s (submission %d) and has other content: send a "
+			 "correction as _v%d", res->version, yoc_spec_kind_name(res->kind),
+			 res->provider, res->period, cur_path, cur_version, cur_version + 1);
+	} else if (!*same_id) {
+		*old_id = cur;
+	}
 	return YOC_OK;
 }
 
@@ -937,9 +970,11 @@ int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, siz
 	for (size_t i = 0; i < nc; i++)
 		if (plan.cols[i].act == YOC_IA_DROP)
 			note_dropped(res, &hdr[i]);
-	name_parts(name, res);
+	if (name_parts(name, res))
+		goto cleanup;
 	int64_t same_id, old_id;
-	if ((rc = find_current(L, res, hash, &same_id, &old_id, e)))
+	if ((rc = find_current(L, res, hash, &same_id, &old_id, e)) ||
+	    res->status == YOC_LOAD_REJECTED)
 		goto cleanup;
 	if (same_id) {
 		res->status = YOC_LOAD_UNCHANGED;

@@ -33,6 +33,7 @@ struct yoc_load_result {
 	int kind;               /* -1 if not recognised */
 	char provider[64];
 	char period[32];
+	int version;            /* 1, or N of a _vN resubmission (load/feedname.h) */
 	int64_t file_id;
 	int64_t rows, loaded, quarantined, flagged;
 	int status;             /* enum yoc_load_status */
@@ -77,5 +78,40 @@ void yoc_loader_free(struct yoc_loader *L);
 */
 int yoc__load_read_fd(int fd, size_t size, const char *name, char **out,
 		      struct yoc_error *e);
+
+/*
+** Plans one load before any file is loaded (docs/data-spec.md, "One load:
+** one file per kind, provider, period and version"). Reads each file's name
+** (load/feedname.h) and header (its kind; or kind, when >= 0) and
+**   - puts the files of one kind, provider and period in version order, in
+**     the places they held: the highest version loads last and is current,
+**     whatever the order of the paths;
+**   - refuses every file of a kind, provider, period and version sent more
+**     than once with different content (compared byte for byte): neither is
+**     loaded, and each message names the others. Identical copies are not
+**     refused (the second loads as an unchanged duplicate).
+** A file whose name, header or kind is not recognised stays where it was,
+** for yoc_loader_file to reject. paths must outlive the plan.
+*/
+struct yoc_load_item {
+	const char *path;     /* the caller's */
+	int kind;             /* -1 if not recognised */
+	char provider[16], period[8];
+	int version;          /* 0 if the name is not a feed name */
+	char *refuse;         /* NULL, or why the file is refused (owned by the plan) */
+};
+
+struct yoc_load_plan {
+	size_t n;
+	struct yoc_load_item *items; /* in the order to load */
+};
+
+/* Returns 0, or YOC_ENOMEM (with e set). Free with yoc_load_plan_free. */
+int yoc_load_plan_make(struct yoc_load_plan *p, const char *const *paths, size_t n, int kind,
+		       struct yoc_error *e);
+/* Frees what the plan holds; a zeroed plan is fine. */
+void yoc_load_plan_free(struct yoc_load_plan *p);
+/* Fills res for an item the plan refused (status rejected, message why). */
+void yoc_load_refused(const struct yoc_load_item *it, struct yoc_load_result *res);
 
 #endif

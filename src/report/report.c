@@ -740,6 +740,9 @@ struct report {
 	char bands_spec[256];
 	char meta[1024];
 	int64_t band_lo[MAXBAND], band_hi[MAXBAND];
+	/* published counts of the index tables whose cells the practice packs
+	 * split by practice (YOC_SDC_HIDDEN where hidden) */
+	int64_t pop_pub[(NAGE + 1) * 4], band_pub[MAXBAND + 1], ltc_pub[NLTC + 1];
 };
 
 static void band_range(const struct report *R, const char *band, char *buf, size_t n)
@@ -788,6 +791,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 	if ((rc = age_sex_table(c, (const int64_t (*)[3])a->pop, "population",
 				"Registered population by age band and sex", pub)))
 		return rc;
+	memcpy(R->pop_pub, pub, sizeof R->pop_pub);
 	double L[NAGE], Rr[NAGE];
 	for (int i = 0; i < NAGE; i++) {
 		L[i] = dv(pub[i * 4]);
@@ -850,6 +854,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 		v[NLTC] = a->all.n;
 		if ((rc = protect(c, NLTC + 1, 1, 1, 0, v, st, pub)))
 			return rc;
+		memcpy(R->ltc_pub, pub, sizeof R->ltc_pub);
 		const char *cols[3 + NSET + 1];
 		int kinds[3 + NSET + 1];
 		cols[0] = "LTCs";
@@ -1135,6 +1140,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 		v[nb] = a->all.n;
 		if ((rc = protect(c, nb + 1, 1, 1, 0, v, st, pub)))
 			return rc;
+		memcpy(R->band_pub, pub, sizeof *pub * (size_t)(nb + 1));
 		static const char *const cols[] = {"Band", "LTCs", "People", "% of people",
 						   "Mean cost", "Median cost", "5th percentile",
 						   "95th percentile", "Total cost"};
@@ -1197,20 +1203,55 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			struct ptable *t = pt_new(c, "unpriced_activity", "Activity records left out "
 						  "of the costs, by reason", NULL, 3,
 						  cols, kinds);
-			int64_t total = 0;
+			/* the records with their total: one table through yoc_sdc_protect,
+			 * so a hidden count is not the total minus the others */
+			int64_t *v = NULL;
+			int nv = 0, cv = 0;
 			while (t && sqlite3_step(q) == SQLITE_ROW) {
 				struct pcell *r = pt_row(c, t);
-				if (!r)
+				if (nv + 1 >= cv) {
+					int nc = cv ? cv * 2 : 32;
+					int64_t *nvv = yoc_realloc(v, sizeof *v * (size_t)nc);
+					if (!nvv)
+						r = NULL;
+					else
+						v = nvv, cv = nc;
+				}
+				if (!r) {
+					yoc_free(v);
+					sqlite3_finalize(q);
 					return YOC_ENOMEM;
+				}
 				const char *f0 = (const char *)sqlite3_column_text(q, 0);
 				const char *f1 = (const char *)sqlite3_column_text(q, 1);
 				r[0].s = astr(c, f0 ? f0 : "");
 				r[1].s = astr(c, f1 ? f1 : "");
-				int64_t n = sqlite3_column_int64(q, 2);
-				total += n;
-				set_count(&r[2], yoc_sdc_one(s, n));
+				v[nv++] = sqlite3_column_int64(q, 2);
 			}
 			sqlite3_finalize(q);
+			int64_t total = 0, ptotal = 0;
+			for (int i = 0; i < nv; i++)
+				total += v[i];
+			if (t && nv > 0) {
+				unsigned char *ust = yoc_malloc((size_t)nv + 1);
+				int64_t *upub = yoc_malloc(sizeof *upub * ((size_t)nv + 1));
+				struct pcell *r = pt_row(c, t);
+				v[nv] = total;
+				if (!ust || !upub || !r)
+					rc = YOC_ENOMEM;
+				else if (!(rc = protect(c, nv + 1, 1, 1, 0, v, ust, upub))) {
+					r[0].s = "Total";
+					r[1].s = "";
+					for (int i = 0; i <= nv; i++)
+						set_count(&t->cells[(size_t)i * 3 + 2], upub[i]);
+					ptotal = upub[nv];
+				}
+				yoc_free(ust);
+				yoc_free(upub);
+			}
+			yoc_free(v);
+			if (rc)
+				return rc;
 			char nb[32];
 			yoc_buf_printf(b, "<p>%s activity records in %s are left out of every cost "
 				       "above and counted here. Reasons: <i>no_price</i>, the costing "
@@ -1219,7 +1260,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				       "person; <i>not_registered</i>, the person is not on the GP "
 				       "register; <i>outside_registration</i>, the person was not "
 				       "registered in that year.</p>",
-				       yoc_sdc_fmt(yoc_sdc_one(s, total), 1, nb), R->fyear);
+				       yoc_sdc_fmt(ptotal, 1, nb), R->fyear);
 			if (t && t->nrows) {
 				add_index_table(c, t);
 				html_table(c, b, t);
@@ -1246,8 +1287,149 @@ static void safe_name(const char *code, char *out, size_t n)
 		snprintf(out, n, "_");
 }
 
+/*
+** The practice packs' count tables, published together: age by sex with
+** margins, currency bands and LTC counts, each with its total, one row of
+** ncell cells per practice. Each goes through the disclosure engine with
+** the practice's total hidden when the table of practices hides its count
+** (else the pack would give away what that table's secondary suppression
+** protects). The packs are also slices of practice x cell tables whose sums
+** over practices the index publishes (population, currency bands, LTC
+** counts): where a cell is hidden in one pack only beside a published index
+** cell, it would be their difference, so the cheapest other pack's cell is
+** hidden too, and that pack is protected again around it, until no such
+** cell is left (link_packs).
+*/
+struct ltab {
+	int nr, nc;              /* each practice's table: nr x nc with margins */
+	int ncell;
+	int64_t *v, *pub;        /* np x ncell */
+	unsigned char *st;
+	const int64_t *margin;   /* the index's published cells (sums over practices) */
+};
+
+static int ltab_init(struct ltab *t, size_t np, int nr, int nc, const int64_t *margin)
+{
+	memset(t, 0, sizeof *t);
+	t->nr = nr;
+	t->nc = nc;
+	t->ncell = nr * nc;
+	t->margin = margin;
+	t->v = yoc_calloc(np * (size_t)t->ncell + 1, sizeof *t->v);
+	t->pub = yoc_calloc(np * (size_t)t->ncell + 1, sizeof *t->pub);
+	t->st = yoc_calloc(np * (size_t)t->ncell + 1, 1);
+	return t->v && t->pub && t->st ? 0 : YOC_ENOMEM;
+}
+
+static void ltab_free(struct ltab *t)
+{
+	yoc_free(t->v);
+	yoc_free(t->pub);
+	yoc_free(t->st);
+}
+
+/* Protects practice p's table, keeping hidden every cell hide[] names. */
+static int ltab_protect(struct ctx *c, struct ltab *t, size_t p, const unsigned char *hide)
+{
+	size_t o = p * (size_t)t->ncell;
+	int rc = yoc_sdc_protect_hide(&c->o->sdc, t->nr, t->nc, 1, t->nc > 1, t->v + o, hide,
+				      t->st + o, t->pub + o);
+	if (rc)
+		yoc_error_set(c->e, rc, NULL, 0, 0, "disclosure control failed (%s)",
+			      yoc_status_str(rc));
+	return rc;
+}
+
+/*
+** One pass over the cells: where the packs and the index hide exactly one
+** of cell x's terms (sum over practices = the index's cell), hide the
+** cheapest other (non-zero before zero, smallest first) and protect that
+** pack again with all its hidden cells kept hidden. Returns the number of
+** cells hidden, or a negative status.
+*/
+static int link_packs(struct ctx *c, struct ltab *t, size_t np)
+{
+	int added = 0;
+	unsigned char hide[(NAGE + 1) * 4 + MAXBAND + NLTC + 2];
+	for (int x = 0; x < t->ncell; x++) {
+		int nh = t->margin[x] == YOC_SDC_HIDDEN;
+		size_t best = SIZE_MAX;
+		for (size_t p = 0; p < np; p++) {
+			size_t k = p * (size_t)t->ncell + (size_t)x;
+			if (t->st[k]) {
+				nh++;
+				continue;
+			}
+			if (best == SIZE_MAX || (t->v[k] != 0 && t->v[best] == 0) ||
+			    ((t->v[k] != 0) == (t->v[best] != 0) && t->v[k] < t->v[best]))
+				best = k;
+		}
+		if (nh != 1 || best == SIZE_MAX)
+			continue;
+		size_t p = best / (size_t)t->ncell, o = p * (size_t)t->ncell;
+		for (int k = 0; k < t->ncell; k++)
+			hide[k] = t->st[o + (size_t)k] != 0;
+		hide[x] = 1;
+		int rc = ltab_protect(c, t, p, hide);
+		if (rc)
+			return rc;
+		added++;
+	}
+	return added;
+}
+
+/* Fills and protects the three pack tables of every practice (pst[i]: the
+ * practice's state in the table of practices). */
+static int protect_packs(struct ctx *c, struct report *R, const unsigned char *pst,
+			 struct ltab *lt)
+{
+	struct acc *a = &R->a;
+	size_t np = a->nprac;
+	int nb = a->nband, rc;
+	if ((rc = ltab_init(&lt[0], np, NAGE + 1, 4, R->pop_pub)) ||
+	    (rc = ltab_init(&lt[1], np, nb + 1, 1, R->band_pub)) ||
+	    (rc = ltab_init(&lt[2], np, NLTC + 1, 1, R->ltc_pub)))
+		return yoc_error_set(c->e, rc, NULL, 0, 0, "out of memory");
+	unsigned char hide[(NAGE + 1) * 4];
+	for (size_t i = 0; i < np; i++) {
+		const struct prac *p = &a->prac[i];
+		int64_t *v = lt[0].v + i * (size_t)lt[0].ncell;
+		for (int r = 0; r < NAGE; r++)
+			for (int k = 0; k < 3; k++) {
+				v[r * 4 + k] = p->pop[r][k];
+				v[r * 4 + 3] += p->pop[r][k];
+				v[NAGE * 4 + k] += p->pop[r][k];
+				v[NAGE * 4 + 3] += p->pop[r][k];
+			}
+		for (int part = 1; part <= 2; part++) {
+			int n = part == 1 ? nb : NLTC;
+			v = lt[part].v + i * (size_t)lt[part].ncell;
+			for (int r = 0; r < n; r++) {
+				v[r] = part == 1 ? p->band[r] : p->ltc[r];
+				v[n] += v[r];
+			}
+		}
+		for (int part = 0; part < 3; part++) {
+			memset(hide, 0, sizeof hide);
+			hide[lt[part].ncell - 1] = pst[i] != YOC_SDC_SHOWN; /* the practice's total */
+			if ((rc = ltab_protect(c, &lt[part], i, hide)))
+				return rc;
+		}
+	}
+	for (int added = 1; added > 0;) {
+		added = 0;
+		for (int part = 0; part < 3; part++) {
+			int k = link_packs(c, &lt[part], np);
+			if (k < 0)
+				return k;
+			added += k;
+		}
+	}
+	return 0;
+}
+
 static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
-			 int pstate)
+			 int pstate, const struct ltab *lt, size_t pi)
 {
 	struct acc *a = &R->a;
 	const struct yoc_sdc *s = &c->o->sdc;
@@ -1308,20 +1490,10 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 		if ((rc = write_csv(c, t)))
 			goto cleanup;
 	}
-	/* pyramid: practice counts through disclosure control, as % of its total */
-	int64_t pub[(NAGE + 1) * 4];
+	/* pyramid: practice counts through disclosure control (protect_packs),
+	 * as % of its total */
 	{
-		int64_t v[(NAGE + 1) * 4] = {0};
-		unsigned char sst[(NAGE + 1) * 4];
-		for (int i = 0; i < NAGE; i++)
-			for (int k = 0; k < 3; k++) {
-				v[i * 4 + k] = p->pop[i][k];
-				v[i * 4 + 3] += p->pop[i][k];
-				v[NAGE * 4 + k] += p->pop[i][k];
-				v[NAGE * 4 + 3] += p->pop[i][k];
-			}
-		if ((rc = protect(c, NAGE + 1, 4, 1, 1, v, sst, pub)))
-			goto cleanup;
+		const int64_t *pub = lt[0].pub + pi * (size_t)lt[0].ncell;
 		double L[NAGE], Rr[NAGE], ML[NAGE], MR[NAGE];
 		int64_t tot = pub[NAGE * 4 + 3];
 		double popn = (double)a->all.n;
@@ -1354,16 +1526,7 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 	/* currency bands and LTC counts: practice vs population */
 	for (int part = 0; part < 2; part++) {
 		int n = part ? NLTC : a->nband;
-		int64_t v[MAXBAND + NLTC + 1];
-		unsigned char sst[MAXBAND + NLTC + 1];
-		int64_t sum = 0;
-		for (int i = 0; i < n; i++) {
-			v[i] = part ? p->ltc[i] : p->band[i];
-			sum += v[i];
-		}
-		v[n] = sum;
-		if ((rc = protect(c, n + 1, 1, 1, 0, v, sst, pub)))
-			goto cleanup;
+		const int64_t *pub = lt[1 + part].pub + pi * (size_t)lt[1 + part].ncell;
 		static const char *const bc[] = {"Band", "Practice people", "Practice %",
 						 "Whole population %"};
 		static const char *const lc[] = {"LTCs", "Practice people", "Practice %",
@@ -1444,7 +1607,9 @@ static int practices_section(struct ctx *c, struct report *R, struct yoc_buf *b)
 	qsort(a->prac, np, sizeof *a->prac, prac_cmp);
 	int64_t *v = yoc_calloc(np + 1, sizeof *v), *pub = yoc_calloc(np + 1, sizeof *pub);
 	unsigned char *st = yoc_calloc(np + 1, 1);
+	struct ltab lt[3];
 	int rc = 0;
+	memset(lt, 0, sizeof lt);
 	if (!v || !pub || !st) {
 		rc = YOC_ENOMEM;
 		goto cleanup;
@@ -1453,13 +1618,10 @@ static int practices_section(struct ctx *c, struct report *R, struct yoc_buf *b)
 		v[i] = a->prac[i].all.n;
 		v[np] += v[i];
 	}
-	if (np + 1 <= 4096) {
-		if ((rc = protect(c, (int)np + 1, 1, 1, 0, v, st, pub)))
-			goto cleanup;
-	} else {
-		for (size_t i = 0; i <= np; i++)
-			pub[i] = yoc_sdc_one(s, v[i]);
-	}
+	/* a column of any length: yoc_sdc_protect needs no linear algebra here */
+	if ((rc = protect(c, (int)np + 1, 1, 1, 0, v, st, pub)) ||
+	    (rc = protect_packs(c, R, st, lt)))
+		goto cleanup;
 	static const char *const cols[] = {"Practice", "People", "% aged 65+",
 					   "% with 2+ LTCs", "% with a mental health LTC",
 					   "Emergency admissions per 1,000", "Mean annual cost"};
@@ -1495,7 +1657,7 @@ static int practices_section(struct ctx *c, struct report *R, struct yoc_buf *b)
 			yoc_buf_printf(b, "<li><a href=\"practices/%s.html\">", nm);
 			yoc__html_esc(b, a->prac[i].code);
 			yoc_buf_puts(b, "</a></li>");
-			if ((rc = practice_page(c, R, &a->prac[i], st[i])))
+			if ((rc = practice_page(c, R, &a->prac[i], st[i], lt, i)))
 				goto cleanup;
 		}
 	}
@@ -1507,6 +1669,8 @@ cleanup:
 	yoc_free(v);
 	yoc_free(pub);
 	yoc_free(st);
+	for (int k = 0; k < 3; k++)
+		ltab_free(&lt[k]);
 	return rc;
 }
 

@@ -145,9 +145,18 @@ cleanup:
 	return rc;
 }
 
+/* A column with its total: one relation, protected without linear algebra
+ * (see protect_column), so of any length. */
+static int one_column(int nr, int nc, int tr, int tc)
+{
+	return nc == 1 && tr && !tc;
+}
+
 static int check_shape(int nr, int nc, int tr, int tc)
 {
-	if (nr < 1 || nc < 1 || nr * nc > MAX_CELLS || (tr && nr < 2) || (tc && nc < 2))
+	if (nr < 1 || nc < 1 || (tr && nr < 2) || (tc && nc < 2))
+		return YOC_EINVAL;
+	if (nr > MAX_CELLS / nc && !one_column(nr, nc, tr, tc))
 		return YOC_EINVAL;
 	return 0;
 }
@@ -156,7 +165,7 @@ int yoc_sdc_derivable(int nr, int nc, int tr, int tc, const unsigned char *state
 		      int idx)
 {
 	unsigned char det[MAX_CELLS];
-	if (check_shape(nr, nc, tr, tc) || idx < 0 || idx >= nr * nc)
+	if (check_shape(nr, nc, tr, tc) || nr > MAX_CELLS / nc || idx < 0 || idx >= nr * nc)
 		return YOC_EINVAL;
 	int rc = determined(nr, nc, tr, tc, state, det);
 	return rc ? rc : det[idx];
@@ -182,14 +191,52 @@ static int cand_cmp(const void *a, const void *b)
 	return x->cell - y->cell;
 }
 
+/*
+** A column and its total: one relation (cells - total = 0), so a hidden cell
+** is determined exactly when it is the only hidden one. Then the cheapest
+** shown cell (cand_cmp order) joins it: the cell the general search below
+** would choose first, found without the linear algebra, so a column of any
+** length (thousands of practices) is protected.
+*/
+static void protect_column(int n, const int64_t *v, unsigned char *state)
+{
+	int nh = 0, best = -1;
+	struct cand b = {0, 0, 0, 0}, c;
+	for (int i = 0; i < n; i++)
+		nh += state[i] != YOC_SDC_SHOWN;
+	if (nh != 1)
+		return;
+	for (int i = 0; i < n; i++) {
+		if (state[i])
+			continue;
+		c.cell = i;
+		c.zero = v[i] == 0;
+		c.margin = i == n - 1;
+		c.v = v[i];
+		if (best < 0 || cand_cmp(&c, &b) < 0) {
+			b = c;
+			best = i;
+		}
+	}
+	if (best >= 0)
+		state[best] = YOC_SDC_SECONDARY;
+}
+
 int yoc_sdc_protect(const struct yoc_sdc *s, int nr, int nc, int tr, int tc,
 		    const int64_t *v, unsigned char *state, int64_t *out)
 {
+	return yoc_sdc_protect_hide(s, nr, nc, tr, tc, v, NULL, state, out);
+}
+
+int yoc_sdc_protect_hide(const struct yoc_sdc *s, int nr, int nc, int tr, int tc,
+			 const int64_t *v, const unsigned char *hide, unsigned char *state,
+			 int64_t *out)
+{
 	unsigned char det[MAX_CELLS];
 	struct cand cands[MAX_CELLS];
-	int n = nr * nc;
 	if (check_shape(nr, nc, tr, tc))
 		return YOC_EINVAL;
+	int n = nr * nc;
 	for (int c = 0; c < n; c++)
 		if (v[c] < 0)
 			return YOC_EINVAL;
@@ -211,8 +258,13 @@ int yoc_sdc_protect(const struct yoc_sdc *s, int nr, int nc, int tr, int tc,
 		}
 	for (int c = 0; c < n; c++) {
 		state[c] = YOC_SDC_SHOWN;
-		if (!s->off && v[c] > 0 && v[c] <= s->threshold)
+		if (!s->off && ((v[c] > 0 && v[c] <= s->threshold) || (hide && hide[c])))
 			state[c] = YOC_SDC_PRIMARY;
+	}
+	if (one_column(nr, nc, tr, tc)) {
+		if (!s->off)
+			protect_column(n, v, state);
+		goto publish;
 	}
 	/*
 	** Greedy secondary suppression: while some primary cell u is determined,
@@ -320,6 +372,7 @@ int yoc_sdc_protect(const struct yoc_sdc *s, int nr, int nc, int tr, int tc,
 			state[cands[0].cell] = YOC_SDC_SECONDARY;
 		}
 	}
+publish:
 	for (int c = 0; c < n; c++)
 		out[c] = state[c] ? YOC_SDC_HIDDEN : s->off ? v[c] : yoc_sdc_one(s, v[c]);
 	return 0;

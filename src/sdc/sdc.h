@@ -55,10 +55,21 @@ int64_t yoc_sdc_one(const struct yoc_sdc *s, int64_t n);
 ** Writes the state of every cell into state[] and the published value
 ** (rounded, or YOC_SDC_HIDDEN) into out[]. Margins must add up (YOC_EINVAL
 ** otherwise: a table that does not add up cannot be protected by reasoning
-** about its sums). nrows * ncols at most 4096.
+** about its sums). nrows * ncols at most 4096, except a column with its
+** total (ncols 1, total_row 1, total_col 0), which may be of any length.
 */
 int yoc_sdc_protect(const struct yoc_sdc *s, int nrows, int ncols, int total_row,
 		    int total_col, const int64_t *v, unsigned char *state, int64_t *out);
+/*
+** The same, with cells that must be hidden whatever their value: hide[c]
+** nonzero (hide may be NULL). They are protected like primary cells (state
+** YOC_SDC_PRIMARY), so none can be worked out from the table; used for a
+** cell that another published table hides, such as a practice's total in
+** its data pack when the table of practices hides the practice's count.
+*/
+int yoc_sdc_protect_hide(const struct yoc_sdc *s, int nrows, int ncols, int total_row,
+			 int total_col, const int64_t *v, const unsigned char *hide,
+			 unsigned char *state, int64_t *out);
 
 /*
 ** 1 if the suppressed cell idx of the table (same layout as above, state[]

@@ -33,8 +33,8 @@ same "2 rows pseudonymised under a one-line header" "$(wc -l < "$W/ps_mac.csv" |
 "$YOC" init "$W/ds" > /dev/null
 P=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 printf 'PSEUDO_ID,NHSNO_STATUS,EPISTART,ADMIMETH,EPIORDER,COST\r%s,valid,2023-01-05,21,1,10\r%s,valid,2023-01-06,11,1,20\r\r,missing,2023-01-07,11,1,30\r' \
-	"$P" "$P" > "$W/RXA_202301.csv"
-expect_rc 0 "load a CR-only feed" "$YOC" load --db "$W/ds" --json "$W/RXA_202301.csv"
+	"$P" "$P" > "$W/RXA_2023-01.csv"
+expect_rc 0 "load a CR-only feed" "$YOC" load --db "$W/ds" --json "$W/RXA_2023-01.csv"
 grep -q '"rows":3,"loaded":3' "$TMP/.out" && ok "load reads its 3 rows" || { not_ok "load reads its 3 rows"; sed 's/^/# /' "$TMP/.out"; }
 
 # ---- a row with more cells than the reader keeps ----------------------------
@@ -71,7 +71,7 @@ if [ "$as" = none ]; then
 	skip "load on a read-only dataset fails" "root, and no setpriv to drop it"
 	skip "it says the dataset is not writable" "root, and no setpriv to drop it"
 else
-	expect_rc 1 "load on a read-only dataset fails" $as "$YOC" load --db "$W/ro" "$W/RXA_202301.csv"
+	expect_rc 1 "load on a read-only dataset fails" $as "$YOC" load --db "$W/ro" "$W/RXA_2023-01.csv"
 	if grep -q "not writable by this user: $W/ro: Permission denied" "$TMP/.err" &&
 		! grep -q "another yoc process" "$TMP/.err"; then
 		ok "it says the dataset is not writable"

@@ -3,8 +3,8 @@
 known defects, and prints the expected counts as JSON (independent of yoc).
 
 usage: feedgen.py OUTDIR PERSONS MONTHS [ROWS_PER_FILE] [SEED]
-Files: OUTDIR/gp_register/GPREG_202301.csv, OUTDIR/apc/<PROV>_<yyyymm>.csv,
-OUTDIR/op/<PROV>_<yyyymm>.csv. Test support only."""
+Files: OUTDIR/gp_register/GPREG_2023-01.csv, OUTDIR/apc/<PROV>_<yyyy-mm>.csv,
+OUTDIR/op/<PROV>_<yyyy-mm>.csv (feed names as docs/data-spec.md asks). Test support only."""
 import json, os, random, sys
 
 out, persons, months = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -18,7 +18,7 @@ exp = {"files": {}, "register": 0}
 os.makedirs(out + '/gp_register', exist_ok=True)
 os.makedirs(out + '/apc', exist_ok=True)
 os.makedirs(out + '/op', exist_ok=True)
-with open(out + '/gp_register/GPREG_202301.csv', 'w') as f:
+with open(out + '/gp_register/GPREG_2023-01.csv', 'w') as f:
     f.write('PSEUDO_ID,NHSNO_STATUS,GPPRAC,REG_START,REG_END,SEX,MYDOB,LSOA11,IMD_DECILE\n')
     for i in range(persons):
         f.write('%s,valid,P%05d,2010-01-01,,%d,%02d%04d,E0100%04d,%d\n' % (
@@ -29,7 +29,7 @@ for m in range(months):
     y, mo = 2023 + (m // 12), 1 + m % 12
     for prov in ('RXA', 'RXB'):
         for kind in ('apc', 'op'):
-            name = '%s/%s/%s_%04d%02d.csv' % (out, kind, prov, y, mo)
+            name = '%s/%s/%s_%04d-%02d.csv' % (out, kind, prov, y, mo)
             e = {"rows": 0, "quarantined": 0, "linked": 0, "no_pseudonym": 0,
                  "not_registered": 0, "reasons": {}, "flags": {}}
             with open(name, 'w') as f:

@@ -14,20 +14,29 @@ expect_rc 2 "load without --db is a usage error" "$YOC" load "$HES"
 
 # --- Artificial HES samples: rows counted independently with python's csv module
 if [ -d "$HES" ]; then
-	"$YOC" load --db "$D" --json "$HES"/*.csv > "$TMP/hes.json" 2>"$TMP/hes.err"
+	# The samples are published as artificial_hes_<kind>_<YYZZ>.csv; yoc takes
+	# provider and period from a feed name PROVIDER_PERIOD.csv, so they are
+	# linked under feed names: provider HES, the financial year 20YY-ZZ.
+	H=$TMP/hes
+	for f in "$HES"/artificial_hes_*_*.csv; do
+		b=$(basename "$f" .csv); k=${b#artificial_hes_}; k=${k%_*}; y=${b##*_}
+		mkdir -p "$H/$k" && ln -s "$f" "$H/$k/HES_20${y%??}-${y#??}.csv"
+	done
+	"$YOC" load --db "$D" --json "$H"/*/*.csv > "$TMP/hes.json" 2>"$TMP/hes.err"
 	same "HES samples load (exit 0)" "$?" 0
-	python3 - "$TMP/hes.json" "$HES" > "$TMP/hes.check" <<'PY'
+	python3 - "$TMP/hes.json" "$H" > "$TMP/hes.check" <<'PY'
 import csv, json, sys, os
 res = [json.loads(l) for l in open(sys.argv[1])]
 for r in res:
     n = sum(1 for _ in csv.reader(open(r["file"], newline=''))) - 1
     ok = r["rows"] == n and r["rows"] == r["loaded"] + r["quarantined"] and \
          sum(r["reasons"].values()) == r["quarantined"] and r["status"] == "loaded"
-    print("%s %s %d %d" % (os.path.basename(r["file"]), "ok" if ok else "bad", r["rows"], n))
+    print("%s %s %s %s %d %d" % (os.path.relpath(r["file"], sys.argv[2]), r["provider"],
+                                 r["period"], "ok" if ok else "bad", r["rows"], n))
 PY
-	same "HES apc: 2075 rows, rows = loaded + quarantined" "$(grep apc "$TMP/hes.check")" "artificial_hes_apc_0102.csv ok 2075 2075"
-	same "HES op: 1000 rows, rows = loaded + quarantined" "$(grep _op_ "$TMP/hes.check")" "artificial_hes_op_0304.csv ok 1000 1000"
-	same "HES ae: 1000 rows, rows = loaded + quarantined" "$(grep _ae_ "$TMP/hes.check")" "artificial_hes_ae_0708.csv ok 1000 1000"
+	same "HES apc: 2075 rows, rows = loaded + quarantined" "$(grep ^apc/ "$TMP/hes.check")" "apc/HES_2001-02.csv HES 2001-02 ok 2075 2075"
+	same "HES op: 1000 rows, rows = loaded + quarantined" "$(grep ^op/ "$TMP/hes.check")" "op/HES_2003-04.csv HES 2003-04 ok 1000 1000"
+	same "HES ae: 1000 rows, rows = loaded + quarantined" "$(grep ^ae/ "$TMP/hes.check")" "ae/HES_2007-08.csv HES 2007-08 ok 1000 1000"
 	q=$(sqlite3 "$D/yoc.db" "select count(*) from quarantine")
 	qj=$(python3 -c "import json,sys; print(sum(json.loads(l)['quarantined'] for l in open(sys.argv[1])))" "$TMP/hes.json")
 	same "quarantine table holds every quarantined row" "$q" "$qj"
@@ -37,21 +46,23 @@ PY
 	h=$("$YOC" export --db "$D" --table apc | head -1 | tr ',' '\n' | grep -c '^PSEUDO_ID$')
 	same "PSEUDO_HESID stored as PSEUDO_ID" "$h" 1
 	sqlite3 "$D/yoc.db" .dump > "$TMP/dump1"
-	"$YOC" load --db "$D" --json "$HES"/*.csv > "$TMP/hes2.json"
+	"$YOC" load --db "$D" --json "$H"/*/*.csv > "$TMP/hes2.json"
 	same "reload: every file unchanged" "$(grep -c '"status":"unchanged"' "$TMP/hes2.json")" 3
 	sqlite3 "$D/yoc.db" .dump > "$TMP/dump2"
 	check "reload changes nothing in the catalog" cmp -s "$TMP/dump1" "$TMP/dump2"
+	expect_rc 1 "a sample under its published name is refused" "$YOC" load --db "$D" "$HES/artificial_hes_op_0304.csv"
+	check "message names the file and the rule" grep -q "artificial_hes_op_0304.csv: rejected: file name artificial_hes_op_0304.csv: too many parts" "$TMP/.out"
 else
 	skip "HES samples" "no ../shared/reference"
 fi
 
 # --- identifiable data is refused whole
-printf 'NEWNHSNO,DOB,APPTDATE,ATTENDED\n9434765919,1970-01-01,2023-01-02,5\n' > "$TMP/OPX_202301.csv"
-expect_rc 1 "a file with NEWNHSNO is refused" "$YOC" load --db "$D" "$TMP/OPX_202301.csv"
+printf 'NEWNHSNO,DOB,APPTDATE,ATTENDED\n9434765919,1970-01-01,2023-01-02,5\n' > "$TMP/OPX_2023-01.csv"
+expect_rc 1 "a file with NEWNHSNO is refused" "$YOC" load --db "$D" "$TMP/OPX_2023-01.csv"
 check "message says to pseudonymise" grep -q pseudonymise "$TMP/.err"
 same "refused file left no trace" "$(sqlite3 "$D/yoc.db" "select count(*) from files where provider='OPX'")" 0
-printf 'PSEUDO_ID,POSTCODE,APPTDATE\n,AB1 2CD,2023-01-02\n' > "$TMP/OPY_202301.csv"
-expect_rc 1 "a file with POSTCODE is refused" "$YOC" load --db "$D" "$TMP/OPY_202301.csv"
+printf 'PSEUDO_ID,POSTCODE,APPTDATE\n,AB1 2CD,2023-01-02\n' > "$TMP/OPY_2023-01.csv"
+expect_rc 1 "a file with POSTCODE is refused" "$YOC" load --db "$D" "$TMP/OPY_2023-01.csv"
 
 # --- generated feeds with known defects
 G=$TMP/feeds
@@ -99,13 +110,13 @@ same "person export rows" "$(($(wc -l < "$TMP/person.csv") - 1))" 300
 expect_rc 1 "export of an unknown table fails" "$YOC" export --db "$E" --table nosuch
 
 # --- monthly refresh: a resubmitted month replaces its predecessor
-F=$G/apc/RXA_202301.csv
+F=$G/apc/RXA_2023-01.csv
 head -n 11 "$F" > "$TMP/resub" && cp "$TMP/resub" "$F"
 "$YOC" load --db "$E" --json "$G" > "$TMP/r.json"
 same "resubmitted month is 'replaced'" "$(grep -c '"status":"replaced"' "$TMP/r.json")" 1
 same "other files unchanged" "$(grep -c '"status":"unchanged"' "$TMP/r.json")" 12
 same "predecessor kept as superseded" "$(sqlite3 "$E/yoc.db" "select count(*) from files where superseded_by is not null")" 1
-cur=$(sqlite3 "$E/yoc.db" "select rows from current_files where path like '%apc/RXA_202301.csv'")
+cur=$(sqlite3 "$E/yoc.db" "select rows from current_files where path like '%apc/RXA_2023-01.csv'")
 same "current file is the resubmission (10 rows)" "$cur" 10
 n=$("$YOC" export --db "$E" --table apc | python3 -c "import csv,sys; print(sum(1 for _ in csv.reader(sys.stdin))-1)")
 same "export holds only current rows" "$n" "$(sqlite3 "$E/yoc.db" "select sum(loaded) from current_files where kind='apc'")"

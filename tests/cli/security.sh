@@ -150,8 +150,8 @@ n=0
 for hdr in ' DOB' 'NEWNHSNO ' 'POSTCODE ' 'nhs_no' 'NHS Number' 'Patient Name' 'Full Name' \
 	'Post Code' 'Date of Birth' 'Mobile Number' 'Notes'; do
 	n=$((n + 1))
-	printf 'PSEUDO_ID,EPISTART,%s\n%s,2023-04-01,x\n' "$hdr" "$P" > "$W/ld/RA$n.csv"
-	expect_rc 1 "load refuses a column '$hdr'" "$YOC" load --db "$W/ds" "$W/ld/RA$n.csv"
+	printf 'PSEUDO_ID,EPISTART,%s\n%s,2023-04-01,x\n' "$hdr" "$P" > "$W/ld/RA${n}_2023-04.csv"
+	expect_rc 1 "load refuses a column '$hdr'" "$YOC" load --db "$W/ds" "$W/ld/RA${n}_2023-04.csv"
 	grep -q "pseudonymise" "$TMP/.err" || not_ok "the refusal of '$hdr' says to pseudonymise"
 done
 n=0
@@ -160,11 +160,11 @@ for case in 'EPIKEY:9434765919' 'LSOA11:LS1 4AP' 'SUSSPELLID:a.b@nhs.net' 'MYDOB
 	n=$((n + 1))
 	col=${case%%:*}; v=${case#*:}
 	# the row also fails validation, so it would be quarantined with its raw text
-	printf 'PSEUDO_ID,EPISTART,%s\n%s,not-a-date,"%s"\n%s,2023-04-01,"%s"\n' "$col" "$P" "$v" "$P" "$v" > "$W/ld/RB$n.csv"
+	printf 'PSEUDO_ID,EPISTART,%s\n%s,not-a-date,"%s"\n%s,2023-04-01,"%s"\n' "$col" "$P" "$v" "$P" "$v" > "$W/ld/RB${n}_2023-04.csv"
 done
 expect_rc 1 "load refuses files with identifier values, loads the rest" "$YOC" load --db "$W/ds" "$W/ld"/RB*.csv
 [ "$(grep -c 'rejected' "$TMP/.out")" -ge 4 ] && ok "four files refused" || not_ok "four files refused"
-grep -q "RB5.csv: apc RB5 .*1 column not loaded: EXTRA" "$TMP/.out" && ok "an unknown column is not loaded, and listed" ||
+grep -q "RB5_2023-04.csv: apc RB5 2023-04: .*1 column not loaded: EXTRA" "$TMP/.out" && ok "an unknown column is not loaded, and listed" ||
 	{ not_ok "an unknown column is not loaded, and listed"; sed 's/^/# /' "$TMP/.out"; }
 for t in files file_columns quarantine flags file_stats apc; do
 	"$YOC" export --db "$W/ds" --table "$t" > "$W/export_$t.csv" 2>/dev/null
@@ -174,6 +174,6 @@ out=$(scan "$W"/export_*.csv 2>&1)
 	{ not_ok "nothing identifiable in any table of the dataset"; echo "$out" | sed 's/^/# /' | head; }
 same "refused files left no rows" "$(sqlite3 "$W/ds/yoc.db" "select count(*) from files where path like '%RB1%' or path like '%RB2%' or path like '%RB3%' or path like '%RB4%'")" "0"
 same "the unknown column is not in the dataset" "$(sqlite3 "$W/ds/yoc.db" "select count(*) from file_columns where name = 'EXTRA' or source = 'EXTRA'")" "0"
-expect_rc 1 "load --strict refuses an unknown column" "$YOC" load --db "$W/ds" --strict "$W/ld/RB5.csv"
+expect_rc 1 "load --strict refuses an unknown column" "$YOC" load --db "$W/ds" --strict "$W/ld/RB5_2023-04.csv"
 
 done_testing

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct yoc_load_result r;
 	if (yoc_loader_begin(&L, store, &e))
 		abort();
-	int rc = yoc_loader_mem(L, "fz/P_202301.csv", data + 1, size - 1, kind, &r, &e);
+	int rc = yoc_loader_mem(L, "fz/P1_2023-01.csv", data + 1, size - 1, kind, &r, &e);
 	if (rc == 0 && (r.status == YOC_LOAD_LOADED || r.status == YOC_LOAD_REPLACED)) {
 		if (r.rows != r.loaded + r.quarantined)
 			abort();

@@ -63,12 +63,12 @@ static void test_accounting(void **state)
 	struct yoc_error e;
 	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
 	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
-	assert_int_equal(yoc_loader_mem(L, "reg/GP_202301.csv", reg, sizeof reg - 1, -1, &r, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "reg/GP_2023-01.csv", reg, sizeof reg - 1, -1, &r, &e), 0);
 	assert_int_equal(r.kind, YOC_KIND_GP_REGISTER);
-	assert_int_equal(yoc_loader_mem(L, "apc/RX1_202301.csv", apc, sizeof apc - 1, -1, &r, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "apc/RX1_2023-01.csv", apc, sizeof apc - 1, -1, &r, &e), 0);
 	assert_int_equal(r.status, YOC_LOAD_LOADED);
 	assert_string_equal(r.provider, "RX1");
-	assert_string_equal(r.period, "202301");
+	assert_string_equal(r.period, "2023-01");
 	assert_int_equal(r.rows, 8);
 	assert_int_equal(r.loaded, 5);
 	assert_int_equal(r.quarantined, 3);
@@ -106,11 +106,11 @@ static void test_accounting(void **state)
 
 	/* same content again: unchanged; new content for the same month: replaced */
 	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
-	assert_int_equal(yoc_loader_mem(L, "x/RX1_202301.csv", apc, sizeof apc - 1, -1, &r, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "x/RX1_2023-01.csv", apc, sizeof apc - 1, -1, &r, &e), 0);
 	assert_int_equal(r.status, YOC_LOAD_UNCHANGED);
 	assert_int_equal(r.rows, 8);
 	assert_int_equal(r.quarantined, 3);
-	assert_int_equal(yoc_loader_mem(L, "x/RX1_202301.csv", apc, 100, -1, &r, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "x/RX1_2023-01.csv", apc, 100, -1, &r, &e), 0);
 	assert_int_equal(r.status, YOC_LOAD_REPLACED);
 	/* rollback: nothing of this load remains */
 	yoc_loader_free(L);
@@ -119,7 +119,7 @@ static void test_accounting(void **state)
 
 	/* identifiable header refused */
 	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
-	assert_int_equal(yoc_loader_mem(L, "x/A_1.csv", "NEWNHSNO,APPTDATE\n1,2023-01-01\n", 31, -1, &r, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "x/AB1_2023-01.csv", "NEWNHSNO,APPTDATE\n1,2023-01-01\n", 31, -1, &r, &e), 0);
 	assert_int_equal(r.status, YOC_LOAD_REJECTED);
 	assert_non_null(strstr(r.message, "pseudonymise"));
 	yoc_loader_free(L);
@@ -177,6 +177,194 @@ static void test_dates_duplicates(void **state)
 	tu_rm_rf(dir);
 }
 
+/* A name that is not PROVIDER_PERIOD[_vN].csv is refused whole, saying what is wrong. */
+static void test_bad_names(void **state)
+{
+	(void)state;
+	char dir[512];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	static const char *const names[][2] = {
+		{"op/RX1_2099-13.csv", "file name RX1_2099-13.csv: period 2099-13: month must be 01-12"},
+		{"op/RX1_.csv", "no period"},
+		{"op/RX1.csv", "no period"},
+		{"op/rx1_2023-01.csv", "provider rx1: must be"},
+		{"op/RX1_2023-01\n.csv", "file name RX1_2023-01\\x0a.csv: period 2023-01\\x0a"},
+		{"op/RX1_2023-\"1.csv", "period 2023-\"1: must be YYYY-MM"},
+		{"op/RX1_202301.csv", "period 202301: must be YYYY-MM"},
+		{"op/RX1_2023-01_v1.csv", "suffix _v1"},
+	};
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		assert_int_equal(yoc_loader_mem(L, names[i][0], op, sizeof op - 1, -1, &r, &e), 0);
+		assert_int_equal(r.status, YOC_LOAD_REJECTED);
+		if (!strstr(r.message, names[i][1]))
+			fail_msg("%s: \"%s\" lacks \"%s\"", names[i][0], r.message, names[i][1]);
+		assert_null(strchr(r.message, '\n'));
+	}
+	assert_int_equal(yoc_loader_mem(L, "op/RX1_2023-01.csv", op, sizeof op - 1, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_LOADED);
+	assert_int_equal(r.version, 1);
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	assert_int_equal(q1(s, "select count(*) from files"), 1);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
+/*
+** Submissions of one kind, provider and period are ordered by version: the
+** higher wins whatever the order the files come in, an older submission with
+** other content is refused, and reloading the same files changes nothing.
+*/
+static void test_versions(void **state)
+{
+	(void)state;
+	char dir[512];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	size_t short_op = 200; /* the header and two rows: other content than op */
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	/* v2 first, then the original with other content: v2 stays current */
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "b/RX1_2023-01_v2.csv", op, sizeof op - 1, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_LOADED);
+	assert_int_equal(r.version, 2);
+	assert_int_equal(yoc_loader_mem(L, "a/RX1_2023-01.csv", op, short_op, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_REJECTED);
+	assert_non_null(strstr(r.message, "older than the current file b/RX1_2023-01_v2.csv"));
+	assert_non_null(strstr(r.message, "_v3"));
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	assert_int_equal(q1(s, "select count(*) from current_files where path = 'b/RX1_2023-01_v2.csv'"), 1);
+	assert_int_equal(q1(s, "select count(*) from files"), 1);
+	/* a later load: v3 replaces v2 */
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "c/RX1_2023-01_v3.csv", op, short_op, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_REPLACED);
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	/* the whole history again, in any order: nothing changes (v2's content is
+	 * a superseded, lower submission: seen before, not re-applied) */
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "b/RX1_2023-01_v2.csv", op, sizeof op - 1, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_UNCHANGED);
+	assert_int_equal(r.rows, 6);
+	assert_int_equal(yoc_loader_mem(L, "c/RX1_2023-01_v3.csv", op, short_op, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_UNCHANGED);
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	assert_int_equal(q1(s, "select count(*) from loads"), 2);
+	assert_int_equal(q1(s, "select count(*) from current_files where path = 'c/RX1_2023-01_v3.csv'"), 1);
+	/* v4 with v2's content is a new submission: it replaces v3 */
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "d/RX1_2023-01_v4.csv", op, sizeof op - 1, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_REPLACED);
+	yoc_loader_free(L); /* rolled back */
+	/* the same name with new content is a monthly refresh, as before */
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "c/RX1_2023-01_v3.csv", op, 150, -1, &r, &e), 0);
+	assert_int_equal(r.status, YOC_LOAD_REPLACED);
+	yoc_loader_free(L);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
+static void put_file(const char *dir, const char *name, const char *text, size_t n)
+{
+	char p[1024];
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	char *slash = strrchr(p, '/');
+	*slash = 0;
+	mkdir(p, 0755);
+	*slash = '/';
+	FILE *f = fopen(p, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, n, f), n);
+	fclose(f);
+}
+
+/*
+** The plan of a load: versions of one submission in version order in the
+** places they held, different files for one submission refused (naming each
+** other), identical copies and unrecognised files left for the loader.
+*/
+static void test_plan(void **state)
+{
+	(void)state;
+	char dir[512];
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "plan"), 0);
+	static const char *const rel[] = {
+		"c/RX1_2023-01_v3.csv", "x/RX2_2023-01.csv", "b/RX1_2023-01_v2.csv",
+		"a/RX1_2023-01.csv", "d/RX3_2023-01.csv", "e/RX3_2023-01.csv", "f/RX3_2023-01.txt",
+		"g/bad_name.csv", "h/RX4_2023-01.csv", "i/RX4_2023-01.csv",
+	};
+	enum { N = sizeof rel / sizeof rel[0] };
+	size_t len[N] = {150, 150, 200, 250, 150, 150, 200, 150, 150, 150};
+	char paths[N][1100];
+	const char *pp[N];
+	for (size_t i = 0; i < N; i++) {
+		put_file(dir, rel[i], op, len[i]);
+		snprintf(paths[i], sizeof paths[i], "%s/%s", dir, rel[i]);
+		pp[i] = paths[i];
+	}
+	struct yoc_load_plan p;
+	struct yoc_error e;
+	assert_int_equal(yoc_load_plan_make(&p, pp, N, -1, &e), 0);
+	assert_int_equal(p.n, N);
+	/* RX1's three places (0, 2, 3) hold v1, v2, v3; the rest stay put */
+	static const int want[N] = {3, 1, 2, 0, 4, 5, 6, 7, 8, 9};
+	for (size_t i = 0; i < N; i++) {
+		assert_ptr_equal(p.items[i].path, pp[want[i]]);
+		int refused = want[i] >= 4 && want[i] <= 6; /* RX3: d and e equal, f differs */
+		assert_int_equal(p.items[i].refuse != NULL, refused);
+	}
+	assert_int_equal(p.items[0].version, 1);
+	assert_int_equal(p.items[3].version, 3);
+	assert_int_equal(p.items[0].kind, YOC_KIND_OP);
+	assert_int_equal(p.items[7].kind, -1);       /* bad name: for the loader */
+	assert_int_equal(p.items[7].version, 0);
+	assert_non_null(strstr(p.items[4].refuse, "ambiguous: op RX3 2023-01 submission 1"));
+	assert_non_null(strstr(p.items[4].refuse, "f/RX3_2023-01.txt;"));
+	assert_null(strstr(p.items[4].refuse, "e/RX3"));  /* e is d's identical copy */
+	assert_non_null(strstr(p.items[6].refuse, "d/RX3_2023-01.csv, "));
+	assert_non_null(strstr(p.items[6].refuse, "e/RX3_2023-01.csv;"));
+	struct yoc_load_result r;
+	yoc_load_refused(&p.items[6], &r);
+	assert_int_equal(r.status, YOC_LOAD_REJECTED);
+	assert_string_equal(r.provider, "RX3");
+	assert_string_equal(r.message, p.items[6].refuse);
+	yoc_load_plan_free(&p);
+	yoc_load_plan_free(&p); /* freed plans are zeroed */
+	/* a given kind applies to every file */
+	assert_int_equal(yoc_load_plan_make(&p, pp, N, YOC_KIND_APC, &e), 0);
+	assert_int_equal(p.items[0].kind, YOC_KIND_APC);
+	yoc_load_plan_free(&p);
+	/* allocation failures: ENOMEM and nothing leaked, or the same plan */
+	int completed = 0;
+	for (unsigned long k = 1; k < 200 && !completed; k++) {
+		yoc_alloc_fail_at(k);
+		int rc = yoc_load_plan_make(&p, pp, N, -1, &e);
+		yoc_alloc_fail_at(0);
+		if (rc == 0) {
+			completed = 1;
+			assert_ptr_equal(p.items[0].path, pp[3]);
+			assert_non_null(p.items[6].refuse);
+		} else {
+			assert_int_equal(rc, YOC_ENOMEM);
+			assert_null(p.items);
+		}
+		yoc_load_plan_free(&p);
+	}
+	assert_true(completed);
+	tu_rm_rf(dir);
+}
+
 static void test_alloc_failures(void **state)
 {
 	(void)state;
@@ -191,9 +379,9 @@ static void test_alloc_failures(void **state)
 		yoc_alloc_fail_at(k);
 		int rc = yoc_loader_begin(&L, s, &e);
 		if (!rc)
-			rc = yoc_loader_mem(L, "r/GP_1.csv", reg, sizeof reg - 1, -1, &r, &e);
+			rc = yoc_loader_mem(L, "r/GP_2023-01.csv", reg, sizeof reg - 1, -1, &r, &e);
 		if (!rc)
-			rc = yoc_loader_mem(L, "a/RX_1.csv", apc, sizeof apc - 1, -1, &r, &e);
+			rc = yoc_loader_mem(L, "a/RX_2023-01.csv", apc, sizeof apc - 1, -1, &r, &e);
 		if (!rc)
 			rc = yoc_loader_commit(L, &e);
 		yoc_alloc_fail_at(0);
@@ -338,8 +526,14 @@ static void test_file_alloc_failures(void **state)
 		fprintf(f, "%sx%d", i ? "," : "", i);
 	fputs("\r" P1 ",valid,2023-01-11,21,1,2\r", f);
 	fclose(f);
-	char path[512];
-	assert_int_equal(tu_temp_file(path, sizeof path, "RX2_202301", data, n), 0);
+	/* A feed name (PROVIDER_PERIOD.csv) in a directory of its own. */
+	char fdir[512], path[600];
+	assert_int_equal(tu_temp_dir(fdir, sizeof fdir, "loadoom"), 0);
+	snprintf(path, sizeof path, "%s/RX2_2023-01.csv", fdir);
+	FILE *ff = fopen(path, "wb");
+	assert_non_null(ff);
+	assert_int_equal(fwrite(data, 1, n, ff), n);
+	fclose(ff);
 	int completed = 0, saw_oom = 0;
 	for (unsigned long k = 1; k < 600 && !completed; k++) {
 		char dir[512];
@@ -375,6 +569,7 @@ static void test_file_alloc_failures(void **state)
 	assert_true(completed);
 	assert_true(saw_oom);
 	unlink(path);
+	rmdir(fdir);
 	free(data);
 }
 
@@ -384,6 +579,8 @@ int main(void)
 		cmocka_unit_test(test_accounting), cmocka_unit_test(test_dates_duplicates),
 		cmocka_unit_test(test_alloc_failures), cmocka_unit_test(test_read_fd),
 		cmocka_unit_test(test_file_not_regular), cmocka_unit_test(test_file_alloc_failures),
+		cmocka_unit_test(test_bad_names), cmocka_unit_test(test_versions),
+		cmocka_unit_test(test_plan),
 	};
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -353,6 +353,98 @@ static void test_random(void **st)
 	assert_true(withsmall > 200);
 }
 
+/* Random columns with a total (the one-relation path): no primary cell exact. */
+static void test_random_column(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	unsigned long seed = 777;
+	for (int t = 0; t < 300; t++) {
+		int64_t v[8] = {0};
+		seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+		int n = 2 + (int)((seed >> 33) % 5);
+		for (int i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+			int r = (int)((seed >> 35) % 10);
+			v[i] = r < 3 ? 1 + (int64_t)((seed >> 20) % 7) : r < 4 ? 0 : 8 + (int64_t)((seed >> 20) % 10);
+			v[n] += v[i];
+		}
+		unsigned char state[8];
+		int64_t out[8];
+		assert_int_equal(yoc_sdc_protect(&s, n + 1, 1, 1, 0, v, state, out), 0);
+		assert_int_equal(bf_leaks(n + 1, 1, 1, 0, v, state, 1, state), 0);
+		int nh = 0;
+		for (int i = 0; i <= n; i++)
+			nh += state[i] != 0;
+		assert_true(nh != 1);
+	}
+}
+
+/* A column longer than the linear-algebra limit (thousands of practices). */
+static void test_long_column(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	enum { N = 5000 };
+	int64_t *v = calloc(N + 1, sizeof *v), *out = calloc(N + 1, sizeof *out);
+	unsigned char *state = calloc(N + 1, 1);
+	assert_non_null(v);
+	assert_non_null(out);
+	assert_non_null(state);
+	for (int i = 0; i < N; i++) {
+		v[i] = i == 1234 ? 3 : i == 4000 ? 0 : 100 + i % 37;
+		v[N] += v[i];
+	}
+	assert_int_equal(yoc_sdc_protect(&s, N + 1, 1, 1, 0, v, state, out), 0);
+	int nh = 0;
+	for (int i = 0; i <= N; i++)
+		nh += out[i] == YOC_SDC_HIDDEN;
+	assert_int_equal(nh, 2);
+	assert_int_equal(state[1234], YOC_SDC_PRIMARY);
+	assert_int_equal(state[0], YOC_SDC_SECONDARY); /* the smallest non-zero (100), first */
+	assert_int_equal(out[4000], 0);
+	assert_true(out[N] != YOC_SDC_HIDDEN);
+	/* a 2-D table that large is still refused */
+	assert_int_equal(yoc_sdc_protect(&s, N / 2, 2, 1, 0, v, state, out), YOC_EINVAL);
+	free(v);
+	free(out);
+	free(state);
+}
+
+/* Cells hidden because another table hides them are protected as primary. */
+static void test_hide(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	const int64_t col[] = {50, 60, 70, 180};
+	const unsigned char hcol[] = {0, 0, 0, 1};
+	unsigned char state[16];
+	int64_t out[16];
+	assert_int_equal(yoc_sdc_protect_hide(&s, 4, 1, 1, 0, col, hcol, state, out), 0);
+	assert_int_equal(out[3], YOC_SDC_HIDDEN);
+	assert_int_equal(state[3], YOC_SDC_PRIMARY);
+	assert_int_equal(state[0], YOC_SDC_SECONDARY);
+	assert_int_equal(bf_leaks(4, 1, 1, 0, col, state, 1, state), 0);
+	/* a 2-D table whose grand total must be hidden */
+	const int64_t v[] = {
+		20, 30, 50,
+		40, 10, 50,
+		60, 40, 100,
+	};
+	unsigned char h[9] = {0};
+	h[8] = 1;
+	assert_int_equal(yoc_sdc_protect_hide(&s, 3, 3, 1, 1, v, h, state, out), 0);
+	assert_int_equal(out[8], YOC_SDC_HIDDEN);
+	assert_int_equal(bf_leaks(3, 3, 1, 1, v, state, 1, state), 0);
+	/* without suppression nothing is hidden */
+	s.off = 1;
+	assert_int_equal(yoc_sdc_protect_hide(&s, 3, 3, 1, 1, v, h, state, out), 0);
+	assert_int_equal(out[8], 100);
+}
+
 static void test_off_and_errors(void **st)
 {
 	(void)st;
@@ -389,6 +481,9 @@ int main(void)
 		cmocka_unit_test(test_bridge),
 		cmocka_unit_test(test_small_margins),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_random_column),
+		cmocka_unit_test(test_long_column),
+		cmocka_unit_test(test_hide),
 		cmocka_unit_test(test_off_and_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
