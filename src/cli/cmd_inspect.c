@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "yoc/csv.h"
+#include "yoc/io.h"
 
 static const char usage_text[] =
 	"Usage: yoc inspect [--delim C] [--max-faults N] [--json] FILE...\n\n"
@@ -26,7 +27,10 @@ static int inspect_one(const char *path, char delim, long max_faults, int json)
 	yoc_csv *r = NULL;
 	o.delim = delim;
 	yoc_error_clear(&e);
-	int rc = yoc_csv_open(&r, path, &o, &e);
+	/* a named pipe would block the reader: refused by name instead */
+	int rc = strcmp(path, "-") ? yoc_check_regular(path, &e) : 0;
+	if (!rc)
+		rc = yoc_csv_open(&r, path, &o, &e);
 	if (rc) {
 		cli_err_rec("inspect", &e);
 		return 1;

@@ -11,7 +11,9 @@
 
 static const char usage_text[] =
 	"Usage: yoc load --db DIR [--kind KIND] [--json] PATH...\n\n"
-	"Loads pseudonymised feed files, or every .csv/.txt file under a directory,\n"
+	"Loads pseudonymised feed files, or every .csv/.txt file under a directory\n"
+	"(hidden files, symbolic links, named pipes, sockets and devices are skipped\n"
+	"and counted),\n"
 	"into the dataset DIR. Each file's kind is recognised from its header (or\n"
 	"--kind: apc op ae community mh gp_appt gp_register social_care ambulance\n"
 	"deaths); provider and period come from the name PROVIDER_PERIOD.csv.\n"
@@ -67,6 +69,18 @@ static int wanted(const char *p)
 	return (n > 4 && (strcmp(p + n - 4, ".csv") == 0 || strcmp(p + n - 4, ".txt") == 0));
 }
 
+static void add_skipped(struct yoc_skipped *t, const struct yoc_skipped *s)
+{
+	t->pipes += s->pipes;
+	t->sockets += s->sockets;
+	t->devices += s->devices;
+	t->symlinks += s->symlinks;
+	t->hidden_files += s->hidden_files;
+	t->hidden_dirs += s->hidden_dirs;
+	t->temporaries += s->temporaries;
+	t->vanished += s->vanished;
+}
+
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
@@ -94,6 +108,8 @@ static int run(int argc, char **argv)
 	struct yoc_load_result *res = NULL;
 	int status = 0, rc;
 	long long nfiles = 0, nrows = 0, nloaded = 0, nquar = 0, nstat[8] = {0};
+	struct yoc_skipped skipped = {0}, sk; /* what directory walks left out */
+	size_t nother = 0;                    /* files not .csv/.txt */
 	if ((rc = yoc_store_open(&s, db, YOC_STORE_WRITE, &e)) ||
 	    (rc = yoc_loader_begin(&L, s, &e)))
 		goto fail;
@@ -106,13 +122,16 @@ static int run(int argc, char **argv)
 		char **paths = NULL;
 		size_t np = 0;
 		if (yoc_is_dir(argv[i])) {
-			if ((rc = yoc_list_files(argv[i], &paths, &np, &e)))
+			if ((rc = yoc_list_files_counting(argv[i], &paths, &np, &sk, &e)))
 				goto fail;
+			add_skipped(&skipped, &sk);
 		}
 		for (size_t j = 0; j < (paths ? np : 1); j++) {
 			const char *p = paths ? paths[j] : argv[i];
-			if (paths && !wanted(p))
+			if (paths && !wanted(p)) {
+				nother++;
 				continue;
+			}
 			rc = yoc_loader_file(L, p, kind, res, &e);
 			if (rc) {
 				yoc_paths_free(paths);
@@ -140,6 +159,16 @@ static int run(int argc, char **argv)
 		       "%lld rejected); %lld rows: %lld loaded, %lld quarantined\n",
 		       nfiles, nstat[YOC_LOAD_LOADED], nstat[YOC_LOAD_REPLACED],
 		       nstat[YOC_LOAD_UNCHANGED], nstat[YOC_LOAD_REJECTED], nrows, nloaded, nquar);
+	if (nother || yoc_skipped_total(&skipped)) {
+		char text[512];
+		size_t nsk = yoc_skipped_total(&skipped);
+		FILE *f = json ? stderr : stdout;
+		cli_skipped_text(&skipped, text, sizeof text);
+		fprintf(f, "%sskipped in directories: ", json ? "yoc load: " : "");
+		if (nother)
+			fprintf(f, "%zu file%s not .csv or .txt", nother, nother == 1 ? "" : "s");
+		fprintf(f, "%s%s\n", nother && nsk ? ", " : "", nsk ? text : "");
+	}
 	yoc_loader_free(L);
 	yoc_store_close(s);
 	yoc_free(res);

@@ -15,6 +15,7 @@
 
 #include "load/load.h"
 #include "yoc/date.h"
+#include "yoc/io.h"
 
 struct yoc_loader {
 	yoc_store *s;
@@ -1062,12 +1063,14 @@ cleanup:
 int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 		    struct yoc_load_result *res, struct yoc_error *e)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* a named pipe, socket or device is refused, never waited on */
+	struct yoc_error oe;
+	int fd = yoc_open_regular(path, O_RDONLY, 0, &oe);
 	if (fd < 0) {
 		memset(res, 0, sizeof *res);
 		snprintf(res->file, sizeof res->file, "%s", path);
 		res->kind = -1;
-		return reject(res, "cannot open: %s", strerror(errno));
+		return reject(res, "%s", oe.msg);
 	}
 	struct stat sb;
 	void *map = NULL;
