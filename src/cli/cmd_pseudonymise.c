@@ -367,7 +367,9 @@ static int run(int argc, char **argv)
 	** that killed runs left beside it are removed first.
 	*/
 	yoc_error_clear(&e);
-	if (dir_mode ? yoc_otree_begin(&tree, out, VERB, &e) : yoc_tmp_sweep(out, &e) < 0) {
+	if (!dir_mode) {
+		yoc_tmp_sweep(out, NULL); /* best effort */
+	} else if (yoc_otree_begin(&tree, out, VERB, &e) != 0) {
 		cli_err_rec(VERB, &e);
 		cli_err(VERB, "refused; nothing written");
 		goto cleanup;

@@ -290,10 +290,11 @@ int yoc__otree_no_exchange;
 
 static int sync_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
-	(void)st;
 	(void)ftw;
+	if (flag == FTW_SL || (flag == FTW_F && !S_ISREG(st->st_mode)))
+		return 0; /* nothing of ours to sync */
 	if (flag != FTW_F && flag != FTW_DP)
-		return flag == FTW_SL ? 0 : EIO; /* links need no sync; unreadable: fail */
+		return EIO; /* unreadable: the tree cannot be vouched for */
 	int fd = open(p, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC |
 				 (flag == FTW_DP ? O_DIRECTORY : 0));
 	if (fd < 0)
