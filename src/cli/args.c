@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "yoc/io.h"
 
 void cli_err(const char *verb, const char *fmt, ...)
 {
@@ -24,6 +25,36 @@ void cli_err_rec(const char *verb, const struct yoc_error *e)
 {
 	fprintf(stderr, "yoc %s: ", verb);
 	yoc_error_print(stderr, e);
+}
+
+void cli_skipped_text(const struct yoc_skipped *s, char *buf, size_t cap)
+{
+	const struct {
+		size_t n;
+		const char *one, *many;
+	} k[] = {
+		{s->pipes, "named pipe", "named pipes"},
+		{s->sockets, "socket", "sockets"},
+		{s->devices, "device", "devices"},
+		{s->symlinks, "symbolic link (not followed)", "symbolic links (not followed)"},
+		{s->hidden_files, "hidden file", "hidden files"},
+		{s->hidden_dirs, "hidden folder", "hidden folders"},
+		{s->temporaries, "temporary file (NAME.tmp.PID)", "temporary files (NAME.tmp.PID)"},
+		{s->vanished, "entry that vanished while listed", "entries that vanished while listed"},
+	};
+	size_t used = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < sizeof k / sizeof k[0] && used < cap; i++) {
+		if (!k[i].n)
+			continue;
+		int w = snprintf(buf + used, cap - used, "%s%zu %s", used ? ", " : "", k[i].n,
+				 k[i].n == 1 ? k[i].one : k[i].many);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (!buf[0])
+		snprintf(buf, cap, "nothing");
 }
 
 void cli_json_str(FILE *f, const char *s)

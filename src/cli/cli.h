@@ -53,6 +53,13 @@ void cli_json_str(FILE *f, const char *s);
 /* Nearest string to s among cands (NULL-terminated) within distance 3, or NULL. */
 const char *cli_nearest(const char *s, const char *const *cands);
 
+/*
+** What a directory walk skipped, as text for a summary line:
+** "1 named pipe, 2 symbolic links, 3 hidden files" ("nothing" if none).
+*/
+struct yoc_skipped;
+void cli_skipped_text(const struct yoc_skipped *s, char *buf, size_t cap);
+
 const struct cli_verb *cli_find_verb(const char *name);
 /* Runs a verb in-process with a NULL-terminated argv (used by `yoc demo`). */
 int cli_run_verb(const char *name, char **argv);

@@ -6,7 +6,6 @@
 ** that need its output are reported as not run; nothing is faked.
 */
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,60 +20,37 @@ static const char usage_text[] =
 	"prints the path of the report to open. Steps: synth, keygen,\n"
 	"pseudonymise, init, load, quality, analyse, report; each is shown with\n"
 	"its timing. Files go under DIR: synth/, key.hex, pseudo/, dataset/,\n"
-	"quality/, report/, logs/ (each step's output). A folder made by an\n"
-	"earlier demo is replaced.\n\n"
+	"quality/, report/, logs/ (each step's output). DIR is written whole:\n"
+	"built beside it and swapped in at the end (also when a step failed, so\n"
+	"its log can be read). A folder made by an earlier demo is replaced; any\n"
+	"other folder that is not empty is refused.\n\n"
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
 enum { NSTEP = 8 };
 
-static char logdir[4096];
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(p);
-}
+static char logdir[4200];  /* where the logs are written (inside the tree) */
+static char logshow[4200]; /* where they will be once the tree is swapped in */
 
 /*
-** A fresh start for every run: the working folder holds only what an earlier
-** demo made (marked by .yoc-demo), which is removed; any other non-empty
-** folder is refused, so a mistyped --out never deletes anyone's files.
+** A folder made by a demo before output trees carries .yoc-demo instead of
+** the tree's marker; it is the demo's own, so it is marked as such and may
+** be replaced like any earlier demo output.
 */
-static int fresh(const char *out)
+static void adopt_legacy(const char *out)
 {
-	static const char *const parts[] = {"synth", "pseudo", "dataset", "quality", "report",
-					    "logs", "key.hex", NULL};
-	char path[4200];
-	snprintf(path, sizeof path, "%s/.yoc-demo", out);
-	if (access(path, F_OK) != 0) {
-		for (int i = 0; parts[i]; i++) {
-			char p2[4200];
-			snprintf(p2, sizeof p2, "%s/%s", out, parts[i]);
-			if (access(p2, F_OK) == 0) {
-				cli_err("demo", "%s holds %s but was not made by yoc demo; choose another "
-					"--out", out, parts[i]);
-				return -1;
-			}
-		}
+	char p[4200];
+	snprintf(p, sizeof p, "%s/.yoc-demo", out);
+	if (access(p, F_OK) != 0)
+		return;
+	snprintf(p, sizeof p, "%s/" YOC_OTREE_MARKER, out);
+	if (access(p, F_OK) == 0)
+		return;
+	FILE *f = fopen(p, "w");
+	if (f) {
+		fputs("yoc demo\n", f);
+		fclose(f);
 	}
-	for (int i = 0; parts[i]; i++) {
-		char p2[4200];
-		snprintf(p2, sizeof p2, "%s/%s", out, parts[i]);
-		if (access(p2, F_OK) == 0 && nftw(p2, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
-			cli_err("demo", "cannot remove %s from an earlier run", p2);
-			return -1;
-		}
-	}
-	FILE *f = fopen(path, "w");
-	if (!f || fputs("made by yoc demo; the next run replaces this folder's contents\n", f) < 0 ||
-	    fclose(f)) {
-		cli_err("demo", "cannot write %s", path);
-		return -1;
-	}
-	return 0;
 }
 
 /* The last non-empty line of a log (at most cap - 1 bytes) into buf. */
@@ -113,8 +89,9 @@ static int step(int i, const char *label, char **argv)
 		printf("      %s: not available yet (the verb is not built in this tree)\n", verb);
 		return -1;
 	}
-	char log[4200];
+	char log[4400], shown[4400];
 	snprintf(log, sizeof log, "%s/%02d-%s.log", logdir, i, verb);
+	snprintf(shown, sizeof shown, "%s/%02d-%s.log", logshow, i, verb);
 	int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	int out = fd >= 0 ? dup(1) : -1, err = fd >= 0 ? dup(2) : -1;
 	fflush(stderr);
@@ -141,7 +118,7 @@ static int step(int i, const char *label, char **argv)
 	last_line(log, last, sizeof last);
 	if (last[0])
 		printf("      %s\n", last);
-	printf("      %s: %s in %.2fs (log: %s)\n", verb, rc == 0 ? "done" : "FAILED", dt, log);
+	printf("      %s: %s in %.2fs (log: %s)\n", verb, rc == 0 ? "done" : "FAILED", dt, shown);
 	return rc;
 }
 
@@ -159,24 +136,30 @@ static int run(int argc, char **argv)
 		return 2;
 	}
 	const char *out = cli_get(opts, "out") ? cli_get(opts, "out") : "demo-out";
-	if (yoc_mkdirs(out, 0755)) {
-		cli_err("demo", "cannot create %s", out);
+	struct yoc_otree t;
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	adopt_legacy(out);
+	if (yoc_otree_begin(&t, out, "demo", &e)) {
+		cli_err_rec("demo", &e);
 		return 1;
 	}
-	char n[32], synth[4096], key[4096], feeds[4200], pseudo[4096], ds[4096],
-		qual[4096], rep[4096], idx[8300], optout[4200];
+	/* every step writes inside the tree; it is swapped in at the end */
+	const char *work = t.tmp;
+	char n[32], synth[4200], key[4200], feeds[4300], pseudo[4200], ds[4200],
+		qual[4200], rep[4200], idx[8300], optout[4300];
 	snprintf(n, sizeof n, "%ld", persons);
-	snprintf(synth, sizeof synth, "%s/synth", out);
-	snprintf(key, sizeof key, "%s/key.hex", out);
-	snprintf(pseudo, sizeof pseudo, "%s/pseudo", out);
-	snprintf(ds, sizeof ds, "%s/dataset", out);
-	snprintf(qual, sizeof qual, "%s/quality", out);
-	snprintf(rep, sizeof rep, "%s/report", out);
-	snprintf(logdir, sizeof logdir, "%s/logs", out);
-	if (fresh(out))
-		return 1;
+	snprintf(synth, sizeof synth, "%s/synth", work);
+	snprintf(key, sizeof key, "%s/key.hex", work);
+	snprintf(pseudo, sizeof pseudo, "%s/pseudo", work);
+	snprintf(ds, sizeof ds, "%s/dataset", work);
+	snprintf(qual, sizeof qual, "%s/quality", work);
+	snprintf(rep, sizeof rep, "%s/report", work);
+	snprintf(logdir, sizeof logdir, "%s/logs", work);
+	snprintf(logshow, sizeof logshow, "%s/logs", out);
 	if (yoc_mkdirs(logdir, 0755)) {
 		cli_err("demo", "cannot create %s", logdir);
+		yoc_otree_abort(&t);
 		return 1;
 	}
 	printf("yoc demo: %ld synthetic people, working folder %s\n", persons, out);
@@ -220,11 +203,17 @@ static int run(int argc, char **argv)
 	STEP("report, practice data packs, workbook, CSV", "report", "--db", ds, "--out", rep);
 #undef STEP
 	printf("\ntotal %.2fs\n", yoc_now() - t0);
+	if (yoc_otree_commit(&t, &e)) {
+		cli_err_rec("demo", &e);
+		cli_err("demo", "nothing written; %s is as it was", out);
+		return 1;
+	}
 	if (stopped) {
 		printf("The pipeline stopped at '%s' (%s); later steps were not run.\n", stopped,
 		       missing ? "not built yet" : "failed");
 		return failed ? 1 : 0;
 	}
+	snprintf(rep, sizeof rep, "%s/report", out);
 	char *abs = realpath(rep, NULL);
 	snprintf(idx, sizeof idx, "%s/index.html", abs ? abs : rep);
 	free(abs);

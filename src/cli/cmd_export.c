@@ -154,6 +154,7 @@ static int run(int argc, char **argv)
 	if (yoc_store_open(&s, db, 0, &e))
 		goto fail;
 	if (out) {
+		yoc_tmp_sweep(out, NULL); /* what killed runs left beside it */
 		if (yoc_afile_open(&af, out, &e))
 			goto fail;
 		f = af.f;

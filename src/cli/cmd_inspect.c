@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "yoc/csv.h"
+#include "yoc/io.h"
 
 static const char usage_text[] =
 	"Usage: yoc inspect [--delim C] [--max-faults N] [--json] FILE...\n\n"
@@ -40,7 +41,11 @@ static int inspect_one(const char *path, char delim, long max_faults, int json)
 	struct fault_print fp = {0, max_faults, json};
 	o.delim = delim;
 	yoc_error_clear(&e);
-	if (yoc_csv_inspect(path, &o, print_fault, &fp, &sh, &e)) {
+	/* a named pipe would block the reader: refused by name instead */
+	int rc = strcmp(path, "-") ? yoc_check_regular(path, &e) : 0;
+	if (!rc)
+		rc = yoc_csv_inspect(path, &o, print_fault, &fp, &sh, &e);
+	if (rc) {
 		cli_err_rec("inspect", &e);
 		return 1;
 	}

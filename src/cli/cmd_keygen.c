@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "pseudo/pseudo.h"
+#include "yoc/io.h"
 
 static const char usage_text[] =
 	"Usage: yoc keygen --out FILE\n\n"
@@ -34,6 +35,8 @@ static int run(int argc, char **argv)
 	}
 	struct yoc_error e;
 	yoc_error_clear(&e);
+	/* a key temporary left by a killed keygen holds a key: removed */
+	yoc_tmp_sweep(out, NULL);
 	if (yoc_key_generate(out, &e) != 0) {
 		cli_err_rec("keygen", &e);
 		return 1;

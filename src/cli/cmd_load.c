@@ -12,7 +12,9 @@
 
 static const char usage_text[] =
 	"Usage: yoc load --db DIR [--kind KIND] [--allow FILE] [--strict] [--json] PATH...\n\n"
-	"Loads pseudonymised feed files, or every .csv/.txt file under a directory,\n"
+	"Loads pseudonymised feed files, or every .csv/.txt file under a directory\n"
+	"(hidden files, symbolic links, named pipes, sockets and devices are skipped\n"
+	"and counted),\n"
 	"into the dataset DIR. Each file's kind is recognised from its header (or\n"
 	"--kind: apc op ae community mh gp_appt gp_register social_care ambulance\n"
 	"deaths); provider and period come from the file name PROVIDER_PERIOD.csv\n"
@@ -98,6 +100,18 @@ static int wanted(const char *p)
 	return (n > 4 && (strcmp(p + n - 4, ".csv") == 0 || strcmp(p + n - 4, ".txt") == 0));
 }
 
+static void add_skipped(struct yoc_skipped *t, const struct yoc_skipped *s)
+{
+	t->pipes += s->pipes;
+	t->sockets += s->sockets;
+	t->devices += s->devices;
+	t->symlinks += s->symlinks;
+	t->hidden_files += s->hidden_files;
+	t->hidden_dirs += s->hidden_dirs;
+	t->temporaries += s->temporaries;
+	t->vanished += s->vanished;
+}
+
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
@@ -133,6 +147,8 @@ static int run(int argc, char **argv)
 	const char *apath = cli_get(opts, "allow");
 	if (apath && (rc = yoc_allow_load(&allow, apath, &e)))
 		goto fail;
+	struct yoc_skipped skipped = {0}, sk; /* what directory walks left out */
+	size_t nother = 0;                    /* files not .csv/.txt */
 	if ((rc = yoc_store_open(&s, db, YOC_STORE_WRITE, &e)) ||
 	    (rc = yoc_loader_begin(&L, s, &e)))
 		goto fail;
@@ -148,13 +164,16 @@ static int run(int argc, char **argv)
 		char **paths = NULL;
 		size_t np = 0;
 		if (yoc_is_dir(argv[i])) {
-			if ((rc = yoc_list_files(argv[i], &paths, &np, &e)))
+			if ((rc = yoc_list_files_counting(argv[i], &paths, &np, &sk, &e)))
 				goto fail;
+			add_skipped(&skipped, &sk);
 		}
 		for (size_t j = 0; j < (paths ? np : 1); j++) {
 			const char *p = paths ? paths[j] : argv[i];
-			if (paths && !wanted(p))
+			if (paths && !wanted(p)) {
+				nother++;
 				continue;
+			}
 			if (nall == call) {
 				size_t nc = call ? call * 2 : 64;
 				char **na = yoc_realloc(all, nc * sizeof *na);
@@ -209,6 +228,16 @@ static int run(int argc, char **argv)
 		       "%lld rejected); %lld rows: %lld loaded, %lld quarantined\n",
 		       nfiles, nstat[YOC_LOAD_LOADED], nstat[YOC_LOAD_REPLACED],
 		       nstat[YOC_LOAD_UNCHANGED], nstat[YOC_LOAD_REJECTED], nrows, nloaded, nquar);
+	if (nother || yoc_skipped_total(&skipped)) {
+		char text[512];
+		size_t nsk = yoc_skipped_total(&skipped);
+		FILE *f = json ? stderr : stdout;
+		cli_skipped_text(&skipped, text, sizeof text);
+		fprintf(f, "%sskipped in directories: ", json ? "yoc load: " : "");
+		if (nother)
+			fprintf(f, "%zu file%s not .csv or .txt", nother, nother == 1 ? "" : "s");
+		fprintf(f, "%s%s\n", nother && nsk ? ", " : "", nsk ? text : "");
+	}
 	rc = 0;
 fail:
 	if (rc)

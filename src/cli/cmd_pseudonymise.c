@@ -5,8 +5,9 @@
 ** Everything that can be refused is checked before the first byte is
 ** written: the key file, the option values, the output path against the
 ** input, the opt-out list, the allow-list, and every input's header under
-** the identifier policy (src/ident). Each output
-** file is written atomically. Must not: copy non-CSV files (they may hold
+** the identifier policy (src/ident). An output file is written atomically;
+** an output directory is written whole (built in OUT.tmp.PID, swapped in
+** only if every file succeeded). Must not: copy non-CSV files (they may hold
 ** identifiers), print any cell value, or write inside the input tree.
 */
 #include <errno.h>
@@ -59,7 +60,11 @@ static const char usage_text[] =
 	"Refused, with nothing written: a key readable by group or others, a key\n"
 	"of the wrong length or not hex, an input with no NEWNHSNO column, a\n"
 	"header that cannot be a feed's (digits as names, duplicate names, over\n"
-	"1024 columns), an output that would overwrite or sit inside the input.\n"
+	"1024 columns), an output that would overwrite or sit inside the input,\n"
+	"an output directory that is not empty and was not written by yoc\n"
+	"pseudonymise. An output directory is written whole: if any file fails\n"
+	"(a value that looks like an identifier refuses its file), nothing is\n"
+	"swapped in and the previous OUT stays as it was.\n"
 	"Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 
 struct reject_ctx {
@@ -199,7 +204,8 @@ static void report(const char *in, const char *out, const struct yoc_pseudo_stat
 	putchar('\n');
 }
 
-static int one_file(yoc_pseudo *ps, const char *in, const char *out,
+/* out is where the file is written, shown the path it will have for the user. */
+static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char *shown,
 		    const struct yoc_pseudo_opts *po, int json, struct yoc_pseudo_stats *total)
 {
 	struct reject_ctx rc = {in, 0};
@@ -211,11 +217,11 @@ static int one_file(yoc_pseudo *ps, const char *in, const char *out,
 	yoc_error_clear(&e);
 	if (yoc_pseudo_file(ps, in, out, &o, &st, &e) != 0) {
 		cli_err_rec(VERB, &e);
-		cli_err(VERB, "%s: nothing written for this file", out);
+		cli_err(VERB, "%s: nothing written for this file", shown);
 		return 1;
 	}
 	add_stats(total, &st);
-	report(in, out, &st, json);
+	report(in, shown, &st, json);
 	return 0;
 }
 
@@ -233,6 +239,8 @@ static int run(int argc, char **argv)
 	yoc_nhsset *optout = NULL;
 	char **files = NULL;
 	size_t nfiles = 0;
+	struct yoc_otree tree = {0};
+	struct yoc_skipped left_out = {0};
 	int npos, status = 1, have_key = 0;
 	char rin[PATH_MAX], rout[PATH_MAX];
 
@@ -301,7 +309,8 @@ static int run(int argc, char **argv)
 		}
 	} else {
 		if (!S_ISREG(sin.st_mode)) {
-			cli_err(VERB, "%s is not a regular file or directory", in);
+			cli_err(VERB, "%s is %s, not a regular file or directory", in,
+				yoc_file_kind(sin.st_mode));
 			goto cleanup;
 		}
 		if (same_file(in, out) || strcmp(rin, rout) == 0) {
@@ -343,7 +352,7 @@ static int run(int argc, char **argv)
 	if (dir_mode) {
 		char **all = NULL;
 		size_t nall = 0, skipped = 0;
-		if (yoc_list_files(in, &all, &nall, &e) != 0) {
+		if (yoc_list_files_counting(in, &all, &nall, &left_out, &e) != 0) {
 			cli_err_rec(VERB, &e);
 			goto cleanup;
 		}
@@ -393,19 +402,33 @@ static int run(int argc, char **argv)
 	yoc_key_wipe(&key);
 	have_key = 0;
 
+	/*
+	** A tree is written whole: into OUT.tmp.PID, swapped in only if every
+	** file succeeded. A single file is atomic by itself; stale temporaries
+	** that killed runs left beside it are removed first.
+	*/
+	yoc_error_clear(&e);
+	if (!dir_mode) {
+		yoc_tmp_sweep(out, NULL); /* best effort */
+	} else if (yoc_otree_begin(&tree, out, VERB, &e) != 0) {
+		cli_err_rec(VERB, &e);
+		cli_err(VERB, "refused; nothing written");
+		goto cleanup;
+	}
 	int failed = 0;
 	size_t inlen = strlen(in);
 	while (inlen > 1 && in[inlen - 1] == '/')
 		inlen--;
 	for (size_t i = 0; i < nfiles; i++) {
-		char opath_buf[PATH_MAX];
+		char opath_buf[PATH_MAX], shown[PATH_MAX];
 		const char *dst = out;
 		if (dir_mode) {
 			const char *rel = files[i] + inlen;
 			while (*rel == '/')
 				rel++;
-			if (snprintf(opath_buf, sizeof opath_buf, "%s/%s", out, rel) >=
-			    (int)sizeof opath_buf) {
+			if (snprintf(opath_buf, sizeof opath_buf, "%s/%s", tree.tmp, rel) >=
+				    (int)sizeof opath_buf ||
+			    snprintf(shown, sizeof shown, "%s/%s", out, rel) >= (int)sizeof shown) {
 				cli_err(VERB, "%s: output path too long", files[i]);
 				failed++;
 				continue;
@@ -423,7 +446,7 @@ static int run(int argc, char **argv)
 			dst = opath_buf;
 		}
 		po.optout = optout;
-		failed += one_file(ps, files[i], dst, &po, json, &total);
+		failed += one_file(ps, files[i], dst, dir_mode ? shown : out, &po, json, &total);
 	}
 	if (dir_mode && !json)
 		printf("total: %zu file%s, rows in %llu, rows out %llu (valid %llu, missing "
@@ -434,11 +457,26 @@ static int run(int argc, char **argv)
 		       (unsigned long long)total.missing, (unsigned long long)total.malformed,
 		       (unsigned long long)total.bad_check_digit,
 		       (unsigned long long)total.opted_out, (unsigned long long)total.rejected);
+	if (dir_mode && yoc_skipped_total(&left_out)) {
+		char sk[512];
+		cli_skipped_text(&left_out, sk, sizeof sk);
+		fprintf(json ? stderr : stdout, "%sskipped under %s: %s\n", json ? "yoc " VERB ": " : "",
+			in, sk);
+	}
 	if (total.rejected)
 		cli_err(VERB, "%llu malformed row%s rejected (listed above with line:col)",
 			(unsigned long long)total.rejected, total.rejected == 1 ? "" : "s");
+	if (dir_mode && failed) {
+		cli_err(VERB, "%d file%s failed: nothing written; %s is as it was", failed,
+			failed == 1 ? "" : "s", out);
+	} else if (dir_mode && yoc_otree_commit(&tree, &e) != 0) {
+		cli_err_rec(VERB, &e);
+		cli_err(VERB, "nothing written; %s is as it was", out);
+		failed = 1;
+	}
 	status = failed ? 1 : 0;
 cleanup:
+	yoc_otree_abort(&tree);
 	if (have_key)
 		yoc_key_wipe(&key);
 	yoc_pseudo_free(ps);

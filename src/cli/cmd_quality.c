@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "quality/quality.h"
+#include "yoc/io.h"
 
 static const char usage_text[] =
 	"Usage: yoc quality --db DIR --out DIR2 [--contracts FILE] [--data DIR]\n\n"
@@ -21,6 +22,8 @@ static const char usage_text[] =
 	"  --data DIR        the NCC tariff (default: $YOC_DATA, ./data, or the data/\n"
 	"                    folder beside the yoc binary): HRG and currency codes are\n"
 	"                    checked against it and activity is costed with it\n\n"
+	"DIR2 is written whole: built beside it and swapped in at the end; a DIR2\n"
+	"that is not empty and was not written by 'yoc quality' is refused.\n"
 	"See docs/quality.md.\n";
 
 static int has_tariff(const char *dir)
@@ -75,12 +78,23 @@ static int run(int argc, char **argv)
 	char dbuf[PATH_MAX];
 	struct yoc_quality_opts o = {cli_get(opts, "contracts"), 1.5, 0.5, 0.2,
 				     find_data(cli_get(opts, "data"), dbuf, sizeof dbuf), 0.10};
-	int rc = yoc_store_open(&s, db, 0, &e);
+	struct yoc_otree t = {0};
+	const char *contracts = cli_get(opts, "contracts");
+	int rc = contracts ? yoc_check_regular(contracts, &e) : 0;
 	if (!rc)
-		rc = yoc_quality_write(s, out, &o, &e);
+		rc = yoc_store_open(&s, db, 0, &e);
+	/* the report is built in OUT.tmp.PID and swapped in whole */
+	if (!rc)
+		rc = yoc_otree_begin(&t, out, "quality", &e);
+	if (!rc)
+		rc = yoc_quality_write(s, t.tmp, &o, &e);
 	yoc_store_close(s);
+	if (!rc)
+		rc = yoc_otree_commit(&t, &e);
 	if (rc) {
+		yoc_otree_abort(&t);
 		cli_err_rec("quality", &e);
+		cli_err("quality", "nothing written; %s is as it was", out);
 		return 1;
 	}
 	printf("quality report written to %s\n", out);

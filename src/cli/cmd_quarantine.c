@@ -52,6 +52,7 @@ static int run(int argc, char **argv)
 		sqlite3_bind_text(st, 1, cli_get(opts, "reason"), -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, cli_get(opts, "all") != NULL);
 	if (out) {
+		yoc_tmp_sweep(out, NULL); /* what killed runs left beside it */
 		if (yoc_afile_open(&af, out, &e))
 			goto fail;
 		f = af.f;

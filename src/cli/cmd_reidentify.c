@@ -117,8 +117,11 @@ static int run(int argc, char **argv)
 
 	struct stat sin;
 	if (stat(in, &sin) != 0 || !S_ISREG(sin.st_mode)) {
-		cli_err(VERB, "%s: not a readable file (reidentify takes one pseudonymised file)",
-			in);
+		if (stat(in, &sin) != 0)
+			cli_err(VERB, "%s: not a readable file (reidentify takes one pseudonymised "
+				"file)", in);
+		else
+			cli_err(VERB, "%s: is %s, not a regular file", in, yoc_file_kind(sin.st_mode));
 		return 1;
 	}
 	yoc_error_clear(&e);
@@ -152,6 +155,7 @@ static int run(int argc, char **argv)
 		goto cleanup;
 	}
 
+	yoc_tmp_sweep(out, NULL); /* what killed runs left beside it */
 	if (yoc_afile_open(&af, out, &e) != 0) {
 		cli_err_rec(VERB, &e);
 		goto cleanup;

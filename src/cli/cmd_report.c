@@ -21,7 +21,10 @@ static const char usage_text[] =
 	"  DIR2/practices/CODE.html   one data pack per practice\n"
 	"  DIR2/yoc-report.xlsx       every table, one sheet each\n"
 	"  DIR2/csv/TABLE.csv         every table as CSV\n\n"
-	"Every count passes disclosure control (docs/disclosure.md).\n\n"
+	"Every count passes disclosure control (docs/disclosure.md). DIR2 is\n"
+	"written whole: built beside it and swapped in at the end, so it holds\n"
+	"one complete run; a DIR2 that is not empty and was not written by\n"
+	"'yoc report' is refused.\n\n"
 	"  --fyear Y          financial year to report (default: the latest)\n"
 	"  --threshold N      counts 1..N are shown as * (default 7)\n"
 	"  --round N          other counts are rounded to the nearest N (default 5)\n"
@@ -58,7 +61,6 @@ static int run(int argc, char **argv)
 	o.sdc.round_to = rnd;
 	o.sdc.off = cli_get(opts, "no-suppression") != NULL;
 	o.fyear = cli_get(opts, "fyear");
-	o.out = out;
 	char db[4096];
 	if (yoc_is_dir(dir))
 		snprintf(db, sizeof db, "%s/yoc.db", dir);
@@ -67,10 +69,19 @@ static int run(int argc, char **argv)
 	o.db = db;
 	struct yoc_error e;
 	struct yoc_report_result r;
+	struct yoc_otree t;
 	yoc_error_clear(&e);
 	double t0 = yoc_now();
-	if (yoc_report_write(&o, &r, &e)) {
+	/* the report is built in OUT.tmp.PID and swapped in whole */
+	if (yoc_check_regular(db, &e) || yoc_otree_begin(&t, out, "report", &e)) {
 		cli_err_rec("report", &e);
+		return 1;
+	}
+	o.out = t.tmp;
+	if (yoc_report_write(&o, &r, &e) || yoc_otree_commit(&t, &e)) {
+		yoc_otree_abort(&t);
+		cli_err_rec("report", &e);
+		cli_err("report", "nothing written; %s is as it was", out);
 		return 1;
 	}
 	printf("report %s: %ld people, %ld practice data packs, %ld tables, %ld files in "

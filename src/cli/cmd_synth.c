@@ -33,8 +33,11 @@ static const char usage_text[] =
 	"  --defect-rate R   multiply the default defect rates by R (default 1)\n"
 	"  --data DIR        reference tables (default: $YOC_DATA, ./data, or\n"
 	"                    the data/ folder beside the yoc binary)\n"
-	"  --force           write into a folder that is not empty\n"
-	"  --out DIR         output folder (required)\n\n"
+	"  --force           write into a non-empty folder that yoc synth did not\n"
+	"                    make, in place (not as a whole)\n"
+	"  --out DIR         output folder (required). It is written whole: built\n"
+	"                    beside it and swapped in at the end; an earlier\n"
+	"                    output of yoc synth there is replaced\n\n"
 	"See docs/synth.md (model), docs/feeds.md (files), docs/costing.md (prices).\n";
 
 static int file_exists_in(const char *dir, const char *name)
@@ -130,10 +133,34 @@ static int run(int argc, char **argv)
 
 	struct yoc_synth_stats st;
 	struct yoc_error e;
+	struct yoc_otree t = {0};
+	const char *out = o.out_dir;
 	yoc_error_clear(&e);
-	int rc = yoc_synth_run(&o, &st, &e);
-	if (rc) {
+	/*
+	** Built in OUT.tmp.PID and swapped in whole. With --force, a non-empty
+	** folder that yoc synth did not write is written into in place instead
+	** (it is never removed), as before output trees.
+	*/
+	int rc = yoc_otree_begin(&t, out, "synth", &e);
+	if (rc == YOC_EEXIST && o.force && yoc_is_dir(out)) {
+		rc = 0;
+	} else if (rc) {
 		cli_err_rec("synth", &e);
+		if (rc == YOC_EEXIST && yoc_is_dir(out))
+			cli_err("synth", "or give --force to write into %s in place", out);
+		return 1;
+	} else {
+		o.out_dir = t.tmp;
+	}
+	int whole = t.active;
+	rc = yoc_synth_run(&o, &st, &e);
+	if (!rc && whole)
+		rc = yoc_otree_commit(&t, &e);
+	if (rc) {
+		yoc_otree_abort(&t);
+		cli_err_rec("synth", &e);
+		if (whole)
+			cli_err("synth", "nothing written; %s is as it was", out);
 		return rc == YOC_EINVAL ? 2 : 1;
 	}
 	if (st.nhs_overflow)
@@ -147,7 +174,7 @@ static int run(int argc, char **argv)
 	       "(%llu with a row defect), %.1f MB in %.1fs -> %s\n",
 	       (unsigned long long)st.persons, (unsigned long long)st.person_years,
 	       (unsigned long long)st.files, (unsigned long long)st.rows,
-	       (unsigned long long)st.defect_rows, (double)st.bytes / 1e6, st.seconds, o.out_dir);
+	       (unsigned long long)st.defect_rows, (double)st.bytes / 1e6, st.seconds, out);
 	return 0;
 }
 

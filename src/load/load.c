@@ -16,6 +16,7 @@
 #include "load/feedname.h"
 #include "load/load.h"
 #include "yoc/date.h"
+#include "yoc/io.h"
 
 struct yoc_loader {
 	yoc_store *s;
@@ -1224,10 +1225,10 @@ int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 	** kill the load with SIGBUS. O_NONBLOCK: a FIFO must not block the
 	** open; it is refused below, as is anything but a regular file.
 	*/
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	yoc_error_clear(&re);
+	int fd = yoc_open_regular(path, O_RDONLY, 0, &re);
 	if (fd < 0)
-		yoc_error_set(&re, YOC_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+		; /* re says why: cannot open, or a named pipe, socket, device, directory */
 	else if (fstat(fd, &sb) != 0)
 		yoc_error_set(&re, YOC_EIO, path, 0, 0, "cannot stat: %s", strerror(errno));
 	else if (!S_ISREG(sb.st_mode))

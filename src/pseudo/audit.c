@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "pseudo/pseudo.h"
+#include "yoc/io.h"
 
 #define MAX_LINE ((size_t)1 << 18)
 #define HEAD "{\"seq\":"
@@ -172,10 +173,9 @@ cleanup:
 int yoc_audit_verify(const char *log, struct yoc_audit_result *res,
 		     struct yoc_error *e)
 {
-	int fd = open(log, O_RDONLY | O_CLOEXEC);
+	int fd = yoc_open_regular(log, O_RDONLY, 0, e); /* a named pipe is refused */
 	if (fd < 0)
-		return yoc_error_set(e, YOC_EIO, log, 0, 0, "cannot open audit log: %s",
-				     strerror(errno));
+		return fd;
 	if (sodium_init() < 0) {
 		close(fd);
 		return yoc_error_set(e, YOC_EINTERNAL, log, 0, 0, "libsodium failed to start");
@@ -218,10 +218,10 @@ int yoc_audit_append(const char *log, const struct yoc_audit_rec *r,
 				     "purpose must be 1 to %d bytes", YOC_AUDIT_MAX_PURPOSE);
 	if (sodium_init() < 0)
 		return yoc_error_set(e, YOC_EINTERNAL, log, 0, 0, "libsodium failed to start");
-	fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	/* a named pipe, socket or device is refused, never waited on */
+	fd = yoc_open_regular(log, O_WRONLY | O_APPEND | O_CREAT, 0600, e);
 	if (fd < 0)
-		return yoc_error_set(e, YOC_EIO, log, 0, 0, "cannot open audit log: %s",
-				     strerror(errno));
+		return fd;
 	/* One writer at a time: the chain is read and extended under the lock. */
 	while (flock(fd, LOCK_EX) != 0) {
 		if (errno != EINTR) {
@@ -230,10 +230,9 @@ int yoc_audit_append(const char *log, const struct yoc_audit_rec *r,
 			goto cleanup;
 		}
 	}
-	rfd = open(log, O_RDONLY | O_CLOEXEC);
+	rfd = yoc_open_regular(log, O_RDONLY, 0, e);
 	if (rfd < 0) {
-		rc = yoc_error_set(e, YOC_EIO, log, 0, 0, "cannot read audit log: %s",
-				   strerror(errno));
+		rc = rfd;
 		goto cleanup;
 	}
 	rc = verify_fd(rfd, log, &res, e);

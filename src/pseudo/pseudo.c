@@ -27,6 +27,7 @@
 
 #include "pseudo/pseudo.h"
 #include "yoc/csv.h"
+#include "yoc/io.h"
 #include "yoc/nhsno.h"
 
 #define DEFAULT_MAX_CACHED ((size_t)2 << 20)
@@ -227,17 +228,24 @@ int yoc_key_load(struct yoc_key *key, const char *path, struct yoc_error *e)
 	struct stat st;
 	size_t n = 0;
 	int rc = YOC_OK;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	/* O_NONBLOCK: a named pipe is refused at once, never waited on */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+			return yoc_error_set(e, YOC_EINVAL, path, 0, 0,
+					     "key file is %s, not a regular file",
+					     yoc_file_kind(st.st_mode));
 		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot open key file: %s",
 				     strerror(errno));
+	}
 	if (fstat(fd, &st) != 0) {
 		rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot stat key file: %s",
 				   strerror(errno));
 		goto cleanup;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		rc = yoc_error_set(e, YOC_EINVAL, path, 0, 0, "key file is not a regular file");
+		rc = yoc_error_set(e, YOC_EINVAL, path, 0, 0, "key file is %s, not a regular file",
+				   yoc_file_kind(st.st_mode));
 		goto cleanup;
 	}
 	if (st.st_mode & 077) {
@@ -319,9 +327,14 @@ int yoc_sha256_file(const char *path, char out[65], struct yoc_error *e)
 	out[0] = 0;
 	if (!sodium_ready())
 		return yoc_error_set(e, YOC_EINTERNAL, path, 0, 0, "libsodium failed to start");
-	f = fopen(path, "rb");
-	if (!f)
-		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+	int fd = yoc_open_regular(path, O_RDONLY, 0, e);
+	if (fd < 0)
+		return fd;
+	f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
+	}
 	chunk = yoc_malloc(1 << 16);
 	if (!chunk) {
 		rc = yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
@@ -691,7 +704,10 @@ int yoc_nhsset_load(yoc_nhsset **out, const char *path,
 		yoc_error_set(e, rc, path, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	rc = yoc_csv_open(&r, path, &o, e);
+	/* a named pipe would block the reader: refused by name instead */
+	rc = strcmp(path, "-") ? yoc_check_regular(path, e) : YOC_OK;
+	if (!rc)
+		rc = yoc_csv_open(&r, path, &o, e);
 	if (rc)
 		goto cleanup;
 	const struct yoc_cell *h = yoc_csv_header(r);

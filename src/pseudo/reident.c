@@ -18,6 +18,7 @@
 #include "ident/ident.h"
 #include "pseudo/pseudo.h"
 #include "yoc/csv.h"
+#include "yoc/io.h"
 #include "yoc/nhsno.h"
 
 struct yoc_reident {
@@ -129,7 +130,9 @@ int yoc_reident_write(yoc_reident *r, const char *in, FILE *f,
 
 	memset(st, 0, sizeof *st);
 	memset(r->seen, 0, r->n ? r->n : 1);
-	rc = yoc_csv_open(&c, in, &copts, e);
+	rc = yoc_check_regular(in, e); /* a named pipe would block the reader */
+	if (!rc)
+		rc = yoc_csv_open(&c, in, &copts, e);
 	if (rc)
 		goto cleanup;
 	const struct yoc_cell *h = yoc_csv_header(c);

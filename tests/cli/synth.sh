@@ -44,7 +44,19 @@ done
 hashes a > "$T/ha"; hashes b > "$T/hb"; hashes c > "$T/hc"
 check "same seed and options: byte-identical output ($(wc -l < "$T/ha") files)" cmp -s "$T/ha" "$T/hb"
 check "another seed: different output" sh -c "! cmp -s '$T/ha' '$T/hc'"
-check "refuses a non-empty output folder" sh -c "! '$YOC' synth --data '$DATA' --persons 10 --out '$T/a' 2>/dev/null"
+# ---- the output folder is written whole -------------------------------------------
+mkdir "$T/mine"; echo precious > "$T/mine/notes.txt"
+check "refuses a non-empty folder that yoc synth did not make" \
+	sh -c "! '$YOC' synth --data '$DATA' --persons 10 --years 1 --out '$T/mine' 2>/dev/null"
+check "... and leaves it as it was, with no temporary beside it" \
+	sh -c "[ \"\$(ls -A '$T/mine')\" = notes.txt ] && [ -z \"\$(ls -d '$T'/mine.tmp.* 2>/dev/null)\" ]"
+check "--force writes into it in place, keeping what was there" \
+	sh -c "'$YOC' synth --data '$DATA' --persons 10 --years 1 --force --out '$T/mine' >/dev/null &&
+	       grep -q precious '$T/mine/notes.txt' && [ -s '$T/mine/manifest.json' ]"
+run_synth re --persons 10 --years 1 --seed 1 && run_synth re --persons 10 --years 1 --seed 2 &&
+	run_synth re2 --persons 10 --years 1 --seed 2
+hashes re | sed 's#  ./#  #' > "$T/hre"; hashes re2 | sed 's#  ./#  #' > "$T/hre2"
+check "an earlier synth output is replaced whole: equal to a fresh run" cmp -s "$T/hre" "$T/hre2"
 check "--clean and the default write the same truth" cmp -s "$T/a/truth/person_year.csv" "$T/clean/truth/person_year.csv"
 
 # ---- the manifest against the files -------------------------------------------------
