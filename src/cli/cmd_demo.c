@@ -31,6 +31,20 @@ enum { NSTEP = 8 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
+static char workdir[4200]; /* the tree being built (OUT.tmp.PID) */
+static char outdir[4200];  /* what it becomes */
+
+/* A step's line with the working tree's path shown as the final one. */
+static void show_final(char *s, size_t cap)
+{
+	size_t wn = strlen(workdir);
+	char *at = wn ? strstr(s, workdir) : NULL;
+	if (!at)
+		return;
+	char rest[600];
+	snprintf(rest, sizeof rest, "%s", at + wn);
+	snprintf(at, cap - (size_t)(at - s), "%s%s", outdir, rest);
+}
 
 /*
 ** A folder made by a demo before output trees carries .yoc-demo instead of
@@ -116,6 +130,7 @@ static int step(int i, const char *label, char **argv)
 		close(fd);
 	char last[300];
 	last_line(log, last, sizeof last);
+	show_final(last, sizeof last);
 	if (last[0])
 		printf("      %s\n", last);
 	printf("      %s: %s in %.2fs (log: %s)\n", verb, rc == 0 ? "done" : "FAILED", dt, shown);
@@ -157,6 +172,8 @@ static int run(int argc, char **argv)
 	snprintf(rep, sizeof rep, "%s/report", work);
 	snprintf(logdir, sizeof logdir, "%s/logs", work);
 	snprintf(logshow, sizeof logshow, "%s/logs", out);
+	snprintf(workdir, sizeof workdir, "%s", work);
+	snprintf(outdir, sizeof outdir, "%s", out);
 	if (yoc_mkdirs(logdir, 0755)) {
 		cli_err("demo", "cannot create %s", logdir);
 		yoc_otree_abort(&t);
