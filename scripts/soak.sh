@@ -143,17 +143,26 @@ AN_SQL="select (select count(*) from person_year), (select total(cost_total) fro
  (select count(*) from provider_cost), (select total(cost) from provider_cost),
  (select count(*) from costing_summary), (select total(records) from unpriced_activity),
  (select value from analyse_run where key = 'person_years')"
-# sig_load DIR, sig_an DIR: one line that is equal for equal states (the
-# tables hashed by .sha3sum hold no times; loads and files do: only counted)
+# sig_load DIR, sig_an DIR: one line, equal for equal states. Tables holding
+# times (loads, files) are only counted. Load writes in a fixed order, so its
+# tables are hashed in rowid order (.sha3sum); analyse's threads number the
+# providers in the order they meet them, so provider_cost's rows (and, to be
+# safe, every analyse table's) are hashed sorted by their key.
 sig_load() {
 	sqlite3 "$1/yoc.db" "$LOAD_SQL" ".sha3sum person" ".sha3sum linkage" ".sha3sum quarantine" \
 		".sha3sum flags" ".sha3sum file_stats" ".sha3sum file_columns" ".sha3sum nhsno_status" 2>&1 |
 		tr '\n' ' '
 }
+sorted() { echo "select lower(hex(sha3_query('select * from $1 order by $2')))"; }
 sig_an() {
-	sqlite3 "$1/yoc.db" "$AN_SQL" ".sha3sum person_year" ".sha3sum provider_cost" \
-		".sha3sum costing_summary" ".sha3sum unpriced_activity" ".sha3sum analyse_run" 2>&1 |
-		tr '\n' ' '
+	sqlite3 "$1/yoc.db" "$AN_SQL" "$(sorted person_year fyear,pseudo_id)" \
+		"$(sorted provider_cost fyear,provider,setting)" "$(sorted costing_summary fyear,feed,how)" \
+		"$(sorted unpriced_activity fyear,feed,reason)" ".sha3sum analyse_run" 2>&1 | tr '\n' ' '
+}
+# sigdiff GOT WANT: the fields of two signatures that differ
+sigdiff() {
+	echo "$1" "|" "$2" | awk '{ n = 0; for (i = 1; $i != "|"; i++) n = i
+		for (i = 1; i <= n; i++) if ($i != $(i + n + 1)) printf "field %d: %s, want %s; ", i, $i, $(i + n + 1) }'
 }
 
 ysetup init "$R/ds_old"
@@ -261,14 +270,14 @@ check_load() {
 	integrity "$D" "after the kill"
 	s_=$(sig_load "$D")
 	if [ "$s_" != "$LOAD_OLD" ] && [ "$s_" != "$LOAD_NEW" ]; then
-		fail "catalog totals are neither the old nor the new ones: $s_"
+		fail "catalog totals are neither the old nor the new ones: $(sigdiff "$s_" "$LOAD_NEW")"
 	fi
 	segments "$D" "after the kill"
 	add stale load "$stale"
 	y load --db "$D" "$R/feeds_new" || fail "the next load fails: $(tail -n 2 "$W/y.out" | tr '\n' ' ')"
 	integrity "$D" "after the next load"
 	s_=$(sig_load "$D")
-	[ "$s_" = "$LOAD_NEW" ] || fail "after the next load the totals are $s_, a clean load's $LOAD_NEW"
+	[ "$s_" = "$LOAD_NEW" ] || fail "after the next load the catalog differs from a clean load's: $(sigdiff "$s_" "$LOAD_NEW")"
 	segments "$D" "after the next load"
 	add left load "$stale"
 }
@@ -277,16 +286,17 @@ tmps() { find "$1" -name '*.tmp*' | wc -l; }
 
 check_an() {
 	D=$S/ds_an
+	y status --db "$D" || fail "yoc status fails after the kill: $(tail -n 1 "$W/y.out")"
 	integrity "$D" "after the kill"
 	s_=$(sig_an "$D")
 	if [ "$s_" != "$AN_OLD" ] && [ "$s_" != "$AN_NEW" ]; then
-		fail "person_year and its companions are neither old nor new: $s_"
+		fail "person_year and its companions are neither old nor new: $(sigdiff "$s_" "$AN_NEW")"
 	fi
 	add stale an "$(tmps "$D")"
 	y analyse --db "$D" || fail "the next analyse fails: $(tail -n 2 "$W/y.out" | tr '\n' ' ')"
 	integrity "$D" "after the next analyse"
 	s_=$(sig_an "$D")
-	[ "$s_" = "$AN_NEW" ] || fail "after the next analyse person_year is $s_, a clean run's $AN_NEW"
+	[ "$s_" = "$AN_NEW" ] || fail "after the next analyse the tables differ from a clean run's: $(sigdiff "$s_" "$AN_NEW")"
 	add left an "$(tmps "$D")"
 }
 
