@@ -6,6 +6,7 @@
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
 #   make bench      benchmarks against peers (DuckDB from npm)
+#   make soak       1,000 random SIGKILLs of load/analyse/pseudonymise/report
 #   make demo       the main job on the synthetic default
 
 CC      ?= gcc
@@ -34,7 +35,7 @@ FUZZ_SECONDS ?= 60
 
 ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN)
 
-.PHONY: all deps check test asan fuzz bench demo clean lint
+.PHONY: all deps check test asan fuzz bench soak demo clean lint
 .DEFAULT_GOAL := all
 
 all: yoc
@@ -94,6 +95,9 @@ fuzz: deps $(FUZZ_BIN)
 
 bench: deps all
 	@sh bench/run.sh
+
+soak: deps all
+	@sh scripts/soak.sh
 
 demo: deps all
 	@./yoc demo
