@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "store/store.h"
 #include "report/report.h"
 #include "yoc/io.h"
 
@@ -71,6 +72,11 @@ static int run(int argc, char **argv)
 	struct yoc_report_result r;
 	struct yoc_otree t;
 	yoc_error_clear(&e);
+	/* a killed writer's journal is rolled back before the read-only open */
+	if (yoc_store_recover(db, &e)) {
+		cli_err_rec("report", &e);
+		return 1;
+	}
 	double t0 = yoc_now();
 	/* the report is built in OUT.tmp.PID and swapped in whole */
 	if (yoc_check_regular(db, &e) || yoc_otree_begin(&t, out, "report", &e)) {

@@ -227,6 +227,8 @@ int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error
 			goto cleanup;
 		}
 	}
+	if (!(flags & YOC_STORE_WRITE) && (rc = yoc_store_recover(s->dbpath, e)))
+		goto cleanup;
 	int of = (flags & YOC_STORE_WRITE) ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
 	if (sqlite3_open_v2(s->dbpath, &s->db, of, NULL) != SQLITE_OK) {
 		rc = db_error(s->db, e, s->dbpath);
@@ -244,6 +246,38 @@ int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error
 	s = NULL;
 cleanup:
 	yoc_store_close(s);
+	return rc;
+}
+
+int yoc_store_recover(const char *dbpath, struct yoc_error *e)
+{
+	char journal[4300], lock[4300];
+	struct stat st;
+	if (snprintf(journal, sizeof journal, "%s-journal", dbpath) >= (int)sizeof journal)
+		return yoc_error_set(e, YOC_ETOOBIG, dbpath, 0, 0, "path too long");
+	if (stat(journal, &st) != 0 || st.st_size == 0)
+		return YOC_OK; /* no journal: nothing to roll back */
+	const char *slash = strrchr(dbpath, '/');
+	if (slash)
+		snprintf(lock, sizeof lock, "%.*s/lock", (int)(slash - dbpath), dbpath);
+	else
+		snprintf(lock, sizeof lock, "lock");
+	/* Only with the writer's lock: a running writer's journal is live, not stale. */
+	int fd = open(lock, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return YOC_OK; /* a user who may only read cannot recover; SQLite will say so */
+	int rc = YOC_OK;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		sqlite3 *db = NULL;
+		if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+			    SQLITE_OK)
+			rc = yoc_error_set(e, YOC_EIO, dbpath, 0, 0,
+					   "sqlite: rolling back the journal of a killed writer: %s",
+					   db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+	}
+	close(fd);
 	return rc;
 }
 

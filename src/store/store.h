@@ -76,8 +76,20 @@ enum yoc_store_flags {
 
 /* Creates DIR (if needed), DIR/segments and DIR/yoc.db with the schema. YOC_EEXIST if a dataset is there. */
 int yoc_store_init(const char *dir, struct yoc_error *e);
-/* Opens an existing dataset. YOC_ENOTFOUND if DIR holds none. */
+/*
+** Opens an existing dataset. YOC_ENOTFOUND if DIR holds none. A read-only
+** open first calls yoc_store_recover.
+*/
 int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error *e);
+/*
+** A writer killed while committing leaves a hot rollback journal beside
+** yoc.db, which a read-only connection cannot roll back ("attempt to write a
+** readonly database"): readers would fail until the next writer. When the
+** journal exists and no writer holds DIR/lock, opens dbpath for writing once
+** so SQLite rolls it back (the dataset is then exactly its state before the
+** killed write). No journal, or a writer running: nothing done.
+*/
+int yoc_store_recover(const char *dbpath, struct yoc_error *e);
 void yoc_store_close(yoc_store *s);
 /* The catalog connection (owned by the store). */
 sqlite3 *yoc_store_db(yoc_store *s);
