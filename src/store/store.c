@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -164,7 +165,24 @@ static int remove_garbage(yoc_store *s, struct yoc_error *e)
 			unlink(p);
 		}
 	}
-	/* Temporaries from a killed init. */
+	/* Temporaries of a killed init: yoc.db.init.PID of a process that is gone. */
+	DIR *top = opendir(s->dir);
+	while (top && (de = readdir(top)) != NULL) {
+		const char *q = de->d_name;
+		if (strncmp(q, "yoc.db.init.", 12) != 0 || !q[12])
+			continue;
+		char *end = NULL;
+		long pid = strtol(q + 12, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive, or not ours to judge */
+		char p[4400];
+		snprintf(p, sizeof p, "%s/%s", s->dir, q);
+		unlink(p);
+	}
+	if (top)
+		closedir(top);
 cleanup:
 	sqlite3_finalize(st);
 	closedir(d);

@@ -41,4 +41,12 @@ expect_rc 0 "report works after a killed writer" "$YOC" report --db "$W/ds" --ou
 expect_rc 0 "export works after it" "$YOC" export --db "$W/ds" --table person
 same "person_year intact" "$(sqlite3 "$W/ds/yoc.db" "select count(*), sum(cost_total) from person_year")" "$before"
 
+# A killed init's temporary (yoc.db.init.PID of a dead process) is removed by
+# the next writer; a live process's is kept.
+sh -c 'exit 0' & dead=$!; wait $dead
+touch "$W/ds/yoc.db.init.$dead" "$W/ds/yoc.db.init.$$"
+expect_rc 0 "analyse again" "$YOC" analyse --db "$W/ds"
+[ ! -e "$W/ds/yoc.db.init.$dead" ] && [ -e "$W/ds/yoc.db.init.$$" ] &&
+	ok "a dead init's temporary is removed, a live one kept" || not_ok "a dead init's temporary is removed, a live one kept"
+
 done_testing
