@@ -341,9 +341,7 @@ def same_xlsx(c, x):
         f = float(c)
     except ValueError:
         return False
-    d = len(c.partition('.')[2])      # the CSV's decimals: the sheet may not say more
-    return x == f if d == 0 else round(x, d) == f and abs(x - f) < 0.5 * 10 ** -d + 1e-9 and \
-        x == round(x, d)
+    return x == f                     # the same number: the sheet says no more than the CSV
 
 
 nsheet = 0
@@ -382,14 +380,6 @@ def cell(name, label, col, rowidx=None):
     raise KeyError((name, label, col))
 
 
-def rawcell(name, label, col):
-    _, b = load(name)
-    for i in range(1, len(b)):
-        if b[i][0] == label:
-            return b[i][col]
-    raise KeyError((name, label, col))
-
-
 def add_mean(count, total, htotal, mean, hmean, where):
     if mean == '*' or pub.get(count) is None:
         return
@@ -404,8 +394,7 @@ def add_share(den, nums, value, scale, h, where):
 
 # index: Figure 5 (means and totals; the totals chart by setting)
 fig5 = load('cost_by_ltc_count.csv')[0]
-SETTINGS = [h for h in fig5[0][2:-2]]
-setting_names = [re.sub(r'^Mean ', '', h) for h in re.findall(r'<th class="n">(Mean [^<]*)</th>', IDX)][:len(SETTINGS)]
+fig5_head = html_tables(IDX)['cost_by_ltc_count.csv'][0]    # "Mean Elective", ...
 
 
 def charts(text):
@@ -422,7 +411,7 @@ def charts(text):
     return out
 
 
-CH, RAWCH = charts(IDX), charts(RAWIDX)
+CH = charts(IDX)
 KNOWN_CHARTS = {'Population pyramid (people)', 'Percentage of people with two or more long-term conditions',
                 'Mean annual cost per person by number of LTCs', 'Total annual cost by number of LTCs',
                 'Total annual cost by setting of care',
@@ -432,18 +421,19 @@ for title in CH:
         note('model', 'index.html: a chart the attack does not read: %s' % title)
 tot_chart = CH.get('Total annual cost by number of LTCs', ({}, ''))[0]
 mean_chart = CH.get('Mean annual cost per person by number of LTCs', ({}, ''))[0]
+fig5_row = {fig5[i][0]: i for i in range(1, len(fig5))}
 for i in range(1, len(fig5)):
-    lab = fig5[i][0]
-    cnt = ltc[i - 1][0]
-    add_mean(cnt, fig5[i][-1], 0, fig5[i][-2], 0.5, 'cost_by_ltc_count %s: total / mean' % lab)
-    for k, sname in enumerate(setting_names):
-        v = tot_chart.get((lab, sname))
-        if v is not None:
-            add_mean(cnt, '%d.00' % int(num(v.lstrip('£'))), 50, fig5[i][2 + k], 0.5,
+    add_mean(ltc[i - 1][0], fig5[i][-1], 0, fig5[i][-2], 0.5, 'cost_by_ltc_count %s: total / mean' % fig5[i][0])
+for chart, vals in (('totals', tot_chart), ('means', mean_chart)):
+    for (lab, sname), v in vals.items():
+        i, k = fig5_row.get(lab), fig5_head.index('Mean ' + sname) if 'Mean ' + sname in fig5_head else None
+        if i is None or k is None:
+            note('model', 'Figure 5 %s chart: %s - %s is in no table' % (chart, lab, sname))
+        elif chart == 'totals':   # a setting's total for the group: with its mean, a count
+            add_mean(ltc[i - 1][0], '%d.00' % int(num(v.lstrip('£'))), 50, fig5[i][k], 0.5,
                      'Figure 5 chart total / mean, %s %s' % (lab, sname))
-        mv = mean_chart.get((lab, sname))
-        if mv is not None and not same_html(fig5[i][2 + k], mv):
-            note('mismatch', 'Figure 5 mean chart %s %s: %s, table %s' % (lab, sname, mv, fig5[i][2 + k]))
+        elif not same_html(fig5[i][k], v):
+            note('mismatch', 'Figure 5 mean chart %s %s: %s, table %s' % (lab, sname, v, fig5[i][k]))
 # cost by setting: total and cost per head of the whole population
 cbs = load('cost_by_setting.csv')[0]
 for i in range(1, len(cbs)):
