@@ -539,14 +539,13 @@ static int write_xlsx(struct ctx *c, const char *meta_note)
 	int ar = 0;
 	worksheet_set_column(about, 0, 0, 110, NULL);
 	worksheet_write_string(about, ar++, 0, "Year of Care whole population report (yoc)", bold);
-	if (c->o->sdc.off)
-		worksheet_write_string(about, ar++, 0, banner_text, warn);
-	else
-		worksheet_write_string(about, ar++, 0,
-				       "Disclosure control applied: counts 1-7 shown as *, others "
-				       "rounded to 5; sums of money to 3 significant figures, means "
-				       "are published sums over published counts; see "
-				       "docs/disclosure.md", NULL);
+	char rule[320];
+	snprintf(rule, sizeof rule, "Disclosure control applied: counts 1-%lld shown as *, others "
+		 "rounded to %lld; sums of money to %d significant figures, means are published "
+		 "sums over published counts; see docs/disclosure.md",
+		 (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to, c->o->sdc.money_sf);
+	worksheet_write_string(about, ar++, 0, c->o->sdc.off ? banner_text : rule,
+			       c->o->sdc.off ? warn : NULL);
 	worksheet_write_string(about, ar++, 0, meta_note, NULL);
 	for (const struct ptable *t = c->tables; t; t = t->next) {
 		char name[32];
@@ -644,11 +643,12 @@ static int page_start(struct ctx *c, struct yoc_buf *b, const char *title, const
 				     "are shown as *, other counts are rounded to the nearest %lld, "
 				     "further cells are hidden where a hidden count could be worked "
 				     "out from totals, and averages, percentiles and costs of hidden "
-				     "groups are hidden too. Sums of money are rounded to 3 "
+				     "groups are hidden too. Sums of money are rounded to %d "
 				     "significant figures; a mean is the rounded sum divided by the "
 				     "published count (whole pounds); percentages and rates are of "
 				     "published counts.</p>\n",
-				     (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to);
+				     (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to,
+				     c->o->sdc.money_sf);
 	return rc;
 }
 
