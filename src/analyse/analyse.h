@@ -68,6 +68,7 @@ struct yoc_analyse_stats {
 	int first_year, years;        /* analysed financial years (2021 = 2021/22) */
 	uint64_t persons;             /* persons with at least one person-year */
 	uint64_t person_years;        /* person_year rows */
+	uint64_t practice_unknown;    /* of them with practice NULL: invalid practice code */
 	uint64_t files, rows;         /* activity segments and rows read */
 	uint64_t unlinked;            /* rows without a registered person */
 	uint64_t outside;             /* linked rows outside any registered person-year */

@@ -86,9 +86,28 @@ static int create_tables(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 	return rc;
 }
 
+/*
+** Which practice codes name a practice: the GP register's own check of
+** GPPRAC (src/spec: an ODS code, a letter and five digits, not all zero),
+** the check load flags bad_code with. A code failing it is kept in the
+** dataset but names no organisation: its person-years get practice NULL,
+** "practice unknown" (docs/analysis.md). Returns a yoc_malloc'd array of
+** R->nprac flags (1 = valid), or NULL when out of memory.
+*/
+static unsigned char *practice_valid(const struct an_run *R)
+{
+	const struct yoc_field *f =
+		yoc_spec_field(yoc_spec_kind(YOC_KIND_GP_REGISTER), "GPPRAC", 6);
+	unsigned char *ok = yoc_malloc(R->nprac + 1);
+	for (size_t i = 0; ok && i < R->nprac; i++)
+		ok[i] = !f || !f->check || f->check(R->prac[i], strlen(R->prac[i]));
+	return ok;
+}
+
 static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 {
 	size_t ncond = yoc_ltc_count(R->ltc);
+	unsigned char *prac_ok = practice_valid(R);
 	int ncol = 6 + (int)ncond + 8 + NSET;
 	struct yoc_buf b;
 	yoc_buf_init(&b, 1 << 16);
@@ -98,7 +117,7 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 	yoc_buf_puts(&b, ")");
 	sqlite3_stmt *st = NULL;
 	int rc = YOC_OK;
-	if (!b.data) {
+	if (!b.data || !prac_ok) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "yoc.db", 0, 0, "out of memory");
 		goto cleanup;
 	}
@@ -131,7 +150,12 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 				sqlite3_bind_text(st, i++, pp->sex, -1, SQLITE_STATIC);
 			else
 				sqlite3_bind_null(st, i++);
-			sqlite3_bind_text(st, i++, R->prac[q->prac - 1], -1, SQLITE_STATIC);
+			if (prac_ok[q->prac - 1]) {
+				sqlite3_bind_text(st, i++, R->prac[q->prac - 1], -1, SQLITE_STATIC);
+			} else {
+				sqlite3_bind_null(st, i++); /* practice unknown */
+				R->st->practice_unknown++;
+			}
 			if (pp->imd_decile)
 				sqlite3_bind_int(st, i++, pp->imd_decile);
 			else
@@ -173,6 +197,7 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 cleanup:
 	sqlite3_finalize(st);
 	yoc_buf_free(&b);
+	yoc_free(prac_ok);
 	return rc;
 }
 

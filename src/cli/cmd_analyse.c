@@ -142,6 +142,10 @@ static int run(int argc, char **argv)
 	       "(see unpriced_activity); %llu rows dated outside the years\n",
 	       (unsigned long long)st.priced_average, (unsigned long long)st.unpriced,
 	       (unsigned long long)st.outside);
+	if (st.practice_unknown)
+		printf("  %llu person-years with practice unknown (NULL): the GP register's "
+		       "practice code failed validation (see yoc quality)\n",
+		       (unsigned long long)st.practice_unknown);
 	printf("  time: setup %.2fs, registers %.2fs, activity %.2fs, writing %.2fs\n",
 	       st.t_setup, st.t_register, st.t_activity, st.t_write);
 	printf("analyse %s: %llu person-years (%llu people, %s to %s), code list %s, "

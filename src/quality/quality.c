@@ -67,6 +67,37 @@ static int sql_rows(struct q *Q, const char *section, const char *check, const c
 	return YOC_OK;
 }
 
+/*
+** Practice unknown: GP registrations whose practice code fails validation
+** (load flags GPPRAC bad_code and keeps it), and, once yoc analyse has run,
+** the person-years it counted under "practice unknown" (practice NULL) for
+** that reason: people who belong to no practice in the analysis and report.
+*/
+static int practice_unknown(struct q *Q, struct yoc_error *e)
+{
+	static const char why[] = "practice code fails validation (ODS: a letter and five digits,"
+				  " not all zero); counted under practice unknown, never as a practice";
+	char sql[1024];
+	snprintf(sql, sizeof sql,
+		 "SELECT f.kind, f.provider, f.period, g.field, count(*), NULL, 'practice_unknown',"
+		 " 'registrations whose %s' FROM flags g JOIN current_files f USING(file_id)"
+		 " WHERE f.kind = 'gp_register' AND g.field = 'GPPRAC' AND g.reason = 'bad_code'"
+		 " GROUP BY 1,2,3 ORDER BY 1,2,3", why);
+	int rc = sql_rows(Q, "linkage", "practice_unknown", sql, 0, e);
+	sqlite3_stmt *st = NULL;
+	int analysed = sqlite3_prepare_v2(yoc_store_db(Q->s), "SELECT 1 FROM person_year LIMIT 1",
+					  -1, &st, NULL) == SQLITE_OK;
+	sqlite3_finalize(st);
+	if (rc || !analysed)
+		return rc;
+	snprintf(sql, sizeof sql,
+		 "SELECT 'person_year', '', fyear, 'practice', sum(practice IS NULL), NULL,"
+		 " CASE WHEN sum(practice IS NULL) > 0 THEN 'practice_unknown' ELSE '' END,"
+		 " 'person-years (of ' || count(*) || ', from the last yoc analyse) whose GP register %s'"
+		 " FROM person_year GROUP BY fyear ORDER BY fyear", why);
+	return sql_rows(Q, "linkage", "practice_unknown_person_years", sql, 0, e);
+}
+
 /* ---- section 1: linkage and standardisation ---- */
 static int section1(struct q *Q, struct yoc_error *e)
 {
@@ -92,7 +123,8 @@ static int section1(struct q *Q, struct yoc_error *e)
 	    (rc = sql_rows(Q, "standardisation", "code_standardised",
 			   "SELECT f.kind, f.provider, f.period, g.field, count(*), NULL, 'fixed', ''"
 			   " FROM flags g JOIN current_files f USING(file_id) WHERE g.reason = 'code_standardised'"
-			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)))
+			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)) ||
+	    (rc = practice_unknown(Q, e)))
 		return rc;
 	/* duplicates: identical rows (all columns but the line) within a kind and
 	 * provider, across its files. GP register files are yearly snapshots in

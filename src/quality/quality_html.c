@@ -333,6 +333,10 @@ static void summary(struct h *H)
 		stat(f, lab, sqlite3_column_double(st, 1), NULL);
 	}
 	sqlite3_finalize(st);
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'practice_unknown_person_years'") > 0)
+		stat(f, "person-years with practice unknown (invalid practice code)",
+		     one(H, "SELECT coalesce(sum(value), 0) FROM temp.qrow WHERE"
+			 " chk = 'practice_unknown_person_years'"), NULL);
 	stat(f, "contract variances flagged", one(H, "SELECT count(*) FROM temp.qrow WHERE"
 		 " chk = 'contract_triangulation' AND flag = 'variance'"), NULL);
 	stat(f, "volume gaps (months)", one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'volume'"
@@ -407,6 +411,21 @@ static void section1(struct h *H)
 	      "SELECT kind, prov, field, sum(value), NULL FROM temp.qrow WHERE"
 	      " chk = 'code_standardised' GROUP BY 1, 2, 3 ORDER BY 1, 2",
 	      F_BLANK0, "No codes needed standardising.");
+	fputs("<h3>Practice unknown</h3>\n", f);
+	fputs("<p class=note>A GP registration whose practice code fails validation (an ODS code "
+	      "is a letter and five digits, not all zero) names no organisation: the analysis "
+	      "counts its person-years under <i>practice unknown</i>, in every whole-population "
+	      "figure but in no practice, and the report gives it no data pack.</p>\n", f);
+	static const char *const hp[] = {"provider", "period", "registrations with an invalid code"};
+	table(H, hp, "ttb",
+	      "SELECT prov, period, value, 'bad' FROM temp.qrow WHERE chk = 'practice_unknown'"
+	      " ORDER BY 1, 2",
+	      "Every GP registration has a valid practice code.");
+	static const char *const hy[] = {"financial year", "person-years with practice unknown"};
+	table(H, hy, "tb",
+	      "SELECT period, value, CASE WHEN value > 0 THEN 'bad' END FROM temp.qrow"
+	      " WHERE chk = 'practice_unknown_person_years' ORDER BY 1",
+	      "No person_year table yet (run yoc analyse).");
 }
 
 static void section2(struct h *H)

@@ -48,6 +48,7 @@ struct grp {
 
 struct prac {
 	char code[32];
+	int unknown;     /* the "practice unknown" group: no organisation, no pack */
 	struct grp all;
 	int64_t pop[NAGE][3];
 	int64_t ltc[NLTC];
@@ -137,9 +138,29 @@ static struct prac *prac_get(struct acc *a, const char *code)
 	return p;
 }
 
+/*
+** The group of a person-year's practice. analyse leaves practice NULL when
+** the GP register's code failed validation (docs/analysis.md): such people
+** are the "practice unknown" group, counted like a practice but never shown
+** as an organisation (no code, no data pack).
+*/
+static const char unknown_label[] = "Practice unknown";
+
+static struct prac *prac_of(struct acc *a, const char *code)
+{
+	int unknown = !code || !code[0];
+	struct prac *p = prac_get(a, unknown ? "" : code);
+	if (p && unknown)
+		p->unknown = 1;
+	return p;
+}
+
 static int prac_cmp(const void *x, const void *y)
 {
-	return strcmp(((const struct prac *)x)->code, ((const struct prac *)y)->code);
+	const struct prac *a = x, *b = y;
+	if (a->unknown != b->unknown)
+		return a->unknown - b->unknown; /* practice unknown last */
+	return strcmp(a->code, b->code);
 }
 
 static int i64_cmp(const void *x, const void *y)
@@ -215,7 +236,7 @@ static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_
 			a->bcap[bi] = nc;
 		}
 		a->bcost[bi][a->bandg[bi].n - 1] = cost;
-		struct prac *p = prac_get(a, pr ? pr : "UNKNOWN");
+		struct prac *p = prac_of(a, pr);
 		if (!p) {
 			rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 			goto cleanup;
@@ -327,14 +348,6 @@ static void set_pct(struct pcell *p, double v, int ok)
 {
 	p->hidden = !ok || isnan(v);
 	p->d = v;
-}
-
-static int64_t mean_pence(int64_t sum, int64_t n)
-{
-	if (n <= 0)
-		return 0;
-	/* round half away from zero, in integers */
-	return sum >= 0 ? (sum * 2 + n) / (2 * n) : -((-sum * 2 + n) / (2 * n));
 }
 
 /* ---- formatting --------------------------------------------------------- */
@@ -518,18 +531,21 @@ static int write_xlsx(struct ctx *c, const char *meta_note)
 	format_set_num_format(count, "#,##0");
 	lxw_format *pct = workbook_add_format(wb);
 	format_set_num_format(pct, "0.0");
+	lxw_format *real = workbook_add_format(wb);
+	format_set_num_format(real, "0.0000");
 	lxw_format *right = workbook_add_format(wb);
 	format_set_align(right, LXW_ALIGN_RIGHT);
 	lxw_worksheet *about = workbook_add_worksheet(wb, "about");
 	int ar = 0;
 	worksheet_set_column(about, 0, 0, 110, NULL);
 	worksheet_write_string(about, ar++, 0, "Year of Care whole population report (yoc)", bold);
-	if (c->o->sdc.off)
-		worksheet_write_string(about, ar++, 0, banner_text, warn);
-	else
-		worksheet_write_string(about, ar++, 0,
-				       "Disclosure control applied: counts 1-7 shown as *, others "
-				       "rounded to 5; see docs/disclosure.md", NULL);
+	char rule[320];
+	snprintf(rule, sizeof rule, "Disclosure control applied: counts 1-%lld shown as *, others "
+		 "rounded to %lld; sums of money to %d significant figures, means are published "
+		 "sums over published counts; see docs/disclosure.md",
+		 (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to, c->o->sdc.money_sf);
+	worksheet_write_string(about, ar++, 0, c->o->sdc.off ? banner_text : rule,
+			       c->o->sdc.off ? warn : NULL);
 	worksheet_write_string(about, ar++, 0, meta_note, NULL);
 	for (const struct ptable *t = c->tables; t; t = t->next) {
 		char name[32];
@@ -560,6 +576,8 @@ static int write_xlsx(struct ctx *c, const char *meta_note)
 					worksheet_write_number(ws, rr, cc, (double)p->i, count);
 				else if (t->kinds[k] == K_PENCE)
 					worksheet_write_number(ws, rr, cc, (double)p->i / 100.0, money);
+				else if (t->kinds[k] == K_REAL) /* as the CSV: no more digits */
+					worksheet_write_number(ws, rr, cc, round(p->d * 1e4) / 1e4, real);
 				else
 					worksheet_write_number(ws, rr, cc, p->d, pct);
 			}
@@ -589,6 +607,7 @@ static const char css[] =
 	"p.meta{color:#555;margin:0 0 12px}p.note{color:#555;font-size:12px;margin:4px 0 12px}"
 	".banner{background:#b00020;color:#fff;font-weight:bold;padding:10px 14px;margin:12px 0}"
 	".sdc{background:#eef3f8;padding:8px 12px;font-size:12px;margin:8px 0}"
+	".dq{background:#fff4e5;padding:8px 12px;font-size:12px;margin:8px 0}"
 	"table{border-collapse:collapse;font-size:12px;margin:6px 0}"
 	"caption{text-align:left;font-weight:bold;padding:4px 0}"
 	"th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left}"
@@ -624,8 +643,12 @@ static int page_start(struct ctx *c, struct yoc_buf *b, const char *title, const
 				     "are shown as *, other counts are rounded to the nearest %lld, "
 				     "further cells are hidden where a hidden count could be worked "
 				     "out from totals, and averages, percentiles and costs of hidden "
-				     "groups are hidden too. Percentages are of rounded counts.</p>\n",
-				     (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to);
+				     "groups are hidden too. Sums of money are rounded to %d "
+				     "significant figures; a mean is the rounded sum divided by the "
+				     "published count (whole pounds); percentages and rates are of "
+				     "published counts.</p>\n",
+				     (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to,
+				     c->o->sdc.money_sf);
 	return rc;
 }
 
@@ -680,18 +703,6 @@ static double pub_pct(int64_t num, int64_t den)
 	if (num == YOC_SDC_HIDDEN || den == YOC_SDC_HIDDEN || den <= 0)
 		return NAN;
 	return 100.0 * (double)num / (double)den;
-}
-
-/* A percentage of a group from true counts: hidden when either the
- * numerator or its complement is a small count, or the group is hidden. */
-static double true_pct(const struct yoc_sdc *s, int64_t num, int64_t den, int state)
-{
-	if (den <= 0 || !yoc_sdc_stat_ok(s, den, state))
-		return NAN;
-	if (!s->off && ((num > 0 && num <= s->threshold) ||
-			(den - num > 0 && den - num <= s->threshold)))
-		return NAN;
-	return round(1000.0 * (double)num / (double)den) / 10.0;
 }
 
 static double dv(int64_t published)
@@ -885,15 +896,17 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				return YOC_ENOMEM;
 			r[0].s = i < NLTC ? ltc_name[i] : "Total";
 			set_count(&r[1], pub[i]);
+			/* money as published; the charts show the same figures */
 			for (int k = 0; k < NSET; k++) {
-				set_pence(&r[2 + k], mean_pence(g->set[k], g->n), ok);
+				int64_t mk = yoc_sdc_mean(s, g->set[k], g->n, pub[i]);
+				set_pence(&r[2 + k], mk, ok);
 				if (i < NLTC) {
-					mean[i * NSET + k] = ok ? (double)mean_pence(g->set[k], g->n) / 100 : NAN;
-					tot[i * NSET + k] = ok ? (double)g->set[k] / 100 : NAN;
+					mean[i * NSET + k] = ok ? (double)mk / 100 : NAN;
+					tot[i * NSET + k] = ok ? (double)yoc_sdc_money(s, g->set[k]) / 100 : NAN;
 				}
 			}
-			set_pence(&r[2 + NSET], mean_pence(g->cost, g->n), ok);
-			set_pence(&r[3 + NSET], g->cost, ok);
+			set_pence(&r[2 + NSET], yoc_sdc_mean(s, g->cost, g->n, pub[i]), ok);
+			set_pence(&r[3 + NSET], yoc_sdc_money(s, g->cost), ok);
 		}
 		add_index_table(c, t);
 		yoc_buf_puts(b, "<section id=\"fig5\"><h2>Annual cost by number of long-term "
@@ -990,7 +1003,8 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			r[0].s = r2[0].s = i < 5 ? phys_name[i] : "Total";
 			for (int j = 0; j < 4; j++) {
 				set_count(&r[1 + j], pub[i * 4 + j]);
-				set_pence(&r2[1 + j], mean_pence(cs[i * 4 + j], v[i * 4 + j]),
+				set_pence(&r2[1 + j], yoc_sdc_mean(s, cs[i * 4 + j], v[i * 4 + j],
+								   pub[i * 4 + j]),
 					  yoc_sdc_stat_ok(s, v[i * 4 + j], st[i * 4 + j]));
 			}
 		}
@@ -1025,14 +1039,15 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			if (!r)
 				return YOC_ENOMEM;
 			int64_t cost = k < NSET ? a->all.set[k] : a->all.cost;
+			int64_t pc = yoc_sdc_money(s, cost), ptot = yoc_sdc_money(s, a->all.cost);
 			int ok = k < NSET ? !hid[k] : yoc_sdc_stat_ok(s, a->all.n, 0);
 			r[0].s = k < NSET ? set_name[k] : "Total";
 			set_count(&r[1], pp[k]);
-			set_pence(&r[2], cost, ok);
-			set_pct(&r[3], a->all.cost ? round(1000.0 * cost / a->all.cost) / 10 : NAN, ok);
-			set_pence(&r[4], mean_pence(cost, a->all.n), ok);
+			set_pence(&r[2], pc, ok);
+			set_pct(&r[3], ptot ? round(1000.0 * pc / ptot) / 10 : NAN, ok);
+			set_pence(&r[4], yoc_sdc_mean(s, cost, a->all.n, pp[NSET]), ok);
 			if (k < NSET)
-				sc[k] = ok ? (double)cost / 100 : NAN;
+				sc[k] = ok ? (double)pc / 100 : NAN;
 		}
 		add_index_table(c, t);
 		yoc_buf_puts(b, "<section id=\"fig7\"><h2>Cost across providers and settings</h2>");
@@ -1059,6 +1074,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			const char *pname[MAXP];
 			double pv[MAXP * NSET];
 			int np = 0;
+			/* the exact costs decide what is hidden; published rounded below */
 			while (tp && sqlite3_step(q) == SQLITE_ROW) {
 				struct pcell *r = pt_row(c, tp);
 				if (!r)
@@ -1078,23 +1094,6 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				set_count(&r[3], yoc_sdc_one(s, sqlite3_column_int64(q, 3)));
 				int ok = yoc_sdc_stat_ok(s, people, pub_people == YOC_SDC_HIDDEN);
 				set_pence(&r[4], sqlite3_column_int64(q, 4), ok);
-				/* the chart: providers by total cost, general practices as
-				 * one bar (dozens of small bars would not read) */
-				const char *cname = si >= 0 && strcmp(set_col[si], "cost_gp") == 0 ?
-					"GP practices" : r[0].s;
-				int pi = -1;
-				for (int k = 0; k < np; k++)
-					if (strcmp(pname[k], cname) == 0)
-						pi = k;
-				if (pi < 0 && np < MAXP) {
-					pname[np] = cname;
-					for (int k = 0; k < NSET; k++)
-						pv[np * NSET + k] = 0;
-					pi = np++;
-				}
-				if (pi >= 0 && si >= 0)
-					pv[pi * NSET + si] += ok ? (double)sqlite3_column_int64(q, 4) / 100
-								 : NAN;
 			}
 			/* a provider-setting cost beside the setting's total: protect by
 			 * setting, as with the setting sums above */
@@ -1113,6 +1112,31 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				protect_sums(n, vv, hh);
 				for (int q2 = 0; q2 < n; q2++)
 					tp->cells[idx[q2] * 5 + 4].hidden = hh[q2];
+			}
+			/* the chart, from the table as published: providers by total
+			 * cost, general practices as one bar (dozens of small bars
+			 * would not read) */
+			for (int i = 0; tp && i < tp->nrows; i++) {
+				struct pcell *r = &tp->cells[(size_t)i * 5];
+				r[4].i = yoc_sdc_money(s, r[4].i);
+				int si = -1;
+				for (int k = 0; k < NSET; k++)
+					if (strcmp(r[1].s, set_name[k]) == 0)
+						si = k;
+				const char *cname = si >= 0 && strcmp(set_col[si], "cost_gp") == 0 ?
+					"GP practices" : r[0].s;
+				int pi = -1;
+				for (int k = 0; k < np; k++)
+					if (strcmp(pname[k], cname) == 0)
+						pi = k;
+				if (pi < 0 && np < MAXP) {
+					pname[np] = cname;
+					for (int k = 0; k < NSET; k++)
+						pv[np * NSET + k] = 0;
+					pi = np++;
+				}
+				if (pi >= 0 && si >= 0)
+					pv[pi * NSET + si] += r[4].hidden ? NAN : (double)r[4].i / 100;
 			}
 			sqlite3_finalize(q);
 			if (tp) {
@@ -1178,11 +1202,11 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			set_pct(&r[3], round(x * 10) / 10, 1);
 			int ok = yoc_sdc_stat_ok(s, g->n, st[i]);
 			int okp = yoc_sdc_pctl_ok(s, g->n, st[i]);
-			set_pence(&r[4], mean_pence(g->cost, g->n), ok);
+			set_pence(&r[4], yoc_sdc_mean(s, g->cost, g->n, pub[i]), ok);
 			set_pence(&r[5], pctl(sorted, g->n, 50), ok);
 			set_pence(&r[6], pctl(sorted, g->n, 5), okp);
 			set_pence(&r[7], pctl(sorted, g->n, 95), okp);
-			set_pence(&r[8], g->cost, ok);
+			set_pence(&r[8], yoc_sdc_money(s, g->cost), ok);
 		}
 		yoc_free(allc);
 		add_index_table(c, t);
@@ -1451,6 +1475,10 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 	struct ptable *t = pt_new(c, astr(c, id), "Key figures", NULL, 3, cols, kinds);
 	const struct grp *g[2] = {&p->all, &a->all};
 	int st[2] = {pstate, 0};
+	/* the published counts of the practice and of the population: means are
+	 * published sums over them (docs/disclosure.md) */
+	int64_t npub[2] = {pstate ? YOC_SDC_HIDDEN : yoc_sdc_one(s, p->all.n),
+			   yoc_sdc_one(s, a->all.n)};
 	for (int m = 0; t && m < 7; m++) {
 		struct pcell *r = pt_row(c, t);
 		if (!r)
@@ -1466,21 +1494,17 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 			int ok = yoc_sdc_stat_ok(s, x->n, st[k]);
 			double d = NAN;
 			switch (m) {
-			case 0: {
-				int64_t pv = k ? yoc_sdc_one(s, x->n)
-					       : (st[0] ? YOC_SDC_HIDDEN : yoc_sdc_one(s, x->n));
-				d = dv(pv);
+			case 0: d = dv(npub[k]); break;
+			case 1: d = yoc_sdc_rate(s, x->age65, x->n, st[k], 100, 1); break;
+			case 2: d = yoc_sdc_rate(s, x->mm, x->n, st[k], 100, 1); break;
+			case 3: d = yoc_sdc_rate(s, x->mental, x->n, st[k], 100, 1); break;
+			case 4: d = yoc_sdc_rate(s, x->emerg, x->n, st[k], 1000, 0); break;
+			case 5:
+				d = ok ? (double)yoc_sdc_mean(s, x->cost, x->n, npub[k]) / 100 : NAN;
 				break;
-			}
-			case 1: d = true_pct(s, x->age65, x->n, st[k]); break;
-			case 2: d = true_pct(s, x->mm, x->n, st[k]); break;
-			case 3: d = true_pct(s, x->mental, x->n, st[k]); break;
-			case 4:
-				if (ok && (s->off || x->emerg == 0 || x->emerg > s->threshold))
-					d = round(10000.0 * x->emerg / x->n) / 10;
+			default:
+				d = ok ? round((double)yoc_sdc_money(s, x->cost) / 100) : NAN;
 				break;
-			case 5: d = ok ? (double)mean_pence(x->cost, x->n) / 100 : NAN; break;
-			default: d = ok ? round((double)x->cost / 100) : NAN; break;
 			}
 			set_pct(&r[1 + k], d, 1);
 		}
@@ -1496,12 +1520,13 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 		const int64_t *pub = lt[0].pub + pi * (size_t)lt[0].ncell;
 		double L[NAGE], Rr[NAGE], ML[NAGE], MR[NAGE];
 		int64_t tot = pub[NAGE * 4 + 3];
-		double popn = (double)a->all.n;
+		/* the whole population's marks from its published counts too */
+		const int64_t *ip = R->pop_pub;
 		for (int i = 0; i < NAGE; i++) {
 			L[i] = pub_pct(pub[i * 4], tot);
 			Rr[i] = pub_pct(pub[i * 4 + 1], tot);
-			ML[i] = popn > 0 ? 100.0 * a->pop[i][0] / popn : NAN;
-			MR[i] = popn > 0 ? 100.0 * a->pop[i][1] / popn : NAN;
+			ML[i] = pub_pct(ip[i * 4], ip[NAGE * 4 + 3]);
+			MR[i] = pub_pct(ip[i * 4 + 1], ip[NAGE * 4 + 3]);
 		}
 		yoc_buf_puts(&b, "<h2>Population</h2>");
 		yoc__svg_pyramid(&b, "Age and sex (% of the practice's people)", NAGE, age_name,
@@ -1544,8 +1569,10 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 			set_count(&r[1], pub[i]);
 			double x = pub_pct(pub[i], pub[n]);
 			set_pct(&r[2], round(x * 10) / 10, 1);
-			int64_t pn = i < n ? (part ? a->ltc[i].n : a->bandg[i].n) : a->all.n;
-			set_pct(&r[3], a->all.n ? round(1000.0 * pn / a->all.n) / 10 : NAN, 1);
+			/* of the index's published counts, as its % of people */
+			const int64_t *ip = part ? R->ltc_pub : R->band_pub;
+			double y = pub_pct(ip[i], ip[n]);
+			set_pct(&r[3], round(y * 10) / 10, 1);
 		}
 		if (tb) {
 			yoc_buf_puts(&b, part ? "<h2>Multimorbidity</h2>" : "<h2>Currency bands</h2>");
@@ -1562,6 +1589,7 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 		struct ptable *tc = pt_new(c, astr(c, id), "Mean annual cost per person by setting",
 					   NULL, 3, cc, ck);
 		int ok = yoc_sdc_stat_ok(s, p->all.n, pstate);
+		int oka = yoc_sdc_stat_ok(s, a->all.n, 0);
 		double v2[2 * NSET];
 		for (int k = 0; tc && k <= NSET; k++) {
 			struct pcell *r = pt_row(c, tc);
@@ -1570,11 +1598,13 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 			int64_t pc_ = k < NSET ? p->all.set[k] : p->all.cost;
 			int64_t ac = k < NSET ? a->all.set[k] : a->all.cost;
 			r[0].s = k < NSET ? set_name[k] : "Total";
-			set_pence(&r[1], mean_pence(pc_, p->all.n), ok);
-			set_pence(&r[2], mean_pence(ac, a->all.n), 1);
+			int64_t pm = yoc_sdc_mean(s, pc_, p->all.n, npub[0]);
+			int64_t am = yoc_sdc_mean(s, ac, a->all.n, npub[1]);
+			set_pence(&r[1], pm, ok);
+			set_pence(&r[2], am, oka);
 			if (k < NSET) {
-				v2[k] = ok ? (double)mean_pence(pc_, p->all.n) / 100 : NAN;
-				v2[NSET + k] = (double)mean_pence(ac, a->all.n) / 100;
+				v2[k] = ok ? (double)pm / 100 : NAN;
+				v2[NSET + k] = oka ? (double)am / 100 : NAN;
 			}
 		}
 		if (tc) {
@@ -1597,6 +1627,20 @@ static int practice_page(struct ctx *c, struct report *R, const struct prac *p,
 cleanup:
 	yoc_buf_free(&b);
 	return rc;
+}
+
+/* The data-quality note under the table of practices: who is in "practice
+ * unknown" and why (n: the group's published count). */
+static void unknown_note(struct yoc_buf *b, const struct report *R, int64_t n)
+{
+	char nb[32];
+	yoc_buf_printf(b, "<p class=\"dq\">Data quality: %s people registered in %s are counted "
+		       "under <i>%s</i>: the practice code of their GP registration failed "
+		       "validation (an ODS practice code is a letter and five digits, not all "
+		       "zero), so it names no organisation. They are in every whole-population "
+		       "figure above but in no practice's, and have no data pack. The "
+		       "data-quality report (yoc quality) lists the codes and who sent them.</p>",
+		       yoc_sdc_fmt(n, 1, nb), R->fyear, unknown_label);
 }
 
 static int practices_section(struct ctx *c, struct report *R, struct yoc_buf *b)
@@ -1622,6 +1666,7 @@ static int practices_section(struct ctx *c, struct report *R, struct yoc_buf *b)
 	if ((rc = protect(c, (int)np + 1, 1, 1, 0, v, st, pub)) ||
 	    (rc = protect_packs(c, R, st, lt)))
 		goto cleanup;
+	int64_t unknown_pub = 0;
 	static const char *const cols[] = {"Practice", "People", "% aged 65+",
 					   "% with 2+ LTCs", "% with a mental health LTC",
 					   "Emergency admissions per 1,000", "Mean annual cost"};
@@ -1638,20 +1683,21 @@ static int practices_section(struct ctx *c, struct report *R, struct yoc_buf *b)
 			goto cleanup;
 		}
 		int ok = yoc_sdc_stat_ok(s, g->n, st[i]);
-		r[0].s = i < np ? a->prac[i].code : "Total";
+		int unknown = i < np && a->prac[i].unknown;
+		r[0].s = i < np ? (unknown ? unknown_label : a->prac[i].code) : "Total";
 		set_count(&r[1], pub[i]);
-		set_pct(&r[2], true_pct(s, g->age65, g->n, st[i]), 1);
-		set_pct(&r[3], true_pct(s, g->mm, g->n, st[i]), 1);
-		set_pct(&r[4], true_pct(s, g->mental, g->n, st[i]), 1);
-		double e = NAN;
-		if (ok && (s->off || g->emerg == 0 || g->emerg > s->threshold))
-			e = round(10000.0 * g->emerg / g->n) / 10;
+		set_pct(&r[2], yoc_sdc_rate(s, g->age65, g->n, st[i], 100, 1), 1);
+		set_pct(&r[3], yoc_sdc_rate(s, g->mm, g->n, st[i], 100, 1), 1);
+		set_pct(&r[4], yoc_sdc_rate(s, g->mental, g->n, st[i], 100, 1), 1);
+		double e = yoc_sdc_rate(s, g->emerg, g->n, st[i], 1000, 0);
 		set_pct(&r[5], e, 1);
 		t->kinds[5] = K_NUM;
 		r[5].d = isnan(e) ? 0 : e;
 		r[5].hidden = isnan(e);
-		set_pence(&r[6], mean_pence(g->cost, g->n), ok);
-		if (i < np) {
+		set_pence(&r[6], yoc_sdc_mean(s, g->cost, g->n, pub[i]), ok);
+		if (unknown) {
+			unknown_pub = pub[i];
+		} else if (i < np) {
 			char nm[64];
 			safe_name(a->prac[i].code, nm, sizeof nm);
 			yoc_buf_printf(b, "<li><a href=\"practices/%s.html\">", nm);
@@ -1664,6 +1710,8 @@ static int practices_section(struct ctx *c, struct report *R, struct yoc_buf *b)
 	yoc_buf_puts(b, "</ul>");
 	add_index_table(c, t);
 	html_table(c, b, t);
+	if (unknown_pub != 0)
+		unknown_note(b, R, unknown_pub);
 	yoc_buf_puts(b, "</section>\n");
 cleanup:
 	yoc_free(v);
@@ -1674,8 +1722,26 @@ cleanup:
 	return rc;
 }
 
+/*
+** A value of analyse_run as published: counts of people (person_years: the
+** whole population when one year is analysed) go through the rule like
+** every other count; the rest (versions, parameters, file names) as they are.
+*/
+static const char *run_value(const struct yoc_sdc *s, const char *key, const char *v,
+			     char *buf)
+{
+	if (strcmp(key, "person_years") != 0)
+		return v;
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (end == v || *end)
+		return "*";
+	return yoc_sdc_fmt(yoc_sdc_one(s, n), 0, buf);
+}
+
 static void read_meta(sqlite3 *db, struct ctx *c, struct report *R)
 {
+	char nb[32];
 	sqlite3_stmt *q = NULL;
 	struct yoc_buf m;
 	yoc_buf_init(&m, 900);
@@ -1698,7 +1764,7 @@ static void read_meta(sqlite3 *db, struct ctx *c, struct report *R)
 			struct pcell *r = t ? pt_row(c, t) : NULL;
 			if (r) {
 				r[0].s = astr(c, k);
-				r[1].s = astr(c, v);
+				r[1].s = astr(c, run_value(&c->o->sdc, k, v, nb));
 			}
 		}
 	}
@@ -1810,6 +1876,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	snprintf(res->fyear, sizeof res->fyear, "%s", R->fyear);
 	res->persons = (long)R->a.all.n;
 	res->practices = (long)R->a.nprac;
+	for (size_t i = 0; i < R->a.nprac; i++)
+		res->practices -= R->a.prac[i].unknown; /* no pack */
 	res->files = c.files;
 cleanup:
 	if (R) {

@@ -18,6 +18,7 @@ void yoc_sdc_init(struct yoc_sdc *s)
 	s->threshold = 7;
 	s->round_to = 5;
 	s->min_pctl = 20;
+	s->money_sf = 3;
 	s->off = 0;
 }
 
@@ -376,6 +377,52 @@ publish:
 	for (int c = 0; c < n; c++)
 		out[c] = state[c] ? YOC_SDC_HIDDEN : s->off ? v[c] : yoc_sdc_one(s, v[c]);
 	return 0;
+}
+
+/* a / b rounded to the nearest integer, halves away from zero; b > 0 */
+static int64_t div_round(int64_t a, int64_t b)
+{
+	return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
+}
+
+int64_t yoc_sdc_money(const struct yoc_sdc *s, int64_t pence)
+{
+	if (s->off)
+		return pence;
+	int sf = s->money_sf > 0 ? s->money_sf : 3;
+	int64_t a = pence < 0 ? -pence : pence, top = 1;
+	for (int i = 0; i < sf && top <= INT64_MAX / 10; i++)
+		top *= 10;
+	/* the step: a power of ten leaving sf digits, at least one pound */
+	int64_t unit = 100;
+	while (a / unit >= top && unit <= INT64_MAX / 10)
+		unit *= 10;
+	return div_round(pence, unit) * unit;
+}
+
+int64_t yoc_sdc_mean(const struct yoc_sdc *s, int64_t sum, int64_t n, int64_t n_pub)
+{
+	if (s->off)
+		return n > 0 ? div_round(sum, n) : 0;
+	if (n_pub <= 0)
+		return 0;
+	return div_round(yoc_sdc_money(s, sum), 100 * n_pub) * 100;
+}
+
+double yoc_sdc_rate(const struct yoc_sdc *s, int64_t num, int64_t den, int den_state,
+		    int64_t scale, int complement)
+{
+	if (den <= 0 || num < 0 || !yoc_sdc_stat_ok(s, den, den_state))
+		return NAN;
+	if (s->off)
+		return (double)div_round(10 * scale * num, den) / 10;
+	if ((num > 0 && num <= s->threshold) ||
+	    (complement && den - num > 0 && den - num <= s->threshold))
+		return NAN;
+	int64_t a = yoc_sdc_one(s, num), d = yoc_sdc_one(s, den);
+	if (a < 0 || d <= 0)
+		return NAN;
+	return (double)div_round(10 * scale * a, d) / 10;
 }
 
 int yoc_sdc_stat_ok(const struct yoc_sdc *s, int64_t n, int state)

@@ -12,7 +12,13 @@
 **     primary cell can be computed exactly from the published cells and the
 **     table's additive relations (see docs/disclosure.md);
 **   - statistics built on people (means, medians, percentiles, costs) are
-**     shown only where their count cell is shown.
+**     shown only where their count cell is shown;
+**   - money and the count it sits beside are protected together: sums of
+**     money are published to 3 significant figures (never finer than whole
+**     pounds), a mean is the published sum over the published count (whole
+**     pounds), a percentage or rate is of published counts; so no published
+**     figure gives back a count more exactly than its published value
+**     (total / mean = count was the attack).
 **
 ** Nothing here allocates on the caller's behalf beyond the call, prints or
 ** exits. Functions return 0 or a negative enum yoc_status.
@@ -28,6 +34,7 @@ struct yoc_sdc {
 	int64_t threshold;  /* counts 1..threshold are suppressed (default 7) */
 	int64_t round_to;   /* round others to a multiple of this (default 5; 1 = none) */
 	int64_t min_pctl;   /* fewest people for a 5th/95th percentile (default 20) */
+	int money_sf;       /* significant figures of a published sum of money (default 3) */
 	int off;            /* 1: --no-suppression, publish exact values */
 };
 
@@ -41,7 +48,8 @@ enum yoc_sdc_state {
 /* Value written for a suppressed cell. */
 #define YOC_SDC_HIDDEN (-1)
 
-/* Defaults: threshold 7, round to 5, percentiles need 20, on. */
+/* Defaults: threshold 7, round to 5, percentiles need 20, money to 3
+ * significant figures, on. */
 void yoc_sdc_init(struct yoc_sdc *s);
 
 /* One count on its own (no table): the rounded value or YOC_SDC_HIDDEN. */
@@ -84,6 +92,36 @@ int yoc_sdc_derivable(int nrows, int ncols, int total_row, int total_col,
 int yoc_sdc_stat_ok(const struct yoc_sdc *s, int64_t n, int state);
 /* Same for a 5th/95th percentile (also needs n >= min_pctl). */
 int yoc_sdc_pctl_ok(const struct yoc_sdc *s, int64_t n, int state);
+
+/*
+** A sum of money in pence as published: rounded (halves away from zero) to
+** money_sf significant figures and never to less than whole pounds
+** (173808477 pence, GBP 1,738,084.77, is published as GBP 1,740,000); exact
+** with s->off. A rounded total beside a mean of the same group cannot be
+** divided by it to give back the group's count.
+*/
+int64_t yoc_sdc_money(const struct yoc_sdc *s, int64_t pence);
+
+/*
+** A mean per person in pence as published: yoc_sdc_money(sum) divided by
+** the group's published count n_pub, to whole pounds (halves away from
+** zero), so it tells nothing the published total and count do not. With
+** s->off the exact mean sum / n to the penny. 0 when the count is hidden or
+** 0 (the caller hides such a mean through yoc_sdc_stat_ok).
+*/
+int64_t yoc_sdc_mean(const struct yoc_sdc *s, int64_t sum, int64_t n, int64_t n_pub);
+
+/*
+** A percentage (scale 100) or rate (per 1,000: scale 1000) of a group of
+** den people whose count cell has den_state, to one decimal; NAN when it
+** may not be shown: the group's statistics are hidden (yoc_sdc_stat_ok),
+** num is a small count (1..threshold), or, with complement set (num counts
+** some of the group's people), den - num is. Computed from the published
+** numerator and the published count (yoc_sdc_one), so it cannot give back
+** the exact count the rounding protects. Exact with s->off.
+*/
+double yoc_sdc_rate(const struct yoc_sdc *s, int64_t num, int64_t den, int den_state,
+		    int64_t scale, int complement);
 
 /*
 ** Text of a published value: "*" for YOC_SDC_HIDDEN, else the decimal

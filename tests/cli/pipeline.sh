@@ -124,7 +124,13 @@ expect_rc 0 "report" "$YOC" report --db "$D" --out "$R"
 Y=$(q "select max(fyear) from person_year")
 SDC="CASE WHEN n = 0 THEN '0' WHEN n <= 7 THEN '*' ELSE CAST((n + 2) / 5 * 5 AS TEXT) END"
 money() { echo "printf('%d.%02d', $1 / 100, $1 % 100)"; }
-MEAN="(s * 2 + n) / (2 * n)"
+# money as published (docs/disclosure.md): a sum of pence s >= 0 to 3
+# significant figures, never finer than whole pounds (halves up); a mean is
+# that over the published count (n > 7: rounded to 5), to whole pounds
+unit() { echo "CAST(substr('100000000000000000000', 1, max(3, length($1) - 2)) AS INTEGER)"; }
+money3() { echo "(($1 + $(unit "$1") / 2) / $(unit "$1") * $(unit "$1"))"; }
+PUBN="((n + 2) / 5 * 5)"
+MEAN="(($(money3 s) * 2 + 100 * $PUBN) / (200 * $PUBN) * 100)"
 # Compare a published table ($1: report rows "key,people,...") with SQL ($2:
 # the same with the disclosure rule applied to people). A group SQL lacks
 # must be published as 0; a row the report hides ("*") must hold 1-7
@@ -145,7 +151,7 @@ cmp_published() {
 			}
 		}' "$TMP/pub.want" "$TMP/pub.got" | sort
 }
-want=$(q "SELECT band, $SDC, $(money "$MEAN"), $(money s) FROM (SELECT band, count(*) n, sum(cost_total) s
+want=$(q "SELECT band, $SDC, $(money "$MEAN"), $(money "$(money3 s)") FROM (SELECT band, count(*) n, sum(cost_total) s
   FROM person_year WHERE fyear='$Y' GROUP BY band) ORDER BY band")
 got=$(sed 1d "$R/csv/currency_bands.csv" | grep -v '^Total' | cut -d, -f1,3,5,9)
 same "currency bands (people, mean, total) = SQL over person_year" "$(cmp_published "$got" "$want")" ""

@@ -49,7 +49,13 @@ q() { sqlite3 -csv "$DB" "$1"; }
 # the published value of a count n, in SQL
 SDC="CASE WHEN n = 0 THEN '0' WHEN n <= 7 THEN '*' ELSE CAST((n + 2) / 5 * 5 AS TEXT) END"
 money() { echo "printf('%d.%02d', $1 / 100, $1 % 100)"; }
-MEAN="(s * 2 + n) / (2 * n)"
+# money as published (docs/disclosure.md): a sum of pence s >= 0 to 3
+# significant figures, never finer than whole pounds (halves up); a mean is
+# that over the published count (n > 7: rounded to 5), to whole pounds
+unit() { echo "CAST(substr('100000000000000000000', 1, max(3, length($1) - 2)) AS INTEGER)"; }
+money3() { echo "(($1 + $(unit "$1") / 2) / $(unit "$1") * $(unit "$1"))"; }
+PUBN="((n + 2) / 5 * 5)"
+MEAN="(($(money3 s) * 2 + 100 * $PUBN) / (200 * $PUBN) * 100)"
 
 expect_rc 0 "report runs" "$YOC" report --db "$D" --out "$TMP/r"
 O="$TMP/r"
@@ -68,7 +74,7 @@ R="WITH r AS (SELECT band, cost_total, row_number() OVER (PARTITION BY band ORDE
   count(*) OVER (PARTITION BY band) n FROM person_year WHERE fyear='$Y')"
 nth() { echo "(SELECT cost_total FROM r WHERE r.band = c.band AND rn = ($1 * c.n + 99) / 100)"; }
 CB="$R, c AS (SELECT band, count(*) n, sum(cost_total) s FROM person_year WHERE fyear='$Y' GROUP BY band)"
-want=$(q "$CB SELECT band, $SDC, $(money "$MEAN"), $(money "$(nth 50)"), $(money s) FROM c ORDER BY band")
+want=$(q "$CB SELECT band, $SDC, $(money "$MEAN"), $(money "$(nth 50)"), $(money "$(money3 s)") FROM c ORDER BY band")
 got=$(sed 1d "$O/csv/currency_bands.csv" | grep -v '^Total' | cut -d, -f1,3,5,6,9)
 same "currency bands: people, mean, median, total cost = SQL" "$got" "$want"
 # 5th and 95th percentiles by nearest rank
@@ -76,7 +82,7 @@ want=$(q "$CB SELECT band, $(money "$(nth 5)"), $(money "$(nth 95)") FROM c ORDE
 got=$(sed 1d "$O/csv/currency_bands.csv" | grep -v '^Total' | cut -d, -f1,7,8)
 same "currency bands: 5th and 95th percentiles = SQL" "$got" "$want"
 # Figure 5: people and mean non-elective cost by LTC count 0..9+
-want=$(q "SELECT g, $SDC, $(money "(s * 2 + n) / (2 * n)") FROM (SELECT min(ltc_count, 9) g, count(*) n,
+want=$(q "SELECT g, $SDC, $(money "$MEAN") FROM (SELECT min(ltc_count, 9) g, count(*) n,
   sum(cost_nonelective) s FROM person_year WHERE fyear='$Y' GROUP BY g) ORDER BY g" | sed 's/^9,/9+,/')
 got=$(sed 1d "$O/csv/cost_by_ltc_count.csv" | grep -v '^Total' | cut -d, -f1,2,4)
 same "Figure 5: people and mean non-elective cost = SQL" "$got" "$want"
@@ -85,9 +91,22 @@ want=$(q "SELECT 'Total', (SELECT $SDC FROM (SELECT count(*) n FROM person_year 
   (SELECT $SDC FROM (SELECT count(*) n FROM person_year WHERE fyear='$Y' AND sex='M')), '0',
   (SELECT $SDC FROM (SELECT count(*) n FROM person_year WHERE fyear='$Y'))")
 same "population totals = SQL" "$(grep '^Total' "$O/csv/population.csv")" "$want"
-# setting totals
-want=$(q "SELECT $(money "sum(cost_gp)") FROM person_year WHERE fyear='$Y'")
-same "GP total cost = SQL" "$(grep '^GP,' "$O/csv/cost_by_setting.csv" | cut -d, -f3)" "$want"
+# setting totals: the published (rounded) totals reconcile with the dataset
+want=$(q "SELECT $(money "$(money3 s)") FROM (SELECT sum(cost_gp) s FROM person_year WHERE fyear='$Y')")
+same "GP total cost = SQL total to 3 significant figures" "$(grep '^GP,' "$O/csv/cost_by_setting.csv" | cut -d, -f3)" "$want"
+got=""; want=""
+for s in elective:Elective nonelective:Non-elective daycase:Day\ case outpatient:Outpatient ae:A\&E \
+	community:Community mh:Mental\ health gp:GP social_care:Social\ care ambulance:Ambulance total:Total; do
+	v=$(grep "^${s#*:}," "$O/csv/cost_by_setting.csv" | cut -d, -f3)
+	[ "$v" = "*" ] && continue
+	got="$got $v"
+	want="$want $(q "SELECT $(money "$(money3 s)") FROM (SELECT sum(cost_${s%%:*}) s FROM person_year WHERE fyear='$Y')")"
+done
+same "every setting's published total = SQL total to 3 significant figures" "$got" "$want"
+same "the total beside them = SQL total to 3 significant figures, mean per head = it / published people" \
+	"$(grep '^Total,' "$O/csv/cost_by_setting.csv" | cut -d, -f2,3,5)" \
+	"$(q "SELECT $SDC || ',' || $(money "$(money3 s)") || ',' || $(money "$MEAN") FROM
+	  (SELECT count(*) n, sum(cost_total) s FROM person_year WHERE fyear='$Y')" | tr -d '"')"
 # R squared of cost on LTC count groups, independently
 want=$(q "WITH g AS (SELECT min(ltc_count, 9) k, count(*) n, sum(cost_total * 1.0) s FROM person_year WHERE fyear='$Y' GROUP BY k),
   t AS (SELECT count(*) n, sum(cost_total * 1.0) s, sum(cost_total * 1.0 * cost_total) ss FROM person_year WHERE fyear='$Y')

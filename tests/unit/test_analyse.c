@@ -71,19 +71,20 @@ static const char codelist[] =
 ** Register snapshots, one per financial year. A: at P1 throughout, on the
 ** diabetes register from 2022-06-01. B: at P1 until 2022-09-30, then P2
 ** (both rows in 2022-23; absent from 2023-24). C: registered from
-** 2023-05-01, born 04/2000.
+** 2023-05-01, born 04/2000. Practice codes are ODS codes (P81001 is
+** "P1" below): a code that fails the check is practice unknown.
 */
 #define REGH "PSEUDO_ID,NHSNO_STATUS,MYDOB,SEX,GPPRAC,REG_START,REG_END,LSOA11,IMD_DECILE,HYP,DM,DEP\n"
 static const char reg21[] = REGH
-	PA ",valid,031950,2,P1,2010-01-01,,E01000001,3,,,\n"
-	PB ",valid,121990,1,P1,2015-01-01,,E01000002,7,,,\n";
+	PA ",valid,031950,2,P81001,2010-01-01,,E01000001,3,,,\n"
+	PB ",valid,121990,1,P81001,2015-01-01,,E01000002,7,,,\n";
 static const char reg22[] = REGH
-	PA ",valid,031950,2,P1,2010-01-01,,E01000001,3,,2022-06-01,\n"
-	PB ",valid,121990,1,P1,2015-01-01,2022-09-30,E01000002,7,,,\n"
-	PB ",valid,121990,1,P2,2022-10-01,,E01000002,7,,,\n";
+	PA ",valid,031950,2,P81001,2010-01-01,,E01000001,3,,2022-06-01,\n"
+	PB ",valid,121990,1,P81001,2015-01-01,2022-09-30,E01000002,7,,,\n"
+	PB ",valid,121990,1,P81002,2022-10-01,,E01000002,7,,,\n";
 static const char reg23[] = REGH
-	PA ",valid,031950,2,P1,2010-01-01,,E01000001,3,,2022-06-01,\n"
-	PC ",valid,042000,9,P2,2023-05-01,,E01000003,1,,,\n";
+	PA ",valid,031950,2,P81001,2010-01-01,,E01000001,3,,2022-06-01,\n"
+	PC ",valid,042000,9,P81002,2023-05-01,,E01000003,1,,,\n";
 
 /*
 ** APC. A: hypertension coded on 2020-06-01 (before the analysed years: inside
@@ -233,8 +234,9 @@ static void test_population(void **state)
 	assert_string_equal(q(f, PY(PB, "2023/24", "count(*)")), "0");
 	assert_string_equal(q(f, PY(PC, "2022/23", "count(*)")), "0");
 	/* the practice on the first day registered in the year */
-	assert_string_equal(q(f, PY(PB, "2022/23", "practice")), "P1");
-	assert_string_equal(q(f, PY(PC, "2023/24", "practice")), "P2");
+	assert_string_equal(q(f, PY(PB, "2022/23", "practice")), "P81001");
+	assert_string_equal(q(f, PY(PC, "2023/24", "practice")), "P81002");
+	assert_int_equal(last_stats.practice_unknown, 0);
 	/* age on 1 April from MYDOB: born 03/1950 -> 72 on 2022-04-01; born
 	 * 04/2000 -> 22 on 2023-04-01 (April births counted as not yet reached) */
 	assert_string_equal(q(f, PY(PA, "2022/23", "age")), "72");
@@ -321,7 +323,7 @@ static void test_opaque_pseudonyms(void **state)
 	struct fx *f = *state;
 	assert_int_equal(load(f, "gp_register/HES_2023-24.csv",
 			      "PSEUDO_HESID,GPPRAC,REG_START,SEX,MYDOB\n"
-			      "TOKEN00042,P3,2000-01-01,2,061980\n"), 0);
+			      "TOKEN00042,P81003,2000-01-01,2,061980\n"), 0);
 	assert_int_equal(load(f, "op/RX1_2023-04.csv",
 			      "PSEUDO_HESID,PROCODE,APPTDATE,ATTENDED,SUSHRG\n"
 			      "TOKEN00042,RX1,2023-06-01,5,WF01A\n"), 0);
@@ -332,10 +334,44 @@ static void test_opaque_pseudonyms(void **state)
 	assert_string_equal(q(f, "SELECT count(*) FROM person_year"), "9");
 	assert_string_equal(q(f, "SELECT practice || ' ' || age || ' ' || (cost_outpatient > 0) FROM "
 				 "person_year WHERE pseudo_id = 'TOKEN00042' AND fyear = '2023/24'"),
-			    "P3 42 1");
-	assert_string_equal(q(f, PY(PA, "2022/23", "ltc_count || band || practice")), "2BP1");
+			    "P81003 42 1");
+	assert_string_equal(q(f, PY(PA, "2022/23", "ltc_count || band || practice")), "2BP81001");
 	assert_string_equal(q(f, PY(PB, "2021/22", "emergency_admissions || bed_days")), "13");
 	assert_string_equal(q(f, PY(PC, "2023/24", "cost_social_care")), "36450");
+}
+
+/*
+** A practice code that fails validation (load keeps it, flagged bad_code)
+** names no practice: the person-year is kept, counted, with practice NULL
+** ("practice unknown"). D: at P00000 (the synthetic economy's injected
+** code); E: at a code with a letter in it, then at P81002 from a later date
+** in the same year (the first registration gives the practice: unknown).
+*/
+static void test_practice_unknown(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(load(f, "gp_register/GP2_2023-24.csv", REGH
+			      "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+			      ",valid,061980,2,P00000,2020-01-01,,E01000004,5,,,\n"
+			      "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+			      ",valid,061981,1,P8100X,2019-01-01,2023-06-30,E01000005,5,,,\n"
+			      "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+			      ",valid,061981,1,P81002,2023-07-01,,E01000005,5,,,\n"), 0);
+	assert_int_equal(run(f, 3, NULL), 0);
+	assert_string_equal(q(f, "SELECT count(*) || ' ' || count(practice) FROM person_year "
+				 "WHERE fyear = '2023/24'"), "4 2");
+	assert_string_equal(q(f, "SELECT group_concat(pseudo_id) FROM person_year WHERE practice IS NULL "
+				 "AND fyear = '2023/24'"),
+			    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd,"
+			    "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee");
+	/* both registered before 2021 (the snapshot covers earlier years too) */
+	assert_int_equal(last_stats.practice_unknown, 6);
+	/* no invalid code anywhere in person_year */
+	assert_string_equal(q(f, "SELECT count(*) FROM person_year WHERE practice IN ('P00000', 'P8100X')"),
+			    "0");
+	assert_string_equal(q(f, "SELECT group_concat(DISTINCT practice) FROM "
+				 "(SELECT practice FROM person_year WHERE practice IS NOT NULL ORDER BY 1)"),
+			    "P81001,P81002");
 }
 
 int main(void)
@@ -347,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_emergency_and_beds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpriced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_opaque_pseudonyms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_practice_unknown, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("analyse", tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -472,6 +473,104 @@ static void test_off_and_errors(void **st)
 	assert_int_equal(yoc_sdc_pctl_ok(&s, 25, YOC_SDC_SHOWN), 1);
 }
 
+/*
+** Money beside counts. The attack of issue 11: a band's total GBP
+** 1,738,084.77 and mean GBP 35,471.12 gave 49 people (shown as 50), a
+** practice's total and mean gave 5,393 (shown as 5,395). With the money rule
+** the published total and mean must admit every count the published count
+** stands for: for each n in its rounding window, some exact total that
+** rounds to the published total has mean(n) = the published mean under the
+** exact-mean reading, or the mean is exactly the published total over the
+** published count (the documented derivation, which carries nothing else).
+*/
+static int n_consistent(int64_t total_pub, int64_t mean_pub, int64_t n)
+{
+	/* the exact reading: total T exact to the penny, mean = T / n to the
+	 * penny: is T in [n * (mean - 0.5p), n * (mean + 0.5p)]? */
+	return 2 * total_pub >= n * (2 * mean_pub - 1) && 2 * total_pub <= n * (2 * mean_pub + 1);
+}
+
+static void test_money(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	assert_int_equal(s.money_sf, 3);
+	/* 3 significant figures, never finer than whole pounds, halves away */
+	assert_int_equal(yoc_sdc_money(&s, 173808477), 174000000);
+	assert_int_equal(yoc_sdc_money(&s, 1206889600), 1210000000);
+	assert_int_equal(yoc_sdc_money(&s, 54321), 54300);
+	assert_int_equal(yoc_sdc_money(&s, 54350), 54400);
+	assert_int_equal(yoc_sdc_money(&s, 99950), 100000);
+	assert_int_equal(yoc_sdc_money(&s, 149), 100);
+	assert_int_equal(yoc_sdc_money(&s, 49), 0);
+	assert_int_equal(yoc_sdc_money(&s, 0), 0);
+	assert_int_equal(yoc_sdc_money(&s, -173808477), -174000000);
+	assert_int_equal(yoc_sdc_money(&s, INT64_MAX / 2) % 100, 0);
+	s.money_sf = 2;
+	assert_int_equal(yoc_sdc_money(&s, 173808477), 170000000);
+	s.money_sf = 3;
+	/* the band of the issue: 49 people, published as 50 */
+	int64_t sum = 173808477, n = 49, npub = yoc_sdc_one(&s, n);
+	assert_int_equal(npub, 50);
+	int64_t tpub = yoc_sdc_money(&s, sum), mpub = yoc_sdc_mean(&s, sum, n, npub);
+	assert_int_equal(mpub, 3480000); /* GBP 1,740,000 / 50 */
+	assert_int_equal(mpub % 100, 0);
+	/* today's figures gave 49 and only 49 */
+	int64_t old_mean = (sum * 2 + n) / (2 * n);
+	int hits = 0;
+	for (int64_t k = 48; k <= 52; k++)
+		hits += n_consistent(sum, old_mean, k);
+	assert_int_equal(hits, 1);
+	assert_true(n_consistent(sum, old_mean, 49));
+	/* the published mean is the published total over the published count:
+	 * the same for every n of the window, so it says nothing about n */
+	for (int64_t k = 48; k <= 52; k++) {
+		assert_int_equal(yoc_sdc_one(&s, k), npub);
+		assert_int_equal(yoc_sdc_mean(&s, sum, k, yoc_sdc_one(&s, k)), mpub);
+	}
+	assert_int_equal(mpub, (tpub + 100 * npub / 2) / (100 * npub) * 100);
+	/* the practice of the issue: 5,393 people, GBP 12,068,896 */
+	sum = 1206889600, n = 5393, npub = yoc_sdc_one(&s, n);
+	assert_int_equal(npub, 5395);
+	mpub = yoc_sdc_mean(&s, sum, n, npub);
+	for (int64_t k = 5393; k <= 5397; k++)
+		assert_int_equal(yoc_sdc_mean(&s, sum, k, yoc_sdc_one(&s, k)), mpub);
+	assert_int_equal(yoc_sdc_mean(&s, sum, n, 0), 0);
+	/* --no-suppression: exact, to the penny */
+	s.off = 1;
+	assert_int_equal(yoc_sdc_money(&s, 173808477), 173808477);
+	assert_int_equal(yoc_sdc_mean(&s, 173808477, 49, 49), 3547112);
+	assert_int_equal(yoc_sdc_mean(&s, 5, 0, 0), 0);
+}
+
+static void test_rate(void **st)
+{
+	(void)st;
+	struct yoc_sdc s;
+	yoc_sdc_init(&s);
+	/* of published counts: 17 of 49 is published as 15 of 50 = 30.0%, the
+	 * same for every count 48..52 and numerator 13..17 */
+	assert_true(yoc_sdc_rate(&s, 17, 49, YOC_SDC_SHOWN, 100, 1) == 30.0);
+	for (int64_t n = 48; n <= 52; n++)
+		for (int64_t a = 13; a <= 17; a++)
+			assert_true(yoc_sdc_rate(&s, a, n, YOC_SDC_SHOWN, 100, 1) == 30.0);
+	/* hidden: the group, a small numerator, a small complement */
+	assert_true(isnan(yoc_sdc_rate(&s, 17, 49, YOC_SDC_SECONDARY, 100, 1)));
+	assert_true(isnan(yoc_sdc_rate(&s, 3, 5, YOC_SDC_SHOWN, 100, 1)));
+	assert_true(isnan(yoc_sdc_rate(&s, 3, 49, YOC_SDC_SHOWN, 100, 1)));
+	assert_true(isnan(yoc_sdc_rate(&s, 45, 49, YOC_SDC_SHOWN, 100, 1)));
+	assert_true(yoc_sdc_rate(&s, 0, 49, YOC_SDC_SHOWN, 100, 1) == 0.0);
+	assert_true(yoc_sdc_rate(&s, 49, 49, YOC_SDC_SHOWN, 100, 1) == 100.0);
+	/* a rate per 1,000 has no complement: 1,234 admissions of 5,393 people */
+	assert_true(yoc_sdc_rate(&s, 1234, 5393, YOC_SDC_SHOWN, 1000, 0) == 228.9); /* 1,235 of 5,395 */
+	assert_true(yoc_sdc_rate(&s, 60, 55, YOC_SDC_SHOWN, 1000, 0) == 1090.9);
+	assert_true(isnan(yoc_sdc_rate(&s, 60, 0, YOC_SDC_SHOWN, 1000, 0)));
+	s.off = 1;
+	assert_true(yoc_sdc_rate(&s, 17, 49, YOC_SDC_SHOWN, 100, 1) == 34.7);
+	assert_true(yoc_sdc_rate(&s, 3, 5, YOC_SDC_SHOWN, 100, 1) == 60.0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +584,8 @@ int main(void)
 		cmocka_unit_test(test_long_column),
 		cmocka_unit_test(test_hide),
 		cmocka_unit_test(test_off_and_errors),
+		cmocka_unit_test(test_money),
+		cmocka_unit_test(test_rate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
