@@ -17,11 +17,27 @@
 #define MAX_DATES 2048
 #define MAX_PLACE 8
 
-/* Emergency care: admission rate and length of stay (docs/synth.md). */
+/*
+** Emergency care, calibrated to about 105 admissions per 1,000 person-years
+** with the cost of the multimorbid carried by their longer, costlier spells
+** (docs/synth.md, "Use of care"):
+**   rate  NE_RATE x ne_base(age) x e^(NE_STEEP min(need, NE_CAP) + NE_TAIL ...)
+**         x crisis (CRISIS_NE for three months) x the rest;
+**   30-day readmission READMIT_BASE + READMIT_COND x conditions (<= READMIT_MAX);
+**   stay  same-day discharge p_zero x (1 - ZERO_PER_COND x conditions), at
+**         least 0.3 p_zero; else log-normal (sd LOS_SD) with mean x (1 +
+**         LOS_PER_COND x conditions); a delayed discharge at 65+ with 2+
+**         conditions, probability DELAY_P x (1 + DELAY_COND (conditions - 2))
+**         x 1.5 at 80+ x 2.5 with dementia x 2 with a care package (<=
+**         DELAY_MAX), adds a log-normal DELAY_MEAN days (sd 0.6);
+**   HRG   the reason's ladder by complexity score (conditions, +1 at 75+ and at
+**         85+): score x rungs / LADDER_SPAN rungs up from the simplest.
+*/
 #define NE_RATE 0.36
 #define NE_STEEP 1.3
 #define NE_CAP 2.7
 #define NE_TAIL 0.0
+#define CRISIS_NE 10.0
 #define READMIT_BASE 0.04
 #define READMIT_COND 0.01
 #define READMIT_MAX 0.2
@@ -29,11 +45,10 @@
 #define LOS_PER_COND 0.06
 #define LOS_SD 0.6
 #define DELAY_P 0.035
-#define DELAY_MAX 0.5
 #define DELAY_COND 1.0
+#define DELAY_MAX 0.5
 #define DELAY_MEAN 60.0
-#define LADDER_SPAN 2
-#define CRISIS_NE 10.0
+#define LADDER_SPAN 4
 
 /* Seasonal factors, April .. March. */
 static const double season_ne[12] = {0.97, 0.95, 0.92, 0.92, 0.90, 0.95, 1.00, 1.05, 1.15, 1.18, 1.08, 1.02};
