@@ -578,6 +578,60 @@ static void test_spell_grouping(void **state)
 	yoc_spells_free(NULL);
 }
 
+/* Out of memory at every allocation of grouping: an error status, never a crash or leak. */
+static int group_some(void)
+{
+	int32_t d = 19000;
+	int rc = YOC_OK;
+	yoc_spells *a = yoc_spells_create(), *b = yoc_spells_create();
+	if (!a || !b) {
+		rc = YOC_ENOMEM;
+		goto cleanup;
+	}
+	for (int i = 0; i < 3000 && !rc; i++) {
+		struct yoc_apc_epi e = EP("21", "DZ11R", 1 + i % 3, d, d + 9, d + i % 3, d + 9);
+		char id[16];
+		snprintf(id, sizeof id, "S%d", i / 3);
+		rc = yoc_spells_add(i % 2 ? a : b, (uint64_t)(i % 7), (uint32_t)i, C(id), C("RX1"), &e);
+	}
+	if (!rc)
+		rc = yoc_spells_merge(a, b);
+	if (!rc)
+		rc = yoc_spells_sort(a);
+	struct yoc_spell_view v;
+	int k;
+	size_t n = 0;
+	while (!rc && (k = yoc_spells_next(a, &v)) != 0) {
+		if (k < 0)
+			rc = k;
+		else
+			n += v.n;
+	}
+	if (!rc)
+		assert_int_equal(n, 3000);
+cleanup:
+	yoc_spells_free(a);
+	yoc_spells_free(b);
+	return rc;
+}
+
+static void test_spell_alloc_failures(void **state)
+{
+	(void)state;
+	int failed = 0;
+	for (unsigned long n = 1; n < 500; n++) {
+		yoc_alloc_fail_at(n);
+		int rc = group_some();
+		yoc_alloc_fail_at(0);
+		if (rc == 0)
+			break;
+		assert_int_equal(rc, YOC_ENOMEM);
+		failed++;
+	}
+	assert_true(failed > 3);
+	assert_int_equal(group_some(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -590,6 +644,7 @@ int main(void)
 		cmocka_unit_test(test_spell_price),
 		cmocka_unit_test(test_trim_errors),
 		cmocka_unit_test(test_spell_grouping),
+		cmocka_unit_test(test_spell_alloc_failures),
 	};
 	return cmocka_run_group_tests_name("cost", tests, NULL, NULL);
 }
