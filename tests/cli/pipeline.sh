@@ -88,6 +88,7 @@ for k in sorted(set(truth) & set(got)):
 for f in fields:
     print("field %s %d %s" % (f, bad[f], example.get(f, '')))
 PY
+same "the comparison ran over all 27 fields" "$(grep -c '^field ' "$TMP/cmp.txt")" 27
 n_truth=$(awk '$1=="truth_rows"{print $2}' "$TMP/cmp.txt")
 [ "${n_truth:-0}" -gt 5000 ] && ok "truth has $n_truth person-years" || not_ok "truth has person-years (${n_truth:-none})"
 same "person-years: none missing from person_year" "$(awk '$1=="missing"{print $2}' "$TMP/cmp.txt")" 0
