@@ -3,7 +3,8 @@
 // person-year table (registered population per financial year, practice,
 // LTCs from GP register flags and APC ICD-10 codes in a 3-year lookback,
 // emergency admissions, bed days, cost in ten settings priced by the NCC
-// schedule with department-average fallback and the unit-cost table), then
+// schedule with department-average fallback, hospital stays per spell with
+// long-stay payments beyond the HRG trim points, and the unit-cost table), then
 // the report's main aggregates for the latest year (currency bands with
 // median and 5th/95th percentiles, Figure 5 by LTC count and setting, the
 // population by age band and sex). The same rules as docs/analysis.md and
@@ -41,6 +42,9 @@ CREATE TABLE ncc AS SELECT trim("Service Code") svc, trim("Dept or Currency Code
 	FROM read_csv(${lit(data + '/ncc_2023_24.csv')}, header = true, all_varchar = true);
 CREATE TABLE ncc_avg AS SELECT svc, CAST(round(sum(cst) * 100 / sum(act)) AS BIGINT) pence
 	FROM ncc WHERE act > 0 GROUP BY svc;
+CREATE TABLE trims AS SELECT trim(hrg) hrg, admission, CAST(trim_days AS INTEGER) tdays,
+	CAST(round(CAST(excess_bed_day AS DECIMAL(18,4)) * 100) AS BIGINT) pence
+	FROM read_csv(${lit(data + '/apc_trim_points.csv')}, header = true, all_varchar = true);
 CREATE TABLE units AS SELECT code, unit, CAST(round(CAST(unit_cost AS DECIMAL(18,4)) * 100) AS BIGINT) pence
 	FROM read_csv(${lit(data + '/unit_costs.csv')}, header = true, all_varchar = true);
 CREATE TABLE codes AS SELECT condition, kind, source, code
@@ -82,17 +86,45 @@ CREATE TABLE ltc_n AS SELECT l.pid, l.fy, count(*) n,
 	FROM ltc l JOIN (SELECT DISTINCT condition, kind FROM codes) c USING (condition) GROUP BY ALL;
 `);
 
-// activity priced per row: (pid, date, setting, pence)
+// hospital spells (docs/costing.md): grouped by SUSSPELLID, else provider and
+// ADMIDATE; kind and dates from the first and last episodes; the dominant
+// (highest-priced) HRG under the spell's POD, else the department average;
+// plus the long-stay payment beyond the HRG's (chapter's, any HRG's) trim point
+const EMERG = "('21','22','23','24','25','28','2A','2B','2C','2D')";
+await run('spells', `
+CREATE TABLE ep AS SELECT PSEUDO_ID pid,
+	CASE WHEN trim(coalesce(SUSSPELLID, '')) <> '' THEN 'S' || trim(SUSSPELLID)
+	  WHEN ${dt('ADMIDATE')} IS NOT NULL THEN 'A' || trim(coalesce(PROCODE, '')) || '|' || ${dt('ADMIDATE')}
+	  ELSE 'E' || row_number() OVER () END sid,
+	CASE WHEN TRY_CAST(EPIORDER AS INTEGER) > 0 THEN TRY_CAST(EPIORDER AS INTEGER) ELSE 1000000 END o,
+	${dt('EPISTART')} s, ${dt('EPIEND')} e, ${dt('ADMIDATE')} a, ${dt('DISDATE')} dd,
+	trim(ADMIMETH) m, trim(CLASSPAT) c, trim(SUSHRG) h FROM apc WHERE ${dt('EPISTART')} IS NOT NULL;
+CREATE TABLE sp0 AS SELECT pid, sid, arg_min(m, k) m, arg_min(c, k) c, arg_min(h, k) h1, min(o) o1,
+	coalesce(arg_min(a, k), arg_min(s, k)) adm, arg_max(dd, k) dis, max(greatest(s, coalesce(e, s))) lastd
+	FROM (SELECT *, o * 1000000 + (s - DATE '1900-01-01') k FROM ep) GROUP BY ALL;
+CREATE TABLE sp1 AS SELECT *, CASE WHEN m IN ${EMERG} THEN 'emergency' WHEN c = '2' THEN 'daycase'
+	WHEN m IN ('11', '12', '13') THEN 'elective' ELSE 'other' END kind,
+	greatest(coalesce(dis, greatest(lastd, adm)) - adm, 0) los FROM sp0;
+CREATE TABLE sp2 AS SELECT *, CASE kind WHEN 'daycase' THEN 'Daycase' WHEN 'elective' THEN 'Elective Inpatients'
+	ELSE CASE WHEN los <= 1 THEN 'Non-Elective Inpatient - Short Stay' ELSE 'Non-Elective Inpatient - Long Stay' END
+	END pod0, CASE kind WHEN 'elective' THEN 'elective' ELSE 'nonelective' END cls FROM sp1;
+CREATE TABLE dom AS SELECT sp2.pid, sp2.sid, max(n.pence) p, arg_max(ep.h, n.pence * 10000000 - ep.o) h
+	FROM sp2 JOIN ep ON ep.pid = sp2.pid AND ep.sid = sp2.sid JOIN ncc n ON n.svc = sp2.pod0 AND n.code = ep.h
+	GROUP BY ALL;
+CREATE TABLE spells AS SELECT s.pid, adm, kind, o1, los,
+	coalesce(dom.p, v.pence) + CASE WHEN kind <> 'daycase' THEN greatest(los - coalesce(t1.tdays, t2.tdays, t3.tdays), 0)
+	  * coalesce(t1.pence, t2.pence, t3.pence) ELSE 0 END pence
+	FROM (SELECT sp2.*, coalesce(dom.h, sp2.h1) hh FROM sp2 LEFT JOIN dom USING (pid, sid)) s
+	LEFT JOIN dom ON dom.pid = s.pid AND dom.sid = s.sid LEFT JOIN ncc_avg v ON v.svc = s.pod0
+	LEFT JOIN trims t1 ON t1.hrg = s.hh AND t1.admission = s.cls
+	LEFT JOIN trims t2 ON length(s.hh) > 2 AND t2.hrg = substr(s.hh, 1, 2) AND t2.admission = s.cls
+	LEFT JOIN trims t3 ON t3.hrg = '*' AND t3.admission = s.cls;
+`);
+// activity priced per row (hospital stays per spell): (pid, date, setting, pence)
 await run('cost', `
 CREATE TABLE act AS
-SELECT pid, d, CASE pod WHEN 'Daycase' THEN 'daycase' WHEN 'Elective Inpatients' THEN 'elective'
-	ELSE 'nonelective' END setting, coalesce(n.pence, v.pence) pence, 0 beds, emerg FROM (
-	SELECT PSEUDO_ID pid, ${dt('EPISTART')} d, SUSHRG hrg,
-	CASE WHEN CLASSPAT = '2' THEN 'Daycase' WHEN ADMIMETH IN ('11', '12', '13') THEN 'Elective Inpatients'
-	WHEN coalesce(${dt('EPIEND')}, ${dt('EPISTART')}) - ${dt('EPISTART')} <= 1
-	THEN 'Non-Elective Inpatient - Short Stay' ELSE 'Non-Elective Inpatient - Long Stay' END pod,
-	0 emerg FROM apc) a
-	LEFT JOIN ncc n ON n.svc = a.pod AND n.code = trim(a.hrg) LEFT JOIN ncc_avg v ON v.svc = a.pod
+SELECT pid, adm d, CASE kind WHEN 'daycase' THEN 'daycase' WHEN 'elective' THEN 'elective'
+	ELSE 'nonelective' END setting, pence, 0 beds, 0 emerg FROM spells
 UNION ALL
 SELECT pid, d, 'outpatient', coalesce(n.pence, v.pence), 0, 0 FROM (SELECT PSEUDO_ID pid, ${dt('APPTDATE')} d, SUSHRG hrg,
 	CASE WHEN SUSHRG LIKE 'WF%' THEN 'Consultant Led' ELSE 'Outpatient Procedures' END pod
@@ -131,11 +163,11 @@ SELECT PSEUDO_ID, ${dt('INCIDENT_DATE')}, 'ambulance', coalesce(n.pence, v.pence
 	LEFT JOIN ncc_avg v ON v.svc = 'Ambulance' WHERE PSEUDO_ID <> '';
 `);
 await run('person_year', `
-CREATE TABLE emerg AS SELECT PSEUDO_ID pid, ${fy(`coalesce(${dt('ADMIDATE')}, ${dt('EPISTART')})`)} fy,
-	count(*) n FROM apc WHERE TRY_CAST(EPIORDER AS INTEGER) = 1
-	AND ADMIMETH IN ('21','22','23','24','25','28','2A','2B','2C','2D') GROUP BY ALL;
-CREATE TABLE beds AS SELECT PSEUDO_ID pid, ${fy(dt('EPISTART'))} fy,
-	sum(greatest(${dt('EPIEND')} - ${dt('EPISTART')}, 0)) n FROM apc GROUP BY ALL;
+CREATE TABLE emerg AS SELECT pid, ${fy('adm')} fy, count(*) n FROM spells
+	WHERE kind = 'emergency' AND o1 = 1 GROUP BY ALL;
+CREATE TABLE beds AS SELECT ep.pid, p.fy, sum(greatest(least(ep.e, make_date(p.fy + 1, 4, 1))
+	- greatest(ep.s, make_date(p.fy, 4, 1)), 0)) n
+	FROM ep JOIN pop p ON p.pid = ep.pid WHERE ep.e IS NOT NULL GROUP BY ALL;
 CREATE TABLE pycost AS SELECT pid, ${fy('d')} fy,
 	${['elective', 'nonelective', 'daycase', 'outpatient', 'ae', 'community', 'mh', 'gp',
 	   'social_care', 'ambulance'].map(s => `coalesce(sum(pence) FILTER (WHERE setting = '${s}'), 0) cost_${s}`).join(', ')},

@@ -9,6 +9,9 @@
 **      thread; each row is costed (analyse_price.c) and added to its
 **      person's accumulator for the year of its activity date, and APC
 **      diagnoses mark LTCs for the years whose lookback covers the episode;
+**      APC episodes are collected instead, and after the pass grouped into
+**      spells, each priced once (src/cost) in the year of admission, its
+**      bed days split over the years its nights fall in;
 **   3. output (analyse_write.c).
 ** Accumulators are updated with relaxed atomic operations (integer sums and
 ** bit ORs), so the result does not depend on the order rows are read in.
@@ -175,6 +178,8 @@ struct worker {
 	/* person index of each row of the current segment */
 	int32_t *pidx;
 	size_t pcap;
+	/* APC episodes of linked persons (merged into R->spells at the end) */
+	yoc_spells *spells;
 	/* memo of the last provider name */
 	char last_prov[64];
 	size_t last_len;
@@ -552,7 +557,6 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 		int32_t d = yoc_seg_activity_date(g, r);
 		if (r + 8 < nr && w->pidx[r + 8] >= 0)
 			__builtin_prefetch(&R->py[(size_t)w->pidx[r + 8] * R->ny]);
-		int y = d > YOC_DATE_HES_INVALID ? year_of(R, d) : -1;
 		if (apc && p >= 0 && d > YOC_DATE_HES_INVALID && R->ny) {
 			/* diagnoses count for every year whose lookback window
 			 * (that year and the lb - 1 before it) holds the episode */
@@ -567,6 +571,31 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 				}
 			}
 		}
+		if (apc) {
+			/* an episode of a spell: priced with its spell (spell_pass), which
+			 * counts in the year of admission */
+			struct yoc_apc_epi ep;
+			an_apc_episode(g, &c, r, d, &ep);
+			if (p >= 0) {
+				int pid;
+				struct yoc_cell pc = yoc_seg_text(g, c.provider, r);
+				if (pc.n == 0) {
+					pc.p = f->provider;
+					pc.n = strlen(f->provider);
+				}
+				int rc = provider_of(w, f, g, &c, r, &pid);
+				if (!rc)
+					rc = yoc_spells_add(w->spells, (uint64_t)p, (uint32_t)pid,
+							    yoc_seg_text(g, c.susspellid, r), pc, &ep);
+				if (rc)
+					return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0,
+							     rc == YOC_ENOMEM ? "out of memory"
+							     : "too many APC episodes");
+				continue;
+			}
+			d = ep.admidate > YOC_DATE_HES_INVALID ? ep.admidate : d;
+		}
+		int y = d > YOC_DATE_HES_INVALID ? year_of(R, d) : -1;
 		if (y < 0) {
 			w->outside++;
 			continue;
@@ -593,11 +622,7 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 			continue;
 		}
 		add64(&q->cost[ac.setting], ac.pence);
-		if (apc) {
-			int32_t end = yoc_seg_date(g, c.epiend, r);
-			if (end > YOC_DATE_HES_INVALID && end > d)
-				add32(&q->bed_days, end - d);
-		} else if (kind == YOC_KIND_MH) {
+		if (kind == YOC_KIND_MH) {
 			int64_t bd = an_int(g, c.bed_days, r);
 			if (bd > 0 && bd < INT32_MAX)
 				add32(&q->mh_bed_days, (int32_t)bd);
@@ -610,30 +635,6 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 				return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
 			add64(&a->activity, 1);
 			add64(&a->cost, ac.pence);
-		}
-	}
-	/* emergency admissions: the first episode of a spell (EPIORDER 1) with an
-	 * emergency ADMIMETH, in the year of ADMIDATE (EPISTART when empty) */
-	if (apc) {
-		for (size_t r = 0; r < nr; r++) {
-			int32_t p = w->pidx[r];
-			if (p < 0)
-				continue;
-			int64_t order = an_int(g, c.epiorder, r);
-			if (order != 1)
-				continue;
-			struct yoc_cell am = yoc_seg_text(g, c.admimeth, r);
-			if (!yoc_admimeth_emergency(am.p, am.n))
-				continue;
-			int32_t ad = yoc_seg_date(g, c.admidate, r);
-			if (ad <= YOC_DATE_HES_INVALID)
-				ad = yoc_seg_activity_date(g, r);
-			int y = ad > YOC_DATE_HES_INVALID ? year_of(R, ad) : -1;
-			if (y < 0)
-				continue;
-			struct py *q = &R->py[(size_t)p * R->ny + y];
-			if (q->prac)
-				add32(&q->emerg, 1);
 		}
 	}
 	w->rows += nr;
@@ -729,7 +730,7 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 	}
 	for (int i = 0; i < nt; i++) {
 		w[i].R = R;
-		if (!(w[i].pc = an_cache_create())) {
+		if (!(w[i].pc = an_cache_create()) || !(w[i].spells = yoc_spells_create())) {
 			rc = yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 			goto cleanup;
 		}
@@ -753,6 +754,10 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 		goto cleanup;
 	}
 	for (int i = 0; i < nt; i++) {
+		if ((rc = yoc_spells_merge(R->spells, w[i].spells))) {
+			yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+			goto cleanup;
+		}
 		R->st->rows += w[i].rows;
 		R->st->unlinked += w[i].unlinked;
 		R->st->outside += w[i].outside;
@@ -770,11 +775,104 @@ cleanup:
 	if (w)
 		for (int i = 0; i < nt; i++) {
 			an_cache_free(w[i].pc);
+			yoc_spells_free(w[i].spells);
 			yoc_free(w[i].pidx);
 		}
 	yoc_free(w);
 	yoc_free(tid);
 	return rc;
+}
+
+/* ---- step 2b: spells ------------------------------------------------------------------------------ */
+
+static int how_of_price(int price_how)
+{
+	switch (price_how) {
+	case YOC_PRICED: return HOW_PRICED;
+	case YOC_PRICED_AVERAGE: return HOW_AVERAGE;
+	case YOC_PRICED_ZERO: return HOW_ZERO;
+	}
+	return HOW_UNPRICED;
+}
+
+/*
+** Every spell of a linked person, priced once by the shared rules
+** (yoc_price_spell): its cost, admission and setting count in the year of
+** admission; its bed days in the years its nights fall in (each episode's
+** nights EPISTART..EPIEND); a year the person has no row keeps nothing.
+** Single-threaded: spells were grouped from every worker's episodes.
+*/
+static int spell_pass(struct an_run *R, struct yoc_error *e)
+{
+	const int K = YOC_KIND_APC;
+	struct yoc_spell_view v;
+	int k;
+	yoc_spells_sort(R->spells);
+	while ((k = yoc_spells_next(R->spells, &v)) > 0) {
+		int32_t p = (int32_t)v.owner;
+		struct py *row = &R->py[(size_t)p * R->ny];
+		struct yoc_spell_price sp;
+		yoc_price_spell(R->tariff, v.epi, v.n, &sp);
+		int emerg = sp.type == YOC_SPELL_EMERGENCY, other = sp.type == YOC_SPELL_OTHER_NE;
+		for (size_t i = 0; i < v.n; i++)
+			for (int y = 0; y < R->ny; y++) {
+				int32_t nb = yoc_nights_between(v.epi[i].epistart, v.epi[i].epiend,
+								R->fs[y], R->fs[y + 1]);
+				if (!nb || !row[y].prac)
+					continue;
+				row[y].bed_days += nb;
+				if (emerg)
+					row[y].emerg_bed_days += nb;
+			}
+		int y = sp.admitted > YOC_DATE_HES_INVALID ? year_of(R, sp.admitted) : -1;
+		if (y < 0) {
+			R->st->outside += v.n;
+			continue;
+		}
+		struct py *q = &row[y];
+		if (!q->prac) {
+			R->why[y][K][WHY_OUTSIDE_REG] += (int64_t)v.n;
+			continue;
+		}
+		if (sp.admission) {
+			q->emerg += emerg;
+			q->other_ne += other;
+		}
+		int how = how_of_price(sp.how);
+		int64_t pence = sp.pence, fsum = 0;
+		size_t nfeed = 0;
+		for (size_t i = 0; i < v.n; i++)
+			if (v.epi[i].feed_cost != INT64_MIN) {
+				nfeed++;
+				fsum += v.epi[i].feed_cost;
+			}
+		if (nfeed == v.n) {
+			/* the feed's cost is the price: every episode carries one */
+			how = HOW_FEED;
+			pence = fsum;
+		}
+		R->how_n[y][K][how] += (int64_t)v.n;
+		R->how_cost[y][K][how] += how == HOW_UNPRICED ? 0 : pence;
+		if (how == HOW_UNPRICED) {
+			R->why[y][K][WHY_NO_PRICE] += (int64_t)v.n;
+			continue;
+		}
+		int set = an_spell_setting(sp.type);
+		q->cost[set] += pence;
+		q->cost_emerg += emerg ? pence : 0;
+		q->cost_other_ne += other ? pence : 0;
+		q->cost_apc_prov += sp.provider;
+		/* Figure 7: the spell's provider is its first episode's */
+		struct pacc *a = &R->pacc[v.tag[0]][y * NSET + set];
+		int rc = prov_people(R, a, p);
+		if (rc)
+			return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+		a->activity += (int64_t)v.n;
+		a->cost += pence;
+	}
+	if (k < 0)
+		return yoc_error_set(e, k, yoc_store_dir(R->s), 0, 0, "out of memory");
+	return YOC_OK;
 }
 
 /* ---- the run ------------------------------------------------------------------------------------ */
@@ -833,7 +931,11 @@ int yoc_analyse_run(const struct yoc_analyse_opts *o, struct yoc_analyse_stats *
 	if ((rc = register_pass(R, e)))
 		goto cleanup;
 	double t2 = yoc_now();
-	if ((rc = activity_pass(R, e)))
+	if (!(R->spells = yoc_spells_create())) {
+		rc = yoc_error_set(e, YOC_ENOMEM, o->dir, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = activity_pass(R, e)) || (rc = spell_pass(R, e)))
 		goto cleanup;
 	double t3 = yoc_now();
 	if ((rc = an_write(R, e)))
@@ -853,6 +955,7 @@ cleanup:
 	yoc_store_files_free(R->files);
 	yoc_store_close(R->s);
 	yoc_tariff_free(R->tariff);
+	yoc_spells_free(R->spells);
 	yoc_ltc_free(R->ltc);
 	yoc_free(R->py);
 	yoc_free(R->keys);

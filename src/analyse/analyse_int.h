@@ -40,10 +40,15 @@ extern const char *const an_why_names[NWHY];
 /* One person in one financial year. Updated with atomics by the workers. */
 struct py {
 	int64_t cost[NSET];
+	int64_t cost_emerg;    /* cost[SET_NONELECTIVE] split: emergency spells */
+	int64_t cost_other_ne; /* ... and other non-elective spells */
+	int64_t cost_apc_prov; /* APC episodes at their NCC prices (cost to provider) */
 	uint64_t reg_mask;     /* conditions from GP register flags */
 	uint64_t icd_mask;     /* conditions from APC diagnoses within the lookback */
-	int32_t emerg;
-	int32_t bed_days;      /* APC episode days */
+	int32_t emerg;         /* emergency admissions */
+	int32_t other_ne;      /* other non-elective admissions */
+	int32_t bed_days;      /* APC bed days (nights) in the year */
+	int32_t emerg_bed_days;
 	int32_t mh_bed_days;   /* mental health hospital bed days */
 	int32_t prac_start;    /* REG_START of the registration giving the practice */
 	uint32_t prac;         /* practice id + 1; 0: not registered in the year */
@@ -83,6 +88,9 @@ struct an_run {
 	size_t nprov;
 	struct pacc *pacc[AN_MAX_PROV]; /* [ny * NSET] per provider */
 
+	/* APC episodes of linked persons, grouped into spells after the activity pass */
+	yoc_spells *spells;
+
 	/* counts [year][kind][...] */
 	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
 	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
@@ -118,7 +126,8 @@ struct an_cols {
 	int kind;
 	int cost;                 /* feed cost (YOC_ROLE_COST), -1 */
 	int provider;             /* YOC_ROLE_PROVIDER, -1 */
-	int classpat, admimeth, epiend, admidate, epiorder, sushrg, currency, attended;
+	int classpat, admimeth, epiend, admidate, disdate, epiorder, susspellid, sushrg, currency,
+	    attended;
 	int bed_days, hcp, status, duration, units, unit_type, service_type;
 	int ndiag;
 	int diag[64];
@@ -127,6 +136,11 @@ void an_cols_resolve(const yoc_seg *g, struct an_cols *c);
 /* Cost and setting of row r (activity date d). */
 void an_cost_row(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
 		 const struct an_cols *c, size_t r, int32_t d, struct an_cost *out);
+/* The episode of APC row r (activity date d = EPISTART) as the spell rules read it. */
+void an_apc_episode(const yoc_seg *g, const struct an_cols *c, size_t r, int32_t d,
+		    struct yoc_apc_epi *ep);
+/* SET_* of a spell type. */
+int an_spell_setting(int type);
 /* Code-list mask of an APC row's diagnoses. */
 uint64_t an_diag_mask(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
 		      const struct an_cols *c, size_t r);

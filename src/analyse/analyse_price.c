@@ -1,7 +1,8 @@
 /*
 ** Costing one activity row for the analysis: which setting of care it
 ** belongs to and what it costs, by the shared rules of src/cost (the same
-** calls yoc synth makes for its ground truth), and which long-term
+** calls yoc synth makes for its ground truth); an APC row's episode as the
+** spell rules read it (spells are priced in analyse.c); and which long-term
 ** conditions an APC row's diagnoses name (src/ltc). The rules are pure
 ** functions of a row's fields, so their results are memoised per thread by
 ** the text of the fields they read; this file adds no pricing rule of its
@@ -25,7 +26,7 @@ const char *const an_why_names[NWHY] = {
 
 /* ---- memo ------------------------------------------------------------------ */
 
-enum { FN_APC = 1, FN_OP, FN_AE, FN_COMM, FN_MH, FN_MH_BED, FN_AMB, FN_GP, FN_UNIT, FN_DIAG };
+enum { FN_OP = 1, FN_AE, FN_COMM, FN_MH, FN_MH_BED, FN_AMB, FN_GP, FN_UNIT, FN_DIAG };
 
 #define CACHE_SIZE 4096
 
@@ -111,7 +112,9 @@ void an_cols_resolve(const yoc_seg *g, struct an_cols *c)
 	c->admimeth = yoc_seg_col(g, "ADMIMETH");
 	c->epiend = yoc_seg_col(g, "EPIEND");
 	c->admidate = yoc_seg_col(g, "ADMIDATE");
+	c->disdate = yoc_seg_col(g, "DISDATE");
 	c->epiorder = yoc_seg_col(g, "EPIORDER");
+	c->susspellid = yoc_seg_col(g, "SUSSPELLID");
 	/* HRG for hospital feeds, currency code for the others; either name may
 	 * carry the code the rules read */
 	c->sushrg = yoc_seg_col(g, "SUSHRG");
@@ -170,10 +173,27 @@ static int how_of(int price_how)
 	return HOW_UNPRICED;
 }
 
-static int apc_setting(int pod)
+int an_spell_setting(int type)
 {
-	return pod == YOC_POD_DAYCASE ? SET_DAYCASE
-	       : pod == YOC_POD_ELECTIVE ? SET_ELECTIVE : SET_NONELECTIVE;
+	return type == YOC_SPELL_DAYCASE ? SET_DAYCASE
+	       : type == YOC_SPELL_ELECTIVE ? SET_ELECTIVE : SET_NONELECTIVE;
+}
+
+void an_apc_episode(const yoc_seg *g, const struct an_cols *c, size_t r, int32_t d,
+		    struct yoc_apc_epi *ep)
+{
+	ep->classpat = yoc_seg_text(g, c->classpat, r);
+	ep->admimeth = yoc_seg_text(g, c->admimeth, r);
+	ep->sushrg = yoc_seg_text(g, c->sushrg, r);
+	ep->admidate = yoc_seg_date(g, c->admidate, r);
+	ep->disdate = yoc_seg_date(g, c->disdate, r);
+	ep->epistart = d;
+	ep->epiend = yoc_seg_date(g, c->epiend, r);
+	int64_t order = an_int(g, c->epiorder, r);
+	ep->epiorder = order > 0 && order < 100000 ? (int32_t)order : 0;
+	ep->feed_cost = c->cost >= 0 ? yoc_seg_int(g, c->cost, r) : INT64_MIN;
+	if (ep->feed_cost == YOC_INT_NONE)
+		ep->feed_cost = INT64_MIN;
 }
 
 static int is_ci(struct yoc_cell c, const char *s)
@@ -228,30 +248,6 @@ void an_cost_row(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
 	struct slot *s;
 	out->setting = -1;
 	switch (c->kind) {
-	case YOC_KIND_APC: {
-		struct yoc_cell cp = yoc_seg_text(g, c->classpat, r);
-		struct yoc_cell am = yoc_seg_text(g, c->admimeth, r);
-		struct yoc_cell hr = yoc_seg_text(g, c->sushrg, r);
-		int32_t end = yoc_seg_date(g, c->epiend, r);
-		if (end <= YOC_DATE_HES_INVALID)
-			end = d; /* no episode end: a stay of 0 days (short stay) */
-		int pod = yoc_pod_apc(cp.p, cp.n, am.p, am.n, d, end);
-		out->setting = apc_setting(pod);
-		/* the price depends on the POD and the HRG only */
-		struct yoc_cell podc = {(const char *)&pod, sizeof pod};
-		s = memo(pc, FN_APC, podc, hr, &hit);
-		if (s && hit) {
-			how = s->how;
-			pence = s->v;
-		} else {
-			how = yoc_price_apc(t, cp, am, d, end, hr, &pence, NULL);
-			if (s) {
-				s->how = how;
-				s->v = pence;
-			}
-		}
-		break;
-	}
 	case YOC_KIND_OP: {
 		struct yoc_cell at = yoc_seg_text(g, c->attended, r);
 		struct yoc_cell hr = yoc_seg_text(g, c->sushrg, r);

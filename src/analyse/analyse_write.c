@@ -29,8 +29,8 @@ static int exec(sqlite3 *db, const char *sql, struct yoc_error *e)
 
 static const char *const fixed_cols[] = {
 	"pseudo_id", "fyear", "age", "sex", "practice", "imd_decile", "ltc_count",
-	"mental_ltc_count", "band", "emergency_admissions", "bed_days", "mh_bed_days", "died",
-	"cost_total", NULL
+	"mental_ltc_count", "band", "emergency_admissions", "other_nonelective_admissions",
+	"bed_days", "emergency_bed_days", "mh_bed_days", "died", "cost_total", NULL
 };
 
 /* A condition id usable as a column name: [a-z0-9_], not starting with a digit, no clash. */
@@ -63,10 +63,14 @@ static int create_tables(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 		yoc_buf_printf(&b, ", \"%s\" INTEGER NOT NULL", yoc_ltc_get(R->ltc, k)->id);
 	yoc_buf_puts(&b, ", ltc_count INTEGER NOT NULL, mental_ltc_count INTEGER NOT NULL,"
 			 " band TEXT NOT NULL, emergency_admissions INTEGER NOT NULL,"
-			 " bed_days INTEGER NOT NULL, mh_bed_days INTEGER NOT NULL, died INTEGER NOT NULL,"
-			 " cost_total INTEGER NOT NULL");
+			 " other_nonelective_admissions INTEGER NOT NULL, bed_days INTEGER NOT NULL,"
+			 " emergency_bed_days INTEGER NOT NULL, mh_bed_days INTEGER NOT NULL,"
+			 " died INTEGER NOT NULL, cost_total INTEGER NOT NULL");
 	for (int s = 0; s < NSET; s++)
 		yoc_buf_printf(&b, ", cost_%s INTEGER NOT NULL", an_setting_names[s]);
+	/* cost_nonelective split by kind of admission; the NCC per-episode view */
+	yoc_buf_puts(&b, ", cost_emergency INTEGER NOT NULL, cost_other_nonelective INTEGER NOT NULL,"
+			 " cost_apc_provider INTEGER NOT NULL");
 	/* no key index: rows are written once, in (fyear, pseudo_id) order, and a
 	 * year is read by a scan that is as fast as an index range here */
 	yoc_buf_puts(&b, ");"
@@ -108,7 +112,7 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 {
 	size_t ncond = yoc_ltc_count(R->ltc);
 	unsigned char *prac_ok = practice_valid(R);
-	int ncol = 6 + (int)ncond + 8 + NSET;
+	int ncol = 6 + (int)ncond + 10 + NSET + 3;
 	struct yoc_buf b;
 	yoc_buf_init(&b, 1 << 16);
 	yoc_buf_puts(&b, "INSERT INTO person_year VALUES(?");
@@ -168,7 +172,9 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			sqlite3_bind_int(st, i++, __builtin_popcountll(m & R->mental_mask));
 			sqlite3_bind_text(st, i++, yoc_bands_of(&R->bands, n), -1, SQLITE_STATIC);
 			sqlite3_bind_int(st, i++, q->emerg);
+			sqlite3_bind_int(st, i++, q->other_ne);
 			sqlite3_bind_int(st, i++, q->bed_days);
+			sqlite3_bind_int(st, i++, q->emerg_bed_days);
 			sqlite3_bind_int(st, i++, q->mh_bed_days);
 			sqlite3_bind_int(st, i++, pp->dod > YOC_DATE_HES_INVALID && pp->dod >= fs &&
 					 pp->dod < fe);
@@ -178,6 +184,9 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			sqlite3_bind_int64(st, i++, total);
 			for (int s = 0; s < NSET; s++)
 				sqlite3_bind_int64(st, i++, q->cost[s]);
+			sqlite3_bind_int64(st, i++, q->cost_emerg);
+			sqlite3_bind_int64(st, i++, q->cost_other_ne);
+			sqlite3_bind_int64(st, i++, q->cost_apc_prov);
 			if (sqlite3_step(st) != SQLITE_DONE) {
 				rc = sql_fail(db, e, "person_year");
 				goto cleanup;
@@ -235,6 +244,11 @@ static int write_small(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 	bad |= kv(run, "ncc_tariff", buf);
 	snprintf(buf, sizeof buf, "%s/unit_costs.csv", o->tariff_dir);
 	bad |= kv(run, "unit_costs", buf);
+	snprintf(buf, sizeof buf, "%s/apc_trim_points.csv", o->tariff_dir);
+	bad |= kv(run, "trim_points", buf);
+	bad |= kv(run, "trim_points_version", yoc_tariff_trims_version(R->tariff));
+	bad |= kv(run, "apc_costing", "per spell (commissioner price) in the year of admission; "
+				      "cost_apc_provider: per episode at NCC prices");
 	yoc_fyear_format(R->fy0, fy);
 	bad |= kv(run, "first_fyear", fy);
 	yoc_fyear_format(R->fy0 + R->ny - 1, fy);

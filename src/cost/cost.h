@@ -3,13 +3,16 @@
 ** ground truth) and the analysis stage (which must reproduce it to the
 ** penny). docs/costing.md states the same rules in prose; keep them in step.
 **
-** Two tables, loaded from data/:
+** Three tables, loaded from data/:
 **   ncc_2023_24.csv  National Cost Collection 2023/24 national schedule:
 **                    (Service Code, currency code) -> unit cost. The
 **                    Service Code is the point of delivery (POD).
 **   unit_costs.csv   published unit costs for activity NCC does not price
 **                    (GP appointments per minute of clinician time, social
 **                    care rates used by the generator).
+**   apc_trim_points.csv  trim point (days) and excess bed day price of each
+**                    HRG, elective and non-elective, for pricing hospital
+**                    spells as commissioners pay for them (cost_spell.c).
 **
 ** Money is int64 pence everywhere. A unit cost in pounds becomes
 ** pence = round-half-away-from-zero(unit cost x 100), exactly (decimal text
@@ -68,12 +71,29 @@ int yoc_tariff_load(yoc_tariff **out, const char *ncc_path, struct yoc_error *e)
 ** source). unit is one of minute, hour, day, week, item.
 */
 int yoc_tariff_load_units(yoc_tariff *t, const char *path, struct yoc_error *e);
-/* Loads DIR/ncc_2023_24.csv and DIR/unit_costs.csv. */
+/*
+** Adds the trim-point table (CSV: hrg,admission,trim_days,excess_bed_day,
+** spells,basis,version). admission is elective or nonelective; hrg is an
+** HRG, an HRG chapter (its first two characters, "DZ") or "*" (any HRG);
+** trim_days a whole number of days >= 0; excess_bed_day pounds per day.
+*/
+int yoc_tariff_load_trims(yoc_tariff *t, const char *path, struct yoc_error *e);
+/* Loads DIR/ncc_2023_24.csv, DIR/unit_costs.csv and DIR/apc_trim_points.csv. */
 int yoc_tariff_load_dir(yoc_tariff **out, const char *dir, struct yoc_error *e);
 void yoc_tariff_free(yoc_tariff *t);
 
 /* Rows read from the NCC file. */
 size_t yoc_tariff_rows(const yoc_tariff *t);
+
+/*
+** Trim point (days) and excess bed day price (pence per day) of an HRG for
+** elective (nonelective 0) or non-elective spells: the HRG's own row, else
+** its chapter's, else the "*" row. 0 or YOC_ENOTFOUND (no row applies).
+*/
+int yoc_tariff_trim(const yoc_tariff *t, int nonelective, const char *hrg, size_t n,
+		    int32_t *days, int64_t *per_day);
+/* The version of the trim-point table ("" when none is loaded). */
+const char *yoc_tariff_trims_version(const yoc_tariff *t);
 
 /* Unit cost in pence of a currency code under a POD; 0 or YOC_ENOTFOUND. */
 int yoc_tariff_price(const yoc_tariff *t, int pod, const char *code, size_t n,
@@ -153,6 +173,109 @@ int yoc_price_ambulance(const yoc_tariff *t, struct yoc_cell currency, int64_t *
 */
 int yoc_price_gp(const yoc_tariff *t, struct yoc_cell hcp_type, struct yoc_cell status,
 		 int64_t duration_min, int64_t *pence);
+
+/* ---- hospital spells (cost_spell.c) ------------------------------------------ */
+
+/*
+** Admitted patient care is priced per SPELL (one hospital stay, one or more
+** consultant episodes), as commissioners pay for it under the NHS Payment
+** Scheme; the per-episode NCC price (yoc_price_apc) is kept as the "cost to
+** provider" view. docs/costing.md states the rules.
+*/
+
+/* A date at or below this is unknown (the store's empty, HES null and invalid dates). */
+#define YOC_SPELL_NODATE (INT32_MIN + 2)
+
+/* Kind of a spell, from its first episode. */
+enum yoc_spell_type {
+	YOC_SPELL_ELECTIVE = 0,  /* ADMIMETH 11-13, not a day case */
+	YOC_SPELL_DAYCASE,       /* CLASSPAT 2, not an emergency */
+	YOC_SPELL_EMERGENCY,     /* ADMIMETH 21-25, 28, 2A-2D */
+	YOC_SPELL_OTHER_NE,      /* other non-elective: maternity 31-32, births 82-83,
+				  * transfers 81, 84, 89, 98, 99, unknown */
+	YOC_SPELL_TYPES
+};
+/* "elective", "daycase", "emergency", "other_nonelective". */
+const char *yoc_spell_type_name(int type);
+int yoc_spell_type(struct yoc_cell classpat, struct yoc_cell admimeth);
+
+/* One episode as the spell rules read it. Views need live only for the call. */
+struct yoc_apc_epi {
+	struct yoc_cell classpat, admimeth, sushrg;
+	int32_t admidate, disdate;  /* the spell's dates as the row gives them */
+	int32_t epistart, epiend;   /* epiend unknown: the episode is unfinished */
+	int32_t epiorder;           /* EPIORDER, 0 when unknown */
+	int64_t feed_cost;          /* a COST carried by the row (pence), else INT64_MIN */
+};
+
+struct yoc_spell_price {
+	int type;             /* enum yoc_spell_type */
+	int admission;        /* 1: the first episode is EPIORDER 1 (an admission) */
+	int pod;              /* POD of the spell price */
+	int dominant;         /* index of the episode whose HRG prices the spell */
+	int how;              /* enum yoc_price_how of the base price */
+	int32_t admitted;     /* ADMIDATE of the first episode, else its EPISTART */
+	int32_t discharged;   /* DISDATE of the last episode; YOC_SPELL_NODATE: open */
+	int32_t los;          /* length of stay, days (open: to the last date known) */
+	int32_t trim;         /* trim point, days; -1 when none applies */
+	int32_t excess_days;  /* days beyond the trim point */
+	int64_t base;         /* the spell HRG's price under pod, pence */
+	int64_t excess;       /* excess_days x the excess bed day price */
+	int64_t pence;        /* base + excess: what the commissioner pays */
+	int64_t provider;     /* sum of the episodes' NCC prices (cost to provider) */
+};
+
+/*
+** Prices one spell. e[0..n-1] are its episodes IN SPELL ORDER (EPIORDER,
+** then EPISTART; yoc_spells_next returns them so), n >= 1. Returns
+** out->how (>= 0); see docs/costing.md for the rules.
+*/
+int yoc_price_spell(const yoc_tariff *t, const struct yoc_apc_epi *e, size_t n,
+		    struct yoc_spell_price *out);
+
+/*
+** Nights of the stay [from, to) that fall in [lo, hi): bed days of an
+** episode (EPISTART, EPIEND) within a financial year. 0 when either end is
+** unknown.
+*/
+int32_t yoc_nights_between(int32_t from, int32_t to, int32_t lo, int32_t hi);
+
+/*
+** Grouping APC episodes into spells. Episodes are added one by one (text
+** copied), then sorted; each spell is then returned with its episodes in
+** spell order. Spell identity: the owner (person) and SUSSPELLID when the
+** row has one; otherwise the owner, the provider and ADMIDATE; an episode
+** with neither is a spell of its own. Not thread-safe: one per thread, then
+** yoc_spells_merge. Memory grows with the episodes, capped at 4 GiB of text.
+*/
+typedef struct yoc_spells yoc_spells;
+
+struct yoc_spell_view {
+	uint64_t owner;
+	size_t n;                        /* episodes */
+	const struct yoc_apc_epi *epi;   /* in spell order */
+	const uint32_t *tag;             /* the caller's tag of each episode */
+};
+
+yoc_spells *yoc_spells_create(void);
+void yoc_spells_free(yoc_spells *s);
+/* Adds an episode; 0, YOC_ENOMEM or YOC_ETOOBIG. */
+int yoc_spells_add(yoc_spells *s, uint64_t owner, uint32_t tag, struct yoc_cell susspellid,
+		   struct yoc_cell provider, const struct yoc_apc_epi *e);
+/* Moves src's episodes into dst (src is left empty); 0 or YOC_ENOMEM/YOC_ETOOBIG. */
+int yoc_spells_merge(yoc_spells *dst, yoc_spells *src);
+size_t yoc_spells_count(const yoc_spells *s);
+/*
+** Sorts the episodes into spells (by owner, then spell), ready for
+** yoc_spells_next. The order depends only on the episodes' content, never
+** on the order they were added. 0 or YOC_ENOMEM.
+*/
+int yoc_spells_sort(yoc_spells *s);
+/*
+** The next spell: 1 and *v filled (valid until the next call or free), 0
+** after the last, or YOC_ENOMEM. Adding after sorting is not allowed.
+*/
+int yoc_spells_next(yoc_spells *s, struct yoc_spell_view *v);
 
 /* Exact pounds text ("326.9878") to pence, half away from zero; 0 or YOC_EPARSE. */
 int yoc_pounds_parse(const char *s, size_t n, int64_t *pence);

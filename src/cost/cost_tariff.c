@@ -1,6 +1,6 @@
 /*
-** Loading the cost tables: the National Cost Collection schedule and the
-** unit-cost table, into one read-only tariff. Lookups are hash-map reads.
+** Loading the cost tables: the National Cost Collection schedule, the
+** unit-cost table and the spell trim points, into one read-only tariff. Lookups are hash-map reads.
 ** Parses decimal money as text (never through a double) so every price is
 ** exact. Must not print; faults go into the error record.
 */
@@ -17,8 +17,17 @@ struct unit_row {
 	int64_t pence;
 };
 
+struct trim_row {
+	int32_t days;
+	int64_t per_day;             /* pence */
+};
+
 struct yoc_tariff {
 	struct yoc_map prices;       /* "service\x1fcode" -> pence */
+	struct yoc_map trims;        /* "E|N\x1fhrg" -> index in trim */
+	struct trim_row *trim;
+	size_t ntrim;
+	char trim_version[64];
 	size_t nrows;
 	/* department averages per POD: sums of Cost (1e-6 pounds) and Activity */
 	__int128 cost_e6[YOC_POD_COUNT];
@@ -175,7 +184,7 @@ int yoc_tariff_load(yoc_tariff **out, const char *path, struct yoc_error *e)
 	t = yoc_calloc(1, sizeof *t);
 	if (!t)
 		return yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
-	if ((rc = yoc_map_init(&t->prices, 16384)) != 0) {
+	if ((rc = yoc_map_init(&t->prices, 16384)) != 0 || (rc = yoc_map_init(&t->trims, 1024))) {
 		yoc_error_set(e, rc, path, 0, 0, "out of memory");
 		goto cleanup;
 	}
@@ -312,13 +321,108 @@ cleanup:
 	return rc;
 }
 
+static int trim_key(char *buf, size_t cap, int nonelective, const char *hrg, size_t n)
+{
+	trim(&hrg, &n);
+	if (n + 2 > cap)
+		return -1;
+	buf[0] = nonelective ? 'N' : 'E';
+	buf[1] = SEP;
+	memcpy(buf + 2, hrg, n);
+	return (int)(n + 2);
+}
+
+int yoc_tariff_load_trims(yoc_tariff *t, const char *path, struct yoc_error *e)
+{
+	int rc;
+	yoc_csv *r = NULL;
+	struct yoc_csv_opts o = {0};
+	o.delim = ',';
+	if ((rc = yoc_csv_open(&r, path, &o, e)) != 0)
+		return rc;
+	int c_hrg = col_or_fail(r, "hrg", path, e);
+	int c_adm = col_or_fail(r, "admission", path, e);
+	int c_days = col_or_fail(r, "trim_days", path, e);
+	int c_cost = col_or_fail(r, "excess_bed_day", path, e);
+	int c_ver = col_or_fail(r, "version", path, e);
+	if (c_hrg < 0 || c_adm < 0 || c_days < 0 || c_cost < 0 || c_ver < 0) {
+		rc = YOC_EPARSE;
+		goto cleanup;
+	}
+	struct yoc_csv_row row;
+	for (;;) {
+		rc = yoc_csv_next(r, &row, e);
+		if (rc == 0)
+			break;
+		if (rc < 0)
+			goto cleanup;
+		const struct yoc_cell *c = row.cells;
+		const char *ap = c[c_adm].p, *vp = c[c_ver].p, *dp = c[c_days].p;
+		size_t an = c[c_adm].n, vn = c[c_ver].n, dn = c[c_days].n;
+		trim(&ap, &an);
+		trim(&vp, &vn);
+		trim(&dp, &dn);
+		int ne = an == 11 && memcmp(ap, "nonelective", 11) == 0;
+		struct trim_row tr;
+		int64_t days;
+		struct yoc_cell dc = {dp, dn};
+		if ((!ne && !(an == 8 && memcmp(ap, "elective", 8) == 0)) || yoc_cell_int(dc, &days) ||
+		    days < 0 || days > 100000 ||
+		    yoc_pounds_parse(c[c_cost].p, c[c_cost].n, &tr.per_day) || tr.per_day < 0) {
+			rc = yoc_error_set(e, YOC_EPARSE, path, row.line, 0,
+					   "admission must be elective or nonelective, trim_days a "
+					   "whole number of days, excess_bed_day pounds");
+			goto cleanup;
+		}
+		tr.days = (int32_t)days;
+		if (vn == 0 || vn >= sizeof t->trim_version ||
+		    (t->ntrim && strlen(t->trim_version) != vn) ||
+		    (t->ntrim && memcmp(t->trim_version, vp, vn) != 0)) {
+			rc = yoc_error_set(e, YOC_EPARSE, path, row.line, 0,
+					   "every row needs the same version (at most %d characters)",
+					   (int)sizeof t->trim_version - 1);
+			goto cleanup;
+		}
+		memcpy(t->trim_version, vp, vn);
+		t->trim_version[vn] = 0;
+		char key[64];
+		int kn = trim_key(key, sizeof key, ne, c[c_hrg].p, c[c_hrg].n);
+		if (kn <= 2) {
+			rc = yoc_error_set(e, YOC_EPARSE, path, row.line, 0, "bad hrg");
+			goto cleanup;
+		}
+		struct trim_row *nt = yoc_realloc(t->trim, (t->ntrim + 1) * sizeof *nt);
+		if (!nt) {
+			rc = yoc_error_set(e, YOC_ENOMEM, path, row.line, 0, "out of memory");
+			goto cleanup;
+		}
+		t->trim = nt;
+		int isnew = 0;
+		if ((rc = yoc_map_put(&t->trims, key, (size_t)kn, t->ntrim, &isnew)) != 0) {
+			yoc_error_set(e, rc, path, row.line, 0, "out of memory");
+			goto cleanup;
+		}
+		if (!isnew) {
+			rc = yoc_error_set(e, YOC_EPARSE, path, row.line, 0,
+					   "duplicate hrg and admission");
+			goto cleanup;
+		}
+		t->trim[t->ntrim++] = tr;
+	}
+	rc = YOC_OK;
+cleanup:
+	yoc_csv_close(r);
+	return rc;
+}
+
 int yoc_tariff_load_dir(yoc_tariff **out, const char *dir, struct yoc_error *e)
 {
 	char p[4096];
 	yoc_tariff *t = NULL;
 	*out = NULL;
-	if (snprintf(p, sizeof p, "%s/ncc_2023_24.csv", dir) >= (int)sizeof p)
+	if (snprintf(p, sizeof p, "%s/apc_trim_points.csv", dir) >= (int)sizeof p)
 		return yoc_error_set(e, YOC_EINVAL, dir, 0, 0, "path too long");
+	snprintf(p, sizeof p, "%s/ncc_2023_24.csv", dir);
 	int rc = yoc_tariff_load(&t, p, e);
 	if (rc)
 		return rc;
@@ -327,8 +431,41 @@ int yoc_tariff_load_dir(yoc_tariff **out, const char *dir, struct yoc_error *e)
 		yoc_tariff_free(t);
 		return rc;
 	}
+	snprintf(p, sizeof p, "%s/apc_trim_points.csv", dir);
+	if ((rc = yoc_tariff_load_trims(t, p, e)) != 0) {
+		yoc_tariff_free(t);
+		return rc;
+	}
 	*out = t;
 	return YOC_OK;
+}
+
+int yoc_tariff_trim(const yoc_tariff *t, int nonelective, const char *hrg, size_t n,
+		    int32_t *days, int64_t *per_day)
+{
+	char key[64];
+	trim(&hrg, &n);
+	/* the HRG, its chapter (two characters), any HRG */
+	size_t lens[3] = {n, n > 2 ? 2 : 0, 1};
+	for (int i = 0; i < 3; i++) {
+		if (lens[i] == 0 || (i < 2 && lens[i] > sizeof key - 2))
+			continue;
+		int kn = trim_key(key, sizeof key, nonelective, i == 2 ? "*" : hrg, lens[i]);
+		if (kn < 0)
+			continue;
+		const uint64_t *v = yoc_map_get(&t->trims, key, (size_t)kn);
+		if (v) {
+			*days = t->trim[*v].days;
+			*per_day = t->trim[*v].per_day;
+			return YOC_OK;
+		}
+	}
+	return YOC_ENOTFOUND;
+}
+
+const char *yoc_tariff_trims_version(const yoc_tariff *t)
+{
+	return t->trim_version;
 }
 
 void yoc_tariff_free(yoc_tariff *t)
@@ -336,6 +473,8 @@ void yoc_tariff_free(yoc_tariff *t)
 	if (!t)
 		return;
 	yoc_map_free(&t->prices);
+	yoc_map_free(&t->trims);
+	yoc_free(t->trim);
 	yoc_free(t->units);
 	yoc_free(t);
 }

@@ -9,8 +9,10 @@
 ** counts tests compare with `yoc synth`'s manifest.json.
 **
 ** Contract triangulation (section 2): activity priced with the shared
-** costing (src/cost/cost.h, the same rules `yoc synth` and the analysis use),
-** summed per provider and financial year, set against contracts.csv. A month
+** costing (src/cost/cost.h, the same rules `yoc synth` and the analysis use:
+** admitted patient care per spell, in the year and at the provider of
+** admission), summed per provider and financial year, set against
+** contracts.csv. A month
 ** with no file is filled pro rata from the months present, so a missing
 ** month shows as a gap, not as a contract variance.
 **
@@ -325,16 +327,13 @@ static struct cost_acc *acc_get(struct costs *c, const char *prov, int fyear, in
 	return p;
 }
 
-/* Price of row r of a segment of a priced kind; 0 for kinds not priced here. */
+/* Price of row r of a segment of a priced kind; 0 for kinds not priced here
+ * (APC: priced by spell, see add_episode). */
 static int64_t price_row(const yoc_tariff *t, const yoc_seg *g, const int *c, size_t r)
 {
 	int64_t pence = 0;
 #define CELL(i) yoc_seg_text(g, c[i], r)
 	switch (yoc_seg_kind(g)) {
-	case YOC_KIND_APC:
-		yoc_price_apc(t, CELL(0), CELL(1), yoc_seg_date(g, c[2], r), yoc_seg_date(g, c[3], r),
-			      CELL(4), &pence, NULL);
-		break;
 	case YOC_KIND_OP:
 		yoc_price_op(t, CELL(5), CELL(4), &pence, NULL);
 		break;
@@ -357,15 +356,49 @@ static int64_t price_row(const yoc_tariff *t, const yoc_seg *g, const int *c, si
 	return pence;
 }
 
+/* APC columns read for spells. */
+enum { A_PSEUDO, A_SPELL, A_ADMIDATE, A_DISDATE, A_EPIORDER, A_COUNT };
+
+/* Adds APC row r (file i) to the spells: the person by a hash of the
+ * pseudonym (rows without one are spells of their own). */
+static int add_episode(yoc_spells *sp, const yoc_seg *g, const int *c, const int *a, size_t r,
+		       uint32_t file, const char *provider, uint64_t *anon)
+{
+	struct yoc_apc_epi ep;
+	ep.classpat = yoc_seg_text(g, c[0], r);
+	ep.admimeth = yoc_seg_text(g, c[1], r);
+	ep.sushrg = yoc_seg_text(g, c[4], r);
+	ep.epistart = yoc_seg_date(g, c[2], r);
+	ep.epiend = yoc_seg_date(g, c[3], r);
+	ep.admidate = yoc_seg_date(g, a[A_ADMIDATE], r);
+	ep.disdate = yoc_seg_date(g, a[A_DISDATE], r);
+	int64_t order = a[A_EPIORDER] >= 0 && yoc_seg_col_type(g, a[A_EPIORDER]) == YOC_COL_INT
+			? yoc_seg_int(g, a[A_EPIORDER], r) : YOC_INT_NONE;
+	ep.epiorder = order > 0 && order < 100000 ? (int32_t)order : 0;
+	ep.feed_cost = INT64_MIN;
+	struct yoc_cell who = yoc_seg_text(g, a[A_PSEUDO], r);
+	uint64_t owner = who.n ? yoc_hash64(who.p, who.n, 1) | 1 : (++*anon) << 1;
+	struct yoc_cell pc = {provider, strlen(provider)};
+	return yoc_spells_add(sp, owner, file, yoc_seg_text(g, a[A_SPELL], r), pc, &ep);
+}
+
 static int cost_files(struct q *Q, struct costs *C, struct yoc_error *e)
 {
 	struct yoc_file_info *fi = NULL;
 	size_t nf = 0;
+	uint64_t anon = 0;
 	int rc = yoc_store_files(Q->s, -1, 0, &fi, &nf, e);
 	if (rc)
 		return rc;
+	yoc_spells *sp = yoc_spells_create();
+	if (!sp) {
+		yoc_store_files_free(fi);
+		return yoc_error_set(e, YOC_ENOMEM, "quality", 0, 0, "out of memory");
+	}
 	static const char *const names[8] = {"CLASSPAT", "ADMIMETH", "EPISTART", "EPIEND",
 		"SUSHRG", "ATTENDED", "CURRENCY_CODE", "BED_DAYS"};
+	static const char *const anames[A_COUNT] = {"PSEUDO_ID", "SUSSPELLID", "ADMIDATE",
+		"DISDATE", "EPIORDER"};
 	for (size_t i = 0; i < nf && !rc; i++) {
 		int k = fi[i].kind;
 		if (k != YOC_KIND_APC && k != YOC_KIND_OP && k != YOC_KIND_AE &&
@@ -374,13 +407,22 @@ static int cost_files(struct q *Q, struct costs *C, struct yoc_error *e)
 		yoc_seg *g = NULL;
 		if ((rc = yoc_seg_open(Q->s, fi[i].file_id, &g, e)))
 			break;
-		int c[8];
+		int c[8], ac[A_COUNT];
 		for (int j = 0; j < 8; j++)
 			c[j] = yoc_seg_col(g, names[j]);
+		for (int j = 0; j < A_COUNT; j++)
+			ac[j] = yoc_seg_col(g, anames[j]);
 		for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
 			int32_t d = yoc_seg_activity_date(g, r);
 			if (d <= YOC_DATE_HES_INVALID)
 				continue;
+			if (k == YOC_KIND_APC) {
+				if ((rc = add_episode(sp, g, c, ac, r, (uint32_t)i, fi[i].provider, &anon))) {
+					yoc_error_set(e, rc, "quality", 0, 0, "out of memory");
+					break;
+				}
+				continue;
+			}
 			struct cost_acc *a = acc_get(C, fi[i].provider, yoc_fyear_of(d), k);
 			if (!a) {
 				rc = yoc_error_set(e, YOC_ENOMEM, "quality", 0, 0, "out of memory");
@@ -400,6 +442,24 @@ static int cost_files(struct q *Q, struct costs *C, struct yoc_error *e)
 		}
 		yoc_seg_close(g);
 	}
+	/* each spell at the provider of its first episode's file, in the year of admission */
+	struct yoc_spell_view v;
+	int more = 0;
+	if (!rc)
+		yoc_spells_sort(sp);
+	while (!rc && (more = yoc_spells_next(sp, &v)) > 0) {
+		struct yoc_spell_price pr;
+		yoc_price_spell(Q->tariff, v.epi, v.n, &pr);
+		struct cost_acc *a = acc_get(C, fi[v.tag[0]].provider, yoc_fyear_of(pr.admitted),
+					     YOC_KIND_APC);
+		if (!a)
+			rc = yoc_error_set(e, YOC_ENOMEM, "quality", 0, 0, "out of memory");
+		else
+			a->pence += pr.pence;
+	}
+	if (!rc && more < 0)
+		rc = yoc_error_set(e, more, "quality", 0, 0, "out of memory");
+	yoc_spells_free(sp);
 	yoc_store_files_free(fi);
 	return rc;
 }

@@ -784,6 +784,70 @@ static int64_t pctl(const int64_t *sorted, int64_t n, int p)
 	return sorted[rank - 1];
 }
 
+/*
+** 9. How the cost was priced (analyse's costing_summary): the share of the
+** year's cost from an exact price (tariff HRG, currency or unit cost), a
+** department average (a code the schedule does not list) and the feed's own
+** cost, with a warning when averages make most of it. Money and shares
+** only: no counts of people.
+*/
+static int costing_basis(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
+{
+	static const char *const how[3] = {"priced", "priced_at_average", "feed_cost"};
+	static const char *const label[3] = {"Exact price (HRG, currency or unit cost)",
+		"Department average (code not in the price list)", "Cost given in the feed"};
+	sqlite3_stmt *q = NULL;
+	int64_t v[3] = {0, 0, 0}, all = 0;
+	yoc_buf_puts(b, "<section id=\"costing\"><h2>How the cost was priced</h2>");
+	if (sqlite3_prepare_v2(db, "SELECT how, sum(cost) FROM costing_summary WHERE fyear = ?1 "
+			       "GROUP BY how", -1, &q, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		yoc_buf_puts(b, "<p>Not recorded: the database has no costing_summary table.</p></section>\n");
+		return YOC_OK;
+	}
+	sqlite3_bind_text(q, 1, R->fyear, -1, SQLITE_STATIC);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		for (int k = 0; k < 3; k++)
+			if (sqlite3_column_text(q, 0) && strcmp((const char *)sqlite3_column_text(q, 0), how[k]) == 0)
+				v[k] += sqlite3_column_int64(q, 1);
+	sqlite3_finalize(q);
+	/* the disclosure rule for money (docs/disclosure.md): sums published
+	 * rounded, shares computed from the published sums */
+	for (int k = 0; k < 3; k++) {
+		v[k] = yoc_sdc_money(&c->o->sdc, v[k]);
+		all += v[k];
+	}
+	static const char *const cols[] = {"How priced", "Cost", "Share of cost"};
+	int kinds[3] = {K_TEXT, K_PENCE, K_PCT};
+	struct ptable *t = pt_new(c, "costing_basis", "How the cost was priced", NULL, 3, cols, kinds);
+	for (int k = 0; t && k < 3; k++) {
+		struct pcell *r = pt_row(c, t);
+		if (!r)
+			return YOC_ENOMEM;
+		r[0].s = label[k];
+		set_pence(&r[1], v[k], 1);
+		set_pct(&r[2], all ? 100.0 * (double)v[k] / (double)all : NAN, all != 0);
+	}
+	if (!t)
+		return YOC_ENOMEM;
+	double avg = all ? 100.0 * (double)v[1] / (double)all : 0;
+	yoc_buf_printf(b, "<p>Hospital stays are priced per spell as commissioners pay for them "
+		       "(docs/costing.md). %.1f%% of the cost in %s was priced from an exact "
+		       "price, %.1f%% at a department average and %.1f%% from the feed's own "
+		       "cost.</p>", all ? 100.0 * (double)v[0] / (double)all : 0, R->fyear, avg,
+		       all ? 100.0 * (double)v[2] / (double)all : 0);
+	if (avg > 50.0)
+		yoc_buf_printf(b, "<p style=\"border:2px solid #b36b00;padding:8px 12px\"><b>Warning:</b> "
+			       "most of the cost (%.1f%%) is priced at department averages, because "
+			       "the feeds' codes (HRGs, currencies) are not in the price list, for "
+			       "example codes of another year's grouper. Costs by person, practice "
+			       "and setting are indicative only.</p>", avg);
+	add_index_table(c, t);
+	html_table(c, b, t);
+	yoc_buf_puts(b, "</section>\n");
+	return YOC_OK;
+}
+
 static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
 	struct acc *a = &R->a;
@@ -1297,7 +1361,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 		}
 		yoc_buf_puts(b, "</section>\n");
 	}
-	return rc;
+	return rc ? rc : costing_basis(c, db, R, b);
 }
 
 static void safe_name(const char *code, char *out, size_t n)

@@ -26,7 +26,7 @@ static const char *const c_firstatt[] = {"1", "2", "3", "4", "5", "9", "X", NULL
 static const char *const c_arrmode[] = {"1", "2", "9", NULL};
 static const char *const c_nhsno_status[] = {"valid", "missing", "malformed", "bad_check_digit", NULL};
 static const char *const c_amb_cat[] = {"C1", "C2", "C3", "C4", "HCP", NULL};
-/* HES TOS TRETSPEF / MAINSPEF value list (apc.fields.json), "&" = not known. */
+/* HES TOS TRETSPEF value list (apc.fields.json), "&" = not known. */
 static const char *const c_spef[] = {"100", "101", "102", "103", "104", "105", "106", "107",
 	"108", "109", "110", "111", "113", "115", "120", "130", "140", "141", "142", "143", "144",
 	"145", "150", "160", "161", "170", "171", "172", "173", "174", "180", "190", "191", "192",
@@ -41,7 +41,21 @@ static const char *const c_spef[] = {"100", "101", "102", "103", "104", "105", "
 	"650", "651", "652", "653", "654", "655", "656", "657", "658", "659", "660", "661", "662",
 	"663", "670", "673", "675", "677", "700", "710", "711", "712", "713", "715", "720", "721",
 	"722", "723", "724", "725", "726", "727", "730", "800", "811", "812", "822", "834", "840",
-	"920", "&", NULL};
+	"920", "&",
+	/* before 1 April 2004 treatment specialty was coded with the main
+	 * specialty list: its codes not above (Artificial HES 2001/02 has them) */
+	"146", "147", "148", "149", "199", "312", "499", "510", "520", "600", "601", "610", "620",
+	"810", "820", "821", "823", "824", "830", "831", "832", "833", "900", "901", "902", "903",
+	"904", "950", "960", "990", NULL};
+/* HES TOS MAINSPEF value list (apc.fields.json), "&" = not known. */
+static const char *const c_mainspef[] = {"100", "101", "107", "110", "120", "130", "140",
+	"141", "142", "143", "145", "146", "147", "148", "149", "150", "160", "170", "171", "180",
+	"190", "191", "192", "199", "200", "300", "301", "302", "303", "304", "305", "310", "311",
+	"312", "313", "314", "315", "317", "320", "321", "325", "326", "330", "340", "350", "352",
+	"360", "361", "370", "371", "400", "401", "410", "420", "421", "430", "450", "451", "460",
+	"499", "501", "502", "504", "510", "520", "560", "600", "601", "610", "620", "700", "710",
+	"711", "712", "713", "715", "800", "810", "820", "821", "822", "823", "824", "830", "831",
+	"832", "833", "834", "900", "901", "902", "903", "904", "950", "960", "990", "&", NULL};
 /* HES A&E AEATTENDDISP: 08 and 09 are not used. */
 static const char *const c_aedisp[] = {"01", "02", "03", "04", "05", "06", "07", "10", "11",
 	"12", "13", "14", "99", NULL};
@@ -52,13 +66,23 @@ static const char *const c_cluster[] = {"0", "1", "2", "3", "4", "5", "6", "7", 
 static const char *const c_hcp[] = {"GP", "NURSE", "OTHER", NULL};
 static const char *const c_social[] = {"HOME_CARE", "RESIDENTIAL", "NURSING", NULL};
 
+/* HES writes fixed-width fields padded with spaces ("-   "): the padding is format. */
+static size_t unpad(const char *v, size_t n)
+{
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	return n;
+}
+
 /*
 ** ICD-10 four-character code as HES writes it: a letter, two digits, then a
-** digit or X ("I10X", "E119"); "-" or "&" for none. Chapter U (codes for
-** special purposes) is accepted only for U07 (COVID-19) and U09.
+** digit or X ("I10X", "E119"); "-" (none) or "&" (not known), padded or not.
+** Chapter U (codes for special purposes) is accepted only for U07 (COVID-19)
+** and U09.
 */
 static int icd10_ok(const char *v, size_t n)
 {
+	n = unpad(v, n);
 	if (n == 1 && (v[0] == '-' || v[0] == '&'))
 		return 1;
 	if (n < 3 || n > 4 || v[0] < 'A' || v[0] > 'Z' || v[1] < '0' || v[1] > '9' ||
@@ -71,9 +95,10 @@ static int icd10_ok(const char *v, size_t n)
 	return 1;
 }
 
-/* OPCS-4 four-character code ("W371"), or "-" / "&" for none. */
+/* OPCS-4 four-character code ("W371"), or "-" (no operation) / "&" (not known), padded or not. */
 static int opcs4_ok(const char *v, size_t n)
 {
+	n = unpad(v, n);
 	if (n == 1 && (v[0] == '-' || v[0] == '&'))
 		return 1;
 	if (n != 4 || v[0] < 'A' || v[0] > 'Z' || v[0] == 'I')
@@ -98,6 +123,13 @@ static int practice_ok(const char *v, size_t n)
 	return nonzero;
 }
 
+/* A practice code in an activity feed, or HES "&": not known (derived in HES where no code was submitted). */
+static int practice_or_unknown_ok(const char *v, size_t n)
+{
+	n = unpad(v, n);
+	return (n == 1 && v[0] == '&') || practice_ok(v, n);
+}
+
 static const char *const a_pseudo[] = {"PSEUDO_HESID", "Token_Person_ID", NULL};
 static const char *const a_gpprac[] = {"PRACTICE", "PRACTICE_CODE", "GP_PRACTICE", NULL};
 static const char *const a_lsoa[] = {"LSOA", "LSOA21", "LSOA_CODE", NULL};
@@ -112,7 +144,7 @@ static const char *const a_currency[] = {"CURRENCY", NULL};
 	"NHS number status set by yoc pseudonymise", NULL}
 #define F_MYDOB {"MYDOB", NULL, YOC_FT_MYDOB, 0, NULL, YOC_BAD_NULL, 0, "month and year of birth MMYYYY", NULL}
 #define F_SEX {"SEX", A("GENDER"), YOC_FT_CODE, 0, c_sex, YOC_BAD_NULL, 0, "sex (HES SEX)", NULL}
-#define F_GPPRAC {"GPPRAC", a_gpprac, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "GP practice code (ODS)", practice_ok}
+#define F_GPPRAC {"GPPRAC", a_gpprac, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "GP practice code (ODS); & not known (HES)", practice_or_unknown_ok}
 #define F_LSOA {"LSOA11", a_lsoa, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "Lower Super Output Area of residence", NULL}
 #define F_PROCODE {"PROCODE3", a_procode, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, YOC_ROLE_PROVIDER, "provider code", NULL}
 #define F_COST {"COST", a_cost, YOC_FT_MONEY, 0, NULL, YOC_BAD_NULL, YOC_ROLE_COST, "cost in pounds carried by the feed", NULL}
@@ -155,7 +187,7 @@ static const struct yoc_field f_apc[] = {
 	F_INT("EPIDUR", NULL, "episode duration, days"),
 	F_INT("SPELDUR", NULL, "spell duration, days"),
 	F_INT("STARTAGE", NULL, "age at episode start"),
-	F_CODE("MAINSPEF", NULL, c_spef, "main specialty"),
+	F_CODE("MAINSPEF", NULL, c_mainspef, "main specialty"),
 	F_CODE("TRETSPEF", A("TREATMENT_SPECIALTY"), c_spef, "treatment specialty (HES list)"),
 	F_DIAG("DIAG_4_01"), F_DIAG("DIAG_4_02"), F_DIAG("DIAG_4_03"), F_DIAG("DIAG_4_04"),
 	F_DIAG("DIAG_4_05"), F_DIAG("DIAG_4_06"), F_DIAG("DIAG_4_07"), F_DIAG("DIAG_4_08"),
@@ -173,7 +205,7 @@ static const struct yoc_field f_op[] = {
 	F_CODE("ATTENDED", NULL, c_attended, "attended or did not attend"),
 	F_CODE("FIRSTATT", NULL, c_firstatt, "first or follow-up attendance"),
 	F_CODE("ADMINCAT", NULL, c_admincat, "administrative category"),
-	F_CODE("MAINSPEF", NULL, c_spef, "main specialty"),
+	F_CODE("MAINSPEF", NULL, c_mainspef, "main specialty"),
 	F_CODE("TRETSPEF", A("TREATMENT_SPECIALTY"), c_spef, "treatment specialty (HES list)"),
 	F_DIAG("DIAG_4_01"), F_OPER("OPERTN_4_01"),
 	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,

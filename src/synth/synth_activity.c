@@ -17,6 +17,39 @@
 #define MAX_DATES 2048
 #define MAX_PLACE 8
 
+/*
+** Emergency care, calibrated to about 105 admissions per 1,000 person-years
+** with the cost of the multimorbid carried by their longer, costlier spells
+** (docs/synth.md, "Use of care"):
+**   rate  NE_RATE x ne_base(age) x e^(NE_STEEP min(need, NE_CAP) + NE_TAIL ...)
+**         x crisis (CRISIS_NE for three months) x the rest;
+**   30-day readmission READMIT_BASE + READMIT_COND x conditions (<= READMIT_MAX);
+**   stay  same-day discharge p_zero x (1 - ZERO_PER_COND x conditions), at
+**         least 0.3 p_zero; else log-normal (sd LOS_SD) with mean x (1 +
+**         LOS_PER_COND x conditions); a delayed discharge at 65+ with 2+
+**         conditions, probability DELAY_P x (1 + DELAY_COND (conditions - 2))
+**         x 1.5 at 80+ x 2.5 with dementia x 2 with a care package (<=
+**         DELAY_MAX), adds a log-normal DELAY_MEAN days (sd 0.6);
+**   HRG   the reason's ladder by complexity score (conditions, +1 at 75+ and at
+**         85+): score x rungs / LADDER_SPAN rungs up from the simplest.
+*/
+#define NE_RATE 0.36
+#define NE_STEEP 1.3
+#define NE_CAP 2.7
+#define NE_TAIL 0.0
+#define CRISIS_NE 10.0
+#define READMIT_BASE 0.04
+#define READMIT_COND 0.01
+#define READMIT_MAX 0.2
+#define ZERO_PER_COND 0.15
+#define LOS_PER_COND 0.06
+#define LOS_SD 0.6
+#define DELAY_P 0.035
+#define DELAY_COND 1.0
+#define DELAY_MAX 0.5
+#define DELAY_MEAN 60.0
+#define LADDER_SPAN 4
+
 /* Seasonal factors, April .. March. */
 static const double season_ne[12] = {0.97, 0.95, 0.92, 0.92, 0.90, 0.95, 1.00, 1.05, 1.15, 1.18, 1.08, 1.02};
 static const double season_ae[12] = {1.00, 1.05, 1.05, 1.05, 1.00, 1.00, 0.98, 0.97, 1.00, 0.95, 0.95, 1.00};
@@ -107,6 +140,15 @@ static int lognormal_days(struct rng *r, double mean, double sd, int lo, int hi)
 	return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* 1 if a social care package or placement covers day d. */
+static int package_on(const struct act *a, int32_t d)
+{
+	for (int i = 0; i < a->npl; i++)
+		if (a->pl[i].start <= d && d <= a->pl[i].end)
+			return 1;
+	return 0;
+}
+
 /* Care home type on day d: -1 none, 1 residential, 2 nursing. */
 static int care_home_on(const struct act *a, int32_t d)
 {
@@ -149,7 +191,7 @@ static void build_months(struct act *a)
 		int start = 12 * y + (int)rng_below(a->r, 12);
 		if (u < pc)
 			for (int m = start; m < start + 3 && m < a->M; m++)
-				a->ms[m].crisis = 16.0;
+				a->ms[m].crisis = CRISIS_NE;
 	}
 }
 
@@ -358,7 +400,7 @@ extern const char *const synth_cancer_breast[5];
 static const char *ladder(const char *const *h, int n, int ncond, int age)
 {
 	int score = ncond + (age >= 75) + (age >= 85);
-	int k = score * n / 8;
+	int k = score * n / LADDER_SPAN;
 	if (k > n - 1)
 		k = n - 1;
 	return h[n - 1 - k];
@@ -451,11 +493,22 @@ static void ne_spell(struct act *a, int32_t adm, int terminal, int32_t force_dis
 	const struct reason *rs = &synth_reasons[reason];
 	double u = rng_unif(a->r), mt = rng_unif(a->r);
 	int los;
-	if (u < rs->p_zero)
+	/* same-day discharges are rarer for people with several conditions */
+	double pz = rs->p_zero * (1.0 - ZERO_PER_COND * ncond);
+	if (u < (pz > 0.3 * rs->p_zero ? pz : 0.3 * rs->p_zero))
 		los = 0;
 	else
 		los = lognormal_days(a->r, rs->los_mean * (1.0 + 0.012 * (age > 60 ? age - 60 : 0)) *
-						   (1.0 + 0.05 * ncond), 0.7, 1, 90);
+						   (1.0 + LOS_PER_COND * ncond), LOS_SD, 1, 90);
+	/* Delayed discharge: older people with several conditions, dementia or
+	 * care needs often wait in hospital for community care or a placement
+	 * (handbook section 8: about half of those needing rehabilitation). */
+	double pd = 0.0;
+	if (age >= 65 && ncond >= 2)
+		pd = DELAY_P * (1.0 + DELAY_COND * (ncond - 2)) * (age >= 80 ? 1.5 : 1.0) *
+		     (p->onset[C_DEM] <= adm ? 2.5 : 1.0) * (package_on(a, adm) ? 2.0 : 1.0);
+	if (los > 0 && rng_unif(a->r) < (pd < DELAY_MAX ? pd : DELAY_MAX))
+		los += lognormal_days(a->r, DELAY_MEAN, 0.6, 3, 150);
 	const char *meth = ne_method(a, age);
 	int32_t dis = adm + los;
 	if (force_dis != NEVER) {
@@ -556,21 +609,16 @@ static int cmp_spell(const void *x, const void *y)
 
 static double ne_base(int age)
 {
-	if (age < 1) return 0.20;
-	if (age < 5) return 0.06;
-	if (age < 16) return 0.025;
-	if (age < 45) return 0.022;
-	if (age < 65) return 0.025;
-	if (age < 75) return 0.038;
-	if (age < 85) return 0.055;
-	return 0.085;
+	double b = age < 1 ? 0.20 : age < 5 ? 0.06 : age < 16 ? 0.025 : age < 45 ? 0.022
+		   : age < 65 ? 0.025 : age < 75 ? 0.038 : age < 85 ? 0.055 : 0.085;
+	return NE_RATE * b;
 }
 
 /* Emergency admissions rise steeply over the first conditions, then less. */
 static double ne_mult(double need)
 {
-	double a = need_cap(need, 3.0), b = need_cap(need, 7.0) - a;
-	return exp(1.05 * a + 0.1 * b);
+	double a = need_cap(need, NE_CAP), b = need_cap(need, 7.0) - a;
+	return exp(NE_STEEP * a + NE_TAIL * b);
 }
 
 static double ae_base(int age)
@@ -607,9 +655,9 @@ static void hospital(struct act *a)
 	int nfirst = a->nsp;
 	for (int i = 0; i < nfirst; i++) {
 		const struct ev_spell *s = &a->sp[i];
-		double pr = 0.06 + 0.03 * person_ncond(p, s->adm);
+		double pr = READMIT_BASE + READMIT_COND * person_ncond(p, s->adm);
 		int32_t d = s->dis + 1 + (int32_t)rng_below(a->r, 29);
-		if (rng_unif(a->r) < (pr > 0.3 ? 0.3 : pr) && in_obs(p, d))
+		if (rng_unif(a->r) < (pr > READMIT_MAX ? READMIT_MAX : pr) && in_obs(p, d))
 			ne_spell(a, d, 0, NEVER, NULL);
 	}
 	/* Planned care: electives and day cases. */

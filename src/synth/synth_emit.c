@@ -270,24 +270,12 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 		rb_lsoa(&b, p->lsoa);
 		row_end(w, &b, p);
 
-		/* Price and truth: the rules of src/cost on the clean fields. */
-		struct yoc_cell cp = {s->classpat, strlen(s->classpat)};
-		struct yoc_cell am = {s->admimeth, strlen(s->admimeth)};
-		struct yoc_cell hr = {e->hrg, strlen(e->hrg)};
-		int64_t pence = 0;
-		int pod = -1;
-		yoc_price_apc(w->tariff, cp, am, e->start, e->end, hr, &pence, &pod);
-		int setting = pod == YOC_POD_DAYCASE ? S_DAYCASE
-			      : pod == YOC_POD_ELECTIVE ? S_ELECTIVE : S_NONELECTIVE;
-		add_cost(c, setting, e->start, pence);
-		synth_priced(w, K_APC, s->prov, e->start, pence);
-		int y = world_fyear(w, e->start);
-		if (y >= 0 && y < w->years)
-			c->t->bed_days[y] += e->end - e->start;
-		if (i == 0 && yoc_admimeth_emergency(am.p, am.n)) {
-			int ya = world_fyear(w, s->adm);
-			if (ya >= 0 && ya < w->years)
-				c->t->emergency[ya]++;
+		/* Bed days: the nights of the episode, each in its financial year. */
+		for (int y = 0; y < w->years; y++) {
+			int32_t nb = yoc_nights_between(e->start, e->end, w->fstart[y], w->fstart[y + 1]);
+			c->t->bed_days[y] += nb;
+			if (yoc_admimeth_emergency(s->admimeth, strlen(s->admimeth)))
+				c->t->emergency_bed_days[y] += nb;
 		}
 		if (c->t->nepi < MAX_EPI_LOG) {
 			c->t->epi_start[c->t->nepi] = e->start;
@@ -295,6 +283,38 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 			c->t->nepi++;
 		} else {
 			c->t->epi_overflow = 1;
+		}
+	}
+	/* Price and truth: the spell, by the rules of src/cost on the clean
+	 * fields, all in the year of admission (docs/costing.md). */
+	struct yoc_apc_epi ep[3];
+	for (int i = 0; i < s->nepi; i++) {
+		const struct ev_episode *e = &s->epi[i];
+		ep[i].classpat = (struct yoc_cell){s->classpat, strlen(s->classpat)};
+		ep[i].admimeth = (struct yoc_cell){s->admimeth, strlen(s->admimeth)};
+		ep[i].sushrg = (struct yoc_cell){e->hrg, strlen(e->hrg)};
+		ep[i].admidate = s->adm;
+		ep[i].disdate = s->dis;
+		ep[i].epistart = e->start;
+		ep[i].epiend = e->end;
+		ep[i].epiorder = i + 1;
+		ep[i].feed_cost = INT64_MIN;
+	}
+	struct yoc_spell_price sp;
+	yoc_price_spell(w->tariff, ep, (size_t)s->nepi, &sp);
+	int setting = sp.type == YOC_SPELL_DAYCASE ? S_DAYCASE
+		      : sp.type == YOC_SPELL_ELECTIVE ? S_ELECTIVE : S_NONELECTIVE;
+	add_cost(c, setting, s->adm, sp.pence);
+	synth_priced(w, K_APC, s->prov, s->adm, sp.pence);
+	int ya = world_fyear(w, s->adm);
+	if (ya >= 0 && ya < w->years) {
+		c->t->cost_apc_provider[ya] += sp.provider;
+		if (sp.type == YOC_SPELL_EMERGENCY) {
+			c->t->cost_emergency[ya] += sp.pence;
+			c->t->emergency[ya] += sp.admission;
+		} else if (sp.type == YOC_SPELL_OTHER_NE) {
+			c->t->cost_other_ne[ya] += sp.pence;
+			c->t->other_ne[ya] += sp.admission;
 		}
 	}
 }

@@ -426,8 +426,13 @@ extern const char *const synth_setting_names[NSETTING];
 
 struct truth_acc {
 	int64_t cost[MAX_YEARS][NSETTING];
+	int64_t cost_emergency[MAX_YEARS];      /* cost_nonelective, split: emergency */
+	int64_t cost_other_ne[MAX_YEARS];       /* ... and other non-elective */
+	int64_t cost_apc_provider[MAX_YEARS];   /* APC episodes at NCC prices */
 	int32_t emergency[MAX_YEARS];
+	int32_t other_ne[MAX_YEARS];            /* other non-elective admissions */
 	int32_t bed_days[MAX_YEARS];
+	int32_t emergency_bed_days[MAX_YEARS];
 	int32_t mh_bed_days[MAX_YEARS];
 	/* APC episodes: start day and code-list mask of their diagnoses */
 	int32_t epi_start[MAX_EPI_LOG];

@@ -206,9 +206,10 @@ int synth_out_flush(struct world *w, int final, struct yoc_error *e)
 
 static const char truth_header[] =
 	"nhs_number,fyear,age,sex,practice,lsoa11,imd_decile,ltc_count,mental_ltc_count,ltcs,"
-	"emergency_admissions,bed_days,mh_bed_days,died,opted_out,cost_total,cost_elective,"
-	"cost_nonelective,cost_daycase,cost_outpatient,cost_ae,cost_community,cost_mh,cost_gp,"
-	"cost_social_care,cost_ambulance\n";
+	"emergency_admissions,other_nonelective_admissions,bed_days,emergency_bed_days,"
+	"mh_bed_days,died,opted_out,cost_total,cost_elective,cost_nonelective,cost_daycase,"
+	"cost_outpatient,cost_ae,cost_community,cost_mh,cost_gp,cost_social_care,cost_ambulance,"
+	"cost_emergency,cost_other_nonelective,cost_apc_provider\n";
 
 static int dir_is_empty(const char *path)
 {
@@ -338,7 +339,11 @@ int synth_truth_write(struct world *w, const struct person *p, struct truth_acc 
 		rb_comma(&b);
 		rb_uint(&b, (uint64_t)t->emergency[y]);
 		rb_comma(&b);
+		rb_uint(&b, (uint64_t)t->other_ne[y]);
+		rb_comma(&b);
 		rb_uint(&b, (uint64_t)t->bed_days[y]);
+		rb_comma(&b);
+		rb_uint(&b, (uint64_t)t->emergency_bed_days[y]);
 		rb_comma(&b);
 		rb_uint(&b, (uint64_t)t->mh_bed_days[y]);
 		rb_comma(&b);
@@ -354,6 +359,12 @@ int synth_truth_write(struct world *w, const struct person *p, struct truth_acc 
 			rb_comma(&b);
 			rb_pence(&b, t->cost[y][s]);
 		}
+		rb_comma(&b);
+		rb_pence(&b, t->cost_emergency[y]);
+		rb_comma(&b);
+		rb_pence(&b, t->cost_other_ne[y]);
+		rb_comma(&b);
+		rb_pence(&b, t->cost_apc_provider[y]);
 		*b.p++ = '\n';
 		w->tlen = (size_t)(b.p - w->tbuf);
 		w->person_years++;

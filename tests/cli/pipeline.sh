@@ -65,9 +65,11 @@ print("optout_rows %d" % optout)
 print("missing %d" % len(set(truth) - set(got)))
 print("extra %d" % len(set(got) - set(truth)))
 fields = ['age', 'sex', 'practice', 'imd_decile', 'ltc_count', 'mental_ltc_count', 'ltcs',
-          'emergency_admissions', 'bed_days', 'mh_bed_days', 'died', 'cost_total',
+          'emergency_admissions', 'other_nonelective_admissions', 'bed_days',
+          'emergency_bed_days', 'mh_bed_days', 'died', 'cost_total',
           'cost_elective', 'cost_nonelective', 'cost_daycase', 'cost_outpatient', 'cost_ae',
-          'cost_community', 'cost_mh', 'cost_gp', 'cost_social_care', 'cost_ambulance']
+          'cost_community', 'cost_mh', 'cost_gp', 'cost_social_care', 'cost_ambulance',
+          'cost_emergency', 'cost_other_nonelective', 'cost_apc_provider']
 bad = {f: 0 for f in fields}
 example = {}
 for k in sorted(set(truth) & set(got)):
@@ -86,6 +88,7 @@ for k in sorted(set(truth) & set(got)):
 for f in fields:
     print("field %s %d %s" % (f, bad[f], example.get(f, '')))
 PY
+same "the comparison ran over all 27 fields" "$(grep -c '^field ' "$TMP/cmp.txt")" 27
 n_truth=$(awk '$1=="truth_rows"{print $2}' "$TMP/cmp.txt")
 [ "${n_truth:-0}" -gt 5000 ] && ok "truth has $n_truth person-years" || not_ok "truth has person-years (${n_truth:-none})"
 same "person-years: none missing from person_year" "$(awk '$1=="missing"{print $2}' "$TMP/cmp.txt")" 0

@@ -150,12 +150,23 @@ check "multimorbidity rises with age band 20-39 .. 80-99 ($v)" test "$mono" -eq 
 dep=$(val "select round(100.0 * avg(case when cast(imd_decile as int) <= 2 then n >= 2 end) - 100.0 * avg(case when cast(imd_decile as int) >= 9 then n >= 2 end), 1) from c where age between 45 and 74")
 check "more multimorbidity in the most deprived fifth than the least, ages 45-74 (+$dep points)" awk -v x="$dep" 'BEGIN { exit !(x != "" && x > 3) }'
 
+# Calibration (docs/synth.md): the cost gradient by LTC count within 25% of the
+# published GBP 1,000 / 3,000 / 8,000 (figures.md l.7-10), and emergency
+# admissions within 20% of England's, about 105 per 1,000 person-years
+# (figures.md: roughly 6.3-6.5 million a year, about 110 per 1,000).
 for k in 1:1000 2:3000 3:8000; do
 	l=${k%%:*}; want=${k#*:}
 	m=$(val "select round(avg(cast(cost_total as real))) from c where n = $l")
-	check "mean annual cost at $l LTC GBP $m within a factor 1.5 of GBP $want" \
-		awk -v m="$m" -v w="$want" 'BEGIN { exit !(m != "" && m >= w / 1.5 && m <= w * 1.5) }'
+	check "mean annual cost at $l LTC GBP $m within 25% of GBP $want" \
+		awk -v m="$m" -v w="$want" 'BEGIN { exit !(m != "" && m >= w * 0.75 && m <= w * 1.25) }'
 done
+v=$(val "select round(1000.0 * avg(cast(emergency_admissions as int)), 1) from c")
+check "emergency admissions $v per 1,000 person-years, within 20% of England's 105" \
+	awk -v x="$v" 'BEGIN { exit !(x != "" && x >= 84 && x <= 126) }'
+v=$(val "select round(sum(case when n = 1 then cast(cost_emergency as real) end) / sum(case when n = 1 then cast(emergency_admissions as int) end)) || ' ' ||
+	round(sum(case when n = 3 then cast(cost_emergency as real) end) / sum(case when n = 3 then cast(emergency_admissions as int) end)) from c")
+check "emergency spells of the multimorbid cost more: longer stays (GBP per admission at 1 vs 3 LTCs: $v)" \
+	awk -v a="${v% *}" -v b="${v#* }" 'BEGIN { exit !(a != "" && b > a) }'
 s1=$(val "select sum(cast(cost_nonelective as real)) / sum(cast(cost_total as real)) from c where n = 1")
 s2=$(val "select sum(cast(cost_nonelective as real)) / sum(cast(cost_total as real)) from c where n = 2")
 s3=$(val "select sum(cast(cost_nonelective as real)) / sum(cast(cost_total as real)) from c where n = 3")
@@ -205,24 +216,55 @@ load_kind() { # kind
 }
 for k in apc op ae community mh gp_appt social_care ambulance deaths gp_register; do load_kind $k; done
 sql "$CDB" ".import --csv $T/clean/truth/person_year.csv t" ".import --csv $DATA/ncc_2023_24.csv ncc_raw" \
-	".import --csv $DATA/unit_costs.csv uc" ".import --csv $DATA/ltc_codelist.csv cl" "
+	".import --csv $DATA/unit_costs.csv uc" ".import --csv $DATA/ltc_codelist.csv cl" \
+	".import --csv $DATA/apc_trim_points.csv trim_raw" "
 create table ncc as select \"Service Code\" svc, \"Dept or Currency Code\" code,
   cast(case when instr(\"Unit cost\", '.') = 0 then \"Unit cost\" else substr(\"Unit cost\", 1, instr(\"Unit cost\", '.') - 1) end as int) * 100
   + cast(substr(case when instr(\"Unit cost\", '.') = 0 then '' else substr(\"Unit cost\", instr(\"Unit cost\", '.') + 1) end || '000', 1, 2) as int)
   + (cast(substr(case when instr(\"Unit cost\", '.') = 0 then '' else substr(\"Unit cost\", instr(\"Unit cost\", '.') + 1) end || '000', 3, 1) as int) >= 5) p
   from ncc_raw;
 create table ucp as select code, cast(round(cast(unit_cost as real) * 100) as int) p from uc;
+create table trims as select hrg, admission, cast(trim_days as int) d,
+  cast(round(cast(excess_bed_day as real) * 100) as int) p from trim_raw;
 "
 FY="(cast(substr(%s,1,4) as int) - (cast(substr(%s,6,2) as int) < 4))"
 fy() { printf "$FY" "$1" "$1"; }
 sql "$CDB" "
 create table priced (nhs, fy, setting, pence);
-insert into priced select NEWNHSNO, $(fy EPISTART),
-  case when CLASSPAT = '2' then 'daycase' when ADMIMETH in ('11','12','13') then 'elective' else 'nonelective' end,
+-- APC: one price per spell (SUSSPELLID), from its first episode's method, its
+-- length (ADMIDATE to DISDATE), the highest-priced HRG of its episodes under
+-- the spell's point of delivery, plus (days - trim point) x the excess bed
+-- day price of that HRG (its own row, else its chapter's, else '*'); all in
+-- the year of ADMIDATE. Cost to provider: every episode at its NCC price.
+create table ep as select NEWNHSNO nhs, SUSSPELLID sid, cast(EPIORDER as int) o, * from apc;
+create table sp0 as select distinct nhs, sid,
+  first_value(ADMIMETH) over w m, first_value(CLASSPAT) over w c, first_value(ADMIDATE) over w a,
+  last_value(DISDATE) over w dd, first_value(o) over w o1
+  from ep window w as (partition by nhs, sid order by o rows between unbounded preceding and unbounded following);
+create table sp1 as select *, case when m in ('21','22','23','24','25','28','2A','2B','2C','2D') then 'emergency'
+  when c = '2' then 'daycase' when m in ('11','12','13') then 'elective' else 'other' end kind,
+  cast(julianday(dd) - julianday(a) as int) los from sp0;
+create table sp2 as select *, case kind when 'daycase' then 'Daycase' when 'elective' then 'Elective Inpatients'
+  else case when los <= 1 then 'Non-Elective Inpatient - Short Stay' else 'Non-Elective Inpatient - Long Stay' end end svc from sp1;
+create table sp3 as select sp2.*, (select SUSHRG from ep join ncc on ncc.code = ep.SUSHRG and ncc.svc = sp2.svc
+  where ep.nhs = sp2.nhs and ep.sid = sp2.sid order by ncc.p desc, ep.o limit 1) h from sp2;
+create table sp4 as select sp3.*, (select p from ncc where code = h and svc = sp3.svc) base,
+  (select d from trims where admission = case kind when 'elective' then 'elective' else 'nonelective' end
+   and hrg in (h, substr(h, 1, 2), '*') order by length(hrg) desc limit 1) td,
+  (select p from trims where admission = case kind when 'elective' then 'elective' else 'nonelective' end
+   and hrg in (h, substr(h, 1, 2), '*') order by length(hrg) desc limit 1) tp
+  from sp3;
+create table spells as select nhs, sid, kind, o1, $(fy a) fy, los,
+  base + case when kind != 'daycase' and los > td then (los - td) * tp else 0 end pence from sp4;
+insert into priced select nhs, fy, case kind when 'daycase' then 'daycase' when 'elective' then 'elective' else 'nonelective' end,
+  pence from spells;
+insert into priced select nhs, fy, case kind when 'emergency' then 'emergency' else 'other_nonelective' end, pence
+  from spells where kind in ('emergency', 'other');
+insert into priced select ep.NEWNHSNO, $(fy ep.ADMIDATE), 'apc_provider',
   (select p from ncc where code = SUSHRG and svc = case when CLASSPAT = '2' then 'Daycase'
      when ADMIMETH in ('11','12','13') then 'Elective Inpatients'
      when julianday(EPIEND) - julianday(EPISTART) <= 1 then 'Non-Elective Inpatient - Short Stay'
-     else 'Non-Elective Inpatient - Long Stay' end) from apc;
+     else 'Non-Elective Inpatient - Long Stay' end) from ep;
 insert into priced select NEWNHSNO, $(fy APPTDATE), 'outpatient',
   (select p from ncc where code = SUSHRG and svc = case when SUSHRG like 'WF%' then 'Consultant Led' else 'Outpatient Procedures' end)
   from op where ATTENDED in ('5','6');
@@ -239,8 +281,12 @@ insert into priced select NEWNHSNO, $(fy START_DATE), 'social_care', cast(round(
 "
 nullp=$(sql "$CDB" "select count(*) from priced where pence is null")
 check "every clean feed row prices from the shipped tables ($nullp unpriced)" test "$nullp" -eq 0
-for s in elective nonelective daycase outpatient ae community mh gp social_care ambulance total; do
-	if [ $s = total ]; then cond=""; else cond="where setting = '$s'"; fi
+for s in elective nonelective daycase outpatient ae community mh gp social_care ambulance total \
+	emergency other_nonelective apc_provider; do
+	case $s in
+	total) cond="where setting not in ('emergency', 'other_nonelective', 'apc_provider')" ;;
+	*) cond="where setting = '$s'" ;;
+	esac
 	bad=$(sql "$CDB" "with f as (select nhs, fy, sum(pence) p from priced $cond group by nhs, fy)
 		select count(*) from t left join f on f.nhs = t.nhs_number and f.fy = cast(substr(t.fyear,1,4) as int)
 		where coalesce(f.p, 0) != cast(round(cast(t.cost_$s as real) * 100) as int)")
@@ -253,10 +299,25 @@ bad=$(sql "$CDB" "with e as (select NEWNHSNO nhs, $(fy ADMIDATE) fy, count(*) k 
 	select count(*) from t left join e on e.nhs = t.nhs_number and e.fy = cast(substr(t.fyear,1,4) as int)
 	where coalesce(e.k, 0) != cast(t.emergency_admissions as int)")
 check "truth emergency_admissions = spells with an emergency first episode, every person-year" test "$bad" -eq 0
-bad=$(sql "$CDB" "with b as (select NEWNHSNO nhs, $(fy EPISTART) fy, sum(julianday(EPIEND) - julianday(EPISTART)) d from apc group by 1, 2)
-	select count(*) from t left join b on b.nhs = t.nhs_number and b.fy = cast(substr(t.fyear,1,4) as int)
-	where coalesce(b.d, 0) != cast(t.bed_days as int)")
-check "truth bed_days = APC episode days by year of EPISTART" test "$bad" -eq 0
+bad=$(sql "$CDB" "with e as (select nhs, fy, count(*) k from spells where kind = 'other' and o1 = 1 group by 1, 2)
+	select count(*) from t left join e on e.nhs = t.nhs_number and e.fy = cast(substr(t.fyear,1,4) as int)
+	where coalesce(e.k, 0) != cast(t.other_nonelective_admissions as int)")
+o=$(sql "$CDB" "select sum(other_nonelective_admissions) from t")
+check "truth other_nonelective_admissions = other non-elective spells (transfers: $o)" test "$bad" -eq 0 -a "$o" -gt 0
+# Bed days: each night of each episode in the financial year it falls in.
+for k in all emergency; do
+	if [ $k = all ]; then col=bed_days; cond=1; else col=emergency_bed_days
+		cond="ADMIMETH in ('21','22','23','24','25','28','2A','2B','2C','2D')"; fi
+	bad=$(sql "$CDB" "with y(y) as (select distinct cast(substr(fyear,1,4) as int) from t),
+		b as (select NEWNHSNO nhs, y fy, sum(max(0, min(julianday(EPIEND), julianday((y + 1) || '-04-01'))
+		  - max(julianday(EPISTART), julianday(y || '-04-01')))) d from apc, y where $cond group by 1, 2)
+		select count(*) from t left join b on b.nhs = t.nhs_number and b.fy = cast(substr(t.fyear,1,4) as int)
+		where coalesce(b.d, 0) != cast(t.$col as int)")
+	check "truth $col = nights of APC episodes, each in the year it falls in" test "$bad" -eq 0
+done
+v=$(sql "$CDB" "select count(*) from spells s join apc a on a.NEWNHSNO = s.nhs and a.SUSSPELLID = s.sid
+	where $(fy a.EPIEND) != s.fy")
+check "some spells cross 31 March ($v episodes end in a later year than their admission)" test "$v" -gt 0
 bad=$(sql "$CDB" "with d as (select NEWNHSNO nhs, $(fy DOD) fy from deaths)
 	select count(*) from t left join d on d.nhs = t.nhs_number and d.fy = cast(substr(t.fyear,1,4) as int)
 	where (d.nhs is not null) != (t.died = '1')")

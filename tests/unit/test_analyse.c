@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "analyse/analyse.h"
+#include "cost/cost.h"
 #include "load/load.h"
 #include "testutil.h"
 
@@ -283,12 +284,20 @@ static void test_emergency_and_beds(void **state)
 	 * its second episode is in 2022/23; elective 11 and a second episode never count */
 	assert_string_equal(q(f, PY(PB, "2021/22", "emergency_admissions")), "1");
 	assert_string_equal(q(f, PY(PB, "2022/23", "emergency_admissions")), "0");
-	/* bed days by episode start: 3 (03-30..04-02) in 2021/22; 4 + 2 + 1 in 2022/23 */
-	assert_string_equal(q(f, PY(PB, "2021/22", "bed_days")), "3");
-	assert_string_equal(q(f, PY(PB, "2022/23", "bed_days")), "7");
-	/* non-elective episodes cost, split by episode start year */
-	assert_string_equal(q(f, PY(PB, "2021/22", "cost_nonelective > 0 AND cost_elective = 0")), "1");
+	/* bed days: each night in the year it falls in. The spell admitted
+	 * 2022-03-30 has the nights of 03-30 and 03-31 in 2021/22, and 04-01
+	 * (first episode) + 4 (second) in 2022/23; then 2 elective nights and
+	 * 1 of the 2A episode */
+	assert_string_equal(q(f, PY(PB, "2021/22", "bed_days || ' ' || emergency_bed_days")), "2 2");
+	assert_string_equal(q(f, PY(PB, "2022/23", "bed_days || ' ' || emergency_bed_days")), "8 6");
+	/* the spell is priced once, in the year of admission: 2022/23 has the
+	 * elective spell and the 2A spell (its first episode missing: priced,
+	 * not an admission), nothing of the spell admitted in 2021/22 */
+	assert_string_equal(q(f, PY(PB, "2021/22", "cost_nonelective > 0 AND cost_elective = 0 AND "
+				 "cost_emergency = cost_nonelective")), "1");
 	assert_string_equal(q(f, PY(PB, "2022/23", "cost_nonelective > 0 AND cost_elective > 0")), "1");
+	assert_string_equal(q(f, "SELECT records FROM costing_summary WHERE fyear = '2022/23' AND "
+				 "feed = 'apc' AND how = 'priced'"), "2");
 	/* A's day case in 2023/24 */
 	assert_string_equal(q(f, PY(PA, "2023/24", "cost_daycase > 0 AND cost_total = cost_daycase")), "1");
 }
@@ -313,7 +322,7 @@ static void test_unpriced(void **state)
 	assert_string_equal(q(f, PY(PC, "2023/24", "cost_social_care")), "36450");
 	/* provider_cost: people and activity of priced rows */
 	assert_string_equal(q(f, "SELECT people || ' ' || activity FROM provider_cost WHERE provider = 'RX1' "
-				 "AND setting = 'nonelective' AND fyear = '2022/23'"), "1 2");
+				 "AND setting = 'nonelective' AND fyear = '2022/23'"), "1 1");
 }
 
 /* A published HES extract's PSEUDO_HESID is opaque: persons are then found
@@ -336,7 +345,7 @@ static void test_opaque_pseudonyms(void **state)
 				 "person_year WHERE pseudo_id = 'TOKEN00042' AND fyear = '2023/24'"),
 			    "P81003 42 1");
 	assert_string_equal(q(f, PY(PA, "2022/23", "ltc_count || band || practice")), "2BP81001");
-	assert_string_equal(q(f, PY(PB, "2021/22", "emergency_admissions || bed_days")), "13");
+	assert_string_equal(q(f, PY(PB, "2021/22", "emergency_admissions || bed_days")), "12");
 	assert_string_equal(q(f, PY(PC, "2023/24", "cost_social_care")), "36450");
 }
 
@@ -374,6 +383,101 @@ static void test_practice_unknown(void **state)
 			    "P81001,P81002");
 }
 
+/*
+** Spells (findings 5-8). D: three emergency spells at RX2 (SUSSPELLID): 3
+** days; 60 days in two episodes (a 1-day first episode, then the rest); and
+** one admitted 2023-03-25, discharged 2023-04-10 (across 31 March). E: a
+** maternity (31) spell, a transfer (81), a birth (82, no SUSSPELLID: found by
+** provider and ADMIDATE) and an emergency whose discharge is not known yet.
+*/
+#define PD "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define PE "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+static const char reg22de[] = REGH
+	PD ",valid,011940,1,P81003,2000-01-01,,E01000004,2,,,\n"
+	PE ",valid,011990,2,P81003,2000-01-01,,E01000004,2,,,\n";
+static const char reg23de[] = REGH
+	PD ",valid,011940,1,P81003,2000-01-01,,E01000004,2,,,\n"
+	PE ",valid,011990,2,P81003,2000-01-01,,E01000004,2,,,\n";
+#define APC2H "PSEUDO_ID,NHSNO_STATUS,PROCODE,SUSSPELLID,ADMIDATE,DISDATE,EPISTART,EPIEND,EPIORDER,ADMIMETH,CLASSPAT,SUSHRG\n"
+static const char apc_spells[] = APC2H
+	PD ",valid,RX2,S1,2022-06-01,2022-06-04,2022-06-01,2022-06-04,1,21,1,DZ11R\n"
+	PD ",valid,RX2,S2,2022-08-01,2022-09-30,2022-08-01,2022-08-02,1,21,1,WH07G\n"
+	PD ",valid,RX2,S2,2022-08-01,2022-09-30,2022-08-02,2022-09-30,2,21,1,DZ11R\n"
+	PD ",valid,RX2,S3,2023-03-25,2023-04-10,2023-03-25,2023-04-10,1,21,1,DZ11R\n"
+	PE ",valid,RX2,S4,2022-07-01,2022-07-03,2022-07-01,2022-07-03,1,31,1,NZ16Z\n"
+	PE ",valid,RX2,S5,2022-10-01,2022-10-06,2022-10-01,2022-10-06,1,81,1,DZ11R\n"
+	PE ",valid,RX2,,2022-11-01,2022-11-02,2022-11-01,2022-11-02,1,82,1,PB03Z\n"
+	PE ",valid,RX2,S7,2023-03-01,,2023-03-01,2023-03-05,1,22,1,DZ11R\n"
+	PE ",valid,RX2,S7,2023-03-01,,2023-03-05,,2,22,1,DZ11R\n";
+
+static int64_t qi(struct fx *f, const char *sql)
+{
+	return strtoll(q(f, sql), NULL, 10);
+}
+
+static void test_spells(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(load(f, "gp_register/GQ_2022-23.csv", reg22de), 0);
+	assert_int_equal(load(f, "gp_register/GQ_2023-24.csv", reg23de), 0);
+	assert_int_equal(load(f, "apc/RX2_2022-06.csv", apc_spells), 0);
+	assert_int_equal(run(f, 3, NULL), 0);
+	yoc_tariff *t = NULL;
+	struct yoc_error e;
+	assert_int_equal(yoc_tariff_load_dir(&t, f->data, &e), 0);
+	int64_t lng, shrt, wh, per;
+	int32_t trim;
+	assert_int_equal(yoc_tariff_price(t, YOC_POD_NEL_LONG, "DZ11R", 5, &lng), 0);
+	assert_int_equal(yoc_tariff_price(t, YOC_POD_NEL_SHORT, "WH07G", 5, &shrt), 0);
+	assert_int_equal(yoc_tariff_price(t, YOC_POD_NEL_LONG, "WH07G", 5, &wh), 0);
+	assert_int_equal(yoc_tariff_trim(t, 1, "DZ11R", 5, &trim, &per), 0);
+	assert_true(trim > 3 && trim < 60 && per > 0 && lng > wh);
+
+	/* finding 5: 3 days and 60 days of DZ11R cost differently; the spell of
+	 * two episodes is one long-stay price (its dominant HRG, DZ11R) plus a
+	 * long-stay payment per day beyond the trim point; before, it cost a
+	 * short-stay WH07G episode plus a long-stay DZ11R episode */
+	int64_t s1 = lng, s2 = lng + (60 - trim) * per;
+	char sql[512];
+	snprintf(sql, sizeof sql, PY(PD, "2022/23", "cost_nonelective = %lld + %lld + %lld"),
+		 (long long)s1, (long long)s2, (long long)(lng + (16 > trim ? 16 - trim : 0) * per));
+	assert_string_equal(q(f, sql), "1");
+	assert_true(s2 > s1);
+	/* the cost to provider: every episode at its NCC price */
+	snprintf(sql, sizeof sql, PY(PD, "2022/23", "cost_apc_provider = %lld"),
+		 (long long)(lng + shrt + lng + lng));
+	assert_string_equal(q(f, sql), "1");
+
+	/* finding 6: the spell across 31 March counts (admission, cost) in
+	 * 2022/23; its 16 nights split 7 (25-31 March) and 9 (1-9 April) */
+	assert_string_equal(q(f, PY(PD, "2022/23", "emergency_admissions")), "3");
+	assert_string_equal(q(f, PY(PD, "2022/23", "bed_days || ' ' || emergency_bed_days")),
+			    "70 70"); /* 3 + 60 + 7 */
+	assert_string_equal(q(f, PY(PD, "2023/24", "bed_days || ' ' || emergency_bed_days || ' ' || "
+				 "emergency_admissions || ' ' || cost_total")), "9 9 0 0");
+
+	/* findings 7 and 8: maternity, transfer and birth are other
+	 * non-elective admissions, not emergencies; their cost is split out and
+	 * their nights are not emergency bed days. The open emergency spell (no
+	 * DISDATE) is an admission priced on the 4 nights known. */
+	assert_string_equal(q(f, PY(PE, "2022/23", "emergency_admissions || ' ' || "
+				 "other_nonelective_admissions")), "1 3");
+	assert_string_equal(q(f, PY(PE, "2022/23", "bed_days || ' ' || emergency_bed_days")), "12 4");
+	assert_string_equal(q(f, PY(PE, "2022/23", "cost_other_nonelective > 0 AND cost_emergency > 0 "
+				 "AND cost_emergency + cost_other_nonelective = cost_nonelective")), "1");
+	snprintf(sql, sizeof sql, PY(PE, "2022/23", "cost_emergency = %lld"), (long long)lng);
+	assert_string_equal(q(f, sql), "1");
+	/* every person-year: the split adds up, cost_total is the settings' sum */
+	assert_string_equal(q(f, "SELECT count(*) FROM person_year WHERE cost_emergency + "
+				 "cost_other_nonelective != cost_nonelective OR emergency_bed_days > bed_days"),
+			    "0");
+	/* the costing summary counts rows (episodes) of spells by how priced */
+	assert_true(qi(f, "SELECT sum(records) FROM costing_summary WHERE feed = 'apc'") >= 9);
+	assert_string_equal(q(f, "SELECT value FROM analyse_run WHERE key = 'trim_points_version'"),
+			    yoc_tariff_trims_version(t));
+	yoc_tariff_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -384,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unpriced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_opaque_pseudonyms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_practice_unknown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spells, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("analyse", tests, NULL, NULL);
 }

@@ -265,7 +265,11 @@ static void test_truth_consistency(void **state)
 	snprintf(p, sizeof p, "%s/truth/person_year.csv", a);
 	yoc_error_clear(&e);
 	assert_int_equal(yoc_csv_open(&r, p, &o, &e), 0);
-	assert_int_equal(yoc_csv_ncols(r), 26);
+	assert_int_equal(yoc_csv_ncols(r), 31);
+	int c_ne = yoc_csv_col(r, "cost_nonelective"), c_em = yoc_csv_col(r, "cost_emergency");
+	int c_oth = yoc_csv_col(r, "cost_other_nonelective");
+	int c_bd = yoc_csv_col(r, "bed_days"), c_ebd = yoc_csv_col(r, "emergency_bed_days");
+	assert_true(c_ne >= 0 && c_em >= 0 && c_oth >= 0 && c_bd >= 0 && c_ebd >= 0);
 	int c_nhs = yoc_csv_col(r, "nhs_number"), c_tot = yoc_csv_col(r, "cost_total");
 	int c_ltc = yoc_csv_col(r, "ltc_count"), c_mltc = yoc_csv_col(r, "mental_ltc_count");
 	int c_list = yoc_csv_col(r, "ltcs"), c_age = yoc_csv_col(r, "age");
@@ -283,6 +287,13 @@ static void test_truth_consistency(void **state)
 		for (int k = c_first; k <= c_last; k++)
 			sum += money(row.cells[k]);
 		assert_int_equal(sum, money(row.cells[c_tot]));
+		/* non-elective = emergency + other non-elective; emergency bed days are bed days */
+		assert_int_equal(money(row.cells[c_em]) + money(row.cells[c_oth]),
+				 money(row.cells[c_ne]));
+		int64_t bd, ebd;
+		assert_int_equal(yoc_cell_int(row.cells[c_bd], &bd), 0);
+		assert_int_equal(yoc_cell_int(row.cells[c_ebd], &ebd), 0);
+		assert_true(ebd >= 0 && ebd <= bd);
 		int64_t n, nm, age;
 		assert_int_equal(yoc_cell_int(row.cells[c_ltc], &n), 0);
 		assert_int_equal(yoc_cell_int(row.cells[c_mltc], &nm), 0);
@@ -342,8 +353,9 @@ static void test_errors(void **state)
 	assert_int_equal(tu_temp_dir(d, sizeof d, "syH"), 0);
 	char src[1200], dst[1200], *text = NULL;
 	size_t n;
-	static const char *const copy[] = {"ncc_2023_24.csv", "unit_costs.csv"};
-	for (int i = 0; i < 2; i++) {
+	static const char *const copy[] = {"ncc_2023_24.csv", "unit_costs.csv",
+					   "apc_trim_points.csv"};
+	for (int i = 0; i < 3; i++) {
 		snprintf(src, sizeof src, "%s/%s", data_dir, copy[i]);
 		snprintf(dst, sizeof dst, "%s/%s", d, copy[i]);
 		assert_int_equal(yoc_read_file(src, 1 << 24, &text, &n, &e), 0);
