@@ -228,6 +228,7 @@ static int section2(struct q *Q, struct yoc_error *e)
 			   " CASE WHEN rows <> loaded + quarantined THEN 'unbalanced' ELSE '' END,"
 			   " loaded || ' loaded, ' || quarantined || ' quarantined'"
 			   " FROM current_files ORDER BY 1,2,3", 0, e)) ||
+	    (rc = yoc__quality_source(Q, e)) ||
 	    (rc = volumes(Q, e)))
 		return rc;
 	return yoc__quality_contracts(Q, e);
@@ -322,11 +323,13 @@ static int feedback(struct q *Q, const char *outdir, struct yoc_error *e)
 	snprintf(dir, sizeof dir, "%s/feedback", outdir);
 	if (yoc_mkdirs(dir, 0755))
 		return yoc_error_set(e, YOC_EIO, dir, 0, 0, "cannot create");
+	/* rows rejected at source: their line in the provider's extract, no value */
 	const char *sql = "SELECT f.provider, f.path, f.kind, f.period, x.line, x.field, x.value,"
 		" x.reason, x.action FROM (SELECT file_id, line, field, value, reason,"
 		" 'quarantined' AS action FROM quarantine UNION ALL SELECT file_id, line, field,"
-		" value, reason, action FROM flags) x JOIN current_files f USING(file_id)"
-		" ORDER BY f.provider, f.file_id, x.line";
+		" value, reason, action FROM flags UNION ALL SELECT file_id, line, '', '', reason,"
+		" 'rejected_at_source' FROM source_rejected) x JOIN current_files f USING(file_id)"
+		" ORDER BY f.provider, f.file_id, x.action = 'rejected_at_source', x.line";
 	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
 		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(Q->s)));
 	struct yoc_afile af = {0};
@@ -362,6 +365,8 @@ static int feedback(struct q *Q, const char *outdir, struct yoc_error *e)
 			rc = yoc_afile_commit(&af, e);
 	}
 	sqlite3_finalize(st);
+	if (!rc)
+		rc = yoc__quality_source_feedback(Q, dir, e);
 	return rc;
 }
 
@@ -393,6 +398,8 @@ int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(db));
 		goto cleanup;
 	}
+	if ((rc = yoc__quality_source_tables(&Q, e)))
+		goto cleanup;
 	snprintf(p, sizeof p, "%s/quality.csv", outdir);
 	if ((rc = yoc_afile_open(&af, p, e)))
 		goto cleanup;
@@ -429,6 +436,7 @@ cleanup:
 		yoc_afile_abort(&ah);
 	sqlite3_finalize(Q.ins);
 	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.qrow", NULL, NULL, NULL);
+	yoc__quality_source_done(&Q);
 	yoc_tariff_free(Q.tariff);
 	return rc;
 }
