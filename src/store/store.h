@@ -124,6 +124,13 @@ void yoc_store_files_free(struct yoc_file_info *f);
 enum yoc_col_type { YOC_COL_TEXT = 0, YOC_COL_DATE = 1, YOC_COL_INT = 2, YOC_COL_MONEY = 3 };
 
 int yoc_seg_open(yoc_store *s, int64_t file_id, yoc_seg **out, struct yoc_error *e);
+/*
+** The same without verifying the checksums (every offset and bound is still
+** checked): for a first look at segments that a verified open in the same
+** run reads again before any result is kept (the analysis's register gaps).
+*/
+int yoc_seg_open_unverified(yoc_store *s, int64_t file_id, yoc_seg **out,
+			    struct yoc_error *e);
 /* Opens a segment file by path, without a store (person index then -1). */
 int yoc_seg_open_path(const char *path, yoc_seg **out, struct yoc_error *e);
 void yoc_seg_close(yoc_seg *g);
