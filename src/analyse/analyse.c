@@ -359,6 +359,11 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 		int fy = 0;
 		int32_t p0 = INT32_MIN, p1 = INT32_MAX;
 		period_span(fi[i].period, &fy, &p0, &p1);
+		if ((rc = an_gaps_file(R, fi[i].provider))) {
+			yoc_seg_close(g);
+			yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+			break;
+		}
 		int c_prac = yoc_seg_col(g, "GPPRAC"), c_rs = yoc_seg_col(g, "REG_START");
 		int c_re = yoc_seg_col(g, "REG_END");
 		/* flag columns: typed dates (fdate) or text */

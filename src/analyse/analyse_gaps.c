@@ -14,13 +14,18 @@
 **
 **   seen_after  the person is registered in a later year, or
 **   activity    an activity row dated in the year names the practice
-**               (GPPRAC) of the open registration.
+**               (GPPRAC) of the open registration, or the practice whose
+**               register snapshot held it (the file's provider: a row whose
+**               own GPPRAC is defective is still that practice's).
 **
 ** The practice of the carried year is that registration's. A carried year
 ** is itself open at its end unless the person died in it, so the rule
-** chains. A person carried nowhere is counted as lost: open at the end of
-** the year before, no register row for the year, no evidence. register_gaps
-** holds the counts by year, practice and outcome.
+** chains. A person is counted as lost in a year when the snapshot of the
+** year before shows them still registered at its end, no snapshot of the
+** year or a later one has a row for them, and no activity row confirms
+** them: the residual loss. (When a carried year is not confirmed the next
+** year, the chain just ends: nothing said they were still registered.)
+** register_gaps holds the counts by year, practice and outcome.
 **
 ** Runs between the register pass and the activity pass (so carried years
 ** collect their activity and cost like any other), on one thread. The
@@ -45,12 +50,16 @@ struct cand {
 	uint32_t need;   /* years (bits) carried only if evidence is found, in order */
 	uint32_t have;   /* years with evidence */
 	uint32_t prac;   /* practice id + 1 of the open registration */
+	uint32_t file;   /* its snapshot's provider (an index of files[]) + 1 */
 	int32_t start;   /* its REG_START */
 };
 
 struct an_gaps {
 	uint32_t *open_prac;  /* [np * ny] practice id + 1 of a registration open at the end of y */
 	int32_t *open_start;  /* its REG_START */
+	uint32_t *open_file;  /* its snapshot's provider + 1 */
+	char **files;         /* providers of the register snapshots */
+	size_t nfiles, cfiles;
 	struct cand *c;
 	size_t nc, cc;
 	int64_t *count;       /* [ny * nprac * G_NOUT] */
@@ -63,9 +72,10 @@ int an_gaps_begin(struct an_run *R, struct yoc_error *e)
 	if (g) {
 		g->open_prac = yoc_calloc(n, sizeof *g->open_prac);
 		g->open_start = yoc_calloc(n, sizeof *g->open_start);
+		g->open_file = yoc_calloc(n, sizeof *g->open_file);
 	}
 	R->gaps = g;
-	if (!g || !g->open_prac || !g->open_start)
+	if (!g || !g->open_prac || !g->open_start || !g->open_file)
 		return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 	return YOC_OK;
 }
@@ -77,10 +87,35 @@ void an_gaps_free(struct an_run *R)
 		return;
 	yoc_free(g->open_prac);
 	yoc_free(g->open_start);
+	yoc_free(g->open_file);
+	for (size_t i = 0; i < g->nfiles; i++)
+		yoc_free(g->files[i]);
+	yoc_free(g->files);
 	yoc_free(g->c);
 	yoc_free(g->count);
 	yoc_free(g);
 	R->gaps = NULL;
+}
+
+int an_gaps_file(struct an_run *R, const char *provider)
+{
+	struct an_gaps *g = R->gaps;
+	if (!g)
+		return YOC_OK;
+	if (g->nfiles && strcmp(g->files[g->nfiles - 1], provider) == 0)
+		return YOC_OK;
+	if (g->nfiles == g->cfiles) {
+		size_t n = g->cfiles ? g->cfiles * 2 : 64;
+		char **f = yoc_realloc(g->files, n * sizeof *f);
+		if (!f)
+			return YOC_ENOMEM;
+		g->files = f;
+		g->cfiles = n;
+	}
+	if (!(g->files[g->nfiles] = yoc_strdup(provider)))
+		return YOC_ENOMEM;
+	g->nfiles++;
+	return YOC_OK;
 }
 
 void an_gaps_note(struct an_run *R, int32_t p, int fy, int32_t rs, int32_t re, int32_t p1,
@@ -96,6 +131,7 @@ void an_gaps_note(struct an_run *R, int32_t p, int fy, int32_t rs, int32_t re, i
 	if (!R->gaps->open_prac[k] || rs > R->gaps->open_start[k]) {
 		R->gaps->open_prac[k] = pid + 1;
 		R->gaps->open_start[k] = rs;
+		R->gaps->open_file[k] = (uint32_t)R->gaps->nfiles;
 	}
 }
 
@@ -188,7 +224,9 @@ static int scan_activity(struct an_run *R, struct yoc_error *e)
 				continue;
 			struct yoc_cell gp = yoc_seg_text(s, cg, r);
 			const char *want = R->prac[x->prac - 1];
-			if (gp.n == strlen(want) && memcmp(gp.p, want, gp.n) == 0)
+			const char *alt = x->file ? g->files[x->file - 1] : "";
+			if ((gp.n == strlen(want) && memcmp(gp.p, want, gp.n) == 0) ||
+			    (gp.n == strlen(alt) && memcmp(gp.p, alt, gp.n) == 0))
 				x->have |= (uint32_t)1 << y;
 		}
 		yoc_seg_close(s);
@@ -218,13 +256,14 @@ int an_gaps_fill(struct an_run *R, struct yoc_error *e)
 			continue;
 		int32_t dod = R->persons[pi].dod;
 		int has_dod = dod > YOC_DATE_HES_INVALID;
-		uint32_t prac = 0; /* the registration open at the end of the year before */
+		uint32_t prac = 0, file = 0; /* the registration open at the end of the year before */
 		int32_t start = 0;
-		struct cand x = {p, 0, 0, 0, 0};
+		struct cand x = {p, 0, 0, 0, 0, 0};
 		for (int y = 0; y < ny; y++) {
 			if (covered >> y & 1) {
 				prac = g->open_prac[pi * ny + y];
 				start = g->open_start[pi * ny + y];
+				file = g->open_file[pi * ny + y];
 				continue;
 			}
 			if (!prac)
@@ -238,6 +277,7 @@ int an_gaps_fill(struct an_run *R, struct yoc_error *e)
 				x.need |= (uint32_t)1 << y;
 				x.prac = prac;
 				x.start = start;
+				x.file = file;
 			}
 			if (has_dod && dod < R->fs[y + 1])
 				prac = 0; /* died in the year: not open at its end */
@@ -260,14 +300,20 @@ int an_gaps_fill(struct an_run *R, struct yoc_error *e)
 		return rc;
 	for (size_t i = 0; i < g->nc; i++) {
 		const struct cand *x = &g->c[i];
+		int first = 1;
 		for (int y = 0; y < ny; y++) {
 			if (!(x->need >> y & 1))
 				continue;
 			if (!(x->have >> y & 1)) {
-				tally(R, y, x->prac, G_LOST); /* and the chain stops here */
+				/* the chain stops here; lost only if a snapshot said the person
+				** was still registered at the end of the year before (after a
+				** carried year, nothing said so: they may have left in it) */
+				if (first)
+					tally(R, y, x->prac, G_LOST);
 				break;
 			}
 			carry(R, x->p, y, x->prac, x->start, G_ACTIVITY);
+			first = 0;
 		}
 	}
 	return YOC_OK;

@@ -143,6 +143,8 @@ int an_write(struct an_run *R, struct yoc_error *e);
 
 /* After the years are known and R->py allocated: the state (R->gaps). */
 int an_gaps_begin(struct an_run *R, struct yoc_error *e);
+/* Register pass, before the rows of each snapshot: its provider (the practice). */
+int an_gaps_file(struct an_run *R, const char *provider);
 /*
 ** Register pass, each linked row of a snapshot of financial year fy ending
 ** on p1 (exclusive): rs and re (inclusive, before cutting to the period,
