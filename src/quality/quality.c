@@ -67,6 +67,20 @@ static int sql_rows(struct q *Q, const char *section, const char *check, const c
 	return YOC_OK;
 }
 
+/* 1 if the dataset has the table (one yoc analyse writes, say). */
+static int table_exists(struct q *Q, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int yes = 0;
+	if (sqlite3_prepare_v2(yoc_store_db(Q->s), "SELECT 1 FROM main.sqlite_master WHERE"
+			       " type = 'table' AND name = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
 /* ---- section 1: linkage and standardisation ---- */
 static int section1(struct q *Q, struct yoc_error *e)
 {
@@ -93,6 +107,18 @@ static int section1(struct q *Q, struct yoc_error *e)
 			   "SELECT f.kind, f.provider, f.period, g.field, count(*), NULL, 'fixed', ''"
 			   " FROM flags g JOIN current_files f USING(file_id) WHERE g.reason = 'code_standardised'"
 			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)))
+		return rc;
+	/* gaps in the GP register, as the last yoc analyse carried or lost them */
+	if (table_exists(Q, "register_gaps") &&
+	    (rc = sql_rows(Q, "linkage", "register_gaps",
+			   "SELECT 'gp_register', practice, fyear, outcome, persons, NULL,"
+			   " CASE WHEN outcome = 'lost' THEN 'lost' ELSE '' END,"
+			   " CASE outcome WHEN 'lost' THEN 'registered at the end of the year before"
+			   " (register snapshot), no register row this year or later, no activity at"
+			   " the practice: not in person_year' WHEN 'bridged_seen_after' THEN"
+			   " 'no register row this year, registered before and after: carried'"
+			   " ELSE 'no register row this year, activity at the practice: carried' END"
+			   " FROM register_gaps ORDER BY 3, 2, 4", 0, e)))
 		return rc;
 	/* duplicates: identical rows (all columns but the line) within a kind and
 	 * provider, across its files. GP register files are yearly snapshots in

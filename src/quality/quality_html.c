@@ -404,6 +404,22 @@ static void section1(struct h *H)
 	      "max(sum(l.rows),1) < 0.95 THEN 'bad' END FROM linkage l JOIN current_files f"
 	      " USING(file_id) WHERE f.kind <> 'gp_register' GROUP BY 1, 2 ORDER BY 1, 2",
 	      "No activity to link.");
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'register_gaps'") > 0) {
+		fputs("<h3>Gaps in the GP register (from the last yoc analyse)</h3>\n", f);
+		fputs("<p class=note>People with no register row for a year although the snapshot "
+		      "of the year before shows them still registered at its end (a row lost to a "
+		      "defect): carried into the year when they are registered again later or have "
+		      "activity at the practice in it; otherwise lost, that is not in person_year for "
+		      "the year. docs/analysis.md, Population.</p>\n", f);
+		static const char *const hg[] = {"year", "carried: registered later",
+			"carried: activity at the practice", "lost"};
+		table(H, hg, "tbbb",
+		      "SELECT period, sum(CASE field WHEN 'bridged_seen_after' THEN value END),"
+		      " sum(CASE field WHEN 'bridged_activity' THEN value END), sum(CASE field WHEN"
+		      " 'lost' THEN value END), CASE WHEN sum(CASE field WHEN 'lost' THEN value END)"
+		      " > 0 THEN 'warn' END FROM temp.qrow WHERE chk = 'register_gaps' GROUP BY 1"
+		      " ORDER BY 1", "");
+	}
 	fputs("<h3>Duplicates</h3>\n", f);
 	static const char *const hd[] = {"feed", "provider", "duplicate rows", "files sent twice"};
 	table(H, hd, "ttbb",
