@@ -16,8 +16,20 @@
 #include "account/account.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_SHANI_CODE 1
+
+/* The CPU has the SHA extensions (CPUID.7.0:EBX[29]) and SSE4.1 (CPUID.1:ECX[19]). */
+static int cpu_has_sha(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c >> 19 & 1))
+		return 0;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return 0;
+	return b >> 29 & 1;
+}
 #endif
 
 int yoc__sha256_portable; /* tests: nonzero forces libsodium */
@@ -97,9 +109,13 @@ static void sha_init(struct sha *c)
 				       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
 	memset(c, 0, sizeof *c);
 #ifdef HAVE_SHANI_CODE
-	__builtin_cpu_init();
-	c->ni = !yoc__sha256_portable && __builtin_cpu_supports("sha") &&
-		__builtin_cpu_supports("sse4.1");
+	static int has = -1; /* the same answer for every thread */
+	int h = __atomic_load_n(&has, __ATOMIC_RELAXED);
+	if (h < 0) {
+		h = cpu_has_sha();
+		__atomic_store_n(&has, h, __ATOMIC_RELAXED);
+	}
+	c->ni = !yoc__sha256_portable && h;
 #endif
 	memcpy(c->h, iv, sizeof iv);
 	if (!c->ni)
