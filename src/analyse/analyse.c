@@ -361,9 +361,14 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 		}
 		/* A register file is a snapshot of its period: an empty REG_END means
 		 * still registered at the end of the period, not for ever. */
-		int fy;
+		int fy = 0;
 		int32_t p0 = INT32_MIN, p1 = INT32_MAX;
 		period_span(fi[i].period, &fy, &p0, &p1);
+		if ((rc = an_gaps_file(R, fi[i].provider))) {
+			yoc_seg_close(g);
+			yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+			break;
+		}
 		int c_prac = yoc_seg_col(g, "GPPRAC"), c_rs = yoc_seg_col(g, "REG_START");
 		int c_re = yoc_seg_col(g, "REG_END");
 		/* flag columns: typed dates (fdate) or text */
@@ -391,8 +396,6 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 			int32_t dod = R->persons[p].dod;
 			if (dod > YOC_DATE_HES_INVALID && dod < re)
 				re = dod; /* nobody is registered after death */
-			if (re >= p1)
-				re = p1 - 1;
 			struct yoc_cell pc = yoc_seg_text(g, c_prac, r);
 			if (!last_prac.p || pc.n != last_prac.n || memcmp(pc.p, last_prac.p, pc.n) != 0) {
 				if ((rc = prac_id(R, pc, &pid))) {
@@ -401,6 +404,9 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 				}
 				last_prac = pc;
 			}
+			an_gaps_note(R, p, fy, rs, re, p1, pid); /* still open at the period's end? */
+			if (re >= p1)
+				re = p1 - 1;
 			uint64_t yes = 0;
 			struct py *row = &R->py[(size_t)p * R->ny];
 			for (size_t k = 0; k < ncond; k++) {
@@ -928,7 +934,7 @@ int yoc_analyse_run(const struct yoc_analyse_opts *o, struct yoc_analyse_stats *
 		goto cleanup;
 	}
 	double t1 = yoc_now();
-	if ((rc = register_pass(R, e)))
+	if ((rc = an_gaps_begin(R, e)) || (rc = register_pass(R, e)) || (rc = an_gaps_fill(R, e)))
 		goto cleanup;
 	double t2 = yoc_now();
 	if (!(R->spells = yoc_spells_create())) {
@@ -957,6 +963,7 @@ cleanup:
 	yoc_tariff_free(R->tariff);
 	yoc_spells_free(R->spells);
 	yoc_ltc_free(R->ltc);
+	an_gaps_free(R);
 	yoc_free(R->py);
 	yoc_free(R->keys);
 	yoc_free(R->bucket);

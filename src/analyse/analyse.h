@@ -80,13 +80,17 @@ struct yoc_analyse_stats {
 	double seconds;
 	/* where the time went: tables and persons, registers, activity, writing */
 	double t_setup, t_register, t_activity, t_write;
+	/* gaps in the register (register_gaps): person-years carried forward, and
+	 * persons lost (open at the end of a year, no row or evidence the next) */
+	uint64_t gaps_bridged, gaps_lost;
 };
 
 /*
 ** Runs the analysis on the dataset opts->dir (opened for writing, so it
 ** waits for no loader and no loader runs meanwhile). Replaces the tables
-** person_year, analyse_run, unpriced_activity, costing_summary and
-** provider_cost in one transaction: a failure leaves the earlier results.
+** person_year, analyse_run, unpriced_activity, costing_summary,
+** provider_cost and register_gaps in one transaction: a failure leaves the
+** earlier results.
 ** Returns 0 or a negative status with e filled.
 */
 int yoc_analyse_run(const struct yoc_analyse_opts *o, struct yoc_analyse_stats *st,

@@ -105,6 +105,8 @@ struct an_run {
 	struct yoc_progress prog;
 
 	struct yoc_analyse_stats *st;
+
+	struct an_gaps *gaps;           /* analyse_gaps.c */
 };
 
 /* ---- analyse_price.c ----------------------------------------------------- */
@@ -150,5 +152,25 @@ int64_t an_int(const yoc_seg *g, int col, size_t r);
 /* ---- analyse_write.c ----------------------------------------------------- */
 
 int an_write(struct an_run *R, struct yoc_error *e);
+
+/* ---- analyse_gaps.c: gaps in the register ---------------------------------- */
+
+/* After the years are known and R->py allocated: the state (R->gaps). */
+int an_gaps_begin(struct an_run *R, struct yoc_error *e);
+/* Register pass, before the rows of each snapshot: its provider (the practice). */
+int an_gaps_file(struct an_run *R, const char *provider);
+/*
+** Register pass, each linked row of a snapshot of financial year fy ending
+** on p1 (exclusive): rs and re (inclusive, before cutting to the period,
+** after cutting to the date of death) and the practice id. Remembers a
+** registration still open at the end of the year.
+*/
+void an_gaps_note(struct an_run *R, int32_t p, int fy, int32_t rs, int32_t re, int32_t p1,
+		  uint32_t pid);
+/* After the register pass, before the activity pass: the years carried forward. */
+int an_gaps_fill(struct an_run *R, struct yoc_error *e);
+/* Inside an_write's transaction: the register_gaps table. */
+int an_gaps_write(struct an_run *R, sqlite3 *db, struct yoc_error *e);
+void an_gaps_free(struct an_run *R);
 
 #endif

@@ -150,6 +150,11 @@ static int run(int argc, char **argv)
 		printf("  %llu person-years with practice unknown (NULL): the GP register's "
 		       "practice code failed validation (see yoc quality)\n",
 		       (unsigned long long)st.practice_unknown);
+	if (st.gaps_bridged || st.gaps_lost)
+		printf("  register gaps: %llu person-years carried over a missing or defective "
+		       "register row; %llu persons lost (registered at the end of a year, no row "
+		       "or evidence the next; see register_gaps)\n",
+		       (unsigned long long)st.gaps_bridged, (unsigned long long)st.gaps_lost);
 	printf("  time: setup %.2fs, registers %.2fs, activity %.2fs, writing %.2fs\n",
 	       st.t_setup, st.t_register, st.t_activity, st.t_write);
 	printf("analyse %s: %llu person-years (%llu people, %s to %s), code list %s, "

@@ -31,6 +31,11 @@ static const char usage_text[] =
 	"in any column refuse the file; columns that are not fields of the kind\n"
 	"(nor allowed) are not loaded and are listed. The whole load commits at\n"
 	"once or not at all.\n\n"
+	"Source accounts: the account yoc pseudonymise writes (FILE.account.json\n"
+	"beside a file, or yoc-account.json in its folder or a folder above it, up\n"
+	"to the PATH given) is matched to each file by the SHA-256 of its bytes and\n"
+	"recorded, so that rows rejected or opted out at source stay accounted for\n"
+	"(yoc quality). A file without an account is recorded as such.\n\n"
 	"  --db DIR     the dataset (see 'yoc init')\n"
 	"  --kind KIND  feed kind for every file instead of recognising it\n"
 	"  --allow FILE extra columns to load, one name per line (\"NAME,date\")\n"
@@ -71,6 +76,17 @@ static void report(const struct yoc_load_result *r, int json)
 		printf("},\"status\":\"%s\",\"columns_dropped\":%zu,\"dropped\":",
 		       yoc_load_status_str(r->status), r->ndropped);
 		cli_json_str(stdout, r->dropped);
+		if (r->account.status[0]) {
+			printf(",\"source_account\":{\"status\":\"%s\",\"account\":",
+			       r->account.status);
+			cli_json_str(stdout, r->account.path);
+			printf(",\"rows_read\":%lld,\"opted_out\":%lld,\"rejected\":%lld,"
+			       "\"rejected_reasons\":",
+			       (long long)r->account.rows_read, (long long)r->account.opted_out,
+			       (long long)r->account.rejected);
+			cli_json_str(stdout, r->account.reasons);
+			printf("}");
+		}
 		if (r->status == YOC_LOAD_REJECTED) {
 			printf(",\"message\":");
 			cli_json_str(stdout, r->message);
@@ -92,6 +108,22 @@ static void report(const struct yoc_load_result *r, int json)
 		printf("; %zu column%s not loaded: %s", r->ndropped, r->ndropped == 1 ? "" : "s",
 		       r->dropped);
 	putchar('\n');
+}
+
+/* A source account that does not match its file is worth a line on stderr. */
+static void account_warning(const struct yoc_load_result *r)
+{
+	const char *st = r->account.status;
+	if (!*st || strcmp(st, "matched") == 0 || strcmp(st, "no_account") == 0 ||
+	    strcmp(st, "no_entry") == 0)
+		return;
+	fputs("yoc load: ", stderr);
+	put_escaped(stderr, r->file);
+	fprintf(stderr, ": source account ");
+	put_escaped(stderr, r->account.path);
+	fprintf(stderr, " %s: ", st);
+	put_escaped(stderr, r->account.message);
+	fputc('\n', stderr);
 }
 
 static int wanted(const char *p)
@@ -141,6 +173,7 @@ static int run(int argc, char **argv)
 	struct yoc_load_result *res = NULL;
 	int status = 0, rc;
 	char **all = NULL;
+	const char **roots = NULL; /* the PATH each of all[] was found under */
 	size_t nall = 0, call = 0;
 	struct yoc_load_plan plan = {0, NULL};
 	long long nfiles = 0, nrows = 0, nloaded = 0, nquar = 0, nstat[8] = {0};
@@ -149,6 +182,9 @@ static int run(int argc, char **argv)
 		goto fail;
 	struct yoc_skipped skipped = {0}, sk; /* what directory walks left out */
 	size_t nother = 0;                    /* files not .csv/.txt */
+	size_t naccounts = 0;                 /* source accounts seen in walks */
+	long long nacct[4] = {0};             /* matched, no account, other, rows rejected */
+	long long nopted = 0;
 	if ((rc = yoc_store_open(&s, db, YOC_STORE_WRITE, &e)) ||
 	    (rc = yoc_loader_begin(&L, s, &e)))
 		goto fail;
@@ -170,6 +206,14 @@ static int run(int argc, char **argv)
 		}
 		for (size_t j = 0; j < (paths ? np : 1); j++) {
 			const char *p = paths ? paths[j] : argv[i];
+			if (yoc_load_is_account(p)) {
+				/* read with the files it describes */
+				naccounts += paths != NULL;
+				if (!paths)
+					fprintf(stderr, "yoc load: %s is a source account: it is read with "
+						"the files it describes, not loaded\n", p);
+				continue;
+			}
 			if (paths && !wanted(p)) {
 				nother++;
 				continue;
@@ -177,14 +221,18 @@ static int run(int argc, char **argv)
 			if (nall == call) {
 				size_t nc = call ? call * 2 : 64;
 				char **na = yoc_realloc(all, nc * sizeof *na);
-				if (!na) {
+				const char **nr = na ? yoc_realloc(roots, nc * sizeof *nr) : NULL;
+				if (na)
+					all = na;
+				if (!nr) {
 					yoc_paths_free(paths);
 					rc = yoc_error_set(&e, YOC_ENOMEM, "load", 0, 0, "out of memory");
 					goto fail;
 				}
-				all = na;
+				roots = nr;
 				call = nc;
 			}
+			roots[nall] = argv[i];
 			if (!(all[nall] = yoc_strdup(p))) {
 				yoc_paths_free(paths);
 				rc = yoc_error_set(&e, YOC_ENOMEM, "load", 0, 0, "out of memory");
@@ -196,12 +244,30 @@ static int run(int argc, char **argv)
 	}
 	if ((rc = yoc_load_plan_make(&plan, (const char *const *)all, nall, kind, &e)))
 		goto fail;
+	size_t hint = 0;
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct yoc_load_item *it = &plan.items[i];
+		/* the PATH it was found under: the plan keeps our pointers, mostly in order */
+		const char *root = it->path;
+		for (size_t k = 0; k < nall; k++) {
+			size_t j = (hint + k) % nall;
+			if (all[j] == it->path) {
+				root = roots[j];
+				hint = j + 1;
+				break;
+			}
+		}
 		if (it->refuse) {
 			yoc_load_refused(it, res);
-		} else if ((rc = yoc_loader_file(L, it->path, kind, res, &e))) {
+		} else if ((rc = yoc_loader_file_from(L, it->path, root, kind, res, &e))) {
 			goto fail;
+		}
+		account_warning(res);
+		if (res->account.status[0]) {
+			int m = strcmp(res->account.status, "matched") == 0;
+			nacct[m ? 0 : strcmp(res->account.status, "no_account") == 0 ? 1 : 2]++;
+			nacct[3] += res->account.rejected;
+			nopted += res->account.opted_out;
 		}
 		if (res->status == YOC_LOAD_REJECTED) {
 			status = 1;
@@ -228,6 +294,10 @@ static int run(int argc, char **argv)
 		       "%lld rejected); %lld rows: %lld loaded, %lld quarantined\n",
 		       nfiles, nstat[YOC_LOAD_LOADED], nstat[YOC_LOAD_REPLACED],
 		       nstat[YOC_LOAD_UNCHANGED], nstat[YOC_LOAD_REJECTED], nrows, nloaded, nquar);
+	if (!json && (nacct[0] || nacct[1] || nacct[2]))
+		printf("source accounts: %lld file%s matched (%lld rows rejected at source, %lld opted"
+		       " out), %lld without an account, %lld not matching (named above)\n",
+		       nacct[0], nacct[0] == 1 ? "" : "s", nacct[3], nopted, nacct[1], nacct[2]);
 	if (nother || yoc_skipped_total(&skipped)) {
 		char text[512];
 		size_t nsk = yoc_skipped_total(&skipped);
@@ -250,6 +320,7 @@ fail:
 	for (size_t i = 0; i < nall; i++)
 		yoc_free(all[i]);
 	yoc_free(all);
+	yoc_free(roots);
 	return rc ? 1 : status;
 }
 

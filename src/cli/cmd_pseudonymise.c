@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "account/account.h"
 #include "cli/cli.h"
 #include "ident/ident.h"
 #include "pseudo/pseudo.h"
@@ -43,7 +44,12 @@ static const char usage_text[] =
 	"  free text and every other column are dropped and listed. Kept values are\n"
 	"  scanned: NHS numbers, full dates in non-date columns, postcodes, phone\n"
 	"  numbers or e-mail addresses refuse the file (column and line named,\n"
-	"  nothing written). See docs/pseudonymisation.md.\n\n"
+	"  nothing written). See docs/pseudonymisation.md.\n"
+	"  The source account: OUT/yoc-account.json (a tree) or OUT.account.json (a\n"
+	"  file) gives per output file the rows read, written, opted out and\n"
+	"  rejected by reason and line, its size and SHA-256, the yoc version, the\n"
+	"  time and the key id; never a value, an identifier or the key. yoc load\n"
+	"  records it, so rows rejected or opted out here stay accounted for.\n\n"
 	"  --key FILE     the key (mode 0600, 64 hex characters; see yoc keygen)\n"
 	"  --in IN        a feed file or a directory of feeds\n"
 	"  --out OUT      the output file or directory (never inside IN)\n"
@@ -70,12 +76,16 @@ static const char usage_text[] =
 struct reject_ctx {
 	const char *file;
 	unsigned long n;
+	struct yoc_account_file *acct; /* the file's entry: rejected rows listed by line */
+	int oom;
 };
 
-static void on_reject(void *ctx, const struct yoc_error *e)
+static void on_reject(void *ctx, const struct yoc_error *e, int fault)
 {
 	struct reject_ctx *c = ctx;
 	c->n++;
+	if (yoc_account_list_reject(c->acct, e->line, fault))
+		c->oom = 1;
 	if (c->n <= MAX_REPORTED) {
 		fprintf(stderr, "yoc " VERB ": ");
 		yoc_error_print(stderr, e);
@@ -204,25 +214,56 @@ static void report(const char *in, const char *out, const struct yoc_pseudo_stat
 	putchar('\n');
 }
 
-/* out is where the file is written, shown the path it will have for the user. */
+/*
+** out is where the file is written, shown the path it will have for the
+** user, rel its path in the account (relative to the account's folder).
+** The file's counts, size and SHA-256 are added to acct.
+*/
 static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char *shown,
-		    const struct yoc_pseudo_opts *po, int json, struct yoc_pseudo_stats *total)
+		    const char *rel, const struct yoc_pseudo_opts *po, int json,
+		    struct yoc_pseudo_stats *total, struct yoc_account *acct)
 {
-	struct reject_ctx rc = {in, 0};
+	struct yoc_account_file af;
+	memset(&af, 0, sizeof af);
+	struct reject_ctx rc = {in, 0, &af, 0};
 	struct yoc_pseudo_opts o = *po;
 	o.on_reject = on_reject;
 	o.ctx = &rc;
+	o.sha256 = 1;
 	struct yoc_pseudo_stats st;
 	struct yoc_error e;
+	int status = 1;
 	yoc_error_clear(&e);
 	if (yoc_pseudo_file(ps, in, out, &o, &st, &e) != 0) {
 		cli_err_rec(VERB, &e);
 		cli_err(VERB, "%s: nothing written for this file", shown);
-		return 1;
+		goto cleanup;
+	}
+	af.path = (char *)rel;
+	af.bytes = st.bytes_out;
+	snprintf(af.sha256, sizeof af.sha256, "%s", st.sha256);
+	snprintf(af.kind, sizeof af.kind, "%s", yoc_spec_kind_name(st.kind));
+	af.rows_read = st.rows_in;
+	af.rows_written = st.rows_out;
+	af.valid = st.valid;
+	af.missing = st.missing;
+	af.malformed = st.malformed;
+	af.bad_check_digit = st.bad_check_digit;
+	af.opted_out = st.opted_out;
+	af.rejected = st.rejected;
+	for (int i = 0; i < YOC_ACCOUNT_NREASONS; i++)
+		af.rejected_by[i] = st.rejected_by[i];
+	af.dob_unparsed = st.dob_unparsed;
+	if (rc.oom || yoc_account_add(acct, &af)) {
+		cli_err(VERB, "%s: out of memory", shown);
+		goto cleanup;
 	}
 	add_stats(total, &st);
 	report(in, shown, &st, json);
-	return 0;
+	status = 0;
+cleanup:
+	yoc_free(af.listed);
+	return status;
 }
 
 static int run(int argc, char **argv)
@@ -241,9 +282,11 @@ static int run(int argc, char **argv)
 	size_t nfiles = 0;
 	struct yoc_otree tree = {0};
 	struct yoc_skipped left_out = {0};
+	struct yoc_account acct;
 	int npos, status = 1, have_key = 0;
 	char rin[PATH_MAX], rout[PATH_MAX];
 
+	yoc_account_init(&acct);
 	if (cli_parse(VERB, argc, argv, opts, &npos))
 		return 2;
 	const char *kpath = cli_get(opts, "key"), *in = cli_get(opts, "in"),
@@ -274,6 +317,7 @@ static int run(int argc, char **argv)
 		return 1;
 	}
 	have_key = 1;
+	yoc_key_id(&key, acct.key_id);
 	if (apath) {
 		if (yoc_allow_load(&allow, apath, &e) != 0) {
 			cli_err_rec(VERB, &e);
@@ -329,6 +373,21 @@ static int run(int argc, char **argv)
 		cli_err(VERB, "output %s would overwrite the key or the opt-out list; refused",
 			out);
 		goto cleanup;
+	}
+	/* The source account: OUT/yoc-account.json in the tree, or OUT.account.json. */
+	char acct_path[PATH_MAX];
+	if (!dir_mode) {
+		if (snprintf(acct_path, sizeof acct_path, "%s%s", out, YOC_ACCOUNT_SUFFIX) >=
+		    (int)sizeof acct_path) {
+			cli_err(VERB, "%s: output path too long", out);
+			goto cleanup;
+		}
+		if (same_file(acct_path, in) || same_file(acct_path, kpath) ||
+		    (opath && same_file(acct_path, opath)) ||
+		    (apath && same_file(acct_path, apath))) {
+			cli_err(VERB, "the account %s would overwrite an input; refused", acct_path);
+			goto cleanup;
+		}
 	}
 
 	if (opath) {
@@ -419,11 +478,12 @@ static int run(int argc, char **argv)
 	size_t inlen = strlen(in);
 	while (inlen > 1 && in[inlen - 1] == '/')
 		inlen--;
+	const char *out_base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
 	for (size_t i = 0; i < nfiles; i++) {
 		char opath_buf[PATH_MAX], shown[PATH_MAX];
-		const char *dst = out;
+		const char *dst = out, *rel = out_base;
 		if (dir_mode) {
-			const char *rel = files[i] + inlen;
+			rel = files[i] + inlen;
 			while (*rel == '/')
 				rel++;
 			if (snprintf(opath_buf, sizeof opath_buf, "%s/%s", tree.tmp, rel) >=
@@ -446,7 +506,27 @@ static int run(int argc, char **argv)
 			dst = opath_buf;
 		}
 		po.optout = optout;
-		failed += one_file(ps, files[i], dst, dir_mode ? shown : out, &po, json, &total);
+		failed += one_file(ps, files[i], dst, dir_mode ? shown : out, rel, &po, json, &total,
+				   &acct);
+	}
+	/* The account goes into the tree, so it is swapped in with the files it
+	** describes; beside a single file it is written after it (a crash between
+	** the two leaves an account whose SHA-256 does not match: load says so). */
+	if (!failed) {
+		char tmp_acct[PATH_MAX + 32];
+		const char *where = acct_path;
+		if (dir_mode) {
+			snprintf(tmp_acct, sizeof tmp_acct, "%s/%s", tree.tmp, YOC_ACCOUNT_NAME);
+			where = tmp_acct;
+		} else {
+			yoc_tmp_sweep(acct_path, NULL); /* best effort */
+		}
+		yoc_error_clear(&e);
+		if (yoc_account_write(&acct, where, &e) != 0) {
+			cli_err_rec(VERB, &e);
+			cli_err(VERB, "the source account could not be written");
+			failed = 1;
+		}
 	}
 	if (dir_mode && !json)
 		printf("total: %zu file%s, rows in %llu, rows out %llu (valid %llu, missing "
@@ -477,6 +557,7 @@ static int run(int argc, char **argv)
 	status = failed ? 1 : 0;
 cleanup:
 	yoc_otree_abort(&tree);
+	yoc_account_free(&acct);
 	if (have_key)
 		yoc_key_wipe(&key);
 	yoc_pseudo_free(ps);

@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  --json            print the summary as one JSON object\n\n"
 	"Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 
-static void on_reject(void *ctx, const struct yoc_error *e)
+static void on_reject(void *ctx, const struct yoc_error *e, int fault)
 {
 	unsigned long *n = ctx;
 	if (++*n <= 20) {

@@ -15,6 +15,7 @@
 #include "ident/ident.h"
 #include "load/feedname.h"
 #include "load/load.h"
+#include "load/load_int.h"
 #include "yoc/date.h"
 #include "yoc/io.h"
 
@@ -29,6 +30,7 @@ struct yoc_loader {
 	sqlite3_stmt *q_ins, *f_ins;
 	int32_t today;       /* dates after it are in the future */
 	int today_ym;        /* year * 12 + month - 1, for MYDOB */
+	struct yoc__acct_cache *acct; /* source accounts read so far */
 };
 
 /*
@@ -130,7 +132,8 @@ int yoc_loader_begin(struct yoc_loader **out, yoc_store *s, struct yoc_error *e)
 				      " PRIMARY KEY, file_id INTEGER NOT NULL, hash TEXT,"
 				      " load_id INTEGER);"
 				      "CREATE INDEX IF NOT EXISTS file_columns_file ON file_columns(file_id);"
-				      "CREATE INDEX IF NOT EXISTS nhsno_status_file ON nhsno_status(file_id)",
+				      "CREATE INDEX IF NOT EXISTS nhsno_status_file ON nhsno_status(file_id);"
+				      YOC_STORE_SOURCE_ACCOUNT_SQL,
 				      e)))
 		goto cleanup;
 	char ts[32];
@@ -170,6 +173,7 @@ void yoc_loader_free(struct yoc_loader *L)
 		yoc_store_persons_reset(L->s);
 	}
 	yoc_store_defer_sync(L->s, 0);
+	yoc__acct_cache_free(L->acct);
 	yoc_free(L);
 }
 
@@ -1216,6 +1220,12 @@ cleanup:
 int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 		    struct yoc_load_result *res, struct yoc_error *e)
 {
+	return yoc_loader_file_from(L, path, path, kind, res, e);
+}
+
+int yoc_loader_file_from(struct yoc_loader *L, const char *path, const char *root, int kind,
+			 struct yoc_load_result *res, struct yoc_error *e)
+{
 	struct yoc_error re;
 	struct stat sb;
 	char *data = NULL;
@@ -1248,7 +1258,34 @@ int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 			return yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "%s", re.msg);
 		return reject(res, "%s", re.msg);
 	}
+	/*
+	** The source account: with one found, the bytes are hashed on a helper
+	** thread while they are validated, then matched to its entries.
+	*/
+	struct yoc__acct_lookup *lk = yoc_malloc(sizeof *lk);
+	struct yoc_sha256_bg *sha = NULL;
+	char hex[65] = "";
+	if (!lk) {
+		rc = yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = yoc__acct_lookup(&L->acct, path, root, lk, e)))
+		goto cleanup;
+	if (lk->n) {
+		if (!(sha = yoc_sha256_bg_create())) {
+			rc = yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
+			goto cleanup;
+		}
+		yoc_sha256_bg_feed(sha, data, (size_t)sb.st_size);
+	}
 	rc = yoc_loader_mem(L, path, data, (size_t)sb.st_size, kind, res, e);
+	yoc_sha256_bg_finish(sha, hex); /* before data is freed */
+	sha = NULL;
+	if (!rc && (res->status == YOC_LOAD_LOADED || res->status == YOC_LOAD_REPLACED))
+		rc = yoc__acct_record(L->s, lk, lk->n ? hex : NULL, res, e);
+cleanup:
+	yoc_sha256_bg_abort(sha);
+	yoc_free(lk);
 	yoc_free(data);
 	return rc;
 }

@@ -42,6 +42,25 @@ struct yoc_load_result {
 	char message[600];
 	size_t ndropped;        /* columns not loaded: not in the spec nor allowed */
 	char dropped[512];      /* their names, ", "-separated, cut short with "..." */
+	/*
+	** The file's source account (yoc_loader_file; docs/store.md,
+	** source_account), for a file loaded or replaced; status "" otherwise:
+	**   matched      its entry (found by SHA-256 of the bytes loaded) says it
+	**                wrote as many rows as load read
+	**   rows_differ  found, but the entry's rows written differ from rows
+	**   changed      an entry under the file's path, with other content
+	**   no_entry     accounts found, none describes this file
+	**   unreadable   the nearest account could not be read (message says why)
+	**   no_account   none found
+	** The counts are the entry's (matched, rows_differ), else 0.
+	*/
+	struct {
+		char status[16];
+		char path[512];        /* the account file */
+		int64_t rows_read, opted_out, rejected;
+		char reasons[200];     /* "stray_quote=2;truncated=1" */
+		char message[300];
+	} account;
 };
 
 struct yoc_loader;
@@ -58,9 +77,16 @@ void yoc_loader_policy(struct yoc_loader *L, const struct yoc_allow *allow, int 
 ** Loads one file. kind -1 detects it from the header. Returns 0 when the file
 ** was handled (loaded, unchanged, replaced or rejected: see res->status), or
 ** a negative status on a failure that must abort the whole load.
+** The file's source account is looked for (load_int.h, yoc__acct_lookup)
+** beside it and, with yoc_loader_file_from, in the folders above it up to
+** root, the path given to yoc load under which the file was found.
 */
 int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 		    struct yoc_load_result *res, struct yoc_error *e);
+int yoc_loader_file_from(struct yoc_loader *L, const char *path, const char *root, int kind,
+			 struct yoc_load_result *res, struct yoc_error *e);
+/* 1 if path names a source account (yoc-account.json, *.account.json). */
+int yoc_load_is_account(const char *path);
 /* Same, from memory (name stands for the path; used by tests and the fuzzer). */
 int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, size_t n,
 		   int kind, struct yoc_load_result *res, struct yoc_error *e);

@@ -144,7 +144,11 @@ struct yoc_pseudo_stats {
 	uint64_t bad_check_digit;
 	uint64_t opted_out;        /* removed: on the opt-out list */
 	uint64_t rejected;         /* malformed CSV rows, not written, each reported */
+	uint64_t rejected_by[YOC_CSV_ROW_TOO_LONG + 1]; /* rejected by enum yoc_csv_fault (a
+				    * row whose cells do not match the header: ragged_row) */
 	uint64_t dob_unparsed;     /* DOB present but not a date: MYDOB left empty */
+	uint64_t bytes_out;        /* bytes of the output file */
+	char sha256[65];           /* of the output file, hex, when o->sha256; else "" */
 	size_t cols_in, cols_out, cols_dropped;
 	size_t cols_identifier;    /* dropped: a direct identifier by name */
 	size_t cols_unknown;       /* dropped: not in the spec nor on the allow-list */
@@ -153,8 +157,12 @@ struct yoc_pseudo_stats {
 };
 /* rows_in == rows_out + opted_out + rejected always holds. */
 
-/* Called for each rejected (malformed) CSV row; e holds file:line:col. */
-typedef void (*yoc_reject_fn)(void *ctx, const struct yoc_error *e);
+/*
+** Called for each rejected (malformed) CSV row; e holds file:line:col, fault
+** the kind (enum yoc_csv_fault; YOC_CSV_RAGGED_ROW for a row whose number of
+** cells differs from the header's).
+*/
+typedef void (*yoc_reject_fn)(void *ctx, const struct yoc_error *e, int fault);
 
 struct yoc_allow;
 
@@ -167,6 +175,8 @@ struct yoc_pseudo_opts {
 	int kind;                  /* enum yoc_kind, when kind_set */
 	int kind_set;              /* 1: kind is given */
 	const struct yoc_allow *allow; /* the key holder's allow-list; may be NULL */
+	int sha256;                /* 1: fill st->sha256 with the output's SHA-256 (hashed
+				    * on a helper thread while the file is written) */
 };
 
 /* Internal: 1 if a header cell, trimmed of blanks, is want (any case). */
@@ -176,7 +186,8 @@ int yoc__pseudo_name_is(const struct yoc_cell *c, const char *want);
 ** Internal to the module (rewrite.c, reident.c): reads the next row of a
 ** file being rewritten under the rejection policy of o. Returns 1 with a
 ** well-formed row of ncols cells, 0 at the end, 2 for a malformed row that
-** was rejected (counted in *rejected and passed to o->on_reject), or a
+** was rejected (counted in *rejected and passed to o->on_reject; its kind
+** is in row->fault, YOC_CSV_RAGGED_ROW for a wrong number of cells), or a
 ** negative status with e filled: an I/O error, or a malformed row when
 ** o->strict. Every row read is counted in *rows_in.
 */

@@ -346,14 +346,16 @@ int yoc__pseudo_next_row(yoc_csv *r, const char *in, size_t ncols,
 			*e = rowerr;
 		return rc;
 	}
-	if (rc == 1 && row->ncells != ncols)
+	if (rc == 1 && row->ncells != ncols) {
 		rc = yoc_error_set(&rowerr, YOC_EPARSE, in, row->line, 0,
 				   "row has %zu cells, header has %zu", row->ncells, ncols);
+		row->fault = YOC_CSV_RAGGED_ROW;
+	}
 	if (rc > 0)
 		return 1;
 	(*rejected)++;
 	if (o && o->on_reject)
-		o->on_reject(o->ctx, &rowerr);
+		o->on_reject(o->ctx, &rowerr, row->fault);
 	if (o && o->strict) {
 		if (e)
 			*e = rowerr;
@@ -396,6 +398,8 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 		goto cleanup;
 	opened = 1;
 	rc = yoc__out_init(&ob, af.f, yoc_csv_delim(r));
+	if (!rc && o && o->sha256)
+		rc = yoc__out_hash(&ob);
 	if (rc) {
 		yoc_error_set(e, rc, out, 0, 0, "out of memory");
 		goto cleanup;
@@ -410,8 +414,13 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 			break;
 		if (rc < 0)
 			goto cleanup;
-		if (rc == 2)
+		if (rc == 2) {
+			if (row.fault > 0 && row.fault <= YOC_CSV_ROW_TOO_LONG)
+				st->rejected_by[row.fault]++;
+			else
+				st->rejected_by[YOC_CSV_OK]++; /* cannot happen: every reject has a fault */
 			continue;
+		}
 		const struct yoc_cell *c = row.cells;
 		const struct yoc_cell *nc = &c[pl.nhs_col];
 		int status = yoc_pseudo_nhsno(nc->p, nc->n, ten);
@@ -467,6 +476,9 @@ int yoc_pseudo_file(yoc_pseudo *ps, const char *in, const char *out,
 		rc = yoc_error_set(e, YOC_EIO, out, 0, 0, "write failed");
 		goto cleanup;
 	}
+	st->bytes_out = ob.total;
+	if (ob.sha)
+		yoc__out_digest(&ob, st->sha256);
 	rc = yoc_afile_commit(&af, e);
 	opened = 0;
 cleanup:

@@ -98,6 +98,20 @@ static int practice_unknown(struct q *Q, struct yoc_error *e)
 	return sql_rows(Q, "linkage", "practice_unknown_person_years", sql, 0, e);
 }
 
+/* 1 if the dataset has the table (one yoc analyse writes, say). */
+static int table_exists(struct q *Q, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int yes = 0;
+	if (sqlite3_prepare_v2(yoc_store_db(Q->s), "SELECT 1 FROM main.sqlite_master WHERE"
+			       " type = 'table' AND name = ?1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
 /* ---- section 1: linkage and standardisation ---- */
 static int section1(struct q *Q, struct yoc_error *e)
 {
@@ -125,6 +139,18 @@ static int section1(struct q *Q, struct yoc_error *e)
 			   " FROM flags g JOIN current_files f USING(file_id) WHERE g.reason = 'code_standardised'"
 			   " GROUP BY 1,2,3,4 ORDER BY 1,2,3,4", 0, e)) ||
 	    (rc = practice_unknown(Q, e)))
+		return rc;
+	/* gaps in the GP register, as the last yoc analyse carried or lost them */
+	if (table_exists(Q, "register_gaps") &&
+	    (rc = sql_rows(Q, "linkage", "register_gaps",
+			   "SELECT 'gp_register', practice, fyear, outcome, persons, NULL,"
+			   " CASE WHEN outcome = 'lost' THEN 'lost' ELSE '' END,"
+			   " CASE outcome WHEN 'lost' THEN 'registered at the end of the year before"
+			   " (register snapshot), no register row this year or later, no activity at"
+			   " the practice: not in person_year' WHEN 'bridged_seen_after' THEN"
+			   " 'no register row this year, registered before and after: carried'"
+			   " ELSE 'no register row this year, activity at the practice: carried' END"
+			   " FROM register_gaps ORDER BY 3, 2, 4", 0, e)))
 		return rc;
 	/* duplicates: identical rows (all columns but the line) within a kind and
 	 * provider, across its files. GP register files are yearly snapshots in
@@ -260,6 +286,7 @@ static int section2(struct q *Q, struct yoc_error *e)
 			   " CASE WHEN rows <> loaded + quarantined THEN 'unbalanced' ELSE '' END,"
 			   " loaded || ' loaded, ' || quarantined || ' quarantined'"
 			   " FROM current_files ORDER BY 1,2,3", 0, e)) ||
+	    (rc = yoc__quality_source(Q, e)) ||
 	    (rc = volumes(Q, e)))
 		return rc;
 	return yoc__quality_contracts(Q, e);
@@ -354,11 +381,13 @@ static int feedback(struct q *Q, const char *outdir, struct yoc_error *e)
 	snprintf(dir, sizeof dir, "%s/feedback", outdir);
 	if (yoc_mkdirs(dir, 0755))
 		return yoc_error_set(e, YOC_EIO, dir, 0, 0, "cannot create");
+	/* rows rejected at source: their line in the provider's extract, no value */
 	const char *sql = "SELECT f.provider, f.path, f.kind, f.period, x.line, x.field, x.value,"
 		" x.reason, x.action FROM (SELECT file_id, line, field, value, reason,"
 		" 'quarantined' AS action FROM quarantine UNION ALL SELECT file_id, line, field,"
-		" value, reason, action FROM flags) x JOIN current_files f USING(file_id)"
-		" ORDER BY f.provider, f.file_id, x.line";
+		" value, reason, action FROM flags UNION ALL SELECT file_id, line, '', '', reason,"
+		" 'rejected_at_source' FROM source_rejected) x JOIN current_files f USING(file_id)"
+		" ORDER BY f.provider, f.file_id, x.action = 'rejected_at_source', x.line";
 	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
 		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(Q->s)));
 	struct yoc_afile af = {0};
@@ -394,6 +423,8 @@ static int feedback(struct q *Q, const char *outdir, struct yoc_error *e)
 			rc = yoc_afile_commit(&af, e);
 	}
 	sqlite3_finalize(st);
+	if (!rc)
+		rc = yoc__quality_source_feedback(Q, dir, e);
 	return rc;
 }
 
@@ -425,6 +456,8 @@ int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(db));
 		goto cleanup;
 	}
+	if ((rc = yoc__quality_source_tables(&Q, e)))
+		goto cleanup;
 	snprintf(p, sizeof p, "%s/quality.csv", outdir);
 	if ((rc = yoc_afile_open(&af, p, e)))
 		goto cleanup;
@@ -461,6 +494,7 @@ cleanup:
 		yoc_afile_abort(&ah);
 	sqlite3_finalize(Q.ins);
 	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.qrow", NULL, NULL, NULL);
+	yoc__quality_source_done(&Q);
 	yoc_tariff_free(Q.tariff);
 	return rc;
 }

@@ -59,6 +59,16 @@ static int class_of(const char *reason)
 	return -1;
 }
 
+/* Defect class of a CSV fault (yoc_csv_fault_str) of a row rejected at source. */
+static int class_of_fault(const char *fault)
+{
+	if (strcmp(fault, "stray_quote") == 0 || strcmp(fault, "unterminated_quote") == 0)
+		return D_STRAY_QUOTE;
+	if (strcmp(fault, "truncated") == 0)
+		return D_TRUNCATED;
+	return D_MALFORMED;
+}
+
 static int sqlfail(struct q *Q, struct yoc_error *e)
 {
 	return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s",
@@ -160,6 +170,24 @@ static int file_defects(struct q *Q, const struct yoc_file_info *f, struct yoc_m
 	st = NULL;
 	if (Q->tariff && (rc = unknown_currency(Q, f, &seen, known, cnt, e)))
 		goto cleanup;
+	/* Rows rejected at source as malformed CSV (the file's source account). */
+	if (sqlite3_prepare_v2(db, "SELECT rejected_reasons FROM source_account WHERE file_id = ?1"
+			       " AND status IN ('matched', 'rows_differ')", -1, &st, NULL)) {
+		rc = sqlfail(Q, e);
+		goto cleanup;
+	}
+	sqlite3_bind_int64(st, 1, f->file_id);
+	if (sqlite3_step(st) == SQLITE_ROW && T(0)) {
+		const char *p = T(0);
+		char name[40];
+		int64_t n;
+		while (yoc__quality_reason_next(&p, name, sizeof name, &n)) {
+			int c = class_of_fault(name);
+			cnt[c] += n;
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
 	/* Renamed: a column under another name than the provider's other files use. */
 	detail[0] = 0;
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT c.name, c.source FROM file_columns c"

@@ -316,6 +316,16 @@ static void summary(struct h *H)
 	stat(f, "rows loaded", loaded, NULL);
 	snprintf(pct, sizeof pct, " (%.2f%%)", rows > 0 ? 100 * quar / rows : 0.0);
 	stat(f, "rows quarantined", quar, pct);
+	stat(f, "rows rejected at source", one(H, "SELECT coalesce(sum(a.rejected), 0) FROM"
+		 " current_files f JOIN source_account a USING(file_id) WHERE a.status IN"
+		 " ('matched', 'rows_differ')"), NULL);
+	stat(f, "rows opted out at source", one(H, "SELECT coalesce(sum(a.opted_out), 0) FROM"
+		 " current_files f JOIN source_account a USING(file_id) WHERE a.status IN"
+		 " ('matched', 'rows_differ')"), NULL);
+	double noacct = one(H, "SELECT count(*) FROM current_files f LEFT JOIN source_account a"
+			    " USING(file_id) WHERE coalesce(a.status NOT IN ('matched', 'rows_differ'), 1)");
+	if (noacct > 0)
+		stat(f, "files without a source account", noacct, NULL);
 	st = prep(H, "SELECT coalesce(sum(l.linked),0), coalesce(sum(l.rows),0) FROM linkage l"
 		  " JOIN current_files f USING(file_id) WHERE f.kind <> 'gp_register'");
 	if (st && sqlite3_step(st) == SQLITE_ROW) {
@@ -398,6 +408,22 @@ static void section1(struct h *H)
 	      "max(sum(l.rows),1) < 0.95 THEN 'bad' END FROM linkage l JOIN current_files f"
 	      " USING(file_id) WHERE f.kind <> 'gp_register' GROUP BY 1, 2 ORDER BY 1, 2",
 	      "No activity to link.");
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'register_gaps'") > 0) {
+		fputs("<h3>Gaps in the GP register (from the last yoc analyse)</h3>\n", f);
+		fputs("<p class=note>People with no register row for a year although the snapshot "
+		      "of the year before shows them still registered at its end (a row lost to a "
+		      "defect): carried into the year when they are registered again later or have "
+		      "activity at the practice in it; otherwise lost, that is not in person_year for "
+		      "the year. docs/analysis.md, Population.</p>\n", f);
+		static const char *const hg[] = {"year", "carried: registered later",
+			"carried: activity at the practice", "lost"};
+		table(H, hg, "tbbb",
+		      "SELECT period, sum(CASE field WHEN 'bridged_seen_after' THEN value END),"
+		      " sum(CASE field WHEN 'bridged_activity' THEN value END), sum(CASE field WHEN"
+		      " 'lost' THEN value END), CASE WHEN sum(CASE field WHEN 'lost' THEN value END)"
+		      " > 0 THEN 'warn' END FROM temp.qrow WHERE chk = 'register_gaps' GROUP BY 1"
+		      " ORDER BY 1", "");
+	}
 	fputs("<h3>Duplicates</h3>\n", f);
 	static const char *const hd[] = {"feed", "provider", "duplicate rows", "files sent twice"};
 	table(H, hd, "ttbb",
@@ -426,6 +452,52 @@ static void section1(struct h *H)
 	      "SELECT period, value, CASE WHEN value > 0 THEN 'bad' END FROM temp.qrow"
 	      " WHERE chk = 'practice_unknown_person_years' ORDER BY 1",
 	      "No person_year table yet (run yoc analyse).");
+}
+
+/* From the providers' extracts to the dataset (quality_source.c). */
+#define ACCT_OK "coalesce(a.status IN ('matched', 'rows_differ'), 0)"
+static void source_rows(struct h *H)
+{
+	FILE *f = H->f;
+	fputs("<h3>Rows from the providers' extracts to the dataset</h3>\n", f);
+	fputs("<p class=note>Rows in a provider's extract = loaded + quarantined + rejected at "
+	      "source (malformed CSV rows yoc pseudonymise could not read, so never sent) + opted "
+	      "out (removed at source). The figures at source come from the source account yoc "
+	      "pseudonymise writes beside its output, which yoc load matches to each file by its "
+	      "SHA-256; for files without one they are not known, and those files are counted "
+	      "apart. Red: a file whose rows do not balance or whose account does not match; "
+	      "amber: files without an account.</p>\n", f);
+	static const char *const hr[] = {"feed", "provider", "files", "rows in the extracts",
+		"loaded", "quarantined", "rejected at source", "opted out",
+		"files without an account (rows received)"};
+	table(H, hr, "ttnnnbbbt",
+	      "WITH x AS (SELECT f.kind, f.provider, f.rows, f.loaded, f.quarantined, a.status,"
+	      " a.rows_read, a.rejected, a.opted_out, " ACCT_OK " AS ok FROM current_files f"
+	      " LEFT JOIN source_account a USING(file_id)),"
+	      " g AS (SELECT 0 AS o, kind, provider, count(*) AS n, sum(CASE WHEN ok THEN rows_read"
+	      " END) AS ext, sum(CASE WHEN ok THEN loaded END) AS ld, sum(CASE WHEN ok THEN"
+	      " quarantined END) AS qu, sum(CASE WHEN ok THEN rejected END) AS rj, sum(CASE WHEN ok"
+	      " THEN opted_out END) AS op, sum(NOT ok) AS nn, sum(CASE WHEN NOT ok THEN rows END)"
+	      " AS nr, sum(ok AND (rows_read <> loaded + quarantined + rejected + opted_out OR"
+	      " status = 'rows_differ')) + sum(status IN ('changed', 'unreadable', 'no_entry'))"
+	      " AS bad FROM x GROUP BY kind, provider UNION ALL SELECT 1, 'all feeds', '', count(*),"
+	      " sum(CASE WHEN ok THEN rows_read END), sum(CASE WHEN ok THEN loaded END), sum(CASE"
+	      " WHEN ok THEN quarantined END), sum(CASE WHEN ok THEN rejected END), sum(CASE WHEN ok"
+	      " THEN opted_out END), sum(NOT ok), sum(CASE WHEN NOT ok THEN rows END), 0 FROM x"
+	      " HAVING count(*) > 0)"
+	      " SELECT kind, provider, n, ext, ld, qu, rj, op, CASE WHEN nn > 0 THEN nn || ' (' ||"
+	      " nr || ')' ELSE '' END, CASE WHEN bad > 0 THEN 'bad' WHEN nn > 0 THEN 'warn' END"
+	      " FROM g ORDER BY o, kind, provider",
+	      "No files.");
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'rows_rejected_at_source'") > 0) {
+		fputs("<h3>Rows rejected at source by reason</h3>\n", f);
+		pivot(H, 0, L_FP, 2,
+		      "SELECT field FROM temp.qrow WHERE chk = 'rows_rejected_at_source' GROUP BY 1"
+		      " ORDER BY sum(value) DESC",
+		      "SELECT kind, prov, field, sum(value), NULL FROM temp.qrow WHERE"
+		      " chk = 'rows_rejected_at_source' GROUP BY 1, 2, 3 ORDER BY 1, 2",
+		      F_BLANK0, "");
+	}
 }
 
 static void section2(struct h *H)
@@ -457,6 +529,7 @@ static void section2(struct h *H)
 	      "SELECT kind, prov, field, sum(value), NULL FROM temp.qrow WHERE"
 	      " chk = 'rows_quarantined' GROUP BY 1, 2, 3 ORDER BY 1, 2",
 	      F_BLANK0, "No rows quarantined.");
+	source_rows(H);
 	fputs("<h3>Incomplete fields</h3>\n", f);
 	fputs("<p class=note>Fields under 90% filled for some providers of a feed but not "
 	      "others: most likely an extract problem at those providers.</p>\n", f);
@@ -588,10 +661,16 @@ int yoc__quality_html(struct q *Q, FILE *f, struct yoc_error *e)
 	section3(&H);
 	fputs("<h2>Files</h2>\n<details><summary>Every current file</summary>\n", f);
 	static const char *const hf[] = {"feed", "provider", "period", "path", "rows", "loaded",
-		"quarantined"};
-	table(&H, hf, "ttttnnb",
-	      "SELECT kind, provider, period, path, rows, loaded, quarantined, CASE WHEN"
-	      " quarantined > 0 THEN 'warn' END FROM current_files ORDER BY 1, 2, 3", "No files.");
+		"quarantined", "rows in the extract", "rejected at source", "opted out",
+		"source account"};
+	table(&H, hf, "ttttnnbnbbt",
+	      "SELECT f.kind, f.provider, f.period, f.path, f.rows, f.loaded, f.quarantined,"
+	      " CASE WHEN " ACCT_OK " THEN a.rows_read END, CASE WHEN " ACCT_OK " THEN a.rejected"
+	      " END, CASE WHEN " ACCT_OK " THEN a.opted_out END, coalesce(a.status, 'no_account'),"
+	      " CASE WHEN " ACCT_OK " AND a.rows_read <> f.loaded + f.quarantined + a.rejected +"
+	      " a.opted_out THEN 'bad' WHEN a.status IN ('changed', 'unreadable', 'no_entry',"
+	      " 'rows_differ') THEN 'bad' WHEN NOT " ACCT_OK " THEN 'warn' END FROM current_files f"
+	      " LEFT JOIN source_account a USING(file_id) ORDER BY 1, 2, 3", "No files.");
 	fputs("</details>\n<p class=note>Made by yoc. Every finding, one per row: "
 	      "<a href=\"quality.csv\">quality.csv</a>.</p>\n</body></html>\n", f);
 	return H.rc;

@@ -39,4 +39,16 @@ int yoc__quality_defects(struct q *Q, struct yoc_error *e);
 /* Costed activity against contracts.csv (section 2). */
 int yoc__quality_contracts(struct q *Q, struct yoc_error *e);
 
+/*
+** Source accounts (quality_source.c): the tables, or empty temporary ones
+** for a dataset loaded before they existed (drop them with _done); the
+** source_rows findings (section 2); feedback/PROVIDER_files.csv in dir.
+*/
+int yoc__quality_source_tables(struct q *Q, struct yoc_error *e);
+void yoc__quality_source_done(struct q *Q);
+int yoc__quality_source(struct q *Q, struct yoc_error *e);
+int yoc__quality_source_feedback(struct q *Q, const char *dir, struct yoc_error *e);
+/* Next "name=n" of a "name=n;name=n" list: 1 with name and *n, 0 at the end. */
+int yoc__quality_reason_next(const char **p, char *name, size_t cap, int64_t *n);
+
 #endif

@@ -54,6 +54,7 @@ static const char schema[] =
 	"CREATE INDEX nhsno_status_file ON nhsno_status(file_id);\n"
 	"CREATE TABLE duplicate_files(path TEXT PRIMARY KEY, file_id INTEGER NOT NULL,"
 	" hash TEXT, load_id INTEGER);\n"
+	YOC_STORE_SOURCE_ACCOUNT_SQL "\n"
 	"INSERT INTO meta VALUES('format', 'yoc-dataset-1');\n";
 
 static int db_error(sqlite3 *db, struct yoc_error *e, const char *path)

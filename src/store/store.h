@@ -136,6 +136,13 @@ void yoc_store_files_free(struct yoc_file_info *f);
 enum yoc_col_type { YOC_COL_TEXT = 0, YOC_COL_DATE = 1, YOC_COL_INT = 2, YOC_COL_MONEY = 3 };
 
 int yoc_seg_open(yoc_store *s, int64_t file_id, yoc_seg **out, struct yoc_error *e);
+/*
+** The same without verifying the checksums (every offset and bound is still
+** checked): for a first look at segments that a verified open in the same
+** run reads again before any result is kept (the analysis's register gaps).
+*/
+int yoc_seg_open_unverified(yoc_store *s, int64_t file_id, yoc_seg **out,
+			    struct yoc_error *e);
 /* Opens a segment file by path, without a store (person index then -1). */
 int yoc_seg_open_path(const char *path, yoc_seg **out, struct yoc_error *e);
 void yoc_seg_close(yoc_seg *g);
@@ -191,6 +198,22 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e);
 int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e);
 /* Drops the cached person array (after a rebuild). */
 void yoc_store_persons_reset(yoc_store *s);
+
+/*
+** The source accounts of loaded files (docs/store.md): one source_account
+** row per file loaded since accounts exist, the rejected rows the account
+** lists in source_rejected. Created with the schema, and by the loader in
+** datasets made before (IF NOT EXISTS); readers must allow for their absence
+** in a dataset not loaded since.
+*/
+#define YOC_STORE_SOURCE_ACCOUNT_SQL \
+	"CREATE TABLE IF NOT EXISTS source_account(file_id INTEGER PRIMARY KEY," \
+	" status TEXT NOT NULL, account TEXT, entry TEXT, sha256 TEXT, rows_read INTEGER," \
+	" rows_written INTEGER, opted_out INTEGER, rejected INTEGER, rejected_reasons TEXT," \
+	" key_id TEXT, written TEXT, generator TEXT);" \
+	"CREATE TABLE IF NOT EXISTS source_rejected(file_id INTEGER NOT NULL, line INTEGER," \
+	" reason TEXT);" \
+	"CREATE INDEX IF NOT EXISTS source_rejected_file ON source_rejected(file_id);"
 
 /* Runs SQL on the catalog (the loader's transaction control). */
 int yoc__store_exec_pub(yoc_store *s, const char *sql, struct yoc_error *e);

@@ -76,8 +76,8 @@ same "pseudonymise a tree holding a pipe, links and hidden files: exit" "$rc" 0
 same "pseudonymise summary counts what was skipped" \
 	"$(grep '^skipped' "$W/.out")" \
 	"skipped under $W/itree: 1 named pipe, 2 symbolic links (not followed), 3 hidden files, 1 hidden folder"
-same "only the two regular feeds were written" "$(cd "$W/po" && find . -type f | sort | tr '\n' ' ')" \
-	"./.yoc-output ./apc/RXA_2023-01.csv ./apc/RXB_2023-01.csv "
+same "only the two regular feeds (and their source account) were written" "$(cd "$W/po" && find . -type f | sort | tr '\n' ' ')" \
+	"./.yoc-output ./apc/RXA_2023-01.csv ./apc/RXB_2023-01.csv ./yoc-account.json "
 timeout 10 "$YOC" pseudonymise --key "$W/k" --in "$W/itree" --out "$W/po2" --json > "$W/.out" 2> "$W/.err"
 grep -q "skipped under .*1 named pipe" "$W/.err" && ! grep -q skipped "$W/.out" &&
 	ok "with --json the count goes to stderr" || not_ok "with --json the count goes to stderr"

@@ -9,6 +9,11 @@
 # that from independent evidence, never from yoc load or yoc quality:
 #   - rows pseudonymise rejects as malformed CSV (stray quotes, the truncated
 #     last line) come from its --json report and must equal the manifest's;
+#     they reach the quality report through the source account pseudonymise
+#     writes and load records: per file the defects stray_quote and
+#     truncated_last_line, rows_rejected_at_source by reason, and source_rows
+#     (the manifest's rows of the extract = loaded + quarantined + rejected
+#     at source + opted out);
 #   - a defect in DOB is coarsened to MYDOB: a DD/MM/YYYY DOB becomes a
 #     normal MYDOB and an impossible DOB (30 February, month 13) an empty
 #     one. The test finds those cells itself in the source feeds and takes
@@ -58,6 +63,7 @@ for l in open("load.json"):
         r = json.loads(l)
         load[os.path.relpath(r["file"], "P")] = r
 quality = defaultdict(dict)          # (kind, provider, period) -> check -> value
+source = defaultdict(dict)           # (kind, provider, period) -> source_rows etc.
 missing = set()
 dupfiles = {}
 contracts = {}
@@ -71,6 +77,10 @@ with open("Q/quality.csv", newline="") as f:
                 dupfiles[key] = float(r["value"])
             elif r["kind"]:
                 quality[key][r["check"]] = float(r["value"])
+        elif r["check"] in ("source_rows", "rows_opted_out") and r["kind"]:
+            source[key][r["check"]] = r
+        elif r["check"] == "rows_rejected_at_source":
+            source[key].setdefault("rejected", {})[r["field"]] = float(r["value"])
         elif r["check"] == "contract_triangulation" and r["provider"]:
             contracts[(r["provider"], r["period"])] = r
 
@@ -120,7 +130,7 @@ def dob_defects(path):
 
 exact = ["nhs_bad_check_digit", "nhs_missing", "date_in_future", "unknown_code",
          "duplicate_row", "cost_mismatch"]
-bad_rows = bad_acct = bad_defect = bad_reject = 0
+bad_rows = bad_acct = bad_defect = bad_reject = bad_source = 0
 found = defaultdict(int)
 erased = defaultdict(int)
 want_total = defaultdict(int)
@@ -167,7 +177,22 @@ for f in man["files"]:
         bad_defect += 1
     want["renamed_column"] = d["renamed_column"] - ps["rejected"] - ps["opted_out"] \
         if d["renamed_column"] else 0
-    want["stray_quote"] = want["truncated_last_line"] = want["malformed_row"] = 0
+    # rejected at source, known downstream from the source account
+    want["stray_quote"] = d["stray_quote"]
+    want["truncated_last_line"] = d["truncated_last_line"]
+    want["malformed_row"] = 0
+    src = source.get((f["kind"], f["provider"], f["period"]), {})
+    sr = src.get("source_rows")
+    rej = {k: v for k, v in src.get("rejected", {}).items()}
+    want_rej = {k: float(v) for k, v in (("stray_quote", d["stray_quote"]),
+                                         ("truncated", d["truncated_last_line"])) if v}
+    if sr is None or float(sr["value"]) != f["rows"] or float(sr["expected"]) != f["rows"] or \
+       sr["flag"] != "" or rej != want_rej or \
+       float(src.get("rows_opted_out", {}).get("value", -1)) != ps["opted_out"]:
+        bad_source += 1
+        print("# %s: source_rows %s, rejected at source %s (manifest %s), opted out %s (pseudonymise %d)" %
+              (rel, sr and (sr["value"], sr["expected"], sr["flag"]), rej, want_rej,
+               src.get("rows_opted_out", {}).get("value"), ps["opted_out"]))
     if ps["dob_unparsed"] != dob["invalid"]:
         print("# %s: pseudonymise dob_unparsed %d, impossible DOBs in the source %d" %
               (rel, ps["dob_unparsed"], dob["invalid"]))
@@ -182,9 +207,9 @@ for f in man["files"]:
 check(bad_rows == 0, "every file's rows: manifest = pseudonymise input, pseudonymise output = load")
 check(bad_acct == 0, "every file balances: rows = loaded + quarantined; source = loaded + quarantined + rejected + opted out")
 check(bad_reject == 0, "stray quotes and truncated last lines: rejected by pseudonymise, as many as injected")
+check(bad_source == 0, "every file in the quality report: manifest rows = loaded + quarantined + rejected at source (stray quotes, truncated lines as injected) + opted out")
 for k in sorted(want_total):
-    check(found[k] == want_total[k] and (want_total[k] > 0 or k in
-          ("stray_quote", "truncated_last_line", "malformed_row")),
+    check(found[k] == want_total[k] and (want_total[k] > 0 or k == "malformed_row"),
           "defect %s: %d found, %d expected%s" % (k, found[k], want_total[k],
           " (%d more not detectable downstream: see the header)" % erased[k] if erased[k] else ""))
 check(bad_defect == 0, "every file's count of every defect equals the manifest's")

@@ -478,6 +478,113 @@ static void test_spells(void **state)
 	yoc_tariff_free(t);
 }
 
+/* ---- gaps in the register ----------------------------------------------------------- */
+
+#define GD "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+#define GE "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+#define GF "1111111111111111111111111111111111111111111111111111111111111111"
+#define GG "2222222222222222222222222222222222222222222222222222222222222222"
+#define GH "3333333333333333333333333333333333333333333333333333333333333333"
+#define GK "4444444444444444444444444444444444444444444444444444444444444444"
+#define GM "5555555555555555555555555555555555555555555555555555555555555555"
+#define GN "6666666666666666666666666666666666666666666666666666666666666666"
+
+/*
+** Who is missing from which snapshot (P1, P2, P9 stand for P81001, P81002,
+** P81009; a defective row never reaches a
+** segment, so it is simply absent):
+**   D  open at P1 in 2021-22; absent from 2022-23; at P2 from 2023-05-01
+**   E  open at P1 in 2021-22 and 2022-23; absent from 2023-24; seen at P1 in 2023/24
+**   F  the same, but its 2023/24 appointment names another practice (P9)
+**   G  the same, no activity in 2023/24
+**   H  the same, seen at P1 in 2023/24, dies on 2023-07-01
+**   K  open at P1 in 2021-22; absent after; seen at P1 in 2022/23 and 2023/24
+**   M  open at P1 in 2021-22; absent after; seen at P1 in 2023/24 only
+**   N  at P1 in 2022-23 until 2023-03-31 (REG_END): not open; seen at P1 in 2023/24
+*/
+static const char greg21[] = REGH
+	GD ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GE ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GF ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GG ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GH ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GK ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GM ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n";
+static const char greg22[] = REGH
+	GE ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GF ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GG ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GH ",valid,011960,1,P81001,2010-01-01,,E01000001,3,,,\n"
+	GN ",valid,011960,1,P81001,2022-06-01,2023-03-31,E01000001,3,,,\n";
+static const char greg23[] = REGH
+	GD ",valid,011960,1,P81002,2023-05-01,,E01000001,3,,,\n";
+#define GPH "PSEUDO_ID,NHSNO_STATUS,GPPRAC,APPTKEY,APPT_DATE,HCP_TYPE,APPT_MODE,DURATION_MIN,APPT_STATUS\n"
+static const char gappt[] = GPH
+	GE ",valid,P81001,1,2023-06-01,GP,Face-to-face,10,Attended\n"
+	GF ",valid,P81009,2,2023-06-01,GP,Face-to-face,10,Attended\n"
+	GH ",valid,P81001,3,2023-05-01,GP,Face-to-face,10,Attended\n"
+	GK ",valid,P81001,4,2022-06-01,GP,Face-to-face,10,Attended\n"
+	GK ",valid,P81001,5,2023-06-01,GP,Face-to-face,10,Attended\n"
+	GM ",valid,P81001,6,2023-06-01,GP,Face-to-face,10,Attended\n"
+	GN ",valid,P81001,7,2023-06-01,GP,Face-to-face,10,Attended\n";
+#define DTH "PSEUDO_ID,NHSNO_STATUS,SEX,DOD,DOR,PLACE,CAUSE,GPPRAC,LSOA11\n"
+static const char gdeaths[] = DTH GH ",valid,1,2023-07-01,2023-07-05,HOME,I219,P81001,E01000001\n";
+
+static int setup_gaps(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct yoc_error e;
+	if (!f || tu_temp_dir(f->dir, sizeof f->dir, "gaps") || yoc_store_init(f->dir, &e))
+		return -1;
+	snprintf(f->codelist, sizeof f->codelist, "%s/codelist.csv", f->dir);
+	FILE *fp = fopen(f->codelist, "w");
+	if (!fp || fputs(codelist, fp) < 0 || fclose(fp))
+		return -1;
+	data_dir(f->data, sizeof f->data);
+	if (load(f, "gp_register/P1_2021-22.csv", greg21) ||
+	    load(f, "gp_register/P1_2022-23.csv", greg22) ||
+	    load(f, "gp_register/P1_2023-24.csv", greg23) || load(f, "gp_appt/P1_2023-06.csv", gappt) ||
+	    load(f, "deaths/ONS_2023-07.csv", gdeaths))
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static void test_register_gaps(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(run(f, 3, NULL), 0);
+
+	/* seen before and after: D in 2022/23 at the practice it was open at */
+	assert_string_equal(q(f, "SELECT group_concat(fyear || ' ' || practice, ', ') FROM (SELECT * FROM "
+				 "person_year WHERE pseudo_id = '" GD "' ORDER BY fyear)"),
+			    "2021/22 P81001, 2022/23 P81001, 2023/24 P81002");
+	/* seen at the practice in the latest year: E and H carried, with the
+	 * appointment's cost; H dies in the year */
+	assert_string_equal(q(f, PY(GE, "2023/24", "practice || ' ' || (cost_gp > 0)")), "P81001 1");
+	assert_string_equal(q(f, PY(GH, "2023/24", "practice || ' ' || died")), "P81001 1");
+	/* seen elsewhere, or not at all: not carried */
+	assert_string_equal(q(f, PY(GF, "2023/24", "count(*)")), "0");
+	assert_string_equal(q(f, PY(GG, "2023/24", "count(*)")), "0");
+	/* the rule chains: K carried through two years, each with evidence; M's
+	 * chain stops at the first year without */
+	assert_string_equal(q(f, "SELECT count(*) FROM person_year WHERE pseudo_id = '" GK "'"), "3");
+	assert_string_equal(q(f, "SELECT group_concat(fyear) FROM person_year WHERE pseudo_id = '" GM "'"),
+			    "2021/22");
+	/* a registration that ended (REG_END) is not carried, activity or not */
+	assert_string_equal(q(f, "SELECT group_concat(fyear) FROM person_year WHERE pseudo_id = '" GN "'"),
+			    "2022/23");
+	assert_string_equal(q(f, "SELECT count(*) FROM person_year"), "18");
+	/* the account of it, by year, practice and outcome */
+	assert_string_equal(q(f, "SELECT group_concat(fyear || ' ' || practice || ' ' || outcome || ' ' || "
+				 "persons, '; ') FROM (SELECT * FROM register_gaps ORDER BY fyear, practice, "
+				 "outcome)"),
+			    "2022/23 P81001 bridged_activity 1; 2022/23 P81001 bridged_seen_after 1; "
+			    "2022/23 P81001 lost 1; 2023/24 P81001 bridged_activity 3; 2023/24 P81001 lost 2");
+	assert_int_equal(last_stats.gaps_bridged, 5);
+	assert_int_equal(last_stats.gaps_lost, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -489,6 +596,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_opaque_pseudonyms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_practice_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spells, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_register_gaps, setup_gaps, teardown),
 	};
 	return cmocka_run_group_tests_name("analyse", tests, NULL, NULL);
 }

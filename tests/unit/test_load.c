@@ -8,8 +8,10 @@
 #include <fcntl.h>
 #include <sys/wait.h>
 
+#include "account/account.h"
 #include "load/load.h"
 #include "testutil.h"
+#include "yoc/io.h"
 
 #define P1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 static const char reg[] =
@@ -508,6 +510,79 @@ static void test_file_not_regular(void **state)
 	tu_rm_rf(dir);
 }
 
+/* An account in dir (file name) with one entry for rel: text's SHA-256, rows written. */
+static void put_account(const char *dir, const char *name, const char *rel, const char *text,
+			uint64_t written)
+{
+	char p[1200];
+	struct yoc_account a;
+	struct yoc_account_file f;
+	struct yoc_error e;
+	memset(&f, 0, sizeof f);
+	f.path = (char *)rel;
+	f.bytes = strlen(text);
+	yoc_sha256_hex(text, strlen(text), f.sha256);
+	f.rows_written = f.valid = written;
+	f.opted_out = 2;
+	f.rejected = f.rejected_by[YOC_CSV_STRAY_QUOTE] = 1;
+	f.rows_read = written + 3;
+	yoc_account_init(&a);
+	assert_int_equal(yoc_account_add(&a, &f), 0);
+	snprintf(p, sizeof p, "%s/%s", dir, name);
+	assert_int_equal(yoc_account_write(&a, p, &e), 0);
+	yoc_account_free(&a);
+}
+
+static const char *account_of(yoc_store *s, const char *path, const char *root)
+{
+	static struct yoc_load_result r;
+	struct yoc_loader *L = NULL;
+	struct yoc_error e;
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_file_from(L, path, root, -1, &r, &e), 0);
+	assert_true(r.status == YOC_LOAD_LOADED);
+	yoc_loader_free(L); /* rolled back: the next call loads the file afresh */
+	return r.account.status;
+}
+
+/*
+** Where a file's source account is looked for: FILE.account.json, then
+** yoc-account.json in its folder and each folder above up to the PATH it
+** was found under, never above; matched by content, not by name.
+*/
+static void test_source_account_lookup(void **state)
+{
+	(void)state;
+	char dir[512], top[700], sub[800], file[900], root[800];
+	yoc_store *s = NULL;
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	snprintf(top, sizeof top, "%s/feeds", dir);
+	snprintf(sub, sizeof sub, "%s/apc", top);
+	assert_int_equal(yoc_mkdirs(sub, 0755), 0);
+	put_file(sub, "RXA_2023-01.csv", apc, strlen(apc));
+	snprintf(file, sizeof file, "%s/RXA_2023-01.csv", sub);
+	put_account(top, YOC_ACCOUNT_NAME, "apc/RXA_2023-01.csv", apc, 8);
+	/* found under feeds/: the account in feeds/ describes it */
+	assert_string_equal(account_of(s, file, top), "matched");
+	snprintf(root, sizeof root, "%s/", top); /* a trailing slash changes nothing */
+	assert_string_equal(account_of(s, file, root), "matched");
+	/* found under feeds/apc/, or named by itself: feeds/ is above, not looked at */
+	assert_string_equal(account_of(s, file, sub), "no_account");
+	assert_string_equal(account_of(s, file, file), "no_account");
+	/* an account of the wrong row count: named, not trusted */
+	put_account(top, YOC_ACCOUNT_NAME, "apc/RXA_2023-01.csv", apc, 7);
+	assert_string_equal(account_of(s, file, top), "rows_differ");
+	/* an entry under the file's name with other content */
+	put_account(top, YOC_ACCOUNT_NAME, "apc/RXA_2023-01.csv", "other", 8);
+	assert_string_equal(account_of(s, file, top), "changed");
+	/* the nearest wins: FILE.account.json beside the file, under another name */
+	put_account(sub, "RXA_2023-01.csv.account.json", "renamed.csv", apc, 8);
+	assert_string_equal(account_of(s, file, file), "matched");
+	assert_string_equal(account_of(s, file, top), "matched");
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
 /*
 ** yoc_loader_file with allocation N failing, N = 1, 2, ... until the load
 ** completes without reaching it. The file has a row of 100 cells, so the
@@ -580,7 +655,7 @@ int main(void)
 		cmocka_unit_test(test_alloc_failures), cmocka_unit_test(test_read_fd),
 		cmocka_unit_test(test_file_not_regular), cmocka_unit_test(test_file_alloc_failures),
 		cmocka_unit_test(test_bad_names), cmocka_unit_test(test_versions),
-		cmocka_unit_test(test_plan),
+		cmocka_unit_test(test_plan), cmocka_unit_test(test_source_account_lookup),
 	};
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

@@ -378,13 +378,16 @@ static void test_keygen(void **state)
 struct rejects {
 	int n;
 	long lines[8];
+	int faults[8];
 };
 
-static void on_reject(void *ctx, const struct yoc_error *e)
+static void on_reject(void *ctx, const struct yoc_error *e, int fault)
 {
 	struct rejects *r = ctx;
-	if (r->n < 8)
+	if (r->n < 8) {
 		r->lines[r->n] = e->line;
+		r->faults[r->n] = fault;
+	}
 	r->n++;
 }
 
@@ -481,6 +484,78 @@ static void test_rewrite(void **state)
 
 	yoc_pseudo_free(ps);
 	yoc_nhsset_free(optout);
+}
+
+/*
+** What the source account needs from a rewrite: rejected rows by reason (the
+** callback gets each one's kind), and the output's size and SHA-256, hashed
+** while it is written: over several output buffers, and with a row larger
+** than a buffer, which is written through.
+*/
+static void test_rewrite_account(void **state)
+{
+	(void)state;
+	char in[600], out[600];
+	struct yoc_key key;
+	struct yoc_pseudo_stats st;
+	struct yoc_error e;
+	struct rejects rj = {0};
+	yoc_pseudo *ps = NULL;
+	make_key(&key, 11);
+	assert_int_equal(yoc_pseudo_create(&ps, &key, 0), 0);
+	path_in(in, sizeof in, "acct.csv");
+	path_in(out, sizeof out, "acct.out.csv");
+	FILE *f = fopen(in, "w");
+	assert_non_null(f);
+	fprintf(f, "NEWNHSNO,PROCODE,EPIKEY,EPISTART\n");
+	for (int i = 0; i < 60000; i++) {
+		if (i == 100)
+			fprintf(f, "9434765919,R\"A1,%d,2023-04-01\n", i); /* stray quote */
+		else if (i == 200)
+			fprintf(f, "9434765919,RA1,%d\n", i);             /* ragged */
+		else
+			fprintf(f, "9434765919,RA1,%d,2023-04-01\n", i);
+	}
+	/* a quoted cell: the row may need twice its size, more than the output
+	** buffer, so it is built alone and written through */
+	fprintf(f, "9434765919,RA1,\"");
+	for (int i = 0; i < 700000; i++)
+		fputc('k', f);
+	fprintf(f, "\",2023-04-01\n9434765919,RA1,x"); /* truncated last line */
+	fclose(f);
+	struct yoc_pseudo_opts o = {.on_reject = on_reject, .ctx = &rj, .kind = YOC_KIND_APC,
+				    .kind_set = 1, .sha256 = 1};
+	yoc_error_clear(&e);
+	assert_int_equal(yoc_pseudo_file(ps, in, out, &o, &st, &e), 0);
+	assert_int_equal(st.rejected, 3);
+	assert_int_equal(st.rejected_by[YOC_CSV_STRAY_QUOTE], 1);
+	assert_int_equal(st.rejected_by[YOC_CSV_RAGGED_ROW], 1);
+	assert_int_equal(st.rejected_by[YOC_CSV_TRUNCATED], 1);
+	uint64_t sum = 0;
+	for (int i = 0; i <= YOC_CSV_ROW_TOO_LONG; i++)
+		sum += st.rejected_by[i];
+	assert_int_equal(sum, st.rejected);
+	assert_int_equal(rj.n, 3);
+	assert_int_equal(rj.lines[0], 102);
+	assert_int_equal(rj.faults[0], YOC_CSV_STRAY_QUOTE);
+	assert_int_equal(rj.lines[1], 202);
+	assert_int_equal(rj.faults[1], YOC_CSV_RAGGED_ROW);
+	assert_int_equal(rj.faults[2], YOC_CSV_TRUNCATED);
+	assert_int_equal(st.rows_in, st.rows_out + st.rejected);
+	struct stat sb;
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(st.bytes_out, (uint64_t)sb.st_size);
+	assert_true(sb.st_size > (2 << 20));
+	char want[65];
+	assert_int_equal(yoc_sha256_file(out, want, &e), 0);
+	assert_string_equal(st.sha256, want);
+
+	/* without the option: no checksum */
+	o.sha256 = 0;
+	assert_int_equal(yoc_pseudo_file(ps, in, out, &o, &st, &e), 0);
+	assert_string_equal(st.sha256, "");
+	assert_int_equal(st.bytes_out, (uint64_t)sb.st_size);
+	yoc_pseudo_free(ps);
 }
 
 /* Quoting, another delimiter, CRLF, and a file with only a header. */
@@ -838,6 +913,7 @@ int main(void)
 		cmocka_unit_test(test_keygen),
 		cmocka_unit_test(test_rewrite),
 		cmocka_unit_test(test_rewrite_format),
+		cmocka_unit_test(test_rewrite_account),
 		cmocka_unit_test(test_rewrite_alloc_failures),
 		cmocka_unit_test(test_rewrite_reader_oom),
 		cmocka_unit_test(test_reidentify),
