@@ -1,0 +1,185 @@
+/*
+** Statistics shared by risk stratification, evaluation, simulation and
+** outcomes: logistic regression by IRLS (as R's glm.fit), a Cholesky
+** factorisation that detects aliased columns, AUC with DeLong's confidence
+** interval, Brier scores and calibration.
+**
+** Files: stats_chol.c (Cholesky), stats_logit.c (IRLS), stats_auc.c (AUC,
+** DeLong), stats_calib.c (Brier, calibration by group, slope and intercept).
+** See docs/stats.md for the methods and what is compared with R.
+**
+** Depends on core only. Nothing here prints or exits: functions return 0 or a
+** negative enum yoc_status and, where given one, fill a struct yoc_error.
+** Matrices are dense, row-major doubles. Outcomes are doubles 0 or 1.
+*/
+#ifndef YOC_STATS_H
+#define YOC_STATS_H
+
+#include <stddef.h>
+
+#include "yoc/core.h"
+
+/* ---- Cholesky (stats_chol.c) ---------------------------------------- */
+
+/*
+** Factorises the symmetric p x p matrix a (row-major; only the lower
+** triangle is read) in place into L with A = L L' (lower triangle written,
+** upper triangle zeroed). Columns are taken in order; column j is aliased
+** when the part of it not explained by the earlier kept columns is small:
+** pivot d_j <= tol * A_jj (a zero column always is). An aliased column's row
+** and column of L are set to zero and aliased[j] = 1 (else 0). This is R's
+** "limited pivoting": of a collinear set, the later columns are dropped.
+** Returns the number of aliased columns (>= 0), or YOC_EDATA if a pivot is
+** clearly negative (the matrix is not positive semi-definite).
+*/
+int yoc_chol_factor(double *a, int p, double tol, unsigned char *aliased);
+
+/* Solves L L' x = b in place (b has p entries); aliased entries become 0. */
+void yoc_chol_solve(const double *l, int p, const unsigned char *aliased, double *b);
+
+/*
+** Writes the inverse of L L' restricted to the kept columns into inv
+** (p x p, row-major, full symmetric); rows and columns of aliased columns are
+** 0. Needs p doubles of scratch in work.
+*/
+void yoc_chol_inverse(const double *l, int p, const unsigned char *aliased,
+		      double *inv, double *work);
+
+/* ---- Logistic regression (stats_logit.c) ---------------------------- */
+
+struct yoc_logit_opts {
+	int intercept;       /* column index of the intercept column, or -1 (default -1) */
+	double lambda;       /* ridge penalty on every column but the intercept (default 0) */
+	int maxit;           /* most IRLS iterations (default 25, as glm.control) */
+	double epsilon;      /* |dev - devold| / (|dev| + 0.1) < epsilon (default 1e-8) */
+	double alias_tol;    /* Cholesky alias threshold on squared norms (default 1e-10) */
+	const double *offset;       /* n values added to the linear predictor, or NULL */
+	const char *const *names;   /* p term names for messages, or NULL ("x1".."xp") */
+};
+
+/* Fills the defaults above. */
+void yoc_logit_opts_init(struct yoc_logit_opts *o);
+
+/* Most IRLS iterations that any fit records (the cap on maxit). */
+#define YOC_LOGIT_MAXIT 1000
+
+struct yoc_logit_fit {
+	int p;
+	double *coef;            /* p; NAN for an aliased column (R's NA) */
+	double *se;              /* p; NAN for an aliased column */
+	unsigned char *aliased;  /* p; 1: constant or collinear, dropped */
+	int rank;                /* p minus aliased columns */
+	int iter;                /* IRLS iterations done */
+	int converged;           /* 1 if the deviance criterion was met */
+	double deviance;         /* -2 log likelihood at coef (without the penalty) */
+	double null_deviance;    /* of the intercept-only model (or eta = offset) */
+	double *dev_log;         /* deviance after each iteration (iter entries; with
+				    lambda > 0, the penalised deviance) */
+	int separation;          /* 1: fitted probabilities numerically 0 or 1 */
+	size_t n_boundary;       /* observations fitted at 0 or 1 */
+	unsigned char *diverging;/* p; 1: coefficient still moving at the end */
+	char warning[512];       /* "" or a warning for the user (separation) */
+};
+
+/*
+** Fits y ~ X by maximum likelihood (penalised when lambda > 0) with IRLS,
+** following R's glm.fit (binomial, logit link): start at mu = (y + 0.5) / 2;
+** each iteration solves (X'WX + lambda D) beta = X'W z with W = mu (1 - mu),
+** z = eta + (y - mu) / W; stop when |dev - devold| / (|dev| + 0.1) < epsilon.
+** Standard errors are the square roots of the diagonal of the inverse of
+** X'WX + lambda D from the last iteration (as summary.glm).
+**
+** X is n x p row-major; y has n values 0 or 1. The caller supplies any
+** intercept column and gives its index in opts (NULL opts: defaults).
+**
+** On success returns 0 and fills fit (free with yoc_logit_fit_free): aliased
+** columns are dropped and reported; separation is not an error but sets
+** fit->separation, fit->diverging and fit->warning (naming the terms and
+** suggesting a ridge penalty). If the fit does not converge in maxit
+** iterations (and no separation explains why) returns YOC_EDATA with the
+** deviance of every iteration in e->msg; fit is still filled, so dev_log has
+** the whole log. YOC_EINVAL for bad arguments (y not 0/1, non-finite X),
+** YOC_ENOMEM (fit then holds nothing).
+*/
+int yoc_logit_fit(const double *X, size_t n, int p, const double *y,
+		  const struct yoc_logit_opts *opts, struct yoc_logit_fit *fit,
+		  struct yoc_error *e);
+
+/* Frees what yoc_logit_fit allocated; accepts a zeroed or freed fit. */
+void yoc_logit_fit_free(struct yoc_logit_fit *fit);
+
+/*
+** Checks there are enough events per term before a fit: events is the rarer
+** outcome's count (min of ones and zeros); nterms the terms besides the
+** intercept. Returns 0 if events >= min_per_term * nterms, else YOC_EDATA
+** with the numbers in e ("38 events (outcome 1) for 5 terms: 7.6 per term,
+** fewer than 10").
+*/
+int yoc_logit_check_events(const double *y, size_t n, int nterms, double min_per_term,
+			   struct yoc_error *e);
+
+/* ---- AUC and DeLong (stats_auc.c) ----------------------------------- */
+
+struct yoc_auc {
+	double auc;         /* P(score of a 1 > score of a 0), ties counted half */
+	double var;         /* DeLong variance */
+	double se;          /* sqrt(var) */
+	double lo, hi;      /* 95% CI: auc -/+ 1.96 se, clamped to [0, 1] (as pROC) */
+	size_t n_pos, n_neg;
+};
+
+/*
+** AUC from midranks in O(n log n), with DeLong's variance (the structural
+** components V10, V01 from midranks, as Sun and Xu's fast DeLong). Needs at
+** least one of each outcome (YOC_EDATA otherwise); with a single one of
+** either the variance is not defined and is NAN. Non-finite scores or y not
+** 0/1: YOC_EINVAL.
+*/
+int yoc_auc_delong(const double *score, const double *y, size_t n, struct yoc_auc *out,
+		   struct yoc_error *e);
+
+/* ---- Brier and calibration (stats_calib.c) -------------------------- */
+
+struct yoc_brier {
+	double brier;       /* mean (p - y)^2 */
+	double brier_max;   /* of predicting the prevalence: ybar (1 - ybar) */
+	double scaled;      /* 1 - brier / brier_max (NAN if brier_max is 0) */
+};
+
+int yoc_brier(const double *p, const double *y, size_t n, struct yoc_brier *out,
+	      struct yoc_error *e);
+
+struct yoc_calib_group {
+	size_t n;
+	double observed;    /* events */
+	double expected;    /* sum of predicted risk */
+	double p_min, p_max, p_mean;
+};
+
+/*
+** Observed against expected events by group of predicted risk: rows sorted
+** by p (ties in input order), cut into ngroups groups of equal size (sizes
+** differ by at most one, larger groups last). out has ngroups entries;
+** ngroups must be 1..n.
+*/
+int yoc_calib_groups(const double *p, const double *y, size_t n, int ngroups,
+		     struct yoc_calib_group *out, struct yoc_error *e);
+
+struct yoc_calib {
+	double slope;       /* b in logit P(y) = a + b logit(p) */
+	double slope_se;
+	double intercept;   /* a in the same model */
+	double intercept_se;
+	double citl;        /* calibration-in-the-large: a in logit P(y) = a + logit(p) */
+	double citl_se;
+};
+
+/*
+** Logistic recalibration of y on logit(p) with yoc_logit_fit. Predictions
+** are clamped to [1e-12, 1 - 1e-12] before the logit. Errors as
+** yoc_logit_fit (separation gives YOC_EDATA here: no slope can be reported).
+*/
+int yoc_calib_slope(const double *p, const double *y, size_t n, struct yoc_calib *out,
+		    struct yoc_error *e);
+
+#endif
