@@ -165,7 +165,9 @@ static double penalty(const double *beta, int p, const struct yoc_logit_opts *o)
 }
 
 /* Null deviance: of mean(y) with an intercept, of eta = offset without; with
- * both, R's glm refits the intercept alone with the offset, and so do we. */
+ * both, R's glm refits the intercept alone with the offset, and so do we
+ * (unless the model is that one: then it is the model's own deviance, set
+ * by the caller after the fit). */
 static int null_deviance(const double *X, size_t n, int p, const double *y,
 			 const struct yoc_logit_opts *o, double *out, struct yoc_error *e)
 {
@@ -180,6 +182,10 @@ static int null_deviance(const double *X, size_t n, int p, const double *y,
 			dev += (mu == y[i]) ? 0 : dev_resid(y[i], mu);
 		}
 		*out = dev;
+		return 0;
+	}
+	if (p == 1) {
+		*out = NAN;
 		return 0;
 	}
 	double *col = yoc_malloc(sizeof *col * n);
@@ -344,6 +350,8 @@ int yoc_logit_fit(const double *X, size_t n, int p, const double *y,
 		have_coefold = 1;
 	}
 	fit->deviance = dev;
+	if (p == 1 && o->intercept == 0 && offset)
+		fit->null_deviance = dev; /* the model is its own null model */
 
 	/* Standard errors from the factor of the last iteration, as summary.glm
 	 * (R's chol2inv of the last QR): the diagonal of (L L')^-1. */
