@@ -225,11 +225,14 @@ static void separation_warning(struct yoc_logit_fit *fit, size_t n,
 		len = w < 0 ? len : len + (size_t)w;
 		nterms++;
 	}
+	char conv[96] = "";
+	if (!fit->converged)
+		snprintf(conv, sizeof conv, "; the fit did not converge in %d iterations", fit->iter);
 	snprintf(fit->warning, sizeof fit->warning,
 		 "fitted probabilities numerically 0 or 1 for %zu of %zu observations "
-		 "(separation or quasi-separation); %s%s; consider a ridge penalty "
+		 "(separation or quasi-separation)%s; %s%s; consider a ridge penalty "
 		 "(lambda > 0) or removing %s",
-		 fit->n_boundary, n,
+		 fit->n_boundary, n, conv,
 		 nterms ? "coefficients diverging: " : "the diverging terms could not be singled out",
 		 terms, nterms == 1 ? "that term" : "those terms");
 }
