@@ -99,7 +99,8 @@ struct yoc_logit_fit {
 ** iterations (and no separation explains why) returns YOC_EDATA with the
 ** deviance of every iteration in e->msg; fit is still filled, so dev_log has
 ** the whole log. YOC_EINVAL for bad arguments (y not 0/1, non-finite X),
-** YOC_ENOMEM (fit then holds nothing).
+** YOC_ENOMEM (fit then holds nothing). yoc_logit_fit_free(fit) is safe after
+** any return, and needed after 0 and YOC_EDATA.
 */
 int yoc_logit_fit(const double *X, size_t n, int p, const double *y,
 		  const struct yoc_logit_opts *opts, struct yoc_logit_fit *fit,

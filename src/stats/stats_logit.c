@@ -213,7 +213,7 @@ static int null_deviance(const double *X, size_t n, int p, const double *y,
 static void separation_warning(struct yoc_logit_fit *fit, size_t n,
 			       const struct yoc_logit_opts *o)
 {
-	char terms[384] = "";
+	char terms[200] = ""; /* sized so that the warning always fits */
 	size_t len = 0;
 	int nterms = 0;
 	for (int j = 0; j < fit->p && len < sizeof terms - 1; j++) {
@@ -225,7 +225,7 @@ static void separation_warning(struct yoc_logit_fit *fit, size_t n,
 		len = w < 0 ? len : len + (size_t)w;
 		nterms++;
 	}
-	char conv[96] = "";
+	char conv[64] = "";
 	if (!fit->converged)
 		snprintf(conv, sizeof conv, "; the fit did not converge in %d iterations", fit->iter);
 	snprintf(fit->warning, sizeof fit->warning,
