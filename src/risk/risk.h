@@ -62,7 +62,7 @@ struct yoc_risk_data {
 ** with_outcome, keeps the people alive at the end of the year with a row in
 ** fyear + 1 and sets y = (emergency admissions > 0 or died in fyear + 1);
 ** otherwise keeps every person-year of the year. imd_median NAN: take the
-** median of the year's known deciles. An unknown feature name is YOC_EINVAL
+** median of the kept rows' known deciles. An unknown feature name is YOC_EINVAL
 ** naming every unknown one. Free with yoc_risk_data_free (also after errors).
 */
 int yoc_risk_data_build(sqlite3 *db, int fyear, const struct yoc_risk_featlist *fl,
