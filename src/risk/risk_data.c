@@ -234,8 +234,10 @@ int yoc_risk_data_build(sqlite3 *db, int fyear, const struct yoc_risk_featlist *
 					found = 1;
 				}
 		}
-		if (!found)
-			yoc_buf_printf(&bad, "%s%s", bad.len ? ", " : "", nm);
+		if (!found && yoc_buf_printf(&bad, "%s%s", bad.len ? ", " : "", nm)) {
+			rc = YOC_ENOMEM;
+			goto cleanup;
+		}
 	}
 #undef ADD
 	if (bad.len) {
@@ -256,16 +258,16 @@ int yoc_risk_data_build(sqlite3 *db, int fyear, const struct yoc_risk_featlist *
 	yoc_fyear_format(fyear, fy0);
 	yoc_fyear_format(fyear - 1, fyp);
 	yoc_fyear_format(fyear + 1, fyn);
-	yoc_buf_printf(&sql,
+	int brc = yoc_buf_printf(&sql,
 		       "SELECT a.pseudo_id, a.age, a.sex, a.imd_decile, a.ltc_count, "
 		       "a.emergency_admissions, a.emergency_bed_days, a.died, a.cost_total, "
 		       "p.emergency_admissions, n.pseudo_id IS NOT NULL, n.emergency_admissions, "
 		       "n.died");
 	for (int s = 0; s < NSET; s++)
-		yoc_buf_printf(&sql, ", a.cost_%s", settings[s]);
+		brc |= yoc_buf_printf(&sql, ", a.cost_%s", settings[s]);
 	for (int c = 0; c < ncond; c++)
-		yoc_buf_printf(&sql, ", a.\"%s\"", cond[c]);
-	if (yoc_buf_printf(&sql, " FROM person_year a"
+		brc |= yoc_buf_printf(&sql, ", a.\"%s\"", cond[c]);
+	if (brc || yoc_buf_printf(&sql, " FROM person_year a"
 			   " LEFT JOIN person_year p ON p.fyear = '%s' AND p.pseudo_id = a.pseudo_id"
 			   " LEFT JOIN person_year n ON n.fyear = '%s' AND n.pseudo_id = a.pseudo_id"
 			   " WHERE a.fyear = '%s' ORDER BY a.pseudo_id", fyp, fyn, fy0)) {

@@ -366,8 +366,12 @@ int yoc_risk_model_parse(const char *text, struct yoc_risk_model *m, struct yoc_
 	s = skipws(s + 1);
 	for (int j = 0; j < p; j++) {
 		char nm[128];
-		if (!(s = jread_str(s, nm, sizeof nm)) || !(m->terms[j] = yoc_strdup(nm)))
+		if (!(s = jread_str(s, nm, sizeof nm)))
 			goto bad;
+		if (!(m->terms[j] = yoc_strdup(nm))) {
+			yoc_risk_model_free(m);
+			return yoc_error_set(e, YOC_ENOMEM, "model", 0, 0, "out of memory");
+		}
 		s = skipws(s);
 		if (*s == ',')
 			s = skipws(s + 1);

@@ -238,6 +238,91 @@ static void test_model_json(void **state)
 	yoc_buf_free(&b);
 }
 
+/* Scores the tiny table with a hand-made model; the first failure's code. */
+static int score_all(sqlite3 *db, const char *json)
+{
+	static const char *const names[] = {"age_bands", "female", "imd_decile", "imd_missing",
+					    "ltc_flags", "emergency_admissions",
+					    "log_emergency_bed_days", "log_cost_elective",
+					    "prev_emergency_admissions", "prev_missing", NULL};
+	struct yoc_risk_featlist fl;
+	featlist(&fl, names);
+	struct yoc_risk_data d;
+	struct yoc_error e;
+	int rc = yoc_risk_data_build(db, 2022, &fl, 1, NAN, &d, &e);
+	yoc_risk_data_free(&d);
+	if (rc)
+		return rc;
+	struct yoc_risk_model m;
+	if ((rc = yoc_risk_model_parse(json, &m, &e)))
+		return rc;
+	struct yoc_risk_tiers t;
+	yoc_risk_tiers_parse("20,60", &t, &e);
+	struct yoc_risk_score_stats st;
+	rc = yoc_risk_score(db, &m, 2022, &t, &st, &e);
+	yoc_risk_model_free(&m);
+	return rc;
+}
+
+static const char tiny_model[] =
+	"{\"model_id\": \"m1\", \"created\": \"x\", \"train_year\": \"2021/22\", \"n\": 3,"
+	" \"events\": 1, \"ridge\": 0, \"imd_median\": 5, \"features\": [\"female\", \"ltc_flags\"],"
+	" \"terms\": [\"(Intercept)\", \"female\", \"diabetes\", \"copd\"],"
+	" \"coef\": [-1, 0.5, 2, null], \"se\": [1, 1, 1, null]}";
+
+static void test_score_tiny(void **state)
+{
+	(void)state;
+	sqlite3 *db = tiny_db();
+	assert_int_equal(score_all(db, tiny_model), 0);
+	/* A: female, diabetes: -1 + 0.5 + 2; C, E: copd (dropped term): -1; B, D: -1 */
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT pseudo_id, probability, rank, tier, top3"
+					    " FROM risk_score ORDER BY rank", -1, &st, NULL), SQLITE_OK);
+	static const char *const want_id[] = {"A", "C", "B", "D", "E"};
+	static const char *const want_tier[] = {"top20", "20-60", "20-60", "rest", "rest"};
+	for (int r = 0; r < 5; r++) {
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_string_equal((const char *)sqlite3_column_text(st, 0), want_id[r]);
+		assert_int_equal(sqlite3_column_int(st, 2), r + 1);
+		assert_string_equal((const char *)sqlite3_column_text(st, 3), want_tier[r]);
+	}
+	sqlite3_finalize(st);
+	/* A's contributions: coef x (x - mean): diabetes 2 x (1 - 0.2), female 0.5 x (1 - 0.4) */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT probability, top3 FROM risk_score"
+					    " WHERE pseudo_id = 'A'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_true(fabs(sqlite3_column_double(st, 0) - 1 / (1 + exp(-1.5))) < 1e-15);
+	assert_string_equal((const char *)sqlite3_column_text(st, 1), "diabetes:+1.60;female:+0.30");
+	sqlite3_finalize(st);
+	/* a second run replaces the year's rows */
+	assert_int_equal(score_all(db, tiny_model), 0);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM risk_score", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 5);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void test_alloc_failures(void **state)
+{
+	(void)state;
+	sqlite3 *db = tiny_db();
+	int rc = -1;
+	unsigned long nth;
+	for (nth = 1; nth < 2000 && rc != 0; nth++) {
+		yoc_alloc_fail_at(nth);
+		rc = score_all(db, tiny_model);
+		yoc_alloc_fail_at(0);
+		if (rc != 0 && rc != YOC_ENOMEM)
+			fail_msg("allocation %lu failed: rc %d", nth, rc);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(nth > 20);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -246,6 +331,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_names),
 		cmocka_unit_test(test_tiers),
 		cmocka_unit_test(test_model_json),
+		cmocka_unit_test(test_score_tiny),
+		cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
