@@ -101,4 +101,11 @@ same "validation AUC = rank-based AUC in python3 from risk_score and person_year
 same "calibration by decile: observed sums to the events, expected to the risks" "$(sed -n 3p cmp.txt)" "calib True True"
 same "model AUC > ltc_count alone and > 0.6" "$(sed -n 4p cmp.txt)" "better True"
 same "risk_validation stored: AUC of model and both comparators" "$(q "select group_concat(model) from (select model from risk_validation where metric = 'auc' order by model)")" "cost_total,ltc_count,model"
+# defaults: score the latest year with the catalog's model; two years cannot be validated
+expect_rc 0 "risk score (latest year, catalog model)" "$YOC" risk score --db D
+same "... one row per person-year of 2023/24" "$(q "select count(*) from risk_score where fyear = '2023/24'")" \
+	"$(q "select count(*) from person_year where fyear = '2023/24'")"
+cp -R D D2 && sqlite3 D2/yoc.db "delete from person_year where fyear = '2021/22'"
+expect_rc 1 "validate with two analysed years: error" "$YOC" risk validate --db D2 $EPV
+grep -q "needs three analysed years" "$TMP/.err"; same "... saying three years are needed" "$?" 0
 done_testing
