@@ -3,10 +3,12 @@
 ** a one-line message that names the nearest valid option.
 */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "yoc/io.h"
@@ -195,4 +197,37 @@ int cli_get_long(const char *verb, const struct cli_opt *opts, const char *name,
 	}
 	*out = x;
 	return 0;
+}
+
+static int has_tariff(const char *dir)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s/ncc_2023_24.csv", dir) >= (int)sizeof p)
+		return 0;
+	return access(p, R_OK) == 0;
+}
+
+const char *cli_data_dir(const char *opt, char *buf, size_t cap)
+{
+	if (opt)
+		return opt;
+	const char *env = getenv("YOC_DATA");
+	if (env && *env)
+		return env;
+	if (has_tariff("data"))
+		return "data";
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	static const char *const rel[] = {"data", "../data", "../share/yoc/data"};
+	for (int i = 0; i < 3; i++)
+		if (snprintf(buf, cap, "%s/%s", exe, rel[i]) < (int)cap && has_tariff(buf))
+			return buf;
+	return NULL;
 }

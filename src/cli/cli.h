@@ -60,6 +60,14 @@ const char *cli_nearest(const char *s, const char *const *cands);
 struct yoc_skipped;
 void cli_skipped_text(const struct yoc_skipped *s, char *buf, size_t cap);
 
+/*
+** The shipped reference data folder: opt (--data) if given, $YOC_DATA, ./data,
+** then data/ beside or above the executable (so build/yoc and ./yoc both find
+** it in a source tree), recognised by its ncc_2023_24.csv. NULL if none; the
+** result is opt, the environment's, a literal or buf.
+*/
+const char *cli_data_dir(const char *opt, char *buf, size_t cap);
+
 const struct cli_verb *cli_find_verb(const char *name);
 /* Runs a verb in-process with a NULL-terminated argv (used by `yoc demo`). */
 int cli_run_verb(const char *name, char **argv);

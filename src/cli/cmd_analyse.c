@@ -36,46 +36,6 @@ static const char usage_text[] =
 	"                        (default: the shipped data/ folder)\n"
 	"  --threads N           worker threads (default: number of CPUs)\n";
 
-/*
-** The shipped data/ folder: $YOC_DATA, ./data, or data/ beside or above the
-** executable (so build/yoc and ./yoc both find it in a source tree).
-*/
-static int find_data(char *out, size_t cap)
-{
-	const char *env = getenv("YOC_DATA");
-	char probe[PATH_MAX + 64];
-	if (env && *env) {
-		snprintf(out, cap, "%s", env);
-		return 0;
-	}
-	if (access("data/ncc_2023_24.csv", R_OK) == 0) {
-		snprintf(out, cap, "data");
-		return 0;
-	}
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	static const char *const rel[] = {"/data", "/../data", "/../share/yoc/data", NULL};
-	for (int i = 0; rel[i]; i++) {
-		snprintf(probe, sizeof probe, "%s%s/ncc_2023_24.csv", exe, rel[i]);
-		if (access(probe, R_OK) == 0) {
-			size_t k = strlen(probe) - strlen("/ncc_2023_24.csv");
-			probe[k] = 0;
-			if (k >= cap)
-				return -1;
-			memcpy(out, probe, k + 1);
-			return 0;
-		}
-	}
-	return -1;
-}
-
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
@@ -105,10 +65,9 @@ static int run(int argc, char **argv)
 		cli_err_rec("analyse", &e);
 		return 2;
 	}
-	char data[PATH_MAX], codelist[PATH_MAX + 32];
-	if (cli_get(opts, "data")) {
-		snprintf(data, sizeof data, "%s", cli_get(opts, "data"));
-	} else if (find_data(data, sizeof data)) {
+	char data[PATH_MAX], codelist[PATH_MAX + 32], dbuf[PATH_MAX];
+	const char *dd = cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf);
+	if (!dd || snprintf(data, sizeof data, "%s", dd) >= (int)sizeof data) {
 		cli_err("analyse", "cannot find the reference data folder (data/ with "
 			"ncc_2023_24.csv); give --data DIR or set YOC_DATA");
 		return 1;

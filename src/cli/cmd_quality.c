@@ -26,40 +26,6 @@ static const char usage_text[] =
 	"that is not empty and was not written by 'yoc quality' is refused.\n"
 	"See docs/quality.md.\n";
 
-static int has_tariff(const char *dir)
-{
-	char p[PATH_MAX];
-	if (snprintf(p, sizeof p, "%s/ncc_2023_24.csv", dir) >= (int)sizeof p)
-		return 0;
-	return access(p, R_OK) == 0;
-}
-
-/* The data folder: --data, $YOC_DATA, ./data, then beside the binary; NULL if none. */
-static const char *find_data(const char *opt, char *buf, size_t cap)
-{
-	if (opt)
-		return opt;
-	const char *env = getenv("YOC_DATA");
-	if (env && *env)
-		return env;
-	if (has_tariff("data"))
-		return "data";
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = 0;
-			static const char *const rel[] = {"data", "../data", "../share/yoc/data"};
-			for (int i = 0; i < 3; i++)
-				if (snprintf(buf, cap, "%s/%s", exe, rel[i]) < (int)cap && has_tariff(buf))
-					return buf;
-		}
-	}
-	return NULL;
-}
-
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {{"db", 1, NULL}, {"out", 1, NULL}, {"contracts", 1, NULL},
@@ -77,7 +43,7 @@ static int run(int argc, char **argv)
 	yoc_store *s = NULL;
 	char dbuf[PATH_MAX];
 	struct yoc_quality_opts o = {cli_get(opts, "contracts"), 1.5, 0.5, 0.2,
-				     find_data(cli_get(opts, "data"), dbuf, sizeof dbuf), 0.10};
+				     cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf), 0.10};
 	struct yoc_otree t = {0};
 	const char *contracts = cli_get(opts, "contracts");
 	int rc = contracts ? yoc_check_regular(contracts, &e) : 0;

@@ -43,60 +43,6 @@ static const char usage_text[] =
 	"                           0.5,2,5,10,20: top0.5, 0.5-2, 2-5, 5-10, 10-20, rest)\n"
 	"  --json                   validate: print the metrics as JSON\n";
 
-/* data/risk_features.txt: $YOC_DATA, ./data, or data/ beside or above the executable. */
-static int find_features(char *out, size_t cap)
-{
-	const char *env = getenv("YOC_DATA");
-	if (env && *env) {
-		snprintf(out, cap, "%s/risk_features.txt", env);
-		return 0;
-	}
-	if (access("data/risk_features.txt", R_OK) == 0) {
-		snprintf(out, cap, "data/risk_features.txt");
-		return 0;
-	}
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return -1;
-	exe[n] = 0;
-	char *slash = strrchr(exe, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	static const char *const rel[] = {"/data", "/../data", "/../share/yoc/data", NULL};
-	for (int i = 0; rel[i]; i++) {
-		snprintf(out, cap, "%s%s/risk_features.txt", exe, rel[i]);
-		if (access(out, R_OK) == 0)
-			return 0;
-	}
-	return -1;
-}
-
-static int read_file(const char *path, char **out, struct yoc_error *e)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot open");
-	struct yoc_buf b;
-	yoc_buf_init(&b, 64 << 20);
-	char chunk[8192];
-	size_t k;
-	int rc = 0;
-	while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if ((rc = yoc_buf_append(&b, chunk, k)))
-			break;
-	fclose(f);
-	if (!rc)
-		rc = yoc_buf_putc(&b, 0);
-	if (rc) {
-		yoc_buf_free(&b);
-		return yoc_error_set(e, rc, path, 0, 0, "cannot read (too big?)");
-	}
-	*out = b.data;
-	return 0;
-}
-
 struct common {
 	const char *dir;
 	double ridge, min_epv;
@@ -134,10 +80,12 @@ static int open_common(const char *verb, struct cli_opt *opts, int need_feat, st
 	    parse_double(verb, cli_get(opts, "min-events-per-term"), 10, &c->min_epv))
 		return 2;
 	if (need_feat) {
-		char path[PATH_MAX + 32];
+		char path[PATH_MAX + 32], dbuf[PATH_MAX];
+		const char *dd;
 		if (cli_get(opts, "features"))
 			snprintf(path, sizeof path, "%s", cli_get(opts, "features"));
-		else if (find_features(path, sizeof path)) {
+		else if (!(dd = cli_data_dir(NULL, dbuf, sizeof dbuf)) ||
+			 snprintf(path, sizeof path, "%s/risk_features.txt", dd) >= (int)sizeof path) {
 			cli_err(verb, "cannot find data/risk_features.txt; give --features FILE "
 				"or set YOC_DATA");
 			return 1;
@@ -292,7 +240,8 @@ static int run_score(int argc, char **argv)
 		goto cleanup;
 	rc = 1;
 	if (cli_get(opts, "model")) {
-		if (read_file(cli_get(opts, "model"), &text, &e) ||
+		size_t tn;
+		if (yoc_read_file(cli_get(opts, "model"), 64 << 20, &text, &tn, &e) ||
 		    yoc_risk_model_parse(text, &m, &e)) {
 			snprintf(e.file, sizeof e.file, "%s", cli_get(opts, "model"));
 			cli_err_rec(verb, &e);

@@ -40,42 +40,6 @@ static const char usage_text[] =
 	"                    output of yoc synth there is replaced\n\n"
 	"See docs/synth.md (model), docs/feeds.md (files), docs/costing.md (prices).\n";
 
-static int file_exists_in(const char *dir, const char *name)
-{
-	char p[PATH_MAX];
-	if (snprintf(p, sizeof p, "%s/%s", dir, name) >= (int)sizeof p)
-		return 0;
-	return access(p, R_OK) == 0;
-}
-
-/* The data folder: --data, $YOC_DATA, ./data, then beside the binary. */
-static const char *find_data(const char *opt, char *buf, size_t cap)
-{
-	if (opt)
-		return opt;
-	const char *env = getenv("YOC_DATA");
-	if (env && *env)
-		return env;
-	if (file_exists_in("data", "ncc_2023_24.csv"))
-		return "data";
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = 0;
-			static const char *const rel[] = {"data", "../data", "../share/yoc/data"};
-			for (int i = 0; i < 3; i++) {
-				if (snprintf(buf, cap, "%s/%s", exe, rel[i]) < (int)cap &&
-				    file_exists_in(buf, "ncc_2023_24.csv"))
-					return buf;
-			}
-		}
-	}
-	return "data";
-}
-
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
@@ -126,7 +90,9 @@ static int run(int argc, char **argv)
 	if (cli_get(opts, "clean"))
 		o.defect_rate = 0;
 	char dbuf[PATH_MAX];
-	o.data_dir = find_data(cli_get(opts, "data"), dbuf, sizeof dbuf);
+	o.data_dir = cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf);
+	if (!o.data_dir)
+		o.data_dir = "data";
 	o.force = cli_get(opts, "force") != NULL;
 	const char *quiet = getenv("YOC_QUIET");
 	o.progress = !(quiet && *quiet && strcmp(quiet, "0") != 0);

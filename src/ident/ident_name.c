@@ -13,20 +13,11 @@
 
 #define NORM_CAP 160
 
-static int up_alnum(int c)
-{
-	if (c >= 'a' && c <= 'z')
-		return c - 32;
-	if ((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return c;
-	return 0;
-}
-
 size_t yoc_ident_norm(const char *p, size_t n, char *out, size_t cap)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
-		int c = up_alnum((unsigned char)p[i]);
+		int c = yoc_spec_name_char((unsigned char)p[i]);
 		if (!c)
 			continue;
 		if (k + 1 < cap)

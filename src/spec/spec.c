@@ -356,7 +356,7 @@ static int eqn(const char *z, const char *p, size_t n)
 	return strlen(z) == n && memcmp(z, p, n) == 0;
 }
 
-static int alnum_up(int c)
+int yoc_spec_name_char(int c)
 {
 	if (c >= 'a' && c <= 'z')
 		return c - 32;
@@ -369,13 +369,13 @@ int yoc_spec_name_eq(const char *z, const char *p, size_t n)
 {
 	size_t i = 0;
 	for (;;) {
-		while (*z && !alnum_up((unsigned char)*z))
+		while (*z && !yoc_spec_name_char((unsigned char)*z))
 			z++;
-		while (i < n && !alnum_up((unsigned char)p[i]))
+		while (i < n && !yoc_spec_name_char((unsigned char)p[i]))
 			i++;
 		if (!*z || i == n)
 			return !*z && i == n;
-		if (alnum_up((unsigned char)*z) != alnum_up((unsigned char)p[i]))
+		if (yoc_spec_name_char((unsigned char)*z) != yoc_spec_name_char((unsigned char)p[i]))
 			return 0;
 		z++;
 		i++;

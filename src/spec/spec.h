@@ -107,6 +107,11 @@ const struct yoc_field *yoc_spec_field(const struct yoc_kind_spec *k,
 				       const char *name, size_t n);
 const struct yoc_field *yoc_spec_match(const struct yoc_kind_spec *k, const char *name,
 				       size_t n, const char **spelling);
+/*
+** One character of a normalised name: an ASCII letter upper-cased, a digit
+** as it is, anything else 0 (left out). src/ident normalises the same way.
+*/
+int yoc_spec_name_char(int c);
 /* 1 if z (NUL-terminated) and p (length n) are the same name normalised. */
 int yoc_spec_name_eq(const char *z, const char *p, size_t n);
 
