@@ -22,7 +22,7 @@ for v in $verbs; do
 done
 # --help after other options, even unknown ones, still wins
 got=$("$YOC" load --db /nonexistent --bogus --help); rc=$?
-same "yoc load --db X --bogus --help: help, exit 0" "$rc $(echo "$got" | head -1 | cut -c1-16)" "0 Usage: yoc load"
+same "yoc load --db X --bogus --help: help, exit 0" "$rc $(echo "$got" | head -1 | cut -c1-15)" "0 Usage: yoc load"
 # after "--" it is a path, not a request for help
 expect_rc 1 "yoc load --db D -- --help treats --help as a path" "$YOC" load --db "$TMP/none" -- --help
 
