@@ -1073,11 +1073,12 @@ static int put_node(const yoc_rule *r, int i, struct yoc_buf *b, int top)
 			return rc;
 		return put_node(r, n->a, b, 0);
 	case K_ISNULL:
-		if ((rc = put_node(r, n->a, b, 0)))
+		if ((!top && (rc = yoc_buf_putc(b, '('))) || (rc = put_node(r, n->a, b, 0)) ||
+		    (rc = yoc_buf_puts(b, n->neg ? " is not null" : " is null")))
 			return rc;
-		return yoc_buf_puts(b, n->neg ? " is not null" : " is null");
+		return top ? 0 : yoc_buf_putc(b, ')');
 	case K_IN:
-		if ((rc = put_node(r, n->a, b, 0)) ||
+		if ((!top && (rc = yoc_buf_putc(b, '('))) || (rc = put_node(r, n->a, b, 0)) ||
 		    (rc = yoc_buf_puts(b, n->neg ? " not in (" : " in (")))
 			return rc;
 		for (int k = 0; k < n->n && !rc; k++) {
@@ -1086,7 +1087,9 @@ static int put_node(const yoc_rule *r, int i, struct yoc_buf *b, int top)
 			if (!rc)
 				rc = put_node(r, r->list[n->first + k], b, 0);
 		}
-		return rc ? rc : yoc_buf_putc(b, ')');
+		if (!rc)
+			rc = yoc_buf_putc(b, ')');
+		return rc || top ? rc : yoc_buf_putc(b, ')');
 	case K_COUNT:
 		if ((rc = yoc_buf_puts(b, "count(")))
 			return rc;
