@@ -958,7 +958,7 @@ int yoc_rule_compile(const char *text, const yoc_rule_schema *schema, yoc_rule *
 	if ((rc = next(p)))
 		goto cleanup;
 	if (p->tok == TK_EOF) {
-		rc = perr(p, 0, YOC_EPARSE, "empty rule");
+		rc = perr(p, p->tpos, YOC_EPARSE, "empty rule");
 		goto cleanup;
 	}
 	int root = to_bool(p, parse_or(p), "the rule");
