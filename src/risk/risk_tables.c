@@ -176,7 +176,7 @@ int yoc__risk_store_calibration(sqlite3 *db, const struct yoc_risk_validation *v
 		goto cleanup;
 	}
 	for (int k = 1; k <= 10; k++) {
-		char nm[32], grp[8];
+		char nm[32], grp[16];
 		snprintf(nm, sizeof nm, "decile%02d_n", k);
 		const struct yoc_risk_metric *mn = metric(v, nm);
 		snprintf(nm, sizeof nm, "decile%02d_observed", k);
