@@ -231,7 +231,7 @@ int yoc__svg_lines(struct yoc_buf *b, const char *title, int nser,
 		   const char *const *xcats, int diag, const char *xlab, const char *ylab,
 		   int money)
 {
-	const double W = 760, L = 70, R = 170, T = 34, B = 56, H = 360;
+	const double W = 800, L = 70, R = 220, T = 34, B = 56, H = 360;
 	const double pw = W - L - R, ph = H - T - B;
 	double mx = 0, my = 0;
 	for (int k = 0; k < nser; k++)
