@@ -566,8 +566,8 @@ static int section_crisis(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 	double xs[2][3], ys[2][3];
 	int np[2] = {0, 0};
 	double pct = 5;
-	static const char *const sers[] = {"Top 5% by cost in the selection year",
-					   "Top 5% by predicted risk"};
+	static const char *const sers[] = {"Top 5% by cost",
+					   "Top 5% by risk"};
 	for (int k = 0; k < 2; k++)
 		for (int i = 0; i < 3; i++)
 			xs[k][i] = i, ys[k][i] = NAN;
