@@ -114,10 +114,17 @@ static int metric(sqlite3 *db, const char *name, const char *model, double *v)
 	return found;
 }
 
+/* Values are stored as published (4 decimals, 0.1%), so the workbook's
+ * numbers equal the CSV's text. */
 static void set_real(struct pcell *p, double v)
 {
-	p->d = v;
+	p->d = isnan(v) ? v : round(v * 1e4) / 1e4;
 	p->hidden = isnan(v);
+}
+
+static void set_pct1(struct pcell *p, double v)
+{
+	yoc__set_pct(p, isnan(v) ? v : round(v * 10) / 10, 1);
 }
 
 /* ---- 1. discrimination: AUC table and ROC curves --------------------------- */
@@ -180,8 +187,8 @@ static int section_auc(struct ctx *c, sqlite3 *db, struct yoc_buf *b, int64_t *n
 			int64_t tp = llround(se[0] * (double)events);
 			int64_t sel = llround((double)tp / pp[0]);
 			int64_t tp_pub = yoc_sdc_one(s, tp), sel_pub = yoc_sdc_one(s, sel);
-			yoc__set_pct(&r[4], yoc__pub_pct(tp_pub, ev_pub), 1);
-			yoc__set_pct(&r[5], yoc__pub_pct(tp_pub, sel_pub), 1);
+			set_pct1(&r[4], yoc__pub_pct(tp_pub, ev_pub));
+			set_pct1(&r[5], yoc__pub_pct(tp_pub, sel_pub));
 			if (!s->off && tp >= 1 && tp <= s->threshold)
 				r[4].hidden = r[5].hidden = 1;
 		}
@@ -236,8 +243,8 @@ static int section_auc(struct ctx *c, sqlite3 *db, struct yoc_buf *b, int64_t *n
 			r[0].s = score_label(score_order[k]);
 			r[1].d = pt;
 			yoc__set_count(&r[2], yoc_sdc_one(s, sel));
-			yoc__set_pct(&r[3], tpr, 1);
-			yoc__set_pct(&r[4], fpr, 1);
+			set_pct1(&r[3], tpr);
+			set_pct1(&r[4], fpr);
 			x[m] = fpr / 100;
 			y[m] = tpr / 100;
 			m++;
@@ -323,7 +330,7 @@ static int calib_rows(struct ctx *c, sqlite3 *db, const char *grouping, const ch
 		yoc__set_count(&r[2], pub[i * 2]);
 		yoc__set_count(&r[3], pub[i * 2 + 1]);
 		int ok = pub[i * 2] != YOC_SDC_HIDDEN && pub[i * 2 + 1] != YOC_SDC_HIDDEN;
-		r[4].d = exp_[i];
+		r[4].d = round(exp_[i] * 10) / 10;
 		r[4].hidden = !ok; /* expected events beside a hidden count would give it away */
 		double o = (double)pub[i * 2 + 1], e = exp_[i], oe = NAN, lo = NAN, hi = NAN;
 		if (ok && e > 0) {
@@ -500,10 +507,10 @@ static int section_pyramid(struct ctx *c, sqlite3 *db, struct report *R, struct 
 			       ok && pub[i * 2] > 0);
 		double cs = ok && money[nt] > 0 ? 100.0 * (double)money[i] / (double)money[nt]
 						: NAN;
-		yoc__set_pct(&r[4], cs, 1);
+		set_pct1(&r[4], cs);
 		yoc__set_count(&r[5], pub[i * 2 + 1]);
 		double es = yoc__pub_pct(pub[i * 2 + 1], pub[nt * 2 + 1]);
-		yoc__set_pct(&r[6], es, 1);
+		set_pct1(&r[6], es);
 		if (i < nt) {
 			cats[i] = r[0].s;
 			ch[0 * MAXTIER + i] = yoc__pub_pct(pub[i * 2], pub[nt * 2]);
@@ -818,7 +825,7 @@ static int section_retention(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 				 "Number of LTCs";
 			yoc__set_count(&r[2], yoc_sdc_one(s, people));
 			yoc__set_count(&r[3], pub_part(s, still, people));
-			yoc__set_pct(&r[4], yoc_sdc_rate(s, still, people, 0, 100, 1), 1);
+			set_pct1(&r[4], yoc_sdc_rate(s, still, people, 0, 100, 1));
 		}
 	}
 	sqlite3_finalize(q);
@@ -865,7 +872,7 @@ static int section_overlap(struct ctx *c, sqlite3 *db, struct report *R, struct 
 			r[0].d = sqlite3_column_double(q, 0);
 			yoc__set_count(&r[1], yoc_sdc_one(s, people));
 			yoc__set_count(&r[2], pub_part(s, ov, people));
-			yoc__set_pct(&r[3], yoc_sdc_rate(s, ov, people, 0, 100, 1), 1);
+			set_pct1(&r[3], yoc_sdc_rate(s, ov, people, 0, 100, 1));
 			r[4].d = sqlite3_column_double(q, 3);
 			r[5].d = sqlite3_column_double(q, 4);
 		}
@@ -1033,7 +1040,7 @@ int yoc__pack_risk(struct ctx *c, sqlite3 *db, struct report *R, const struct pr
 			return YOC_ENOMEM;
 		r[0].s = i < nt ? yoc__pt_str(c, tier[i]) : "Total";
 		yoc__set_count(&r[1], pub[i]);
-		yoc__set_pct(&r[2], yoc__pub_pct(pub[i], pub[nt]), 1);
+		set_pct1(&r[2], yoc__pub_pct(pub[i], pub[nt]));
 	}
 	struct pcell *r = yoc__pt_row(c, t);
 	if (!r)
