@@ -43,7 +43,8 @@ static int run(int argc, char **argv)
 	yoc_store *s = NULL;
 	char dbuf[PATH_MAX];
 	struct yoc_quality_opts o = {cli_get(opts, "contracts"), 1.5, 0.5, 0.2,
-				     cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf), 0.10};
+				     cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf), 0.10,
+				     cli_get(opts, "fyear")};
 	struct yoc_otree t = {0};
 	const char *contracts = cli_get(opts, "contracts");
 	int rc = contracts ? yoc_check_regular(contracts, &e) : 0;
