@@ -13,7 +13,8 @@
 #include "yoc/io.h"
 
 static const char usage_text[] =
-	"Usage: yoc load --db DIR [--kind KIND] [--allow FILE] [--strict] [--json] PATH...\n\n"
+	"Usage: yoc load --db DIR [--kind KIND] [--allow FILE] [--strict] [--json]\n"
+	"                [--verbose] PATH...\n\n"
 	"Loads pseudonymised feed files, or every .csv/.txt file under a directory\n"
 	"(hidden files, symbolic links, named pipes, sockets and devices are skipped\n"
 	"and counted),\n"
@@ -42,7 +43,10 @@ static const char usage_text[] =
 	"  --kind KIND  feed kind for every file instead of recognising it\n"
 	"  --allow FILE extra columns to load, one name per line (\"NAME,date\")\n"
 	"  --strict     refuse a file with a column that would not be loaded\n"
-	"  --json       one JSON object per file on stdout\n\n"
+	"  --json       one JSON object per file on stdout\n"
+	"  --verbose    every quarantined row on stderr (file:line: reason in field);\n"
+	"               by default one line per file and reason: the count and the\n"
+	"               first row\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
 
 /* A path or message as text: a byte outside printable ASCII (a newline in a
@@ -112,6 +116,48 @@ static void report(const struct yoc_load_result *r, int json)
 	putchar('\n');
 }
 
+/*
+** The file's quarantined rows on stderr: one line per reason with the count
+** and the first row ("F: 312 rows quarantined: bad_date in ADMIDATE (first at
+** F:17:5)"); under --verbose every row, read back from the load in progress.
+*/
+static void quarantined(yoc_store *s, const struct yoc_load_result *r, int verbose)
+{
+	for (size_t i = 0; i < r->nreasons && !verbose; i++) {
+		const char *f = r->reasons[i].field;
+		if (!r->reasons[i].line)
+			continue; /* an unchanged file: counted when it was loaded */
+		fputs("yoc load: ", stderr);
+		put_escaped(stderr, r->file);
+		fprintf(stderr, ": %lld row%s quarantined: %s%s", (long long)r->reasons[i].rows,
+			r->reasons[i].rows == 1 ? "" : "s", r->reasons[i].code, *f ? " in " : "");
+		put_escaped(stderr, f);
+		fputs(" (first at ", stderr);
+		put_escaped(stderr, r->file);
+		fprintf(stderr, ":%ld", r->reasons[i].line);
+		if (r->reasons[i].col)
+			fprintf(stderr, ":%ld", r->reasons[i].col);
+		fputs(")\n", stderr);
+	}
+	if (!verbose || !r->quarantined || !r->nreasons || !r->reasons[0].line)
+		return;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(yoc_store_db(s), "SELECT line, field, reason FROM quarantine"
+			       " WHERE file_id = ? ORDER BY line", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, r->file_id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *fd = (const char *)sqlite3_column_text(st, 1);
+			fputs("yoc load: ", stderr);
+			put_escaped(stderr, r->file);
+			fprintf(stderr, ":%lld: quarantined: %s%s", (long long)sqlite3_column_int64(st, 0),
+				(const char *)sqlite3_column_text(st, 2), fd && *fd ? " in " : "");
+			put_escaped(stderr, fd ? fd : "");
+			fputc('\n', stderr);
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 /* A source account that does not match its file is worth a line on stderr. */
 static void account_warning(const struct yoc_load_result *r)
 {
@@ -150,7 +196,7 @@ static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"kind", 1, NULL}, {"json", 0, NULL}, {"allow", 1, NULL},
-		{"strict", 0, NULL}, {NULL, 0, NULL}
+		{"strict", 0, NULL}, {"verbose", 0, NULL}, {NULL, 0, NULL}
 	};
 	yoc_allow *allow = NULL;
 	int npos;
@@ -167,7 +213,7 @@ static int run(int argc, char **argv)
 		cli_err("load", "unknown kind '%s'", ks);
 		return 2;
 	}
-	int json = cli_get(opts, "json") != NULL;
+	int json = cli_get(opts, "json") != NULL, verbose = cli_get(opts, "verbose") != NULL;
 	/* every PATH must exist before the dataset is opened: a typing slip
 	 * names the path and loads (and commits) nothing */
 	int nmissing = 0;
@@ -300,6 +346,8 @@ static int run(int argc, char **argv)
 			}
 		}
 		report(res, json);
+		if (!json)
+			quarantined(s, res, verbose);
 		nfiles++;
 		nrows += res->rows;
 		nloaded += res->loaded;
