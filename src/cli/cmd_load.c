@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "ident/ident.h"
@@ -46,7 +47,8 @@ static const char usage_text[] =
 	"  --json       one JSON object per file on stdout\n"
 	"  --verbose    every quarantined row on stderr (file:line: reason in field);\n"
 	"               by default one line per file and reason: the count and the\n"
-	"               first row\n\n"
+	"               first row; on a terminal, also the line per file that is\n"
+	"               otherwise replaced by one progress line (rows, rate, ETA)\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
 
 /* A path or message as text: a byte outside printable ASCII (a newline in a
@@ -310,9 +312,25 @@ static int run(int argc, char **argv)
 	}
 	if ((rc = yoc_load_plan_make(&plan, (const char *const *)all, nall, kind, &e)))
 		goto fail;
+	/* one progress line on a terminal, over the bytes of the planned files;
+	 * the per-file lines go to stdout when it is not a terminal (a log or a
+	 * pipe keeps the whole record) or under --verbose */
+	struct yoc_progress prog;
+	uint64_t bytes_total = 0, bytes_done = 0;
+	for (size_t i = 0; i < plan.n; i++) {
+		struct stat st;
+		if (stat(plan.items[i].path, &st) == 0)
+			bytes_total += (uint64_t)st.st_size;
+	}
+	yoc_progress_start(&prog, "load", bytes_total);
+	if (json)
+		prog.enabled = 0;
+	int per_file = json || verbose || !isatty(1) || !prog.enabled;
 	size_t hint = 0;
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct yoc_load_item *it = &plan.items[i];
+		struct stat fst;
+		uint64_t fbytes = stat(it->path, &fst) == 0 ? (uint64_t)fst.st_size : 0;
 		/* the PATH it was found under: the plan keeps our pointers, mostly in order */
 		const char *root = it->path;
 		for (size_t k = 0; k < nall; k++) {
@@ -338,6 +356,7 @@ static int run(int argc, char **argv)
 		if (res->status == YOC_LOAD_REJECTED) {
 			status = 1;
 			if (!json) {
+				yoc_progress_clear(&prog);
 				fputs("yoc load: ", stderr);
 				put_escaped(stderr, res->file);
 				fputs(": ", stderr);
@@ -345,16 +364,23 @@ static int run(int argc, char **argv)
 				fputc('\n', stderr);
 			}
 		}
-		report(res, json);
-		if (!json)
+		if (per_file)
+			report(res, json);
+		if (!json && res->nreasons) {
+			yoc_progress_clear(&prog);
 			quarantined(s, res, verbose);
+		}
 		nfiles++;
 		nrows += res->rows;
+		bytes_done += fbytes;
+		yoc_progress_rows(&prog, (uint64_t)nrows);
+		yoc_progress_update(&prog, bytes_done);
 		nloaded += res->loaded;
 		nquar += res->quarantined;
 		if (res->status >= 0 && res->status < 8)
 			nstat[res->status]++;
 	}
+	yoc_progress_end(&prog);
 	if ((rc = yoc_loader_commit(L, &e)))
 		goto fail;
 	if (!json)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "account/account.h"
 #include "cli/cli.h"
@@ -65,7 +66,9 @@ static const char usage_text[] =
 	"                 refuse a file with a column that would be dropped\n"
 	"  --json         one JSON summary object per file on stdout\n"
 	"  --verbose      every rejected row on stderr (by default one line per\n"
-	"                 kind of fault and file: the count and the first row)\n\n"
+	"                 kind of fault and file: the count and the first row);\n"
+	"                 on a terminal, also the line per file that is otherwise\n"
+	"                 replaced by one progress line (rows, rate, ETA)\n\n"
 	"Refused, with nothing written: a key readable by group or others, a key\n"
 	"of the wrong length or not hex, an input with no NEWNHSNO column, a\n"
 	"header that cannot be a feed's (digits as names, duplicate names, over\n"
@@ -243,7 +246,8 @@ static void report(const char *in, const char *out, const struct yoc_pseudo_stat
 */
 static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char *shown,
 		    const char *rel, const struct yoc_pseudo_opts *po, int json, int verbose,
-		    struct yoc_pseudo_stats *total, struct yoc_account *acct)
+		    struct yoc_pseudo_stats *total, struct yoc_account *acct,
+		    struct yoc_progress *prog, int per_file)
 {
 	struct yoc_account_file af;
 	memset(&af, 0, sizeof af);
@@ -261,6 +265,7 @@ static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char 
 	int status = 1;
 	yoc_error_clear(&e);
 	int prc = yoc_pseudo_file(ps, in, out, &o, &st, &e);
+	yoc_progress_clear(prog);
 	reject_summary(&rc);
 	if (prc != 0) {
 		cli_err_rec(VERB, &e);
@@ -287,7 +292,9 @@ static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char 
 		goto cleanup;
 	}
 	add_stats(total, &st);
-	report(in, shown, &st, json);
+	if (per_file)
+		report(in, shown, &st, json);
+	yoc_progress_rows(prog, total->rows_in);
 	status = 0;
 cleanup:
 	yoc_free(af.listed);
@@ -509,8 +516,23 @@ static int run(int argc, char **argv)
 	while (inlen > 1 && in[inlen - 1] == '/')
 		inlen--;
 	const char *out_base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+	/* one progress line on a terminal over the input bytes; the per-file
+	 * lines go to stdout when it is not a terminal, or under --verbose */
+	struct yoc_progress prog;
+	uint64_t bytes_total = 0, bytes_done = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct stat st;
+		if (stat(files[i], &st) == 0)
+			bytes_total += (uint64_t)st.st_size;
+	}
+	yoc_progress_start(&prog, VERB, bytes_total);
+	if (json || !dir_mode)
+		prog.enabled = 0;
+	int per_file = json || verbose || !isatty(1) || !prog.enabled;
 	for (size_t i = 0; i < nfiles; i++) {
 		char opath_buf[PATH_MAX], shown[PATH_MAX];
+		struct stat fst;
+		uint64_t fbytes = stat(files[i], &fst) == 0 ? (uint64_t)fst.st_size : 0;
 		const char *dst = out, *rel = out_base;
 		if (dir_mode) {
 			rel = files[i] + inlen;
@@ -537,8 +559,11 @@ static int run(int argc, char **argv)
 		}
 		po.optout = optout;
 		failed += one_file(ps, files[i], dst, dir_mode ? shown : out, rel, &po, json, verbose, &total,
-				   &acct);
+				   &acct, &prog, per_file);
+		bytes_done += fbytes;
+		yoc_progress_update(&prog, bytes_done);
 	}
+	yoc_progress_end(&prog);
 	/* The account goes into the tree, so it is swapped in with the files it
 	** describes; beside a single file it is written after it (a crash between
 	** the two leaves an account whose SHA-256 does not match: load says so). */
