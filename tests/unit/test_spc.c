@@ -143,9 +143,8 @@ static void test_shift_runs(void **state)
 	rules_of(pt, N(y), YOC_SPC_OUTSIDE, b);
 	assert_string_equal(b, "000000010");
 	assert_int_equal(pt[7].high, 1);
-	/* a point on the mean: 2 2 2 4 2 2 2 2 2 ... mean 2.2 (10 points);
-	 * here exactly on: 1 3 1 3 2 2 2 2 2 2 2 2 has mean 2: the 2s are on
-	 * it, so no run although eight are equal */
+	/* 1 3 1 3 2 2 2 2 2 2 2 2 has mean 2: the eight 2s are on it, so they
+	 * are no run on either side */
 	double z[] = {1, 3, 1, 3, 2, 2, 2, 2, 2, 2, 2, 2};
 	assert_int_equal(yoc_spc_xmr(z, N(z), 0, &s, pt, NULL), 0);
 	assert_true(fabs(s.mean - 2) < 1e-12);
