@@ -307,7 +307,7 @@ static int write_small(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 		for (int m = 0; m < 12 && !bad; m++)
 			for (int s = 0; s < NSET && !bad; s++) {
 				int mo = y * 12 + m;
-				char ym[8];
+				char ym[24];
 				snprintf(ym, sizeof ym, "%04d-%02d", R->fy0 + y + (m >= 9),
 					 (m + 3) % 12 + 1);
 				sqlite3_reset(am);
