@@ -198,6 +198,10 @@ int yoc__page_end(struct ctx *c, struct yoc_buf *b);
 int yoc__pack_nav(struct ctx *c, struct yoc_buf *b);
 
 int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 /* risk.html (present when risk_pyramid has the year) and its pack section. */
 int yoc__page_risk(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__risk_present(sqlite3 *db, const struct report *R);
