@@ -22,6 +22,7 @@
 */
 static const struct yoc__page pages[] = {
 	{"index.html", "Overview", "Whole population analysis", yoc__page_overview},
+	{"practices.html", "Practices compared", "Fair comparison of practices", yoc__page_compare},
 };
 
 /* The sections of every practice data pack, in page order. */
@@ -31,6 +32,7 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"bands", yoc__pack_bands},
 	{"ltc_count", yoc__pack_ltc},
 	{"cost_by_setting", yoc__pack_cost},
+	{"compare", yoc__pack_compare},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))
@@ -96,6 +98,7 @@ static int write_page(struct ctx *c, sqlite3 *db, struct report *R, int pg)
 	struct yoc_buf b;
 	yoc_buf_init(&b, 0);
 	c->page = pg;
+	c->in_pack = 0;
 	snprintf(line, sizeof line, "Financial year %s. %s", R->fyear, R->meta);
 	if (yoc__page_start(c, &b, pages[pg].title, line))
 		c->oom = 1;
@@ -173,6 +176,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 		goto cleanup;
 	}
 	read_meta(db, &c, R);
+	if ((rc = yoc__manifest_build(&c, db, R)))
+		goto cleanup;
 	for (int pg = 0; pg < NPAGES; pg++)
 		if ((rc = write_page(&c, db, R, pg)))
 			goto cleanup;
@@ -185,6 +190,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	}
 	if ((rc = yoc__write_xlsx(&c, R->meta)))
 		goto cleanup;
+	if ((rc = yoc__manifest_write(&c, R)))
+		goto cleanup;
 	snprintf(res->fyear, sizeof res->fyear, "%s", R->fyear);
 	res->persons = (long)R->a.all.n;
 	res->practices = (long)R->a.nprac;
@@ -196,6 +203,7 @@ cleanup:
 		yoc__report_free(R);
 	yoc_free(R);
 	sqlite3_close(db);
+	yoc__manifest_free(&c);
 	yoc_arena_free(&c.ar);
 	return rc;
 }

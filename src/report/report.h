@@ -22,6 +22,9 @@ struct yoc_report_opts {
 	const char *out;       /* output folder (created) */
 	const char *fyear;     /* "2023/24"; NULL = the latest in person_year */
 	struct yoc_sdc sdc;
+	const char *pcn;       /* practice to PCN mapping CSV, or NULL (no grouping) */
+	const char *quality_url; /* the quality report's page, relative to OUT; NULL: ../quality/quality.html */
+	const char *params;    /* the command line's options, for the manifest, or NULL */
 };
 
 struct yoc_report_result {

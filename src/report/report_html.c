@@ -75,6 +75,7 @@ int yoc__page_start(struct ctx *c, struct yoc_buf *b, const char *title, const c
 
 int yoc__pack_nav(struct ctx *c, struct yoc_buf *b)
 {
+	c->in_pack = 1;
 	int rc = yoc_buf_printf(b, "<nav><a href=\"../%s\">Whole population report</a>",
 				c->npages > 0 ? c->pages[0].file : "index.html");
 	for (int i = 1; i < c->npages; i++) {
@@ -94,8 +95,14 @@ int yoc__page_end(struct ctx *c, struct yoc_buf *b)
 		rc |= yoc__html_esc(b, yoc__banner_text);
 		rc |= yoc_buf_puts(b, "</div>\n");
 	}
-	rc |= yoc_buf_puts(b, "<p class=\"note\">Made by yoc " YOC_VERSION
-			      " from the person_year table; see docs/report.md.</p></body></html>\n");
+	/* provenance: the run manifest (report_manifest.c) */
+	rc |= yoc_buf_puts(b, "<footer class=\"prov\"><p class=\"note\">Made by ");
+	rc |= yoc__html_esc(b, c->man ? c->man->line : "yoc " YOC_VERSION);
+	rc |= yoc_buf_printf(b, ". Everything needed to trace and reproduce these figures: "
+			     "<a href=\"%smanifest.json\">manifest.json</a> (reference data "
+			     "versions and SHA-256, parameters, the full dataset state hash); "
+			     "see docs/report.md.</p></footer></body></html>\n",
+			     c->in_pack ? "../" : "");
 	return rc;
 }
 

@@ -74,6 +74,7 @@ struct acc {
 };
 
 struct pack_tabs;                        /* page_practices.c */
+struct compare;                          /* page_compare.c */
 
 struct report {
 	struct acc a;
@@ -84,6 +85,7 @@ struct report {
 	 * split by practice (YOC_SDC_HIDDEN where hidden); set by the overview */
 	int64_t pop_pub[(NAGE + 1) * 4], band_pub[MAXBAND + 1], ltc_pub[NLTC + 1];
 	struct pack_tabs *packs;         /* the packs' protected counts; owned */
+	struct compare *cmp;             /* standardised ratios (page_compare.c); owned */
 };
 
 /* Reads the year R->fyear of person_year into R->a (bands in name order). */
@@ -94,7 +96,7 @@ int yoc__i64_cmp(const void *x, const void *y);
 
 /* ---- published tables (report_table.c) --------------------------------- */
 
-enum { K_TEXT, K_COUNT, K_PENCE, K_PCT, K_REAL, K_NUM };
+enum { K_TEXT, K_COUNT, K_PENCE, K_PCT, K_REAL, K_NUM, K_RATIO };  /* K_REAL: 3 decimals, K_RATIO: 2 */
 extern const int yoc__kinds_count[13];   /* K_TEXT then K_COUNT x 12 */
 
 struct pcell {
@@ -125,7 +127,9 @@ struct ctx {
 	const struct yoc__page *pages;  /* the page registry (report.c) */
 	int npages, page;               /* ... and the page being built */
 	long files;
-	int oom;                        /* set by any helper that ran out of memory */
+	int oom;
+	int in_pack;                    /* a practice pack is being built (one level down) */
+	struct yoc__manifest *man;      /* the run manifest (report_manifest.c); owned */                        /* set by any helper that ran out of memory */
 };
 
 /* A new table of ncols columns (cols and kinds are copied; strings are not).
@@ -214,5 +218,60 @@ int yoc__pack_ltc(struct ctx *c, sqlite3 *db, struct report *R, const struct pra
 		  struct yoc_buf *b);
 int yoc__pack_cost(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
 		   struct yoc_buf *b);
+
+/* ---- provenance (report_manifest.c) -------------------------------------- */
+
+/*
+** The run manifest: yoc version, reference data (paths recorded by analyse,
+** versions, SHA-256 of the files), parameters, and the dataset state hash
+** (docs/report.md "Provenance"). Built once before the pages; every page's
+** footer and the workbook cite it, and OUT/manifest.json holds it whole
+** with the SHA-256 of every file written.
+*/
+struct yoc__manifest {
+	char state[65];          /* SHA-256 of the dataset state, hex */
+	struct yoc_buf ref;      /* JSON array of reference data */
+	struct yoc_buf params;   /* JSON object of parameters */
+	char line[600];          /* one line for footers and the workbook */
+};
+int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R);
+/* Writes OUT/manifest.json listing every file under OUT with its SHA-256. */
+int yoc__manifest_write(struct ctx *c, const struct report *R);
+void yoc__manifest_free(struct ctx *c);
+/* The SHA-256 of the dataset state (person_year, analyse_run, the load log). */
+int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e);
+
+/* ---- fair practice comparison (page_compare.c) --------------------------- */
+
+#define NMEAS 3          /* cost, emergency admissions, people with 2+ LTCs */
+
+struct cmp_ratio {
+	int ok;              /* shown */
+	double obs, exp;     /* published observed (pounds or a count), expected */
+	double ratio, lo, hi; /* observed / expected and its 95% interval */
+	int pos;             /* funnel: 0 below 99.8%, 1 below 95%, 2 within, 3, 4 above */
+};
+
+struct cmp_unit {            /* a practice, or a primary care network */
+	char pcn[24], pcn_name[96];
+	int hidden, members;
+	int missing[NMEAS];
+	int64_t people;      /* published */
+	struct cmp_ratio r[NMEAS];
+};
+
+struct compare {
+	size_t np, npcn;
+	struct cmp_unit *prac;   /* R->a.prac's order (sorted by the overview) */
+	struct cmp_unit *pcn;    /* networks, by code */
+	int mapped;              /* practices the PCN mapping names */
+	double phi;              /* cost: variance-to-mean ratio, pounds */
+};
+
+/* practices.html: builds R->cmp (after the overview), writes the page. */
+int yoc__page_compare(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__pack_compare(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		      struct yoc_buf *b);
+void yoc__compare_free(struct report *R);
 
 #endif

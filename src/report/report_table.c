@@ -117,7 +117,8 @@ static void cell_text(const struct ptable *t, int col, const struct pcell *p, in
 		else
 			snprintf(buf, n, "%.1f", p->d);
 		break;
-	default: snprintf(buf, n, "%.4f", p->d); break;
+	case K_RATIO: snprintf(buf, n, "%.2f", p->d); break;
+	default: snprintf(buf, n, "%.3f", p->d); break;
 	}
 }
 

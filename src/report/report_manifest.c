@@ -1,0 +1,275 @@
+/*
+** Provenance of a report run (docs/report.md "Provenance"): the manifest
+** every page's footer and the workbook cite, and OUT/manifest.json. The
+** dataset state hash is SHA-256 (OpenSSL libcrypto) over, in this order,
+** the load log (loads, then files: the store's commit log), analyse_run
+** and every row of person_year, each table introduced by its name (or
+** "NAME absent"), each value as a type letter, its length and its bytes,
+** so that the same dataset always gives the same hash and any change to
+** those tables gives another. No clock, path of the output or host enters
+** it. Reads the database only.
+*/
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report_int.h"
+#include "yoc/io.h"
+
+static const char *const state_sql[][2] = {
+	{"loads", "SELECT load_id, started, finished, files, rows, loaded, quarantined, "
+		  "unchanged, replaced FROM loads ORDER BY load_id"},
+	{"files", "SELECT file_id, load_id, kind, provider, period, hash, bytes, rows, loaded, "
+		  "quarantined, flagged, status, superseded_by FROM files ORDER BY file_id"},
+	{"analyse_run", "SELECT key, value FROM analyse_run ORDER BY key"},
+	{"person_year", "SELECT * FROM person_year ORDER BY rowid"},
+};
+
+static void hex_of(const unsigned char *d, char hex[65])
+{
+	static const char x[] = "0123456789abcdef";
+	for (int i = 0; i < 32; i++) {
+		hex[2 * i] = x[d[i] >> 4];
+		hex[2 * i + 1] = x[d[i] & 15];
+	}
+	hex[64] = 0;
+}
+
+static int table_exists(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *q = NULL;
+	int yes = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') "
+			       "AND name = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(q) == SQLITE_ROW;
+	}
+	sqlite3_finalize(q);
+	return yes;
+}
+
+int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
+{
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	sqlite3_stmt *q = NULL;
+	int rc = 0, ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1;
+	char tag[64];
+	ok = ok && EVP_DigestUpdate(h, "yoc-dataset-state-1\n", 20) == 1;
+	for (size_t t = 0; ok && t < sizeof state_sql / sizeof state_sql[0]; t++) {
+		int n = snprintf(tag, sizeof tag, "%s%s\n", state_sql[t][0],
+				 table_exists(db, state_sql[t][0]) ? "" : " absent");
+		ok = EVP_DigestUpdate(h, tag, (size_t)n) == 1;
+		if (!ok || strstr(tag, " absent"))
+			continue;
+		if (sqlite3_prepare_v2(db, state_sql[t][1], -1, &q, NULL) != SQLITE_OK) {
+			rc = yoc_error_set(e, YOC_EDATA, state_sql[t][0], 0, 0, "cannot read: %s",
+					   sqlite3_errmsg(db));
+			goto cleanup;
+		}
+		int s, nc = sqlite3_column_count(q);
+		while (ok && (s = sqlite3_step(q)) == SQLITE_ROW) {
+			for (int k = 0; ok && k < nc; k++) {
+				int ty = sqlite3_column_type(q, k);
+				const unsigned char *v = NULL;
+				int len = 0;
+				if (ty == SQLITE_BLOB) {
+					v = sqlite3_column_blob(q, k);
+				} else if (ty != SQLITE_NULL) {
+					v = sqlite3_column_text(q, k); /* integers and reals as SQLite prints them */
+				}
+				len = sqlite3_column_bytes(q, k);
+				n = snprintf(tag, sizeof tag, "%c%d:", "?IRTBN"[ty >= 1 && ty <= 5 ? ty : 0],
+					     len);
+				ok = EVP_DigestUpdate(h, tag, (size_t)n) == 1 &&
+				     (!len || EVP_DigestUpdate(h, v, (size_t)len) == 1);
+			}
+			ok = ok && EVP_DigestUpdate(h, "\n", 1) == 1;
+		}
+		if (ok && s != SQLITE_DONE) {
+			rc = yoc_error_set(e, YOC_EDATA, state_sql[t][0], 0, 0, "reading: %s",
+					   sqlite3_errmsg(db));
+			goto cleanup;
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	unsigned char d[32];
+	unsigned int dl = 0;
+	if (!ok || EVP_DigestFinal_ex(h, d, &dl) != 1 || dl != 32) {
+		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "SHA-256 failed");
+		goto cleanup;
+	}
+	hex_of(d, hex);
+cleanup:
+	sqlite3_finalize(q);
+	EVP_MD_CTX_free(h);
+	return rc;
+}
+
+/* SHA-256 of a file, hex; "" when it cannot be read. */
+static void file_sha(const char *path, char hex[65])
+{
+	hex[0] = 0;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return;
+	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	int ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1;
+	unsigned char buf[65536], d[32];
+	size_t n;
+	while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+		ok = EVP_DigestUpdate(h, buf, n) == 1;
+	unsigned int dl = 0;
+	if (ok && !ferror(f) && EVP_DigestFinal_ex(h, d, &dl) == 1 && dl == 32)
+		hex_of(d, hex);
+	EVP_MD_CTX_free(h);
+	fclose(f);
+}
+
+static int json_str(struct yoc_buf *b, const char *s)
+{
+	int rc = yoc_buf_putc(b, '"');
+	for (; s && *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			rc |= yoc_buf_printf(b, "\\%c", ch);
+		else if (ch < 0x20)
+			rc |= yoc_buf_printf(b, "\\u%04x", ch);
+		else
+			rc |= yoc_buf_putc(b, (char)ch);
+	}
+	return rc | yoc_buf_putc(b, '"');
+}
+
+/* analyse_run's value of key, into buf ("" when absent). */
+static const char *run_get(sqlite3 *db, const char *key, char *buf, size_t n)
+{
+	sqlite3_stmt *q = NULL;
+	buf[0] = 0;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM analyse_run WHERE key = ?1", -1, &q, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+			snprintf(buf, n, "%s", (const char *)sqlite3_column_text(q, 0));
+	}
+	sqlite3_finalize(q);
+	return buf;
+}
+
+static int ref_item(struct yoc_buf *b, const char *name, const char *path, const char *version)
+{
+	char sha[65];
+	file_sha(path, sha);
+	int rc = yoc_buf_puts(b, b->len > 1 ? ",\n    {\"name\": " : "\n    {\"name\": ");
+	rc |= json_str(b, name);
+	rc |= yoc_buf_puts(b, ", \"path\": ");
+	rc |= json_str(b, path);
+	rc |= yoc_buf_puts(b, ", \"version\": ");
+	rc |= json_str(b, version);
+	rc |= yoc_buf_puts(b, ", \"sha256\": ");
+	rc |= json_str(b, sha[0] ? sha : NULL);
+	return rc | yoc_buf_puts(b, "}");
+}
+
+int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R)
+{
+	struct yoc__manifest *m = yoc_calloc(1, sizeof *m);
+	if (!m)
+		return yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	c->man = m;
+	yoc_buf_init(&m->ref, 0);
+	yoc_buf_init(&m->params, 0);
+	int rc = yoc__dataset_state(db, m->state, c->e);
+	if (rc)
+		return rc;
+	char path[1024], ver[256], cl[256];
+	int bad = yoc_buf_puts(&m->ref, "[");
+	static const char *const ref[][2] = {
+		{"codelist", "codelist_version"}, {"ncc_tariff", NULL}, {"unit_costs", NULL},
+		{"trim_points", "trim_points_version"}};
+	for (int k = 0; k < 4; k++) {
+		run_get(db, ref[k][0], path, sizeof path);
+		if (!path[0])
+			continue;
+		if (ref[k][1])
+			run_get(db, ref[k][1], ver, sizeof ver);
+		else
+			snprintf(ver, sizeof ver, "%s", k == 1 ? "2023/24" : "");
+		bad |= ref_item(&m->ref, ref[k][0], path, ver);
+	}
+	if (c->o->pcn)
+		bad |= ref_item(&m->ref, "practice_pcn", c->o->pcn, "");
+	bad |= yoc_buf_puts(&m->ref, "\n  ]");
+	const struct yoc_sdc *s = &c->o->sdc;
+	bad |= yoc_buf_printf(&m->params, "{\"fyear\": \"%s\", \"suppression\": %s, "
+			      "\"threshold\": %lld, \"round_to\": %lld, \"money_sf\": %d, "
+			      "\"min_pctl\": %lld, \"pcn\": ", R->fyear, s->off ? "false" : "true",
+			      (long long)s->threshold, (long long)s->round_to, s->money_sf,
+			      (long long)s->min_pctl);
+	bad |= json_str(&m->params, c->o->pcn);
+	bad |= yoc_buf_puts(&m->params, ", \"quality_url\": ");
+	bad |= json_str(&m->params, c->o->quality_url);
+	bad |= yoc_buf_puts(&m->params, ", \"options\": ");
+	bad |= json_str(&m->params, c->o->params);
+	bad |= yoc_buf_puts(&m->params, "}");
+	run_get(db, "codelist_version", cl, sizeof cl);
+	snprintf(m->line, sizeof m->line, "yoc %s; dataset state SHA-256 %.16s; code list %s; "
+		 "financial year %s; %s", YOC_VERSION, m->state, cl[0] ? cl : "not recorded",
+		 R->fyear, s->off ? "NOT disclosure controlled"
+				  : "disclosure control on");
+	if (bad || !m->ref.data || !m->params.data)
+		return yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	return 0;
+}
+
+void yoc__manifest_free(struct ctx *c)
+{
+	if (!c->man)
+		return;
+	yoc_buf_free(&c->man->ref);
+	yoc_buf_free(&c->man->params);
+	yoc_free(c->man);
+	c->man = NULL;
+}
+
+int yoc__manifest_write(struct ctx *c, const struct report *R)
+{
+	const struct yoc__manifest *m = c->man;
+	char **files = NULL, path[4096], sha[65];
+	size_t nf = 0;
+	struct yoc_buf b;
+	yoc_buf_init(&b, 0);
+	int rc = yoc_list_files(c->o->out, &files, &nf, c->e);
+	if (rc)
+		goto cleanup;
+	size_t ol = strlen(c->o->out);
+	rc = yoc_buf_printf(&b, "{\n  \"manifest\": \"yoc-report-1\",\n  \"yoc_version\": \"%s\",\n"
+			    "  \"fyear\": \"%s\",\n  \"dataset_state_sha256\": \"%s\",\n"
+			    "  \"dataset_state\": \"SHA-256 over the load log (loads, files), "
+			    "analyse_run and every row of person_year; docs/report.md\",\n"
+			    "  \"reference_data\": %s,\n  \"parameters\": %s,\n  \"files\": [",
+			    YOC_VERSION, R->fyear, m->state, m->ref.data, m->params.data);
+	for (size_t i = 0, k = 0; i < nf; i++) {
+		const char *rel = strncmp(files[i], c->o->out, ol) == 0 && files[i][ol] == '/'
+				  ? files[i] + ol + 1 : files[i];
+		if (strcmp(rel, "manifest.json") == 0)
+			continue;
+		file_sha(files[i], sha);
+		rc |= yoc_buf_puts(&b, k++ ? ",\n    {\"path\": " : "\n    {\"path\": ");
+		rc |= json_str(&b, rel);
+		rc |= yoc_buf_printf(&b, ", \"sha256\": \"%s\"}", sha);
+	}
+	rc |= yoc_buf_puts(&b, "\n  ]\n}\n");
+	if (rc || !b.data) {
+		rc = yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	snprintf(path, sizeof path, "%s/manifest.json", c->o->out);
+	rc = yoc__write_buf(c, path, &b);
+cleanup:
+	yoc_paths_free(files);
+	yoc_buf_free(&b);
+	return rc;
+}
