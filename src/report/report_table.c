@@ -130,7 +130,9 @@ const char yoc__banner_text[] =
 int yoc__html_table(struct ctx *c, struct yoc_buf *b, const struct ptable *t)
 {
 	char buf[128];
-	int rc = yoc_buf_puts(b, "<div class=\"tw\"><table><caption>");
+	/* more than 8 columns print on a landscape page (report_html.c) */
+	int rc = yoc_buf_puts(b, t->ncols > 8 ? "<div class=\"tw wide\"><table><caption>"
+					      : "<div class=\"tw\"><table><caption>");
 	rc |= yoc__html_esc(b, t->title);
 	rc |= yoc_buf_puts(b, "</caption><thead><tr>");
 	for (int k = 0; k < t->ncols; k++) {
