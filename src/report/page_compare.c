@@ -278,6 +278,23 @@ static double fy(double r, double ylo, double yhi, double T, double ph)
 	return T + ph - (r - ylo) / (yhi - ylo) * ph;
 }
 
+/* 1 if practice i is among the three highest or three lowest ratios of
+ * measure m outside the 95% limits: named on the plot (the rest by their
+ * tooltip and the table), so labels do not pile up. */
+static int named(const struct compare *C, int m, size_t i)
+{
+	const struct cmp_ratio *x = &C->prac[i].r[m];
+	int above = 0;
+	for (size_t j = 0; j < C->np; j++) {
+		const struct cmp_ratio *y = &C->prac[j].r[m];
+		if (j == i || !y->ok || y->pos == 2 || (y->pos > 2) != (x->pos > 2))
+			continue;
+		/* more extreme on the same side */
+		above += x->pos > 2 ? y->ratio > x->ratio : y->ratio < x->ratio;
+	}
+	return above < 3;
+}
+
 /* The funnel of measure m: every shown practice at (E, O/E), the 95% and
  * 99.8% limits around 1, practices outside the limits coloured and named. */
 static int funnel_svg(struct yoc_buf *b, const struct compare *C, const struct report *R,
@@ -341,7 +358,7 @@ static int funnel_svg(struct yoc_buf *b, const struct compare *C, const struct r
 				     "<title>", cx, cy, col[x->pos]);
 		rc |= yoc__html_esc(b, R->a.prac[i].code);
 		rc |= yoc_buf_printf(b, ": %.2f (%s)</title></circle>", x->ratio, pos_name[x->pos]);
-		if (x->pos != 2) {
+		if (x->pos != 2 && named(C, m, i)) {
 			rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\">", cx + 6,
 					     cy - 5);
 			rc |= yoc__html_esc(b, R->a.prac[i].code);
@@ -477,7 +494,7 @@ static int pcn_table(struct ctx *c, struct report *R, struct yoc_buf *b)
 	if (!t)
 		return YOC_ENOMEM;
 	yoc__add_table(c, t);
-	yoc_buf_puts(b, "<section id=\"pcn\" class=\"wide\"><h2>Primary care networks</h2>");
+	yoc_buf_puts(b, "<section id=\"pcn\"><h2>Primary care networks</h2>");
 	int rc = yoc__html_table(c, b, t);
 	yoc_buf_printf(b, "<p class=\"note\">Practices are grouped by the mapping in %s "
 		       "(%d practices mapped). Replace it with your own: yoc report --pcn FILE "
@@ -510,41 +527,47 @@ static int long_table(struct ctx *c, struct report *R)
 				return YOC_ENOMEM;
 			r[0].s = p->code;
 			r[1].s = u->pcn[0] ? yoc__pt_str(c, u->pcn) : "";
-			double v = NAN;
 			char mname[96];
 			const char *unit = "£";
+			struct pcell *v = &r[3];
+			int kind = K_NUM;
 			if (k == 0) {
 				snprintf(mname, sizeof mname, "People");
-				v = yoc__dv(u->people);
+				kind = K_COUNT;
+				yoc__set_count(v, u->people);
 				unit = "people";
 			} else if (k == 1) {
 				snprintf(mname, sizeof mname, "Total annual cost");
-				v = ok ? round((double)yoc_sdc_money(s, p->all.cost) / 100) : NAN;
+				kind = K_PENCE;
+				yoc__set_pence(v, yoc_sdc_money(s, p->all.cost), ok);
 			} else if (k == 2) {
 				snprintf(mname, sizeof mname, "Emergency admissions per 1,000 people");
-				v = yoc_sdc_rate(s, p->all.emerg, p->all.n, p->state, 1000, 0);
+				yoc__set_pct(v, yoc_sdc_rate(s, p->all.emerg, p->all.n, p->state, 1000, 0), 1);
 				unit = "per 1,000 people";
 			} else if (k == 3) {
 				snprintf(mname, sizeof mname, "People with two or more LTCs");
-				v = yoc_sdc_rate(s, p->all.mm, p->all.n, p->state, 100, 1);
+				kind = K_PCT;
+				yoc__set_pct(v, yoc_sdc_rate(s, p->all.mm, p->all.n, p->state, 100, 1), 1);
 				unit = "%";
 			} else if (k == 4) {
 				snprintf(mname, sizeof mname, "Mean annual cost per person");
-				v = ok ? (double)yoc_sdc_mean(s, p->all.cost, p->all.n, u->people) / 100
-				       : NAN;
+				kind = K_PENCE;
+				yoc__set_pence(v, yoc_sdc_mean(s, p->all.cost, p->all.n, u->people), ok);
 			} else if (k < 5 + NSET) {
 				snprintf(mname, sizeof mname, "Mean annual cost per person: %s",
 					 yoc__set_name[k - 5]);
-				v = ok ? (double)yoc_sdc_mean(s, p->all.set[k - 5], p->all.n,
-							      u->people) / 100 : NAN;
+				kind = K_PENCE;
+				yoc__set_pence(v, yoc_sdc_mean(s, p->all.set[k - 5], p->all.n, u->people),
+					       ok);
 			} else {
 				int m = k - 5 - NSET;
 				snprintf(mname, sizeof mname, "Standardised ratio: %s", m_name[m]);
-				v = u->r[m].ok ? round(u->r[m].ratio * 100) / 100 : NAN;
+				kind = K_RATIO;
+				yoc__set_pct(v, u->r[m].ratio, u->r[m].ok);
 				unit = "ratio";
 			}
+			v->kind = (unsigned char)(kind + 1);
 			r[2].s = yoc__pt_str(c, mname);
-			yoc__set_pct(&r[3], v, 1);
 			r[4].s = unit;
 		}
 	}
@@ -568,7 +591,7 @@ int yoc__page_compare(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_b
 			"funnel plots show each practice against its expected value: the "
 			"limits narrow as practices get larger, and a practice outside the 99.8% "
 			"limits (red) is unlikely to differ by chance alone; outside the 95% "
-			"limits (amber), possibly. Ratios use the published (rounded) observed "
+			"limits (amber), possibly; the three most extreme on each side are named. Ratios use the published (rounded) observed "
 			"figures; practices whose counts are hidden are left out.</p></section>\n");
 	for (int m = 0; m < NMEAS && !rc; m++) {
 		yoc_buf_printf(b, "<section id=\"compare-%s\"><h2>%s</h2>", m_id[m], m_name[m]);

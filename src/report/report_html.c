@@ -32,7 +32,7 @@ static const char css[] =
 	"footer.prov{border-top:1px solid #ddd;margin-top:24px;overflow-wrap:anywhere}"
 	/* narrow screens: the page is the width of the phone, tables scroll */
 	"@media (max-width:600px){body{padding:0 10px 32px;font-size:13px}h1{font-size:20px}"
-	"ul.cols{columns:3}th,td{padding:3px 5px}}"
+	"ul.cols{columns:3}th,td{padding:3px 5px;white-space:nowrap}caption{white-space:normal}svg .ax{font-size:15px}svg .ct{font-size:19px}}"
 	/* A4: portrait, wide tables on landscape pages, a page per section, no
 	 * navigation, no scroll boxes (they would clip), external links with their URL */
 	"@media print{body{max-width:none;padding:0;font-size:10px}nav,.tw p.note a{display:none}"
@@ -73,8 +73,8 @@ int yoc__page_start(struct ctx *c, struct yoc_buf *b, const char *title, const c
 				     "published counts.</p>\n",
 				     (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to,
 				     c->o->sdc.money_sf);
-	if (c->npages > 1) {
-		/* the registry's pages; one page needs none */
+	if (c->npages > 1 && !c->in_pack) {
+		/* the registry's pages; one page needs none (a pack has its own) */
 		rc |= yoc_buf_puts(b, "<nav class=\"site\">");
 		for (int i = 0; i < c->npages; i++) {
 			rc |= yoc_buf_printf(b, "<a href=\"%s\"%s>", c->pages[i].file,

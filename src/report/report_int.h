@@ -104,7 +104,11 @@ struct pcell {
 	double d;        /* K_PCT, K_REAL, K_NUM */
 	const char *s;   /* K_TEXT; not copied: static or yoc__pt_str */
 	int hidden;      /* shown as * */
+	unsigned char kind; /* 0: the column's kind; else this cell's kind + 1 (a
+			     * table of measures in rows: key figures) */
 };
+/* The kind of cell p of column col of t. */
+#define yoc__cell_kind(t, col, p) ((p)->kind ? (int)(p)->kind - 1 : (t)->kinds[col])
 
 struct ptable {
 	const char *id;      /* file name: csv/ID.csv; "practices/..." for packs */
@@ -236,6 +240,8 @@ struct yoc__manifest {
 	struct yoc_buf ref;      /* JSON array of reference data */
 	struct yoc_buf params;   /* JSON object of parameters */
 	char line[600];          /* one line for footers and the workbook */
+	int64_t loaded;          /* the last load's end (Unix time; 0 unknown): the
+				  * workbook's creation time, so a rerun writes the same bytes */
 };
 int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R);
 /* Writes OUT/manifest.json listing every file under OUT with its SHA-256. */

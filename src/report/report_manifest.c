@@ -4,7 +4,9 @@
 ** dataset state hash is SHA-256 (OpenSSL libcrypto) over, in this order,
 ** the load log (loads, then files: the store's commit log), analyse_run
 ** and every row of person_year, each table introduced by its name (or
-** "NAME absent"), each value as a type letter, its length and its bytes,
+** "NAME absent"), each value as a type letter (I, R, T, B, N), its length,
+** ":" and its bytes (integers in decimal, reals with 17 significant digits,
+** text and blobs as stored, NULL empty), each row ended by a newline,
 ** so that the same dataset always gives the same hash and any change to
 ** those tables gives another. No clock, path of the output or host enters
 ** it. Reads the database only.
@@ -73,13 +75,19 @@ int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 			for (int k = 0; ok && k < nc; k++) {
 				int ty = sqlite3_column_type(q, k);
 				const unsigned char *v = NULL;
+				char real[40];
 				int len = 0;
-				if (ty == SQLITE_BLOB) {
+				if (ty == SQLITE_FLOAT) { /* every bit: 17 significant digits */
+					len = snprintf(real, sizeof real, "%.17g",
+						       sqlite3_column_double(q, k));
+					v = (const unsigned char *)real;
+				} else if (ty == SQLITE_BLOB) {
 					v = sqlite3_column_blob(q, k);
+					len = sqlite3_column_bytes(q, k);
 				} else if (ty != SQLITE_NULL) {
-					v = sqlite3_column_text(q, k); /* integers and reals as SQLite prints them */
+					v = sqlite3_column_text(q, k); /* integers as decimal text */
+					len = sqlite3_column_bytes(q, k);
 				}
-				len = sqlite3_column_bytes(q, k);
 				n = snprintf(tag, sizeof tag, "%c%d:", "?IRTBN"[ty >= 1 && ty <= 5 ? ty : 0],
 					     len);
 				ok = EVP_DigestUpdate(h, tag, (size_t)n) == 1 &&
@@ -173,6 +181,21 @@ static int ref_item(struct yoc_buf *b, const char *name, const char *path, const
 	return rc | yoc_buf_puts(b, "}");
 }
 
+/* The end of the last load, "YYYY-MM-DDTHH:MM:SSZ" in the load log, as
+ * Unix time; 0 when there is none. */
+static int64_t last_load(sqlite3 *db)
+{
+	sqlite3_stmt *q = NULL;
+	int64_t t = 0;
+	if (table_exists(db, "loads") &&
+	    sqlite3_prepare_v2(db, "SELECT CAST(strftime('%s', max(finished)) AS INTEGER) FROM loads",
+			       -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		t = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return t > 0 ? t : 0;
+}
+
 int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R)
 {
 	struct yoc__manifest *m = yoc_calloc(1, sizeof *m);
@@ -214,6 +237,7 @@ int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R)
 	bad |= yoc_buf_puts(&m->params, ", \"options\": ");
 	bad |= json_str(&m->params, c->o->params);
 	bad |= yoc_buf_puts(&m->params, "}");
+	m->loaded = last_load(db);
 	run_get(db, "codelist_version", cl, sizeof cl);
 	snprintf(m->line, sizeof m->line, "yoc %s; dataset state SHA-256 %.16s; code list %s; "
 		 "financial year %s; %s", YOC_VERSION, m->state, cl[0] ? cl : "not recorded",

@@ -102,11 +102,12 @@ static void cell_text(const struct ptable *t, int col, const struct pcell *p, in
 		      char *buf, size_t n)
 {
 	char tmp[32];
-	if (t->kinds[col] != K_TEXT && p->hidden) {
+	int kind = yoc__cell_kind(t, col, p);
+	if (kind != K_TEXT && p->hidden) {
 		snprintf(buf, n, "*");
 		return;
 	}
-	switch (t->kinds[col]) {
+	switch (kind) {
 	case K_TEXT: snprintf(buf, n, "%s", p->s ? p->s : ""); break;
 	case K_COUNT: snprintf(buf, n, "%s", yoc_sdc_fmt(p->i, html, tmp)); break;
 	case K_PENCE: fmt_pence(p->i, html, buf, n); break;

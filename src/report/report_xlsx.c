@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
 
@@ -31,7 +32,8 @@ static void write_sheet(struct ctx *c, lxw_worksheet *ws, const struct ptable *t
 			const struct pcell *p = &t->cells[(size_t)i * t->ncols + k];
 			lxw_row_t rr = (lxw_row_t)(i + 1);
 			lxw_col_t cc = (lxw_col_t)k;
-			switch (t->kinds[k]) {
+			int kind = yoc__cell_kind(t, k, p);
+			switch (kind) {
 			case K_TEXT:
 				worksheet_write_string(ws, rr, cc, p->s ? p->s : "", NULL);
 				break;
@@ -43,16 +45,16 @@ static void write_sheet(struct ctx *c, lxw_worksheet *ws, const struct ptable *t
 			case K_NUM:
 				if (p->hidden) {
 					worksheet_write_string(ws, rr, cc, "*", fm[F_RIGHT]);
-				} else if (t->kinds[k] == K_COUNT) {
+				} else if (kind == K_COUNT) {
 					worksheet_write_number(ws, rr, cc, (double)p->i, fm[F_COUNT]);
-				} else if (t->kinds[k] == K_PENCE) {
+				} else if (kind == K_PENCE) {
 					worksheet_write_number(ws, rr, cc, (double)p->i / 100.0, fm[F_MONEY]);
-				} else if (t->kinds[k] == K_PCT) {
+				} else if (kind == K_PCT) {
 					/* a fraction shown as a percentage, to the digit published */
 					worksheet_write_number(ws, rr, cc, round(p->d * 10) / 1000, fm[F_PCT]);
-				} else if (t->kinds[k] == K_REAL) { /* as the CSV: no more digits */
+				} else if (kind == K_REAL) { /* as the CSV: no more digits */
 					worksheet_write_number(ws, rr, cc, round(p->d * 1e3) / 1e3, fm[F_REAL]);
-				} else if (t->kinds[k] == K_RATIO) {
+				} else if (kind == K_RATIO) {
 					worksheet_write_number(ws, rr, cc, round(p->d * 100) / 100, fm[F_RATIO]);
 				} else {
 					worksheet_write_number(ws, rr, cc, p->d,
@@ -134,6 +136,9 @@ int yoc__write_xlsx(struct ctx *c, const char *meta_note)
 	props.author = "yoc";
 	props.company = "";
 	props.comments = comments;
+	/* the data's time, not the clock's, so a rerun writes the same bytes:
+	 * the last load's end, or 1 January 2000 without a load log */
+	props.created = (time_t)(c->man && c->man->loaded > 0 ? c->man->loaded : 946684800);
 	props.keywords = "year of care, population health, yoc";
 	workbook_set_properties(wb, &props);
 	if (c->man)
