@@ -106,21 +106,26 @@ static const char *caveat_href(const struct ctx *c, const struct yoc_caveat *k, 
 	return buf;
 }
 
-/* The caveats of the year (none when the dataset has no quality records). */
+/* The caveats of the year (none when the dataset has no load records),
+ * read once into R for the summary and the caveats section. */
 static int load_caveats(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_caveat **cv,
 			size_t *n)
 {
-	struct yoc_error e;
-	yoc_error_clear(&e);
-	*cv = NULL;
-	*n = 0;
-	int rc = yoc_quality_caveats(db, R->fyear, cv, n, &e);
-	if (rc == YOC_ENOMEM)
-		return yoc_error_set(c->e, rc, NULL, 0, 0, "out of memory");
-	if (rc) { /* a dataset without the load records: no caveats known */
-		*cv = NULL;
-		*n = 0;
+	if (!R->caveats_read) {
+		struct yoc_error e;
+		yoc_error_clear(&e);
+		int rc = yoc_quality_caveats(db, R->fyear, &R->caveats, &R->ncaveats, &e);
+		if (rc == YOC_ENOMEM)
+			return yoc_error_set(c->e, rc, NULL, 0, 0, "out of memory");
+		if (rc) { /* a dataset without the load records: no caveats known */
+			yoc_free(R->caveats);
+			R->caveats = NULL;
+			R->ncaveats = 0;
+		}
+		R->caveats_read = 1;
 	}
+	*cv = R->caveats;
+	*n = R->ncaveats;
 	return 0;
 }
 
@@ -212,7 +217,6 @@ int yoc__summary_section(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 	} else {
 		yoc_buf_puts(b, "<p>No data-quality caveats are recorded for this year.</p>");
 	}
-	yoc_free(cv);
 	yoc_buf_puts(b, "</section>\n");
 	return 0;
 }
@@ -287,6 +291,5 @@ int yoc__caveats_section(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 	}
 	yoc_buf_puts(b, "</section>\n");
 cleanup:
-	yoc_free(cv);
 	return rc;
 }

@@ -139,6 +139,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 				   db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;
 	}
+	/* read by mapping: the scans of person_year make no call per page */
+	sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	if (o->fyear) {
 		snprintf(R->fyear, sizeof R->fyear, "%s", o->fyear);
 	} else {
@@ -158,7 +160,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 			goto cleanup;
 		}
 	}
-	if ((rc = yoc__accumulate(db, R, e)))
+	/* the dataset state hash runs beside the accumulation (report_manifest.c) */
+	if ((rc = yoc__manifest_start(&c)) || (rc = yoc__accumulate(db, R, e)))
 		goto cleanup;
 	if (R->a.all.n == 0) {
 		rc = yoc_error_set(e, YOC_EDATA, o->db, 0, 0, "no person_year rows for %s",

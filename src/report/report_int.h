@@ -16,6 +16,7 @@
 #ifndef YOC_REPORT_INT_H
 #define YOC_REPORT_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -75,6 +76,7 @@ struct acc {
 
 struct pack_tabs;                        /* page_practices.c */
 struct compare;                          /* page_compare.c */
+struct yoc_caveat;                       /* src/quality */
 
 struct report {
 	struct acc a;
@@ -86,6 +88,9 @@ struct report {
 	int64_t pop_pub[(NAGE + 1) * 4], band_pub[MAXBAND + 1], ltc_pub[NLTC + 1];
 	struct pack_tabs *packs;         /* the packs' protected counts; owned */
 	struct compare *cmp;             /* standardised ratios (page_compare.c); owned */
+	struct yoc_caveat *caveats;      /* data-quality caveats (page_summary.c); owned */
+	size_t ncaveats;
+	int caveats_read;
 };
 
 /* Reads the year R->fyear of person_year into R->a (bands in name order). */
@@ -237,12 +242,20 @@ int yoc__pack_cost(struct ctx *c, sqlite3 *db, struct report *R, const struct pr
 */
 struct yoc__manifest {
 	char state[65];          /* SHA-256 of the dataset state, hex */
+	pthread_t th;            /* computes state beside the accumulation */
+	int running, trc;
+	struct yoc_error te;
+	const char *db;
 	struct yoc_buf ref;      /* JSON array of reference data */
 	struct yoc_buf params;   /* JSON object of parameters */
 	char line[600];          /* one line for footers and the workbook */
 	int64_t loaded;          /* the last load's end (Unix time; 0 unknown): the
 				  * workbook's creation time, so a rerun writes the same bytes */
 };
+/* Starts hashing the dataset state on a thread of its own (its own
+ * read-only connection), so that it costs no wall time beside the
+ * accumulation when a second core is free; then builds the rest. */
+int yoc__manifest_start(struct ctx *c);
 int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R);
 /* Writes OUT/manifest.json listing every file under OUT with its SHA-256. */
 int yoc__manifest_write(struct ctx *c, const struct report *R);

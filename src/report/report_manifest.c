@@ -52,18 +52,67 @@ static int table_exists(sqlite3 *db, const char *name)
 	return yes;
 }
 
+/* The hash's input, gathered into a buffer so that libcrypto sees large
+ * chunks rather than one call per value. */
+struct feed {
+	EVP_MD_CTX *h;
+	int ok;
+	size_t n;
+	unsigned char buf[1 << 16];
+};
+
+static void feed_flush(struct feed *f)
+{
+	if (f->ok && f->n)
+		f->ok = EVP_DigestUpdate(f->h, f->buf, f->n) == 1;
+	f->n = 0;
+}
+
+static void feed(struct feed *f, const void *p, size_t n)
+{
+	if (n > sizeof f->buf - f->n) {
+		feed_flush(f);
+		if (n > sizeof f->buf) {
+			f->ok = f->ok && EVP_DigestUpdate(f->h, p, n) == 1;
+			return;
+		}
+	}
+	memcpy(f->buf + f->n, p, n);
+	f->n += n;
+}
+
+/* One value: its type letter, its length, ':' and its bytes. */
+static void feed_value(struct feed *f, char type, const void *p, size_t n)
+{
+	char tag[32];
+	char *t = tag + sizeof tag;
+	*--t = ':';
+	size_t m = n;
+	do
+		*--t = (char)('0' + m % 10);
+	while ((m /= 10) > 0);
+	*--t = type;
+	feed(f, t, (size_t)(tag + sizeof tag - t));
+	feed(f, p, n);
+}
+
 int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 {
-	EVP_MD_CTX *h = EVP_MD_CTX_new();
+	struct feed *f = yoc_malloc(sizeof *f);
 	sqlite3_stmt *q = NULL;
-	int rc = 0, ok = h && EVP_DigestInit_ex(h, EVP_sha256(), NULL) == 1;
+	int rc = 0;
 	char tag[64];
-	ok = ok && EVP_DigestUpdate(h, "yoc-dataset-state-1\n", 20) == 1;
-	for (size_t t = 0; ok && t < sizeof state_sql / sizeof state_sql[0]; t++) {
-		int n = snprintf(tag, sizeof tag, "%s%s\n", state_sql[t][0],
-				 table_exists(db, state_sql[t][0]) ? "" : " absent");
-		ok = EVP_DigestUpdate(h, tag, (size_t)n) == 1;
-		if (!ok || strstr(tag, " absent"))
+	if (!f)
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	f->h = EVP_MD_CTX_new();
+	f->n = 0;
+	f->ok = f->h && EVP_DigestInit_ex(f->h, EVP_sha256(), NULL) == 1;
+	feed(f, "yoc-dataset-state-1\n", 20);
+	for (size_t t = 0; f->ok && t < sizeof state_sql / sizeof state_sql[0]; t++) {
+		int exists = table_exists(db, state_sql[t][0]);
+		int n = snprintf(tag, sizeof tag, "%s%s\n", state_sql[t][0], exists ? "" : " absent");
+		feed(f, tag, (size_t)n);
+		if (!exists)
 			continue;
 		if (sqlite3_prepare_v2(db, state_sql[t][1], -1, &q, NULL) != SQLITE_OK) {
 			rc = yoc_error_set(e, YOC_EDATA, state_sql[t][0], 0, 0, "cannot read: %s",
@@ -71,31 +120,43 @@ int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 			goto cleanup;
 		}
 		int s, nc = sqlite3_column_count(q);
-		while (ok && (s = sqlite3_step(q)) == SQLITE_ROW) {
-			for (int k = 0; ok && k < nc; k++) {
-				int ty = sqlite3_column_type(q, k);
-				const unsigned char *v = NULL;
-				char real[40];
-				int len = 0;
-				if (ty == SQLITE_FLOAT) { /* every bit: 17 significant digits */
-					len = snprintf(real, sizeof real, "%.17g",
-						       sqlite3_column_double(q, k));
-					v = (const unsigned char *)real;
-				} else if (ty == SQLITE_BLOB) {
-					v = sqlite3_column_blob(q, k);
-					len = sqlite3_column_bytes(q, k);
-				} else if (ty != SQLITE_NULL) {
-					v = sqlite3_column_text(q, k); /* integers as decimal text */
-					len = sqlite3_column_bytes(q, k);
+		while (f->ok && (s = sqlite3_step(q)) == SQLITE_ROW) {
+			for (int k = 0; k < nc; k++) {
+				char num[40];
+				switch (sqlite3_column_type(q, k)) {
+				case SQLITE_INTEGER: {
+					/* decimal, without the text conversion's allocation */
+					long long v = sqlite3_column_int64(q, k);
+					unsigned long long a = v < 0 ? 0ULL - (unsigned long long)v
+								     : (unsigned long long)v;
+					char *p = num + sizeof num;
+					do
+						*--p = (char)('0' + a % 10);
+					while ((a /= 10) > 0);
+					if (v < 0)
+						*--p = '-';
+					feed_value(f, 'I', p, (size_t)(num + sizeof num - p));
+					break;
 				}
-				n = snprintf(tag, sizeof tag, "%c%d:", "?IRTBN"[ty >= 1 && ty <= 5 ? ty : 0],
-					     len);
-				ok = EVP_DigestUpdate(h, tag, (size_t)n) == 1 &&
-				     (!len || EVP_DigestUpdate(h, v, (size_t)len) == 1);
+				case SQLITE_FLOAT: /* every bit: 17 significant digits */
+					n = snprintf(num, sizeof num, "%.17g", sqlite3_column_double(q, k));
+					feed_value(f, 'R', num, (size_t)n);
+					break;
+				case SQLITE_TEXT:
+					feed_value(f, 'T', sqlite3_column_text(q, k),
+						   (size_t)sqlite3_column_bytes(q, k));
+					break;
+				case SQLITE_BLOB:
+					feed_value(f, 'B', sqlite3_column_blob(q, k),
+						   (size_t)sqlite3_column_bytes(q, k));
+					break;
+				default:
+					feed_value(f, 'N', "", 0);
+				}
 			}
-			ok = ok && EVP_DigestUpdate(h, "\n", 1) == 1;
+			feed(f, "\n", 1);
 		}
-		if (ok && s != SQLITE_DONE) {
+		if (f->ok && s != SQLITE_DONE) {
 			rc = yoc_error_set(e, YOC_EDATA, state_sql[t][0], 0, 0, "reading: %s",
 					   sqlite3_errmsg(db));
 			goto cleanup;
@@ -103,16 +164,18 @@ int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 		sqlite3_finalize(q);
 		q = NULL;
 	}
+	feed_flush(f);
 	unsigned char d[32];
 	unsigned int dl = 0;
-	if (!ok || EVP_DigestFinal_ex(h, d, &dl) != 1 || dl != 32) {
+	if (!f->ok || EVP_DigestFinal_ex(f->h, d, &dl) != 1 || dl != 32) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "SHA-256 failed");
 		goto cleanup;
 	}
 	hex_of(d, hex);
 cleanup:
 	sqlite3_finalize(q);
-	EVP_MD_CTX_free(h);
+	EVP_MD_CTX_free(f->h);
+	yoc_free(f);
 	return rc;
 }
 
@@ -196,7 +259,24 @@ static int64_t last_load(sqlite3 *db)
 	return t > 0 ? t : 0;
 }
 
-int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R)
+static void *state_thread(void *arg)
+{
+	struct yoc__manifest *m = arg;
+	sqlite3 *db = NULL;
+	if (sqlite3_open_v2(m->db, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) /* this thread only: no locking per call */
+		m->trc = yoc_error_set(&m->te, YOC_EIO, m->db, 0, 0, "cannot open: %s",
+				       db ? sqlite3_errmsg(db) : "out of memory");
+	else {
+		/* read by mapping: one scan of the file without a call per page */
+		sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
+		m->trc = yoc__dataset_state(db, m->state, &m->te);
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
+int yoc__manifest_start(struct ctx *c)
 {
 	struct yoc__manifest *m = yoc_calloc(1, sizeof *m);
 	if (!m)
@@ -204,8 +284,37 @@ int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R)
 	c->man = m;
 	yoc_buf_init(&m->ref, 0);
 	yoc_buf_init(&m->params, 0);
-	int rc = yoc__dataset_state(db, m->state, c->e);
-	if (rc)
+	yoc_error_clear(&m->te);
+	m->db = c->o->db;
+	/* without a thread, yoc__manifest_build hashes in line */
+	m->running = pthread_create(&m->th, NULL, state_thread, m) == 0;
+	return 0;
+}
+
+/* Waits for the hashing thread; its status. */
+static int state_join(struct yoc__manifest *m)
+{
+	if (!m->running)
+		return -1;
+	pthread_join(m->th, NULL);
+	m->running = 0;
+	return m->trc;
+}
+
+int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R)
+{
+	struct yoc__manifest *m = c->man;
+	int rc;
+	if (!m && (rc = yoc__manifest_start(c)))
+		return rc;
+	m = c->man;
+	int was = m->running;
+	rc = state_join(m);
+	if (was && rc) {
+		*c->e = m->te;
+		return rc;
+	}
+	if (!was && (rc = yoc__dataset_state(db, m->state, c->e)))
 		return rc;
 	char path[1024], ver[256], cl[256];
 	int bad = yoc_buf_puts(&m->ref, "[");
@@ -252,6 +361,7 @@ void yoc__manifest_free(struct ctx *c)
 {
 	if (!c->man)
 		return;
+	state_join(c->man);
 	yoc_buf_free(&c->man->ref);
 	yoc_buf_free(&c->man->params);
 	yoc_free(c->man);
