@@ -741,8 +741,10 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 			goto cleanup;
 		}
 	}
-	if (R->o->progress)
+	if (R->o->progress) {
 		yoc_progress_start(&R->prog, "analyse", total);
+		R->prog.unit = "rows";
+	}
 	/* worker 0 runs on this thread */
 	for (int i = 1; i < nt; i++) {
 		if (pthread_create(&tid[i], NULL, work, &w[i]) != 0)
