@@ -119,7 +119,7 @@ int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 					   sqlite3_errmsg(db));
 			goto cleanup;
 		}
-		int s, nc = sqlite3_column_count(q);
+		int s = SQLITE_DONE, nc = sqlite3_column_count(q);
 		while (f->ok && (s = sqlite3_step(q)) == SQLITE_ROW) {
 			for (int k = 0; k < nc; k++) {
 				char num[40];
