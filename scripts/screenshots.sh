@@ -30,7 +30,7 @@ pdf() { # page
 		--print-to-pdf="$OUT/$(basename "$1" .html).pdf" "file://$REPORT/$1" >/dev/null 2>&1
 }
 first_pack=$(cd "$REPORT" && ls practices/*.html | head -1)
-for page in index.html practices.html "$first_pack"; do
+for page in $(cd "$REPORT" && ls *.html) "$first_pack"; do
 	[ -f "$REPORT/$page" ] || continue
 	shoot "$page" 1400 4000
 	shoot "$page" 420 6000

@@ -296,7 +296,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				ng[2]++;
 			}
 		static const char *const cols[] = {"Explanatory variable", "Groups", "R squared"};
-		int kinds[3] = {K_TEXT, K_REAL, K_REAL};
+		int kinds[3] = {K_TEXT, K_REAL, K_R2};
 		static const char *const nm[3] = {"Number of LTCs (0 to 9+)",
 						  "Age (5-year bands)", "Currency band"};
 		struct ptable *t = yoc__pt_new(c, "r_squared", "Share of the variation in annual cost "

@@ -38,6 +38,7 @@ static const char css[] =
 	"@media print{body{max-width:none;padding:0;font-size:10px}nav,.tw p.note a{display:none}"
 	"@page{size:A4 portrait;margin:14mm}@page wide{size:A4 landscape;margin:12mm}"
 	".tw{overflow:visible}.tw.wide{page:wide}table{font-size:9px;width:auto}"
+	".tw.wide table{font-size:8px}.tw.wide th,.tw.wide td{padding:1px 3px}"
 	"th,td{padding:2px 4px}section{break-before:page;page-break-before:always}"
 	"section.summary,section:first-of-type{break-before:auto;page-break-before:auto}"
 	"table,svg.chart,li{break-inside:avoid;page-break-inside:avoid}"

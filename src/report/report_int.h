@@ -101,7 +101,7 @@ int yoc__i64_cmp(const void *x, const void *y);
 
 /* ---- published tables (report_table.c) --------------------------------- */
 
-enum { K_TEXT, K_COUNT, K_PENCE, K_PCT, K_REAL, K_NUM, K_RATIO };  /* K_REAL: 3 decimals, K_RATIO: 2 */
+enum { K_TEXT, K_COUNT, K_PENCE, K_PCT, K_REAL, K_NUM, K_RATIO, K_R2 };  /* K_REAL: 4 decimals, K_R2: 3 (R squared), K_RATIO: 2 */
 extern const int yoc__kinds_count[13];   /* K_TEXT then K_COUNT x 12 */
 
 struct pcell {
@@ -206,6 +206,10 @@ int yoc__page_end(struct ctx *c, struct yoc_buf *b);
 int yoc__pack_nav(struct ctx *c, struct yoc_buf *b);
 
 int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 /* index.html's executive summary (top) and data-quality caveats (page_summary.c). */
 int yoc__summary_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__caveats_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);

@@ -119,7 +119,8 @@ static void cell_text(const struct ptable *t, int col, const struct pcell *p, in
 			snprintf(buf, n, "%.1f", p->d);
 		break;
 	case K_RATIO: snprintf(buf, n, "%.2f", p->d); break;
-	default: snprintf(buf, n, "%.3f", p->d); break;
+	case K_R2: snprintf(buf, n, "%.3f", p->d); break;
+	default: snprintf(buf, n, "%.4f", p->d); break;
 	}
 }
 

@@ -21,7 +21,7 @@
 static void write_sheet(struct ctx *c, lxw_worksheet *ws, const struct ptable *t,
 			lxw_format **fm)
 {
-	enum { F_HEAD, F_RIGHT, F_COUNT, F_MONEY, F_PCT, F_DEC1, F_INT, F_RATIO, F_REAL };
+	enum { F_HEAD, F_RIGHT, F_COUNT, F_MONEY, F_PCT, F_DEC1, F_INT, F_RATIO, F_REAL, F_R2 };
 	worksheet_set_column(ws, 0, 0, 24, NULL);
 	if (t->ncols > 1)
 		worksheet_set_column(ws, 1, (lxw_col_t)(t->ncols - 1), 15, NULL);
@@ -42,6 +42,7 @@ static void write_sheet(struct ctx *c, lxw_worksheet *ws, const struct ptable *t
 			case K_PCT:
 			case K_REAL:
 			case K_RATIO:
+			case K_R2:
 			case K_NUM:
 				if (p->hidden) {
 					worksheet_write_string(ws, rr, cc, "*", fm[F_RIGHT]);
@@ -53,7 +54,9 @@ static void write_sheet(struct ctx *c, lxw_worksheet *ws, const struct ptable *t
 					/* a fraction shown as a percentage, to the digit published */
 					worksheet_write_number(ws, rr, cc, round(p->d * 10) / 1000, fm[F_PCT]);
 				} else if (kind == K_REAL) { /* as the CSV: no more digits */
-					worksheet_write_number(ws, rr, cc, round(p->d * 1e3) / 1e3, fm[F_REAL]);
+					worksheet_write_number(ws, rr, cc, round(p->d * 1e4) / 1e4, fm[F_REAL]);
+				} else if (kind == K_R2) {
+					worksheet_write_number(ws, rr, cc, round(p->d * 1e3) / 1e3, fm[F_R2]);
 				} else if (kind == K_RATIO) {
 					worksheet_write_number(ws, rr, cc, round(p->d * 100) / 100, fm[F_RATIO]);
 				} else {
@@ -97,10 +100,10 @@ int yoc__write_xlsx(struct ctx *c, const char *meta_note)
 		unlink(f.tmp);
 		return yoc_error_set(c->e, YOC_EIO, path, 0, 0, "cannot create workbook");
 	}
-	lxw_format *fm[9];
-	static const char *const nf[9] = {NULL, NULL, "#,##0", "£#,##0.00", "0.0%", "#,##0.0",
-					  "#,##0", "0.00", "0.000"};
-	for (int k = 0; k < 9; k++) {
+	lxw_format *fm[10];
+	static const char *const nf[10] = {NULL, NULL, "#,##0", "£#,##0.00", "0.0%", "#,##0.0",
+					   "#,##0", "0.00", "0.0000", "0.000"};
+	for (int k = 0; k < 10; k++) {
 		fm[k] = workbook_add_format(wb);
 		if (nf[k])
 			format_set_num_format(fm[k], nf[k]);

@@ -1,4 +1,4 @@
-# The report in print: every page (index, practices, a practice pack) is
+# The report in print: every page (and a practice pack) is
 # opened by headless chromium at the printable width of A4 (portrait 182 mm
 # = 688 px; the landscape pages of wide tables 273 mm = 1032 px) with the
 # page's own print rules applied (a script appended to a copy of the page
@@ -80,7 +80,7 @@ cat > "$TMP/check.js" <<'JS'
 })();
 JS
 PROFILE="$TMP/profile"
-pages="index.html practices.html $(cd "$TMP/r" && ls practices/*.html | head -1)"
+pages="$(cd "$TMP/r" && ls *.html) $(cd "$TMP/r" && ls practices/*.html | head -1)"
 for page in $pages; do
 	for mode in portrait landscape; do
 		w=688; [ "$mode" = landscape ] && w=1032
