@@ -272,6 +272,11 @@ static int run(int argc, char **argv)
 	snprintf(idx, sizeof idx, "%s/index.html", abs ? abs : rep);
 	free(abs);
 	printf("Open the report: file://%s\n", idx);
+	snprintf(rep, sizeof rep, "%s/quality", out);
+	abs = realpath(rep, NULL);
+	snprintf(idx, sizeof idx, "%s/quality.html", abs ? abs : rep);
+	free(abs);
+	printf("Data quality:    file://%s\n", idx);
 	return 0;
 }
 
