@@ -303,6 +303,7 @@ struct world {
 	char *tbuf;
 	size_t tlen;
 	struct yoc_afile optout;
+	struct yoc_afile regtruth;        /* truth/registrations.csv */
 
 	/* contracts: providers of apc/op/ae, community, mh, ambulance x years */
 	struct contract_prov *cprov;
