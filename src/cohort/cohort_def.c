@@ -23,7 +23,7 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS cohort_candidate(selection_id INTEGER NOT NULL,"
 	" cohort TEXT NOT NULL, pseudo_id TEXT NOT NULL, practice TEXT, reasons TEXT,"
 	" age_band TEXT, ltcs TEXT, ltc_count INTEGER, risk_percentile REAL, risk_tier TEXT,"
-	" prev_emergency_admissions INTEGER, prev_cost INTEGER,"
+	" emergency_admissions INTEGER, cost_total INTEGER,"
 	" PRIMARY KEY(selection_id, pseudo_id));"
 	"CREATE TABLE IF NOT EXISTS cohort_review(review_id INTEGER PRIMARY KEY,"
 	" cohort TEXT NOT NULL, pseudo_id TEXT NOT NULL, practice TEXT NOT NULL,"

@@ -635,12 +635,8 @@ static int one_count(sqlite3 *db, const char *sql, const char *cohort, size_t *o
 #define LATEST_REVIEW                                                                     \
 	"(SELECT r.* FROM cohort_review r WHERE r.cohort = ?1 AND r.review_id = (SELECT"   \
 	" r2.review_id FROM cohort_review r2 WHERE r2.cohort = ?1 AND r2.pseudo_id ="      \
-	" r.pseudo_id ORDER BY r2.review_date DESC, r2.review_id DESC LIMIT 1))"
-#define LATEST_CONSENT                                                                    \
-	"(SELECT c.* FROM cohort_consent c WHERE c.cohort = ?1 AND c.consent_id = (SELECT"  \
-	" c2.consent_id FROM cohort_consent c2 WHERE c2.cohort = ?1 AND c2.pseudo_id ="     \
-	" c.pseudo_id ORDER BY c2.consent_date DESC, c2.consent_id DESC LIMIT 1))"
-
+	" r.pseudo_id AND r2.decision <> 'discharge' ORDER BY r2.review_date DESC,"        \
+	" r2.review_id DESC LIMIT 1))"
 int yoc_cohort_funnel(sqlite3 *db, const char *cohort, struct yoc_cohort_funnel *f,
 		      struct yoc_error *e)
 {
@@ -673,10 +669,10 @@ int yoc_cohort_funnel(sqlite3 *db, const char *cohort, struct yoc_cohort_funnel 
 		{"SELECT count(*) FROM " LATEST_REVIEW " WHERE decision = 'add'", &f->added},
 		{"SELECT count(*) FROM " LATEST_REVIEW " WHERE decision = 'exclude'", &f->excluded},
 		{"SELECT count(*) FROM " LATEST_REVIEW " WHERE decision = 'defer'", &f->deferred},
-		{"SELECT count(*) FROM " LATEST_CONSENT " WHERE status = 'given' AND care = 1",
-		 &f->consented},
-		{"SELECT count(*) FROM " LATEST_CONSENT " WHERE status = 'given' AND care = 1 AND"
-		 " secondary = 1", &f->secondary},
+		{"SELECT count(DISTINCT pseudo_id) FROM cohort_consent WHERE cohort = ?1 AND"
+		 " status = 'given' AND care = 1", &f->consented},
+		{"SELECT count(DISTINCT pseudo_id) FROM cohort_consent WHERE cohort = ?1 AND"
+		 " status = 'given' AND care = 1 AND secondary = 1", &f->secondary},
 		{"SELECT count(DISTINCT pseudo_id) FROM cohort_register WHERE cohort = ?1",
 		 &f->enrolled},
 		{"SELECT count(*) FROM cohort_register WHERE cohort = ?1 AND leave_date IS NULL",

@@ -213,7 +213,7 @@ static int read_file(struct ctx *c, const char *path, struct row **rows, size_t 
 				snprintf(x->decision, sizeof x->decision, "%s", decisions[d]);
 				const char *const *rl = d == 1 ? exclude_reasons : d == 3 ? add_reasons
 							: d == 4 ? discharge_reasons : NULL;
-				if (rl) {
+				if (rl && !(d == 4 && !x->reason[0])) {
 					int k = lookup(x->reason, rl);
 					if (k < 0) {
 						list_text(rl, list, sizeof list);
@@ -226,7 +226,7 @@ static int read_file(struct ctx *c, const char *path, struct row **rows, size_t 
 							bad(c, path, x->line, x->col[F_TEXT],
 							    "reason 'other' needs reason_text");
 					}
-				} else if (x->reason[0]) {
+				} else if (x->reason[0] && !rl) {
 					bad(c, path, x->line, x->col[F_REASON],
 					    "a %s decision takes no reason code (got '%s')",
 					    x->decision, x->reason);
