@@ -423,7 +423,7 @@ int yoc_cohort_refresh(yoc_store *s, const char *cohort, const char *actor,
 		snprintf(x->practice, sizeof x->practice, "%s",
 			 (const char *)sqlite3_column_text(q, 3));
 		x->join = col_date(q, 4);
-		x->person = yoc_store_person_index(s, x->pseudo, np);
+		x->person = yoc_store_person_index(s, x->pseudo, strlen(x->pseudo));
 	}
 	if (sq != SQLITE_DONE) {
 		rc = db_err(db, e);

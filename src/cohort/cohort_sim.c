@@ -152,7 +152,7 @@ static int add_people(struct sim *s, yoc_store *st, sqlite3 *db, int64_t sel, co
 		const char *pid = (const char *)sqlite3_column_text(q, 0);
 		if (draw(o->seed, pid, 22) >= 0.025)
 			continue;
-		int32_t ix = yoc_store_person_index(st, pid, np);
+		int32_t ix = yoc_store_person_index(st, pid, strlen(pid));
 		int32_t dod = ix >= 0 ? pp[ix].dod : YOC_DATE_NONE;
 		if (dod != YOC_DATE_NONE && dod <= o->review_date)
 			continue;
@@ -233,7 +233,7 @@ int yoc_cohort_simulate(yoc_store *st, const char *cohort, const struct yoc_coho
 				goto cleanup;
 		}
 		stats->candidates++;
-		int32_t ix = yoc_store_person_index(st, pid, np);
+		int32_t ix = yoc_store_person_index(st, pid, strlen(pid));
 		int32_t dod = ix >= 0 ? pp[ix].dod : YOC_DATE_NONE;
 		const char *role = role_of(o->seed, pid);
 		char dd[11] = "";
