@@ -1,0 +1,218 @@
+/*
+** The report's internal interface, shared by its files (docs/report.md):
+**   report.c          yoc_report_write: the page and pack-section registries
+**   report_acc.c      one pass over person_year into struct report
+**   report_table.c    published tables (struct ptable), HTML/CSV writers,
+**                     disclosure helpers
+**   report_xlsx.c     the workbook: one sheet per table of c->tables
+**   report_html.c     the shared page frame: header, navigation, footer
+**   page_overview.c   index.html: the whole population overview
+**   page_practices.c  the table of practices and the practice data packs
+** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
+** and string made with yoc__pt_* / yoc__pt_str lives in its arena (c->ar)
+** and is freed with it. struct report is filled once by yoc__accumulate,
+** read by every page, and freed by yoc__report_free.
+*/
+#ifndef YOC_REPORT_INT_H
+#define YOC_REPORT_INT_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "report/report.h"
+#include "yoc/core.h"
+
+#define NSET 10
+#define NAGE 19     /* 0-4 ... 85-89, 90+ */
+#define NLTC 10     /* 0 ... 8, 9+ */
+#define NMM 6       /* 0, 1, 2, 3-4, 5+ LTCs ... and the total */
+#define MAXBAND 16
+#define MAXCOL 24
+
+extern const char *const yoc__set_col[NSET];   /* person_year cost columns */
+extern const char *const yoc__set_name[NSET];  /* their names as published */
+extern const char *const yoc__age_name[NAGE];
+extern const char *const yoc__ltc_name[NLTC];
+extern const char *const yoc__phys_name[5];
+extern const char yoc__unknown_label[];        /* "Practice unknown" */
+extern const char yoc__banner_text[];          /* the --no-suppression warning */
+
+/* ---- the year's aggregates (report_acc.c) ------------------------------ */
+
+struct grp {
+	int64_t n, cost, emerg, mm, mental, age65;
+	int64_t set[NSET];
+};
+
+struct prac {
+	char code[32];
+	int unknown;     /* the "practice unknown" group: no organisation, no pack */
+	int state;       /* its count's state in the table of practices (yoc_sdc) */
+	struct grp all;
+	int64_t pop[NAGE][3];
+	int64_t ltc[NLTC];
+	int64_t band[MAXBAND];
+};
+
+struct acc {
+	struct grp all;
+	int64_t pop[NAGE][3];            /* female, male, other/unknown */
+	int64_t mm[NAGE][NMM - 1];
+	struct grp ltc[NLTC];
+	int64_t pm[5][3];
+	int64_t pm_cost[5][3];
+	int64_t set_people[NSET];
+	int nband;
+	char band[MAXBAND][8];
+	struct grp bandg[MAXBAND];
+	int64_t *bcost[MAXBAND];         /* every person's cost, for percentiles */
+	size_t bcap[MAXBAND];
+	long double age_sum[NAGE], ltc_sum[NLTC], band_sum[MAXBAND], sum, sumsq;
+	struct prac *prac;               /* practices; sorted by the practices page */
+	size_t nprac, cprac;
+	struct yoc_map pmap;
+};
+
+struct pack_tabs;                        /* page_practices.c */
+
+struct report {
+	struct acc a;
+	char fyear[16];
+	char bands_spec[256];
+	char meta[1024];
+	/* published counts of the index tables whose cells the practice packs
+	 * split by practice (YOC_SDC_HIDDEN where hidden); set by the overview */
+	int64_t pop_pub[(NAGE + 1) * 4], band_pub[MAXBAND + 1], ltc_pub[NLTC + 1];
+	struct pack_tabs *packs;         /* the packs' protected counts; owned */
+};
+
+/* Reads the year R->fyear of person_year into R->a (bands in name order). */
+int yoc__accumulate(sqlite3 *db, struct report *R, struct yoc_error *e);
+/* Frees what R owns (not R itself). */
+void yoc__report_free(struct report *R);
+int yoc__i64_cmp(const void *x, const void *y);
+
+/* ---- published tables (report_table.c) --------------------------------- */
+
+enum { K_TEXT, K_COUNT, K_PENCE, K_PCT, K_REAL, K_NUM };
+extern const int yoc__kinds_count[13];   /* K_TEXT then K_COUNT x 12 */
+
+struct pcell {
+	int64_t i;       /* K_COUNT: a published count; K_PENCE: pence */
+	double d;        /* K_PCT, K_REAL, K_NUM */
+	const char *s;   /* K_TEXT; not copied: static or yoc__pt_str */
+	int hidden;      /* shown as * */
+};
+
+struct ptable {
+	const char *id;      /* file name: csv/ID.csv; "practices/..." for packs */
+	const char *title, *note;
+	int ncols, nrows, cap;
+	const char *cols[MAXCOL];
+	int kinds[MAXCOL];
+	struct pcell *cells; /* nrows x ncols */
+	struct ptable *next;
+};
+
+struct yoc__page;
+struct yoc__pack_section;
+
+struct ctx {
+	const struct yoc_report_opts *o;
+	struct yoc_arena ar;            /* every table, cell and copied string */
+	struct ptable *tables, *last;   /* the report's tables (CSV + workbook), in order */
+	struct yoc_error *e;
+	const struct yoc__page *pages;  /* the page registry (report.c) */
+	int npages, page;               /* ... and the page being built */
+	long files;
+	int oom;                        /* set by any helper that ran out of memory */
+};
+
+/* A new table of ncols columns (cols and kinds are copied; strings are not).
+ * NULL (and c->oom) when out of memory. */
+struct ptable *yoc__pt_new(struct ctx *c, const char *id, const char *title,
+			   const char *note, int ncols, const char *const *cols,
+			   const int *kinds);
+/* Appends a zeroed row; returns its ncols cells. */
+struct pcell *yoc__pt_row(struct ctx *c, struct ptable *t);
+/* Copies s into the arena (for cells, ids and titles built on the stack). */
+const char *yoc__pt_str(struct ctx *c, const char *s);
+void yoc__set_count(struct pcell *p, int64_t published);  /* YOC_SDC_HIDDEN -> * */
+void yoc__set_pence(struct pcell *p, int64_t v, int ok);  /* !ok -> * */
+void yoc__set_pct(struct pcell *p, double v, int ok);     /* !ok or NaN -> * */
+/* Adds t to c->tables: written as csv/ID.csv and a workbook sheet. */
+void yoc__add_table(struct ctx *c, struct ptable *t);
+/* Writes t as an HTML table (with its CSV link) into b. */
+int yoc__html_table(struct ctx *c, struct yoc_buf *b, const struct ptable *t);
+/* Writes OUT/csv/ID.csv now (pack tables; c->tables are written by report.c). */
+int yoc__write_csv(struct ctx *c, const struct ptable *t);
+/* Writes b to path atomically. */
+int yoc__write_buf(struct ctx *c, const char *path, const struct yoc_buf *b);
+
+/* Disclosure helpers: a table of counts nr x nc (totals in the last row if
+ * tr, last column if tc) through yoc_sdc_protect; error set in c->e. */
+int yoc__protect(struct ctx *c, int nr, int nc, int tr, int tc, const int64_t *v,
+		 unsigned char *state, int64_t *out);
+/* Sums of money beside their total: hides more until none can be derived. */
+void yoc__protect_sums(int n, const int64_t *v, int *hidden);
+double yoc__pub_pct(int64_t num, int64_t den);   /* NaN if either is hidden */
+double yoc__dv(int64_t published);               /* NaN if hidden */
+
+/* ---- the workbook (report_xlsx.c) --------------------------------------- */
+
+int yoc__write_xlsx(struct ctx *c, const char *meta_note);
+
+/* ---- pages (report_html.c, page_*.c) ------------------------------------- */
+
+/*
+** A page of the report: OUT/file, titled title, listed in every page's
+** navigation as label. build writes the body between the shared header
+** (yoc__page_start) and footer (yoc__page_end); tables it publishes go
+** through yoc__add_table to reach the CSVs and the workbook.
+*/
+struct yoc__page {
+	const char *file, *label, *title;
+	int (*build)(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+};
+
+/*
+** A section of every practice data pack, in registry order: writes its
+** HTML into b and its tables as csv/practices/CODE_NAME.csv (yoc__write_csv).
+*/
+struct yoc__pack_section {
+	const char *name;
+	int (*build)(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		     struct yoc_buf *b);
+};
+
+/* The header of a page (title, banner, disclosure note, and the navigation
+ * of the registry's pages when there are several) and its footer. */
+int yoc__page_start(struct ctx *c, struct yoc_buf *b, const char *title, const char *meta);
+int yoc__page_end(struct ctx *c, struct yoc_buf *b);
+/* A practice pack's navigation: back to every page of the registry. */
+int yoc__pack_nav(struct ctx *c, struct yoc_buf *b);
+
+int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+
+/* The table of practices (part of the overview; protects the packs' counts
+ * into R->packs) and the packs themselves, one page per practice. */
+int yoc__practices_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__packs_write(struct ctx *c, sqlite3 *db, struct report *R,
+		     const struct yoc__pack_section *sec, int nsec);
+void yoc__packs_free(struct report *R);
+/* A practice's code as a file name. */
+void yoc__safe_name(const char *code, char *out, size_t n);
+
+/* The pack sections of today's packs (page_practices.c). */
+int yoc__pack_key_figures(struct ctx *c, sqlite3 *db, struct report *R,
+			  const struct prac *p, struct yoc_buf *b);
+int yoc__pack_population(struct ctx *c, sqlite3 *db, struct report *R,
+			 const struct prac *p, struct yoc_buf *b);
+int yoc__pack_bands(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		    struct yoc_buf *b);
+int yoc__pack_ltc(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		  struct yoc_buf *b);
+int yoc__pack_cost(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		   struct yoc_buf *b);
+
+#endif
