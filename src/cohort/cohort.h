@@ -7,7 +7,8 @@
 ** per practice), cohort_review.c (review and consent files: validation,
 ** idempotent import), cohort_register.c (enrolment, refresh from deaths and
 ** the GP register, the register as of a date, funnel and month-by-month
-** figures), cohort_sim.c (the review simulator of the synthetic economy).
+** figures), cohort_stats.c (figures by practice and year for the report),
+** cohort_sim.c (the review simulator of the synthetic economy).
 **
 ** Every statement against the catalog tables cohort_* is in this module.
 ** The register is append-only: a row is inserted when a membership opens and
@@ -32,6 +33,9 @@
 
 /* Creates the cohort tables if missing (idempotent). */
 int yoc_cohort_schema(sqlite3 *db, struct yoc_error *e);
+
+/* 1 when the dataset has the cohort tables (read-only paths never create them). */
+int yoc_cohort_ready(sqlite3 *db);
 
 /* A name: 1-64 of [A-Za-z0-9_-], starting with a letter. */
 int yoc_cohort_name_ok(const char *name);
@@ -245,6 +249,28 @@ int yoc_cohort_months(sqlite3 *db, const char *cohort, int32_t until,
 /* Names of the defined cohorts (latest versions), sorted. Free with yoc_cohort_names_free. */
 int yoc_cohort_names(sqlite3 *db, char ***names, size_t *n, struct yoc_error *e);
 void yoc_cohort_names_free(char **names, size_t n);
+
+/* ---- figures for the report (cohort_stats.c) --------------------------- */
+
+/* A practice's review of the latest selection and what followed. */
+struct yoc_cohort_prac {
+	char practice[16];
+	int64_t candidates, include, exclude, defer, add, consented, current;
+};
+/* By practice code; free *out with yoc_free. */
+int yoc_cohort_practices(sqlite3 *db, const char *cohort, struct yoc_cohort_prac **out,
+			 size_t *n, struct yoc_error *e);
+
+/*
+** People and the sums of person_year columns cols (trusted names, e.g. the
+** cost columns) in year fyear ("2023/24"), for three groups: [0] members of
+** the cohort at some time in the year who consented to secondary use (the
+** only members who count in evaluation), [1] members without that consent
+** (left out of comparisons), [2] everyone else. sums is 3 x ncols.
+*/
+int yoc_cohort_year_sums(sqlite3 *db, const char *cohort, const char *fyear,
+			 const char *const *cols, int ncols, int64_t people[3], int64_t *sums,
+			 struct yoc_error *e);
 
 /* ---- review simulator (cohort_sim.c) ---------------------------------- */
 

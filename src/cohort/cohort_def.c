@@ -72,6 +72,17 @@ int yoc_cohort_schema(sqlite3 *db, struct yoc_error *e)
 	return yoc__cohort_exec(db, schema_sql, e);
 }
 
+int yoc_cohort_ready(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND"
+			       " name = 'cohort_log'", -1, &st, NULL) == SQLITE_OK)
+		found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 int yoc_cohort_name_ok(const char *name)
 {
 	size_t n = strlen(name);
@@ -181,8 +192,9 @@ int yoc_cohort_def_get(sqlite3 *db, const char *name, int version, struct yoc_co
 	sqlite3_stmt *st = NULL;
 	int rc;
 	memset(d, 0, sizeof *d);
-	if ((rc = yoc_cohort_schema(db, e)))
-		return rc;
+	if (!yoc_cohort_ready(db))
+		return yoc_error_set(e, YOC_ENOTFOUND, NULL, 0, 0,
+				     "no cohort named '%s' (see yoc cohort list)", name);
 	if (sqlite3_prepare_v2(db,
 			       "SELECT name, version, rule, description, service_model, author,"
 			       " created FROM cohort_def WHERE name = ?1 AND (?2 = 0 OR version = ?2)"
@@ -282,11 +294,11 @@ int yoc_cohort_names(sqlite3 *db, char ***names, size_t *n, struct yoc_error *e)
 	sqlite3_stmt *st = NULL;
 	char **a = NULL;
 	size_t k = 0, cap = 0;
-	int rc;
+	int rc = YOC_OK;
 	*names = NULL;
 	*n = 0;
-	if ((rc = yoc_cohort_schema(db, e)))
-		return rc;
+	if (!yoc_cohort_ready(db))
+		return YOC_OK;
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT name FROM cohort_def ORDER BY name", -1, &st,
 			       NULL) != SQLITE_OK)
 		return db_err(db, e);

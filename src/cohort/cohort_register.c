@@ -547,8 +547,8 @@ static int read_members(sqlite3 *db, const char *sql, const char *cohort, int32_
 	int rc = YOC_OK, s;
 	*out = NULL;
 	*n = 0;
-	if ((rc = yoc_cohort_schema(db, e)))
-		return rc;
+	if (!yoc_cohort_ready(db))
+		return YOC_OK;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		return db_err(db, e);
 	sqlite3_bind_text(q, 1, cohort, -1, SQLITE_STATIC);
@@ -644,8 +644,8 @@ int yoc_cohort_funnel(sqlite3 *db, const char *cohort, struct yoc_cohort_funnel 
 	int rc;
 	memset(f, 0, sizeof *f);
 	snprintf(f->cohort, sizeof f->cohort, "%s", cohort);
-	if ((rc = yoc_cohort_schema(db, e)))
-		return rc;
+	if (!yoc_cohort_ready(db))
+		return YOC_OK;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT version, fyear, population, selected FROM cohort_selection"
 			       " WHERE cohort = ? ORDER BY selection_id DESC LIMIT 1",

@@ -317,8 +317,8 @@ int yoc_cohort_worklists(sqlite3 *db, const char *cohort, const char *dir, size_
 	int idx_open = 0;
 	char fy[16] = "";
 	*npractices = 0;
-	if ((rc = yoc_cohort_schema(db, e)))
-		return rc;
+	if (!yoc_cohort_ready(db))
+		return yoc_error_set(e, YOC_ENOTFOUND, NULL, 0, 0, "no cohort named '%s'", cohort);
 	if (sqlite3_prepare_v2(db,
 			       "SELECT c.pseudo_id, coalesce(c.practice, ''), c.age_band, c.ltc_count,"
 			       " c.ltcs, c.risk_percentile, coalesce(c.risk_tier, ''),"

@@ -182,7 +182,9 @@ int yoc_cohort_simulate(yoc_store *st, const char *cohort, const struct yoc_coho
 	struct sim s = {.o = o, .st = stats};
 	memset(stats, 0, sizeof *stats);
 	yoc_date_format(o->review_date, s.rd);
-	if ((rc = yoc_cohort_schema(db, e)) || (rc = yoc_store_persons(st, &pp, &np, e)))
+	if (!yoc_cohort_ready(db))
+		return yoc_error_set(e, YOC_ENOTFOUND, NULL, 0, 0, "no cohort named '%s'", cohort);
+	if ((rc = yoc_store_persons(st, &pp, &np, e)))
 		return rc;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT selection_id, fyear FROM cohort_selection WHERE cohort = ?"

@@ -22,6 +22,7 @@
 */
 static const struct yoc__page pages[] = {
 	{"index.html", "Overview", "Whole population analysis", yoc__page_overview},
+	{"cohorts.html", "Cohorts", "Cohorts: selection, review and register", yoc__page_cohorts},
 };
 
 /* The sections of every practice data pack, in page order. */
@@ -31,6 +32,7 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"bands", yoc__pack_bands},
 	{"ltc_count", yoc__pack_ltc},
 	{"cost_by_setting", yoc__pack_cost},
+	{"cohorts", yoc__pack_cohorts},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))

@@ -8,6 +8,7 @@
 **   report_html.c     the shared page frame: header, navigation, footer
 **   page_overview.c   index.html: the whole population overview
 **   page_practices.c  the table of practices and the practice data packs
+**   page_cohorts.c    cohorts.html and the packs' cohort section (src/cohort)
 ** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
 ** and string made with yoc__pt_* / yoc__pt_str lives in its arena (c->ar)
 ** and is freed with it. struct report is filled once by yoc__accumulate,
@@ -193,6 +194,10 @@ int yoc__page_end(struct ctx *c, struct yoc_buf *b);
 int yoc__pack_nav(struct ctx *c, struct yoc_buf *b);
 
 int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+/* cohorts.html and the packs' cohort section (page_cohorts.c) */
+int yoc__page_cohorts(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__pack_cohorts(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		      struct yoc_buf *b);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */
