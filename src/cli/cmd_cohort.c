@@ -22,8 +22,8 @@ static const char usage_text[] =
 	"                         [--service-model TEXT] [--author WHO]\n"
 	"       yoc cohort select NAME --db DIR [--year FY] [--month YYYY-MM] [--out DIR]\n"
 	"       yoc cohort worklists NAME --db DIR --out DIR\n"
-	"       yoc cohort review NAME --db DIR FILE...\n"
-	"       yoc cohort consent NAME --db DIR FILE...\n"
+	"       yoc cohort review NAME --db DIR FILE|FOLDER...\n"
+	"       yoc cohort consent NAME --db DIR FILE|FOLDER...\n"
 	"       yoc cohort enrol NAME --db DIR [--date YYYY-MM-DD]\n"
 	"       yoc cohort refresh [NAME] --db DIR\n"
 	"       yoc cohort register NAME --db DIR [--as-of YYYY-MM-DD | --history]\n"
@@ -361,23 +361,50 @@ static int run_import(int argc, char **argv, int kind)
 	int npos, rc;
 	if (cli_parse(verb, argc, argv, opts, &npos) || want_name(verb, npos, argv, 1))
 		return 2;
-	const char *paths[256];
-	size_t np = 0;
-	if (cli_get(opts, "in"))
-		paths[np++] = cli_get(opts, "in");
-	for (int i = 2; i <= npos && np < 256; i++)
-		paths[np++] = argv[i];
-	if (!np) {
-		cli_err(verb, "want the files to import (FILE... or --in FILE)");
-		return 2;
-	}
-	yoc_store *s = NULL;
-	if ((rc = open_db(verb, opts, 1, &s)))
-		return rc;
+	const char *paths[1024];
+	struct yoc_cohort_errors *errs = NULL;
+	char **listed[8] = {NULL};
+	size_t np = 0, nl = 0;
 	struct yoc_error e;
 	yoc_error_clear(&e);
+	const char *prefix = kind == YOC_COHORT_REVIEW ? "review_" : "consent_";
+	for (int i = cli_get(opts, "in") ? 1 : 2; i <= npos; i++) {
+		const char *a = i == 1 ? cli_get(opts, "in") : argv[i];
+		if (!yoc_is_dir(a)) {
+			if (np < 1024)
+				paths[np++] = a;
+			continue;
+		}
+		/* a folder (yoc cohort simulate-review's): its review_*.csv or consent_*.csv */
+		size_t nf = 0;
+		if (nl == 8 || yoc_list_files(a, &listed[nl], &nf, &e)) {
+			if (nl < 8)
+				cli_err_rec(verb, &e);
+			else
+				cli_err(verb, "at most 8 folders");
+			for (size_t k = 0; k < nl; k++)
+				yoc_paths_free(listed[k]);
+			return 1;
+		}
+		for (size_t k = 0; k < nf && np < 1024; k++) {
+			const char *base = strrchr(listed[nl][k], '/');
+			base = base ? base + 1 : listed[nl][k];
+			if (strncmp(base, prefix, strlen(prefix)) == 0)
+				paths[np++] = listed[nl][k];
+		}
+		nl++;
+	}
+	yoc_store *s = NULL;
+	if (!np) {
+		cli_err(verb, "want the files to import (FILE..., a folder of %s*.csv, or --in FILE)",
+			prefix);
+		rc = 2;
+		goto cleanup;
+	}
+	if ((rc = open_db(verb, opts, 1, &s)))
+		goto cleanup;
 	struct yoc_cohort_import_stats st;
-	struct yoc_cohort_errors *errs = yoc_calloc(1, sizeof *errs);
+	errs = yoc_calloc(1, sizeof *errs);
 	rc = 1;
 	if (!errs) {
 		cli_err(verb, "out of memory");
@@ -404,6 +431,8 @@ static int run_import(int argc, char **argv, int kind)
 cleanup:
 	yoc_free(errs);
 	yoc_store_close(s);
+	for (size_t k = 0; k < nl; k++)
+		yoc_paths_free(listed[k]);
 	return rc;
 }
 
@@ -465,9 +494,13 @@ static int run_refresh(int argc, char **argv)
 		goto cleanup;
 	}
 	printf("cohort refresh%s%s: %zu open memberships checked; ended %zu (died %zu, left the"
-	       " practice %zu, deregistered %zu)\n", npos ? " " : "", npos ? argv[1] : "", st.open,
+	       " practice %zu, deregistered %zu)", npos ? " " : "", npos ? argv[1] : "", st.open,
 	       st.died + st.left_practice + st.deregistered, st.died, st.left_practice,
 	       st.deregistered);
+	if (st.pending)
+		printf("; %zu registration end%s after the deaths feed's last month, decided when it"
+		       " arrives", st.pending, st.pending == 1 ? "" : "s");
+	printf("\n");
 	rc = 0;
 cleanup:
 	yoc_store_close(s);

@@ -186,6 +186,7 @@ int yoc_cohort_enrol(sqlite3 *db, const char *cohort, int32_t on, const char *ac
 struct yoc_cohort_refresh_stats {
 	size_t open;         /* memberships looked at */
 	size_t died, left_practice, deregistered;
+	size_t pending;      /* registration ended after the deaths feed's last day */
 };
 
 /*
@@ -193,8 +194,10 @@ struct yoc_cohort_refresh_stats {
 ** from the loaded data: a death (deaths feed) ends it on the date of death;
 ** the registration with the member's practice ending (GP register REG_END)
 ** ends it on that day, as left_practice when a registration with another
-** practice follows, else deregistered. One transaction; logged with the
-** feed as the cause.
+** practice follows, else deregistered; but a registration that ended after
+** the last day the deaths feed covers is left open (pending) until it does,
+** since the GP register ends a registration on the day of death too. One
+** transaction; logged with the feed as the cause.
 */
 int yoc_cohort_refresh(yoc_store *s, const char *cohort, const char *actor,
 		       struct yoc_cohort_refresh_stats *st, struct yoc_error *e);

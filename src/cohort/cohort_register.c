@@ -7,6 +7,7 @@
 ** consent; refresh ends memberships from the deaths feed and the GP
 ** register. Every change is logged in cohort_log with its cause.
 */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,7 +283,7 @@ int yoc_cohort_enrol(sqlite3 *db, const char *cohort, int32_t on, const char *ac
 			goto cleanup;
 		st->joined++;
 	}
-	if ((rc = yoc__cohort_exec(db, "DROP TABLE temp.cohort_elig; COMMIT", e)))
+	if ((rc = yoc__cohort_exec(db, "COMMIT", e)))
 		goto cleanup;
 	in_tx = 0;
 cleanup:
@@ -377,6 +378,33 @@ static int collect_regs(yoc_store *s, const int32_t *who, struct reg **out, size
 	return YOC_OK;
 }
 
+/*
+** The last day the deaths feed covers: the end of the month of its latest
+** current file (periods YYYY-MM); INT32_MAX when there is no deaths feed
+** (nothing to wait for).
+*/
+static int deaths_cover(yoc_store *s, int32_t *until, struct yoc_error *e)
+{
+	struct yoc_file_info *fi = NULL;
+	size_t nf = 0;
+	int rc = yoc_store_files(s, YOC_KIND_DEATHS, 0, &fi, &nf, e);
+	if (rc)
+		return rc;
+	*until = nf ? YOC_DATE_NONE : INT32_MAX;
+	for (size_t i = 0; i < nf; i++) {
+		int y, m;
+		if (sscanf(fi[i].period, "%4d-%2d", &y, &m) != 2 || m < 1 || m > 12)
+			continue;
+		int32_t end = (m == 12 ? yoc_date_from_ymd(y + 1, 1, 1) : yoc_date_from_ymd(y, m + 1, 1)) - 1;
+		if (*until == YOC_DATE_NONE || end > *until)
+			*until = end;
+	}
+	if (*until == YOC_DATE_NONE)
+		*until = INT32_MAX;
+	yoc_store_files_free(fi);
+	return YOC_OK;
+}
+
 int yoc_cohort_refresh(yoc_store *s, const char *cohort, const char *actor,
 		       struct yoc_cohort_refresh_stats *st, struct yoc_error *e)
 {
@@ -389,7 +417,9 @@ int yoc_cohort_refresh(yoc_store *s, const char *cohort, const char *actor,
 	const struct yoc_person *pp;
 	int rc, in_tx = 0;
 	memset(st, 0, sizeof *st);
-	if ((rc = yoc_cohort_schema(db, e)) || (rc = yoc_store_persons(s, &pp, &np, e)))
+	int32_t cover;
+	if ((rc = yoc_cohort_schema(db, e)) || (rc = yoc_store_persons(s, &pp, &np, e)) ||
+	    (rc = deaths_cover(s, &cover, e)))
 		return rc;
 	if ((rc = yoc__cohort_exec(db, "BEGIN IMMEDIATE", e)))
 		return rc;
@@ -512,6 +542,11 @@ int yoc_cohort_refresh(yoc_store *s, const char *cohort, const char *actor,
 			rc = yoc__cohort_close(db, x->cohort, x->row_id, x->pseudo, leave,
 					       "left_practice", actor, det, e);
 			st->left_practice++;
+		} else if (end > cover) {
+			/* the end may be a death the deaths feed has not reported yet:
+			 * decided when the feed covers that day */
+			st->pending++;
+			continue;
 		} else {
 			snprintf(det, sizeof det, "gp_register: registration with %s ended %s",
 				 x->practice, ed);

@@ -47,6 +47,8 @@ struct row {
 	int32_t date;
 	char status[16];
 	int care, secondary;
+	int in_year;            /* has a person_year row in the selection's year */
+	char ypr[16];           /* ... with this practice */
 };
 
 struct ctx {
@@ -279,13 +281,12 @@ static int read_file(struct ctx *c, const char *path, struct row **rows, size_t 
 /* ---- checks against the catalog ---------------------------------------------------- */
 
 struct stmts {
-	sqlite3_stmt *cand, *year, *same, *open, *decided, *consented;
+	sqlite3_stmt *cand, *same, *open, *decided, *consented;
 };
 
 static void stmts_free(struct stmts *s)
 {
 	sqlite3_finalize(s->cand);
-	sqlite3_finalize(s->year);
 	sqlite3_finalize(s->same);
 	sqlite3_finalize(s->open);
 	sqlite3_finalize(s->decided);
@@ -301,8 +302,6 @@ static int stmts_make(struct ctx *c, struct stmts *s, struct yoc_error *e)
 			       "SELECT practice FROM cohort_candidate WHERE selection_id = ? AND"
 			       " pseudo_id = ?",
 			       -1, &s->cand, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "SELECT practice FROM person_year WHERE fyear = ? AND pseudo_id = ?",
-			       -1, &s->year, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 			       review ? "SELECT practice, decision, reason, reason_text,"
 					" reviewer_role, file, line FROM cohort_review WHERE cohort = ?"
@@ -369,8 +368,8 @@ static int check_row(struct ctx *c, struct stmts *s, struct row *x)
 	int is_cand = c->selection > 0 && lookup_one(s->cand, sel, x->pseudo, 0, prac,
 						     sizeof prac, NULL, 0);
 	/* sqlite binds ?1 of cand as text; selection_id compares by affinity */
-	char ypr[16];
-	int in_year = lookup_one(s->year, c->fyear, x->pseudo, 0, ypr, sizeof ypr, NULL, 0);
+	const char *ypr = x->ypr;
+	int in_year = x->in_year;
 	int64_t open_row = 0;
 	char open_prac[16] = "";
 	if (lookup_one(s->open, c->cohort, x->pseudo, 0, NULL, 0, open_prac, sizeof open_prac))
@@ -492,7 +491,8 @@ int yoc_cohort_import(sqlite3 *db, const char *cohort, int kind, const char *con
 	unsigned char *unchanged = NULL;
 	struct stmts s = {0};
 	sqlite3_stmt *q = NULL;
-	int rc, in_tx = 0, have_stmts = 0;
+	struct yoc_map seen;
+	int rc, in_tx = 0, have_stmts = 0, have_map = 0;
 	memset(st, 0, sizeof *st);
 	errs->n = 0;
 	c.today = yoc_cohort_today();
@@ -532,18 +532,63 @@ int yoc_cohort_import(sqlite3 *db, const char *cohort, int kind, const char *con
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	/* one decision per person in an import (rows sorted by pseudonym would be
-	 * faster; imports are a practice list long) */
-	for (size_t i = 0; i < n; i++) {
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(rows[i].pseudo, rows[j].pseudo) == 0) {
-				bad(&c, rows[i].file, rows[i].line, rows[i].col[F_PSEUDO],
-				    "duplicate decision: this person is also on %s:%ld", rows[j].file,
-				    rows[j].line);
-				break;
-			}
-		unchanged[i] = (unsigned char)check_row(&c, &s, &rows[i]);
+	/* one decision per person in an import; the practice of each person in
+	 * the selection's year from one pass over person_year */
+	if (yoc_map_init(&seen, n ? n : 1)) {
+		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+		goto cleanup;
 	}
+	have_map = 1;
+	if ((rc = yoc__cohort_exec(db, "CREATE TEMP TABLE IF NOT EXISTS cohort_imp(pseudo_id TEXT"
+				       " PRIMARY KEY, i INTEGER); DELETE FROM temp.cohort_imp;", e)))
+		goto cleanup;
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.cohort_imp VALUES(?, ?)", -1, &q,
+			       NULL) != SQLITE_OK) {
+		rc = db_err(db, e);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int isnew = 0;
+		uint64_t *had = yoc_map_get(&seen, rows[i].pseudo, strlen(rows[i].pseudo));
+		if (had) {
+			const struct row *j = &rows[*had];
+			bad(&c, rows[i].file, rows[i].line, rows[i].col[F_PSEUDO],
+			    "duplicate decision: this person is also on %s:%ld", j->file, j->line);
+		} else if (yoc_map_put(&seen, rows[i].pseudo, strlen(rows[i].pseudo), i, &isnew)) {
+			rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+			goto cleanup;
+		}
+		sqlite3_reset(q);
+		sqlite3_bind_text(q, 1, rows[i].pseudo, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(q, 2, (int64_t)i);
+		if (sqlite3_step(q) != SQLITE_DONE) {
+			rc = db_err(db, e);
+			goto cleanup;
+		}
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+	if (c.fyear[0]) {
+		if (sqlite3_prepare_v2(db, "SELECT k.i, py.practice FROM person_year py JOIN"
+				       " temp.cohort_imp k ON k.pseudo_id = py.pseudo_id WHERE"
+				       " py.fyear = ?", -1, &q, NULL) != SQLITE_OK) {
+			rc = db_err(db, e);
+			goto cleanup;
+		}
+		sqlite3_bind_text(q, 1, c.fyear, -1, SQLITE_STATIC);
+		while (sqlite3_step(q) == SQLITE_ROW) {
+			size_t i = (size_t)sqlite3_column_int64(q, 0);
+			const unsigned char *pr = sqlite3_column_text(q, 1);
+			if (i < n) {
+				rows[i].in_year = 1;
+				snprintf(rows[i].ypr, sizeof rows[i].ypr, "%s", pr ? (const char *)pr : "");
+			}
+		}
+		sqlite3_finalize(q);
+		q = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		unchanged[i] = (unsigned char)check_row(&c, &s, &rows[i]);
 	if (errs->n) {
 		rc = yoc_error_set(e, YOC_EDATA, npaths == 1 ? paths[0] : NULL, 0, 0,
 				   "%zu problem%s found: nothing imported", errs->n,
@@ -605,6 +650,8 @@ int yoc_cohort_import(sqlite3 *db, const char *cohort, int kind, const char *con
 	in_tx = 0;
 cleanup:
 	sqlite3_finalize(q);
+	if (have_map)
+		yoc_map_free(&seen);
 	if (have_stmts)
 		stmts_free(&s);
 	if (in_tx)

@@ -207,7 +207,7 @@ int yoc_cohort_select_store(sqlite3 *db, const struct yoc_cohort_def *d, int fye
 	if ((rc = yoc__cohort_log(db, d->name, NULL, "select", YOC_DATE_NONE, NULL, 0, author,
 				  detail, NULL, e)))
 		goto cleanup;
-	rc = yoc__cohort_exec(db, "DROP TABLE temp.cohort_pick; COMMIT", e);
+	rc = yoc__cohort_exec(db, "COMMIT", e);
 	in_tx = 0;
 cleanup:
 	sqlite3_finalize(q);
