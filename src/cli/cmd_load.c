@@ -2,8 +2,10 @@
 ** yoc load: loads pseudonymised feed files (or directories of them) into a
 ** dataset in one atomic transaction, printing per-file row accounting.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "ident/ident.h"
@@ -166,6 +168,24 @@ static int run(int argc, char **argv)
 		return 2;
 	}
 	int json = cli_get(opts, "json") != NULL;
+	/* every PATH must exist before the dataset is opened: a typing slip
+	 * names the path and loads (and commits) nothing */
+	int nmissing = 0;
+	for (int i = 1; i <= npos; i++) {
+		struct stat st;
+		if (lstat(argv[i], &st) == 0)
+			continue;
+		int err = errno;
+		fputs("yoc load: ", stderr);
+		put_escaped(stderr, argv[i]);
+		fprintf(stderr, ": %s\n", err == ENOENT ? "no such file or directory" : strerror(err));
+		nmissing++;
+	}
+	if (nmissing) {
+		fprintf(stderr, "yoc load: nothing loaded: %d path%s not found\n", nmissing,
+			nmissing == 1 ? "" : "s");
+		return 1;
+	}
 	struct yoc_error e;
 	yoc_error_clear(&e);
 	yoc_store *s = NULL;

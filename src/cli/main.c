@@ -73,6 +73,13 @@ int cli_run_verb(const char *name, char **argv)
 	int argc = 0;
 	while (argv[argc])
 		argc++;
+	/* `yoc VERB --help` (or -h) anywhere before "--": the verb's help,
+	 * whatever else is on the line, for every verb alike. */
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(v->usage, stdout);
+			return 0;
+		}
 	return v->run(argc, argv);
 }
 

@@ -481,6 +481,9 @@ int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality
 	}
 	if ((rc = yoc_afile_commit(&af, e)))
 		goto cleanup;
+	snprintf(p, sizeof p, "%s/caveats.csv", outdir);
+	if ((rc = yoc__quality_caveats_csv(db, p, e)))
+		goto cleanup;
 	snprintf(p, sizeof p, "%s/quality.html", outdir);
 	if ((rc = yoc_afile_open(&ah, p, e)) || (rc = yoc__quality_html(&Q, ah.f, e)))
 		goto cleanup;

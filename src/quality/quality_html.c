@@ -372,10 +372,33 @@ static void intro(FILE *f, const char *text)
 static const char *const L_FEED[] = {"feed"};
 static const char *const L_FP[] = {"feed", "provider"};
 
+/* The ranked caveats of the latest analysed year (yoc_quality_caveats). */
+static void caveats(struct h *H)
+{
+	struct yoc_caveat *c = NULL;
+	size_t n = 0;
+	if (H->rc || (H->rc = yoc_quality_caveats(H->db, NULL, &c, &n, H->e)))
+		return;
+	fputs("<h2 id=\"caveats\">Caveats of the figures, biggest first</h2>\n", H->f);
+	if (!n)
+		fputs("<p>None: every provider sent every month, every record was priced and "
+		      "linked, and every person has a practice.</p>\n", H->f);
+	else
+		fputs("<ol>\n", H->f);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(H->f, "<li id=\"caveat-%d\">", c[i].rank);
+		esc(H->f, c[i].text);
+		fprintf(H->f, " <a href=\"#%s\">detail</a></li>\n", strchr(c[i].anchor, '#') + 1);
+	}
+	if (n)
+		fputs("</ol>\n", H->f);
+	yoc_free(c);
+}
+
 static void section1(struct h *H)
 {
 	FILE *f = H->f;
-	fputs("<h2>1. Linkage and standardisation</h2>\n", f);
+	fputs("<h2 id=\"linkage\">1. Linkage and standardisation</h2>\n", f);
 	intro(f, "Can each activity row be tied to a person on the GP register? A row links when its "
 	      "NHS number was valid and pseudonymised and the pseudonym is registered with a "
 	      "practice in the month of activity. Rows that do not link are lost to the person-level "
@@ -399,7 +422,7 @@ static void section1(struct h *H)
 	      " THEN 'warn' END FROM temp.qrow WHERE chk = 'linkage_rate' AND" IN_RANGE
 	      " ORDER BY 1, 2, 3",
 	      F_PCT0, "No activity to link.");
-	fputs("<h3>Unlinked rows by feed and provider</h3>\n", f);
+	fputs("<h3 id=\"unlinked\">Unlinked rows by feed and provider</h3>\n", f);
 	static const char *const hu[] = {"feed", "provider", "rows", "linked %", "no pseudonym",
 		"not registered"};
 	table(H, hu, "ttnpbb",
@@ -437,7 +460,7 @@ static void section1(struct h *H)
 	      "SELECT kind, prov, field, sum(value), NULL FROM temp.qrow WHERE"
 	      " chk = 'code_standardised' GROUP BY 1, 2, 3 ORDER BY 1, 2",
 	      F_BLANK0, "No codes needed standardising.");
-	fputs("<h3>Practice unknown</h3>\n", f);
+	fputs("<h3 id=\"practice\">Practice unknown</h3>\n", f);
 	fputs("<p class=note>A GP registration whose practice code fails validation (an ODS code "
 	      "is a letter and five digits, not all zero) names no organisation: the analysis "
 	      "counts its person-years under <i>practice unknown</i>, in every whole-population "
@@ -503,7 +526,7 @@ static void source_rows(struct h *H)
 static void section2(struct h *H)
 {
 	FILE *f = H->f;
-	fputs("<h2>2. Profiling and gap analysis</h2>\n", f);
+	fputs("<h2 id=\"gaps\">2. Profiling and gap analysis</h2>\n", f);
 	intro(f, "Is each feed complete and valid, and is all the expected activity there? Defects "
 	      "are counted in rows (a row with two bad dates counts once per defect class). Fields "
 	      "are listed only where they are less than 90% complete or carry invalid values. "
@@ -511,7 +534,7 @@ static void section2(struct h *H)
 	      "missing, partial or doubled submission stands out. Finally the costed activity of "
 	      "each provider is set against its contract: a large variance means activity is "
 	      "missing or extra, or the contract is out of date.");
-	fputs("<h3>Defects by feed and provider (rows)</h3>\n", f);
+	fputs("<h3 id=\"defects\">Defects by feed and provider (rows)</h3>\n", f);
 	pivot(H, 0, L_FP, 2,
 	      "SELECT chk FROM temp.qrow WHERE sec = 'defects' AND kind <> '' GROUP BY 1"
 	      " HAVING sum(value) > 0 ORDER BY min(rowid)",
@@ -522,7 +545,7 @@ static void section2(struct h *H)
 	if (one(H, "SELECT count(*) FROM temp.qrow WHERE sec = 'defects' AND flag = 'skipped'") > 0)
 		fputs("<p class=note>HRG and currency codes were not checked against the tariff "
 		      "(no --data).</p>\n", f);
-	fputs("<h3>Rows quarantined by reason</h3>\n", f);
+	fputs("<h3 id=\"quarantine\">Rows quarantined by reason</h3>\n", f);
 	pivot(H, 0, L_FP, 2,
 	      "SELECT field FROM temp.qrow WHERE chk = 'rows_quarantined' GROUP BY 1"
 	      " ORDER BY sum(value) DESC",
@@ -530,7 +553,7 @@ static void section2(struct h *H)
 	      " chk = 'rows_quarantined' GROUP BY 1, 2, 3 ORDER BY 1, 2",
 	      F_BLANK0, "No rows quarantined.");
 	source_rows(H);
-	fputs("<h3>Incomplete fields</h3>\n", f);
+	fputs("<h3 id=\"incomplete\">Incomplete fields</h3>\n", f);
 	fputs("<p class=note>Fields under 90% filled for some providers of a feed but not "
 	      "others: most likely an extract problem at those providers.</p>\n", f);
 	static const char *const hc[] = {"feed", "field", "providers under 90% (filled %)",
@@ -567,7 +590,7 @@ static void section2(struct h *H)
 		      "SELECT kind, prov, period, value, detail, 'bad' FROM temp.qrow WHERE"
 		      " chk = 'file_rows' AND flag <> '' ORDER BY 1, 2, 3", "");
 	}
-	fputs("<h3>Monthly volumes (rows by activity month)</h3>\n", f);
+	fputs("<h3 id=\"monthly\">Monthly volumes (rows by activity month)</h3>\n", f);
 	fputs("<p class=note>Red: a gap (no activity) or a dip (under half the trailing median); "
 	      "amber: a spike (over 1.5 times it). Blank: before the first or after the last month "
 	      "of the feed.</p>\n", f);
@@ -586,7 +609,7 @@ static void section2(struct h *H)
 		      "register these are registrations that began earlier; for activity, dates "
 		      "out of range).</p>\n", f);
 	}
-	fputs("<h3>Contract triangulation</h3>\n", f);
+	fputs("<h3 id=\"contracts\">Contract triangulation</h3>\n", f);
 	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'contract_triangulation' AND"
 		" flag <> 'skipped'") == 0) {
 		sqlite3_stmt *st = prep(H, "SELECT detail FROM temp.qrow WHERE"
@@ -613,13 +636,13 @@ static void section2(struct h *H)
 static void section3(struct h *H)
 {
 	FILE *f = H->f;
-	fputs("<h2>3. Consistency over time</h2>\n", f);
+	fputs("<h2 id=\"consistency\">3. Consistency over time</h2>\n", f);
 	intro(f, "Does each provider send the same thing every period? A column that disappears or "
 	      "appears between consecutive files usually means a changed extract (a rename shows as "
 	      "one missing and one new column). A distribution shift means the mix of codes in a "
 	      "field moved sharply from the previous period (total variation distance above the "
 	      "threshold): a coding change or a partial extract rather than a real change in care.");
-	fputs("<h3>Column changes</h3>\n", f);
+	fputs("<h3 id=\"renamed\">Column changes</h3>\n", f);
 	static const char *const hc[] = {"feed", "provider", "period", "missing (was in the previous "
 		"period)", "new"};
 	table(H, hc, "ttttt",
@@ -628,7 +651,7 @@ static void section3(struct h *H)
 	      " FROM temp.qrow WHERE chk IN ('column_missing','column_added') GROUP BY 1, 2, 3"
 	      " ORDER BY 1, 2, 3",
 	      "No columns changed between periods.");
-	fputs("<h3>Distribution shifts</h3>\n", f);
+	fputs("<h3 id=\"shifts\">Distribution shifts</h3>\n", f);
 	static const char *const hs[] = {"feed", "field", "provider", "periods flagged", "largest shift",
 		"in"};
 	table(H, hs, "tttnxt",
@@ -656,10 +679,11 @@ int yoc__quality_html(struct q *Q, FILE *f, struct yoc_error *e)
 	fprintf(f, " &middot; %ld findings, all in <a href=\"quality.csv\">quality.csv</a>; "
 		"per-provider feedback in <a href=\"feedback/\">feedback/</a></p>\n", Q->findings);
 	summary(&H);
+	caveats(&H);
 	section1(&H);
 	section2(&H);
 	section3(&H);
-	fputs("<h2>Files</h2>\n<details><summary>Every current file</summary>\n", f);
+	fputs("<h2 id=\"files\">Files</h2>\n<details><summary>Every current file</summary>\n", f);
 	static const char *const hf[] = {"feed", "provider", "period", "path", "rows", "loaded",
 		"quarantined", "rows in the extract", "rejected at source", "opted out",
 		"source account"};

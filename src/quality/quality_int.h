@@ -51,4 +51,7 @@ int yoc__quality_source_feedback(struct q *Q, const char *dir, struct yoc_error 
 /* Next "name=n" of a "name=n;name=n" list: 1 with name and *n, 0 at the end. */
 int yoc__quality_reason_next(const char **p, char *name, size_t cap, int64_t *n);
 
+/* DIR2/caveats.csv: yoc_quality_caveats of the latest analysed year. */
+int yoc__quality_caveats_csv(sqlite3 *db, const char *path, struct yoc_error *e);
+
 #endif

@@ -1033,7 +1033,13 @@ static int put_num(struct yoc_buf *b, const struct rule_node *n)
 {
 	if (n->isint && fabs(n->num) < 1e18)
 		return yoc_buf_printf(b, "%.0f", n->num);
-	return yoc_buf_printf(b, "%.17g", n->num);
+	/* a real prints as a real (500.0, not 500), so it parses back as one:
+	 * 1 / 500.0 is not the integer division 1 / 500 */
+	char buf[40];
+	int len = snprintf(buf, sizeof buf, "%.17g", n->num);
+	if (!strpbrk(buf, ".eE") && len > 0 && len + 3 <= (int)sizeof buf)
+		memcpy(buf + len, ".0", 3);
+	return yoc_buf_puts(b, buf);
 }
 
 static int put_str(struct yoc_buf *b, const char *s, size_t n)

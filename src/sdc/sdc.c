@@ -223,6 +223,179 @@ static void protect_column(int n, const int64_t *v, unsigned char *state)
 		state[best] = YOC_SDC_SECONDARY;
 }
 
+/* A candidate pattern for protecting one cell: up to three cells to hide. */
+struct pattern {
+	int cell[3];
+	int ncell;
+	int margin, nnew, zero;
+	int64_t v;
+};
+
+static int pattern_cmp(const void *a, const void *b)
+{
+	const struct pattern *x = a, *y = b;
+	if (x->margin != y->margin)
+		return x->margin - y->margin;
+	if (x->nnew != y->nnew)
+		return x->nnew - y->nnew;
+	if (x->zero != y->zero)
+		return x->zero - y->zero;
+	if (x->v != y->v)
+		return x->v < y->v ? -1 : 1;
+	for (int q = 0; q < 3 && q < x->ncell && q < y->ncell; q++)
+		if (x->cell[q] != y->cell[q])
+			return x->cell[q] - y->cell[q];
+	return x->ncell - y->ncell;
+}
+
+static int is_margin(int nr, int nc, int tr, int tc, int c)
+{
+	return (tc && c % nc == nc - 1) || (tr && c / nc == nr - 1);
+}
+
+/* Fills p from its cells, counting only those still shown; 0 if it hides nothing new. */
+static int pattern_make(struct pattern *p, int nr, int nc, int tr, int tc, const int64_t *v,
+			const unsigned char *state, const int *cells, int ncell)
+{
+	p->ncell = ncell;
+	p->margin = p->nnew = p->zero = 0;
+	p->v = 0;
+	for (int q = 0; q < 3; q++)
+		p->cell[q] = q < ncell ? cells[q] : -1;
+	for (int q = 0; q < ncell; q++) {
+		int c = cells[q];
+		if (state[c])
+			continue;
+		p->nnew++;
+		p->margin += is_margin(nr, nc, tr, tc, c);
+		p->zero += v[c] == 0;
+		p->v += v[c];
+	}
+	return p->nnew > 0;
+}
+
+/*
+** Hides the least pattern that leaves the determined primary cell u
+** undetermined (see yoc_sdc_protect_hide), or failing every pattern one
+** more cell, so that the caller's loop goes on. 0 or a negative status.
+*/
+static int protect_one(int nr, int nc, int tr, int tc, const int64_t *v, int u,
+		       unsigned char *state, unsigned char *det)
+{
+	int n = nr * nc, ui = u / nc, uj = u % nc, np = 0, rc = YOC_ENOMEM;
+	size_t cap = (size_t)n + 1;
+	struct pattern *pat = yoc_malloc(sizeof *pat * cap);
+	if (!pat)
+		return YOC_ENOMEM;
+	for (int c = 0; c < n; c++) {
+		int i = c / nc, j = c % nc;
+		if ((tc && i == ui) || (tr && j == uj))
+			np += pattern_make(&pat[np], nr, nc, tr, tc, v, state, &c, 1);
+	}
+	if (tr && tc) {
+		/* rectangles: one per opposite corner, so at most n */
+		for (int i = 0; i < nr; i++)
+			for (int j = 0; j < nc; j++) {
+				if (i == ui || j == uj || (size_t)np >= cap)
+					continue;
+				int corner[3] = {ui * nc + j, i * nc + uj, i * nc + j};
+				np += pattern_make(&pat[np], nr, nc, tr, tc, v, state, corner, 3);
+			}
+	}
+	qsort(pat, (size_t)np, sizeof *pat, pattern_cmp);
+	for (int t = 0; t < np; t++) {
+		unsigned char old[3];
+		for (int q = 0; q < pat[t].ncell; q++) {
+			old[q] = state[pat[t].cell[q]];
+			if (!old[q])
+				state[pat[t].cell[q]] = YOC_SDC_SECONDARY;
+		}
+		if ((rc = determined(nr, nc, tr, tc, state, det)))
+			goto cleanup;
+		if (!det[u]) {
+			rc = 0;
+			goto cleanup;
+		}
+		for (int q = 0; q < pat[t].ncell; q++)
+			state[pat[t].cell[q]] = old[q];
+	}
+	/* no pattern alone protects u: hide the cheapest single cell (of u's row
+	 * or column, else of the table) and let the caller look again */
+	int best = -1;
+	struct pattern b, c1;
+	for (int pass = 0; pass < 2 && best < 0; pass++)
+		for (int c = 0; c < n; c++) {
+			int i = c / nc, j = c % nc;
+			if (state[c] || (pass == 0 && !((tc && i == ui) || (tr && j == uj))))
+				continue;
+			pattern_make(&c1, nr, nc, tr, tc, v, state, &c, 1);
+			if (best < 0 || pattern_cmp(&c1, &b) < 0) {
+				b = c1;
+				best = c;
+			}
+		}
+	if (best < 0) {
+		rc = YOC_EINTERNAL;
+		goto cleanup;
+	}
+	state[best] = YOC_SDC_SECONDARY;
+	rc = 0;
+cleanup:
+	yoc_free(pat);
+	return rc;
+}
+
+/* Orders secondary cells for pruning: margins first, then largest first. */
+struct prune_cand {
+	int cell, margin;
+	int64_t v;
+};
+
+static int prune_cmp(const void *a, const void *b)
+{
+	const struct prune_cand *x = a, *y = b;
+	if (x->margin != y->margin)
+		return y->margin - x->margin;
+	if (x->v != y->v)
+		return x->v > y->v ? -1 : 1;
+	return x->cell - y->cell;
+}
+
+/*
+** Shows again every secondary cell that is not needed: in turn (margins,
+** then the largest values first), a secondary cell is shown if no primary
+** cell becomes determined. What is left protects every primary cell, by
+** the same exact test. 0 or a negative status.
+*/
+static int prune(int nr, int nc, int tr, int tc, const int64_t *v, unsigned char *state,
+		 unsigned char *det)
+{
+	int n = nr * nc, k = 0, rc = 0;
+	struct prune_cand *pc = yoc_malloc(sizeof *pc * (size_t)n);
+	if (!pc)
+		return YOC_ENOMEM;
+	for (int c = 0; c < n; c++)
+		if (state[c] == YOC_SDC_SECONDARY) {
+			pc[k].cell = c;
+			pc[k].margin = is_margin(nr, nc, tr, tc, c);
+			pc[k].v = v[c];
+			k++;
+		}
+	qsort(pc, (size_t)k, sizeof *pc, prune_cmp);
+	for (int t = 0; t < k; t++) {
+		int c = pc[t].cell, bad = 0;
+		state[c] = YOC_SDC_SHOWN;
+		if ((rc = determined(nr, nc, tr, tc, state, det)))
+			break;
+		for (int x = 0; x < n && !bad; x++)
+			bad = state[x] == YOC_SDC_PRIMARY && det[x];
+		if (bad)
+			state[c] = YOC_SDC_SECONDARY;
+	}
+	yoc_free(pc);
+	return rc;
+}
+
 int yoc_sdc_protect(const struct yoc_sdc *s, int nr, int nc, int tr, int tc,
 		    const int64_t *v, unsigned char *state, int64_t *out)
 {
@@ -234,7 +407,6 @@ int yoc_sdc_protect_hide(const struct yoc_sdc *s, int nr, int nc, int tr, int tc
 			 int64_t *out)
 {
 	unsigned char det[MAX_CELLS];
-	struct cand cands[MAX_CELLS];
 	if (check_shape(nr, nc, tr, tc))
 		return YOC_EINVAL;
 	int n = nr * nc;
@@ -268,15 +440,20 @@ int yoc_sdc_protect_hide(const struct yoc_sdc *s, int nr, int nc, int tr, int tc
 		goto publish;
 	}
 	/*
-	** Greedy secondary suppression: while some primary cell u is determined,
-	** hide more cells. Hiding a cell never makes another cell determined (it
-	** only removes information), so this ends, at worst with everything
-	** hidden. Tried in turn, cheapest first (cand_cmp order, or least total
-	** for a rectangle), keeping the first that leaves u undetermined:
-	**   1. one cell of u's row or column;
-	**   2. the three other corners of a rectangle through u (the smallest
-	**      pattern that protects a lone cell in a table with margins);
-	**   3. failing both, the cheapest cell of u's row or column, and go on.
+	** Secondary suppression, least hidden first. While some primary cell u
+	** is determined, the candidate patterns that would protect it are
+	** ranked by what they hide (pattern_cmp: margins last, then fewest
+	** newly hidden cells, non-zero before zero, least total) and the first
+	** that leaves u undetermined is hidden:
+	**   - one cell of u's row or column;
+	**   - the other corners of a rectangle through u (with margins on both
+	**     sides the least pattern for a lone cell; a corner already hidden
+	**     costs nothing, so patterns share cells).
+	** Failing all of them, the cheapest cell of u's row or column (or of
+	** the table) is hidden and the search goes on. Hiding a cell never makes
+	** another cell determined, so this ends, at worst with everything
+	** hidden. Then prune: each secondary cell, largest first, is shown
+	** again if every primary cell stays undetermined without it.
 	*/
 	for (;;) {
 		int rc = determined(nr, nc, tr, tc, state, det);
@@ -288,90 +465,13 @@ int yoc_sdc_protect_hide(const struct yoc_sdc *s, int nr, int nc, int tr, int tc
 				u = c;
 		if (u < 0)
 			break;
-		int ui = u / nc, uj = u % nc, k = 0, done = 0;
-		for (int c = 0; c < n; c++) {
-			int i = c / nc, j = c % nc;
-			if (state[c] || !((tc && i == ui) || (tr && j == uj)))
-				continue;
-			cands[k].cell = c;
-			cands[k].zero = v[c] == 0;
-			cands[k].margin = (tc && j == nc - 1) || (tr && i == nr - 1);
-			cands[k].v = v[c];
-			k++;
-		}
-		qsort(cands, (size_t)k, sizeof *cands, cand_cmp);
-		for (int t = 0; t < k && !done; t++) {
-			state[cands[t].cell] = YOC_SDC_SECONDARY;
-			if ((rc = determined(nr, nc, tr, tc, state, det)))
-				return rc;
-			if (det[u])
-				state[cands[t].cell] = YOC_SDC_SHOWN;
-			else
-				done = 1;
-		}
-		if (!done && tr && tc) {
-			int64_t best = -1;
-			int bi = -1, bj = -1;
-			for (int i = 0; i < nr; i++)
-				for (int j = 0; j < nc; j++) {
-					if (i == ui || j == uj)
-						continue;
-					int corner[3] = {ui * nc + j, i * nc + uj, i * nc + j};
-					int64_t cost = 0;
-					unsigned char old[3];
-					for (int q = 0; q < 3; q++) {
-						int c = corner[q];
-						int ci = c / nc, cj = c % nc;
-						if (state[c])
-							continue;
-						cost += v[c] + (v[c] == 0 ? 1000000000 : 0) +
-							((ci == nr - 1 || cj == nc - 1) ? 1000000 : 0);
-					}
-					if (best >= 0 && cost >= best)
-						continue;
-					for (int q = 0; q < 3; q++) {
-						old[q] = state[corner[q]];
-						if (!old[q])
-							state[corner[q]] = YOC_SDC_SECONDARY;
-					}
-					if ((rc = determined(nr, nc, tr, tc, state, det)))
-						return rc;
-					if (!det[u]) {
-						best = cost;
-						bi = i;
-						bj = j;
-					}
-					for (int q = 0; q < 3; q++)
-						state[corner[q]] = old[q];
-				}
-			if (best >= 0) {
-				int corner[3] = {ui * nc + bj, bi * nc + uj, bi * nc + bj};
-				for (int q = 0; q < 3; q++)
-					if (!state[corner[q]])
-						state[corner[q]] = YOC_SDC_SECONDARY;
-				done = 1;
-			}
-		}
-		if (!done) {
-			if (k == 0) {
-				/* u is determined with its whole row and column hidden:
-				 * widen to the cheapest shown cell anywhere. */
-				for (int c = 0; c < n; c++) {
-					if (state[c])
-						continue;
-					cands[k].cell = c;
-					cands[k].zero = v[c] == 0;
-					cands[k].margin = (tc && c % nc == nc - 1) ||
-						(tr && c / nc == nr - 1);
-					cands[k].v = v[c];
-					k++;
-				}
-				if (k == 0)
-					return YOC_EINTERNAL;
-				qsort(cands, (size_t)k, sizeof *cands, cand_cmp);
-			}
-			state[cands[0].cell] = YOC_SDC_SECONDARY;
-		}
+		if ((rc = protect_one(nr, nc, tr, tc, v, u, state, det)))
+			return rc;
+	}
+	if (!s->off) {
+		int rc = prune(nr, nc, tr, tc, v, state, det);
+		if (rc)
+			return rc;
 	}
 publish:
 	for (int c = 0; c < n; c++)

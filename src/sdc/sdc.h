@@ -10,7 +10,9 @@
 **   - secondary suppression: in a table with margins (row totals, column
 **     totals, grand total) further cells are suppressed until no suppressed
 **     primary cell can be computed exactly from the published cells and the
-**     table's additive relations (see docs/disclosure.md);
+**     table's additive relations, choosing the patterns that hide least
+**     (fewest cells, no totals, smallest values) and showing again any
+**     cell not needed (see docs/disclosure.md);
 **   - statistics built on people (means, medians, percentiles, costs) are
 **     shown only where their count cell is shown;
 **   - money and the count it sits beside are protected together: sums of

@@ -69,7 +69,7 @@ same "quality: the registrations with the invalid code, per file" \
 	"$(grep '^linkage,practice_unknown,gp_register,' Q/quality.csv | cut -d, -f7 | awk '{ s += $1 } END { print s + 0 }')" \
 	"$(q "SELECT count(*) FROM flags g JOIN current_files f USING(file_id) WHERE f.kind = 'gp_register'
 	  AND g.field = 'GPPRAC' AND g.reason = 'bad_code'")"
-grep -q '<h3>Practice unknown</h3>' Q/quality.html && grep -q 'person-years with practice unknown' Q/quality.html &&
+grep -q '<h3 id="practice">Practice unknown</h3>' Q/quality.html && grep -q 'person-years with practice unknown' Q/quality.html &&
 	ok "quality.html: a practice-unknown section and the count in the summary" ||
 	not_ok "quality.html: a practice-unknown section and the count in the summary"
 done_testing
