@@ -194,6 +194,10 @@ int yoc__page_end(struct ctx *c, struct yoc_buf *b);
 int yoc__pack_nav(struct ctx *c, struct yoc_buf *b);
 
 int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 /* cohorts.html and the packs' cohort section (page_cohorts.c) */
 int yoc__page_cohorts(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__pack_cohorts(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
