@@ -178,4 +178,15 @@ same "... every row of the history" "$(($(wc -l < reg.csv) - 1))" "$(q "SELECT c
 expect_rc 0 "show" "$YOC" cohort show complex --db D
 grep -q "enrolled" "$TMP/.out"; same "... prints the funnel" "$?" 0
 expect_rc 0 "list" "$YOC" cohort list --db D
+
+# the report's Cohorts page, through disclosure control
+expect_rc 0 "report" "$YOC" report --db D --out REP
+[ -f REP/cohorts.html ]; same "the report has a Cohorts page" "$?" 0
+sel=$(q "SELECT count(*) FROM cohort_candidate WHERE selection_id = (SELECT max(selection_id) FROM cohort_selection)")
+want=$(( (sel + 2) / 5 * 5 ))
+same "funnel: selected, rounded to 5" "$(grep '^Selected by the rule,' REP/csv/cohort_complex_funnel.csv | cut -d, -f2)" "$want"
+bad=$(cat REP/csv/cohort_complex_funnel.csv REP/csv/cohort_complex_practices.csv REP/csv/cohort_complex_months.csv REP/csv/cohort_complex_people.csv \
+	| tail -n +2 | tr ',' '\n' | grep -E '^[0-9]+$' | awk '$1 % 5 != 0 || ($1 > 0 && $1 <= 7)' | wc -l)
+same "every published count is rounded to 5 and none is 1-7" "$bad" 0
+same "each practice pack has its cohort section" "$(ls REP/csv/practices/*_cohorts.csv | wc -l)" "$(ls W/*.csv | wc -l)"
 done_testing
