@@ -281,7 +281,7 @@ static int run(int argc, char **argv)
 	STEP("person-year analysis and costing", "analyse", "--db", ds);
 	STEP("data quality report", "quality", "--db", ds, "--out", qual);
 	STEP("risk model: 2021/22 features, emergency care in 2022/23", "risk", "fit", "--db", ds,
-	     "--year", "2021/22", "--min-events-per-term", "5");
+	     "--year", "2021/22", "--min-events-per-term", "1");
 	STEP("risk scores of 2022/23", "risk", "score", "--db", ds, "--year", "2022/23");
 	STEP("define a cohort by a rule", "cohort", "define", "complex", "--db", ds, "--rule",
 	     "age >= 18 and died = 0 and (percentile >= 98 or ltc_count >= 4)", "--description",
