@@ -288,6 +288,17 @@ static int cost_table(struct ctx *c, sqlite3 *db, struct yoc_buf *b, const char 
 	return yoc__html_table(c, b, t);
 }
 
+int yoc__cohorts_present(sqlite3 *db, const struct report *R)
+{
+	char **names = NULL;
+	size_t n = 0;
+	(void)R;
+	if (yoc_cohort_names(db, &names, &n, NULL))
+		return 0;
+	yoc_cohort_names_free(names, n);
+	return n > 0;
+}
+
 int yoc__page_cohorts(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
 	char **names = NULL;
