@@ -29,6 +29,8 @@ static const struct yoc__page pages[] = {
 	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration, NULL},
 	{"risk.html", "Risk", "Risk stratification", yoc__page_risk, yoc__risk_present},
 	{"practices.html", "Practices compared", "Fair comparison of practices", yoc__page_compare, NULL},
+	{"cohorts.html", "Cohorts", "Cohorts: selection, review and register", yoc__page_cohorts,
+	 yoc__cohorts_present},
 };
 
 /* The sections of every practice data pack, in page order. */
@@ -40,6 +42,7 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"cost_by_setting", yoc__pack_cost},
 	{"risk", yoc__pack_risk},
 	{"compare", yoc__pack_compare},
+	{"cohorts", yoc__pack_cohorts},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))

@@ -9,6 +9,7 @@
 **   page_overview.c   index.html: the whole population overview
 **   page_practices.c  the table of practices and the practice data packs
 **   page_risk.c       risk.html: risk stratification (yoc risk tables)
+**   page_cohorts.c    cohorts.html and the packs' cohort section (src/cohort)
 ** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
 ** and string made with yoc__pt_* / yoc__pt_str lives in its arena (c->ar)
 ** and is freed with it. struct report is filled once by yoc__accumulate,
@@ -223,6 +224,11 @@ int yoc__pack_risk(struct ctx *c, sqlite3 *db, struct report *R, const struct pr
 /* index.html's executive summary (top) and data-quality caveats (page_summary.c). */
 int yoc__summary_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__caveats_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+/* cohorts.html (present when a cohort is defined) and the packs' cohort section. */
+int yoc__page_cohorts(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__cohorts_present(sqlite3 *db, const struct report *R);
+int yoc__pack_cohorts(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		      struct yoc_buf *b);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */

@@ -303,6 +303,7 @@ struct world {
 	char *tbuf;
 	size_t tlen;
 	struct yoc_afile optout;
+	struct yoc_afile regtruth;        /* truth/registrations.csv */
 	struct yoc_afile risk;            /* truth/risk.csv: the oracle risk */
 
 	/* contracts: providers of apc/op/ae, community, mh, ambulance x years */

@@ -249,6 +249,10 @@ int synth_out_open(struct world *w, struct yoc_error *e)
 	snprintf(path, sizeof path, "%s/optout.csv", dir);
 	if ((rc = yoc_afile_open(&w->optout, path, e)) != 0)
 		return rc;
+	snprintf(path, sizeof path, "%s/truth/registrations.csv", dir);
+	if ((rc = yoc_afile_open(&w->regtruth, path, e)) != 0)
+		return rc;
+	fputs("nhs_number,practice,reg_start,reg_end,end_reason,date_of_death\n", w->regtruth.f);
 	fputs(truth_header, w->truth.f);
 	fputs("nhs_number\n", w->optout.f);
 	snprintf(path, sizeof path, "%s/truth/risk.csv", dir);
@@ -265,7 +269,34 @@ void synth_out_abort(struct world *w)
 {
 	yoc_afile_abort(&w->truth);
 	yoc_afile_abort(&w->optout);
+	yoc_afile_abort(&w->regtruth);
 	yoc_afile_abort(&w->risk);
+}
+
+/*
+** One line per registration of the person: the practice, its first and last
+** day (empty while registered at the end of the window) and why it ended:
+** died, moved_out (left the area), changed_practice.
+*/
+static int regtruth_write(struct world *w, const struct person *p, struct yoc_error *e)
+{
+	char dod[11] = "";
+	if (p->death != NEVER)
+		yoc_date_format(p->death, dod);
+	for (int i = 0; i < p->nreg; i++) {
+		char rs[11], re[11] = "";
+		const char *why = "";
+		yoc_date_format(p->reg[i].start, rs);
+		if (p->reg[i].end != NEVER && p->reg[i].end <= w->w1) {
+			yoc_date_format(p->reg[i].end, re);
+			why = p->reg[i].end == p->death ? "died"
+				: i + 1 < p->nreg ? "changed_practice" : "moved_out";
+		}
+		if (fprintf(w->regtruth.f, "%.10s,%s,%s,%s,%s,%s\n", p->nhs, w->prac_code[p->reg[i].prac],
+			    rs, re, why, dod) < 0)
+			return yoc_error_set(e, YOC_EIO, w->regtruth.path, 0, 0, "write failed");
+	}
+	return YOC_OK;
 }
 
 /* ---- truth --------------------------------------------------------------------------- */
@@ -376,6 +407,9 @@ int synth_truth_write(struct world *w, const struct person *p, struct truth_acc 
 		w->tlen = (size_t)(b.p - w->tbuf);
 		w->person_years++;
 	}
+	int rc = regtruth_write(w, p, e);
+	if (rc)
+		return rc;
 	if (p->optout && p->nreg > 0) {
 		fwrite(p->nhs, 1, 10, w->optout.f);
 		fputc('\n', w->optout.f);
@@ -628,6 +662,8 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 	if ((rc = yoc_afile_commit(&w->truth, e)) != 0)
 		return rc;
 	if ((rc = yoc_afile_commit(&w->optout, e)) != 0)
+		return rc;
+	if ((rc = yoc_afile_commit(&w->regtruth, e)) != 0)
 		return rc;
 	if ((rc = yoc_afile_commit(&w->risk, e)) != 0)
 		return rc;
