@@ -76,9 +76,19 @@ struct job {
 
 enum { NSTATE = YOC_SIM_NCELL };
 
+static inline int age_band(int age)
+{
+	return age < 18 ? 0 : age < 45 ? 1 : age < 65 ? 2 : age < 75 ? 3 : age < 85 ? 4 : 5;
+}
+
+static inline int ltc_band(int ltc)
+{
+	return ltc <= 0 ? 0 : ltc == 1 ? 1 : ltc == 2 ? 2 : ltc <= 4 ? 3 : 4;
+}
+
 static inline int state_cell(int age, int sex, int ltc, int cst)
 {
-	return ((yoc_sim_age_band(age) * 2 + sex) * YOC_SIM_NLTC + yoc_sim_ltc_band(ltc)) *
+	return ((age_band(age) * 2 + sex) * YOC_SIM_NLTC + ltc_band(ltc)) *
 		       YOC_SIM_NCST +
 	       cst;
 }
@@ -188,7 +198,14 @@ static void run_one(struct job *J, int run)
 				uint32_t lo = J->cell[cell][0], n = J->cell[cell][1];
 				if (n == 0)
 					break; /* no one observed in any similar state */
-				dn = &d->donor[J->cidx[cell][lo + (uint32_t)(u * (double)n)]];
+				/* the run's bootstrap resample of the cell's donors: the
+				 * person's draw picks a slot, the run maps the slot to a
+				 * donor drawn with replacement, so each run also carries the
+				 * uncertainty of the rates learned from a finite dataset */
+				uint32_t slot = (uint32_t)(u * (double)n);
+				double ub = yoc_sim_u(seed, (uint32_t)run,
+						      0xb000000000000000ULL | (uint64_t)cell << 32 | slot, 0, 7);
+				dn = &d->donor[J->cidx[cell][lo + (uint32_t)(ub * (double)n)]];
 			}
 			double *A = acc + ((size_t)c * (size_t)Y + (size_t)y) * SM_N;
 			if (dn->outcome == 2) {
