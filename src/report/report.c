@@ -22,6 +22,7 @@
 */
 static const struct yoc__page pages[] = {
 	{"index.html", "Overview", "Whole population analysis", yoc__page_overview},
+	{"sim.html", "Simulation", "Simulation: baseline vs scenario (Table 3)", yoc__page_sim},
 };
 
 /* The sections of every practice data pack, in page order. */

@@ -199,7 +199,7 @@ static int list_years(sqlite3 *db, int *ys, int cap, struct yoc_error *e)
 	while (sqlite3_step(st) == SQLITE_ROW && n < cap) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
 		if (t)
-			ys[n++] = atoi((const char *)t); /* "2022/23" -> 2022 */
+			ys[n++] = (int)strtol((const char *)t, NULL, 10); /* "2022/23" -> 2022 */
 	}
 	sqlite3_finalize(st);
 	return n;
@@ -321,7 +321,7 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 		if (sqlite3_prepare_v2(db, "SELECT max(fyear) FROM risk_score", -1, &st, NULL) ==
 			    SQLITE_OK &&
 		    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-			base_year = atoi((const char *)sqlite3_column_text(st, 0));
+			base_year = (int)strtol((const char *)sqlite3_column_text(st, 0), NULL, 10);
 		sqlite3_finalize(st);
 		if (base_year == 0) {
 			rc = yoc_error_set(e, YOC_ENOTFOUND, "yoc.db", 0, 0,
