@@ -18,7 +18,8 @@ static const char usage_text[] =
 	"Usage: yoc demo [--persons N] [--out DIR]\n\n"
 	"Runs the whole Year of Care pipeline on a synthetic care economy and\n"
 	"prints the path of the report to open. Steps: synth, keygen,\n"
-	"pseudonymise, init, load, analyse, quality, report; each is shown with\n"
+	"pseudonymise, init, load, analyse, quality, risk fit, risk score,\n"
+	"simulate (the shipped top-2% scenario, 20 runs), report; each is shown with\n"
 	"its timing. Files go under DIR: synth/, key.hex, pseudo/, dataset/,\n"
 	"quality/, report/, logs/ (each step's output). DIR is written whole:\n"
 	"built beside it and swapped in at the end (also when a step failed, so\n"
@@ -27,7 +28,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 8 };
+enum { NSTEP = 11 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -162,7 +163,9 @@ static int run(int argc, char **argv)
 	/* every step writes inside the tree; it is swapped in at the end */
 	const char *work = t.tmp;
 	char n[32], synth[4200], key[4200], feeds[4300], pseudo[4200], ds[4200],
-		qual[4200], rep[4200], idx[8300], optout[4300];
+		qual[4200], rep[4200], idx[8300], optout[4300], scen[4200], dbuf[4096];
+	const char *dd = cli_data_dir(NULL, dbuf, sizeof dbuf);
+	snprintf(scen, sizeof scen, "%s/scenarios/top2_integrated.json", dd ? dd : "data");
 	snprintf(n, sizeof n, "%ld", persons);
 	snprintf(synth, sizeof synth, "%s/synth", work);
 	snprintf(key, sizeof key, "%s/key.hex", work);
@@ -219,6 +222,10 @@ static int run(int argc, char **argv)
 	 * register gaps and practice-unknown person-years */
 	STEP("person-year analysis and costing", "analyse", "--db", ds);
 	STEP("data quality report", "quality", "--db", ds, "--out", qual);
+	STEP("risk model of next year's emergency admission", "risk", "fit", "--db", ds);
+	STEP("risk scores and tiers of the latest year", "risk", "score", "--db", ds);
+	STEP("simulate the integrated care team for the top 2% (3 years)", "simulate", "--db", ds,
+	     "--scenario", scen, "--runs", "20");
 	STEP("report, practice data packs, workbook, CSV", "report", "--db", ds, "--out", rep);
 #undef STEP
 	printf("\ntotal %.2fs\n", yoc_now() - t0);
