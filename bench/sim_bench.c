@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sim/sim.h"
+#include "yoc/io.h"
 
 static uint64_t lcg = 42;
 static double rnd(void)

@@ -222,7 +222,9 @@ static int run(int argc, char **argv)
 	 * register gaps and practice-unknown person-years */
 	STEP("person-year analysis and costing", "analyse", "--db", ds);
 	STEP("data quality report", "quality", "--db", ds, "--out", qual);
-	STEP("risk model of next year's emergency admission", "risk", "fit", "--db", ds);
+	/* a small demo has few events per term: the fit is allowed fewer, knowingly */
+	STEP("risk model of next year's emergency admission", "risk", "fit", "--db", ds,
+	     "--min-events-per-term", persons < 20000 ? "1" : "10");
 	STEP("risk scores and tiers of the latest year", "risk", "score", "--db", ds);
 	STEP("simulate the integrated care team for the top 2% (3 years)", "simulate", "--db", ds,
 	     "--scenario", scen, "--runs", "20");
