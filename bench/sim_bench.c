@@ -46,7 +46,7 @@ int main(int argc, char **argv)
 	const char *fy[3] = {"2021/22", "2022/23", "2023/24"};
 	double t0 = yoc_now();
 	for (long i = 0; i < n; i++) {
-		char pid[32];
+		char pid[72]; /* 64 hex digits, as the pseudonyms */
 		snprintf(pid, sizeof pid, "%064lx", (unsigned long)i * 2654435761UL);
 		int age = (int)(rnd() * 95), ltc = (int)(rnd() * rnd() * 8);
 		double frail = rnd() * rnd() * (1 + ltc);

@@ -150,7 +150,14 @@ struct yoc_sim_data {
 	char label[YOC_SIM_MAX_COHORTS + 1][32]; /* + "joiners" */
 	size_t cohort_n[YOC_SIM_MAX_COHORTS];
 	double base_cost[YOC_SIM_MAX_COHORTS];   /* base year's mean cost, pounds */
-	double cost_cut[YOC_SIM_NCST - 2];       /* pounds: cost state boundaries (state 0: no cost) */
+	double cost_cut[YOC_SIM_NCST - 2];       /* pounds: the base year's cost state
+						  * boundaries (state 0: no cost); every
+						  * year has its own (a rank in its year) */
+	double level[SA_N];        /* base year's mean of each activity value per person-year:
+				    * donors of earlier years are scaled to it */
+	double period_sd;          /* sd of the log year-on-year change in cost per
+				    * person over the years learned from: the spread
+				    * of each run's period (cost level) effect */
 	size_t ndonor;
 	struct yoc_sim_donor *donor;
 	/* per level: cell offsets (NCELL + 1) into idx */

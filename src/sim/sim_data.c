@@ -97,6 +97,63 @@ static int flt_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+struct cuts {
+	double c[YOC_SIM_NCST - 2];
+};
+struct level {
+	double l[SA_N];
+};
+
+static int cstate_of(const double *cut, double cost)
+{
+	if (!(cost > 0))
+		return 0;
+	int k = 1;
+	for (int i = 0; i < YOC_SIM_NCST - 2; i++)
+		k += cost >= cut[i];
+	return k;
+}
+
+/* The year's cost state boundaries: quantiles of the positive costs of the
+ * people who did not die in it; buf holds y->n floats. Returns their count. */
+static size_t year_cuts(const struct year *y, float *buf, double *cut)
+{
+	static const double q[YOC_SIM_NCST - 2] = {0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.995};
+	size_t n = 0;
+	for (size_t j = 0; j < y->n; j++)
+		if (!y->r[j].died && y->r[j].cost > 0)
+			buf[n++] = y->r[j].cost;
+	if (n == 0) {
+		for (int k = 0; k < YOC_SIM_NCST - 2; k++)
+			cut[k] = 1e300;
+		return 0;
+	}
+	qsort(buf, n, sizeof *buf, flt_cmp);
+	for (int k = 0; k < YOC_SIM_NCST - 2; k++)
+		cut[k] = buf[(size_t)(q[k] * (double)(n - 1))];
+	return n;
+}
+
+/* The year's level: mean of each activity value per person-year. */
+static void year_level(const struct year *y, double *l)
+{
+	for (int k = 0; k < SA_N; k++)
+		l[k] = 0;
+	for (size_t j = 0; j < y->n; j++)
+		for (int k = 0; k < SA_N; k++)
+			l[k] += y->r[j].act[k];
+	for (int k = 0; k < SA_N; k++)
+		l[k] = y->n ? l[k] / (double)y->n : 0;
+}
+
+/* Donor activity of year t brought to the base year's level, per value. */
+static void to_level(struct yoc_sim_donor *dn, const double *lt, const double *lb)
+{
+	for (int k = 0; k < SA_N; k++)
+		if (lt[k] > 0)
+			dn->act[k] = (float)(dn->act[k] * (lb[k] / lt[k]));
+}
+
 static struct row *find(const struct year *y, uint64_t key)
 {
 	size_t lo = 0, hi = y->n;
@@ -299,6 +356,8 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 	uint64_t *sel = NULL;
 	size_t nsel = 0;
 	float *pos = NULL;
+	struct cuts *cuts_y = NULL;
+	struct level *level = NULL;
 	uint32_t *srcstate = NULL;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int rc = 0;
@@ -354,15 +413,25 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 	if (rule && (rc = rule_keys(db, base_year, rule, &sel, &nsel, e)))
 		goto cleanup;
 
-	/* cost states: quantiles of the positive costs of every source year */
-	size_t npos = 0, nsrc = 0;
-	for (int i = 0; i < bi; i++)
-		if (ys[i + 1] == ys[i] + 1)
-			nsrc += yr[i].n;
-	pos = yoc_malloc((nsrc ? nsrc : 1) * sizeof *pos);
-	if (!pos) {
+	/* cost states: each year's own quantiles of its positive costs, so a
+	 * state is a rank within the year and a change in the level of cost
+	 * between years does not move people between states */
+	size_t nmax = 0;
+	for (int i = 0; i <= bi; i++)
+		nmax = yr[i].n > nmax ? yr[i].n : nmax;
+	pos = yoc_malloc((nmax ? nmax : 1) * sizeof *pos);
+	cuts_y = yoc_calloc((size_t)bi + 1, sizeof *cuts_y);
+	level = yoc_calloc((size_t)bi + 1, sizeof *level);
+	if (!pos || !cuts_y || !level) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
+	}
+	size_t npos = 0;
+	for (int i = 0; i <= bi; i++) {
+		size_t np = year_cuts(&yr[i], pos, cuts_y[i].c);
+		year_level(&yr[i], level[i].l);
+		if (i < bi && ys[i + 1] == ys[i] + 1)
+			npos += np;
 	}
 	d->first_pair = -1;
 	for (int i = 0; i < bi; i++) {
@@ -371,9 +440,6 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 		if (d->first_pair < 0)
 			d->first_pair = ys[i];
 		d->npairs++;
-		for (size_t j = 0; j < yr[i].n; j++)
-			if (!yr[i].r[j].died && yr[i].r[j].cost > 0)
-				pos[npos++] = yr[i].r[j].cost;
 	}
 	if (d->npairs == 0 || npos < 100) {
 		rc = yoc_error_set(e, YOC_EDATA, "yoc.db", 0, 0,
@@ -381,10 +447,25 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 				   npos);
 		goto cleanup;
 	}
-	qsort(pos, npos, sizeof *pos, flt_cmp);
-	static const double q[YOC_SIM_NCST - 2] = {0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.995};
-	for (int k = 0; k < YOC_SIM_NCST - 2; k++)
-		d->cost_cut[k] = pos[(size_t)(q[k] * (double)(npos - 1))];
+	/* the period effect: year-on-year change in cost per person */
+	double ss = 0;
+	int nss = 0;
+	for (int i = 0; i < bi; i++) {
+		if (ys[i + 1] != ys[i] + 1)
+			continue;
+		double la = 0, lb = 0;
+		for (int k = 0; k < SA_NCOST; k++) {
+			la += level[i].l[k];
+			lb += level[i + 1].l[k];
+		}
+		if (la > 0 && lb > 0) {
+			ss += log(lb / la) * log(lb / la);
+			nss++;
+		}
+	}
+	d->period_sd = nss ? sqrt(ss / nss) : 0;
+	memcpy(d->cost_cut, cuts_y[bi].c, sizeof d->cost_cut);
+	memcpy(d->level, level[bi].l, sizeof d->level);
 
 	/* donors and joiners */
 	size_t nd = 0, nj = 0, njbase = 0;
@@ -416,11 +497,9 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 			const struct row *rb = find(b, ra->key);
 			struct yoc_sim_donor *dn = &d->donor[d->ndonor];
 			donor_of(dn, ra, rb);
-			double tot = 0;
-			for (int k = 0; k < SA_NCOST; k++)
-				tot += dn->act[k];
-			dn->cstate = (uint8_t)yoc_sim_cstate(d, tot);
-			int cst = yoc_sim_cstate(d, ra->cost);
+			dn->cstate = rb ? (uint8_t)cstate_of(cuts_y[i + 1].c, rb->cost) : 0;
+			to_level(dn, level[i + 1].l, level[bi].l);
+			int cst = cstate_of(cuts_y[i].c, ra->cost);
 			/* source state packed: age, sex, ltc, cost state */
 			srcstate[d->ndonor] = (uint32_t)ra->age << 24 | (uint32_t)ra->sex << 16 |
 					      (uint32_t)ra->ltc << 8 | (uint32_t)cst;
@@ -439,10 +518,8 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 			struct yoc_sim_donor *jn = &d->join[d->njoin];
 			donor_of(jn, NULL, rb);
 			jn->dltc = 0;
-			double tot = 0;
-			for (int k = 0; k < SA_NCOST; k++)
-				tot += jn->act[k];
-			jn->cstate = (uint8_t)yoc_sim_cstate(d, tot);
+			jn->cstate = (uint8_t)cstate_of(cuts_y[i + 1].c, rb->cost);
+			to_level(jn, level[i + 1].l, level[bi].l);
 			d->join_age[d->njoin] = rb->age;
 			d->join_sex[d->njoin] = rb->sex;
 			d->join_ltc[d->njoin] = rb->ltc;
@@ -542,6 +619,8 @@ cleanup:
 		yoc_free(yr[i].r);
 	yoc_free(sel);
 	yoc_free(pos);
+	yoc_free(cuts_y);
+	yoc_free(level);
 	yoc_free(srcstate);
 	EVP_MD_CTX_free(md);
 	if (rc)

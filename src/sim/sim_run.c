@@ -159,6 +159,17 @@ static void run_one(struct job *J, int run)
 	for (int k = 0; k < SE_N; k++)
 		par[1 + k] = p.m[k];
 	par[1 + SE_N] = p.service;
+	/* the run's period effect: the level of cost of each simulated year, a
+	 * random walk from the base year's level with the spread of the
+	 * dataset's own year-on-year changes in cost per person */
+	double lf[YOC_SIM_MAX_YEARS];
+	double lv = 0;
+	for (int y = 0; y < Y; y++) {
+		double u1 = yoc_sim_u(seed, (uint32_t)run, PARAM_PERSON, 2 + (uint32_t)y, 3);
+		double u2 = yoc_sim_u(seed, (uint32_t)run, PARAM_PERSON, 2 + (uint32_t)y, 4);
+		lv += d->period_sd * sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
+		lf[y] = exp(lv);
+	}
 
 	size_t total = d->n + J->njoin_year * (size_t)Y;
 	for (size_t i = 0; i < total; i++) {
@@ -214,7 +225,7 @@ static void run_one(struct job *J, int run)
 			}
 			A[SM_PEOPLE] += 1;
 			for (int k = 0; k < SA_N; k++) {
-				a[k] = dn->act[k];
+				a[k] = dn->act[k] * lf[y];
 				A[SM_BASE + k] += a[k];
 			}
 			if (enrolled) {
