@@ -300,6 +300,8 @@ static int run(int argc, char **argv)
 		       dir, sc[i].name, fy, d.n, 100 * d.join_rate, o.years, runs, seed);
 		printf("  learned from %zu transitions of %d pair(s) of years from %d/%02d; load %.2fs, runs %.2fs\n",
 		       d.ndonor, d.npairs, d.first_pair, (d.first_pair + 1) % 100, tload, secs);
+		printf("  period effect: sd %.4f of the log change in the level of cost a year\n",
+		       d.period_sd);
 		printf("  scenario sha256 %s\n  dataset sha256 %s\n", sc[i].sha256, d.dataset_sha256);
 		if (sc[i].rule)
 			printf("  cohort by rule: %zu people selected\n", d.nselected);

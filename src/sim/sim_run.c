@@ -34,13 +34,22 @@ static inline uint64_t mix(uint64_t z)
 	return z ^ (z >> 31);
 }
 
+/* yoc_sim_u in steps, so the engine hashes the run once and each person
+ * once a run: the same numbers, fewer mixes in the hot loop */
+static inline uint64_t run_hash(uint64_t seed, uint32_t run)
+{
+	return mix(mix(seed ^ 0x5eed5eed5eedULL) ^ run);
+}
+
+static inline double u_of(uint64_t hp, uint32_t year, uint32_t stream)
+{
+	uint64_t h = mix(hp ^ ((uint64_t)year << 32 | stream));
+	return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+}
+
 double yoc_sim_u(uint64_t seed, uint32_t run, uint64_t person, uint32_t year, uint32_t stream)
 {
-	uint64_t h = mix(seed ^ 0x5eed5eed5eedULL);
-	h = mix(h ^ run);
-	h = mix(h ^ person);
-	h = mix(h ^ ((uint64_t)year << 32 | stream));
-	return (double)(h >> 11) * (1.0 / 9007199254740992.0);
+	return u_of(mix(run_hash(seed, run) ^ person), year, stream);
 }
 
 /* The effect of an effect on which activity value (LOS handled apart). */
@@ -171,6 +180,7 @@ static void run_one(struct job *J, int run)
 		lf[y] = exp(lv);
 	}
 
+	uint64_t hr = run_hash(seed, (uint32_t)run);
 	size_t total = d->n + J->njoin_year * (size_t)Y;
 	for (size_t i = 0; i < total; i++) {
 		int age, sex, ltc, cst, c, y0;
@@ -186,8 +196,7 @@ static void run_one(struct job *J, int run)
 			cst = q->cstate;
 			c = q->cohort;
 			y0 = 0;
-			enrolled = q->eligible &&
-				   yoc_sim_u(seed, (uint32_t)run, key, 0, 1) < p.uptake;
+			enrolled = q->eligible && u_of(mix(hr ^ key), 0, 1) < p.uptake;
 		} else {
 			size_t j = i - d->n;
 			y0 = (int)(j / J->njoin_year);
@@ -195,9 +204,10 @@ static void run_one(struct job *J, int run)
 			c = d->ncohort;
 			age = sex = ltc = cst = 0;
 		}
+		uint64_t hp = mix(hr ^ key);
 		for (int y = y0; y < Y; y++) {
 			const struct yoc_sim_donor *dn;
-			double u = yoc_sim_u(seed, (uint32_t)run, key, (uint32_t)y, 0);
+			double u = u_of(hp, (uint32_t)y, 0);
 			if (i >= d->n && y == y0) {
 				size_t t = (size_t)(u * (double)d->njoin);
 				dn = &d->join[t];
@@ -214,8 +224,9 @@ static void run_one(struct job *J, int run)
 				 * donor drawn with replacement, so each run also carries the
 				 * uncertainty of the rates learned from a finite dataset */
 				uint32_t slot = (uint32_t)(u * (double)n);
-				double ub = yoc_sim_u(seed, (uint32_t)run,
-						      0xb000000000000000ULL | (uint64_t)cell << 32 | slot, 0, 7);
+				double ub = u_of(mix(hr ^ (0xb000000000000000ULL |
+							   (uint64_t)cell << 32 | slot)),
+						 0, 7);
 				dn = &d->donor[J->cidx[cell][lo + (uint32_t)(ub * (double)n)]];
 			}
 			double *A = acc + ((size_t)c * (size_t)Y + (size_t)y) * SM_N;
