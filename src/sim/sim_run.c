@@ -77,8 +77,8 @@ struct job {
 	const struct yoc_scenario *s;
 	const struct yoc_sim_opts *o;
 	struct yoc_sim_result *r;
-	uint32_t (*cell)[2];   /* per level-0 cell: donor range (lo, n) and level */
-	const uint32_t **cidx; /* per level-0 cell: the index array of its level */
+	uint32_t (*cell)[2];   /* per state: its donors' range (lo, n) in pool */
+	struct yoc_sim_donor *pool; /* donors of each state's cell, contiguous */
 	size_t njoin_year;
 	atomic_int next;
 };
@@ -146,6 +146,17 @@ static void overlay(const struct yoc_scenario *s, const struct runp *p, double r
 	}
 }
 
+/* A person of the block being carried forward. */
+struct pst {
+	uint64_t key, hp;
+	int age, sex, ltc, cst, c, y0, enrolled, alive;
+};
+
+/* People are carried forward in blocks: each year, the donors of the whole
+ * block are picked and prefetched first, then their years are added up, so
+ * the random reads of the donor pools overlap instead of waiting in turn. */
+#define BLOCK 32
+
 static void run_one(struct job *J, int run)
 {
 	const struct yoc_sim_data *d = J->d;
@@ -182,82 +193,112 @@ static void run_one(struct job *J, int run)
 
 	uint64_t hr = run_hash(seed, (uint32_t)run);
 	size_t total = d->n + J->njoin_year * (size_t)Y;
-	for (size_t i = 0; i < total; i++) {
-		int age, sex, ltc, cst, c, y0;
-		uint64_t key;
-		int enrolled = 0;
-		double a[SA_N], sc[SA_N];
-		if (i < d->n) {
-			const struct yoc_sim_person *q = &d->p[i];
-			key = q->key;
-			age = q->age;
-			sex = q->sex;
-			ltc = q->ltc;
-			cst = q->cstate;
-			c = q->cohort;
-			y0 = 0;
-			enrolled = q->eligible && u_of(mix(hr ^ key), 0, 1) < p.uptake;
-		} else {
-			size_t j = i - d->n;
-			y0 = (int)(j / J->njoin_year);
-			key = 0x8000000000000000ULL | (uint64_t)y0 << 40 | (uint64_t)(j % J->njoin_year);
-			c = d->ncohort;
-			age = sex = ltc = cst = 0;
+	struct pst ps[BLOCK];
+	const struct yoc_sim_donor *dns[BLOCK];
+	for (size_t i0 = 0; i0 < total; i0 += BLOCK) {
+		int nb = total - i0 < BLOCK ? (int)(total - i0) : BLOCK;
+		for (int b = 0; b < nb; b++) {
+			struct pst *P = &ps[b];
+			size_t i = i0 + (size_t)b;
+			memset(P, 0, sizeof *P);
+			P->alive = 1;
+			if (i < d->n) {
+				const struct yoc_sim_person *q = &d->p[i];
+				P->key = q->key;
+				P->age = q->age;
+				P->sex = q->sex;
+				P->ltc = q->ltc;
+				P->cst = q->cstate;
+				P->c = q->cohort;
+				P->hp = mix(hr ^ P->key);
+				P->enrolled = q->eligible && u_of(P->hp, 0, 1) < p.uptake;
+			} else {
+				size_t j = i - d->n;
+				P->y0 = (int)(j / J->njoin_year);
+				P->key = 0x8000000000000000ULL | (uint64_t)P->y0 << 40 |
+					 (uint64_t)(j % J->njoin_year);
+				P->c = d->ncohort;
+				P->hp = mix(hr ^ P->key);
+			}
 		}
-		uint64_t hp = mix(hr ^ key);
-		for (int y = y0; y < Y; y++) {
-			const struct yoc_sim_donor *dn;
-			double u = u_of(hp, (uint32_t)y, 0);
-			if (i >= d->n && y == y0) {
-				size_t t = (size_t)(u * (double)d->njoin);
-				dn = &d->join[t];
-				age = d->join_age[t];
-				sex = d->join_sex[t];
-				ltc = d->join_ltc[t];
-			} else {
-				int cell = state_cell(age, sex, ltc, cst);
-				uint32_t lo = J->cell[cell][0], n = J->cell[cell][1];
-				if (n == 0)
-					break; /* no one observed in any similar state */
-				/* the run's bootstrap resample of the cell's donors: the
-				 * person's draw picks a slot, the run maps the slot to a
-				 * donor drawn with replacement, so each run also carries the
-				 * uncertainty of the rates learned from a finite dataset */
-				uint32_t slot = (uint32_t)(u * (double)n);
-				double ub = u_of(mix(hr ^ (0xb000000000000000ULL |
-							   (uint64_t)cell << 32 | slot)),
-						 0, 7);
-				dn = &d->donor[J->cidx[cell][lo + (uint32_t)(ub * (double)n)]];
+		for (int y = 0; y < Y; y++) {
+			/* pick and prefetch the block's donors */
+			for (int b = 0; b < nb; b++) {
+				struct pst *P = &ps[b];
+				const struct yoc_sim_donor *dn = NULL;
+				if (P->alive && y >= P->y0) {
+					double u = u_of(P->hp, (uint32_t)y, 0);
+					if (i0 + (size_t)b >= d->n && y == P->y0) {
+						size_t t = (size_t)(u * (double)d->njoin);
+						dn = &d->join[t];
+						P->age = d->join_age[t];
+						P->sex = d->join_sex[t];
+						P->ltc = d->join_ltc[t];
+					} else {
+						int cell = state_cell(P->age, P->sex, P->ltc, P->cst);
+						uint32_t lo = J->cell[cell][0], n = J->cell[cell][1];
+						if (n == 0) {
+							P->alive = 0; /* no one observed in any similar state */
+						} else {
+							/* the run's bootstrap resample of the cell's
+							 * donors: the person's draw picks a slot, the
+							 * run maps the slot to a donor drawn with
+							 * replacement, so each run also carries the
+							 * uncertainty of rates learned from a finite
+							 * dataset */
+							uint32_t slot = (uint32_t)(u * (double)n);
+							double ub = u_of(mix(hr ^ (0xb000000000000000ULL |
+										   (uint64_t)cell << 32 | slot)),
+									 0, 7);
+							dn = &J->pool[lo + (uint32_t)(ub * (double)n)];
+						}
+					}
+					if (dn) {
+						__builtin_prefetch(dn);
+						__builtin_prefetch((const char *)dn + sizeof *dn - 1);
+					}
+				}
+				dns[b] = dn;
 			}
-			double *A = acc + ((size_t)c * (size_t)Y + (size_t)y) * SM_N;
-			if (dn->outcome == 2) {
-				A[SM_MOVED] += 1;
-				break;
+			/* add up their years */
+			for (int b = 0; b < nb; b++) {
+				const struct yoc_sim_donor *dn = dns[b];
+				struct pst *P = &ps[b];
+				double a[SA_N], sc[SA_N];
+				if (!dn)
+					continue;
+				double *A = acc + ((size_t)P->c * (size_t)Y + (size_t)y) * SM_N;
+				if (dn->outcome == 2) {
+					A[SM_MOVED] += 1;
+					P->alive = 0;
+					continue;
+				}
+				A[SM_PEOPLE] += 1;
+				for (int k = 0; k < SA_N; k++) {
+					a[k] = dn->act[k] * lf[y];
+					A[SM_BASE + k] += a[k];
+				}
+				if (P->enrolled) {
+					overlay(s, &p, s->ramp[y], a, sc, A + SM_FACTOR);
+					A[SM_ENROLLED] += 1;
+					A[SM_SERVICE_COST] += p.service;
+					A[SM_FACTOR + YOC_SIM_F_SERVICE] += p.service;
+					for (int k = 0; k < SA_N; k++)
+						A[SM_SCN + k] += sc[k];
+				} else {
+					for (int k = 0; k < SA_N; k++)
+						A[SM_SCN + k] += a[k];
+				}
+				if (dn->outcome == 1) {
+					A[SM_DIED] += 1;
+					P->alive = 0;
+					continue;
+				}
+				P->age = P->age < 120 ? P->age + 1 : P->age;
+				P->ltc += dn->dltc;
+				P->ltc = P->ltc < 0 ? 0 : P->ltc > 60 ? 60 : P->ltc;
+				P->cst = dn->cstate;
 			}
-			A[SM_PEOPLE] += 1;
-			for (int k = 0; k < SA_N; k++) {
-				a[k] = dn->act[k] * lf[y];
-				A[SM_BASE + k] += a[k];
-			}
-			if (enrolled) {
-				overlay(s, &p, s->ramp[y], a, sc, A + SM_FACTOR);
-				A[SM_ENROLLED] += 1;
-				A[SM_SERVICE_COST] += p.service;
-				A[SM_FACTOR + YOC_SIM_F_SERVICE] += p.service;
-				for (int k = 0; k < SA_N; k++)
-					A[SM_SCN + k] += sc[k];
-			} else {
-				for (int k = 0; k < SA_N; k++)
-					A[SM_SCN + k] += a[k];
-			}
-			if (dn->outcome == 1) {
-				A[SM_DIED] += 1;
-				break;
-			}
-			age = age < 120 ? age + 1 : age;
-			ltc += dn->dltc;
-			ltc = ltc < 0 ? 0 : ltc > 60 ? 60 : ltc;
-			cst = dn->cstate;
 		}
 	}
 }
@@ -315,6 +356,10 @@ int yoc_sim_run(const struct yoc_sim_data *d, const struct yoc_scenario *s,
 	memset(&J, 0, sizeof J);
 	pthread_t th[64];
 	int nth = 0;
+	struct grp {
+		int lv;
+		uint32_t lo, n, at;
+	} *grp = NULL;
 	r->runs = o->runs;
 	r->nc = d->ncohort + 1;
 	r->years = o->years;
@@ -322,13 +367,17 @@ int yoc_sim_run(const struct yoc_sim_data *d, const struct yoc_scenario *s,
 	r->res = yoc_calloc(nres, sizeof *r->res);
 	r->param = yoc_calloc((size_t)r->runs * YOC_SIM_NPARAM, sizeof *r->param);
 	J.cell = yoc_calloc(NSTATE, sizeof *J.cell);
-	J.cidx = yoc_calloc(NSTATE, sizeof *J.cidx);
-	if (!r->res || !r->param || !J.cell || !J.cidx) {
+	grp = yoc_calloc(NSTATE, sizeof *grp);
+	if (!r->res || !r->param || !J.cell || !grp) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
 	/* each state's cell once: the finest level with enough donors; a
-	 * state no one was seen in falls back to a lower cost state */
+	 * state no one was seen in falls back to a lower cost state. The
+	 * donors of each distinct cell are copied once into the pool, in the
+	 * cell's order, so a draw reads one donor and no index */
+	int ngrp = 0;
+	size_t npool = 0;
 	for (int a = 0; a < YOC_SIM_NAGE; a++)
 		for (int sx = 0; sx < 2; sx++)
 			for (int l = 0; l < YOC_SIM_NLTC; l++)
@@ -341,10 +390,30 @@ int yoc_sim_run(const struct yoc_sim_data *d, const struct yoc_scenario *s,
 						lv = yoc__sim_cell(d, age_of[a], sx, ltc_of[l], c2, &lo,
 								   &n);
 					int cell = state_cell(age_of[a], sx, ltc_of[l], cs);
-					J.cell[cell][0] = lo;
 					J.cell[cell][1] = n;
-					J.cidx[cell] = lv >= 0 ? d->idx[lv] : d->idx[0];
+					if (n == 0)
+						continue;
+					int g = 0;
+					while (g < ngrp && !(grp[g].lv == lv && grp[g].lo == lo))
+						g++;
+					if (g == ngrp) {
+						grp[g].lv = lv;
+						grp[g].lo = lo;
+						grp[g].n = n;
+						grp[g].at = (uint32_t)npool;
+						npool += n;
+						ngrp++;
+					}
+					J.cell[cell][0] = grp[g].at;
 				}
+	J.pool = yoc_malloc((npool ? npool : 1) * sizeof *J.pool);
+	if (!J.pool) {
+		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (int g = 0; g < ngrp; g++)
+		for (uint32_t k = 0; k < grp[g].n; k++)
+			J.pool[grp[g].at + k] = d->donor[d->idx[grp[g].lv][grp[g].lo + k]];
 	J.d = d;
 	J.s = s;
 	J.o = o;
@@ -368,7 +437,8 @@ int yoc_sim_run(const struct yoc_sim_data *d, const struct yoc_scenario *s,
 		pthread_join(th[t], NULL);
 cleanup:
 	yoc_free(J.cell);
-	yoc_free(J.cidx);
+	yoc_free(J.pool);
+	yoc_free(grp);
 	if (rc)
 		yoc_sim_result_free(r);
 	return rc;
