@@ -188,7 +188,7 @@ struct yoc_sim_data {
 int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 		      const char *rule, struct yoc_sim_data *d, struct yoc_error *e);
 void yoc_sim_data_free(struct yoc_sim_data *d);
-/* The cost state of a year's total cost in pounds. */
+/* The cost state of a base-year total cost in pounds (the base year's cuts). */
 int yoc_sim_cstate(const struct yoc_sim_data *d, double cost);
 int yoc_sim_age_band(int age);
 int yoc_sim_ltc_band(int ltc);
