@@ -96,6 +96,7 @@ extern const struct cli_verb cli_verb_analyse;
 extern const struct cli_verb cli_verb_rule;
 extern const struct cli_verb cli_verb_risk;
 extern const struct cli_verb cli_verb_cohort;
+extern const struct cli_verb cli_verb_simulate;
 extern const struct cli_verb cli_verb_report;
 extern const struct cli_verb cli_verb_init;
 extern const struct cli_verb cli_verb_load;

@@ -26,7 +26,8 @@ static const char usage_text[] =
 	"pseudonymise, init, load, analyse, quality, risk (fit, score, validate,\n"
 	"summarise; skipped below 6,000 people, too few events to fit), a cohort\n"
 	"(define, select with worklists, simulated clinician review, consent,\n"
-	"enrol, refresh), the load of a later month (the deaths feed's last month,\n"
+	"enrol, refresh), simulate (the shipped top-2% scenario, 20 runs; with the\n"
+	"risk model), the load of a later month (the deaths feed's last month,\n"
 	"held back), cohort refresh, analyse, report; each is shown with its\n"
 	"timing. Files go under DIR: synth/, key.hex, pseudo/, later/, dataset/,\n"
 	"quality/, model-card.json and .md, worklists/, reviews/, report/, logs/\n"
@@ -37,7 +38,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 24, MIN_RISK_PERSONS = 6000 };
+enum { NSTEP = 25, MIN_RISK_PERSONS = 6000 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -223,7 +224,9 @@ static int run(int argc, char **argv)
 	const char *work = t.tmp;
 	char n[32], synth[4200], key[4200], feeds[4300], pseudo[4200], ds[4200],
 		qual[4200], rep[4200], idx[8300], optout[4300], later[4200], wl[4200],
-		rev[4200];
+		rev[4200], scen[4200], dbuf[4096];
+	const char *dd = cli_data_dir(NULL, dbuf, sizeof dbuf);
+	snprintf(scen, sizeof scen, "%s/scenarios/top2_integrated.json", dd ? dd : "data");
 	snprintf(n, sizeof n, "%ld", persons);
 	snprintf(synth, sizeof synth, "%s/synth", work);
 	snprintf(key, sizeof key, "%s/key.hex", work);
@@ -328,6 +331,14 @@ static int run(int argc, char **argv)
 		i++;
 		printf("[%d/%d] risk          skipped: no risk model; the cohort's rule uses"
 		       " conditions only\n", i, NSTEP);
+	}
+	if (risk_ok) {
+		STEP("simulate the integrated care team for the top 2% (3 years)", "simulate",
+		     "--db", ds, "--scenario", scen, "--runs", "20");
+	} else {
+		i++;
+		printf("[%d/%d] simulate      skipped: no risk model to form the cohorts\n", i,
+		       NSTEP);
 	}
 	char *rule = risk_ok ? "age >= 18 and died = 0 and (percentile >= 98 or ltc_count >= 4)"
 			     : "age >= 18 and died = 0 and ltc_count >= 4";

@@ -31,6 +31,7 @@ static const struct yoc__page pages[] = {
 	{"practices.html", "Practices compared", "Fair comparison of practices", yoc__page_compare, NULL},
 	{"cohorts.html", "Cohorts", "Cohorts: selection, review and register", yoc__page_cohorts,
 	 yoc__cohorts_present},
+	{"sim.html", "Simulation", "Simulation: baseline vs scenario (Table 3)", yoc__page_sim, yoc__sim_present},
 };
 
 /* The sections of every practice data pack, in page order. */

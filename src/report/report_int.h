@@ -229,6 +229,9 @@ int yoc__page_cohorts(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_b
 int yoc__cohorts_present(sqlite3 *db, const struct report *R);
 int yoc__pack_cohorts(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
 		      struct yoc_buf *b);
+/* sim.html (present when a simulation is stored). */
+int yoc__page_sim(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__sim_present(sqlite3 *db, const struct report *R);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */
