@@ -14,6 +14,8 @@
 
 #include "cli/cli.h"
 #include "eval/eval.h"
+#include "pseudo/pseudo.h"
+#include "store/store.h"
 #include "yoc/csv.h"
 #include "yoc/date.h"
 #include "yoc/io.h"
@@ -487,10 +489,558 @@ done:
 	return rc;
 }
 
+/* ---- --db ------------------------------------------------------------------ */
+
+/* The treated list and, from a synthetic pilot's truth, the true effects. */
+struct tlist {
+	size_t n, cap;
+	char **id;
+	struct yoc_map truth;        /* pseudo_id -> index into eff */
+	double (*eff)[YOC_EVAL_NOUT]; /* per enrolled person: with - without, mean over post years */
+	size_t neff;
+	int32_t start;               /* the truth's enrolment day */
+	double service;              /* service cost a year per enrolled person (pounds) */
+};
+
+static void tlist_free(struct tlist *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		yoc_free(t->id[i]);
+	yoc_free(t->id);
+	yoc_free(t->eff);
+	yoc_map_free(&t->truth);
+}
+
+static int tlist_add(struct tlist *t, const char *s, size_t len)
+{
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 1024;
+		char **id = yoc_realloc(t->id, nc * sizeof *id);
+		if (!id)
+			return -1;
+		t->id = id;
+		t->cap = nc;
+	}
+	char *c = yoc_malloc(len + 1);
+	if (!c)
+		return -1;
+	memcpy(c, s, len);
+	c[len] = 0;
+	t->id[t->n++] = c;
+	return 0;
+}
+
+/* A CSV with a pseudo_id column (the first column when none is so named). */
+static int read_treated_file(const char *path, struct tlist *t, struct yoc_error *e)
+{
+	yoc_csv *r = NULL;
+	int rc = yoc_csv_open(&r, path, NULL, e);
+	if (rc)
+		return rc;
+	int col = yoc_csv_col(r, "pseudo_id");
+	if (col < 0)
+		col = 0;
+	struct yoc_csv_row row;
+	int got;
+	while ((got = yoc_csv_next(r, &row, e)) > 0) {
+		if ((size_t)col >= row.ncells || row.cells[col].n == 0)
+			continue;
+		if (tlist_add(t, row.cells[col].p, row.cells[col].n)) {
+			rc = yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
+			break;
+		}
+	}
+	if (got < 0 && !rc)
+		rc = got;
+	yoc_csv_close(r);
+	if (!rc && t->n == 0)
+		rc = yoc_error_set(e, YOC_EDATA, path, 0, 0, "no pseudo_ids in the treated list");
+	return rc;
+}
+
+/* Maps a truth/pilot.csv column to an outcome index, or -1. */
+static int outcome_of(const char *col, size_t n)
+{
+	for (int k = 0; k < YOC_EVAL_NOUT; k++)
+		if (strlen(yoc_eval_outcomes[k]) == n && memcmp(yoc_eval_outcomes[k], col, n) == 0)
+			return k;
+	return -1;
+}
+
+/* truth/pilot.csv of yoc synth: the enrolled, and their true effects over the post years. */
+static int read_truth(const char *dir, const char *keypath, int start_fy, int post_years,
+		      int want_list, struct tlist *t, struct yoc_error *e)
+{
+	char path[4096], hex[65];
+	struct yoc_key key;
+	yoc_pseudo *ps = NULL;
+	yoc_csv *r = NULL;
+	int rc;
+	memset(&key, 0, sizeof key);
+	snprintf(path, sizeof path, "%s/truth/pilot.csv", dir);
+	if ((rc = yoc_csv_open(&r, path, NULL, e)) != 0)
+		return rc;
+	if (keypath) {
+		if ((rc = yoc_key_load(&key, keypath, e)))
+			goto cleanup;
+		if ((rc = yoc_pseudo_create(&ps, &key, 0))) {
+			rc = yoc_error_set(e, rc, keypath, 0, 0, "cannot use the key");
+			goto cleanup;
+		}
+	}
+	if ((rc = yoc_map_init(&t->truth, 4096)) != 0)
+		goto cleanup;
+	/* columns X_without, X_with of the outcomes */
+	int cw[YOC_EVAL_NOUT], cx[YOC_EVAL_NOUT];
+	for (int k = 0; k < YOC_EVAL_NOUT; k++)
+		cw[k] = cx[k] = -1;
+	const struct yoc_cell *h = yoc_csv_header(r);
+	for (size_t c = 0; c < yoc_csv_ncols(r); c++) {
+		const char *s = h[c].p;
+		size_t n = h[c].n;
+		if (n > 8 && memcmp(s + n - 8, "_without", 8) == 0 && outcome_of(s, n - 8) >= 0)
+			cw[outcome_of(s, n - 8)] = (int)c;
+		else if (n > 5 && memcmp(s + n - 5, "_with", 5) == 0 && outcome_of(s, n - 5) >= 0)
+			cx[outcome_of(s, n - 5)] = (int)c;
+	}
+	int cn = yoc_csv_col(r, "nhs_number"), cf = yoc_csv_col(r, "fyear");
+	int cd = yoc_csv_col(r, "enrol_date"), cs = yoc_csv_col(r, "service_cost");
+	if (cn < 0 || cf < 0 || cd < 0) {
+		rc = yoc_error_set(e, YOC_EPARSE, path, 1, 1, "not a truth/pilot.csv of yoc synth");
+		goto cleanup;
+	}
+	struct yoc_csv_row row;
+	int got;
+	while ((got = yoc_csv_next(r, &row, e)) > 0) {
+		if (row.ncells <= (size_t)cn || row.ncells <= (size_t)cf || row.cells[cn].n != 10)
+			continue;
+		int fy;
+		if (yoc_fyear_parse(row.cells[cf].p, row.cells[cf].n, &fy))
+			continue;
+		if (t->start == 0)
+			yoc_date_parse(row.cells[cd].p, row.cells[cd].n, &t->start);
+		if (start_fy == 0)
+			start_fy = yoc_fyear_of(t->start);
+		char id[65];
+		if (ps) {
+			yoc_pseudo_hex(ps, row.cells[cn].p, hex);
+			memcpy(id, hex, 64);
+			id[64] = 0;
+		} else {
+			memcpy(id, row.cells[cn].p, 10);
+			id[10] = 0;
+		}
+		uint64_t *ix = yoc_map_get(&t->truth, id, strlen(id));
+		if (!ix) {
+			if (t->neff % 1024 == 0) {
+				double(*nv)[YOC_EVAL_NOUT] = yoc_realloc(t->eff, (t->neff + 1024) * sizeof *nv);
+				if (!nv) {
+					rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+					goto cleanup;
+				}
+				t->eff = nv;
+			}
+			memset(t->eff[t->neff], 0, sizeof t->eff[0]);
+			if (yoc_map_put(&t->truth, id, strlen(id), t->neff, NULL) ||
+			    (want_list && tlist_add(t, id, strlen(id)))) {
+				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+				goto cleanup;
+			}
+			ix = yoc_map_get(&t->truth, id, strlen(id));
+			t->neff++;
+		}
+		if (fy < start_fy || fy >= start_fy + post_years)
+			continue;
+		for (int k = 0; k < YOC_EVAL_NOUT; k++) {
+			if (cw[k] < 0 || cx[k] < 0 || (size_t)cx[k] >= row.ncells)
+				continue;
+			char a[64], b[64];
+			snprintf(a, sizeof a, "%.*s", (int)row.cells[cw[k]].n, row.cells[cw[k]].p);
+			snprintf(b, sizeof b, "%.*s", (int)row.cells[cx[k]].n, row.cells[cx[k]].p);
+			t->eff[*ix][k] += (strtod(b, NULL) - strtod(a, NULL)) / post_years;
+		}
+		if (cs >= 0 && (size_t)cs < row.ncells) {
+			char a[64];
+			snprintf(a, sizeof a, "%.*s", (int)row.cells[cs].n, row.cells[cs].p);
+			t->service += strtod(a, NULL);
+		}
+	}
+	if (got < 0)
+		rc = got;
+	if (!rc && t->neff)
+		t->service /= (double)t->neff * post_years;
+cleanup:
+	yoc_pseudo_free(ps);
+	yoc_key_wipe(&key);
+	yoc_csv_close(r);
+	return rc;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql, struct yoc_error *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", msg ? msg : "SQL failed");
+		sqlite3_free(msg);
+		return YOC_EIO;
+	}
+	return 0;
+}
+
+struct result {
+	const struct yoc_eval_data *d;
+	const struct yoc_eval_match *m;
+	const struct yoc_eval_balance *bal;
+	const struct yoc_eval_effect *ef;    /* YOC_EVAL_NOUT */
+	const struct yoc_eval_trend *tr;     /* YOC_EVAL_NOUT, or NULL */
+	const double *truth, *truth_all;     /* YOC_EVAL_NOUT, or NULL */
+	double service;
+	int release;
+	char why[512];
+	const struct yoc_eval_opts *eo;
+	int32_t start;
+	int start_fy;
+};
+
+static void bind_num(sqlite3_stmt *st, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, v);
+}
+
+/* The eval_* tables of yoc.db, replaced in one transaction (docs/evaluation.md). */
+static int write_tables(sqlite3 *db, const struct result *R, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if ((rc = exec_sql(db,
+			   "BEGIN IMMEDIATE;"
+			   "DROP TABLE IF EXISTS eval_run; DROP TABLE IF EXISTS eval_balance;"
+			   "DROP TABLE IF EXISTS eval_outcome; DROP TABLE IF EXISTS eval_trend;"
+			   "DROP TABLE IF EXISTS eval_pairs;"
+			   "CREATE TABLE eval_run(key TEXT PRIMARY KEY, value TEXT);"
+			   "CREATE TABLE eval_balance(ord INTEGER, covariate TEXT, mean_treated REAL,"
+			   " mean_control REAL, mean_treated_matched REAL, mean_control_matched REAL,"
+			   " smd_before REAL, smd_after REAL, vr_before REAL, vr_after REAL);"
+			   "CREATE TABLE eval_outcome(ord INTEGER, outcome TEXT, treated_pre REAL,"
+			   " treated_post REAL, control_pre REAL, control_post REAL, did REAL,"
+			   " did_lo REAL, did_hi REAL, naive REAL, naive_lo REAL, naive_hi REAL,"
+			   " unmatched REAL, unmatched_lo REAL, unmatched_hi REAL, placebo REAL,"
+			   " placebo_lo REAL, placebo_hi REAL, trend_ok INTEGER, truth REAL,"
+			   " truth_all REAL, sets INTEGER);"
+			   "CREATE TABLE eval_trend(outcome TEXT, fyear TEXT, treated REAL, control REAL);"
+			   "CREATE TABLE eval_pairs(set_id INTEGER, treated TEXT, control TEXT,"
+			   " score_treated REAL, score_control REAL);", e)))
+		return rc;
+	const struct yoc_eval_data *d = R->d;
+	const struct yoc_eval_match *m = R->m;
+	char v[2048];
+	if (sqlite3_prepare_v2(db, "INSERT INTO eval_run VALUES (?,?)", -1, &st, NULL) != SQLITE_OK)
+		goto sqlfail;
+	char sd[16];
+	yoc_date_format(R->start, sd);
+#define KV(k, ...)                                                      \
+	do {                                                             \
+		snprintf(v, sizeof v, __VA_ARGS__);                      \
+		sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);          \
+		sqlite3_bind_text(st, 2, v, -1, SQLITE_TRANSIENT);       \
+		if (sqlite3_step(st) != SQLITE_DONE)                     \
+			goto sqlfail;                                    \
+		sqlite3_reset(st);                                       \
+	} while (0)
+	KV("start", "%s", sd);
+	KV("pre_years", "%d", d->pre_years);
+	KV("post_years", "%d", d->post_years);
+	KV("method", "nearest");
+	KV("ratio", "%d", R->eo->ratio);
+	KV("caliper", "%g", R->eo->caliper);
+	KV("replace", "%d", R->eo->replace);
+	KV("nboot", "%d", R->eo->nboot);
+	KV("seed", "%llu", (unsigned long long)R->eo->seed);
+	KV("listed", "%zu", d->cnt.listed);
+	KV("not_found", "%zu", d->cnt.not_found);
+	KV("no_baseline", "%zu", d->cnt.no_baseline);
+	KV("died_before", "%zu", d->cnt.died_before);
+	KV("missing_covariate", "%zu", d->cnt.missing_covariate);
+	KV("treated", "%zu", d->cnt.treated);
+	KV("controls", "%zu", d->cnt.controls);
+	KV("other_practice", "%zu", d->cnt.other_practice);
+	KV("matched_treated", "%zu", m->nsets);
+	KV("matched_controls", "%zu", m->n_controls_used);
+	KV("dropped_caliper", "%zu", m->n_caliper);
+	KV("dropped_no_control", "%zu", m->n_no_control);
+	KV("max_smd_after", "%.6f", yoc_eval_max_smd(R->bal, d->in.p));
+	KV("release", "%d", R->release);
+	KV("why", "%s", R->why);
+	KV("notes", "%s", m->notes);
+	KV("truth", "%d", R->truth != NULL);
+	KV("service_cost", "%.2f", R->service);
+#undef KV
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT INTO eval_balance VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &st,
+			       NULL) != SQLITE_OK)
+		goto sqlfail;
+	for (int j = 0; j < d->in.p; j++) {
+		const struct yoc_eval_balance *b = &R->bal[j];
+		sqlite3_bind_int(st, 1, j);
+		sqlite3_bind_text(st, 2, d->in.names[j], -1, SQLITE_STATIC);
+		double vals[8] = {b->mean_t, b->mean_c, b->mean_t_m, b->mean_c_m, b->smd_before,
+				  b->smd_after, b->vr_before, b->vr_after};
+		for (int k = 0; k < 8; k++)
+			bind_num(st, 3 + k, vals[k]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto sqlfail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT INTO eval_outcome VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+			       "?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		goto sqlfail;
+	for (int k = 0; k < YOC_EVAL_NOUT; k++) {
+		const struct yoc_eval_effect *x = &R->ef[k];
+		sqlite3_bind_int(st, 1, k);
+		sqlite3_bind_text(st, 2, yoc_eval_outcomes[k], -1, SQLITE_STATIC);
+		double vals[16] = {x->t_pre, x->t_post, x->c_pre, x->c_post, x->did.est, x->did.lo,
+				   x->did.hi, x->naive.est, x->naive.lo, x->naive.hi, x->unmatched.est,
+				   x->unmatched.lo, x->unmatched.hi,
+				   R->tr ? R->tr[k].placebo.est : NAN, R->tr ? R->tr[k].placebo.lo : NAN,
+				   R->tr ? R->tr[k].placebo.hi : NAN};
+		for (int i = 0; i < 16; i++)
+			bind_num(st, 3 + i, vals[i]);
+		if (R->tr)
+			sqlite3_bind_int(st, 19, R->tr[k].ok);
+		else
+			sqlite3_bind_null(st, 19);
+		bind_num(st, 20, R->truth ? R->truth[k] : NAN);
+		bind_num(st, 21, R->truth_all ? R->truth_all[k] : NAN);
+		sqlite3_bind_int64(st, 22, (sqlite3_int64)m->nsets);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto sqlfail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* yearly means of treated and matched controls, pre and post (the trend chart) */
+	if (sqlite3_prepare_v2(db, "INSERT INTO eval_trend VALUES (?,?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto sqlfail;
+	for (int k = 0; k < YOC_EVAL_NOUT; k++) {
+		for (int y = 0; y <= d->pre_years; y++) {
+			const double *val = y < d->pre_years ? d->pre[y][k] : d->post[k];
+			long double ts = 0, cs = 0, cw = 0;
+			for (size_t s = 0; s < m->nsets; s++)
+				ts += val[m->set_t[s]];
+			for (size_t i = 0; i < d->in.n; i++)
+				if (!d->treat[i] && m->w[i] > 0) {
+					cs += m->w[i] * val[i];
+					cw += m->w[i];
+				}
+			char fy[16];
+			yoc_fyear_format(R->start_fy - d->pre_years + y, fy);
+			if (y == d->pre_years && d->post_years > 1)
+				snprintf(fy, sizeof fy, "post");
+			sqlite3_bind_text(st, 1, yoc_eval_outcomes[k], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, fy, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_double(st, 3, (double)(ts / m->nsets));
+			sqlite3_bind_double(st, 4, (double)(cs / cw));
+			if (sqlite3_step(st) != SQLITE_DONE)
+				goto sqlfail;
+			sqlite3_reset(st);
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT INTO eval_pairs VALUES (?,?,?,?,?)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto sqlfail;
+	for (size_t s = 0; s < m->nsets; s++) {
+		size_t t = m->set_t[s];
+		for (size_t k = m->set_c0[s]; k < m->set_c0[s + 1]; k++) {
+			size_t c = m->ctrl[k];
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)s + 1);
+			sqlite3_bind_text(st, 2, d->ids[t], -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, d->ids[c], -1, SQLITE_STATIC);
+			sqlite3_bind_double(st, 4, m->ps[t]);
+			sqlite3_bind_double(st, 5, m->ps[c]);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				goto sqlfail;
+			sqlite3_reset(st);
+		}
+	}
+	sqlite3_finalize(st);
+	return exec_sql(db, "COMMIT", e);
+sqlfail:
+	yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return YOC_EIO;
+}
+
 static int run_db(const struct cli_opt *opts)
 {
-	cli_err("evaluate", "--db: not yet");
-	return 2;
+	const char *dir = cli_get(opts, "db"), *tr = cli_get(opts, "treated");
+	const char *truth = cli_get(opts, "truth"), *key = cli_get(opts, "key");
+	const char *sstart = cli_get(opts, "start");
+	struct yoc_eval_opts eo;
+	if (ev_common(opts, &eo))
+		return 2;
+	long pre, post;
+	if (cli_get_long("evaluate", opts, "pre-years", 2, &pre) ||
+	    cli_get_long("evaluate", opts, "post-years", 1, &post))
+		return 2;
+	if (pre < 1 || pre > YOC_EVAL_MAXYEARS || post < 1 || post > YOC_EVAL_MAXYEARS) {
+		cli_err("evaluate", "--pre-years and --post-years must be 1 to %d", YOC_EVAL_MAXYEARS);
+		return 2;
+	}
+	if (!tr && !truth) {
+		cli_err("evaluate", "--db needs --treated FILE (or --truth DIR of a synthetic pilot)");
+		return 2;
+	}
+	int32_t start = 0;
+	if (sstart && yoc_date_parse(sstart, strlen(sstart), &start) != YOC_DATE_VALID) {
+		cli_err("evaluate", "--start wants a date (YYYY-MM-DD), not '%s'", sstart);
+		return 2;
+	}
+	if (!sstart && !truth) {
+		cli_err("evaluate", "--db needs --start DATE, the first day of the service");
+		return 2;
+	}
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	struct tlist T;
+	memset(&T, 0, sizeof T);
+	yoc_store *s = NULL;
+	struct yoc_eval_data d;
+	struct yoc_eval_match m;
+	struct yoc_eval_balance *bal = NULL;
+	struct yoc_eval_effect ef[YOC_EVAL_NOUT];
+	struct yoc_eval_trend trd[YOC_EVAL_NOUT];
+	double tru[YOC_EVAL_NOUT], tall[YOC_EVAL_NOUT];
+	memset(&d, 0, sizeof d);
+	memset(&m, 0, sizeof m);
+	int rc = 1;
+	if (tr && read_treated_file(tr, &T, &e)) {
+		cli_err_rec("evaluate", &e);
+		goto done;
+	}
+	if (truth && read_truth(truth, key, start ? yoc_fyear_of(start) : 0, (int)post, !tr, &T, &e)) {
+		cli_err_rec("evaluate", &e);
+		goto done;
+	}
+	if (!start)
+		start = T.start;
+	if (!start) {
+		cli_err("evaluate", "%s: the truth names no enrolment date; give --start", truth);
+		goto done;
+	}
+	if (yoc_store_open(&s, dir, YOC_STORE_WRITE, &e)) {
+		cli_err_rec("evaluate", &e);
+		goto done;
+	}
+	struct yoc_eval_db_opts dbo = {yoc_fyear_of(start), start, (int)pre, (int)post,
+				       cli_get(opts, "covariates"), cli_get(opts, "exact"),
+				       cli_get(opts, "other-practices") != NULL};
+	struct yoc_eval_treated tl = {T.n, (const char *const *)T.id};
+	if (yoc_eval_data_load(yoc_store_db(s), &dbo, &tl, &d, &e)) {
+		cli_err_rec("evaluate", &e);
+		goto done;
+	}
+	const struct yoc_eval_counts *k = &d.cnt;
+	printf("treated list: %zu people; left out: %zu not in the dataset, %zu with no baseline "
+	       "year, %zu died in the baseline year, %zu with a covariate unknown; %zu treated "
+	       "people evaluated\n", k->listed, k->not_found, k->no_baseline, k->died_before,
+	       k->missing_covariate, k->treated);
+	printf("controls: %zu people never treated%s (%zu left out in other practices, %zu with a "
+	       "covariate unknown)\n", k->controls,
+	       dbo.other_practices ? " in any practice" : " in the treated people's practices",
+	       k->other_practice, k->missing_covariate_controls);
+	if (k->treated == 0) {
+		cli_err("evaluate", "no treated person can be evaluated (see the counts above)");
+		goto done;
+	}
+	if (yoc_eval_match(&d.in, &eo, &m, &e)) {
+		cli_err_rec("evaluate", &e);
+		goto done;
+	}
+	ev_print_match(stdout, &d.in, &m);
+	bal = yoc_malloc((size_t)d.in.p * sizeof *bal);
+	if (!bal) {
+		cli_err("evaluate", "out of memory");
+		goto done;
+	}
+	yoc_eval_balance(&d.in, &m, bal);
+	ev_print_balance(stdout, &d.in, bal);
+	int trend_bad = 0;
+	for (int o = 0; o < YOC_EVAL_NOUT; o++) {
+		if (yoc_eval_effect(&d.in, &m, d.pre[pre - 1][o], d.post[o], &eo, &ef[o], &e) ||
+		    (pre >= 2 && yoc_eval_trend(&d.in, &m, d.pre[0][o], d.pre[pre - 1][o], &eo, &trd[o], &e))) {
+			cli_err_rec("evaluate", &e);
+			goto done;
+		}
+		/* the gate looks at the headline outcomes */
+		if (pre >= 2 && !trd[o].ok && (o == 0 || o == 8))
+			trend_bad = 1;
+	}
+	if (truth) {
+		for (int o = 0; o < YOC_EVAL_NOUT; o++) {
+			long double sm = 0, sa = 0;
+			for (size_t st = 0; st < m.nsets; st++) {
+				const char *id = d.ids[m.set_t[st]];
+				uint64_t *ix = yoc_map_get(&T.truth, id, strlen(id));
+				sm += ix ? T.eff[*ix][o] : 0.0;
+			}
+			for (size_t i = 0; i < T.neff; i++)
+				sa += T.eff[i][o];
+			tru[o] = (double)(sm / m.nsets);
+			tall[o] = T.neff ? (double)(sa / T.neff) : NAN;
+		}
+		tru[YOC_EVAL_NOUT - 1] = tall[YOC_EVAL_NOUT - 1] = 0; /* the pilot changes no deaths */
+	}
+	double mx = yoc_eval_max_smd(bal, d.in.p);
+	struct result R = {&d, &m, bal, ef, pre >= 2 ? trd : NULL, truth ? tru : NULL,
+			   truth ? tall : NULL, T.service, 1, "", &eo, start, yoc_fyear_of(start)};
+	if (mx > 0.1) {
+		R.release = 0;
+		snprintf(R.why, sizeof R.why, "a covariate differs after matching (largest |SMD| %.3f > 0.1)",
+			 mx);
+	}
+	if (trend_bad) {
+		size_t l = strlen(R.why);
+		R.release = 0;
+		snprintf(R.why + l, sizeof R.why - l, "%sthe pre-period trends of treated and controls "
+			 "differ", l ? "; " : "");
+	}
+	if (pre < 2) {
+		size_t l = strlen(R.why);
+		snprintf(R.why + l, sizeof R.why - l, "%strends not checked (one pre year)", l ? "; " : "");
+	}
+	for (int o = 0; o < YOC_EVAL_NOUT; o++) {
+		ev_print_effect(stdout, yoc_eval_outcomes[o], &ef[o], 1);
+		if (truth)
+			printf("  %-34s %14.6f\n", "truth (matched treated)", tru[o]);
+		if (pre >= 2)
+			printf("  %-34s %14.6f   95%% CI %.6f to %.6f%s\n", "pre-period placebo",
+			       trd[o].placebo.est, trd[o].placebo.lo, trd[o].placebo.hi,
+			       trd[o].ok ? "" : "  trends differ");
+	}
+	printf("%s%s%s\n", R.release ? "result: for release" : "result: NOT FOR RELEASE",
+	       R.why[0] ? ": " : "", R.why);
+	if (write_tables(yoc_store_db(s), &R, &e)) {
+		cli_err_rec("evaluate", &e);
+		goto done;
+	}
+	rc = 0;
+done:
+	yoc_free(bal);
+	yoc_eval_match_free(&m);
+	yoc_eval_data_free(&d);
+	yoc_store_close(s);
+	tlist_free(&T);
+	return rc;
 }
 
 static int run(int argc, char **argv)

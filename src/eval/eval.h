@@ -180,6 +180,8 @@ struct yoc_eval_counts {
 	size_t not_found;            /* listed but not in the dataset at all */
 	size_t no_baseline;          /* no person_year row in the year before the start */
 	size_t died_before;          /* died in the baseline year */
+	size_t missing_covariate;    /* treated people with a covariate unknown (NULL) */
+	size_t missing_covariate_controls;
 	size_t treated;              /* treated people eligible */
 	size_t controls;             /* eligible controls */
 	size_t other_practice;       /* controls left out for their practice */

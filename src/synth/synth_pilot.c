@@ -160,9 +160,9 @@ int synth_pilot_init(struct world *w, struct yoc_error *e)
 }
 
 static const char *const pilot_cols[] = {
-	"emergency_admissions", "emergency_bed_days", "cost_total", "cost_nonelective",
-	"cost_ae", "cost_community", "cost_gp"};
-#define NPCOL 7
+	"emergency_admissions", "emergency_bed_days", "bed_days", "cost_total", "cost_nonelective",
+	"cost_ae", "cost_community", "cost_gp", "cost_social_care"};
+#define NPCOL 9
 
 int synth_pilot_open(struct world *w, const char *dir, struct yoc_error *e)
 {
@@ -226,14 +226,15 @@ int synth_pilot_write(struct world *w, const struct person *p, const struct emit
 		if (d1 < d0)
 			break;
 		int prac = person_practice_on(p, d0);
-		fprintf(f, "%.10s,%s,%s,%d/%02d,%d,%d,%d,%d", p->nhs,
+		fprintf(f, "%.10s,%s,%s,%d/%02d,%d,%d,%d,%d,%d,%d", p->nhs,
 			prac >= 0 ? w->prac_code[prac] : "", ds, w->first_year + y,
 			(w->first_year + y + 1) % 100, a->emergency[y], b->emergency[y],
-			a->emergency_bed_days[y], b->emergency_bed_days[y]);
+			a->emergency_bed_days[y], b->emergency_bed_days[y], a->bed_days[y],
+			b->bed_days[y]);
 		money(f, total(a, y));
 		money(f, total(b, y));
-		static const int set[4] = {S_NONELECTIVE, S_AE, S_COMMUNITY, S_GP};
-		for (int k = 0; k < 4; k++) {
+		static const int set[5] = {S_NONELECTIVE, S_AE, S_COMMUNITY, S_GP, S_SOCIAL};
+		for (int k = 0; k < 5; k++) {
 			money(f, a->cost[y][set[k]]);
 			money(f, b->cost[y][set[k]]);
 		}
