@@ -1,8 +1,9 @@
 /*
 ** yoc demo: the main job end to end on a synthetic care economy, each step
 ** run in-process through the verb table (cli_run_verb) and timed:
-** synth -> keygen -> pseudonymise -> init -> load -> quality -> analyse ->
-** report. A step whose verb is not built yet is named plainly, and the steps
+** synth (with the default pilot service, data/pilot_default.txt) -> keygen
+** -> pseudonymise -> init -> load -> analyse -> quality -> evaluate (the
+** pilot, against the synthetic truth) -> report. A step whose verb is not built yet is named plainly, and the steps
 ** that need its output are reported as not run; nothing is faked.
 */
 #include <fcntl.h>
@@ -17,8 +18,9 @@
 static const char usage_text[] =
 	"Usage: yoc demo [--persons N] [--out DIR]\n\n"
 	"Runs the whole Year of Care pipeline on a synthetic care economy and\n"
-	"prints the path of the report to open. Steps: synth, keygen,\n"
-	"pseudonymise, init, load, analyse, quality, report; each is shown with\n"
+	"prints the path of the report to open. Steps: synth (with the default\n"
+	"pilot service of data/pilot_default.txt), keygen, pseudonymise, init,\n"
+	"load, analyse, quality, evaluate (the pilot), report; each is shown with\n"
 	"its timing. Files go under DIR: synth/, key.hex, pseudo/, dataset/,\n"
 	"quality/, report/, logs/ (each step's output). DIR is written whole:\n"
 	"built beside it and swapped in at the end (also when a step failed, so\n"
@@ -27,7 +29,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 8 };
+enum { NSTEP = 9 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -201,7 +203,15 @@ static int run(int argc, char **argv)
 			stopped = args_[0];                                     \
 		}                                                               \
 	} while (0)
-	STEP("make a synthetic care economy", "synth", "--persons", n, "--out", synth);
+	char dbuf[4200], pilot[4300];
+	const char *data = cli_data_dir(NULL, dbuf, sizeof dbuf);
+	snprintf(pilot, sizeof pilot, "%s/pilot_default.txt", data ? data : "data");
+	int has_pilot = access(pilot, R_OK) == 0;
+	if (has_pilot)
+		STEP("make a synthetic care economy with a pilot service", "synth", "--persons", n,
+		     "--pilot", pilot, "--out", synth);
+	else
+		STEP("make a synthetic care economy", "synth", "--persons", n, "--out", synth);
 	snprintf(feeds, sizeof feeds, "%s/feeds", synth);
 	if (!yoc_is_dir(feeds))
 		snprintf(feeds, sizeof feeds, "%s", synth);
@@ -219,6 +229,12 @@ static int run(int argc, char **argv)
 	 * register gaps and practice-unknown person-years */
 	STEP("person-year analysis and costing", "analyse", "--db", ds);
 	STEP("data quality report", "quality", "--db", ds, "--out", qual);
+	if (has_pilot)
+		STEP("evaluate the pilot: matched cohorts, difference in differences", "evaluate",
+		     "--db", ds, "--truth", synth, "--key", key, "--exact",
+		     "emergency_admissions,ltc_count", "--other-practices");
+	else
+		i++;
 	STEP("report, practice data packs, workbook, CSV", "report", "--db", ds, "--out", rep);
 #undef STEP
 	printf("\ntotal %.2fs\n", yoc_now() - t0);

@@ -21,7 +21,9 @@
 ** added here appears in the navigation of every page and every pack.
 */
 static const struct yoc__page pages[] = {
-	{"index.html", "Overview", "Whole population analysis", yoc__page_overview},
+	{"index.html", "Overview", "Whole population analysis", yoc__page_overview, NULL},
+	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
+	 yoc__page_eval_present},
 };
 
 /* The sections of every practice data pack, in page order. */
@@ -97,15 +99,15 @@ static int write_page(struct ctx *c, sqlite3 *db, struct report *R, int pg)
 	yoc_buf_init(&b, 0);
 	c->page = pg;
 	snprintf(line, sizeof line, "Financial year %s. %s", R->fyear, R->meta);
-	if (yoc__page_start(c, &b, pages[pg].title, line))
+	if (yoc__page_start(c, &b, c->pages[pg].title, line))
 		c->oom = 1;
-	int rc = pages[pg].build(c, db, R, &b);
+	int rc = c->pages[pg].build(c, db, R, &b);
 	if (!rc && yoc__page_end(c, &b))
 		c->oom = 1;
 	if (!rc && (c->oom || !b.data))
 		rc = yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	if (!rc) {
-		snprintf(path, sizeof path, "%s/%s", c->o->out, pages[pg].file);
+		snprintf(path, sizeof path, "%s/%s", c->o->out, c->pages[pg].file);
 		rc = yoc__write_buf(c, path, &b);
 	}
 	yoc_buf_free(&b);
@@ -173,7 +175,14 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 		goto cleanup;
 	}
 	read_meta(db, &c, R);
+	/* the pages that have something to show, in registry order */
+	struct yoc__page shown[NPAGES];
+	c.npages = 0;
 	for (int pg = 0; pg < NPAGES; pg++)
+		if (!pages[pg].present || pages[pg].present(db))
+			shown[c.npages++] = pages[pg];
+	c.pages = shown;
+	for (int pg = 0; pg < c.npages; pg++)
 		if ((rc = write_page(&c, db, R, pg)))
 			goto cleanup;
 	if ((rc = yoc__packs_write(&c, db, R, pack_sections, NPACKSEC)))

@@ -8,6 +8,7 @@
 **   report_html.c     the shared page frame: header, navigation, footer
 **   page_overview.c   index.html: the whole population overview
 **   page_practices.c  the table of practices and the practice data packs
+**   page_eval.c       evaluation.html: matched-cohort evaluation of a service
 ** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
 ** and string made with yoc__pt_* / yoc__pt_str lives in its arena (c->ar)
 ** and is freed with it. struct report is filled once by yoc__accumulate,
@@ -173,6 +174,9 @@ int yoc__write_xlsx(struct ctx *c, const char *meta_note);
 struct yoc__page {
 	const char *file, *label, *title;
 	int (*build)(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+	/* 1 if the dataset has what the page shows; NULL: always. A page that is
+	 * not present is neither written nor linked. */
+	int (*present)(sqlite3 *db);
 };
 
 /*
@@ -193,6 +197,9 @@ int yoc__page_end(struct ctx *c, struct yoc_buf *b);
 int yoc__pack_nav(struct ctx *c, struct yoc_buf *b);
 
 int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+/* evaluation.html: the eval_* tables of yoc evaluate (page_eval.c). */
+int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_eval_present(sqlite3 *db);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */

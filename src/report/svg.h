@@ -33,6 +33,14 @@ int yoc__svg_pyramid(struct yoc_buf *b, const char *title, int nb,
 		     const char *lname, const char *rname, const double *mleft,
 		     const double *mright, const char *mname, int pct);
 
+/* Love plot: |SMD| before and after matching for n covariates, line at 0.1. */
+int yoc__svg_love(struct yoc_buf *b, const char *title, int n, const char *const *names,
+		  const double *before, const double *after);
+
+/* Lines over ncat periods, nser series, v[ser * ncat + cat]; NAN leaves a gap. */
+int yoc__svg_lines(struct yoc_buf *b, const char *title, int ncat, const char *const *cats,
+		   int nser, const char *const *sers, const double *v, int money);
+
 /* Appends s with &, <, >, " escaped. */
 int yoc__html_esc(struct yoc_buf *b, const char *s);
 
