@@ -145,8 +145,7 @@ static int get_year(const char *verb, struct cli_opt *opts, const struct common 
 			return 0;
 	char f[8];
 	yoc_fyear_format(*fy, f);
-	cli_err(verb, "%s is not an analysed year of %s", f, c->dir);
-	return 1;
+	return cli_fyear_missing(verb, f, c->years, c->ny);
 }
 
 /*

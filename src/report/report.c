@@ -22,6 +22,10 @@
 */
 static const struct yoc__page pages[] = {
 	{"index.html", "Overview", "Whole population analysis", yoc__page_overview, NULL},
+	{"conditions.html", "Conditions", "Long-term conditions", yoc__page_conditions, NULL},
+	{"trends.html", "Trends", "Trends: years and months", yoc__page_trends, NULL},
+	{"deprivation.html", "Deprivation", "Deprivation", yoc__page_deprivation, NULL},
+	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration, NULL},
 	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
 	 yoc__page_eval_present},
 };

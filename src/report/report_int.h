@@ -197,6 +197,10 @@ int yoc__page_end(struct ctx *c, struct yoc_buf *b);
 int yoc__pack_nav(struct ctx *c, struct yoc_buf *b);
 
 int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 /* evaluation.html: the eval_* tables of yoc evaluate (page_eval.c). */
 int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_eval_present(sqlite3 *db);
