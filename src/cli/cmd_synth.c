@@ -155,6 +155,9 @@ static int run(int argc, char **argv)
 	       (unsigned long long)st.persons, (unsigned long long)st.person_years,
 	       (unsigned long long)st.files, (unsigned long long)st.rows,
 	       (unsigned long long)st.defect_rows, (double)st.bytes / 1e6, st.seconds, out);
+	if (pf && st.pilot_missing_practices)
+		fprintf(stderr, "yoc synth: note: %d of the pilot's practices are not in this "
+			"economy (fewer people): left out of the pilot\n", st.pilot_missing_practices);
 	if (pf)
 		printf("yoc synth: pilot: %llu people eligible, %llu enrolled -> %s/truth/pilot.csv\n",
 		       (unsigned long long)st.pilot_eligible, (unsigned long long)st.pilot_enrolled,

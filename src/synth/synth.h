@@ -55,6 +55,9 @@ struct yoc_synth_pilot {
 ** keys and bad values are errors with their line.
 */
 int yoc_synth_pilot_read(const char *path, struct yoc_synth_pilot *p, struct yoc_error *e);
+/* The same from memory (name for messages): YOC_EPARSE with the line. */
+int yoc_synth_pilot_parse(const char *text, size_t n, const char *name,
+			  struct yoc_synth_pilot *p, struct yoc_error *e);
 
 struct yoc_synth_opts {
 	uint64_t persons;      /* registered population on 1 April of first_year */
@@ -83,6 +86,7 @@ struct yoc_synth_stats {
 	uint64_t bytes;           /* bytes of feed files */
 	uint64_t pilot_eligible;  /* met the pilot's rule */
 	uint64_t pilot_enrolled;  /* ... and enrolled (truth/pilot.csv) */
+	int pilot_missing_practices; /* listed but not in this economy: left out */
 	double seconds;
 };
 

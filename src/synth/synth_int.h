@@ -308,6 +308,7 @@ struct world {
 	unsigned char *pilot_prac;        /* per practice: 1 if in the pilot */
 	struct truth_acc *tcf;            /* an enrolled person's counterfactual truth */
 	uint64_t pilot_eligible, pilot_enrolled;
+	int pilot_missing_prac;           /* listed pilot practices not in this economy */
 
 	/* contracts: providers of apc/op/ae, community, mh, ambulance x years */
 	struct contract_prov *cprov;

@@ -656,6 +656,7 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 		st->rows = w->rows;
 		st->pilot_eligible = w->pilot_eligible;
 		st->pilot_enrolled = w->pilot_enrolled;
+		st->pilot_missing_practices = w->pilot_missing_prac;
 		st->defect_rows = w->defect_rows;
 		st->nhs_overflow = w->nhs_overflow;
 		st->files = 0;

@@ -39,20 +39,27 @@ static int num(const char *v, double lo, double hi, double *out)
 	return 0;
 }
 
-int yoc_synth_pilot_read(const char *path, struct yoc_synth_pilot *p, struct yoc_error *e)
+int yoc_synth_pilot_parse(const char *text, size_t n, const char *name,
+			  struct yoc_synth_pilot *p, struct yoc_error *e)
 {
 	memset(p, 0, sizeof *p);
 	p->start = NEVER;
 	p->uptake = 1.0;
 	p->m_emergency = p->m_ae = p->m_community = p->m_gp = 1.0;
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
 	char line[4096];
 	long ln = 0;
-	int rc = 0;
-	while (fgets(line, sizeof line, f)) {
+	size_t at = 0;
+	while (at < n) {
+		const char *nl = memchr(text + at, '\n', n - at);
+		size_t len = nl ? (size_t)(nl - (text + at)) : n - at;
 		ln++;
+		if (len >= sizeof line)
+			return yoc_error_set(e, YOC_EPARSE, name, ln, 1, "line too long");
+		memcpy(line, text + at, len);
+		line[len] = 0;
+		at += len + (nl != NULL);
+		if (memchr(line, 0, len))
+			return yoc_error_set(e, YOC_EPARSE, name, ln, 1, "NUL byte in the line");
 		char *h = strchr(line, '#');
 		if (h)
 			*h = 0;
@@ -60,13 +67,11 @@ int yoc_synth_pilot_read(const char *path, struct yoc_synth_pilot *p, struct yoc
 		if (!*s)
 			continue;
 		char *eq = strchr(s, '=');
-		if (!eq) {
-			rc = yoc_error_set(e, YOC_EPARSE, path, ln, 1, "expected key = value");
-			goto done;
-		}
+		if (!eq)
+			return yoc_error_set(e, YOC_EPARSE, name, ln, 1, "expected key = value");
 		*eq = 0;
 		char *k = trim(s), *v = trim(eq + 1);
-		double x;
+		double x = 0;
 		int bad = 0;
 		if (strcmp(k, "practices") == 0) {
 			for (char *t = v; *t;) {
@@ -110,28 +115,35 @@ int yoc_synth_pilot_read(const char *path, struct yoc_synth_pilot *p, struct yoc
 			bad = num(v, 0, 1e6, &x);
 			p->service_pence = (int64_t)(x * 100.0 + 0.5);
 		} else {
-			rc = yoc_error_set(e, YOC_EPARSE, path, ln, 1,
-					   "unknown key '%s' (practices, start, min_age, min_ltc, "
-					   "min_prior_emergency, uptake, effect.emergency, effect.ae, "
-					   "effect.community, effect.gp, service_cost)", k);
-			goto done;
+			return yoc_error_set(e, YOC_EPARSE, name, ln, 1,
+					     "unknown key '%.60s' (practices, start, min_age, min_ltc, "
+					     "min_prior_emergency, uptake, effect.emergency, effect.ae, "
+					     "effect.community, effect.gp, service_cost)", k);
 		}
-		if (bad) {
-			rc = yoc_error_set(e, YOC_EPARSE, path, ln, 1, "%s: bad value '%s'%s", k, v,
-					   strncmp(k, "effect.", 7) == 0
-					   ? " (emergency and ae at most 1, others 0 to 20)" : "");
-			goto done;
-		}
-	}
-	if (ferror(f)) {
-		rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "read failed");
-		goto done;
+		if (bad)
+			return yoc_error_set(e, YOC_EPARSE, name, ln, 1, "%.40s: bad value '%.60s'%s", k, v,
+					     strncmp(k, "effect.", 7) == 0
+					     ? " (emergency and ae at most 1, others 0 to 20)" : "");
 	}
 	if (p->start == NEVER)
-		rc = yoc_error_set(e, YOC_EPARSE, path, 0, 0, "no start = YYYY-MM-DD");
-done:
+		return yoc_error_set(e, YOC_EPARSE, name, 0, 0, "no start = YYYY-MM-DD");
+	return 0;
+}
+
+int yoc_synth_pilot_read(const char *path, struct yoc_synth_pilot *p, struct yoc_error *e)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+	static char buf[1 << 16];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	int err = ferror(f), more = !err && fgetc(f) != EOF;
 	fclose(f);
-	return rc;
+	if (err)
+		return yoc_error_set(e, YOC_EIO, path, 0, 0, "read failed");
+	if (more)
+		return yoc_error_set(e, YOC_ETOOBIG, path, 0, 0, "a pilot file is at most 64 KiB");
+	return yoc_synth_pilot_parse(buf, n, path, p, e);
 }
 
 int synth_pilot_init(struct world *w, struct yoc_error *e)
@@ -146,16 +158,22 @@ int synth_pilot_init(struct world *w, struct yoc_error *e)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	for (uint32_t i = 0; i < w->nprac; i++)
 		w->pilot_prac[i] = pl->npractices == 0;
+	int found = 0;
 	for (int k = 0; k < pl->npractices; k++) {
 		uint32_t i = 0;
 		while (i < w->nprac && strcmp(w->prac_code[i], pl->practices[k]) != 0)
 			i++;
-		if (i == w->nprac)
-			return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0,
-					     "pilot practice %s is not in this economy (P90001..P9%04u)",
-					     pl->practices[k], (unsigned)w->nprac);
+		if (i == w->nprac) {
+			w->pilot_missing_prac++; /* a smaller economy: reported by the caller */
+			continue;
+		}
 		w->pilot_prac[i] = 1;
+		found++;
 	}
+	if (pl->npractices && !found)
+		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0,
+				     "none of the pilot's practices is in this economy (P90001..P9%04u)",
+				     (unsigned)w->nprac);
 	return 0;
 }
 
