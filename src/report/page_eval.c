@@ -18,10 +18,11 @@
 #include "report/report_int.h"
 #include "report/svg.h"
 
-int yoc__page_eval_present(sqlite3 *db)
+int yoc__page_eval_present(sqlite3 *db, const struct report *R)
 {
 	sqlite3_stmt *st = NULL;
 	int n = 0;
+	(void)R;
 	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM eval_outcome", -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
@@ -257,13 +258,15 @@ int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf 
 		}
 		sqlite3_finalize(st);
 		st = NULL;
-		double vv[16];
-		for (int i = 0; i < ny; i++) {
-			vv[i] = tr_t[o][i];
-			vv[ny + i] = tr_c[o][i];
-		}
+		double xs[8];
+		for (int i = 0; i < ny; i++)
+			xs[i] = i;
 		static const char *const sers[2] = {"Treated", "Matched controls"};
-		c->oom |= yoc__svg_lines(b, ttitle[o], ny, years, 2, sers, vv, o == 1) != 0;
+		const int npts[2] = {ny, ny};
+		const double *px[2] = {xs, xs}, *py[2] = {tr_t[o], tr_c[o]};
+		c->oom |= yoc__svg_lines(b, ttitle[o], 2, sers, npts, px, py, ny > 1 ? ny - 1 : 1, 0,
+					 ny, years, 0, "financial year",
+					 o == 1 ? "pounds per person" : "per person", o == 1) != 0;
 	}
 	c->oom |= yoc_buf_puts(b, "<p>The years before the start are the parallel-trends check: "
 			       "if treated and matched controls already moved apart before the "

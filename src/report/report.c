@@ -18,7 +18,8 @@
 /*
 ** The pages, in navigation order. Each writes OUT/file; the first is the
 ** overview (index.html), which the practice packs link back to. A page
-** added here appears in the navigation of every page and every pack.
+** added here appears in the navigation of every page and every pack, unless
+** its present() hook says the dataset lacks what it shows.
 */
 static const struct yoc__page pages[] = {
 	{"index.html", "Overview", "Whole population analysis", yoc__page_overview, NULL},
@@ -26,6 +27,7 @@ static const struct yoc__page pages[] = {
 	{"trends.html", "Trends", "Trends: years and months", yoc__page_trends, NULL},
 	{"deprivation.html", "Deprivation", "Deprivation", yoc__page_deprivation, NULL},
 	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration, NULL},
+	{"risk.html", "Risk", "Risk stratification", yoc__page_risk, yoc__risk_present},
 	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
 	 yoc__page_eval_present},
 };
@@ -37,6 +39,7 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"bands", yoc__pack_bands},
 	{"ltc_count", yoc__pack_ltc},
 	{"cost_by_setting", yoc__pack_cost},
+	{"risk", yoc__pack_risk},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))
@@ -103,15 +106,15 @@ static int write_page(struct ctx *c, sqlite3 *db, struct report *R, int pg)
 	yoc_buf_init(&b, 0);
 	c->page = pg;
 	snprintf(line, sizeof line, "Financial year %s. %s", R->fyear, R->meta);
-	if (yoc__page_start(c, &b, c->pages[pg].title, line))
+	if (yoc__page_start(c, &b, pages[pg].title, line))
 		c->oom = 1;
-	int rc = c->pages[pg].build(c, db, R, &b);
+	int rc = pages[pg].build(c, db, R, &b);
 	if (!rc && yoc__page_end(c, &b))
 		c->oom = 1;
 	if (!rc && (c->oom || !b.data))
 		rc = yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	if (!rc) {
-		snprintf(path, sizeof path, "%s/%s", c->o->out, c->pages[pg].file);
+		snprintf(path, sizeof path, "%s/%s", c->o->out, pages[pg].file);
 		rc = yoc__write_buf(c, path, &b);
 	}
 	yoc_buf_free(&b);
@@ -132,6 +135,7 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	sqlite3 *db = NULL;
 	int rc = 0;
 	char path[4096];
+	unsigned char absent[NPAGES];
 	memset(res, 0, sizeof *res);
 	if (!R || yoc_map_init(&R->a.pmap, 256)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -179,15 +183,11 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 		goto cleanup;
 	}
 	read_meta(db, &c, R);
-	/* the pages that have something to show, in registry order */
-	struct yoc__page shown[NPAGES];
-	c.npages = 0;
 	for (int pg = 0; pg < NPAGES; pg++)
-		if (!pages[pg].present || pages[pg].present(db))
-			shown[c.npages++] = pages[pg];
-	c.pages = shown;
-	for (int pg = 0; pg < c.npages; pg++)
-		if ((rc = write_page(&c, db, R, pg)))
+		absent[pg] = pages[pg].present && !pages[pg].present(db, R);
+	c.absent = absent;
+	for (int pg = 0; pg < NPAGES; pg++)
+		if (!absent[pg] && (rc = write_page(&c, db, R, pg)))
 			goto cleanup;
 	if ((rc = yoc__packs_write(&c, db, R, pack_sections, NPACKSEC)))
 		goto cleanup;

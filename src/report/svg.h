@@ -37,9 +37,19 @@ int yoc__svg_pyramid(struct yoc_buf *b, const char *title, int nb,
 int yoc__svg_love(struct yoc_buf *b, const char *title, int n, const char *const *names,
 		  const double *before, const double *after);
 
-/* Lines over ncat periods, nser series, v[ser * ncat + cat]; NAN leaves a gap. */
-int yoc__svg_lines(struct yoc_buf *b, const char *title, int ncat, const char *const *cats,
-		   int nser, const char *const *sers, const double *v, int money);
+/*
+** Lines through points: nser series, series k has n[k] points x[k][i],
+** y[k][i] (a NAN point is skipped and the line broken there). Axes run from
+** 0 to xmax and 0 to ymax (0: from the data); xcats, when not NULL, names
+** the ncat integer x positions 0 .. ncat - 1 instead of numeric ticks.
+** diag draws the line y = x (ROC and calibration plots). xlab, ylab name
+** the axes; money: y values are pounds. Returns 0 or YOC_ENOMEM.
+*/
+int yoc__svg_lines(struct yoc_buf *b, const char *title, int nser,
+		   const char *const *sers, const int *n, const double *const *x,
+		   const double *const *y, double xmax, double ymax, int ncat,
+		   const char *const *xcats, int diag, const char *xlab, const char *ylab,
+		   int money);
 
 /* Appends s with &, <, >, " escaped. */
 int yoc__html_esc(struct yoc_buf *b, const char *s);
