@@ -94,6 +94,7 @@ extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_synth;
 extern const struct cli_verb cli_verb_analyse;
 extern const struct cli_verb cli_verb_rule;
+extern const struct cli_verb cli_verb_evaluate;
 extern const struct cli_verb cli_verb_risk;
 extern const struct cli_verb cli_verb_cohort;
 extern const struct cli_verb cli_verb_simulate;

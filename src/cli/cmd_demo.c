@@ -1,9 +1,10 @@
 /*
 ** yoc demo: the main job end to end on a synthetic care economy, each step
 ** run in-process through the verb table (cli_run_verb) and timed:
-** synth -> keygen -> pseudonymise -> init -> load -> analyse -> quality ->
+** synth (with the default pilot service, data/pilot_default.txt) -> keygen -> pseudonymise -> init -> load -> analyse -> quality ->
 ** risk fit, score, validate (with the synthetic truth as the oracle and the
-** model card), summarise -> cohort (define, select, simulated review,
+** model card), summarise -> simulate -> evaluate (the pilot, against the synthetic truth)
+** -> cohort (define, select, simulated review,
 ** consent, enrol, refresh) -> load of a later month -> cohort refresh ->
 ** analyse -> report. The last month of the deaths feed is held back from the
 ** first load and loaded later, as the next month's data would arrive. A step
@@ -22,12 +23,13 @@
 static const char usage_text[] =
 	"Usage: yoc demo [--persons N] [--out DIR]\n\n"
 	"Runs the whole Year of Care pipeline on a synthetic care economy and\n"
-	"prints the path of the report to open. Steps: synth, keygen,\n"
+	"prints the path of the report to open. Steps: synth (with the default\n"
+	"pilot service of data/pilot_default.txt), keygen,\n"
 	"pseudonymise, init, load, analyse, quality, risk (fit, score, validate,\n"
 	"summarise; skipped below 6,000 people, too few events to fit), a cohort\n"
 	"(define, select with worklists, simulated clinician review, consent,\n"
 	"enrol, refresh), simulate (the shipped top-2% scenario, 20 runs; with the\n"
-	"risk model), the load of a later month (the deaths feed's last month,\n"
+	"risk model), evaluate (the pilot), the load of a later month (the deaths feed's last month,\n"
 	"held back), cohort refresh, analyse, report; each is shown with its\n"
 	"timing. Files go under DIR: synth/, key.hex, pseudo/, later/, dataset/,\n"
 	"quality/, model-card.json and .md, worklists/, reviews/, report/, logs/\n"
@@ -38,7 +40,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 25, MIN_RISK_PERSONS = 6000 };
+enum { NSTEP = 26, MIN_RISK_PERSONS = 6000 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -268,7 +270,14 @@ static int run(int argc, char **argv)
 			stopped = args_[0];                                     \
 		}                                                               \
 	} while (0)
-	STEP("make a synthetic care economy", "synth", "--persons", n, "--out", synth);
+	char pilot[4300];
+	snprintf(pilot, sizeof pilot, "%s/pilot_default.txt", dd ? dd : "data");
+	int has_pilot = access(pilot, R_OK) == 0;
+	if (has_pilot)
+		STEP("make a synthetic care economy with a pilot service", "synth", "--persons", n,
+		     "--pilot", pilot, "--out", synth);
+	else
+		STEP("make a synthetic care economy", "synth", "--persons", n, "--out", synth);
 	snprintf(feeds, sizeof feeds, "%s/feeds", synth);
 	if (!yoc_is_dir(feeds))
 		snprintf(feeds, sizeof feeds, "%s", synth);
@@ -339,6 +348,19 @@ static int run(int argc, char **argv)
 		i++;
 		printf("[%d/%d] simulate      skipped: no risk model to form the cohorts\n", i,
 		       NSTEP);
+	}
+	/* the evaluation needs enough enrolled people: a failure leaves the
+	 * report without its Evaluation page, and the demo goes on */
+	i++;
+	if (has_pilot && !stopped) {
+		char *ev[] = {"evaluate", "--db", ds, "--truth", synth, "--key", key, "--exact",
+			      "emergency_admissions,ltc_count", "--other-practices", NULL};
+		if (step(i, "evaluate the pilot: matched cohorts, difference in differences", ev) > 0)
+			printf("      the report is made without the evaluation\n");
+	} else if (stopped) {
+		printf("[%d/%d] %-13s not run: needs %s\n", i, NSTEP, "evaluate", stopped);
+	} else {
+		printf("[%d/%d] evaluate      skipped: no pilot file %s\n", i, NSTEP, pilot);
 	}
 	char *rule = risk_ok ? "age >= 18 and died = 0 and (percentile >= 98 or ltc_count >= 4)"
 			     : "age >= 18 and died = 0 and ltc_count >= 4";

@@ -26,6 +26,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_rule,
 	&cli_verb_cohort,
 	&cli_verb_simulate,
+	&cli_verb_evaluate,
 	&cli_verb_report,
 	&cli_verb_inspect,
 	&cli_verb_help,

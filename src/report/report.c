@@ -32,6 +32,8 @@ static const struct yoc__page pages[] = {
 	{"cohorts.html", "Cohorts", "Cohorts: selection, review and register", yoc__page_cohorts,
 	 yoc__cohorts_present},
 	{"sim.html", "Simulation", "Simulation: baseline vs scenario (Table 3)", yoc__page_sim, yoc__sim_present},
+	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
+	 yoc__page_eval_present},
 };
 
 /* The sections of every practice data pack, in page order. */

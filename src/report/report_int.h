@@ -8,6 +8,7 @@
 **   report_html.c     the shared page frame: header, navigation, footer
 **   page_overview.c   index.html: the whole population overview
 **   page_practices.c  the table of practices and the practice data packs
+**   page_eval.c       evaluation.html: matched-cohort evaluation of a service
 **   page_risk.c       risk.html: risk stratification (yoc risk tables)
 **   page_cohorts.c    cohorts.html and the packs' cohort section (src/cohort)
 ** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
@@ -216,6 +217,9 @@ int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+/* evaluation.html: the eval_* tables of yoc evaluate (page_eval.c). */
+int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_eval_present(sqlite3 *db, const struct report *R);
 /* risk.html (present when risk_pyramid has the year) and its pack section. */
 int yoc__page_risk(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__risk_present(sqlite3 *db, const struct report *R);

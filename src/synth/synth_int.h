@@ -82,7 +82,7 @@ int rng_pick(struct rng *r, const double *w, int n);
 /* Poisson count with mean lambda (lambda < 50). */
 int rng_poisson(struct rng *r, double lambda);
 
-enum { STREAM_WORLD = 1, STREAM_PERSON = 2, STREAM_DEFECT = 3, STREAM_FILES = 4 };
+enum { STREAM_WORLD = 1, STREAM_PERSON = 2, STREAM_DEFECT = 3, STREAM_FILES = 4, STREAM_PILOT = 5 };
 
 /* ---- feed kinds ------------------------------------------------------------ */
 
@@ -305,6 +305,11 @@ struct world {
 	struct yoc_afile optout;
 	struct yoc_afile regtruth;        /* truth/registrations.csv */
 	struct yoc_afile risk;            /* truth/risk.csv: the oracle risk */
+	struct yoc_afile pilotf;          /* truth/pilot.csv (with a pilot) */
+	unsigned char *pilot_prac;        /* per practice: 1 if in the pilot */
+	struct truth_acc *tcf;            /* an enrolled person's counterfactual truth */
+	uint64_t pilot_eligible, pilot_enrolled;
+	int pilot_missing_prac;           /* listed pilot practices not in this economy */
 
 	/* contracts: providers of apc/op/ae, community, mh, ambulance x years */
 	struct contract_prov *cprov;
@@ -569,6 +574,13 @@ struct emit_ctx {
 	struct person *p;
 	struct truth_acc *t;
 	uint32_t seq[K_COUNT + 1];   /* key sequence per kind (+1: spells) */
+	/* a pilot (synth_pilot.c): all zero / NEVER / NULL without one */
+	int32_t enrol;               /* enrolment day, NEVER if not enrolled */
+	uint8_t drop;                /* this event does not happen with the pilot */
+	uint8_t copy;                /* this event happens only with the pilot */
+	struct truth_acc *tcf;       /* enrolled: the truth without the pilot */
+	struct rng pr;               /* enrolled: the pilot's stream */
+	uint32_t cseq[K_COUNT + 1];  /* key sequence of the pilot's extra rows */
 };
 void emit_spell(struct emit_ctx *c, const struct ev_spell *s);
 void emit_op(struct emit_ctx *c, const struct ev_op *e);
@@ -581,6 +593,30 @@ void emit_ambulance(struct emit_ctx *c, const struct ev_amb *e);
 void emit_death(struct emit_ctx *c, const char *place, const char *cause);
 void emit_register(struct emit_ctx *c);
 int synth_emit_init(struct world *w, struct yoc_error *e);
+
+/* ---- a pilot (synth_pilot.c) ------------------------------------------------------ */
+
+/*
+** Truth accumulation that keeps the counterfactual: an event added by the
+** pilot counts only with it, an event the pilot removed only without it.
+*/
+#define T_ADD(c, field, v)                                  \
+	do {                                                \
+		if (!(c)->drop)                             \
+			(c)->t->field += (v);               \
+		if ((c)->tcf && !(c)->copy)                 \
+			(c)->tcf->field += (v);             \
+	} while (0)
+
+int synth_pilot_init(struct world *w, struct yoc_error *e);
+/* Opens truth/pilot.csv under dir. */
+int synth_pilot_open(struct world *w, const char *dir, struct yoc_error *e);
+/* Whether p enrols (their state at the start, spells already drawn: nprior
+ * emergency admissions in the year before); sets up c if so. */
+void synth_pilot_enrol(struct world *w, struct person *p, struct emit_ctx *c, int nprior);
+/* Writes an enrolled person's rows of truth/pilot.csv. */
+int synth_pilot_write(struct world *w, const struct person *p, const struct emit_ctx *c,
+		      struct yoc_error *e);
 
 /* Generates and writes all of a person's rows and fills their truth. */
 int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t);

@@ -52,6 +52,12 @@ int synth_file_grow(struct world *w, struct sfile *f)
 
 void row_begin(struct world *w, struct rowb *b, struct sfile *f)
 {
+	if (!f) {
+		/* a row the pilot removed: built (same draws) but written nowhere */
+		b->f = NULL;
+		b->start = b->p = w->scratch;
+		return;
+	}
 	if (f->wend - f->wp < ROW_RESERVE && synth_file_grow(w, f) != 0) {
 		/* Out of memory: write into scratch, and fail the run after this person. */
 		w->oom = 1;
@@ -259,6 +265,8 @@ int synth_out_open(struct world *w, struct yoc_error *e)
 	if ((rc = yoc_afile_open(&w->risk, path, e)) != 0)
 		return rc;
 	fputs("nhs_number,fyear,p_emergency\n", w->risk.f);
+	if (w->o->pilot && (rc = synth_pilot_open(w, dir, e)) != 0)
+		return rc;
 	w->tbuf = yoc_malloc((size_t)1 << 21);
 	if (!w->tbuf)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -271,6 +279,7 @@ void synth_out_abort(struct world *w)
 	yoc_afile_abort(&w->optout);
 	yoc_afile_abort(&w->regtruth);
 	yoc_afile_abort(&w->risk);
+	yoc_afile_abort(&w->pilotf);
 }
 
 /*
@@ -667,6 +676,8 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 		return rc;
 	if ((rc = yoc_afile_commit(&w->risk, e)) != 0)
 		return rc;
+	if (w->o->pilot && (rc = yoc_afile_commit(&w->pilotf, e)) != 0)
+		return rc;
 	ct = yoc_calloc((size_t)w->ncprov * w->years, sizeof *ct);
 	if (!ct)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -679,6 +690,9 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 		st->persons = w->ntotal;
 		st->person_years = w->person_years;
 		st->rows = w->rows;
+		st->pilot_eligible = w->pilot_eligible;
+		st->pilot_enrolled = w->pilot_enrolled;
+		st->pilot_missing_practices = w->pilot_missing_prac;
 		st->defect_rows = w->defect_rows;
 		st->nhs_overflow = w->nhs_overflow;
 		st->files = 0;

@@ -35,6 +35,8 @@ int yoc_synth_run(const struct yoc_synth_opts *o, struct yoc_synth_stats *st,
 		goto cleanup;
 	if ((rc = synth_emit_init(&w, e)) != 0)
 		goto cleanup;
+	if (o->pilot && (rc = synth_pilot_init(&w, e)) != 0)
+		goto cleanup;
 	p = yoc_malloc(sizeof *p);
 	t = yoc_malloc(sizeof *t);
 	if (!p || !t) {
