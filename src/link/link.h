@@ -117,7 +117,7 @@ void yoc_link_unpattern(uint32_t pat, uint8_t lv[YOC_LF_COUNT]);
 /*
 ** Fellegi-Sunter EM under conditional independence. counts[YOC_LINK_NPAT]
 ** are pair counts by pattern; md holds the starting values and receives
-** the estimates. fix_u: keep md->u (estimated from random pairs) and
+** the estimates. In weights, m is taken as at least 0.001. fix_u: keep md->u (estimated from random pairs) and
 ** estimate m and lambda only. Stops when no parameter moves by more than
 ** tol, or after max_iter. Returns 0, or YOC_EINVAL for no pairs.
 */
@@ -182,7 +182,6 @@ struct yoc_link_opts {
 	const char *out_dir;        /* linked feeds, same layout */
 	const char *review_path;    /* clerical review file written (may be NULL) */
 	const char *decisions_path; /* a filled-in review file to apply (may be NULL) */
-	const char *state_dir;      /* links, clusters and the change log kept between runs */
 	const char *key_path;       /* key for Bloom-filter mode (may be NULL) */
 	double upper, lower;        /* match probability thresholds */
 	int bloom;                  /* 1: compare Bloom encodings by Dice, not the fields */
@@ -191,6 +190,10 @@ struct yoc_link_opts {
 	int tf;                     /* term-frequency adjustment of names (default 1) */
 	int progress;
 	uint64_t seed;              /* random pairs for u */
+	int threads;                /* comparison threads (default 2) */
+	const char *previous_dir;   /* an earlier output whose ledger to continue (may be NULL) */
+	const char *explain;        /* FILE:ROW to explain instead of writing (may be NULL) */
+	void *explain_out;          /* FILE * for the explanation */
 };
 void yoc_link_opts_init(struct yoc_link_opts *o);
 
@@ -199,19 +202,26 @@ struct yoc_link_stats {
 	uint64_t linked, review, unlinked, ambiguous, pairs;
 	uint64_t decided_match, decided_nonmatch, decisions_bad, decisions_stale;
 	uint64_t duplicates, changes;
-	struct yoc_link_model model;
+	struct yoc_link_model model;   /* as used for the weights */
+	double em_u_lambda;            /* EM's share of matches among the candidates */
 	double seconds, seconds_compare;
 };
 
+/*
+** Links the feeds under in_dir against the register and writes out_dir
+** whole (yoc_otree): every feed file again, the NHS number filled in on
+** rows linked automatically or by a reviewer's MATCH, and two columns
+** appended, LINK_STATUS (linked, clerical, review, unlinked; empty where
+** the row's own NHS number is valid) and LINK_WEIGHT; out_dir/.link/ keeps
+** the ledger (links.csv, changes.csv, audit.csv, duplicates.csv,
+** model.json), hidden from pseudonymise's walk. The previous ledger (from
+** o->previous_dir, or out_dir when it is an earlier output) keeps
+** identities stable across refreshes: every row that changes person is
+** logged in changes.csv. With o->explain set nothing is written: the
+** candidates of that row (FILE:ROW, FILE relative to in_dir, ROW the data
+** row number) are described on o->explain_out.
+*/
 int yoc_link_run(const struct yoc_link_opts *o, struct yoc_link_stats *st,
 		 struct yoc_error *e);
-
-/*
-** --explain: the candidates of one row (FILE:ROW, the path relative to the
-** input folder and the data row number) with the comparison vector and
-** each field's weight, written as text to f.
-*/
-int yoc_link_explain(const struct yoc_link_opts *o, const char *row, void *f,
-		     struct yoc_error *e);
 
 #endif

@@ -55,6 +55,7 @@ static double prod(const double (*p)[YOC_LINK_MAXLV], const uint8_t lv[YOC_LF_CO
 }
 
 #define FLOOR 1e-6 /* no level is impossible: keeps every weight finite */
+#define M_FLOOR 1e-3
 
 int yoc_link_em(const uint64_t *counts, struct yoc_link_model *md, int fix_u, int max_iter,
 		double tol)
@@ -129,8 +130,8 @@ double yoc_link_field_weight(const struct yoc_link_model *md, int f, int lv, dou
 	double m = md->m[f][lv], u = md->u[f][lv];
 	if (tf_u > 0 && lv == yoc_link_nlevels[f] - 1)
 		u = tf_u;
-	if (m < FLOOR)
-		m = FLOOR;
+	if (m < M_FLOOR)
+		m = M_FLOOR; /* EM can drive m to nothing; true matches still disagree at times */
 	if (u < FLOOR * FLOOR)
 		u = FLOOR * FLOOR;
 	return log2(m / u);
