@@ -16,7 +16,12 @@
 
 const char *const link_rule_names[BR_COUNT] = {"dob", "postcode_sector+birth_year",
 						"family_sound+birth_year", "family_sound+birthday",
-						"given_sound+birth_year+sex"};
+						"given_sound+birth_year+sex", "given_sound+family_sound"};
+#define FB(f) (1u << (f))
+const unsigned link_rule_fields[BR_COUNT] = {
+	FB(YOC_LF_DOB), FB(YOC_LF_POSTCODE) | FB(YOC_LF_DOB), FB(YOC_LF_FAMILY) | FB(YOC_LF_DOB),
+	FB(YOC_LF_FAMILY) | FB(YOC_LF_DOB), FB(YOC_LF_GIVEN) | FB(YOC_LF_DOB) | FB(YOC_LF_SEX),
+	FB(YOC_LF_GIVEN) | FB(YOC_LF_FAMILY)};
 
 static int has(const char *s, const char *w)
 {
@@ -119,6 +124,11 @@ uint64_t link_block_key(const struct yoc_link_rec *r, int k, int swap)
 		if (!hasd || !r->pgiven[0] || !r->sex)
 			return 0;
 		h = mix(mix(mix(h, str_key(r->pgiven)), (uint64_t)y), r->sex);
+		break;
+	case BR_NAMES:
+		if (!r->pgiven[0] || !r->pfamily[0])
+			return 0;
+		h = mix(mix(h, str_key(r->pgiven)), str_key(r->pfamily));
 		break;
 	default:
 		return 0;

@@ -17,9 +17,12 @@ enum {
 	BR_FAMILY_YOB,    /* family name sound and year of birth */
 	BR_FAMILY_MD,     /* family name sound and day and month of birth */
 	BR_GIVEN_YOB_SEX, /* given name sound, year of birth and sex */
+	BR_NAMES,         /* given and family name sounds (no date of birth) */
 	BR_COUNT
 };
 extern const char *const link_rule_names[BR_COUNT];
+/* Fields a rule's blocking makes agree: left out of that rule's EM session. */
+extern const unsigned link_rule_fields[BR_COUNT];
 
 #define REG_MAX ((size_t)1 << 24)   /* records in the register */
 #define BLOCK_MAX 4096               /* a larger block is skipped (counted) */

@@ -73,10 +73,11 @@ struct run {
 	double wt[YOC_LF_COUNT][YOC_LINK_MAXLV];
 	double lm_exact[2];     /* log2 m at exact agreement: given, family */
 	double prior;
-	uint64_t counts[YOC_LINK_NPAT];
+	uint64_t counts[BR_COUNT + 1][YOC_LINK_NPAT];
 	uint32_t npairs;        /* review pairs */
 	uint32_t *pairq;        /* row of each pair id */
-	double em_u[YOC_LF_COUNT][YOC_LINK_MAXLV]; /* u among the candidates (EM) */
+	struct yoc_link_model sessions[BR_COUNT]; /* EM of each blocking rule */
+	double session_pairs[BR_COUNT];
 	uint64_t blocks_skipped;
 };
 
@@ -89,7 +90,7 @@ struct worker {
 	uint32_t *stamp;        /* per register record: last row that saw it (+1) */
 	uint32_t *cand;
 	size_t ncand, capcand;
-	uint64_t counts[YOC_LINK_NPAT];
+	uint64_t *counts;       /* [BR_COUNT + 1][YOC_LINK_NPAT]: per rule, then all */
 	uint64_t pairs, skipped;
 	int rc;
 };
@@ -194,10 +195,21 @@ static void *work(void *arg)
 			uint8_t lv[YOC_LF_COUNT];
 			uint32_t ri = w->cand[c];
 			yoc_link_compare(&q->rec, &r->g.rec[ri], lv);
-			if (w->score)
+			if (w->score) {
 				top_add(q, &r->g, ri, (float)pair_weight(r, lv, ri, NULL));
-			else
-				w->counts[yoc_link_pattern(lv)]++;
+				continue;
+			}
+			w->counts[(size_t)BR_COUNT * YOC_LINK_NPAT + yoc_link_pattern(lv)]++;
+			/* Each rule whose key the pair shares: its session, blocked fields left out. */
+			for (int k = 0; k < BR_COUNT; k++) {
+				uint64_t kq = link_block_key(&q->rec, k, 0);
+				if (!kq || kq != link_block_key(&r->g.rec[ri], k, 0))
+					continue;
+				uint8_t lk[YOC_LF_COUNT];
+				for (int f = 0; f < YOC_LF_COUNT; f++)
+					lk[f] = (link_rule_fields[k] >> f & 1) ? YOC_LV_MISSING : lv[f];
+				w->counts[(size_t)k * YOC_LINK_NPAT + yoc_link_pattern(lk)]++;
+			}
 		}
 		w->pairs += w->ncand;
 	}
@@ -223,7 +235,8 @@ static int compare_pass(struct run *r, int score, size_t stride, struct yoc_erro
 		w[t].a = (a + stride - 1) / stride * stride;
 		w[t].b = b;
 		w[t].stamp = yoc_calloc(r->g.n ? r->g.n : 1, sizeof *w[t].stamp);
-		if (!w[t].stamp) {
+		w[t].counts = score ? NULL : yoc_calloc((BR_COUNT + 1) * YOC_LINK_NPAT, sizeof *w[t].counts);
+		if (!w[t].stamp || (!score && !w[t].counts)) {
 			rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 			goto cleanup;
 		}
@@ -243,8 +256,10 @@ static int compare_pass(struct run *r, int score, size_t stride, struct yoc_erro
 			rc = yoc_error_set(e, w[t].rc, NULL, 0, 0, "out of memory");
 			goto cleanup;
 		}
-		for (uint32_t p = 0; p < YOC_LINK_NPAT; p++)
-			r->counts[p] += w[t].counts[p];
+		if (!score)
+			for (int k = 0; k <= BR_COUNT; k++)
+				for (uint32_t p = 0; p < YOC_LINK_NPAT; p++)
+					r->counts[k][p] += w[t].counts[(size_t)k * YOC_LINK_NPAT + p];
 		if (score) {
 			r->st->pairs += w[t].pairs;
 			r->blocks_skipped += w[t].skipped;
@@ -254,6 +269,7 @@ cleanup:
 	for (int t = 0; t < nt; t++) {
 		yoc_free(w[t].stamp);
 		yoc_free(w[t].cand);
+		yoc_free(w[t].counts);
 	}
 	return rc;
 }
@@ -294,12 +310,15 @@ static void u_random(struct run *r)
 }
 
 /*
-** m by EM on a sample of the candidate pairs (m and u free there: blocking
-** makes the candidates' u unlike the population's). The weights then use u
-** from random register pairs and the prior of one true match among all the
-** register's people, so a weight is the log odds that this register person,
-** of everyone, is the row's; with --u-em, EM's u and lambda among the
-** candidates instead.
+** m by EM, one session per blocking rule (as Splink does): the pairs a rule
+** brings, with the fields that rule makes agree left out, and u held at its
+** value among random register pairs, which is what u is among pairs that
+** agree only by blocking. Each field's m is the average of the sessions
+** that estimate it, weighted by the matches each session finds. The weights
+** then use the prior of one true match among all the register's people, so
+** a weight is the log odds that this register person, of everyone, is the
+** row's. With --u-em instead: one classical EM over all candidate pairs,
+** m, u and lambda free (kept for comparison; blocking biases it).
 */
 static int fit(struct run *r, struct yoc_error *e)
 {
@@ -308,26 +327,59 @@ static int fit(struct run *r, struct yoc_error *e)
 	yoc_link_model_init(&r->md);
 	u_random(r);
 	urnd = r->md;
+	urnd.lambda = 1.0 / (r->g.people > 1 ? (double)r->g.people : 2.0);
+	r->md = urnd;
 	if (r->nq) {
 		size_t stride = r->nq > EM_SAMPLE ? r->nq / EM_SAMPLE : 1;
+		size_t sampled = (r->nq + stride - 1) / stride;
 		memset(r->counts, 0, sizeof r->counts);
 		if ((rc = compare_pass(r, 0, stride, e)) != 0)
 			return rc;
-		if (yoc_link_em(r->counts, &r->md, 0, 500, 1e-7) != 0)
-			r->md = urnd; /* no candidate pairs at all: defaults */
-	}
-	r->st->em_u_lambda = r->md.lambda;
-	memcpy(r->em_u, r->md.u, sizeof r->em_u);
-	if (!r->o->u_from_em) {
-		memcpy(r->md.u, urnd.u, sizeof r->md.u);
-		double people = r->g.people > 1 ? (double)r->g.people : 2.0;
-		r->md.lambda = 1.0 / people;
+		double msum[YOC_LF_COUNT][YOC_LINK_MAXLV] = {{0}}, wsum[YOC_LF_COUNT] = {0};
+		for (int k = 0; k <= BR_COUNT; k++) {
+			if (k == BR_COUNT && !r->o->u_from_em)
+				break;
+			double pairs = 0;
+			for (uint32_t p = 0; p < YOC_LINK_NPAT; p++)
+				pairs += (double)r->counts[k][p];
+			if (pairs <= 0)
+				continue;
+			struct yoc_link_model s = urnd;
+			yoc_link_model_init(&s);
+			if (k < BR_COUNT)
+				memcpy(s.u, urnd.u, sizeof s.u);
+			s.lambda = fmin(0.5, (double)sampled / pairs);
+			if (yoc_link_em(r->counts[k], &s, k < BR_COUNT, 500, 1e-7) != 0)
+				continue;
+			if (k == BR_COUNT) {
+				r->md = s; /* --u-em: the classical estimate, used as it is */
+				r->st->em_u_lambda = s.lambda;
+				break;
+			}
+			r->md.iterations += s.iterations;
+			r->md.converged = r->md.converged || s.converged;
+			double matches = s.lambda * pairs;
+			for (int f = 0; f < YOC_LF_COUNT; f++) {
+				if (link_rule_fields[k] >> f & 1)
+					continue;
+				for (int l = 0; l < yoc_link_nlevels[f]; l++)
+					msum[f][l] += matches * s.m[f][l];
+				wsum[f] += matches;
+			}
+			r->sessions[k] = s;
+			r->session_pairs[k] = pairs;
+		}
+		if (!r->o->u_from_em)
+			for (int f = 0; f < YOC_LF_COUNT; f++)
+				if (wsum[f] > 0)
+					for (int l = 0; l < yoc_link_nlevels[f]; l++)
+						r->md.m[f][l] = msum[f][l] / wsum[f];
 	}
 	for (int f = 0; f < YOC_LF_COUNT; f++)
 		for (int l = 0; l < yoc_link_nlevels[f]; l++)
 			r->wt[f][l] = yoc_link_field_weight(&r->md, f, l, 0);
-	r->lm_exact[0] = log2(r->md.m[YOC_LF_GIVEN][3]);
-	r->lm_exact[1] = log2(r->md.m[YOC_LF_FAMILY][3]);
+	r->lm_exact[0] = log2(fmax(r->md.m[YOC_LF_GIVEN][3], 1e-3));
+	r->lm_exact[1] = log2(fmax(r->md.m[YOC_LF_FAMILY][3], 1e-3));
 	r->prior = yoc_link_prior(&r->md);
 	r->st->model = r->md;
 	return 0;
@@ -942,9 +994,15 @@ static int write_ledger(struct run *r, const char *dir, struct yoc_error *e)
 	if (!f)
 		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
 	const struct yoc_link_model *md = &r->md;
-	fprintf(f, "{\n  \"prior_lambda\": %.6g,\n  \"candidates_lambda\": %.6g,\n"
-		   "  \"em_iterations\": %d,\n  \"em_converged\": %s,\n",
-		md->lambda, r->st->em_u_lambda, md->iterations, md->converged ? "true" : "false");
+	fprintf(f, "{\n  \"prior_lambda\": %.6g,\n  \"em_iterations\": %d,\n",
+		md->lambda, md->iterations);
+	fputs("  \"em_sessions\": [", f);
+	for (int k = 0; k < BR_COUNT; k++)
+		fprintf(f, "%s\n    {\"rule\": \"%s\", \"pairs\": %.0f, \"lambda\": %.6g, "
+			   "\"iterations\": %d, \"converged\": %s}",
+			k ? "," : "", link_rule_names[k], r->session_pairs[k], r->sessions[k].lambda,
+			r->sessions[k].iterations, r->sessions[k].converged ? "true" : "false");
+	fputs("\n  ],\n", f);
 	fprintf(f, "  \"u_from\": \"%s\",\n  \"term_frequency\": %s,\n",
 		r->o->u_from_em ? "em" : "random_pairs", r->o->tf ? "true" : "false");
 	fprintf(f, "  \"upper\": %g,\n  \"lower\": %g,\n  \"fields\": {\n", r->o->upper, r->o->lower);
@@ -955,9 +1013,6 @@ static int write_ledger(struct run *r, const char *dir, struct yoc_error *e)
 		fputs("], \"u\": [", f);
 		for (int l = 0; l < yoc_link_nlevels[fi]; l++)
 			fprintf(f, "%s%.6g", l ? ", " : "", md->u[fi][l]);
-		fputs("], \"u_candidates\": [", f);
-		for (int l = 0; l < yoc_link_nlevels[fi]; l++)
-			fprintf(f, "%s%.6g", l ? ", " : "", r->em_u[fi][l]);
 		fprintf(f, "]}%s\n", fi + 1 < YOC_LF_COUNT ? "," : "");
 	}
 	const struct yoc_link_stats *st = r->st;
@@ -1124,7 +1179,6 @@ int yoc_link_run(const struct yoc_link_opts *o, struct yoc_link_stats *st,
 	if ((rc = fit(&r, e)) != 0)
 		goto cleanup;
 	double tc = yoc_now();
-	memset(r.counts, 0, sizeof r.counts);
 	if (r.nq && (rc = compare_pass(&r, 1, 1, e)) != 0)
 		goto cleanup;
 	r.st->seconds_compare = yoc_now() - tc;
