@@ -387,14 +387,31 @@ static int fit(struct run *r, struct yoc_error *e)
 
 /* ---- decisions ----------------------------------------------------------------- */
 
+/*
+** A row has at most one person in the register, so the chance that its best
+** candidate is the one is that candidate's odds over one plus the odds of
+** all (the others kept are the next TOPN - 1; further ones are negligible).
+** Linked: that share at or above the upper threshold. Review: otherwise, when
+** the best pair alone reaches the lower threshold. Else unlinked.
+*/
+static double share_best(const struct qrow *q)
+{
+	if (!q->nt)
+		return 0;
+	double w0 = q->t[0].w, sum = 0;
+	for (int k = 0; k < q->nt; k++)
+		sum += exp2(fmax(-200, q->t[k].w - w0));
+	/* odds0 / (1 + sum of odds) with everything scaled by 2^-w0. */
+	return 1.0 / (exp2(fmax(-200, fmin(200, -w0))) + sum);
+}
+
 static void decide(struct run *r)
 {
 	for (size_t i = 0; i < r->nq; i++) {
 		struct qrow *q = &r->q[i];
 		q->chosen = NONE;
 		double p1 = q->nt ? yoc_link_prob(q->t[0].w) : 0;
-		double p2 = q->nt > 1 ? yoc_link_prob(q->t[1].w) : 0;
-		if (p1 >= r->o->upper && p2 < r->o->lower) {
+		if (q->nt && share_best(q) >= r->o->upper) {
 			q->status = ST_LINKED;
 			q->chosen = q->t[0].reg;
 		} else if (p1 >= r->o->lower) {
@@ -831,6 +848,7 @@ struct prev {
 	uint64_t *h;
 	char (*nhs)[10];
 	uint8_t *status;
+	char (*rej)[48];        /* NHS numbers reviewers rejected for the row */
 	size_t n, cap;
 	uint32_t max_cluster;
 	struct yoc_map clusters; /* identifiers hash (8 bytes) -> cluster */
@@ -867,7 +885,10 @@ static int prev_load(struct prev *pv, const char *dir, struct yoc_error *e)
 			uint8_t *s = yoc_realloc(pv->status, nc);
 			if (s)
 				pv->status = s;
-			if (!h || !nh || !s) {
+			char(*rj)[48] = yoc_realloc(pv->rej, nc * sizeof *rj);
+			if (rj)
+				pv->rej = rj;
+			if (!h || !nh || !s || !rj) {
 				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 				break;
 			}
@@ -888,6 +909,9 @@ static int prev_load(struct prev *pv, const char *dir, struct yoc_error *e)
 		if (row.cells[4].n == 10)
 			memcpy(pv->nhs[pv->n], row.cells[4].p, 10);
 		pv->status[pv->n] = s;
+		memset(pv->rej[pv->n], 0, sizeof pv->rej[0]);
+		if (row.ncells > 7 && row.cells[7].n < sizeof pv->rej[0])
+			memcpy(pv->rej[pv->n], row.cells[7].p, row.cells[7].n);
 		if (yoc_map_put(&pv->m, key, (size_t)kn, pv->n, NULL) != 0) {
 			rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 			break;
@@ -926,6 +950,17 @@ static int reconcile(struct run *r, struct prev *pv, FILE *changes, struct yoc_e
 		const uint64_t *pi = pv->have && kn > 0 ? yoc_map_get(&pv->m, key, (size_t)kn) : NULL;
 		if (pi && pv->h[*pi] == q->h) {
 			size_t j = *pi;
+			/* A reviewer's NON-MATCH stands too. */
+			for (int k = 0; k < q->nt && pv->rej[j][0]; k++) {
+				char nh[11];
+				memcpy(nh, r->g.nhs[q->t[k].reg], 10);
+				nh[10] = 0;
+				if (strstr(pv->rej[j], nh))
+					q->rejected |= (uint8_t)(1u << k);
+			}
+			if (q->status == ST_REVIEW && q->rejected &&
+			    (q->rejected & ((1u << review_pairs(r, q)) - 1)) == (1u << review_pairs(r, q)) - 1)
+				q->status = ST_UNLINKED;
 			if (pv->status[j] == ST_CLERICAL && q->status != ST_CLERICAL) {
 				/* A reviewer's MATCH stands while the row is unchanged. */
 				for (int k = 0; k < q->nt; k++)
@@ -971,7 +1006,7 @@ static int write_ledger(struct run *r, const char *dir, struct yoc_error *e)
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
-	fputs("file,row,identifiers_hash,status,nhs_number,weight,cluster\n", f);
+	fputs("file,row,identifiers_hash,status,nhs_number,weight,cluster,rejected\n", f);
 	for (size_t i = 0; i < r->nq; i++) {
 		const struct qrow *q = &r->q[i];
 		fprintf(f, "%s,%" PRIu32 ",%016" PRIx64 ",%s,", r->files[q->file].rel, q->row, q->h,
@@ -982,9 +1017,14 @@ static int write_ledger(struct run *r, const char *dir, struct yoc_error *e)
 		if (q->nt)
 			fprintf(f, "%.2f", (double)q->t[0].w);
 		if (q->chosen == NONE)
-			fprintf(f, ",U%06" PRIu32 "\n", q->cluster);
+			fprintf(f, ",U%06" PRIu32 ",", q->cluster);
 		else
-			fprintf(f, ",%.10s\n", r->g.nhs[q->chosen]);
+			fprintf(f, ",%.10s,", r->g.nhs[q->chosen]);
+		for (int k = 0, sep = 0; k < q->nt; k++)
+			if (q->rejected >> k & 1) {
+				fprintf(f, "%s%.10s", sep++ ? ";" : "", r->g.nhs[q->t[k].reg]);
+			}
+		fputc('\n', f);
 	}
 	if (fclose(f) != 0)
 		return yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed");
@@ -1267,6 +1307,7 @@ cleanup:
 	yoc_free(pv.h);
 	yoc_free(pv.nhs);
 	yoc_free(pv.status);
+	yoc_free(pv.rej);
 	link_reg_free(&r.g);
 	yoc_free(r.q);
 	yoc_free(r.pairq);
