@@ -119,13 +119,14 @@ static int run(int argc, char **argv)
 		return 0;
 	printf("yoc link: register %llu rows, %llu records; %llu rows in %llu files, %llu to "
 	       "link: %llu linked, %llu by review, %llu for review, %llu unlinked; %llu pairs "
-	       "compared in %.1fs (%.0f per second); %.1fs -> %s\n",
+	       "compared (%llu on names too) in %.1fs, %.1fs of CPU (%.0f per second, %.0f per "
+	       "CPU-second); %.1fs -> %s\n",
 	       (unsigned long long)st.register_rows, (unsigned long long)st.register_people,
 	       (unsigned long long)st.rows, (unsigned long long)st.files,
 	       (unsigned long long)st.candidates_rows, (unsigned long long)st.linked,
 	       (unsigned long long)st.decided_match, (unsigned long long)st.review,
 	       (unsigned long long)st.unlinked, (unsigned long long)st.pairs,
-	       st.seconds_compare, st.seconds_compare > 0 ? (double)st.pairs / st.seconds_compare : 0,
+	       (unsigned long long)st.pairs_full, st.seconds_compare, st.seconds_compare > 0 ? (double)st.pairs / st.seconds_compare : 0,
 	       st.seconds, o.out_dir);
 	if (o.decisions_path)
 		printf("yoc link: decisions: %llu MATCH, %llu NON-MATCH applied; %llu stale, %llu "

@@ -85,12 +85,16 @@ struct yoc_link_rec {
 	uint8_t lgiven, lfamily, lpostcode;
 	uint8_t sex;          /* 1, 2, or 0 missing */
 	int32_t dob;          /* days; YOC_LINK_NODATE missing */
+	uint16_t y;           /* dob as year, month, day (0 when missing) */
+	uint8_t m, d;
 };
 
 /* Fills r from raw cells (any may be empty). */
 void yoc_link_rec_make(struct yoc_link_rec *r, const char *given, size_t gn,
 		       const char *family, size_t fn, int32_t dob, int sex,
 		       const char *postcode, size_t pn);
+/* yoc_link_cmp_date on the dates of two records (from their y, m, d). */
+int yoc_link_cmp_dob(const struct yoc_link_rec *a, const struct yoc_link_rec *b);
 /* The comparison vector of two records: one level per field. */
 void yoc_link_compare(const struct yoc_link_rec *a, const struct yoc_link_rec *b,
 		      uint8_t lv[YOC_LF_COUNT]);
@@ -199,12 +203,15 @@ void yoc_link_opts_init(struct yoc_link_opts *o);
 
 struct yoc_link_stats {
 	uint64_t register_rows, register_people, files, rows, candidates_rows;
-	uint64_t linked, review, unlinked, ambiguous, pairs;
+	uint64_t linked, review, unlinked, ambiguous;
+	uint64_t pairs;           /* candidate pairs compared (date of birth, sex, postcode) */
+	uint64_t pairs_full;      /* of which names compared too (not pruned) */
 	uint64_t decided_match, decided_nonmatch, decisions_bad, decisions_stale;
 	uint64_t duplicates, changes;
 	struct yoc_link_model model;   /* as used for the weights */
 	double em_u_lambda;            /* EM's share of matches among the candidates */
 	double seconds, seconds_compare;
+	double cpu_compare;           /* CPU seconds of the scoring pass (all threads) */
 };
 
 /*

@@ -5,6 +5,7 @@
 ** not only the rows being linked), and one sorted index per blocking rule.
 ** Also which columns of a feed carry the identifiers.
 */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,8 +16,8 @@
 #include "yoc/nhsno.h"
 
 const char *const link_rule_names[BR_COUNT] = {"dob", "postcode_sector+birth_year",
-						"family_sound+birth_year", "family_sound+birthday",
-						"given_sound+birth_year+sex", "given_sound+family_sound"};
+						"family_sound+birth_month", "family_sound+birthday",
+						"given_sound+birth_month+sex", "given_sound+family_sound"};
 #define FB(f) (1u << (f))
 const unsigned link_rule_fields[BR_COUNT] = {
 	FB(YOC_LF_DOB), FB(YOC_LF_POSTCODE) | FB(YOC_LF_DOB), FB(YOC_LF_FAMILY) | FB(YOC_LF_DOB),
@@ -72,6 +73,19 @@ void link_row_rec(const struct yoc_cell *cells, size_t n, const struct link_cols
 	yoc_link_rec_make(r, g.p, g.n, f.p, f.n, dob, sex, p.p, p.n);
 }
 
+void link_hot_make(struct link_hot *h, const struct yoc_link_rec *r)
+{
+	memset(h, 0, sizeof *h);
+	if (r->dob != YOC_LINK_NODATE) {
+		h->y = r->y ? r->y : 1; /* year 0 would read as missing */
+		h->m = r->m;
+		h->d = r->d;
+	}
+	h->sex = r->sex;
+	h->lpc = (uint8_t)(r->lpostcode < sizeof h->pc ? r->lpostcode : sizeof h->pc - 1);
+	memcpy(h->pc, r->postcode, h->lpc);
+}
+
 /* ---- blocking keys ------------------------------------------------------- */
 
 static uint64_t mix(uint64_t h, uint64_t v)
@@ -110,20 +124,20 @@ uint64_t link_block_key(const struct yoc_link_rec *r, int k, int swap)
 			return 0;
 		h = mix(mix(h, yoc_hash64(r->postcode, (size_t)r->lpostcode - 2, 3)), (uint64_t)y);
 		break;
-	case BR_FAMILY_YOB:
+	case BR_FAMILY_YM:
 		if (!hasd || !r->pfamily[0])
 			return 0;
-		h = mix(mix(h, str_key(r->pfamily)), (uint64_t)y);
+		h = mix(mix(h, str_key(r->pfamily)), (uint64_t)(y * 100 + m));
 		break;
 	case BR_FAMILY_MD:
 		if (!hasd || !r->pfamily[0])
 			return 0;
 		h = mix(mix(h, str_key(r->pfamily)), (uint64_t)(m * 100 + d));
 		break;
-	case BR_GIVEN_YOB_SEX:
+	case BR_GIVEN_YM_SEX:
 		if (!hasd || !r->pgiven[0] || !r->sex)
 			return 0;
-		h = mix(mix(mix(h, str_key(r->pgiven)), (uint64_t)y), r->sex);
+		h = mix(mix(mix(h, str_key(r->pgiven)), (uint64_t)(y * 100 + m)), r->sex);
 		break;
 	case BR_NAMES:
 		if (!r->pgiven[0] || !r->pfamily[0])
@@ -247,6 +261,37 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Least significant digit first, 16 bits a pass: 4 passes over a and tmp. */
+static void radix_sort(uint64_t *a, uint64_t *tmp, size_t n)
+{
+	static const int bits = 16;
+	size_t *cnt = yoc_calloc((size_t)1 << bits, sizeof *cnt);
+	if (!cnt) {
+		qsort(a, n, sizeof *a, cmp_u64);
+		return;
+	}
+	uint64_t *src = a, *dst = tmp;
+	for (int pass = 0; pass < 64 / bits; pass++) {
+		int sh = pass * bits;
+		memset(cnt, 0, ((size_t)1 << bits) * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i] >> sh) & 0xffff]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < ((size_t)1 << bits); d++) {
+			size_t c = cnt[d];
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i] >> sh) & 0xffff]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	/* An even number of passes: the result is back in a. */
+	yoc_free(cnt);
+}
+
 static int count_names(struct yoc_map *m, const struct link_reg *g, int family)
 {
 	for (size_t i = 0; i < g->n; i++) {
@@ -268,6 +313,7 @@ int link_reg_index(struct link_reg *g, struct yoc_error *e)
 {
 	int rc = 0;
 	struct hk *hk = NULL;
+	uint64_t *tmp = NULL;
 	struct yoc_map mg, mf;
 	int maps = 0;
 	if (g->n == 0)
@@ -323,6 +369,13 @@ int link_reg_index(struct link_reg *g, struct yoc_error *e)
 	yoc_free(hk);
 	hk = NULL;
 
+	/* The fields scoring looks at first, packed. */
+	g->hot = yoc_calloc(g->n, sizeof *g->hot);
+	if (!g->hot)
+		goto oom;
+	for (size_t i = 0; i < g->n; i++)
+		link_hot_make(&g->hot[i], &g->rec[i]);
+
 	/* Term frequencies over the register. */
 	if (yoc_map_init(&mg, 4096) != 0)
 		goto oom;
@@ -341,11 +394,14 @@ int link_reg_index(struct link_reg *g, struct yoc_error *e)
 		const struct yoc_link_rec *r = &g->rec[i];
 		const uint64_t *vg = r->lgiven ? yoc_map_get(&mg, r->given, r->lgiven) : NULL;
 		const uint64_t *vf = r->lfamily ? yoc_map_get(&mf, r->family, r->lfamily) : NULL;
-		g->tfg[i] = vg ? (float)((double)*vg / (double)g->n) : 0.0f;
-		g->tff[i] = vf ? (float)((double)*vf / (double)g->n) : 0.0f;
+		g->tfg[i] = vg ? (float)-log2((double)*vg / (double)g->n) : 0.0f;
+		g->tff[i] = vf ? (float)-log2((double)*vf / (double)g->n) : 0.0f;
 	}
 
 	/* One sorted index per rule. */
+	tmp = yoc_malloc(g->n * sizeof *tmp);
+	if (!tmp)
+		goto oom;
 	for (int k = 0; k < BR_COUNT; k++) {
 		g->idx[k] = yoc_malloc(g->n * sizeof **g->idx);
 		if (!g->idx[k])
@@ -357,13 +413,14 @@ int link_reg_index(struct link_reg *g, struct yoc_error *e)
 				g->idx[k][m++] = key << 24 | (uint64_t)i;
 		}
 		g->nidx[k] = m;
-		qsort(g->idx[k], m, sizeof **g->idx, cmp_u64);
+		radix_sort(g->idx[k], tmp, m);
 	}
 	goto cleanup;
 oom:
 	rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory indexing the register");
 cleanup:
 	yoc_free(hk);
+	yoc_free(tmp);
 	if (maps) {
 		yoc_map_free(&mg);
 		yoc_map_free(&mf);
@@ -396,6 +453,7 @@ void link_reg_free(struct link_reg *g)
 		return;
 	yoc_free(g->rec);
 	yoc_free(g->nhs);
+	yoc_free(g->hot);
 	yoc_free(g->tfg);
 	yoc_free(g->tff);
 	for (int k = 0; k < BR_COUNT; k++)

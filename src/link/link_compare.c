@@ -237,7 +237,7 @@ static const char *const nicknames[][2] = {
 
 static int name_eq(const char *a, size_t an, const char *s)
 {
-	return strlen(s) == an && memcmp(a, s, an) == 0;
+	return an && s[0] == a[0] && strlen(s) == an && memcmp(a, s, an) == 0;
 }
 
 int yoc_nickname_pair(const char *a, size_t an, const char *b, size_t bn)
@@ -263,6 +263,17 @@ int yoc_link_cmp_name(const char *a, size_t an, const char *pa, const char *b, s
 	if (jw >= 0.80 || (pa && pb && pa[0] && strcmp(pa, pb) == 0))
 		return 1;
 	return 0;
+}
+
+int yoc_link_cmp_dob(const struct yoc_link_rec *a, const struct yoc_link_rec *b)
+{
+	if (a->dob == YOC_LINK_NODATE || b->dob == YOC_LINK_NODATE)
+		return YOC_LV_MISSING;
+	if (a->dob == b->dob)
+		return 3;
+	if (a->y == b->y && a->m == b->d && a->d == b->m)
+		return 2;
+	return (a->y == b->y) + (a->m == b->m) + (a->d == b->d) >= 2 ? 1 : 0;
 }
 
 int yoc_link_cmp_date(int32_t a, int32_t b)
@@ -317,6 +328,13 @@ void yoc_link_rec_make(struct yoc_link_rec *r, const char *given, size_t gn,
 	yoc_phonetic(r->given, r->lgiven, r->pgiven);
 	yoc_phonetic(r->family, r->lfamily, r->pfamily);
 	r->dob = dob;
+	if (dob != YOC_LINK_NODATE) {
+		int y, m, d;
+		yoc_date_to_ymd(dob, &y, &m, &d);
+		r->y = (uint16_t)(y < 0 ? 0 : y > 65535 ? 65535 : y);
+		r->m = (uint8_t)m;
+		r->d = (uint8_t)d;
+	}
 	r->sex = (uint8_t)(sex == 1 || sex == 2 ? sex : 0);
 }
 
@@ -327,7 +345,7 @@ void yoc_link_compare(const struct yoc_link_rec *a, const struct yoc_link_rec *b
 						      b->lgiven, b->pgiven, 1);
 	lv[YOC_LF_FAMILY] = (uint8_t)yoc_link_cmp_name(a->family, a->lfamily, a->pfamily,
 						       b->family, b->lfamily, b->pfamily, 0);
-	lv[YOC_LF_DOB] = (uint8_t)yoc_link_cmp_date(a->dob, b->dob);
+	lv[YOC_LF_DOB] = (uint8_t)yoc_link_cmp_dob(a, b);
 	lv[YOC_LF_SEX] = (uint8_t)yoc_link_cmp_sex(a->sex, b->sex);
 	lv[YOC_LF_POSTCODE] =
 		(uint8_t)yoc_link_cmp_postcode(a->postcode, a->lpostcode, b->postcode, b->lpostcode);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "link/link_int.h"
@@ -31,7 +32,7 @@ enum { ST_NONE = 0, ST_LINKED, ST_CLERICAL, ST_REVIEW, ST_UNLINKED };
 static const char *const status_names[] = {"", "linked", "clerical", "review", "unlinked"};
 
 #define NONE UINT32_MAX
-#define EM_SAMPLE 20000      /* rows whose candidate pairs train the model */
+#define EM_SAMPLE 4000       /* rows whose candidate pairs train the model */
 #define U_PAIRS 400000       /* random register pairs for u */
 #define TOPN 4               /* distinct people kept per row */
 
@@ -87,16 +88,16 @@ struct worker {
 	struct run *r;
 	size_t a, b, stride;    /* rows a, a + stride, ... below b */
 	int score;              /* 0: count patterns (EM), 1: score */
-	uint32_t *stamp;        /* per register record: last row that saw it (+1) */
+	uint64_t *stamp;        /* per register record: (row + 1) << 8 | rules that found it */
 	uint32_t *cand;
 	size_t ncand, capcand;
 	uint64_t *counts;       /* [BR_COUNT + 1][YOC_LINK_NPAT]: per rule, then all */
-	uint64_t pairs, skipped;
+	uint64_t pairs, full, skipped;
 	int rc;
 };
 
 static int add_block(struct worker *w, const struct link_reg *g, int k, uint64_t key,
-		     uint32_t mark)
+		     uint64_t mark)
 {
 	if (!key)
 		return 0;
@@ -106,11 +107,14 @@ static int add_block(struct worker *w, const struct link_reg *g, int k, uint64_t
 		w->skipped++;
 		return 0;
 	}
+	uint64_t bit = (uint64_t)1 << k;
 	for (size_t i = lo; i < hi; i++) {
 		uint32_t ri = (uint32_t)(g->idx[k][i] & 0xffffff);
-		if (w->stamp[ri] == mark)
+		if (w->stamp[ri] >> 8 == mark) {
+			w->stamp[ri] |= bit;
 			continue;
-		w->stamp[ri] = mark;
+		}
+		w->stamp[ri] = mark << 8 | bit;
 		if (w->ncand == w->capcand) {
 			size_t nc = w->capcand ? w->capcand * 2 : 4096;
 			uint32_t *c = yoc_realloc(w->cand, nc * sizeof *c);
@@ -124,15 +128,26 @@ static int add_block(struct worker *w, const struct link_reg *g, int k, uint64_t
 	return 0;
 }
 
-static int gather(struct worker *w, const struct yoc_link_rec *rec, uint32_t mark)
+/* The swapped date of birth finds pairs for no session (bit 7). */
+#define SWAP_BIT 7
+
+static int gather(struct worker *w, const struct yoc_link_rec *rec, uint64_t mark)
 {
 	const struct link_reg *g = &w->r->g;
 	w->ncand = 0;
 	int rc = 0;
 	for (int k = 0; k < BR_COUNT && !rc; k++)
 		rc = add_block(w, g, k, link_block_key(rec, k, 0), mark);
-	if (!rc)
-		rc = add_block(w, g, BR_DOB, link_block_key(rec, BR_DOB, 1), mark);
+	/* Day and month swapped: looked up in the date-of-birth index. */
+	uint64_t sk = link_block_key(rec, BR_DOB, 1);
+	if (!rc && sk) {
+		size_t before = w->ncand;
+		uint64_t *st = w->stamp;
+		rc = add_block(w, g, BR_DOB, sk, mark);
+		/* Those pairs do not share the rule's key: not in the dob session. */
+		for (size_t c = before; c < w->ncand; c++)
+			st[w->cand[c]] = (st[w->cand[c]] & ~(uint64_t)0xff) | (uint64_t)1 << SWAP_BIT;
+	}
 	return rc;
 }
 
@@ -143,9 +158,9 @@ static double pair_weight(const struct run *r, const uint8_t lv[YOC_LF_COUNT], u
 	for (int f = 0; f < YOC_LF_COUNT; f++) {
 		double x = lv[f] == YOC_LV_MISSING ? 0.0 : r->wt[f][lv[f]];
 		if (r->o->tf && f == YOC_LF_GIVEN && lv[f] == 3 && r->g.tfg[ri] > 0)
-			x = r->lm_exact[0] - log2(r->g.tfg[ri]);
+			x = r->lm_exact[0] + r->g.tfg[ri];
 		if (r->o->tf && f == YOC_LF_FAMILY && lv[f] == 3 && r->g.tff[ri] > 0)
-			x = r->lm_exact[1] - log2(r->g.tff[ri]);
+			x = r->lm_exact[1] + r->g.tff[ri];
 		if (fw)
 			fw[f] = x;
 		w += x;
@@ -156,6 +171,8 @@ static double pair_weight(const struct run *r, const uint8_t lv[YOC_LF_COUNT], u
 /* Keeps the TOPN best distinct people of a row. */
 static void top_add(struct qrow *q, const struct link_reg *g, uint32_t ri, float w)
 {
+	if (q->nt == TOPN && w <= q->t[TOPN - 1].w)
+		return;
 	for (int i = 0; i < q->nt; i++) {
 		if (memcmp(g->nhs[q->t[i].reg], g->nhs[ri], 10) == 0) {
 			if (w <= q->t[i].w)
@@ -178,39 +195,84 @@ static void top_add(struct qrow *q, const struct link_reg *g, uint32_t ri, float
 	q->nt = (uint8_t)n;
 }
 
+static double lvw(const struct run *r, int f, int lv)
+{
+	return lv == YOC_LV_MISSING ? 0.0 : r->wt[f][lv];
+}
+
+/*
+** Scoring compares date of birth, sex and postcode first; a pair that could
+** not come within PRUNE bits of the lower threshold even with its names in
+** the best agreement they can have (the register name's term frequency
+** counted) is left there: its odds are below 1/2^PRUNE of the threshold's,
+** too small to change a decision or a share.
+*/
+#define PRUNE 10.0
+
+static void score_row(struct worker *w, struct qrow *q)
+{
+	struct run *r = w->r;
+	const struct yoc_link_rec *a = &q->rec;
+	struct link_hot ha;
+	link_hot_make(&ha, a);
+	double cutoff = log2(r->o->lower / (1 - r->o->lower)) - PRUNE;
+	q->nt = 0;
+	q->ncand = (uint32_t)w->ncand;
+	for (size_t c = 0; c < w->ncand; c++) {
+		uint32_t ri = w->cand[c];
+		const struct link_hot *hb = &r->g.hot[ri];
+		uint8_t lv[YOC_LF_COUNT];
+		lv[YOC_LF_DOB] = (uint8_t)link_hot_dob(&ha, hb);
+		lv[YOC_LF_SEX] = (uint8_t)yoc_link_cmp_sex(ha.sex, hb->sex);
+		lv[YOC_LF_POSTCODE] = (uint8_t)yoc_link_cmp_postcode(ha.pc, ha.lpc, hb->pc, hb->lpc);
+		double part = r->prior + lvw(r, YOC_LF_DOB, lv[YOC_LF_DOB]) +
+			      lvw(r, YOC_LF_SEX, lv[YOC_LF_SEX]) +
+			      lvw(r, YOC_LF_POSTCODE, lv[YOC_LF_POSTCODE]);
+		if (part + hb->wmax < cutoff)
+			continue;
+		w->full++;
+		const struct yoc_link_rec *b = &r->g.rec[ri];
+		lv[YOC_LF_GIVEN] = (uint8_t)yoc_link_cmp_name(a->given, a->lgiven, a->pgiven, b->given,
+							      b->lgiven, b->pgiven, 1);
+		lv[YOC_LF_FAMILY] = (uint8_t)yoc_link_cmp_name(a->family, a->lfamily, a->pfamily,
+							       b->family, b->lfamily, b->pfamily, 0);
+		top_add(q, &r->g, ri, (float)pair_weight(r, lv, ri, NULL));
+	}
+}
+
+static void count_row(struct worker *w, struct qrow *q)
+{
+	struct run *r = w->r;
+	for (size_t c = 0; c < w->ncand; c++) {
+		uint8_t lv[YOC_LF_COUNT];
+		uint32_t ri = w->cand[c];
+		yoc_link_compare(&q->rec, &r->g.rec[ri], lv);
+		w->counts[(size_t)BR_COUNT * YOC_LINK_NPAT + yoc_link_pattern(lv)]++;
+		/* Each rule that found the pair: its session, blocked fields left out. */
+		unsigned rules = (unsigned)(w->stamp[ri] & 0xff);
+		for (int k = 0; k < BR_COUNT; k++) {
+			if (!(rules >> k & 1))
+				continue;
+			uint8_t lk[YOC_LF_COUNT];
+			for (int f = 0; f < YOC_LF_COUNT; f++)
+				lk[f] = (link_rule_fields[k] >> f & 1) ? YOC_LV_MISSING : lv[f];
+			w->counts[(size_t)k * YOC_LINK_NPAT + yoc_link_pattern(lk)]++;
+		}
+	}
+}
+
 static void *work(void *arg)
 {
 	struct worker *w = arg;
 	struct run *r = w->r;
 	for (size_t i = w->a; i < w->b; i += w->stride) {
 		struct qrow *q = &r->q[i];
-		uint32_t mark = (uint32_t)i + 1;
-		if ((w->rc = gather(w, &q->rec, mark)) != 0)
+		if ((w->rc = gather(w, &q->rec, (uint64_t)i + 1)) != 0)
 			return NULL;
-		if (w->score) {
-			q->nt = 0;
-			q->ncand = (uint32_t)w->ncand;
-		}
-		for (size_t c = 0; c < w->ncand; c++) {
-			uint8_t lv[YOC_LF_COUNT];
-			uint32_t ri = w->cand[c];
-			yoc_link_compare(&q->rec, &r->g.rec[ri], lv);
-			if (w->score) {
-				top_add(q, &r->g, ri, (float)pair_weight(r, lv, ri, NULL));
-				continue;
-			}
-			w->counts[(size_t)BR_COUNT * YOC_LINK_NPAT + yoc_link_pattern(lv)]++;
-			/* Each rule whose key the pair shares: its session, blocked fields left out. */
-			for (int k = 0; k < BR_COUNT; k++) {
-				uint64_t kq = link_block_key(&q->rec, k, 0);
-				if (!kq || kq != link_block_key(&r->g.rec[ri], k, 0))
-					continue;
-				uint8_t lk[YOC_LF_COUNT];
-				for (int f = 0; f < YOC_LF_COUNT; f++)
-					lk[f] = (link_rule_fields[k] >> f & 1) ? YOC_LV_MISSING : lv[f];
-				w->counts[(size_t)k * YOC_LINK_NPAT + yoc_link_pattern(lk)]++;
-			}
-		}
+		if (w->score)
+			score_row(w, q);
+		else
+			count_row(w, q);
 		w->pairs += w->ncand;
 	}
 	return NULL;
@@ -262,6 +324,7 @@ static int compare_pass(struct run *r, int score, size_t stride, struct yoc_erro
 					r->counts[k][p] += w[t].counts[(size_t)k * YOC_LINK_NPAT + p];
 		if (score) {
 			r->st->pairs += w[t].pairs;
+			r->st->pairs_full += w[t].full;
 			r->blocks_skipped += w[t].skipped;
 		}
 	}
@@ -382,6 +445,23 @@ static int fit(struct run *r, struct yoc_error *e)
 	r->lm_exact[1] = log2(fmax(r->md.m[YOC_LF_FAMILY][3], 1e-3));
 	r->prior = yoc_link_prior(&r->md);
 	r->st->model = r->md;
+	/* The best weight each register record's names can give (for pruning). */
+	for (size_t i = 0; i < r->g.n; i++)
+		r->g.hot[i].wmax = 0.002f;
+	for (int k = 0; k < 2; k++) {
+		int f = k ? YOC_LF_FAMILY : YOC_LF_GIVEN;
+		const float *tf = k ? r->g.tff : r->g.tfg;
+		double best = 0;
+		for (int l = 0; l < yoc_link_nlevels[f]; l++)
+			best = fmax(best, r->wt[f][l]);
+		for (size_t i = 0; i < r->g.n; i++) {
+			double x = best;
+			if (r->o->tf && tf[i] > 0)
+				x = fmax(x, r->lm_exact[k] + tf[i]);
+			r->g.hot[i].wmax += (float)x;
+		}
+	}
+	(void)e;
 	return 0;
 }
 
@@ -1219,9 +1299,13 @@ int yoc_link_run(const struct yoc_link_opts *o, struct yoc_link_stats *st,
 	if ((rc = fit(&r, e)) != 0)
 		goto cleanup;
 	double tc = yoc_now();
+	struct timespec c0, c1;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
 	if (r.nq && (rc = compare_pass(&r, 1, 1, e)) != 0)
 		goto cleanup;
 	r.st->seconds_compare = yoc_now() - tc;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+	r.st->cpu_compare = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
 	decide(&r);
 	if ((rc = number_pairs(&r, e)) != 0)
 		goto cleanup;
