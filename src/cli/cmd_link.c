@@ -126,8 +126,9 @@ static int run(int argc, char **argv)
 	       (unsigned long long)st.candidates_rows, (unsigned long long)st.linked,
 	       (unsigned long long)st.decided_match, (unsigned long long)st.review,
 	       (unsigned long long)st.unlinked, (unsigned long long)st.pairs,
-	       (unsigned long long)st.pairs_full, st.seconds_compare, st.seconds_compare > 0 ? (double)st.pairs / st.seconds_compare : 0,
-	       st.seconds, o.out_dir);
+	       (unsigned long long)st.pairs_full, st.seconds_compare, st.cpu_compare,
+	       st.seconds_compare > 0 ? (double)st.pairs / st.seconds_compare : 0,
+	       st.cpu_compare > 0 ? (double)st.pairs / st.cpu_compare : 0, st.seconds, o.out_dir);
 	if (o.decisions_path)
 		printf("yoc link: decisions: %llu MATCH, %llu NON-MATCH applied; %llu stale, %llu "
 		       "malformed (not applied)\n",
