@@ -134,6 +134,10 @@ static int run(int argc, char **argv)
 		       "malformed (not applied)\n",
 		       (unsigned long long)st.decided_match, (unsigned long long)st.decided_nonmatch,
 		       (unsigned long long)st.decisions_stale, (unsigned long long)st.decisions_bad);
+	if (st.dup_checked)
+		printf("yoc link: %llu rows carry a valid NHS number the register lacks; %llu of them "
+		       "are a register person under another number (%s/.link/duplicates.csv)\n",
+		       (unsigned long long)st.dup_checked, (unsigned long long)st.duplicates, o.out_dir);
 	if (st.changes)
 		printf("yoc link: %llu rows changed person since the previous run (logged in "
 		       "%s/.link/changes.csv)\n",

@@ -207,7 +207,9 @@ struct yoc_link_stats {
 	uint64_t pairs;           /* candidate pairs compared (date of birth, sex, postcode) */
 	uint64_t pairs_full;      /* of which names compared too (not pruned) */
 	uint64_t decided_match, decided_nonmatch, decisions_bad, decisions_stale;
-	uint64_t duplicates, changes;
+	uint64_t dup_checked;     /* rows with a valid NHS number the register lacks */
+	uint64_t duplicates;      /* of which the register knows the person by another number */
+	uint64_t changes;
 	struct yoc_link_model model;   /* as used for the weights */
 	double em_u_lambda;            /* EM's share of matches among the candidates */
 	double seconds, seconds_compare;

@@ -364,9 +364,10 @@ int link_reg_index(struct link_reg *g, struct yoc_error *e)
 		qsort(nv, g->n, sizeof *nv, cmp_u64);
 		g->people = 0;
 		for (size_t i = 0; i < g->n; i++)
-			g->people += i == 0 || nv[i] != nv[i - 1];
+			if (i == 0 || nv[i] != nv[i - 1])
+				nv[g->people++] = nv[i];
 	}
-	yoc_free(hk);
+	g->nhsv = (uint64_t *)hk; /* kept: hk's memory now holds the numbers */
 	hk = NULL;
 
 	/* The fields scoring looks at first, packed. */
@@ -428,6 +429,28 @@ cleanup:
 	return rc;
 }
 
+static uint64_t nhs_num(const char *s)
+{
+	uint64_t v = 0;
+	for (int k = 0; k < 10; k++)
+		v = v * 10 + (uint64_t)(s[k] - '0');
+	return v;
+}
+
+int link_reg_has(const struct link_reg *g, const char *nhs)
+{
+	uint64_t v = nhs_num(nhs);
+	size_t lo = 0, hi = g->people;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->nhsv[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->people && g->nhsv[lo] == v;
+}
+
 void link_reg_block(const struct link_reg *g, int k, uint64_t key, size_t *lo, size_t *hi)
 {
 	const uint64_t *a = g->idx[k];
@@ -454,6 +477,7 @@ void link_reg_free(struct link_reg *g)
 	yoc_free(g->rec);
 	yoc_free(g->nhs);
 	yoc_free(g->hot);
+	yoc_free(g->nhsv);
 	yoc_free(g->tfg);
 	yoc_free(g->tff);
 	for (int k = 0; k < BR_COUNT; k++)

@@ -50,6 +50,7 @@ struct link_reg {
 	size_t n, cap;
 	uint64_t rows, bad_nhs, dupes, files;
 	uint64_t people;            /* distinct NHS numbers */
+	uint64_t *nhsv;             /* the distinct NHS numbers as integers, sorted */
 	uint64_t *idx[BR_COUNT];    /* key (40 bits) << 24 | record, sorted */
 	size_t nidx[BR_COUNT];
 };
@@ -75,6 +76,8 @@ int link_reg_load(struct link_reg *g, const char *path, struct yoc_error *e);
 /* Drops repeated records, counts names, builds the indexes. */
 int link_reg_index(struct link_reg *g, struct yoc_error *e);
 void link_reg_free(struct link_reg *g);
+/* 1 if the register holds the NHS number (ten digits). */
+int link_reg_has(const struct link_reg *g, const char *nhs);
 /* Records of block key under rule k: [*lo, *hi) of g->idx[k]. */
 void link_reg_block(const struct link_reg *g, int k, uint64_t key, size_t *lo, size_t *hi);
 

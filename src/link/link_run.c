@@ -28,8 +28,13 @@
 #include "yoc/io.h"
 #include "yoc/nhsno.h"
 
-enum { ST_NONE = 0, ST_LINKED, ST_CLERICAL, ST_REVIEW, ST_UNLINKED };
-static const char *const status_names[] = {"", "linked", "clerical", "review", "unlinked"};
+/*
+** ST_DUPCHECK: a row whose NHS number is valid but not in the register,
+** scored only to see whether the register knows the person under another
+** number (ST_DUPLICATE); its NHS number is never changed.
+*/
+enum { ST_NONE = 0, ST_LINKED, ST_CLERICAL, ST_REVIEW, ST_UNLINKED, ST_DUPCHECK, ST_DUPLICATE };
+static const char *const status_names[] = {"", "linked", "clerical", "review", "unlinked", "", ""};
 
 #define NONE UINT32_MAX
 #define EM_SAMPLE 4000       /* rows whose candidate pairs train the model */
@@ -60,6 +65,8 @@ struct qrow {
 	uint32_t pair0;         /* first review pair id, 0 if none */
 	uint32_t ncand;
 	uint32_t cluster;       /* cluster of an unlinked row */
+	uint8_t dup;            /* 1: a valid NHS number the register lacks (own below) */
+	char own[10];
 };
 
 struct run {
@@ -76,6 +83,7 @@ struct run {
 	double prior;
 	uint64_t counts[BR_COUNT + 1][YOC_LINK_NPAT];
 	uint32_t npairs;        /* review pairs */
+	size_t ndup;            /* rows checked for a second NHS number */
 	uint32_t *pairq;        /* row of each pair id */
 	struct yoc_link_model sessions[BR_COUNT]; /* EM of each blocking rule */
 	double session_pairs[BR_COUNT];
@@ -267,6 +275,8 @@ static void *work(void *arg)
 	struct run *r = w->r;
 	for (size_t i = w->a; i < w->b; i += w->stride) {
 		struct qrow *q = &r->q[i];
+		if (!w->score && q->dup)
+			continue; /* the model learns from the rows to link only */
 		if ((w->rc = gather(w, &q->rec, (uint64_t)i + 1)) != 0)
 			return NULL;
 		if (w->score)
@@ -490,6 +500,12 @@ static void decide(struct run *r)
 	for (size_t i = 0; i < r->nq; i++) {
 		struct qrow *q = &r->q[i];
 		q->chosen = NONE;
+		if (q->dup) {
+			q->status = q->nt && share_best(q) >= r->o->upper &&
+						    memcmp(r->g.nhs[q->t[0].reg], q->own, 10) != 0
+					    ? ST_DUPLICATE : ST_DUPCHECK;
+			continue;
+		}
 		double p1 = q->nt ? yoc_link_prob(q->t[0].w) : 0;
 		if (q->nt && share_best(q) >= r->o->upper) {
 			q->status = ST_LINKED;
@@ -688,12 +704,22 @@ static int scan_file(struct run *r, size_t fi, struct yoc_error *e)
 			continue; /* malformed: pseudonymise will count it */
 		struct yoc_cell nc = row.cells[lf->c.nhs];
 		char nb[11];
-		if (yoc_nhsno_check(nc.p, nc.n, nb) == YOC_NHSNO_VALID)
-			continue;
+		int dup = 0;
+		if (yoc_nhsno_check(nc.p, nc.n, nb) == YOC_NHSNO_VALID) {
+			/* In the register: nothing to do. Else: is it someone's second number? */
+			if (link_reg_has(&r->g, nb) || (lf->c.given < 0 && lf->c.family < 0))
+				continue;
+			dup = 1;
+		}
 		if ((rc = add_q(r, e)) != 0)
 			goto done;
 		struct qrow *q = &r->q[r->nq++];
 		memset(q, 0, sizeof *q);
+		q->dup = (uint8_t)dup;
+		if (dup) {
+			memcpy(q->own, nb, 10);
+			r->ndup++;
+		}
 		q->file = (uint32_t)fi;
 		q->row = (uint32_t)(row.line - 1);
 		link_row_rec(row.cells, row.ncells, &lf->c, &q->rec);
@@ -831,7 +857,8 @@ static int write_file(struct run *r, const struct lfile *lf, const char *outpath
 		}
 		while (qi < lf->q1 && r->q[qi].row < line - 1)
 			qi++;
-		const struct qrow *q = qi < lf->q1 && r->q[qi].row == line - 1 ? &r->q[qi] : NULL;
+		const struct qrow *q = qi < lf->q1 && r->q[qi].row == line - 1 && !r->q[qi].dup
+					       ? &r->q[qi] : NULL;
 		size_t fs, fl;
 		if (q && q->chosen != NONE && line_field(p, body, lf->c.nhs, &fs, &fl)) {
 			fwrite(p, 1, fs, out);
@@ -1025,6 +1052,8 @@ static int reconcile(struct run *r, struct prev *pv, FILE *changes, struct yoc_e
 	for (size_t i = 0; i < r->nq; i++) {
 		struct qrow *q = &r->q[i];
 		const struct lfile *lf = &r->files[q->file];
+		if (q->dup)
+			continue;
 		char key[4200];
 		int kn = snprintf(key, sizeof key, "%s,%" PRIu32, lf->rel, q->row);
 		const uint64_t *pi = pv->have && kn > 0 ? yoc_map_get(&pv->m, key, (size_t)kn) : NULL;
@@ -1089,6 +1118,8 @@ static int write_ledger(struct run *r, const char *dir, struct yoc_error *e)
 	fputs("file,row,identifiers_hash,status,nhs_number,weight,cluster,rejected\n", f);
 	for (size_t i = 0; i < r->nq; i++) {
 		const struct qrow *q = &r->q[i];
+		if (q->dup)
+			continue;
 		fprintf(f, "%s,%" PRIu32 ",%016" PRIx64 ",%s,", r->files[q->file].rel, q->row, q->h,
 			status_names[q->status]);
 		if (q->chosen != NONE)
@@ -1105,6 +1136,23 @@ static int write_ledger(struct run *r, const char *dir, struct yoc_error *e)
 				fprintf(f, "%s%.10s", sep++ ? ";" : "", r->g.nhs[q->t[k].reg]);
 			}
 		fputc('\n', f);
+	}
+	if (fclose(f) != 0)
+		return yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed");
+
+	/* The same person under two NHS numbers: for the provider's feedback. */
+	snprintf(path, sizeof path, "%s/.link/duplicates.csv", dir);
+	f = fopen(path, "wb");
+	if (!f)
+		return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot write: %s", strerror(errno));
+	fputs("file,row,nhs_number,register_nhs_number,weight\n", f);
+	for (size_t i = 0; i < r->nq; i++) {
+		const struct qrow *q = &r->q[i];
+		if (q->status != ST_DUPLICATE)
+			continue;
+		fprintf(f, "%s,%" PRIu32 ",%.10s,%.10s,%.2f\n", r->files[q->file].rel, q->row, q->own,
+			r->g.nhs[q->t[0].reg], (double)q->t[0].w);
+		r->st->duplicates++;
 	}
 	if (fclose(f) != 0)
 		return yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed");
@@ -1145,8 +1193,9 @@ static int write_ledger(struct run *r, const char *dir, struct yoc_error *e)
 	fprintf(f, "  \"rows\": %" PRIu64 ", \"rows_to_link\": %" PRIu64 ", \"pairs\": %" PRIu64 ",\n",
 		st->rows, st->candidates_rows, st->pairs);
 	fprintf(f, "  \"linked\": %" PRIu64 ", \"clerical\": %" PRIu64 ", \"review\": %" PRIu64
-		   ", \"unlinked\": %" PRIu64 ", \"changes\": %" PRIu64 "\n}\n",
-		st->linked, st->decided_match, st->review, st->unlinked, st->changes);
+		   ", \"unlinked\": %" PRIu64 ", \"changes\": %" PRIu64 ", \"duplicate_rows\": %" PRIu64
+		   "\n}\n",
+		st->linked, st->decided_match, st->review, st->unlinked, st->changes, st->duplicates);
 	if (fclose(f) != 0)
 		return yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed");
 	return 0;
@@ -1295,7 +1344,8 @@ int yoc_link_run(const struct yoc_link_opts *o, struct yoc_link_stats *st,
 			r.files[i].q0 = r.files[i].q1 = r.nq;
 		}
 	}
-	r.st->candidates_rows = r.nq;
+	r.st->candidates_rows = r.nq - r.ndup;
+	r.st->dup_checked = r.ndup;
 	if ((rc = fit(&r, e)) != 0)
 		goto cleanup;
 	double tc = yoc_now();

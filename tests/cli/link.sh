@@ -154,6 +154,38 @@ expect_rc 0 "link with a person gone from the register" "$YOC" link --register "
 	--in "$S/feeds" --out "$L"
 check "the change is logged (split from the person)" grep -q ",split,$victim," "$L/.link/changes.csv"
 
+# The same person under a second NHS number (one the register lacks) is
+# reported for the provider's feedback, and the row is left as it came.
+cp -r "$S/feeds" "$TMP/dupin"
+python3 - "$TMP/dupin" > "$TMP/dup.txt" <<'EOF'
+import glob, os, sys
+d = sys.argv[1]
+def mod11(s):
+    c = 11 - sum(int(x) * (10 - i) for i, x in enumerate(s[:9])) % 11
+    return s[:9] + str(0 if c == 11 else c) if c != 10 else None
+seen = set()
+for p in glob.glob(os.path.join(d, '*', '*.csv')):
+    with open(p) as fh:
+        for line in fh:
+            seen.add(line.split(',', 1)[0])
+new = next(n for n in (mod11('%09d' % (990000000 + k) + '0') for k in range(1000)) if n and n not in seen)
+p = sorted(glob.glob(os.path.join(d, 'op', '*.csv')))[3]
+lines = open(p).read().split('\n')
+for i in range(1, len(lines)):
+    c = lines[i].split(',')
+    if len(c) > 3 and len(c[0]) == 10 and mod11(c[0]) == c[0] and c[-3] and c[-2]:
+        old = c[0]; c[0] = new; lines[i] = ','.join(c); break
+open(p, 'w').write('\n'.join(lines))
+print(os.path.relpath(p, d), i, new, old)
+EOF
+read -r dfile drow dnew dold < "$TMP/dup.txt"
+expect_rc 0 "link a feed with a second NHS number" "$YOC" link --register "$S/feeds/gp_register" \
+	--in "$TMP/dupin" --out "$TMP/ldup"
+check "the second number is reported with the register's" grep -q "^$dfile,$drow,$dnew,$dold," "$TMP/ldup/.link/duplicates.csv"
+same "only that row is reported" "$(($(wc -l < "$TMP/ldup/.link/duplicates.csv") - 1))" 1
+same "the row keeps its own NHS number" "$(sed -n "$((drow + 1))p" "$TMP/ldup/$dfile" | cut -d, -f1)" "$dnew"
+same "and is not counted as linked" "$(grep -c ",$dnew," "$TMP/ldup/.link/links.csv")" 0
+
 # --explain: the comparison vector and weights of one row.
 row=$(awk -F, 'NR>1 && $4=="linked"{print $1":"$2; exit}' "$TMP/links1.csv")
 expect_rc 0 "--explain $row" "$YOC" link --register "$S/feeds/gp_register" --in "$S/feeds" --explain "$row"
