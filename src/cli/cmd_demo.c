@@ -1,8 +1,8 @@
 /*
 ** yoc demo: the main job end to end on a synthetic care economy, each step
 ** run in-process through the verb table (cli_run_verb) and timed:
-** synth -> keygen -> pseudonymise -> init -> load -> quality -> analyse ->
-** report. A step whose verb is not built yet is named plainly, and the steps
+** synth -> link -> keygen -> pseudonymise -> init -> load -> quality ->
+** analyse -> report. A step whose verb is not built yet is named plainly, and the steps
 ** that need its output are reported as not run; nothing is faked.
 */
 #include <fcntl.h>
@@ -17,9 +17,10 @@
 static const char usage_text[] =
 	"Usage: yoc demo [--persons N] [--out DIR]\n\n"
 	"Runs the whole Year of Care pipeline on a synthetic care economy and\n"
-	"prints the path of the report to open. Steps: synth, keygen,\n"
-	"pseudonymise, init, load, analyse, quality, report; each is shown with\n"
-	"its timing. Files go under DIR: synth/, key.hex, pseudo/, dataset/,\n"
+	"prints the path of the report to open. Steps: synth (with identifiers),\n"
+	"link, keygen, pseudonymise, init, load, analyse, quality, report; each is\n"
+	"shown with its timing. Files go under DIR: synth/, linked/, key.hex,\n"
+	"pseudo/, dataset/,\n"
 	"quality/, report/, logs/ (each step's output). DIR is written whole:\n"
 	"built beside it and swapped in at the end (also when a step failed, so\n"
 	"its log can be read). A folder made by an earlier demo is replaced; any\n"
@@ -27,7 +28,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 8 };
+enum { NSTEP = 9 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -162,11 +163,12 @@ static int run(int argc, char **argv)
 	/* every step writes inside the tree; it is swapped in at the end */
 	const char *work = t.tmp;
 	char n[32], synth[4200], key[4200], feeds[4300], pseudo[4200], ds[4200],
-		qual[4200], rep[4200], idx[8300], optout[4300];
+		qual[4200], rep[4200], idx[8300], optout[4300], linked[4200], reg[4400];
 	snprintf(n, sizeof n, "%ld", persons);
 	snprintf(synth, sizeof synth, "%s/synth", work);
 	snprintf(key, sizeof key, "%s/key.hex", work);
 	snprintf(pseudo, sizeof pseudo, "%s/pseudo", work);
+	snprintf(linked, sizeof linked, "%s/linked", work);
 	snprintf(ds, sizeof ds, "%s/dataset", work);
 	snprintf(qual, sizeof qual, "%s/quality", work);
 	snprintf(rep, sizeof rep, "%s/report", work);
@@ -201,10 +203,17 @@ static int run(int argc, char **argv)
 			stopped = args_[0];                                     \
 		}                                                               \
 	} while (0)
-	STEP("make a synthetic care economy", "synth", "--persons", n, "--out", synth);
+	STEP("make a synthetic care economy", "synth", "--persons", n, "--identifiers", "--out",
+	     synth);
 	snprintf(feeds, sizeof feeds, "%s/feeds", synth);
 	if (!yoc_is_dir(feeds))
 		snprintf(feeds, sizeof feeds, "%s", synth);
+	/* Rows without a valid NHS number found in the register, at source. */
+	snprintf(reg, sizeof reg, "%s/gp_register", feeds);
+	STEP("link rows without a valid NHS number", "link", "--register", reg, "--in", feeds,
+	     "--out", linked);
+	if (yoc_is_dir(linked))
+		snprintf(feeds, sizeof feeds, "%s", linked);
 	STEP("make a pseudonymisation key", "keygen", "--out", key);
 	snprintf(optout, sizeof optout, "%s/optout.csv", synth);
 	if (access(optout, R_OK) == 0)
