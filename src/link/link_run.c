@@ -1006,7 +1006,13 @@ static int prev_load(struct prev *pv, const char *dir, struct yoc_error *e)
 				  (int)row.cells[1].n, row.cells[1].p);
 		if (kn < 0 || (size_t)kn >= sizeof key)
 			continue;
-		uint64_t hv = strtoull(row.cells[2].p, NULL, 16);
+		char num[24];
+		struct yoc_cell hc = row.cells[2];
+		if (hc.n == 0 || hc.n >= sizeof num)
+			continue;
+		memcpy(num, hc.p, hc.n);
+		num[hc.n] = 0;
+		uint64_t hv = strtoull(num, NULL, 16);
 		uint8_t s = ST_UNLINKED;
 		for (uint8_t t = 1; t <= ST_UNLINKED; t++)
 			if (yoc_cell_eq(row.cells[3], status_names[t]))
@@ -1024,8 +1030,10 @@ static int prev_load(struct prev *pv, const char *dir, struct yoc_error *e)
 			break;
 		}
 		struct yoc_cell cl = row.cells[6];
-		if (cl.n > 1 && cl.p[0] == 'U') {
-			uint32_t id = (uint32_t)strtoul(cl.p + 1, NULL, 10);
+		if (cl.n > 1 && cl.n < sizeof num && cl.p[0] == 'U') {
+			memcpy(num, cl.p + 1, cl.n - 1);
+			num[cl.n - 1] = 0;
+			uint32_t id = (uint32_t)strtoul(num, NULL, 10);
 			uint64_t ih;
 			if (id > pv->max_cluster)
 				pv->max_cluster = id;
