@@ -288,6 +288,34 @@ static void test_review_parse(void **state)
 	assert_true(yoc_review_parse(u, strlen(u), "x.csv", &d, &n, &bad, &e) < 0);
 }
 
+/* Every allocation of the review reader failing in turn: refused cleanly, nothing leaks. */
+static void test_review_parse_oom(void **state)
+{
+	(void)state;
+	char t[8192];
+	size_t n = (size_t)snprintf(t, sizeof t, "PAIR,NHS_NUMBER,DECISION,REVIEWER\n");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(t + n, sizeof t - n, "R%06d,9990000018,MATCH,x\n", i + 1);
+	int ok_seen = 0;
+	for (unsigned long k = 1; k < 64 && !ok_seen; k++) {
+		struct yoc_review_decision *d = NULL;
+		size_t nd = 0, bad = 0;
+		struct yoc_error e = {0};
+		yoc_alloc_fail_at(k);
+		int rc = yoc_review_parse(t, n, "r.csv", &d, &nd, &bad, &e);
+		yoc_alloc_fail_at(0);
+		if (rc == 0) {
+			assert_int_equal(nd, 100);
+			ok_seen = 1;
+		} else {
+			assert_int_equal(rc, YOC_ENOMEM);
+			assert_null(d);
+		}
+		yoc_free(d);
+	}
+	assert_true(ok_seen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -299,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_patterns_weights),
 		cmocka_unit_test(test_bloom),
 		cmocka_unit_test(test_review_parse),
+		cmocka_unit_test(test_review_parse_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
