@@ -11,7 +11,7 @@
 **   link_compare.c  string, date and postcode comparisons; comparison vectors
 **   link_block.c    the register, its blocking indexes and term frequencies
 **   link_em.c       m and u probabilities by EM, u from random pairs, weights
-**   link_run.c      yoc_link_run: read feeds, score, decide, write
+**   link_run.c      yoc_link_run: read feeds, score, decide, write, the ledger
 **   link_review.c   the clerical review file and the decisions read back
 **   link_bloom.c    Bloom-filter encodings (keyed HMAC) compared by Dice
 **
@@ -186,9 +186,7 @@ struct yoc_link_opts {
 	const char *out_dir;        /* linked feeds, same layout */
 	const char *review_path;    /* clerical review file written (may be NULL) */
 	const char *decisions_path; /* a filled-in review file to apply (may be NULL) */
-	const char *key_path;       /* key for Bloom-filter mode (may be NULL) */
 	double upper, lower;        /* match probability thresholds */
-	int bloom;                  /* 1: compare Bloom encodings by Dice, not the fields */
 	int show_weights;           /* review file shows the model's weight */
 	int u_from_em;              /* 1: u by EM too (default: u from random pairs) */
 	int tf;                     /* term-frequency adjustment of names (default 1) */
