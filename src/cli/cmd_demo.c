@@ -1,7 +1,8 @@
 /*
 ** yoc demo: the main job end to end on a synthetic care economy, each step
 ** run in-process through the verb table (cli_run_verb) and timed:
-** synth (with the default pilot service, data/pilot_default.txt) -> keygen -> pseudonymise -> init -> load -> analyse -> quality ->
+** synth (with the default pilot service, data/pilot_default.txt, and
+** identifiers) -> link -> keygen -> pseudonymise -> init -> load -> analyse -> quality ->
 ** risk fit, score, validate (with the synthetic truth as the oracle and the
 ** model card), summarise -> simulate -> evaluate (the pilot, against the synthetic truth)
 ** -> cohort (define, select, simulated review,
@@ -24,14 +25,15 @@ static const char usage_text[] =
 	"Usage: yoc demo [--persons N] [--out DIR]\n\n"
 	"Runs the whole Year of Care pipeline on a synthetic care economy and\n"
 	"prints the path of the report to open. Steps: synth (with the default\n"
-	"pilot service of data/pilot_default.txt), keygen,\n"
+	"pilot service of data/pilot_default.txt, with identifiers), link (rows\n"
+	"without a valid NHS number found in the GP register, at source), keygen,\n"
 	"pseudonymise, init, load, analyse, quality, risk (fit, score, validate,\n"
 	"summarise; skipped below 6,000 people, too few events to fit), a cohort\n"
 	"(define, select with worklists, simulated clinician review, consent,\n"
 	"enrol, refresh), simulate (the shipped top-2% scenario, 20 runs; with the\n"
 	"risk model), evaluate (the pilot), the load of a later month (the deaths feed's last month,\n"
 	"held back), cohort refresh, analyse, report; each is shown with its\n"
-	"timing. Files go under DIR: synth/, key.hex, pseudo/, later/, dataset/,\n"
+	"timing. Files go under DIR: synth/, linked/, key.hex, pseudo/, later/, dataset/,\n"
 	"quality/, model-card.json and .md, worklists/, reviews/, report/, logs/\n"
 	"(each step's output). DIR is written whole:\n"
 	"built beside it and swapped in at the end (also when a step failed, so\n"
@@ -40,7 +42,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 26, MIN_RISK_PERSONS = 6000 };
+enum { NSTEP = 27, MIN_RISK_PERSONS = 6000 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -226,7 +228,7 @@ static int run(int argc, char **argv)
 	const char *work = t.tmp;
 	char n[32], synth[4200], key[4200], feeds[4300], pseudo[4200], ds[4200],
 		qual[4200], rep[4200], idx[8300], optout[4300], later[4200], wl[4200],
-		rev[4200], scen[4200], dbuf[4096];
+		rev[4200], scen[4200], dbuf[4096], linked[4200], reg[4400];
 	const char *dd = cli_data_dir(NULL, dbuf, sizeof dbuf);
 	snprintf(scen, sizeof scen, "%s/scenarios/top2_integrated.json", dd ? dd : "data");
 	snprintf(n, sizeof n, "%ld", persons);
@@ -237,6 +239,7 @@ static int run(int argc, char **argv)
 	snprintf(qual, sizeof qual, "%s/quality", work);
 	snprintf(rep, sizeof rep, "%s/report", work);
 	snprintf(later, sizeof later, "%s/later", work);
+	snprintf(linked, sizeof linked, "%s/linked", work);
 	snprintf(wl, sizeof wl, "%s/worklists", work);
 	snprintf(rev, sizeof rev, "%s/reviews", work);
 	snprintf(logdir, sizeof logdir, "%s/logs", work);
@@ -275,12 +278,19 @@ static int run(int argc, char **argv)
 	int has_pilot = access(pilot, R_OK) == 0;
 	if (has_pilot)
 		STEP("make a synthetic care economy with a pilot service", "synth", "--persons", n,
-		     "--pilot", pilot, "--out", synth);
+		     "--identifiers", "--pilot", pilot, "--out", synth);
 	else
-		STEP("make a synthetic care economy", "synth", "--persons", n, "--out", synth);
+		STEP("make a synthetic care economy", "synth", "--persons", n, "--identifiers",
+		     "--out", synth);
 	snprintf(feeds, sizeof feeds, "%s/feeds", synth);
 	if (!yoc_is_dir(feeds))
 		snprintf(feeds, sizeof feeds, "%s", synth);
+	/* rows without a valid NHS number found in the register, at source */
+	snprintf(reg, sizeof reg, "%s/gp_register", feeds);
+	STEP("link rows without a valid NHS number", "link", "--register", reg, "--in", feeds,
+	     "--out", linked);
+	if (yoc_is_dir(linked))
+		snprintf(feeds, sizeof feeds, "%s", linked);
 	STEP("make a pseudonymisation key", "keygen", "--out", key);
 	snprintf(optout, sizeof optout, "%s/optout.csv", synth);
 	if (access(optout, R_OK) == 0)

@@ -16,8 +16,8 @@
 
 static const char usage_text[] =
 	"Usage: yoc synth [--persons N] [--years Y] [--first-year YYYY] [--seed S]\n"
-	"                 [--clean | --defect-rate R] [--data DIR] [--pilot FILE] [--force]\n"
-	"                 --out DIR\n\n"
+	"                 [--clean | --defect-rate R] [--identifiers] [--data DIR]\n"
+	"                 [--pilot FILE] [--force] --out DIR\n\n"
 	"Writes a synthetic care economy: one CSV per provider per month under\n"
 	"DIR/feeds/<kind>/ (apc, op, ae, community, mh, gp_appt, social_care,\n"
 	"ambulance, deaths; gp_register one per practice per year), identifiable\n"
@@ -32,6 +32,10 @@ static const char usage_text[] =
 	"  --seed S          random seed (default 1); same options, same bytes\n"
 	"  --clean           write no defects (same truth as with defects)\n"
 	"  --defect-rate R   multiply the default defect rates by R (default 1)\n"
+	"  --identifiers     add GIVEN_NAME, FAMILY_NAME and POSTCODE to every feed,\n"
+	"                    with realistic noise on rows whose NHS number is lost,\n"
+	"                    and DIR/truth/link.csv (whose each such row is), for\n"
+	"                    yoc link (docs/linkage.md)\n"
 	"  --data DIR        reference tables (default: $YOC_DATA, ./data, or\n"
 	"                    the data/ folder beside the yoc binary)\n"
 	"  --pilot FILE      a pilot service with a known effect (key = value file,\n"
@@ -51,7 +55,7 @@ static int run(int argc, char **argv)
 		{"persons", 1, NULL}, {"years", 1, NULL}, {"first-year", 1, NULL},
 		{"seed", 1, NULL}, {"out", 1, NULL}, {"clean", 0, NULL},
 		{"defect-rate", 1, NULL}, {"data", 1, NULL}, {"force", 0, NULL},
-		{"pilot", 1, NULL}, {NULL, 0, NULL}
+		{"pilot", 1, NULL}, {"identifiers", 0, NULL}, {NULL, 0, NULL}
 	};
 	int npos;
 	if (cli_parse("synth", argc, argv, opts, &npos))
@@ -73,6 +77,7 @@ static int run(int argc, char **argv)
 	o.first_year = (int)(first > 9999 ? 9999 : first);
 	o.seed = (uint64_t)seed;
 	o.out_dir = cli_get(opts, "out");
+	o.identifiers = cli_get(opts, "identifiers") != NULL;
 	if (!o.out_dir) {
 		cli_err("synth", "--out DIR is required; see 'yoc help synth'");
 		return 2;

@@ -71,6 +71,8 @@ struct yoc_synth_opts {
 	int progress;          /* draw progress on a terminal */
 	size_t buffer_bytes;   /* total row buffer before appending to disk */
 	const struct yoc_synth_pilot *pilot; /* NULL: no pilot (the counterfactual) */
+	int identifiers;       /* names and postcodes on every row, noisy where the NHS
+				* number is lost (synth_idnoise.c); 0: not written */
 };
 
 /* Defaults: 100,000 persons, 3 years from 2021, seed 1, defect rate 1. */

@@ -331,6 +331,7 @@ struct world {
 	uint64_t person_years, rows, defect_rows, nhs_overflow;
 	double defect_scale;
 	int oom;                          /* a row buffer could not grow */
+	void *idn;                        /* synth_idnoise.c's state, NULL without --identifiers */
 };
 
 int synth_world_init(struct world *w, const struct yoc_synth_opts *o, struct yoc_error *e);
@@ -467,6 +468,19 @@ int synth_file_grow(struct world *w, struct sfile *f);
 void row_begin(struct world *w, struct rowb *b, struct sfile *f);
 /* Ends the row: newline, defect decision and application, counts. */
 void row_end(struct world *w, struct rowb *b, struct person *p);
+
+/* Identifiers at source (synth_idnoise.c), only with opts.identifiers. */
+int synth_idnoise_open(struct world *w, struct yoc_error *e);
+int synth_idnoise_finish(struct world *w, struct yoc_error *e);
+void synth_idnoise_abort(struct world *w);
+/* Appends ",GIVEN,FAMILY,POSTCODE" of p to the row being built. */
+void synth_idnoise_cells(struct world *w, struct rowb *b, const struct person *p);
+/* The header's extra columns, starting with a comma. */
+const char *synth_idnoise_header(void);
+/* Rewrites the last row of f (*n bytes), whose NHS number a defect lost, with
+   noisy identifiers, and records whose it is in truth/link.csv. */
+void synth_idnoise_row(struct world *w, struct sfile *f, char *row, size_t *n,
+		       const struct person *p);
 
 static inline void rb_comma(struct rowb *b)
 {

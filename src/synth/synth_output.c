@@ -71,6 +71,8 @@ void row_begin(struct world *w, struct rowb *b, struct sfile *f)
 
 void row_end(struct world *w, struct rowb *b, struct person *p)
 {
+	if (w->idn)
+		synth_idnoise_cells(w, b, p);
 	*b->p++ = '\n';
 	struct sfile *f = b->f;
 	if (!f)
@@ -83,8 +85,14 @@ void row_end(struct world *w, struct rowb *b, struct person *p)
 	f->last_len = (uint32_t)n;
 	f->last_clean = 1;
 	w->rows++;
-	if (w->defect_scale > 0)
+	if (w->defect_scale > 0) {
+		uint64_t lost = f->defects[D_NHS_BAD_CHECK] + f->defects[D_NHS_MISSING];
 		synth_defect_row(w, b, p);
+		if (w->idn && f->defects[D_NHS_BAD_CHECK] + f->defects[D_NHS_MISSING] != lost) {
+			size_t rn = f->last_len;
+			synth_idnoise_row(w, f, b->start, &rn, p);
+		}
+	}
 	w->buffered += f->len - before;
 }
 
@@ -147,6 +155,12 @@ int synth_out_header(const struct world *w, const struct sfile *f, char *buf, si
 		const char *name = f->renamed && k == synth_kinds[f->kind].rename_col
 					   ? synth_kinds[f->kind].rename_to : cols[k].name;
 		int wr = snprintf(buf + n, cap - n, "%s%s", k ? "," : "", name);
+		if (wr < 0 || (size_t)wr >= cap - n)
+			return -1;
+		n += (size_t)wr;
+	}
+	if (w->idn) {
+		int wr = snprintf(buf + n, cap - n, "%s", synth_idnoise_header());
 		if (wr < 0 || (size_t)wr >= cap - n)
 			return -1;
 		n += (size_t)wr;
