@@ -24,6 +24,8 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_analyse,
 	&cli_verb_risk,
 	&cli_verb_rule,
+	&cli_verb_tariff,
+	&cli_verb_budget,
 	&cli_verb_report,
 	&cli_verb_inspect,
 	&cli_verb_help,
