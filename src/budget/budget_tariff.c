@@ -417,6 +417,20 @@ cleanup:
 	return rc;
 }
 
+static int64_t count_year(sqlite3 *db, const char *fy)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM person_year WHERE fyear = ?1", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, fy, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
 int yoc_tariff_build(sqlite3 *db, const struct yoc_tariff_opts *o,
 		     struct yoc_tariff_result *res, struct yoc_error *e)
 {
@@ -446,15 +460,16 @@ int yoc_tariff_build(sqlite3 *db, const struct yoc_tariff_opts *o,
 		size_t np = 0;
 		struct yoc_error ye;
 		yoc_error_clear(&ye);
+		char fy[16];
+		yoc_fyear_format(o->fyears[i], fy);
+		if (count_year(db, fy) <= 0) {
+			rc = yoc_error_set(e, YOC_ENOTFOUND, "--base-years", 1, 0,
+					   "base year %zu (%s) has no data: no person_year rows"
+					   " (run yoc analyse over that year)", i + 1, fy);
+			goto cleanup;
+		}
 		if ((rc = yoc_tariff_person_years(db, c, o->fyears[i], res->in, &part, &np, &ye))) {
-			char fy[16];
-			yoc_fyear_format(o->fyears[i], fy);
-			if (rc == YOC_ENOTFOUND)
-				yoc_error_set(e, rc, "--base-years", 1, 0,
-					      "base year %zu (%s) has no data: no person_year rows"
-					      " (run yoc analyse over that year)", i + 1, fy);
-			else
-				*e = ye;
+			*e = ye;
 			goto cleanup;
 		}
 		struct yoc_tpy *na = yoc_realloc(all, (nall + np + 1) * sizeof *na);

@@ -552,7 +552,7 @@ static int run_risk(int argc, char **argv)
 	    exec(db, "CREATE TABLE IF NOT EXISTS budget_risk(tariff_version INTEGER NOT NULL,"
 		     " fyear TEXT NOT NULL, size INTEGER NOT NULL, reps INTEGER NOT NULL,"
 		     " seed INTEGER NOT NULL, p_over5 REAL, p_over10 REAL, p_under5 REAL, cv REAL,"
-		     " q05 REAL, q50 REAL, q95 REAL, PRIMARY KEY(tariff_version, fyear, size));", &e)) {
+		     " q05 REAL, q50 REAL, q95 REAL, PRIMARY KEY(tariff_version, fyear, size, reps, seed));", &e)) {
 		cli_err_rec("budget", &e);
 		goto cleanup;
 	}
