@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cost/cost.h"
+#include "store/store.h"
 #include "yoc/core.h"
 
 /* Exposure units: a day of a 365-day year is 366 units, of a 366-day year
@@ -222,6 +224,7 @@ int yoc_tariff_person_years(sqlite3 *db, const yoc_budget_cats *c, int fyear,
 struct yoc_tariff_stored {
 	int version;
 	yoc_budget_cats *cats;
+	yoc_smap *map;          /* the service map the tariff was built with */
 	int in[YOC_BSET_COUNT];
 	int64_t *tariff;        /* [ncats] */
 	int64_t *expected;      /* [ncats] pooled untrimmed mean per year, pence */
@@ -312,5 +315,41 @@ struct yoc_settlement {
 };
 void yoc_budget_settle(int64_t budget, int64_t actual, const struct yoc_settle_opts *o,
 		       struct yoc_settlement *s);
+
+/* ---- activity tagging (budget_tag.c) ------------------------------------ */
+
+/* Why a member's activity row is or is not paid by the capitated budget. */
+enum yoc_tag_kind {
+	YOC_TAG_CAPITATED = 0,     /* in membership and in the service map */
+	YOC_TAG_OUTSIDE_MAP,       /* in membership, service outside the budget */
+	YOC_TAG_OUTSIDE_MEMBERSHIP, /* dated outside the member's days in the cohort */
+	YOC_TAG_KINDS
+};
+const char *yoc_tag_kind_name(int k);
+
+struct yoc_tag_stats {
+	int64_t rows;                      /* activity rows read (all people) */
+	int64_t member_rows;               /* rows of cohort members */
+	int64_t n[YOC_TAG_KINDS];          /* member rows by tag */
+	int64_t cost[YOC_TAG_KINDS];       /* their cost, pence */
+	int64_t spells;                    /* hospital spells of members */
+};
+struct yoc_tag_opts {
+	const char *cohort;
+	const yoc_smap *map;
+	const yoc_tariff *prices;
+	int write_rows;           /* 1: the activity_tag table (else only tag_summary) */
+};
+/*
+** Tags every activity row of the cohort's members (current files): dated
+** inside a register row's days (join..leave inclusive) and decided 'in' by
+** the map that day: capitated; else outside_map or outside_membership.
+** Rows are priced as the analysis prices them (src/cost; a hospital spell
+** at its spell price, carried by its first episode, dated and decided by its
+** admission). Replaces the cohort's rows of activity_tag and tag_summary in
+** one transaction. Other people's rows are only counted.
+*/
+int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_stats *st,
+		   struct yoc_error *e);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "budget/budget.h"
 #include "yoc/date.h"
+#include "yoc/io.h"
 
 void yoc_tariff_opts_init(struct yoc_tariff_opts *o)
 {
@@ -303,7 +304,8 @@ static const char schema_sql[] =
 	" tariff INTEGER NOT NULL, note TEXT, PRIMARY KEY(version, category));";
 
 static int write_tables(sqlite3 *db, const struct yoc_tariff_opts *o, const yoc_budget_cats *c,
-			const yoc_smap *m, struct yoc_tariff_result *res, const int64_t *expected,
+			const yoc_smap *m, const char *map_text, struct yoc_tariff_result *res,
+			const int64_t *expected,
 			size_t npy, struct yoc_error *e)
 {
 	sqlite3_stmt *kv = NULL, *tr = NULL, *q = NULL;
@@ -366,6 +368,7 @@ static int write_tables(sqlite3 *db, const struct yoc_tariff_opts *o, const yoc_
 		{"categories_text", yoc_budget_cats_text(c)},
 		{"service_map", o->service_map},
 		{"service_map_version", yoc_smap_version(m)},
+		{"service_map_text", map_text},
 		{"service_map_as_of", asof},
 		{"settings_in", in_s},
 		{"settings_partial", part_s},
@@ -441,13 +444,15 @@ int yoc_tariff_build(sqlite3 *db, const struct yoc_tariff_opts *o,
 	struct yoc_tpy **mem = NULL;
 	int64_t *units = NULL, *expected = NULL;
 	int *merged = NULL, *pool = NULL, *depth = NULL;
-	size_t nall = 0;
+	size_t nall = 0, map_n = 0;
+	char *map_text = NULL;
 	int rc;
 	struct yoc_tariff_opts oo = *o;
 	if (o->nyears == 0)
 		return yoc_error_set(e, YOC_EINVAL, "--base-years", 0, 0, "no base year given");
 	if ((rc = yoc_budget_cats_load(o->categories, &c, e)) ||
-	    (rc = yoc_smap_load(o->service_map, &m, e)))
+	    (rc = yoc_read_file(o->service_map, 16u << 20, &map_text, &map_n, e)) ||
+	    (rc = yoc_smap_parse(map_text, map_n, o->service_map, &m, e)))
 		goto cleanup;
 	int last = o->fyears[0];
 	for (size_t i = 0; i < o->nyears; i++)
@@ -564,8 +569,9 @@ int yoc_tariff_build(sqlite3 *db, const struct yoc_tariff_opts *o,
 			 "merged into %s: %.1f person-years, below %g", pr->category,
 			 (double)row->units / YOC_BUDGET_YEAR_UNITS, o->min_py);
 	}
-	rc = write_tables(db, &oo, c, m, res, expected, nall, e);
+	rc = write_tables(db, &oo, c, m, map_text, res, expected, nall, e);
 cleanup:
+	yoc_free(map_text);
 	if (rc)
 		yoc_tariff_result_free(res);
 	yoc_free(all);
@@ -586,6 +592,7 @@ void yoc_tariff_stored_free(struct yoc_tariff_stored *t)
 	if (!t)
 		return;
 	yoc_budget_cats_free(t->cats);
+	yoc_smap_free(t->map);
 	yoc_free(t->tariff);
 	yoc_free(t->expected);
 	memset(t, 0, sizeof *t);
@@ -624,6 +631,10 @@ int yoc_tariff_load_stored(sqlite3 *db, int version, struct yoc_tariff_stored *t
 		if (strcmp(k, "categories_text") == 0) {
 			if ((rc = yoc_budget_cats_parse(v, strlen(v), "tariff_build.categories_text",
 							&t->cats, e)))
+				goto cleanup;
+		} else if (strcmp(k, "service_map_text") == 0) {
+			if ((rc = yoc_smap_parse(v, strlen(v), "tariff_build.service_map_text",
+						 &t->map, e)))
 				goto cleanup;
 		} else if (strcmp(k, "settings_in") == 0) {
 			const char *s = v;

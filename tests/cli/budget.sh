@@ -88,6 +88,18 @@ same "... same members and budget, payments still sum to it" "$(python3 "$H/budg
 expect_rc 1 "an unknown cohort" "$YOC" budget --db D --cohort nobody --year 2022/23
 expect_rc 2 "bad --profile" "$YOC" budget --db D --cohort frailty --year 2022/23 --profile lumpy
 
+# tagging
+expect_rc 0 "tag --cohort frailty" "$YOC" tag --db D --cohort frailty
+same "full-year members: capitated cost = in-scope person_year cost, all = cost_total" "$(python3 "$H/budget_tag.py" D/yoc.db)" "True 0"
+same "tag_summary adds up to activity_tag" "$(q "select (select sum(cost) from tag_summary where cohort='frailty') = (select sum(cost) from activity_tag where cohort='frailty' and activity_date is not null)")" 1
+same "no row of a non-member tagged" "$(q "select count(*) from activity_tag where pseudo_id not in (select pseudo_id from cohort_register)")" 0
+same "capitated rows are dated inside a membership" "$(q "select count(*) from activity_tag t where tag='capitated' and not exists (select 1 from cohort_register r where r.pseudo_id=t.pseudo_id and r.join_date <= t.activity_date and (r.leave_date is null or r.leave_date >= t.activity_date))")" 0
+same "outside_membership rows are dated outside every membership" "$(q "select count(*) from activity_tag t where tag='outside_membership' and exists (select 1 from cohort_register r where r.pseudo_id=t.pseudo_id and r.join_date <= t.activity_date and (r.leave_date is null or r.leave_date >= t.activity_date))")" 0
+same "gp and social care stay outside the map" "$(q "select count(*) from activity_tag where setting in ('gp','social_care') and tag = 'capitated'")" 0
+{ head -2 "$YOC_DATA/service_map.csv"; echo "yoc-service-map-1,in,ae,*,*,*,2015-04-01,,"; } > aeonly.csv
+expect_rc 0 "tag with another map (elective and A&E only)" "$YOC" tag --db D --cohort frailty --service-map aeonly.csv
+same "... only those settings capitated" "$(q "select group_concat(distinct setting) from (select setting from activity_tag where tag='capitated' order by setting)")" "ae,elective"
+
 # risk
 expect_rc 0 "budget risk, seed 5" "$YOC" budget risk --db D --reps 200 --seed 5 --sizes 100,1000,3000
 a=$(q "select group_concat(p_over5 || ',' || cv, ';') from budget_risk where seed = 5")
