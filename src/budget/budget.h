@@ -352,4 +352,24 @@ struct yoc_tag_opts {
 int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_stats *st,
 		   struct yoc_error *e);
 
+/* ---- reconciliation (budget_reconcile.c) ---------------------------------- */
+
+struct yoc_recon_stats {
+	int64_t files, lines, bad_lines, providers;
+	int64_t billed;                 /* pence */
+	int64_t dup_n, dup_v;           /* lines billing a record billed before */
+	int64_t cap_n, cap_v;           /* lines billing capitated activity */
+};
+/*
+** Checks every line of the billing files (*.csv under billing, in path
+** order) against earlier lines and the cohort's capitated tags
+** (activity_tag, matched on KIND and RECORD_KEY), and writes into the
+** existing folder out: challenges_PROVIDER.csv (line_id, file, line,
+** contract, kind, record_key, activity_date, reason duplicate|capitated,
+** value, first_line_id) and summary.csv. A line is challenged once, as a
+** duplicate when the record was billed before, else as capitated.
+*/
+int yoc_budget_reconcile(sqlite3 *db, const char *cohort, const char *billing,
+			 const char *out, struct yoc_recon_stats *st, struct yoc_error *e);
+
 #endif

@@ -42,6 +42,7 @@ struct trow {
 	char pod[24];
 	char hrg[12];
 	char provider[64];
+	char key[32];           /* the record's key (SUSSPELLID for a hospital episode) */
 };
 
 struct tagger {
@@ -117,6 +118,10 @@ static int emit(struct tagger *T, const struct trow *r, struct yoc_error *e)
 	sqlite3_bind_text(st, 11, r->provider, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 12, r->cost);
 	sqlite3_bind_text(st, 13, tag_names[tag], -1, SQLITE_STATIC);
+	if (r->key[0])
+		sqlite3_bind_text(st, 14, r->key, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 14);
 	int rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -180,7 +185,24 @@ static int64_t social_price(const yoc_tariff *t, struct yoc_cell type, struct yo
 	return 0;
 }
 
+/* The column holding each kind's record key (the billing feed's RECORD_KEY). */
+static const char *key_col(int kind)
+{
+	switch (kind) {
+	case YOC_KIND_APC: return "SUSSPELLID";
+	case YOC_KIND_OP: return "ATTENDKEY";
+	case YOC_KIND_AE: return "AEKEY";
+	case YOC_KIND_COMMUNITY: return "CONTACTKEY";
+	case YOC_KIND_MH: return "MHKEY";
+	case YOC_KIND_GP_APPT: return "APPTKEY";
+	case YOC_KIND_AMBULANCE: return "INCIDENTKEY";
+	case YOC_KIND_SOCIAL_CARE: return "SERVICEKEY";
+	}
+	return "";
+}
+
 struct cols {
+	int key;
 	int cost, provider, classpat, admimeth, epiend, admidate, disdate, epiorder, susspellid,
 	    hrg, currency, attended, bed_days, hcp, status, duration, units, unit_type,
 	    service_type;
@@ -200,6 +222,7 @@ static void resolve(const yoc_seg *g, int kind, struct cols *c)
 		    yoc_seg_col_type(g, (int)i) == YOC_COL_TEXT)
 			c->provider = (int)i;
 	}
+	c->key = yoc_seg_col(g, key_col(kind));
 	c->classpat = yoc_seg_col(g, "CLASSPAT");
 	c->admimeth = yoc_seg_col(g, "ADMIMETH");
 	c->epiend = yoc_seg_col(g, "EPIEND");
@@ -401,6 +424,13 @@ static int read_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spell
 		else
 			snprintf(tr.provider, sizeof tr.provider, "%s", fi->provider);
 		copy_cell(tr.hrg, sizeof tr.hrg, yoc_seg_text(g, c.hrg, r));
+		if (c.key >= 0) {
+			char kb[64];
+			const char *kt = NULL;
+			size_t kn = yoc_seg_format(g, c.key, r, kb, sizeof kb, &kt);
+			struct yoc_cell kc = {kt ? kt : kb, kn};
+			copy_cell(tr.key, sizeof tr.key, kc);
+		}
 		if (kind == YOC_KIND_APC) {
 			struct yoc_apc_epi ep;
 			ep.classpat = yoc_seg_text(g, c.classpat, r);
@@ -532,7 +562,7 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 			   " file_id INTEGER NOT NULL, row INTEGER NOT NULL, line INTEGER,"
 			   " pseudo_id TEXT NOT NULL, kind TEXT NOT NULL, activity_date TEXT,"
 			   " setting TEXT NOT NULL, pod TEXT, hrg TEXT, provider TEXT,"
-			   " cost INTEGER NOT NULL, tag TEXT NOT NULL);"
+			   " cost INTEGER NOT NULL, tag TEXT NOT NULL, record_key TEXT);"
 			   "CREATE TABLE IF NOT EXISTS tag_summary(cohort TEXT NOT NULL,"
 			   " month TEXT NOT NULL, setting TEXT NOT NULL, tag TEXT NOT NULL,"
 			   " rows INTEGER NOT NULL, cost INTEGER NOT NULL);", e)))
@@ -555,7 +585,7 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 	}
 	if (o->write_rows &&
 	    sqlite3_prepare_v2(db, "INSERT INTO activity_tag VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-				   " ?8, ?9, ?10, ?11, ?12, ?13)", -1, &T->ins, NULL) != SQLITE_OK) {
+				   " ?8, ?9, ?10, ?11, ?12, ?13, ?14)", -1, &T->ins, NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
 		goto cleanup;
 	}

@@ -82,6 +82,7 @@ extern const struct cli_verb cli_verb_rule;
 extern const struct cli_verb cli_verb_tariff;
 extern const struct cli_verb cli_verb_budget;
 extern const struct cli_verb cli_verb_tag;
+extern const struct cli_verb cli_verb_reconcile;
 extern const struct cli_verb cli_verb_risk;
 extern const struct cli_verb cli_verb_report;
 extern const struct cli_verb cli_verb_init;

@@ -27,6 +27,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_tariff,
 	&cli_verb_budget,
 	&cli_verb_tag,
+	&cli_verb_reconcile,
 	&cli_verb_report,
 	&cli_verb_inspect,
 	&cli_verb_help,

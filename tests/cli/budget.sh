@@ -100,6 +100,20 @@ same "gp and social care stay outside the map" "$(q "select count(*) from activi
 expect_rc 0 "tag with another map (elective and A&E only)" "$YOC" tag --db D --cohort frailty --service-map aeonly.csv
 same "... only those settings capitated" "$(q "select group_concat(distinct setting) from (select setting from activity_tag where tag='capitated' order by setting)")" "ae,elective"
 
+# reconciliation of the synthetic billing feed
+expect_rc 0 "tag with the tariff's map again" "$YOC" tag --db D --cohort frailty
+expect_rc 0 "reconcile the billing feed" "$YOC" reconcile --db D --cohort frailty --billing S/billing --out R
+mkdir X && for k in apc op ae community; do "$YOC" export --db D --table $k --out X/$k.csv >/dev/null 2>&1; done
+same "every double-billed line of the truth found, capitated lines as recomputed from export and register, nothing else" \
+	"$(python3 "$H/budget_reconcile.py" D/yoc.db S/billing S/truth/billing_duplicates.csv R X | cut -d' ' -f3-)" "True True True 0"
+same "summary adds up to the challenge files" "$(python3 -c "
+import csv,glob
+s=sum(int(r['duplicate_lines'])+int(r['capitated_lines']) for r in csv.DictReader(open('R/summary.csv')))
+c=sum(1 for f in glob.glob('R/challenges_*.csv') for r in csv.DictReader(open(f)))
+print(s==c and c>0)")" True
+expect_rc 1 "reconcile without tags for the cohort" "$YOC" reconcile --db D --cohort nobody --billing S/billing --out R2
+expect_rc 1 "reconcile a folder with no billing files" "$YOC" reconcile --db D --cohort frailty --billing X/none --out R2
+
 # risk
 expect_rc 0 "budget risk, seed 5" "$YOC" budget risk --db D --reps 200 --seed 5 --sizes 100,1000,3000
 a=$(q "select group_concat(p_over5 || ',' || cv, ';') from budget_risk where seed = 5")
