@@ -369,6 +369,18 @@ struct yoc_recon_stats {
 ** value, first_line_id) and summary.csv. A line is challenged once, as a
 ** duplicate when the record was billed before, else as capitated.
 */
+/* ---- views (budget_view.c) ---------------------------------------------- */
+
+/*
+** After yoc budget and yoc tag for a cohort and year: writes budget_pmpm
+** (dimension all, category, practice, tier, provider, month: members,
+** member-months with partial months by days, expected and actual pence and
+** per member per month in pounds) and budget_shadow (month, category and
+** setting: the capitated budget, what the current contracts paid for the
+** members' in-scope activity, the difference).
+*/
+int yoc_budget_views(sqlite3 *db, const char *cohort, int fyear, struct yoc_error *e);
+
 int yoc_budget_reconcile(sqlite3 *db, const char *cohort, const char *billing,
 			 const char *out, struct yoc_recon_stats *st, struct yoc_error *e);
 

@@ -23,7 +23,8 @@ static const char usage_text[] =
 	"       yoc budget risk --db DIR [--year FY] [--sizes N,N,...] [--reps N]\n"
 	"                  [--seed N] [--level P] [--tariff-version N]\n"
 	"       yoc budget settle --budget POUNDS --actual POUNDS [--corridor P]\n"
-	"                  [--share P] [--kpi P]\n\n"
+	"                  [--share P] [--kpi P]\n"
+	"       yoc budget view --db DIR --cohort NAME --year FY\n\n"
 	"budget  Σ over the cohort's register members of tariff(category) x days in\n"
 	"        the cohort in FY / days in FY (a day covered by two register rows\n"
 	"        is paid once), and the monthly payments to the lead provider: flat\n"
@@ -38,6 +39,12 @@ static const char usage_text[] =
 	"        overspend is below --level (default 0.05). --reps (default 1000),\n"
 	"        --seed (default 1): the same seed gives the same figures. Writes\n"
 	"        the table budget_risk.\n"
+	"view    after budget and yoc tag: spend per member per month (partial months by\n"
+	"        days) by category, practice, risk tier, provider and month, expected\n"
+	"        against actual (table budget_pmpm); the shadow year: month by month the\n"
+	"        budget next to what the current contracts paid for the members'\n"
+	"        in-scope activity, the difference by category and setting\n"
+	"        (budget_shadow).\n"
 	"settle  year-end risk share: within +-corridor%% (default 2) of the budget\n"
 	"        the provider keeps or bears the variance; beyond it the provider\n"
 	"        bears --share%% (default 50), the commissioner the rest; --kpi P\n"
@@ -69,7 +76,10 @@ static const char budget_schema[] =
 	" days INTEGER NOT NULL, amount INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS budget_member(cohort TEXT NOT NULL, fyear TEXT NOT NULL,"
 	" pseudo_id TEXT NOT NULL, category TEXT NOT NULL, category_year TEXT NOT NULL,"
-	" days INTEGER NOT NULL, amount INTEGER NOT NULL);";
+	" days INTEGER NOT NULL, amount INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS budget_member_month(cohort TEXT NOT NULL, fyear TEXT NOT NULL,"
+	" pseudo_id TEXT NOT NULL, month TEXT NOT NULL, days INTEGER NOT NULL,"
+	" amount INTEGER NOT NULL);";
 
 /* Categories of the people in ids for the budget year: each person's latest
  * analysed year before fy (else fy, else the latest year at all). */
@@ -209,7 +219,7 @@ static int run_plan(int argc, char **argv)
 	struct yoc_error e;
 	yoc_error_clear(&e);
 	yoc_store *s = NULL;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = NULL, *st2 = NULL;
 	struct yoc_tariff_stored t;
 	struct yoc_budget_plan plan;
 	struct catpick cp = {0};
@@ -326,8 +336,9 @@ static int run_plan(int argc, char **argv)
 		"DELETE FROM budget_plan WHERE cohort = ?1 AND fyear = ?2",
 		"DELETE FROM budget_payment WHERE cohort = ?1 AND fyear = ?2",
 		"DELETE FROM budget_member WHERE cohort = ?1 AND fyear = ?2",
+		"DELETE FROM budget_member_month WHERE cohort = ?1 AND fyear = ?2",
 	};
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		if (sqlite3_prepare_v2(db, del[k], -1, &st, NULL) != SQLITE_OK)
 			goto sqlfail;
 		sqlite3_bind_text(st, 1, cohort, -1, SQLITE_STATIC);
@@ -376,7 +387,9 @@ static int run_plan(int argc, char **argv)
 	st = NULL;
 	/* per member: the union of their spans in the year, paid once */
 	if (sqlite3_prepare_v2(db, "INSERT INTO budget_member VALUES(?1,?2,?3,?4,?5,?6,?7)", -1,
-			       &st, NULL) != SQLITE_OK)
+			       &st, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO budget_member_month VALUES(?1,?2,?3,?4,?5,?6)", -1,
+			       &st2, NULL) != SQLITE_OK)
 		goto sqlfail;
 	for (size_t i = 0, k = 0; i < ns;) {
 		size_t j = i;
@@ -405,12 +418,31 @@ static int run_plan(int argc, char **argv)
 				goto sqlfail;
 			}
 			sqlite3_reset(st);
+			for (int mo = 0; mo < 12; mo++) {
+				if (!one.month_days[mo])
+					continue;
+				char mn[16];
+				month_name(fy, mo, mn, sizeof mn);
+				sqlite3_bind_text(st2, 1, cohort, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st2, 2, fys, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st2, 3, sp[i].pseudo, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st2, 4, mn, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(st2, 5, one.month_days[mo]);
+				sqlite3_bind_int64(st2, 6, one.month[mo]);
+				if (sqlite3_step(st2) != SQLITE_DONE) {
+					yoc_budget_plan_free(&one);
+					goto sqlfail;
+				}
+				sqlite3_reset(st2);
+			}
 		}
 		yoc_budget_plan_free(&one);
 		i = j;
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	sqlite3_finalize(st2);
+	st2 = NULL;
 	if (exec(db, "COMMIT", &e)) {
 		cli_err_rec("budget", &e);
 		goto rollback;
@@ -436,9 +468,12 @@ sqlfail:
 rollback:
 	sqlite3_finalize(st);
 	st = NULL;
+	sqlite3_finalize(st2);
+	st2 = NULL;
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 cleanup:
 	sqlite3_finalize(st);
+	sqlite3_finalize(st2);
 	yoc_budget_plan_free(&plan);
 	yoc_tariff_stored_free(&t);
 	for (size_t i = 0; i < ns; i++)
@@ -648,8 +683,68 @@ static int run_settle(int argc, char **argv)
 	return 0;
 }
 
+static void print_query(sqlite3 *db, const char *sql, const char *cohort, const char *fy)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, cohort, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, fy, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *v = (const char *)sqlite3_column_text(st, i);
+			printf(i ? " %12s" : "  %-22s", v ? v : "");
+		}
+		printf("\n");
+	}
+	sqlite3_finalize(st);
+}
+
+static int run_view(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{"db", 1, NULL}, {"cohort", 1, NULL}, {"year", 1, NULL},
+				 {NULL, 0, NULL}};
+	int npos = 0, rc = cli_parse("budget", argc, argv, opts, &npos);
+	if (rc)
+		return rc;
+	int fy;
+	const char *cohort = cli_get(opts, "cohort");
+	if (!cli_get(opts, "db") || !cohort || parse_fy(cli_get(opts, "year"), &fy) || npos) {
+		cli_err("budget", "view needs --db DIR --cohort NAME --year FY");
+		return 2;
+	}
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	yoc_store *s = NULL;
+	rc = 1;
+	if (yoc_store_open(&s, cli_get(opts, "db"), YOC_STORE_WRITE, &e) ||
+	    yoc_budget_views(yoc_store_db(s), cohort, fy, &e)) {
+		cli_err_rec("budget", &e);
+		goto cleanup;
+	}
+	char fys[16];
+	yoc_fyear_format(fy, fys);
+	sqlite3 *db = yoc_store_db(s);
+	printf("per member per month, %s %s (pounds): dimension value members member-months"
+	       " expected actual\n", cohort, fys);
+	print_query(db, "SELECT dimension || ' ' || coalesce(value, ''), members,"
+			" printf('%.1f', member_months), printf('%.2f', pmpm_expected),"
+			" printf('%.2f', pmpm_actual) FROM budget_pmpm WHERE cohort = ?1 AND fyear = ?2"
+			" AND dimension IN ('all', 'category', 'tier') ORDER BY rowid", cohort, fys);
+	printf("shadow year (pounds): month budget paid difference\n");
+	print_query(db, "SELECT value, printf('%.2f', budget / 100.0), printf('%.2f', paid / 100.0),"
+			" printf('%.2f', difference / 100.0) FROM budget_shadow WHERE cohort = ?1 AND"
+			" fyear = ?2 AND dimension IN ('month', 'setting') ORDER BY rowid", cohort, fys);
+	rc = 0;
+cleanup:
+	yoc_store_close(s);
+	return rc;
+}
+
 static int budget_run(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "view") == 0)
+		return run_view(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "risk") == 0)
 		return run_risk(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "settle") == 0)

@@ -100,6 +100,29 @@ same "gp and social care stay outside the map" "$(q "select count(*) from activi
 expect_rc 0 "tag with another map (elective and A&E only)" "$YOC" tag --db D --cohort frailty --service-map aeonly.csv
 same "... only those settings capitated" "$(q "select group_concat(distinct setting) from (select setting from activity_tag where tag='capitated' order by setting)")" "ae,elective"
 
+# per member per month and the shadow year
+expect_rc 0 "budget again (flat), tag, view" "$YOC" budget --db D --cohort frailty --year 2022/23
+expect_rc 0 "... tag" "$YOC" tag --db D --cohort frailty
+expect_rc 0 "... view" "$YOC" budget view --db D --cohort frailty --year 2022/23
+same "member-months: partial months by days (recomputed from the register)" "$(python3 -c "
+import sqlite3, datetime, calendar
+c = sqlite3.connect('D/yoc.db')
+d0, d1 = datetime.date(2022,4,1), datetime.date(2023,3,31)
+days = {}
+for p, j, l in c.execute(\"select pseudo_id, join_date, leave_date from cohort_register where cohort='frailty'\"):
+    a = max(d0, datetime.date.fromisoformat(j)); b = min(d1, datetime.date.fromisoformat(l) if l else d1)
+    while a <= b:
+        days.setdefault(p, set()).add(a); a += datetime.timedelta(days=1)
+mm = sum(1.0 / calendar.monthrange(d.year, d.month)[1] for s in days.values() for d in s)
+got = c.execute(\"select member_months from budget_pmpm where cohort='frailty' and dimension='all'\").fetchone()[0]
+print(abs(mm - got) < 1e-6)")" True
+same "expected (all) = the budget; actual = capitated cost dated in the year" \
+	"$(q "select (select expected from budget_pmpm where dimension='all') = (select budget from budget_plan where cohort='frailty'), (select actual from budget_pmpm where dimension='all') = (select sum(cost) from activity_tag where cohort='frailty' and tag='capitated' and activity_date between '2022-04-01' and '2023-03-31')")" "1|1"
+same "categories and months add up to all" "$(q "select (select sum(actual) from budget_pmpm where dimension='category') = (select actual from budget_pmpm where dimension='all'), (select sum(expected) from budget_pmpm where dimension='month') = (select budget from budget_plan where cohort='frailty')")" "1|1"
+same "shadow: months, categories and settings each add up to the budget and to what was paid" \
+	"$(q "select count(distinct b) || ' ' || count(distinct p) from (select dimension, sum(budget) b, sum(paid) p from budget_shadow where cohort='frailty' group by dimension)")" "1 1"
+same "... the budget of the months is the plan's" "$(q "select (select sum(budget) from budget_shadow where dimension='month') = (select budget from budget_plan where cohort='frailty')")" 1
+
 # reconciliation of the synthetic billing feed
 expect_rc 0 "tag with the tariff's map again" "$YOC" tag --db D --cohort frailty
 expect_rc 0 "reconcile the billing feed" "$YOC" reconcile --db D --cohort frailty --billing S/billing --out R
