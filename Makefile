@@ -5,7 +5,7 @@
 #   make check      deps, build, unit + CLI tests, fuzz corpus replay
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
-#   make bench      benchmarks against peers (DuckDB from npm)
+#   make bench      benchmarks against peers (DuckDB from npm, R, statsmodels)
 #   make soak       1,000 random SIGKILLs of load/analyse/pseudonymise/report
 #   make demo       the main job on the synthetic default
 

@@ -127,20 +127,36 @@ size_t yoc_skipped_total(const struct yoc_skipped *s);
 void yoc_paths_free(char **paths);
 
 /*
-** Progress: drawn on stderr only when stderr is a terminal and YOC_QUIET is
-** not set; otherwise every call is a no-op. total 0 means unknown.
+** Progress: one line, redrawn in place on stderr, only when stderr is a
+** terminal and YOC_QUIET is not set; otherwise every call is a no-op (the
+** counters are still kept). total 0 means unknown. done and total are in the
+** step's own unit (bytes of input for load and pseudonymise, persons for
+** synth and analyse); rows, when set, is shown beside them with its rate:
+**   load      12.5%  1,204,311 rows  402k rows/s  ETA 0:07
+** yoc_progress_format is the pure formatter behind the line (tested alone).
 */
 struct yoc_progress {
 	const char *label;
 	uint64_t total;
 	uint64_t done;
+	uint64_t rows;         /* rows handled so far; 0 = not shown */
+	const char *unit;      /* name of done/total when rows is not used (NULL: none) */
 	double started;
 	double last_draw;
 	int enabled;
 };
 void yoc_progress_start(struct yoc_progress *p, const char *label, uint64_t total);
 void yoc_progress_update(struct yoc_progress *p, uint64_t done);
+/* Sets the row counter shown on the line (and its rate); does not draw. */
+void yoc_progress_rows(struct yoc_progress *p, uint64_t rows);
 void yoc_progress_end(struct yoc_progress *p);
+/* Erases the line (if drawn) so a message can be printed on stderr; the next
+** update draws it again. */
+void yoc_progress_clear(struct yoc_progress *p);
+/* Writes the line for p as it stands after elapsed seconds into buf (always
+** NUL-terminated; truncated to n). The ETA is shown once 1% and one second
+** have passed, from the average rate since the start. */
+void yoc_progress_format(const struct yoc_progress *p, double elapsed, char *buf, size_t n);
 /* Monotonic seconds. */
 double yoc_now(void);
 

@@ -46,6 +46,13 @@ static inline int year_of(const struct an_run *R, int32_t d)
 	return y;
 }
 
+int an_month_of(int y, int32_t d)
+{
+	int yy, mm, dd;
+	yoc_date_to_ymd(d, &yy, &mm, &dd);
+	return y * 12 + (mm + 8) % 12; /* April 0 ... March 11 */
+}
+
 /* ---- step 1: years ----------------------------------------------------------- */
 
 /*
@@ -174,6 +181,8 @@ struct worker {
 	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
 	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
 	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	int64_t mon_n[AN_MAX_YEARS * 12][NSET];
+	int64_t mon_cost[AN_MAX_YEARS * 12][NSET];
 	uint64_t rows, unlinked, outside;
 	/* person index of each row of the current segment */
 	int32_t *pidx;
@@ -641,6 +650,9 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 				return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
 			add64(&a->activity, 1);
 			add64(&a->cost, ac.pence);
+			int mo = an_month_of(y, d);
+			w->mon_n[mo][ac.setting]++;
+			w->mon_cost[mo][ac.setting] += ac.pence;
 		}
 	}
 	w->rows += nr;
@@ -741,8 +753,10 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 			goto cleanup;
 		}
 	}
-	if (R->o->progress)
+	if (R->o->progress) {
 		yoc_progress_start(&R->prog, "analyse", total);
+		R->prog.unit = "rows";
+	}
 	/* worker 0 runs on this thread */
 	for (int i = 1; i < nt; i++) {
 		if (pthread_create(&tid[i], NULL, work, &w[i]) != 0)
@@ -775,6 +789,11 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 					R->how_n[y][k2][j] += w[i].how_n[y][k2][j];
 					R->how_cost[y][k2][j] += w[i].how_cost[y][k2][j];
 				}
+			}
+		for (int mo = 0; mo < R->ny * 12; mo++)
+			for (int k2 = 0; k2 < NSET; k2++) {
+				R->mon_n[mo][k2] += w[i].mon_n[mo][k2];
+				R->mon_cost[mo][k2] += w[i].mon_cost[mo][k2];
 			}
 	}
 cleanup:
@@ -875,6 +894,10 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 			return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
 		a->activity += (int64_t)v.n;
 		a->cost += pence;
+		/* one event per spell, in the month of admission */
+		int mo = an_month_of(y, sp.admitted);
+		R->mon_n[mo][set]++;
+		R->mon_cost[mo][set] += pence;
 	}
 	if (k < 0)
 		return yoc_error_set(e, k, yoc_store_dir(R->s), 0, 0, "out of memory");

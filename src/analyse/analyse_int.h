@@ -95,6 +95,10 @@ struct an_run {
 	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
 	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
 	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	/* activity_month: chargeable events and their pence by month (April of
+	 * the first year = 0) and setting */
+	int64_t mon_n[AN_MAX_YEARS * 12][NSET];
+	int64_t mon_cost[AN_MAX_YEARS * 12][NSET];
 
 	/* work queue */
 	struct yoc_file_info *files;
@@ -148,6 +152,9 @@ uint64_t an_diag_mask(const struct an_run *R, struct an_cache *pc, const yoc_seg
 		      const struct an_cols *c, size_t r);
 /* An int column that may be typed int or kept as text; YOC_INT_NONE if empty or bad. */
 int64_t an_int(const yoc_seg *g, int col, size_t r);
+
+/* Month of the analysed period (0: April of the first year) of day d in year y. */
+int an_month_of(int y, int32_t d);
 
 /* ---- analyse_write.c ----------------------------------------------------- */
 

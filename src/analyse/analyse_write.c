@@ -57,6 +57,7 @@ static int create_tables(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			 "DROP TABLE IF EXISTS unpriced_activity;"
 			 "DROP TABLE IF EXISTS costing_summary;"
 			 "DROP TABLE IF EXISTS provider_cost;"
+			 "DROP TABLE IF EXISTS activity_month;"
 			 "CREATE TABLE person_year(pseudo_id TEXT NOT NULL, fyear TEXT NOT NULL,"
 			 " age INTEGER, sex TEXT, practice TEXT, imd_decile INTEGER");
 	for (size_t k = 0; k < yoc_ltc_count(R->ltc); k++)
@@ -80,7 +81,9 @@ static int create_tables(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			 "CREATE TABLE costing_summary(fyear TEXT, feed TEXT, how TEXT,"
 			 " records INTEGER, cost INTEGER);"
 			 "CREATE TABLE provider_cost(fyear TEXT, provider TEXT, setting TEXT,"
-			 " people INTEGER, activity INTEGER, cost INTEGER);");
+			 " people INTEGER, activity INTEGER, cost INTEGER);"
+			 "CREATE TABLE activity_month(fyear TEXT, month TEXT, setting TEXT,"
+			 " events INTEGER, cost INTEGER);");
 	if (!b.data) {
 		yoc_buf_free(&b);
 		return yoc_error_set(e, YOC_ENOMEM, "yoc.db", 0, 0, "out of memory");
@@ -220,13 +223,14 @@ static int kv(sqlite3_stmt *st, const char *k, const char *v)
 
 static int write_small(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 {
-	sqlite3_stmt *run = NULL, *un = NULL, *cs = NULL, *pc = NULL;
+	sqlite3_stmt *run = NULL, *un = NULL, *cs = NULL, *pc = NULL, *am = NULL;
 	int rc = YOC_OK;
 	char buf[256], fy[8];
 	if (sqlite3_prepare_v2(db, "INSERT INTO analyse_run VALUES(?,?)", -1, &run, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO unpriced_activity VALUES(?,?,?,?)", -1, &un, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO costing_summary VALUES(?,?,?,?,?)", -1, &cs, NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO provider_cost VALUES(?,?,?,?,?,?)", -1, &pc, NULL)) {
+	    sqlite3_prepare_v2(db, "INSERT INTO provider_cost VALUES(?,?,?,?,?,?)", -1, &pc, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO activity_month VALUES(?,?,?,?,?)", -1, &am, NULL)) {
 		rc = sql_fail(db, e, "analyse tables");
 		goto cleanup;
 	}
@@ -298,6 +302,22 @@ static int write_small(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 				sqlite3_bind_int64(pc, 6, a->cost);
 				bad |= sqlite3_step(pc) != SQLITE_DONE;
 			}
+		/* every month of the year and setting, zeros included: a month
+		 * without activity is a point of the series */
+		for (int m = 0; m < 12 && !bad; m++)
+			for (int s = 0; s < NSET && !bad; s++) {
+				int mo = y * 12 + m;
+				char ym[24];
+				snprintf(ym, sizeof ym, "%04d-%02d", R->fy0 + y + (m >= 9),
+					 (m + 3) % 12 + 1);
+				sqlite3_reset(am);
+				sqlite3_bind_text(am, 1, fy, -1, SQLITE_STATIC);
+				sqlite3_bind_text(am, 2, ym, -1, SQLITE_STATIC);
+				sqlite3_bind_text(am, 3, an_setting_names[s], -1, SQLITE_STATIC);
+				sqlite3_bind_int64(am, 4, R->mon_n[mo][s]);
+				sqlite3_bind_int64(am, 5, R->mon_cost[mo][s]);
+				bad |= sqlite3_step(am) != SQLITE_DONE;
+			}
 	}
 	if (bad)
 		rc = sql_fail(db, e, "analyse tables");
@@ -306,6 +326,7 @@ cleanup:
 	sqlite3_finalize(un);
 	sqlite3_finalize(cs);
 	sqlite3_finalize(pc);
+	sqlite3_finalize(am);
 	return rc;
 }
 

@@ -68,6 +68,21 @@ void cli_skipped_text(const struct yoc_skipped *s, char *buf, size_t cap);
 */
 const char *cli_data_dir(const char *opt, char *buf, size_t cap);
 
+/*
+** Financial years (fyears.c), one message for all verbs. cli_fyears_text
+** lists years ("2021/22, 2022/23"); cli_fyear_missing prints "VERB: TEXT is
+** not in the dataset; years available: ..." and returns 1. cli_fyear_check
+** checks the value of option --opt (NULL: nothing to check, 0) against the
+** analysed years of db: 0 there, 1 not (message printed), 2 not a year.
+** cli_fyear_check_path opens the dataset file read-only for it.
+*/
+struct sqlite3;
+void cli_fyears_text(const int *years, int n, char *buf, size_t cap);
+int cli_fyear_missing(const char *verb, const char *text, const int *years, int n);
+int cli_fyear_check(const char *verb, struct sqlite3 *db, const char *opt, const char *text);
+int cli_fyear_check_path(const char *verb, const char *dbpath, const char *opt,
+			 const char *text);
+
 const struct cli_verb *cli_find_verb(const char *name);
 /* Runs a verb in-process with a NULL-terminated argv (used by `yoc demo`). */
 int cli_run_verb(const char *name, char **argv);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "ident/ident.h"
@@ -13,7 +14,8 @@
 #include "yoc/io.h"
 
 static const char usage_text[] =
-	"Usage: yoc load --db DIR [--kind KIND] [--allow FILE] [--strict] [--json] PATH...\n\n"
+	"Usage: yoc load --db DIR [--kind KIND] [--allow FILE] [--strict] [--json]\n"
+	"                [--verbose] PATH...\n\n"
 	"Loads pseudonymised feed files, or every .csv/.txt file under a directory\n"
 	"(hidden files, symbolic links, named pipes, sockets and devices are skipped\n"
 	"and counted),\n"
@@ -42,7 +44,11 @@ static const char usage_text[] =
 	"  --kind KIND  feed kind for every file instead of recognising it\n"
 	"  --allow FILE extra columns to load, one name per line (\"NAME,date\")\n"
 	"  --strict     refuse a file with a column that would not be loaded\n"
-	"  --json       one JSON object per file on stdout\n\n"
+	"  --json       one JSON object per file on stdout\n"
+	"  --verbose    every quarantined row on stderr (file:line: reason in field);\n"
+	"               by default one line per file and reason: the count and the\n"
+	"               first row; on a terminal, also the line per file that is\n"
+	"               otherwise replaced by one progress line (rows, rate, ETA)\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
 
 /* A path or message as text: a byte outside printable ASCII (a newline in a
@@ -112,6 +118,48 @@ static void report(const struct yoc_load_result *r, int json)
 	putchar('\n');
 }
 
+/*
+** The file's quarantined rows on stderr: one line per reason with the count
+** and the first row ("F: 312 rows quarantined: bad_date in ADMIDATE (first at
+** F:17:5)"); under --verbose every row, read back from the load in progress.
+*/
+static void quarantined(yoc_store *s, const struct yoc_load_result *r, int verbose)
+{
+	for (size_t i = 0; i < r->nreasons && !verbose; i++) {
+		const char *f = r->reasons[i].field;
+		if (!r->reasons[i].line)
+			continue; /* an unchanged file: counted when it was loaded */
+		fputs("yoc load: ", stderr);
+		put_escaped(stderr, r->file);
+		fprintf(stderr, ": %lld row%s quarantined: %s%s", (long long)r->reasons[i].rows,
+			r->reasons[i].rows == 1 ? "" : "s", r->reasons[i].code, *f ? " in " : "");
+		put_escaped(stderr, f);
+		fputs(" (first at ", stderr);
+		put_escaped(stderr, r->file);
+		fprintf(stderr, ":%ld", r->reasons[i].line);
+		if (r->reasons[i].col)
+			fprintf(stderr, ":%ld", r->reasons[i].col);
+		fputs(")\n", stderr);
+	}
+	if (!verbose || !r->quarantined || !r->nreasons || !r->reasons[0].line)
+		return;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(yoc_store_db(s), "SELECT line, field, reason FROM quarantine"
+			       " WHERE file_id = ? ORDER BY line", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, r->file_id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *fd = (const char *)sqlite3_column_text(st, 1);
+			fputs("yoc load: ", stderr);
+			put_escaped(stderr, r->file);
+			fprintf(stderr, ":%lld: quarantined: %s%s", (long long)sqlite3_column_int64(st, 0),
+				(const char *)sqlite3_column_text(st, 2), fd && *fd ? " in " : "");
+			put_escaped(stderr, fd ? fd : "");
+			fputc('\n', stderr);
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 /* A source account that does not match its file is worth a line on stderr. */
 static void account_warning(const struct yoc_load_result *r)
 {
@@ -150,7 +198,7 @@ static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"kind", 1, NULL}, {"json", 0, NULL}, {"allow", 1, NULL},
-		{"strict", 0, NULL}, {NULL, 0, NULL}
+		{"strict", 0, NULL}, {"verbose", 0, NULL}, {NULL, 0, NULL}
 	};
 	yoc_allow *allow = NULL;
 	int npos;
@@ -167,7 +215,7 @@ static int run(int argc, char **argv)
 		cli_err("load", "unknown kind '%s'", ks);
 		return 2;
 	}
-	int json = cli_get(opts, "json") != NULL;
+	int json = cli_get(opts, "json") != NULL, verbose = cli_get(opts, "verbose") != NULL;
 	/* every PATH must exist before the dataset is opened: a typing slip
 	 * names the path and loads (and commits) nothing */
 	int nmissing = 0;
@@ -264,9 +312,25 @@ static int run(int argc, char **argv)
 	}
 	if ((rc = yoc_load_plan_make(&plan, (const char *const *)all, nall, kind, &e)))
 		goto fail;
+	/* one progress line on a terminal, over the bytes of the planned files;
+	 * the per-file lines go to stdout when it is not a terminal (a log or a
+	 * pipe keeps the whole record) or under --verbose */
+	struct yoc_progress prog;
+	uint64_t bytes_total = 0, bytes_done = 0;
+	for (size_t i = 0; i < plan.n; i++) {
+		struct stat st;
+		if (stat(plan.items[i].path, &st) == 0)
+			bytes_total += (uint64_t)st.st_size;
+	}
+	yoc_progress_start(&prog, "load", bytes_total);
+	if (json)
+		prog.enabled = 0;
+	int per_file = json || verbose || !isatty(1) || !prog.enabled;
 	size_t hint = 0;
 	for (size_t i = 0; i < plan.n; i++) {
 		const struct yoc_load_item *it = &plan.items[i];
+		struct stat fst;
+		uint64_t fbytes = stat(it->path, &fst) == 0 ? (uint64_t)fst.st_size : 0;
 		/* the PATH it was found under: the plan keeps our pointers, mostly in order */
 		const char *root = it->path;
 		for (size_t k = 0; k < nall; k++) {
@@ -292,6 +356,7 @@ static int run(int argc, char **argv)
 		if (res->status == YOC_LOAD_REJECTED) {
 			status = 1;
 			if (!json) {
+				yoc_progress_clear(&prog);
 				fputs("yoc load: ", stderr);
 				put_escaped(stderr, res->file);
 				fputs(": ", stderr);
@@ -299,14 +364,23 @@ static int run(int argc, char **argv)
 				fputc('\n', stderr);
 			}
 		}
-		report(res, json);
+		if (per_file)
+			report(res, json);
+		if (!json && res->nreasons) {
+			yoc_progress_clear(&prog);
+			quarantined(s, res, verbose);
+		}
 		nfiles++;
 		nrows += res->rows;
+		bytes_done += fbytes;
+		yoc_progress_rows(&prog, (uint64_t)nrows);
+		yoc_progress_update(&prog, bytes_done);
 		nloaded += res->loaded;
 		nquar += res->quarantined;
 		if (res->status >= 0 && res->status < 8)
 			nstat[res->status]++;
 	}
+	yoc_progress_end(&prog);
 	if ((rc = yoc_loader_commit(L, &e)))
 		goto fail;
 	if (!json)

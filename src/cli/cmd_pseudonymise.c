@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "account/account.h"
 #include "cli/cli.h"
@@ -25,11 +26,11 @@
 #include "yoc/io.h"
 
 #define VERB "pseudonymise"
-#define MAX_REPORTED 20
 
 static const char usage_text[] =
 	"Usage: yoc pseudonymise --key FILE --in IN --out OUT [--optout LIST]\n"
-	"                        [--allow FILE] [--kind KIND] [--strict] [--json]\n\n"
+	"                        [--allow FILE] [--kind KIND] [--strict] [--json]\n"
+	"                        [--verbose]\n\n"
 	"Pseudonymises identifiable feeds at source. IN and OUT are both files, or\n"
 	"both directories (every *.csv under IN is written to the same relative\n"
 	"path under OUT; other files are not copied).\n\n"
@@ -61,9 +62,13 @@ static const char usage_text[] =
 	"                 community, mh, gp_appt, gp_register, social_care,\n"
 	"                 ambulance, deaths)\n"
 	"  --strict       fail a file on its first malformed CSV row (default: the\n"
-	"                 row is rejected, reported with line:col, and counted), and\n"
+	"                 row is rejected, counted, and reported with line:col), and\n"
 	"                 refuse a file with a column that would be dropped\n"
-	"  --json         one JSON summary object per file on stdout\n\n"
+	"  --json         one JSON summary object per file on stdout\n"
+	"  --verbose      every rejected row on stderr (by default one line per\n"
+	"                 kind of fault and file: the count and the first row);\n"
+	"                 on a terminal, also the line per file that is otherwise\n"
+	"                 replaced by one progress line (rows, rate, ETA)\n\n"
 	"Refused, with nothing written: a key readable by group or others, a key\n"
 	"of the wrong length or not hex, an input with no NEWNHSNO column, a\n"
 	"header that cannot be a feed's (digits as names, duplicate names, over\n"
@@ -74,11 +79,18 @@ static const char usage_text[] =
 	"swapped in and the previous OUT stays as it was.\n"
 	"Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 
+/*
+** Rejected rows: one line per kind of fault after the file, with the count
+** and the first row's place and message; every row under --verbose.
+*/
 struct reject_ctx {
 	const char *file;
 	unsigned long n;
 	struct yoc_account_file *acct; /* the file's entry: rejected rows listed by line */
 	int oom;
+	int verbose;
+	unsigned long count[YOC_ACCOUNT_NREASONS];
+	struct yoc_error first[YOC_ACCOUNT_NREASONS];
 };
 
 static void on_reject(void *ctx, const struct yoc_error *e, int fault)
@@ -87,14 +99,26 @@ static void on_reject(void *ctx, const struct yoc_error *e, int fault)
 	c->n++;
 	if (yoc_account_list_reject(c->acct, e->line, fault))
 		c->oom = 1;
-	if (c->n <= MAX_REPORTED) {
+	if (fault < 0 || fault >= YOC_ACCOUNT_NREASONS)
+		fault = 0;
+	if (!c->count[fault]++)
+		c->first[fault] = *e;
+	if (c->verbose) {
 		fprintf(stderr, "yoc " VERB ": ");
 		yoc_error_print(stderr, e);
-		fprintf(stderr, "yoc " VERB ":   (row rejected: not written, counted)\n");
-	} else if (c->n == MAX_REPORTED + 1) {
-		fprintf(stderr, "yoc " VERB ": %s: more malformed rows; only the first %d "
-				"are listed, all are counted\n",
-			c->file, MAX_REPORTED);
+	}
+}
+
+static void reject_summary(const struct reject_ctx *c)
+{
+	for (int i = 0; i < YOC_ACCOUNT_NREASONS; i++) {
+		const struct yoc_error *e = &c->first[i];
+		if (!c->count[i])
+			continue;
+		fprintf(stderr, "yoc " VERB ": %s: %lu row%s rejected (not written, counted): %s "
+			"(first at %s:%ld:%ld: %s)\n", c->file, c->count[i], c->count[i] == 1 ? "" : "s",
+			yoc_account_reason_name(i), e->file[0] ? e->file : c->file, e->line, e->col,
+			e->msg);
 	}
 }
 
@@ -221,12 +245,17 @@ static void report(const char *in, const char *out, const struct yoc_pseudo_stat
 ** The file's counts, size and SHA-256 are added to acct.
 */
 static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char *shown,
-		    const char *rel, const struct yoc_pseudo_opts *po, int json,
-		    struct yoc_pseudo_stats *total, struct yoc_account *acct)
+		    const char *rel, const struct yoc_pseudo_opts *po, int json, int verbose,
+		    struct yoc_pseudo_stats *total, struct yoc_account *acct,
+		    struct yoc_progress *prog, int per_file)
 {
 	struct yoc_account_file af;
 	memset(&af, 0, sizeof af);
-	struct reject_ctx rc = {in, 0, &af, 0};
+	struct reject_ctx rc;
+	memset(&rc, 0, sizeof rc);
+	rc.file = in;
+	rc.acct = &af;
+	rc.verbose = verbose;
 	struct yoc_pseudo_opts o = *po;
 	o.on_reject = on_reject;
 	o.ctx = &rc;
@@ -235,7 +264,10 @@ static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char 
 	struct yoc_error e;
 	int status = 1;
 	yoc_error_clear(&e);
-	if (yoc_pseudo_file(ps, in, out, &o, &st, &e) != 0) {
+	int prc = yoc_pseudo_file(ps, in, out, &o, &st, &e);
+	yoc_progress_clear(prog);
+	reject_summary(&rc);
+	if (prc != 0) {
 		cli_err_rec(VERB, &e);
 		cli_err(VERB, "%s: nothing written for this file", shown);
 		goto cleanup;
@@ -260,7 +292,9 @@ static int one_file(yoc_pseudo *ps, const char *in, const char *out, const char 
 		goto cleanup;
 	}
 	add_stats(total, &st);
-	report(in, shown, &st, json);
+	if (per_file)
+		report(in, shown, &st, json);
+	yoc_progress_rows(prog, total->rows_in);
 	status = 0;
 cleanup:
 	yoc_free(af.listed);
@@ -271,7 +305,8 @@ static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {{"key", 1, NULL},    {"in", 1, NULL},   {"out", 1, NULL},
 				 {"optout", 1, NULL}, {"json", 0, NULL}, {"strict", 0, NULL},
-				 {"allow", 1, NULL},  {"kind", 1, NULL}, {NULL, 0, NULL}};
+				 {"allow", 1, NULL},  {"kind", 1, NULL}, {"verbose", 0, NULL},
+				 {NULL, 0, NULL}};
 	struct yoc_pseudo_opts po = {0};
 	yoc_allow *allow = NULL;
 	struct yoc_key key;
@@ -293,6 +328,7 @@ static int run(int argc, char **argv)
 	const char *kpath = cli_get(opts, "key"), *in = cli_get(opts, "in"),
 		   *out = cli_get(opts, "out"), *opath = cli_get(opts, "optout");
 	int json = cli_get(opts, "json") != NULL, strict = cli_get(opts, "strict") != NULL;
+	int verbose = cli_get(opts, "verbose") != NULL;
 	const char *apath = cli_get(opts, "allow"), *kname = cli_get(opts, "kind");
 	if (npos) {
 		cli_err(VERB, "unexpected argument '%s'", argv[1]);
@@ -480,8 +516,23 @@ static int run(int argc, char **argv)
 	while (inlen > 1 && in[inlen - 1] == '/')
 		inlen--;
 	const char *out_base = strrchr(out, '/') ? strrchr(out, '/') + 1 : out;
+	/* one progress line on a terminal over the input bytes; the per-file
+	 * lines go to stdout when it is not a terminal, or under --verbose */
+	struct yoc_progress prog;
+	uint64_t bytes_total = 0, bytes_done = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		struct stat st;
+		if (stat(files[i], &st) == 0)
+			bytes_total += (uint64_t)st.st_size;
+	}
+	yoc_progress_start(&prog, VERB, bytes_total);
+	if (json || !dir_mode)
+		prog.enabled = 0;
+	int per_file = json || verbose || !isatty(1) || !prog.enabled;
 	for (size_t i = 0; i < nfiles; i++) {
 		char opath_buf[PATH_MAX], shown[PATH_MAX];
+		struct stat fst;
+		uint64_t fbytes = stat(files[i], &fst) == 0 ? (uint64_t)fst.st_size : 0;
 		const char *dst = out, *rel = out_base;
 		if (dir_mode) {
 			rel = files[i] + inlen;
@@ -507,9 +558,12 @@ static int run(int argc, char **argv)
 			dst = opath_buf;
 		}
 		po.optout = optout;
-		failed += one_file(ps, files[i], dst, dir_mode ? shown : out, rel, &po, json, &total,
-				   &acct);
+		failed += one_file(ps, files[i], dst, dir_mode ? shown : out, rel, &po, json, verbose, &total,
+				   &acct, &prog, per_file);
+		bytes_done += fbytes;
+		yoc_progress_update(&prog, bytes_done);
 	}
+	yoc_progress_end(&prog);
 	/* The account goes into the tree, so it is swapped in with the files it
 	** describes; beside a single file it is written after it (a crash between
 	** the two leaves an account whose SHA-256 does not match: load says so). */
@@ -545,7 +599,8 @@ static int run(int argc, char **argv)
 			in, sk);
 	}
 	if (total.rejected)
-		cli_err(VERB, "%llu malformed row%s rejected (listed above with line:col)",
+		cli_err(VERB, "%llu malformed row%s rejected (counted above per file and fault; "
+			"--verbose lists each with line:col)",
 			(unsigned long long)total.rejected, total.rejected == 1 ? "" : "s");
 	if (dir_mode && failed) {
 		cli_err(VERB, "%d file%s failed: nothing written; %s is as it was", failed,

@@ -13,10 +13,40 @@
 static const char usage_text[] =
 	"Usage: yoc quarantine --db DIR [--out FILE] [--reason CODE] [--all]\n\n"
 	"Writes the quarantined rows of current files as CSV (file, kind,\n"
-	"provider, period, line, field, value, reason, raw) to FILE or stdout.\n"
-	"Without --out, prints a summary by reason then the rows.\n\n"
+	"provider, period, line, field, value, reason, raw) to FILE or stdout,\n"
+	"and a summary: the rows counted per feed and reason, biggest first\n"
+	"(on stderr when the rows go to stdout, so stdout stays CSV; on stdout\n"
+	"with --out).\n\n"
 	"  --reason CODE   only rows with this reason code\n"
 	"  --all           include rows of superseded files\n";
+
+/* The summary: rows per feed and reason, under the same filters as the rows. */
+static int summary(sqlite3 *db, const char *reason, int all, FILE *f, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	const char *sql = "SELECT f.kind, q.reason, count(*), sum(count(*)) OVER () FROM quarantine q"
+		" JOIN files f USING(file_id) WHERE (?1 IS NULL OR q.reason = ?1) AND"
+		" (?2 OR f.superseded_by IS NULL) GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2";
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL))
+		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(db));
+	if (reason)
+		sqlite3_bind_text(st, 1, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, all);
+	int n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (!n++)
+			fprintf(f, "quarantine: %lld rows%s by feed and reason:\n",
+				(long long)sqlite3_column_int64(st, 3),
+				all ? " (with superseded files)" : "");
+		fprintf(f, "  %-12s %-28s %lld\n", (const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			(long long)sqlite3_column_int64(st, 2));
+	}
+	if (!n)
+		fprintf(f, "quarantine: no rows%s\n", reason ? " with this reason" : "");
+	sqlite3_finalize(st);
+	return 0;
+}
 
 static int run(int argc, char **argv)
 {
@@ -82,6 +112,9 @@ static int run(int argc, char **argv)
 			goto fail;
 		printf("%ld quarantined rows written to %s\n", n, out);
 	}
+	if (summary(yoc_store_db(s), cli_get(opts, "reason"), cli_get(opts, "all") != NULL,
+		    out ? stdout : stderr, &e))
+		goto fail;
 	rc = 0;
 	goto done;
 fail:

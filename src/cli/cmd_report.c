@@ -79,6 +79,9 @@ static int run(int argc, char **argv)
 		cli_err_rec("report", &e);
 		return 1;
 	}
+	int yrc = cli_fyear_check_path("report", db, "fyear", o.fyear);
+	if (yrc)
+		return yrc;
 	double t0 = yoc_now();
 	/* the report is built in OUT.tmp.PID and swapped in whole */
 	if (yoc_check_regular(db, &e) || yoc_otree_begin(&t, out, "report", &e)) {

@@ -697,21 +697,94 @@ void yoc_progress_start(struct yoc_progress *p, const char *label, uint64_t tota
 	p->label = label;
 	p->total = total;
 	p->done = 0;
+	p->rows = 0;
+	p->unit = NULL;
 	p->started = yoc_now();
 	p->last_draw = 0;
 	p->enabled = isatty(2) && !(q && *q && *q != '0');
 }
 
+/* 1234567 -> "1,234,567" */
+static void fmt_thousands(uint64_t v, char *buf, size_t n)
+{
+	char d[32];
+	int len = snprintf(d, sizeof d, "%llu", (unsigned long long)v);
+	size_t o = 0;
+	for (int i = 0; i < len && o + 1 < n; i++) {
+		if (i && (len - i) % 3 == 0 && o + 2 < n)
+			buf[o++] = ',';
+		buf[o++] = d[i];
+	}
+	buf[o] = 0;
+}
+
+/* a rate per second, short: 950, 12.3k, 402k, 1.52M */
+static void fmt_rate(double r, char *buf, size_t n)
+{
+	if (r < 1000)
+		snprintf(buf, n, "%.0f", r);
+	else if (r < 10e3)
+		snprintf(buf, n, "%.2fk", r / 1e3);
+	else if (r < 1e6)
+		snprintf(buf, n, "%.0fk", r / 1e3);
+	else
+		snprintf(buf, n, "%.2fM", r / 1e6);
+}
+
+static void fmt_clock(double s, char *buf, size_t n)
+{
+	unsigned long t = s < 0 ? 0 : (unsigned long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, n, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+	else
+		snprintf(buf, n, "%lu:%02lu", t / 60, t % 60);
+}
+
+void yoc_progress_format(const struct yoc_progress *p, double elapsed, char *buf, size_t n)
+{
+	char cnt[40], rate[24], clock[24];
+	size_t o = 0;
+	if (!n)
+		return;
+	buf[0] = 0;
+#define PUT(...)                                                                               \
+	do {                                                                                   \
+		int w_ = snprintf(buf + o, n - o, __VA_ARGS__);                                \
+		if (w_ < 0 || (size_t)w_ >= n - o)                                             \
+			return;                                                                \
+		o += (size_t)w_;                                                               \
+	} while (0)
+	PUT("  %-12s", p->label ? p->label : "");
+	if (p->total)
+		PUT(" %5.1f%%", 100.0 * (double)(p->done > p->total ? p->total : p->done) /
+					(double)p->total);
+	uint64_t shown = p->rows ? p->rows : p->done;
+	const char *unit = p->rows ? "rows" : p->unit;
+	if (p->rows || !p->total || p->unit) {
+		fmt_thousands(shown, cnt, sizeof cnt);
+		PUT("  %s%s%s", cnt, unit ? " " : "", unit ? unit : "");
+		if (elapsed >= 1.0) {
+			fmt_rate((double)shown / elapsed, rate, sizeof rate);
+			PUT("  %s%s%s/s", rate, unit ? " " : "", unit ? unit : "");
+		}
+	}
+	if (p->total && p->done < p->total && elapsed >= 1.0 &&
+	    (double)p->done >= 0.01 * (double)p->total) {
+		double eta = elapsed * (double)(p->total - p->done) / (double)p->done;
+		fmt_clock(eta, clock, sizeof clock);
+		PUT("  ETA %s", clock);
+	} else {
+		fmt_clock(elapsed, clock, sizeof clock);
+		PUT("  %s", clock);
+	}
+#undef PUT
+}
+
 static void draw(struct yoc_progress *p, int final)
 {
-	double el = yoc_now() - p->started;
-	if (p->total)
-		fprintf(stderr, "\r  %-28s %5.1f%%  %6.1fs", p->label,
-			100.0 * (double)p->done / (double)p->total, el);
-	else
-		fprintf(stderr, "\r  %-28s %10llu  %6.1fs", p->label,
-			(unsigned long long)p->done, el);
-	fputs(final ? "\n" : "\033[K", stderr);
+	char line[160];
+	yoc_progress_format(p, yoc_now() - p->started, line, sizeof line);
+	fprintf(stderr, "\r%s%s", line, final ? "\n" : "\033[K");
 	fflush(stderr);
 }
 
@@ -725,6 +798,20 @@ void yoc_progress_update(struct yoc_progress *p, uint64_t done)
 		return;
 	p->last_draw = t;
 	draw(p, 0);
+}
+
+void yoc_progress_rows(struct yoc_progress *p, uint64_t rows)
+{
+	p->rows = rows;
+}
+
+void yoc_progress_clear(struct yoc_progress *p)
+{
+	if (p->enabled && p->last_draw > 0) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		p->last_draw = 0;
+	}
 }
 
 void yoc_progress_end(struct yoc_progress *p)

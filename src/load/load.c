@@ -208,7 +208,8 @@ struct fstate {
 	const struct yoc_cell *hdr;
 };
 
-static void add_reason(struct yoc_load_result *res, const char *code)
+static void add_reason(struct yoc_load_result *res, const char *code, const char *field,
+		       long line, long col)
 {
 	for (size_t i = 0; i < res->nreasons; i++)
 		if (strcmp(res->reasons[i].code, code) == 0) {
@@ -217,7 +218,10 @@ static void add_reason(struct yoc_load_result *res, const char *code)
 		}
 	size_t i = res->nreasons < YOC_LOAD_MAX_REASONS ? res->nreasons++ : YOC_LOAD_MAX_REASONS - 1;
 	snprintf(res->reasons[i].code, sizeof res->reasons[i].code, "%s", code);
+	snprintf(res->reasons[i].field, sizeof res->reasons[i].field, "%s", field ? field : "");
 	res->reasons[i].rows = 1;
+	res->reasons[i].line = line;
+	res->reasons[i].col = col;
 }
 
 static int quarantine(struct fstate *F, long line, const char *field, const char *v, size_t vn,
@@ -251,7 +255,11 @@ static int quarantine(struct fstate *F, long line, const char *field, const char
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return sqlerr(F->L, e);
 	F->res->quarantined++;
-	add_reason(F->res, reason);
+	long col = 0; /* the field's column in the file, counted from 1 */
+	for (size_t j = 0; field && *field && j < F->ncols && !col; j++)
+		if (strcmp(F->cols[j].name, field) == 0)
+			col = (long)F->cols[j].src + 1;
+	add_reason(F->res, reason, field, line, col);
 	return YOC_OK;
 }
 

@@ -38,7 +38,14 @@ struct yoc_load_result {
 	int64_t rows, loaded, quarantined, flagged;
 	int status;             /* enum yoc_load_status */
 	size_t nreasons;
-	struct { char code[40]; int64_t rows; } reasons[YOC_LOAD_MAX_REASONS];
+	/* rows quarantined per reason code; of a file read now (not unchanged),
+	 * the first such row's field, line and column (0 when not known) */
+	struct {
+		char code[40];
+		int64_t rows;
+		char field[64];
+		long line, col;
+	} reasons[YOC_LOAD_MAX_REASONS];
 	char message[600];
 	size_t ndropped;        /* columns not loaded: not in the spec nor allowed */
 	char dropped[512];      /* their names, ", "-separated, cut short with "..." */

@@ -222,6 +222,19 @@ static int volumes(struct q *Q, struct yoc_error *e)
 		" GROUP BY 1,2,3 ORDER BY 1,2,3";
 	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
 		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(Q->s)));
+	/* the window of the monthly files sent (all months when none): a month
+	 * outside it is not expected to have activity, so not a gap (the same
+	 * window as quality.html's month grids) */
+	char lo[16] = "0000", hi[16] = "9999";
+	sqlite3_stmt *w = NULL;
+	if (sqlite3_prepare_v2(yoc_store_db(Q->s), "SELECT min(period), max(period) FROM"
+			       " current_files WHERE period GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]'",
+			       -1, &w, NULL) == SQLITE_OK &&
+	    sqlite3_step(w) == SQLITE_ROW && sqlite3_column_text(w, 0)) {
+		snprintf(lo, sizeof lo, "%s", (const char *)sqlite3_column_text(w, 0));
+		snprintf(hi, sizeof hi, "%s", (const char *)sqlite3_column_text(w, 1));
+	}
+	sqlite3_finalize(w);
 	char kind[64] = "", prov[64] = "";
 	int64_t hist[6];
 	int nh = 0, prevm = -1;
@@ -241,7 +254,10 @@ static int volumes(struct q *Q, struct yoc_error *e)
 		for (int gm = prevm + 1; prevm >= 0 && gm < mi; gm++) {
 			char gp[16];
 			snprintf(gp, sizeof gp, "%04d-%02d", gm / 12, gm % 12 + 1);
-			row(Q, "profiling", "volume", kind, prov, gp, "", 0, NAN, "gap", "no activity this month");
+			int in = strcmp(gp, lo) >= 0 && strcmp(gp, hi) <= 0;
+			row(Q, "profiling", "volume", kind, prov, gp, "", 0, NAN, in ? "gap" : "",
+			    in ? "no activity this month"
+			       : "no activity this month, outside the months of the files sent");
 		}
 		double med = NAN;
 		if (nh >= 3) {
@@ -293,9 +309,16 @@ static int section2(struct q *Q, struct yoc_error *e)
 }
 
 /* ---- section 3: consistency over time ---- */
-static double tvd(const char *a, const char *b)
+/*
+** Total variation distance between two "code=n;code=n" lists, and in *sig
+** whether the difference is beyond sampling noise: Pearson's chi-squared
+** test of homogeneity of the 2 x k table at p < 0.001, its critical value by
+** the Wilson-Hilferty approximation. A sparse column (a secondary diagnosis
+** filled in a few rows, each code seen once or twice) has a large distance
+** from any month to the next by chance alone, and no significance.
+*/
+static double tvd(const char *a, const char *b, int *sig)
 {
-	/* "code=n;code=n" lists; total variation distance between the two distributions */
 	struct { char k[32]; double pa, pb; } v[256];
 	int nv = 0;
 	double ta = 0, tb = 0;
@@ -329,11 +352,23 @@ static double tvd(const char *a, const char *b)
 			p = sc ? sc + 1 : NULL;
 		}
 	}
+	*sig = 0;
 	if (ta <= 0 || tb <= 0)
 		return 0;
-	double d = 0;
-	for (int i = 0; i < nv; i++)
+	double d = 0, chi = 0, n = ta + tb;
+	for (int i = 0; i < nv; i++) {
 		d += fabs(v[i].pa / ta - v[i].pb / tb);
+		double row = v[i].pa + v[i].pb, ea = row * ta / n, eb = row * tb / n;
+		if (ea > 0)
+			chi += (v[i].pa - ea) * (v[i].pa - ea) / ea;
+		if (eb > 0)
+			chi += (v[i].pb - eb) * (v[i].pb - eb) / eb;
+	}
+	if (nv >= 2) {
+		double df = nv - 1, h = 2.0 / (9.0 * df), z = 3.090232; /* upper 0.001 */
+		double c = 1.0 - h + z * sqrt(h);
+		*sig = chi > df * c * c * c;
+	}
 	return d / 2;
 }
 
@@ -364,8 +399,13 @@ static int section3(struct q *Q, struct yoc_error *e)
 	if (sqlite3_prepare_v2(yoc_store_db(Q->s), sql, -1, &st, NULL))
 		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s", sqlite3_errmsg(yoc_store_db(Q->s)));
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		double d = tvd(T(4), T(5));
-		if (d > Q->o->shift_tvd)
+		/* the financial year a record falls in changes with the period at
+		 * every April: expected, not a shift */
+		if (strcmp(T(3), "FYEAR") == 0)
+			continue;
+		int sig;
+		double d = tvd(T(4), T(5), &sig);
+		if (d > Q->o->shift_tvd && sig)
 			row(Q, "consistency", "distribution_shift", T(0), T(1), T(2), T(3), d,
 			    Q->o->shift_tvd, "shift", "total variation distance from the previous period");
 	}
@@ -433,7 +473,7 @@ int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality
 {
 	struct q Q;
 	struct yoc_afile af = {0}, ah = {0};
-	struct yoc_quality_opts dflt = {NULL, 1.5, 0.5, 0.2, NULL, 0.10};
+	struct yoc_quality_opts dflt = {NULL, 1.5, 0.5, 0.2, NULL, 0.10, NULL};
 	sqlite3 *db = yoc_store_db(s);
 	int rc;
 	memset(&Q, 0, sizeof Q);
@@ -482,7 +522,11 @@ int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality
 	if ((rc = yoc_afile_commit(&af, e)))
 		goto cleanup;
 	snprintf(p, sizeof p, "%s/caveats.csv", outdir);
-	if ((rc = yoc__quality_caveats_csv(db, p, e)))
+	if ((rc = yoc__quality_caveats_csv(db, Q.o->fyear, p, e)))
+		goto cleanup;
+	snprintf(p, sizeof p, "%s/issues.csv", outdir);
+	if ((rc = yoc__quality_issues(&Q, Q.o->fyear, e)) ||
+	    (rc = yoc__quality_issues_csv(&Q, p, e)))
 		goto cleanup;
 	snprintf(p, sizeof p, "%s/quality.html", outdir);
 	if ((rc = yoc_afile_open(&ah, p, e)) || (rc = yoc__quality_html(&Q, ah.f, e)))
@@ -496,7 +540,8 @@ cleanup:
 	if (ah.f)
 		yoc_afile_abort(&ah);
 	sqlite3_finalize(Q.ins);
-	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.qrow", NULL, NULL, NULL);
+	sqlite3_exec(db, "DROP TABLE IF EXISTS temp.qrow; DROP TABLE IF EXISTS temp.qissue", NULL,
+		     NULL, NULL);
 	yoc__quality_source_done(&Q);
 	yoc_tariff_free(Q.tariff);
 	return rc;

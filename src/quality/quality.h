@@ -3,7 +3,9 @@
 ** standardisation, (2) profiling and gap analysis, (3) consistency over time.
 ** Computed from the catalog and current segments; writes DIR2/quality.csv
 ** (one tidy row per finding), DIR2/quality.html, DIR2/caveats.csv (the
-** ranked caveats below) and one feedback CSV per provider in DIR2/feedback/. Read-only on the dataset. docs/quality.md.
+** ranked caveats below), DIR2/issues.csv (every flagged check ranked by
+** impact, the caveats' people and pence where they apply) and one feedback
+** CSV per provider in DIR2/feedback/. Read-only on the dataset. docs/quality.md.
 */
 #ifndef YOC_QUALITY_H
 #define YOC_QUALITY_H
@@ -22,6 +24,7 @@ struct yoc_quality_opts {
 	double shift_tvd;        /* distribution shift: total variation distance (default 0.2) */
 	const char *data_dir;    /* NCC tariff (data/): unknown HRG/currency codes, costing; or NULL */
 	double contract_tolerance; /* contract flagged when |costed - contract| > this x contract (0.10) */
+	const char *fyear;       /* "YYYY/YY" whose caveats rank the issues, or NULL: the latest */
 };
 
 /*

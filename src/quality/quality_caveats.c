@@ -218,13 +218,14 @@ int yoc_quality_caveats(sqlite3 *db, const char *fyear, struct yoc_caveat **out,
 	return 0;
 }
 
-int yoc__quality_caveats_csv(sqlite3 *db, const char *path, struct yoc_error *e)
+int yoc__quality_caveats_csv(sqlite3 *db, const char *fyear, const char *path,
+			     struct yoc_error *e)
 {
 	struct yoc_caveat *c = NULL;
 	size_t n = 0;
 	struct yoc_afile af = {0};
 	struct yoc_csvw w;
-	int rc = yoc_quality_caveats(db, NULL, &c, &n, e);
+	int rc = yoc_quality_caveats(db, fyear, &c, &n, e);
 	if (rc)
 		return rc;
 	if ((rc = yoc_afile_open(&af, path, e)))

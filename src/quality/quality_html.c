@@ -33,10 +33,15 @@ static const char css[] =
 	"table.grid td.n{padding:2px 3px;font-size:11px}table.grid th.m{font-size:10px;"
 	"writing-mode:vertical-rl;transform:rotate(180deg);padding:3px 1px}"
 	"td.bad{background:#f8c9c4}td.warn{background:#fde9b6}td.ok{color:#2b6b2b}"
+	"td.zero{background:#d9534f;color:#fff;font-weight:bold}td.na{background:#ececec}"
+	"td.miss{background:repeating-linear-gradient(45deg,#f8c9c4 0 3px,#fff 3px 6px);"
+	"font-weight:bold}span.key{display:inline-block;width:14px;height:10px;margin:0 3px 0 10px;"
+	"border:1px solid #bbb;vertical-align:middle}"
 	".tw{overflow-x:auto}details{margin:8px 0}summary{cursor:pointer;font-weight:bold}"
 	"@media print{body{max-width:none;padding:0;font-size:11px}.tw{overflow:visible}"
 	"table{break-inside:auto}tr{break-inside:avoid}h2,h3{break-after:avoid;"
-	"page-break-after:avoid}td.bad,td.warn{-webkit-print-color-adjust:exact;"
+	"page-break-after:avoid}td.bad,td.warn,td.zero,td.na,td.miss,span.key{"
+	"-webkit-print-color-adjust:exact;"
 	"print-color-adjust:exact}@page{size:A4 landscape;margin:12mm}}";
 
 /* Activity months inside the dataset's file periods: dates far outside them
@@ -52,6 +57,7 @@ struct h {
 	sqlite3 *db;
 	struct yoc_error *e;
 	int rc;
+	const char *blank; /* class of a pivot cell with no row, or NULL */
 };
 
 #define T(i) ((const char *)sqlite3_column_text(st, i))
@@ -253,7 +259,8 @@ static void pivot(struct h *H, int grid, const char *const *labhdr, int nlab, co
 			for (int i = 0; i < nlab; i++)
 				el(H->f, "td", lab[i]);
 			for (int c = 0; c < ncol; c++)
-				cellv(H->f, has[c], val[c], fm, cls[c]);
+				cellv(H->f, has[c], val[c], fm,
+				      !has[c] && !cls[c][0] && H->blank ? H->blank : cls[c]);
 			fputs("</tr>\n", H->f);
 		}
 		if (!step)
@@ -372,12 +379,52 @@ static void intro(FILE *f, const char *text)
 static const char *const L_FEED[] = {"feed"};
 static const char *const L_FP[] = {"feed", "provider"};
 
+/* Every flagged check and caveat, ranked by impact (quality_issues.c). */
+static void issues(struct h *H)
+{
+	FILE *f = H->f;
+	sqlite3_stmt *st = prep(H, yoc__quality_issue_order);
+	if (!st)
+		return;
+	fputs("<h2 id=\"issues\">Issues by impact, biggest first</h2>\n", f);
+	intro(f, "Every flagged check and every caveat of the figures, ranked by the money, then "
+	      "the people, then the rows it affects in the reported year (people and money are "
+	      "estimated where a caveat measures them; blank where not). All of them: "
+	      "issues.csv.");
+	fputs("<div class=tw><table id=\"issues-table\"><tr><th>rank</th><th>issue</th>"
+	      "<th>providers</th><th>findings</th><th>rows</th><th>people</th>"
+	      "<th>&pound;</th></tr>\n", f);
+	int nrow = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (++nrow > MAXROWS)
+			continue;
+		fprintf(f, "<tr><td class=n>%d</td><td><a href=\"#%s\">", sqlite3_column_int(st, 0),
+			strchr(T(8), '#') ? strchr(T(8), '#') + 1 : "");
+		esc(f, T(9));
+		fputs("</a></td>", f);
+		el(f, "td", T(3) ? T(3) : "");
+		cell(f, st, 4, F_BLANK0, NULL);
+		cell(f, st, 5, F_BLANK0, NULL);
+		cell(f, st, 6, F_BLANK0, NULL);
+		cellv(f, sqlite3_column_int64(st, 7) != 0, (double)sqlite3_column_int64(st, 7) / 100,
+		      F_MONEY, NULL);
+		fputs("</tr>\n", f);
+	}
+	sqlite3_finalize(st);
+	fputs("</table></div>\n", f);
+	if (!nrow)
+		fputs("<p class=note>No issues flagged.</p>\n", f);
+	else if (nrow > MAXROWS)
+		fprintf(f, "<p class=note>First %d of %d issues shown; all: "
+			"<a href=\"issues.csv\">issues.csv</a>.</p>\n", MAXROWS, nrow);
+}
+
 /* The ranked caveats of the latest analysed year (yoc_quality_caveats). */
 static void caveats(struct h *H)
 {
 	struct yoc_caveat *c = NULL;
 	size_t n = 0;
-	if (H->rc || (H->rc = yoc_quality_caveats(H->db, NULL, &c, &n, H->e)))
+	if (H->rc || (H->rc = yoc_quality_caveats(H->db, H->Q->o->fyear, &c, &n, H->e)))
 		return;
 	fputs("<h2 id=\"caveats\">Caveats of the figures, biggest first</h2>\n", H->f);
 	if (!n)
@@ -591,15 +638,34 @@ static void section2(struct h *H)
 		      " chk = 'file_rows' AND flag <> '' ORDER BY 1, 2, 3", "");
 	}
 	fputs("<h3 id=\"monthly\">Monthly volumes (rows by activity month)</h3>\n", f);
-	fputs("<p class=note>Red: a gap (no activity) or a dip (under half the trailing median); "
-	      "amber: a spike (over 1.5 times it). Blank: before the first or after the last month "
-	      "of the feed.</p>\n", f);
+	/* one meaning per style: a month with no file of a monthly feed is
+	 * "missing" whatever its rows; a gap with its file sent is "zero rows";
+	 * a cell with no finding lies outside the feed's months */
+	fputs("<p class=note id=\"monthly-legend\">"
+	      "<span class=\"key\" style=\"background:repeating-linear-gradient(45deg,#f8c9c4 0 3px,"
+	      "#fff 3px 6px)\"></span>missing month: no file was sent for it (the rows shown, if "
+	      "any, are dated in it from other files)"
+	      "<span class=\"key\" style=\"background:#d9534f\"></span>zero rows: no activity "
+	      "dated in the month although the feed was sent"
+	      "<span class=\"key\" style=\"background:#f8c9c4\"></span>dip: under half the "
+	      "trailing median"
+	      "<span class=\"key\" style=\"background:#fde9b6\"></span>spike: over 1.5 times it"
+	      "<span class=\"key\" style=\"background:#ececec\"></span>no data expected: "
+	      "before the feed's first month or after its last</p>\n", f);
+	H->blank = "na";
 	pivot(H, 1, L_FP, 2,
-	      "SELECT DISTINCT period FROM temp.qrow WHERE chk = 'volume' AND" IN_RANGE " ORDER BY 1",
-	      "SELECT kind, prov, period, value, CASE flag WHEN 'gap' THEN 'bad' WHEN 'dip' THEN"
-	      " 'bad' WHEN 'spike' THEN 'warn' END FROM temp.qrow WHERE chk = 'volume' AND"
-	      IN_RANGE " ORDER BY 1, 2, 3",
+	      "SELECT DISTINCT period FROM temp.qrow WHERE chk IN ('volume', 'missing_month') AND"
+	      IN_RANGE " ORDER BY 1",
+	      "SELECT kind, prov, period, value, CASE WHEN EXISTS (SELECT 1 FROM temp.qrow m WHERE"
+	      " m.chk = 'missing_month' AND m.kind = q.kind AND m.prov = q.prov AND m.period ="
+	      " q.period) THEN 'miss' WHEN flag = 'gap' THEN 'zero' WHEN flag = 'dip' THEN 'bad'"
+	      " WHEN flag = 'spike' THEN 'warn' END FROM temp.qrow q WHERE chk = 'volume' AND"
+	      IN_RANGE " UNION ALL SELECT kind, prov, period, NULL, 'miss' FROM temp.qrow m WHERE"
+	      " chk = 'missing_month' AND" IN_RANGE " AND NOT EXISTS (SELECT 1 FROM temp.qrow v"
+	      " WHERE v.chk = 'volume' AND v.kind = m.kind AND v.prov = m.prov AND v.period ="
+	      " m.period) ORDER BY 1, 2, 3",
 	      F_COUNT, "No dated activity.");
+	H->blank = NULL;
 	double out = one(H, "SELECT coalesce(sum(value), 0) FROM temp.qrow WHERE chk = 'volume' AND"
 			 " NOT" IN_RANGE);
 	if (out > 0) {
@@ -664,7 +730,7 @@ static void section3(struct h *H)
 
 int yoc__quality_html(struct q *Q, FILE *f, struct yoc_error *e)
 {
-	struct h H = {Q, f, yoc_store_db(Q->s), e, YOC_OK};
+	struct h H = {Q, f, yoc_store_db(Q->s), e, YOC_OK, NULL};
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 		"<meta name=\"viewport\" content=\"width=device-width\"><title>Data quality report"
 		"</title><style>%s</style></head><body>\n<h1>Data quality report</h1>"
@@ -679,6 +745,7 @@ int yoc__quality_html(struct q *Q, FILE *f, struct yoc_error *e)
 	fprintf(f, " &middot; %ld findings, all in <a href=\"quality.csv\">quality.csv</a>; "
 		"per-provider feedback in <a href=\"feedback/\">feedback/</a></p>\n", Q->findings);
 	summary(&H);
+	issues(&H);
 	caveats(&H);
 	section1(&H);
 	section2(&H);

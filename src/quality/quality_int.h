@@ -51,7 +51,19 @@ int yoc__quality_source_feedback(struct q *Q, const char *dir, struct yoc_error 
 /* Next "name=n" of a "name=n;name=n" list: 1 with name and *n, 0 at the end. */
 int yoc__quality_reason_next(const char **p, char *name, size_t cap, int64_t *n);
 
-/* DIR2/caveats.csv: yoc_quality_caveats of the latest analysed year. */
-int yoc__quality_caveats_csv(sqlite3 *db, const char *path, struct yoc_error *e);
+/*
+** Issues ranked by impact (quality_issues.c): fills temp.qissue from
+** temp.qrow and the caveats of fyear (NULL: the latest analysed year);
+** yoc__quality_issue_order is the query listing them ranked (rank, check,
+** kind, providers, findings, rows, people, pence, anchor, text);
+** _csv writes them to path.
+*/
+int yoc__quality_issues(struct q *Q, const char *fyear, struct yoc_error *e);
+int yoc__quality_issues_csv(struct q *Q, const char *path, struct yoc_error *e);
+extern const char *const yoc__quality_issue_order;
+
+/* DIR2/caveats.csv: yoc_quality_caveats of fyear (NULL: the latest analysed year). */
+int yoc__quality_caveats_csv(sqlite3 *db, const char *fyear, const char *path,
+			     struct yoc_error *e);
 
 #endif

@@ -22,6 +22,10 @@
 */
 static const struct yoc__page pages[] = {
 	{"index.html", "Overview", "Whole population analysis", yoc__page_overview},
+	{"conditions.html", "Conditions", "Long-term conditions", yoc__page_conditions},
+	{"trends.html", "Trends", "Trends: years and months", yoc__page_trends},
+	{"deprivation.html", "Deprivation", "Deprivation", yoc__page_deprivation},
+	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration},
 };
 
 /* The sections of every practice data pack, in page order. */

@@ -142,8 +142,17 @@ int yoc_risk_score(sqlite3 *db, const struct yoc_risk_model *m, int fyear,
 
 struct yoc_risk_metric {
 	char metric[32];
-	char model[16];      /* "model", "cost_total", "ltc_count" */
+	char model[16];      /* "model", "cost_total", "ltc_count", "oracle", "qadmissions" */
 	double value, lo, hi; /* NAN when not applicable */
+};
+
+/* One point of a ROC curve: the rows scoring at least threshold. */
+struct yoc_risk_roc_point {
+	char model[16];
+	int point;           /* 0 .. 100 */
+	double threshold;    /* NAN for point 0 (nothing selected) */
+	size_t selected, tp, fp;
+	double tpr, fpr;
 };
 
 struct yoc_risk_validation {
@@ -152,16 +161,66 @@ struct yoc_risk_validation {
 	size_t nm;
 	struct yoc_risk_metric *m;   /* nm rows, as stored in risk_validation */
 	char dropped[1024];
+	char features_version[64], codelist_version[64];
+	int p;                       /* terms of the model, the intercept included */
+	double ridge;
+	int has_oracle;              /* 1: scored against temp.risk_oracle too */
+	size_t nroc;
+	struct yoc_risk_roc_point *roc;  /* nroc points, as stored in risk_roc */
 };
 
 /*
 ** Temporal validation on the latest three analysed years (YOC_EDATA if
 ** fewer): fits on the first (outcome in the second), evaluates on the second
 ** (outcome in the third), with the comparators on the same rows; replaces
-** risk_validation. Free with yoc_risk_validation_free.
+** risk_validation, risk_validation_rows, risk_roc and risk_calibration. When
+** the connection has a temp table risk_oracle(pseudo_id, fyear, p) (the
+** synthetic truth, see yoc_risk_oracle_load), its p of the outcome year is a
+** comparator too ("oracle"); a row without one is YOC_EDATA. Free with
+** yoc_risk_validation_free.
 */
 int yoc_risk_validate(sqlite3 *db, const struct yoc_risk_featlist *fl, double ridge,
 		      double min_per_term, struct yoc_risk_validation *v, struct yoc_error *e);
 void yoc_risk_validation_free(struct yoc_risk_validation *v);
+
+/* ---- tables of the evaluation rows (risk_tables.c) ------------------- */
+
+/* Adds model's ROC points (o: rows by score, descending) to v->roc. */
+int yoc__risk_roc(struct yoc_risk_validation *v, const char *model, const double *score,
+		  const double *y, size_t n, const size_t *o);
+/* Replaces risk_roc with v->roc; inside the caller's transaction. */
+int yoc__risk_store_roc(sqlite3 *db, const struct yoc_risk_validation *v, struct yoc_error *e);
+/*
+** Replaces risk_calibration from risk_validation_rows: deciles of predicted
+** risk and groups by age band, sex and IMD quintile, observed against
+** expected with the O/E ratio's 95% interval.
+*/
+int yoc__risk_store_calibration(sqlite3 *db, const struct yoc_risk_validation *v,
+				struct yoc_error *e);
+
+/* ---- summary tables (risk_summary.c) --------------------------------- */
+
+struct yoc_risk_summary_opts {
+	double rising_from;   /* percentile below which a person starts (default 80) */
+	double rising_top;    /* ... and the top share (%) they reach (default 10) */
+	double crisis_top;    /* top share (%) of the crisis curve's cohorts (default 5) */
+};
+void yoc_risk_summary_opts_init(struct yoc_risk_summary_opts *o);
+
+/*
+** From risk_score and person_year, replaces the tables risk_pyramid,
+** risk_crisis, risk_rising, risk_turnover, risk_retention, risk_overlap and
+** risk_practice (docs/risk.md) in one transaction. Needs risk_score rows.
+*/
+int yoc_risk_summarise(sqlite3 *db, const struct yoc_risk_summary_opts *o,
+		       struct yoc_error *e);
+
+/* ---- model card (risk_card.c) ---------------------------------------- */
+
+/*
+** The model card of the last validation (risk_validation, risk_calibration,
+** risk_model) as JSON into js and Markdown into md (appended).
+*/
+int yoc_risk_card(sqlite3 *db, struct yoc_buf *js, struct yoc_buf *md, struct yoc_error *e);
 
 #endif

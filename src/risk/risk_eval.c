@@ -205,6 +205,7 @@ void yoc_risk_validation_free(struct yoc_risk_validation *v)
 {
 	if (v) {
 		yoc_free(v->m);
+		yoc_free(v->roc);
 		memset(v, 0, sizeof *v);
 	}
 }
@@ -229,7 +230,32 @@ static int put(struct yoc_risk_validation *v, const char *metric, const char *mo
 
 static const double top_pcts[] = {0.5, 1, 2, 5, 10};
 
-/* AUC with CI, sensitivity and PPV at the top shares, for one score. */
+/*
+** Average precision (area under the precision-recall curve): the sum over
+** distinct score values, highest first, of the recall gained at that value
+** times the precision at it (rows tied on a score enter together).
+*/
+static double average_precision(const double *score, const double *y, size_t n,
+				const size_t *o)
+{
+	double pos = 0, tp = 0, ap = 0, prev_recall = 0;
+	for (size_t i = 0; i < n; i++)
+		pos += y[i];
+	if (pos <= 0)
+		return NAN;
+	for (size_t r = 0; r < n;) {
+		size_t q = r;
+		while (q < n && score[o[q]] == score[o[r]])
+			tp += y[o[q++]];
+		double recall = tp / pos;
+		ap += (recall - prev_recall) * tp / (double)q;
+		prev_recall = recall;
+		r = q;
+	}
+	return ap;
+}
+
+/* AUC with CI, AUPRC, sensitivity and PPV at the top shares, for one score. */
 static int rank_metrics(struct yoc_risk_validation *v, const char *model, const double *score,
 			const double *y, size_t n, struct yoc_error *e)
 {
@@ -242,6 +268,10 @@ static int rank_metrics(struct yoc_risk_validation *v, const char *model, const 
 	size_t *o = rank_order(score, n);
 	if (!o)
 		return YOC_ENOMEM;
+	if (put(v, "auprc", model, average_precision(score, y, n, o), NAN, NAN)) {
+		yoc_free(o);
+		return YOC_ENOMEM;
+	}
 	double events = 0;
 	for (size_t i = 0; i < n; i++)
 		events += y[i];
@@ -258,7 +288,87 @@ static int rank_metrics(struct yoc_risk_validation *v, const char *model, const 
 		if (rc)
 			break;
 	}
+	if (!rc)
+		rc = yoc__risk_roc(v, model, score, y, n, o);
 	yoc_free(o);
+	return rc;
+}
+
+static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, struct yoc_error *e)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
+	return 0;
+}
+
+/* 1 if the connection has a temp table risk_oracle (yoc risk validate --truth). */
+static int has_oracle(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int has = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_master WHERE name = 'risk_oracle'",
+			       -1, &st, NULL) == SQLITE_OK)
+		has = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return has;
+}
+
+/*
+** The evaluation rows into risk_validation_rows (replaced), and, with an
+** oracle, its probability for the outcome year of each row into oracle.
+*/
+static int store_rows(sqlite3 *db, const struct yoc_risk_validation *v,
+		      const struct yoc_risk_data *d, const double *prob, double *oracle,
+		      struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	char fye[8], fyo[8];
+	yoc_fyear_format(v->eval_year, fye);
+	yoc_fyear_format(v->eval_year + 1, fyo);
+	if ((rc = exec(db, "DROP TABLE IF EXISTS risk_validation_rows", e)) ||
+	    (rc = exec(db, "CREATE TABLE risk_validation_rows(pseudo_id TEXT NOT NULL, "
+			   "fyear TEXT NOT NULL, outcome INTEGER NOT NULL, probability REAL NOT NULL, "
+			   "cost_total REAL NOT NULL, ltc_count INTEGER NOT NULL, oracle REAL)", e)) ||
+	    (rc = prep(db, "INSERT INTO risk_validation_rows VALUES (?,?,?,?,?,?,NULL)", &st, e)))
+		goto cleanup;
+	for (size_t i = 0; i < d->n; i++) {
+		sqlite3_bind_text(st, 1, d->ids[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, fye, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, d->y[i] > 0.5);
+		sqlite3_bind_double(st, 4, prob[i]);
+		sqlite3_bind_double(st, 5, d->cost_total[i]);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)llround(d->ltc_count[i]));
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
+			goto cleanup;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!oracle)
+		goto cleanup;
+	char sql[256];
+	snprintf(sql, sizeof sql,
+		 "UPDATE risk_validation_rows AS r SET oracle = o.p FROM temp.risk_oracle AS o "
+		 "WHERE o.pseudo_id = r.pseudo_id AND o.fyear = '%s'", fyo);
+	if ((rc = exec(db, sql, e)) ||
+	    (rc = prep(db, "SELECT oracle FROM risk_validation_rows ORDER BY rowid", &st, e)))
+		goto cleanup;
+	size_t i = 0, missing = 0;
+	while (sqlite3_step(st) == SQLITE_ROW && i < d->n) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			missing++;
+		oracle[i++] = sqlite3_column_double(st, 0);
+	}
+	if (missing || i != d->n)
+		rc = yoc_error_set(e, YOC_EDATA, "truth/risk.csv", 0, 0,
+				   "no oracle risk for %zu of the %zu evaluation rows (year %s): is "
+				   "the truth of this dataset, and the key the one it was "
+				   "pseudonymised with?", missing + (d->n - i), d->n, fyo);
+cleanup:
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -271,7 +381,7 @@ int yoc_risk_validate(sqlite3 *db, const struct yoc_risk_featlist *fl, double ri
 	struct yoc_risk_data d;
 	memset(&m, 0, sizeof m);
 	memset(&d, 0, sizeof d);
-	double *prob = NULL;
+	double *prob = NULL, *oracle = NULL;
 	int *map = NULL;
 	sqlite3_stmt *st = NULL;
 	if ((rc = yoc_risk_years(db, years, 64, &ny, e)))
@@ -291,19 +401,31 @@ int yoc_risk_validate(sqlite3 *db, const struct yoc_risk_featlist *fl, double ri
 	v->n_train = m.n;
 	v->events_train = m.events;
 	snprintf(v->dropped, sizeof v->dropped, "%s", m.dropped);
+	snprintf(v->features_version, sizeof v->features_version, "%s", m.feat.version);
+	snprintf(v->codelist_version, sizeof v->codelist_version, "%s", m.codelist_version);
+	v->p = m.p;
+	v->ridge = ridge;
 	if ((rc = yoc_risk_data_build(db, v->eval_year, fl, 1, m.imd_median, &d, e)))
 		goto cleanup;
 	size_t n = d.n;
 	v->n = n;
 	for (size_t i = 0; i < n; i++)
 		v->events += d.y[i] > 0.5;
+	v->has_oracle = has_oracle(db);
 	prob = yoc_malloc((n ? n : 1) * sizeof *prob);
 	map = yoc_malloc((size_t)m.p * sizeof *map);
-	if (!prob || !map) {
+	if (v->has_oracle)
+		oracle = yoc_malloc((n ? n : 1) * sizeof *oracle);
+	if (!prob || !map || (v->has_oracle && !oracle)) {
 		rc = YOC_ENOMEM;
 		goto cleanup;
 	}
 	if ((rc = yoc_risk_predict(&m, &d, prob, map, e)))
+		goto cleanup;
+	if ((rc = exec(db, "BEGIN IMMEDIATE", e)))
+		goto cleanup;
+	in_tx = 1;
+	if ((rc = store_rows(db, v, &d, prob, oracle, e)))
 		goto cleanup;
 	if ((rc = put(v, "n", "model", (double)n, NAN, NAN)) ||
 	    (rc = put(v, "events", "model", (double)v->events, NAN, NAN)) ||
@@ -347,11 +469,19 @@ int yoc_risk_validate(sqlite3 *db, const struct yoc_risk_featlist *fl, double ri
 	if ((rc = rank_metrics(v, "cost_total", d.cost_total, d.y, n, e)) ||
 	    (rc = rank_metrics(v, "ltc_count", d.ltc_count, d.y, n, e)))
 		goto cleanup;
+	if (oracle) {
+		struct yoc_brier bo;
+		if ((rc = rank_metrics(v, "oracle", oracle, d.y, n, e)) ||
+		    (rc = yoc_brier(oracle, d.y, n, &bo, e)) ||
+		    (rc = put(v, "brier", "oracle", bo.brier, NAN, NAN)) ||
+		    (rc = put(v, "scaled_brier", "oracle", bo.scaled, NAN, NAN)))
+			goto cleanup;
+	}
+	/* published: QAdmissions, figures.md */
+	if ((rc = put(v, "auc", "qadmissions", 0.77, 0.76, 0.78)))
+		goto cleanup;
 
 	/* store */
-	if ((rc = exec(db, "BEGIN IMMEDIATE", e)))
-		goto cleanup;
-	in_tx = 1;
 	if ((rc = exec(db, "CREATE TABLE IF NOT EXISTS risk_validation(metric TEXT NOT NULL, "
 			   "model TEXT NOT NULL, value REAL, lo REAL, hi REAL, train_year TEXT, "
 			   "eval_year TEXT)", e)) ||
@@ -385,6 +515,8 @@ int yoc_risk_validate(sqlite3 *db, const struct yoc_risk_featlist *fl, double ri
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	if ((rc = yoc__risk_store_roc(db, v, e)) || (rc = yoc__risk_store_calibration(db, v, e)))
+		goto cleanup;
 	if ((rc = exec(db, "COMMIT", e)))
 		goto cleanup;
 	in_tx = 0;
@@ -399,6 +531,7 @@ cleanup:
 	yoc_risk_model_free(&m);
 	yoc_risk_data_free(&d);
 	yoc_free(prob);
+	yoc_free(oracle);
 	yoc_free(map);
 	return rc;
 }

@@ -183,6 +183,55 @@ struct yoc_calib {
 int yoc_calib_slope(const double *p, const double *y, size_t n, struct yoc_calib *out,
 		    struct yoc_error *e);
 
+/* ---- statistical process control (stats_spc.c) ----------------------- */
+
+/*
+** XmR (individuals) charts as NHS "Making Data Count" draws them; the
+** method, step by step, heads stats_spc.c (docs/stats.md).
+*/
+#define YOC_SPC_D2 1.128         /* sigma = mean moving range / d2 */
+#define YOC_SPC_E2 2.66          /* limits = mean +- E2 x mean moving range */
+#define YOC_SPC_SHIFT_LEN 7      /* points on one side of the mean */
+#define YOC_SPC_TREND_LEN 6      /* points each rising or each falling */
+
+/* Rules a point is flagged by (struct yoc_spc_point.rules). */
+enum {
+	YOC_SPC_OUTSIDE = 1,       /* beyond a process limit */
+	YOC_SPC_SHIFT = 2,         /* in a run of 7+ on one side of the mean */
+	YOC_SPC_TREND = 4,         /* in a run of 6+ rising or falling points */
+	YOC_SPC_TWO_OF_THREE = 8   /* 2 of 3 consecutive beyond 2 sigma, one side */
+};
+
+/* The variation a point shows. */
+enum { YOC_SPC_COMMON = 0, YOC_SPC_IMPROVEMENT, YOC_SPC_CONCERN, YOC_SPC_NEITHER };
+
+struct yoc_spc {
+	size_t n;
+	int valid;            /* 0: fewer than 2 points (limits NaN, no rules) */
+	double mean, mr_mean, sigma;
+	double ucl, lcl;      /* mean +- 2.66 mr_mean */
+	double upper2, lower2; /* mean +- 2 sigma */
+	size_t special;       /* points flagged by some rule */
+};
+
+struct yoc_spc_point {
+	double mr;            /* |x[i] - x[i-1]|; NaN for the first point */
+	unsigned rules;       /* YOC_SPC_OUTSIDE | ... */
+	int high, low;        /* flagged on the high side, the low side */
+	int variation;        /* YOC_SPC_COMMON ... */
+};
+
+/*
+** The XmR chart of the n points x (in time order). better: +1 when higher
+** is better, -1 when lower is better, 0 when neither is (special causes are
+** then YOC_SPC_NEITHER). Writes out and pt[0..n-1]. YOC_EINVAL for n = 0 or
+** a point that is not finite.
+*/
+int yoc_spc_xmr(const double *x, size_t n, int better, struct yoc_spc *out,
+		struct yoc_spc_point *pt, struct yoc_error *e);
+/* "common cause", "special cause: improvement", ... */
+const char *yoc_spc_variation_name(int variation);
+
 /* ---- seeded random streams and quantiles (stats_boot.c) ---------------- */
 
 #include <stdint.h>

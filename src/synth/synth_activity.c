@@ -718,6 +718,76 @@ static void hospital(struct act *a)
 	a->nsp = k;
 }
 
+/* ---- oracle risk ------------------------------------------------------------------- */
+
+/*
+** The probability, under this generator, of one or more emergency admissions
+** in each financial year, given the person's drawn life (registered days,
+** condition onsets, death, care placements), with the crisis and every
+** Poisson draw integrated out: no draw from the stream, so the rest of the
+** output is unchanged. The main process: admissions arrive at rate[m] a day
+** (hospital(), without the crisis factor) over the exposed days, a share
+** 0.015 become transfers (other non-elective), so P(none) = E[exp(-L)] with
+** L = 0.985 sum_m rate[m] days[m] (x CRISIS_NE in crisis months), the
+** expectation over this year's crisis (chance pc, start month uniform) and
+** last year's (starting in month 11 or 12 it runs into this year's first
+** two months). Independent extra chances: dying in hospital (the terminal
+** emergency stay) and the hospital stay before a care home move (0.5, less
+** transfers). Ignored, so slightly overstated: stays dropped as overlapping
+** another, and a terminal or pre-placement stay admitted in the year before.
+*/
+static double crisis_chance(const struct act *a, int y)
+{
+	const struct mstate *s0 = &a->ms[12 * y];
+	double pc = 0.02 * (1.0 + s0->need) * (s0->age >= 65 ? 1.3 : 1.0);
+	return pc > 0.5 ? 0.5 : pc;
+}
+
+static void oracle_risk(struct act *a, struct truth_acc *t)
+{
+	struct world *w = a->w;
+	struct person *p = a->p;
+	double dep = 1.0 + 0.07 * (5.5 - p->decile), fr = exp(p->frailty);
+	for (int y = 0; y < w->years; y++) {
+		double lam[12];
+		for (int k = 0; k < 12; k++) {
+			int m = 12 * y + k;
+			const struct mstate *s = &a->ms[m];
+			double days = s->e0 > s->e1 ? 0.0 : (double)(s->e1 - s->e0 + 1);
+			lam[k] = 0.985 * days * ne_base(s->age) * ne_mult(s->need) * dep * fr *
+				 (1.0 + 4.0 * s->eol) * season_ne[season_of(m)] / 365.25;
+		}
+		double pc = crisis_chance(a, y), pp = y > 0 ? crisis_chance(a, y - 1) : 0.0;
+		double none = 0.0;
+		/* last year's crisis: none in this year (j = 0), from month 11 (j = 1: covers
+		 * this year's first month) or month 12 (j = 2: first two months) */
+		for (int j = 0; j < 3; j++) {
+			double wj = j == 0 ? 1.0 - pp + pp * 10.0 / 12.0 : pp / 12.0;
+			if (wj <= 0)
+				continue;
+			int prev_end = j == 0 ? 0 : j == 1 ? 1 : 2; /* months [0, prev_end) in crisis */
+			for (int c = -1; c < 12; c++) {
+				double wc = c < 0 ? 1.0 - pc : pc / 12.0;
+				if (wc <= 0)
+					continue;
+				double l = 0;
+				for (int k = 0; k < 12; k++) {
+					int on = k < prev_end || (c >= 0 && k >= c && k < c + 3);
+					l += lam[k] * (on ? CRISIS_NE : 1.0);
+				}
+				none += wj * wc * exp(-l);
+			}
+		}
+		int32_t fs = w->fstart[y], fe = w->fstart[y + 1] - 1;
+		if (p->death >= fs && p->death <= fe)
+			none *= 1.0 - (care_home_on(a, p->death) > 0 ? 0.25 : 0.47);
+		for (int i = 0; i < a->npl; i++)
+			if (a->pl[i].type > 0 && a->pl[i].start >= fs && a->pl[i].start <= fe)
+				none *= 1.0 - 0.5 * 0.985;
+		t->p_emergency[y] = 1.0 - none;
+	}
+}
+
 static void emit_hospital(struct act *a)
 {
 	struct world *w = a->w;
@@ -1258,6 +1328,7 @@ int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t
 	build_months(a);
 	social_care(a);
 	hospital(a);
+	oracle_risk(a, t);
 	emit_register(&a->ec);
 	emit_hospital(a);
 	ae_and_ambulance(a);

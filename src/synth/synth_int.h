@@ -303,6 +303,7 @@ struct world {
 	char *tbuf;
 	size_t tlen;
 	struct yoc_afile optout;
+	struct yoc_afile risk;            /* truth/risk.csv: the oracle risk */
 
 	/* contracts: providers of apc/op/ae, community, mh, ambulance x years */
 	struct contract_prov *cprov;
@@ -434,6 +435,7 @@ struct truth_acc {
 	int32_t bed_days[MAX_YEARS];
 	int32_t emergency_bed_days[MAX_YEARS];
 	int32_t mh_bed_days[MAX_YEARS];
+	double p_emergency[MAX_YEARS];          /* oracle: P(1+ emergency admissions) */
 	/* APC episodes: start day and code-list mask of their diagnoses */
 	int32_t epi_start[MAX_EPI_LOG];
 	uint64_t epi_mask[MAX_EPI_LOG];

@@ -251,6 +251,10 @@ int synth_out_open(struct world *w, struct yoc_error *e)
 		return rc;
 	fputs(truth_header, w->truth.f);
 	fputs("nhs_number\n", w->optout.f);
+	snprintf(path, sizeof path, "%s/truth/risk.csv", dir);
+	if ((rc = yoc_afile_open(&w->risk, path, e)) != 0)
+		return rc;
+	fputs("nhs_number,fyear,p_emergency\n", w->risk.f);
 	w->tbuf = yoc_malloc((size_t)1 << 21);
 	if (!w->tbuf)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -261,6 +265,7 @@ void synth_out_abort(struct world *w)
 {
 	yoc_afile_abort(&w->truth);
 	yoc_afile_abort(&w->optout);
+	yoc_afile_abort(&w->risk);
 }
 
 /* ---- truth --------------------------------------------------------------------------- */
@@ -366,6 +371,8 @@ int synth_truth_write(struct world *w, const struct person *p, struct truth_acc 
 		rb_comma(&b);
 		rb_pence(&b, t->cost_apc_provider[y]);
 		*b.p++ = '\n';
+		fprintf(w->risk.f, "%.10s,%d/%02d,%.9g\n", p->nhs, w->first_year + y,
+			(w->first_year + y + 1) % 100, t->p_emergency[y]);
 		w->tlen = (size_t)(b.p - w->tbuf);
 		w->person_years++;
 	}
@@ -621,6 +628,8 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 	if ((rc = yoc_afile_commit(&w->truth, e)) != 0)
 		return rc;
 	if ((rc = yoc_afile_commit(&w->optout, e)) != 0)
+		return rc;
+	if ((rc = yoc_afile_commit(&w->risk, e)) != 0)
 		return rc;
 	ct = yoc_calloc((size_t)w->ncprov * w->years, sizeof *ct);
 	if (!ct)

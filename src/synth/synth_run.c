@@ -45,8 +45,10 @@ int yoc_synth_run(const struct yoc_synth_opts *o, struct yoc_synth_stats *st,
 		goto cleanup;
 	opened = 1;
 	memset(&pg, 0, sizeof pg);
-	if (o->progress)
+	if (o->progress) {
 		yoc_progress_start(&pg, "synth", w.ntotal);
+		pg.unit = "persons";
+	}
 	for (uint64_t idx = 0; idx < w.ntotal; idx++) {
 		if ((idx & 4095) == 0 && o->progress)
 			yoc_progress_update(&pg, idx);

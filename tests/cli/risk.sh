@@ -100,7 +100,7 @@ same "validation n and events = rows and outcomes from person_year" "$(sed -n 1p
 same "validation AUC = rank-based AUC in python3 from risk_score and person_year" "$(sed -n 2p cmp.txt)" "auc True"
 same "calibration by decile: observed sums to the events, expected to the risks" "$(sed -n 3p cmp.txt)" "calib True True"
 same "model AUC > ltc_count alone and > 0.6" "$(sed -n 4p cmp.txt)" "better True"
-same "risk_validation stored: AUC of model and both comparators" "$(q "select group_concat(model) from (select model from risk_validation where metric = 'auc' order by model)")" "cost_total,ltc_count,model"
+same "risk_validation stored: AUC of model and both comparators" "$(q "select group_concat(model) from (select model from risk_validation where metric = 'auc' order by model)")" "cost_total,ltc_count,model,qadmissions"
 # defaults: score the latest year with the catalog's model; two years cannot be validated
 expect_rc 0 "risk score (latest year, catalog model)" "$YOC" risk score --db D
 same "... one row per person-year of 2023/24" "$(q "select count(*) from risk_score where fyear = '2023/24'")" \

@@ -510,6 +510,51 @@ static void test_read_file(void **state)
 	assert_null(d);
 }
 
+/* the progress line: percent, rows with thousands separators, rate, ETA */
+static void test_progress_format(void **state)
+{
+	(void)state;
+	struct yoc_progress p;
+	char line[160];
+	memset(&p, 0, sizeof p);
+	p.label = "load";
+	p.total = 1000;
+	p.done = 125;
+	p.rows = 1204311;
+	yoc_progress_format(&p, 3.0, line, sizeof line);
+	/* 1,204,311 rows in 3 s = 401,437/s; 125 of 1000 in 3 s leaves 875 at the
+	 * same pace: 21 s */
+	assert_string_equal(line, "  load          12.5%  1,204,311 rows  401k rows/s  ETA 0:21");
+	/* under one second: no rate and no ETA yet, the elapsed clock instead */
+	yoc_progress_format(&p, 0.4, line, sizeof line);
+	assert_string_equal(line, "  load          12.5%  1,204,311 rows  0:00");
+	/* unknown total: the count in its unit, the rate, the elapsed time */
+	memset(&p, 0, sizeof p);
+	p.label = "synth";
+	p.done = 5000;
+	p.unit = "persons";
+	yoc_progress_format(&p, 2.0, line, sizeof line);
+	assert_string_equal(line, "  synth         5,000 persons  2.50k persons/s  0:02");
+	/* finished: no ETA; hours on long runs */
+	memset(&p, 0, sizeof p);
+	p.label = "analyse";
+	p.total = 10;
+	p.done = 10;
+	yoc_progress_format(&p, 3725.0, line, sizeof line);
+	assert_string_equal(line, "  analyse      100.0%  1:02:05");
+	/* 0.5% done: too early for an ETA */
+	p.done = 0;
+	p.total = 1000;
+	p.done = 5;
+	yoc_progress_format(&p, 10.0, line, sizeof line);
+	assert_string_equal(line, "  analyse        0.5%  0:10");
+	/* a small buffer is truncated, never overrun, always terminated */
+	char small[8];
+	memset(small, 'x', sizeof small);
+	yoc_progress_format(&p, 10.0, small, sizeof small);
+	assert_true(strlen(small) < sizeof small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,7 +564,7 @@ int main(void)
 		cmocka_unit_test(test_otree_replace),
 		cmocka_unit_test(test_otree_replace_without_exchange),
 		cmocka_unit_test(test_otree_abort), cmocka_unit_test(test_otree_refuse),
-		cmocka_unit_test(test_tmp_sweep), cmocka_unit_test(test_otree_begin_sweeps),
+		cmocka_unit_test(test_tmp_sweep), cmocka_unit_test(test_otree_begin_sweeps), cmocka_unit_test(test_progress_format),
 	};
 	return cmocka_run_group_tests_name("io", tests, setup, teardown);
 }

@@ -305,6 +305,42 @@ static void test_score_tiny(void **state)
 	sqlite3_close(db);
 }
 
+/*
+** ROC points by hand: 10 rows, scores with a tie across the 20% cut, so point
+** 20 (rank 2's score) must select both tied rows, never split them.
+*/
+static void test_roc_ties(void **state)
+{
+	(void)state;
+	const double score[10] = {0.9, 0.8, 0.8, 0.5, 0.4, 0.4, 0.3, 0.2, 0.1, 0.05};
+	const double y[10] = {1, 0, 1, 1, 0, 0, 1, 0, 0, 0};
+	size_t o[10];
+	for (size_t i = 0; i < 10; i++)
+		o[i] = i; /* already in descending order */
+	struct yoc_risk_validation v;
+	memset(&v, 0, sizeof v);
+	assert_int_equal(yoc__risk_roc(&v, "model", score, y, 10, o), 0);
+	assert_int_equal(v.nroc, 101);
+	assert_int_equal(v.roc[0].selected, 0);
+	assert_true(isnan(v.roc[0].threshold));
+	/* point 10: rank 1 (0.9): one row, a true positive */
+	assert_int_equal(v.roc[10].selected, 1);
+	assert_int_equal(v.roc[10].tp, 1);
+	/* point 20: rank 2's score 0.8, tied with rank 3: three rows, tp 2, fp 1 */
+	assert_true(v.roc[20].threshold == 0.8);
+	assert_int_equal(v.roc[20].selected, 3);
+	assert_int_equal(v.roc[20].tp, 2);
+	assert_int_equal(v.roc[20].fp, 1);
+	assert_true(fabs(v.roc[20].tpr - 0.5) < 1e-15 && fabs(v.roc[20].fpr - 1.0 / 6) < 1e-15);
+	/* point 11 (rank ceil(1.1) = 2) selects the same as point 20 */
+	assert_int_equal(v.roc[11].selected, 3);
+	/* point 50: rank 5's score 0.4, tied with rank 6 */
+	assert_int_equal(v.roc[50].selected, 6);
+	assert_int_equal(v.roc[100].selected, 10);
+	assert_true(v.roc[100].tpr == 1 && v.roc[100].fpr == 1);
+	yoc_risk_validation_free(&v);
+}
+
 static void test_alloc_failures(void **state)
 {
 	(void)state;
@@ -332,6 +368,7 @@ int main(void)
 		cmocka_unit_test(test_tiers),
 		cmocka_unit_test(test_model_json),
 		cmocka_unit_test(test_score_tiny),
+		cmocka_unit_test(test_roc_ties),
 		cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,126 @@
+/*
+** Line charts (svg_line.h): XmR chart and Lorenz curve. Pure text generation.
+*/
+#include <math.h>
+#include <stdio.h>
+
+#include "report/svg.h"
+#include "report/svg_line.h"
+
+const char *yoc__spc_colour(int variation)
+{
+	switch (variation) {
+	case YOC_SPC_IMPROVEMENT: return "#289de0";
+	case YOC_SPC_CONCERN: return "#fab428";
+	case YOC_SPC_NEITHER: return "#361475";
+	default: return "#7f7f7f";
+	}
+}
+
+static double nice(double v)
+{
+	if (!(v > 0))
+		return 1;
+	double p = pow(10, floor(log10(v))), f = v / p;
+	return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+}
+
+int yoc__svg_xmr(struct yoc_buf *b, const char *title, int n, const char *const *labels,
+		 const double *x, const struct yoc_spc *s, const struct yoc_spc_point *pt)
+{
+	const double W = 760, L = 70, R = 120, T = 34, B = 56, H = 300;
+	const double pw = W - L - R, ph = H - T - B;
+	double lo = INFINITY, hi = -INFINITY;
+	for (int i = 0; i < n; i++) {
+		lo = fmin(lo, x[i]);
+		hi = fmax(hi, x[i]);
+	}
+	if (s->valid) {
+		lo = fmin(lo, s->lcl);
+		hi = fmax(hi, s->ucl);
+	}
+	if (!(hi > lo)) {
+		hi = lo + 1;
+		lo = lo - 1;
+	}
+	double step = nice((hi - lo) / 5);
+	lo = step * floor(lo / step);
+	hi = step * ceil(hi / step);
+	int rc = yoc_buf_printf(b, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+				"xmlns=\"http://www.w3.org/2000/svg\"><title>", W, H);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_printf(b, "</title><text x=\"%.0f\" y=\"20\" class=\"ct\">", L);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_puts(b, "</text>");
+#define YV(v) (T + ph - ((v) - lo) / (hi - lo) * ph)
+#define XV(i) (L + (n > 1 ? (double)(i) / (n - 1) * pw : pw / 2))
+	for (double t = lo; t <= hi + step / 2; t += step)
+		rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+				     "class=\"grid\"/><text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+				     "text-anchor=\"end\">%g</text>", L, L + pw, YV(t), YV(t),
+				     L - 6, YV(t) + 4, t);
+	if (s->valid) {
+		const double v[3] = {s->mean, s->ucl, s->lcl};
+		const char *nm[3] = {"Mean", "Upper limit", "Lower limit"};
+		for (int k = 0; k < 3; k++)
+			rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+					     "stroke=\"%s\" stroke-width=\"1.5\"%s/><text x=\"%.1f\" "
+					     "y=\"%.1f\" class=\"ax\">%s %.1f</text>", L, L + pw,
+					     YV(v[k]), YV(v[k]), k ? "#c0504d" : "#333",
+					     k ? " stroke-dasharray=\"6 4\"" : "", L + pw + 6,
+					     YV(v[k]) + 4, nm[k], v[k]);
+	}
+	rc |= yoc_buf_puts(b, "<polyline fill=\"none\" stroke=\"#7f7f7f\" stroke-width=\"1.5\" points=\"");
+	for (int i = 0; i < n; i++)
+		rc |= yoc_buf_printf(b, "%s%.1f,%.1f", i ? " " : "", XV(i), YV(x[i]));
+	rc |= yoc_buf_puts(b, "\"/>");
+	for (int i = 0; i < n; i++) {
+		rc |= yoc_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>",
+				     XV(i), YV(x[i]), yoc__spc_colour(pt[i].variation));
+		rc |= yoc__html_esc(b, labels[i]);
+		rc |= yoc_buf_printf(b, ": %g (%s)</title></circle>", x[i],
+				     yoc_spc_variation_name(pt[i].variation));
+		if (n <= 12 || i % 3 == 0) {
+			rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+					     "text-anchor=\"end\" transform=\"rotate(-45 %.1f %.1f)\">",
+					     XV(i), T + ph + 14, XV(i), T + ph + 14);
+			rc |= yoc__html_esc(b, labels[i]);
+			rc |= yoc_buf_puts(b, "</text>");
+		}
+	}
+#undef YV
+#undef XV
+	rc |= yoc_buf_puts(b, "</svg>\n");
+	return rc ? YOC_ENOMEM : 0;
+}
+
+int yoc__svg_lorenz(struct yoc_buf *b, const char *title, int n, const double *px,
+		    const double *py)
+{
+	const double W = 520, L = 60, T = 34, S = 420, H = T + S + 40;
+	int rc = yoc_buf_printf(b, "<svg class=\"chart\" style=\"max-width:560px\" viewBox=\"0 0 "
+				"%.0f %.0f\" role=\"img\" xmlns=\"http://www.w3.org/2000/svg\"><title>",
+				W, H);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_printf(b, "</title><text x=\"%.0f\" y=\"20\" class=\"ct\">", L);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_puts(b, "</text>");
+	for (int t = 0; t <= 100; t += 20)
+		rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+				     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+				     "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%d%%</text>"
+				     "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%d%%</text>",
+				     L, L + S, T + S - t * S / 100, T + S - t * S / 100,
+				     L + t * S / 100, L + t * S / 100, T, T + S,
+				     L - 6, T + S - t * S / 100 + 4, t, L + t * S / 100, T + S + 16, t);
+	rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
+			     "stroke-dasharray=\"6 4\"/>", L, L + S, T + S, T);
+	rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">"
+			     "%% of people, lowest cost first</text>", L + S / 2, T + S + 34);
+	rc |= yoc_buf_puts(b, "<polyline fill=\"none\" stroke=\"#1f4e79\" stroke-width=\"2.5\" points=\"");
+	for (int i = 0; i < n; i++)
+		rc |= yoc_buf_printf(b, "%s%.1f,%.1f", i ? " " : "", L + px[i] * S / 100,
+				     T + S - py[i] * S / 100);
+	rc |= yoc_buf_puts(b, "\"/></svg>\n");
+	return rc ? YOC_ENOMEM : 0;
+}
