@@ -14,6 +14,8 @@
 #include "budget/budget.h"
 #include "cli/cli.h"
 #include "cost/cost.h"
+#include "sdc/sdc.h"
+#include "yoc/io.h"
 #include "store/store.h"
 #include "yoc/date.h"
 
@@ -24,7 +26,8 @@ static const char usage_text[] =
 	"                  [--seed N] [--level P] [--tariff-version N]\n"
 	"       yoc budget settle --budget POUNDS --actual POUNDS [--corridor P]\n"
 	"                  [--share P] [--kpi P]\n"
-	"       yoc budget view --db DIR --cohort NAME --year FY\n\n"
+	"       yoc budget view --db DIR --cohort NAME --year FY\n"
+	"       yoc budget workbook --db DIR --cohort NAME --year FY --out FILE.xlsx\n\n"
 	"budget  Σ over the cohort's register members of tariff(category) x days in\n"
 	"        the cohort in FY / days in FY (a day covered by two register rows\n"
 	"        is paid once), and the monthly payments to the lead provider: flat\n"
@@ -45,6 +48,10 @@ static const char usage_text[] =
 	"        budget next to what the current contracts paid for the members'\n"
 	"        in-scope activity, the difference by category and setting\n"
 	"        (budget_shadow).\n"
+	"workbook  the finance workbook (xlsx): tariffs with their trims, the tariff's\n"
+	"        inputs, the service map, budget, monthly schedule, shadow year, tagging\n"
+	"        and the risk table with its chart; money exact, counts of people\n"
+	"        through disclosure control (docs/budget.md).\n"
 	"settle  year-end risk share: within +-corridor%% (default 2) of the budget\n"
 	"        the provider keeps or bears the variance; beyond it the provider\n"
 	"        bears --share%% (default 50), the commissioner the rest; --kpi P\n"
@@ -741,8 +748,43 @@ cleanup:
 	return rc;
 }
 
+static int run_workbook(int argc, char **argv)
+{
+	struct cli_opt opts[] = {{"db", 1, NULL}, {"cohort", 1, NULL}, {"year", 1, NULL},
+				 {"out", 1, NULL}, {NULL, 0, NULL}};
+	int npos = 0, rc = cli_parse("budget", argc, argv, opts, &npos);
+	if (rc)
+		return rc;
+	int fy;
+	const char *cohort = cli_get(opts, "cohort"), *out = cli_get(opts, "out");
+	if (!cli_get(opts, "db") || !cohort || !out || parse_fy(cli_get(opts, "year"), &fy) ||
+	    npos) {
+		cli_err("budget", "workbook needs --db DIR --cohort NAME --year FY --out FILE.xlsx");
+		return 2;
+	}
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	yoc_store *s = NULL;
+	struct yoc_sdc sdc;
+	yoc_sdc_init(&sdc);
+	rc = 1;
+	yoc_tmp_sweep(out, NULL);
+	if (yoc_store_open(&s, cli_get(opts, "db"), 0, &e) ||
+	    yoc_budget_workbook(yoc_store_db(s), cohort, fy, out, &sdc, &e)) {
+		cli_err_rec("budget", &e);
+		goto cleanup;
+	}
+	printf("finance workbook of %s -> %s\n", cohort, out);
+	rc = 0;
+cleanup:
+	yoc_store_close(s);
+	return rc;
+}
+
 static int budget_run(int argc, char **argv)
 {
+	if (argc >= 2 && strcmp(argv[1], "workbook") == 0)
+		return run_workbook(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "view") == 0)
 		return run_view(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "risk") == 0)

@@ -26,6 +26,7 @@ static const struct yoc__page pages[] = {
 	{"trends.html", "Trends", "Trends: years and months", yoc__page_trends},
 	{"deprivation.html", "Deprivation", "Deprivation", yoc__page_deprivation},
 	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration},
+	{"budget.html", "Budget", "Capitated budget", yoc__page_budget},
 };
 
 /* The sections of every practice data pack, in page order. */

@@ -197,6 +197,7 @@ int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */

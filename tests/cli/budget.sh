@@ -123,6 +123,23 @@ same "shadow: months, categories and settings each add up to the budget and to w
 	"$(q "select count(distinct b) || ' ' || count(distinct p) from (select dimension, sum(budget) b, sum(paid) p from budget_shadow where cohort='frailty' group by dimension)")" "1 1"
 same "... the budget of the months is the plan's" "$(q "select (select sum(budget) from budget_shadow where dimension='month') = (select budget from budget_plan where cohort='frailty')")" 1
 
+# the finance workbook and the report's Budget page
+expect_rc 0 "budget workbook" "$YOC" budget workbook --db D --cohort frailty --year 2022/23 --out fw.xlsx
+same "sheets; schedule pays the budget to the penny; no small line; tariffs exact" "$(python3 "$H/budget_xlsx.py" fw.xlsx D/yoc.db)" \
+	"about tariffs tariff_build service_map budget schedule shadow tagging risk True 0 0"
+expect_rc 0 "budget risk for the report" "$YOC" budget risk --db D --reps 100 --seed 9 --sizes 100,1000
+expect_rc 0 "report with the Budget page" "$YOC" report --db D --out REP
+[ -f REP/budget.html ] && grep -q 'href="budget.html"' REP/index.html; same "... budget.html, in the navigation" "$?" 0
+same "... person-years published through the rule (multiples of 5 or *)" \
+	"$(python3 -c "
+import csv
+print(all(r['person_years_in_the_base'] == '*' or int(r['person_years_in_the_base'].replace(',', '')) % 5 == 0 for r in csv.DictReader(open('REP/csv/budget_tariffs.csv'))))")" True
+same "... sums of money to 3 significant figures" "$(python3 -c "
+import csv
+v=[float(r['budget']) for r in csv.DictReader(open('REP/csv/budget_cohorts.csv'))]
+print(len(v) > 0 and all(float('%.3g' % x) == x for x in v))")" True
+grep -q "person-years, below" REP/csv/budget_tariffs.csv REP/budget.html; same "... no exact exposure of a small category in the notes" "$?" 1
+
 # reconciliation of the synthetic billing feed
 expect_rc 0 "tag with the tariff's map again" "$YOC" tag --db D --cohort frailty
 expect_rc 0 "reconcile the billing feed" "$YOC" reconcile --db D --cohort frailty --billing S/billing --out R
