@@ -202,18 +202,13 @@ static int name_ok(const char *path)
 	return u && strlen(u) == 12 && strcmp(u + 8, ".csv") == 0 && u[5] == '-';
 }
 
-static int write_files(const char *dir, struct billing *b, uint64_t seed, struct yoc_error *e)
+/* Writes the sorted lines of one provider, month by month, with the duplicates. */
+static int write_lines(const char *dir, struct billing *b, struct rng *dup, FILE *truth,
+		       struct yoc_error *e)
 {
 	char path[4096];
-	struct yoc_afile tf = {0};
 	FILE *af = NULL;
-	int rc;
-	struct rng dup;
-	rng_seed(&dup, seed, 0xB111B111ULL, 0);
-	snprintf(path, sizeof path, "%s/truth/billing_duplicates.csv", dir);
-	if ((rc = yoc_afile_open(&tf, path, e)))
-		return rc;
-	fputs("line_id,original_line_id,provider,kind,record_key,value\n", tf.f);
+	int rc = 0;
 	for (size_t i = 0; i < b->n;) {
 		size_t j = i;
 		while (j < b->n && strcmp(b->l[j].provider, b->l[i].provider) == 0 &&
@@ -221,16 +216,13 @@ static int write_files(const char *dir, struct billing *b, uint64_t seed, struct
 			j++;
 		const char *contract = b->l[i].kind == 3 ? "community" : "acute";
 		snprintf(path, sizeof path, "%s/billing/%s", dir, contract);
-		if (yoc_mkdirs(path, 0755)) {
-			rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot create folder");
-			goto fail;
-		}
+		if (yoc_mkdirs(path, 0755))
+			return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot create folder");
 		snprintf(path, sizeof path, "%s/billing/%s/%s_%s.csv", dir, contract, b->l[i].provider,
 			 b->l[i].month);
-		if (!(af = fopen(path, "w"))) {
-			rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot write");
-			goto fail;
-		}
+		/* the folder is an output tree, made durable and atomic as a whole */
+		if (!(af = fopen(path, "w")))
+			return yoc_error_set(e, YOC_EIO, path, 0, 0, "cannot write");
 		fputs("LINE_ID,PROVIDER,CONTRACT,MONTH,KIND,RECORD_KEY,ACTIVITY_DATE,POD,CODE,VALUE\n",
 		      af);
 		long seq = 0;
@@ -244,61 +236,54 @@ static int write_files(const char *dir, struct billing *b, uint64_t seed, struct
 			fprintf(af, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id, l->provider,
 				l->kind == 3 ? "community_block" : "acute_pbr", l->month, bkind[l->kind],
 				l->key, l->date, l->pod, l->code, v);
-			if (rng_below(&dup, 1000) < BILL_DUP_PER_MILLE) {
+			if (rng_below(dup, 1000) < BILL_DUP_PER_MILLE) {
 				char id2[64];
 				snprintf(id2, sizeof id2, "%s-%s-%06ld", l->provider, ym, ++seq);
 				fprintf(af, "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", id2, l->provider,
 					l->kind == 3 ? "community_block" : "acute_pbr", l->month,
 					bkind[l->kind], l->key, l->date, l->pod, l->code, v);
-				fprintf(tf.f, "%s,%s,%s,%s,%s,%s\n", id2, id, l->provider, bkind[l->kind],
+				fprintf(truth, "%s,%s,%s,%s,%s,%s\n", id2, id, l->provider, bkind[l->kind],
 					l->key, v);
 			}
 		}
 		int bad = ferror(af);
-		if (fclose(af) != 0 || bad) {
-			af = NULL;
-			rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed");
-			goto fail;
-		}
-		af = NULL;
+		if (fclose(af) != 0 || bad)
+			return yoc_error_set(e, YOC_EIO, path, 0, 0, "write failed");
 		i = j;
 	}
-	return yoc_afile_commit(&tf, e);
-fail:
-	if (af)
-		fclose(af);
-	yoc_afile_abort(&tf);
 	return rc;
 }
 
-int synth_billing_write(struct world *w, struct yoc_error *e)
+struct bfile {
+	char provider[16];
+	int kind;
+	char *path;
+};
+
+static int cmp_bfile(const void *x, const void *y)
 {
-	struct billing b;
-	memset(&b, 0, sizeof b);
+	const struct bfile *a = x, *b = y;
+	int c = strcmp(a->provider, b->provider);
+	if (!c)
+		c = (a->kind > b->kind) - (a->kind < b->kind);
+	return c ? c : strcmp(a->path, b->path);
+}
+
+/* One provider's lines: its files read, spells priced, sorted. */
+static int provider_lines(const yoc_tariff *t, const struct bfile *f, size_t n,
+			  struct billing *b, struct yoc_error *e)
+{
 	yoc_spells *sp = yoc_spells_create();
 	struct bline *epi = NULL;
 	size_t nepi = 0, cepi = 0;
-	char **paths = NULL;
 	int rc = 0;
-	g_lo = yoc_fyear_start(w->o->first_year);
-	g_hi = yoc_fyear_end(w->o->first_year + w->o->years - 1);
-	if (!sp || yoc_map_init(&b.seen, 1 << 16)) {
+	if (!sp) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	for (int k = 0; k < 4; k++) {
-		char dir[4096];
-		size_t n = 0;
-		snprintf(dir, sizeof dir, "%s/feeds/%s", w->o->out_dir, bkind[k]);
-		if ((rc = yoc_list_files(dir, &paths, &n, e)))
+	for (size_t i = 0; i < n; i++)
+		if ((rc = read_feed(t, f[i].path, f[i].kind, b, sp, &epi, &nepi, &cepi, e)))
 			goto cleanup;
-		for (size_t i = 0; i < n; i++)
-			if (name_ok(paths[i]) &&
-			    (rc = read_feed(w->tariff, paths[i], k, &b, sp, &epi, &nepi, &cepi, e)))
-				goto cleanup;
-		yoc_paths_free(paths);
-		paths = NULL;
-	}
 	/* hospital spells: one line each, priced once, in the month of admission */
 	if (yoc_spells_sort(sp)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -308,7 +293,7 @@ int synth_billing_write(struct world *w, struct yoc_error *e)
 	int got;
 	while ((got = yoc_spells_next(sp, &v)) == 1) {
 		struct yoc_spell_price pr;
-		yoc_price_spell(w->tariff, v.epi, v.n, &pr);
+		yoc_price_spell(t, v.epi, v.n, &pr);
 		struct bline l = epi[v.tag[0]];
 		if (pr.admitted < g_lo || pr.admitted > g_hi)
 			continue;
@@ -317,7 +302,7 @@ int synth_billing_write(struct world *w, struct yoc_error *e)
 		l.value = pr.pence;
 		snprintf(l.pod, sizeof l.pod, "%s", yoc_pod_name(pr.pod));
 		snprintf(l.code, sizeof l.code, "%s", epi[v.tag[pr.dominant]].code);
-		if ((rc = add_line(&b, &l))) {
+		if ((rc = add_line(b, &l))) {
 			yoc_error_set(e, rc, NULL, 0, 0, "out of memory");
 			goto cleanup;
 		}
@@ -326,13 +311,97 @@ int synth_billing_write(struct world *w, struct yoc_error *e)
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	qsort(b.l, b.n, sizeof *b.l, cmp_line);
-	rc = write_files(w->o->out_dir, &b, w->o->seed, e);
+	qsort(b->l, b->n, sizeof *b->l, cmp_line);
 cleanup:
-	yoc_paths_free(paths);
 	yoc_spells_free(sp);
-	yoc_map_free(&b.seen);
-	yoc_free(b.l);
 	yoc_free(epi);
+	return rc;
+}
+
+int synth_billing_write(struct world *w, struct yoc_error *e)
+{
+	struct billing b;
+	memset(&b, 0, sizeof b);
+	struct bfile *f = NULL;
+	size_t nf = 0, cf = 0;
+	char **paths = NULL;
+	struct yoc_afile tf = {0};
+	int rc = 0, have_map = 0;
+	g_lo = yoc_fyear_start(w->o->first_year);
+	g_hi = yoc_fyear_end(w->o->first_year + w->o->years - 1);
+	for (int k = 0; k < 4; k++) {
+		char dir[4096];
+		size_t n = 0;
+		snprintf(dir, sizeof dir, "%s/feeds/%s", w->o->out_dir, bkind[k]);
+		if ((rc = yoc_list_files(dir, &paths, &n, e)))
+			goto cleanup;
+		for (size_t i = 0; i < n; i++) {
+			if (!name_ok(paths[i]))
+				continue;
+			if (nf == cf) {
+				size_t nc = cf ? cf * 2 : 256;
+				struct bfile *nb = yoc_realloc(f, nc * sizeof *nb);
+				if (!nb) {
+					rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+					goto cleanup;
+				}
+				f = nb;
+				cf = nc;
+			}
+			const char *base = strrchr(paths[i], '/');
+			base = base ? base + 1 : paths[i];
+			size_t pl = (size_t)(strchr(base, '_') - base);
+			snprintf(f[nf].provider, sizeof f[nf].provider, "%.*s", (int)(pl < 15 ? pl : 15),
+				 base);
+			f[nf].kind = k;
+			f[nf].path = paths[i];
+			paths[i] = yoc_strdup("");
+			if (!paths[i] || !f[nf].path) {
+				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+				nf++;
+				goto cleanup;
+			}
+			nf++;
+		}
+		yoc_paths_free(paths);
+		paths = NULL;
+	}
+	qsort(f, nf, sizeof *f, cmp_bfile);
+	char path[4096];
+	snprintf(path, sizeof path, "%s/truth/billing_duplicates.csv", w->o->out_dir);
+	if ((rc = yoc_afile_open(&tf, path, e)))
+		goto cleanup;
+	fputs("line_id,original_line_id,provider,kind,record_key,value\n", tf.f);
+	struct rng dup;
+	rng_seed(&dup, w->o->seed, 0xB111B111ULL, 0);
+	/* one provider at a time: memory follows the largest provider, not the economy */
+	for (size_t i = 0; i < nf;) {
+		size_t j = i;
+		while (j < nf && strcmp(f[j].provider, f[i].provider) == 0)
+			j++;
+		b.n = 0;
+		if (yoc_map_init(&b.seen, 1 << 16)) {
+			rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+			goto cleanup;
+		}
+		have_map = 1;
+		if ((rc = provider_lines(w->tariff, f + i, j - i, &b, e)) ||
+		    (rc = write_lines(w->o->out_dir, &b, &dup, tf.f, e)))
+			goto cleanup;
+		yoc_map_free(&b.seen);
+		have_map = 0;
+		i = j;
+	}
+	rc = yoc_afile_commit(&tf, e);
+cleanup:
+	if (rc && tf.f)
+		yoc_afile_abort(&tf);
+	if (have_map)
+		yoc_map_free(&b.seen);
+	yoc_paths_free(paths);
+	for (size_t i = 0; i < nf; i++)
+		yoc_free(f[i].path);
+	yoc_free(f);
+	yoc_free(b.l);
 	return rc;
 }
