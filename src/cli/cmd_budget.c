@@ -24,8 +24,8 @@ static const char usage_text[] =
 	"                  [--tariff-version N]\n"
 	"       yoc budget risk --db DIR [--year FY] [--sizes N,N,...] [--reps N]\n"
 	"                  [--seed N] [--level P] [--tariff-version N]\n"
-	"       yoc budget settle --budget POUNDS --actual POUNDS [--corridor P]\n"
-	"                  [--share P] [--kpi P]\n"
+	"       yoc budget settle (--budget POUNDS --actual POUNDS | --db DIR --cohort NAME\n"
+	"                  --year FY) [--corridor P] [--share P] [--kpi P]\n"
 	"       yoc budget view --db DIR --cohort NAME --year FY\n"
 	"       yoc budget workbook --db DIR --cohort NAME --year FY --out FILE.xlsx\n\n"
 	"budget  Σ over the cohort's register members of tariff(category) x days in\n"
@@ -55,7 +55,8 @@ static const char usage_text[] =
 	"settle  year-end risk share: within +-corridor%% (default 2) of the budget\n"
 	"        the provider keeps or bears the variance; beyond it the provider\n"
 	"        bears --share%% (default 50), the commissioner the rest; --kpi P\n"
-	"        adds (or with -P withholds) P%% of the budget for outcomes.\n";
+	"        adds (or with -P withholds) P%% of the budget for outcomes. With --db:\n"
+	"        the cohort's budget and its capitated activity of the year (yoc tag).\n";
 
 static int parse_fy(const char *s, int *fy)
 {
@@ -654,20 +655,40 @@ cleanup:
 	return rc;
 }
 
+static int64_t one_i64(sqlite3 *db, const char *sql, const char *a, const char *b, int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = 0;
+	*found = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+			v = sqlite3_column_int64(st, 0);
+			*found = 1;
+		}
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
 static int run_settle(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
 		{"budget", 1, NULL}, {"actual", 1, NULL}, {"corridor", 1, NULL}, {"share", 1, NULL},
-		{"kpi", 1, NULL}, {NULL, 0, NULL}
+		{"kpi", 1, NULL}, {"db", 1, NULL}, {"cohort", 1, NULL}, {"year", 1, NULL},
+		{NULL, 0, NULL}
 	};
 	int npos = 0, rc = cli_parse("budget", argc, argv, opts, &npos);
 	if (rc)
 		return rc;
 	const char *b = cli_get(opts, "budget"), *a = cli_get(opts, "actual");
-	int64_t bp, ap;
-	if (!b || !a || npos || yoc_pounds_parse(b, strlen(b), &bp) ||
-	    yoc_pounds_parse(a, strlen(a), &ap)) {
-		cli_err("budget", "settle needs --budget POUNDS --actual POUNDS");
+	int64_t bp = 0, ap = 0;
+	if (npos || (b && yoc_pounds_parse(b, strlen(b), &bp)) ||
+	    (a && yoc_pounds_parse(a, strlen(a), &ap)) ||
+	    (!cli_get(opts, "db") && (!a || !b))) {
+		cli_err("budget", "settle needs --budget POUNDS --actual POUNDS, or --db DIR --cohort"
+			" NAME --year FY (the budget of yoc budget, the capitated cost of yoc tag)");
 		return 2;
 	}
 	struct yoc_settle_opts o;
@@ -675,16 +696,50 @@ static int run_settle(int argc, char **argv)
 	    (rc = parse_num("budget", "share", cli_get(opts, "share"), 50, 0, 100, &o.share)) ||
 	    (rc = parse_num("budget", "kpi", cli_get(opts, "kpi"), 0, -100, 100, &o.kpi)))
 		return rc;
-	struct yoc_settlement s;
-	yoc_budget_settle(bp, ap, &o, &s);
+	if (cli_get(opts, "db")) {
+		int fy;
+		const char *cohort = cli_get(opts, "cohort");
+		if (!cohort || parse_fy(cli_get(opts, "year"), &fy)) {
+			cli_err("budget", "settle --db needs --cohort NAME --year FY");
+			return 2;
+		}
+		struct yoc_error e;
+		yoc_error_clear(&e);
+		yoc_store *s = NULL;
+		if (yoc_store_open(&s, cli_get(opts, "db"), 0, &e)) {
+			cli_err_rec("budget", &e);
+			return 1;
+		}
+		char fys[16], d0[16], d1[16], range[40];
+		yoc_fyear_format(fy, fys);
+		yoc_date_format(yoc_fyear_start(fy), d0);
+		yoc_date_format(yoc_fyear_end(fy), d1);
+		snprintf(range, sizeof range, "%s|%s", d0, d1);
+		int f1 = 1, f2 = 1;
+		if (!b)
+			bp = one_i64(yoc_store_db(s), "SELECT budget FROM budget_plan WHERE cohort = ?1"
+				     " AND fyear = ?2", cohort, fys, &f1);
+		if (!a)
+			ap = one_i64(yoc_store_db(s), "SELECT sum(cost) FROM activity_tag WHERE cohort = ?1"
+				     " AND tag = 'capitated' AND activity_date BETWEEN substr(?2, 1, 10)"
+				     " AND substr(?2, 12)", cohort, range, &f2);
+		yoc_store_close(s);
+		if (!f1 || !f2) {
+			cli_err("budget", "no %s of cohort %s for %s: run %s first", !f1 ? "budget"
+				: "capitated activity", cohort, fys, !f1 ? "yoc budget" : "yoc tag");
+			return 1;
+		}
+	}
+	struct yoc_settlement st;
+	yoc_budget_settle(bp, ap, &o, &st);
 	char t[7][32];
-	yoc_pence_format(s.budget, t[0]);
-	yoc_pence_format(s.actual, t[1]);
-	yoc_pence_format(s.variance, t[2]);
-	yoc_pence_format(s.provider, t[3]);
-	yoc_pence_format(s.commissioner, t[4]);
-	yoc_pence_format(s.kpi, t[5]);
-	yoc_pence_format(s.payment, t[6]);
+	yoc_pence_format(st.budget, t[0]);
+	yoc_pence_format(st.actual, t[1]);
+	yoc_pence_format(st.variance, t[2]);
+	yoc_pence_format(st.provider, t[3]);
+	yoc_pence_format(st.commissioner, t[4]);
+	yoc_pence_format(st.kpi, t[5]);
+	yoc_pence_format(st.payment, t[6]);
 	printf("budget,actual,variance,provider_share,commissioner_share,kpi_adjustment,payment\n"
 	       "%s,%s,%s,%s,%s,%s,%s\n", t[0], t[1], t[2], t[3], t[4], t[5], t[6]);
 	return 0;
