@@ -387,11 +387,12 @@ struct yoc_sdc;
 /*
 ** Writes the finance workbook of cohort's budget for fyear to path
 ** (atomically): about, tariffs, tariff_build, service_map, budget,
-** schedule, shadow, tagging, risk (with a chart). Money exact; counts of
-** people through s (docs/budget.md, "Finance workbook").
+** schedule, shadow, tagging, risk (with a chart) and, when reconcile names
+** the folder yoc reconcile wrote, reconciliation (its summary.csv). Money
+** exact; counts of people through s (docs/budget.md, "Finance workbook").
 */
 int yoc_budget_workbook(sqlite3 *db, const char *cohort, int fyear, const char *path,
-			const struct yoc_sdc *s, struct yoc_error *e);
+			const char *reconcile, const struct yoc_sdc *s, struct yoc_error *e);
 
 int yoc_budget_reconcile(sqlite3 *db, const char *cohort, const char *billing,
 			 const char *out, struct yoc_recon_stats *st, struct yoc_error *e);

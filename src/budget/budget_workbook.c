@@ -1,8 +1,8 @@
 /*
 ** The finance workbook of a cohort's budgeted year (docs/budget.md,
 ** "Finance workbook"): tariffs by category with their trims, the service
-** map, the budget, the monthly schedule, the shadow year, the tag summary
-** and the overspend risk with its chart. It is the finance lead's working
+** map, the budget, the monthly schedule, the shadow year, the tag summary,
+** the overspend risk with its chart and the reconciliation's summary. It is the finance lead's working
 ** document, not a publication: money is exact, in pence shown as pounds
 ** (£#,##0.00), because payments are made to the penny. Counts of people
 ** pass src/sdc: member and person-year counts are published with
@@ -13,6 +13,7 @@
 ** exact pence describe fewer people than the threshold.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <xlsxwriter.h>
@@ -20,6 +21,7 @@
 #include "budget/budget.h"
 #include "sdc/sdc.h"
 #include "yoc/date.h"
+#include "yoc/csv.h"
 #include "yoc/io.h"
 
 struct fmt {
@@ -277,8 +279,52 @@ static int sheet_query(lxw_workbook *wb, sqlite3 *db, const char *name, const ch
 	return 0;
 }
 
+/* The reconciliation's summary.csv (yoc reconcile), as it is: money columns as money. */
+static int sheet_reconcile(lxw_workbook *wb, const char *dir, const struct fmt *f,
+			   struct yoc_error *e)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/summary.csv", dir);
+	yoc_csv *r = NULL;
+	struct yoc_csv_opts o = {0};
+	int rc = yoc_csv_open(&r, path, &o, e);
+	if (rc)
+		return rc;
+	lxw_worksheet *ws = workbook_add_worksheet(wb, "reconciliation");
+	size_t nc = yoc_csv_ncols(r);
+	const struct yoc_cell *h = yoc_csv_header(r);
+	int money[64] = {0};
+	for (size_t k = 0; k < nc && k < 64; k++) {
+		char name[64];
+		snprintf(name, sizeof name, "%.*s", (int)h[k].n, h[k].p);
+		money[k] = strcmp(name, "billed") == 0 || strstr(name, "value") != NULL;
+		worksheet_write_string(ws, 0, (lxw_col_t)k, name, f->bold);
+	}
+	worksheet_set_column(ws, 0, (lxw_col_t)(nc ? nc - 1 : 0), 18, NULL);
+	struct yoc_csv_row row;
+	int got, rr = 1;
+	while ((got = yoc_csv_next(r, &row, e)) == 1) {
+		for (size_t k = 0; k < row.ncells && k < 64; k++) {
+			int64_t p;
+			char cell[128];
+			snprintf(cell, sizeof cell, "%.*s", (int)row.cells[k].n, row.cells[k].p);
+			if (money[k] && yoc_pounds_parse(row.cells[k].p, row.cells[k].n, &p) == 0)
+				worksheet_write_number(ws, (lxw_row_t)rr, (lxw_col_t)k, (double)p / 100,
+						       f->money);
+			else if (k > 0)
+				worksheet_write_number(ws, (lxw_row_t)rr, (lxw_col_t)k,
+						       strtod(cell, NULL), f->count);
+			else
+				worksheet_write_string(ws, (lxw_row_t)rr, 0, cell, NULL);
+		}
+		rr++;
+	}
+	yoc_csv_close(r);
+	return got < 0 ? got : 0;
+}
+
 int yoc_budget_workbook(sqlite3 *db, const char *cohort, int fyear, const char *path,
-			const struct yoc_sdc *s, struct yoc_error *e)
+			const char *reconcile, const struct yoc_sdc *s, struct yoc_error *e)
 {
 	char fy[16];
 	yoc_fyear_format(fyear, fy);
@@ -372,6 +418,8 @@ int yoc_budget_workbook(sqlite3 *db, const char *cohort, int fyear, const char *
 				 &nrisk);
 	if (rc == YOC_EDATA)
 		rc = 0; /* a table not built yet: its sheet stays empty */
+	if (!rc && reconcile)
+		rc = sheet_reconcile(wb, reconcile, &f, e);
 	if (nrisk > 0) {
 		lxw_chart *ch = workbook_add_chart(wb, LXW_CHART_LINE);
 		lxw_chart_series *se = chart_add_series(ch, NULL, NULL);

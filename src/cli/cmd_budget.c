@@ -27,7 +27,8 @@ static const char usage_text[] =
 	"       yoc budget settle (--budget POUNDS --actual POUNDS | --db DIR --cohort NAME\n"
 	"                  --year FY) [--corridor P] [--share P] [--kpi P]\n"
 	"       yoc budget view --db DIR --cohort NAME --year FY\n"
-	"       yoc budget workbook --db DIR --cohort NAME --year FY --out FILE.xlsx\n\n"
+	"       yoc budget workbook --db DIR --cohort NAME --year FY --out FILE.xlsx\n"
+	"                  [--reconcile DIR]\n\n"
 	"budget  Σ over the cohort's register members of tariff(category) x days in\n"
 	"        the cohort in FY / days in FY (a day covered by two register rows\n"
 	"        is paid once), and the monthly payments to the lead provider: flat\n"
@@ -50,7 +51,8 @@ static const char usage_text[] =
 	"        (budget_shadow).\n"
 	"workbook  the finance workbook (xlsx): tariffs with their trims, the tariff's\n"
 	"        inputs, the service map, budget, monthly schedule, shadow year, tagging\n"
-	"        and the risk table with its chart; money exact, counts of people\n"
+	"        and the risk table with its chart, and with --reconcile DIR the summary\n"
+	"        yoc reconcile wrote there; money exact, counts of people\n"
 	"        through disclosure control (docs/budget.md).\n"
 	"settle  year-end risk share: within +-corridor%% (default 2) of the budget\n"
 	"        the provider keeps or bears the variance; beyond it the provider\n"
@@ -806,7 +808,7 @@ cleanup:
 static int run_workbook(int argc, char **argv)
 {
 	struct cli_opt opts[] = {{"db", 1, NULL}, {"cohort", 1, NULL}, {"year", 1, NULL},
-				 {"out", 1, NULL}, {NULL, 0, NULL}};
+				 {"out", 1, NULL}, {"reconcile", 1, NULL}, {NULL, 0, NULL}};
 	int npos = 0, rc = cli_parse("budget", argc, argv, opts, &npos);
 	if (rc)
 		return rc;
@@ -825,7 +827,8 @@ static int run_workbook(int argc, char **argv)
 	rc = 1;
 	yoc_tmp_sweep(out, NULL);
 	if (yoc_store_open(&s, cli_get(opts, "db"), 0, &e) ||
-	    yoc_budget_workbook(yoc_store_db(s), cohort, fy, out, &sdc, &e)) {
+	    yoc_budget_workbook(yoc_store_db(s), cohort, fy, out, cli_get(opts, "reconcile"), &sdc,
+				&e)) {
 		cli_err_rec("budget", &e);
 		goto cleanup;
 	}

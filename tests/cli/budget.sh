@@ -151,6 +151,9 @@ import csv,glob
 s=sum(int(r['duplicate_lines'])+int(r['capitated_lines']) for r in csv.DictReader(open('R/summary.csv')))
 c=sum(1 for f in glob.glob('R/challenges_*.csv') for r in csv.DictReader(open(f)))
 print(s==c and c>0)")" True
+expect_rc 0 "workbook with the reconciliation" "$YOC" budget workbook --db D --cohort frailty --year 2022/23 --out fw2.xlsx --reconcile R
+same "... its sheet" "$(python3 "$H/budget_xlsx.py" fw2.xlsx D/yoc.db | cut -d' ' -f1-10)" \
+	"about tariffs tariff_build service_map budget schedule shadow tagging risk reconciliation"
 expect_rc 1 "reconcile without tags for the cohort" "$YOC" reconcile --db D --cohort nobody --billing S/billing --out R2
 expect_rc 1 "reconcile a folder with no billing files" "$YOC" reconcile --db D --cohort frailty --billing X/none --out R2
 
