@@ -11,6 +11,7 @@
 ** Writes activity_tag (one row per member row) and tag_summary.
 */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "budget/budget.h"
@@ -45,8 +46,42 @@ struct trow {
 	char key[32];           /* the record's key (SUSSPELLID for a hospital episode) */
 };
 
+/*
+** Memos of pure lookups (prices of a code, decisions of the map), direct
+** mapped: a slot holds the last key that hashed to it. A hit gives exactly
+** what the lookup would; only time is saved.
+*/
+#define MEMO_SLOTS 8192
+struct pmemo {
+	uint8_t used, kind, na, nb;
+	char a[24], b[24];
+	int64_t pence;   /* per unit for GP minutes and mental health bed days */
+	int pod;
+};
+struct dmemo {
+	uint8_t used, setting;
+	int16_t epoch;
+	char pod[24], hrg[12], provider[64];
+	int in;
+};
+
 struct tagger {
 	const struct yoc_tag_opts *o;
+	struct pmemo *pm;
+	struct dmemo *dm;
+	int32_t *bound;         /* the map's date boundaries, sorted: decisions are
+				 * constant between two */
+	size_t nbound;
+	int text_needed;        /* rows keep provider, HRG and key: the map names
+				 * HRGs or providers, or rows are written */
+	int map_pod;            /* the map names PODs */
+	uint8_t *fast;          /* [setting * (nbound + 1) + epoch]: whole-setting decisions */
+	/* members by pseudonym: open addressing on a 64-bit key of the text */
+	struct mslot {
+		uint64_t key;
+		int32_t person; /* -1: empty */
+	} *ms;
+	size_t mmask;
 	yoc_store *s;
 	const struct yoc_person *pp;
 	size_t np;
@@ -59,6 +94,42 @@ struct tagger {
 	int fy0;
 	struct yoc_tag_stats *st;
 };
+
+/* A 64-bit key of a pseudonym: its first 16 hex digits (HMAC output is
+ * uniform), or a hash of the text when it is not 64 hex digits. */
+static uint64_t pkey(const char *p, size_t n)
+{
+	if (n == 64) {
+		uint64_t k = 0;
+		for (int i = 0; i < 16; i++) {
+			int c = (unsigned char)p[i], v = c >= '0' && c <= '9' ? c - '0'
+						    : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (v < 0)
+				return yoc_hash64(p, n, 17);
+			k = k << 4 | (uint64_t)v;
+		}
+		return k;
+	}
+	return yoc_hash64(p, n, 17);
+}
+
+/* Person index of a member's pseudonym, or -1 (not in the cohort). */
+static int32_t member_of(const struct tagger *T, struct yoc_cell c)
+{
+	if (c.n == 0)
+		return -1;
+	uint64_t k = pkey(c.p, c.n);
+	for (size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & T->mmask;; i = (i + 1) & T->mmask) {
+		const struct mslot *m = &T->ms[i];
+		if (m->person < 0)
+			return -1;
+		if (m->key == k) {
+			const char *ps = T->pp[m->person].pseudo;
+			if (c.n < sizeof T->pp[0].pseudo && ps[c.n] == 0 && memcmp(ps, c.p, c.n) == 0)
+				return m->person;
+		}
+	}
+}
 
 static int member_on(const struct tagger *T, int32_t person, int32_t date)
 {
@@ -75,13 +146,56 @@ static void copy_cell(char *dst, size_t cap, struct yoc_cell c)
 	dst[n] = 0;
 }
 
+static uint64_t mix(const char *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001B3ULL;
+	return h;
+}
+
+/* The map's decision for r, through the memo. */
+static int decide(struct tagger *T, const struct trow *r)
+{
+	size_t lo = 0, hi = T->nbound;
+	while (lo < hi) { /* epoch: how many boundaries are <= the date */
+		size_t mid = (lo + hi) / 2;
+		if (T->bound[mid] <= r->date)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* whole settings only: the setting and the date's epoch decide */
+	if (!T->text_needed && !T->map_pod && r->setting >= 0 && r->setting < YOC_BSET_COUNT)
+		return T->fast[(size_t)r->setting * (T->nbound + 1) + lo];
+	int16_t epoch = (int16_t)(lo < 32767 ? lo : 32767);
+	size_t np = strlen(r->pod), nh = strlen(r->hrg), nv = strlen(r->provider);
+	uint64_t h = mix(r->pod, np, 0xcbf29ce484222325ULL ^ (uint64_t)r->setting);
+	h = mix(r->hrg, nh, h * 31 + (uint64_t)epoch);
+	h = mix(r->provider, nv, h);
+	struct dmemo *m = &T->dm[h & (MEMO_SLOTS - 1)];
+	if (lo < 32767 && m->used && m->epoch == epoch && m->setting == (uint8_t)r->setting &&
+	    strcmp(m->pod, r->pod) == 0 && strcmp(m->hrg, r->hrg) == 0 &&
+	    strcmp(m->provider, r->provider) == 0)
+		return m->in;
+	int in = yoc_smap_decide(T->o->map, r->setting, r->pod, r->hrg, r->provider, r->date, NULL);
+	if (np < sizeof m->pod && nh < sizeof m->hrg && nv < sizeof m->provider) {
+		m->used = 1;
+		m->epoch = epoch;
+		m->setting = (uint8_t)r->setting;
+		memcpy(m->pod, r->pod, np + 1);
+		memcpy(m->hrg, r->hrg, nh + 1);
+		memcpy(m->provider, r->provider, nv + 1);
+		m->in = in;
+	}
+	return in;
+}
+
 static int emit(struct tagger *T, const struct trow *r, struct yoc_error *e)
 {
 	int tag;
 	if (r->date <= YOC_SPELL_NODATE || !member_on(T, r->person, r->date))
 		tag = YOC_TAG_OUTSIDE_MEMBERSHIP;
-	else if (!yoc_smap_decide(T->o->map, r->setting, r->pod, r->hrg, r->provider, r->date,
-				  NULL))
+	else if (!decide(T, r))
 		tag = YOC_TAG_OUTSIDE_MAP;
 	else
 		tag = YOC_TAG_CAPITATED;
@@ -247,8 +361,8 @@ static void resolve(const yoc_seg *g, int kind, struct cols *c)
 }
 
 /* Prices a non-hospital row: setting, POD name and pence. */
-static void price_row(const yoc_tariff *t, const yoc_seg *g, int kind, const struct cols *c,
-		      size_t r, struct trow *out)
+static void price_row_raw(const yoc_tariff *t, const yoc_seg *g, int kind, const struct cols *c,
+			  size_t r, struct trow *out)
 {
 	int64_t pence = 0;
 	int pod = -1;
@@ -311,6 +425,100 @@ static void price_row(const yoc_tariff *t, const yoc_seg *g, int kind, const str
 	snprintf(out->pod, sizeof out->pod, "%s", pod >= 0 ? yoc_pod_name(pod) : "");
 }
 
+/*
+** The same through the memo: the price of a row depends only on two codes
+** of it (and, for GP minutes and bed days, a quantity it is multiplied by),
+** so the lookup is done once per pair of codes.
+*/
+static void price_row(struct tagger *T, const yoc_seg *g, int kind, const struct cols *c,
+		      size_t r, struct trow *out)
+{
+	struct yoc_cell a = {"", 0}, b = {"", 0};
+	int64_t qty = 1;
+	int per_unit = 0;
+	switch (kind) {
+	case YOC_KIND_OP: a = yoc_seg_text(g, c->attended, r); b = yoc_seg_text(g, c->hrg, r); break;
+	case YOC_KIND_AE: b = yoc_seg_text(g, c->hrg, r); break;
+	case YOC_KIND_COMMUNITY:
+		a = yoc_seg_text(g, c->attended, r);
+		b = yoc_seg_text(g, c->currency, r);
+		break;
+	case YOC_KIND_MH:
+		b = yoc_seg_text(g, c->currency, r);
+		if (yoc_pod_mh(b.p, b.n) == YOC_POD_MH_BEDDAY) {
+			per_unit = 1;
+			qty = int_of(g, c->bed_days, r);
+			if (qty == YOC_INT_NONE || qty < 0)
+				qty = 0;
+		} else {
+			a = yoc_seg_text(g, c->attended, r);
+		}
+		break;
+	case YOC_KIND_GP_APPT:
+		a = yoc_seg_text(g, c->hcp, r);
+		b = yoc_seg_text(g, c->status, r);
+		qty = int_of(g, c->duration, r);
+		if (qty == YOC_INT_NONE || qty < 0) {
+			price_row_raw(T->o->prices, g, kind, c, r, out);
+			return;
+		}
+		per_unit = 1;
+		break;
+	case YOC_KIND_AMBULANCE: b = yoc_seg_text(g, c->currency, r); break;
+	default:
+		price_row_raw(T->o->prices, g, kind, c, r, out);
+		return;
+	}
+	int64_t feed = c->cost >= 0 ? yoc_seg_int(g, c->cost, r) : YOC_INT_NONE;
+	if (a.n >= 24 || b.n >= 24) {
+		price_row_raw(T->o->prices, g, kind, c, r, out);
+		return;
+	}
+	uint64_t h = mix(a.p, a.n, 0xcbf29ce484222325ULL ^ (uint64_t)kind);
+	h = mix(b.p, b.n, h * 31 + a.n);
+	struct pmemo *m = &T->pm[h & (MEMO_SLOTS - 1)];
+	if (!(m->used && m->kind == kind && m->na == a.n && m->nb == b.n &&
+	      memcmp(m->a, a.p, a.n) == 0 && memcmp(m->b, b.p, b.n) == 0)) {
+		struct trow x;
+		memset(&x, 0, sizeof x);
+		int64_t pence = 0;
+		int pod = -1;
+		switch (kind) {
+		case YOC_KIND_OP: yoc_price_op(T->o->prices, a, b, &pence, &pod); break;
+		case YOC_KIND_AE: pod = YOC_POD_EMERGENCY; yoc_price_ae(T->o->prices, b, &pence); break;
+		case YOC_KIND_COMMUNITY:
+			pod = YOC_POD_COMMUNITY;
+			yoc_price_community(T->o->prices, a, b, &pence);
+			break;
+		case YOC_KIND_MH: yoc_price_mh(T->o->prices, b, a, per_unit, &pence, &pod); break;
+		case YOC_KIND_GP_APPT: yoc_price_gp(T->o->prices, a, b, 1, &pence); break;
+		default:
+			pod = YOC_POD_AMBULANCE;
+			yoc_price_ambulance(T->o->prices, b, &pence);
+		}
+		m->used = 1;
+		m->kind = (uint8_t)kind;
+		m->na = (uint8_t)a.n;
+		m->nb = (uint8_t)b.n;
+		memcpy(m->a, a.p, a.n);
+		memcpy(m->b, b.p, b.n);
+		m->pence = pence;
+		m->pod = pod;
+	}
+	static const int set_of[YOC_KIND_COUNT] = {
+		[YOC_KIND_OP] = YOC_BSET_OUTPATIENT, [YOC_KIND_AE] = YOC_BSET_AE,
+		[YOC_KIND_COMMUNITY] = YOC_BSET_COMMUNITY, [YOC_KIND_MH] = YOC_BSET_MH,
+		[YOC_KIND_GP_APPT] = YOC_BSET_GP, [YOC_KIND_AMBULANCE] = YOC_BSET_AMBULANCE,
+	};
+	out->setting = set_of[kind];
+	out->cost = per_unit ? m->pence * qty : m->pence;
+	if (feed != YOC_INT_NONE)
+		out->cost = feed;
+	const char *pn = m->pod >= 0 ? yoc_pod_name(m->pod) : "";
+	size_t pl = strlen(pn);
+	memcpy(out->pod, pn, pl < sizeof out->pod ? pl + 1 : 1);
+}
+
 static int load_spans(struct tagger *T, struct yoc_error *e)
 {
 	sqlite3 *db = yoc_store_db(T->s);
@@ -371,6 +579,33 @@ cleanup:
 	return rc;
 }
 
+static int build_members(struct tagger *T, struct yoc_error *e)
+{
+	size_t nm = 0, cap = 16;
+	for (size_t p = 0; p < T->np; p++)
+		nm += T->first[p] != T->first[p + 1];
+	while (cap < 2 * nm + 16)
+		cap <<= 1;
+	T->ms = yoc_malloc(cap * sizeof *T->ms);
+	if (!T->ms)
+		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	T->mmask = cap - 1;
+	for (size_t i = 0; i < cap; i++)
+		T->ms[i].person = -1;
+	for (size_t p = 0; p < T->np; p++) {
+		if (T->first[p] == T->first[p + 1])
+			continue;
+		const char *ps = T->pp[p].pseudo;
+		uint64_t k = pkey(ps, strlen(ps));
+		size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & T->mmask;
+		while (T->ms[i].person >= 0)
+			i = (i + 1) & T->mmask;
+		T->ms[i].key = k;
+		T->ms[i].person = (int32_t)p;
+	}
+	return 0;
+}
+
 static int push_apc(struct tagger *T, const struct trow *r)
 {
 	if (T->napc == T->capc) {
@@ -403,15 +638,31 @@ static int read_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spell
 	struct cols c;
 	resolve(g, kind, &c);
 	int line_col = yoc_seg_col(g, "_LINE");
+	int pcol = yoc_seg_col(g, "PSEUDO_ID");
 	size_t n = yoc_seg_nrows(g);
 	T->st->rows += (int64_t)n;
+	struct yoc_cell last = {"", 0};
+	int32_t last_p = -1;
 	for (size_t r = 0; r < n; r++) {
-		int32_t p = yoc_seg_person(g, r);
-		if (p < 0 || T->first[p] == T->first[p + 1])
+		/* the member's person index straight from the pseudonym: cheaper than
+		 * linking every row of everyone to the person table; a person's rows
+		 * often follow each other, so the last answer is kept */
+		struct yoc_cell pc = pcol >= 0 ? yoc_seg_text(g, pcol, r) : last;
+		int32_t p;
+		if (pc.n == last.n && pc.n && memcmp(pc.p, last.p, pc.n) == 0) {
+			p = last_p;
+		} else {
+			p = pcol >= 0 ? member_of(T, pc) : -1;
+			last = pc;
+			last_p = p;
+		}
+		if (p < 0)
 			continue;
 		T->st->member_rows++;
 		struct trow tr;
-		memset(&tr, 0, sizeof tr);
+		tr.pod[0] = tr.hrg[0] = tr.provider[0] = tr.key[0] = 0;
+		tr.cost = 0;
+		tr.setting = -1;
 		tr.file_id = fi->file_id;
 		tr.row = (uint32_t)r;
 		tr.line = (int32_t)yoc_seg_int(g, line_col, r);
@@ -419,12 +670,14 @@ static int read_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spell
 		tr.kind = kind;
 		tr.date = yoc_seg_activity_date(g, r);
 		struct yoc_cell pv = yoc_seg_text(g, c.provider, r);
-		if (pv.n)
-			copy_cell(tr.provider, sizeof tr.provider, pv);
-		else
-			snprintf(tr.provider, sizeof tr.provider, "%s", fi->provider);
-		copy_cell(tr.hrg, sizeof tr.hrg, yoc_seg_text(g, c.hrg, r));
-		if (c.key >= 0) {
+		if (T->text_needed || kind == YOC_KIND_APC) {
+			if (pv.n)
+				copy_cell(tr.provider, sizeof tr.provider, pv);
+			else
+				snprintf(tr.provider, sizeof tr.provider, "%s", fi->provider);
+			copy_cell(tr.hrg, sizeof tr.hrg, yoc_seg_text(g, c.hrg, r));
+		}
+		if (T->text_needed && c.key >= 0) {
 			char kb[64];
 			const char *kt = NULL;
 			size_t kn = yoc_seg_format(g, c.key, r, kb, sizeof kb, &kt);
@@ -453,7 +706,7 @@ static int read_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spell
 			}
 			continue;
 		}
-		price_row(T->o->prices, g, kind, &c, r, &tr);
+		price_row(T, g, kind, &c, r, &tr);
 		if (tr.setting < 0)
 			continue;
 		if ((rc = emit(T, &tr, e)))
@@ -532,6 +785,12 @@ static int write_summary(struct tagger *T, sqlite3 *db, struct yoc_error *e)
 	return rc;
 }
 
+static int cmp_i32(const void *x, const void *y)
+{
+	int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+	return (a > b) - (a < b);
+}
+
 int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_stats *st,
 		   struct yoc_error *e)
 {
@@ -548,7 +807,40 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 	T->s = s;
 	T->st = st;
 	T->fy0 = 1990;
+	size_t nl = yoc_smap_count(o->map);
+	T->pm = yoc_calloc(MEMO_SLOTS, sizeof *T->pm);
+	T->dm = yoc_calloc(MEMO_SLOTS, sizeof *T->dm);
+	T->bound = yoc_malloc((2 * nl + 1) * sizeof *T->bound);
+	if (!T->pm || !T->dm || !T->bound) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		const struct yoc_smap_line *l = yoc_smap_line_at(o->map, i);
+		T->bound[T->nbound++] = l->from;
+		if (l->to != INT32_MAX)
+			T->bound[T->nbound++] = l->to + 1;
+	}
+	qsort(T->bound, T->nbound, sizeof *T->bound, cmp_i32);
+	T->fast = yoc_malloc((size_t)YOC_BSET_COUNT * (T->nbound + 1));
+	if (!T->fast) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (int set = 0; set < YOC_BSET_COUNT; set++)
+		for (size_t k = 0; k <= T->nbound; k++)
+			T->fast[(size_t)set * (T->nbound + 1) + k] = (uint8_t)yoc_smap_decide(
+				o->map, set, "", "", "", k ? T->bound[k - 1] : INT32_MIN + 3, NULL);
+	T->text_needed = o->write_rows;
+	for (size_t i = 0; i < nl; i++) {
+		const struct yoc_smap_line *l = yoc_smap_line_at(o->map, i);
+		if (l->hrg[0] || l->provider[0])
+			T->text_needed = 1;
+		if (l->pod[0])
+			T->map_pod = 1;
+	}
 	if ((rc = yoc_store_persons(s, &T->pp, &T->np, e)) || (rc = load_spans(T, e)) ||
+	    (rc = build_members(T, e)) ||
 	    (rc = yoc_store_files(s, -1, 0, &fi, &nf, e)))
 		goto cleanup;
 	if (!(sp = yoc_spells_create())) {
@@ -611,6 +903,11 @@ cleanup:
 	yoc_store_files_free(fi);
 	yoc_free(T->first);
 	yoc_free(T->spans);
+	yoc_free(T->pm);
+	yoc_free(T->dm);
+	yoc_free(T->ms);
+	yoc_free(T->fast);
+	yoc_free(T->bound);
 	yoc_free(T->apc);
 	yoc_free(T);
 	return rc;
