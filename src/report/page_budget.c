@@ -251,6 +251,12 @@ static int risk(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 	return c->oom ? yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory") : 0;
 }
 
+int yoc__budget_present(sqlite3 *db, const struct report *R)
+{
+	(void)R;
+	return has_table(db, "tariff");
+}
+
 int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
 	(void)R;
