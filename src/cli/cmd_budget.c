@@ -38,7 +38,8 @@ static const char usage_text[] =
 	"        category: members, days, amount) and budget_plan.\n"
 	"risk    bootstrap over the person-years of FY (default: the tariff's last\n"
 	"        base year) within categories: for each cohort size, the chance that\n"
-	"        actual in-scope cost exceeds the budget by more than 5%% and 10%%, the\n"
+	"        actual in-scope cost exceeds its budget (each category's mean annual\n"
+	"        cost in FY) by more than 5%% and 10%%, the\n"
 	"        coefficient of variation, and the smallest size whose chance of a 5%%\n"
 	"        overspend is below --level (default 0.05). --reps (default 1000),\n"
 	"        --seed (default 1): the same seed gives the same figures. Writes\n"
@@ -586,8 +587,32 @@ static int run_risk(int argc, char **argv)
 	}
 	struct yoc_risk_size out[64];
 	size_t nc = yoc_budget_cats_count(t.cats);
-	if (yoc_budget_bootstrap(py, n, nc, t.expected, sizes, nsz, (int)reps, (uint64_t)seed, out,
-				 &e)) {
+	/* the budget of a drawn cohort at each category's mean annual cost in
+	 * the year drawn from: E[actual / budget] is 1 by construction, so what
+	 * remains is volatility alone, not the year's trend (which the tariff's
+	 * uplift is for) */
+	int64_t *expect = yoc_calloc(nc + 1, sizeof *expect);
+	__int128 *cs = yoc_calloc(nc + 1, sizeof *cs);
+	int64_t *us = yoc_calloc(nc + 1, sizeof *us);
+	if (!expect || !cs || !us) {
+		yoc_free(expect);
+		yoc_free(cs);
+		yoc_free(us);
+		cli_err("budget", "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		cs[py[i].cat] += py[i].cost;
+		us[py[i].cat] += py[i].units;
+	}
+	for (size_t c = 0; c < nc; c++)
+		expect[c] = us[c] ? yoc_budget_div_round(cs[c] * YOC_BUDGET_YEAR_UNITS, us[c]) : 0;
+	yoc_free(cs);
+	yoc_free(us);
+	int brc = yoc_budget_bootstrap(py, n, nc, expect, sizes, nsz, (int)reps, (uint64_t)seed,
+				       out, &e);
+	yoc_free(expect);
+	if (brc) {
 		cli_err_rec("budget", &e);
 		goto cleanup;
 	}
