@@ -354,11 +354,8 @@ int synth_billing_write(struct world *w, struct yoc_error *e)
 			snprintf(f[nf].provider, sizeof f[nf].provider, "%.*s", (int)(pl < 15 ? pl : 15),
 				 base);
 			f[nf].kind = k;
-			f[nf].path = paths[i];
-			paths[i] = yoc_strdup("");
-			if (!paths[i] || !f[nf].path) {
+			if (!(f[nf].path = yoc_strdup(paths[i]))) {
 				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-				nf++;
 				goto cleanup;
 			}
 			nf++;
