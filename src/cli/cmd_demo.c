@@ -5,9 +5,9 @@
 ** identifiers) -> link -> keygen -> pseudonymise -> init -> load -> analyse -> quality ->
 ** risk fit, score, validate (with the synthetic truth as the oracle and the
 ** model card), summarise -> simulate -> evaluate (the pilot, against the synthetic truth)
-** -> cohort (define, select, simulated review,
-** consent, enrol, refresh) -> load of a later month -> cohort refresh ->
-** analyse -> report. The last month of the deaths feed is held back from the
+** -> tariff build -> budget risk -> cohort (define, select, simulated
+** review, consent, enrol, refresh) -> load of a later month -> cohort
+** refresh -> analyse -> budget, tag, reconcile, budget workbook -> report. The last month of the deaths feed is held back from the
 ** first load and loaded later, as the next month's data would arrive. A step
 ** whose verb is not built yet is named plainly, and the steps
 ** that need its output are reported as not run; nothing is faked.
@@ -31,10 +31,14 @@ static const char usage_text[] =
 	"summarise; skipped below 6,000 people, too few events to fit), a cohort\n"
 	"(define, select with worklists, simulated clinician review, consent,\n"
 	"enrol, refresh), simulate (the shipped top-2% scenario, 20 runs; with the\n"
-	"risk model), evaluate (the pilot), the load of a later month (the deaths feed's last month,\n"
-	"held back), cohort refresh, analyse, report; each is shown with its\n"
+	"risk model), evaluate (the pilot), Year of Care tariffs (tariff build),\n"
+	"overspend risk by cohort size (budget risk), the load of a later month\n"
+	"(the deaths feed's last month, held back), cohort refresh, analyse, the\n"
+	"cohort's capitated budget and payments (budget), activity tagging (tag),\n"
+	"reconciliation of the providers' billing (reconcile), the finance\n"
+	"workbook, report; each is shown with its\n"
 	"timing. Files go under DIR: synth/, linked/, key.hex, pseudo/, later/, dataset/,\n"
-	"quality/, model-card.json and .md, worklists/, reviews/, report/, logs/\n"
+	"quality/, model-card.json and .md, worklists/, reviews/, finance/, report/, logs/\n"
 	"(each step's output). DIR is written whole:\n"
 	"built beside it and swapped in at the end (also when a step failed, so\n"
 	"its log can be read). A folder made by an earlier demo is replaced; any\n"
@@ -42,7 +46,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 27, MIN_RISK_PERSONS = 6000 };
+enum { NSTEP = 34, MIN_RISK_PERSONS = 6000 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -372,6 +376,10 @@ static int run(int argc, char **argv)
 	} else {
 		printf("[%d/%d] evaluate      skipped: no pilot file %s\n", i, NSTEP, pilot);
 	}
+	STEP("Year of Care tariffs by category (base years 2021/22, 2022/23)", "tariff", "build",
+	     "--db", ds, "--base-years", "2021/22,2022/23");
+	STEP("overspend risk of capitated budgets by cohort size", "budget", "risk", "--db", ds,
+	     "--reps", "200");
 	char *rule = risk_ok ? "age >= 18 and died = 0 and (percentile >= 98 or ltc_count >= 4)"
 			     : "age >= 18 and died = 0 and ltc_count >= 4";
 	STEP("define a cohort by a rule", "cohort", "define", "complex", "--db", ds, "--rule",
@@ -391,7 +399,23 @@ static int run(int argc, char **argv)
 		STEP("load a later month (the deaths held back)", "load", "--db", ds, later);
 		STEP("refresh the register after the load", "cohort", "refresh", "--db", ds);
 		STEP("person-year analysis with the later month", "analyse", "--db", ds);
+	} else {
+		i += 3;
 	}
+	char billing[4300], fin[4300], book[4400];
+	snprintf(billing, sizeof billing, "%s/billing", synth);
+	snprintf(fin, sizeof fin, "%s/finance", work);
+	snprintf(book, sizeof book, "%s/budget.xlsx", fin);
+	STEP("the cohort's capitated budget and monthly payments, 2023/24", "budget", "--db", ds,
+	     "--cohort", "complex", "--year", "2023/24");
+	STEP("tag the members' activity paid by the budget", "tag", "--db", ds, "--cohort",
+	     "complex");
+	STEP("spend per member per month; shadow year", "budget", "view", "--db", ds, "--cohort",
+	     "complex", "--year", "2023/24");
+	STEP("reconcile the providers' billing: double billing challenged", "reconcile", "--db",
+	     ds, "--cohort", "complex", "--billing", billing, "--out", fin);
+	STEP("the finance workbook", "budget", "workbook", "--db", ds, "--cohort", "complex",
+	     "--year", "2023/24", "--out", book, "--reconcile", fin);
 	STEP("report, practice data packs, workbook, CSV", "report", "--db", ds, "--out", rep);
 #undef STEP
 	printf("\ntotal %.2fs\n", yoc_now() - t0);

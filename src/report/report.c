@@ -34,6 +34,7 @@ static const struct yoc__page pages[] = {
 	{"sim.html", "Simulation", "Simulation: baseline vs scenario (Table 3)", yoc__page_sim, yoc__sim_present},
 	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
 	 yoc__page_eval_present},
+	{"budget.html", "Budget", "Capitated budget", yoc__page_budget, yoc__budget_present},
 };
 
 /* The sections of every practice data pack, in page order. */

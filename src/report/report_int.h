@@ -236,6 +236,9 @@ int yoc__pack_cohorts(struct ctx *c, sqlite3 *db, struct report *R, const struct
 /* sim.html (present when a simulation is stored). */
 int yoc__page_sim(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__sim_present(sqlite3 *db, const struct report *R);
+/* budget.html (present when yoc tariff build has run). */
+int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__budget_present(sqlite3 *db, const struct report *R);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */

@@ -264,4 +264,23 @@ int yoc_spc_xmr(const double *x, size_t n, int better, struct yoc_spc *out,
 /* "common cause", "special cause: improvement", ... */
 const char *yoc_spc_variation_name(int variation);
 
+/* ---- seeded random streams and quantiles (stats_boot.c) ---------------- */
+
+#include <stdint.h>
+
+/*
+** A random stream for resampling: xoshiro256** seeded through splitmix64,
+** so one 64-bit seed gives the same stream on every machine. Separate
+** streams (one per task) come from different seeds.
+*/
+struct yoc_rng {
+	uint64_t s[4];
+};
+void yoc_rng_seed(struct yoc_rng *r, uint64_t seed);
+uint64_t yoc_rng_next(struct yoc_rng *r);
+/* Uniform integer in [0, n), n > 0, without modulo bias (Lemire's method). */
+uint64_t yoc_rng_below(struct yoc_rng *r, uint64_t n);
+/* Quantile p (0..1) of sorted x[0..n-1], n > 0: R's default (type 7). */
+double yoc_quantile_sorted(const double *x, size_t n, double p);
+
 #endif

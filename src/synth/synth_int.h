@@ -649,6 +649,8 @@ int synth_out_header(const struct world *w, const struct sfile *f, char *buf, si
 int synth_truth_write(struct world *w, const struct person *p, struct truth_acc *t,
 		      struct yoc_error *e);
 int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_error *e);
+/* synth_billing.c: the providers' billing feed from the written feeds (new files only). */
+int synth_billing_write(struct world *w, struct yoc_error *e);
 void synth_out_abort(struct world *w);
 
 /* Pricing cache helpers (synth_emit.c). */

@@ -79,6 +79,8 @@ int yoc_synth_run(const struct yoc_synth_opts *o, struct yoc_synth_stats *st,
 	opened = 0;
 	if ((rc = synth_idnoise_finish(&w, e)) != 0)
 		goto cleanup;
+	if ((rc = synth_billing_write(&w, e)) != 0)
+		goto cleanup;
 	if (st)
 		st->seconds = yoc_now() - t0;
 cleanup:
