@@ -25,20 +25,21 @@ static const char usage_text[] =
 	"Usage: yoc demo [--persons N] [--out DIR]\n\n"
 	"Runs the whole Year of Care pipeline on a synthetic care economy and\n"
 	"prints the path of the report to open. Steps: synth (with the default\n"
-	"pilot service of data/pilot_default.txt, with identifiers), link (rows\n"
+	"pilot service of data/pilot_default.txt, and identifiers), link (rows\n"
 	"without a valid NHS number found in the GP register, at source), keygen,\n"
 	"pseudonymise, init, load, analyse, quality, risk (fit, score, validate,\n"
-	"summarise; skipped below 6,000 people, too few events to fit), a cohort\n"
-	"(define, select with worklists, simulated clinician review, consent,\n"
-	"enrol, refresh), simulate (the shipped top-2% scenario, 20 runs; with the\n"
-	"risk model), evaluate (the pilot), Year of Care tariffs (tariff build),\n"
-	"overspend risk by cohort size (budget risk), the load of a later month\n"
-	"(the deaths feed's last month, held back), cohort refresh, analyse, the\n"
-	"cohort's capitated budget and payments (budget), activity tagging (tag),\n"
-	"reconciliation of the providers' billing (reconcile), the finance\n"
-	"workbook, report; each is shown with its\n"
-	"timing. Files go under DIR: synth/, linked/, key.hex, pseudo/, later/, dataset/,\n"
-	"quality/, model-card.json and .md, worklists/, reviews/, finance/, report/, logs/\n"
+	"summarise; skipped below 6,000 people, too few events to fit), simulate\n"
+	"(the shipped top-2% scenario, 20 runs; with the risk model), evaluate\n"
+	"(the pilot), Year of Care tariffs (tariff build), overspend risk by\n"
+	"cohort size (budget risk), a cohort (define, select with worklists,\n"
+	"simulated clinician review, consent, enrol, refresh), the load of a later\n"
+	"month (the deaths feed's last month, held back), cohort refresh, analyse,\n"
+	"the cohort's capitated budget and payments (budget), activity tagging\n"
+	"(tag), spend per member per month (budget view), reconciliation of the\n"
+	"providers' billing (reconcile), the finance workbook, report; each is\n"
+	"shown with its timing. Files go under DIR: synth/, linked/, key.hex,\n"
+	"pseudo/, later/, dataset/, quality/, model-card.json and .md, worklists/,\n"
+	"reviews/, finance/ (reconciliation), budget.xlsx, report/, logs/\n"
 	"(each step's output). DIR is written whole:\n"
 	"built beside it and swapped in at the end (also when a step failed, so\n"
 	"its log can be read). A folder made by an earlier demo is replaced; any\n"
@@ -405,7 +406,7 @@ static int run(int argc, char **argv)
 	char billing[4300], fin[4300], book[4400];
 	snprintf(billing, sizeof billing, "%s/billing", synth);
 	snprintf(fin, sizeof fin, "%s/finance", work);
-	snprintf(book, sizeof book, "%s/budget.xlsx", fin);
+	snprintf(book, sizeof book, "%s/budget.xlsx", work);
 	STEP("the cohort's capitated budget and monthly payments, 2023/24", "budget", "--db", ds,
 	     "--cohort", "complex", "--year", "2023/24");
 	STEP("tag the members' activity paid by the budget", "tag", "--db", ds, "--cohort",
