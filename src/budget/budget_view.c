@@ -58,43 +58,69 @@ static const char schema[] =
 	" dimension TEXT NOT NULL, value TEXT, budget INTEGER NOT NULL, paid INTEGER NOT NULL,"
 	" difference INTEGER NOT NULL);";
 
-/* ?1 cohort, ?2 fyear, ?3 first day, ?4 last day of the year */
-#define PER_MEMBER \
-	"WITH mm AS (SELECT pseudo_id, month, days, amount, days * 1.0 /" \
-	"  (julianday(date(month || '-01', '+1 month')) - julianday(month || '-01')) AS m" \
-	"  FROM budget_member_month WHERE cohort = ?1 AND fyear = ?2)," \
-	" act AS (SELECT pseudo_id, substr(activity_date, 1, 7) AS month, provider, setting, cost" \
-	"  FROM activity_tag WHERE cohort = ?1 AND tag = 'capitated' AND activity_date BETWEEN ?3 AND ?4)," \
-	" mmm AS (SELECT pseudo_id, sum(m) AS months, sum(amount) AS expected FROM mm GROUP BY 1)," \
-	" am AS (SELECT pseudo_id, sum(cost) AS actual FROM act GROUP BY 1)," \
-	" pm AS (SELECT b.pseudo_id, b.category," \
-	"  coalesce((SELECT practice FROM cohort_register r WHERE r.cohort = ?1 AND" \
-	"   r.pseudo_id = b.pseudo_id ORDER BY join_date DESC LIMIT 1), 'unknown') AS practice," \
-	"  %s AS tier, mmm.months, mmm.expected, coalesce(am.actual, 0) AS actual" \
-	"  FROM budget_member b JOIN mmm USING (pseudo_id) LEFT JOIN am USING (pseudo_id)" \
-	"  WHERE b.cohort = ?1 AND b.fyear = ?2) "
+/*
+** ?1 cohort, ?2 fyear, ?3 first day, ?4 last day of the year. The member-months,
+** the members' capitated activity, its sum per month and the per-member rows
+** are made once as temporary tables, so every cut below reads them instead of
+** recomputing them (and no correlated subquery scans the activity per group).
+*/
+static const char prep_mm[] =
+	"CREATE TEMP TABLE bv_mm AS SELECT pseudo_id, month, days, amount, days * 1.0 /"
+	" (julianday(date(month || '-01', '+1 month')) - julianday(month || '-01')) AS m"
+	" FROM budget_member_month WHERE cohort = ?1 AND fyear = ?2";
+static const char prep_act[] =
+	"CREATE TEMP TABLE bv_act AS SELECT pseudo_id, substr(activity_date, 1, 7) AS month,"
+	" provider, setting, cost FROM activity_tag WHERE cohort = ?1 AND tag = 'capitated'"
+	" AND activity_date BETWEEN ?3 AND ?4";
+static const char prep_actm[] =
+	"CREATE TEMP TABLE bv_actm AS SELECT month, sum(cost) AS cost FROM bv_act GROUP BY month";
+static const char prep_tier[] =
+	"CREATE TEMP TABLE bv_tier AS SELECT s.pseudo_id, s.fyear, s.tier FROM risk_score s"
+	" JOIN budget_member b ON b.pseudo_id = s.pseudo_id AND s.fyear = b.category_year"
+	" WHERE b.cohort = ?1 AND b.fyear = ?2";
+static const char prep_tier_none[] =
+	"CREATE TEMP TABLE bv_tier(pseudo_id TEXT, fyear TEXT, tier TEXT)";
+static const char prep_pm[] =
+	"CREATE TEMP TABLE bv_pm AS WITH"
+	" mmm AS (SELECT pseudo_id, sum(m) AS months, sum(amount) AS expected FROM bv_mm GROUP BY 1),"
+	" am AS (SELECT pseudo_id, sum(cost) AS actual FROM bv_act GROUP BY 1)"
+	" SELECT b.pseudo_id, b.category,"
+	"  coalesce((SELECT practice FROM cohort_register r WHERE r.cohort = ?1 AND"
+	"   r.pseudo_id = b.pseudo_id ORDER BY join_date DESC LIMIT 1), 'unknown') AS practice,"
+	"  coalesce((SELECT tier FROM bv_tier s WHERE s.pseudo_id = b.pseudo_id"
+	"   AND s.fyear = b.category_year), 'unscored') AS tier,"
+	"  mmm.months, mmm.expected, coalesce(am.actual, 0) AS actual"
+	"  FROM budget_member b JOIN mmm USING (pseudo_id) LEFT JOIN am USING (pseudo_id)"
+	"  WHERE b.cohort = ?1 AND b.fyear = ?2";
 
 static const char pmpm_body[] =
 	"INSERT INTO budget_pmpm SELECT ?1, ?2, d, v, n, mo, ex, ac, ex / 100.0 / mo, ac / 100.0 / mo"
 	" FROM (SELECT 'all' AS d, NULL AS v, count(*) AS n, sum(months) AS mo, sum(expected) AS ex,"
-	"  sum(actual) AS ac FROM pm"
+	"  sum(actual) AS ac FROM bv_pm"
 	" UNION ALL SELECT 'category', category, count(*), sum(months), sum(expected), sum(actual)"
-	"  FROM pm GROUP BY category"
+	"  FROM bv_pm GROUP BY category"
 	" UNION ALL SELECT 'practice', practice, count(*), sum(months), sum(expected), sum(actual)"
-	"  FROM pm GROUP BY practice"
+	"  FROM bv_pm GROUP BY practice"
 	" UNION ALL SELECT 'tier', tier, count(*), sum(months), sum(expected), sum(actual)"
-	"  FROM pm GROUP BY tier"
+	"  FROM bv_pm GROUP BY tier"
 	" UNION ALL SELECT 'provider', provider, count(DISTINCT pseudo_id),"
-	"  (SELECT sum(months) FROM pm), NULL, sum(cost) FROM act GROUP BY provider"
+	"  (SELECT sum(months) FROM bv_pm), NULL, sum(cost) FROM bv_act GROUP BY provider"
 	" UNION ALL SELECT 'month', mm.month, count(*), sum(m), sum(amount),"
-	"  coalesce((SELECT sum(cost) FROM act WHERE act.month = mm.month), 0) FROM mm GROUP BY mm.month)";
+	"  coalesce((SELECT cost FROM bv_actm a WHERE a.month = mm.month), 0)"
+	"  FROM bv_mm mm GROUP BY mm.month)";
 
 static const char shadow_body[] =
 	"INSERT INTO budget_shadow SELECT ?1, ?2, d, v, b, p, p - b FROM ("
 	" SELECT 'month' AS d, month AS v, sum(amount) AS b,"
-	"  coalesce((SELECT sum(cost) FROM act WHERE act.month = y.month), 0) AS p"
+	"  coalesce((SELECT cost FROM bv_actm a WHERE a.month = y.month), 0) AS p"
 	"  FROM budget_payment y WHERE cohort = ?1 AND fyear = ?2 GROUP BY month"
-	" UNION ALL SELECT 'category', category, sum(expected), sum(actual) FROM pm GROUP BY category)";
+	" UNION ALL SELECT 'category', category, sum(expected), sum(actual) FROM bv_pm"
+	"  GROUP BY category)";
+
+static const char drop_temp[] =
+	"DROP TABLE IF EXISTS temp.bv_mm; DROP TABLE IF EXISTS temp.bv_act;"
+	"DROP TABLE IF EXISTS temp.bv_actm; DROP TABLE IF EXISTS temp.bv_tier;"
+	"DROP TABLE IF EXISTS temp.bv_pm;";
 
 static int64_t one_int(sqlite3 *db, const char *sql, const char *a, const char *b)
 {
@@ -197,43 +223,41 @@ static int by_setting(sqlite3 *db, const char *cohort, const char *fy, const cha
 
 int yoc_budget_views(sqlite3 *db, const char *cohort, int fyear, struct yoc_error *e)
 {
-	char fy[16], d0[16], d1[16], *sql = NULL;
+	char fy[16], d0[16], d1[16];
 	yoc_fyear_format(fyear, fy);
 	yoc_date_format(yoc_fyear_start(fyear), d0);
 	yoc_date_format(yoc_fyear_end(fyear), d1);
 	if (!has_table(db, "activity_tag") || !has_table(db, "budget_member_month"))
 		return yoc_error_set(e, YOC_ENOTFOUND, "yoc.db", 0, 0,
 				     "run yoc budget and yoc tag for cohort %s first", cohort);
-	const char *tier = has_table(db, "risk_score")
-				   ? "coalesce((SELECT tier FROM risk_score s WHERE s.pseudo_id ="
-				     " b.pseudo_id AND s.fyear = b.category_year), 'unscored')"
-				   : "'unscored'";
 	int rc = 0;
-	size_t cap = sizeof PER_MEMBER + strlen(tier) + sizeof pmpm_body + sizeof shadow_body;
-	sql = yoc_malloc(cap);
-	if (!sql)
-		return yoc_error_set(e, YOC_ENOMEM, "views", 0, 0, "out of memory");
 	if ((rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
 		goto cleanup;
 	}
-	if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, drop_temp, NULL, NULL, NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
 		goto rollback;
 	}
 	if ((rc = run(db, "DELETE FROM budget_pmpm WHERE cohort = ?1 AND fyear = ?2", cohort, fy,
 		      d0, d1, e)) ||
 	    (rc = run(db, "DELETE FROM budget_shadow WHERE cohort = ?1 AND fyear = ?2", cohort, fy,
-		      d0, d1, e)))
-		goto rollback;
-	snprintf(sql, cap, PER_MEMBER "%s", tier, pmpm_body);
-	if ((rc = run(db, sql, cohort, fy, d0, d1, e)))
-		goto rollback;
-	snprintf(sql, cap, PER_MEMBER "%s", tier, shadow_body);
-	if ((rc = run(db, sql, cohort, fy, d0, d1, e)))
+		      d0, d1, e)) ||
+	    (rc = run(db, prep_mm, cohort, fy, d0, d1, e)) ||
+	    (rc = run(db, prep_act, cohort, fy, d0, d1, e)) ||
+	    (rc = run(db, prep_actm, cohort, fy, d0, d1, e)) ||
+	    (rc = run(db, has_table(db, "risk_score") ? prep_tier : prep_tier_none, cohort, fy, d0,
+		      d1, e)) ||
+	    (rc = run(db, "CREATE INDEX temp.bv_tier_i ON bv_tier(pseudo_id, fyear)", cohort, fy,
+		      d0, d1, e)) ||
+	    (rc = run(db, prep_pm, cohort, fy, d0, d1, e)) ||
+	    (rc = run(db, pmpm_body, cohort, fy, d0, d1, e)) ||
+	    (rc = run(db, shadow_body, cohort, fy, d0, d1, e)))
 		goto rollback;
 	if ((rc = by_setting(db, cohort, fy, d0, d1, e)))
 		goto rollback;
+	sqlite3_exec(db, drop_temp, NULL, NULL, NULL);
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
 		goto rollback;
@@ -241,7 +265,7 @@ int yoc_budget_views(sqlite3 *db, const char *cohort, int fyear, struct yoc_erro
 	goto cleanup;
 rollback:
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(db, drop_temp, NULL, NULL, NULL);
 cleanup:
-	yoc_free(sql);
 	return rc;
 }
