@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
 
 #include "cli/cli.h"
 #include "eval/eval.h"
@@ -530,6 +533,45 @@ static int tlist_add(struct tlist *t, const char *s, size_t len)
 	return 0;
 }
 
+/*
+** The members of a cohort (everyone ever on its register, docs/cohorts.md);
+** with *start 0, *start becomes the cohort's first join date.
+*/
+static int read_treated_cohort(sqlite3 *db, const char *name, struct tlist *t, int32_t *start,
+			       struct yoc_error *e)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(db, "SELECT pseudo_id, min(join_date) FROM cohort_register"
+				   " WHERE cohort = ?1 GROUP BY pseudo_id ORDER BY pseudo_id",
+			       -1, &q, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return yoc_error_set(e, YOC_ENOTFOUND, name, 0, 0,
+				     "not a file, and the dataset has no cohort register "
+				     "(yoc cohort enrol makes one)");
+	}
+	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+	int32_t first = 0;
+	int st;
+	while (!rc && (st = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(q, 0);
+		const char *j = (const char *)sqlite3_column_text(q, 1);
+		int32_t d;
+		if (id && tlist_add(t, id, strlen(id)))
+			rc = yoc_error_set(e, YOC_ENOMEM, name, 0, 0, "out of memory");
+		if (j && yoc_date_parse(j, strlen(j), &d) == YOC_DATE_VALID && (!first || d < first))
+			first = d;
+	}
+	sqlite3_finalize(q);
+	if (!rc && t->n == 0)
+		rc = yoc_error_set(e, YOC_ENOTFOUND, name, 0, 0,
+				   "not a file, and no cohort of that name has members "
+				   "(yoc cohort list)");
+	if (!rc && !*start)
+		*start = first;
+	return rc;
+}
+
 /* A CSV with a pseudo_id column (the first column when none is so named). */
 static int read_treated_file(const char *path, struct tlist *t, struct yoc_error *e)
 {
@@ -905,7 +947,10 @@ static int run_db(const struct cli_opt *opts)
 		cli_err("evaluate", "--start wants a date (YYYY-MM-DD), not '%s'", sstart);
 		return 2;
 	}
-	if (!sstart && !truth) {
+	/* --treated names a file, or else a cohort of the dataset */
+	struct stat tst;
+	int tr_cohort = tr && stat(tr, &tst) != 0;
+	if (!sstart && !truth && !tr_cohort) {
 		cli_err("evaluate", "--db needs --start DATE, the first day of the service");
 		return 2;
 	}
@@ -923,7 +968,12 @@ static int run_db(const struct cli_opt *opts)
 	memset(&d, 0, sizeof d);
 	memset(&m, 0, sizeof m);
 	int rc = 1;
-	if (tr && read_treated_file(tr, &T, &e)) {
+	if (tr_cohort && (yoc_store_open(&s, dir, YOC_STORE_WRITE, &e) ||
+			  read_treated_cohort(yoc_store_db(s), tr, &T, &start, &e))) {
+		cli_err_rec("evaluate", &e);
+		goto done;
+	}
+	if (tr && !tr_cohort && read_treated_file(tr, &T, &e)) {
 		cli_err_rec("evaluate", &e);
 		goto done;
 	}
@@ -937,7 +987,7 @@ static int run_db(const struct cli_opt *opts)
 		cli_err("evaluate", "%s: the truth names no enrolment date; give --start", truth);
 		goto done;
 	}
-	if (yoc_store_open(&s, dir, YOC_STORE_WRITE, &e)) {
+	if (!s && yoc_store_open(&s, dir, YOC_STORE_WRITE, &e)) {
 		cli_err_rec("evaluate", &e);
 		goto done;
 	}

@@ -179,6 +179,15 @@ expect_rc 0 "show" "$YOC" cohort show complex --db D
 grep -q "enrolled" "$TMP/.out"; same "... prints the funnel" "$?" 0
 expect_rc 0 "list" "$YOC" cohort list --db D
 
+# the evaluation takes a cohort as its treated group: everyone ever on the register
+if "$YOC" help evaluate > /dev/null 2>&1; then
+	"$YOC" evaluate --db D --treated complex --boot 20 > "$TMP/ev.out" 2> "$TMP/ev.err"
+	got=$(sed -n 's/^treated list: \([0-9]*\) people.*/\1/p' "$TMP/ev.out")
+	same "evaluate --treated COHORT: the register's members" "$got" "$(q "SELECT count(DISTINCT pseudo_id) FROM cohort_register WHERE cohort = 'complex'")"
+	expect_rc 1 "evaluate --treated with an unknown cohort fails" "$YOC" evaluate --db D --treated nosuch
+	grep -q "no cohort of that name" "$TMP/.err"; same "... and says so" "$?" 0
+fi
+
 # the report's Cohorts page, through disclosure control
 expect_rc 0 "report" "$YOC" report --db D --out REP
 [ -f REP/cohorts.html ]; same "the report has a Cohorts page" "$?" 0
