@@ -24,7 +24,7 @@
 #include "yoc/io.h"
 
 static const char usage_text[] =
-	"Usage: yoc evaluate --db DIR --treated FILE|COHORT --start DATE [--pre-years N]\n"
+	"Usage: yoc evaluate --db DIR --treated FILE|COHORT [--start DATE] [--pre-years N]\n"
 	"                    [--post-years N] [--covariates A,B,...] [--exact VARS]\n"
 	"                    [--other-practices] [--truth DIR --key FILE] [common options]\n"
 	"       yoc evaluate --csv FILE --treat COL --covariates A,B,... --outcome COL\n"
