@@ -25,6 +25,8 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_risk,
 	&cli_verb_rule,
 	&cli_verb_report,
+	&cli_verb_serve,
+	&cli_verb_user,
 	&cli_verb_inspect,
 	&cli_verb_help,
 	NULL
