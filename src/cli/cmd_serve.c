@@ -16,7 +16,7 @@
 static const char usage_text[] =
 	"Usage: yoc serve --db DIR [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
 	"                 [--web DIR] [--year FY] [--threads N] [--idle-timeout S]\n"
-	"                 [--ready-file F]\n\n"
+	"                 [--conn-timeout S] [--ready-file F]\n\n"
 	"Serves the selection tool: a group built by filters or a rule, its size,\n"
 	"cost by setting, activity, age/sex pyramid, conditions, bands and risk\n"
 	"tiers beside the whole population. Every count is protected by the\n"
@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"  --year FY           the financial year shown (default the latest analysed)\n"
 	"  --threads N         worker threads (default 4)\n"
 	"  --idle-timeout S    seconds before an idle session ends (default 900)\n"
+	"  --conn-timeout S    seconds a connection may send nothing (default 10)\n"
 	"  --ready-file F      write the port to F once listening\n\n"
 	"See docs/server.md. Exit status: 0 stopped by a signal, 1 failed, 2 usage.\n";
 
@@ -76,10 +77,10 @@ static int run(int argc, char **argv)
 	struct cli_opt opts[] = {{"db", 1, NULL},	{"listen", 1, NULL},  {"tls-cert", 1, NULL},
 				 {"tls-key", 1, NULL},	{"web", 1, NULL},     {"year", 1, NULL},
 				 {"threads", 1, NULL},	{"idle-timeout", 1, NULL},
-				 {"ready-file", 1, NULL}, {NULL, 0, NULL}};
+				 {"ready-file", 1, NULL}, {"conn-timeout", 1, NULL}, {NULL, 0, NULL}};
 	int npos;
 	char host[64], wbuf[PATH_MAX];
-	long threads, idle;
+	long threads, idle, ctime;
 	struct yoc_serve_opts o;
 	struct yoc_error e;
 
@@ -107,14 +108,17 @@ static int run(int argc, char **argv)
 		o.port = (unsigned)port;
 	}
 	if (cli_get_long("serve", opts, "threads", 4, &threads) ||
-	    cli_get_long("serve", opts, "idle-timeout", 900, &idle))
+	    cli_get_long("serve", opts, "idle-timeout", 900, &idle) ||
+	    cli_get_long("serve", opts, "conn-timeout", 10, &ctime))
 		return 2;
-	if (threads < 1 || threads > 256 || idle < 1) {
-		cli_err("serve", "--threads wants 1 to 256, --idle-timeout at least 1 second");
+	if (threads < 1 || threads > 256 || idle < 1 || ctime < 1) {
+		cli_err("serve", "--threads wants 1 to 256, --idle-timeout and --conn-timeout "
+				 "at least 1 second");
 		return 2;
 	}
 	o.threads = (unsigned)threads;
 	o.idle_timeout = (unsigned)idle;
+	o.conn_timeout = (unsigned)ctime;
 	o.tls_cert = cli_get(opts, "tls-cert");
 	o.tls_key = cli_get(opts, "tls-key");
 	o.fyear = cli_get(opts, "year");

@@ -533,12 +533,13 @@ static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct y
 		if (strcmp(k, "age_min") == 0 || strcmp(k, "age_max") == 0) {
 			if (!(rc = int_field(v, k, 0, 130, &x, e))) {
 				part(b);
-				yoc_buf_printf(b, "age %s %ld", k[4] == 'm' && k[5] == 'i' ? ">=" : "<=", x);
+				yoc_buf_printf(b, "age %s %ld", strcmp(k, "age_min") == 0 ? ">=" : "<=", x);
 			}
 		} else if (strcmp(k, "ltc_count_min") == 0 || strcmp(k, "ltc_count_max") == 0) {
 			if (!(rc = int_field(v, k, 0, 100, &x, e))) {
 				part(b);
-				yoc_buf_printf(b, "ltc_count %s %ld", k[10] == 'i' ? ">=" : "<=", x);
+				yoc_buf_printf(b, "ltc_count %s %ld",
+					       strcmp(k, "ltc_count_min") == 0 ? ">=" : "<=", x);
 			}
 		} else if (strcmp(k, "emergency_min") == 0) {
 			if (!(rc = int_field(v, k, 0, 1000, &x, e))) {
