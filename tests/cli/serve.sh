@@ -49,7 +49,7 @@ echo 'analyst-pass-1' | "$YOC" user passwd ann --db D >/dev/null 2>&1
 same "user passwd" "$?" 0
 
 # ---- the server ----
-"$YOC" serve --db D --listen 127.0.0.1:0 --ready-file port --idle-timeout 3 \
+"$YOC" serve --db D --listen 127.0.0.1:0 --ready-file port --idle-timeout 6 \
 	--conn-timeout 2 2>serve.log &
 pid=$!
 i=0
@@ -59,7 +59,7 @@ if [ ! -s port ]; then
 fi
 ok "server started"
 same "cell-key secret is mode 0600" "$(stat -c %a D/serve/cellkey.key)" 600
-python3 "$YOC_ROOT/tests/cli/serve_check.py" "$(cat port)" D 3 > checks.txt 2>checks.err
+python3 "$YOC_ROOT/tests/cli/serve_check.py" "$(cat port)" D 6 > checks.txt 2>checks.err
 while IFS= read -r line; do
 	case "$line" in
 	"PASS "*) ok "${line#PASS }" ;;
@@ -77,6 +77,28 @@ same "a newly committed analysis is reloaded" "$(grep -c reloaded serve.log)" 1
 kill $pid
 wait $pid
 same "the server stops on SIGTERM" "$?" 0
+
+# ---- TLS ----
+if command -v openssl >/dev/null 2>&1 && command -v curl >/dev/null 2>&1 &&
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
+		-subj /CN=127.0.0.1 >/dev/null 2>&1; then
+	rm -f port
+	"$YOC" serve --db D --listen 127.0.0.1:0 --ready-file port --tls-cert cert.pem \
+		--tls-key key.pem 2>tls.log &
+	pid=$!
+	i=0
+	while [ ! -s port ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+	curl -sk -D hdr.txt -o /dev/null -H 'Content-Type: application/json' \
+		-d '{"user":"ann","password":"analyst-pass-1"}' "https://127.0.0.1:$(cat port)/api/login"
+	same "under TLS the session cookie is Secure" "$(grep -ci '^set-cookie:.*HttpOnly; SameSite=Strict; Secure' hdr.txt)" 1
+	same "under TLS Strict-Transport-Security is sent" "$(grep -ci '^strict-transport-security: max-age' hdr.txt)" 1
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$(cat port)/api/session")
+	same "plain HTTP to the TLS port gets no answer" "$code" 000
+	kill $pid
+	wait $pid
+else
+	skip "TLS" "openssl or curl missing"
+fi
 
 # ---- the access log ----
 expect_rc 0 "the access log's chain verifies" "$YOC" audit verify D/serve/audit.log
