@@ -63,7 +63,7 @@ if command -v wrk > /dev/null; then
 		echo "local i = 0"
 		echo "request = function() i = i % #q + 1; return wrk.format('POST', '/api/select', {['Cookie'] = '$cookie', ['X-CSRF-Token'] = '$csrf', ['Content-Type'] = 'application/json'}, q[i]) end"
 	} > "$W/wrk.lua"
-	wrk -t 2 -c 4 -d 10s --latency -s "$W/wrk.lua" "http://127.0.0.1:$P/" > "$W/wrk.txt" 2>&1
+	wrk -t 2 -c 4 -d 10s --timeout 30s --latency -s "$W/wrk.lua" "http://127.0.0.1:$P/" > "$W/wrk.txt" 2>&1
 	kill $pid; wait $pid 2>/dev/null
 	grep -E 'Requests/sec|Non-2xx|Socket errors|50%|99%|requests in' "$W/wrk.txt"
 	grep -q 'Non-2xx\|Socket errors' "$W/wrk.txt" && echo "wrk: ERRORS (see above)" || echo "wrk: zero errors"
