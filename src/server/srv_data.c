@@ -337,19 +337,21 @@ int yoc_sel_load(const char *dir, const char *fyear, yoc_sel **out, struct yoc_e
 	s->male = dict_find(s->frame, "1");
 	s->female = dict_find(s->frame, "2");
 	s->practices = yoc_malloc(sizeof(int32_t) * (yoc_rule_frame_ndict(s->frame) + 1));
-	s->pop = yoc_calloc(1, sizeof *s->pop);
+	struct agg *pop = yoc_calloc(1, sizeof *pop); /* s->pop stays NULL until summed */
 	uint64_t *ones = yoc_malloc(8 * (s->n / 64 + 1));
-	if (!s->practices || !s->pop || !ones ||
+	if (!s->practices || !pop || !ones ||
 	    distinct(s, &s->band, s->bands, MAX_CAT, &s->nbands) ||
 	    (s->has_tier && distinct(s, &s->tier, s->tiers, MAX_CAT, &s->ntiers)) ||
 	    distinct(s, &s->practice, s->practices, yoc_rule_frame_ndict(s->frame) + 1,
 		     &s->npractices)) {
 		yoc_free(ones);
+		yoc_free(pop);
 		rc = yoc_error_set(e, YOC_ENOMEM, dir, 0, 0, "out of memory");
 		goto cleanup;
 	}
 	if (pack(s)) {
 		yoc_free(ones);
+		yoc_free(pop);
 		rc = yoc_error_set(e, YOC_ENOMEM, dir, 0, 0, "out of memory");
 		goto cleanup;
 	}
@@ -358,8 +360,9 @@ int yoc_sel_load(const char *dir, const char *fyear, yoc_sel **out, struct yoc_e
 		ones[s->n / 64] = (UINT64_C(1) << (s->n % 64)) - 1;
 	else
 		ones[s->n / 64] = 0;
-	rc = aggregate(s, ones, s->pop);
+	rc = aggregate(s, ones, pop);
 	yoc_free(ones);
+	s->pop = pop;
 	if (rc) {
 		rc = yoc_error_set(e, YOC_ENOMEM, dir, 0, 0, "out of memory");
 		goto cleanup;
@@ -488,20 +491,48 @@ static int pack(yoc_sel *s)
 	return 0;
 }
 
-/* The rows of bitmap bm as a list, then their sums. YOC_ENOMEM if no list. */
+/* a -= b, field by field (struct agg is all int64_t) */
+static void agg_sub(struct agg *a, const struct agg *b)
+{
+	int64_t *x = (int64_t *)a;
+	const int64_t *y = (const int64_t *)b;
+	for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
+		x[k] -= y[k];
+}
+
+/*
+** The rows of bitmap bm as a list, then their sums. A group of more than half
+** the people is summed as the population minus the rest (every field is a
+** sum, cell-key sums included), so no query walks more than half the rows.
+** YOC_ENOMEM if no list.
+*/
 static int aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 {
 	size_t m = 0, words = (s->n + 63) / 64;
 	for (size_t w = 0; w < words; w++)
 		m += (size_t)__builtin_popcountll(bm[w]);
-	uint32_t *idx = yoc_malloc(sizeof *idx * (m ? m : 1));
+	int comp = s->pop && m > s->n / 2;
+	size_t want = comp ? s->n - m : m;
+	uint32_t *idx = yoc_malloc(sizeof *idx * (want ? want : 1));
 	if (!idx)
 		return YOC_ENOMEM;
 	size_t j = 0;
-	for (size_t w = 0; w < words; w++)
-		for (uint64_t b = bm[w]; b; b &= b - 1)
+	for (size_t w = 0; w < words; w++) {
+		uint64_t b = bm[w];
+		if (comp) {
+			b = ~b;
+			if (w == words - 1 && s->n % 64)
+				b &= (UINT64_C(1) << (s->n % 64)) - 1;
+		}
+		for (; b; b &= b - 1)
 			idx[j++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
-	aggregate_rows(s, idx, m, a);
+	}
+	aggregate_rows(s, idx, want, a);
+	if (comp) {
+		struct agg rest = *a;
+		*a = *s->pop;
+		agg_sub(a, &rest);
+	}
 	yoc_free(idx);
 	return 0;
 }
