@@ -1,8 +1,9 @@
 /*
 ** yoc demo: the main job end to end on a synthetic care economy, each step
 ** run in-process through the verb table (cli_run_verb) and timed:
-** synth -> keygen -> pseudonymise -> init -> load -> quality -> analyse ->
-** report. A step whose verb is not built yet is named plainly, and the steps
+** synth -> keygen -> pseudonymise -> init -> load -> analyse -> quality ->
+** risk fit, score, validate (with the synthetic truth as the oracle and the
+** model card), summarise -> report. A step whose verb is not built yet is named plainly, and the steps
 ** that need its output are reported as not run; nothing is faked.
 */
 #include <fcntl.h>
@@ -21,16 +22,18 @@ static const char usage_text[] =
 	"Usage: yoc demo [--persons N] [--out DIR]\n\n"
 	"Runs the whole Year of Care pipeline on a synthetic care economy and\n"
 	"prints the path of the report to open. Steps: synth, keygen,\n"
-	"pseudonymise, init, load, analyse, quality, report; each is shown with\n"
-	"its timing. Files go under DIR: synth/, key.hex, pseudo/, dataset/,\n"
-	"quality/, report/, logs/ (each step's output). DIR is written whole:\n"
+	"pseudonymise, init, load, analyse, quality, risk (fit, score, validate,\n"
+	"summarise; skipped below 6,000 people, too few events to fit), report;\n"
+	"each is shown with its timing. Files go under DIR: synth/, key.hex,\n"
+	"pseudo/, dataset/, quality/, model-card.json and .md, report/, logs/\n"
+	"(each step's output). DIR is written whole:\n"
 	"built beside it and swapped in at the end (also when a step failed, so\n"
 	"its log can be read). A folder made by an earlier demo is replaced; any\n"
 	"other folder that is not empty is refused.\n\n"
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 8 };
+enum { NSTEP = 12, MIN_RISK_PERSONS = 6000 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -261,6 +264,38 @@ static int run(int argc, char **argv)
 	 * register gaps and practice-unknown person-years */
 	STEP("person-year analysis and costing", "analyse", "--db", ds);
 	STEP("data quality report", "quality", "--db", ds, "--out", qual);
+	/* the risk model needs about 470 events (docs/risk.md), ~5,000 people with a
+	 * row in two years: below 6,000 the steps are skipped. A risk step that
+	 * fails stops the risk steps only; the report is made without its Risk page. */
+	if (persons < MIN_RISK_PERSONS) {
+		printf("[%d-%d/%d] risk       skipped: %ld people are too few to fit the risk "
+		       "model (needs %d); the report has no Risk page\n", i + 1, i + 4, NSTEP,
+		       persons, MIN_RISK_PERSONS);
+		i += 4;
+	} else if (!stopped) {
+		char card[4300];
+		snprintf(card, sizeof card, "%s/model-card", work);
+		char *fit[] = {"risk", "fit", "--db", ds, NULL};
+		char *score[] = {"risk", "score", "--db", ds, NULL};
+		char *val[] = {"risk", "validate", "--db", ds, "--truth", synth, "--key", key,
+			       "--card", card, NULL};
+		char *sum[] = {"risk", "summarise", "--db", ds, NULL};
+		char **rs[] = {fit, score, val, sum};
+		static const char *const what[] = {
+			"risk model: fit on the latest year with an outcome",
+			"risk scores of the latest year",
+			"temporal validation against the true risk; model card",
+			"risk pyramid, crisis curve, rising risk, turnover"};
+		for (int k = 0; k < 4; k++) {
+			i++;
+			if (step(i, what[k], rs[k]) != 0) {
+				printf("      the risk steps stopped here; the report is made without "
+				       "its Risk page\n");
+				i += 3 - k;
+				break;
+			}
+		}
+	}
 	STEP("report, practice data packs, workbook, CSV", "report", "--db", ds, "--out", rep);
 #undef STEP
 	printf("\ntotal %.2fs\n", yoc_now() - t0);

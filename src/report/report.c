@@ -18,14 +18,16 @@
 /*
 ** The pages, in navigation order. Each writes OUT/file; the first is the
 ** overview (index.html), which the practice packs link back to. A page
-** added here appears in the navigation of every page and every pack.
+** added here appears in the navigation of every page and every pack, unless
+** its present() hook says the dataset lacks what it shows.
 */
 static const struct yoc__page pages[] = {
-	{"index.html", "Overview", "Whole population analysis", yoc__page_overview},
-	{"conditions.html", "Conditions", "Long-term conditions", yoc__page_conditions},
-	{"trends.html", "Trends", "Trends: years and months", yoc__page_trends},
-	{"deprivation.html", "Deprivation", "Deprivation", yoc__page_deprivation},
-	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration},
+	{"index.html", "Overview", "Whole population analysis", yoc__page_overview, NULL},
+	{"conditions.html", "Conditions", "Long-term conditions", yoc__page_conditions, NULL},
+	{"trends.html", "Trends", "Trends: years and months", yoc__page_trends, NULL},
+	{"deprivation.html", "Deprivation", "Deprivation", yoc__page_deprivation, NULL},
+	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration, NULL},
+	{"risk.html", "Risk", "Risk stratification", yoc__page_risk, yoc__risk_present},
 };
 
 /* The sections of every practice data pack, in page order. */
@@ -35,6 +37,7 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"bands", yoc__pack_bands},
 	{"ltc_count", yoc__pack_ltc},
 	{"cost_by_setting", yoc__pack_cost},
+	{"risk", yoc__pack_risk},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))
@@ -130,6 +133,7 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	sqlite3 *db = NULL;
 	int rc = 0;
 	char path[4096];
+	unsigned char absent[NPAGES];
 	memset(res, 0, sizeof *res);
 	if (!R || yoc_map_init(&R->a.pmap, 256)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -178,7 +182,10 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	}
 	read_meta(db, &c, R);
 	for (int pg = 0; pg < NPAGES; pg++)
-		if ((rc = write_page(&c, db, R, pg)))
+		absent[pg] = pages[pg].present && !pages[pg].present(db, R);
+	c.absent = absent;
+	for (int pg = 0; pg < NPAGES; pg++)
+		if (!absent[pg] && (rc = write_page(&c, db, R, pg)))
 			goto cleanup;
 	if ((rc = yoc__packs_write(&c, db, R, pack_sections, NPACKSEC)))
 		goto cleanup;

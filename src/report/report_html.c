@@ -58,10 +58,15 @@ int yoc__page_start(struct ctx *c, struct yoc_buf *b, const char *title, const c
 				     "published counts.</p>\n",
 				     (long long)c->o->sdc.threshold, (long long)c->o->sdc.round_to,
 				     c->o->sdc.money_sf);
-	if (c->npages > 1) {
+	int shown = 0;
+	for (int i = 0; i < c->npages; i++)
+		shown += !(c->absent && c->absent[i]);
+	if (shown > 1) {
 		/* the registry's pages; one page needs none */
 		rc |= yoc_buf_puts(b, "<nav class=\"site\">");
 		for (int i = 0; i < c->npages; i++) {
+			if (c->absent && c->absent[i])
+				continue;
 			rc |= yoc_buf_printf(b, "<a href=\"%s\"%s>", c->pages[i].file,
 					     i == c->page ? " aria-current=\"page\"" : "");
 			rc |= yoc__html_esc(b, c->pages[i].label);
@@ -78,6 +83,8 @@ int yoc__pack_nav(struct ctx *c, struct yoc_buf *b)
 	int rc = yoc_buf_printf(b, "<nav><a href=\"../%s\">Whole population report</a>",
 				c->npages > 0 ? c->pages[0].file : "index.html");
 	for (int i = 1; i < c->npages; i++) {
+		if (c->absent && c->absent[i])
+			continue;
 		rc |= yoc_buf_printf(b, "<a href=\"../%s\">", c->pages[i].file);
 		rc |= yoc__html_esc(b, c->pages[i].label);
 		rc |= yoc_buf_puts(b, "</a>");

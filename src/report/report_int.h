@@ -8,6 +8,7 @@
 **   report_html.c     the shared page frame: header, navigation, footer
 **   page_overview.c   index.html: the whole population overview
 **   page_practices.c  the table of practices and the practice data packs
+**   page_risk.c       risk.html: risk stratification (yoc risk tables)
 ** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
 ** and string made with yoc__pt_* / yoc__pt_str lives in its arena (c->ar)
 ** and is freed with it. struct report is filled once by yoc__accumulate,
@@ -124,6 +125,7 @@ struct ctx {
 	struct yoc_error *e;
 	const struct yoc__page *pages;  /* the page registry (report.c) */
 	int npages, page;               /* ... and the page being built */
+	const unsigned char *absent;    /* per page: 1 when its present() said no */
 	long files;
 	int oom;                        /* set by any helper that ran out of memory */
 };
@@ -168,11 +170,14 @@ int yoc__write_xlsx(struct ctx *c, const char *meta_note);
 ** A page of the report: OUT/file, titled title, listed in every page's
 ** navigation as label. build writes the body between the shared header
 ** (yoc__page_start) and footer (yoc__page_end); tables it publishes go
-** through yoc__add_table to reach the CSVs and the workbook.
+** through yoc__add_table to reach the CSVs and the workbook. present, when
+** not NULL, says whether the dataset has what the page shows (0: the page is
+** neither written nor linked, e.g. no risk scores); NULL: always present.
 */
 struct yoc__page {
 	const char *file, *label, *title;
 	int (*build)(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+	int (*present)(sqlite3 *db, const struct report *R);
 };
 
 /*
@@ -197,6 +202,11 @@ int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+/* risk.html (present when risk_pyramid has the year) and its pack section. */
+int yoc__page_risk(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__risk_present(sqlite3 *db, const struct report *R);
+int yoc__pack_risk(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		   struct yoc_buf *b);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */

@@ -224,3 +224,129 @@ int yoc__svg_pyramid(struct yoc_buf *b, const char *title, int nb,
 	rc |= yoc_buf_puts(b, "</svg>\n");
 	return rc ? YOC_ENOMEM : 0;
 }
+
+int yoc__svg_lines(struct yoc_buf *b, const char *title, int nser,
+		   const char *const *sers, const int *n, const double *const *x,
+		   const double *const *y, double xmax, double ymax, int ncat,
+		   const char *const *xcats, int diag, const char *xlab, const char *ylab,
+		   int money)
+{
+	const double W = 800, L = 70, R = 220, T = 34, B = 56, H = 360;
+	const double pw = W - L - R, ph = H - T - B;
+	double mx = 0, my = 0;
+	for (int k = 0; k < nser; k++)
+		for (int i = 0; i < n[k]; i++) {
+			if (!isnan(x[k][i]) && x[k][i] > mx)
+				mx = x[k][i];
+			if (!isnan(y[k][i]) && y[k][i] > my)
+				my = y[k][i];
+		}
+	if (xcats)
+		xmax = ncat > 1 ? ncat - 1 : 1;
+	else if (!(xmax > 0))
+		xmax = nice_step(mx) * ceil(mx / nice_step(mx));
+	double ystep = nice_step(ymax > 0 ? ymax : my);
+	if (!(ymax > 0))
+		ymax = ystep * ceil(my / ystep);
+	if (!(xmax > 0))
+		xmax = 1;
+	if (!(ymax > 0))
+		ymax = 1;
+	int rc = yoc_buf_printf(b,
+		"<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+		"xmlns=\"http://www.w3.org/2000/svg\"><title>", W, H);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_printf(b, "</title><text x=\"%.0f\" y=\"20\" class=\"ct\">", L);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_puts(b, "</text>");
+	char lab[64];
+	/* y grid and labels */
+	for (double t = 0; t <= ymax + ystep / 2; t += ystep) {
+		double py = T + ph - t / ymax * ph;
+		axis_label(t, money, 0, lab, sizeof lab);
+		rc |= yoc_buf_printf(b,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"end\">%s</text>",
+			L, L + pw, py, py, L - 6, py + 4, lab);
+	}
+	/* x labels: categories or numeric ticks */
+	if (xcats) {
+		for (int c = 0; c < ncat; c++) {
+			double px = L + c / xmax * pw;
+			rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+					     "text-anchor=\"middle\">", px, T + ph + 16);
+			rc |= yoc__html_esc(b, xcats[c]);
+			rc |= yoc_buf_puts(b, "</text>");
+		}
+	} else {
+		double xstep = nice_step(xmax);
+		for (double t = 0; t <= xmax + xstep / 2; t += xstep) {
+			double px = L + t / xmax * pw;
+			axis_label(t, 0, 0, lab, sizeof lab);
+			rc |= yoc_buf_printf(b,
+				"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" class=\"grid\"/>"
+				"<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" text-anchor=\"middle\">%s"
+				"</text>", px, px, T, T + ph, px, T + ph + 16, lab);
+		}
+	}
+	if (xlab) {
+		rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+				     "text-anchor=\"middle\">", L + pw / 2, T + ph + 36);
+		rc |= yoc__html_esc(b, xlab);
+		rc |= yoc_buf_puts(b, "</text>");
+	}
+	if (ylab) {
+		rc |= yoc_buf_printf(b, "<text x=\"14\" y=\"%.1f\" class=\"ax\" "
+				     "text-anchor=\"middle\" transform=\"rotate(-90 14 %.1f)\">",
+				     T + ph / 2, T + ph / 2);
+		rc |= yoc__html_esc(b, ylab);
+		rc |= yoc_buf_puts(b, "</text>");
+	}
+	rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+			     "class=\"axis\"/><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+			     "y2=\"%.1f\" class=\"axis\"/>", L, L + pw, T + ph, T + ph, L, L, T,
+			     T + ph);
+	if (diag) {
+		double m = xmax < ymax ? xmax : ymax;
+		rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+				     "stroke=\"#999\" stroke-dasharray=\"4 3\"/>", L, L + m / xmax * pw,
+				     T + ph, T + ph - m / ymax * ph);
+	}
+	for (int k = 0; k < nser; k++) {
+		int open = 0;
+		for (int i = 0; i < n[k]; i++) {
+			if (isnan(x[k][i]) || isnan(y[k][i])) {
+				if (open)
+					rc |= yoc_buf_puts(b, "\"/>");
+				open = 0;
+				continue;
+			}
+			double px = L + x[k][i] / xmax * pw, py = T + ph - y[k][i] / ymax * ph;
+			if (!open)
+				rc |= yoc_buf_printf(b, "<polyline fill=\"none\" stroke=\"%s\" "
+						     "stroke-width=\"2\" points=\"",
+						     yoc__svg_colour(k));
+			rc |= yoc_buf_printf(b, "%s%.1f,%.1f", open ? " " : "", px, py);
+			open = 1;
+		}
+		if (open)
+			rc |= yoc_buf_puts(b, "\"/>");
+		if (n[k] <= 12) /* few points: mark each */
+			for (int i = 0; i < n[k]; i++)
+				if (!isnan(x[k][i]) && !isnan(y[k][i]))
+					rc |= yoc_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" "
+							     "r=\"3\" fill=\"%s\"/>",
+							     L + x[k][i] / xmax * pw,
+							     T + ph - y[k][i] / ymax * ph,
+							     yoc__svg_colour(k));
+		double ly = T + 4 + k * 18;
+		rc |= yoc_buf_printf(b,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%.1f\" y=\"%.1f\" class=\"ax\">",
+			L + pw + 14, ly, yoc__svg_colour(k), L + pw + 30, ly + 10);
+		rc |= yoc__html_esc(b, sers[k]);
+		rc |= yoc_buf_puts(b, "</text>");
+	}
+	rc |= yoc_buf_puts(b, "</svg>\n");
+	return rc ? YOC_ENOMEM : 0;
+}

@@ -33,6 +33,20 @@ int yoc__svg_pyramid(struct yoc_buf *b, const char *title, int nb,
 		     const char *lname, const char *rname, const double *mleft,
 		     const double *mright, const char *mname, int pct);
 
+/*
+** Lines through points: nser series, series k has n[k] points x[k][i],
+** y[k][i] (a NAN point is skipped and the line broken there). Axes run from
+** 0 to xmax and 0 to ymax (0: from the data); xcats, when not NULL, names
+** the ncat integer x positions 0 .. ncat - 1 instead of numeric ticks.
+** diag draws the line y = x (ROC and calibration plots). xlab, ylab name
+** the axes; money: y values are pounds. Returns 0 or YOC_ENOMEM.
+*/
+int yoc__svg_lines(struct yoc_buf *b, const char *title, int nser,
+		   const char *const *sers, const int *n, const double *const *x,
+		   const double *const *y, double xmax, double ymax, int ncat,
+		   const char *const *xcats, int diag, const char *xlab, const char *ylab,
+		   int money);
+
 /* Appends s with &, <, >, " escaped. */
 int yoc__html_esc(struct yoc_buf *b, const char *s);
 

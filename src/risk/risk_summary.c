@@ -201,7 +201,9 @@ int yoc_risk_summarise(sqlite3 *db, const struct yoc_risk_summary_opts *o, struc
 	if (!has)
 		return yoc_error_set(e, YOC_ENOTFOUND, "risk_score", 0, 0,
 				     "no risk scores: run yoc risk score first");
-	if ((rc = run(db, "BEGIN IMMEDIATE", e)))
+	/* the temporary tables (a few hundred bytes per scored person-year) and
+	 * their sorts stay in the page cache instead of spilling to temp files */
+	if ((rc = run(db, "PRAGMA temp.cache_size = -1048576; BEGIN IMMEDIATE", e)))
 		return rc;
 	if ((rc = run(db, setup_sql, e)) || (rc = run(db, pyramid_sql, e)) ||
 	    (rc = run(db, crisis, e)) || (rc = run(db, rising, e)) ||
