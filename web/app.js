@@ -30,6 +30,7 @@ async function signedIn(s) {
   csrf = s.csrf;
   $('who').textContent = s.user + ' (' + s.role + (s.practice ? ', ' + s.practice : '') + ')';
   $('login').hidden = true; $('tool').hidden = false; $('logout').hidden = false;
+  $('extract').hidden = s.role !== 'analyst';
   const m = await call('GET', '/api/meta');
   if (m.status !== 200) return signedOut('Your session has ended; please log in again.');
   for (const id of ['practice', 'ltc', 'band', 'tier']) {
@@ -135,6 +136,16 @@ document.addEventListener('DOMContentLoaded', async () => {
     if (r.status === 401) return signedOut('Your session has ended; please log in again.');
     if (r.status !== 200) { $('msg').textContent = r.body.error || 'The request failed'; return; }
     draw(r.body);
+  });
+  $('extract').addEventListener('click', async () => {
+    $('msg').textContent = '';
+    const r = await fetch('/api/extract', {method: 'POST', credentials: 'same-origin',
+      headers: {'Content-Type': 'application/json', 'X-CSRF-Token': csrf}, body: JSON.stringify(request())});
+    if (r.status === 401) return signedOut('Your session has ended; please log in again.');
+    if (r.status !== 200) { $('msg').textContent = 'The download was refused'; return; }
+    const url = URL.createObjectURL(await r.blob());
+    const a = document.createElement('a'); a.href = url; a.download = 'extract.csv';
+    document.body.appendChild(a); a.click(); a.remove(); URL.revokeObjectURL(url);
   });
   const s = await call('GET', '/api/session');
   if (s.status === 200) signedIn(s.body); else signedOut('');

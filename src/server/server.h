@@ -101,6 +101,15 @@ size_t yoc_sel_rows(const yoc_sel *s);
 int yoc_sel_query(const yoc_sel *s, const char *req, size_t len, int role,
 		  const char *practice, struct yoc_buf *out, struct yoc_buf *filter_out,
 		  struct yoc_error *e);
+/*
+** A pseudonymised extract of the group a request selects (the analyst role):
+** CSV of pseudo_id, fyear and the group's main fields, one row a person,
+** not perturbed (person-level rows for analysis, never for publication).
+** *rows is the number of people. YOC_ETOOBIG when out's cap is reached.
+*/
+int yoc_sel_extract(const yoc_sel *s, const char *req, size_t len, int role,
+		    const char *practice, struct yoc_buf *out, struct yoc_buf *filter_out,
+		    size_t *rows, struct yoc_error *e);
 /* The meta response (fields, practices, conditions) for a role. */
 int yoc_sel_meta(const yoc_sel *s, int role, const char *practice, struct yoc_buf *out);
 /* A signature of the analysis the dataset holds now (changes when a new one is committed). */

@@ -856,18 +856,23 @@ static int dump(json_t *o, struct yoc_buf *out)
 	return rc;
 }
 
-int yoc_sel_query(const yoc_sel *s, const char *req, size_t len, int role,
-		  const char *practice, struct yoc_buf *out, struct yoc_buf *filter_out,
-		  struct yoc_error *e)
+/*
+** The rows a request selects, as a bitmap *bm_out (yoc_free it): the
+** filters' rule, the request's rule, then the practice mask for the
+** practice role.
+*/
+static int select_rows(const yoc_sel *s, const char *req, size_t len, int role,
+		       const char *practice, uint64_t **bm_out, struct yoc_buf *filter_out,
+		       struct yoc_error *e)
 {
 	json_error_t je;
-	json_t *root = NULL, *resp = NULL;
+	json_t *root = NULL;
 	struct yoc_buf ftext;
 	uint64_t *bm = NULL;
-	struct agg *a = NULL;
 	int rc = 0;
 	size_t words = s->n / 64 + 1;
 
+	*bm_out = NULL;
 	yoc_buf_init(&ftext, 1 << 16);
 	root = json_loadb(req, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root || !json_is_object(root)) {
@@ -896,8 +901,7 @@ int yoc_sel_query(const yoc_sel *s, const char *req, size_t len, int role,
 	if (filters && (rc = build_filter(s, filters, &ftext, e)))
 		goto cleanup;
 	bm = yoc_malloc(8 * words);
-	a = yoc_malloc(sizeof *a);
-	if (!bm || !a) {
+	if (!bm) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "request", 0, 0, "out of memory");
 		goto cleanup;
 	}
@@ -919,7 +923,27 @@ int yoc_sel_query(const yoc_sel *s, const char *req, size_t len, int role,
 			yoc_buf_printf(filter_out, "(practice = '%s')", practice ? practice : "");
 		}
 	}
-	if (aggregate(s, bm, a)) {
+	*bm_out = bm;
+	bm = NULL;
+cleanup:
+	json_decref(root);
+	yoc_buf_free(&ftext);
+	yoc_free(bm);
+	return rc;
+}
+
+int yoc_sel_query(const yoc_sel *s, const char *req, size_t len, int role,
+		  const char *practice, struct yoc_buf *out, struct yoc_buf *filter_out,
+		  struct yoc_error *e)
+{
+	json_t *resp = NULL;
+	uint64_t *bm = NULL;
+	struct agg *a = NULL;
+	int rc = select_rows(s, req, len, role, practice, &bm, filter_out, e);
+	if (rc)
+		return rc;
+	a = yoc_malloc(sizeof *a);
+	if (!a || aggregate(s, bm, a)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "request", 0, 0, "out of memory");
 		goto cleanup;
 	}
@@ -932,12 +956,63 @@ int yoc_sel_query(const yoc_sel *s, const char *req, size_t len, int role,
 				    json_string(filter_out->len ? filter_out->data : "(everyone)"));
 	rc = dump(resp, out);
 cleanup:
-	json_decref(root);
 	json_decref(resp);
-	yoc_buf_free(&ftext);
 	yoc_free(bm);
 	yoc_free(a);
 	return rc;
+}
+
+/* Appends a number cell (empty for NULL) of column c, row i. */
+static void csv_num(struct yoc_buf *b, const struct numcol *c, size_t i)
+{
+	yoc_buf_putc(b, ',');
+	if (!c->null[i])
+		yoc_buf_printf(b, "%.0f", c->v[i]);
+}
+
+static void csv_txt(const yoc_sel *s, struct yoc_buf *b, const struct txtcol *c, size_t i)
+{
+	yoc_buf_putc(b, ',');
+	if (!c->null[i])
+		yoc_buf_puts(b, yoc_rule_frame_dict(s->frame, (size_t)c->v[i]));
+}
+
+int yoc_sel_extract(const yoc_sel *s, const char *req, size_t len, int role,
+		    const char *practice, struct yoc_buf *out, struct yoc_buf *filter_out,
+		    size_t *rows, struct yoc_error *e)
+{
+	uint64_t *bm = NULL;
+	int rc = select_rows(s, req, len, role, practice, &bm, filter_out, e);
+	*rows = 0;
+	if (rc)
+		return rc;
+	yoc_buf_printf(out, "pseudo_id,fyear,age,sex,practice,imd_decile,ltc_count,band,%s"
+			    "emergency_admissions,bed_days,cost_total_pence\n",
+		       s->has_tier ? "tier," : "");
+	for (size_t w = 0; w < (s->n + 63) / 64; w++)
+		for (uint64_t b = bm[w]; b; b &= b - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(b);
+			yoc_buf_printf(out, "%s,%s", yoc_rule_frame_pseudo(s->frame, i), s->fyear);
+			csv_num(out, &s->age, i);
+			csv_txt(s, out, &s->sex, i);
+			csv_txt(s, out, &s->practice, i);
+			csv_num(out, &s->imd, i);
+			csv_num(out, &s->ltc_count, i);
+			csv_txt(s, out, &s->band, i);
+			if (s->has_tier)
+				csv_txt(s, out, &s->tier, i);
+			csv_num(out, &s->act_col[0], i);
+			csv_num(out, &s->act_col[2], i);
+			csv_num(out, &s->cost_total, i);
+			if (yoc_buf_putc(out, '\n') != 0) {
+				yoc_free(bm);
+				return yoc_error_set(e, YOC_ETOOBIG, "extract", 0, 0,
+						     "the extract is too large: narrow the group");
+			}
+			(*rows)++;
+		}
+	yoc_free(bm);
+	return 0;
 }
 
 int yoc_sel_meta(const yoc_sel *s, int role, const char *practice, struct yoc_buf *out)

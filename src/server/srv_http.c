@@ -5,7 +5,8 @@
 ** access-log record (src/alog) per API request.
 **
 ** Routes (docs/server.md): POST /api/login, POST /api/logout, GET /api/session,
-** GET /api/meta, POST /api/select, GET /api/users (admin). Everything under
+** GET /api/meta, POST /api/select, POST /api/extract (analyst), GET /api/users
+** (admin). Everything under
 ** /api/ but login needs a live session; every POST but login needs the
 ** session's CSRF token in X-CSRF-Token.
 **
@@ -502,6 +503,55 @@ static enum MHD_Result api(struct srv *S, struct MHD_Connection *c, const char *
 			ret = send_err(S, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "access log unavailable");
 		} else {
 			ret = send_buf(S, c, MHD_HTTP_OK, "application/json", out.data, out.len, NULL);
+		}
+		yoc_buf_free(&out);
+		yoc_buf_free(&filt);
+		return ret;
+	}
+	if (strcmp(url, "/api/extract") == 0 && post) {
+		if (s.role != YOC_ROLE_ANALYST) {
+			audit(S, s.user, ip, "refused", url, 403, "extract: not analyst");
+			return send_err(S, c, MHD_HTTP_FORBIDDEN,
+					"pseudonymised extracts are for the analyst role only");
+		}
+		struct yoc_buf out, filt;
+		struct yoc_error e;
+		size_t rows = 0;
+		char detail[80];
+		yoc_error_clear(&e);
+		yoc_buf_init(&out, (size_t)1 << 30);
+		yoc_buf_init(&filt, 1 << 16);
+		pthread_rwlock_rdlock(&S->dlock);
+		int rc = yoc_sel_extract(S->sel, body ? body : "", n, s.role, s.practice, &out, &filt,
+					 &rows, &e);
+		pthread_rwlock_unlock(&S->dlock);
+		enum MHD_Result ret;
+		snprintf(detail, sizeof detail, "rows=%zu; ", rows);
+		if (rc) {
+			audit(S, s.user, ip, "download", url, 400, e.msg);
+			ret = send_err(S, c, MHD_HTTP_BAD_REQUEST, e.msg);
+		} else {
+			struct yoc_buf d;
+			yoc_buf_init(&d, 1 << 17);
+			yoc_buf_puts(&d, detail);
+			yoc_buf_puts(&d, filt.len ? filt.data : "(everyone)");
+			if (audit(S, s.user, ip, "download", url, 200, d.data ? d.data : detail))
+				ret = send_err(S, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					       "access log unavailable");
+			else {
+				struct MHD_Response *r = MHD_create_response_from_buffer(
+					out.len, out.data, MHD_RESPMEM_MUST_COPY);
+				if (!r)
+					ret = MHD_NO;
+				else {
+					headers(S, r, "text/csv; charset=utf-8");
+					MHD_add_response_header(r, "Content-Disposition",
+								"attachment; filename=\"extract.csv\"");
+					ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+					MHD_destroy_response(r);
+				}
+			}
+			yoc_buf_free(&d);
 		}
 		yoc_buf_free(&out);
 		yoc_buf_free(&filt);

@@ -109,6 +109,8 @@ same "queries are logged with their filter" "$(grep '"event":"query"' D/serve/au
 same "logins and refusals are logged" "$(grep -c '"event":"login".*"status":401' D/serve/audit.log | awk '{print ($1 >= 6)}')$(grep -c '"event":"refused"' D/serve/audit.log | awk '{print ($1 >= 6)}')" 11
 same "a practice user's queries are logged limited to its practice" "$(grep '"user":"pat"' D/serve/audit.log | grep '"event":"query"' | grep -vc "practice = 'P90001'")" 0
 [ "$nq" -gt 0 ] || not_ok "queries in the log"
+same "the download is logged with its row count and filter" "$(grep '"event":"download"' D/serve/audit.log | grep '"status":200' | grep -c 'rows=[1-9][0-9]*; ((age >= 65) and copd)')" 1
+same "a refused extract is logged" "$(grep -c '"detail":"extract: not analyst"' D/serve/audit.log)" 1
 sed 's/"status":200/"status":201/' D/serve/audit.log > tampered.log
 expect_rc 1 "an edited access log fails verification" "$YOC" audit verify tampered.log
 done_testing

@@ -5,7 +5,8 @@
 ** Checked, over a small dataset made once in a temporary folder: a request
 ** is either answered or refused with a status and a message; an answer is
 ** JSON with a count; a practice user's answer never counts more people than
-** its practice has (20 of the 40 rows), whatever the request. A failed check
+** its practice has (20 of the 40 rows), whatever the request; the extract of
+** the same request succeeds or fails with it and has one line a person. A failed check
 ** aborts.
 */
 #include <stdint.h>
@@ -93,6 +94,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		yoc_buf_free(&out);
 		yoc_buf_free(&filt);
+		/* the extract selects the same people: one CSV line each, under a header */
+		size_t rows = 0, lines = 0;
+		yoc_buf_init(&out, 1 << 22);
+		int rc2 = yoc_sel_extract(sel, (const char *)data, size,
+					  role ? YOC_ROLE_PRACTICE : YOC_ROLE_ANALYST, role ? "P1" : NULL,
+					  &out, NULL, &rows, &e);
+		CHECK((rc2 == 0) == (rc == 0));
+		for (size_t i = 0; i < out.len; i++)
+			lines += out.data[i] == '\n';
+		if (rc2 == 0)
+			CHECK(lines == rows + 1 && rows <= (role ? 20u : 40u));
+		yoc_buf_free(&out);
 	}
 	return 0;
 }
