@@ -80,6 +80,8 @@ try {
     const page = await ctx.newPage();
     const who = await login(page, u, pw);
     res(who.includes(role), `${role} logs in through the form (${who})`);
+    const hidden = await page.$eval('#extract', (e) => e.hidden);
+    res(hidden === (role !== 'analyst'), `the extract button is offered to ${role}: ${!hidden}`);
     await ctx.close();
   }
 
@@ -104,6 +106,17 @@ try {
   res(got === shown(want) + ' people', `(diabetes or chd) and 2+ conditions: ${got} vs ${shown(want)}`);
   const noted = await page.$eval('#result', (e) => e.textContent);
   res(/perturbed/.test(noted), 'the page says counts are perturbed');
+  // the analyst's download: the CSV the page fetches holds SQL's people
+  const csv = await page.evaluate(async () => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch('/api/extract', { method: 'POST', headers: { 'X-CSRF-Token': s.csrf },
+      body: JSON.stringify({ filters: { ltc: ['diabetes', 'chd'], ltc_mode: 'or', ltc_count_min: 2 } }) });
+    return r.text();
+  });
+  const ids = csv.trim().split('\n').slice(1).map((l) => l.split(',')[0]).sort();
+  const want2 = sqlIds('(diabetes or chd) and ltc_count >= 2').sort();
+  res(ids.length === want2.length && ids.every((x, i) => x === want2[i]),
+    `the analyst's extract holds SQL's ${want2.length} people (${ids.length})`);
   // CSRF: a POST from the page without the token is refused
   const st = await page.evaluate(async () => (await fetch('/api/select', { method: 'POST', body: '{}' })).status);
   res(st === 403, `a POST without the CSRF token is refused in the browser (${st})`);
