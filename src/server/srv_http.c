@@ -37,7 +37,8 @@
 #include "yoc/io.h"
 
 #define MAX_SESSIONS 4096
-#define MAX_FAIL 5             /* failed logins before a lockout */
+#define MAX_FAIL 5             /* failed logins of a user name before a lockout */
+#define MAX_FAIL_IP 20         /* failed logins from one address before a lockout */
 #define LOCKOUT_SECONDS 900
 #define MAX_THROTTLE 1024
 #define STATIC_CAP (1 << 22)
@@ -52,8 +53,8 @@ struct session {
 	time_t created, seen;
 };
 
-struct throttle { /* failed logins per user name */
-	char user[YOC_USER_MAX_NAME + 1];
+struct throttle { /* failed logins per user name, and per address ("@" + address) */
+	char user[YOC_USER_MAX_NAME + 2];
 	int fails;
 	time_t first, locked_until;
 };
@@ -268,7 +269,7 @@ static int throttle_ok(struct srv *S, const char *name)
 	return ok;
 }
 
-static void throttle_note(struct srv *S, const char *name, int success)
+static void throttle_note(struct srv *S, const char *name, int success, int max)
 {
 	time_t now = time(NULL);
 	int slot = -1, oldest = 0;
@@ -296,7 +297,7 @@ static void throttle_note(struct srv *S, const char *name, int success)
 			t->first = now;
 			t->fails = 0;
 		}
-		if (++t->fails >= MAX_FAIL)
+		if (++t->fails >= max)
 			t->locked_until = now + LOCKOUT_SECONDS;
 	}
 	pthread_mutex_unlock(&S->mu);
@@ -392,7 +393,9 @@ static enum MHD_Result api_login(struct srv *S, struct MHD_Connection *c, const 
 		audit(S, NULL, ip, "login", "/api/login", 400, "malformed");
 		return send_err(S, c, MHD_HTTP_BAD_REQUEST, "expected {\"user\":..,\"password\":..}");
 	}
-	if (!throttle_ok(S, name)) {
+	char ipkey[72];
+	snprintf(ipkey, sizeof ipkey, "@%s", ip);
+	if (!throttle_ok(S, name) || !throttle_ok(S, ipkey)) {
 		audit(S, name, ip, "login", "/api/login", 429, "locked out");
 		ret = send_err(S, c, MHD_HTTP_TOO_MANY_REQUESTS,
 			       "too many failed logins: try again in 15 minutes");
@@ -403,12 +406,13 @@ static enum MHD_Result api_login(struct srv *S, struct MHD_Connection *c, const 
 			if (strcmp(users[i].name, name) == 0)
 				u = &users[i];
 	if (!u || !yoc_user_check(u, pw)) {
-		throttle_note(S, name, 0);
+		throttle_note(S, name, 0, MAX_FAIL);
+		throttle_note(S, ipkey, 0, MAX_FAIL_IP);
 		audit(S, name, ip, "login", "/api/login", 401, "failed");
 		ret = send_err(S, c, MHD_HTTP_UNAUTHORIZED, "wrong user name or password");
 		goto cleanup;
 	}
-	throttle_note(S, name, 1);
+	throttle_note(S, name, 1, MAX_FAIL);
 	char tok[33], cookie[160];
 	struct session s;
 	if (!session_new(S, u, tok, &s)) {

@@ -272,4 +272,10 @@ res(st == 200, "a fresh session is live")
 time.sleep(idle + 1.5)
 st, _, _, _ = req("GET", "/api/session", cookie=tok)
 res(st == 401, "an idle session ends after the idle timeout")
+
+# ---- password spraying from one address: 20 failures lock the address ----
+for i in range(20):
+    login("spray%d" % i, "guess-password-%d" % i)
+st, t5, _, _ = login("ann", "analyst-pass-1")
+res(st == 429 and t5 is None, "20 failed logins from one address lock it, whatever the names (got %d)" % st)
 sys.exit(1 if fails else 0)
