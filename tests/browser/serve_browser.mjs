@@ -66,6 +66,8 @@ async function login(page, user, pw) {
 }
 
 async function show(page) {
+  // clear the last answer first, so the count read is this request's
+  await page.$eval('#result', (e) => { e.textContent = ''; });
   await page.click('#filters button[type=submit]');
   await page.waitForSelector('#count', { timeout: 20000 });
   return page.$eval('#count', (e) => e.textContent);
