@@ -5,7 +5,7 @@
 #   make check      deps, build, unit + CLI tests, fuzz corpus replay
 #   make asan       the whole suite under AddressSanitizer + UBSan
 #   make fuzz       run the libFuzzer targets for FUZZ_SECONDS each
-#   make bench      benchmarks against peers (DuckDB from npm, R, statsmodels)
+#   make bench      benchmarks against peers (DuckDB from npm, R, MatchIt, statsmodels)
 #   make soak       1,000 random SIGKILLs of load/analyse/pseudonymise/report
 #   make demo       the main job on the synthetic default
 
@@ -13,7 +13,7 @@ CC      ?= gcc
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
-PKGS    := sqlite3 libsodium libcrypto jansson libmicrohttpd
+PKGS    := sqlite3 libsodium libcrypto gsl jansson libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 XLSX_LIBS  := $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter)

@@ -13,15 +13,20 @@
 
 static const char usage_text[] =
 	"Usage: yoc report --db DIR --out DIR2 [--fyear YYYY/YY] [--threshold N]\n"
-	"                  [--round N] [--no-suppression]\n\n"
+	"                  [--round N] [--no-suppression] [--pcn FILE]\n"
+	"                  [--quality-url URL] [--data DIR]\n\n"
 	"Writes the whole population report from the person_year table of the\n"
 	"dataset DIR (DIR/yoc.db; built by 'yoc analyse'):\n"
 	"  DIR2/index.html            population, multimorbidity, cost by LTC count\n"
 	"                             (Figure 5), R squared, physical x mental, cost by\n"
 	"                             provider and setting (Figure 7), currency bands\n"
+	"  DIR2/practices.html        practices compared fairly: age-sex standardised\n"
+	"                             ratios, funnel plots, primary care networks\n"
 	"  DIR2/practices/CODE.html   one data pack per practice\n"
 	"  DIR2/yoc-report.xlsx       every table, one sheet each\n"
-	"  DIR2/csv/TABLE.csv         every table as CSV\n\n"
+	"  DIR2/csv/TABLE.csv         every table as CSV\n"
+	"  DIR2/manifest.json         provenance: version, reference data and their\n"
+	"                             SHA-256, parameters, dataset state hash, files\n\n"
 	"Every count passes disclosure control, and so does every sum of money,\n"
 	"mean and percentage beside one: sums to 3 significant figures, means\n"
 	"and percentages of published figures (docs/disclosure.md). DIR2 is\n"
@@ -32,13 +37,20 @@ static const char usage_text[] =
 	"  --threshold N      counts 1..N are shown as * (default 7)\n"
 	"  --round N          other counts are rounded to the nearest N (default 5)\n"
 	"  --no-suppression   exact counts, for analysts inside the secure setting;\n"
-	"                     every page, sheet and CSV says so in a banner\n";
+	"                     every page, sheet and CSV says so in a banner\n"
+	"  --pcn FILE         practice to primary care network mapping, CSV\n"
+	"                     practice_code,pcn_code,pcn_name (default: the synthetic\n"
+	"                     world's data/practice_pcn.csv when it names a practice)\n"
+	"  --quality-url URL  the data-quality report, relative to DIR2\n"
+	"                     (default ../quality/quality.html)\n"
+	"  --data DIR         reference data folder (default: as 'yoc analyse')\n";
 
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"out", 1, NULL}, {"fyear", 1, NULL},
 		{"threshold", 1, NULL}, {"round", 1, NULL}, {"no-suppression", 0, NULL},
+		{"pcn", 1, NULL}, {"quality-url", 1, NULL}, {"data", 1, NULL},
 		{NULL, 0, NULL}
 	};
 	int npos;
@@ -64,6 +76,22 @@ static int run(int argc, char **argv)
 	o.sdc.round_to = rnd;
 	o.sdc.off = cli_get(opts, "no-suppression") != NULL;
 	o.fyear = cli_get(opts, "fyear");
+	o.quality_url = cli_get(opts, "quality-url");
+	if (!o.quality_url)
+		o.quality_url = "../quality/quality.html";
+	char pcn[4200], dbuf[4096], params[1024];
+	o.pcn = cli_get(opts, "pcn");
+	if (!o.pcn) {
+		const char *dd = cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf);
+		snprintf(pcn, sizeof pcn, "%s/practice_pcn.csv", dd ? dd : ".");
+		struct yoc_error pe;
+		if (dd && yoc_check_regular(pcn, &pe) == 0)
+			o.pcn = pcn;
+	}
+	snprintf(params, sizeof params, "threshold %ld, round %ld%s%s%s", thr, rnd,
+		 o.sdc.off ? ", no-suppression" : "", o.fyear ? ", fyear " : "",
+		 o.fyear ? o.fyear : "");
+	o.params = params;
 	char db[4096];
 	if (yoc_is_dir(dir))
 		snprintf(db, sizeof db, "%s/yoc.db", dir);

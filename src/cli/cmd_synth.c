@@ -16,7 +16,8 @@
 
 static const char usage_text[] =
 	"Usage: yoc synth [--persons N] [--years Y] [--first-year YYYY] [--seed S]\n"
-	"                 [--clean | --defect-rate R] [--data DIR] [--force] --out DIR\n\n"
+	"                 [--clean | --defect-rate R] [--identifiers] [--data DIR]\n"
+	"                 [--pilot FILE] [--force] --out DIR\n\n"
 	"Writes a synthetic care economy: one CSV per provider per month under\n"
 	"DIR/feeds/<kind>/ (apc, op, ae, community, mh, gp_appt, social_care,\n"
 	"ambulance, deaths; gp_register one per practice per year), identifiable\n"
@@ -31,8 +32,16 @@ static const char usage_text[] =
 	"  --seed S          random seed (default 1); same options, same bytes\n"
 	"  --clean           write no defects (same truth as with defects)\n"
 	"  --defect-rate R   multiply the default defect rates by R (default 1)\n"
+	"  --identifiers     add GIVEN_NAME, FAMILY_NAME and POSTCODE to every feed,\n"
+	"                    with realistic noise on rows whose NHS number is lost,\n"
+	"                    and DIR/truth/link.csv (whose each such row is), for\n"
+	"                    yoc link (docs/linkage.md)\n"
 	"  --data DIR        reference tables (default: $YOC_DATA, ./data, or\n"
 	"                    the data/ folder beside the yoc binary)\n"
+	"  --pilot FILE      a pilot service with a known effect (key = value file,\n"
+	"                    docs/synth.md \"A pilot\"; data/pilot_default.txt);\n"
+	"                    writes DIR/truth/pilot.csv. The same seed without\n"
+	"                    --pilot is the world without the service\n"
 	"  --force           write into a non-empty folder that yoc synth did not\n"
 	"                    make, in place (not as a whole)\n"
 	"  --out DIR         output folder (required). It is written whole: built\n"
@@ -46,7 +55,7 @@ static int run(int argc, char **argv)
 		{"persons", 1, NULL}, {"years", 1, NULL}, {"first-year", 1, NULL},
 		{"seed", 1, NULL}, {"out", 1, NULL}, {"clean", 0, NULL},
 		{"defect-rate", 1, NULL}, {"data", 1, NULL}, {"force", 0, NULL},
-		{NULL, 0, NULL}
+		{"pilot", 1, NULL}, {"identifiers", 0, NULL}, {NULL, 0, NULL}
 	};
 	int npos;
 	if (cli_parse("synth", argc, argv, opts, &npos))
@@ -68,6 +77,7 @@ static int run(int argc, char **argv)
 	o.first_year = (int)(first > 9999 ? 9999 : first);
 	o.seed = (uint64_t)seed;
 	o.out_dir = cli_get(opts, "out");
+	o.identifiers = cli_get(opts, "identifiers") != NULL;
 	if (!o.out_dir) {
 		cli_err("synth", "--out DIR is required; see 'yoc help synth'");
 		return 2;
@@ -102,6 +112,15 @@ static int run(int argc, char **argv)
 	struct yoc_otree t = {0};
 	const char *out = o.out_dir;
 	yoc_error_clear(&e);
+	static struct yoc_synth_pilot pilot;
+	const char *pf = cli_get(opts, "pilot");
+	if (pf) {
+		if (yoc_synth_pilot_read(pf, &pilot, &e)) {
+			cli_err_rec("synth", &e);
+			return 2;
+		}
+		o.pilot = &pilot;
+	}
 	/*
 	** Built in OUT.tmp.PID and swapped in whole. With --force, a non-empty
 	** folder that yoc synth did not write is written into in place instead
@@ -141,6 +160,13 @@ static int run(int argc, char **argv)
 	       (unsigned long long)st.persons, (unsigned long long)st.person_years,
 	       (unsigned long long)st.files, (unsigned long long)st.rows,
 	       (unsigned long long)st.defect_rows, (double)st.bytes / 1e6, st.seconds, out);
+	if (pf && st.pilot_missing_practices)
+		fprintf(stderr, "yoc synth: note: %d of the pilot's practices are not in this "
+			"economy (fewer people): left out of the pilot\n", st.pilot_missing_practices);
+	if (pf)
+		printf("yoc synth: pilot: %llu people eligible, %llu enrolled -> %s/truth/pilot.csv\n",
+		       (unsigned long long)st.pilot_eligible, (unsigned long long)st.pilot_enrolled,
+		       out);
 	return 0;
 }
 

@@ -427,6 +427,11 @@ static void caveats(struct h *H)
 	if (H->rc || (H->rc = yoc_quality_caveats(H->db, H->Q->o->fyear, &c, &n, H->e)))
 		return;
 	fputs("<h2 id=\"caveats\">Caveats of the figures, biggest first</h2>\n", H->f);
+	/* the main report lists them too, with its published figures (beside
+	 * this folder as yoc demo writes it: report/ next to quality/) */
+	fputs("<p class=meta>Also in the main report: <a href=\"../report/index.html#caveats\">"
+	      "report/index.html, data-quality caveats</a> (when it is written beside this "
+	      "folder).</p>\n", H->f);
 	if (!n)
 		fputs("<p>None: every provider sent every month, every record was priced and "
 		      "linked, and every person has a practice.</p>\n", H->f);

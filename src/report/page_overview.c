@@ -147,6 +147,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			"<a href=\"#fig5\">Cost by LTC count</a><a href=\"#r2\">Variation explained</a>"
 			"<a href=\"#pm\">Physical and mental</a><a href=\"#fig7\">Providers and settings</a>"
 			"<a href=\"#bands\">Currency bands</a><a href=\"#practices\">Practices</a>"
+			"<a href=\"#caveats\">Data-quality caveats</a>"
 			"<a href=\"yoc-report.xlsx\">Workbook</a></nav>\n");
 	/* 1. population pyramid */
 	int64_t pub[(NAGE + 1) * 8];
@@ -295,7 +296,7 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 				ng[2]++;
 			}
 		static const char *const cols[] = {"Explanatory variable", "Groups", "R squared"};
-		int kinds[3] = {K_TEXT, K_REAL, K_REAL};
+		int kinds[3] = {K_TEXT, K_REAL, K_R2};
 		static const char *const nm[3] = {"Number of LTCs (0 to 9+)",
 						  "Age (5-year bands)", "Currency band"};
 		struct ptable *t = yoc__pt_new(c, "r_squared", "Share of the variation in annual cost "
@@ -653,8 +654,9 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 
 int yoc__page_overview(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
-	int rc = build_index(c, db, R, b);
-	if (rc || (rc = yoc__practices_section(c, db, R, b)))
+	int rc = yoc__summary_section(c, db, R, b);
+	if (rc || (rc = build_index(c, db, R, b)) || (rc = yoc__practices_section(c, db, R, b)) ||
+	    (rc = yoc__caveats_section(c, db, R, b)))
 		return rc;
 	for (struct ptable *t = c->tables; t; t = t->next)
 		if (strcmp(t->id, "run") == 0) {

@@ -229,21 +229,20 @@ int yoc__pack_key_figures(struct ctx *c, sqlite3 *db, struct report *R,
 		for (int k = 0; k < 2; k++) {
 			const struct grp *x = g[k];
 			int ok = yoc_sdc_stat_ok(s, x->n, st[k]);
-			double d = NAN;
+			struct pcell *v = &r[1 + k];
+			/* each measure in its own format: people, %, per 1,000, £ */
+			static const unsigned char kind[7] = {K_COUNT, K_PCT, K_PCT, K_PCT, K_NUM,
+							      K_PENCE, K_PENCE};
+			v->kind = kind[m] + 1;
 			switch (m) {
-			case 0: d = yoc__dv(npub[k]); break;
-			case 1: d = yoc_sdc_rate(s, x->age65, x->n, st[k], 100, 1); break;
-			case 2: d = yoc_sdc_rate(s, x->mm, x->n, st[k], 100, 1); break;
-			case 3: d = yoc_sdc_rate(s, x->mental, x->n, st[k], 100, 1); break;
-			case 4: d = yoc_sdc_rate(s, x->emerg, x->n, st[k], 1000, 0); break;
-			case 5:
-				d = ok ? (double)yoc_sdc_mean(s, x->cost, x->n, npub[k]) / 100 : NAN;
-				break;
-			default:
-				d = ok ? round((double)yoc_sdc_money(s, x->cost) / 100) : NAN;
-				break;
+			case 0: yoc__set_count(v, npub[k]); break;
+			case 1: yoc__set_pct(v, yoc_sdc_rate(s, x->age65, x->n, st[k], 100, 1), 1); break;
+			case 2: yoc__set_pct(v, yoc_sdc_rate(s, x->mm, x->n, st[k], 100, 1), 1); break;
+			case 3: yoc__set_pct(v, yoc_sdc_rate(s, x->mental, x->n, st[k], 100, 1), 1); break;
+			case 4: yoc__set_pct(v, yoc_sdc_rate(s, x->emerg, x->n, st[k], 1000, 0), 1); break;
+			case 5: yoc__set_pence(v, yoc_sdc_mean(s, x->cost, x->n, npub[k]), ok); break;
+			default: yoc__set_pence(v, yoc_sdc_money(s, x->cost), ok); break;
 			}
-			yoc__set_pct(&r[1 + k], d, 1);
 		}
 	}
 	if (!t)
@@ -394,6 +393,7 @@ static int practice_page(struct ctx *c, sqlite3 *db, struct report *R, const str
 	struct yoc_buf b;
 	yoc_buf_init(&b, 0);
 	snprintf(title, sizeof title, "Practice data pack: %s", p->code);
+	c->in_pack = 1; /* links one folder down; the pack's own navigation */
 	snprintf(meta, sizeof meta, "Financial year %s. Compared with the whole population "
 		 "of the dataset.", R->fyear);
 	if (yoc__page_start(c, &b, title, meta) || yoc__pack_nav(c, &b))

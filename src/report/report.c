@@ -28,6 +28,13 @@ static const struct yoc__page pages[] = {
 	{"deprivation.html", "Deprivation", "Deprivation", yoc__page_deprivation, NULL},
 	{"concentration.html", "Concentration", "Concentration of cost", yoc__page_concentration, NULL},
 	{"risk.html", "Risk", "Risk stratification", yoc__page_risk, yoc__risk_present},
+	{"practices.html", "Practices compared", "Fair comparison of practices", yoc__page_compare, NULL},
+	{"cohorts.html", "Cohorts", "Cohorts: selection, review and register", yoc__page_cohorts,
+	 yoc__cohorts_present},
+	{"sim.html", "Simulation", "Simulation: baseline vs scenario (Table 3)", yoc__page_sim, yoc__sim_present},
+	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
+	 yoc__page_eval_present},
+	{"budget.html", "Budget", "Capitated budget", yoc__page_budget, yoc__budget_present},
 };
 
 /* The sections of every practice data pack, in page order. */
@@ -38,6 +45,8 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"ltc_count", yoc__pack_ltc},
 	{"cost_by_setting", yoc__pack_cost},
 	{"risk", yoc__pack_risk},
+	{"compare", yoc__pack_compare},
+	{"cohorts", yoc__pack_cohorts},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))
@@ -103,6 +112,7 @@ static int write_page(struct ctx *c, sqlite3 *db, struct report *R, int pg)
 	struct yoc_buf b;
 	yoc_buf_init(&b, 0);
 	c->page = pg;
+	c->in_pack = 0;
 	snprintf(line, sizeof line, "Financial year %s. %s", R->fyear, R->meta);
 	if (yoc__page_start(c, &b, pages[pg].title, line))
 		c->oom = 1;
@@ -144,6 +154,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 				   db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;
 	}
+	/* read by mapping: the scans of person_year make no call per page */
+	sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
 	if (o->fyear) {
 		snprintf(R->fyear, sizeof R->fyear, "%s", o->fyear);
 	} else {
@@ -163,7 +175,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 			goto cleanup;
 		}
 	}
-	if ((rc = yoc__accumulate(db, R, e)))
+	/* the dataset state hash runs beside the accumulation (report_manifest.c) */
+	if ((rc = yoc__manifest_start(&c)) || (rc = yoc__accumulate(db, R, e)))
 		goto cleanup;
 	if (R->a.all.n == 0) {
 		rc = yoc_error_set(e, YOC_EDATA, o->db, 0, 0, "no person_year rows for %s",
@@ -181,6 +194,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 		goto cleanup;
 	}
 	read_meta(db, &c, R);
+	if ((rc = yoc__manifest_build(&c, db, R)))
+		goto cleanup;
 	for (int pg = 0; pg < NPAGES; pg++)
 		absent[pg] = pages[pg].present && !pages[pg].present(db, R);
 	c.absent = absent;
@@ -196,6 +211,8 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	}
 	if ((rc = yoc__write_xlsx(&c, R->meta)))
 		goto cleanup;
+	if ((rc = yoc__manifest_write(&c, R)))
+		goto cleanup;
 	snprintf(res->fyear, sizeof res->fyear, "%s", R->fyear);
 	res->persons = (long)R->a.all.n;
 	res->practices = (long)R->a.nprac;
@@ -207,6 +224,7 @@ cleanup:
 		yoc__report_free(R);
 	yoc_free(R);
 	sqlite3_close(db);
+	yoc__manifest_free(&c);
 	yoc_arena_free(&c.ar);
 	return rc;
 }

@@ -213,6 +213,9 @@ int yoc__accumulate(sqlite3 *db, struct report *R, struct yoc_error *e)
 void yoc__report_free(struct report *R)
 {
 	yoc__packs_free(R);
+	yoc__compare_free(R);
+	yoc_free(R->caveats);
+	R->caveats = NULL;
 	for (int i = 0; i < MAXBAND; i++)
 		yoc_free(R->a.bcost[i]);
 	yoc_free(R->a.prac);

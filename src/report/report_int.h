@@ -8,7 +8,9 @@
 **   report_html.c     the shared page frame: header, navigation, footer
 **   page_overview.c   index.html: the whole population overview
 **   page_practices.c  the table of practices and the practice data packs
+**   page_eval.c       evaluation.html: matched-cohort evaluation of a service
 **   page_risk.c       risk.html: risk stratification (yoc risk tables)
+**   page_cohorts.c    cohorts.html and the packs' cohort section (src/cohort)
 ** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
 ** and string made with yoc__pt_* / yoc__pt_str lives in its arena (c->ar)
 ** and is freed with it. struct report is filled once by yoc__accumulate,
@@ -17,6 +19,7 @@
 #ifndef YOC_REPORT_INT_H
 #define YOC_REPORT_INT_H
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 
@@ -75,6 +78,8 @@ struct acc {
 };
 
 struct pack_tabs;                        /* page_practices.c */
+struct compare;                          /* page_compare.c */
+struct yoc_caveat;                       /* src/quality */
 
 struct report {
 	struct acc a;
@@ -85,6 +90,10 @@ struct report {
 	 * split by practice (YOC_SDC_HIDDEN where hidden); set by the overview */
 	int64_t pop_pub[(NAGE + 1) * 4], band_pub[MAXBAND + 1], ltc_pub[NLTC + 1];
 	struct pack_tabs *packs;         /* the packs' protected counts; owned */
+	struct compare *cmp;             /* standardised ratios (page_compare.c); owned */
+	struct yoc_caveat *caveats;      /* data-quality caveats (page_summary.c); owned */
+	size_t ncaveats;
+	int caveats_read;
 };
 
 /* Reads the year R->fyear of person_year into R->a (bands in name order). */
@@ -95,7 +104,7 @@ int yoc__i64_cmp(const void *x, const void *y);
 
 /* ---- published tables (report_table.c) --------------------------------- */
 
-enum { K_TEXT, K_COUNT, K_PENCE, K_PCT, K_REAL, K_NUM };
+enum { K_TEXT, K_COUNT, K_PENCE, K_PCT, K_REAL, K_NUM, K_RATIO, K_R2 };  /* K_REAL: 4 decimals, K_R2: 3 (R squared), K_RATIO: 2 */
 extern const int yoc__kinds_count[13];   /* K_TEXT then K_COUNT x 12 */
 
 struct pcell {
@@ -103,7 +112,11 @@ struct pcell {
 	double d;        /* K_PCT, K_REAL, K_NUM */
 	const char *s;   /* K_TEXT; not copied: static or yoc__pt_str */
 	int hidden;      /* shown as * */
+	unsigned char kind; /* 0: the column's kind; else this cell's kind + 1 (a
+			     * table of measures in rows: key figures) */
 };
+/* The kind of cell p of column col of t. */
+#define yoc__cell_kind(t, col, p) ((p)->kind ? (int)(p)->kind - 1 : (t)->kinds[col])
 
 struct ptable {
 	const char *id;      /* file name: csv/ID.csv; "practices/..." for packs */
@@ -127,7 +140,9 @@ struct ctx {
 	int npages, page;               /* ... and the page being built */
 	const unsigned char *absent;    /* per page: 1 when its present() said no */
 	long files;
-	int oom;                        /* set by any helper that ran out of memory */
+	int oom;
+	int in_pack;                    /* a practice pack is being built (one level down) */
+	struct yoc__manifest *man;      /* the run manifest (report_manifest.c); owned */                        /* set by any helper that ran out of memory */
 };
 
 /* A new table of ncols columns (cols and kinds are copied; strings are not).
@@ -202,11 +217,28 @@ int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+/* evaluation.html: the eval_* tables of yoc evaluate (page_eval.c). */
+int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__page_eval_present(sqlite3 *db, const struct report *R);
 /* risk.html (present when risk_pyramid has the year) and its pack section. */
 int yoc__page_risk(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__risk_present(sqlite3 *db, const struct report *R);
 int yoc__pack_risk(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
 		   struct yoc_buf *b);
+/* index.html's executive summary (top) and data-quality caveats (page_summary.c). */
+int yoc__summary_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__caveats_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+/* cohorts.html (present when a cohort is defined) and the packs' cohort section. */
+int yoc__page_cohorts(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__cohorts_present(sqlite3 *db, const struct report *R);
+int yoc__pack_cohorts(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		      struct yoc_buf *b);
+/* sim.html (present when a simulation is stored). */
+int yoc__page_sim(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__sim_present(sqlite3 *db, const struct report *R);
+/* budget.html (present when yoc tariff build has run). */
+int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__budget_present(sqlite3 *db, const struct report *R);
 
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */
@@ -228,5 +260,70 @@ int yoc__pack_ltc(struct ctx *c, sqlite3 *db, struct report *R, const struct pra
 		  struct yoc_buf *b);
 int yoc__pack_cost(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
 		   struct yoc_buf *b);
+
+/* ---- provenance (report_manifest.c) -------------------------------------- */
+
+/*
+** The run manifest: yoc version, reference data (paths recorded by analyse,
+** versions, SHA-256 of the files), parameters, and the dataset state hash
+** (docs/report.md "Provenance"). Built once before the pages; every page's
+** footer and the workbook cite it, and OUT/manifest.json holds it whole
+** with the SHA-256 of every file written.
+*/
+struct yoc__manifest {
+	char state[65];          /* SHA-256 of the dataset state, hex */
+	pthread_t th;            /* computes state beside the accumulation */
+	int running, trc;
+	struct yoc_error te;
+	const char *db;
+	struct yoc_buf ref;      /* JSON array of reference data */
+	struct yoc_buf params;   /* JSON object of parameters */
+	char line[600];          /* one line for footers and the workbook */
+	int64_t loaded;          /* the last load's end (Unix time; 0 unknown): the
+				  * workbook's creation time, so a rerun writes the same bytes */
+};
+/* Starts hashing the dataset state on a thread of its own (its own
+ * read-only connection), so that it costs no wall time beside the
+ * accumulation when a second core is free; then builds the rest. */
+int yoc__manifest_start(struct ctx *c);
+int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R);
+/* Writes OUT/manifest.json listing every file under OUT with its SHA-256. */
+int yoc__manifest_write(struct ctx *c, const struct report *R);
+void yoc__manifest_free(struct ctx *c);
+/* The SHA-256 of the dataset state (person_year, analyse_run, the load log). */
+int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e);
+
+/* ---- fair practice comparison (page_compare.c) --------------------------- */
+
+#define NMEAS 3          /* cost, emergency admissions, people with 2+ LTCs */
+
+struct cmp_ratio {
+	int ok;              /* shown */
+	double obs, exp;     /* published observed (pounds or a count), expected */
+	double ratio, lo, hi; /* observed / expected and its 95% interval */
+	int pos;             /* funnel: 0 below 99.8%, 1 below 95%, 2 within, 3, 4 above */
+};
+
+struct cmp_unit {            /* a practice, or a primary care network */
+	char pcn[24], pcn_name[96];
+	int hidden, members;
+	int missing[NMEAS];
+	int64_t people;      /* published */
+	struct cmp_ratio r[NMEAS];
+};
+
+struct compare {
+	size_t np, npcn;
+	struct cmp_unit *prac;   /* R->a.prac's order (sorted by the overview) */
+	struct cmp_unit *pcn;    /* networks, by code */
+	int mapped;              /* practices the PCN mapping names */
+	double phi;              /* cost: variance-to-mean ratio, pounds */
+};
+
+/* practices.html: builds R->cmp (after the overview), writes the page. */
+int yoc__page_compare(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__pack_compare(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		      struct yoc_buf *b);
+void yoc__compare_free(struct report *R);
 
 #endif

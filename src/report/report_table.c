@@ -102,11 +102,12 @@ static void cell_text(const struct ptable *t, int col, const struct pcell *p, in
 		      char *buf, size_t n)
 {
 	char tmp[32];
-	if (t->kinds[col] != K_TEXT && p->hidden) {
+	int kind = yoc__cell_kind(t, col, p);
+	if (kind != K_TEXT && p->hidden) {
 		snprintf(buf, n, "*");
 		return;
 	}
-	switch (t->kinds[col]) {
+	switch (kind) {
 	case K_TEXT: snprintf(buf, n, "%s", p->s ? p->s : ""); break;
 	case K_COUNT: snprintf(buf, n, "%s", yoc_sdc_fmt(p->i, html, tmp)); break;
 	case K_PENCE: fmt_pence(p->i, html, buf, n); break;
@@ -117,6 +118,8 @@ static void cell_text(const struct ptable *t, int col, const struct pcell *p, in
 		else
 			snprintf(buf, n, "%.1f", p->d);
 		break;
+	case K_RATIO: snprintf(buf, n, "%.2f", p->d); break;
+	case K_R2: snprintf(buf, n, "%.3f", p->d); break;
 	default: snprintf(buf, n, "%.4f", p->d); break;
 	}
 }
@@ -129,7 +132,9 @@ const char yoc__banner_text[] =
 int yoc__html_table(struct ctx *c, struct yoc_buf *b, const struct ptable *t)
 {
 	char buf[128];
-	int rc = yoc_buf_puts(b, "<div class=\"tw\"><table><caption>");
+	/* more than 8 columns print on a landscape page (report_html.c) */
+	int rc = yoc_buf_puts(b, t->ncols > 8 ? "<div class=\"tw wide\"><table><caption>"
+					      : "<div class=\"tw\"><table><caption>");
 	rc |= yoc__html_esc(b, t->title);
 	rc |= yoc_buf_puts(b, "</caption><thead><tr>");
 	for (int k = 0; k < t->ncols; k++) {

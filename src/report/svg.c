@@ -350,3 +350,54 @@ int yoc__svg_lines(struct yoc_buf *b, const char *title, int nser,
 	rc |= yoc_buf_puts(b, "</svg>\n");
 	return rc ? YOC_ENOMEM : 0;
 }
+
+/*
+** Love plot: one row per covariate, |SMD| before (open circle) and after
+** (filled dot) matching, with the 0.1 line that balance must stay under.
+*/
+int yoc__svg_love(struct yoc_buf *b, const char *title, int n, const char *const *names,
+		  const double *before, const double *after)
+{
+	const double W = 760, L = 210, R = 30, T = 44, row = 18;
+	const double H = T + row * (n > 0 ? n : 1) + 40, pw = W - L - R;
+	double max = 0.2;
+	for (int i = 0; i < n; i++) {
+		if (fabs(before[i]) > max)
+			max = fabs(before[i]);
+		if (fabs(after[i]) > max)
+			max = fabs(after[i]);
+	}
+	double step = nice_step(max), top = step * ceil(max / step);
+	int rc = yoc_buf_printf(b, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+				   "xmlns=\"http://www.w3.org/2000/svg\"><title>", W, H);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_printf(b, "</title><text x=\"%.0f\" y=\"20\" class=\"ct\">", 10.0);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_puts(b, "</text>");
+	for (double t = 0; t <= top + step / 2; t += step) {
+		double x = L + t / top * pw;
+		rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+				     "class=\"grid\"/><text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+				     "text-anchor=\"middle\">%.2g</text>", x, x, T - 6, H - 34, x,
+				     H - 20, t);
+	}
+	double x1 = L + 0.1 / top * pw;
+	rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+			     "stroke=\"#c0504d\" stroke-dasharray=\"4 3\"/>", x1, x1, T - 6, H - 34);
+	for (int i = 0; i < n; i++) {
+		double y = T + row * i + row / 2;
+		rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+				     "text-anchor=\"end\">", L - 8, y + 4);
+		rc |= yoc__html_esc(b, names[i]);
+		rc |= yoc_buf_printf(b, "</text><circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"none\" "
+				     "stroke=\"%s\"><title>before: %.3f</title></circle>"
+				     "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>after: "
+				     "%.3f</title></circle>", L + fabs(before[i]) / top * pw, y,
+				     yoc__svg_colour(0), before[i], L + fabs(after[i]) / top * pw, y,
+				     yoc__svg_colour(0), after[i]);
+	}
+	rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\">|standardised mean "
+			     "difference|: open before matching, filled after; dashed line 0.1"
+			     "</text></svg>\n", L, H - 4);
+	return rc;
+}

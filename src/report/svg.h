@@ -33,6 +33,10 @@ int yoc__svg_pyramid(struct yoc_buf *b, const char *title, int nb,
 		     const char *lname, const char *rname, const double *mleft,
 		     const double *mright, const char *mname, int pct);
 
+/* Love plot: |SMD| before and after matching for n covariates, line at 0.1. */
+int yoc__svg_love(struct yoc_buf *b, const char *title, int n, const char *const *names,
+		  const double *before, const double *after);
+
 /*
 ** Lines through points: nser series, series k has n[k] points x[k][i],
 ** y[k][i] (a NAN point is skipped and the line broken there). Axes run from

@@ -183,6 +183,38 @@ struct yoc_calib {
 int yoc_calib_slope(const double *p, const double *y, size_t n, struct yoc_calib *out,
 		    struct yoc_error *e);
 
+/* ---- Poisson: exact intervals, funnel limits (stats_poisson.c) ----- */
+
+/*
+** The exact (Garwood) two-sided confidence interval at level (0.95) of the
+** mean of a Poisson count obs: lo = qchisq((1-level)/2, 2 obs) / 2 (0 when
+** obs is 0), hi = qchisq((1+level)/2, 2 (obs + 1)) / 2, as R's
+** poisson.test. Returns 0, or YOC_EINVAL for obs < 0 or level outside (0, 1).
+*/
+int yoc_poisson_ci(double obs, double level, double *lo, double *hi);
+
+/* The p-quantile of Poisson(mu): the smallest k with P(X <= k) >= p (R's
+ * qpois); 0 when mu <= 0 or p is outside (0, 1). */
+double yoc_poisson_quantile(double p, double mu);
+
+/*
+** A funnel-plot control limit for an indirectly standardised ratio O/E
+** around a target of 1 (Spiegelhalter 2005, appendix A.1.1): with r the
+** p-quantile of Poisson(E) and F its distribution function,
+** alpha = (F(r) - p) / (F(r) - F(r - 1)), the limit is (r - alpha) / E.
+** p = 0.025/0.975 give the 95% limits, 0.001/0.999 the 99.8% limits.
+** A limit below 0 (small E, r = 0) is returned as 0. NaN when expected <= 0 or p is outside (0, 1).
+*/
+double yoc_funnel_limit(double expected, double p);
+
+/*
+** Indirect standardisation: the expected count (or amount) of a unit with
+** n[i] people in each of ncell strata (age-sex cells) at the reference
+** population's rate[i] per person, sum n[i] x rate[i]. The standardised
+** ratio is observed / this.
+*/
+double yoc_indirect_expected(size_t ncell, const double *n, const double *rate);
+
 /* ---- statistical process control (stats_spc.c) ----------------------- */
 
 /*
@@ -231,5 +263,24 @@ int yoc_spc_xmr(const double *x, size_t n, int better, struct yoc_spc *out,
 		struct yoc_spc_point *pt, struct yoc_error *e);
 /* "common cause", "special cause: improvement", ... */
 const char *yoc_spc_variation_name(int variation);
+
+/* ---- seeded random streams and quantiles (stats_boot.c) ---------------- */
+
+#include <stdint.h>
+
+/*
+** A random stream for resampling: xoshiro256** seeded through splitmix64,
+** so one 64-bit seed gives the same stream on every machine. Separate
+** streams (one per task) come from different seeds.
+*/
+struct yoc_rng {
+	uint64_t s[4];
+};
+void yoc_rng_seed(struct yoc_rng *r, uint64_t seed);
+uint64_t yoc_rng_next(struct yoc_rng *r);
+/* Uniform integer in [0, n), n > 0, without modulo bias (Lemire's method). */
+uint64_t yoc_rng_below(struct yoc_rng *r, uint64_t n);
+/* Quantile p (0..1) of sorted x[0..n-1], n > 0: R's default (type 7). */
+double yoc_quantile_sorted(const double *x, size_t n, double p);
 
 #endif

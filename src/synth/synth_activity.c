@@ -788,6 +788,70 @@ static void oracle_risk(struct act *a, struct truth_acc *t)
 	}
 }
 
+/* ---- a pilot's effect (docs/synth.md, "A pilot") ---------------------------------------- */
+
+/* Emergency admissions in the 365 days before day d. */
+static int prior_emergency(const struct act *a, int32_t d)
+{
+	int n = 0;
+	for (int i = 0; i < a->nsp; i++)
+		n += a->sp[i].kind == SP_NE && a->sp[i].adm >= d - 365 && a->sp[i].adm < d;
+	return n;
+}
+
+/*
+** Whether the pilot removes an event of day d with rate multiplier m < 1:
+** each of the enrolled person's events from enrolment on stays with chance
+** m, drawn from the pilot's own stream, so the person's own stream (and
+** everything else they do) is the same with and without the pilot.
+*/
+static int pilot_drops(struct act *a, int32_t d, double m)
+{
+	struct emit_ctx *c = &a->ec;
+	if (c->enrol == NEVER || d < c->enrol || m >= 1.0)
+		return 0;
+	return rng_unif(&c->pr) >= m;
+}
+
+/* Extra events (copies of one of day d) for a multiplier m > 1: Poisson(m - 1). */
+static int pilot_extra(struct act *a, int32_t d, double m)
+{
+	struct emit_ctx *c = &a->ec;
+	if (c->enrol == NEVER || d < c->enrol || m <= 1.0 || c->drop)
+		return 0;
+	return rng_poisson(&c->pr, m - 1.0);
+}
+
+static void pilot_gp(struct act *a, const struct ev_gp *e)
+{
+	struct emit_ctx *c = &a->ec;
+	double m = a->w->o->pilot ? a->w->o->pilot->m_gp : 1.0;
+	uint8_t was = c->drop;
+	c->drop = (uint8_t)(was | pilot_drops(a, e->date, m));
+	emit_gp(c, e);
+	c->drop = was;
+	int k = pilot_extra(a, e->date, m);
+	c->copy = 1;
+	for (int j = 0; j < k; j++)
+		emit_gp(c, e);
+	c->copy = 0;
+}
+
+static void pilot_community(struct act *a, const struct ev_community *e)
+{
+	struct emit_ctx *c = &a->ec;
+	double m = a->w->o->pilot ? a->w->o->pilot->m_community : 1.0;
+	uint8_t was = c->drop;
+	c->drop = (uint8_t)(was | pilot_drops(a, e->date, m));
+	emit_community(c, e);
+	c->drop = was;
+	int k = pilot_extra(a, e->date, m);
+	c->copy = 1;
+	for (int j = 0; j < k; j++)
+		emit_community(c, e);
+	c->copy = 0;
+}
+
 static void emit_hospital(struct act *a)
 {
 	struct world *w = a->w;
@@ -795,6 +859,10 @@ static void emit_hospital(struct act *a)
 	for (int i = 0; i < a->nsp; i++) {
 		const struct ev_spell *s = &a->sp[i];
 		int age = person_age(p, s->adm);
+		/* the pilot removes an emergency admission with its A&E attendance,
+		 * ambulance and intermediate care */
+		if (s->kind == SP_NE && !s->terminal && w->o->pilot)
+			a->ec.drop = (uint8_t)pilot_drops(a, s->adm, w->o->pilot->m_emergency);
 		if (s->via_ae) {
 			struct ev_ae ae;
 			static const double wd[4] = {0.1, 0.25, 0.35, 0.3};
@@ -825,11 +893,11 @@ static void emit_hospital(struct act *a)
 					break;
 				struct ev_community ev = {d, p->community, 45, "INTERMEDIATE_CARE",
 							  "FACE_TO_FACE", "5", "IC01"};
-				emit_community(&a->ec, &ev);
+				pilot_community(a, &ev);
 			}
 		}
+		a->ec.drop = 0;
 	}
-	(void)w;
 }
 
 static int in_spell(const struct act *a, int32_t d)
@@ -872,12 +940,15 @@ static void ae_and_ambulance(struct act *a)
 		ae.cat = u < 0.95 ? "1" : u < 0.98 ? "2" : "3";
 		ae.disp = disp[rng_pick(a->r, wdisp, 10)];
 		ae.hrg = strcmp(ae.disp, "12") == 0 ? "VB11Z" : synth_ae_hrg[rng_pick(a->r, whrg, 11)];
+		if (a->w->o->pilot)
+			a->ec.drop = (uint8_t)pilot_drops(a, d, a->w->o->pilot->m_ae);
 		emit_ae(&a->ec, &ae);
 		if (amb) {
 			struct ev_amb am = {d, rng_chance(a->r, 0.6) ? "C2" : "C3", "SEE_CONVEY", "03",
 					    ae.prov};
 			emit_ambulance(&a->ec, &am);
 		}
+		a->ec.drop = 0;
 	}
 	/* Calls resolved without going to hospital. */
 	for (int m = 0; m < a->M; m++) {
@@ -1038,7 +1109,7 @@ static void gp(struct act *a)
 		}
 		double dd = dna * (age >= 16 && age < 30 ? 1.5 : 1.0);
 		e.status = rng_unif(a->r) < dd ? "DNA" : "Attended";
-		emit_gp(&a->ec, &e);
+		pilot_gp(a, &e);
 	}
 }
 
@@ -1131,7 +1202,7 @@ static void community(struct act *a)
 						  c->service, remote ? "TELEPHONE" : "FACE_TO_FACE",
 						  rng_chance(a->r, 0.04) ? "3" : "5",
 						  remote ? c->remote : f2f};
-			emit_community(&a->ec, &ev);
+			pilot_community(a, &ev);
 		}
 	}
 }
@@ -1325,10 +1396,15 @@ int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t
 	a->ec.p = p;
 	a->ec.t = t;
 	memset(a->ec.seq, 0, sizeof a->ec.seq);
+	a->ec.enrol = NEVER;
+	a->ec.drop = a->ec.copy = 0;
+	a->ec.tcf = NULL;
 	build_months(a);
 	social_care(a);
 	hospital(a);
 	oracle_risk(a, t);
+	if (w->o->pilot)
+		synth_pilot_enrol(w, p, &a->ec, prior_emergency(a, w->o->pilot->start));
 	emit_register(&a->ec);
 	emit_hospital(a);
 	ae_and_ambulance(a);
@@ -1338,5 +1414,7 @@ int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t
 	mental_health(a);
 	emit_social_rows(a);
 	death(a);
+	if (a->ec.enrol != NEVER)
+		synth_pilot_write(w, p, &a->ec, NULL);
 	return t->epi_overflow ? YOC_EINTERNAL : YOC_OK;
 }

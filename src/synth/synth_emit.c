@@ -100,9 +100,12 @@ uint64_t synth_key(const struct world *w, int kind, uint64_t person, uint32_t se
 	return x;
 }
 
+/* Rows the pilot adds take keys from the top half of the sequence space, so
+ * every other row keeps the key it has without the pilot. */
 static void rb_key(struct rowb *b, struct emit_ctx *c, int kind)
 {
-	rb_uint_pad(b, synth_key(c->w, kind, c->p->idx, c->seq[kind]++), 19);
+	uint32_t seq = c->copy ? 0x80000u + c->cseq[kind]++ : c->seq[kind]++;
+	rb_uint_pad(b, synth_key(c->w, kind, c->p->idx, seq), 19);
 }
 
 static struct sfile *file_for(struct emit_ctx *c, int kind, uint32_t prov, int32_t day)
@@ -186,7 +189,7 @@ static void add_cost(struct emit_ctx *c, int setting, int32_t day, int64_t pence
 {
 	int y = world_fyear(c->w, day);
 	if (y >= 0 && y < c->w->years)
-		c->t->cost[y][setting] += pence;
+		T_ADD(c, cost[y][setting], pence);
 }
 
 /* ---- the feeds ----------------------------------------------------------------- */
@@ -207,7 +210,7 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 	for (int i = 0; i < s->nepi; i++) {
 		const struct ev_episode *e = &s->epi[i];
 		int last = i == s->nepi - 1;
-		row_begin(w, &b, f);
+		row_begin(w, &b, c->drop ? NULL : f);
 		rb_person(&b, w, p);
 		rb_comma(&b);
 		rb_str(&b, w->prov_code[K_APC][s->prov]);
@@ -273,11 +276,13 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 		/* Bed days: the nights of the episode, each in its financial year. */
 		for (int y = 0; y < w->years; y++) {
 			int32_t nb = yoc_nights_between(e->start, e->end, w->fstart[y], w->fstart[y + 1]);
-			c->t->bed_days[y] += nb;
+			T_ADD(c, bed_days[y], nb);
 			if (yoc_admimeth_emergency(s->admimeth, strlen(s->admimeth)))
-				c->t->emergency_bed_days[y] += nb;
+				T_ADD(c, emergency_bed_days[y], nb);
 		}
-		if (c->t->nepi < MAX_EPI_LOG) {
+		if (c->drop) {
+			/* not in the feeds: no diagnoses for the truth's conditions */
+		} else if (c->t->nepi < MAX_EPI_LOG) {
 			c->t->epi_start[c->t->nepi] = e->start;
 			c->t->epi_mask[c->t->nepi] = mask;
 			c->t->nepi++;
@@ -305,16 +310,17 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 	int setting = sp.type == YOC_SPELL_DAYCASE ? S_DAYCASE
 		      : sp.type == YOC_SPELL_ELECTIVE ? S_ELECTIVE : S_NONELECTIVE;
 	add_cost(c, setting, s->adm, sp.pence);
-	synth_priced(w, K_APC, s->prov, s->adm, sp.pence);
+	if (!c->drop)
+		synth_priced(w, K_APC, s->prov, s->adm, sp.pence);
 	int ya = world_fyear(w, s->adm);
 	if (ya >= 0 && ya < w->years) {
-		c->t->cost_apc_provider[ya] += sp.provider;
+		T_ADD(c, cost_apc_provider[ya], sp.provider);
 		if (sp.type == YOC_SPELL_EMERGENCY) {
-			c->t->cost_emergency[ya] += sp.pence;
-			c->t->emergency[ya] += sp.admission;
+			T_ADD(c, cost_emergency[ya], sp.pence);
+			T_ADD(c, emergency[ya], sp.admission);
 		} else if (sp.type == YOC_SPELL_OTHER_NE) {
-			c->t->cost_other_ne[ya] += sp.pence;
-			c->t->other_ne[ya] += sp.admission;
+			T_ADD(c, cost_other_ne[ya], sp.pence);
+			T_ADD(c, other_ne[ya], sp.admission);
 		}
 	}
 }
@@ -323,7 +329,7 @@ void emit_op(struct emit_ctx *c, const struct ev_op *e)
 {
 	struct world *w = c->w;
 	struct rowb b;
-	row_begin(w, &b, file_for(c, K_OP, e->prov, e->date));
+	row_begin(w, &b, c->drop ? NULL : file_for(c, K_OP, e->prov, e->date));
 	rb_person(&b, w, c->p);
 	rb_comma(&b);
 	rb_str(&b, w->prov_code[K_OP][e->prov]);
@@ -351,6 +357,7 @@ void emit_op(struct emit_ctx *c, const struct ev_op *e)
 	if (yoc_attended(e->attended, strlen(e->attended))) {
 		int64_t pence = cprice(w, yoc_pod_op(e->hrg, strlen(e->hrg)), e->hrg);
 		add_cost(c, S_OUTPATIENT, e->date, pence);
+		if (!c->drop)
 		synth_priced(w, K_OP, e->prov, e->date, pence);
 	}
 }
@@ -359,7 +366,7 @@ void emit_ae(struct emit_ctx *c, const struct ev_ae *e)
 {
 	struct world *w = c->w;
 	struct rowb b;
-	row_begin(w, &b, file_for(c, K_AE, e->prov, e->date));
+	row_begin(w, &b, c->drop ? NULL : file_for(c, K_AE, e->prov, e->date));
 	rb_person(&b, w, c->p);
 	rb_comma(&b);
 	rb_str(&b, w->prov_code[K_AE][e->prov]);
@@ -388,14 +395,15 @@ void emit_ae(struct emit_ctx *c, const struct ev_ae *e)
 	row_end(w, &b, c->p);
 	int64_t pence = cprice(w, YOC_POD_EMERGENCY, e->hrg);
 	add_cost(c, S_AE, e->date, pence);
-	synth_priced(w, K_AE, e->prov, e->date, pence);
+	if (!c->drop)
+		synth_priced(w, K_AE, e->prov, e->date, pence);
 }
 
 void emit_community(struct emit_ctx *c, const struct ev_community *e)
 {
 	struct world *w = c->w;
 	struct rowb b;
-	row_begin(w, &b, file_for(c, K_COMMUNITY, e->prov, e->date));
+	row_begin(w, &b, c->drop ? NULL : file_for(c, K_COMMUNITY, e->prov, e->date));
 	rb_person(&b, w, c->p);
 	rb_comma(&b);
 	rb_str(&b, w->prov_code[K_COMMUNITY][e->prov]);
@@ -419,6 +427,7 @@ void emit_community(struct emit_ctx *c, const struct ev_community *e)
 	if (yoc_attended(e->attended, strlen(e->attended))) {
 		int64_t pence = cprice(w, YOC_POD_COMMUNITY, e->currency);
 		add_cost(c, S_COMMUNITY, e->date, pence);
+		if (!c->drop)
 		synth_priced(w, K_COMMUNITY, e->prov, e->date, pence);
 	}
 }
@@ -427,7 +436,7 @@ void emit_mh(struct emit_ctx *c, const struct ev_mh *e)
 {
 	struct world *w = c->w;
 	struct rowb b;
-	row_begin(w, &b, file_for(c, K_MH, e->prov, e->date));
+	row_begin(w, &b, c->drop ? NULL : file_for(c, K_MH, e->prov, e->date));
 	rb_person(&b, w, c->p);
 	rb_comma(&b);
 	rb_str(&b, w->prov_code[K_MH][e->prov]);
@@ -465,10 +474,11 @@ void emit_mh(struct emit_ctx *c, const struct ev_mh *e)
 	if (e->bedday) {
 		int y = world_fyear(w, e->date);
 		if (y >= 0 && y < w->years)
-			c->t->mh_bed_days[y] += e->bed_days;
+			T_ADD(c, mh_bed_days[y], e->bed_days);
 	}
 	add_cost(c, S_MH, e->date, pence);
-	synth_priced(w, K_MH, e->prov, e->date, pence);
+	if (!c->drop)
+		synth_priced(w, K_MH, e->prov, e->date, pence);
 }
 
 static int hcp_index(const char *hcp)
@@ -480,7 +490,7 @@ void emit_gp(struct emit_ctx *c, const struct ev_gp *e)
 {
 	struct world *w = c->w;
 	struct rowb b;
-	row_begin(w, &b, synth_file(w, K_GP_APPT, (uint32_t)e->prac,
+	row_begin(w, &b, c->drop ? NULL : synth_file(w, K_GP_APPT, (uint32_t)e->prac,
 				    (uint32_t)world_month(w, e->date)));
 	rb_person(&b, w, c->p);
 	rb_comma(&b);
@@ -508,7 +518,7 @@ void emit_social(struct emit_ctx *c, const struct ev_social *e)
 {
 	struct world *w = c->w;
 	struct rowb b;
-	row_begin(w, &b, file_for(c, K_SOCIAL, e->la, e->start));
+	row_begin(w, &b, c->drop ? NULL : file_for(c, K_SOCIAL, e->la, e->start));
 	rb_person(&b, w, c->p);
 	rb_comma(&b);
 	rb_str(&b, w->prov_code[K_SOCIAL][e->la]);
@@ -547,7 +557,7 @@ void emit_ambulance(struct emit_ctx *c, const struct ev_amb *e)
 {
 	struct world *w = c->w;
 	struct rowb b;
-	row_begin(w, &b, file_for(c, K_AMBULANCE, 0, e->date));
+	row_begin(w, &b, c->drop ? NULL : file_for(c, K_AMBULANCE, 0, e->date));
 	rb_person(&b, w, c->p);
 	rb_comma(&b);
 	rb_str(&b, w->prov_code[K_AMBULANCE][0]);
@@ -569,7 +579,8 @@ void emit_ambulance(struct emit_ctx *c, const struct ev_amb *e)
 	row_end(w, &b, c->p);
 	int64_t pence = cprice(w, YOC_POD_AMBULANCE, e->currency);
 	add_cost(c, S_AMBULANCE, e->date, pence);
-	synth_priced(w, K_AMBULANCE, 0, e->date, pence);
+	if (!c->drop)
+		synth_priced(w, K_AMBULANCE, 0, e->date, pence);
 }
 
 void emit_death(struct emit_ctx *c, const char *place, const char *cause)
@@ -578,7 +589,7 @@ void emit_death(struct emit_ctx *c, const char *place, const char *cause)
 	struct person *p = c->p;
 	struct rowb b;
 	int32_t dor = p->death + 2 + (int32_t)rng_below(&p->r, 9);
-	row_begin(w, &b, file_for(c, K_DEATHS, 0, p->death));
+	row_begin(w, &b, c->drop ? NULL : file_for(c, K_DEATHS, 0, p->death));
 	rb_person(&b, w, p);
 	rb_comma(&b);
 	rb_date(&b, w, p->death);
@@ -620,7 +631,7 @@ void emit_register(struct emit_ctx *c)
 				continue;
 			int32_t upto = r->end < fe ? r->end : fe;
 			struct rowb b;
-			row_begin(w, &b, synth_file(w, K_REGISTER, r->prac, (uint32_t)y));
+			row_begin(w, &b, c->drop ? NULL : synth_file(w, K_REGISTER, r->prac, (uint32_t)y));
 			rb_person(&b, w, p);
 			rb_comma(&b);
 			rb_str(&b, w->prac_code[r->prac]);

@@ -82,7 +82,7 @@ int rng_pick(struct rng *r, const double *w, int n);
 /* Poisson count with mean lambda (lambda < 50). */
 int rng_poisson(struct rng *r, double lambda);
 
-enum { STREAM_WORLD = 1, STREAM_PERSON = 2, STREAM_DEFECT = 3, STREAM_FILES = 4 };
+enum { STREAM_WORLD = 1, STREAM_PERSON = 2, STREAM_DEFECT = 3, STREAM_FILES = 4, STREAM_PILOT = 5 };
 
 /* ---- feed kinds ------------------------------------------------------------ */
 
@@ -303,7 +303,13 @@ struct world {
 	char *tbuf;
 	size_t tlen;
 	struct yoc_afile optout;
+	struct yoc_afile regtruth;        /* truth/registrations.csv */
 	struct yoc_afile risk;            /* truth/risk.csv: the oracle risk */
+	struct yoc_afile pilotf;          /* truth/pilot.csv (with a pilot) */
+	unsigned char *pilot_prac;        /* per practice: 1 if in the pilot */
+	struct truth_acc *tcf;            /* an enrolled person's counterfactual truth */
+	uint64_t pilot_eligible, pilot_enrolled;
+	int pilot_missing_prac;           /* listed pilot practices not in this economy */
 
 	/* contracts: providers of apc/op/ae, community, mh, ambulance x years */
 	struct contract_prov *cprov;
@@ -325,6 +331,7 @@ struct world {
 	uint64_t person_years, rows, defect_rows, nhs_overflow;
 	double defect_scale;
 	int oom;                          /* a row buffer could not grow */
+	void *idn;                        /* synth_idnoise.c's state, NULL without --identifiers */
 };
 
 int synth_world_init(struct world *w, const struct yoc_synth_opts *o, struct yoc_error *e);
@@ -462,6 +469,19 @@ void row_begin(struct world *w, struct rowb *b, struct sfile *f);
 /* Ends the row: newline, defect decision and application, counts. */
 void row_end(struct world *w, struct rowb *b, struct person *p);
 
+/* Identifiers at source (synth_idnoise.c), only with opts.identifiers. */
+int synth_idnoise_open(struct world *w, struct yoc_error *e);
+int synth_idnoise_finish(struct world *w, struct yoc_error *e);
+void synth_idnoise_abort(struct world *w);
+/* Appends ",GIVEN,FAMILY,POSTCODE" of p to the row being built. */
+void synth_idnoise_cells(struct world *w, struct rowb *b, const struct person *p);
+/* The header's extra columns, starting with a comma. */
+const char *synth_idnoise_header(void);
+/* Rewrites the last row of f (*n bytes), whose NHS number a defect lost, with
+   noisy identifiers, and records whose it is in truth/link.csv. */
+void synth_idnoise_row(struct world *w, struct sfile *f, char *row, size_t *n,
+		       const struct person *p);
+
 static inline void rb_comma(struct rowb *b)
 {
 	*b->p++ = ',';
@@ -568,6 +588,13 @@ struct emit_ctx {
 	struct person *p;
 	struct truth_acc *t;
 	uint32_t seq[K_COUNT + 1];   /* key sequence per kind (+1: spells) */
+	/* a pilot (synth_pilot.c): all zero / NEVER / NULL without one */
+	int32_t enrol;               /* enrolment day, NEVER if not enrolled */
+	uint8_t drop;                /* this event does not happen with the pilot */
+	uint8_t copy;                /* this event happens only with the pilot */
+	struct truth_acc *tcf;       /* enrolled: the truth without the pilot */
+	struct rng pr;               /* enrolled: the pilot's stream */
+	uint32_t cseq[K_COUNT + 1];  /* key sequence of the pilot's extra rows */
 };
 void emit_spell(struct emit_ctx *c, const struct ev_spell *s);
 void emit_op(struct emit_ctx *c, const struct ev_op *e);
@@ -580,6 +607,30 @@ void emit_ambulance(struct emit_ctx *c, const struct ev_amb *e);
 void emit_death(struct emit_ctx *c, const char *place, const char *cause);
 void emit_register(struct emit_ctx *c);
 int synth_emit_init(struct world *w, struct yoc_error *e);
+
+/* ---- a pilot (synth_pilot.c) ------------------------------------------------------ */
+
+/*
+** Truth accumulation that keeps the counterfactual: an event added by the
+** pilot counts only with it, an event the pilot removed only without it.
+*/
+#define T_ADD(c, field, v)                                  \
+	do {                                                \
+		if (!(c)->drop)                             \
+			(c)->t->field += (v);               \
+		if ((c)->tcf && !(c)->copy)                 \
+			(c)->tcf->field += (v);             \
+	} while (0)
+
+int synth_pilot_init(struct world *w, struct yoc_error *e);
+/* Opens truth/pilot.csv under dir. */
+int synth_pilot_open(struct world *w, const char *dir, struct yoc_error *e);
+/* Whether p enrols (their state at the start, spells already drawn: nprior
+ * emergency admissions in the year before); sets up c if so. */
+void synth_pilot_enrol(struct world *w, struct person *p, struct emit_ctx *c, int nprior);
+/* Writes an enrolled person's rows of truth/pilot.csv. */
+int synth_pilot_write(struct world *w, const struct person *p, const struct emit_ctx *c,
+		      struct yoc_error *e);
 
 /* Generates and writes all of a person's rows and fills their truth. */
 int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t);
@@ -598,6 +649,8 @@ int synth_out_header(const struct world *w, const struct sfile *f, char *buf, si
 int synth_truth_write(struct world *w, const struct person *p, struct truth_acc *t,
 		      struct yoc_error *e);
 int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_error *e);
+/* synth_billing.c: the providers' billing feed from the written feeds (new files only). */
+int synth_billing_write(struct world *w, struct yoc_error *e);
 void synth_out_abort(struct world *w);
 
 /* Pricing cache helpers (synth_emit.c). */

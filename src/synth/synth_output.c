@@ -52,6 +52,12 @@ int synth_file_grow(struct world *w, struct sfile *f)
 
 void row_begin(struct world *w, struct rowb *b, struct sfile *f)
 {
+	if (!f) {
+		/* a row the pilot removed: built (same draws) but written nowhere */
+		b->f = NULL;
+		b->start = b->p = w->scratch;
+		return;
+	}
 	if (f->wend - f->wp < ROW_RESERVE && synth_file_grow(w, f) != 0) {
 		/* Out of memory: write into scratch, and fail the run after this person. */
 		w->oom = 1;
@@ -65,6 +71,8 @@ void row_begin(struct world *w, struct rowb *b, struct sfile *f)
 
 void row_end(struct world *w, struct rowb *b, struct person *p)
 {
+	if (w->idn)
+		synth_idnoise_cells(w, b, p);
 	*b->p++ = '\n';
 	struct sfile *f = b->f;
 	if (!f)
@@ -77,8 +85,14 @@ void row_end(struct world *w, struct rowb *b, struct person *p)
 	f->last_len = (uint32_t)n;
 	f->last_clean = 1;
 	w->rows++;
-	if (w->defect_scale > 0)
+	if (w->defect_scale > 0) {
+		uint64_t lost = f->defects[D_NHS_BAD_CHECK] + f->defects[D_NHS_MISSING];
 		synth_defect_row(w, b, p);
+		if (w->idn && f->defects[D_NHS_BAD_CHECK] + f->defects[D_NHS_MISSING] != lost) {
+			size_t rn = f->last_len;
+			synth_idnoise_row(w, f, b->start, &rn, p);
+		}
+	}
 	w->buffered += f->len - before;
 }
 
@@ -141,6 +155,12 @@ int synth_out_header(const struct world *w, const struct sfile *f, char *buf, si
 		const char *name = f->renamed && k == synth_kinds[f->kind].rename_col
 					   ? synth_kinds[f->kind].rename_to : cols[k].name;
 		int wr = snprintf(buf + n, cap - n, "%s%s", k ? "," : "", name);
+		if (wr < 0 || (size_t)wr >= cap - n)
+			return -1;
+		n += (size_t)wr;
+	}
+	if (w->idn) {
+		int wr = snprintf(buf + n, cap - n, "%s", synth_idnoise_header());
 		if (wr < 0 || (size_t)wr >= cap - n)
 			return -1;
 		n += (size_t)wr;
@@ -249,12 +269,18 @@ int synth_out_open(struct world *w, struct yoc_error *e)
 	snprintf(path, sizeof path, "%s/optout.csv", dir);
 	if ((rc = yoc_afile_open(&w->optout, path, e)) != 0)
 		return rc;
+	snprintf(path, sizeof path, "%s/truth/registrations.csv", dir);
+	if ((rc = yoc_afile_open(&w->regtruth, path, e)) != 0)
+		return rc;
+	fputs("nhs_number,practice,reg_start,reg_end,end_reason,date_of_death\n", w->regtruth.f);
 	fputs(truth_header, w->truth.f);
 	fputs("nhs_number\n", w->optout.f);
 	snprintf(path, sizeof path, "%s/truth/risk.csv", dir);
 	if ((rc = yoc_afile_open(&w->risk, path, e)) != 0)
 		return rc;
 	fputs("nhs_number,fyear,p_emergency\n", w->risk.f);
+	if (w->o->pilot && (rc = synth_pilot_open(w, dir, e)) != 0)
+		return rc;
 	w->tbuf = yoc_malloc((size_t)1 << 21);
 	if (!w->tbuf)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -265,7 +291,35 @@ void synth_out_abort(struct world *w)
 {
 	yoc_afile_abort(&w->truth);
 	yoc_afile_abort(&w->optout);
+	yoc_afile_abort(&w->regtruth);
 	yoc_afile_abort(&w->risk);
+	yoc_afile_abort(&w->pilotf);
+}
+
+/*
+** One line per registration of the person: the practice, its first and last
+** day (empty while registered at the end of the window) and why it ended:
+** died, moved_out (left the area), changed_practice.
+*/
+static int regtruth_write(struct world *w, const struct person *p, struct yoc_error *e)
+{
+	char dod[11] = "";
+	if (p->death != NEVER)
+		yoc_date_format(p->death, dod);
+	for (int i = 0; i < p->nreg; i++) {
+		char rs[11], re[11] = "";
+		const char *why = "";
+		yoc_date_format(p->reg[i].start, rs);
+		if (p->reg[i].end != NEVER && p->reg[i].end <= w->w1) {
+			yoc_date_format(p->reg[i].end, re);
+			why = p->reg[i].end == p->death ? "died"
+				: i + 1 < p->nreg ? "changed_practice" : "moved_out";
+		}
+		if (fprintf(w->regtruth.f, "%.10s,%s,%s,%s,%s,%s\n", p->nhs, w->prac_code[p->reg[i].prac],
+			    rs, re, why, dod) < 0)
+			return yoc_error_set(e, YOC_EIO, w->regtruth.path, 0, 0, "write failed");
+	}
+	return YOC_OK;
 }
 
 /* ---- truth --------------------------------------------------------------------------- */
@@ -376,6 +430,9 @@ int synth_truth_write(struct world *w, const struct person *p, struct truth_acc 
 		w->tlen = (size_t)(b.p - w->tbuf);
 		w->person_years++;
 	}
+	int rc = regtruth_write(w, p, e);
+	if (rc)
+		return rc;
 	if (p->optout && p->nreg > 0) {
 		fwrite(p->nhs, 1, 10, w->optout.f);
 		fputc('\n', w->optout.f);
@@ -629,7 +686,11 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 		return rc;
 	if ((rc = yoc_afile_commit(&w->optout, e)) != 0)
 		return rc;
+	if ((rc = yoc_afile_commit(&w->regtruth, e)) != 0)
+		return rc;
 	if ((rc = yoc_afile_commit(&w->risk, e)) != 0)
+		return rc;
+	if (w->o->pilot && (rc = yoc_afile_commit(&w->pilotf, e)) != 0)
 		return rc;
 	ct = yoc_calloc((size_t)w->ncprov * w->years, sizeof *ct);
 	if (!ct)
@@ -643,6 +704,9 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 		st->persons = w->ntotal;
 		st->person_years = w->person_years;
 		st->rows = w->rows;
+		st->pilot_eligible = w->pilot_eligible;
+		st->pilot_enrolled = w->pilot_enrolled;
+		st->pilot_missing_practices = w->pilot_missing_prac;
 		st->defect_rows = w->defect_rows;
 		st->nhs_overflow = w->nhs_overflow;
 		st->files = 0;

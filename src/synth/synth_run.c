@@ -35,6 +35,8 @@ int yoc_synth_run(const struct yoc_synth_opts *o, struct yoc_synth_stats *st,
 		goto cleanup;
 	if ((rc = synth_emit_init(&w, e)) != 0)
 		goto cleanup;
+	if (o->pilot && (rc = synth_pilot_init(&w, e)) != 0)
+		goto cleanup;
 	p = yoc_malloc(sizeof *p);
 	t = yoc_malloc(sizeof *t);
 	if (!p || !t) {
@@ -44,6 +46,8 @@ int yoc_synth_run(const struct yoc_synth_opts *o, struct yoc_synth_stats *st,
 	if ((rc = synth_out_open(&w, e)) != 0)
 		goto cleanup;
 	opened = 1;
+	if (o->identifiers && (rc = synth_idnoise_open(&w, e)) != 0)
+		goto cleanup;
 	memset(&pg, 0, sizeof pg);
 	if (o->progress) {
 		yoc_progress_start(&pg, "synth", w.ntotal);
@@ -73,11 +77,16 @@ int yoc_synth_run(const struct yoc_synth_opts *o, struct yoc_synth_stats *st,
 	if ((rc = synth_out_finish(&w, st, e)) != 0)
 		goto cleanup;
 	opened = 0;
+	if ((rc = synth_idnoise_finish(&w, e)) != 0)
+		goto cleanup;
+	if ((rc = synth_billing_write(&w, e)) != 0)
+		goto cleanup;
 	if (st)
 		st->seconds = yoc_now() - t0;
 cleanup:
 	if (opened)
 		synth_out_abort(&w);
+	synth_idnoise_abort(&w);
 	yoc_free(p);
 	yoc_free(t);
 	synth_world_free(&w);

@@ -375,6 +375,8 @@ void synth_world_free(struct world *w)
 		yoc_free(w->defect_cum[k]);
 	}
 	yoc_free(w->prac_code);
+	yoc_free(w->pilot_prac);
+	yoc_free(w->tcf);
 	yoc_free(w->nhs999);
 	yoc_free(w->nhs000);
 	yoc_free(w->ds);

@@ -110,7 +110,7 @@ same "the total beside them = SQL total to 3 significant figures, mean per head 
 # R squared of cost on LTC count groups, independently
 want=$(q "WITH g AS (SELECT min(ltc_count, 9) k, count(*) n, sum(cost_total * 1.0) s FROM person_year WHERE fyear='$Y' GROUP BY k),
   t AS (SELECT count(*) n, sum(cost_total * 1.0) s, sum(cost_total * 1.0 * cost_total) ss FROM person_year WHERE fyear='$Y')
-  SELECT printf('%.4f', ((SELECT sum(s * s / n) FROM g) - t.s * t.s / t.n) / (t.ss - t.s * t.s / t.n)) FROM t")
+  SELECT printf('%.3f', ((SELECT sum(s * s / n) FROM g) - t.s * t.s / t.n) / (t.ss - t.s * t.s / t.n)) FROM t")
 same "R squared (LTC count) = SQL" "$(grep '^Number of LTCs' "$O/csv/r_squared.csv" | cut -d, -f3)" "$want"
 
 # disclosure control: TINY (3 people) hidden, and one more practice hidden with it

@@ -341,7 +341,9 @@ def same_xlsx(c, x):
         f = float(c)
     except ValueError:
         return False
-    return x == f                     # the same number: the sheet says no more than the CSV
+    # the same number (a percentage stored as its fraction): the sheet says
+    # no more than the CSV
+    return x == f or abs(x * 100 - f) < 1e-9 * max(1.0, abs(f))
 
 
 nsheet = 0
@@ -355,7 +357,7 @@ for name, grid in sheets.items():
         note('mismatch', 'sheet %s has no CSV' % name)
         continue
     c = load(csvname)[0]
-    data = grid[2:2 + len(c) - 1]
+    data = grid[1:1 + len(c) - 1]    # the header row at A1, then the table
     if len(data) != len(c) - 1:
         note('mismatch', 'sheet %s has %d rows, the CSV %d' % (name, len(data), len(c) - 1))
         continue

@@ -359,6 +359,88 @@ static void test_alloc_failures(void **state)
 	sqlite3_close(db);
 }
 
+/* Every scored year of the tiny table (2021/22 to 2023/24), practices set for some. */
+static sqlite3 *tiny_scored(void)
+{
+	sqlite3 *db = tiny_db();
+	struct yoc_risk_model m;
+	struct yoc_risk_tiers t;
+	struct yoc_risk_score_stats st;
+	struct yoc_error e;
+	assert_int_equal(sqlite3_exec(db, "UPDATE person_year SET practice = 'P1' WHERE pseudo_id"
+					  " IN ('A', 'C'); UPDATE person_year SET cost_total = 500"
+					  " WHERE pseudo_id = 'B'", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(yoc_risk_model_parse(tiny_model, &m, &e), 0);
+	assert_int_equal(yoc_risk_tiers_parse("20,60", &t, &e), 0);
+	for (int y = 2021; y <= 2023; y++)
+		assert_int_equal(yoc_risk_score(db, &m, y, &t, &st, &e), 0);
+	yoc_risk_model_free(&m);
+	return db;
+}
+
+static long long q1(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	long long v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+** Summary tables of the tiny table, every allocation failing in turn: a
+** failure leaves no table behind; the tables then agree with SQL over
+** risk_score and person_year.
+*/
+static void test_summary_tiny(void **state)
+{
+	(void)state;
+	sqlite3 *db = tiny_scored();
+	struct yoc_error e;
+	int rc = -1;
+	unsigned long nth;
+	for (nth = 1; nth < 2000 && rc != 0; nth++) {
+		yoc_alloc_fail_at(nth);
+		rc = yoc_risk_summarise(db, NULL, &e);
+		yoc_alloc_fail_at(0);
+		if (rc != 0 && rc != YOC_ENOMEM)
+			fail_msg("allocation %lu failed: rc %d", nth, rc);
+		if (rc)
+			assert_int_equal(q1(db, "SELECT count(*) FROM sqlite_master WHERE name"
+						" LIKE 'risk_p%'"), 0);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(nth > 20);
+	/* the pyramid: people and cost per year and tier */
+	assert_int_equal(q1(db, "SELECT count(*) FROM (SELECT r.fyear, r.tier, count(*) n,"
+				" sum(p.cost_total) / 100.0 c, sum(p.emergency_admissions) ea"
+				" FROM risk_score r JOIN person_year p USING (pseudo_id, fyear)"
+				" GROUP BY 1, 2 EXCEPT SELECT fyear, tier, people, cost_total,"
+				" emergency_admissions FROM risk_pyramid)"), 0);
+	assert_int_equal(q1(db, "SELECT count(*) FROM risk_pyramid"),
+			 q1(db, "SELECT count(DISTINCT fyear || tier) FROM risk_score"));
+	/* turnover: every scored person-year of 2021/22 and 2022/23, to a tier or away */
+	assert_int_equal(q1(db, "SELECT sum(people) FROM risk_turnover"), 7);
+	assert_int_equal(q1(db, "SELECT sum(people) FROM risk_turnover WHERE fyear = '2022/23'"
+				" AND to_tier IN ('died', 'left')"), 2); /* C died, D left */
+	assert_int_equal(q1(db, "SELECT people FROM risk_turnover WHERE fyear = '2022/23'"
+				" AND to_tier = 'died'"), 1);
+	/* practices: P1 (A, C) and NULL, every scored person-year once in 'all' */
+	assert_int_equal(q1(db, "SELECT count(*) FROM (SELECT r.fyear, p.practice, count(*)"
+				" FROM risk_score r JOIN person_year p USING (pseudo_id, fyear)"
+				" GROUP BY 1, 2 EXCEPT SELECT fyear, practice, people FROM"
+				" risk_practice WHERE tier = 'all')"), 0);
+	assert_int_equal(q1(db, "SELECT count(*) FROM risk_practice WHERE tier = 'all'"), 6);
+	/* the top-cost cohort of 2022/23 (top 5% of 5 rows: nobody) is left out */
+	assert_int_equal(q1(db, "SELECT count(*) FROM risk_crisis"), 0);
+	/* overlap: every year and k, cohorts empty below 20% of 5 rows */
+	assert_int_equal(q1(db, "SELECT count(*) FROM risk_overlap"), 12);
+	assert_int_equal(q1(db, "SELECT count(*) FROM risk_overlap WHERE people = 0"
+				" AND overlap_share IS NULL AND risk_min_ltc IS NULL"), 12);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_score_tiny),
 		cmocka_unit_test(test_roc_ties),
 		cmocka_unit_test(test_alloc_failures),
+		cmocka_unit_test(test_summary_tiny),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

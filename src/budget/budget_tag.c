@@ -1,0 +1,914 @@
+/*
+** Activity tagging: which of a cohort member's activity rows the capitated
+** budget pays. Reads every current activity segment once; a row of someone
+** outside the cohort is only counted. A member's row is priced by the rules
+** of src/cost (as the analysis prices it), dated, and tagged capitated when
+** the date falls in one of the member's register rows and the service map
+** puts the activity inside the budget that day. Hospital episodes are
+** grouped into spells first: a spell is priced once, dated by its admission
+** and decided by its type, POD, dominant HRG and provider; its first episode
+** carries the price, the others 0, all with the spell's tag.
+** Writes activity_tag (one row per member row) and tag_summary.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "budget/budget.h"
+#include "spec/spec.h"
+#include "yoc/date.h"
+
+static const char *const tag_names[YOC_TAG_KINDS] = {
+	"capitated", "outside_map", "outside_membership"
+};
+
+const char *yoc_tag_kind_name(int k)
+{
+	return k >= 0 && k < YOC_TAG_KINDS ? tag_names[k] : "";
+}
+
+struct span {
+	int32_t join, leave;
+};
+
+/* A member row waiting for its tag (hospital episodes until spells are priced). */
+struct trow {
+	int64_t file_id;
+	uint32_t row;
+	int32_t line;
+	int32_t person;
+	int32_t date;
+	int kind, setting;
+	int64_t cost;
+	char pod[24];
+	char hrg[12];
+	char provider[64];
+	char key[32];           /* the record's key (SUSSPELLID for a hospital episode) */
+};
+
+/*
+** Memos of pure lookups (prices of a code, decisions of the map), direct
+** mapped: a slot holds the last key that hashed to it. A hit gives exactly
+** what the lookup would; only time is saved.
+*/
+#define MEMO_SLOTS 8192
+struct pmemo {
+	uint8_t used, kind, na, nb;
+	char a[24], b[24];
+	int64_t pence;   /* per unit for GP minutes and mental health bed days */
+	int pod;
+};
+struct dmemo {
+	uint8_t used, setting;
+	int16_t epoch;
+	char pod[24], hrg[12], provider[64];
+	int in;
+};
+
+struct tagger {
+	const struct yoc_tag_opts *o;
+	struct pmemo *pm;
+	struct dmemo *dm;
+	int32_t *bound;         /* the map's date boundaries, sorted: decisions are
+				 * constant between two */
+	size_t nbound;
+	int text_needed;        /* rows keep provider, HRG and key: the map names
+				 * HRGs or providers, or rows are written */
+	int map_pod;            /* the map names PODs */
+	uint8_t *fast;          /* [setting * (nbound + 1) + epoch]: whole-setting decisions */
+	/* members by pseudonym: open addressing on a 64-bit key of the text */
+	struct mslot {
+		uint64_t key;
+		int32_t person; /* -1: empty */
+	} *ms;
+	size_t mmask;
+	yoc_store *s;
+	const struct yoc_person *pp;
+	size_t np;
+	uint32_t *first;        /* [np + 1]: spans of person i at first[i] .. first[i+1] */
+	struct span *spans;
+	struct trow *apc;       /* members' hospital episodes */
+	size_t napc, capc;
+	sqlite3_stmt *ins;
+	int64_t sum[12 * 40][YOC_BSET_COUNT][YOC_TAG_KINDS][2]; /* by month of 40 years */
+	int fy0;
+	struct yoc_tag_stats *st;
+};
+
+/* A 64-bit key of a pseudonym: its first 16 hex digits (HMAC output is
+ * uniform), or a hash of the text when it is not 64 hex digits. */
+static uint64_t pkey(const char *p, size_t n)
+{
+	if (n == 64) {
+		uint64_t k = 0;
+		for (int i = 0; i < 16; i++) {
+			int c = (unsigned char)p[i], v = c >= '0' && c <= '9' ? c - '0'
+						    : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+			if (v < 0)
+				return yoc_hash64(p, n, 17);
+			k = k << 4 | (uint64_t)v;
+		}
+		return k;
+	}
+	return yoc_hash64(p, n, 17);
+}
+
+/* Person index of a member's pseudonym, or -1 (not in the cohort). */
+static int32_t member_of(const struct tagger *T, struct yoc_cell c)
+{
+	if (c.n == 0)
+		return -1;
+	uint64_t k = pkey(c.p, c.n);
+	for (size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & T->mmask;; i = (i + 1) & T->mmask) {
+		const struct mslot *m = &T->ms[i];
+		if (m->person < 0)
+			return -1;
+		if (m->key == k) {
+			const char *ps = T->pp[m->person].pseudo;
+			if (c.n < sizeof T->pp[0].pseudo && ps[c.n] == 0 && memcmp(ps, c.p, c.n) == 0)
+				return m->person;
+		}
+	}
+}
+
+static int member_on(const struct tagger *T, int32_t person, int32_t date)
+{
+	for (uint32_t k = T->first[person]; k < T->first[person + 1]; k++)
+		if (T->spans[k].join <= date && date <= T->spans[k].leave)
+			return 1;
+	return 0;
+}
+
+static void copy_cell(char *dst, size_t cap, struct yoc_cell c)
+{
+	size_t n = c.n < cap - 1 ? c.n : cap - 1;
+	memcpy(dst, c.p, n);
+	dst[n] = 0;
+}
+
+static uint64_t mix(const char *p, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001B3ULL;
+	return h;
+}
+
+/* The map's decision for r, through the memo. */
+static int decide(struct tagger *T, const struct trow *r)
+{
+	size_t lo = 0, hi = T->nbound;
+	while (lo < hi) { /* epoch: how many boundaries are <= the date */
+		size_t mid = (lo + hi) / 2;
+		if (T->bound[mid] <= r->date)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* whole settings only: the setting and the date's epoch decide */
+	if (!T->text_needed && !T->map_pod && r->setting >= 0 && r->setting < YOC_BSET_COUNT)
+		return T->fast[(size_t)r->setting * (T->nbound + 1) + lo];
+	int16_t epoch = (int16_t)(lo < 32767 ? lo : 32767);
+	size_t np = strlen(r->pod), nh = strlen(r->hrg), nv = strlen(r->provider);
+	uint64_t h = mix(r->pod, np, 0xcbf29ce484222325ULL ^ (uint64_t)r->setting);
+	h = mix(r->hrg, nh, h * 31 + (uint64_t)epoch);
+	h = mix(r->provider, nv, h);
+	struct dmemo *m = &T->dm[h & (MEMO_SLOTS - 1)];
+	if (lo < 32767 && m->used && m->epoch == epoch && m->setting == (uint8_t)r->setting &&
+	    strcmp(m->pod, r->pod) == 0 && strcmp(m->hrg, r->hrg) == 0 &&
+	    strcmp(m->provider, r->provider) == 0)
+		return m->in;
+	int in = yoc_smap_decide(T->o->map, r->setting, r->pod, r->hrg, r->provider, r->date, NULL);
+	if (np < sizeof m->pod && nh < sizeof m->hrg && nv < sizeof m->provider) {
+		m->used = 1;
+		m->epoch = epoch;
+		m->setting = (uint8_t)r->setting;
+		memcpy(m->pod, r->pod, np + 1);
+		memcpy(m->hrg, r->hrg, nh + 1);
+		memcpy(m->provider, r->provider, nv + 1);
+		m->in = in;
+	}
+	return in;
+}
+
+static int emit(struct tagger *T, const struct trow *r, struct yoc_error *e)
+{
+	int tag;
+	if (r->date <= YOC_SPELL_NODATE || !member_on(T, r->person, r->date))
+		tag = YOC_TAG_OUTSIDE_MEMBERSHIP;
+	else if (!decide(T, r))
+		tag = YOC_TAG_OUTSIDE_MAP;
+	else
+		tag = YOC_TAG_CAPITATED;
+	T->st->n[tag]++;
+	T->st->cost[tag] += r->cost;
+	if (r->date > YOC_SPELL_NODATE && r->setting >= 0) {
+		int y, m, d;
+		yoc_date_to_ymd(r->date, &y, &m, &d);
+		long mi = (long)(y - T->fy0) * 12 + (m - 1);
+		if (mi >= 0 && mi < 12 * 40) {
+			T->sum[mi][r->setting][tag][0]++;
+			T->sum[mi][r->setting][tag][1] += r->cost;
+		}
+	}
+	if (!T->ins)
+		return 0;
+	sqlite3_stmt *st = T->ins;
+	char date[16];
+	if (r->date > YOC_SPELL_NODATE)
+		yoc_date_format(r->date, date);
+	sqlite3_bind_text(st, 1, T->o->cohort, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, r->file_id);
+	sqlite3_bind_int64(st, 3, r->row);
+	sqlite3_bind_int64(st, 4, r->line);
+	sqlite3_bind_text(st, 5, T->pp[r->person].pseudo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, yoc_spec_kind_name(r->kind), -1, SQLITE_STATIC);
+	if (r->date > YOC_SPELL_NODATE)
+		sqlite3_bind_text(st, 7, date, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_text(st, 8, yoc_budget_setting_name(r->setting), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, r->pod, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 10, r->hrg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 11, r->provider, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 12, r->cost);
+	sqlite3_bind_text(st, 13, tag_names[tag], -1, SQLITE_STATIC);
+	if (r->key[0])
+		sqlite3_bind_text(st, 14, r->key, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, 14);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return yoc_error_set(e, YOC_EIO, "activity_tag", 0, 0, "%s",
+				     sqlite3_errmsg(yoc_store_db(T->s)));
+	return 0;
+}
+
+static int64_t int_of(const yoc_seg *g, int col, size_t r)
+{
+	if (col < 0)
+		return YOC_INT_NONE;
+	int t = yoc_seg_col_type(g, col);
+	if (t == YOC_COL_INT || t == YOC_COL_MONEY)
+		return yoc_seg_int(g, col, r);
+	struct yoc_cell c = yoc_seg_text(g, col, r);
+	int64_t v = 0;
+	size_t i = 0;
+	while (i < c.n && c.p[i] == ' ')
+		i++;
+	if (i == c.n)
+		return YOC_INT_NONE;
+	for (; i < c.n && c.p[i] != ' '; i++) {
+		if (c.p[i] < '0' || c.p[i] > '9' || v > 100000000000LL)
+			return YOC_INT_NONE;
+		v = v * 10 + (c.p[i] - '0');
+	}
+	return v;
+}
+
+static int is_ci(struct yoc_cell c, const char *s)
+{
+	size_t n = strlen(s);
+	if (c.n != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char a = c.p[i];
+		if (a >= 'a' && a <= 'z')
+			a = (char)(a - 32);
+		if (a != s[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* Social care without a feed cost: units x the unit cost (docs/analysis.md). */
+static int64_t social_price(const yoc_tariff *t, struct yoc_cell type, struct yoc_cell ut,
+			    int64_t units)
+{
+	int64_t per;
+	const char *unit = NULL;
+	if (units == YOC_INT_NONE || units < 0 ||
+	    yoc_tariff_unit(t, type.p, type.n, &per, &unit) != 0)
+		return 0;
+	if ((strcmp(unit, "hour") == 0 && is_ci(ut, "HOURS")) ||
+	    (strcmp(unit, "day") == 0 && is_ci(ut, "DAYS")) ||
+	    (strcmp(unit, "week") == 0 && is_ci(ut, "WEEKS")))
+		return units * per;
+	if (strcmp(unit, "week") == 0 && is_ci(ut, "DAYS"))
+		return (units * per * 2 + 7) / 14;
+	return 0;
+}
+
+/* The column holding each kind's record key (the billing feed's RECORD_KEY). */
+static const char *key_col(int kind)
+{
+	switch (kind) {
+	case YOC_KIND_APC: return "SUSSPELLID";
+	case YOC_KIND_OP: return "ATTENDKEY";
+	case YOC_KIND_AE: return "AEKEY";
+	case YOC_KIND_COMMUNITY: return "CONTACTKEY";
+	case YOC_KIND_MH: return "MHKEY";
+	case YOC_KIND_GP_APPT: return "APPTKEY";
+	case YOC_KIND_AMBULANCE: return "INCIDENTKEY";
+	case YOC_KIND_SOCIAL_CARE: return "SERVICEKEY";
+	}
+	return "";
+}
+
+struct cols {
+	int key;
+	int cost, provider, classpat, admimeth, epiend, admidate, disdate, epiorder, susspellid,
+	    hrg, currency, attended, bed_days, hcp, status, duration, units, unit_type,
+	    service_type;
+};
+
+static void resolve(const yoc_seg *g, int kind, struct cols *c)
+{
+	c->cost = c->provider = -1;
+	const struct yoc_kind_spec *ks = yoc_spec_kind(kind);
+	for (size_t i = 0; i < yoc_seg_ncols(g); i++) {
+		const char *name = yoc_seg_col_name(g, (int)i);
+		const struct yoc_field *f = ks ? yoc_spec_field(ks, name, strlen(name)) : NULL;
+		if (f && f->role == YOC_ROLE_COST && c->cost < 0 &&
+		    yoc_seg_col_type(g, (int)i) == YOC_COL_MONEY)
+			c->cost = (int)i;
+		if (f && f->role == YOC_ROLE_PROVIDER && c->provider < 0 &&
+		    yoc_seg_col_type(g, (int)i) == YOC_COL_TEXT)
+			c->provider = (int)i;
+	}
+	c->key = yoc_seg_col(g, key_col(kind));
+	c->classpat = yoc_seg_col(g, "CLASSPAT");
+	c->admimeth = yoc_seg_col(g, "ADMIMETH");
+	c->epiend = yoc_seg_col(g, "EPIEND");
+	c->admidate = yoc_seg_col(g, "ADMIDATE");
+	c->disdate = yoc_seg_col(g, "DISDATE");
+	c->epiorder = yoc_seg_col(g, "EPIORDER");
+	c->susspellid = yoc_seg_col(g, "SUSSPELLID");
+	c->hrg = yoc_seg_col(g, "SUSHRG");
+	c->currency = yoc_seg_col(g, "CURRENCY_CODE");
+	if (c->hrg < 0)
+		c->hrg = c->currency;
+	if (c->currency < 0)
+		c->currency = c->hrg;
+	c->attended = yoc_seg_col(g, "ATTENDED");
+	c->bed_days = yoc_seg_col(g, "BED_DAYS");
+	c->hcp = yoc_seg_col(g, "HCP_TYPE");
+	c->status = yoc_seg_col(g, "APPT_STATUS");
+	c->duration = yoc_seg_col(g, "DURATION_MIN");
+	c->units = yoc_seg_col(g, "UNITS");
+	c->unit_type = yoc_seg_col(g, "UNIT_TYPE");
+	c->service_type = yoc_seg_col(g, "SERVICE_TYPE");
+}
+
+/* Prices a non-hospital row: setting, POD name and pence. */
+static void price_row_raw(const yoc_tariff *t, const yoc_seg *g, int kind, const struct cols *c,
+			  size_t r, struct trow *out)
+{
+	int64_t pence = 0;
+	int pod = -1;
+	struct yoc_cell none = {"", 0};
+	switch (kind) {
+	case YOC_KIND_OP:
+		out->setting = YOC_BSET_OUTPATIENT;
+		yoc_price_op(t, yoc_seg_text(g, c->attended, r), yoc_seg_text(g, c->hrg, r), &pence,
+			     &pod);
+		break;
+	case YOC_KIND_AE:
+		out->setting = YOC_BSET_AE;
+		pod = YOC_POD_EMERGENCY;
+		yoc_price_ae(t, yoc_seg_text(g, c->hrg, r), &pence);
+		break;
+	case YOC_KIND_COMMUNITY:
+		out->setting = YOC_BSET_COMMUNITY;
+		pod = YOC_POD_COMMUNITY;
+		yoc_price_community(t, yoc_seg_text(g, c->attended, r),
+				    yoc_seg_text(g, c->currency, r), &pence);
+		break;
+	case YOC_KIND_MH: {
+		struct yoc_cell cu = yoc_seg_text(g, c->currency, r);
+		out->setting = YOC_BSET_MH;
+		if (yoc_pod_mh(cu.p, cu.n) == YOC_POD_MH_BEDDAY) {
+			int64_t days = int_of(g, c->bed_days, r), unit = 0;
+			yoc_price_mh(t, cu, none, 1, &unit, &pod);
+			pence = days == YOC_INT_NONE || days < 0 ? 0 : unit * days;
+		} else {
+			yoc_price_mh(t, cu, yoc_seg_text(g, c->attended, r), 0, &pence, &pod);
+		}
+		break;
+	}
+	case YOC_KIND_GP_APPT: {
+		int64_t dur = int_of(g, c->duration, r);
+		out->setting = YOC_BSET_GP;
+		yoc_price_gp(t, yoc_seg_text(g, c->hcp, r), yoc_seg_text(g, c->status, r),
+			     dur == YOC_INT_NONE ? -1 : dur, &pence);
+		break;
+	}
+	case YOC_KIND_AMBULANCE:
+		out->setting = YOC_BSET_AMBULANCE;
+		pod = YOC_POD_AMBULANCE;
+		yoc_price_ambulance(t, yoc_seg_text(g, c->currency, r), &pence);
+		break;
+	case YOC_KIND_SOCIAL_CARE:
+		out->setting = YOC_BSET_SOCIAL;
+		pence = social_price(t, yoc_seg_text(g, c->service_type, r),
+				     yoc_seg_text(g, c->unit_type, r), int_of(g, c->units, r));
+		break;
+	default:
+		out->setting = -1;
+	}
+	if (c->cost >= 0) {
+		int64_t v = yoc_seg_int(g, c->cost, r);
+		if (v != YOC_INT_NONE)
+			pence = v;
+	}
+	out->cost = pence;
+	snprintf(out->pod, sizeof out->pod, "%s", pod >= 0 ? yoc_pod_name(pod) : "");
+}
+
+/*
+** The same through the memo: the price of a row depends only on two codes
+** of it (and, for GP minutes and bed days, a quantity it is multiplied by),
+** so the lookup is done once per pair of codes.
+*/
+static void price_row(struct tagger *T, const yoc_seg *g, int kind, const struct cols *c,
+		      size_t r, struct trow *out)
+{
+	struct yoc_cell a = {"", 0}, b = {"", 0};
+	int64_t qty = 1;
+	int per_unit = 0;
+	switch (kind) {
+	case YOC_KIND_OP: a = yoc_seg_text(g, c->attended, r); b = yoc_seg_text(g, c->hrg, r); break;
+	case YOC_KIND_AE: b = yoc_seg_text(g, c->hrg, r); break;
+	case YOC_KIND_COMMUNITY:
+		a = yoc_seg_text(g, c->attended, r);
+		b = yoc_seg_text(g, c->currency, r);
+		break;
+	case YOC_KIND_MH:
+		b = yoc_seg_text(g, c->currency, r);
+		if (yoc_pod_mh(b.p, b.n) == YOC_POD_MH_BEDDAY) {
+			per_unit = 1;
+			qty = int_of(g, c->bed_days, r);
+			if (qty == YOC_INT_NONE || qty < 0)
+				qty = 0;
+		} else {
+			a = yoc_seg_text(g, c->attended, r);
+		}
+		break;
+	case YOC_KIND_GP_APPT:
+		a = yoc_seg_text(g, c->hcp, r);
+		b = yoc_seg_text(g, c->status, r);
+		qty = int_of(g, c->duration, r);
+		if (qty == YOC_INT_NONE || qty < 0) {
+			price_row_raw(T->o->prices, g, kind, c, r, out);
+			return;
+		}
+		per_unit = 1;
+		break;
+	case YOC_KIND_AMBULANCE: b = yoc_seg_text(g, c->currency, r); break;
+	default:
+		price_row_raw(T->o->prices, g, kind, c, r, out);
+		return;
+	}
+	int64_t feed = c->cost >= 0 ? yoc_seg_int(g, c->cost, r) : YOC_INT_NONE;
+	if (a.n >= 24 || b.n >= 24) {
+		price_row_raw(T->o->prices, g, kind, c, r, out);
+		return;
+	}
+	uint64_t h = mix(a.p, a.n, 0xcbf29ce484222325ULL ^ (uint64_t)kind);
+	h = mix(b.p, b.n, h * 31 + a.n);
+	struct pmemo *m = &T->pm[h & (MEMO_SLOTS - 1)];
+	if (!(m->used && m->kind == kind && m->na == a.n && m->nb == b.n &&
+	      memcmp(m->a, a.p, a.n) == 0 && memcmp(m->b, b.p, b.n) == 0)) {
+		struct trow x;
+		memset(&x, 0, sizeof x);
+		int64_t pence = 0;
+		int pod = -1;
+		switch (kind) {
+		case YOC_KIND_OP: yoc_price_op(T->o->prices, a, b, &pence, &pod); break;
+		case YOC_KIND_AE: pod = YOC_POD_EMERGENCY; yoc_price_ae(T->o->prices, b, &pence); break;
+		case YOC_KIND_COMMUNITY:
+			pod = YOC_POD_COMMUNITY;
+			yoc_price_community(T->o->prices, a, b, &pence);
+			break;
+		case YOC_KIND_MH: yoc_price_mh(T->o->prices, b, a, per_unit, &pence, &pod); break;
+		case YOC_KIND_GP_APPT: yoc_price_gp(T->o->prices, a, b, 1, &pence); break;
+		default:
+			pod = YOC_POD_AMBULANCE;
+			yoc_price_ambulance(T->o->prices, b, &pence);
+		}
+		m->used = 1;
+		m->kind = (uint8_t)kind;
+		m->na = (uint8_t)a.n;
+		m->nb = (uint8_t)b.n;
+		memcpy(m->a, a.p, a.n);
+		memcpy(m->b, b.p, b.n);
+		m->pence = pence;
+		m->pod = pod;
+	}
+	static const int set_of[YOC_KIND_COUNT] = {
+		[YOC_KIND_OP] = YOC_BSET_OUTPATIENT, [YOC_KIND_AE] = YOC_BSET_AE,
+		[YOC_KIND_COMMUNITY] = YOC_BSET_COMMUNITY, [YOC_KIND_MH] = YOC_BSET_MH,
+		[YOC_KIND_GP_APPT] = YOC_BSET_GP, [YOC_KIND_AMBULANCE] = YOC_BSET_AMBULANCE,
+	};
+	out->setting = set_of[kind];
+	out->cost = per_unit ? m->pence * qty : m->pence;
+	if (feed != YOC_INT_NONE)
+		out->cost = feed;
+	const char *pn = m->pod >= 0 ? yoc_pod_name(m->pod) : "";
+	size_t pl = strlen(pn);
+	memcpy(out->pod, pn, pl < sizeof out->pod ? pl + 1 : 1);
+}
+
+static int load_spans(struct tagger *T, struct yoc_error *e)
+{
+	sqlite3 *db = yoc_store_db(T->s);
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	T->first = yoc_calloc(T->np + 2, sizeof *T->first);
+	if (!T->first)
+		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	if (sqlite3_prepare_v2(db, "SELECT pseudo_id, join_date, leave_date FROM cohort_register"
+				   " WHERE cohort = ?1", -1, &st, NULL) != SQLITE_OK)
+		return yoc_error_set(e, YOC_ENOTFOUND, "cohort_register", 0, 0,
+				     "no cohort register in the dataset (%s)", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, T->o->cohort, -1, SQLITE_STATIC);
+	/* two passes: count per person, then fill */
+	for (int pass = 0; pass < 2; pass++) {
+		size_t n = 0;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *id = (const char *)sqlite3_column_text(st, 0);
+			const char *jd = (const char *)sqlite3_column_text(st, 1);
+			const char *ld = (const char *)sqlite3_column_text(st, 2);
+			int32_t p = id ? yoc_store_person_index(T->s, id, strlen(id)) : -1;
+			struct span sp;
+			if (p < 0 || !jd ||
+			    yoc_date_parse(jd, strlen(jd), &sp.join) != YOC_DATE_VALID)
+				continue;
+			if (!ld)
+				sp.leave = INT32_MAX;
+			else if (yoc_date_parse(ld, strlen(ld), &sp.leave) != YOC_DATE_VALID)
+				continue;
+			if (pass == 0)
+				T->first[p + 1]++;
+			else
+				T->spans[T->first[p + 1]++] = sp;
+			n++;
+		}
+		sqlite3_reset(st);
+		if (pass == 0) {
+			if (n == 0) {
+				rc = yoc_error_set(e, YOC_ENOTFOUND, "cohort_register", 0, 0,
+						   "cohort '%s' has no register rows of people in the"
+						   " dataset", T->o->cohort);
+				goto cleanup;
+			}
+			for (size_t i = 0; i < T->np; i++)
+				T->first[i + 1] += T->first[i];
+			T->spans = yoc_malloc(n * sizeof *T->spans);
+			if (!T->spans) {
+				rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+				goto cleanup;
+			}
+			/* fill from each person's start: shift first[] down by one slot */
+			memmove(T->first + 1, T->first, T->np * sizeof *T->first);
+			T->first[0] = 0;
+		}
+	}
+cleanup:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int build_members(struct tagger *T, struct yoc_error *e)
+{
+	size_t nm = 0, cap = 16;
+	for (size_t p = 0; p < T->np; p++)
+		nm += T->first[p] != T->first[p + 1];
+	while (cap < 2 * nm + 16)
+		cap <<= 1;
+	T->ms = yoc_malloc(cap * sizeof *T->ms);
+	if (!T->ms)
+		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	T->mmask = cap - 1;
+	for (size_t i = 0; i < cap; i++)
+		T->ms[i].person = -1;
+	for (size_t p = 0; p < T->np; p++) {
+		if (T->first[p] == T->first[p + 1])
+			continue;
+		const char *ps = T->pp[p].pseudo;
+		uint64_t k = pkey(ps, strlen(ps));
+		size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & T->mmask;
+		while (T->ms[i].person >= 0)
+			i = (i + 1) & T->mmask;
+		T->ms[i].key = k;
+		T->ms[i].person = (int32_t)p;
+	}
+	return 0;
+}
+
+static int push_apc(struct tagger *T, const struct trow *r)
+{
+	if (T->napc == T->capc) {
+		size_t nc = T->capc ? T->capc * 2 : 4096;
+		struct trow *n = yoc_realloc(T->apc, nc * sizeof *n);
+		if (!n)
+			return YOC_ENOMEM;
+		T->apc = n;
+		T->capc = nc;
+	}
+	T->apc[T->napc++] = *r;
+	return 0;
+}
+
+static int spell_setting(int type)
+{
+	return type == YOC_SPELL_DAYCASE    ? YOC_BSET_DAYCASE
+	       : type == YOC_SPELL_ELECTIVE ? YOC_BSET_ELECTIVE
+					    : YOC_BSET_NONELECTIVE;
+}
+
+static int read_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spells *sp,
+		     struct yoc_error *e)
+{
+	yoc_seg *g = NULL;
+	int rc = yoc_seg_open(T->s, fi->file_id, &g, e);
+	if (rc)
+		return rc;
+	int kind = yoc_seg_kind(g);
+	struct cols c;
+	resolve(g, kind, &c);
+	int line_col = yoc_seg_col(g, "_LINE");
+	int pcol = yoc_seg_col(g, "PSEUDO_ID");
+	size_t n = yoc_seg_nrows(g);
+	T->st->rows += (int64_t)n;
+	struct yoc_cell last = {"", 0};
+	int32_t last_p = -1;
+	for (size_t r = 0; r < n; r++) {
+		/* the member's person index straight from the pseudonym: cheaper than
+		 * linking every row of everyone to the person table; a person's rows
+		 * often follow each other, so the last answer is kept */
+		struct yoc_cell pc = pcol >= 0 ? yoc_seg_text(g, pcol, r) : last;
+		int32_t p;
+		if (pc.n == last.n && pc.n && memcmp(pc.p, last.p, pc.n) == 0) {
+			p = last_p;
+		} else {
+			p = pcol >= 0 ? member_of(T, pc) : -1;
+			last = pc;
+			last_p = p;
+		}
+		if (p < 0)
+			continue;
+		T->st->member_rows++;
+		struct trow tr;
+		tr.pod[0] = tr.hrg[0] = tr.provider[0] = tr.key[0] = 0;
+		tr.cost = 0;
+		tr.setting = -1;
+		tr.file_id = fi->file_id;
+		tr.row = (uint32_t)r;
+		tr.line = (int32_t)yoc_seg_int(g, line_col, r);
+		tr.person = p;
+		tr.kind = kind;
+		tr.date = yoc_seg_activity_date(g, r);
+		struct yoc_cell pv = yoc_seg_text(g, c.provider, r);
+		if (T->text_needed || kind == YOC_KIND_APC) {
+			if (pv.n)
+				copy_cell(tr.provider, sizeof tr.provider, pv);
+			else
+				snprintf(tr.provider, sizeof tr.provider, "%s", fi->provider);
+			copy_cell(tr.hrg, sizeof tr.hrg, yoc_seg_text(g, c.hrg, r));
+		}
+		if (T->text_needed && c.key >= 0) {
+			char kb[64];
+			const char *kt = NULL;
+			size_t kn = yoc_seg_format(g, c.key, r, kb, sizeof kb, &kt);
+			struct yoc_cell kc = {kt ? kt : kb, kn};
+			copy_cell(tr.key, sizeof tr.key, kc);
+		}
+		if (kind == YOC_KIND_APC) {
+			struct yoc_apc_epi ep;
+			ep.classpat = yoc_seg_text(g, c.classpat, r);
+			ep.admimeth = yoc_seg_text(g, c.admimeth, r);
+			ep.sushrg = yoc_seg_text(g, c.hrg, r);
+			ep.admidate = yoc_seg_date(g, c.admidate, r);
+			ep.disdate = yoc_seg_date(g, c.disdate, r);
+			ep.epistart = tr.date;
+			ep.epiend = yoc_seg_date(g, c.epiend, r);
+			int64_t order = int_of(g, c.epiorder, r);
+			ep.epiorder = order > 0 && order < 100000 ? (int32_t)order : 0;
+			ep.feed_cost = c.cost >= 0 ? yoc_seg_int(g, c.cost, r) : INT64_MIN;
+			if (ep.feed_cost == YOC_INT_NONE)
+				ep.feed_cost = INT64_MIN;
+			if (T->napc >= UINT32_MAX || push_apc(T, &tr) ||
+			    yoc_spells_add(sp, (uint64_t)p, (uint32_t)(T->napc - 1),
+					   yoc_seg_text(g, c.susspellid, r), pv, &ep)) {
+				rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+				break;
+			}
+			continue;
+		}
+		price_row(T, g, kind, &c, r, &tr);
+		if (tr.setting < 0)
+			continue;
+		if ((rc = emit(T, &tr, e)))
+			break;
+	}
+	yoc_seg_close(g);
+	return rc;
+}
+
+static int do_spells(struct tagger *T, yoc_spells *sp, struct yoc_error *e)
+{
+	if (yoc_spells_sort(sp))
+		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	struct yoc_spell_view v;
+	int got;
+	while ((got = yoc_spells_next(sp, &v)) == 1) {
+		struct yoc_spell_price pr;
+		yoc_price_spell(T->o->prices, v.epi, v.n, &pr);
+		T->st->spells++;
+		const struct trow *dom = &T->apc[v.tag[pr.dominant]];
+		for (size_t k = 0; k < v.n; k++) {
+			struct trow r = T->apc[v.tag[k]];
+			r.date = pr.admitted;
+			r.setting = spell_setting(pr.type);
+			r.cost = k == 0 ? pr.pence : 0;
+			snprintf(r.pod, sizeof r.pod, "%s", yoc_pod_name(pr.pod));
+			snprintf(r.hrg, sizeof r.hrg, "%s", dom->hrg);
+			snprintf(r.provider, sizeof r.provider, "%s", T->apc[v.tag[0]].provider);
+			int rc = emit(T, &r, e);
+			if (rc)
+				return rc;
+		}
+	}
+	return got < 0 ? yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory") : 0;
+}
+
+static int exec(sqlite3 *db, const char *sql, struct yoc_error *e)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return YOC_EIO;
+	}
+	return 0;
+}
+
+static int write_summary(struct tagger *T, sqlite3 *db, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "INSERT INTO tag_summary VALUES(?1, ?2, ?3, ?4, ?5, ?6)", -1,
+			       &st, NULL) != SQLITE_OK)
+		return yoc_error_set(e, YOC_EIO, "tag_summary", 0, 0, "%s", sqlite3_errmsg(db));
+	int rc = 0;
+	for (int mi = 0; mi < 12 * 40 && !rc; mi++)
+		for (int s = 0; s < YOC_BSET_COUNT && !rc; s++)
+			for (int k = 0; k < YOC_TAG_KINDS; k++) {
+				if (!T->sum[mi][s][k][0])
+					continue;
+				char month[16];
+				snprintf(month, sizeof month, "%04d-%02d", T->fy0 + mi / 12, mi % 12 + 1);
+				sqlite3_bind_text(st, 1, T->o->cohort, -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 2, month, -1, SQLITE_TRANSIENT);
+				sqlite3_bind_text(st, 3, yoc_budget_setting_name(s), -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 4, tag_names[k], -1, SQLITE_STATIC);
+				sqlite3_bind_int64(st, 5, T->sum[mi][s][k][0]);
+				sqlite3_bind_int64(st, 6, T->sum[mi][s][k][1]);
+				if (sqlite3_step(st) != SQLITE_DONE) {
+					rc = yoc_error_set(e, YOC_EIO, "tag_summary", 0, 0, "%s",
+							   sqlite3_errmsg(db));
+					break;
+				}
+				sqlite3_reset(st);
+			}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int cmp_i32(const void *x, const void *y)
+{
+	int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
+	return (a > b) - (a < b);
+}
+
+int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_stats *st,
+		   struct yoc_error *e)
+{
+	memset(st, 0, sizeof *st);
+	struct tagger *T = yoc_calloc(1, sizeof *T);
+	struct yoc_file_info *fi = NULL;
+	yoc_spells *sp = NULL;
+	size_t nf = 0;
+	int rc = 0, began = 0;
+	sqlite3 *db = yoc_store_db(s);
+	if (!T)
+		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	T->o = o;
+	T->s = s;
+	T->st = st;
+	T->fy0 = 1990;
+	size_t nl = yoc_smap_count(o->map);
+	T->pm = yoc_calloc(MEMO_SLOTS, sizeof *T->pm);
+	T->dm = yoc_calloc(MEMO_SLOTS, sizeof *T->dm);
+	T->bound = yoc_malloc((2 * nl + 1) * sizeof *T->bound);
+	if (!T->pm || !T->dm || !T->bound) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nl; i++) {
+		const struct yoc_smap_line *l = yoc_smap_line_at(o->map, i);
+		T->bound[T->nbound++] = l->from;
+		if (l->to != INT32_MAX)
+			T->bound[T->nbound++] = l->to + 1;
+	}
+	qsort(T->bound, T->nbound, sizeof *T->bound, cmp_i32);
+	T->fast = yoc_malloc((size_t)YOC_BSET_COUNT * (T->nbound + 1));
+	if (!T->fast) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (int set = 0; set < YOC_BSET_COUNT; set++)
+		for (size_t k = 0; k <= T->nbound; k++)
+			T->fast[(size_t)set * (T->nbound + 1) + k] = (uint8_t)yoc_smap_decide(
+				o->map, set, "", "", "", k ? T->bound[k - 1] : INT32_MIN + 3, NULL);
+	T->text_needed = o->write_rows;
+	for (size_t i = 0; i < nl; i++) {
+		const struct yoc_smap_line *l = yoc_smap_line_at(o->map, i);
+		if (l->hrg[0] || l->provider[0])
+			T->text_needed = 1;
+		if (l->pod[0])
+			T->map_pod = 1;
+	}
+	if ((rc = yoc_store_persons(s, &T->pp, &T->np, e)) || (rc = load_spans(T, e)) ||
+	    (rc = build_members(T, e)) ||
+	    (rc = yoc_store_files(s, -1, 0, &fi, &nf, e)))
+		goto cleanup;
+	if (!(sp = yoc_spells_create())) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	if ((rc = exec(db, "BEGIN IMMEDIATE", e)))
+		goto cleanup;
+	began = 1;
+	if ((rc = exec(db, "CREATE TABLE IF NOT EXISTS activity_tag(cohort TEXT NOT NULL,"
+			   " file_id INTEGER NOT NULL, row INTEGER NOT NULL, line INTEGER,"
+			   " pseudo_id TEXT NOT NULL, kind TEXT NOT NULL, activity_date TEXT,"
+			   " setting TEXT NOT NULL, pod TEXT, hrg TEXT, provider TEXT,"
+			   " cost INTEGER NOT NULL, tag TEXT NOT NULL, record_key TEXT);"
+			   "CREATE TABLE IF NOT EXISTS tag_summary(cohort TEXT NOT NULL,"
+			   " month TEXT NOT NULL, setting TEXT NOT NULL, tag TEXT NOT NULL,"
+			   " rows INTEGER NOT NULL, cost INTEGER NOT NULL);", e)))
+		goto cleanup;
+	sqlite3_stmt *del = NULL;
+	static const char *const dels[] = {"DELETE FROM activity_tag WHERE cohort = ?1",
+					   "DELETE FROM tag_summary WHERE cohort = ?1"};
+	for (int k = 0; k < 2; k++) {
+		if (sqlite3_prepare_v2(db, dels[k], -1, &del, NULL) != SQLITE_OK) {
+			rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
+			goto cleanup;
+		}
+		sqlite3_bind_text(del, 1, o->cohort, -1, SQLITE_STATIC);
+		int sr = sqlite3_step(del);
+		sqlite3_finalize(del);
+		if (sr != SQLITE_DONE) {
+			rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
+			goto cleanup;
+		}
+	}
+	if (o->write_rows &&
+	    sqlite3_prepare_v2(db, "INSERT INTO activity_tag VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+				   " ?8, ?9, ?10, ?11, ?12, ?13, ?14)", -1, &T->ins, NULL) != SQLITE_OK) {
+		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if (fi[i].kind == YOC_KIND_GP_REGISTER || fi[i].kind == YOC_KIND_DEATHS)
+			continue;
+		if ((rc = read_file(T, &fi[i], sp, e)))
+			goto cleanup;
+	}
+	if ((rc = do_spells(T, sp, e)) || (rc = write_summary(T, db, e)))
+		goto cleanup;
+	sqlite3_finalize(T->ins);
+	T->ins = NULL;
+	if ((rc = exec(db, "COMMIT", e)))
+		goto cleanup;
+	began = 0;
+cleanup:
+	if (T->ins)
+		sqlite3_finalize(T->ins);
+	if (began)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	yoc_spells_free(sp);
+	yoc_store_files_free(fi);
+	yoc_free(T->first);
+	yoc_free(T->spans);
+	yoc_free(T->pm);
+	yoc_free(T->dm);
+	yoc_free(T->ms);
+	yoc_free(T->fast);
+	yoc_free(T->bound);
+	yoc_free(T->apc);
+	yoc_free(T);
+	return rc;
+}

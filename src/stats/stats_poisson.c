@@ -1,0 +1,60 @@
+/*
+** Poisson statistics for comparing units: the exact (Garwood) confidence
+** interval of a Poisson count, and funnel-plot control limits for an
+** indirectly standardised ratio (Spiegelhalter 2005, Stat Med 24:1185,
+** appendix A.1.1). Quantiles and distribution functions come from GSL.
+*/
+#include <math.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "stats/stats.h"
+
+int yoc_poisson_ci(double obs, double level, double *lo, double *hi)
+{
+	if (!(obs >= 0) || !(level > 0 && level < 1) || !isfinite(obs))
+		return YOC_EINVAL;
+	double a = (1 - level) / 2;
+	/* chi-square with 2x and 2(x+1) degrees of freedom, halved */
+	*lo = obs > 0 ? gsl_cdf_chisq_Pinv(a, 2 * obs) / 2 : 0;
+	*hi = gsl_cdf_chisq_Pinv(1 - a, 2 * (obs + 1)) / 2;
+	return 0;
+}
+
+double yoc_poisson_quantile(double p, double mu)
+{
+	if (!(mu > 0) || !(p > 0 && p < 1))
+		return 0;
+	/* start near the normal approximation, then step to the smallest k
+	 * with P(X <= k) >= p (R's qpois) */
+	double k = floor(mu + gsl_cdf_ugaussian_Pinv(p) * sqrt(mu));
+	if (k < 0)
+		k = 0;
+	while (k > 0 && gsl_cdf_poisson_P((unsigned)(k - 1), mu) >= p)
+		k--;
+	while (gsl_cdf_poisson_P((unsigned)k, mu) < p)
+		k++;
+	return k;
+}
+
+double yoc_funnel_limit(double expected, double p)
+{
+	if (!(expected > 0) || !(p > 0 && p < 1))
+		return NAN;
+	/* r_p, the p-quantile of Poisson(E); interpolated between the steps
+	 * of the distribution function so the limit is a smooth curve */
+	double r = yoc_poisson_quantile(p, expected);
+	double fr = gsl_cdf_poisson_P((unsigned)r, expected);
+	double fr1 = r > 0 ? gsl_cdf_poisson_P((unsigned)(r - 1), expected) : 0;
+	double alpha = fr > fr1 ? (fr - p) / (fr - fr1) : 0;
+	double lim = (r - alpha) / expected;
+	return lim > 0 ? lim : 0; /* below 0 for small E at r = 0: no lower limit */
+}
+
+double yoc_indirect_expected(size_t ncell, const double *n, const double *rate)
+{
+	double e = 0;
+	for (size_t i = 0; i < ncell; i++)
+		e += n[i] * rate[i];
+	return e;
+}
