@@ -114,5 +114,7 @@ extern const struct cli_verb cli_verb_keygen;
 extern const struct cli_verb cli_verb_pseudonymise;
 extern const struct cli_verb cli_verb_reidentify;
 extern const struct cli_verb cli_verb_audit;
+extern const struct cli_verb cli_verb_serve;
+extern const struct cli_verb cli_verb_user;
 
 #endif

@@ -11,7 +11,8 @@
 
 static const char usage_text[] =
 	"Usage: yoc audit verify LOG [--head HASH] [--json]\n\n"
-	"Verifies a re-identification audit log written by yoc reidentify: every\n"
+	"Verifies a hash-chained log: the re-identification audit log written by\n"
+	"yoc reidentify, or the access log of yoc serve (DATASET/serve/audit.log): every\n"
 	"record well formed, numbered in order, carrying the hash of the record\n"
 	"before it, and hashing to the value it states. Any edited, inserted,\n"
 	"deleted or reordered record breaks the chain at a line that is named.\n"
@@ -69,5 +70,5 @@ static int run(int argc, char **argv)
 }
 
 const struct cli_verb cli_verb_audit = {
-	"audit", "verify the hash chain of a re-identification audit log", usage_text, run
+	"audit", "verify the hash chain of an audit or access log", usage_text, run
 };

@@ -18,7 +18,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "cli/cli.h"
+#include "server/server.h"
 #include "yoc/io.h"
 
 static const char usage_text[] =
@@ -205,6 +208,45 @@ static int step(int i, const char *label, char **argv)
 		printf("      %s\n", last);
 	printf("      %s: %s in %.2fs (log: %s)\n", verb, rc == 0 ? "done" : "FAILED", dt, shown);
 	return rc;
+}
+
+/*
+** One selection-tool user per role on the demo dataset, with passwords
+** printed: a synthetic dataset only, never a real one.
+*/
+static void demo_users(const char *ds)
+{
+	char path[4300], practice[16] = "";
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	struct yoc_error e;
+	snprintf(path, sizeof path, "%s/yoc.db", ds);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT min(practice) FROM person_year", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(practice, sizeof practice, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	printf("\nThe selection tool on the demo dataset:\n  yoc serve --db %s\n"
+	       "then open http://127.0.0.1:8080/ and log in as (demo passwords, this "
+	       "synthetic dataset only):\n", ds);
+	for (int r = 0; r < YOC_ROLE_COUNT; r++) {
+		char name[32], pw[64];
+		const char *role = yoc_role_name(r);
+		if (r == YOC_ROLE_PRACTICE && !practice[0])
+			continue;
+		snprintf(name, sizeof name, "demo_%s", role);
+		snprintf(pw, sizeof pw, "demo-%s-password", role);
+		yoc_error_clear(&e);
+		if (yoc_user_add(ds, name, r, r == YOC_ROLE_PRACTICE ? practice : NULL, pw, &e) &&
+		    e.code != YOC_EEXIST) {
+			cli_err_rec("demo", &e);
+			continue;
+		}
+		printf("  %-20s %-28s %s%s%s\n", name, pw, role,
+		       r == YOC_ROLE_PRACTICE ? " of " : "", r == YOC_ROLE_PRACTICE ? practice : "");
+	}
 }
 
 static int run(int argc, char **argv)
@@ -440,6 +482,8 @@ static int run(int argc, char **argv)
 	snprintf(idx, sizeof idx, "%s/quality.html", abs ? abs : rep);
 	free(abs);
 	printf("Data quality:    file://%s\n", idx);
+	snprintf(ds, sizeof ds, "%s/dataset", out);
+	demo_users(ds);
 	return 0;
 }
 

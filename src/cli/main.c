@@ -33,6 +33,8 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_tag,
 	&cli_verb_reconcile,
 	&cli_verb_report,
+	&cli_verb_serve,
+	&cli_verb_user,
 	&cli_verb_inspect,
 	&cli_verb_help,
 	NULL

@@ -105,6 +105,20 @@ size_t yoc_rule_frame_rows(const yoc_rule_frame *f);
 /* Pseudo_id of row i (NUL-terminated), valid until yoc_rule_frame_free. */
 const char *yoc_rule_frame_pseudo(const yoc_rule_frame *f, size_t i);
 
+/*
+** The column name at look-back lag of f: its type and its values, nums for
+** INT and REAL (codes NULL), codes into the frame's dictionary for TEXT
+** (nums NULL), null bytes (1 = NULL) for both. YOC_ENOTFOUND when the frame
+** did not load it. Arrays of yoc_rule_frame_rows entries, valid until
+** yoc_rule_frame_free. Dictionary texts are sorted by byte order, so code
+** order is text order.
+*/
+int yoc_rule_frame_column(const yoc_rule_frame *f, const char *name, int lag, int *ftype,
+			  const double **nums, const int32_t **codes, const uint8_t **nulls);
+size_t yoc_rule_frame_ndict(const yoc_rule_frame *f);
+/* Text of dictionary code c (NUL-terminated), valid until yoc_rule_frame_free. */
+const char *yoc_rule_frame_dict(const yoc_rule_frame *f, size_t c);
+
 /* ---- evaluating ---- */
 /*
 ** Bitmaps of nrows bits in words = ceil(nrows / 64) uint64 words, row i at

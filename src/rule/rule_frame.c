@@ -222,6 +222,32 @@ static int intern(struct loader *L, const char *s, size_t n, int32_t *code)
 	return 0;
 }
 
+int yoc_rule_frame_column(const yoc_rule_frame *f, const char *name, int lag, int *ftype,
+			  const double **nums, const int32_t **codes, const uint8_t **nulls)
+{
+	for (size_t c = 0; c < f->ncol; c++) {
+		const struct frame_col *k = &f->col[c];
+		if (k->lag != lag || strcmp(k->name, name) != 0)
+			continue;
+		*ftype = k->ftype;
+		*nums = k->ftype == YOC_RULE_TEXT ? NULL : k->num;
+		*codes = k->ftype == YOC_RULE_TEXT ? k->code : NULL;
+		*nulls = k->null;
+		return 0;
+	}
+	return YOC_ENOTFOUND;
+}
+
+size_t yoc_rule_frame_ndict(const yoc_rule_frame *f)
+{
+	return f->ndict;
+}
+
+const char *yoc_rule_frame_dict(const yoc_rule_frame *f, size_t c)
+{
+	return c < f->ndict ? f->dict[c] : NULL;
+}
+
 static int cmp_bytes(const char *a, size_t la, const char *b, size_t lb)
 {
 	int c = memcmp(a, b, la < lb ? la : lb);
