@@ -50,7 +50,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 34, MIN_RISK_PERSONS = 6000 };
+enum { NSTEP = 33, MIN_RISK_PERSONS = 6000 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
