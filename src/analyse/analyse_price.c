@@ -196,49 +196,6 @@ void an_apc_episode(const yoc_seg *g, const struct an_cols *c, size_t r, int32_t
 		ep->feed_cost = INT64_MIN;
 }
 
-static int is_ci(struct yoc_cell c, const char *s)
-{
-	size_t n = strlen(s);
-	if (c.n != n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char a = c.p[i];
-		if (a >= 'a' && a <= 'z')
-			a = (char)(a - 32);
-		if (a != s[i])
-			return 0;
-	}
-	return 1;
-}
-
-/*
-** Social care with no cost in the feed: UNITS priced by the unit cost of
-** SERVICE_TYPE in unit_costs.csv. Hourly rates need UNIT_TYPE HOURS, daily
-** rates DAYS, weekly rates DAYS (pro rata, units x rate / 7, rounded half
-** away from zero) or WEEKS. Anything else cannot be priced.
-*/
-static int social_unit(const struct an_run *R, struct yoc_cell type, struct yoc_cell ut,
-		       int64_t units, int64_t *pence)
-{
-	int64_t per;
-	const char *unit = NULL;
-	*pence = 0;
-	if (units == YOC_INT_NONE || units < 0 ||
-	    yoc_tariff_unit(R->tariff, type.p, type.n, &per, &unit) != 0)
-		return YOC_UNPRICED;
-	if (strcmp(unit, "hour") == 0 && is_ci(ut, "HOURS"))
-		*pence = units * per;
-	else if (strcmp(unit, "day") == 0 && is_ci(ut, "DAYS"))
-		*pence = units * per;
-	else if (strcmp(unit, "week") == 0 && is_ci(ut, "WEEKS"))
-		*pence = units * per;
-	else if (strcmp(unit, "week") == 0 && is_ci(ut, "DAYS"))
-		*pence = (units * per * 2 + 7) / 14;
-	else
-		return YOC_UNPRICED;
-	return YOC_PRICED;
-}
-
 void an_cost_row(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
 		 const struct an_cols *c, size_t r, int32_t d, struct an_cost *out)
 {
@@ -376,7 +333,7 @@ void an_cost_row(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
 	}
 	case YOC_KIND_SOCIAL_CARE:
 		out->setting = SET_SOCIAL;
-		how = social_unit(R, yoc_seg_text(g, c->service_type, r),
+		how = yoc_price_social_units(R->tariff, yoc_seg_text(g, c->service_type, r),
 				  yoc_seg_text(g, c->unit_type, r), an_int(g, c->units, r), &pence);
 		break;
 	default:

@@ -266,39 +266,6 @@ static int64_t int_of(const yoc_seg *g, int col, size_t r)
 	return v;
 }
 
-static int is_ci(struct yoc_cell c, const char *s)
-{
-	size_t n = strlen(s);
-	if (c.n != n)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char a = c.p[i];
-		if (a >= 'a' && a <= 'z')
-			a = (char)(a - 32);
-		if (a != s[i])
-			return 0;
-	}
-	return 1;
-}
-
-/* Social care without a feed cost: units x the unit cost (docs/analysis.md). */
-static int64_t social_price(const yoc_tariff *t, struct yoc_cell type, struct yoc_cell ut,
-			    int64_t units)
-{
-	int64_t per;
-	const char *unit = NULL;
-	if (units == YOC_INT_NONE || units < 0 ||
-	    yoc_tariff_unit(t, type.p, type.n, &per, &unit) != 0)
-		return 0;
-	if ((strcmp(unit, "hour") == 0 && is_ci(ut, "HOURS")) ||
-	    (strcmp(unit, "day") == 0 && is_ci(ut, "DAYS")) ||
-	    (strcmp(unit, "week") == 0 && is_ci(ut, "WEEKS")))
-		return units * per;
-	if (strcmp(unit, "week") == 0 && is_ci(ut, "DAYS"))
-		return (units * per * 2 + 7) / 14;
-	return 0;
-}
-
 /* The column holding each kind's record key (the billing feed's RECORD_KEY). */
 static const char *key_col(int kind)
 {
@@ -410,8 +377,8 @@ static void price_row_raw(const yoc_tariff *t, const yoc_seg *g, int kind, const
 		break;
 	case YOC_KIND_SOCIAL_CARE:
 		out->setting = YOC_BSET_SOCIAL;
-		pence = social_price(t, yoc_seg_text(g, c->service_type, r),
-				     yoc_seg_text(g, c->unit_type, r), int_of(g, c->units, r));
+		yoc_price_social_units(t, yoc_seg_text(g, c->service_type, r),
+				       yoc_seg_text(g, c->unit_type, r), int_of(g, c->units, r), &pence);
 		break;
 	default:
 		out->setting = -1;

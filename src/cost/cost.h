@@ -147,6 +147,17 @@ enum yoc_price_how {
 const char *yoc_price_how_str(int how);
 
 /*
+** Social care with no cost in the feed: UNITS priced by the unit cost of
+** SERVICE_TYPE in unit_costs.csv. Hourly rates need UNIT_TYPE HOURS, daily
+** rates DAYS, weekly rates DAYS (pro rata, units x rate / 7, rounded half
+** away from zero) or WEEKS (UNIT_TYPE case-insensitive). YOC_PRICED with
+** *pence, or YOC_UNPRICED with *pence 0 (units negative, which includes missing, unknown
+** service type, or a unit that does not fit the rate).
+*/
+int yoc_price_social_units(const yoc_tariff *t, struct yoc_cell service_type,
+			   struct yoc_cell unit_type, int64_t units, int64_t *pence);
+
+/*
 ** Prices of single rows. Each returns an enum yoc_price_how (>= 0) and sets
 ** *pence (and *pod where asked, -1 when none). Codes not in the tariff fall
 ** back to the POD's department average.

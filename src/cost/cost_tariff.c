@@ -533,3 +533,38 @@ int yoc_tariff_unit(const yoc_tariff *t, const char *code, size_t n, int64_t *pe
 		}
 	return YOC_ENOTFOUND;
 }
+
+static int upper_is(struct yoc_cell c, const char *s)
+{
+	size_t n = strlen(s);
+	if (c.n != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char a = c.p[i];
+		if (a >= 'a' && a <= 'z')
+			a = (char)(a - 32);
+		if (a != s[i])
+			return 0;
+	}
+	return 1;
+}
+
+int yoc_price_social_units(const yoc_tariff *t, struct yoc_cell service_type,
+			   struct yoc_cell unit_type, int64_t units, int64_t *pence)
+{
+	int64_t per;
+	const char *unit = NULL;
+	*pence = 0;
+	/* a missing count is negative (the store's YOC_INT_NONE is INT64_MIN) */
+	if (units < 0 || yoc_tariff_unit(t, service_type.p, service_type.n, &per, &unit) != 0)
+		return YOC_UNPRICED;
+	if ((strcmp(unit, "hour") == 0 && upper_is(unit_type, "HOURS")) ||
+	    (strcmp(unit, "day") == 0 && upper_is(unit_type, "DAYS")) ||
+	    (strcmp(unit, "week") == 0 && upper_is(unit_type, "WEEKS")))
+		*pence = units * per;
+	else if (strcmp(unit, "week") == 0 && upper_is(unit_type, "DAYS"))
+		*pence = (units * per * 2 + 7) / 14;
+	else
+		return YOC_UNPRICED;
+	return YOC_PRICED;
+}
