@@ -26,6 +26,9 @@
 #include "yoc/date.h"
 #include "yoc/io.h"
 
+/* A spell episode's tag: provider id below this bit, LK_* + 1 from it */
+#define TAG_LINK_SHIFT 30
+
 void yoc_analyse_opts_init(struct yoc_analyse_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -181,6 +184,7 @@ struct worker {
 	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
 	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
 	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	struct an_link lk[AN_MAX_YEARS][YOC_KIND_COUNT][NLK];
 	int64_t mon_n[AN_MAX_YEARS * 12][NSET];
 	int64_t mon_cost[AN_MAX_YEARS * 12][NSET];
 	uint64_t rows, unlinked, outside;
@@ -599,8 +603,14 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 					pc.n = strlen(f->provider);
 				}
 				int rc = provider_of(w, f, g, &c, r, &pid);
+				/* the tag: the provider, and in its top bits how linkage
+				 * found the person (LK_* + 1), for linkage_gain */
+				int lk = an_link_of(g, &c, r);
+				if (!rc && pid >= (1 << TAG_LINK_SHIFT))
+					rc = YOC_ETOOBIG;
 				if (!rc)
-					rc = yoc_spells_add(w->spells, (uint64_t)p, (uint32_t)pid,
+					rc = yoc_spells_add(w->spells, (uint64_t)p,
+							    (uint32_t)pid | (uint32_t)(lk + 1) << TAG_LINK_SHIFT,
 							    yoc_seg_text(g, c.susspellid, r), pc, &ep);
 				if (rc)
 					return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0,
@@ -650,6 +660,11 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 				return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
 			add64(&a->activity, 1);
 			add64(&a->cost, ac.pence);
+			int lk = an_link_of(g, &c, r);
+			if (lk >= 0) {
+				w->lk[y][kind][lk].records++;
+				w->lk[y][kind][lk].cost += ac.pence;
+			}
 			int mo = an_month_of(y, d);
 			w->mon_n[mo][ac.setting]++;
 			w->mon_cost[mo][ac.setting] += ac.pence;
@@ -789,6 +804,10 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 					R->how_n[y][k2][j] += w[i].how_n[y][k2][j];
 					R->how_cost[y][k2][j] += w[i].how_cost[y][k2][j];
 				}
+				for (int j = 0; j < NLK; j++) {
+					R->lk[y][k2][j].records += w[i].lk[y][k2][j].records;
+					R->lk[y][k2][j].cost += w[i].lk[y][k2][j].cost;
+				}
 			}
 		for (int mo = 0; mo < R->ny * 12; mo++)
 			for (int k2 = 0; k2 < NSET; k2++) {
@@ -818,6 +837,53 @@ static int how_of_price(int price_how)
 	case YOC_PRICED_ZERO: return HOW_ZERO;
 	}
 	return HOW_UNPRICED;
+}
+
+/*
+** linkage_gain of a spell some of whose episodes yoc link found the person
+** for (LK_* + 1 in the tag's top bits): what linkage added, i.e. the spell's
+** price less the price of the spell its other episodes would have made
+** without it (those rows would have had no person), and the emergency
+** admission when that smaller spell would not count as one.
+*/
+static void link_gain(struct an_run *R, const struct yoc_spell_view *v, int y,
+		      const struct yoc_spell_price *sp, int64_t pence)
+{
+	struct yoc_apc_epi rest[32];
+	size_t nrest = 0, nlinked = 0;
+	int lk = -1;
+	for (size_t i = 0; i < v->n; i++) {
+		int k = (int)(v->tag[i] >> TAG_LINK_SHIFT) - 1;
+		if (k >= 0) {
+			lk = lk < 0 ? k : lk;
+			nlinked++;
+		} else if (nrest < sizeof rest / sizeof rest[0]) {
+			rest[nrest++] = v->epi[i];
+		}
+	}
+	if (lk < 0)
+		return;
+	struct an_link *l = &R->lk[y][YOC_KIND_APC][lk];
+	int emerg = sp->admission && sp->type == YOC_SPELL_EMERGENCY;
+	l->records++;
+	if (nlinked == v->n || nrest + nlinked != v->n) {
+		l->emergency += emerg;
+		l->cost += pence;
+		return;
+	}
+	struct yoc_spell_price rp;
+	yoc_price_spell(R->tariff, rest, nrest, &rp);
+	int64_t rest_pence = how_of_price(rp.how) == HOW_UNPRICED ? 0 : rp.pence, fsum = 0;
+	size_t nfeed = 0;
+	for (size_t i = 0; i < nrest; i++)
+		if (rest[i].feed_cost != INT64_MIN) {
+			nfeed++;
+			fsum += rest[i].feed_cost;
+		}
+	if (nfeed == nrest)
+		rest_pence = fsum; /* as spell_pass: the feed's cost is the price */
+	l->emergency += emerg && !(rp.admission && rp.type == YOC_SPELL_EMERGENCY);
+	l->cost += pence - rest_pence;
 }
 
 /*
@@ -887,8 +953,9 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 		q->cost_emerg += emerg ? pence : 0;
 		q->cost_other_ne += other ? pence : 0;
 		q->cost_apc_prov += sp.provider;
+		link_gain(R, &v, y, &sp, pence);
 		/* Figure 7: the spell's provider is its first episode's */
-		struct pacc *a = &R->pacc[v.tag[0]][y * NSET + set];
+		struct pacc *a = &R->pacc[v.tag[0] & ((1u << TAG_LINK_SHIFT) - 1)][y * NSET + set];
 		int rc = prov_people(R, a, p);
 		if (rc)
 			return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");

@@ -60,6 +60,14 @@ struct pacc {
 	uint64_t *people;      /* bit per person index */
 };
 
+/* How yoc link found a row's person at source (LINK_STATUS). */
+enum { LK_LINKED, LK_CLERICAL, NLK };
+extern const char *const an_link_names[NLK];
+/* Priced records (APC: spells) whose person was found by linkage. */
+struct an_link {
+	int64_t records, emergency, cost;
+};
+
 struct an_run {
 	const struct yoc_analyse_opts *o;
 	yoc_store *s;
@@ -95,6 +103,8 @@ struct an_run {
 	int64_t why[AN_MAX_YEARS][YOC_KIND_COUNT][NWHY];
 	int64_t how_n[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
 	int64_t how_cost[AN_MAX_YEARS][YOC_KIND_COUNT][NHOW];
+	/* linkage_gain: priced activity that reached a person through yoc link */
+	struct an_link lk[AN_MAX_YEARS][YOC_KIND_COUNT][NLK];
 	/* activity_month: chargeable events and their pence by month (April of
 	 * the first year = 0) and setting */
 	int64_t mon_n[AN_MAX_YEARS * 12][NSET];
@@ -135,10 +145,13 @@ struct an_cols {
 	int classpat, admimeth, epiend, admidate, disdate, epiorder, susspellid, sushrg, currency,
 	    attended;
 	int bed_days, hcp, status, duration, units, unit_type, service_type;
+	int link_status;          /* LINK_STATUS (yoc link at source), -1 */
 	int ndiag;
 	int diag[64];
 };
 void an_cols_resolve(const yoc_seg *g, struct an_cols *c);
+/* LK_* of row r: how yoc link found its person at source, or -1 (own NHS number). */
+int an_link_of(const yoc_seg *g, const struct an_cols *c, size_t r);
 /* Cost and setting of row r (activity date d). */
 void an_cost_row(const struct an_run *R, struct an_cache *pc, const yoc_seg *g,
 		 const struct an_cols *c, size_t r, int32_t d, struct an_cost *out);

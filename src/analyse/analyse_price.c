@@ -131,6 +131,20 @@ void an_cols_resolve(const yoc_seg *g, struct an_cols *c)
 	c->units = yoc_seg_col(g, "UNITS");
 	c->unit_type = yoc_seg_col(g, "UNIT_TYPE");
 	c->service_type = yoc_seg_col(g, "SERVICE_TYPE");
+	c->link_status = yoc_seg_col(g, "LINK_STATUS");
+}
+
+const char *const an_link_names[NLK] = {"linked", "clerical"};
+
+int an_link_of(const yoc_seg *g, const struct an_cols *c, size_t r)
+{
+	if (c->link_status < 0)
+		return -1;
+	struct yoc_cell v = yoc_seg_text(g, c->link_status, r);
+	for (int k = 0; k < NLK; k++)
+		if (v.n == strlen(an_link_names[k]) && memcmp(v.p, an_link_names[k], v.n) == 0)
+			return k;
+	return -1;
 }
 
 int64_t an_int(const yoc_seg *g, int col, size_t r)

@@ -58,6 +58,7 @@ static int create_tables(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			 "DROP TABLE IF EXISTS costing_summary;"
 			 "DROP TABLE IF EXISTS provider_cost;"
 			 "DROP TABLE IF EXISTS activity_month;"
+			 "DROP TABLE IF EXISTS linkage_gain;"
 			 "CREATE TABLE person_year(pseudo_id TEXT NOT NULL, fyear TEXT NOT NULL,"
 			 " age INTEGER, sex TEXT, practice TEXT, imd_decile INTEGER");
 	for (size_t k = 0; k < yoc_ltc_count(R->ltc); k++)
@@ -83,7 +84,9 @@ static int create_tables(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			 "CREATE TABLE provider_cost(fyear TEXT, provider TEXT, setting TEXT,"
 			 " people INTEGER, activity INTEGER, cost INTEGER);"
 			 "CREATE TABLE activity_month(fyear TEXT, month TEXT, setting TEXT,"
-			 " events INTEGER, cost INTEGER);");
+			 " events INTEGER, cost INTEGER);"
+			 "CREATE TABLE linkage_gain(fyear TEXT, feed TEXT, status TEXT,"
+			 " records INTEGER, emergency_admissions INTEGER, cost INTEGER);");
 	if (!b.data) {
 		yoc_buf_free(&b);
 		return yoc_error_set(e, YOC_ENOMEM, "yoc.db", 0, 0, "out of memory");
@@ -223,14 +226,15 @@ static int kv(sqlite3_stmt *st, const char *k, const char *v)
 
 static int write_small(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 {
-	sqlite3_stmt *run = NULL, *un = NULL, *cs = NULL, *pc = NULL, *am = NULL;
+	sqlite3_stmt *run = NULL, *un = NULL, *cs = NULL, *pc = NULL, *am = NULL, *lg = NULL;
 	int rc = YOC_OK;
 	char buf[256], fy[8];
 	if (sqlite3_prepare_v2(db, "INSERT INTO analyse_run VALUES(?,?)", -1, &run, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO unpriced_activity VALUES(?,?,?,?)", -1, &un, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO costing_summary VALUES(?,?,?,?,?)", -1, &cs, NULL) ||
 	    sqlite3_prepare_v2(db, "INSERT INTO provider_cost VALUES(?,?,?,?,?,?)", -1, &pc, NULL) ||
-	    sqlite3_prepare_v2(db, "INSERT INTO activity_month VALUES(?,?,?,?,?)", -1, &am, NULL)) {
+	    sqlite3_prepare_v2(db, "INSERT INTO activity_month VALUES(?,?,?,?,?)", -1, &am, NULL) ||
+	    sqlite3_prepare_v2(db, "INSERT INTO linkage_gain VALUES(?,?,?,?,?,?)", -1, &lg, NULL)) {
 		rc = sql_fail(db, e, "analyse tables");
 		goto cleanup;
 	}
@@ -284,6 +288,19 @@ static int write_small(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 				sqlite3_bind_int64(cs, 5, R->how_cost[y][k][j]);
 				bad |= sqlite3_step(cs) != SQLITE_DONE;
 			}
+			for (int j = 0; j < NLK && !bad; j++) {
+				const struct an_link *l = &R->lk[y][k][j];
+				if (!l->records)
+					continue;
+				sqlite3_reset(lg);
+				sqlite3_bind_text(lg, 1, fy, -1, SQLITE_STATIC);
+				sqlite3_bind_text(lg, 2, yoc_spec_kind_name(k), -1, SQLITE_STATIC);
+				sqlite3_bind_text(lg, 3, an_link_names[j], -1, SQLITE_STATIC);
+				sqlite3_bind_int64(lg, 4, l->records);
+				sqlite3_bind_int64(lg, 5, l->emergency);
+				sqlite3_bind_int64(lg, 6, l->cost);
+				bad |= sqlite3_step(lg) != SQLITE_DONE;
+			}
 		}
 		for (size_t i = 0; i < R->nprov && !bad; i++)
 			for (int s = 0; s < NSET && !bad; s++) {
@@ -327,6 +344,7 @@ cleanup:
 	sqlite3_finalize(cs);
 	sqlite3_finalize(pc);
 	sqlite3_finalize(am);
+	sqlite3_finalize(lg);
 	return rc;
 }
 

@@ -29,6 +29,39 @@ static const char *base_col(const char *name)
 	return strncmp(name, "log_", 4) == 0 ? name + 4 : name;
 }
 
+/*
+** Covariates from the risk module's risk_score table of the baseline year
+** (the score computed from that year's features: a pre-treatment value).
+*/
+static const struct {
+	const char *name, *expr;
+} risk_covs[] = {
+	{"risk_score", "r.probability"},
+	{"risk_percentile", "r.percentile"},
+};
+
+static const char *risk_expr(const char *name)
+{
+	for (size_t i = 0; i < sizeof risk_covs / sizeof risk_covs[0]; i++)
+		if (strcmp(name, risk_covs[i].name) == 0)
+			return risk_covs[i].expr;
+	return NULL;
+}
+
+/* Whether risk_score holds scores of financial year fy. */
+static int has_risk_scores(sqlite3 *db, const char *fy)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM risk_score WHERE fyear = ? LIMIT 1", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, fy, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
 #define MAXCOV 128
 
 void yoc_eval_data_free(struct yoc_eval_data *d)
@@ -103,10 +136,13 @@ static int split(char *s, char **out, int max)
 /* A column expression for a covariate or outcome name ("male" is sex = '1'). */
 static void col_expr(struct yoc_buf *b, const char *name)
 {
+	const char *r = risk_expr(name);
 	if (strcmp(name, "male") == 0)
-		yoc_buf_puts(b, ", (sex = '1')");
+		yoc_buf_puts(b, ", (p.sex = '1')");
+	else if (r)
+		yoc_buf_printf(b, ", %s", r);
 	else
-		yoc_buf_printf(b, ", \"%s\"", base_col(name));
+		yoc_buf_printf(b, ", p.\"%s\"", base_col(name));
 }
 
 int yoc_eval_data_load(sqlite3 *db, const struct yoc_eval_db_opts *o,
@@ -132,16 +168,28 @@ int yoc_eval_data_load(sqlite3 *db, const struct yoc_eval_db_opts *o,
 	    o->post_years > YOC_EVAL_MAXYEARS)
 		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "pre and post years must be 1 to %d",
 				     YOC_EVAL_MAXYEARS);
-	snprintf(covbuf, sizeof covbuf, "%s", o->covariates ? o->covariates : default_covariates);
+	char fy[16];
+	int base = o->start_fyear - 1;
+	yoc_fyear_format(base, fy);
+	int scored = has_risk_scores(db, fy);
+	/* the default set gains the risk score when the baseline year was scored */
+	snprintf(covbuf, sizeof covbuf, "%s%s", o->covariates ? o->covariates : default_covariates,
+		 !o->covariates && scored ? ",risk_score" : "");
 	snprintf(exbuf, sizeof exbuf, "%s", o->exact ? o->exact : "");
 	int p = split(covbuf, cov, MAXCOV), nex = split(exbuf, ex, MAXCOV);
 	if (p <= 0 || nex < 0)
 		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "1 to %d covariates", MAXCOV);
-	for (int j = 0; j < p; j++)
-		if (strcmp(cov[j], "male") != 0 && !has_column(db, base_col(cov[j])))
+	for (int j = 0; j < p; j++) {
+		if (risk_expr(cov[j]) && !scored)
+			return yoc_error_set(e, YOC_ENOTFOUND, NULL, 0, 0,
+					     "covariate %s: no risk scores of %s, the baseline year "
+					     "(yoc risk score --db DIR --fyear %s)", cov[j], fy, fy);
+		if (strcmp(cov[j], "male") != 0 && !risk_expr(cov[j]) &&
+		    !has_column(db, base_col(cov[j])))
 			return yoc_error_set(e, YOC_ENOTFOUND, NULL, 0, 0,
 					     "covariate %s: no such column of person_year "
 					     "(yoc rule fields --db DIR lists them)", cov[j]);
+	}
 	int exi[MAXCOV];
 	for (int k = 0; k < nex; k++) {
 		exi[k] = -1;
@@ -173,15 +221,14 @@ int yoc_eval_data_load(sqlite3 *db, const struct yoc_eval_db_opts *o,
 		goto cleanup;
 	}
 	/* 1. The baseline year: covariates, practice, death, the last pre year's outcomes. */
-	char fy[16];
-	int base = o->start_fyear - 1;
-	yoc_fyear_format(base, fy);
-	yoc_buf_puts(&q, "SELECT pseudo_id, practice, died");
+	yoc_buf_puts(&q, "SELECT p.pseudo_id, p.practice, p.died");
 	for (int j = 0; j < p; j++)
 		col_expr(&q, cov[j]);
 	for (int k = 0; k < YOC_EVAL_NOUT; k++)
 		col_expr(&q, yoc_eval_outcomes[k]);
-	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?");
+	yoc_buf_puts(&q, scored ? " FROM person_year p LEFT JOIN risk_score r ON r.pseudo_id = "
+				  "p.pseudo_id AND r.fyear = p.fyear WHERE p.fyear = ?"
+				: " FROM person_year p WHERE p.fyear = ?");
 	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", q.data ? sqlite3_errmsg(db)
 								      : "out of memory");
@@ -318,10 +365,10 @@ int yoc_eval_data_load(sqlite3 *db, const struct yoc_eval_db_opts *o,
 		for (int oc = 0; oc < YOC_EVAL_NOUT; oc++)
 			d->pre[o->pre_years - 1][oc][i] = tmp[i * YOC_EVAL_NOUT + oc];
 	yoc_buf_reset(&q);
-	yoc_buf_puts(&q, "SELECT pseudo_id");
+	yoc_buf_puts(&q, "SELECT p.pseudo_id");
 	for (int k = 0; k < YOC_EVAL_NOUT; k++)
 		col_expr(&q, yoc_eval_outcomes[k]);
-	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?");
+	yoc_buf_puts(&q, " FROM person_year p WHERE p.fyear = ?");
 	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
 		goto cleanup;

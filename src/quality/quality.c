@@ -152,6 +152,15 @@ static int section1(struct q *Q, struct yoc_error *e)
 			   " ELSE 'no register row this year, activity at the practice: carried' END"
 			   " FROM register_gaps ORDER BY 3, 2, 4", 0, e)))
 		return rc;
+	/* activity that reached its person through yoc link at source (LINK_STATUS),
+	 * as the last yoc analyse priced it: what linkage added */
+	if (table_exists(Q, "linkage_gain") &&
+	    (rc = sql_rows(Q, "linkage", "linkage_gain",
+			   "SELECT feed, '', fyear, status, records, NULL, '',"
+			   " emergency_admissions || ' emergency admissions, ' ||"
+			   " printf('%.2f', cost / 100.0) || ' pounds'"
+			   " FROM linkage_gain ORDER BY 3, 1, 4", 0, e)))
+		return rc;
 	/* duplicates: identical rows (all columns but the line) within a kind and
 	 * provider, across its files. GP register files are yearly snapshots in
 	 * which an unchanged registration repeats by design, so they are left

@@ -483,6 +483,27 @@ static void section1(struct h *H)
 	      "max(sum(l.rows),1) < 0.95 THEN 'bad' END FROM linkage l JOIN current_files f"
 	      " USING(file_id) WHERE f.kind <> 'gp_register' GROUP BY 1, 2 ORDER BY 1, 2",
 	      "No activity to link.");
+	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'linkage_gain'") > 0) {
+		fputs("<h3 id=\"linkage-gain\">Found by linkage at source</h3>\n", f);
+		fputs("<p class=note>Activity whose person <code>yoc link</code> found in the GP "
+		      "register at source (no valid NHS number on the row), as the last yoc analyse "
+		      "priced it in registered person-years: without linkage these rows would have no "
+		      "person. A hospital spell counts when any episode was linked; its cost and "
+		      "emergency admission are what linkage added over the spell its other episodes "
+		      "make. docs/linkage.md.</p>\n", f);
+		static const char *const hl[] = {"year", "feed", "how", "records",
+			"emergency admissions", "cost (&pound;)", "share of the feed's cost"};
+		table(H, hl, "tttnbmp",
+		      "SELECT g.fyear, g.feed, g.status, g.records, g.emergency_admissions,"
+		      " g.cost / 100.0, 1.0 * g.cost / max(c.cost, 1), NULL FROM linkage_gain g"
+		      " LEFT JOIN (SELECT fyear, feed, sum(cost) AS cost FROM costing_summary"
+		      " GROUP BY 1, 2) c USING(fyear, feed) ORDER BY 1, 2, 3", "");
+		static const char *const ht[] = {"year", "records", "emergency admissions",
+			"cost (&pound;)"};
+		table(H, ht, "tnbm",
+		      "SELECT fyear, sum(records), sum(emergency_admissions), sum(cost) / 100.0, NULL"
+		      " FROM linkage_gain GROUP BY 1 ORDER BY 1", "");
+	}
 	if (one(H, "SELECT count(*) FROM temp.qrow WHERE chk = 'register_gaps'") > 0) {
 		fputs("<h3>Gaps in the GP register (from the last yoc analyse)</h3>\n", f);
 		fputs("<p class=note>People with no register row for a year although the snapshot "

@@ -25,6 +25,7 @@ static const char *const c_attended[] = {"0", "2", "3", "4", "5", "6", "7", "9",
 static const char *const c_firstatt[] = {"1", "2", "3", "4", "5", "9", "X", NULL};
 static const char *const c_arrmode[] = {"1", "2", "9", NULL};
 static const char *const c_nhsno_status[] = {"valid", "missing", "malformed", "bad_check_digit", NULL};
+static const char *const c_link_status[] = {"linked", "clerical", "review", "unlinked", NULL};
 static const char *const c_amb_cat[] = {"C1", "C2", "C3", "C4", "HCP", NULL};
 /* HES TOS TRETSPEF value list (apc.fields.json), "&" = not known. */
 static const char *const c_spef[] = {"100", "101", "102", "103", "104", "105", "106", "107",
@@ -140,8 +141,13 @@ static const char *const a_currency[] = {"CURRENCY", NULL};
 
 #define F_PERSON {"PSEUDO_ID", a_pseudo, YOC_FT_PSEUDO, 0, NULL, YOC_BAD_NULL, YOC_ROLE_PERSON, \
 	"person pseudonym (64 lowercase hex HMAC) or HES PSEUDO_HESID; empty when the NHS number was not valid", NULL}
+/* NHS number status, and how yoc link found the person at source (docs/linkage.md) */
 #define F_STATUS {"NHSNO_STATUS", NULL, YOC_FT_CODE, 0, c_nhsno_status, YOC_BAD_KEEP, YOC_ROLE_NHSNO_STATUS, \
-	"NHS number status set by yoc pseudonymise", NULL}
+	"NHS number status set by yoc pseudonymise", NULL}, \
+	{"LINK_STATUS", NULL, YOC_FT_CODE, 0, c_link_status, YOC_BAD_KEEP, 0, \
+	 "set by yoc link: linked, clerical, review, unlinked; empty for the row's own NHS number", NULL}, \
+	{"LINK_WEIGHT", NULL, YOC_FT_TEXT, 0, NULL, YOC_BAD_KEEP, 0, \
+	 "set by yoc link: match weight of the linked or best candidate", NULL}
 #define F_MYDOB {"MYDOB", NULL, YOC_FT_MYDOB, 0, NULL, YOC_BAD_NULL, 0, "month and year of birth MMYYYY", NULL}
 #define F_SEX {"SEX", A("GENDER"), YOC_FT_CODE, 0, c_sex, YOC_BAD_NULL, 0, "sex (HES SEX)", NULL}
 #define F_GPPRAC {"GPPRAC", a_gpprac, YOC_FT_CODE, 0, NULL, YOC_BAD_KEEP, 0, "GP practice code (ODS); & not known (HES)", practice_or_unknown_ok}

@@ -13,13 +13,16 @@
 ** Without the option nothing here runs.
 */
 #include <stdio.h>
+#include <string.h>
 
 #include "synth/synth_int.h"
+#include "yoc/nhsno.h"
 
 #define STREAM_IDENT 21
 
 struct idn {
 	struct yoc_afile truth;
+	struct yoc_afile dups;  /* truth/duplicates.csv */
 	uint64_t idx;           /* the person the names below belong to */
 	int have;
 	char given[24], family[32], postcode[12];
@@ -168,6 +171,13 @@ int synth_idnoise_open(struct world *w, struct yoc_error *e)
 		return rc;
 	}
 	fputs("file,row,nhs_number,noise\n", s->truth.f);
+	snprintf(path, sizeof path, "%s/truth/duplicates.csv", w->o->out_dir);
+	if ((rc = yoc_afile_open(&s->dups, path, e))) {
+		yoc_afile_abort(&s->truth);
+		yoc_free(s);
+		return rc;
+	}
+	fputs("file,row,nhs_number,true_nhs_number\n", s->dups.f);
 	w->idn = s;
 	return 0;
 }
@@ -178,6 +188,10 @@ int synth_idnoise_finish(struct world *w, struct yoc_error *e)
 	if (!s)
 		return 0;
 	int rc = yoc_afile_commit(&s->truth, e);
+	if (rc)
+		yoc_afile_abort(&s->dups);
+	else
+		rc = yoc_afile_commit(&s->dups, e);
 	yoc_free(s);
 	w->idn = NULL;
 	return rc;
@@ -189,6 +203,7 @@ void synth_idnoise_abort(struct world *w)
 	if (!s)
 		return;
 	yoc_afile_abort(&s->truth);
+	yoc_afile_abort(&s->dups);
 	yoc_free(s);
 	w->idn = NULL;
 }
@@ -395,4 +410,41 @@ void synth_idnoise_row(struct world *w, struct sfile *f, char *row, size_t *n,
 	fprintf(s->truth.f, "%s,%llu,%.10s,%s\n", path + od + 1, (unsigned long long)f->rows,
 		p->nhs, noise[0] ? noise : "none");
 	s->rows++;
+}
+
+/*
+** The same person under two NHS numbers: a hospital, mental health or
+** community service that gave the person a temporary number sends it on
+** about 1 row in 400 of theirs. The temporary number is the permutation's
+** entry counted from the top of the 999 range (n999 - 1 - idx): valid, and
+** never any person's while the run has fewer than half the range's people.
+*/
+void synth_idnoise_dup(struct world *w, struct sfile *f, char *row, const struct person *p)
+{
+	struct idn *s = w->idn;
+	if (f->kind != K_APC && f->kind != K_OP && f->kind != K_AE && f->kind != K_MH &&
+	    f->kind != K_COMMUNITY)
+		return;
+	if (w->ntotal >= w->n999 / 2 || p->idx >= w->n999 / 2)
+		return;
+	person_names(s, w, p);
+	if (!rng_chance(&s->r, 0.0025))
+		return;
+	uint64_t idx = w->n999 - 1 - p->idx;
+	uint32_t prefix = w->nhs999[(w->perm_a * idx + w->perm_b) % w->n999];
+	char nhs[11];
+	for (int i = 8; i >= 0; i--) {
+		nhs[i] = (char)('0' + prefix % 10);
+		prefix /= 10;
+	}
+	nhs[9] = (char)('0' + yoc_nhsno_check_digit(nhs));
+	nhs[10] = 0;
+	if (memcmp(row, p->nhs, 10) != 0 || row[10] != ',')
+		return;
+	memcpy(row, nhs, 10);
+	char path[4096];
+	synth_file_path(w, f, 0, path, sizeof path);
+	size_t od = strlen(w->o->out_dir);
+	fprintf(s->dups.f, "%s,%llu,%s,%.10s\n", path + od + 1, (unsigned long long)f->rows, nhs,
+		p->nhs);
 }

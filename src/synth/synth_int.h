@@ -481,6 +481,10 @@ const char *synth_idnoise_header(void);
    noisy identifiers, and records whose it is in truth/link.csv. */
 void synth_idnoise_row(struct world *w, struct sfile *f, char *row, size_t *n,
 		       const struct person *p);
+/* On a hospital, mental health or community row that kept p's NHS number:
+   now and then sends it under p's temporary number instead (a valid number
+   never issued in the run) and records it in truth/duplicates.csv. */
+void synth_idnoise_dup(struct world *w, struct sfile *f, char *row, const struct person *p);
 
 static inline void rb_comma(struct rowb *b)
 {

@@ -87,10 +87,19 @@ void row_end(struct world *w, struct rowb *b, struct person *p)
 	w->rows++;
 	if (w->defect_scale > 0) {
 		uint64_t lost = f->defects[D_NHS_BAD_CHECK] + f->defects[D_NHS_MISSING];
+		uint64_t rows0 = f->rows, any = 0;
+		for (int d = 0; d < D_COUNT; d++)
+			any += f->defects[d];
 		synth_defect_row(w, b, p);
 		if (w->idn && f->defects[D_NHS_BAD_CHECK] + f->defects[D_NHS_MISSING] != lost) {
 			size_t rn = f->last_len;
 			synth_idnoise_row(w, f, b->start, &rn, p);
+		} else if (w->idn && f->rows == rows0) {
+			/* a row no defect touched (a copied row would have two lines) */
+			for (int d = 0; d < D_COUNT; d++)
+				any -= f->defects[d];
+			if (any == 0)
+				synth_idnoise_dup(w, f, b->start, p);
 		}
 	}
 	w->buffered += f->len - before;

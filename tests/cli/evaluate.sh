@@ -168,6 +168,30 @@ for k, col in ((1, 'age'), (2, 'ltc_count')):
 sys.exit(bad)
 PEOF
 
+# the risk score as a covariate: refused while the baseline year has no scores,
+# then part of the default set; its SMD recomputed from risk_score
+expect_rc 1 "the risk score as a covariate needs the baseline year's scores" \
+	"$YOC" evaluate --db D --treated tl2.csv --start 2023-04-01 --covariates age,risk_score
+check "... and says how to make them" grep -q "no risk scores of 2022/23.*yoc risk score" "$TMP/.err"
+"$YOC" risk fit --db D --year 2022/23 >/dev/null 2>&1 && "$YOC" risk score --db D --year 2022/23 >/dev/null 2>&1
+same "risk model fitted and 2022/23 scored" "$?" 0
+"$YOC" evaluate --db D --treated tl2.csv --start 2023-04-01 --other-practices >/dev/null 2>&1
+same "evaluate with the default covariates and risk scores runs" "$?" 0
+check "the default covariates gain risk_score, its SMD recomputed from risk_score" python3 - <<'PEOF'
+import csv, sqlite3, sys, statistics
+db = sqlite3.connect('D/yoc.db')
+listed = {r['pseudo_id'] for r in csv.DictReader(open('tl2.csv'))}
+rows = db.execute("select p.pseudo_id, r.probability from person_year p join risk_score r "
+                  "on r.pseudo_id = p.pseudo_id and r.fyear = p.fyear "
+                  "where p.fyear = '2022/23' and p.died = 0").fetchall()
+ta = [r[1] for r in rows if r[0] in listed]
+ca = [r[1] for r in rows if r[0] not in listed]
+smd = (statistics.mean(ta) - statistics.mean(ca)) / statistics.stdev(ta)
+got = db.execute("select smd_before from eval_balance where covariate = 'risk_score'").fetchone()
+print(got, smd, len(ta), len(ca))
+sys.exit(got is None or abs(got[0] - smd) > 1e-9)
+PEOF
+
 # bad inputs: named, with counts
 q "select pseudo_id from person_year where fyear = '2023/24' and pseudo_id not in (select pseudo_id from person_year where fyear = '2022/23') limit 3" > late.csv
 printf 'pseudo_id\nnot-a-person\n' > tl.csv
