@@ -339,6 +339,8 @@ struct yoc_tag_opts {
 	const yoc_smap *map;
 	const yoc_tariff *prices;
 	int write_rows;           /* 1: the activity_tag table (else only tag_summary) */
+	int threads;              /* worker threads without write_rows; 0: number of
+				   * CPUs, at most 8 */
 };
 /*
 ** Tags every activity row of the cohort's members (current files): dated

@@ -9,10 +9,19 @@
 ** and decided by its type, POD, dominant HRG and provider; its first episode
 ** carries the price, the others 0, all with the spell's tag.
 ** Writes activity_tag (one row per member row) and tag_summary.
+**
+** With --summary-only the files are read by worker threads: hospital files
+** by this thread in catalog order (a spell may span files), every other
+** file by whichever worker is free. Each worker has its own memos, sums and
+** counts, added together at the end; sums of integers do not depend on the
+** order, so the summary is the same for any number of threads. Writing
+** activity_tag keeps one thread, so its rows stay in catalog order.
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "budget/budget.h"
 #include "spec/spec.h"
@@ -93,6 +102,7 @@ struct tagger {
 	int64_t sum[12 * 40][YOC_BSET_COUNT][YOC_TAG_KINDS][2]; /* by month of 40 years */
 	int fy0;
 	struct yoc_tag_stats *st;
+	struct yoc_tag_stats own;       /* a worker's counts (st points here) */
 };
 
 /* A 64-bit key of a pseudonym: its first 16 hex digits (HMAC output is
@@ -594,13 +604,10 @@ static int spell_setting(int type)
 					    : YOC_BSET_NONELECTIVE;
 }
 
-static int read_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spells *sp,
-		     struct yoc_error *e)
+static int read_file(struct tagger *T, const struct yoc_file_info *fi, const yoc_seg *g,
+		     yoc_spells *sp, struct yoc_error *e)
 {
-	yoc_seg *g = NULL;
-	int rc = yoc_seg_open(T->s, fi->file_id, &g, e);
-	if (rc)
-		return rc;
+	int rc = 0;
 	int kind = yoc_seg_kind(g);
 	struct cols c;
 	resolve(g, kind, &c);
@@ -679,7 +686,192 @@ static int read_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spell
 		if ((rc = emit(T, &tr, e)))
 			break;
 	}
+	return rc;
+}
+
+/* Opens fi's segment by its path (the store is not touched, so workers need
+ * no lock) and tags its rows. */
+static int tag_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spells *sp,
+		    struct yoc_error *e)
+{
+	char path[4096];
+	snprintf(path, sizeof path, "%s/segments/%s", yoc_store_dir(T->s), fi->segment);
+	yoc_seg *g = NULL;
+	int rc = yoc_seg_open_path(path, &g, e);
+	if (rc == 0)
+		rc = read_file(T, fi, g, sp, e);
 	yoc_seg_close(g);
+	return rc;
+}
+
+/* ---- workers ---------------------------------------------------------------- */
+
+struct tag_run {
+	pthread_mutex_t lock;
+	const struct yoc_file_info *files; /* the files other than hospital ones */
+	size_t nfiles, next;
+	int failed;
+	struct yoc_error err;
+};
+
+struct tag_worker {
+	struct tag_run *R;
+	struct tagger *T;
+};
+
+static void *tag_work(void *arg)
+{
+	struct tag_worker *w = arg;
+	struct tag_run *R = w->R;
+	for (;;) {
+		pthread_mutex_lock(&R->lock);
+		if (R->failed || R->next == R->nfiles) {
+			pthread_mutex_unlock(&R->lock);
+			break;
+		}
+		const struct yoc_file_info *f = &R->files[R->next++];
+		pthread_mutex_unlock(&R->lock);
+		struct yoc_error e;
+		yoc_error_clear(&e);
+		int rc = tag_file(w->T, f, NULL, &e);
+		if (rc) {
+			pthread_mutex_lock(&R->lock);
+			if (!R->failed) {
+				R->failed = rc;
+				R->err = e;
+			}
+			pthread_mutex_unlock(&R->lock);
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* A worker's tagger: T's shared tables, its own memos, sums and counts. */
+static struct tagger *fork_tagger(const struct tagger *T)
+{
+	struct tagger *W = yoc_malloc(sizeof *W);
+	if (!W)
+		return NULL;
+	memcpy(W, T, sizeof *W);
+	memset(W->sum, 0, sizeof W->sum);
+	memset(&W->own, 0, sizeof W->own);
+	W->st = &W->own;
+	W->apc = NULL;
+	W->napc = W->capc = 0;
+	W->ins = NULL;
+	W->pm = yoc_calloc(MEMO_SLOTS, sizeof *W->pm);
+	W->dm = yoc_calloc(MEMO_SLOTS, sizeof *W->dm);
+	if (!W->pm || !W->dm) {
+		yoc_free(W->pm);
+		yoc_free(W->dm);
+		yoc_free(W);
+		return NULL;
+	}
+	return W;
+}
+
+static void join_tagger(struct tagger *T, struct tagger *W)
+{
+	T->st->rows += W->own.rows;
+	T->st->member_rows += W->own.member_rows;
+	for (int k = 0; k < YOC_TAG_KINDS; k++) {
+		T->st->n[k] += W->own.n[k];
+		T->st->cost[k] += W->own.cost[k];
+	}
+	for (int mi = 0; mi < 12 * 40; mi++)
+		for (int s = 0; s < YOC_BSET_COUNT; s++)
+			for (int k = 0; k < YOC_TAG_KINDS; k++) {
+				T->sum[mi][s][k][0] += W->sum[mi][s][k][0];
+				T->sum[mi][s][k][1] += W->sum[mi][s][k][1];
+			}
+}
+
+/*
+** Tags every activity file. One thread: catalog order. More: the others
+** take non-hospital files from a queue while this thread reads the hospital
+** files in order (their episodes become spells here) and then joins them.
+*/
+static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf, yoc_spells *sp,
+		     int nt, struct yoc_error *e)
+{
+	struct yoc_file_info *rest = NULL;
+	size_t nrest = 0;
+	int rc = 0;
+	if (nt > 1) {
+		rest = yoc_malloc((nf ? nf : 1) * sizeof *rest);
+		if (!rest)
+			return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		for (size_t i = 0; i < nf; i++)
+			if (fi[i].kind != YOC_KIND_APC && fi[i].kind != YOC_KIND_GP_REGISTER &&
+			    fi[i].kind != YOC_KIND_DEATHS)
+				rest[nrest++] = fi[i];
+		if ((size_t)nt > nrest + 1)
+			nt = (int)nrest + 1;
+	}
+	if (nt <= 1) {
+		for (size_t i = 0; i < nf && !rc; i++)
+			if (fi[i].kind != YOC_KIND_GP_REGISTER && fi[i].kind != YOC_KIND_DEATHS)
+				rc = tag_file(T, &fi[i], sp, e);
+		yoc_free(rest);
+		return rc;
+	}
+	struct tag_run R;
+	memset(&R, 0, sizeof R);
+	pthread_mutex_init(&R.lock, NULL);
+	R.files = rest;
+	R.nfiles = nrest;
+	struct tag_worker *w = yoc_calloc((size_t)nt, sizeof *w);
+	pthread_t *tid = yoc_calloc((size_t)nt, sizeof *tid);
+	int started = 0;
+	if (!w || !tid) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (int i = 0; i < nt; i++) {
+		w[i].R = &R;
+		if (!(w[i].T = fork_tagger(T))) {
+			rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+			goto cleanup;
+		}
+	}
+	for (int i = 1; i < nt; i++) {
+		if (pthread_create(&tid[i], NULL, tag_work, &w[i]) != 0)
+			break;
+		started = i;
+	}
+	/* this thread: the hospital files in catalog order, then the queue */
+	for (size_t i = 0; i < nf && !rc; i++)
+		if (fi[i].kind == YOC_KIND_APC)
+			rc = tag_file(T, &fi[i], sp, e);
+	if (rc) {
+		pthread_mutex_lock(&R.lock);
+		if (!R.failed)
+			R.failed = rc; /* the error is in *e already */
+		pthread_mutex_unlock(&R.lock);
+	} else {
+		tag_work(&w[0]);
+	}
+	for (int i = 1; i <= started; i++)
+		pthread_join(tid[i], NULL);
+	if (!rc && R.failed) {
+		rc = R.failed;
+		*e = R.err;
+	}
+	if (!rc)
+		for (int i = 0; i < nt; i++)
+			join_tagger(T, w[i].T);
+cleanup:
+	for (int i = 0; w && i < nt; i++)
+		if (w[i].T) {
+			yoc_free(w[i].T->pm);
+			yoc_free(w[i].T->dm);
+			yoc_free(w[i].T);
+		}
+	yoc_free(w);
+	yoc_free(tid);
+	yoc_free(rest);
+	pthread_mutex_destroy(&R.lock);
 	return rc;
 }
 
@@ -848,12 +1040,15 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 		rc = yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "%s", sqlite3_errmsg(db));
 		goto cleanup;
 	}
-	for (size_t i = 0; i < nf; i++) {
-		if (fi[i].kind == YOC_KIND_GP_REGISTER || fi[i].kind == YOC_KIND_DEATHS)
-			continue;
-		if ((rc = read_file(T, &fi[i], sp, e)))
-			goto cleanup;
+	int nt = o->threads;
+	if (nt <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nt = c < 1 ? 1 : c > 8 ? 8 : (int)c;
 	}
+	if (T->ins)
+		nt = 1; /* activity_tag rows in catalog order */
+	if ((rc = tag_files(T, fi, nf, sp, nt, e)))
+		goto cleanup;
 	if ((rc = do_spells(T, sp, e)) || (rc = write_summary(T, db, e)))
 		goto cleanup;
 	sqlite3_finalize(T->ins);

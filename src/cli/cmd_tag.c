@@ -16,7 +16,7 @@
 
 static const char usage_text[] =
 	"Usage: yoc tag --db DIR --cohort NAME [--service-map FILE] [--tariff-version N]\n"
-	"               [--summary-only] [--data DIR]\n\n"
+	"               [--summary-only] [--threads N] [--data DIR]\n\n"
 	"Tags every activity row of the cohort's members: capitated (dated inside one\n"
 	"of their register rows and inside the service map that day), outside_map or\n"
 	"outside_membership. Rows are priced as yoc analyse prices them; a hospital\n"
@@ -25,7 +25,9 @@ static const char usage_text[] =
 	"tariff, or --tariff-version), or --service-map FILE. Writes activity_tag\n"
 	"(one row per member row: file_id, row, line, pseudo_id, kind, activity_date,\n"
 	"setting, pod, hrg, provider, cost, tag) and tag_summary (month x setting x\n"
-	"tag: rows, cost); --summary-only writes only tag_summary.\n";
+	"tag: rows, cost); --summary-only writes only tag_summary, reading the files\n"
+	"with --threads N worker threads (default: the number of CPUs, at most 8;\n"
+	"the summary is the same for any N).\n";
 
 static double now_s(void)
 {
@@ -39,14 +41,19 @@ static int tag_run(int argc, char **argv)
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"cohort", 1, NULL}, {"service-map", 1, NULL},
 		{"tariff-version", 1, NULL}, {"summary-only", 0, NULL}, {"data", 1, NULL},
-		{"timing", 0, NULL}, {NULL, 0, NULL}
+		{"timing", 0, NULL}, {"threads", 1, NULL}, {NULL, 0, NULL}
 	};
 	int npos = 0, rc = cli_parse("tag", argc, argv, opts, &npos);
 	if (rc)
 		return rc;
-	long tv = 0;
-	if ((rc = cli_get_long("tag", opts, "tariff-version", 0, &tv)))
+	long tv = 0, threads = 0;
+	if ((rc = cli_get_long("tag", opts, "tariff-version", 0, &tv)) ||
+	    (rc = cli_get_long("tag", opts, "threads", 0, &threads)))
 		return rc;
+	if (threads < 0 || threads > 64) {
+		cli_err("tag", "--threads must be 0 to 64 (0: the number of CPUs), not %ld", threads);
+		return 2;
+	}
 	const char *dir = cli_get(opts, "db"), *cohort = cli_get(opts, "cohort");
 	if (!dir || !cohort || npos) {
 		cli_err("tag", "needs --db DIR --cohort NAME; see 'yoc help tag'");
@@ -88,7 +95,7 @@ static int tag_run(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	struct yoc_tag_opts o = {cohort, map, prices, !cli_get(opts, "summary-only")};
+	struct yoc_tag_opts o = {cohort, map, prices, !cli_get(opts, "summary-only"), (int)threads};
 	struct yoc_tag_stats st;
 	double t0 = now_s();
 	if (yoc_budget_tag(s, &o, &st, &e)) {

@@ -96,6 +96,16 @@ same "no row of a non-member tagged" "$(q "select count(*) from activity_tag whe
 same "capitated rows are dated inside a membership" "$(q "select count(*) from activity_tag t where tag='capitated' and not exists (select 1 from cohort_register r where r.pseudo_id=t.pseudo_id and r.join_date <= t.activity_date and (r.leave_date is null or r.leave_date >= t.activity_date))")" 0
 same "outside_membership rows are dated outside every membership" "$(q "select count(*) from activity_tag t where tag='outside_membership' and exists (select 1 from cohort_register r where r.pseudo_id=t.pseudo_id and r.join_date <= t.activity_date and (r.leave_date is null or r.leave_date >= t.activity_date))")" 0
 same "gp and social care stay outside the map" "$(q "select count(*) from activity_tag where setting in ('gp','social_care') and tag = 'capitated'")" 0
+# --summary-only reads files on worker threads: the summary must equal the
+# one the serial, row-writing run just wrote, for any number of threads
+q "select month, setting, tag, rows, cost from tag_summary where cohort='frailty' order by 1, 2, 3" > sum_rows.txt
+for n in 1 2 3; do
+	expect_rc 0 "tag --summary-only --threads $n" "$YOC" tag --db D --cohort frailty --summary-only --threads $n
+	q "select month, setting, tag, rows, cost from tag_summary where cohort='frailty' order by 1, 2, 3" > sum_t$n.txt
+	check "... tag_summary equals the row-writing run's ($(wc -l < sum_t$n.txt) lines)" cmp -s sum_rows.txt sum_t$n.txt
+done
+expect_rc 2 "tag --threads -1 refused" "$YOC" tag --db D --cohort frailty --summary-only --threads -1
+expect_rc 0 "tag again with rows (the checks below read activity_tag)" "$YOC" tag --db D --cohort frailty
 { head -2 "$YOC_DATA/service_map.csv"; echo "yoc-service-map-1,in,ae,*,*,*,2015-04-01,,"; } > aeonly.csv
 expect_rc 0 "tag with another map (elective and A&E only)" "$YOC" tag --db D --cohort frailty --service-map aeonly.csv
 same "... only those settings capitated" "$(q "select group_concat(distinct setting) from (select setting from activity_tag where tag='capitated' order by setting)")" "ae,elective"
