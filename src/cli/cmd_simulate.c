@@ -476,16 +476,16 @@ static int run(int argc, char **argv)
 	}
 	double tload = yoc_now() - t0;
 	if (truth) {
-		/* The synthetic window's last year is cut at its end: an admission
-		 * still open on its last day is counted in neither arm, so that
-		 * year's truth is short of a whole year, which the simulation
-		 * (learned from whole years) describes. It is left out. */
+		/* The synthetic window's last year is cut at its end: a stay still
+		 * open on its last day is cut there, in both arms, so that year's
+		 * truth is short of a whole year, which the simulation (learned
+		 * from whole years) describes. It is left out. */
 		int wlast = window_last(db);
 		if (truth_last == wlast && tt.y0 + tt.ny == wlast - base) {
 			char fy[16];
 			yoc_fyear_format(wlast, fy);
 			if (tt.ny == 1) {
-				cli_err(verb, "%s/truth/pilot.csv: its only year after the base year, %s, is the last of the dataset, cut at its end (admissions open on its last day are in neither arm); synthesise a year more (yoc synth --years)",
+				cli_err(verb, "%s/truth/pilot.csv: its only year after the base year, %s, is the last of the dataset, cut at its end; synthesise a year more (yoc synth --years)",
 					truth, fy);
 				goto cleanup;
 			}

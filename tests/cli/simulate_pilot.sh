@@ -109,6 +109,15 @@ q "SELECT pseudo_id FROM sim_enrolled WHERE scenario LIKE 'Case management%'" | 
 expect_rc 0 "--enrolled FILE --base-year 2022/23" "$YOC" simulate --db D --scenario "$SCN" --enrolled enrolled.csv --base-year 2022/23 $R --csv e.csv --no-store
 cmp -s a.csv e.csv; same "... the same CSV as --truth" "$?" 0
 
+# a three-year world: the truth's only year is the window's last, cut at its end
+"$YOC" synth --persons 3000 --pilot "$YOC_ROOT/data/pilot_default.txt" --out S3 >/dev/null 2>&1 &&
+	"$YOC" pseudonymise --key K --in S3/feeds --out P3 --optout S3/optout.csv >/dev/null 2>&1 &&
+	"$YOC" init D3 >/dev/null 2>&1 && "$YOC" load --db D3 P3 >/dev/null 2>&1 &&
+	"$YOC" analyse --db D3 >/dev/null 2>&1
+same "a three-year world with the pilot" "$?" 0
+expect_rc 1 "... its truth has only the cut year: error" "$YOC" simulate --db D3 --scenario "$SCN" --truth S3 --key K --runs 2 --no-store
+grep -q "S3/truth/pilot.csv: its only year after the base year, 2023/24, is the last of the dataset" "$TMP/.err"; same "... naming the file and the year" "$?" 0
+
 expect_rc 0 "report with the comparison" "$YOC" report --db D --out rep
 grep -q "Against the truth" rep/sim.html; same "the Simulation page shows the comparison with the truth" "$?" 0
 done_testing
