@@ -600,121 +600,46 @@ static int read_treated_file(const char *path, struct tlist *t, struct yoc_error
 	return rc;
 }
 
-/* Maps a truth/pilot.csv column to an outcome index, or -1. */
-static int outcome_of(const char *col, size_t n)
-{
-	for (int k = 0; k < YOC_EVAL_NOUT; k++)
-		if (strlen(yoc_eval_outcomes[k]) == n && memcmp(yoc_eval_outcomes[k], col, n) == 0)
-			return k;
-	return -1;
-}
-
 /* truth/pilot.csv of yoc synth: the enrolled, and their true effects over the post years. */
 static int read_truth(const char *dir, const char *keypath, int start_fy, int post_years,
 		      int want_list, struct tlist *t, struct yoc_error *e)
 {
-	char path[4096], hex[65];
-	struct yoc_key key;
-	yoc_pseudo *ps = NULL;
-	yoc_csv *r = NULL;
-	int rc;
-	memset(&key, 0, sizeof key);
-	snprintf(path, sizeof path, "%s/truth/pilot.csv", dir);
-	if ((rc = yoc_csv_open(&r, path, NULL, e)) != 0)
+	struct yoc_pilot_truth pt;
+	int rc = yoc_pilot_truth_read(dir, keypath, &pt, e);
+	if (rc)
 		return rc;
-	if (keypath) {
-		if ((rc = yoc_key_load(&key, keypath, e)))
-			goto cleanup;
-		if ((rc = yoc_pseudo_create(&ps, &key, 0))) {
-			rc = yoc_error_set(e, rc, keypath, 0, 0, "cannot use the key");
-			goto cleanup;
-		}
-	}
-	if ((rc = yoc_map_init(&t->truth, 4096)) != 0)
-		goto cleanup;
-	/* columns X_without, X_with of the outcomes */
-	int cw[YOC_EVAL_NOUT], cx[YOC_EVAL_NOUT];
-	for (int k = 0; k < YOC_EVAL_NOUT; k++)
-		cw[k] = cx[k] = -1;
-	const struct yoc_cell *h = yoc_csv_header(r);
-	for (size_t c = 0; c < yoc_csv_ncols(r); c++) {
-		const char *s = h[c].p;
-		size_t n = h[c].n;
-		if (n > 8 && memcmp(s + n - 8, "_without", 8) == 0 && outcome_of(s, n - 8) >= 0)
-			cw[outcome_of(s, n - 8)] = (int)c;
-		else if (n > 5 && memcmp(s + n - 5, "_with", 5) == 0 && outcome_of(s, n - 5) >= 0)
-			cx[outcome_of(s, n - 5)] = (int)c;
-	}
-	int cn = yoc_csv_col(r, "nhs_number"), cf = yoc_csv_col(r, "fyear");
-	int cd = yoc_csv_col(r, "enrol_date"), cs = yoc_csv_col(r, "service_cost");
-	if (cn < 0 || cf < 0 || cd < 0) {
-		rc = yoc_error_set(e, YOC_EPARSE, path, 1, 1, "not a truth/pilot.csv of yoc synth");
+	t->start = pt.start;
+	if (start_fy == 0)
+		start_fy = yoc_fyear_of(t->start);
+	if ((rc = yoc_map_init(&t->truth, pt.n ? pt.n : 1)) != 0) {
+		rc = yoc_error_set(e, rc, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	struct yoc_csv_row row;
-	int got;
-	while ((got = yoc_csv_next(r, &row, e)) > 0) {
-		if (row.ncells <= (size_t)cn || row.ncells <= (size_t)cf || row.cells[cn].n != 10)
-			continue;
-		int fy;
-		if (yoc_fyear_parse(row.cells[cf].p, row.cells[cf].n, &fy))
-			continue;
-		if (t->start == 0)
-			yoc_date_parse(row.cells[cd].p, row.cells[cd].n, &t->start);
-		if (start_fy == 0)
-			start_fy = yoc_fyear_of(t->start);
-		char id[65];
-		if (ps) {
-			yoc_pseudo_hex(ps, row.cells[cn].p, hex);
-			memcpy(id, hex, 64);
-			id[64] = 0;
-		} else {
-			memcpy(id, row.cells[cn].p, 10);
-			id[10] = 0;
-		}
-		uint64_t *ix = yoc_map_get(&t->truth, id, strlen(id));
-		if (!ix) {
-			if (t->neff % 1024 == 0) {
-				double(*nv)[YOC_EVAL_NOUT] = yoc_realloc(t->eff, (t->neff + 1024) * sizeof *nv);
-				if (!nv) {
-					rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-					goto cleanup;
-				}
-				t->eff = nv;
-			}
-			memset(t->eff[t->neff], 0, sizeof t->eff[0]);
-			if (yoc_map_put(&t->truth, id, strlen(id), t->neff, NULL) ||
-			    (want_list && tlist_add(t, id, strlen(id)))) {
-				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-				goto cleanup;
-			}
-			ix = yoc_map_get(&t->truth, id, strlen(id));
-			t->neff++;
-		}
-		if (fy < start_fy || fy >= start_fy + post_years)
-			continue;
-		for (int k = 0; k < YOC_EVAL_NOUT; k++) {
-			if (cw[k] < 0 || cx[k] < 0 || (size_t)cx[k] >= row.ncells)
-				continue;
-			char a[64], b[64];
-			snprintf(a, sizeof a, "%.*s", (int)row.cells[cw[k]].n, row.cells[cw[k]].p);
-			snprintf(b, sizeof b, "%.*s", (int)row.cells[cx[k]].n, row.cells[cx[k]].p);
-			t->eff[*ix][k] += (strtod(b, NULL) - strtod(a, NULL)) / post_years;
-		}
-		if (cs >= 0 && (size_t)cs < row.ncells) {
-			char a[64];
-			snprintf(a, sizeof a, "%.*s", (int)row.cells[cs].n, row.cells[cs].p);
-			t->service += strtod(a, NULL);
-		}
+	t->eff = yoc_calloc(pt.n ? pt.n : 1, sizeof *t->eff);
+	if (!t->eff) {
+		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+		goto cleanup;
 	}
-	if (got < 0)
-		rc = got;
-	if (!rc && t->neff)
+	for (size_t i = 0; i < pt.n; i++)
+		if (yoc_map_put(&t->truth, pt.id[i], strlen(pt.id[i]), i, NULL) ||
+		    (want_list && tlist_add(t, pt.id[i], strlen(pt.id[i])))) {
+			rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+			goto cleanup;
+		}
+	t->neff = pt.n;
+	for (size_t j = 0; j < pt.nrow; j++) {
+		const struct yoc_pilot_truth_row *r = &pt.row[j];
+		if (r->fyear < start_fy || r->fyear >= start_fy + post_years)
+			continue;
+		for (int k = 0; k < YOC_EVAL_NOUT; k++)
+			if (pt.have[k])
+				t->eff[r->person][k] += (r->with[k] - r->without[k]) / post_years;
+		t->service += r->service;
+	}
+	if (t->neff)
 		t->service /= (double)t->neff * post_years;
 cleanup:
-	yoc_pseudo_free(ps);
-	yoc_key_wipe(&key);
-	yoc_csv_close(r);
+	yoc_pilot_truth_free(&pt);
 	return rc;
 }
 

@@ -12,14 +12,18 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "eval/eval.h"
 #include "sim/sim.h"
 #include "store/store.h"
+#include "yoc/csv.h"
 #include "yoc/date.h"
 #include "yoc/io.h"
 
 static const char usage_text[] =
 	"Usage: yoc simulate --db DIR --scenario FILE [options]\n"
 	"       yoc simulate --db DIR --compare A B [options]\n"
+	"       yoc simulate --db DIR --scenario FILE --truth SYNTHDIR --key KEY [options]\n"
+	"       yoc simulate --db DIR --scenario FILE --enrolled FILE --base-year FY [options]\n"
 	"       yoc simulate --check FILE\n\n"
 	"Carries everyone alive at the end of the base year forward year by year\n"
 	"(ageing, deaths, new conditions, each person's activity, moves out and\n"
@@ -42,6 +46,11 @@ static const char usage_text[] =
 	"  --cohorts CUTS    risk percentile cut points (default 0.5,2,5,10; the rest is the last cohort)\n"
 	"  --threads N       worker threads (default: one per core; results do not depend on it)\n"
 	"  --workforce FILE  workforce table (default data/workforce_default.csv)\n"
+	"  --enrolled FILE   simulate only these people (a CSV with a pseudo_id column, else\n"
+	"                    its first), one cohort named \"enrolled\"; needs --base-year\n"
+	"  --truth DIR --key KEY  the enrolled people of a synthetic pilot (DIR/truth/pilot.csv,\n"
+	"                    pseudonymised with KEY), base year the year before its start,\n"
+	"                    and the simulated change set against the true one\n"
 	"  --csv FILE        every figure as CSV (long format)\n"
 	"  --no-store        do not write the results into the dataset\n";
 
@@ -179,13 +188,133 @@ static void print_details(const struct yoc_sim_data *d, const struct yoc_scenari
 	}
 }
 
+/* The pseudo_ids of an enrolled list: a CSV's pseudo_id column (else its first). */
+static int read_enrolled(const char *path, char ***ids, size_t *n, struct yoc_error *e)
+{
+	yoc_csv *r = NULL;
+	size_t cap = 0;
+	*ids = NULL;
+	*n = 0;
+	int rc = yoc_csv_open(&r, path, NULL, e);
+	if (rc)
+		return rc;
+	int col = yoc_csv_col(r, "pseudo_id");
+	if (col < 0)
+		col = 0;
+	struct yoc_csv_row row;
+	int got;
+	while ((got = yoc_csv_next(r, &row, e)) > 0) {
+		if ((size_t)col >= row.ncells || row.cells[col].n == 0)
+			continue;
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 1024;
+			char **ni = yoc_realloc(*ids, nc * sizeof *ni);
+			if (!ni)
+				break;
+			*ids = ni;
+			cap = nc;
+		}
+		char *c = yoc_malloc(row.cells[col].n + 1);
+		if (!c)
+			break;
+		memcpy(c, row.cells[col].p, row.cells[col].n);
+		c[row.cells[col].n] = 0;
+		(*ids)[(*n)++] = c;
+	}
+	if (got > 0)
+		rc = yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory");
+	else if (got < 0)
+		rc = got;
+	else if (*n == 0)
+		rc = yoc_error_set(e, YOC_EDATA, path, 0, 0, "no pseudo_ids in the enrolled list");
+	yoc_csv_close(r);
+	return rc;
+}
+
+/*
+** The true change of the people simulated over the years compared, from
+** the truth's rows (with minus without), per person-year, as the simulated
+** one is counted (yoc_sim_truth_compare): rows of other years, and of people
+** not simulated, are left out.
+*/
+static void truth_change(const struct yoc_pilot_truth *pt, const struct yoc_sim_data *d,
+			 struct yoc_sim_truth *t)
+{
+	static const char *const col[ST_N] = {"emergency_admissions", "emergency_bed_days",
+					      "cost_ae", "cost_community", "cost_gp", "cost_total",
+					      NULL, NULL};
+	int k_of[ST_N];
+	for (int k = 0; k < ST_N; k++) {
+		k_of[k] = -1;
+		for (int j = 0; col[k] && j < YOC_EVAL_NOUT; j++)
+			if (!strcmp(col[k], yoc_eval_outcomes[j]))
+				k_of[k] = j;
+	}
+	double v[ST_N] = {0};
+	for (size_t i = 0; i < pt->nrow; i++) {
+		const struct yoc_pilot_truth_row *r = &pt->row[i];
+		int y = r->fyear - d->base_year - 1;
+		if (y < t->y0 || y >= t->y0 + t->ny ||
+		    d->enrol_status[r->person] != YOC_SIM_ENROL_SIMULATED)
+			continue;
+		for (int k = 0; k < ST_N; k++)
+			if (k_of[k] >= 0)
+				v[k] += r->with[k_of[k]] - r->without[k_of[k]];
+		v[ST_SERVICE] += r->service;
+	}
+	v[ST_TOTAL] = v[ST_CARE] + v[ST_SERVICE];
+	double den = (double)d->n * t->ny;
+	for (int k = 0; k < ST_N; k++)
+		t->truth[k] = den > 0 ? v[k] / den : NAN;
+}
+
+/* The latest analysed year (start year), or 0. */
+static int window_last(sqlite3 *db)
+{
+	sqlite3_stmt *q = NULL;
+	int y = 0;
+	if (sqlite3_prepare_v2(db, "SELECT max(fyear) FROM person_year", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		y = (int)strtol((const char *)sqlite3_column_text(q, 0), NULL, 10);
+	sqlite3_finalize(q);
+	return y;
+}
+
+static void print_enrolled(const struct yoc_sim_data *d)
+{
+	size_t c[4] = {0};
+	for (size_t i = 0; i < d->nenrol_id; i++)
+		c[d->enrol_status[i] & 3]++;
+	printf("  enrolled cohort: %zu listed, %zu simulated; %zu with no row in the base year, %zu died in it, %zu listed twice\n",
+	       d->nenrol_id, c[YOC_SIM_ENROL_SIMULATED], c[YOC_SIM_ENROL_NOT_FOUND],
+	       c[YOC_SIM_ENROL_DIED], c[YOC_SIM_ENROL_DUPLICATE]);
+}
+
+static void print_truth(const struct yoc_sim_data *d, const struct yoc_sim_truth *t)
+{
+	char a[16], b[16];
+	yoc_fyear_format(d->base_year + 1 + t->y0, a);
+	yoc_fyear_format(d->base_year + t->y0 + t->ny, b);
+	printf("\nAgainst the truth: change per enrolled person-year, %s%s%s, %zu people\n"
+	       "(truth: the pilot run minus the same seed without it; simulated: scenario minus baseline)\n",
+	       a, t->ny > 1 ? " to " : "", t->ny > 1 ? b : "", t->people);
+	printf("  %-22s %12s %12s %27s\n", "measure", "truth", "simulated", "90% interval");
+	for (int k = 0; k < ST_N; k++) {
+		const struct yoc_sim_stat *s = &t->sim[k];
+		int in = t->truth[k] >= s->p5 && t->truth[k] <= s->p95;
+		printf("  %-22s %12.4f %12.4f  (%10.4f .. %10.4f)  %s\n", yoc_sim_truth_name[k],
+		       t->truth[k], s->mean, s->p5, s->p95, in ? "inside" : "OUTSIDE");
+	}
+}
+
 static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {{"db", 1, NULL},        {"scenario", 1, NULL}, {"compare", 1, NULL},
 				 {"check", 1, NULL},     {"base-year", 1, NULL}, {"years", 1, NULL},
 				 {"runs", 1, NULL},      {"seed", 1, NULL},     {"cohorts", 1, NULL},
 				 {"threads", 1, NULL},   {"workforce", 1, NULL}, {"csv", 1, NULL},
-				 {"no-store", 0, NULL},  {NULL, 0, NULL}};
+				 {"no-store", 0, NULL},  {"enrolled", 1, NULL}, {"truth", 1, NULL},
+				 {"key", 1, NULL},       {NULL, 0, NULL}};
 	const char *verb = "simulate";
 	int npos;
 	if (cli_parse(verb, argc, argv, opts, &npos))
@@ -200,6 +329,14 @@ static int run(int argc, char **argv)
 	struct yoc_sim_result res[2];
 	memset(res, 0, sizeof res);
 	yoc_store *st = NULL;
+	struct yoc_pilot_truth pt;
+	memset(&pt, 0, sizeof pt);
+	char **eids = NULL;
+	size_t neids = 0;
+	struct yoc_sim_truth tt;
+	memset(&tt, 0, sizeof tt);
+	int have_truth = 0, truth_last = 0;
+	const char *enrolled = cli_get(opts, "enrolled"), *truth = cli_get(opts, "truth");
 	if (cli_get(opts, "check")) {
 		if (yoc_scenario_read(cli_get(opts, "check"), &sc[0], &e)) {
 			cli_err_rec(verb, &e);
@@ -250,6 +387,52 @@ static int run(int argc, char **argv)
 			return 2;
 		}
 	}
+	if ((enrolled && truth) || (truth && !cli_get(opts, "key")) ||
+	    (cli_get(opts, "key") && !truth)) {
+		cli_err(verb, "give --enrolled FILE, or --truth DIR with --key KEY (not both)");
+		return 2;
+	}
+	if (enrolled && !base) {
+		cli_err(verb, "--enrolled needs --base-year: the year before the service starts");
+		return 2;
+	}
+	if (truth) {
+		if (yoc_pilot_truth_read(truth, cli_get(opts, "key"), &pt, &e)) {
+			cli_err_rec(verb, &e);
+			goto cleanup;
+		}
+		if (pt.n == 0 || pt.start == 0) {
+			cli_err(verb, "%s/truth/pilot.csv: no one enrolled", truth);
+			goto cleanup;
+		}
+		if (!base)
+			base = yoc_fyear_of(pt.start) - 1;
+		/* the years compared: the truth's years after the base year, in a row */
+		int last = base;
+		for (int more = 1; more;) {
+			more = 0;
+			for (size_t i = 0; i < pt.nrow && !more; i++)
+				more = pt.row[i].fyear == last + 1;
+			last += more;
+		}
+		tt.y0 = 0;
+		tt.ny = last - base < (int)years ? last - base : (int)years;
+		truth_last = last;
+		if (tt.ny < 1) {
+			cli_err(verb, "%s/truth/pilot.csv: no year after the base year %d/%02d", truth,
+				base, (base + 1) % 100);
+			goto cleanup;
+		}
+		eids = yoc_calloc(pt.n, sizeof *eids);
+		if (!eids)
+			goto cleanup;
+		for (size_t i = 0; i < pt.n; i++)
+			eids[i] = pt.id[i];
+		neids = pt.n;
+	} else if (enrolled && read_enrolled(enrolled, &eids, &neids, &e)) {
+		cli_err_rec(verb, &e);
+		goto cleanup;
+	}
 	for (nsc = 0; nsc < 2 && files[nsc]; nsc++)
 		if (yoc_scenario_read(files[nsc], &sc[nsc], &e)) {
 			cli_err_rec(verb, &e);
@@ -281,11 +464,36 @@ static int run(int argc, char **argv)
 	}
 	sqlite3 *db = yoc_store_db(st);
 	double t0 = yoc_now();
-	if (yoc_sim_data_load(db, base, cuts, ncut, sc[0].rule, &d, &e)) {
+	if (eids && sc[0].rule) {
+		cli_err(verb, "%s: a scenario by rule cannot run on an enrolled cohort; name the cohort \"enrolled\"",
+			sc[0].path);
+		goto cleanup;
+	}
+	if (eids ? yoc_sim_data_load_enrolled(db, base, (const char *const *)eids, neids, &d, &e)
+		 : yoc_sim_data_load(db, base, cuts, ncut, sc[0].rule, &d, &e)) {
 		cli_err_rec(verb, &e);
 		goto cleanup;
 	}
 	double tload = yoc_now() - t0;
+	if (truth) {
+		/* The synthetic window's last year is cut at its end: a stay still
+		 * open on its last day is cut there, in both arms, so that year's
+		 * truth is short of a whole year, which the simulation (learned
+		 * from whole years) describes. It is left out. */
+		int wlast = window_last(db);
+		if (truth_last == wlast && tt.y0 + tt.ny == wlast - base) {
+			char fy[16];
+			yoc_fyear_format(wlast, fy);
+			if (tt.ny == 1) {
+				cli_err(verb, "%s/truth/pilot.csv: its only year after the base year, %s, is the last of the dataset, cut at its end; synthesise a year more (yoc synth --years)",
+					truth, fy);
+				goto cleanup;
+			}
+			tt.ny--;
+			printf("simulate: %s left out of the comparison with the truth: the last year of the dataset, cut at its end\n",
+			       fy);
+		}
+	}
 	struct yoc_sim_opts o = {(int)years, (int)runs, (uint64_t)seed, (int)threads};
 	for (int i = 0; i < nsc; i++) {
 		double t1 = yoc_now();
@@ -305,8 +513,20 @@ static int run(int argc, char **argv)
 		printf("  scenario sha256 %s\n  dataset sha256 %s\n", sc[i].sha256, d.dataset_sha256);
 		if (sc[i].rule)
 			printf("  cohort by rule: %zu people selected\n", d.nselected);
+		if (eids)
+			print_enrolled(&d);
 		print_table3(&d, &sc[i], &res[i]);
 		print_details(&d, &sc[i], &w, &res[i]);
+		have_truth = 0;
+		if (truth && d.n) {
+			if (yoc_sim_truth_compare(&d, &res[i], &tt)) {
+				cli_err(verb, "comparing with the truth: out of memory");
+				goto cleanup;
+			}
+			truth_change(&pt, &d, &tt);
+			print_truth(&d, &tt);
+			have_truth = 1;
+		}
 		struct yoc_sim_meta m;
 		memset(&m, 0, sizeof m);
 		snprintf(m.run_id, sizeof m.run_id, "sim-%.12s-%.12s-%ld", sc[i].sha256, d.dataset_sha256,
@@ -315,6 +535,7 @@ static int run(int argc, char **argv)
 		m.o = &o;
 		m.w = &w;
 		m.seconds = secs;
+		m.truth = have_truth ? &tt : NULL;
 		if (!opts[12].value && yoc_sim_store(db, &d, &res[i], &m, &e)) {
 			cli_err_rec(verb, &e);
 			goto cleanup;
@@ -386,6 +607,11 @@ cleanup:
 	}
 	yoc_sim_data_free(&d);
 	yoc_store_close(st);
+	if (!truth)
+		for (size_t i = 0; i < neids; i++)
+			yoc_free(eids[i]);
+	yoc_free(eids);
+	yoc_pilot_truth_free(&pt);
 	return rc;
 }
 

@@ -12,7 +12,10 @@
 **                  treated against the rest, the pre-period trend check
 **   eval_data.c    reading baseline characteristics and outcomes from
 **                  person_year, writing the eval_* tables of yoc.db
-** Depends on core and stats (and SQLite for eval_data.c). Nothing here prints.
+**   eval_truth.c   truth/pilot.csv of a synthetic pilot (read by evaluate
+**                  and simulate)
+** Depends on core, stats and pseudo (and SQLite for eval_data.c). Nothing
+** here prints.
 ** Functions return 0 or a negative enum yoc_status with a message in e.
 */
 #ifndef YOC_EVAL_H
@@ -158,6 +161,32 @@ int yoc_eval_trend(const struct yoc_eval_input *in, const struct yoc_eval_match 
 
 /* The outcomes, in table order: person_year columns (deaths: died). */
 extern const char *const yoc_eval_outcomes[YOC_EVAL_NOUT];
+
+/*
+** truth/pilot.csv of yoc synth --pilot (docs/synth.md): one row per enrolled
+** person and financial year from the start, each outcome without and with
+** the pilot. With a key (the dataset's pseudonymisation key) people are
+** named by their pseudo_id, else by NHS number. Outcomes the file lacks
+** (died) are 0 and have[k] is 0. yoc_pilot_truth_free releases it all.
+*/
+struct yoc_pilot_truth_row {
+	uint32_t person;                  /* index into id */
+	int fyear;                        /* start year of the financial year */
+	double without[YOC_EVAL_NOUT], with[YOC_EVAL_NOUT]; /* costs in pounds */
+	double service;                   /* the year's share of the service's cost */
+};
+struct yoc_pilot_truth {
+	size_t n;                         /* enrolled people, in file order */
+	char (*id)[65];
+	struct yoc_map map;               /* id -> index */
+	size_t nrow;
+	struct yoc_pilot_truth_row *row;
+	int32_t start;                    /* the enrolment day (the first row's) */
+	int have[YOC_EVAL_NOUT];
+};
+int yoc_pilot_truth_read(const char *dir, const char *keypath, struct yoc_pilot_truth *t,
+			 struct yoc_error *e);
+void yoc_pilot_truth_free(struct yoc_pilot_truth *t);
 
 struct yoc_eval_db_opts {
 	int start_fyear;             /* first year of the service (the year of the start date) */

@@ -3,7 +3,9 @@
 ** tables `yoc simulate` stored and publishes, per scenario, the Table 3 view
 ** (people, mean annual cost per person baseline and scenario, the
 ** difference with its 90% interval, the budgets), workforce WTE and the
-** waterfall of the change, beside the handbook's published Table 3. Counts
+** waterfall of the change, beside the handbook's published Table 3, and
+** for an enrolled cohort of a synthetic pilot the simulated change against
+** the true one (sim_truth). Counts
 ** of people go through yoc_sdc_one, money through yoc_sdc_money and
 ** yoc_sdc_mean (docs/disclosure.md). A dataset without simulations gets a
 ** page saying how to run one. Reads only.
@@ -214,6 +216,67 @@ static int workforce_and_waterfall(struct ctx *c, sqlite3 *db, const char *sn, i
 	return 0;
 }
 
+/*
+** An enrolled cohort of a synthetic pilot: the simulated change per enrolled
+** person-year against the true one (sim_truth). Means over the cohort, so
+** shown only when the cohort passes the statistic's threshold.
+*/
+static int truth_table(struct ctx *c, sqlite3 *db, const char *sn, int idx, struct yoc_buf *b)
+{
+	const struct yoc_sdc *s = &c->o->sdc;
+	sqlite3_stmt *q = NULL;
+	char id[64];
+	static const char *const cols[] = {"Measure", "True change", "Simulated change",
+					   "5th percentile", "95th percentile", "Truth inside"};
+	const int kinds[] = {K_TEXT, K_REAL, K_REAL, K_REAL, K_REAL, K_TEXT};
+	if (sqlite3_prepare_v2(db,
+			       "SELECT measure, truth, mean, p5, p95, inside, people, first_year, years"
+			       " FROM sim_truth WHERE scenario = ?1 ORDER BY measure_order",
+			       -1, &q, NULL) != SQLITE_OK) {
+		sqlite3_finalize(q);
+		return 0; /* no comparison stored */
+	}
+	sqlite3_bind_text(q, 1, sn, -1, SQLITE_STATIC);
+	snprintf(id, sizeof id, "sim_truth_%d", idx);
+	struct ptable *t = NULL;
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		int64_t n = sqlite3_column_int64(q, 6);
+		if (!t) {
+			t = yoc__pt_new(c, yoc__pt_str(c, id),
+					"Against the truth: change per enrolled person-year",
+					"Truth: the synthetic pilot run minus the same seed without it "
+					"(truth/pilot.csv); simulated: scenario minus baseline, mean and 90% "
+					"interval over the runs (docs/simulation.md).",
+					6, cols, kinds);
+			if (!t) {
+				sqlite3_finalize(q);
+				return YOC_ENOMEM;
+			}
+			yoc_buf_printf(b, "<h3>Against the truth</h3><p>The enrolled cohort of a "
+				       "synthetic pilot, simulated from year %d for %d year(s).</p>\n",
+				       sqlite3_column_int(q, 7), sqlite3_column_int(q, 8));
+		}
+		int ok = yoc_sdc_stat_ok(s, n, 0);
+		struct pcell *r = yoc__pt_row(c, t);
+		if (!r) {
+			sqlite3_finalize(q);
+			return YOC_ENOMEM;
+		}
+		r[0].s = yoc__pt_str(c, (const char *)sqlite3_column_text(q, 0));
+		for (int k = 0; k < 4; k++) {
+			r[1 + k].d = sqlite3_column_double(q, 1 + k);
+			r[1 + k].hidden = !ok;
+		}
+		r[5].s = !ok ? "*" : sqlite3_column_int(q, 5) ? "yes" : "no";
+	}
+	sqlite3_finalize(q);
+	if (t) {
+		yoc__add_table(c, t);
+		yoc__html_table(c, b, t);
+	}
+	return 0;
+}
+
 /* The page is written when the dataset holds a stored simulation. */
 int yoc__sim_present(sqlite3 *db, const struct report *R)
 {
@@ -268,6 +331,8 @@ int yoc__page_sim(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *
 		rc = scenario_tables(c, db, name, n, b);
 		if (!rc)
 			rc = workforce_and_waterfall(c, db, name, n, b);
+		if (!rc)
+			rc = truth_table(c, db, name, n, b);
 		yoc_buf_puts(b, "</section>\n");
 		yoc_free(name);
 		n++;

@@ -176,6 +176,17 @@ struct yoc_sim_data {
 	uint32_t rate_n[YOC_SIM_NAGE * 2 * YOC_SIM_NLTC], rate_died[YOC_SIM_NAGE * 2 * YOC_SIM_NLTC],
 		rate_moved[YOC_SIM_NAGE * 2 * YOC_SIM_NLTC];
 	char dataset_sha256[65];   /* of the person_year rows read */
+	/* an enrolled cohort (yoc_sim_data_load_enrolled): the people listed,
+	 * and what became of each (YOC_SIM_ENROL_*) */
+	size_t nenrol_id;
+	char (*enrol_id)[65];
+	uint8_t *enrol_status;
+};
+enum {
+	YOC_SIM_ENROL_SIMULATED, /* alive at the end of the base year: carried forward */
+	YOC_SIM_ENROL_NOT_FOUND, /* no person_year row in the base year */
+	YOC_SIM_ENROL_DIED,      /* died in the base year */
+	YOC_SIM_ENROL_DUPLICATE  /* listed again */
 };
 
 /*
@@ -187,6 +198,15 @@ struct yoc_sim_data {
 */
 int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 		      const char *rule, struct yoc_sim_data *d, struct yoc_error *e);
+/*
+** The same for an enrolled cohort: the people of ids (pseudo_ids; copied)
+** alive at the end of base_year (required), all in one cohort "enrolled",
+** offered the service by a scenario whose cohorts name "enrolled". No risk
+** scores are needed and no one joins; the transitions are learned from
+** everyone, as above.
+*/
+int yoc_sim_data_load_enrolled(sqlite3 *db, int base_year, const char *const *ids, size_t nids,
+			       struct yoc_sim_data *d, struct yoc_error *e);
 void yoc_sim_data_free(struct yoc_sim_data *d);
 /* The cost state of a base-year total cost in pounds (the base year's cuts). */
 int yoc_sim_cstate(const struct yoc_sim_data *d, double cost);
@@ -261,6 +281,29 @@ int yoc_sim_wte(const struct yoc_sim_data *d, const struct yoc_scenario *s,
  * offered, is below zero with its whole 90% interval; -1 if none. */
 int yoc_sim_break_even(const struct yoc_sim_data *d, const struct yoc_sim_result *r);
 
+/* ---- against a known truth (an enrolled cohort of a synthetic pilot) ----- */
+
+/* The changes compared, per enrolled person-year. */
+enum yoc_sim_truth_meas {
+	ST_EM_ADM, ST_EM_BED_DAYS, ST_AE, ST_COMMUNITY, ST_GP, ST_CARE, ST_SERVICE, ST_TOTAL,
+	ST_N
+};
+extern const char *const yoc_sim_truth_name[ST_N]; /* "emergency_admissions", ... */
+struct yoc_sim_truth {
+	int y0, ny;            /* simulated years compared: y0 .. y0 + ny - 1 (0: year 1) */
+	size_t people;         /* the denominator's people: the cohort simulated */
+	double truth[ST_N];    /* the true change (with minus without) per person-year */
+	struct yoc_sim_stat sim[ST_N]; /* scenario minus baseline over runs, per person-year */
+};
+/*
+** Fills t->sim and t->people from cohort 0's runs (the enrolled cohort):
+** per run, the change summed over the years compared, divided by the
+** people at the start times the years (a person who dies or moves away
+** counts 0 from then on, as in the truth). t->y0, t->ny set by the caller.
+*/
+int yoc_sim_truth_compare(const struct yoc_sim_data *d, const struct yoc_sim_result *r,
+			  struct yoc_sim_truth *t);
+
 /* Run metadata written beside the results. */
 struct yoc_sim_meta {
 	char run_id[64];
@@ -268,12 +311,14 @@ struct yoc_sim_meta {
 	const struct yoc_sim_opts *o;
 	const struct yoc_workforce *w;
 	double seconds;
+	const struct yoc_sim_truth *truth; /* or NULL */
 };
 /* Writes the CSV of every figure (long format) to f. */
 int yoc_sim_write_csv(FILE *f, const struct yoc_sim_data *d, const struct yoc_sim_result *r,
 		      const struct yoc_sim_meta *m);
-/* Replaces this scenario's rows of sim_run, sim_table3, sim_workforce and
- * sim_waterfall in the catalog (one transaction) for the report. */
+/* Replaces this scenario's rows of sim_run, sim_table3, sim_workforce,
+ * sim_waterfall, sim_enrolled (an enrolled cohort's people and status) and
+ * sim_truth (m->truth) in the catalog (one transaction) for the report. */
 int yoc_sim_store(sqlite3 *db, const struct yoc_sim_data *d, const struct yoc_sim_result *r,
 		  const struct yoc_sim_meta *m, struct yoc_error *e);
 

@@ -346,10 +346,64 @@ static void donor_of(struct yoc_sim_donor *dn, const struct row *a, const struct
 	dn->dltc = (int8_t)(dl < -20 ? -20 : dl > 20 ? 20 : dl);
 }
 
+/* An enrolled person's key and their index in the caller's list. */
+struct ekey {
+	uint64_t key;
+	size_t i;
+};
+
+static int ekey_cmp(const void *x, const void *y)
+{
+	const struct ekey *a = x, *b = y;
+	return a->key < b->key ? -1 : a->key > b->key;
+}
+
+/* The enrolled list: each id's key, sorted; its copy and status in d. */
+static int enrol_keys(const char *const *ids, size_t nids, struct ekey **out,
+		      struct yoc_sim_data *d, struct yoc_error *e)
+{
+	*out = yoc_malloc((nids ? nids : 1) * sizeof **out);
+	d->enrol_id = yoc_calloc(nids ? nids : 1, sizeof *d->enrol_id);
+	d->enrol_status = yoc_calloc(nids ? nids : 1, 1);
+	if (!*out || !d->enrol_id || !d->enrol_status)
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	for (size_t i = 0; i < nids; i++) {
+		snprintf(d->enrol_id[i], sizeof d->enrol_id[0], "%s", ids[i]);
+		(*out)[i].key = yoc_hash64(ids[i], strlen(ids[i]), 0x73696d);
+		(*out)[i].i = i;
+		d->enrol_status[i] = YOC_SIM_ENROL_NOT_FOUND;
+	}
+	d->nenrol_id = nids;
+	qsort(*out, nids, sizeof **out, ekey_cmp);
+	return 0;
+}
+
+static int load(sqlite3 *db, int base_year, const double *cuts, int ncut, const char *rule,
+		const char *const *ids, size_t nids, struct yoc_sim_data *d, struct yoc_error *e);
+
 int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 		      const char *rule, struct yoc_sim_data *d, struct yoc_error *e)
 {
+	return load(db, base_year, cuts, ncut, rule, NULL, 0, d, e);
+}
+
+int yoc_sim_data_load_enrolled(sqlite3 *db, int base_year, const char *const *ids, size_t nids,
+			       struct yoc_sim_data *d, struct yoc_error *e)
+{
+	static const double all[1] = {100};
+	if (base_year == 0 || nids == 0) {
+		memset(d, 0, sizeof *d);
+		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0,
+				     "an enrolled cohort needs its base year and at least one person");
+	}
+	return load(db, base_year, all, 1, NULL, ids, nids, d, e);
+}
+
+static int load(sqlite3 *db, int base_year, const double *cuts, int ncut, const char *rule,
+		const char *const *ids, size_t nids, struct yoc_sim_data *d, struct yoc_error *e)
+{
 	memset(d, 0, sizeof *d);
+	struct ekey *ek = NULL;
 	int ys[64];
 	struct year yr[64];
 	memset(yr, 0, sizeof yr);
@@ -407,8 +461,10 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 	for (int i = 0; i <= last; i++)
 		if ((rc = read_year(db, ys[i], &yr[i], i <= bi ? md : NULL, e)))
 			goto cleanup;
-	size_t nscored;
-	if ((rc = read_ranks(db, base_year, &yr[bi], &nscored, e)))
+	size_t nscored = 0;
+	if (ids && (rc = enrol_keys(ids, nids, &ek, d, e)))
+		goto cleanup;
+	if (!ids && (rc = read_ranks(db, base_year, &yr[bi], &nscored, e)))
 		goto cleanup;
 	if (rule && (rc = rule_keys(db, base_year, rule, &sel, &nsel, e)))
 		goto cleanup;
@@ -526,7 +582,8 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 			d->njoin++;
 		}
 	}
-	d->join_rate = njbase ? (double)d->njoin / (double)njbase : 0;
+	/* an enrolled cohort is carried alone: no one joins it */
+	d->join_rate = njbase && !ids ? (double)d->njoin / (double)njbase : 0;
 
 	/* cells at each level: counting sort of donor indices */
 	for (int lv = 0; lv < YOC_SIM_LEVELS; lv++) {
@@ -572,12 +629,29 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 		snprintf(d->label[c], sizeof d->label[c], "%g-%g", prev, d->cut[c]);
 		prev = d->cut[c];
 	}
+	if (ids) {
+		d->ncohort = 1;
+		d->cut[0] = 100;
+		snprintf(d->label[0], sizeof d->label[0], "enrolled");
+	}
 	snprintf(d->label[d->ncohort], sizeof d->label[0], "joiners");
 	double csum[YOC_SIM_MAX_COHORTS] = {0}, nsum[YOC_SIM_MAX_COHORTS] = {0};
 	struct year *N = last > bi ? &yr[last] : NULL;
 	for (size_t j = 0; j < B->n; j++) {
 		const struct row *r = &B->r[j];
-		if (r->died || r->rank <= 0)
+		if (ids) {
+			struct ekey k = {r->key, 0}, *f = bsearch(&k, ek, nids, sizeof *ek, ekey_cmp);
+			if (!f)
+				continue;
+			/* the same pseudonym listed twice is one person */
+			while (f > ek && f[-1].key == r->key)
+				f--;
+			for (struct ekey *g = f; g < ek + nids && g->key == r->key; g++)
+				d->enrol_status[g->i] = r->died ? YOC_SIM_ENROL_DIED : YOC_SIM_ENROL_DUPLICATE;
+			d->enrol_status[f->i] = r->died ? YOC_SIM_ENROL_DIED : YOC_SIM_ENROL_SIMULATED;
+			if (r->died)
+				continue;
+		} else if (r->died || r->rank <= 0)
 			continue;
 		int c = 0;
 		while (c < ncut && (double)r->rank > floor((double)nscored * cuts[c] / 100.0))
@@ -604,7 +678,8 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 			}
 		}
 	}
-	d->have_next = N != NULL;
+	/* an enrolled cohort's next year, where observed, is the service's own */
+	d->have_next = N != NULL && !ids;
 	for (int c = 0; c < d->ncohort; c++) {
 		d->base_cost[c] = d->cohort_n[c] ? csum[c] / (double)d->cohort_n[c] : 0;
 		d->obs_next_mean[c] = d->obs_next_n[c] ? nsum[c] / (double)d->obs_next_n[c] : 0;
@@ -615,6 +690,7 @@ int yoc_sim_data_load(sqlite3 *db, int base_year, const double *cuts, int ncut,
 	for (int i = 0; i < 32; i++)
 		snprintf(d->dataset_sha256 + 2 * i, 3, "%02x", h[i]);
 cleanup:
+	yoc_free(ek);
 	for (int i = 0; i < 64; i++)
 		yoc_free(yr[i].r);
 	yoc_free(sel);
@@ -638,6 +714,8 @@ void yoc_sim_data_free(struct yoc_sim_data *d)
 	yoc_free(d->join_age);
 	yoc_free(d->join_sex);
 	yoc_free(d->join_ltc);
+	yoc_free(d->enrol_id);
+	yoc_free(d->enrol_status);
 	for (int lv = 0; lv < YOC_SIM_LEVELS; lv++) {
 		yoc_free(d->off[lv]);
 		yoc_free(d->idx[lv]);

@@ -106,13 +106,40 @@ struct runp {
 	double uptake, m[SE_N], share[YOC_SIM_MAX_SHIFTS], service;
 };
 
+/* The stream of the draws that decide which admissions a service prevents. */
+#define STREAM_PREVENT 64
+
+/*
+** The share of a person-year's emergency admissions the scenario keeps. A
+** multiplier m < 1 prevents admissions, not fractions of them: each of the
+** year's k admissions stays with chance m (the person's own draws), so the
+** kept share is Binomial(k, m) / k, whose mean is m. The change of a finite
+** cohort then varies as a real one does: which admissions, of very
+** different lengths and costs, are the ones prevented. With m >= 1, or a
+** year of no admissions, the share is m itself.
+*/
+static double em_keep(double m, double count, uint64_t hp, uint32_t year)
+{
+	long k = lround(count);
+	if (m >= 1.0 || k < 1)
+		return m;
+	if (k > 64)
+		k = 64; /* beyond this the share is m to within a percent or so */
+	long kept = 0;
+	for (long i = 0; i < k; i++)
+		kept += u_of(hp, year, STREAM_PREVENT + (uint32_t)i) < m;
+	return (double)kept / (double)k;
+}
+
 /* One person-year of an enrolled person: scenario values into sc, changes by factor. */
 static void overlay(const struct yoc_scenario *s, const struct runp *p, double ramp,
-		    const double *a, double *sc, double *fac)
+		    const double *a, double *sc, double *fac, uint64_t hp, uint32_t year)
 {
 	double m[SE_N];
 	for (int k = 0; k < SE_N; k++)
 		m[k] = 1.0 + ramp * (p->m[k] - 1.0);
+	if (m[SE_EMERGENCY_ADMISSIONS] != 1.0)
+		m[SE_EMERGENCY_ADMISSIONS] = em_keep(m[SE_EMERGENCY_ADMISSIONS], a[SA_EM_ADM], hp, year);
 	for (int k = 0; k < SA_N; k++)
 		sc[k] = a[k];
 	for (int k = 0; k < SE_N; k++) {
@@ -279,7 +306,8 @@ static void run_one(struct job *J, int run)
 					A[SM_BASE + k] += a[k];
 				}
 				if (P->enrolled) {
-					overlay(s, &p, s->ramp[y], a, sc, A + SM_FACTOR);
+					overlay(s, &p, s->ramp[y], a, sc, A + SM_FACTOR, P->hp,
+						(uint32_t)y);
 					A[SM_ENROLLED] += 1;
 					A[SM_SERVICE_COST] += p.service;
 					A[SM_FACTOR + YOC_SIM_F_SERVICE] += p.service;

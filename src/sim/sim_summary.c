@@ -289,6 +289,45 @@ int yoc_sim_write_csv(FILE *f, const struct yoc_sim_data *d, const struct yoc_si
 	return ferror(f) ? YOC_EIO : 0;
 }
 
+/* ---- against a known truth ------------------------------------------------- */
+
+const char *const yoc_sim_truth_name[ST_N] = {"emergency_admissions", "emergency_bed_days",
+					      "cost_ae", "cost_community", "cost_gp",
+					      "care_cost", "service_cost", "total_cost"};
+
+int yoc_sim_truth_compare(const struct yoc_sim_data *d, const struct yoc_sim_result *r,
+			  struct yoc_sim_truth *t)
+{
+	int n = r->runs;
+	t->people = d->n;
+	if (t->y0 < 0 || t->ny < 1 || t->y0 + t->ny > r->years || d->n == 0)
+		return YOC_EINVAL;
+	double *x = yoc_malloc((size_t)n * ST_N * sizeof *x);
+	if (!x)
+		return YOC_ENOMEM;
+	double den = (double)d->n * t->ny;
+	for (int run = 0; run < n; run++) {
+		double v[ST_N] = {0};
+		for (int y = t->y0; y < t->y0 + t->ny; y++) {
+			const double *A = cell(r, run, 0, y);
+			v[ST_EM_ADM] += A[SM_SCN + SA_EM_ADM] - A[SM_BASE + SA_EM_ADM];
+			v[ST_EM_BED_DAYS] += A[SM_SCN + SA_EM_BED_DAYS] - A[SM_BASE + SA_EM_BED_DAYS];
+			v[ST_AE] += A[SM_SCN + SA_AE] - A[SM_BASE + SA_AE];
+			v[ST_COMMUNITY] += A[SM_SCN + SA_COMMUNITY] - A[SM_BASE + SA_COMMUNITY];
+			v[ST_GP] += A[SM_SCN + SA_GP] - A[SM_BASE + SA_GP];
+			v[ST_CARE] += cost_of(A, SM_SCN) - cost_of(A, SM_BASE);
+			v[ST_SERVICE] += A[SM_SERVICE_COST];
+		}
+		v[ST_TOTAL] = v[ST_CARE] + v[ST_SERVICE];
+		for (int k = 0; k < ST_N; k++)
+			x[(size_t)k * (size_t)n + (size_t)run] = v[k] / den;
+	}
+	for (int k = 0; k < ST_N; k++)
+		yoc_sim_stat_of(x + (size_t)k * (size_t)n, n, &t->sim[k]);
+	yoc_free(x);
+	return 0;
+}
+
 /* ---- the catalog ------------------------------------------------------------ */
 
 static const char schema[] =
@@ -302,7 +341,14 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS sim_workforce(scenario TEXT, staff_group TEXT, year INTEGER,"
 	" arm TEXT, mean REAL, p5 REAL, p10 REAL, p50 REAL, p90 REAL, p95 REAL);"
 	"CREATE TABLE IF NOT EXISTS sim_waterfall(scenario TEXT, factor TEXT, factor_order INTEGER,"
-	" mean REAL, p5 REAL, p10 REAL, p50 REAL, p90 REAL, p95 REAL);";
+	" mean REAL, p5 REAL, p10 REAL, p50 REAL, p90 REAL, p95 REAL);"
+	"CREATE TABLE IF NOT EXISTS sim_enrolled(scenario TEXT, pseudo_id TEXT, status TEXT);"
+	"CREATE TABLE IF NOT EXISTS sim_truth(scenario TEXT, measure TEXT, measure_order INTEGER,"
+	" first_year INTEGER, years INTEGER, people INTEGER, truth REAL, mean REAL, p5 REAL,"
+	" p10 REAL, p50 REAL, p90 REAL, p95 REAL, inside INTEGER);";
+
+static const char *const enrol_status_name[] = {"simulated", "no row in the base year",
+						 "died in the base year", "listed twice"};
 
 struct srow {
 	const char *measure, *arm;
@@ -322,7 +368,7 @@ static int ins(sqlite3_stmt *st, int first, const struct yoc_sim_stat *s)
 int yoc_sim_store(sqlite3 *db, const struct yoc_sim_data *d, const struct yoc_sim_result *r,
 		  const struct yoc_sim_meta *m, struct yoc_error *e)
 {
-	sqlite3_stmt *t3 = NULL, *wf = NULL, *wk = NULL, *run = NULL;
+	sqlite3_stmt *t3 = NULL, *wf = NULL, *wk = NULL, *run = NULL, *en = NULL, *tr = NULL;
 	int rc = 0, began = 0;
 	const char *sn = m->s->name;
 	if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
@@ -332,8 +378,10 @@ int yoc_sim_store(sqlite3 *db, const struct yoc_sim_data *d, const struct yoc_si
 	static const char *const del[] = {"DELETE FROM sim_run WHERE scenario = ?1",
 					  "DELETE FROM sim_table3 WHERE scenario = ?1",
 					  "DELETE FROM sim_workforce WHERE scenario = ?1",
-					  "DELETE FROM sim_waterfall WHERE scenario = ?1"};
-	for (int i = 0; i < 4; i++) {
+					  "DELETE FROM sim_waterfall WHERE scenario = ?1",
+					  "DELETE FROM sim_enrolled WHERE scenario = ?1",
+					  "DELETE FROM sim_truth WHERE scenario = ?1"};
+	for (int i = 0; i < 6; i++) {
 		sqlite3_stmt *st = NULL;
 		if (sqlite3_prepare_v2(db, del[i], -1, &st, NULL) != SQLITE_OK)
 			goto dberr;
@@ -351,7 +399,11 @@ int yoc_sim_store(sqlite3 *db, const struct yoc_sim_data *d, const struct yoc_si
 	    sqlite3_prepare_v2(db, "INSERT INTO sim_workforce VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", -1,
 			       &wk, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO sim_waterfall VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1,
-			       &wf, NULL) != SQLITE_OK)
+			       &wf, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO sim_enrolled VALUES(?1,?2,?3)", -1, &en, NULL) !=
+		    SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO sim_truth VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+			       -1, &tr, NULL) != SQLITE_OK)
 		goto dberr;
 	char by[16], seed[32], enr[400] = "";
 	snprintf(by, sizeof by, "%d/%02d", d->base_year, (d->base_year + 1) % 100);
@@ -448,6 +500,28 @@ int yoc_sim_store(sqlite3 *db, const struct yoc_sim_data *d, const struct yoc_si
 		if (ins(wf, 4, &wfs[k]))
 			goto dberr;
 	}
+	for (size_t i = 0; i < d->nenrol_id; i++) {
+		sqlite3_bind_text(en, 1, sn, -1, SQLITE_STATIC);
+		sqlite3_bind_text(en, 2, d->enrol_id[i], -1, SQLITE_STATIC);
+		sqlite3_bind_text(en, 3, enrol_status_name[d->enrol_status[i] & 3], -1, SQLITE_STATIC);
+		int s = sqlite3_step(en);
+		sqlite3_reset(en);
+		if (s != SQLITE_DONE)
+			goto dberr;
+	}
+	for (int k = 0; m->truth && k < ST_N; k++) {
+		const struct yoc_sim_truth *T = m->truth;
+		sqlite3_bind_text(tr, 1, sn, -1, SQLITE_STATIC);
+		sqlite3_bind_text(tr, 2, yoc_sim_truth_name[k], -1, SQLITE_STATIC);
+		sqlite3_bind_int(tr, 3, k);
+		sqlite3_bind_int(tr, 4, T->y0 + 1);
+		sqlite3_bind_int(tr, 5, T->ny);
+		sqlite3_bind_int64(tr, 6, (sqlite3_int64)T->people);
+		sqlite3_bind_double(tr, 7, T->truth[k]);
+		sqlite3_bind_int(tr, 14, T->truth[k] >= T->sim[k].p5 && T->truth[k] <= T->sim[k].p95);
+		if (ins(tr, 8, &T->sim[k]))
+			goto dberr;
+	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	began = 0;
@@ -462,5 +536,7 @@ cleanup:
 	sqlite3_finalize(wf);
 	sqlite3_finalize(wk);
 	sqlite3_finalize(run);
+	sqlite3_finalize(en);
+	sqlite3_finalize(tr);
 	return rc;
 }

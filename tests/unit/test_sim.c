@@ -167,6 +167,10 @@ static const char nochange[] =
 static const char gp2[] =
 	"{\"format\": \"yoc-scenario-1\", \"name\": \"g\", \"cohorts\": [\"0-2\"], \"effects\": {\"gp\": 2}}";
 
+static const char em_half[] =
+	"{\"format\": \"yoc-scenario-1\", \"name\": \"h\", \"cohorts\": [\"0-2\", \"2-10\"],"
+	" \"effects\": {\"emergency_admissions\": 0.5}}";
+
 static void run_with(sqlite3 *db, const char *text, int threads, struct yoc_sim_data *d,
 		     struct yoc_sim_result *r, struct yoc_scenario *s)
 {
@@ -232,6 +236,31 @@ static void test_engine(void **st)
 				assert_true(A[SM_SCN + SA_EMERGENCY] == A[SM_BASE + SA_EMERGENCY]);
 				assert_true(A[SM_ENROLLED] == (c < d.ncohort ? A[SM_PEOPLE] : 0));
 			}
+	/* emergency admissions x 0.5: prevented admission by admission, so a
+	 * cohort-year keeps no more than its baseline and not exactly half of
+	 * it, and over the runs about half; nothing else changes */
+	{
+		struct yoc_sim_result rh;
+		struct yoc_scenario sh;
+		run_with(db, em_half, 1, &d, &rh, &sh);
+		double kb = 0, ks = 0;
+		int inexact = 0;
+		for (int run = 0; run < rh.runs; run++)
+			for (int c = 0; c < 2; c++)
+				for (int y = 0; y < rh.years; y++) {
+					const double *A = rh.res + (((size_t)run * rh.nc + c) * rh.years + y) * SM_N;
+					assert_true(A[SM_SCN + SA_EM_ADM] <= A[SM_BASE + SA_EM_ADM] + 1e-9);
+					assert_true(A[SM_SCN + SA_GP] == A[SM_BASE + SA_GP]);
+					inexact |= fabs(A[SM_SCN + SA_EM_ADM] - 0.5 * A[SM_BASE + SA_EM_ADM]) > 1e-6;
+					kb += A[SM_BASE + SA_EM_ADM];
+					ks += A[SM_SCN + SA_EM_ADM];
+				}
+		assert_true(inexact);
+		assert_true(kb > 200);
+		assert_true(fabs(ks / kb - 0.5) < 0.05);
+		yoc_sim_result_free(&rh);
+		yoc_scenario_free(&sh);
+	}
 	/* waterfall factors add up to the scenario's total change (offered cohorts) */
 	struct yoc_sim_stat wf[SE_N + 2];
 	assert_int_equal(yoc_sim_waterfall(&d, &st1, &rt1, wf), 0);
