@@ -260,9 +260,9 @@ int yoc_pprl_load(const char *path, struct yoc_pprl_set *s, struct yoc_error *e)
 void yoc_pprl_set_free(struct yoc_pprl_set *s);
 
 struct yoc_pprl_match_opts {
-	double threshold;    /* link at or above (0.80) */
-	double review;       /* review band from here to the threshold (0.65) */
-	double margin;       /* a link beats every other candidate by this (0.03) */
+	double threshold;    /* link at or above (0.75) */
+	double review;       /* review band from here to the threshold (0.60) */
+	double margin;       /* a link beats every other candidate by this (0.05) */
 	int many_to_one;     /* 1: a record of a may link to many of b */
 	int block_max;       /* a larger block is skipped (1000) */
 };

@@ -96,6 +96,71 @@ static void add_field(const crypto_auth_hmacsha256_state *base, char tag, const 
 	sodium_memzero(pad, sizeof pad);
 }
 
+/*
+** A date of birth as its parts rather than bigrams (bigrams of 20011126 and
+** 20141126 share most of their bits): year, month, day, each pair of them,
+** the decade, and the year with day and month in order of size. One digit
+** mistyped in the year or the day leaves four of eight; day and month
+** transposed leave three; two people born in the same year share two.
+*/
+static void add_dob(const crypto_auth_hmacsha256_state *base, const struct yoc_link_rec *r,
+		    unsigned char *filter)
+{
+	int lo = r->m < r->d ? r->m : r->d, hi = r->m < r->d ? r->d : r->m;
+	char t[32];
+	int n;
+	const int y = r->y, m = r->m, d = r->d;
+	for (int i = 0; i < 8; i++) {
+		switch (i) {
+		case 0: n = snprintf(t, sizeof t, "DY%04d", y); break;
+		case 1: n = snprintf(t, sizeof t, "DM%02d", m); break;
+		case 2: n = snprintf(t, sizeof t, "DD%02d", d); break;
+		case 3: n = snprintf(t, sizeof t, "DA%04d%02d", y, m); break;
+		case 4: n = snprintf(t, sizeof t, "DB%02d%02d", m, d); break;
+		case 5: n = snprintf(t, sizeof t, "DC%04d%02d", y, d); break;
+		case 6: n = snprintf(t, sizeof t, "DE%03d", y / 10); break;
+		default: n = snprintf(t, sizeof t, "DS%04d%02d%02d", y, lo, hi); break;
+		}
+		set_bits(base, t, (size_t)n, filter);
+	}
+	sodium_memzero(t, sizeof t);
+}
+
+/*
+** A postcode as its nested parts: area (letters), district (outward code),
+** sector, unit. Same unit 4 of 4, same sector 3, same district 2, same
+** area 1. A postcode too short to split is encoded whole.
+*/
+static void add_postcode(const crypto_auth_hmacsha256_state *base,
+			 const struct yoc_link_rec *r, unsigned char *filter)
+{
+	size_t n = r->lpostcode;
+	if (n == 0)
+		return;
+	char t[16];
+	if (n < 5) {
+		t[0] = 'P';
+		t[1] = 'U';
+		memcpy(t + 2, r->postcode, n);
+		set_bits(base, t, n + 2, filter);
+		return;
+	}
+	size_t area = 0;
+	while (area < n && r->postcode[area] >= 'A' && r->postcode[area] <= 'Z')
+		area++;
+	size_t cut[4] = {area, n - 3, n - 2, n};
+	const char tag[4] = {'A', 'O', 'S', 'U'};
+	for (int i = 0; i < 4; i++) {
+		if (cut[i] == 0)
+			continue;
+		t[0] = 'P';
+		t[1] = tag[i];
+		memcpy(t + 2, r->postcode, cut[i]);
+		set_bits(base, t, cut[i] + 2, filter);
+	}
+	sodium_memzero(t, sizeof t);
+}
+
 static void token(const unsigned char *key, const char *text, size_t n,
 		  unsigned char out[YOC_PPRL_TOKBYTES])
 {
@@ -114,22 +179,15 @@ int yoc_pprl_encode_rec(const struct yoc_link_rec *r, const struct yoc_pprl_keys
 	crypto_auth_hmacsha256_state base;
 	crypto_auth_hmacsha256_init(&base, k->bloom, sizeof k->bloom);
 	int hasd = r->dob != YOC_LINK_NODATE;
-	char ymd[9] = "";
-	if (hasd) {
-		char d[11];
-		yoc_date_format(r->dob, d);
-		char t[9] = {d[0], d[1], d[2], d[3], d[5], d[6], d[8], d[9], 0};
-		memcpy(ymd, t, sizeof ymd);
-	}
 	add_field(&base, 'G', r->given, r->lgiven, out->f + PF_GIVEN * YOC_PPRL_FBYTES);
 	add_field(&base, 'F', r->family, r->lfamily, out->f + PF_FAMILY * YOC_PPRL_FBYTES);
 	if (hasd)
-		add_field(&base, 'D', ymd, 8, out->f + PF_DOB * YOC_PPRL_FBYTES);
+		add_dob(&base, r, out->f + PF_DOB * YOC_PPRL_FBYTES);
 	if (r->sex == 1 || r->sex == 2) {
 		char s[2] = {'S', (char)('0' + r->sex)};
 		set_bits(&base, s, 2, out->f + PF_SEX * YOC_PPRL_FBYTES);
 	}
-	add_field(&base, 'P', r->postcode, r->lpostcode, out->f + PF_POSTCODE * YOC_PPRL_FBYTES);
+	add_postcode(&base, r, out->f + PF_POSTCODE * YOC_PPRL_FBYTES);
 	sodium_memzero(&base, sizeof base);
 
 	/*
@@ -178,7 +236,6 @@ int yoc_pprl_encode_rec(const struct yoc_link_rec *r, const struct yoc_pprl_keys
 		}
 	}
 	sodium_memzero(t, sizeof t);
-	sodium_memzero(ymd, sizeof ymd);
 	return 0;
 }
 
@@ -541,9 +598,9 @@ int yoc_pprl_load(const char *path, struct yoc_pprl_set *s, struct yoc_error *e)
 
 void yoc_pprl_match_opts_init(struct yoc_pprl_match_opts *o)
 {
-	o->threshold = 0.80;
-	o->review = 0.65;
-	o->margin = 0.03;
+	o->threshold = 0.75;
+	o->review = 0.60;
+	o->margin = 0.05;
 	o->many_to_one = 0;
 	o->block_max = 1000;
 }
