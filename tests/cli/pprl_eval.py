@@ -36,26 +36,32 @@ def prep(synth, out):
                     continue
                 register.add(r['NEWNHSNO'])
                 w.writerow([r['NEWNHSNO']] + [r[k] for k in IDS])
-    seen, cache = {}, {}
+    truth = [t for t in csv.DictReader(open(os.path.join(synth, 'truth', 'link.csv')))
+             if os.path.exists(os.path.join(synth, t['file']))]  # files never sent aside
+    want = {}
+    for t in truth:
+        want.setdefault(t['file'], set()).add(int(t['row']))
+    cells = {}
+    for f, rows in want.items():
+        with open(os.path.join(synth, f), newline='') as fh:
+            rd = csv.reader(fh)
+            hdr = next(rd)
+            for i, row in enumerate(rd, 1):
+                if i in rows:
+                    cells[(f, i)] = tuple(row[hdr.index(k)] for k in IDS)
+    seen = set()
     with open(os.path.join(out, 'b.csv'), 'w', newline='') as fb, \
             open(os.path.join(out, 'truth.csv'), 'w', newline='') as ft:
         wb = csv.writer(fb, lineterminator='\n')
         wt = csv.writer(ft, lineterminator='\n')
         wb.writerow(('ID',) + IDS)
         wt.writerow(('b_id', 'nhs_number', 'linkable'))
-        for t in csv.DictReader(open(os.path.join(synth, 'truth', 'link.csv'))):
-            path = os.path.join(synth, t['file'])
-            if not os.path.exists(path):
-                continue  # a file the economy never sent
-            if path not in cache:
-                cache = {path: list(csv.reader(open(path, newline='')))}
-            rows = cache[path]
-            hdr, row = rows[0], rows[int(t['row'])]
-            key = tuple(row[hdr.index(k)] for k in IDS)
+        for t in truth:
+            key = cells[(t['file'], int(t['row']))]
             if key in seen:
-                continue
+                continue  # the same identifiers again: one record
+            seen.add(key)
             bid = '%s:%s' % (t['file'][len('feeds/'):], t['row'])
-            seen[key] = bid
             wb.writerow((bid,) + key)
             wt.writerow((bid, t['nhs_number'], int(t['nhs_number'] in register)))
 
