@@ -18,7 +18,8 @@
 static const char usage_text[] =
 	"Usage: yoc pprl encode --key FILE --in FILE --out FILE [--id COL]\n"
 	"       yoc pprl match --a FILE --b FILE --out FILE [--threshold T]\n"
-	"                      [--review-threshold R] [--margin M] [--many-to-one]\n\n"
+	"                      [--review-threshold R] [--margin M] [--many-to-one]\n"
+	"                      [--no-frequencies]\n\n"
 	"Privacy-preserving record linkage between organisations that may not share\n"
 	"identifiers. Each organisation's key holder encodes its records under a\n"
 	"key the key holders share (never the matcher): one Bloom filter per field\n"
@@ -47,7 +48,10 @@ static const char usage_text[] =
 	"  --review-threshold R  review band from R up to T (0.60)\n"
 	"  --margin M          a link beats every other candidate by M (0.05)\n"
 	"  --many-to-one       a record of --a may take many of --b (a register\n"
-	"                      against activity rows); default one to one\n\n"
+	"                      against activity rows); default one to one\n"
+	"  --no-frequencies    names common in --a weigh as much as rare ones\n"
+	"                      (default: a name's weight falls with its share of\n"
+	"                      --a, down to a quarter)\n\n"
 	"The encodings are personal data: never publish them (docs/linkage.md,\n"
 	"\"Between organisations\", lists what an attacker can learn).\n";
 
@@ -135,7 +139,8 @@ static int match(int argc, char **argv)
 	struct cli_opt opts[] = {{"a", 1, NULL},         {"b", 1, NULL},
 				 {"out", 1, NULL},       {"threshold", 1, NULL},
 				 {"review-threshold", 1, NULL}, {"margin", 1, NULL},
-				 {"many-to-one", 0, NULL}, {NULL, 0, NULL}};
+				 {"many-to-one", 0, NULL}, {"no-frequencies", 0, NULL},
+				 {NULL, 0, NULL}};
 	int npos;
 	if (cli_parse(VERB " match", argc, argv, opts, &npos))
 		return 2;
@@ -151,6 +156,7 @@ static int match(int argc, char **argv)
 	struct yoc_pprl_match_opts o;
 	yoc_pprl_match_opts_init(&o);
 	o.many_to_one = cli_get(opts, "many-to-one") != NULL;
+	o.frequencies = cli_get(opts, "no-frequencies") == NULL;
 	if (get_unit(opts, "threshold", &o.threshold) ||
 	    get_unit(opts, "review-threshold", &o.review) || get_unit(opts, "margin", &o.margin))
 		return 2;

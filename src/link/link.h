@@ -202,11 +202,13 @@ int yoc_pprl_encode_rec(const struct yoc_link_rec *r, const struct yoc_pprl_keys
 
 /*
 ** Similarity of two encodings in [0, 1]: the weighted mean of the fields'
-** Dice coefficients (given 2, family 3, date of birth 3, sex 1, postcode 2),
-** a field missing on either side counting 0.5. fields, if not NULL,
-** receives the Dice of each field (-1 when missing).
+** Dice coefficients, a field missing on either side counting 0.5. w holds
+** the field weights (NULL: given 2, family 3, date of birth 3, sex 1,
+** postcode 2). fields, if not NULL, receives the Dice of each field (-1
+** when missing).
 */
-double yoc_pprl_similarity(const unsigned char *a, const unsigned char *b, double *fields);
+double yoc_pprl_similarity(const unsigned char *a, const unsigned char *b, const double *w,
+			   double *fields);
 
 /* A row that could not be read whole: where, and why. */
 struct yoc_pprl_issue {
@@ -265,6 +267,7 @@ struct yoc_pprl_match_opts {
 	double margin;       /* a link beats every other candidate by this (0.05) */
 	int many_to_one;     /* 1: a record of a may link to many of b */
 	int block_max;       /* a larger block is skipped (1000) */
+	int frequencies;     /* 1: names common in a weigh less (default) */
 };
 void yoc_pprl_match_opts_init(struct yoc_pprl_match_opts *o);
 struct yoc_pprl_match_stats {
