@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "link/link.h"
 #include "pseudo/pseudo.h"
+#include "yoc/io.h"
 
 #define VERB "pprl"
 
@@ -103,6 +104,7 @@ static int encode(int argc, char **argv)
 		return 1;
 	}
 	struct yoc_pprl_encode_stats st;
+	yoc_tmp_sweep(out, NULL); /* temporaries of a killed run (best effort) */
 	rc = yoc_pprl_encode_file(in, out, id, &k, &st, &e);
 	yoc_pprl_keys_wipe(&k);
 	if (rc) {
@@ -153,6 +155,10 @@ static int match(int argc, char **argv)
 		cli_err(VERB, "match: --a, --b and --out are required; see 'yoc help pprl'");
 		return 2;
 	}
+	if (strcmp(out, pa) == 0 || strcmp(out, pb) == 0) {
+		cli_err(VERB, "match: --out must not be --a or --b");
+		return 2;
+	}
 	struct yoc_pprl_match_opts o;
 	yoc_pprl_match_opts_init(&o);
 	o.many_to_one = cli_get(opts, "many-to-one") != NULL;
@@ -182,6 +188,7 @@ static int match(int argc, char **argv)
 	print_issues(pa, &a.issues);
 	print_issues(pb, &b.issues);
 	struct yoc_pprl_match_stats st;
+	yoc_tmp_sweep(out, NULL);
 	if (yoc_pprl_match(&a, &b, &o, out, &st, &e) != 0) {
 		cli_err_rec(VERB, &e);
 		cli_err(VERB, "nothing written; %s is as it was", out);
