@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "link/link.h"
 #include "yoc/date.h"
@@ -419,6 +420,75 @@ static void test_pprl_parse(void **state)
 	yoc_pprl_keys_wipe(&k);
 }
 
+/* The Nth allocation fails: the reader and the matcher fail cleanly, leak nothing. */
+static void test_pprl_oom(void **state)
+{
+	(void)state;
+	unsigned char sec[32] = {2};
+	struct yoc_pprl_keys k;
+	assert_int_equal(yoc_pprl_keys_derive(&k, sec, 32), 0);
+	struct yoc_link_rec r;
+	struct yoc_pprl_enc en;
+	size_t cap = 64 * 1024, n = 0;
+	char *t = yoc_malloc(cap);
+	n += (size_t)snprintf(t, cap, "id,encoding.%s,block_dob,block_district_yob_sex,"
+				     "block_family_ym,block_family_md,block_given_ym_sex,block_names\n",
+			      k.id);
+	for (int i = 0; i < 40; i++) {
+		yoc_link_rec_make(&r, "ANN", 3, i % 2 ? "LEE" : "SMITH", i % 2 ? 3 : 5,
+				  yoc_date_from_ymd(1950 + i % 5, 3, 7), 2, "YC1 2AB", 7);
+		assert_int_equal(yoc_pprl_encode_rec(&r, &k, &en), 0);
+		char b64[sodium_base64_ENCODED_LEN(YOC_PPRL_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+		sodium_bin2base64(b64, sizeof b64, en.f, sizeof en.f, sodium_base64_VARIANT_ORIGINAL);
+		n += (size_t)snprintf(t + n, cap - n, "r%d,%s", i, b64);
+		for (int j = 0; j < YOC_PPRL_NTOK; j++) {
+			char hx[2 * YOC_PPRL_TOKBYTES + 1] = "";
+			if (en.has_tok & (1u << j))
+				sodium_bin2hex(hx, sizeof hx, en.tok[j], YOC_PPRL_TOKBYTES);
+			n += (size_t)snprintf(t + n, cap - n, ",%s", hx);
+		}
+		n += (size_t)snprintf(t + n, cap - n, "\n");
+	}
+	char out[] = "/tmp/yoc_pprl_oom_XXXXXX";
+	int fd = mkstemp(out);
+	assert_true(fd >= 0);
+	close(fd);
+	int ok_parse = 0, ok_match = 0;
+	for (unsigned long nth = 1; nth < 200 && !(ok_parse && ok_match); nth++) {
+		struct yoc_pprl_set s, s2;
+		struct yoc_error e = {0};
+		yoc_alloc_fail_at(nth);
+		int rc = yoc_pprl_parse(t, n, "a.csv", &s, &e);
+		yoc_alloc_fail_at(0);
+		if (rc) {
+			assert_true(rc == YOC_ENOMEM || rc == YOC_ETOOBIG);
+			assert_null(s.f);
+			continue;
+		}
+		ok_parse = 1;
+		assert_int_equal(s.n, 40);
+		assert_int_equal(yoc_pprl_parse(t, n, "b.csv", &s2, &e), 0);
+		struct yoc_pprl_match_opts o;
+		yoc_pprl_match_opts_init(&o);
+		struct yoc_pprl_match_stats ms;
+		for (unsigned long m = 1; m < 60 && !ok_match; m++) {
+			yoc_alloc_fail_at(m);
+			rc = yoc_pprl_match(&s, &s2, &o, out, &ms, &e);
+			yoc_alloc_fail_at(0);
+			if (rc == 0)
+				ok_match = 1;
+			else
+				assert_int_equal(rc, YOC_ENOMEM);
+		}
+		yoc_pprl_set_free(&s);
+		yoc_pprl_set_free(&s2);
+	}
+	assert_true(ok_parse && ok_match);
+	unlink(out);
+	yoc_free(t);
+	yoc_pprl_keys_wipe(&k);
+}
+
 static void test_review_parse(void **state)
 {
 	(void)state;
@@ -488,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_bloom),
 		cmocka_unit_test(test_pprl_encode),
 		cmocka_unit_test(test_pprl_parse),
+		cmocka_unit_test(test_pprl_oom),
 		cmocka_unit_test(test_review_parse),
 		cmocka_unit_test(test_review_parse_oom),
 	};
