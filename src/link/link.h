@@ -283,8 +283,10 @@ struct yoc_pprl_match_stats {
 ** Candidates share a blocking token. Pairs are taken best first (ties by
 ** b's id, then a's); a link needs similarity >= threshold, a margin over
 ** the second, and (one-to-one) neither record linked already. Every b
-** record left unlinked whose best candidate is >= review has that pair in
-** the review band. YOC_EINVAL if the two sets' keys differ.
+** record left unlinked whose best candidate still open (one-to-one: its a
+** record not linked) is >= review has that pair in the review band. Names
+** common in a weigh less when o->frequencies is set. YOC_EINVAL if the two
+** sets' keys differ; nothing is written on any failure.
 */
 int yoc_pprl_match(const struct yoc_pprl_set *a, const struct yoc_pprl_set *b,
 		   const struct yoc_pprl_match_opts *o, const char *out,
