@@ -93,6 +93,7 @@ extern const struct cli_verb cli_verb_inspect;
 extern const struct cli_verb cli_verb_demo;
 extern const struct cli_verb cli_verb_synth;
 extern const struct cli_verb cli_verb_link;
+extern const struct cli_verb cli_verb_pprl;
 extern const struct cli_verb cli_verb_analyse;
 extern const struct cli_verb cli_verb_rule;
 extern const struct cli_verb cli_verb_evaluate;

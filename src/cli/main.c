@@ -13,6 +13,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_synth,
 	&cli_verb_keygen,
 	&cli_verb_link,
+	&cli_verb_pprl,
 	&cli_verb_pseudonymise,
 	&cli_verb_reidentify,
 	&cli_verb_audit,

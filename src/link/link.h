@@ -14,6 +14,9 @@
 **   link_run.c      yoc_link_run: read feeds, score, decide, write, the ledger
 **   link_review.c   the clerical review file and the decisions read back
 **   link_bloom.c    Bloom-filter encodings (keyed HMAC) compared by Dice
+**   link_pprl.c     linkage between organisations on encodings (yoc pprl):
+**                   field-level filters and keyed blocking tokens, the
+**                   encoding file, candidate pairs, similarity, assignment
 **
 ** Nothing here prints or exits.
 */
@@ -154,6 +157,140 @@ int yoc_bloom_encode(const struct yoc_link_rec *r, const unsigned char *key, siz
 		     int k, unsigned char out[YOC_BLOOM_BYTES]);
 /* Dice similarity 2|A and B| / (|A| + |B|); 1 for two empty filters. */
 double yoc_bloom_dice(const unsigned char *a, const unsigned char *b);
+
+/* ---- linkage between organisations on encodings (link_pprl.c) ----------- */
+
+/*
+** Each organisation's key holder encodes its records under a key shared by
+** the key holders only; the encodings (never the key, never a clear
+** identifier) are brought together and matched. A record's encoding is
+** five field-level Bloom filters (given name, family name, date of birth,
+** sex, postcode) of YOC_PPRL_FBITS bits, and YOC_PPRL_NTOK keyed blocking
+** tokens; an empty filter or token means the field was missing.
+*/
+#define YOC_PPRL_FIELDS 5
+#define YOC_PPRL_FBITS 512
+#define YOC_PPRL_FBYTES (YOC_PPRL_FBITS / 8)
+#define YOC_PPRL_BYTES (YOC_PPRL_FIELDS * YOC_PPRL_FBYTES)
+#define YOC_PPRL_K 12                /* bits set per bigram */
+#define YOC_PPRL_NTOK 6
+#define YOC_PPRL_TOKBYTES 16
+#define YOC_PPRL_ID_MAX 64           /* bytes of a record id */
+#define YOC_PPRL_ISSUES 20           /* row issues kept with their place */
+
+/*
+** Keys derived from the key holders' secret (HMAC-SHA256 with a label per
+** use, so the Bloom filters, the tokens and the key's public fingerprint
+** never share a key, and the secret used for pseudonyms is never used as
+** such). Caller owns; wipe with yoc_pprl_keys_wipe.
+*/
+struct yoc_pprl_keys {
+	unsigned char bloom[32], block[32];
+	char id[17];                 /* fingerprint: 16 hex characters, in the file */
+};
+int yoc_pprl_keys_derive(struct yoc_pprl_keys *k, const unsigned char *secret, size_t n);
+void yoc_pprl_keys_wipe(struct yoc_pprl_keys *k);
+
+struct yoc_pprl_enc {
+	unsigned char f[YOC_PPRL_BYTES];                  /* field filters, in order */
+	unsigned char tok[YOC_PPRL_NTOK][YOC_PPRL_TOKBYTES];
+	uint8_t has_tok;                                  /* bit i: token i present */
+};
+/* Encodes one record. Returns 0 or YOC_EINTERNAL (libsodium). */
+int yoc_pprl_encode_rec(const struct yoc_link_rec *r, const struct yoc_pprl_keys *k,
+			struct yoc_pprl_enc *out);
+
+/*
+** Similarity of two encodings in [0, 1]: the weighted mean of the fields'
+** Dice coefficients, a field missing on either side counting 0.5. w holds
+** the field weights (NULL: given 2, family 3, date of birth 3, sex 1,
+** postcode 2). fields, if not NULL, receives the Dice of each field (-1
+** when missing).
+*/
+double yoc_pprl_similarity(const unsigned char *a, const unsigned char *b, const double *w,
+			   double *fields);
+
+/* A row that could not be read whole: where, and why. */
+struct yoc_pprl_issue {
+	long line, col;
+	char what[96];
+};
+struct yoc_pprl_issues {
+	struct yoc_pprl_issue first[YOC_PPRL_ISSUES];
+	uint64_t n;                  /* all of them; the first YOC_PPRL_ISSUES kept */
+};
+
+struct yoc_pprl_encode_stats {
+	uint64_t rows, encoded;
+	uint64_t not_encoded;        /* no id, or a malformed row: not in the output */
+	uint64_t fields_dropped;     /* rows encoded without a field that was unreadable */
+	struct yoc_pprl_issues issues;
+};
+/*
+** Reads the CSV at in (columns found as yoc link finds them: date of birth,
+** sex, given and family name, postcode; the record id from column idcol, or
+** the data row number when idcol is NULL) and writes out atomically:
+** header "id,encoding.KEYID,block_1,...,block_6", then per row the id, the
+** base64 of the filters and the tokens in hex. A cell that cannot be read
+** (a date of birth that is not a date, a sex other than 0, 1, 2, 9) is
+** left out of the encoding and reported; a row without an id or malformed
+** (ragged, bad quoting) is not encoded and reported. Nothing is printed.
+*/
+int yoc_pprl_encode_file(const char *in, const char *out, const char *idcol,
+			 const struct yoc_pprl_keys *k, struct yoc_pprl_encode_stats *st,
+			 struct yoc_error *e);
+
+/* A set of encodings read back; yoc_pprl_set_free frees it (NULL is fine). */
+struct yoc_pprl_set {
+	size_t n;
+	unsigned char (*f)[YOC_PPRL_BYTES];
+	uint64_t (*tok)[YOC_PPRL_NTOK];   /* first 8 bytes of each token; 0 none */
+	uint32_t *idoff;                  /* id i is ids + idoff[i], NUL-terminated */
+	char *ids;
+	size_t idlen, idcap;
+	char key_id[17];
+	struct yoc_pprl_issues issues;    /* rows refused */
+};
+/*
+** Parses an encoding file (text of n bytes; name for messages). Rows that
+** are malformed are counted in s->issues with their line and column and
+** left out; a bad header is an error (YOC_EPARSE, e filled).
+*/
+int yoc_pprl_parse(const char *text, size_t n, const char *name, struct yoc_pprl_set *s,
+		   struct yoc_error *e);
+int yoc_pprl_load(const char *path, struct yoc_pprl_set *s, struct yoc_error *e);
+void yoc_pprl_set_free(struct yoc_pprl_set *s);
+
+struct yoc_pprl_match_opts {
+	double threshold;    /* link at or above (0.75) */
+	double review;       /* review band from here to the threshold (0.60) */
+	double margin;       /* a link beats every other candidate by this (0.05) */
+	int many_to_one;     /* 1: a record of a may link to many of b */
+	int block_max;       /* a larger block is skipped (1000) */
+	int frequencies;     /* 1: names common in a weigh less (default) */
+};
+void yoc_pprl_match_opts_init(struct yoc_pprl_match_opts *o);
+struct yoc_pprl_match_stats {
+	uint64_t pairs;            /* candidate pairs compared */
+	uint64_t blocks_skipped;
+	uint64_t links, review;
+	double seconds;            /* candidate pairs and similarity */
+};
+/*
+** Matches b against a and writes out atomically: "a_id,b_id,similarity,
+** second,status" with status link or review; second is the best
+** similarity of any other candidate (of either record, in one-to-one).
+** Candidates share a blocking token. Pairs are taken best first (ties by
+** b's id, then a's); a link needs similarity >= threshold, a margin over
+** the second, and (one-to-one) neither record linked already. Every b
+** record left unlinked whose best candidate still open (one-to-one: its a
+** record not linked) is >= review has that pair in the review band. Names
+** common in a weigh less when o->frequencies is set. YOC_EINVAL if the two
+** sets' keys differ; nothing is written on any failure.
+*/
+int yoc_pprl_match(const struct yoc_pprl_set *a, const struct yoc_pprl_set *b,
+		   const struct yoc_pprl_match_opts *o, const char *out,
+		   struct yoc_pprl_match_stats *st, struct yoc_error *e);
 
 /* ---- the review file (link_review.c) ------------------------------------ */
 

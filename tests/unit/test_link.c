@@ -9,13 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "link/link.h"
 #include "yoc/date.h"
+#include "yoc/io.h"
 
 /*
 ** Winkler, "String comparator metrics and enhanced decision rules in the
@@ -259,6 +263,232 @@ static void test_bloom(void **state)
 	assert_int_equal(yoc_bloom_encode(&a, key, 0, 10, ea2), YOC_EINVAL);
 }
 
+/* Dice of one field counted bit by bit, apart from the library's popcount. */
+static double field_dice(const unsigned char *a, const unsigned char *b, int f)
+{
+	int na = 0, nb = 0, nab = 0;
+	for (int i = 0; i < YOC_PPRL_FBITS; i++) {
+		int x = a[f * YOC_PPRL_FBYTES + i / 8] >> (i % 8) & 1;
+		int y = b[f * YOC_PPRL_FBYTES + i / 8] >> (i % 8) & 1;
+		na += x, nb += y, nab += x & y;
+	}
+	return na + nb ? 2.0 * nab / (na + nb) : -1;
+}
+
+static void test_pprl_encode(void **state)
+{
+	(void)state;
+	unsigned char s1[32], s2[32];
+	for (int i = 0; i < 32; i++)
+		s1[i] = (unsigned char)i, s2[i] = (unsigned char)(i + 7);
+	struct yoc_pprl_keys k1, k2;
+	assert_int_equal(yoc_pprl_keys_derive(&k1, s1, 32), 0);
+	assert_int_equal(yoc_pprl_keys_derive(&k2, s2, 32), 0);
+	assert_int_equal(yoc_pprl_keys_derive(&k2, s2, 8), YOC_EINVAL);
+	assert_int_equal(yoc_pprl_keys_derive(&k2, s2, 32), 0);
+	assert_int_equal(strlen(k1.id), 16);
+	assert_string_not_equal(k1.id, k2.id);
+	struct yoc_link_rec a, typo, swap, other, nodob;
+	yoc_link_rec_make(&a, "MARTHA", 6, "SHACKLEFORD", 11, yoc_date_from_ymd(1950, 3, 7), 2,
+			  "YC1 2AB", 7);
+	yoc_link_rec_make(&typo, "MARTHA", 6, "SHACKLEFORD", 11, yoc_date_from_ymd(1950, 3, 8), 2,
+			  "YC1 2AB", 7);
+	yoc_link_rec_make(&swap, "MARTHA", 6, "SHACKLEFORD", 11, yoc_date_from_ymd(1950, 7, 3), 2,
+			  "YC1 2XY", 7);
+	yoc_link_rec_make(&other, "JOHN", 4, "JONES", 5, yoc_date_from_ymd(1981, 9, 22), 1,
+			  "YD9 8ZZ", 7);
+	yoc_link_rec_make(&nodob, "MARTHA", 6, "SHACKLEFORD", 11, YOC_LINK_NODATE, 2, "YC1 2AB", 7);
+	struct yoc_pprl_enc ea, ea2, ek, et, es, eo, en;
+	assert_int_equal(yoc_pprl_encode_rec(&a, &k1, &ea), 0);
+	assert_int_equal(yoc_pprl_encode_rec(&a, &k1, &ea2), 0);
+	assert_int_equal(yoc_pprl_encode_rec(&a, &k2, &ek), 0);
+	assert_int_equal(yoc_pprl_encode_rec(&typo, &k1, &et), 0);
+	assert_int_equal(yoc_pprl_encode_rec(&swap, &k1, &es), 0);
+	assert_int_equal(yoc_pprl_encode_rec(&other, &k1, &eo), 0);
+	assert_int_equal(yoc_pprl_encode_rec(&nodob, &k1, &en), 0);
+	/* Same key, same encoding; another key, nothing in common but chance. */
+	assert_memory_equal(&ea, &ea2, sizeof ea);
+	assert_true(yoc_pprl_similarity(ea.f, ek.f, NULL, NULL) < 0.35);
+	for (int i = 0; i < YOC_PPRL_NTOK; i++)
+		assert_memory_not_equal(ea.tok[i], ek.tok[i], YOC_PPRL_TOKBYTES);
+	assert_int_equal(ea.has_tok, 0x3f);
+	double fd[YOC_PPRL_FIELDS];
+	assert_true(yoc_pprl_similarity(ea.f, ea2.f, NULL, fd) == 1.0);
+	/* A day mistyped: the date of birth keeps about half its bits. */
+	double s = yoc_pprl_similarity(ea.f, et.f, NULL, fd);
+	for (int f = 0; f < YOC_PPRL_FIELDS; f++)
+		assert_true(fabs(fd[f] - field_dice(ea.f, et.f, f)) < 1e-12);
+	assert_true(fd[2] > 0.35 && fd[2] < 0.65);
+	assert_true(fd[0] == 1.0 && fd[1] == 1.0 && fd[3] == 1.0 && fd[4] == 1.0);
+	assert_true(fabs(s - (2 + 3 + 3 * fd[2] + 1 + 2) / 11.0) < 1e-12);
+	/* Day and month transposed share the date token; another unit of the same sector
+	   keeps three parts of the postcode in four, and the district token. */
+	assert_memory_equal(ea.tok[0], es.tok[0], YOC_PPRL_TOKBYTES);
+	assert_memory_equal(ea.tok[1], es.tok[1], YOC_PPRL_TOKBYTES);
+	yoc_pprl_similarity(ea.f, es.f, NULL, fd);
+	assert_true(fd[4] > 0.6 && fd[4] < 0.9);
+	/* Another person. */
+	assert_true(yoc_pprl_similarity(ea.f, eo.f, NULL, NULL) < 0.3);
+	/* A missing date of birth counts half, and has no date tokens. */
+	s = yoc_pprl_similarity(ea.f, en.f, NULL, fd);
+	assert_true(fd[2] == -1);
+	assert_true(fabs(s - (2 + 3 + 1.5 + 1 + 2) / 11.0) < 1e-12);
+	assert_int_equal(en.has_tok, 1u << 5);
+	/* Weights: a name weighted 0 no longer counts. */
+	double w[YOC_PPRL_FIELDS] = {0, 3, 3, 1, 2};
+	struct yoc_link_rec g;
+	yoc_link_rec_make(&g, "ZEBEDEE", 7, "SHACKLEFORD", 11, yoc_date_from_ymd(1950, 3, 7), 2,
+			  "YC1 2AB", 7);
+	struct yoc_pprl_enc eg;
+	assert_int_equal(yoc_pprl_encode_rec(&g, &k1, &eg), 0);
+	assert_true(yoc_pprl_similarity(ea.f, eg.f, w, NULL) == 1.0);
+	assert_true(yoc_pprl_similarity(ea.f, eg.f, NULL, NULL) < 0.9);
+	yoc_pprl_keys_wipe(&k1);
+	yoc_pprl_keys_wipe(&k2);
+}
+
+static void test_pprl_parse(void **state)
+{
+	(void)state;
+	unsigned char sec[32] = {1};
+	struct yoc_pprl_keys k;
+	assert_int_equal(yoc_pprl_keys_derive(&k, sec, 32), 0);
+	char tmpl[] = "/tmp/yoc_pprl_XXXXXX";
+	int fd = mkstemp(tmpl);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	fputs("ID,DOB,SEX,GIVEN_NAME,FAMILY_NAME,POSTCODE\n"
+	      "p1,1950-03-07,2,MARTHA,SHACKLEFORD,YC1 2AB\n"
+	      "p2,1981-09-22,1,JOHN,JONES,YD9 8ZZ\n", f);
+	fclose(f);
+	char out[64];
+	snprintf(out, sizeof out, "%s.enc", tmpl);
+	struct yoc_pprl_encode_stats st;
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	assert_int_equal(yoc_pprl_encode_file(tmpl, out, "ID", &k, &st, &e), 0);
+	assert_int_equal(st.encoded, 2);
+	assert_int_equal(yoc_pprl_encode_file(tmpl, out, "NOPE", &k, &st, &e), YOC_EINVAL);
+	assert_int_equal(e.line, 1);
+	char *text = NULL;
+	size_t n = 0;
+	assert_int_equal(yoc_read_file(out, 1 << 20, &text, &n, &e), 0);
+	struct yoc_pprl_set s;
+	assert_int_equal(yoc_pprl_parse(text, n, "x.csv", &s, &e), 0);
+	assert_int_equal(s.n, 2);
+	assert_int_equal(s.issues.n, 0);
+	assert_string_equal(s.key_id, k.id);
+	assert_string_equal(s.ids + s.idoff[1], "p2");
+	/* The first record against itself: similarity 1. */
+	struct yoc_pprl_set s2;
+	assert_int_equal(yoc_pprl_parse(text, n, "y.csv", &s2, &e), 0);
+	char mout[64];
+	snprintf(mout, sizeof mout, "%s.m", tmpl);
+	struct yoc_pprl_match_opts o;
+	yoc_pprl_match_opts_init(&o);
+	struct yoc_pprl_match_stats ms;
+	assert_int_equal(yoc_pprl_match(&s, &s2, &o, mout, &ms, &e), 0);
+	assert_int_equal(ms.links, 2);
+	char *mt = NULL;
+	size_t mn = 0;
+	assert_int_equal(yoc_read_file(mout, 1 << 20, &mt, &mn, &e), 0);
+	assert_non_null(strstr(mt, "p1,p1,1.0000,0.0000,link\n"));
+	assert_non_null(strstr(mt, "p2,p2,1.0000,0.0000,link\n"));
+	yoc_free(mt);
+	yoc_pprl_set_free(&s2);
+	yoc_pprl_set_free(&s);
+	/* Damaged rows: counted with their line and column, left out. */
+	char *bad = yoc_malloc(n + 64);
+	memcpy(bad, text, n);
+	char *l2 = memchr(bad, '\n', n) + 1;
+	char *c2 = memchr(l2, ',', n) + 1;
+	*c2 = '!';
+	assert_int_equal(yoc_pprl_parse(bad, n, "bad.csv", &s, &e), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.issues.n, 1);
+	assert_int_equal(s.issues.first[0].line, 2);
+	assert_int_equal(s.issues.first[0].col, 2);
+	yoc_pprl_set_free(&s);
+	assert_int_equal(yoc_pprl_parse("id,x\n1,2\n", 9, "h.csv", &s, &e), YOC_EPARSE);
+	assert_int_equal(e.line, 1);
+	yoc_pprl_set_free(NULL);
+	yoc_free(bad);
+	yoc_free(text);
+	unlink(out);
+	unlink(mout);
+	unlink(tmpl);
+	yoc_pprl_keys_wipe(&k);
+}
+
+/* The Nth allocation fails: the reader and the matcher fail cleanly, leak nothing. */
+static void test_pprl_oom(void **state)
+{
+	(void)state;
+	unsigned char sec[32] = {2};
+	struct yoc_pprl_keys k;
+	assert_int_equal(yoc_pprl_keys_derive(&k, sec, 32), 0);
+	struct yoc_link_rec r;
+	struct yoc_pprl_enc en;
+	size_t cap = 64 * 1024, n = 0;
+	char *t = yoc_malloc(cap);
+	n += (size_t)snprintf(t, cap, "id,encoding.%s,block_dob,block_district_yob_sex,"
+				     "block_family_ym,block_family_md,block_given_ym_sex,block_names\n",
+			      k.id);
+	for (int i = 0; i < 40; i++) {
+		yoc_link_rec_make(&r, "ANN", 3, i % 2 ? "LEE" : "SMITH", i % 2 ? 3 : 5,
+				  yoc_date_from_ymd(1950 + i % 5, 3, 7), 2, "YC1 2AB", 7);
+		assert_int_equal(yoc_pprl_encode_rec(&r, &k, &en), 0);
+		char b64[sodium_base64_ENCODED_LEN(YOC_PPRL_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+		sodium_bin2base64(b64, sizeof b64, en.f, sizeof en.f, sodium_base64_VARIANT_ORIGINAL);
+		n += (size_t)snprintf(t + n, cap - n, "r%d,%s", i, b64);
+		for (int j = 0; j < YOC_PPRL_NTOK; j++) {
+			char hx[2 * YOC_PPRL_TOKBYTES + 1] = "";
+			if (en.has_tok & (1u << j))
+				sodium_bin2hex(hx, sizeof hx, en.tok[j], YOC_PPRL_TOKBYTES);
+			n += (size_t)snprintf(t + n, cap - n, ",%s", hx);
+		}
+		n += (size_t)snprintf(t + n, cap - n, "\n");
+	}
+	char out[] = "/tmp/yoc_pprl_oom_XXXXXX";
+	int fd = mkstemp(out);
+	assert_true(fd >= 0);
+	close(fd);
+	int ok_parse = 0, ok_match = 0;
+	for (unsigned long nth = 1; nth < 200 && !(ok_parse && ok_match); nth++) {
+		struct yoc_pprl_set s, s2;
+		struct yoc_error e = {0};
+		yoc_alloc_fail_at(nth);
+		int rc = yoc_pprl_parse(t, n, "a.csv", &s, &e);
+		yoc_alloc_fail_at(0);
+		if (rc) {
+			assert_true(rc == YOC_ENOMEM || rc == YOC_ETOOBIG);
+			assert_null(s.f);
+			continue;
+		}
+		ok_parse = 1;
+		assert_int_equal(s.n, 40);
+		assert_int_equal(yoc_pprl_parse(t, n, "b.csv", &s2, &e), 0);
+		struct yoc_pprl_match_opts o;
+		yoc_pprl_match_opts_init(&o);
+		struct yoc_pprl_match_stats ms;
+		for (unsigned long m = 1; m < 60 && !ok_match; m++) {
+			yoc_alloc_fail_at(m);
+			rc = yoc_pprl_match(&s, &s2, &o, out, &ms, &e);
+			yoc_alloc_fail_at(0);
+			if (rc == 0)
+				ok_match = 1;
+			else
+				assert_int_equal(rc, YOC_ENOMEM);
+		}
+		yoc_pprl_set_free(&s);
+		yoc_pprl_set_free(&s2);
+	}
+	assert_true(ok_parse && ok_match);
+	unlink(out);
+	yoc_free(t);
+	yoc_pprl_keys_wipe(&k);
+}
+
 static void test_review_parse(void **state)
 {
 	(void)state;
@@ -326,6 +556,9 @@ int main(void)
 		cmocka_unit_test(test_em_recovers),
 		cmocka_unit_test(test_patterns_weights),
 		cmocka_unit_test(test_bloom),
+		cmocka_unit_test(test_pprl_encode),
+		cmocka_unit_test(test_pprl_parse),
+		cmocka_unit_test(test_pprl_oom),
 		cmocka_unit_test(test_review_parse),
 		cmocka_unit_test(test_review_parse_oom),
 	};
