@@ -118,6 +118,17 @@ static void report(const struct yoc_load_result *r, int json)
 	putchar('\n');
 }
 
+static void verbose_row(void *ctx, int64_t line, const char *field, const char *reason)
+{
+	const struct yoc_load_result *r = ctx;
+	fputs("yoc load: ", stderr);
+	put_escaped(stderr, r->file);
+	fprintf(stderr, ":%lld: quarantined: %s%s", (long long)line, reason,
+		field && *field ? " in " : "");
+	put_escaped(stderr, field ? field : "");
+	fputc('\n', stderr);
+}
+
 /*
 ** The file's quarantined rows on stderr: one line per reason with the count
 ** and the first row ("F: 312 rows quarantined: bad_date in ADMIDATE (first at
@@ -143,21 +154,7 @@ static void quarantined(yoc_store *s, const struct yoc_load_result *r, int verbo
 	}
 	if (!verbose || !r->quarantined || !r->nreasons || !r->reasons[0].line)
 		return;
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(yoc_store_db(s), "SELECT line, field, reason FROM quarantine"
-			       " WHERE file_id = ? ORDER BY line", -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, r->file_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *fd = (const char *)sqlite3_column_text(st, 1);
-			fputs("yoc load: ", stderr);
-			put_escaped(stderr, r->file);
-			fprintf(stderr, ":%lld: quarantined: %s%s", (long long)sqlite3_column_int64(st, 0),
-				(const char *)sqlite3_column_text(st, 2), fd && *fd ? " in " : "");
-			put_escaped(stderr, fd ? fd : "");
-			fputc('\n', stderr);
-		}
-	}
-	sqlite3_finalize(st);
+	yoc_catalog_quarantined(s, r->file_id, verbose_row, (void *)r);
 }
 
 /* A source account that does not match its file is worth a line on stderr. */

@@ -22,9 +22,11 @@ struct yoc_store {
 	size_t npersons;
 	int persons_loaded;
 	struct yoc_map pmap; /* pseudo -> index */
+	sqlite3_stmt *cat[8]; /* catalog.c: statements kept for one load */
 };
 
 int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e);
 void yoc__store_pending_free(yoc_store *s);
+void yoc__catalog_finalize(yoc_store *s);
 
 #endif
