@@ -277,7 +277,9 @@ int yoc__lf_commit(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error
 		goto cleanup;
 	char segname[64];
 	snprintf(segname, sizeof segname, "f%lld.seg", (long long)res->file_id);
-	if ((rc = yoc_segw_write(lf->w, L->s, segname, e)) ||
+	rc = yoc_segw_publish(L->s, lf->segtmp, segname, e);
+	lf->segtmp[0] = 0; /* renamed, or removed on failure */
+	if (rc ||
 	    (rc = yoc_catalog_file_counts(L->s, res->file_id, segname, res->rows, res->loaded,
 					  res->quarantined, res->flagged, e)) ||
 	    (rc = write_stats(L, lf, e)))

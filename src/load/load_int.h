@@ -135,7 +135,8 @@ struct yoc__lfile {
 	struct yoc_map status_counts;
 	struct yoc_map seen;       /* row content hashes: exact duplicate rows */
 	int c_status, c_person;
-	struct yoc_segw *w;        /* the rows kept */
+	struct yoc_segw *w;        /* the rows kept, until written to segtmp */
+	char segtmp[4400];         /* the segment written, not yet named ("": none) */
 	struct yoc_buf text;       /* strings of the held rows */
 	struct yoc__recs quar, flags;
 };

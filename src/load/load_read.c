@@ -122,6 +122,9 @@ void yoc__lf_free(struct yoc__lfile *lf)
 		yoc_map_free(&lf->seen);
 	yoc_segw_free(lf->w);
 	lf->w = NULL;
+	if (lf->segtmp[0])
+		unlink(lf->segtmp); /* never named: not part of the dataset */
+	lf->segtmp[0] = 0;
 	yoc_buf_free(&lf->text);
 	yoc_free(lf->quar.v);
 	yoc_free(lf->flags.v);
@@ -773,8 +776,14 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 	else if (lf->why.code)
 		rc = yoc_error_set(e, lf->why.code, lf->why.file, lf->why.line, lf->why.col, "%s",
 				   lf->why.msg);
-	else
+	else if (!(rc = yoc_segw_write_tmp(lf->w, L->s, lf->segtmp, sizeof lf->segtmp, e))) {
+		/* written here, on the file's thread; named when the file commits */
 		lf->stage = YOC__LF_ENCODED;
+		yoc_segw_free(lf->w);
+		lf->w = NULL;
+	} else {
+		lf->segtmp[0] = 0;
+	}
 	goto cleanup;
 oom:
 	rc = yoc_error_set(e, YOC_ENOMEM, lf->res.file, 0, 0, "out of memory");

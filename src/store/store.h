@@ -183,6 +183,17 @@ int yoc_segw_row_end(struct yoc_segw *w);
 size_t yoc_segw_nrows(const struct yoc_segw *w);
 /* Writes DIR/segments/NAME (temp, fsync, rename). Not visible to readers until the catalog row commits. */
 int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yoc_error *e);
+/*
+** The same in two steps, so that a segment can be written on another
+** thread before its name is known: yoc_segw_write_tmp writes a temporary
+** file under DIR/segments (its path into tmp; safe from any thread while
+** the store is open, and removed by the next writer if never published);
+** yoc_segw_publish renames it to NAME on the store's thread (removed on
+** failure). Unlink tmp to drop it.
+*/
+int yoc_segw_write_tmp(struct yoc_segw *w, const yoc_store *s, char *tmp, size_t cap,
+		       struct yoc_error *e);
+int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc_error *e);
 
 /*
 ** Deferred sync (the loader): with on, yoc_segw_write skips its fsyncs;
