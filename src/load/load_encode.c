@@ -68,18 +68,106 @@ cleanup:
 	return rc;
 }
 
-static int count_value(struct yoc_map *m, const char *p, size_t n, int64_t *other)
+#define FREQ_SLOTS 512
+
+int yoc__freq_init(struct yoc__freq *q)
 {
-	uint64_t *v = yoc_map_get(m, p, n);
-	if (v) {
-		(*v)++;
-		return YOC_OK;
+	memset(q, 0, sizeof *q);
+	yoc_buf_init(&q->keys, 0);
+	q->slots = yoc_calloc(FREQ_SLOTS, sizeof *q->slots);
+	return q->slots ? YOC_OK : YOC_ENOMEM;
+}
+
+void yoc__freq_free(struct yoc__freq *q)
+{
+	if (!q)
+		return;
+	yoc_free(q->slots);
+	q->slots = NULL;
+	yoc_buf_free(&q->keys);
+}
+
+static inline uint64_t load64(const char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t load32(const char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/*
+** Short keys (codes, numbers) hashed from overlapping fixed-size loads and
+** a multiply; equal hashes are told apart by comparing the keys.
+*/
+static uint64_t freq_hash(const char *p, size_t n)
+{
+	uint64_t a, b;
+	if (n > 24)
+		return yoc_hash64(p, n, 5) | 1;
+	if (n >= 8) {
+		a = load64(p);
+		b = load64(p + n - 8) ^ (n > 16 ? load64(p + 8) * 0x9fb21c651e98df25ULL : 0);
+	} else if (n >= 4) {
+		a = load32(p);
+		b = load32(p + n - 4);
+	} else {
+		a = n ? (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+				(uint64_t)(unsigned char)p[n - 1] << 16
+		      : 0;
+		b = 0;
 	}
-	if (m->count >= 200) {
+	uint64_t h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+	h ^= (b + n) * 0x94d049bb133111ebULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return h | 1; /* 0 marks an empty slot */
+}
+
+int yoc__freq_count(struct yoc__freq *q, const char *p, size_t n, int64_t *other)
+{
+	uint64_t h = freq_hash(p, n);
+	size_t i = (size_t)h & (FREQ_SLOTS - 1);
+	for (;; i = (i + 1) & (FREQ_SLOTS - 1)) {
+		struct yoc__freq_slot *sl = &q->slots[i];
+		if (!sl->h)
+			break;
+		if (sl->h == h && sl->len == n && memcmp(q->keys.data + sl->off, p, n) == 0) {
+			sl->count++;
+			return YOC_OK;
+		}
+	}
+	if (q->n >= YOC__FREQ_MAX) {
 		(*other)++;
 		return YOC_OK;
 	}
-	return yoc_map_put(m, p, n, 1, NULL);
+	if (q->keys.len > UINT32_MAX - n)
+		return YOC_ETOOBIG;
+	struct yoc__freq_slot *sl = &q->slots[i];
+	sl->off = (uint32_t)q->keys.len;
+	if (yoc_buf_append(&q->keys, p, n))
+		return YOC_ENOMEM;
+	sl->h = h;
+	sl->len = (uint32_t)n;
+	sl->count = 1;
+	q->order[q->n++] = (uint16_t)i;
+	return YOC_OK;
+}
+
+int yoc__freq_map(const struct yoc__freq *q, struct yoc_map *m)
+{
+	for (size_t k = 0; k < q->n; k++) {
+		const struct yoc__freq_slot *sl = &q->slots[q->order[k]];
+		if (yoc_map_put(m, q->keys.data + sl->off, sl->len, sl->count, NULL))
+			return YOC_ENOMEM;
+	}
+	return YOC_OK;
 }
 
 int yoc__lf_append(struct yoc__lfile *lf, const struct yoc__val *vals, long line,
@@ -102,8 +190,8 @@ int yoc__lf_append(struct yoc__lfile *lf, const struct yoc__val *vals, long line
 			ci->empty++;
 		else
 			ci->filled++;
-		if (ci->freq && v->n && !nulled)
-			if ((rc = count_value(ci->freq, v->p, v->n, &ci->freq_other)))
+		if (ci->count && v->n && !nulled)
+			if ((rc = yoc__freq_count(ci->count, v->p, v->n, &ci->freq_other)))
 				break;
 		switch (ci->segtype) {
 		case YOC_COL_TEXT:
@@ -123,13 +211,13 @@ int yoc__lf_append(struct yoc__lfile *lf, const struct yoc__val *vals, long line
 		rc = yoc_segw_row_end(w);
 	if (!rc && lf->c_status >= 0) {
 		const struct yoc__val *v = &vals[lf->c_status];
-		rc = count_value(&lf->status_counts, v->n ? v->p : "(empty)", v->n ? v->n : 7,
-				 &lf->cols[lf->c_status].freq_other);
+		rc = yoc__freq_count(&lf->status, v->n ? v->p : "(empty)", v->n ? v->n : 7,
+				     &lf->cols[lf->c_status].freq_other);
 	} else if (!rc && lf->c_person >= 0) {
 		int has = vals[lf->c_person].n && !(vals[lf->c_person].action &&
 						    vals[lf->c_person].action[0] == 'n');
-		rc = count_value(&lf->status_counts, has ? "pseudonym" : "missing",
-				 has ? 9 : 7, &lf->cols[lf->c_person].freq_other);
+		rc = yoc__freq_count(&lf->status, has ? "pseudonym" : "missing", has ? 9 : 7,
+				     &lf->cols[lf->c_person].freq_other);
 	}
 	if (rc == YOC_ENOMEM || rc == YOC_ETOOBIG)
 		return yoc_error_set(e, rc, lf->res.file, line, 0, "out of memory building segment");

@@ -75,13 +75,50 @@ struct yoc_loader {
 	pthread_mutex_t acct_mu;      /* guards acct while files are read in parallel */
 };
 
+/*
+** Counts of a column's values, the first YOC__FREQ_MAX distinct ones (the
+** rest counted in *other), kept in an open-addressing table with the keys'
+** bytes in one buffer: cheaper per cell than a yoc_map. yoc__freq_map hands
+** the counts on as a yoc_map filled in first-seen order, so its layout (and
+** the statistics written from it) is what counting in the map directly
+** gave.
+*/
+#define YOC__FREQ_MAX 200
+struct yoc__freq_slot {
+	uint64_t h;
+	uint64_t count;
+	uint32_t len, off;         /* the key: len bytes at keys.data + off */
+};
+struct yoc__freq {
+	struct yoc__freq_slot *slots; /* 512: at most 200 used */
+	uint16_t order[YOC__FREQ_MAX]; /* slots in first-seen order */
+	size_t n;
+	struct yoc_buf keys;
+};
+int yoc__freq_init(struct yoc__freq *q);
+void yoc__freq_free(struct yoc__freq *q);
+int yoc__freq_count(struct yoc__freq *q, const char *p, size_t n, int64_t *other);
+/* m: initialised by the caller (empty). */
+int yoc__freq_map(const struct yoc__freq *q, struct yoc_map *m);
+
+/*
+** The rows of a file seen so far, by 128-bit content hash: an
+** open-addressing set of the hashes themselves (a hash is its own slot).
+*/
+struct yoc__rowset {
+	uint64_t (*v)[2];
+	size_t n, cap;
+	int has_zero;              /* the all-zero hash, which marks empty slots */
+};
+
 struct yoc__colinfo {
 	const struct yoc_field *f; /* NULL: a column on the allow-list, kept as text */
 	size_t src;                /* its position in the input row */
 	const char *name;          /* canonical (or source); the source name follows its NUL */
 	int segtype;
 	int64_t filled, empty, invalid;
-	struct yoc_map *freq;      /* code fields: value counts (capped) */
+	struct yoc_map *freq;      /* code fields: value counts (capped), from count */
+	struct yoc__freq *count;   /* counted here while the rows are read */
 	int64_t freq_other;
 	int check_pseudo;     /* source column is PSEUDO_ID: 64 hex */
 };
@@ -132,8 +169,9 @@ struct yoc__lfile {
 	struct yoc_idscan scan;    /* identifier scan of every value kept */
 	char *namebuf;             /* the columns' names */
 	size_t namelen;
-	struct yoc_map status_counts;
-	struct yoc_map seen;       /* row content hashes: exact duplicate rows */
+	struct yoc_map status_counts; /* from status */
+	struct yoc__freq status;
+	struct yoc__rowset seen;   /* row content hashes: exact duplicate rows */
 	int c_status, c_person;
 	struct yoc_segw *w;        /* the rows kept, until written to segtmp */
 	char segtmp[4400];         /* the segment written, not yet named ("": none) */

@@ -46,6 +46,30 @@ static inline uint64_t h_fmix(uint64_t h)
 	return h;
 }
 
+/*
+** The r (1 to 7) bytes at p as the low bytes of a word, as memcpy into a
+** zeroed word puts them on a little-endian machine, from fixed-size loads:
+** a copy of a length known only at run time costs a call and a stalled load
+** per row.
+*/
+static inline uint64_t tail_word(const unsigned char *p, size_t r)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (r >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + r - 4, 4); /* overlaps lo: the same bytes in the same places */
+		return (uint64_t)lo | (uint64_t)hi << (8 * (r - 4));
+	}
+	return (uint64_t)p[0] | (uint64_t)p[r / 2] << (8 * (r / 2)) |
+	       (uint64_t)p[r - 1] << (8 * (r - 1));
+#else
+	uint64_t w = 0;
+	memcpy(&w, p, r);
+	return w;
+#endif
+}
+
 static void hash128(const void *data, size_t n, uint64_t seed, uint64_t out[2])
 {
 	const unsigned char *p = data;
@@ -61,8 +85,13 @@ static void hash128(const void *data, size_t n, uint64_t seed, uint64_t out[2])
 		p += 32;
 		n -= 32;
 	}
+	/* the tail, zero padded (the length goes in below) */
 	uint64_t t[4] = {0, 0, 0, 0};
-	memcpy(t, p, n); /* the tail, zero padded; the length goes in below */
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8)
+		memcpy(&t[k / 8], p + k, 8);
+	if (k < n)
+		t[k / 8] = tail_word(p + k, n - k);
 	a = h_round(a, t[0]);
 	b = h_round(b, t[1]);
 	c = h_round(c, t[2]);
@@ -107,19 +136,23 @@ void yoc__lf_free(struct yoc__lfile *lf)
 	lf->r = NULL;
 	yoc_idscan_free(&lf->scan);
 	yoc_ident_plan_free(&lf->plan);
-	for (size_t i = 0; lf->cols && i < lf->ncols; i++)
+	for (size_t i = 0; lf->cols && i < lf->ncols; i++) {
 		if (lf->cols[i].freq) {
 			yoc_map_free(lf->cols[i].freq);
 			yoc_free(lf->cols[i].freq);
 		}
+		yoc__freq_free(lf->cols[i].count);
+		yoc_free(lf->cols[i].count);
+	}
 	yoc_free(lf->cols);
 	lf->cols = NULL;
 	yoc_free(lf->namebuf);
 	lf->namebuf = NULL;
 	if (lf->status_counts.slots)
 		yoc_map_free(&lf->status_counts);
-	if (lf->seen.slots)
-		yoc_map_free(&lf->seen);
+	yoc__freq_free(&lf->status);
+	yoc_free(lf->seen.v);
+	lf->seen.v = NULL;
 	yoc_segw_free(lf->w);
 	lf->w = NULL;
 	if (lf->segtmp[0])
@@ -293,7 +326,7 @@ static int map_columns(struct yoc__lfile *lf)
 	lf->cols = yoc_calloc(nc + 1, sizeof *lf->cols);
 	lf->namebuf = yoc_malloc(NAMEBUF_MAX);
 	if (!lf->cols || !lf->namebuf || yoc_map_init(&lf->status_counts, 16) ||
-	    yoc_map_init(&lf->seen, 1024) || yoc_idscan_init(&lf->scan, &lf->plan))
+	    yoc__freq_init(&lf->status) || yoc_idscan_init(&lf->scan, &lf->plan))
 		return YOC_ENOMEM;
 	for (size_t i = 0; i < nc; i++)
 		if (lf->plan.cols[i].act == YOC_IA_KEEP)
@@ -346,6 +379,9 @@ static int map_columns(struct yoc__lfile *lf)
 				ci->freq = NULL;
 				return YOC_ENOMEM;
 			}
+			ci->count = yoc_calloc(1, sizeof *ci->count);
+			if (!ci->count || yoc__freq_init(ci->count))
+				return YOC_ENOMEM;
 		}
 	}
 	return 0;
@@ -659,6 +695,45 @@ static int quarantine(struct yoc__lfile *lf, long line, const char *field, const
 	return YOC_OK;
 }
 
+/* Adds a row's hash to the set; *isnew says whether it was not there. */
+static int rowset_add(struct yoc__rowset *rs, const uint64_t h[2], int *isnew)
+{
+	if (!h[0] && !h[1]) {
+		*isnew = !rs->has_zero;
+		rs->has_zero = 1;
+		return YOC_OK;
+	}
+	if ((rs->n + 1) * 10 > rs->cap * 7) {
+		size_t nc = rs->cap ? rs->cap * 2 : 4096;
+		uint64_t(*nv)[2] = yoc_calloc(nc, sizeof *nv);
+		if (!nv)
+			return YOC_ENOMEM;
+		for (size_t k = 0; k < rs->cap; k++) {
+			if (!rs->v[k][0] && !rs->v[k][1])
+				continue;
+			size_t j = (size_t)rs->v[k][0] & (nc - 1);
+			while (nv[j][0] || nv[j][1])
+				j = (j + 1) & (nc - 1);
+			nv[j][0] = rs->v[k][0];
+			nv[j][1] = rs->v[k][1];
+		}
+		yoc_free(rs->v);
+		rs->v = nv;
+		rs->cap = nc;
+	}
+	size_t j = (size_t)h[0] & (rs->cap - 1);
+	for (; rs->v[j][0] || rs->v[j][1]; j = (j + 1) & (rs->cap - 1))
+		if (rs->v[j][0] == h[0] && rs->v[j][1] == h[1]) {
+			*isnew = 0;
+			return YOC_OK;
+		}
+	rs->v[j][0] = h[0];
+	rs->v[j][1] = h[1];
+	rs->n++;
+	*isnew = 1;
+	return YOC_OK;
+}
+
 /*
 ** Every row of the file, validated: quarantined (held with its reason) or
 ** encoded. An identifier in any value refuses the whole file
@@ -746,7 +821,7 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 			}
 		}
 		int isnew = 0;
-		if (yoc_map_put(&lf->seen, hk, sizeof hk, (uint64_t)row.line, &isnew))
+		if (rowset_add(&lf->seen, hk, &isnew))
 			goto oom;
 		if (!isnew) {
 			if ((rc = quarantine(lf, row.line, "", "", 0, "duplicate_row", &row, e)))
@@ -768,6 +843,12 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 	}
 	for (size_t i = 0; i < lf->nin; i++)
 		lf->res.flagged += lf->cols[i].invalid;
+	/* the counts, into the maps the statistics are written from */
+	for (size_t c = 0; c < n; c++)
+		if (lf->cols[c].count && yoc__freq_map(lf->cols[c].count, lf->cols[c].freq))
+			goto oom;
+	if (yoc__freq_map(&lf->status, &lf->status_counts))
+		goto oom;
 	/* Identifiers in any value refuse the whole file before its segment is
 	 * written. */
 	yoc_error_clear(&lf->why);
