@@ -58,6 +58,7 @@ int yoc_loader_file_from(struct yoc_loader *L, const char *path, const char *roo
 void yoc_loader_jobs(struct yoc_loader *L, int n)
 {
 	L->jobs = n < 1 ? 1 : n > YOC_LOAD_MAX_JOBS ? YOC_LOAD_MAX_JOBS : n;
+	yoc_store_jobs(L->s, L->jobs); /* the linkage counted at commit, too */
 }
 
 /*

@@ -509,6 +509,17 @@ static int fresh(const yoc_store *s, const char *path)
 static int open_by_id(yoc_store *s, int64_t file_id, int verify, yoc_seg **out,
 		      struct yoc_error *e);
 
+int yoc__seg_open_named(yoc_store *s, const char *segment, yoc_seg **out,
+			struct yoc_error *e)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/segments/%s", s->dir, segment);
+	int rc = seg_open(path, !fresh(s, path), out, e);
+	if (!rc)
+		(*out)->store = s;
+	return rc;
+}
+
 int yoc_seg_open(yoc_store *s, int64_t file_id, yoc_seg **out, struct yoc_error *e)
 {
 	return open_by_id(s, file_id, 1, out, e);

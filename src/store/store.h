@@ -204,6 +204,8 @@ int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc
 void yoc_store_defer_sync(yoc_store *s, int on);
 int yoc_store_sync(yoc_store *s, struct yoc_error *e);
 
+/* Threads yoc_store_rebuild_linkage may use (default 1); the result is the same. */
+void yoc_store_jobs(yoc_store *s, int n);
 /* Rebuilds the person table and the linkage table inside the caller's transaction. */
 int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e);
 int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e);
