@@ -695,6 +695,18 @@ static int quarantine(struct yoc__lfile *lf, long line, const char *field, const
 	return YOC_OK;
 }
 
+/* The lines in the file: at least its rows, as the header is one. */
+static size_t lines_in(const struct yoc__lfile *lf)
+{
+	size_t n = 0;
+	const char *p = lf->data, *end = lf->data + lf->ndata;
+	while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		n++;
+		p++;
+	}
+	return n + 1;
+}
+
 /* Adds a row's hash to the set; *isnew says whether it was not there. */
 static int rowset_add(struct yoc__rowset *rs, const uint64_t h[2], int *isnew)
 {
@@ -839,7 +851,9 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 		check_social_cost(&sc, vals);
 		if ((rc = yoc__lf_append(lf, vals, row.line, e)))
 			goto cleanup;
-		lf->res.loaded++;
+		/* the segment's size, from the rows so far and the lines to come */
+		if (++lf->res.loaded == 1024 && yoc_segw_reserve(lf->w, lines_in(lf)))
+			goto oom;
 	}
 	for (size_t i = 0; i < lf->nin; i++)
 		lf->res.flagged += lf->cols[i].invalid;

@@ -147,6 +147,33 @@ int yoc_segw_i64(struct yoc_segw *w, size_t col, int64_t v)
 	return YOC_OK;
 }
 
+int yoc_segw_reserve(struct yoc_segw *w, size_t nrows)
+{
+	if (nrows <= w->nrows)
+		return YOC_OK;
+	for (size_t i = 0; i < w->ncols; i++) {
+		struct wcol *c = &w->cols[i];
+		size_t esz = c->type == YOC_COL_TEXT ? sizeof(uint32_t) :
+			     c->type == YOC_COL_DATE ? sizeof(int32_t) : sizeof(int64_t);
+		size_t want = nrows + 1;
+		if (want > c->cap) {
+			void *na = yoc_realloc(c->a, want * esz);
+			if (!na)
+				return YOC_ENOMEM;
+			c->a = na;
+			c->cap = want;
+		}
+		/* text: as many bytes per row to come as per row so far */
+		if (c->type == YOC_COL_TEXT && w->nrows && c->heap.len) {
+			size_t per = c->heap.len / w->nrows + 1;
+			size_t more = (nrows - w->nrows) < SIZE_MAX / per ? (nrows - w->nrows) * per : 0;
+			if (more && more < MAX_TEXT_HEAP - c->heap.len)
+				yoc_buf_reserve(&c->heap, more); /* a hint: failing is fine */
+		}
+	}
+	return YOC_OK;
+}
+
 int yoc_segw_row_end(struct yoc_segw *w)
 {
 	w->nrows++;

@@ -181,6 +181,12 @@ int yoc_segw_i32(struct yoc_segw *w, size_t col, int32_t v);
 int yoc_segw_i64(struct yoc_segw *w, size_t col, int64_t v);
 int yoc_segw_row_end(struct yoc_segw *w);
 size_t yoc_segw_nrows(const struct yoc_segw *w);
+/*
+** Room for nrows rows in all, so appending does not grow the columns step
+** by step; text columns get as many bytes per row as the rows so far took.
+** A hint: appending works without it. YOC_ENOMEM.
+*/
+int yoc_segw_reserve(struct yoc_segw *w, size_t nrows);
 /* Writes DIR/segments/NAME (temp, fsync, rename). Not visible to readers until the catalog row commits. */
 int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yoc_error *e);
 /*
