@@ -1,7 +1,9 @@
 #!/bin/sh
 # Benchmark: `yoc load` against DuckDB loading the same CSV files into
 # tables (Node @duckdb/node-api, installed here into bench/node_modules),
-# in the same run. Prints both wall times, the ratio and both peak RSS.
+# in the same run. Prints the wall times (yoc with --jobs 1 and with the
+# default, one worker per CPU, each with its CPU time), the ratio and the
+# peak RSS.
 #
 # The feeds are a `yoc synth` economy pseudonymised with `yoc pseudonymise`,
 # generated once into bench/data/ and reused:
@@ -31,14 +33,23 @@ fi
 files=$(find "$FEEDS" -name '*.csv' | wc -l)
 bytes=$(du -sb "$FEEDS" | cut -f1)
 
-# yoc: one process, the whole tree, one atomic load
-rm -rf "$W/ds" && "$YOC" init "$W/ds" > /dev/null
-sync
-t0=$(date +%s.%N)
-YOC_QUIET=1 /usr/bin/time -v "$YOC" load --db "$W/ds" "$FEEDS" > /dev/null 2> "$W/time.txt"
-t1=$(date +%s.%N)
-yoc_s=$(echo "$t1 - $t0" | bc)
-rss=$(awk '/Maximum resident/ {print $NF}' "$W/time.txt")
+# yoc: one process, the whole tree, one atomic load; one file at a time
+# (--jobs 1) and with the default (a worker per CPU). Wall and CPU time
+# (user + sys, all threads) of each: the machine may be shared.
+yoc_run() { # $1 = --jobs value or "" for the default; sets yoc_s, cpu_s, rss
+	rm -rf "$W/ds" && "$YOC" init "$W/ds" > /dev/null
+	sync
+	t0=$(date +%s.%N)
+	YOC_QUIET=1 /usr/bin/time -v "$YOC" load ${1:+--jobs "$1"} --db "$W/ds" "$FEEDS" \
+		> /dev/null 2> "$W/time.txt"
+	t1=$(date +%s.%N)
+	yoc_s=$(echo "$t1 - $t0" | bc)
+	cpu_s=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$W/time.txt")
+	rss=$(awk '/Maximum resident/ {print $NF}' "$W/time.txt")
+}
+yoc_run 1
+yoc1_s=$yoc_s cpu1_s=$cpu_s rss1=$rss
+yoc_run ""
 rows=$(sqlite3 "$W/ds/yoc.db" "select sum(rows) from files")
 loaded=$(sqlite3 "$W/ds/yoc.db" "select sum(loaded) from files")
 
@@ -52,6 +63,7 @@ duck_s=${duck_out% *}
 duck_rows=${duck_out#* }
 duck_rss=$(awk '/Maximum resident/ {print $NF}' "$W/duck_time.txt")
 echo "load: $files files, $rows rows ($loaded loaded), $((bytes / 1048576)) MiB of CSV"
-echo "load: yoc    ${yoc_s}s  peak RSS $((rss / 1024)) MiB (one thread)"
+echo "load: yoc --jobs 1   ${yoc1_s}s wall, ${cpu1_s}s CPU  peak RSS $((rss1 / 1024)) MiB"
+echo "load: yoc (default) ${yoc_s}s wall, ${cpu_s}s CPU  peak RSS $((rss / 1024)) MiB ($(nproc) CPUs)"
 echo "load: duckdb ${duck_s}s  peak RSS $((duck_rss / 1024)) MiB ($duck_rows rows, $(nproc) threads)"
 echo "load: speed ratio duckdb/yoc = $(echo "scale=2; $duck_s / $yoc_s" | bc)x (goal >= 1.5x)"

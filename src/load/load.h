@@ -97,6 +97,27 @@ int yoc_load_is_account(const char *path);
 /* Same, from memory (name stands for the path; used by tests and the fuzzer). */
 int yoc_loader_mem(struct yoc_loader *L, const char *name, const void *data, size_t n,
 		   int kind, struct yoc_load_result *res, struct yoc_error *e);
+/*
+** Many files at once. Workers (yoc_loader_jobs; 1, the default: none, every
+** file is read on the caller's thread) read, validate and encode files
+** ahead of the commit; each file is committed in the order of jobs, on the
+** caller's thread, and then handed to done(ctx, i, res) (res NULL for a job
+** with skip set; res valid during the call). The catalog, the segments and
+** the results are the same whatever the number of workers. Returns 0, a
+** negative status on a failure that aborts the load (as yoc_loader_file),
+** or what done returned when not 0 (which stops the load).
+*/
+#define YOC_LOAD_MAX_JOBS 64
+void yoc_loader_jobs(struct yoc_loader *L, int n);
+struct yoc_load_job {
+	const char *path;
+	const char *root;     /* the path given to yoc load it was found under */
+	int kind;             /* -1: recognise it */
+	int skip;             /* not loaded: done is called with res NULL */
+};
+int yoc_loader_files(struct yoc_loader *L, const struct yoc_load_job *jobs, size_t n,
+		     int (*done)(void *ctx, size_t i, const struct yoc_load_result *res),
+		     void *ctx, struct yoc_error *e);
 /* Rebuilds person and linkage tables as needed and commits. */
 int yoc_loader_commit(struct yoc_loader *L, struct yoc_error *e);
 /* Rolls back if not committed; frees. NULL is fine. */

@@ -172,10 +172,15 @@ oom:
 	return yoc_error_set(e, rc, path, 0, 0, "out of memory");
 }
 
-static int sqlfail(yoc_store *s, struct yoc_error *e)
+/* The rows an account entry lists as rejected at source, for the catalog. */
+static int64_t listed_line(const void *ctx, size_t i)
 {
-	return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "sqlite: %s",
-			     sqlite3_errmsg(yoc_store_db(s)));
+	return (int64_t)((const struct yoc_account_file *)ctx)->listed[i].line;
+}
+
+static const char *listed_reason(const void *ctx, size_t i)
+{
+	return yoc_account_reason_name(((const struct yoc_account_file *)ctx)->listed[i].reason);
 }
 
 int yoc__acct_record(yoc_store *s, const struct yoc__acct_lookup *lk, const char *sha256,
@@ -232,60 +237,31 @@ int yoc__acct_record(yoc_store *s, const struct yoc__acct_lookup *lk, const char
 	snprintf(res->account.status, sizeof res->account.status, "%s", status);
 	snprintf(res->account.path, sizeof res->account.path, "%s", apath ? apath : "");
 
-	sqlite3 *db = yoc_store_db(s);
-	sqlite3_stmt *st = NULL;
-	int rc = YOC_OK;
-	if (sqlite3_prepare_v2(db, "INSERT INTO source_account(file_id, status, account, entry,"
-			       " sha256, rows_read, rows_written, opted_out, rejected,"
-			       " rejected_reasons, key_id, written, generator)"
-			       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL))
-		return sqlfail(s, e);
 	const struct yoc_account_file *x = hit ? hit : named;
-	sqlite3_bind_int64(st, 1, res->file_id);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	if (apath)
-		sqlite3_bind_text(st, 3, apath, -1, SQLITE_STATIC);
-	if (x)
-		sqlite3_bind_text(st, 4, x->path, -1, SQLITE_STATIC);
-	if (sha256 && *sha256)
-		sqlite3_bind_text(st, 5, sha256, -1, SQLITE_STATIC);
+	struct yoc_catalog_account ca = {
+		.file_id = res->file_id,
+		.status = status,
+		.account = apath,
+		.entry = x ? x->path : NULL,
+		.sha256 = sha256,
+		.counted = hit != NULL,
+		.reasons = res->account.reasons,
+		.nrejected = hit ? hit->nlisted : 0,
+		.ctx = hit,
+		.rejected_line = listed_line,
+		.rejected_reason = listed_reason,
+	};
 	if (hit) {
-		sqlite3_bind_int64(st, 6, (int64_t)hit->rows_read);
-		sqlite3_bind_int64(st, 7, (int64_t)hit->rows_written);
-		sqlite3_bind_int64(st, 8, (int64_t)hit->opted_out);
-		sqlite3_bind_int64(st, 9, (int64_t)hit->rejected);
-		sqlite3_bind_text(st, 10, res->account.reasons, -1, SQLITE_STATIC);
+		ca.rows_read = (int64_t)hit->rows_read;
+		ca.rows_written = (int64_t)hit->rows_written;
+		ca.opted_out = (int64_t)hit->opted_out;
+		ca.rejected = (int64_t)hit->rejected;
 	}
 	if (from) {
-		sqlite3_bind_text(st, 11, from->key_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 12, from->written, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 13, from->generator, -1, SQLITE_STATIC);
+		ca.key_id = from->key_id;
+		ca.written = from->written;
+		ca.generator = from->generator;
 	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = sqlfail(s, e);
-		goto cleanup;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (!hit || !hit->nlisted)
-		goto cleanup;
-	if (sqlite3_prepare_v2(db, "INSERT INTO source_rejected(file_id, line, reason)"
-			       " VALUES(?,?,?)", -1, &st, NULL)) {
-		rc = sqlfail(s, e);
-		goto cleanup;
-	}
-	for (size_t i = 0; i < hit->nlisted; i++) {
-		sqlite3_bind_int64(st, 1, res->file_id);
-		sqlite3_bind_int64(st, 2, hit->listed[i].line);
-		sqlite3_bind_text(st, 3, yoc_account_reason_name(hit->listed[i].reason), -1,
-				  SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			rc = sqlfail(s, e);
-			goto cleanup;
-		}
-		sqlite3_reset(st);
-	}
-cleanup:
-	sqlite3_finalize(st);
-	return rc;
+	return yoc_catalog_account_add(s, &ca, e);
 }
+

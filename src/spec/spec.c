@@ -357,9 +357,14 @@ const char *yoc_spec_kind_name(int kind)
 	return k ? k->name : "unknown";
 }
 
+/* z (NUL-terminated) equals the n bytes at p; stops at the first difference,
+ * as most compares are against a list of codes that differ early. */
 static int eqn(const char *z, const char *p, size_t n)
 {
-	return strlen(z) == n && memcmp(z, p, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (!z[i] || z[i] != p[i])
+			return 0;
+	return z[n] == 0;
 }
 
 int yoc_spec_name_char(int c)

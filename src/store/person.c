@@ -6,6 +6,7 @@
 ** loader's transaction, so they always agree with the committed files.
 ** Every person's row depends only on that person's records.
 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,81 +300,157 @@ cleanup:
 	return rc;
 }
 
-/* Linkage counts per file and month for current files that have none yet. */
+/* One file's linkage counts per month, counted on any thread. */
+#define LINK_MAXM 512
+struct link_file {
+	int64_t file_id;
+	const char *segment;
+	size_t nm;
+	int32_t months[LINK_MAXM];  /* yyyy*12+m, -1 for no date */
+	int64_t cnt[LINK_MAXM][4];  /* rows, linked, no_pseudonym, not_registered */
+	int rc;
+	struct yoc_error e;
+};
+
+static void link_count(yoc_store *s, struct link_file *lf)
+{
+	yoc_seg *g = NULL;
+	yoc_error_clear(&lf->e);
+	if ((lf->rc = yoc__seg_open_named(s, lf->segment, &g, &lf->e)))
+		return;
+	/* small files, so a linear table of distinct months is fine */
+	size_t nm = 0;
+	for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
+		int32_t d = yoc_seg_activity_date(g, r);
+		int32_t m = -1;
+		if (d > YOC_DATE_HES_INVALID) {
+			int y, mo, dd;
+			yoc_date_to_ymd(d, &y, &mo, &dd);
+			m = y * 12 + (mo - 1);
+		}
+		size_t k = 0;
+		while (k < nm && lf->months[k] != m)
+			k++;
+		if (k == nm) {
+			if (nm == LINK_MAXM)
+				k = 0; /* pathological spread of months: fold into the first */
+			else {
+				lf->months[nm] = m;
+				memset(lf->cnt[nm], 0, sizeof lf->cnt[nm]);
+				nm++;
+			}
+		}
+		const char *why = yoc_seg_link_reason(g, r);
+		lf->cnt[k][0]++;
+		lf->cnt[k][why[0] == 'l' ? 1 : why[0] == 'n' && why[1] == 'o' && why[2] == '_' ? 2 : 3]++;
+	}
+	if (nm == 0) {
+		lf->months[0] = -1;
+		memset(lf->cnt[0], 0, sizeof lf->cnt[0]);
+		nm = 1;
+	}
+	lf->nm = nm;
+	yoc_seg_close(g);
+}
+
+struct link_pool {
+	yoc_store *s;
+	struct link_file *v;
+	size_t n, next;
+};
+
+static void *link_worker(void *arg)
+{
+	struct link_pool *P = arg;
+	size_t i;
+	while ((i = __atomic_fetch_add(&P->next, 1, __ATOMIC_RELAXED)) < P->n)
+		link_count(P->s, &P->v[i]);
+	return NULL;
+}
+
+/*
+** Linkage counts per file and month for current files that have none yet.
+** Files are counted in batches on s->jobs threads (segments are read-only
+** and the person table is loaded first) and their rows inserted in file
+** order, so the table is the same whatever the number of threads.
+*/
 int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e)
 {
+	enum { BATCH = 64, MAXT = 64 };
 	struct yoc_file_info *fi = NULL;
+	struct link_file *v = NULL;
 	size_t nf = 0;
 	sqlite3_stmt *st = NULL, *q = NULL;
+	const struct yoc_person *pp;
+	size_t np;
 	int rc = yoc_store_files(s, -1, 0, &fi, &nf, e);
 	if (rc)
 		return rc;
+	if ((rc = yoc_store_persons(s, &pp, &np, e)))
+		goto cleanup;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO linkage VALUES(?,?,?,?,?,?)", -1, &st, NULL) ||
 	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM linkage WHERE file_id = ?", -1, &q, NULL)) {
 		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
 		goto cleanup;
 	}
-	for (size_t i = 0; i < nf && !rc; i++) {
-		sqlite3_reset(q);
-		sqlite3_bind_int64(q, 1, fi[i].file_id);
-		if (sqlite3_step(q) == SQLITE_ROW)
-			continue;
-		yoc_seg *g = NULL;
-		if ((rc = yoc_seg_open(s, fi[i].file_id, &g, e)))
-			break;
-		/* months as yyyy*12+m; small files, so a linear table of distinct months is fine */
-		enum { MAXM = 512 };
-		int32_t months[MAXM];
-		int64_t cnt[MAXM][4];
-		size_t nm = 0;
-		for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
-			int32_t d = yoc_seg_activity_date(g, r);
-			int32_t m = -1;
-			if (d > YOC_DATE_HES_INVALID) {
-				int y, mo, dd;
-				yoc_date_to_ymd(d, &y, &mo, &dd);
-				m = y * 12 + (mo - 1);
-			}
-			size_t k = 0;
-			while (k < nm && months[k] != m)
-				k++;
-			if (k == nm) {
-				if (nm == MAXM)
-					k = 0; /* pathological spread of months: fold into the first */
-				else {
-					months[nm] = m;
-					memset(cnt[nm], 0, sizeof cnt[nm]);
-					nm++;
-				}
-			}
-			const char *why = yoc_seg_link_reason(g, r);
-			cnt[k][0]++;
-			cnt[k][why[0] == 'l' ? 1 : why[0] == 'n' && why[1] == 'o' && why[2] == '_' ? 2 : 3]++;
+	if (!(v = yoc_calloc(BATCH, sizeof *v))) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	int nthreads = s->jobs < 1 ? 1 : s->jobs > MAXT ? MAXT : s->jobs;
+	for (size_t i = 0; i < nf && !rc;) {
+		struct link_pool P = {s, v, 0, 0};
+		for (; i < nf && P.n < BATCH; i++) {
+			sqlite3_reset(q);
+			sqlite3_bind_int64(q, 1, fi[i].file_id);
+			if (sqlite3_step(q) == SQLITE_ROW)
+				continue;
+			v[P.n].file_id = fi[i].file_id;
+			v[P.n].segment = fi[i].segment;
+			P.n++;
 		}
-		if (nm == 0) {
-			months[0] = -1;
-			memset(cnt[0], 0, sizeof cnt[0]);
-			nm = 1;
-		}
-		for (size_t k = 0; k < nm; k++) {
-			char mon[16] = "";
-			if (months[k] >= 0)
-				snprintf(mon, sizeof mon, "%04d-%02d", months[k] / 12, months[k] % 12 + 1);
-			sqlite3_reset(st);
-			sqlite3_bind_int64(st, 1, fi[i].file_id);
-			sqlite3_bind_text(st, 2, mon, -1, SQLITE_TRANSIENT);
-			for (int j = 0; j < 4; j++)
-				sqlite3_bind_int64(st, 3 + j, cnt[k][j]);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+		pthread_t th[MAXT];
+		int nt = 0;
+		for (; nthreads > 1 && nt < nthreads && (size_t)nt < P.n; nt++)
+			if (pthread_create(&th[nt], NULL, link_worker, &P) != 0)
+				break;
+		link_worker(&P); /* this thread counts too (all of them with one thread) */
+		for (int t = 0; t < nt; t++)
+			pthread_join(th[t], NULL);
+		for (size_t b = 0; b < P.n && !rc; b++) {
+			struct link_file *lf = &v[b];
+			if (lf->rc) {
+				*e = lf->e;
+				rc = lf->rc;
 				break;
 			}
+			for (size_t k = 0; k < lf->nm; k++) {
+				char mon[16] = "";
+				if (lf->months[k] >= 0)
+					snprintf(mon, sizeof mon, "%04d-%02d", lf->months[k] / 12,
+						 lf->months[k] % 12 + 1);
+				sqlite3_reset(st);
+				sqlite3_bind_int64(st, 1, lf->file_id);
+				sqlite3_bind_text(st, 2, mon, -1, SQLITE_TRANSIENT);
+				for (int j = 0; j < 4; j++)
+					sqlite3_bind_int64(st, 3 + j, lf->cnt[k][j]);
+				if (sqlite3_step(st) != SQLITE_DONE) {
+					rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s",
+							   sqlite3_errmsg(s->db));
+					break;
+				}
+			}
 		}
-		yoc_seg_close(g);
 	}
 cleanup:
+	yoc_free(v);
 	sqlite3_finalize(st);
 	sqlite3_finalize(q);
 	yoc_store_files_free(fi);
 	return rc;
+}
+
+void yoc_store_jobs(yoc_store *s, int n)
+{
+	s->jobs = n;
 }

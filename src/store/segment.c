@@ -147,6 +147,33 @@ int yoc_segw_i64(struct yoc_segw *w, size_t col, int64_t v)
 	return YOC_OK;
 }
 
+int yoc_segw_reserve(struct yoc_segw *w, size_t nrows)
+{
+	if (nrows <= w->nrows)
+		return YOC_OK;
+	for (size_t i = 0; i < w->ncols; i++) {
+		struct wcol *c = &w->cols[i];
+		size_t esz = c->type == YOC_COL_TEXT ? sizeof(uint32_t) :
+			     c->type == YOC_COL_DATE ? sizeof(int32_t) : sizeof(int64_t);
+		size_t want = nrows + 1;
+		if (want > c->cap) {
+			void *na = yoc_realloc(c->a, want * esz);
+			if (!na)
+				return YOC_ENOMEM;
+			c->a = na;
+			c->cap = want;
+		}
+		/* text: as many bytes per row to come as per row so far */
+		if (c->type == YOC_COL_TEXT && w->nrows && c->heap.len) {
+			size_t per = c->heap.len / w->nrows + 1;
+			size_t more = (nrows - w->nrows) < SIZE_MAX / per ? (nrows - w->nrows) * per : 0;
+			if (more && more < MAX_TEXT_HEAP - c->heap.len)
+				yoc_buf_reserve(&c->heap, more); /* a hint: failing is fine */
+		}
+	}
+	return YOC_OK;
+}
+
 int yoc_segw_row_end(struct yoc_segw *w)
 {
 	w->nrows++;
@@ -190,18 +217,16 @@ static int pad8(int fd, uint64_t *pos)
 	return p ? wr(fd, z, p, pos) : YOC_OK;
 }
 
-int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yoc_error *e)
+/* Writes the segment to tmp (created; removed again on failure). */
+static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
+		     struct yoc_error *e)
 {
-	char path[4300], tmp[4400];
 	int fd = -1, rc = YOC_OK;
-	struct yoc_buf dir, hashes;
+	struct yoc_buf dir;
 	yoc_buf_init(&dir, 0);
-	yoc_buf_init(&hashes, 0);
-	snprintf(path, sizeof path, "%s/segments/%s", s->dir, name);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	for (size_t i = 0; i < w->ncols; i++)
 		if (w->cols[i].n != (w->cols[i].type == YOC_COL_TEXT ? w->nrows + 1 : w->nrows))
-			return yoc_error_set(e, YOC_EINTERNAL, name, 0, 0, "column %zu has %zu values for %zu rows",
+			return yoc_error_set(e, YOC_EINTERNAL, tmp, 0, 0, "column %zu has %zu values for %zu rows",
 					     i, w->cols[i].n, w->nrows);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -259,8 +284,32 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 		goto ioerr;
 	}
 	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto ioerr;
+	goto cleanup;
+oom:
+	rc = yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
+	goto fail;
+ioerr:
+	rc = yoc_error_set(e, YOC_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
+fail:
+	if (fd >= 0)
+		close(fd);
+	fd = -1;
+	unlink(tmp);
+cleanup:
+	yoc_buf_free(&dir);
+	return rc;
+}
+
+int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc_error *e)
+{
+	char path[4300];
+	int rc = YOC_OK;
+	snprintf(path, sizeof path, "%s/segments/%s", s->dir, name);
+	if (rename(tmp, path) != 0) {
+		rc = yoc_error_set(e, YOC_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
+		unlink(tmp);
+		return rc;
+	}
 	if (s->defer_sync) {
 		char **np = yoc_realloc(s->pending, (s->npending + 1) * sizeof *np);
 		char *dup = np ? yoc_strdup(path) : NULL;
@@ -272,15 +321,14 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 			int bad2 = sfd < 0 || fsync(sfd) != 0;
 			if (sfd >= 0)
 				close(sfd);
-			if (bad2) {
-				rc = yoc_error_set(e, YOC_EIO, path, 0, 0, "fsync failed: %s", strerror(errno));
-				goto cleanup;
-			}
+			if (bad2)
+				return yoc_error_set(e, YOC_EIO, path, 0, 0, "fsync failed: %s",
+						     strerror(errno));
 		} else {
 			s->pending[s->npending++] = dup;
 		}
 		s->sync_pending = 1;
-		goto cleanup;
+		return YOC_OK;
 	}
 	char segdir[4300];
 	snprintf(segdir, sizeof segdir, "%s/segments", s->dir);
@@ -289,21 +337,29 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 		fsync(dfd);
 		close(dfd);
 	}
-	goto cleanup;
-oom:
-	rc = yoc_error_set(e, YOC_ENOMEM, name, 0, 0, "out of memory");
-	goto fail;
-ioerr:
-	rc = yoc_error_set(e, YOC_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
-fail:
-	if (fd >= 0)
-		close(fd);
-	fd = -1;
-	unlink(tmp);
-cleanup:
-	yoc_buf_free(&dir);
-	yoc_buf_free(&hashes);
-	return rc;
+	return YOC_OK;
+}
+
+int yoc_segw_write_tmp(struct yoc_segw *w, const yoc_store *s, char *tmp, size_t cap,
+		       struct yoc_error *e)
+{
+	static unsigned long seq;
+	unsigned long k = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+	int n = snprintf(tmp, cap, "%s/segments/w%ld-%lu.tmp", s->dir, (long)getpid(), k);
+	if (n < 0 || (size_t)n >= cap)
+		return yoc_error_set(e, YOC_ETOOBIG, s->dir, 0, 0, "path too long");
+	return write_tmp(w, s, tmp, e);
+}
+
+int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yoc_error *e)
+{
+	char path[4300], tmp[4400];
+	int rc;
+	snprintf(path, sizeof path, "%s/segments/%s", s->dir, name);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((rc = write_tmp(w, s, tmp, e)))
+		return rc;
+	return yoc_segw_publish(s, tmp, name, e);
 }
 
 /* ---- reader ---- */
@@ -479,6 +535,17 @@ static int fresh(const yoc_store *s, const char *path)
 
 static int open_by_id(yoc_store *s, int64_t file_id, int verify, yoc_seg **out,
 		      struct yoc_error *e);
+
+int yoc__seg_open_named(yoc_store *s, const char *segment, yoc_seg **out,
+			struct yoc_error *e)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/segments/%s", s->dir, segment);
+	int rc = seg_open(path, !fresh(s, path), out, e);
+	if (!rc)
+		(*out)->store = s;
+	return rc;
+}
 
 int yoc_seg_open(yoc_store *s, int64_t file_id, yoc_seg **out, struct yoc_error *e)
 {

@@ -306,6 +306,7 @@ void yoc_store_close(yoc_store *s)
 		return;
 	yoc_store_persons_reset(s);
 	yoc__store_pending_free(s);
+	yoc__catalog_finalize(s);
 	if (s->db)
 		sqlite3_close(s->db);
 	if (s->lockfd >= 0)

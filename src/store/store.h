@@ -181,8 +181,25 @@ int yoc_segw_i32(struct yoc_segw *w, size_t col, int32_t v);
 int yoc_segw_i64(struct yoc_segw *w, size_t col, int64_t v);
 int yoc_segw_row_end(struct yoc_segw *w);
 size_t yoc_segw_nrows(const struct yoc_segw *w);
+/*
+** Room for nrows rows in all, so appending does not grow the columns step
+** by step; text columns get as many bytes per row as the rows so far took.
+** A hint: appending works without it. YOC_ENOMEM.
+*/
+int yoc_segw_reserve(struct yoc_segw *w, size_t nrows);
 /* Writes DIR/segments/NAME (temp, fsync, rename). Not visible to readers until the catalog row commits. */
 int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yoc_error *e);
+/*
+** The same in two steps, so that a segment can be written on another
+** thread before its name is known: yoc_segw_write_tmp writes a temporary
+** file under DIR/segments (its path into tmp; safe from any thread while
+** the store is open, and removed by the next writer if never published);
+** yoc_segw_publish renames it to NAME on the store's thread (removed on
+** failure). Unlink tmp to drop it.
+*/
+int yoc_segw_write_tmp(struct yoc_segw *w, const yoc_store *s, char *tmp, size_t cap,
+		       struct yoc_error *e);
+int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc_error *e);
 
 /*
 ** Deferred sync (the loader): with on, yoc_segw_write skips its fsyncs;
@@ -193,6 +210,8 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 void yoc_store_defer_sync(yoc_store *s, int on);
 int yoc_store_sync(yoc_store *s, struct yoc_error *e);
 
+/* Threads yoc_store_rebuild_linkage may use (default 1); the result is the same. */
+void yoc_store_jobs(yoc_store *s, int n);
 /* Rebuilds the person table and the linkage table inside the caller's transaction. */
 int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e);
 int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e);
@@ -215,8 +234,110 @@ void yoc_store_persons_reset(yoc_store *s);
 	" reason TEXT);" \
 	"CREATE INDEX IF NOT EXISTS source_rejected_file ON source_rejected(file_id);"
 
-/* Runs SQL on the catalog (the loader's transaction control). */
+/* Runs SQL on the catalog. */
 int yoc__store_exec_pub(yoc_store *s, const char *sql, struct yoc_error *e);
+
+/*
+** ---- the catalog rows of a load (catalog.c) ----
+** Every statement `yoc load` runs against the catalog. One load is one
+** transaction: yoc_catalog_load_begin opens it on a store opened with
+** YOC_STORE_WRITE, yoc_catalog_load_end commits it (after making the
+** segments written since durable), yoc_catalog_load_abort rolls it back.
+** Inside it, each file's rows sit in a savepoint (yoc_catalog_file_begin /
+** yoc_catalog_file_end) so a refused file can be taken back whole. Strings
+** passed in are copied by SQLite before the call returns. Errors: YOC_EIO
+** with the SQLite message, file "yoc.db". The connection is the store's:
+** one thread at a time.
+*/
+int yoc_catalog_load_begin(yoc_store *s, int64_t *load_id, struct yoc_error *e);
+struct yoc_catalog_load {
+	int64_t files, rows, loaded, quarantined, unchanged, replaced;
+};
+/* Rebuilds persons (when persons_dirty) and linkage, records the counts, commits. */
+int yoc_catalog_load_end(yoc_store *s, int64_t load_id, const struct yoc_catalog_load *c,
+			 int persons_dirty, struct yoc_error *e);
+void yoc_catalog_load_abort(yoc_store *s); /* NULL is fine */
+
+/* The content hashes of every stored file, as keys of m (initialised by the caller). */
+int yoc_catalog_hashes(yoc_store *s, struct yoc_map *m, struct yoc_error *e);
+
+/* A stored file of a kind, provider and period; strings valid during the callback. */
+struct yoc_catalog_file {
+	int64_t file_id;
+	const char *hash, *path;
+	int64_t rows, loaded, quarantined, flagged;
+	int current;              /* not superseded */
+};
+/* Calls fn for each such file, current ones first, newest first. */
+int yoc_catalog_files_of(yoc_store *s, const char *kind, const char *provider,
+			 const char *period,
+			 void (*fn)(void *ctx, const struct yoc_catalog_file *f), void *ctx,
+			 struct yoc_error *e);
+/* Remembers path as a copy of file_id when its path differs (duplicate_files). */
+int yoc_catalog_duplicate_add(yoc_store *s, const char *path, int64_t file_id,
+			      int64_t load_id, struct yoc_error *e);
+/* Quarantined rows of a file per reason, in reason order; fn returns non-zero to stop. */
+int yoc_catalog_reasons(yoc_store *s, int64_t file_id,
+			int (*fn)(void *ctx, const char *reason, int64_t rows), void *ctx,
+			struct yoc_error *e);
+/* Every quarantined row of a file in line order (YOC_EIO when it cannot be read). */
+int yoc_catalog_quarantined(yoc_store *s, int64_t file_id,
+			    void (*fn)(void *ctx, int64_t line, const char *field,
+				       const char *reason),
+			    void *ctx);
+
+int yoc_catalog_file_begin(yoc_store *s, struct yoc_error *e);
+/* keep: release the file's rows into the load; else roll them back (e may be NULL). */
+int yoc_catalog_file_end(yoc_store *s, int keep, struct yoc_error *e);
+
+struct yoc_catalog_new_file {
+	int64_t load_id;
+	const char *kind, *provider, *period, *path, *hash, *delimiter;
+	int64_t bytes;
+	int replaces;             /* status "replaced" rather than "loaded" */
+};
+int yoc_catalog_file_add(yoc_store *s, const struct yoc_catalog_new_file *f, int64_t *file_id,
+			 struct yoc_error *e);
+int yoc_catalog_file_counts(yoc_store *s, int64_t file_id, const char *segment, int64_t rows,
+			    int64_t loaded, int64_t quarantined, int64_t flagged,
+			    struct yoc_error *e);
+int yoc_catalog_supersede(yoc_store *s, int64_t old_id, int64_t new_id, struct yoc_error *e);
+
+/* A quarantined row (extra: the row as sent) or a flag (extra: the action taken). */
+struct yoc_catalog_row {
+	int64_t file_id;
+	int64_t line;
+	const char *field, *reason;
+	const char *value, *extra;
+	size_t nvalue, nextra;
+};
+int yoc_catalog_quarantine_add(yoc_store *s, const struct yoc_catalog_row *r,
+			       struct yoc_error *e);
+int yoc_catalog_flag_add(yoc_store *s, const struct yoc_catalog_row *r, struct yoc_error *e);
+int yoc_catalog_column_add(yoc_store *s, int64_t file_id, int64_t idx, const char *name,
+			   const char *source, const char *type, struct yoc_error *e);
+/* ndistinct < 0: not counted (NULL). top: "value=count;..." of ntop bytes. */
+int yoc_catalog_stats_add(yoc_store *s, int64_t file_id, const char *name, int64_t filled,
+			  int64_t empty, int64_t invalid, int64_t ndistinct, const char *top,
+			  size_t ntop, struct yoc_error *e);
+int yoc_catalog_nhsno_add(yoc_store *s, int64_t file_id, const char *status, size_t n,
+			  int64_t count, struct yoc_error *e);
+
+/* A file's source account outcome (source_account) and the rows it lists as rejected. */
+struct yoc_catalog_account {
+	int64_t file_id;
+	const char *status, *account, *entry, *sha256;
+	int counted;              /* the entry's counts below are known */
+	int64_t rows_read, rows_written, opted_out, rejected;
+	const char *reasons;
+	const char *key_id, *written, *generator;
+	size_t nrejected;         /* source_rejected rows, read through the callbacks */
+	const void *ctx;
+	int64_t (*rejected_line)(const void *ctx, size_t i);
+	const char *(*rejected_reason)(const void *ctx, size_t i);
+};
+int yoc_catalog_account_add(yoc_store *s, const struct yoc_catalog_account *a,
+			    struct yoc_error *e);
 
 /*
 ** Internal, exposed for tests: fills e for a dataset that cannot be opened

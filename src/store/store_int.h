@@ -22,9 +22,19 @@ struct yoc_store {
 	size_t npersons;
 	int persons_loaded;
 	struct yoc_map pmap; /* pseudo -> index */
+	sqlite3_stmt *cat[8]; /* catalog.c: statements kept for one load */
+	int jobs;             /* threads for rebuilding linkage (yoc_store_jobs) */
 };
 
 int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e);
 void yoc__store_pending_free(yoc_store *s);
+void yoc__catalog_finalize(yoc_store *s);
+/*
+** Opens DIR/segments/SEGMENT (checksums verified unless this process wrote
+** it in the load in progress) with its person index, without the catalog:
+** safe on any thread once yoc_store_persons has been called.
+*/
+int yoc__seg_open_named(yoc_store *s, const char *segment, yoc_seg **out,
+			struct yoc_error *e);
 
 #endif

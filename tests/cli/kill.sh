@@ -2,7 +2,7 @@
 # Crash safety: `yoc load` killed with SIGKILL at random moments must leave
 # the dataset exactly as before that load (catalog dump and activity export
 # compared byte for byte), and the next load must succeed and equal a clean
-# load of the same files.
+# load of the same files. Kills alternate between --jobs 1 and --jobs 4.
 . "$(dirname "$0")/lib.sh"
 KILLS=${YOC_KILLS:-25}
 G=$TMP/feeds
@@ -35,7 +35,8 @@ while [ $i -lt "$KILLS" ]; do
 	# spread evenly over the load's duration, with jitter
 	delay=$(awk -v i="$i" -v n="$KILLS" -v ms="$ms" -v r="$(od -An -N2 -tu2 /dev/urandom)" \
 		'BEGIN { printf "%.3f", ((i - 1) + r / 65536) / n * ms / 1000 }')
-	"$YOC" load --db "$D" "$G" > /dev/null 2>&1 &
+	# one file at a time, or four workers, in turn
+	"$YOC" load --jobs $((1 + (i % 2) * 3)) --db "$D" "$G" > /dev/null 2>&1 &
 	pid=$!
 	sleep "$delay"
 	if kill -9 "$pid" 2>/dev/null; then killed=$((killed+1)); fi
