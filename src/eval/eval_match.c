@@ -323,6 +323,13 @@ int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *
 		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "ratio must be 1 to 100");
 	if (o->caliper < 0 || !isfinite(o->caliper))
 		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "caliper must be 0 or more");
+	if (o->method != YOC_EVAL_NEAREST && o->method != YOC_EVAL_OPTIMAL)
+		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "unknown matching method %d", o->method);
+	if (o->method == YOC_EVAL_OPTIMAL && o->replace)
+		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0,
+				     "optimal matching is without replacement: with replacement the "
+				     "optimum gives each treated person its nearest controls, which "
+				     "is nearest matching with replacement");
 	for (size_t i = 0; i < n; i++)
 		nt += in->treat[i] != 0;
 	m->n = n;
@@ -351,6 +358,10 @@ int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *
 		for (size_t i = 0; i < n; i++)
 			s2 += (m->lps[i] - mean) * (m->lps[i] - mean);
 		m->caliper_width = o->caliper * (double)sqrtl(s2 / (long double)(n - 1));
+	}
+	if (o->method == YOC_EVAL_OPTIMAL) {
+		rc = yoc__eval_optimal(in, o, m, e);
+		goto cleanup;
 	}
 	M.nc = n - nt;
 	M.cs = yoc_malloc(M.nc * sizeof *M.cs);
@@ -451,6 +462,13 @@ int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *
 	m->set_c0[nsets] = c;
 	m->nsets = nsets;
 cleanup:
+	if (rc == 0) {
+		long double d = 0;
+		for (size_t k = 0; k < m->nsets; k++)
+			for (size_t i = m->set_c0[k]; i < m->set_c0[k + 1]; i++)
+				d += fabs(m->ps[m->set_t[k]] - m->ps[m->ctrl[i]]);
+		m->distance = (double)d;
+	}
 	yoc_free(M.cs);
 	yoc_free(M.R);
 	yoc_free(M.L);
