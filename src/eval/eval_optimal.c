@@ -90,6 +90,13 @@ struct opt {
 	unsigned iter;
 	struct hitem *heap;
 	size_t nheap, capheap;
+	/* without a caliper: the controls of a stratum form a chain */
+	int chain;
+	long long *flow;    /* per control position: net units from it to the next */
+	size_t *fl, *fr;    /* per treated: units sent to its left, right neighbour */
+	size_t *bymid;      /* treated indices by midpoint */
+	size_t *first;      /* nc + 2: first of bymid with midpoint >= c */
+	unsigned char *end; /* per control position: the last of its stratum */
 };
 
 /* ---- ordering ----------------------------------------------------------- */
@@ -278,6 +285,87 @@ static double gap(const struct opt *O, size_t j, size_t c)
 }
 
 /*
+** Without a caliper every control of the stratum is allowed, and on a line
+** |score_t - score_c| is the sum of the gaps between them, so the arcs are
+** a chain: a treated person to its neighbouring control on each side, each
+** control to the next on either side (any number of units; a step against
+** the net flow of a gap cancels it, at minus the gap), a free control to the
+** sink. The flow says who is matched; the pairs are read off in score order
+** (sorted_pairing). O(n) arcs, nothing to certify.
+*/
+static int relax_arc(struct opt *O, size_t from, size_t to, struct pc k, double cost)
+{
+	struct pc a = {0, cost};
+	return relax(O, to, pc_add(k, pc_sub(pc_add(a, O->pot[from]), O->pot[to])), from);
+}
+
+static int relax_chain(struct opt *O, size_t v, struct pc k)
+{
+	size_t nt = O->nt, sink = nt + O->nc;
+	const double *ps = O->m->ps;
+	int rc;
+	if (v < nt) {
+		double s = ps[O->ts[v]];
+		size_t md = O->mid[v];
+		if (md > O->slo[v] && (rc = relax_arc(O, v, nt + md - 1, k, s - ps[O->cs[md - 1]])) != 0)
+			return rc;
+		if (md < O->shi[v] && (rc = relax_arc(O, v, nt + md, k, ps[O->cs[md]] - s)) != 0)
+			return rc;
+		struct pc a = {1, 0};
+		return relax(O, sink, pc_add(k, pc_sub(pc_add(a, O->pot[v]), O->pot[sink])), v);
+	}
+	size_t c = v - nt;
+	double s = ps[O->cs[c]];
+	if (O->mate[c] == SIZE_MAX && (rc = relax_arc(O, v, sink, k, 0)) != 0)
+		return rc;
+	if (!O->end[c]) {
+		double g = ps[O->cs[c + 1]] - s;
+		if ((rc = relax_arc(O, v, v + 1, k, O->flow[c] >= 0 ? g : -g)) != 0)
+			return rc;
+	}
+	if (c > 0 && !O->end[c - 1]) {
+		double g = s - ps[O->cs[c - 1]];
+		if ((rc = relax_arc(O, v, v - 1, k, O->flow[c - 1] <= 0 ? g : -g)) != 0)
+			return rc;
+	}
+	/* back along the arcs of treated people who sent units here */
+	for (size_t i = O->first[c]; i < O->first[c + 2]; i++) {
+		size_t j = O->bymid[i];
+		double t = ps[O->ts[j]];
+		if (O->mid[j] == c + 1 && O->fl[j] && (rc = relax_arc(O, v, j, k, -(t - s))) != 0)
+			return rc;
+		if (O->mid[j] == c && O->fr[j] && (rc = relax_arc(O, v, j, k, -(s - t))) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Moves one unit along the arc from w to v of the chain. */
+static void push_chain(struct opt *O, size_t w, size_t v)
+{
+	size_t nt = O->nt, sink = nt + O->nc;
+	if (w < nt) {
+		if (v == sink)
+			O->drops[w]++;
+		else if (v - nt + 1 == O->mid[w])
+			O->fl[w]++;
+		else
+			O->fr[w]++;
+	} else if (v == sink) {
+		O->mate[w - nt] = 0; /* used */
+	} else if (v >= nt) {
+		if (v == w + 1)
+			O->flow[w - nt]++;
+		else
+			O->flow[v - nt]--;
+	} else if (w - nt + 1 == O->mid[v]) {
+		O->fl[v]--;
+	} else {
+		O->fr[v]--;
+	}
+}
+
+/*
 ** Places one unit of treated person u along a shortest augmenting path to
 ** the sink (a free control, or a drop), then moves the potentials: settled
 ** nodes by their distance minus the sink's, the rest not at all, which keeps
@@ -309,7 +397,9 @@ static int augment(struct opt *O, size_t u)
 			break;
 		}
 		struct pc pv = O->pot[v];
-		if (v < nt) {
+		if (O->chain)
+			rc = relax_chain(O, v, it.k);
+		else if (v < nt) {
 			for (size_t c = cand_lo(O, v), e = cand_hi(O, v); c < e; c++) {
 				if (O->mate[c] == v)
 					continue;
@@ -336,7 +426,9 @@ static int augment(struct opt *O, size_t u)
 	}
 	for (size_t v = sink; v != u;) {
 		size_t w = O->pred[v];
-		if (w < nt) {
+		if (O->chain)
+			push_chain(O, w, v);
+		else if (w < nt) {
 			if (v == sink)
 				O->drops[w]++;
 			else
@@ -355,10 +447,43 @@ static int solve(struct opt *O)
 		O->mate[c] = SIZE_MAX;
 	memset(O->drops, 0, O->nt * sizeof *O->drops);
 	memset(O->pot, 0, nodes * sizeof *O->pot);
+	if (O->chain) {
+		memset(O->flow, 0, O->nc * sizeof *O->flow);
+		memset(O->fl, 0, O->nt * sizeof *O->fl);
+		memset(O->fr, 0, O->nt * sizeof *O->fr);
+	}
 	for (int r = 0; r < O->ratio; r++)
 		for (size_t j = 0; j < O->nt; j++)
 			if ((rc = augment(O, j)) != 0)
 				return rc;
+	return 0;
+}
+
+/* The chain's arrays: stratum ends, treated people by midpoint (counting sort). */
+static int chain_init(struct opt *O)
+{
+	size_t nt = O->nt, nc = O->nc;
+	O->flow = yoc_malloc(nc * sizeof *O->flow);
+	O->fl = yoc_malloc(nt * sizeof *O->fl);
+	O->fr = yoc_malloc(nt * sizeof *O->fr);
+	O->bymid = yoc_malloc(nt * sizeof *O->bymid);
+	O->first = yoc_calloc(nc + 2, sizeof *O->first);
+	O->end = yoc_malloc(nc);
+	if (!O->flow || !O->fl || !O->fr || !O->bymid || !O->first || !O->end)
+		return YOC_ENOMEM;
+	for (size_t c = 0; c < nc; c++)
+		O->end[c] = c + 1 == nc || (O->in->stratum && O->in->stratum[O->cs[c]] !=
+							       O->in->stratum[O->cs[c + 1]]);
+	for (size_t j = 0; j < nt; j++)
+		O->first[O->mid[j] + 1]++;
+	for (size_t c = 0; c <= nc; c++)
+		O->first[c + 1] += O->first[c];
+	for (size_t j = 0; j < nt; j++) /* first[mid] is now the next free slot */
+		O->bymid[O->first[O->mid[j]]++] = j;
+	for (size_t c = nc + 1; c > 0; c--) /* back to the start of each midpoint */
+		O->first[c] = O->first[c - 1];
+	O->first[0] = 0;
+	O->chain = 1;
 	return 0;
 }
 
@@ -486,9 +611,11 @@ static int make_sets(struct opt *O, double caliper, struct yoc_error *e)
 	}
 	for (size_t c = 0; c < nc; c++) {
 		used[c + 1] = used[c] + (O->mate[c] != SIZE_MAX);
-		if (O->mate[c] != SIZE_MAX)
+		if (O->mate[c] != SIZE_MAX && !O->chain)
 			tk[O->mate[c]]++;
 	}
+	for (size_t j = 0; O->chain && j < nt; j++)
+		tk[j] = (size_t)O->ratio - O->drops[j];
 	if (sorted_pairing(O, tk) != 0) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
@@ -604,14 +731,20 @@ int yoc__eval_optimal(const struct yoc_eval_input *in, const struct yoc_eval_opt
 	windows(&O);
 	for (size_t j = 0; j < nt; j++)
 		O.span[j] = 2 * (size_t)o->ratio + 2;
-	for (;;) {
+	if (m->caliper_width <= 0 && (rc = chain_init(&O)) != 0) {
+		rc = yoc_error_set(e, rc, NULL, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	while (!O.chain || m->rounds == 0) {
 		size_t nbad;
 		if ((rc = solve(&O)) != 0) {
 			rc = yoc_error_set(e, rc, NULL, 0, 0, "out of memory");
 			goto cleanup;
 		}
-		certify(&O, tr, &nbad);
 		m->rounds++;
+		if (O.chain)
+			break;
+		certify(&O, tr, &nbad);
 		if (nbad == 0)
 			break;
 	}
@@ -634,6 +767,12 @@ cleanup:
 	yoc_free(O.seen);
 	yoc_free(O.done);
 	yoc_free(O.heap);
+	yoc_free(O.flow);
+	yoc_free(O.fl);
+	yoc_free(O.fr);
+	yoc_free(O.bymid);
+	yoc_free(O.first);
+	yoc_free(O.end);
 	yoc_free(tr);
 	return rc;
 }
