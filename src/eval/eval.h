@@ -65,7 +65,7 @@ struct yoc_eval_match {
 	size_t *ctrl;                /* set_c0[nsets] rows */
 	size_t n_treated, n_controls;
 	size_t n_no_control;         /* treated people with no control left (or in their stratum) */
-	size_t n_caliper;            /* treated people whose nearest control was beyond the caliper */
+	size_t n_caliper;            /* treated people whose controls left were all beyond the caliper */
 	size_t n_controls_used;      /* distinct controls in the matched set */
 	double caliper_width;        /* caliper x SD of the logit, 0 when none */
 	double distance;             /* total |score difference| over the matched pairs */
