@@ -6,6 +6,8 @@
 **   eval_match.c   propensity score (src/stats logistic regression) and
 **                  greedy nearest-neighbour matching: ratio, caliper, exact
 **                  variables, with or without replacement
+**   eval_optimal.c optimal pair matching: the most pairs, then the least total
+**                  distance (min-cost flow on the score line, certified)
 **   eval_balance.c standardised mean differences and variance ratios
 **   eval_did.c     effects: matched difference in differences with a cluster
 **                  bootstrap over matched sets, naive before/after, unmatched
