@@ -7,7 +7,8 @@
 ** by row order when keys are given. Sorted controls with "next available"
 ** links to each side (union-find with path halving) make a match O(log n),
 ** so 10,000 treated among a million controls take well under a second.
-** Nothing here prints.
+** With method optimal the score is fitted here and the pairs are chosen by
+** eval_optimal.c. Nothing here prints.
 */
 #include <math.h>
 #include <stdlib.h>
