@@ -14,16 +14,19 @@
 ** with node potentials that keep every residual arc nonnegative), which
 ** leaves the flow optimal for the units placed so far.
 **
-** The score is one-dimensional, so the graph is kept small: a treated
-** person's arcs go only to a window of its nearest controls in score order.
-** The result is then certified against every allowed pair: with the final
-** potentials, a pair outside the windows that had a negative reduced cost
-** would be the only way to improve, and the smallest reduced cost over a
-** range of the sorted controls is a range minimum (a segment tree), so the
-** check costs O(log n) per treated person. A person whose check fails gets
-** a wider window and the flow is solved again, until the certificate holds;
-** the solution is then optimal over all allowed pairs (to 1e-10 in any
-** reduced cost, the rounding of the potentials).
+** The score is one-dimensional, so the graph is kept small. Without a
+** caliper the controls of a stratum form a chain (each to the next, at the
+** gap between their scores), which carries every pair exactly in O(n) arcs.
+** With a caliper a treated person's arcs go only to a window of its nearest
+** controls, and the result is then certified against every allowed pair:
+** with the final potentials, a pair outside the windows that had a negative
+** reduced cost would be the only way to improve, and the smallest reduced
+** cost over a range of the sorted controls is a range minimum (a segment
+** tree), so the check costs O(log n) per treated person. A person whose
+** check fails gets a wider window and the flow is solved again, until the
+** certificate holds; the solution is then optimal over all allowed pairs
+** (to 1e-10 in any reduced cost, the rounding of the potentials). Either
+** way the matched people are then paired in score order (sorted_pairing).
 **
 ** Ties are broken by position in the sorted order (stratum, logit of the
 ** score, key), never by row order when keys are given. Nothing here prints.
@@ -709,10 +712,11 @@ int yoc__eval_optimal(const struct yoc_eval_input *in, const struct yoc_eval_opt
 	O.settled = yoc_malloc(nodes * sizeof *O.settled);
 	O.seen = yoc_calloc(nodes, sizeof *O.seen);
 	O.done = yoc_calloc(nodes, sizeof *O.done);
-	tr = yoc_malloc(2 * nc * sizeof *tr);
+	if (m->caliper_width > 0) /* the certificate's segment tree */
+		tr = yoc_malloc(2 * nc * sizeof *tr);
 	if (!O.ts || !O.cs || !O.slo || !O.shi || !O.wlo || !O.whi || !O.mid || !O.span ||
 	    !O.drops || !O.mate || !O.pot || !O.dist || !O.pred || !O.settled || !O.seen ||
-	    !O.done || !tr) {
+	    !O.done || (m->caliper_width > 0 && !tr)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
