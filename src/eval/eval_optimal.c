@@ -229,6 +229,7 @@ static int heap_less(const struct hitem *a, const struct hitem *b)
 
 static int heap_push(struct opt *O, struct pc k, size_t v)
 {
+	/* at most one entry per arc relaxed in one search */
 	if (O->nheap == O->capheap) {
 		size_t cap = O->capheap ? 2 * O->capheap : 1024;
 		struct hitem *h = yoc_realloc(O->heap, cap * sizeof *h);
@@ -400,9 +401,9 @@ static int augment(struct opt *O, size_t u)
 			break;
 		}
 		struct pc pv = O->pot[v];
-		if (O->chain)
+		if (O->chain) {
 			rc = relax_chain(O, v, it.k);
-		else if (v < nt) {
+		} else if (v < nt) {
 			for (size_t c = cand_lo(O, v), e = cand_hi(O, v); c < e; c++) {
 				if (O->mate[c] == v)
 					continue;
@@ -429,9 +430,9 @@ static int augment(struct opt *O, size_t u)
 	}
 	for (size_t v = sink; v != u;) {
 		size_t w = O->pred[v];
-		if (O->chain)
+		if (O->chain) {
 			push_chain(O, w, v);
-		else if (w < nt) {
+		} else if (w < nt) {
 			if (v == sink)
 				O->drops[w]++;
 			else
