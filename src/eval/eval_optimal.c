@@ -2,14 +2,17 @@
 ** Optimal pair matching on the propensity score (--method optimal,
 ** docs/evaluation.md). Each treated person is to get K controls, without
 ** replacement, within its exact stratum and the caliper. Of all such
-** matchings the one chosen first matches as many (treated, control) pairs as
-** can be matched, then has the smallest total distance |score_t - score_c|
-** (the distance nearest uses).
+** matchings the one chosen first matches as many treated people as can be
+** matched, then as many (treated, control) pairs, then has the smallest
+** total distance |score_t - score_c| (the distance nearest uses).
 **
 ** The method is a min-cost flow: each treated person supplies K units, each
 ** control takes one, and a unit may also be left unmatched ("dropped"). A
-** cost is a pair (units dropped, distance) compared lexicographically, so no
-** distance can buy a drop. Units are placed one at a time along a shortest
+** cost is a pair (drops, distance) compared lexicographically, so no
+** distance can buy a drop; the last unit of a treated person costs more to
+** drop than all other units together (drop_cost), so the flow matches as
+** many treated people as can be matched, then as many pairs, then the least
+** distance. Units are placed one at a time along a shortest
 ** augmenting path (successive shortest paths: Dijkstra on reduced costs,
 ** with node potentials that keep every residual arc nonnegative), which
 ** leaves the flow optimal for the units placed so far.
@@ -283,6 +286,22 @@ static int relax(struct opt *O, size_t v, struct pc k, size_t from)
 	return heap_push(O, k, v);
 }
 
+/*
+** Leaving one more unit of treated person j unmatched: 1 while j keeps a
+** control, W = nt K + 1 (more than all other drops together) for its last
+** unit. So the flow first matches as many treated people as it can, then
+** as many pairs, then minimises the distance. A dropped unit is never taken
+** back (arcs out of the sink close only cycles), so the drops of j say which
+** price its next one has.
+*/
+static struct pc drop_cost(const struct opt *O, size_t j)
+{
+	struct pc a = {1, 0};
+	if (O->drops[j] + 1 >= (size_t)O->ratio)
+		a.n = (long long)(O->nt * (size_t)O->ratio) + 1;
+	return a;
+}
+
 static double gap(const struct opt *O, size_t j, size_t c)
 {
 	return fabs(O->m->ps[O->ts[j]] - O->m->ps[O->cs[c]]);
@@ -315,8 +334,7 @@ static int relax_chain(struct opt *O, size_t v, struct pc k)
 			return rc;
 		if (md < O->shi[v] && (rc = relax_arc(O, v, nt + md, k, ps[O->cs[md]] - s)) != 0)
 			return rc;
-		struct pc a = {1, 0};
-		return relax(O, sink, pc_add(k, pc_sub(pc_add(a, O->pot[v]), O->pot[sink])), v);
+		return relax(O, sink, pc_add(k, pc_sub(pc_add(drop_cost(O, v), O->pot[v]), O->pot[sink])), v);
 	}
 	size_t c = v - nt;
 	double s = ps[O->cs[c]];
@@ -378,7 +396,7 @@ static void push_chain(struct opt *O, size_t w, size_t v)
 static int augment(struct opt *O, size_t u)
 {
 	size_t nt = O->nt, sink = nt + O->nc, nset = 0;
-	const struct pc zero = {0, 0}, drop = {1, 0};
+	const struct pc zero = {0, 0};
 	struct pc D = zero;
 	int rc;
 	if (++O->iter == 0) {
@@ -412,7 +430,7 @@ static int augment(struct opt *O, size_t u)
 						v)) != 0)
 					return rc;
 			}
-			rc = relax(O, sink, pc_add(it.k, pc_sub(pc_add(drop, pv), O->pot[sink])), v);
+			rc = relax(O, sink, pc_add(it.k, pc_sub(pc_add(drop_cost(O, v), pv), O->pot[sink])), v);
 		} else if (O->mate[v - nt] == SIZE_MAX) {
 			rc = relax(O, sink, pc_add(it.k, pc_sub(pv, O->pot[sink])), v);
 		} else {

@@ -3,9 +3,11 @@
 # propensity score refitted in python3 (numpy, the IRLS of R's glm with its
 # start and stopping rule, which reproduces yoc's scores), the cost matrix |score_t - score_c| solved by
 # scipy.optimize.linear_sum_assignment (treated rows repeated K times for
-# 1:K; forbidden pairs, beyond the caliper or across exact strata, at a
-# penalty larger than any total distance, so the number of pairs is
-# maximised first). On generated data without ties: the total distance
+# 1:K, a dummy column per copy for leaving it unmatched, at a penalty above
+# any total distance, and for a person's first copy above all other
+# penalties together; forbidden pairs, beyond the caliper or across exact
+# strata, above every dummy: so the number of treated people matched is
+# maximised first, then the number of pairs, then the distance). On generated data without ties: the total distance
 # equals scipy's to 1e-9 and the same people are matched (paired in score
 # order within strata, as yoc reports them: on a line an optimum fixes who
 # is matched, not who with whom); with a caliper the
@@ -86,6 +88,7 @@ def reference(path, cov, ratio, caliper, exact):
     c = [i for i, r in enumerate(rows) if r['treat'] == '0']
     w = caliper * np.std(lps, ddof=1) if caliper > 0 else 0
     tr = [i for i in t for _ in range(ratio)]
+    first = np.array([k % ratio == 0 for k in range(len(tr))])
     D = np.abs(ps[tr][:, None] - ps[c][None, :])
     bad = np.zeros(D.shape, dtype=bool)
     if w > 0:
@@ -93,10 +96,16 @@ def reference(path, cov, ratio, caliper, exact):
     if exact:
         g = np.array([r[exact] for r in rows])
         bad |= g[tr][:, None] != g[c][None, :]
-    big = 10.0 * len(tr)  # above any total distance: each pair costs at most 1
-    a, b = linear_sum_assignment(np.where(bad, big, D))
-    pairs = sorted((rows[tr[i]]['id'], rows[c[j]]['id']) for i, j in zip(a, b) if not bad[i, j])
-    return pairs, sum(D[i, j] for i, j in zip(a, b) if not bad[i, j]), rows, ps
+    # a copy left unmatched goes to a dummy column: p1 is above any total
+    # distance (a pair costs at most 1), p0 (a treated person's first copy)
+    # above all p1 together; a forbidden pair costs more than any dummy
+    p1 = len(tr) + 1.0
+    p0 = p1 * (len(tr) + 1)
+    dummy = np.repeat(np.where(first, p0, p1)[:, None], len(tr), axis=1)
+    a, b = linear_sum_assignment(np.hstack([np.where(bad, 4 * p0, D), dummy]))
+    ok = [(i, j) for i, j in zip(a, b) if j < len(c) and not bad[i, j]]
+    pairs = sorted((rows[tr[i]]['id'], rows[c[j]]['id']) for i, j in ok)
+    return pairs, sum(D[i, j] for i, j in ok), rows, ps
 
 def yoc_pairs(path):
     return sorted((r['treated'], r['control']) for r in csv.DictReader(open(path)))
@@ -182,8 +191,23 @@ g = json.loads(open('nc.txt').read().splitlines()[-1])
 sys.exit(not (o['matched_sets'] > g['matched_sets'] or
               (o['matched_sets'] == g['matched_sets'] and o['distance'] <= g['distance'])))"
 "$YOC" evaluate --csv d.csv $EV --method optimal --caliper 0.2 --ratio 3 --pairs oc3.csv > /dev/null 2>&1
-check "1:3 with caliper 0.2: the number of pairs is scipy's maximum" "$PY" ref.py d.csv oc3.csv 3 0.2 - count
+check "1:3 with caliper 0.2: the number of pairs is scipy's" "$PY" ref.py d.csv oc3.csv 3 0.2 - count
 check "1:3 with caliper 0.2: the total distance equals scipy's to 1e-9" "$PY" ref.py d.csv oc3.csv 3 0.2 - distance
+check "1:3 with caliper 0.2: the same people matched as scipy" "$PY" ref.py d.csv oc3.csv 3 0.2 - set
+"$YOC" evaluate --csv d.csv $EV --method optimal --ratio 3 --pairs o3n.csv > /dev/null 2>&1
+check "1:3 with too few controls: the total distance equals scipy's to 1e-9" "$PY" ref.py d.csv o3n.csv 3 0 - distance
+
+# 1:3 asks for more controls than there are: every treated person who can be
+# matched is matched (the most treated people first, then pairs)
+"$YOC" evaluate --csv d.csv $EV --method optimal --ratio 3 --json > o3.txt 2>&1
+check "1:3 with too few controls: every treated person matched, every control used" "$PY" -c "
+import csv, json, sys
+rows = list(csv.DictReader(open('d.csv')))
+nt = sum(r['treat'] == '1' for r in rows)
+j = json.loads(open('o3.txt').read().splitlines()[-1])
+print(j['matched_sets'], nt, j['controls_used'], len(rows) - nt)
+sys.exit(not (3 * nt > len(rows) - nt and j['matched_sets'] == nt and
+              j['controls_used'] == len(rows) - nt))"
 
 # exact strata
 "$YOC" evaluate --csv d.csv --treat treat --covariates x1,x2,x3,g --outcome y --id id \

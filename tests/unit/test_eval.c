@@ -401,6 +401,30 @@ static void test_optimal_ratio_strata(void **state)
 	}
 }
 
+/*
+** Treated people first: 1:2 with treated at 0.30 and 0.60 and controls at
+** 0.31 and 0.32. Two pairs either way; the least distance would give both
+** controls to 0.30 (0.01 + 0.02), but each treated person who can be matched
+** is: 0.30-0.31 and 0.60-0.32 (0.01 + 0.28).
+*/
+static void test_optimal_treated_first(void **state)
+{
+	(void)state;
+	static const double ps[4] = {0.30, 0.60, 0.31, 0.32};
+	static const unsigned char t[4] = {1, 1, 0, 0};
+	struct hand h;
+	struct yoc_eval_match m;
+	for (int cal = 0; cal < 2; cal++) {
+		set_hand(&h, 4, ps, t);
+		assert_int_equal(run_hand(&h, 2, cal ? 10.0 : 0, 0, &m), 0);
+		assert_int_equal(m.nsets, 2);
+		assert_int_equal(ctrl_of(&m, 0, 0), 2);
+		assert_int_equal(ctrl_of(&m, 1, 0), 3);
+		assert_true(fabs(hand_distance(&h, &m) - 0.29) < 1e-12);
+		free_hand(&m);
+	}
+}
+
 /* Tied scores: the pairs do not depend on row order (keys break ties). */
 static void test_optimal_row_order(void **state)
 {
@@ -480,6 +504,7 @@ int main(void)
 		cmocka_unit_test(test_optimal_beats_greedy),
 		cmocka_unit_test(test_optimal_caliper),
 		cmocka_unit_test(test_optimal_ratio_strata),
+		cmocka_unit_test(test_optimal_treated_first),
 		cmocka_unit_test(test_optimal_row_order),
 		cmocka_unit_test(test_alloc_failures),
 	};
