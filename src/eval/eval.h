@@ -88,8 +88,8 @@ struct yoc_eval_match {
 ** logits differ by more than c x SD(logit of the score over everyone).
 ** A covariate constant over all rows is left out of the model (noted).
 ** With method YOC_EVAL_OPTIMAL (eval_optimal.c), the pairs instead maximise
-** the number of (treated, control) pairs within the strata and the caliper,
-** then minimise the total |score difference|; without replacement only
+** the number of treated people matched within the strata and the caliper,
+** then the number of pairs, then minimise the total |score difference|; without replacement only
 ** (replace is refused with YOC_EINVAL). The sets are in the same order
 ** (treated from the highest score down) and carry the same weights.
 ** Errors: YOC_EDATA (no treated, no controls, a model that cannot be fitted,

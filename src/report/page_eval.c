@@ -118,8 +118,8 @@ int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf 
 				 "treated alone mistakes regression to the mean (people chosen after "
 				 "a bad year have better years anyway) for an effect; the unmatched "
 				 "comparison mistakes who was chosen for what the service did.</p>\n",
-				 optimal ? "optimal pair matching: as many pairs as the caliper allows, "
-					   "with the least total difference in score"
+				 optimal ? "optimal pair matching: as many people matched as the caliper "
+					   "allows, with the least total difference in score"
 					 : "greedy nearest neighbour",
 				 runval(db, "ratio", v, 64), runval(db, "caliper", v + 64, 64),
 				 runval(db, "nboot", v + 128, 64)) != 0;
