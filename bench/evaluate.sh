@@ -7,8 +7,10 @@
 # an independent greedy matcher in python3 run on MatchIt's own scores
 # (MatchIt 4.5.1, Debian bookworm, takes the lower-score neighbour whenever
 # one exists: its C++ compares abs() of doubles as integers, fixed in 4.5.2,
-# so its pairs are compared directly only from 4.5.2). BENCH_EVAL_CONTROLS
-# and BENCH_EVAL_TREATED change the sizes.
+# so its pairs are compared directly only from 4.5.2). Then yoc's optimal
+# pair matching (--method optimal) on the same data: its time and its total
+# distance next to nearest's. BENCH_EVAL_CONTROLS and BENCH_EVAL_TREATED
+# change the sizes; BENCH_EVAL_R=0 leaves out R.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 YOC=${YOC:-$ROOT/build/yoc}
@@ -16,7 +18,9 @@ NC=${BENCH_EVAL_CONTROLS:-1000000}
 NT=${BENCH_EVAL_TREATED:-10000}
 D=bench/data/evaluate
 mkdir -p "$D"
-if ! Rscript -e 'suppressMessages(library(MatchIt))' >/dev/null 2>&1; then
+if [ "${BENCH_EVAL_R:-1}" = 0 ]; then
+	HAVE_R=0
+elif ! Rscript -e 'suppressMessages(library(MatchIt))' >/dev/null 2>&1; then
 	echo "evaluate: R MatchIt not installed (r-cran-matchit); yoc alone:"
 	HAVE_R=0
 else
@@ -53,6 +57,15 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 ty=$(echo "$t1 - $t0" | bc)
 echo "yoc evaluate --csv: ${ty}s (read, score, match, balance, 200 bootstrap replicates)"
+t0=$(date +%s.%N)
+"$YOC" evaluate --csv "$CSV" --treat treat --covariates x1,x2,x3,x4,x5 --outcome y --id id \
+	--boot 200 --method optimal --pairs "$D/yoc_opt_pairs.csv" > "$D/yoc_opt.txt" || exit 1
+t1=$(date +%s.%N)
+to=$(echo "$t1 - $t0" | bc)
+dn=$(sed -n 's/^total distance: //p' "$D/yoc.txt")
+do=$(sed -n 's/^total distance: //p' "$D/yoc_opt.txt")
+echo "yoc evaluate --csv --method optimal: ${to}s (the same steps, optimal pair matching)"
+echo "total distance |score_t - score_c|: nearest $dn, optimal $do ($(echo "scale=4; 100 * ($dn - $do) / $dn" | bc)% less)"
 [ "$HAVE_R" = 1 ] || exit 0
 cat > "$D/m.R" <<'REOF'
 suppressMessages(library(MatchIt))

@@ -30,7 +30,7 @@ static const char usage_text[] =
 	"       yoc evaluate --csv FILE --treat COL --covariates A,B,... --outcome COL\n"
 	"                    [--pre COL] [--id COL] [--exact VARS] [--pairs FILE.csv]\n"
 	"                    [--balance FILE.csv] [common options]\n"
-	"Common options: [--method nearest] [--ratio K] [--caliper C] [--replace]\n"
+	"Common options: [--method nearest|optimal] [--ratio K] [--caliper C] [--replace]\n"
 	"                [--boot N] [--seed N] [--json]\n\n"
 	"Matches each treated person to people outside the service with similar\n"
 	"propensity scores (logistic regression on the covariates), checks balance,\n"
@@ -50,7 +50,9 @@ static const char usage_text[] =
 	"           differences). --id names a column of unique keys that breaks ties\n"
 	"           (default: the row number). --pairs writes the matched sets,\n"
 	"           --balance the balance table.\n"
-	"--method   nearest (greedy, from the highest score down; the only method)\n"
+	"--method   nearest (greedy, from the highest score down; the default) or\n"
+	"           optimal (as many treated people, then pairs, as the caliper\n"
+	"           allows, then the least total score distance; no replacement)\n"
 	"--ratio K  controls per treated person (default 1)\n"
 	"--caliper C  drop a match whose logits differ by more than C SD (default none)\n"
 	"--exact VARS match only within equal values of these covariates\n"
@@ -64,12 +66,14 @@ static int ev_common(const struct cli_opt *opts, struct yoc_eval_opts *eo)
 	long v;
 	yoc_eval_opts_init(eo);
 	const char *meth = cli_get(opts, "method");
-	if (meth && strcmp(meth, "nearest") != 0) {
-		if (strcmp(meth, "optimal") == 0 || strcmp(meth, "full") == 0)
-			cli_err("evaluate", "--method %s is not available: use nearest (greedy "
-				"nearest neighbour, docs/evaluation.md)", meth);
+	if (meth && strcmp(meth, "optimal") == 0) {
+		eo->method = YOC_EVAL_OPTIMAL;
+	} else if (meth && strcmp(meth, "nearest") != 0) {
+		if (strcmp(meth, "full") == 0)
+			cli_err("evaluate", "--method full is not available: use optimal (pair matching "
+				"of least total distance) or nearest (docs/evaluation.md)");
 		else
-			cli_err("evaluate", "--method must be nearest, not '%s'", meth);
+			cli_err("evaluate", "--method must be nearest or optimal, not '%s'", meth);
 		return 2;
 	}
 	if (cli_get_long("evaluate", opts, "ratio", 1, &v))
@@ -100,6 +104,12 @@ static int ev_common(const struct cli_opt *opts, struct yoc_eval_opts *eo)
 		eo->caliper = c;
 	}
 	eo->replace = cli_get(opts, "replace") != NULL;
+	if (eo->replace && eo->method == YOC_EVAL_OPTIMAL) {
+		cli_err("evaluate", "--method optimal matches without replacement: with --replace "
+			"the optimum gives each treated person its nearest controls, which is "
+			"--method nearest --replace");
+		return 2;
+	}
 	return 0;
 }
 
@@ -149,6 +159,7 @@ static void ev_print_match(FILE *f, const struct yoc_eval_input *in,
 		fprintf(f, "; dropped: %zu treated beyond the caliper, %zu with no control left",
 			m->n_caliper, m->n_no_control);
 	fputc('\n', f);
+	fprintf(f, "total distance: %.17g\n", m->distance);
 	if (m->notes[0])
 		fprintf(f, "note: %s\n", m->notes);
 	(void)in;
@@ -474,9 +485,10 @@ static int run_csv(const struct cli_opt *opts)
 	if (cli_get(opts, "json")) {
 		printf("{\"treated\": %zu, \"controls\": %zu, \"matched_sets\": %zu, "
 		       "\"controls_used\": %zu, \"dropped_caliper\": %zu, \"dropped_no_control\": %zu, "
-		       "\"estimate\": %.17g, \"lo\": %.17g, \"hi\": %.17g, \"max_smd_after\": %.17g}\n",
+		       "\"distance\": %.17g, \"estimate\": %.17g, \"lo\": %.17g, \"hi\": %.17g, "
+		       "\"max_smd_after\": %.17g}\n",
 		       m.n_treated, m.n_controls, m.nsets, m.n_controls_used, m.n_caliper,
-		       m.n_no_control, ef.did.est, ef.did.lo, ef.did.hi, yoc_eval_max_smd(bal, p));
+		       m.n_no_control, m.distance, ef.did.est, ef.did.lo, ef.did.hi, yoc_eval_max_smd(bal, p));
 	} else {
 		ev_print_match(stdout, &in, &m);
 		ev_print_balance(stdout, &in, bal);
@@ -720,7 +732,7 @@ static int write_tables(sqlite3 *db, const struct result *R, struct yoc_error *e
 	KV("start", "%s", sd);
 	KV("pre_years", "%d", d->pre_years);
 	KV("post_years", "%d", d->post_years);
-	KV("method", "nearest");
+	KV("method", "%s", R->eo->method == YOC_EVAL_OPTIMAL ? "optimal" : "nearest");
 	KV("ratio", "%d", R->eo->ratio);
 	KV("caliper", "%g", R->eo->caliper);
 	KV("replace", "%d", R->eo->replace);

@@ -6,6 +6,8 @@
 **   eval_match.c   propensity score (src/stats logistic regression) and
 **                  greedy nearest-neighbour matching: ratio, caliper, exact
 **                  variables, with or without replacement
+**   eval_optimal.c optimal pair matching: the most pairs, then the least total
+**                  distance (min-cost flow on the score line, certified)
 **   eval_balance.c standardised mean differences and variance ratios
 **   eval_did.c     effects: matched difference in differences with a cluster
 **                  bootstrap over matched sets, naive before/after, unmatched
@@ -28,9 +30,10 @@
 #include "stats/stats.h"
 #include "yoc/core.h"
 
-enum { YOC_EVAL_NEAREST = 0 };
+enum { YOC_EVAL_NEAREST = 0, YOC_EVAL_OPTIMAL = 1 };
 
 struct yoc_eval_opts {
+	int method;         /* YOC_EVAL_NEAREST (default) or YOC_EVAL_OPTIMAL */
 	int ratio;          /* controls per treated person (default 1) */
 	double caliper;     /* in standard deviations of the logit of the score; 0: none */
 	int replace;        /* 1: a control may serve several treated people */
@@ -67,9 +70,11 @@ struct yoc_eval_match {
 	size_t *ctrl;                /* set_c0[nsets] rows */
 	size_t n_treated, n_controls;
 	size_t n_no_control;         /* treated people with no control left (or in their stratum) */
-	size_t n_caliper;            /* treated people whose nearest control was beyond the caliper */
+	size_t n_caliper;            /* treated people whose controls left were all beyond the caliper */
 	size_t n_controls_used;      /* distinct controls in the matched set */
 	double caliper_width;        /* caliper x SD of the logit, 0 when none */
+	double distance;             /* total |score difference| over the matched pairs */
+	int rounds;                  /* optimal: solves until the certificate held */
 	unsigned char *in_model;     /* p: 1 if the covariate entered the score model */
 	struct yoc_logit_fit fit;    /* coefficients: intercept, then the in_model covariates */
 	char notes[1024];            /* constant covariates dropped, separation, ... */
@@ -85,12 +90,26 @@ struct yoc_eval_match {
 ** matched one more control. A caliper c drops a match when the controls'
 ** logits differ by more than c x SD(logit of the score over everyone).
 ** A covariate constant over all rows is left out of the model (noted).
+** With method YOC_EVAL_OPTIMAL (eval_optimal.c), the pairs instead maximise
+** the number of treated people matched within the strata and the caliper,
+** then the number of pairs, then minimise the total |score difference|; without replacement only
+** (replace is refused with YOC_EINVAL). The sets are in the same order
+** (treated from the highest score down) and carry the same weights.
 ** Errors: YOC_EDATA (no treated, no controls, a model that cannot be fitted,
 ** nobody matched), YOC_EINVAL, YOC_ENOMEM. Free m with yoc_eval_match_free.
 */
 int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *o,
 		   struct yoc_eval_match *m, struct yoc_error *e);
 void yoc_eval_match_free(struct yoc_eval_match *m);
+
+/*
+** Internal (eval_optimal.c): optimal pair matching of m's treated people on
+** m->ps, m->lps and m->caliper_width, filling the sets, weights and drop
+** counts of m as yoc_eval_match does. Errors: YOC_EDATA (nobody matched),
+** YOC_ENOMEM.
+*/
+int yoc__eval_optimal(const struct yoc_eval_input *in, const struct yoc_eval_opts *o,
+		      struct yoc_eval_match *m, struct yoc_error *e);
 
 /* Balance of one covariate before and after matching. */
 struct yoc_eval_balance {

@@ -7,7 +7,8 @@
 ** by row order when keys are given. Sorted controls with "next available"
 ** links to each side (union-find with path halving) make a match O(log n),
 ** so 10,000 treated among a million controls take well under a second.
-** Nothing here prints.
+** With method optimal the score is fitted here and the pairs are chosen by
+** eval_optimal.c. Nothing here prints.
 */
 #include <math.h>
 #include <stdlib.h>
@@ -323,6 +324,13 @@ int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *
 		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "ratio must be 1 to 100");
 	if (o->caliper < 0 || !isfinite(o->caliper))
 		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "caliper must be 0 or more");
+	if (o->method != YOC_EVAL_NEAREST && o->method != YOC_EVAL_OPTIMAL)
+		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0, "unknown matching method %d", o->method);
+	if (o->method == YOC_EVAL_OPTIMAL && o->replace)
+		return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0,
+				     "optimal matching is without replacement: with replacement the "
+				     "optimum gives each treated person its nearest controls, which "
+				     "is nearest matching with replacement");
 	for (size_t i = 0; i < n; i++)
 		nt += in->treat[i] != 0;
 	m->n = n;
@@ -351,6 +359,10 @@ int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *
 		for (size_t i = 0; i < n; i++)
 			s2 += (m->lps[i] - mean) * (m->lps[i] - mean);
 		m->caliper_width = o->caliper * (double)sqrtl(s2 / (long double)(n - 1));
+	}
+	if (o->method == YOC_EVAL_OPTIMAL) {
+		rc = yoc__eval_optimal(in, o, m, e);
+		goto cleanup;
 	}
 	M.nc = n - nt;
 	M.cs = yoc_malloc(M.nc * sizeof *M.cs);
@@ -451,6 +463,13 @@ int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *
 	m->set_c0[nsets] = c;
 	m->nsets = nsets;
 cleanup:
+	if (rc == 0) {
+		long double d = 0;
+		for (size_t k = 0; k < m->nsets; k++)
+			for (size_t i = m->set_c0[k]; i < m->set_c0[k + 1]; i++)
+				d += fabs(m->ps[m->set_t[k]] - m->ps[m->ctrl[i]]);
+		m->distance = (double)d;
+	}
 	yoc_free(M.cs);
 	yoc_free(M.R);
 	yoc_free(M.L);

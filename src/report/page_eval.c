@@ -106,10 +106,11 @@ int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf 
 		c->oom |= yoc_buf_puts(b, ". The figures below are for checking the method, not for "
 				       "decisions.</p>\n") != 0;
 	}
+	int optimal = strcmp(runval(db, "method", v, sizeof v), "optimal") == 0;
 	c->oom |= yoc_buf_printf(b, "<p>Each person in the service was matched to people outside "
 				 "it with the most similar propensity score (logistic regression "
 				 "on the characteristics below, in the year before the start; "
-				 "greedy nearest neighbour, ratio %s, caliper %s). The effect is the "
+				 "%s, ratio %s, caliper %s). The effect is the "
 				 "difference in differences: the change in the treated from the "
 				 "year before to the years after, minus the change in their matched "
 				 "controls, with a 95%% confidence interval from %s bootstrap "
@@ -117,6 +118,9 @@ int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf 
 				 "treated alone mistakes regression to the mean (people chosen after "
 				 "a bad year have better years anyway) for an effect; the unmatched "
 				 "comparison mistakes who was chosen for what the service did.</p>\n",
+				 optimal ? "optimal pair matching: as many people matched as the caliper "
+					   "allows, with the least total difference in score"
+					 : "greedy nearest neighbour",
 				 runval(db, "ratio", v, 64), runval(db, "caliper", v + 64, 64),
 				 runval(db, "nboot", v + 128, 64)) != 0;
 
@@ -128,7 +132,7 @@ int yoc__page_eval(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf 
 		{"died_before", "... who died in the year before the start"},
 		{"missing_covariate", "... with a characteristic unknown"},
 		{"treated", "Treated people evaluated"},
-		{"dropped_caliper", "... whose nearest control was beyond the caliper"},
+		{"dropped_caliper", "... whose controls left were all beyond the caliper"},
 		{"dropped_no_control", "... with no control left"},
 		{"matched_treated", "Treated people matched"},
 		{"controls", "Candidate controls"},

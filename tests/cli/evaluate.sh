@@ -99,7 +99,7 @@ same "eval_pairs holds every matched set" "$(q "select count(distinct set_id) fr
 check "no control is used twice (matching without replacement)" \
 	test "$(q "select count(*) - count(distinct control) from eval_pairs")" = 0
 
-check "the matched DiD of each outcome recomputed from eval_pairs and person_year" python3 - <<'PEOF'
+cat > did.py <<'PEOF'
 import sqlite3, sys
 db = sqlite3.connect('D/yoc.db')
 def year(fy, col):
@@ -118,6 +118,7 @@ for col, scale in (('emergency_admissions', 1), ('cost_total', 100), ('emergency
     bad += abs(got - want) > 1e-6 * max(1, abs(want))
 sys.exit(bad)
 PEOF
+check "the matched DiD of each outcome recomputed from eval_pairs and person_year" python3 did.py
 
 check "the matched DiD's 95% CI covers the truth for emergency admissions and total cost" python3 - <<'PEOF'
 import sqlite3, sys
@@ -145,6 +146,30 @@ check "the report gains the Evaluation page" test -s R1/evaluation.html
 check "... linked from the overview" grep -q 'href="evaluation.html"' R1/index.html
 check "... with its tables as CSV" test -s R1/csv/evaluation_outcomes.csv
 check "... and the love plot and trend charts" test "$(grep -o '<svg' R1/evaluation.html | wc -l)" -ge 3
+check "... naming the method" grep -q "greedy nearest neighbour" R1/evaluation.html
+
+# optimal pair matching through the dataset: recorded, reported, never farther than nearest
+dist() { q "select printf('%.17g', sum(abs(score_treated - score_control))) from eval_pairs"; }
+dn=$(dist)
+"$YOC" evaluate --db D --truth S --key K $EV --boot 200 --method optimal > evo.txt 2>&1
+same "evaluate --db --method optimal runs" "$?" 0
+same "eval_run records the method" "$(q "select value from eval_run where key='method'")" optimal
+do=$(dist)
+check "optimal's total score distance ($do) is at most nearest's ($dn)" \
+	python3 -c "import sys; sys.exit(not float('$do') <= float('$dn'))"
+check "... as printed (to 1e-9)" python3 -c "
+import sys
+got = [l.split(': ')[1] for l in open('evo.txt') if l.startswith('total distance: ')]
+sys.exit(len(got) != 1 or abs(float(got[0]) - float('$do')) > 1e-9)"
+check "no control is used twice in the optimal sets" \
+	test "$(q "select count(*) - count(distinct control) from eval_pairs")" = 0
+check "every optimal pair within its exact strata" test "$(q "select count(*) from eval_pairs e
+	join person_year t on t.pseudo_id = e.treated and t.fyear = '2022/23'
+	join person_year c on c.pseudo_id = e.control and c.fyear = '2022/23'
+	where t.emergency_admissions != c.emergency_admissions or t.ltc_count != c.ltc_count")" = 0
+check "the matched DiD on the optimal sets recomputed from eval_pairs and person_year" python3 did.py
+"$YOC" report --db D --out R2 >/dev/null 2>&1
+check "the report names optimal pair matching" grep -q "optimal pair matching" R2/evaluation.html
 
 # balance recomputed independently, on a treated list given as a file
 q "select 'pseudo_id' union all select * from (select distinct treated from eval_pairs order by 1)" > tl2.csv

@@ -179,6 +179,6 @@ check "rows with empty values or a bad treatment are dropped and counted" \
 	grep -q "2 rows dropped (1 with an empty or non-numeric value, 1 with treat not 0 or 1" oh.txt
 expect_rc 1 "a missing column is named" "$YOC" evaluate --csv d.csv --treat treat --covariates x1,nope --outcome y
 check "... by name" grep -q "no column 'nope'" "$TMP/.err"
-expect_rc 2 "--method optimal is refused clearly" "$YOC" evaluate --csv d.csv $EV --method optimal
+expect_rc 2 "--method full is refused clearly" "$YOC" evaluate --csv d.csv $EV --method full
 expect_rc 2 "--db and --csv together are a usage error" "$YOC" evaluate --csv d.csv --db x $EV
 done_testing
