@@ -92,6 +92,36 @@ same "the step is recorded and limits recalculated" \
 same "two centre lines across the step" \
 	"$(sqlite3 D2/yoc.db "SELECT count(DISTINCT round(centre, 9)) FROM kpi_month WHERE kpi = 'ne_alos'")" 2
 
+# 4b. the report's KPI page: every published count through disclosure control
+"$YOC" kpi --db D2 --data "$DATA" >/dev/null 2>&1 && "$YOC" analyse --db D2 >/dev/null 2>&1
+expect_rc 0 "report with the KPI page" "$YOC" report --db D2 --out REP --data "$DATA"
+[ -f REP/kpi.html ] && grep -q 'href="kpi.html"' REP/index.html
+same "kpi.html written and in the navigation" "$?" 0
+python3 - REP/csv/kpi_months.csv D2/yoc.db <<'PY' >"$TMP/sdc.out" 2>&1
+import csv, sqlite3, sys
+db = sqlite3.connect(sys.argv[2])
+exact = {(k, m): (n, d, rn, rd) for k, m, n, d, rn, rd in db.execute(
+    "SELECT kpi, month, numerator, denominator, r12_numerator, r12_denominator FROM kpi_month")}
+def pub(n):  # 1-7 hidden, else to the nearest 5 (docs/disclosure.md)
+    if n is None: return "*"
+    return "0" if n == 0 else "*" if n <= 7 else str((n + 2) // 5 * 5)
+def num(t):
+    return t.replace(",", "")
+bad = 0
+rows = list(csv.DictReader(open(sys.argv[1])))
+for r in rows:
+    n, d, rn, rd = exact[(r["kpi"], r["month"])]
+    got = [num(r["numerator"]), num(r["denominator"]), num(r["12_month_numerator"]), num(r["12_month_denominator"])]
+    want = [pub(n), pub(d), pub(rn), pub(rd)]
+    if got != want:
+        bad += 1
+        if bad < 5: print(r["kpi"], r["month"], got, want)
+print("rows", len(rows), "bad", bad)
+sys.exit(1 if bad or not rows else 0)
+PY
+same "every count of kpi_months.csv is the published value of the exact count" "$?" 0
+sed 's/^/# /' "$TMP/sdc.out" | tail -2
+
 # 5. errors
 expect_rc 2 "a bad --from is a usage error" "$YOC" kpi --db D2 --from 2022-13
 grep -q "^yoc kpi: --from:1:1: '2022-13' is not a month" "$TMP/.err"
