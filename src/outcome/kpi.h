@@ -37,6 +37,15 @@ struct yoc_kpi_stats {
 	int64_t spells, population_last; /* spells read, people in the last month */
 };
 
+/*
+** How a KPI adds up over rolling 12 months: flows add numerators and
+** denominators (events over events); rates of a population add the events
+** over the mean monthly population (so a 12-month value is annual, as
+** ASCOF's per 100,000); stocks (counted at each month) take the means of
+** both. A mean is the 12 months' sum / 12, rounded half up.
+*/
+enum yoc_kpi_rolling { YOC_KPI_R12_SUM = 0, YOC_KPI_R12_POPULATION, YOC_KPI_R12_MEAN };
+
 /* One KPI of the catalogue (static). */
 struct yoc_kpi_def {
 	const char *id, *title, *definition, *numerator, *denominator, *source;
@@ -45,7 +54,10 @@ struct yoc_kpi_def {
 	double scale;           /* value = numerator / denominator x scale */
 	const char *unit;       /* "per 100,000", "%", "days" */
 	double target;          /* in the value's unit; NaN: none */
+	int rolling;            /* enum yoc_kpi_rolling */
 };
+/* "sum", "population", "mean". */
+const char *yoc_kpi_rolling_name(int rolling);
 /* The catalogue, in dashboard order; *n its length. */
 const struct yoc_kpi_def *yoc_kpi_defs(size_t *n);
 

@@ -49,65 +49,71 @@ static const struct yoc_kpi_def defs[NKPI] = {
 	 "person, in the month of their first permanent placement)",
 	 "people 65+ starting their first permanent placement", "people 65+ registered",
 	 "social_care: SERVICE_TYPE, PLACEMENT, PACKAGE_START (else START_DATE)", U, -1, 1e5,
-	 "per 100,000", NAN},
+	 "per 100,000", NAN, YOC_KPI_R12_POPULATION},
 	{"ascof2a_18_64", "Permanent admissions to residential and nursing care, 18-64 (ASCOF 2A(1))",
 	 "As ASCOF 2A(2) for people aged 18-64", "people 18-64 starting their first permanent "
 	 "placement", "people 18-64 registered",
 	 "social_care: SERVICE_TYPE, PLACEMENT, PACKAGE_START (else START_DATE)", U, -1, 1e5,
-	 "per 100,000", NAN},
+	 "per 100,000", NAN, YOC_KPI_R12_POPULATION},
 	{"ne_admissions", "Non-elective admissions", "Emergency and other non-elective spells "
 	 "admitted in the month (first episode EPIORDER 1), per 1,000 registered people",
 	 "non-elective admissions", "people registered", "apc spells (src/cost grouping)", U, -1,
-	 1e3, "per 1,000", NAN},
+	 1e3, "per 1,000", NAN, YOC_KPI_R12_POPULATION},
 	{"ne_admissions_targeted", "Non-elective admissions, targeted HRGs", "Non-elective "
 	 "admissions whose spell HRG (the dominant episode's) starts with a code of "
 	 "data/kpi_targeted_hrg.csv, per 1,000 registered people", "targeted non-elective "
 	 "admissions", "people registered", "apc spells; data/kpi_targeted_hrg.csv", U, -1, 1e3,
-	 "per 1,000", NAN},
+	 "per 1,000", NAN, YOC_KPI_R12_POPULATION},
 	{"ne_alos", "Average length of stay, non-elective", "Bed days (DISDATE - ADMIDATE) of the "
 	 "non-elective spells discharged in the month over those spells", "bed days",
-	 "non-elective spells discharged", "apc spells", X, -1, 1, "days", NAN},
+	 "non-elective spells discharged", "apc spells", X, -1, 1, "days", NAN, YOC_KPI_R12_SUM},
 	{"ne_alos_targeted", "Average length of stay, non-elective, targeted HRGs", "As the average "
 	 "length of stay, for spells with a targeted HRG", "bed days", "targeted non-elective "
-	 "spells discharged", "apc spells; data/kpi_targeted_hrg.csv", X, -1, 1, "days", NAN},
+	 "spells discharged", "apc spells; data/kpi_targeted_hrg.csv", X, -1, 1, "days", NAN, YOC_KPI_R12_SUM},
 	{"excess_bed_days", "Excess bed days beyond the HRG trim point", "Days beyond the trim "
 	 "point of the spell HRG (data/apc_trim_points.csv) of the elective and non-elective "
 	 "spells discharged in the month, as a share of their bed days", "excess bed days",
 	 "bed days of spells with a trim point", "apc spells; data/apc_trim_points.csv", P, -1, 100,
-	 "% of bed days", NAN},
+	 "% of bed days", NAN, YOC_KPI_R12_SUM},
 	{"dtoc_days", "Delayed transfers of care: days per discharge", "Days between the "
 	 "discharge ready date and the discharge (DISDATE - DISREADYDATE when positive) of the "
 	 "spells discharged in the month, over the spells with a ready date on or before "
 	 "discharge", "delayed days", "spells with a discharge ready date",
-	 "apc: DISREADYDATE, DISDATE", X, -1, 1, "days per discharge", NAN},
+	 "apc: DISREADYDATE, DISDATE", X, -1, 1, "days per discharge", NAN, YOC_KPI_R12_SUM},
 	{"dtoc_share", "Delayed transfers of care: share of discharges delayed", "Spells "
 	 "discharged after their discharge ready date over the spells with a ready date",
 	 "delayed discharges", "spells with a discharge ready date", "apc: DISREADYDATE, DISDATE",
-	 P, -1, 100, "%", NAN},
+	 P, -1, 100, "%", NAN, YOC_KPI_R12_SUM},
 	{"weekend_discharges", "Discharges at weekends (spread across seven days)", "Overnight "
 	 "spells (not day cases) discharged on a Saturday or Sunday over all discharged in the "
 	 "month; an even spread over seven days gives 2/7", "weekend discharges", "discharges",
-	 "apc spells: DISDATE", P, 1, 100, "%", 200.0 / 7},
+	 "apc spells: DISDATE", P, 1, 100, "%", 200.0 / 7, YOC_KPI_R12_SUM},
 	{"ascof2b1", "At home 91 days after discharge into reablement (ASCOF 2B(1))", "People "
 	 "65+ discharged from hospital into reablement in the month who were at home 91 days "
 	 "after the discharge, over all discharged into reablement (target 65%)", "at home "
 	 "after 91 days", "discharged into reablement",
-	 "social_care: REABLEMENT, HOSP_DISCHARGE, PLACE_91D", P, 1, 100, "%", 65},
+	 "social_care: REABLEMENT, HOSP_DISCHARGE, PLACE_91D", P, 1, 100, "%", 65, YOC_KPI_R12_SUM},
 	{"careplan_coverage", "People with a care and support plan", "People in the population "
 	 "(registered, or the cohort's members) on the month's first day with a plan created by "
 	 "the month's end", "people with a plan", "people", "careplan: PLAN rows, CREATED", P, 1,
-	 100, "%", NAN},
+	 100, "%", NAN, YOC_KPI_R12_MEAN},
 	{"careplan_overdue", "Care plan reviews overdue", "Plans whose next review (the latest "
 	 "PLAN row by the month's end) fell before the month's end with no review since, over "
 	 "the plans known by then", "plans overdue", "plans", "careplan: PLAN rows, NEXT_REVIEW, "
-	 "LAST_REVIEW", P, -1, 100, "%", NAN},
+	 "LAST_REVIEW", P, -1, 100, "%", NAN, YOC_KPI_R12_MEAN},
 	{"pam_level12", "Patient activation: results at level 1 or 2", "PAM results in the month "
 	 "at level 1 or 2 (score 55.1 or less) over all results in the month", "results at level "
-	 "1-2", "PAM results", "pam: PAM_SCORE, PAM_DATE", P, -1, 100, "%", NAN},
+	 "1-2", "PAM results", "pam: PAM_SCORE, PAM_DATE", P, -1, 100, "%", NAN, YOC_KPI_R12_SUM},
 };
 #undef U
 #undef P
 #undef X
+
+const char *yoc_kpi_rolling_name(int rolling)
+{
+	return rolling == YOC_KPI_R12_POPULATION ? "population"
+	       : rolling == YOC_KPI_R12_MEAN ? "mean" : "sum";
+}
 
 const struct yoc_kpi_def *yoc_kpi_defs(size_t *n)
 {
@@ -141,6 +147,10 @@ struct run {
 	char (*hrg)[8];                  /* targeted HRG prefixes */
 	size_t nhrg;
 	char hrg_version[32];
+	int32_t *prac_of;                /* practice index of each person, -1 none */
+	const char **prac;               /* practice codes (the person table's) */
+	int nprac;
+	int64_t *pk;                     /* [prac][kpi][month][num, den] */
 	int64_t dow[7];
 	int64_t pam_x[4][4], pam_people;
 	double pam_change;
@@ -219,12 +229,19 @@ static int in_scope(const struct run *R, int32_t p, int32_t d)
 	return 0;
 }
 
-static void add(struct run *R, int k, int i, int64_t num, int64_t den)
+/* Adds to KPI k in month i, and to the practice of person p. */
+static void add(struct run *R, int k, int i, int32_t p, int64_t num, int64_t den)
 {
 	if (i < 0)
 		return;
 	R->k[k].num[i] += num;
 	R->k[k].den[i] += den;
+	int pr = R->prac_of && p >= 0 ? R->prac_of[p] : -1;
+	if (pr >= 0) {
+		int64_t *c = &R->pk[(((size_t)pr * NKPI + (size_t)k) * (size_t)R->nm + (size_t)i) * 2];
+		c[0] += num;
+		c[1] += den;
+	}
 }
 
 static void unavailable(struct run *R, int k, const char *why)
@@ -352,15 +369,56 @@ static void population(struct run *R)
 			if (!registered(q, d) || !in_scope(R, (int32_t)p, d))
 				continue;
 			int a = age_at(q, d);
-			R->k[K_NE_ADM].den[i]++;
-			R->k[K_NE_ADM_T].den[i]++;
-			R->k[K_PLAN_COVER].den[i]++;
+			int32_t pp = (int32_t)p;
+			add(R, K_NE_ADM, i, pp, 0, 1);
+			add(R, K_NE_ADM_T, i, pp, 0, 1);
+			add(R, K_PLAN_COVER, i, pp, 0, 1);
 			if (a >= 65)
-				R->k[K_2A_65].den[i]++;
+				add(R, K_2A_65, i, pp, 0, 1);
 			else if (a >= 18)
-				R->k[K_2A_18_64].den[i]++;
+				add(R, K_2A_18_64, i, pp, 0, 1);
 		}
 	}
+}
+
+/* The practices of the person table (each person's current practice). */
+static int practices(struct run *R)
+{
+	struct yoc_map m;
+	if (yoc_map_init(&m, 64))
+		return yoc_error_set(R->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	int rc = YOC_OK;
+	R->prac_of = yoc_malloc((R->np + 1) * sizeof *R->prac_of);
+	R->prac = yoc_calloc(R->np + 1, sizeof *R->prac);
+	if (!R->prac_of || !R->prac)
+		rc = yoc_error_set(R->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	for (size_t p = 0; !rc && p < R->np; p++) {
+		const char *code = R->pers[p].practice;
+		size_t n = strlen(code);
+		R->prac_of[p] = -1;
+		if (n == 0)
+			continue;
+		uint64_t *v = yoc_map_get(&m, code, n);
+		if (!v) {
+			if (yoc_map_put(&m, code, n, (uint64_t)R->nprac, NULL)) {
+				rc = yoc_error_set(R->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+				break;
+			}
+			R->prac[R->nprac] = code;
+			R->prac_of[p] = R->nprac++;
+		} else {
+			R->prac_of[p] = (int32_t)*v;
+		}
+	}
+	yoc_map_free(&m);
+	if (!rc && R->nprac &&
+	    !(R->pk = yoc_calloc((size_t)R->nprac * NKPI * (size_t)R->nm * 2, sizeof *R->pk)))
+		rc = yoc_error_set(R->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	if (rc || !R->pk) {
+		yoc_free(R->prac_of);
+		R->prac_of = NULL;
+	}
+	return rc;
 }
 
 /* ---- segments by kind name ---------------------------------------------- */
@@ -492,9 +550,9 @@ static void spell(struct run *R, const struct yoc_spell_view *v, const struct yo
 	/* admissions, in the month of admission */
 	int ia = slot(R, sp->admitted);
 	if (ne && sp->admission && ia >= 0 && in_scope(R, p, sp->admitted)) {
-		add(R, K_NE_ADM, ia, 1, 0);
+		add(R, K_NE_ADM, ia, p, 1, 0);
 		if (tg)
-			add(R, K_NE_ADM_T, ia, 1, 0);
+			add(R, K_NE_ADM_T, ia, p, 1, 0);
 	}
 	/* discharges, in the month of discharge */
 	int32_t dd = sp->discharged;
@@ -502,16 +560,16 @@ static void spell(struct run *R, const struct yoc_spell_view *v, const struct yo
 	if (id < 0 || !in_scope(R, p, dd))
 		return;
 	if (ne) {
-		add(R, K_NE_LOS, id, sp->los, 1);
+		add(R, K_NE_LOS, id, p, sp->los, 1);
 		if (tg)
-			add(R, K_NE_LOS_T, id, sp->los, 1);
+			add(R, K_NE_LOS_T, id, p, sp->los, 1);
 	}
 	if (sp->trim >= 0 && sp->type != YOC_SPELL_DAYCASE)
-		add(R, K_EXCESS, id, sp->excess_days, sp->los);
+		add(R, K_EXCESS, id, p, sp->excess_days, sp->los);
 	if (sp->type != YOC_SPELL_DAYCASE) {
 		int wd = (int)(((int64_t)dd % 7 + 7 + 3) % 7); /* 0 Monday (day 0 is 1970-01-01, a Thursday) */
 		R->dow[wd]++;
-		add(R, K_WEEKEND, id, wd >= 5, 1);
+		add(R, K_WEEKEND, id, p, wd >= 5, 1);
 	}
 	if (has_ready) {
 		/* the spell's ready date (the same on every episode): the last one given */
@@ -519,8 +577,8 @@ static void spell(struct run *R, const struct yoc_spell_view *v, const struct yo
 		for (size_t i = v->n; i-- > 0 && rd <= YOC_DATE_HES_INVALID;)
 			rd = ready[i];
 		if (rd > YOC_DATE_HES_INVALID && rd <= dd) {
-			add(R, K_DTOC_DAYS, id, dd - rd, 1);
-			add(R, K_DTOC_SHARE, id, dd > rd, 1);
+			add(R, K_DTOC_DAYS, id, p, dd - rd, 1);
+			add(R, K_DTOC_SHARE, id, p, dd > rd, 1);
 		}
 	}
 }
@@ -703,16 +761,16 @@ static int social(struct run *R)
 			continue;
 		int a = age_at(&R->pers[p], first[p]);
 		if (a >= 65)
-			add(R, K_2A_65, i, 1, 0);
+			add(R, K_2A_65, i, (int32_t)p, 1, 0);
 		else if (a >= 18)
-			add(R, K_2A_18_64, i, 1, 0);
+			add(R, K_2A_18_64, i, (int32_t)p, 1, 0);
 	}
 	for (size_t j = 0; !rc && j < npk; j++) {
 		int i = slot(R, pk[j].disch);
 		if (i < 0 || !in_scope(R, pk[j].p, pk[j].disch) ||
 		    age_at(&R->pers[pk[j].p], pk[j].disch) < 65)
 			continue;
-		add(R, K_2B1, i, pk[j].home, 1);
+		add(R, K_2B1, i, pk[j].p, pk[j].home, 1);
 	}
 	if (!has_place) {
 		unavailable(R, K_2A_65, "the social care feed has no PLACEMENT column");
@@ -816,7 +874,7 @@ static int careplan(struct run *R)
 			for (size_t p = 0; p < R->np; p++)
 				if (made[p] <= d1 && registered(&R->pers[p], d0) &&
 				    in_scope(R, (int32_t)p, d0))
-					R->k[K_PLAN_COVER].num[i]++;
+					add(R, K_PLAN_COVER, i, (int32_t)p, 1, 0);
 			/* each plan: its latest PLAN row by the month's end */
 			for (size_t j = 0; j < n;) {
 				size_t e2 = j;
@@ -830,7 +888,7 @@ static int careplan(struct run *R)
 					int over = last->next > YOC_DATE_HES_INVALID && last->next < d1 &&
 						   !(last->last > YOC_DATE_HES_INVALID &&
 						     last->last >= last->next);
-					add(R, K_PLAN_OVERDUE, i, over, 1);
+					add(R, K_PLAN_OVERDUE, i, last->p, over, 1);
 				}
 				j = e2;
 			}
@@ -925,7 +983,7 @@ static int pam(struct run *R)
 		for (size_t j = 0; j < n; j++) {
 			int i = slot(R, pr[j].date);
 			if (i >= 0 && in_scope(R, pr[j].p, pr[j].date))
-				add(R, K_PAM12, i, pam_level(pr[j].score) <= 2, 1);
+				add(R, K_PAM12, i, pr[j].p, pam_level(pr[j].score) <= 2, 1);
 		}
 		/* first and latest result of each person within the months reported */
 		if (n)
@@ -1005,7 +1063,7 @@ static const char schema[] =
 	"DROP TABLE IF EXISTS kpi_pam; DROP TABLE IF EXISTS kpi_run;"
 	"CREATE TABLE kpi_def(kpi TEXT PRIMARY KEY, ord INTEGER, title TEXT, definition TEXT,"
 	" numerator TEXT, denominator TEXT, source TEXT, chart TEXT, better INTEGER, unit TEXT,"
-	" scale REAL, target REAL, available INTEGER, reason TEXT);"
+	" scale REAL, target REAL, rolling TEXT, available INTEGER, reason TEXT);"
 	"CREATE TABLE kpi_month(kpi TEXT, month TEXT, numerator INTEGER, denominator INTEGER,"
 	" value REAL, r12_numerator INTEGER, r12_denominator INTEGER, r12_value REAL,"
 	" centre REAL, lcl REAL, ucl REAL, lower2 REAL, upper2 REAL, phase INTEGER,"
@@ -1014,6 +1072,9 @@ static const char schema[] =
 	" shift_len INTEGER, trend_len INTEGER, screened INTEGER, screen_factor REAL,"
 	" limit_factor REAL, points INTEGER, special INTEGER, phases INTEGER, steps TEXT,"
 	" centre REAL, lcl REAL, ucl REAL, icon TEXT, assurance TEXT, method TEXT);"
+	"DROP TABLE IF EXISTS kpi_practice;"
+	"CREATE TABLE kpi_practice(kpi TEXT, practice TEXT, month TEXT, numerator INTEGER,"
+	" denominator INTEGER, PRIMARY KEY(kpi, practice, month));"
 	"CREATE TABLE kpi_dow(weekday INTEGER PRIMARY KEY, name TEXT, discharges INTEGER);"
 	"CREATE TABLE kpi_pam(first_level INTEGER, latest_level INTEGER, people INTEGER);"
 	"CREATE TABLE kpi_run(key TEXT PRIMARY KEY, value TEXT);";
@@ -1061,6 +1122,10 @@ static int write_kpi(struct run *R, int k, sqlite3_stmt *sm, sqlite3_stmt *ss,
 			rn += q->num[j];
 			rd += q->den[j];
 		}
+		if (d->rolling != YOC_KPI_R12_SUM)
+			rd = (rd + 6) / 12;
+		if (d->rolling == YOC_KPI_R12_MEAN)
+			rn = (rn + 6) / 12;
 		sqlite3_reset(sm);
 		sqlite3_bind_text(sm, 1, d->id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(sm, 2, m, -1, SQLITE_TRANSIENT);
@@ -1149,7 +1214,7 @@ static int write_tables(struct run *R, const yoc_tariff *t)
 				     "cannot write the catalog: %s", sqlite3_errmsg(db));
 	}
 	if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO kpi_def VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+	    sqlite3_prepare_v2(db, "INSERT INTO kpi_def VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 			       &sd, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO kpi_month VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			       -1, &sm, NULL) != SQLITE_OK ||
@@ -1175,8 +1240,9 @@ static int write_tables(struct run *R, const yoc_tariff *t)
 		sqlite3_bind_text(sd, 10, d->unit, -1, SQLITE_STATIC);
 		sqlite3_bind_double(sd, 11, d->scale);
 		bind_num(sd, 12, d->target);
-		sqlite3_bind_int(sd, 13, R->k[k].available);
-		sqlite3_bind_text(sd, 14, R->k[k].reason, -1, SQLITE_STATIC);
+		sqlite3_bind_text(sd, 13, yoc_kpi_rolling_name(d->rolling), -1, SQLITE_STATIC);
+		sqlite3_bind_int(sd, 14, R->k[k].available);
+		sqlite3_bind_text(sd, 15, R->k[k].reason, -1, SQLITE_STATIC);
 		if (sqlite3_step(sd) != SQLITE_DONE)
 			rc = YOC_EIO;
 		else if (R->k[k].available)
@@ -1201,6 +1267,29 @@ static int write_tables(struct run *R, const yoc_tariff *t)
 			if (sqlite3_step(sp) != SQLITE_DONE)
 				rc = YOC_EIO;
 		}
+	sqlite3_stmt *sq = NULL;
+	if (!rc && sqlite3_prepare_v2(db, "INSERT INTO kpi_practice VALUES(?,?,?,?,?)", -1, &sq,
+				      NULL) != SQLITE_OK)
+		rc = YOC_EIO;
+	for (int pr = 0; !rc && pr < R->nprac; pr++)
+		for (int k = 0; !rc && k < NKPI; k++) {
+			if (!R->k[k].available)
+				continue;
+			for (int i = 0; !rc && i < R->nm; i++) {
+				const int64_t *x = &R->pk[(((size_t)pr * NKPI + (size_t)k) * (size_t)R->nm +
+							    (size_t)i) * 2];
+				char mt[16];
+				sqlite3_reset(sq);
+				sqlite3_bind_text(sq, 1, defs[k].id, -1, SQLITE_STATIC);
+				sqlite3_bind_text(sq, 2, R->prac[pr], -1, SQLITE_STATIC);
+				sqlite3_bind_text(sq, 3, month_text(R->m0 + i, mt), -1, SQLITE_TRANSIENT);
+				sqlite3_bind_int64(sq, 4, x[0]);
+				sqlite3_bind_int64(sq, 5, x[1]);
+				if (sqlite3_step(sq) != SQLITE_DONE)
+					rc = YOC_EIO;
+			}
+		}
+	sqlite3_finalize(sq);
 	char v[64];
 	rc = rc ? rc : kv(db, "from", month_text(R->m0, v));
 	rc = rc ? rc : kv(db, "to", month_text(R->m0 + R->nm - 1, v));
@@ -1248,7 +1337,8 @@ int yoc_kpi_run(yoc_store *s, const struct yoc_kpi_opts *o, struct yoc_kpi_stats
 		R->k[k].available = 1;
 	if ((rc = find_months(R)) || (rc = parse_steps(R)) ||
 	    (rc = yoc_store_persons(s, &R->pers, &R->np, e)) || (rc = load_cohort(R)) ||
-	    (rc = load_hrg_list(R)) || (rc = yoc_tariff_load_dir(&t, o->data_dir, e)))
+	    (rc = load_hrg_list(R)) || (rc = yoc_tariff_load_dir(&t, o->data_dir, e)) ||
+	    (rc = practices(R)))
 		goto cleanup;
 	population(R);
 	if ((rc = hospital(R, t, st)) || (rc = social(R)) || (rc = careplan(R)) || (rc = pam(R)))
@@ -1267,6 +1357,9 @@ cleanup:
 	yoc_free(R->mem);
 	yoc_free(R->mfirst);
 	yoc_free(R->hrg);
+	yoc_free(R->prac_of);
+	yoc_free(R->prac);
+	yoc_free(R->pk);
 	yoc_free(R);
 	return rc;
 }

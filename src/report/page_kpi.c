@@ -52,6 +52,7 @@ static const char *col_text(sqlite3_stmt *st, int i)
 struct kdef {
 	const char *id, *title, *definition, *num, *den, *source, *unit, *reason, *chart;
 	int better, available, type, shift_len, trend_len, screen;
+	int rolling;            /* 0 sum, 1 population, 2 mean (kpi_def.rolling) */
 	double scale, target;
 	size_t steps[8], nsteps;
 	const char *steps_text;
@@ -78,7 +79,7 @@ static int read_defs(struct ctx *c, sqlite3 *db, struct kdef *k, int *nk)
 	if (sqlite3_prepare_v2(db, "SELECT d.kpi, d.title, d.definition, d.numerator, d.denominator,"
 			       " d.source, d.unit, d.reason, d.chart, d.better, d.available, d.scale,"
 			       " d.target, s.shift_len, s.trend_len, s.steps, s.screened IS NOT NULL"
-			       " AND s.screen_factor IS NOT NULL FROM kpi_def d LEFT JOIN kpi_spc s"
+			       " AND s.screen_factor IS NOT NULL, d.rolling FROM kpi_def d LEFT JOIN kpi_spc s"
 			       " USING (kpi) ORDER BY d.ord", -1, &st, NULL) != SQLITE_OK)
 		return yoc_error_set(c->e, YOC_EDATA, "kpi_def", 0, 0, "cannot read kpi_def: %s",
 				     sqlite3_errmsg(db));
@@ -104,6 +105,8 @@ static int read_defs(struct ctx *c, sqlite3 *db, struct kdef *k, int *nk)
 		d->trend_len = sqlite3_column_int(st, 14);
 		d->steps_text = yoc__pt_str(c, col_text(st, 15));
 		d->screen = sqlite3_column_int(st, 16);
+		const char *ro = col_text(st, 17);
+		d->rolling = strcmp(ro, "population") == 0 ? 1 : strcmp(ro, "mean") == 0 ? 2 : 0;
 	}
 	sqlite3_finalize(st);
 	return c->oom ? YOC_ENOMEM : 0;
@@ -465,6 +468,124 @@ int yoc__page_kpi(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *
 	}
 	yoc_buf_free(&body);
 cleanup:
+	yoc_free(m);
+	yoc_free(k);
+	return rc;
+}
+
+/* A practice's months of KPI d from kpi_practice (no rolling values). */
+static int read_practice_months(struct ctx *c, sqlite3 *db, const struct kdef *d,
+				const char *code, struct months *m)
+{
+	sqlite3_stmt *st = NULL;
+	m->n = 0;
+	if (sqlite3_prepare_v2(db, "SELECT month, numerator, denominator FROM kpi_practice WHERE"
+			       " kpi = ? AND practice = ? ORDER BY month", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, d->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && m->n < MMAX) {
+		int i = m->n++;
+		m->label[i] = yoc__pt_str(c, col_text(st, 0));
+		m->num[i] = sqlite3_column_int64(st, 1);
+		m->den[i] = sqlite3_column_int64(st, 2);
+		m->has_r12[i] = 0;
+	}
+	sqlite3_finalize(st);
+	return c->oom ? YOC_ENOMEM : 0;
+}
+
+int yoc__pack_kpi(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		  struct yoc_buf *b)
+{
+	const struct yoc_sdc *s = &c->o->sdc;
+	if (p->unknown || !yoc__kpi_present(db, R) || !has_table(db, "kpi_practice"))
+		return 0;
+	struct kdef *k = yoc_calloc(KMAX, sizeof *k);
+	struct months *m = yoc_calloc(1, sizeof *m);
+	int nk = 0, rc = 0;
+	struct yoc_buf charts;
+	yoc_buf_init(&charts, 0);
+	if (!k || !m) {
+		rc = YOC_ENOMEM;
+		goto cleanup;
+	}
+	if ((rc = read_defs(c, db, k, &nk)))
+		goto cleanup;
+	char name[64], id[128];
+	yoc__safe_name(p->code, name, sizeof name);
+	snprintf(id, sizeof id, "practices/%s_kpi", name);
+	static const char *const cols[] = {"KPI", "Months", "Numerator", "Denominator", "Value",
+					   "Unit", "Latest month"};
+	int kinds[7] = {K_TEXT, K_TEXT, K_COUNT, K_COUNT, K_RATIO, K_TEXT, K_TEXT};
+	struct ptable *t = yoc__pt_new(c, yoc__pt_str(c, id), "KPIs: this practice, the last 12 "
+				       "months", "This practice's registered people (their current "
+				       "practice); counts rounded on their own, small ones hidden; a "
+				       "chart only where no month is hidden.", 7, cols, kinds);
+	int any = 0;
+	for (int i = 0; t && i < nk && !rc; i++) {
+		struct kdef *d = &k[i];
+		if (!d->available)
+			continue;
+		if ((rc = read_practice_months(c, db, d, p->code, m)))
+			break;
+		if (m->n == 0)
+			continue;
+		int j0 = m->n >= 12 ? m->n - 12 : 0, nm = m->n - j0;
+		int64_t n12 = 0, d12 = 0;
+		for (int j = j0; j < m->n; j++) {
+			n12 += m->num[j];
+			d12 += m->den[j];
+		}
+		/* as kpi_month's rolling values: a population or a stock by its mean */
+		if (d->rolling)
+			d12 = (d12 + nm / 2) / nm;
+		if (d->rolling == 2)
+			n12 = (n12 + nm / 2) / nm;
+		struct yoc_spc_chart ch;
+		int drawn = 0;
+		d->steps_text = ""; /* a practice's chart has no steps of its own */
+		if (!p->state && (rc = chart(c, d, m, &ch, &drawn)))
+			break;
+		struct pcell *r = yoc__pt_row(c, t);
+		if (!r) {
+			rc = YOC_ENOMEM;
+			break;
+		}
+		char span[40];
+		snprintf(span, sizeof span, "%s to %s", m->label[j0], m->label[m->n - 1]);
+		r[0].s = d->title;
+		r[1].s = yoc__pt_str(c, span);
+		int64_t pn = p->state ? YOC_SDC_HIDDEN : yoc_sdc_one(s, n12);
+		int64_t pd = p->state ? YOC_SDC_HIDDEN : yoc_sdc_one(s, d12);
+		yoc__set_count(&r[2], pn);
+		yoc__set_count(&r[3], pd);
+		yoc__set_pct(&r[4], pub_value(pn, pd, d->scale), 1);
+		r[5].s = d->unit;
+		r[6].s = drawn ? yoc_spc_icon_name(ch.icon) : "no chart";
+		any = 1;
+		if (drawn) {
+			char title[256];
+			snprintf(title, sizeof title, "%s: this practice (%s chart, %s)", d->title,
+				 d->chart, d->unit);
+			rc = yoc__svg_spc(&charts, title, m->n, m->label, m->pt,
+					  d->type == YOC_SPC_XMR ? 1 : d->scale, d->target);
+		}
+	}
+	if (!rc && !t)
+		rc = YOC_ENOMEM;
+	if (!rc && any) {
+		yoc_buf_puts(b, "<h2>Outcome KPIs</h2><p>The outcome KPIs for this practice's "
+				"registered people (see the KPIs page for definitions and the whole "
+				"population). Charts as Making Data Count draws them, where every "
+				"month can be published.</p>");
+		if ((rc = yoc__html_table(c, b, t)) == 0) {
+			yoc_buf_append(b, charts.data ? charts.data : "", charts.len);
+			rc = yoc__write_csv(c, t);
+		}
+	}
+cleanup:
+	yoc_buf_free(&charts);
 	yoc_free(m);
 	yoc_free(k);
 	return rc;

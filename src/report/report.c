@@ -48,6 +48,7 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"risk", yoc__pack_risk},
 	{"compare", yoc__pack_compare},
 	{"cohorts", yoc__pack_cohorts},
+	{"kpi", yoc__pack_kpi},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))

@@ -56,10 +56,22 @@ python3 "$CHK" check D2 X2 "$DATA" >"$TMP/chk.out" 2>&1
 same "every KPI of every month equals the recomputation" "$?" 0
 sed 's/^/# /' "$TMP/chk.out" | head -5
 same "36 months of 14 KPIs" "$(sqlite3 D2/yoc.db "SELECT count(*) FROM kpi_month")" 504
-same "rolling 12 months: the sum of the last 12 months" \
-	"$(sqlite3 D2/yoc.db "SELECT count(*) FROM kpi_month m WHERE month >= '2022-03' AND
-	   r12_numerator <> (SELECT sum(numerator) FROM kpi_month x WHERE x.kpi = m.kpi AND
-	   x.month <= m.month AND x.month > printf('%04d-%s', substr(m.month, 1, 4) - 1, substr(m.month, 6)))")" 0
+# rolling 12 months: flows add up; a population is its 12 months' mean (an annual rate);
+# a stock takes the means of both (sum / 12, half up)
+same "rolling 12 months: sums of flows, means of populations and stocks" \
+	"$(sqlite3 D2/yoc.db "WITH w AS (SELECT m.kpi, m.month, m.r12_numerator rn, m.r12_denominator rd,
+	   d.rolling ro, (SELECT sum(numerator) FROM kpi_month x WHERE x.kpi = m.kpi AND x.month <= m.month
+	   AND x.month > printf('%04d-%s', substr(m.month, 1, 4) - 1, substr(m.month, 6))) sn,
+	   (SELECT sum(denominator) FROM kpi_month x WHERE x.kpi = m.kpi AND x.month <= m.month
+	   AND x.month > printf('%04d-%s', substr(m.month, 1, 4) - 1, substr(m.month, 6))) sd
+	   FROM kpi_month m JOIN kpi_def d USING (kpi) WHERE m.month >= '2022-03')
+	   SELECT count(*) FROM w WHERE rn <> CASE ro WHEN 'mean' THEN (sn + 6) / 12 ELSE sn END
+	   OR rd <> CASE ro WHEN 'sum' THEN sd ELSE (sd + 6) / 12 END")" 0
+same "every rolling rule is used" "$(sqlite3 D2/yoc.db "SELECT group_concat(DISTINCT rolling) FROM (SELECT rolling FROM kpi_def ORDER BY rolling)")" "mean,population,sum"
+same "practices add up to the whole population" \
+	"$(sqlite3 D2/yoc.db "SELECT count(*) FROM kpi_month m WHERE numerator <> (SELECT sum(numerator)
+	   FROM kpi_practice p WHERE p.kpi = m.kpi AND p.month = m.month) OR denominator <>
+	   (SELECT sum(denominator) FROM kpi_practice p WHERE p.kpi = m.kpi AND p.month = m.month)")" 0
 same "no rolling value before 12 months" \
 	"$(sqlite3 D2/yoc.db "SELECT count(*) FROM kpi_month WHERE month < '2022-03' AND r12_numerator IS NOT NULL")" 0
 same "the chart defaults are recorded" \
