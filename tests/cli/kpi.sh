@@ -1,9 +1,10 @@
-# yoc kpi end to end: a synthetic economy of 3,000 persons loaded as it is
-# (no outcome fields: those KPIs "not available in this dataset"), then with
-# the outcome fields and the careplan and pam feeds added by kpi_check.py;
-# every KPI of every month recomputed independently in Python from the
-# exported rows, the person table and the reference data (the spell rules of
-# docs/costing.md written out again), with and without a cohort; the
+# yoc kpi end to end on a synthetic economy of 3,000 persons: loaded without
+# its outcome fields and careplan and pam feeds (those KPIs "not available in
+# this dataset"), then as synthesised (with its defects): every KPI of every
+# month recomputed independently in Python from the exported rows, the person
+# table and the reference data (the spell rules of docs/costing.md written out
+# again), with and without a cohort; a clean economy against the synthetic
+# truth (delayed transfers, ASCOF 2B(1), PAM levels); the
 # Making Data Count limits of a p-chart and an XmR chart recomputed; a
 # tampered month must be caught; bad --from/--to/--steps and an unknown
 # cohort are usage errors naming the option.
@@ -21,11 +22,11 @@ CHK="$YOC_ROOT/tests/cli/kpi_check.py"
 DATA="$YOC_ROOT/data"
 cd "$TMP" || exit 1
 export YOC_QUIET=1
-"$YOC" synth --persons 3000 --out S >/dev/null 2>&1 &&
-	"$YOC" keygen --out K >/dev/null 2>&1 &&
-	"$YOC" pseudonymise --key K --in S/feeds --out P1 >/dev/null 2>&1 &&
+"$YOC" synth --persons 3000 --out S >/dev/null 2>&1 && cp -r S S1 &&
+	python3 "$CHK" strip S1/feeds && "$YOC" keygen --out K >/dev/null 2>&1 &&
+	"$YOC" pseudonymise --key K --in S1/feeds --out P1 >/dev/null 2>&1 &&
 	"$YOC" init D1 >/dev/null 2>&1 && "$YOC" load --db D1 P1 >/dev/null 2>&1
-same "synthetic economy loaded" "$?" 0
+same "synthetic economy without the outcome fields loaded" "$?" 0
 
 # 1. without the outcome fields
 expect_rc 0 "kpi runs on a dataset without the outcome fields" "$YOC" kpi --db D1 --data "$DATA"
@@ -43,9 +44,8 @@ mkdir -p X1
 for t in apc social_care; do "$YOC" export --db D1 --table $t --out X1/$t.csv >/dev/null 2>&1; done
 check "available KPIs equal the recomputation (no outcome fields)" python3 "$CHK" check D1 X1 "$DATA"
 
-# 2. with the outcome fields and the careplan and pam feeds
-cp -r S S2 && python3 "$CHK" augment S2/feeds 7 &&
-	"$YOC" pseudonymise --key K --in S2/feeds --out P2 >/dev/null 2>&1 &&
+# 2. with the outcome fields and the careplan and pam feeds, as synthesised
+"$YOC" pseudonymise --key K --in S/feeds --out P2 >/dev/null 2>&1 &&
 	"$YOC" init D2 >/dev/null 2>&1 && "$YOC" load --db D2 P2 >/dev/null 2>&1
 same "dataset with the outcome fields loaded" "$?" 0
 expect_rc 0 "kpi runs" "$YOC" kpi --db D2 --data "$DATA"
@@ -84,6 +84,16 @@ sqlite3 D2/yoc.db "UPDATE kpi_month SET numerator = numerator + 1 WHERE kpi = 'd
 python3 "$CHK" check D2 X2 "$DATA" >/dev/null 2>&1
 same "a tampered month fails the recomputation" "$?" 1
 mv D2/yoc.db.bak D2/yoc.db
+
+# 2b. a clean economy against the synthetic truth
+"$YOC" synth --persons 3000 --clean --seed 11 --out SC >/dev/null 2>&1 &&
+	"$YOC" pseudonymise --key K --in SC/feeds --out PC >/dev/null 2>&1 &&
+	"$YOC" init DC >/dev/null 2>&1 && "$YOC" load --db DC PC >/dev/null 2>&1 &&
+	"$YOC" kpi --db DC --data "$DATA" >/dev/null 2>&1
+same "clean economy loaded, KPIs computed" "$?" 0
+python3 "$CHK" truth DC SC >"$TMP/truth.out" 2>&1
+same "delayed transfers, ASCOF 2B(1) and PAM levels equal the synthetic truth, month by month" "$?" 0
+sed 's/^/# /' "$TMP/truth.out" | head -5
 
 # 3. a cohort: its members on each event's date
 "$YOC" cohort define frail --db D2 --rule "age >= 75" >/dev/null 2>&1

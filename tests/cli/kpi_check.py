@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Independent check of yoc kpi (tests/cli/kpi.sh).
 
-  kpi_check.py augment FEEDS SEED
-      adds the outcome fields to a synthetic economy's feeds, deterministically:
-      a discharge ready date on some emergency spells (some delayed, a few
-      dated after the discharge: ignored), PLACEMENT on residential and nursing
-      packages, reablement on some home care packages with the place at 91
-      days, and careplan and pam feeds for some registered people.
+  kpi_check.py strip FEEDS
+      removes the outcome columns and the careplan and pam feeds from a
+      synthetic economy's feeds (an extract from before they existed).
+  kpi_check.py truth DB_DIR SYNTH_DIR
+      compares the KPIs the synthetic truth gives directly (delayed transfers
+      from truth/discharge.csv, ASCOF 2B(1) from truth/reablement.csv with the
+      ages of the GP register, PAM levels from truth/pam.csv) with yoc's, month
+      by month, on a clean economy (no defects, everyone linked).
   kpi_check.py check DB_DIR EXPORT_DIR DATA_DIR [COHORT]
       recomputes every available KPI month by month from the exported rows
       (yoc export), the person table and the shipped reference data, with the
@@ -18,7 +20,6 @@ import datetime as dt
 import glob
 import math
 import os
-import random
 import sqlite3
 import sys
 from collections import defaultdict
@@ -60,100 +61,27 @@ def rewrite(path, add_cols, fn):
         w.writerows(rows)
 
 
-def augment(feeds, seed):
-    rnd = random.Random(seed)
-    # APC: a ready date per emergency spell (same on every episode)
-    ready = {}
-    for p in sorted(glob.glob(os.path.join(feeds, "apc", "*.csv"))):
-        with open(p, newline="") as f:
-            for r in csv.DictReader(f):
-                sid = r["SUSSPELLID"]
-                if sid in ready or not r["ADMIMETH"].startswith("2") or r["CLASSPAT"] == "2":
-                    continue
-                dd = day(r["DISDATE"])
-                if dd is None or rnd.random() > 0.5:
-                    ready[sid] = None
-                    continue
-                u = rnd.random()
-                delay = 0 if u < 0.5 else (-3 if u < 0.53 else rnd.randint(1, 15))
-                ready[sid] = (iso(dd - delay), delay)
+OUTCOME_COLS = {"DISREADYDATE", "RRR_NEED", "DELAY_REASON", "REABLEMENT", "HOSP_DISCHARGE",
+                "PLACE_91D", "PLACEMENT"}
 
-    def apc_row(r):
-        v = ready.get(r["SUSSPELLID"])
-        r["DISREADYDATE"] = v[0] if v else ""
-        r["RRR_NEED"] = ("Y" if v[1] > 0 else "N") if v else ""
-        r["DELAY_REASON"] = "HOME" if v and v[1] > 0 else ""
 
-    for p in glob.glob(os.path.join(feeds, "apc", "*.csv")):
-        rewrite(p, ["DISREADYDATE", "RRR_NEED", "DELAY_REASON"], apc_row)
-
-    def sc_row(r):
-        k = r["SERVICEKEY"]
-        st = r["SERVICE_TYPE"]
-        r["PLACEMENT"] = ""
-        r["REABLEMENT"] = ""
-        r["HOSP_DISCHARGE"] = ""
-        r["PLACE_91D"] = ""
-        if st in ("RESIDENTIAL", "NURSING"):
-            r["PLACEMENT"] = "TEMPORARY" if hval(k, 3) == 0 else "PERMANENT"
-        elif st == "HOME_CARE":
-            if hval(k, 3) == 0 and day(r["PACKAGE_START"]) is not None:
-                r["REABLEMENT"] = "Y"
-                r["HOSP_DISCHARGE"] = iso(day(r["PACKAGE_START"]) - 1)
-                r["PLACE_91D"] = (["HOME"] * 7 + ["RESIDENTIAL", "DIED", "UNKNOWN"])[hval(k + "x", 10)]
-            else:
-                r["REABLEMENT"] = "N"
-
-    for p in glob.glob(os.path.join(feeds, "social_care", "*.csv")):
-        rewrite(p, ["PLACEMENT", "REABLEMENT", "HOSP_DISCHARGE", "PLACE_91D"], sc_row)
-
-    # careplan and pam feeds for some registered people
-    people = {}
-    for p in sorted(glob.glob(os.path.join(feeds, "gp_register", "*.csv"))):
-        with open(p, newline="") as f:
-            for r in csv.DictReader(f):
-                people.setdefault(r["NEWNHSNO"], (r["DOB"], r["SEX"], r["GPPRAC"]))
-    lo, hi = day("2021-04-01"), day("2024-03-31")
-    cp = defaultdict(list)
-    pm = defaultdict(list)
-    pcols = ["NEWNHSNO", "DOB", "SEX", "GPPRAC", "PLAN_ID", "ITEM_TYPE", "ITEM_ID", "RECORD_DATE",
-             "CREATED", "LAST_REVIEW", "NEXT_REVIEW", "STATUS", "DOMAIN"]
-    mcols = ["NEWNHSNO", "DOB", "SEX", "GPPRAC", "PAM_ID", "PAM_DATE", "PAM_SCORE", "PAM_LEVEL"]
-    item = 0
-    for nhs in sorted(people):
-        if rnd.random() > 0.15:
-            continue
-        dob, sex, prac = people[nhs]
-        created = rnd.randint(lo, hi - 30)
-        plan = "PL%06d" % item
-        rows = [(created, created, "", created + rnd.randint(120, 300))]
-        if rnd.random() < 0.5 and created + 200 < hi:
-            rv = created + 200
-            rows.append((rv, created, rv, rv + rnd.randint(100, 400)))
-        for rec, cr, last, nxt in rows:
-            item += 1
-            m = iso(rec)[:7]
-            cp[(prac, m)].append([nhs, dob, sex, prac, plan, "PLAN", "IT%07d" % item, iso(rec),
-                                  iso(cr), iso(last) if last else "", iso(nxt), "", ""])
-            item += 1
-            cp[(prac, m)].append([nhs, dob, sex, prac, plan, "GOAL", "IT%07d" % item, iso(rec),
-                                  "", "", "", "IN_PROGRESS", "CARE"])
-        sc = rnd.uniform(30, 80)
-        for k, d in enumerate((created, created + 365)):
-            if d > hi:
-                break
-            s = round(sc + 5 * k, 1)
-            lvl = 1 if s <= 47.0 else 2 if s <= 55.1 else 3 if s <= 67.0 else 4
-            item += 1
-            pm[(prac, iso(d)[:7])].append([nhs, dob, sex, prac, "PAM%07d" % item, iso(d),
-                                           "%.1f" % s, str(lvl)])
-    for kind, data, cols in (("careplan", cp, pcols), ("pam", pm, mcols)):
-        os.makedirs(os.path.join(feeds, kind), exist_ok=True)
-        for (prac, m), rows in sorted(data.items()):
-            with open(os.path.join(feeds, kind, "%s_%s.csv" % (prac, m)), "w", newline="") as f:
+def strip(feeds):
+    """The feeds as an older extract sends them: no outcome columns, no
+    careplan or pam feeds."""
+    for kind in ("careplan", "pam"):
+        for p in glob.glob(os.path.join(feeds, kind, "*")):
+            os.remove(p)
+        if os.path.isdir(os.path.join(feeds, kind)):
+            os.rmdir(os.path.join(feeds, kind))
+    for kind in ("apc", "social_care"):
+        for p in glob.glob(os.path.join(feeds, kind, "*.csv")):
+            with open(p, newline="") as f:
+                rows = list(csv.reader(f))
+            keep = [i for i, c in enumerate(rows[0]) if c not in OUTCOME_COLS]
+            with open(p, "w", newline="") as f:
                 w = csv.writer(f, lineterminator="\n")
-                w.writerow(cols)
-                w.writerows(rows)
+                for r in rows:
+                    w.writerow([r[i] for i in keep if i < len(r)])
 
 
 # ---- the recomputation ----------------------------------------------------
@@ -468,8 +396,63 @@ def check(dbdir, exp, data, cohort=None):
     return 1 if bad else 0
 
 
+def truth(dbdir, synth):
+    db = sqlite3.connect(os.path.join(dbdir, "yoc.db"))
+    run = dict(db.execute("SELECT key, value FROM kpi_run"))
+    lo, hi = run["from"], run["to"]
+    K = defaultdict(lambda: defaultdict(lambda: [0, 0]))
+    for r in read_csv(os.path.join(synth, "truth", "discharge.csv")):
+        m = r["disdate"][:7]
+        if not r["disready"] or not lo <= m <= hi:
+            continue
+        dd, rd = day(r["disdate"]), day(r["disready"])
+        if rd > dd:
+            continue
+        K["dtoc_days"][m][0] += int(r["delayed_days"])
+        K["dtoc_days"][m][1] += 1
+        K["dtoc_share"][m][0] += 1 if int(r["delayed_days"]) > 0 else 0
+        K["dtoc_share"][m][1] += 1
+    dob = {}
+    for p in glob.glob(os.path.join(synth, "feeds", "gp_register", "*.csv")):
+        for r in read_csv(p):
+            dob.setdefault(r["NEWNHSNO"], r["DOB"])
+    for r in read_csv(os.path.join(synth, "truth", "reablement.csv")):
+        m = r["hosp_discharge"][:7]
+        b = dob.get(r["nhs_number"])
+        if not lo <= m <= hi or not b:
+            continue
+        y, mo = int(r["hosp_discharge"][:4]), int(r["hosp_discharge"][5:7])
+        if y - int(b[:4]) - (1 if mo < int(b[5:7]) else 0) < 65:
+            continue
+        K["ascof2b1"][m][0] += 1 if r["place_91d"] == "HOME" else 0
+        K["ascof2b1"][m][1] += 1
+    for r in read_csv(os.path.join(synth, "truth", "pam.csv")):
+        m = r["pam_date"][:7]
+        if lo <= m <= hi:
+            K["pam_level12"][m][0] += 1 if int(r["level"]) <= 2 else 0
+            K["pam_level12"][m][1] += 1
+    bad = n = 0
+    for k, months in K.items():
+        got = {m: (a, b) for m, a, b in db.execute(
+            "SELECT month, numerator, denominator FROM kpi_month WHERE kpi = ?", (k,))}
+        if not got:
+            bad += 1
+            print("%s: not computed" % k)
+        for m, v in sorted(got.items()):
+            n += 1
+            want = tuple(months[m]) if m in months else (0, 0)
+            if v != want:
+                bad += 1
+                if bad <= 20:
+                    print("%s %s: yoc %s, truth %s" % (k, m, v, want))
+    print("ok %d" % n if bad == 0 else "bad %d of %d" % (bad, n))
+    return 1 if bad or n == 0 else 0
+
+
 if __name__ == "__main__":
-    if sys.argv[1] == "augment":
-        augment(sys.argv[2], int(sys.argv[3]))
+    if sys.argv[1] == "strip":
+        strip(sys.argv[2])
+    elif sys.argv[1] == "truth":
+        sys.exit(truth(*sys.argv[2:]))
     else:
         sys.exit(check(*sys.argv[2:]))
