@@ -90,7 +90,8 @@ static const struct yoc_kpi_def defs[NKPI] = {
 	 "apc spells: DISDATE", P, 1, 100, "%", 200.0 / 7, YOC_KPI_R12_SUM},
 	{"ascof2b1", "At home 91 days after discharge into reablement (ASCOF 2B(1))", "People "
 	 "65+ discharged from hospital into reablement in the month who were at home 91 days "
-	 "after the discharge, over all discharged into reablement (target 65%)", "at home "
+	 "after the discharge, over all discharged into reablement whose 91 days had passed by "
+	 "the end of the months reported (target 65%)", "at home "
 	 "after 91 days", "discharged into reablement",
 	 "social_care: REABLEMENT, HOSP_DISCHARGE, PLACE_91D", P, 1, 100, "%", 65, YOC_KPI_R12_SUM},
 	{"careplan_coverage", "People with a care and support plan", "People in the population "
@@ -765,9 +766,11 @@ static int social(struct run *R)
 		else if (a >= 18)
 			add(R, K_2A_18_64, i, (int32_t)p, 1, 0);
 	}
+	/* ASCOF 2B(1) needs the 91 days to have passed by the end of the months reported */
+	int32_t end = month_start(R->m0 + R->nm) - 1;
 	for (size_t j = 0; !rc && j < npk; j++) {
 		int i = slot(R, pk[j].disch);
-		if (i < 0 || !in_scope(R, pk[j].p, pk[j].disch) ||
+		if (i < 0 || pk[j].disch + 91 > end || !in_scope(R, pk[j].p, pk[j].disch) ||
 		    age_at(&R->pers[pk[j].p], pk[j].disch) < 65)
 			continue;
 		add(R, K_2B1, i, pk[j].p, pk[j].home, 1);

@@ -302,7 +302,7 @@ def check(dbdir, exp, data, cohort=None):
                 continue
             seen.add(k)
             i = slot(hd)
-            if i < 0 or not scope(p, hd) or age(p, hd) < 65:
+            if i < 0 or hd + 91 > mend(NM - 1) or not scope(p, hd) or age(p, hd) < 65:
                 continue
             add("ascof2b1", i, 1 if r["PLACE_91D"].strip().upper() == "HOME" else 0, 1)
 
@@ -420,6 +420,10 @@ def truth(dbdir, synth):
         m = r["hosp_discharge"][:7]
         b = dob.get(r["nhs_number"])
         if not lo <= m <= hi or not b:
+            continue
+        # the 91 days must have passed by the end of the last month reported
+        ny, nm = (int(hi[:4]) + 1, 1) if hi[5:7] == "12" else (int(hi[:4]), int(hi[5:7]) + 1)
+        if day(r["hosp_discharge"]) + 91 > day("%04d-%02d-01" % (ny, nm)) - 1:
             continue
         y, mo = int(r["hosp_discharge"][:4]), int(r["hosp_discharge"][5:7])
         if y - int(b[:4]) - (1 if mo < int(b[5:7]) else 0) < 65:
