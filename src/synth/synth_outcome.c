@@ -287,8 +287,8 @@ static void reablement(struct emit_ctx *c, const struct ev_spell *sp, int nsp,
 		int32_t start = s->dis + (int32_t)rng_below(&p->o, 3);
 		int len = lognormal_int(&p->o, 24.0, 0.5, 7, 42);
 		int hours = lognormal_int(&p->o, 8.0, 0.5, 2, 25);
-		if (u >= 0.5 || strcmp(s->disdest, "19") != 0 || care_home(pl, npl, s->dis) ||
-		    start > p->obs1 || start < p->obs0)
+		if (u >= 0.5 || !s->disdest || strcmp(s->disdest, "19") != 0 ||
+		    care_home(pl, npl, s->dis) || start > p->obs1 || start < p->obs0)
 			continue;
 		int32_t end = start + len - 1, pend = end;
 		if (end > p->obs1)
