@@ -622,13 +622,17 @@ static int hospital(struct run *R, const yoc_tariff *t, struct yoc_kpi_stats *st
 			ep.epiorder = eo > 0 && eo < 100000 ? (int32_t)eo : 0;
 			ep.feed_cost = INT64_MIN;
 			if (nready == cready) {
-				cready = cready ? cready * 2 : 4096;
-				int32_t *x = yoc_realloc(ready, cready * sizeof *x);
-				if (!x || cready > UINT32_MAX) {
-					rc = yoc_error_set(R->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+				/* an episode's tag is its index here: at most 2^32 episodes */
+				size_t nc = cready ? cready * 2 : 4096;
+				int32_t *x = nc <= UINT32_MAX ? yoc_realloc(ready, nc * sizeof *x) : NULL;
+				if (!x) {
+					rc = yoc_error_set(R->e, nc <= UINT32_MAX ? YOC_ENOMEM : YOC_ETOOBIG,
+							   yoc_store_dir(R->s), 0, 0,
+							   "too many APC episodes to group into spells");
 					break;
 				}
 				ready = x;
+				cready = nc;
 			}
 			ready[nready] = date_of(g, c_rd, r);
 			struct yoc_cell prov = yoc_seg_text(g, c_pro, r);
