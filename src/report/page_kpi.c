@@ -436,7 +436,8 @@ int yoc__page_kpi(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *
 		} else {
 			char title[256];
 			snprintf(title, sizeof title, "%s (%s chart, %s)", d->title, d->chart, d->unit);
-			rc = yoc__svg_spc(&body, title, m->n, m->label, m->pt, f, d->target);
+			rc = yoc__svg_spc(&body, title, m->n, m->label, m->pt, f, d->target, ch.icon,
+					  ch.assurance);
 			yoc_buf_printf(&body, "<p class=\"note\">Rules: beyond the limits; a shift of "
 				       "%d points on one side; a trend of %d points; 2 of 3 beyond 2 "
 				       "sigma%s%s%s. Latest month: %s", ch.shift_len, ch.trend_len,
@@ -569,7 +570,8 @@ int yoc__pack_kpi(struct ctx *c, sqlite3 *db, struct report *R, const struct pra
 			snprintf(title, sizeof title, "%s: this practice (%s chart, %s)", d->title,
 				 d->chart, d->unit);
 			rc = yoc__svg_spc(&charts, title, m->n, m->label, m->pt,
-					  d->type == YOC_SPC_XMR ? 1 : d->scale, d->target);
+					  d->type == YOC_SPC_XMR ? 1 : d->scale, d->target, ch.icon,
+					  ch.assurance);
 		}
 	}
 	if (!rc && !t)

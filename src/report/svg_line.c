@@ -155,8 +155,52 @@ static int spc_path(struct yoc_buf *b, int n, const struct yoc_spc_mpoint *pt, i
 	return rc;
 }
 
+/* Making Data Count's icons, drawn as badges: variation (grey common cause;
+ * blue improvement, orange concern, purple neither, lettered H or L) and
+ * assurance (blue P passes, orange F fails, grey ? hit and miss). */
+static int spc_icons(struct yoc_buf *b, double x, double y, int icon, int assurance)
+{
+	static const struct {
+		int icon;
+		int variation;
+		const char *letter;
+	} v[] = {
+		{YOC_SPC_ICON_COMMON, YOC_SPC_COMMON, "~"},
+		{YOC_SPC_ICON_IMPROVE_HIGH, YOC_SPC_IMPROVEMENT, "H"},
+		{YOC_SPC_ICON_IMPROVE_LOW, YOC_SPC_IMPROVEMENT, "L"},
+		{YOC_SPC_ICON_CONCERN_HIGH, YOC_SPC_CONCERN, "H"},
+		{YOC_SPC_ICON_CONCERN_LOW, YOC_SPC_CONCERN, "L"},
+		{YOC_SPC_ICON_NEITHER_HIGH, YOC_SPC_NEITHER, "H"},
+		{YOC_SPC_ICON_NEITHER_LOW, YOC_SPC_NEITHER, "L"},
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (v[i].icon == icon) {
+			rc |= yoc_buf_printf(b, "<g><title>Variation: %s</title><circle cx=\"%.1f\" "
+					     "cy=\"%.1f\" r=\"13\" fill=\"#fff\" stroke=\"%s\" "
+					     "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\" "
+					     "text-anchor=\"middle\" font-weight=\"bold\" fill=\"%s\">"
+					     "%s</text></g>", yoc_spc_icon_name(icon), x, y,
+					     yoc__spc_colour(v[i].variation), x, y + 5,
+					     yoc__spc_colour(v[i].variation), v[i].letter);
+		}
+	if (assurance != YOC_SPC_ASSURE_NONE) {
+		const char *col = assurance == YOC_SPC_ASSURE_PASS ? "#289de0"
+				  : assurance == YOC_SPC_ASSURE_FAIL ? "#fab428" : "#7f7f7f";
+		const char *l = assurance == YOC_SPC_ASSURE_PASS ? "P"
+				: assurance == YOC_SPC_ASSURE_FAIL ? "F" : "?";
+		rc |= yoc_buf_printf(b, "<g><title>Assurance: %s</title><circle cx=\"%.1f\" "
+				     "cy=\"%.1f\" r=\"13\" fill=\"%s\"/><text x=\"%.1f\" "
+				     "y=\"%.1f\" text-anchor=\"middle\" font-weight=\"bold\" "
+				     "fill=\"#fff\">%s</text></g>", yoc_spc_assurance_name(assurance),
+				     x + 32, y, col, x + 32, y + 5, l);
+	}
+	return rc;
+}
+
 int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const *labels,
-		 const struct yoc_spc_mpoint *pt, double scale, double target)
+		 const struct yoc_spc_mpoint *pt, double scale, double target, int icon,
+		 int assurance)
 {
 	const double W = 760, L = 70, R = 120, T = 34, B = 56, H = 300;
 	const double pw = W - L - R, ph = H - T - B;
@@ -206,6 +250,20 @@ int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const 
 	rc |= spc_path(b, n, pt, 3, scale, lo, hi,
 		       "stroke=\"#c0504d\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"");
 	rc |= spc_path(b, n, pt, 0, scale, lo, hi, "stroke=\"#7f7f7f\" stroke-width=\"1.5\"");
+	/* the latest phase's lines named at the right */
+	for (int i = n - 1; i >= 0; i--)
+		if (pt[i].present && isfinite(pt[i].centre)) {
+			const double v[3] = {pt[i].centre, pt[i].ucl, pt[i].lcl};
+			const char *nm[3] = {"Centre", "Upper", "Lower"};
+			for (int k = 0; k < 3; k++)
+				if (isfinite(v[k]))
+					rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" "
+							     "class=\"ax\">%s %.3g</text>", L + pw + 6,
+							     YV(v[k] * scale) + 4 + (k == 2 ? 10 : k ? -6 : 0),
+							     nm[k], v[k] * scale);
+			break;
+		}
+	rc |= spc_icons(b, W - 60, 20, icon, assurance);
 	for (int i = 0; i < n; i++) {
 		if (pt[i].present) {
 			rc |= yoc_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\">"

@@ -27,10 +27,13 @@ int yoc__svg_xmr(struct yoc_buf *b, const char *title, int n, const char *const 
 ** A Making Data Count chart (yoc_spc_chart) of n points with labels: each
 ** point's centre line and limits (per phase; per point for p- and u-charts),
 ** values times scale (100 for a percentage), the target (NaN: none) dotted,
-** points coloured by variation, missing points left out. 0 or YOC_ENOMEM.
+** points coloured by variation, missing points left out; the variation icon
+** (YOC_SPC_ICON_*) and the assurance icon (YOC_SPC_ASSURE_*) as badges at
+** the top right. 0 or YOC_ENOMEM.
 */
 int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const *labels,
-		 const struct yoc_spc_mpoint *pt, double scale, double target);
+		 const struct yoc_spc_mpoint *pt, double scale, double target, int icon,
+		 int assurance);
 
 /*
 ** A Lorenz curve through n points (px[i], py[i]) in percent, ascending
