@@ -143,6 +143,15 @@ sys.exit(1 if bad or not rows else 0)
 PY
 same "every count of kpi_months.csv is the published value of the exact count" "$?" 0
 sed 's/^/# /' "$TMP/sdc.out" | tail -2
+if command -v unzip >/dev/null 2>&1; then
+	same "the workbook has the KPI sheets" \
+		"$(unzip -p REP/yoc-report.xlsx xl/workbook.xml | grep -o 'name="kpi_[a-z_]*"' | tr '\n' ' ')" \
+		'name="kpi_summary" name="kpi_months" name="kpi_weekday" name="kpi_pam_change" '
+else
+	skip "the workbook has the KPI sheets" "unzip missing"
+fi
+ls REP/csv/practices/*_kpi.csv >/dev/null 2>&1 && grep -q "<h2>Outcome KPIs</h2>" REP/practices/*.html
+same "the practice packs have their KPI section" "$?" 0
 
 # 5. errors
 expect_rc 2 "a bad --from is a usage error" "$YOC" kpi --db D2 --from 2022-13
