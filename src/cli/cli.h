@@ -117,5 +117,6 @@ extern const struct cli_verb cli_verb_reidentify;
 extern const struct cli_verb cli_verb_audit;
 extern const struct cli_verb cli_verb_serve;
 extern const struct cli_verb cli_verb_user;
+extern const struct cli_verb cli_verb_kpi;
 
 #endif

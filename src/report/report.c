@@ -35,6 +35,7 @@ static const struct yoc__page pages[] = {
 	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
 	 yoc__page_eval_present},
 	{"budget.html", "Budget", "Capitated budget", yoc__page_budget, yoc__budget_present},
+	{"kpi.html", "KPIs", "Outcome KPIs (Making Data Count)", yoc__page_kpi, yoc__kpi_present},
 };
 
 /* The sections of every practice data pack, in page order. */
@@ -47,6 +48,7 @@ static const struct yoc__pack_section pack_sections[] = {
 	{"risk", yoc__pack_risk},
 	{"compare", yoc__pack_compare},
 	{"cohorts", yoc__pack_cohorts},
+	{"kpi", yoc__pack_kpi},
 };
 
 #define NPAGES ((int)(sizeof pages / sizeof pages[0]))

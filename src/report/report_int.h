@@ -240,6 +240,12 @@ int yoc__sim_present(sqlite3 *db, const struct report *R);
 int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__budget_present(sqlite3 *db, const struct report *R);
 
+/* kpi.html (present when yoc kpi has run; page_kpi.c). */
+int yoc__page_kpi(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__kpi_present(sqlite3 *db, const struct report *R);
+int yoc__pack_kpi(struct ctx *c, sqlite3 *db, struct report *R, const struct prac *p,
+		  struct yoc_buf *b);
+
 /* The table of practices (part of the overview; protects the packs' counts
  * into R->packs) and the packs themselves, one page per practice. */
 int yoc__practices_section(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);

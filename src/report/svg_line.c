@@ -124,3 +124,165 @@ int yoc__svg_lorenz(struct yoc_buf *b, const char *title, int n, const double *p
 	rc |= yoc_buf_puts(b, "\"/></svg>\n");
 	return rc ? YOC_ENOMEM : 0;
 }
+
+/* One line of the chart through the points' values v(i) (NaN: a gap). */
+static int spc_path(struct yoc_buf *b, int n, const struct yoc_spc_mpoint *pt, int which,
+		    double scale, double lo, double hi, const char *style)
+{
+	const double L = 70, R = 120, T = 34, B = 56, W = 760, H = 300;
+	const double pw = W - L - R, ph = H - T - B;
+	int rc = 0, open = 0, phase = -1;
+	for (int i = 0; i < n; i++) {
+		const struct yoc_spc_mpoint *p = &pt[i];
+		double v = which == 0 ? p->x : which == 1 ? p->centre : which == 2 ? p->ucl : p->lcl;
+		if (!p->present || !isfinite(v) || (which && p->phase != phase && open)) {
+			if (open)
+				rc |= yoc_buf_puts(b, "\"/>");
+			open = 0;
+			if (!p->present || !isfinite(v))
+				continue;
+		}
+		double x = L + (n > 1 ? (double)i / (n - 1) * pw : pw / 2);
+		double y = T + ph - (v * scale - lo) / (hi - lo) * ph;
+		if (!open)
+			rc |= yoc_buf_printf(b, "<polyline fill=\"none\" %s points=\"", style);
+		rc |= yoc_buf_printf(b, "%s%.1f,%.1f", open ? " " : "", x, y);
+		open = 1;
+		phase = p->phase;
+	}
+	if (open)
+		rc |= yoc_buf_puts(b, "\"/>");
+	return rc;
+}
+
+/* Making Data Count's icons, drawn as badges: variation (grey common cause;
+ * blue improvement, orange concern, purple neither, lettered H or L) and
+ * assurance (blue P passes, orange F fails, grey ? hit and miss). */
+static int spc_icons(struct yoc_buf *b, double x, double y, int icon, int assurance)
+{
+	static const struct {
+		int icon;
+		int variation;
+		const char *letter;
+	} v[] = {
+		{YOC_SPC_ICON_COMMON, YOC_SPC_COMMON, "~"},
+		{YOC_SPC_ICON_IMPROVE_HIGH, YOC_SPC_IMPROVEMENT, "H"},
+		{YOC_SPC_ICON_IMPROVE_LOW, YOC_SPC_IMPROVEMENT, "L"},
+		{YOC_SPC_ICON_CONCERN_HIGH, YOC_SPC_CONCERN, "H"},
+		{YOC_SPC_ICON_CONCERN_LOW, YOC_SPC_CONCERN, "L"},
+		{YOC_SPC_ICON_NEITHER_HIGH, YOC_SPC_NEITHER, "H"},
+		{YOC_SPC_ICON_NEITHER_LOW, YOC_SPC_NEITHER, "L"},
+	};
+	int rc = 0;
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (v[i].icon == icon) {
+			rc |= yoc_buf_printf(b, "<g><title>Variation: %s</title><circle cx=\"%.1f\" "
+					     "cy=\"%.1f\" r=\"13\" fill=\"#fff\" stroke=\"%s\" "
+					     "stroke-width=\"3\"/><text x=\"%.1f\" y=\"%.1f\" "
+					     "text-anchor=\"middle\" font-weight=\"bold\" fill=\"%s\">"
+					     "%s</text></g>", yoc_spc_icon_name(icon), x, y,
+					     yoc__spc_colour(v[i].variation), x, y + 5,
+					     yoc__spc_colour(v[i].variation), v[i].letter);
+		}
+	if (assurance != YOC_SPC_ASSURE_NONE) {
+		const char *col = assurance == YOC_SPC_ASSURE_PASS ? "#289de0"
+				  : assurance == YOC_SPC_ASSURE_FAIL ? "#fab428" : "#7f7f7f";
+		const char *l = assurance == YOC_SPC_ASSURE_PASS ? "P"
+				: assurance == YOC_SPC_ASSURE_FAIL ? "F" : "?";
+		rc |= yoc_buf_printf(b, "<g><title>Assurance: %s</title><circle cx=\"%.1f\" "
+				     "cy=\"%.1f\" r=\"13\" fill=\"%s\"/><text x=\"%.1f\" "
+				     "y=\"%.1f\" text-anchor=\"middle\" font-weight=\"bold\" "
+				     "fill=\"#fff\">%s</text></g>", yoc_spc_assurance_name(assurance),
+				     x + 32, y, col, x + 32, y + 5, l);
+	}
+	return rc;
+}
+
+int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const *labels,
+		 const struct yoc_spc_mpoint *pt, double scale, double target, int icon,
+		 int assurance)
+{
+	const double W = 760, L = 70, R = 120, T = 34, B = 56, H = 300;
+	const double pw = W - L - R, ph = H - T - B;
+	double lo = INFINITY, hi = -INFINITY;
+	for (int i = 0; i < n; i++) {
+		if (!pt[i].present)
+			continue;
+		const double v[3] = {pt[i].x, pt[i].ucl, pt[i].lcl};
+		for (int k = 0; k < 3; k++)
+			if (isfinite(v[k])) {
+				lo = fmin(lo, v[k] * scale);
+				hi = fmax(hi, v[k] * scale);
+			}
+	}
+	if (isfinite(target)) {
+		lo = fmin(lo, target);
+		hi = fmax(hi, target);
+	}
+	if (!isfinite(lo) || !(hi > lo)) {
+		hi = (isfinite(lo) ? lo : 0) + 1;
+		lo = hi - 2;
+	}
+	double step = nice((hi - lo) / 5);
+	lo = step * floor(lo / step);
+	hi = step * ceil(hi / step);
+	int rc = yoc_buf_printf(b, "<svg class=\"chart\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+				"xmlns=\"http://www.w3.org/2000/svg\"><title>", W, H);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_printf(b, "</title><text x=\"%.0f\" y=\"20\" class=\"ct\">", L);
+	rc |= yoc__html_esc(b, title);
+	rc |= yoc_buf_puts(b, "</text>");
+#define YV(v) (T + ph - ((v) - lo) / (hi - lo) * ph)
+#define XV(i) (L + (n > 1 ? (double)(i) / (n - 1) * pw : pw / 2))
+	for (double t = lo; t <= hi + step / 2; t += step)
+		rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+				     "class=\"grid\"/><text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+				     "text-anchor=\"end\">%g</text>", L, L + pw, YV(t), YV(t),
+				     L - 6, YV(t) + 4, t);
+	if (isfinite(target))
+		rc |= yoc_buf_printf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
+				     "stroke=\"#2e7d32\" stroke-width=\"1.5\" stroke-dasharray=\"2 3\"/>"
+				     "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\">Target %g</text>", L,
+				     L + pw, YV(target), YV(target), L + pw + 6, YV(target) + 4, target);
+	rc |= spc_path(b, n, pt, 1, scale, lo, hi, "stroke=\"#333\" stroke-width=\"1.5\"");
+	rc |= spc_path(b, n, pt, 2, scale, lo, hi,
+		       "stroke=\"#c0504d\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"");
+	rc |= spc_path(b, n, pt, 3, scale, lo, hi,
+		       "stroke=\"#c0504d\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"");
+	rc |= spc_path(b, n, pt, 0, scale, lo, hi, "stroke=\"#7f7f7f\" stroke-width=\"1.5\"");
+	/* the latest phase's lines named at the right */
+	for (int i = n - 1; i >= 0; i--)
+		if (pt[i].present && isfinite(pt[i].centre)) {
+			const double v[3] = {pt[i].centre, pt[i].ucl, pt[i].lcl};
+			const char *nm[3] = {"Centre", "Upper", "Lower"};
+			for (int k = 0; k < 3; k++)
+				if (isfinite(v[k]))
+					rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" "
+							     "class=\"ax\">%s %.3g</text>", L + pw + 6,
+							     YV(v[k] * scale) + 4 + (k == 2 ? 10 : k ? -6 : 0),
+							     nm[k], v[k] * scale);
+			break;
+		}
+	rc |= spc_icons(b, W - 60, 20, icon, assurance);
+	for (int i = 0; i < n; i++) {
+		if (pt[i].present) {
+			rc |= yoc_buf_printf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\">"
+					     "<title>", XV(i), YV(pt[i].x * scale),
+					     yoc__spc_colour(pt[i].variation));
+			rc |= yoc__html_esc(b, labels[i]);
+			rc |= yoc_buf_printf(b, ": %.4g (%s)</title></circle>", pt[i].x * scale,
+					     yoc_spc_variation_name(pt[i].variation));
+		}
+		if (n <= 12 || i % 3 == 0) {
+			rc |= yoc_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" class=\"ax\" "
+					     "text-anchor=\"end\" transform=\"rotate(-45 %.1f %.1f)\">",
+					     XV(i), T + ph + 14, XV(i), T + ph + 14);
+			rc |= yoc__html_esc(b, labels[i]);
+			rc |= yoc_buf_puts(b, "</text>");
+		}
+	}
+#undef YV
+#undef XV
+	rc |= yoc_buf_puts(b, "</svg>\n");
+	return rc ? YOC_ENOMEM : 0;
+}

@@ -24,6 +24,18 @@ int yoc__svg_xmr(struct yoc_buf *b, const char *title, int n, const char *const 
 		 const double *x, const struct yoc_spc *s, const struct yoc_spc_point *pt);
 
 /*
+** A Making Data Count chart (yoc_spc_chart) of n points with labels: each
+** point's centre line and limits (per phase; per point for p- and u-charts),
+** values times scale (100 for a percentage), the target (NaN: none) dotted,
+** points coloured by variation, missing points left out; the variation icon
+** (YOC_SPC_ICON_*) and the assurance icon (YOC_SPC_ASSURE_*) as badges at
+** the top right. 0 or YOC_ENOMEM.
+*/
+int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const *labels,
+		 const struct yoc_spc_mpoint *pt, double scale, double target, int icon,
+		 int assurance);
+
+/*
 ** A Lorenz curve through n points (px[i], py[i]) in percent, ascending
 ** from (0, 0) to (100, 100), with the line of equality. Returns 0 or
 ** YOC_ENOMEM.

@@ -264,6 +264,93 @@ int yoc_spc_xmr(const double *x, size_t n, int better, struct yoc_spc *out,
 /* "common cause", "special cause: improvement", ... */
 const char *yoc_spc_variation_name(int variation);
 
+/* ---- Making Data Count charts: XmR, p, u (stats_spc_mdc.c) -------------- */
+
+/*
+** The general chart behind yoc_spc_xmr, as NHS England's "Making Data
+** Count" tools draw it: an XmR chart whose moving ranges above 3.267 x
+** their mean are screened out once before the limits are set, p-charts of
+** proportions and u-charts of rates with limits per point, special-cause
+** rules with configurable run and trend lengths (recorded with the chart),
+** limits recalculated from each marked step change, the variation icon of
+** the latest point and the assurance icon against a target. The method,
+** step by step, heads stats_spc_mdc.c (docs/stats.md).
+*/
+#define YOC_SPC_SCREEN 3.267     /* moving ranges above this x their mean are screened */
+
+enum yoc_spc_type { YOC_SPC_XMR = 0, YOC_SPC_PCHART, YOC_SPC_UCHART };
+
+/* The variation icon of the latest point. */
+enum {
+	YOC_SPC_ICON_COMMON = 0, YOC_SPC_ICON_IMPROVE_HIGH, YOC_SPC_ICON_IMPROVE_LOW,
+	YOC_SPC_ICON_CONCERN_HIGH, YOC_SPC_ICON_CONCERN_LOW, YOC_SPC_ICON_NEITHER_HIGH,
+	YOC_SPC_ICON_NEITHER_LOW, YOC_SPC_ICON_NONE
+};
+/* The assurance icon: the latest limits against the target. */
+enum {
+	YOC_SPC_ASSURE_NONE = 0,   /* no target, no better direction or no limits */
+	YOC_SPC_ASSURE_PASS,       /* both limits on the better side: consistently passes */
+	YOC_SPC_ASSURE_FAIL,       /* both limits on the worse side: consistently fails */
+	YOC_SPC_ASSURE_HIT_MISS    /* the target between the limits: hit and miss */
+};
+
+struct yoc_spc_opts {
+	int type;               /* enum yoc_spc_type */
+	int better;             /* +1 higher is better, -1 lower, 0 neither */
+	int shift_len;          /* points on one side of the centre line (default 7) */
+	int trend_len;          /* points each rising or each falling (default 6) */
+	int screen;             /* XmR: screen moving ranges once (default 1) */
+	double target;          /* NaN: none */
+	const size_t *steps;    /* ascending indices 0 < s < n where a new phase starts */
+	size_t nsteps;
+};
+/* Defaults: shift 7, trend 6, screening on, no target, no steps. */
+void yoc_spc_opts_init(struct yoc_spc_opts *o, int type, int better);
+
+struct yoc_spc_mpoint {
+	int present;            /* 0: no value (den <= 0 or x NaN): no rules, no limits */
+	int phase;              /* 0, 1, ... from the step changes */
+	double x;               /* the value: x (XmR), num / den (p, u) */
+	double centre, ucl, lcl, upper2, lower2; /* this point's lines (NaN: none) */
+	double mr;              /* XmR: |x - previous present point| in the phase, else NaN */
+	int screened;           /* this moving range was left out of the mean */
+	unsigned rules;         /* YOC_SPC_OUTSIDE | ... */
+	int high, low;
+	int variation;          /* YOC_SPC_COMMON ... */
+};
+
+struct yoc_spc_chart {
+	size_t n, present, nphase, special, screened;
+	int type, better, shift_len, trend_len, screen;
+	double target;
+	/* the last phase (p, u: the latest present point's limits) */
+	int valid;              /* the last phase has 2+ points (XmR) or 1+ (p, u) */
+	double centre, mr_mean, sigma, ucl, lcl;
+	int icon;               /* YOC_SPC_ICON_* of the latest present point */
+	int assurance;          /* YOC_SPC_ASSURE_* */
+};
+
+/*
+** The chart of n points in time order. XmR: x = num[i] (den NULL; a NaN is
+** a missing point). p and u: x = num[i] / den[i], a den[i] <= 0 a missing
+** point; p needs 0 <= num <= den. Writes out and pt[0..n-1]. YOC_EINVAL for
+** n = 0, an infinite value, bad options or steps out of order.
+*/
+int yoc_spc_chart(const double *num, const double *den, size_t n,
+		  const struct yoc_spc_opts *o, struct yoc_spc_chart *out,
+		  struct yoc_spc_mpoint *pt, struct yoc_error *e);
+/* "XmR", "p", "u". */
+const char *yoc_spc_type_name(int type);
+/* "common cause", "improvement (high)", ... */
+const char *yoc_spc_icon_name(int icon);
+/* "consistently passes the target", ... ("" for none). */
+const char *yoc_spc_assurance_name(int assurance);
+/*
+** The rules a point's flags name, joined by "; " into buf ("" for none):
+** "beyond the limits; shift (7 on one side)". Returns buf.
+*/
+char *yoc_spc_rules_text(unsigned rules, int shift_len, int trend_len, char *buf, size_t cap);
+
 /* ---- seeded random streams and quantiles (stats_boot.c) ---------------- */
 
 #include <stdint.h>

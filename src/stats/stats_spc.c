@@ -23,17 +23,15 @@
 ** Degenerate cases are explicit: fewer than 2 points have no moving range
 ** (valid 0: limits NaN, no rule applied); all moving ranges zero gives
 ** limits equal to the mean, and no point is outside them (strictly).
-** Pure computation: no allocation, no output.
+** The steps are those of the general chart (yoc_spc_chart in
+** stats_spc_mdc.c) with screening off and one phase; this function keeps
+** the single-phase interface the Trends page uses. Allocates one working
+** array; no output.
 */
 #include <math.h>
 #include <string.h>
 
 #include "stats/stats.h"
-
-static int side_of(double x, double mean)
-{
-	return x > mean ? 1 : x < mean ? -1 : 0;
-}
 
 int yoc_spc_xmr(const double *x, size_t n, int better, struct yoc_spc *out,
 		struct yoc_spc_point *pt, struct yoc_error *e)
@@ -45,101 +43,43 @@ int yoc_spc_xmr(const double *x, size_t n, int better, struct yoc_spc *out,
 		if (!isfinite(x[i]))
 			return yoc_error_set(e, YOC_EINVAL, NULL, 0, 0,
 					     "point %zu of the series is not a number", i + 1);
-	memset(pt, 0, sizeof *pt * n);
-	/* 1. mean */
-	double s = 0;
-	for (size_t i = 0; i < n; i++)
-		s += x[i];
-	out->mean = s / (double)n;
-	out->n = n;
-	pt[0].mr = NAN;
-	if (n < 2) {
-		out->mr_mean = out->sigma = out->ucl = out->lcl = NAN;
-		out->upper2 = out->lower2 = NAN;
-		return YOC_OK;
-	}
-	/* 2. moving ranges */
-	double mr = 0;
-	for (size_t i = 1; i < n; i++) {
-		pt[i].mr = fabs(x[i] - x[i - 1]);
-		mr += pt[i].mr;
-	}
-	out->mr_mean = mr / (double)(n - 1);
-	/* 3. sigma and limits */
-	out->sigma = out->mr_mean / YOC_SPC_D2;
-	out->ucl = out->mean + YOC_SPC_E2 * out->mr_mean;
-	out->lcl = out->mean - YOC_SPC_E2 * out->mr_mean;
-	out->upper2 = out->mean + 2 * out->sigma;
-	out->lower2 = out->mean - 2 * out->sigma;
-	out->valid = 1;
-	/* 4a. outside the limits */
-	for (size_t i = 0; i < n; i++) {
-		if (x[i] > out->ucl) {
-			pt[i].rules |= YOC_SPC_OUTSIDE;
-			pt[i].high = 1;
-		} else if (x[i] < out->lcl) {
-			pt[i].rules |= YOC_SPC_OUTSIDE;
-			pt[i].low = 1;
+	/* the general chart (stats_spc_mdc.c) without screening or steps */
+	struct yoc_spc_opts o;
+	yoc_spc_opts_init(&o, YOC_SPC_XMR, better);
+	o.screen = 0;
+	struct yoc_spc_chart c;
+	struct yoc_spc_mpoint *m = yoc_malloc(sizeof *m * n);
+	if (!m)
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	int rc = yoc_spc_chart(x, NULL, n, &o, &c, m, e);
+	if (rc == YOC_OK) {
+		memset(pt, 0, sizeof *pt * n);
+		out->n = n;
+		out->valid = c.valid;
+		out->mean = n < 2 ? NAN : c.centre;
+		if (n < 2) {
+			double s = 0;
+			for (size_t i = 0; i < n; i++)
+				s += x[i];
+			out->mean = s / (double)n;
+		}
+		out->mr_mean = c.mr_mean;
+		out->sigma = c.sigma;
+		out->ucl = m[0].ucl;
+		out->lcl = m[0].lcl;
+		out->upper2 = m[0].upper2;
+		out->lower2 = m[0].lower2;
+		out->special = c.special;
+		for (size_t i = 0; i < n; i++) {
+			pt[i].mr = m[i].mr;
+			pt[i].rules = m[i].rules;
+			pt[i].high = m[i].high;
+			pt[i].low = m[i].low;
+			pt[i].variation = m[i].variation;
 		}
 	}
-	/* 4b. shifts: maximal runs on one side */
-	for (size_t i = 0; i < n;) {
-		int sd = side_of(x[i], out->mean);
-		size_t j = i + 1;
-		while (j < n && sd && side_of(x[j], out->mean) == sd)
-			j++;
-		if (sd && j - i >= YOC_SPC_SHIFT_LEN)
-			for (size_t k = i; k < j; k++) {
-				pt[k].rules |= YOC_SPC_SHIFT;
-				pt[k].high |= sd > 0;
-				pt[k].low |= sd < 0;
-			}
-		i = j;
-	}
-	/* 4c. trends: maximal runs of strict rises (or falls); the run of
-	 * points i..j has j - i steps */
-	for (int dir = -1; dir <= 1; dir += 2)
-		for (size_t i = 0; i + 1 < n;) {
-			size_t j = i;
-			while (j + 1 < n && (dir > 0 ? x[j + 1] > x[j] : x[j + 1] < x[j]))
-				j++;
-			if (j - i + 1 >= YOC_SPC_TREND_LEN)
-				for (size_t k = i; k <= j; k++) {
-					pt[k].rules |= YOC_SPC_TREND;
-					pt[k].high |= dir > 0;
-					pt[k].low |= dir < 0;
-				}
-			i = j > i ? j : i + 1;
-		}
-	/* 4d. two out of three beyond 2 sigma on one side */
-	for (size_t i = 0; i + 2 < n; i++)
-		for (int sd = -1; sd <= 1; sd += 2) {
-			int c = 0;
-			for (size_t k = i; k < i + 3; k++)
-				c += sd > 0 ? x[k] > out->upper2 : x[k] < out->lower2;
-			if (c < 2)
-				continue;
-			for (size_t k = i; k < i + 3; k++)
-				if (sd > 0 ? x[k] > out->upper2 : x[k] < out->lower2) {
-					pt[k].rules |= YOC_SPC_TWO_OF_THREE;
-					pt[k].high |= sd > 0;
-					pt[k].low |= sd < 0;
-				}
-		}
-	/* 5. the variation of each point */
-	for (size_t i = 0; i < n; i++) {
-		struct yoc_spc_point *p = &pt[i];
-		if (!p->rules)
-			p->variation = YOC_SPC_COMMON;
-		else if (better == 0)
-			p->variation = YOC_SPC_NEITHER;
-		else if ((better > 0 && p->low) || (better < 0 && p->high))
-			p->variation = YOC_SPC_CONCERN;
-		else
-			p->variation = YOC_SPC_IMPROVEMENT;
-		out->special += p->rules != 0;
-	}
-	return YOC_OK;
+	yoc_free(m);
+	return rc;
 }
 
 const char *yoc_spc_variation_name(int v)
