@@ -730,7 +730,7 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 	size_t k = 0;
 	uint64_t total = 0;
 	for (size_t i = 0; i < n; i++)
-		if (all[i].kind != YOC_KIND_GP_REGISTER && all[i].kind != YOC_KIND_DEATHS) {
+		if (yoc_spec_kind_activity(all[i].kind)) {
 			all[k++] = all[i];
 			total += (uint64_t)all[i].loaded;
 		}

@@ -200,7 +200,7 @@ static int scan_activity(struct an_run *R, struct yoc_error *e)
 	if ((rc = yoc_store_files(R->s, -1, 0, &fi, &nf, e)))
 		goto cleanup;
 	for (size_t i = 0; i < nf && !rc; i++) {
-		if (fi[i].kind == YOC_KIND_GP_REGISTER || fi[i].kind == YOC_KIND_DEATHS)
+		if (!yoc_spec_kind_activity(fi[i].kind))
 			continue;
 		yoc_seg *s = NULL;
 		/* the activity pass opens it again, verified, before anything is written */

@@ -803,15 +803,14 @@ static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf
 		if (!rest)
 			return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
 		for (size_t i = 0; i < nf; i++)
-			if (fi[i].kind != YOC_KIND_APC && fi[i].kind != YOC_KIND_GP_REGISTER &&
-			    fi[i].kind != YOC_KIND_DEATHS)
+			if (fi[i].kind != YOC_KIND_APC && yoc_spec_kind_activity(fi[i].kind))
 				rest[nrest++] = fi[i];
 		if ((size_t)nt > nrest + 1)
 			nt = (int)nrest + 1;
 	}
 	if (nt <= 1) {
 		for (size_t i = 0; i < nf && !rc; i++)
-			if (fi[i].kind != YOC_KIND_GP_REGISTER && fi[i].kind != YOC_KIND_DEATHS)
+			if (yoc_spec_kind_activity(fi[i].kind))
 				rc = tag_file(T, &fi[i], sp, e);
 		yoc_free(rest);
 		return rc;

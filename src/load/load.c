@@ -447,6 +447,11 @@ static int validate(struct fstate *F, const struct yoc_csv_row *row, struct val 
 			if (!bad && f->check && !v->why && !f->check(cell.p, cell.n))
 				bad = "bad_code";
 			break;
+		case YOC_FT_TEXT:
+			/* a measure kept as written, whose range a rule checks (PAM_SCORE) */
+			if (f->check && !f->check(cell.p, cell.n))
+				bad = "out_of_range";
+			break;
 		default:
 			break;
 		}

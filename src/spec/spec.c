@@ -66,6 +66,30 @@ static const char *const c_cluster[] = {"0", "1", "2", "3", "4", "5", "6", "7", 
 	"04", "05", "06", "07", "08", NULL};
 static const char *const c_hcp[] = {"GP", "NURSE", "OTHER", NULL};
 static const char *const c_social[] = {"HOME_CARE", "RESIDENTIAL", "NURSING", NULL};
+static const char *const c_yn[] = {"Y", "N", NULL};
+/* Discharge delay reasons (SUS discharge ready date, grouped). */
+static const char *const c_delay[] = {"NO_SERVICE", "ASSESSMENT", "RESIDENTIAL", "HOME", NULL};
+/* Where a person discharged into reablement was 91 days later (ASCOF 2B(1)). */
+static const char *const c_place91[] = {"HOME", "RESIDENTIAL", "NURSING", "HOSPITAL", "DIED",
+	"UNKNOWN", NULL};
+static const char *const c_placement[] = {"PERMANENT", "TEMPORARY", NULL};
+/* Care and support plans. */
+static const char *const c_item_type[] = {"PLAN", "GOAL", "ACTION", "NEED", "CONSENT", NULL};
+static const char *const c_coordinator[] = {"GP", "PRACTICE_NURSE", "COMMUNITY_MATRON",
+	"CARE_COORDINATOR", "SOCIAL_WORKER", NULL};
+static const char *const c_domain[] = {"CLINICAL", "CARE", "WELLBEING", NULL};
+static const char *const c_item_status[] = {"NOT_STARTED", "IN_PROGRESS", "ACHIEVED", "ABANDONED",
+	"OPEN", "DONE", "MET", "PARTLY", "UNMET", NULL};
+static const char *const c_action_kind[] = {"REFERRAL_COMMUNITY", "REFERRAL_SOCIAL_CARE",
+	"REFERRAL_MENTAL_HEALTH", "SOCIAL_PRESCRIBING", "VOLUNTARY_SECTOR", "MEDICATION_REVIEW",
+	"SELF_MANAGEMENT", "TELEHEALTH", NULL};
+static const char *const c_need[] = {"MOBILITY", "FALLS", "PERSONAL_CARE", "MEDICATION",
+	"LONELINESS", "CARER_SUPPORT", "HOUSING", "FINANCE", "MENTAL_HEALTH", "TRANSPORT", NULL};
+static const char *const c_unmet[] = {"NO_SERVICE", "WAITING_LIST", "DECLINED", "NOT_ELIGIBLE",
+	"COST", NULL};
+static const char *const c_consent[] = {"DIRECT_CARE", "SHARE_SOCIAL_CARE", "SHARE_VOLUNTARY",
+	"RESEARCH", NULL};
+static const char *const c_pam_level[] = {"1", "2", "3", "4", NULL};
 
 /* HES writes fixed-width fields padded with spaces ("-   "): the padding is format. */
 static size_t unpad(const char *v, size_t n)
@@ -122,6 +146,31 @@ static int practice_ok(const char *v, size_t n)
 		nonzero |= v[i] != '0';
 	}
 	return nonzero;
+}
+
+/*
+** Patient Activation Measure score: 0.0 to 100.0, digits with at most one
+** decimal ("63", "63.4"). Anything else, a score above 100 included, is not
+** a score: the row goes to quarantine.
+*/
+static int pam_score_ok(const char *v, size_t n)
+{
+	size_t i = 0;
+	int whole = 0, nd = 0;
+	while (i < n && v[i] >= '0' && v[i] <= '9' && nd < 4) {
+		whole = whole * 10 + (v[i++] - '0');
+		nd++;
+	}
+	if (!nd || nd > 3)
+		return 0;
+	int tenth = 0;
+	if (i < n && v[i] == '.') {
+		if (i + 2 != n || v[i + 1] < '0' || v[i + 1] > '9')
+			return 0;
+		tenth = v[i + 1] - '0';
+		i += 2;
+	}
+	return i == n && whole * 10 + tenth <= 1000;
 }
 
 /* A practice code in an activity feed, or HES "&": not known (derived in HES where no code was submitted). */
@@ -202,6 +251,12 @@ static const struct yoc_field f_apc[] = {
 	F_DIAG("DIAG_4_17"), F_DIAG("DIAG_4_18"), F_DIAG("DIAG_4_19"), F_DIAG("DIAG_4_20"),
 	F_OPER("OPERTN_4_01"), F_OPER("OPERTN_4_02"), F_OPER("OPERTN_4_03"), F_OPER("OPERTN_4_04"),
 	F_HRG, F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA, F_PROCODE,
+	/* discharge (optional: older extracts do not have them) */
+	F_ODATE("DISREADYDATE", A("DISCHARGE_READY_DATE"),
+		"discharge ready date of the spell; empty for day cases and deaths"),
+	F_CODE("RRR_NEED", NULL, c_yn, "discharge needed rehabilitation, recovery or reablement: Y, N"),
+	F_CODE("DELAY_REASON", NULL, c_delay,
+	       "why discharge came after DISREADYDATE: NO_SERVICE, ASSESSMENT, RESIDENTIAL, HOME"),
 };
 
 static const struct yoc_field f_op[] = {
@@ -299,6 +354,12 @@ static const struct yoc_field f_social_care[] = {
 	F_MONEY("WEEKLY_COST", A("WEEKLY_RATE"), "rate per week, pounds"),
 	F_COST, F_SEX, F_MYDOB, F_GPPRAC, F_LSOA,
 	F_TEXT("LA_CODE", A("LOCAL_AUTHORITY"), "local authority"),
+	/* outcomes (optional: older extracts do not have them) */
+	F_CODE("REABLEMENT", NULL, c_yn, "the package is reablement after a hospital discharge: Y, N"),
+	F_ODATE("HOSP_DISCHARGE", NULL, "reablement: the hospital discharge it followed"),
+	F_CODE("PLACE_91D", NULL, c_place91,
+	       "reablement: where the person was 91 days after HOSP_DISCHARGE (ASCOF 2B(1))"),
+	F_CODE("PLACEMENT", NULL, c_placement, "residential or nursing: PERMANENT or TEMPORARY"),
 };
 
 static const struct yoc_field f_ambulance[] = {
@@ -321,6 +382,39 @@ static const struct yoc_field f_deaths[] = {
 	F_SEX, F_MYDOB, F_GPPRAC, F_LSOA,
 };
 
+/* One row per plan item; PLAN rows carry the plan's dates. Not activity. */
+static const struct yoc_field f_careplan[] = {
+	F_PERSON, F_STATUS,
+	F_GPPRAC,
+	F_TEXT("PLAN_ID", NULL, "care and support plan identifier"),
+	F_CODE("ITEM_TYPE", NULL, c_item_type, "PLAN, GOAL, ACTION, NEED, CONSENT"),
+	F_TEXT("ITEM_ID", NULL, "plan item identifier"),
+	F_DATE("RECORD_DATE", NULL, "date the row describes (activity date)"),
+	F_ODATE("CREATED", NULL, "PLAN: plan created"),
+	F_ODATE("LAST_REVIEW", NULL, "PLAN: last review"),
+	F_ODATE("NEXT_REVIEW", NULL, "PLAN: next review due"),
+	F_CODE("COORDINATOR", NULL, c_coordinator, "PLAN: care coordinator role"),
+	F_CODE("DOMAIN", NULL, c_domain, "GOAL: CLINICAL, CARE, WELLBEING"),
+	F_CODE("STATUS", NULL, c_item_status, "GOAL, ACTION or NEED status"),
+	F_CODE("ACTION_KIND", NULL, c_action_kind, "ACTION: referral, prescribing or support"),
+	F_CODE("NEED", NULL, c_need, "NEED: the need recorded"),
+	F_CODE("UNMET_REASON", NULL, c_unmet, "NEED partly met or unmet: why"),
+	F_CODE("CONSENT_PURPOSE", NULL, c_consent, "CONSENT: what the person consented to"),
+	F_SEX, F_MYDOB, F_LSOA,
+};
+
+/* Patient Activation Measure results. Not activity. */
+static const struct yoc_field f_pam[] = {
+	F_PERSON, F_STATUS,
+	F_GPPRAC,
+	F_TEXT("PAM_ID", NULL, "measurement identifier"),
+	F_DATE("PAM_DATE", NULL, "date measured (activity date)"),
+	{"PAM_SCORE", NULL, YOC_FT_TEXT, 0, NULL, YOC_BAD_QUARANTINE, 0,
+	 "activation score 0.0-100.0, one decimal (out of range: row quarantined)", pam_score_ok},
+	F_CODE("PAM_LEVEL", NULL, c_pam_level, "activation level 1-4 (checked against the score by yoc quality)"),
+	F_SEX, F_MYDOB, F_LSOA,
+};
+
 /* Signatures use columns no provider renames: record keys and activity dates. */
 #define K(id, nm, title, sig, f) {id, nm, title, sig, f, sizeof(f) / sizeof(f[0])}
 static const struct yoc_kind_spec kinds[YOC_KIND_COUNT] = {
@@ -334,6 +428,8 @@ static const struct yoc_kind_spec kinds[YOC_KIND_COUNT] = {
 	K(YOC_KIND_SOCIAL_CARE, "social_care", "Adult social care", A("START_DATE", "SERVICE_TYPE"), f_social_care),
 	K(YOC_KIND_AMBULANCE, "ambulance", "Ambulance incidents", A("INCIDENT_DATE"), f_ambulance),
 	K(YOC_KIND_DEATHS, "deaths", "Deaths (civil registration)", A("DOD"), f_deaths),
+	K(YOC_KIND_CAREPLAN, "careplan", "Care and support plans (GP systems)", A("PLAN_ID", "ITEM_ID"), f_careplan),
+	K(YOC_KIND_PAM, "pam", "Patient Activation Measure", A("PAM_ID", "PAM_DATE"), f_pam),
 };
 
 const struct yoc_kind_spec *yoc_spec_kind(int kind)
@@ -355,6 +451,12 @@ const char *yoc_spec_kind_name(int kind)
 {
 	const struct yoc_kind_spec *k = yoc_spec_kind(kind);
 	return k ? k->name : "unknown";
+}
+
+int yoc_spec_kind_activity(int kind)
+{
+	return kind >= 0 && kind < YOC_KIND_COUNT && kind != YOC_KIND_GP_REGISTER &&
+	       kind != YOC_KIND_DEATHS && kind != YOC_KIND_CAREPLAN && kind != YOC_KIND_PAM;
 }
 
 static int eqn(const char *z, const char *p, size_t n)

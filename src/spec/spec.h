@@ -1,5 +1,5 @@
 /*
-** Feed specification: the ten feed kinds yoc loads, each kind's known fields
+** Feed specification: the twelve feed kinds yoc loads, each kind's known fields
 ** (type, required, code set, what happens to a bad value) and recognition of
 ** a kind from a file's header. Pure data and pure functions: no I/O, no
 ** allocation. docs/data-spec.md is the readable form of these tables; keep
@@ -25,6 +25,8 @@ enum yoc_kind {
 	YOC_KIND_SOCIAL_CARE,
 	YOC_KIND_AMBULANCE,
 	YOC_KIND_DEATHS,
+	YOC_KIND_CAREPLAN, /* care and support plans (GP systems): not activity */
+	YOC_KIND_PAM,      /* Patient Activation Measure results: not activity */
 	YOC_KIND_COUNT
 };
 
@@ -82,6 +84,12 @@ const struct yoc_kind_spec *yoc_spec_kind(int kind);
 /* Kind by name ("apc"); -1 if unknown. */
 int yoc_spec_kind_by_name(const char *name);
 const char *yoc_spec_kind_name(int kind);
+/*
+** 1 if rows of the kind are activity: costed, counted and tagged by analyse,
+** tag, risk and the rest. 0 for the GP register, deaths, care plans and PAM
+** results, which describe people rather than their use of services.
+*/
+int yoc_spec_kind_activity(int kind);
 
 /*
 ** Recognises a kind from a header (cells as pointer/length pairs). Returns

@@ -30,6 +30,8 @@ static void test_detect(void **state)
 	assert_int_equal(detect((const char *[]){"PSEUDO_ID", "DATE_OF_DEATH", NULL}), YOC_KIND_DEATHS);
 	assert_int_equal(detect((const char *[]){"CONTACTKEY", "CONTACT_DATE", "SERVICE", NULL}), YOC_KIND_COMMUNITY);
 	assert_int_equal(detect((const char *[]){"MHKEY", "CONTACT_DATE", "CLUSTER", NULL}), YOC_KIND_MH);
+	assert_int_equal(detect((const char *[]){"PSEUDO_ID", "GPPRAC", "PLAN_ID", "ITEM_TYPE", "ITEM_ID", "RECORD_DATE", NULL}), YOC_KIND_CAREPLAN);
+	assert_int_equal(detect((const char *[]){"PSEUDO_ID", "PAM_ID", "PAM_DATE", "PAM_SCORE", NULL}), YOC_KIND_PAM);
 	assert_int_equal(detect((const char *[]){"A", "B", NULL}), -1);
 	/* both signatures present: ambiguous, refused */
 	assert_int_equal(detect((const char *[]){"EPISTART", "APPTDATE", NULL}), -1);
@@ -86,6 +88,56 @@ static void test_identifiers(void **state)
 	}
 }
 
+/* Only activity kinds are costed and counted; the outcome fields are optional. */
+static void test_outcomes(void **state)
+{
+	(void)state;
+	int activity = 0;
+	for (int k = 0; k < YOC_KIND_COUNT; k++)
+		activity += yoc_spec_kind_activity(k);
+	assert_int_equal(activity, YOC_KIND_COUNT - 4);
+	assert_false(yoc_spec_kind_activity(YOC_KIND_GP_REGISTER));
+	assert_false(yoc_spec_kind_activity(YOC_KIND_DEATHS));
+	assert_false(yoc_spec_kind_activity(YOC_KIND_CAREPLAN));
+	assert_false(yoc_spec_kind_activity(YOC_KIND_PAM));
+	assert_false(yoc_spec_kind_activity(-1));
+	assert_false(yoc_spec_kind_activity(YOC_KIND_COUNT));
+	assert_true(yoc_spec_kind_activity(YOC_KIND_APC));
+	assert_true(yoc_spec_kind_activity(YOC_KIND_SOCIAL_CARE));
+	assert_int_equal(yoc_spec_kind_by_name("careplan"), YOC_KIND_CAREPLAN);
+	assert_int_equal(yoc_spec_kind_by_name("pam"), YOC_KIND_PAM);
+
+	const struct yoc_kind_spec *apc = yoc_spec_kind(YOC_KIND_APC);
+	const char *opt[] = {"DISREADYDATE", "RRR_NEED", "DELAY_REASON"};
+	for (size_t i = 0; i < 3; i++) {
+		const struct yoc_field *f = yoc_spec_field(apc, opt[i], strlen(opt[i]));
+		assert_non_null(f);
+		assert_false(f->required);
+		assert_int_not_equal(f->onbad, YOC_BAD_QUARANTINE);
+	}
+	const struct yoc_field *f = yoc_spec_field(apc, "DELAY_REASON", 12);
+	assert_true(yoc_spec_code_ok(f->codes, "ASSESSMENT", 10));
+	assert_false(yoc_spec_code_ok(f->codes, "OTHER", 5));
+	const struct yoc_kind_spec *sc = yoc_spec_kind(YOC_KIND_SOCIAL_CARE);
+	f = yoc_spec_field(sc, "PLACE_91D", 9);
+	assert_non_null(f);
+	assert_true(yoc_spec_code_ok(f->codes, "DIED", 4));
+	assert_non_null(yoc_spec_field(sc, "HOSP_DISCHARGE", 14));
+	assert_non_null(yoc_spec_field(sc, "PLACEMENT", 9));
+
+	f = yoc_spec_field(yoc_spec_kind(YOC_KIND_PAM), "PAM_SCORE", 9);
+	assert_non_null(f);
+	assert_int_equal(f->onbad, YOC_BAD_QUARANTINE);
+	const char *good[] = {"0", "0.0", "47", "47.1", "99.9", "100", "100.0", NULL};
+	const char *bad[] = {"100.1", "101", "-0.1", "-5", "1000", "4.25", "4.", ".5", "x", "5 ", NULL};
+	for (size_t i = 0; good[i]; i++)
+		if (!f->check(good[i], strlen(good[i])))
+			fail_msg("PAM_SCORE %s refused", good[i]);
+	for (size_t i = 0; bad[i]; i++)
+		if (f->check(bad[i], strlen(bad[i])))
+			fail_msg("PAM_SCORE %s accepted", bad[i]);
+}
+
 static void test_pseudo(void **state)
 {
 	(void)state;
@@ -103,6 +155,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect), cmocka_unit_test(test_fields),
 		cmocka_unit_test(test_identifiers), cmocka_unit_test(test_pseudo),
+		cmocka_unit_test(test_outcomes),
 	};
 	return cmocka_run_group_tests_name("spec", tests, NULL, NULL);
 }
