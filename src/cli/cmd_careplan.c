@@ -114,7 +114,7 @@ static int careplan_run(int argc, char **argv)
 		cli_err_rec("careplan", &e);
 		goto cleanup;
 	}
-	char d[16], a[32], b[32], c[32], f[32];
+	char d[16], a[32], b[32], c[32], f[32], g[32];
 	yoc_date_format(st.asof, d);
 	printf("care plans on %s: %s plans; %s of %s registered people have one", d,
 	       cnt(&sdc, st.plans, a), cnt(&sdc, st.people, b), cnt(&sdc, st.registered, c));
@@ -125,7 +125,7 @@ static int careplan_run(int argc, char **argv)
 	pct(&sdc, st.overdue, st.plans);
 	printf("\n%s goals, %s actions, %s needs: %s partly met, %s unmet\n", cnt(&sdc, st.goals, a),
 	       cnt(&sdc, st.actions, b), cnt(&sdc, st.needs, c), cnt(&sdc, st.needs_partly, f),
-	       cnt(&sdc, st.needs_unmet, a));
+	       cnt(&sdc, st.needs_unmet, g));
 	if (st.has_pam)
 		pam_lines(yoc_store_db(s), &sdc);
 	else

@@ -400,7 +400,7 @@ static const char aggregate_sql[] =
 	"INSERT INTO rrr_reason SELECT CASE delay_reason WHEN 'NO_SERVICE' THEN 0"
 	" WHEN 'ASSESSMENT' THEN 1 WHEN 'RESIDENTIAL' THEN 2 WHEN 'HOME' THEN 3 ELSE 4 END,"
 	" delay_reason, count(*), sum(delayed_days), sum(rrr_need), sum(rrr_need * delayed_days),"
-	" max(delayed_days) FROM rrr_spell WHERE delayed_days > 0 GROUP BY delay_reason;"
+	" max(delayed_days) FROM rrr_spell WHERE delayed_days > 0 GROUP BY delay_reason ORDER BY 1;"
 	"INSERT INTO rrr_provider SELECT provider, month, count(*), sum(rrr_need),"
 	" sum(rrr_need AND delayed_days > 0), sum(delayed_days > 0), sum(delayed_days)"
 	" FROM rrr_spell WHERE ready_after = 0 GROUP BY provider, month ORDER BY provider, month;"
