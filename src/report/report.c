@@ -35,6 +35,10 @@ static const struct yoc__page pages[] = {
 	{"evaluation.html", "Evaluation", "Evaluation of a service", yoc__page_eval,
 	 yoc__page_eval_present},
 	{"budget.html", "Budget", "Capitated budget", yoc__page_budget, yoc__budget_present},
+	{"rrr.html", "RRR", "RRR audit: delayed discharges and the discharge model", yoc__page_rrr,
+	 yoc__rrr_present},
+	{"careplan.html", "Care plans", "Care plans, unmet needs and patient activation",
+	 yoc__page_careplan, yoc__careplan_present},
 };
 
 /* The sections of every practice data pack, in page order. */

@@ -109,6 +109,31 @@ check "a PAM level measured twice by few people is printed as *" \
 expect_rc 0 "careplan --asof 2023-12-31" "$YOC" careplan --db "$D" --asof 2023-12-31
 same "--asof: only plans created by then" "$(q "select asof from careplan_run")" "2023-12-31"
 
+# ---- the report pages ---------------------------------------------------------------
+expect_rc 0 "careplan again on the latest date" "$YOC" careplan --db "$D"
+expect_rc 0 "analyse" "$YOC" analyse --db "$D"
+expect_rc 0 "report" "$YOC" report --db "$D" --out "$TMP/r"
+check "the report has an RRR page" test -s "$TMP/r/rrr.html"
+check "... and a Care plans page" test -s "$TMP/r/careplan.html"
+check "... linked from the overview" grep -q 'href="rrr.html"' "$TMP/r/index.html"
+check "... with sheets in the workbook" test -s "$TMP/r/yoc-report.xlsx"
+csvcell() { awk -F, -v r="$2" -v c="$3" '$1 == r { print $c }' "$TMP/r/csv/$1.csv"; }
+same "the page's delayed spells with no reason ($unk) are published by the rule" \
+	"$(csvcell rrr_reason UNKNOWN 2)" "$(pub "$unk")"
+same "... and their bed days are hidden with them" "$(csvcell rrr_reason UNKNOWN 3)" "*"
+same "the page's total delayed bed days are the exact total, rounded" \
+	"$(csvcell rrr_reason Total 3)" "$(pub "$(val delayed_days "$E/rrr_summary.txt")")"
+hidden=$(awk -F, 'NR > 1 && $1 != "Total" && $2 == "*"' "$TMP/r/csv/rrr_reason.csv" | wc -l)
+check "no reason's spells can be had by subtraction: 0 or 2+ hidden ($hidden)" test "$hidden" -ne 1
+same "goals: the page's total is the exact count, rounded" "$(csvcell careplan_goal Total 6)" \
+	"$(pub "$(awk -F'|' '{ s += $3 } END { print s }' "$E/careplan_goal.txt")")"
+small=$(q "select count(*) from careplan_goal where goals between 1 and 7")
+shown_small=$(awk -F, 'NR > 1 { for (i = 2; i <= NF; i++) if ($i ~ /^[1-7]$/) n++ } END { print n + 0 }' \
+	"$TMP/r/csv/careplan_goal.csv")
+same "no count of 1-7 goals is published ($small in the table)" "$shown_small" 0
+check "PAM means are hidden where few people were measured twice" \
+	grep -q '^2 (becoming aware),[^,]*,[^,]*,\*,\*,\*,\*' "$TMP/r/csv/pam_change.csv"
+
 # ---- a dataset without the fields, bad options ---------------------------------
 expect_rc 0 "init a dataset of older extracts" "$YOC" init "$TMP/old"
 expect_rc 0 "load APC without DISREADYDATE" "$YOC" load --db "$TMP/old" "$F"/gp_register/*.csv \
