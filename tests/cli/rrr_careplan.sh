@@ -155,4 +155,81 @@ expect_rc 2 "rrr --round 0" "$YOC" rrr --db "$D" --round 0
 expect_rc 2 "rrr with an unknown option" "$YOC" rrr --db "$D" --cuts HOME=5
 expect_rc 2 "careplan --asof not a date" "$YOC" careplan --db "$D" --asof 2024-13-01
 expect_rc 1 "rrr on a folder that is not a dataset" "$YOC" rrr --db "$TMP/nowhere"
+
+# ---- the synthetic economy against its truth ----------------------------------------
+S=$TMP/synth; K=$TMP/key.hex; P=$TMP/pseudo; SD=$TMP/sds
+expect_rc 0 "synth --clean 3000 persons x 2 years" "$YOC" synth --clean --persons 3000 --years 2 --out "$S"
+if [ ! -f "$S/truth/discharge.csv" ]; then
+	skip "the synthetic economy's discharges against truth/discharge.csv" "synth writes no discharge truth"
+	done_testing
+	exit $?
+fi
+expect_rc 0 "keygen" "$YOC" keygen --out "$K"
+expect_rc 0 "pseudonymise" "$YOC" pseudonymise --key "$K" --in "$S/feeds" --out "$P"
+expect_rc 0 "init" "$YOC" init "$SD"
+expect_rc 0 "load" "$YOC" load --db "$SD" "$P"
+expect_rc 0 "rrr on the synthetic economy" "$YOC" rrr --db "$SD"
+expect_rc 0 "careplan on the synthetic economy" "$YOC" careplan --db "$SD"
+sqlite3 -csv -header "$SD/yoc.db" "select susspellid, rrr_need, coalesce(delay_reason, ''), delayed_days,
+	ready from rrr_spell" > "$TMP/spells.csv"
+sqlite3 -csv -header "$SD/yoc.db" "select plan_id, overdue, goals, actions, needs, needs_unmet from careplan_plan" \
+	> "$TMP/plans.csv"
+sqlite3 -csv -header "$SD/yoc.db" "select * from pam_change" > "$TMP/pam.csv"
+asof=$(sqlite3 "$SD/yoc.db" "select asof from careplan_run")
+python3 - "$S/truth" "$TMP/spells.csv" "$TMP/plans.csv" "$TMP/pam.csv" "$asof" > "$TMP/truth.txt" <<'PY'
+import csv, sys
+truth, spells, plans, pamf, asof = sys.argv[1:6]
+t = {r['susspellid']: r for r in csv.DictReader(open(truth + '/discharge.csv'))}
+ours = {r['susspellid']: r for r in csv.DictReader(open(spells))}
+print('spells', len(t), len(ours))
+print('spells_missing', sum(1 for k in t if k not in ours))
+bad = [k for k, r in t.items() if k in ours and (int(r['delayed_days'] or 0) != int(ours[k]['delayed_days'])
+       or (r['rrr_need'] == 'Y') != (ours[k]['rrr_need'] == '1')
+       or (r['delay_reason'] or '') != (ours[k]['coalesce(delay_reason, \'\')'] or '')
+       and int(r['delayed_days'] or 0) > 0)]
+print('spells_differ', len(bad), ' '.join(bad[:3]))
+for why in ('NO_SERVICE', 'ASSESSMENT', 'RESIDENTIAL', 'HOME'):
+    a = sum(int(r['delayed_days'] or 0) for r in t.values() if r['delay_reason'] == why)
+    b = sum(int(r['delayed_days']) for r in ours.values() if r['coalesce(delay_reason, \'\')'] == why)
+    print('days_' + why, a, b)
+rrr = [r for r in t.values() if r['rrr_need'] == 'Y']
+print('rrr_delayed', sum(int(r['delayed_days'] or 0) > 0 for r in rrr),
+      sum(1 for r in ours.values() if r['rrr_need'] == '1' and int(r['delayed_days']) > 0))
+tp = {r['plan_id']: r for r in csv.DictReader(open(truth + '/careplan.csv'))}
+op = {r['plan_id']: r for r in csv.DictReader(open(plans))}
+print('plans', len(tp), len(op))
+print('plans_differ', sum(1 for k, r in tp.items() if k not in op or int(r['goals']) != int(op[k]['goals'])
+      or int(r['actions']) != int(op[k]['actions'])))
+od = sum(1 for r in tp.values() if r['next_review'] and r['next_review'] < asof
+         and (not r['last_review'] or r['last_review'] < r['next_review']))
+print('overdue', od, sum(int(r['overdue']) for r in op.values()))
+lv = lambda s: 1 if s <= 470 else 2 if s <= 551 else 3 if s <= 670 else 4
+by = {}
+for r in sorted(csv.DictReader(open(truth + '/pam.csv')), key=lambda r: (r['nhs_number'], r['pam_date'])):
+    if r['pam_date'] <= asof:
+        by.setdefault(r['nhs_number'], []).append(round(float(r['score']) * 10))
+ch = {int(r['baseline_level']): r for r in csv.DictReader(open(pamf))}
+for l in (1, 2, 3, 4):
+    two = [v for v in by.values() if lv(v[0]) == l and len(v) >= 2]
+    m = sum(v[-1] - v[0] for v in two) / len(two) / 10 if two else 0
+    print('pam_%d' % l, len(two), '%.4f' % m, ch[l]['measured_twice'], '%.4f' % float(ch[l]['mean_change'] or 0))
+PY
+tv() { awk -v k="$1" '$1 == k { $1 = ""; print substr($0, 2) }' "$TMP/truth.txt"; }
+r=$(tv spells); same "every spell with a ready date in truth/discharge.csv is found (truth, ours)" \
+	"$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
+same "no truth spell is missing" "$(tv spells_missing)" 0
+same "delayed days, RRR need and reason equal the truth spell by spell" "$(tv spells_differ | awk '{ print $1 }')" 0
+for why in NO_SERVICE ASSESSMENT RESIDENTIAL HOME; do
+	r=$(tv days_$why)
+	same "delayed bed days, $why: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
+done
+r=$(tv rrr_delayed); same "RRR spells delayed: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
+r=$(tv plans); same "care plans equal truth/careplan.csv: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
+same "goals and actions per plan equal the truth" "$(tv plans_differ)" 0
+r=$(tv overdue); same "reviews overdue on $asof: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
+for l in 1 2 3 4; do
+	r=$(tv pam_$l)
+	same "PAM change, first level $l (people, mean change): $r" "$(echo "$r" | awk '{ print $3, $4 }')" \
+		"$(echo "$r" | awk '{ print $1, $2 }')"
+done
 done_testing
