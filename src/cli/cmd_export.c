@@ -15,8 +15,8 @@ static const char usage_text[] =
 	"Writes a table as CSV to FILE (atomically) or stdout. NAME is a catalog\n"
 	"table or view (loads, files, current_files, file_columns, quarantine,\n"
 	"flags, file_stats, nhsno_status, person, linkage) or a feed kind (apc, op,\n"
-	"ae, community, mh, gp_appt, gp_register, social_care, ambulance, deaths)\n"
-	"for its activity rows: _FILE_ID, _LINE, then the union of the files'\n"
+	"ae, community, mh, gp_appt, gp_register, social_care, ambulance, deaths,\n"
+	"careplan, pam) for its rows: _FILE_ID, _LINE, then the union of the files'\n"
 	"columns under their canonical names, values as loaded.\n\n"
 	"  --all   with a feed kind: include superseded files\n";
 

@@ -60,7 +60,7 @@ static const char usage_text[] =
 	"  --kind KIND    the feed kind of every input instead of recognising it\n"
 	"                 from the header or the folder's name (apc, op, ae,\n"
 	"                 community, mh, gp_appt, gp_register, social_care,\n"
-	"                 ambulance, deaths)\n"
+	"                 ambulance, deaths, careplan, pam)\n"
 	"  --strict       fail a file on its first malformed CSV row (default: the\n"
 	"                 row is rejected, counted, and reported with line:col), and\n"
 	"                 refuse a file with a column that would be dropped\n"

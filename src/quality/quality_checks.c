@@ -5,8 +5,10 @@
 ** each defect class, counted once per row, from the load's own records
 ** (NHS number status, flags, quarantine), the tariff (HRG and currency codes
 ** the National Cost Collection does not know), the catalog (renamed columns,
-** a month sent twice) and the file periods (months missing). These are the
-** counts tests compare with `yoc synth`'s manifest.json.
+** a month sent twice), the file periods (months missing) and the outcome
+** fields (a discharge ready date after the discharge, a PAM level that does
+** not match its score). These are the counts tests compare with `yoc
+** synth`'s manifest.json.
 **
 ** Contract triangulation (section 2): activity priced with the shared
 ** costing (src/cost/cost.h, the same rules `yoc synth` and the analysis use:
@@ -31,14 +33,27 @@
 enum dclass {
 	D_NHS_BAD_CHECK = 0, D_NHS_MISSING, D_DATE_FORMAT, D_DATE_RANGE, D_DATE_FUTURE,
 	D_UNKNOWN_CODE, D_DUPLICATE_ROW, D_STRAY_QUOTE, D_TRUNCATED, D_MALFORMED,
-	D_RENAMED, D_DUPLICATE_FILE, D_COST_MISMATCH, D_NCLASS
+	D_RENAMED, D_DUPLICATE_FILE, D_COST_MISMATCH,
+	/* outcome fields: reported only for the kinds that have them */
+	D_READY_AFTER, D_PAM_RANGE, D_PAM_LEVEL, D_NCLASS
 };
 
 static const char *const dnames[D_NCLASS] = {
 	"nhs_bad_check_digit", "nhs_missing", "date_wrong_format", "date_out_of_range",
 	"date_in_future", "unknown_code", "duplicate_row", "stray_quote", "truncated_last_line",
-	"malformed_row", "renamed_column", "duplicate_file", "cost_mismatch"
+	"malformed_row", "renamed_column", "duplicate_file", "cost_mismatch",
+	"ready_after_discharge", "pam_score_out_of_range", "pam_level_mismatch"
 };
+
+/* 1 if class c is reported for files of kind k. */
+static int class_applies(int c, int k)
+{
+	if (c == D_READY_AFTER)
+		return k == YOC_KIND_APC;
+	if (c == D_PAM_RANGE || c == D_PAM_LEVEL)
+		return k == YOC_KIND_PAM;
+	return 1;
+}
 
 /* Defect class of a flag or quarantine reason, or -1. */
 static int class_of(const char *reason)
@@ -51,7 +66,7 @@ static int class_of(const char *reason)
 		{"csv_unterminated_quote", D_STRAY_QUOTE}, {"csv_truncated", D_TRUNCATED},
 		{"csv_ragged_row", D_MALFORMED}, {"csv_nul_byte", D_MALFORMED},
 		{"csv_field_too_long", D_MALFORMED}, {"csv_row_too_long", D_MALFORMED},
-		{"cost_mismatch", D_COST_MISMATCH},
+		{"cost_mismatch", D_COST_MISMATCH}, {"out_of_range", D_PAM_RANGE},
 	};
 	for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
 		if (strcmp(m[i].r, reason) == 0)
@@ -128,6 +143,58 @@ static int unknown_currency(struct q *Q, const struct yoc_file_info *f, struct y
 	return rc;
 }
 
+/* PAM level by the published cut-offs of a score "NN.N" (tenths), or 0. */
+static int pam_level_of(struct yoc_cell v)
+{
+	int tenths = 0, nd = 0;
+	size_t i = 0;
+	for (; i < v.n && v.p[i] >= '0' && v.p[i] <= '9' && nd < 4; i++, nd++)
+		tenths = tenths * 10 + (v.p[i] - '0');
+	tenths *= 10;
+	if (i + 2 == v.n && v.p[i] == '.' && v.p[i + 1] >= '0' && v.p[i + 1] <= '9')
+		tenths += v.p[i + 1] - '0', i += 2;
+	if (!nd || i != v.n || tenths > 1000)
+		return 0;
+	return tenths <= 470 ? 1 : tenths <= 551 ? 2 : tenths <= 670 ? 3 : 4;
+}
+
+/*
+** Outcome fields checked row by row: in admitted patient care a discharge
+** ready date after the discharge date (kept; analyses ignore that date), in
+** PAM results a level that does not match the score.
+*/
+static int outcome_rows(struct q *Q, const struct yoc_file_info *f, struct yoc_map *seen,
+			int64_t *cnt, struct yoc_error *e)
+{
+	if (f->kind != YOC_KIND_APC && f->kind != YOC_KIND_PAM)
+		return YOC_OK;
+	yoc_seg *g = NULL;
+	int rc = yoc_seg_open(Q->s, f->file_id, &g, e);
+	if (rc)
+		return rc;
+	int cl = yoc_seg_col(g, "_LINE");
+	if (f->kind == YOC_KIND_APC) {
+		int cr = yoc_seg_col(g, "DISREADYDATE"), cd = yoc_seg_col(g, "DISDATE");
+		for (size_t r = 0; cr >= 0 && cd >= 0 && r < yoc_seg_nrows(g) && !rc; r++) {
+			int32_t ready = yoc_seg_date(g, cr, r), dis = yoc_seg_date(g, cd, r);
+			if (ready > YOC_DATE_HES_INVALID && dis > YOC_DATE_HES_INVALID && ready > dis)
+				rc = mark(seen, cnt, D_READY_AFTER, yoc_seg_int(g, cl, r));
+		}
+	} else {
+		int cs = yoc_seg_col(g, "PAM_SCORE"), cv = yoc_seg_col(g, "PAM_LEVEL");
+		for (size_t r = 0; cs >= 0 && cv >= 0 && r < yoc_seg_nrows(g) && !rc; r++) {
+			struct yoc_cell lv = yoc_seg_text(g, cv, r);
+			int want = pam_level_of(yoc_seg_text(g, cs, r));
+			if (want && lv.n && !(lv.n == 1 && lv.p[0] == '0' + want))
+				rc = mark(seen, cnt, D_PAM_LEVEL, yoc_seg_int(g, cl, r));
+		}
+	}
+	yoc_seg_close(g);
+	if (rc == YOC_ENOMEM)
+		rc = yoc_error_set(e, rc, "quality", 0, 0, "out of memory");
+	return rc;
+}
+
 static int file_defects(struct q *Q, const struct yoc_file_info *f, struct yoc_map *known,
 			struct yoc_error *e)
 {
@@ -170,6 +237,8 @@ static int file_defects(struct q *Q, const struct yoc_file_info *f, struct yoc_m
 	st = NULL;
 	if (Q->tariff && (rc = unknown_currency(Q, f, &seen, known, cnt, e)))
 		goto cleanup;
+	if ((rc = outcome_rows(Q, f, &seen, cnt, e)))
+		goto cleanup;
 	/* Rows rejected at source as malformed CSV (the file's source account). */
 	if (sqlite3_prepare_v2(db, "SELECT rejected_reasons FROM source_account WHERE file_id = ?1"
 			       " AND status IN ('matched', 'rows_differ')", -1, &st, NULL)) {
@@ -209,7 +278,7 @@ static int file_defects(struct q *Q, const struct yoc_file_info *f, struct yoc_m
 	sqlite3_finalize(st);
 	st = NULL;
 	for (int c = 0; c < D_NCLASS; c++) {
-		if (c == D_DUPLICATE_FILE)
+		if (c == D_DUPLICATE_FILE || !class_applies(c, f->kind))
 			continue;
 		yoc__quality_row(Q, "defects", dnames[c], yoc_spec_kind_name(f->kind), f->provider,
 				 f->period, "", (double)cnt[c], NAN, cnt[c] ? "found" : "",

@@ -313,6 +313,7 @@ static void emit_social_rows(struct act *a)
 				ev.cost = (q->weekly * days * 2 + 7) / 14;
 			}
 			ev.cost_clean = ev.cost;
+			ev.placement = synth_outcome_placement(q->type, q->start, q->end);
 			emit_social(&a->ec, &ev);
 		}
 	}
@@ -1402,6 +1403,13 @@ int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t
 	build_months(a);
 	social_care(a);
 	hospital(a);
+	struct oc_place pl[MAX_PLACE];
+	for (int i = 0; i < a->npl; i++) {
+		pl[i].start = a->pl[i].start;
+		pl[i].end = a->pl[i].end;
+		pl[i].type = (uint8_t)a->pl[i].type;
+	}
+	synth_outcome_spells(w, p, a->sp, a->nsp, pl, a->npl);
 	oracle_risk(a, t);
 	if (w->o->pilot)
 		synth_pilot_enrol(w, p, &a->ec, prior_emergency(a, w->o->pilot->start));
@@ -1414,6 +1422,7 @@ int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t
 	mental_health(a);
 	emit_social_rows(a);
 	death(a);
+	synth_outcome_rows(&a->ec, a->sp, a->nsp, pl, a->npl);
 	if (a->ec.enrol != NEVER)
 		synth_pilot_write(w, p, &a->ec, NULL);
 	return t->epi_overflow ? YOC_EINTERNAL : YOC_OK;

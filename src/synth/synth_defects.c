@@ -226,11 +226,26 @@ void synth_defect_row(struct world *w, struct rowb *b, struct person *p)
 	f->last_len = (uint32_t)n;
 }
 
-/* Distinct random files among candidates (kind mask), not already marked. */
+int synth_defect_clean_ahead(const struct world *w, const struct sfile *f,
+			     const struct person *p, int n)
+{
+	const double *cum = &w->defect_cum[f->kind][(size_t)f->prov * D_ROW_COUNT];
+	struct rng d = p->d;
+	for (int i = 0; i < n; i++)
+		if (rng_unif(&d) < cum[D_ROW_COUNT - 1])
+			return 0;
+	return 1;
+}
+
+/*
+** Distinct random files among candidates (kind mask), not already marked.
+** Only the files before the outcome kinds' (which come last) are drawn from,
+** so the choice is the same with or without them.
+*/
 static struct sfile *pick_file(struct world *w, struct rng *r, unsigned kinds)
 {
 	for (int tries = 0; tries < 10000; tries++) {
-		struct sfile *f = &w->files[rng_below(r, (uint32_t)w->nfiles)];
+		struct sfile *f = &w->files[rng_below(r, (uint32_t)w->fbase[K_CAREPLAN])];
 		if (!(kinds & (1u << f->kind)))
 			continue;
 		if (f->withheld || f->dupfile || f->renamed || f->truncate)
@@ -259,7 +274,8 @@ void synth_defect_files(struct world *w)
 			double *cum = &w->defect_cum[k][(size_t)i * D_ROW_COUNT], acc = 0;
 			for (int d = 0; d < D_ROW_COUNT; d++) {
 				double rate = synth_defect_rates[d] * s * w->prov_quality[k][i];
-				if (d == D_COST_MISMATCH && synth_kinds[k].cost_col < 0)
+				/* outcome feeds carry their own defects only (synth_outcome.c) */
+				if ((d == D_COST_MISMATCH && synth_kinds[k].cost_col < 0) || k >= K_CAREPLAN)
 					rate = 0;
 				acc += rate;
 				cum[d] = acc;
@@ -269,9 +285,9 @@ void synth_defect_files(struct world *w)
 	if (s <= 0)
 		return;
 	unsigned secondary = 1u << K_APC | 1u << K_OP | 1u << K_AE | 1u << K_COMMUNITY | 1u << K_MH;
-	unsigned all = (1u << K_COUNT) - 1;
-	size_t nsec = 0;
-	for (size_t i = 0; i < w->nfiles; i++)
+	unsigned all = (1u << K_CAREPLAN) - 1;
+	size_t nsec = 0, nold = w->fbase[K_CAREPLAN];
+	for (size_t i = 0; i < nold; i++)
 		nsec += (secondary >> w->files[i].kind) & 1;
 	uint32_t n = how_many(0.0015, s, nsec);
 	for (uint32_t i = 0; i < n; i++) {
@@ -284,13 +300,13 @@ void synth_defect_files(struct world *w)
 		if (f)
 			f->dupfile = 1;
 	}
-	n = how_many(0.001, s, w->nfiles);
+	n = how_many(0.001, s, nold);
 	for (uint32_t i = 0; i < n; i++) {
 		struct sfile *f = pick_file(w, &r, all);
 		if (f)
 			f->renamed = 1;
 	}
-	n = how_many(0.004, s, w->nfiles);
+	n = how_many(0.004, s, nold);
 	for (uint32_t i = 0; i < n; i++) {
 		struct sfile *f = pick_file(w, &r, all);
 		if (f)
@@ -347,6 +363,8 @@ int synth_defect_finish(struct world *w, struct yoc_error *e)
 			f->bytes = (uint64_t)size;
 			f->truncated = 1;
 			f->defects[D_TRUNCATED] = 1;
+			if (f->last_odef < OD_COUNT)
+				f->odef[f->last_odef]--; /* rejected at source with the line */
 		}
 		if (f->dupfile) {
 			synth_file_path(w, f, 0, path, sizeof path);

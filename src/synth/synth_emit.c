@@ -204,9 +204,14 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 	struct world *w = c->w;
 	struct person *p = c->p;
 	struct rowb b;
-	uint64_t spell_key = synth_key(w, K_COUNT, p->idx, c->seq[K_COUNT]++);
+	uint64_t spell_key = synth_key(w, KEY_SPELL, p->idx, c->seq[K_COUNT]++);
 	struct sfile *f = file_for(c, K_APC, s->prov, s->adm);
 	uint64_t mask1 = code_mask(w, s->diag1);
+	/* A ready date after discharge is sent only on a spell whose rows carry
+	 * no other defect, so that downstream finds each one. */
+	int32_t ready = s->ready;
+	if (s->ready_bad != NEVER && !c->drop && synth_defect_clean_ahead(w, f, p, s->nepi))
+		ready = s->ready_bad;
 	for (int i = 0; i < s->nepi; i++) {
 		const struct ev_episode *e = &s->epi[i];
 		int last = i == s->nepi - 1;
@@ -271,7 +276,19 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 		rb_gpprac(&b, c, s->adm);
 		rb_comma(&b);
 		rb_lsoa(&b, p->lsoa);
+		rb_comma(&b);
+		if (ready != NEVER) {
+			rb_date(&b, w, ready);
+			rb_str(&b, s->rrr ? ",Y," : ",N,");
+		} else {
+			rb_str(&b, ",,");
+		}
+		rb_code(&b, s->delay);
 		row_end(w, &b, p);
+		if (ready != s->ready && b.f) {
+			b.f->odef[OD_READY_AFTER]++;
+			b.f->last_odef = OD_READY_AFTER;
+		}
 
 		/* Bed days: the nights of the episode, each in its financial year. */
 		for (int y = 0; y < w->years; y++) {
@@ -310,8 +327,11 @@ void emit_spell(struct emit_ctx *c, const struct ev_spell *s)
 	int setting = sp.type == YOC_SPELL_DAYCASE ? S_DAYCASE
 		      : sp.type == YOC_SPELL_ELECTIVE ? S_ELECTIVE : S_NONELECTIVE;
 	add_cost(c, setting, s->adm, sp.pence);
-	if (!c->drop)
+	if (!c->drop) {
 		synth_priced(w, K_APC, s->prov, s->adm, sp.pence);
+		if (s->ready != NEVER)
+			synth_outcome_spell_truth(w, p, spell_key, s);
+	}
 	int ya = world_fyear(w, s->adm);
 	if (ya >= 0 && ya < w->years) {
 		T_ADD(c, cost_apc_provider[ya], sp.provider);
@@ -548,6 +568,13 @@ void emit_social(struct emit_ctx *c, const struct ev_social *e)
 	rb_pence(&b, e->cost);
 	rb_comma(&b);
 	rb_gpprac(&b, c, e->start);
+	rb_str(&b, e->reable ? ",Y," : ",N,");
+	if (e->reable)
+		rb_date(&b, w, e->hosp_dis);
+	rb_comma(&b);
+	rb_code(&b, e->place91);
+	rb_comma(&b);
+	rb_code(&b, e->placement);
 	row_end(w, &b, c->p);
 	/* The cost in the feed is the price (docs/costing.md). */
 	add_cost(c, S_SOCIAL, e->start, e->cost);

@@ -8,6 +8,7 @@
 **   synth_emit.c     formatting feed rows, pricing them, the truth row
 **   synth_defects.c  row and file defects with their exact counts
 **   synth_output.c   row buffers, files, manifest, contracts, opt-outs
+**   synth_outcome.c  discharge readiness, reablement, care plans and PAM
 **   synth_run.c      yoc_synth_run: the person loop
 ** Not a public header: nothing outside src/synth includes it.
 */
@@ -82,14 +83,24 @@ int rng_pick(struct rng *r, const double *w, int n);
 /* Poisson count with mean lambda (lambda < 50). */
 int rng_poisson(struct rng *r, double lambda);
 
-enum { STREAM_WORLD = 1, STREAM_PERSON = 2, STREAM_DEFECT = 3, STREAM_FILES = 4, STREAM_PILOT = 5 };
+enum {
+	STREAM_WORLD = 1, STREAM_PERSON = 2, STREAM_DEFECT = 3, STREAM_FILES = 4, STREAM_PILOT = 5,
+	STREAM_OUTCOME = 6
+};
 
 /* ---- feed kinds ------------------------------------------------------------ */
 
+/*
+** Kinds from K_CAREPLAN on are the outcome feeds (synth_outcome.c): added
+** after the others, with no share in the world's draws, the file defects or
+** the row defects, so that the other feeds are as they were without them.
+*/
 enum {
 	K_APC = 0, K_OP, K_AE, K_COMMUNITY, K_MH, K_GP_APPT, K_SOCIAL, K_AMBULANCE,
-	K_DEATHS, K_REGISTER, K_COUNT
+	K_DEATHS, K_REGISTER, K_CAREPLAN, K_PAM, K_COUNT
 };
+/* The kind number hospital spell keys (SUSSPELLID) are made with. */
+#define KEY_SPELL 10
 
 /* Column types: what a defect may do to a cell. */
 enum { CT_NHS = 1, CT_DATE, CT_CODE, CT_TEXT, CT_INT, CT_MONEY, CT_KEY };
@@ -124,6 +135,13 @@ enum {
 extern const char *const synth_defect_names[D_COUNT];
 /* Default row rates (per row, before the provider factor and --defect-rate). */
 extern const double synth_defect_rates[D_ROW_COUNT];
+/*
+** Outcome defects (synth_outcome.c), counted per file on rows that carry no
+** row defect, so each is found downstream exactly as often as the manifest
+** says.
+*/
+enum { OD_READY_AFTER = 0, OD_PAM_RANGE, OD_PAM_LEVEL, OD_UNREGISTERED, OD_COUNT };
+extern const char *const synth_odefect_names[OD_COUNT];
 
 /* ---- conditions ------------------------------------------------------------ */
 
@@ -231,6 +249,8 @@ struct sfile {
 	uint8_t kind;
 	uint16_t prov;
 	uint16_t per;
+	uint8_t last_odef;         /* outcome defect of the last row, or OD_COUNT */
+	uint32_t odef[4];          /* rows carrying each outcome defect (OD_*) */
 };
 
 /* A provider whose activity is priced against a contract. */
@@ -329,6 +349,7 @@ struct world {
 
 	/* counters */
 	uint64_t person_years, rows, defect_rows, nhs_overflow;
+	void *oc;                         /* synth_outcome.c's state */
 	double defect_scale;
 	int oom;                          /* a row buffer could not grow */
 	void *idn;                        /* synth_idnoise.c's state, NULL without --identifiers */
@@ -395,6 +416,7 @@ struct person {
 	uint32_t nymd;
 	struct rng r;               /* the person's main stream */
 	struct rng d;               /* the person's defect stream */
+	struct rng o;               /* the person's outcome stream (synth_outcome.c) */
 };
 
 /* Builds person idx completely (demographics to death); 0 if never registered. */
@@ -531,6 +553,11 @@ struct ev_spell {
 	const char *diag1;        /* primary diagnosis */
 	const char *opcs;
 	struct ev_episode epi[3];
+	/* discharge (synth_outcome.c): ready date NEVER for day cases and deaths */
+	int32_t ready;            /* as generated */
+	int32_t ready_bad;        /* a date after dis a defect may send instead, or NEVER */
+	uint8_t rrr;              /* needed rehabilitation, recovery or reablement */
+	const char *delay;        /* delay reason, NULL when not delayed */
 };
 
 struct ev_op {
@@ -578,6 +605,11 @@ struct ev_social {
 	int64_t units;
 	int64_t hourly, weekly, cost; /* pence */
 	int64_t cost_clean;
+	/* outcomes: reablement after a discharge, placement kind */
+	uint8_t reable;
+	int32_t hosp_dis;         /* reablement: the discharge it followed */
+	const char *place91;      /* reablement: where the person was 91 days on */
+	const char *placement;    /* residential, nursing: PERMANENT or TEMPORARY */
 };
 
 struct ev_amb {
@@ -591,7 +623,7 @@ struct emit_ctx {
 	struct world *w;
 	struct person *p;
 	struct truth_acc *t;
-	uint32_t seq[K_COUNT + 1];   /* key sequence per kind (+1: spells) */
+	uint32_t seq[K_COUNT + 1];   /* key sequence per kind ([K_COUNT]: spells) */
 	/* a pilot (synth_pilot.c): all zero / NEVER / NULL without one */
 	int32_t enrol;               /* enrolment day, NEVER if not enrolled */
 	uint8_t drop;                /* this event does not happen with the pilot */
@@ -636,11 +668,48 @@ void synth_pilot_enrol(struct world *w, struct person *p, struct emit_ctx *c, in
 int synth_pilot_write(struct world *w, const struct person *p, const struct emit_ctx *c,
 		      struct yoc_error *e);
 
+/* ---- outcomes (synth_outcome.c) ------------------------------------------------- */
+
+/* A care package or placement, for where a person is on a day. */
+struct oc_place {
+	int32_t start, end;       /* end inclusive, NEVER if open */
+	uint8_t type;             /* 0 home care, 1 residential, 2 nursing */
+};
+
+int synth_outcome_open(struct world *w, struct yoc_error *e);
+int synth_outcome_finish(struct world *w, struct yoc_error *e);
+void synth_outcome_abort(struct world *w);
+void synth_outcome_free(struct world *w);
+/* Discharge readiness of the person's spells, from the outcome stream. */
+void synth_outcome_spells(struct world *w, struct person *p, struct ev_spell *sp, int nsp,
+			  const struct oc_place *pl, int npl);
+/* The truth row of a spell with a ready date (called once it is written). */
+void synth_outcome_spell_truth(struct world *w, const struct person *p, uint64_t spell_key,
+			       const struct ev_spell *s);
+/* PERMANENT or TEMPORARY for a residential or nursing placement, else NULL. */
+const char *synth_outcome_placement(int type, int32_t start, int32_t end);
+/*
+** The person's outcome rows after all their other rows: reablement packages
+** in social_care after discharges that needed it, care plans and PAM results,
+** with their truth. Draws only from p->o (and p->d for the rows' defects,
+** after every other row of the person).
+*/
+void synth_outcome_rows(struct emit_ctx *c, const struct ev_spell *sp, int nsp,
+			const struct oc_place *pl, int npl);
+/* Manifest: the outcome defects of file f as JSON members (", \"name\": n"...). */
+void synth_outcome_manifest_file(const struct world *w, const struct sfile *f,
+				 char *buf, size_t cap);
+void synth_outcome_manifest_totals(const struct world *w, char *buf, size_t cap);
+
 /* Generates and writes all of a person's rows and fills their truth. */
 int synth_person_activity(struct world *w, struct person *p, struct truth_acc *t);
 
 /* Defects (synth_defects.c). */
 void synth_defect_row(struct world *w, struct rowb *b, struct person *p);
+/* 1 if the next n rows of p in file f will carry no row defect (a look ahead
+ * on a copy of the defect stream: clean rows take one draw each). */
+int synth_defect_clean_ahead(const struct world *w, const struct sfile *f,
+			     const struct person *p, int n);
 void synth_defect_files(struct world *w);                  /* choose file-level defects */
 int synth_defect_finish(struct world *w, struct yoc_error *e);  /* truncate, copy */
 

@@ -84,6 +84,7 @@ void row_end(struct world *w, struct rowb *b, struct person *p)
 	f->rows++;
 	f->last_len = (uint32_t)n;
 	f->last_clean = 1;
+	f->last_odef = OD_COUNT;
 	w->rows++;
 	if (w->defect_scale > 0) {
 		uint64_t lost = f->defects[D_NHS_BAD_CHECK] + f->defects[D_NHS_MISSING];
@@ -290,6 +291,8 @@ int synth_out_open(struct world *w, struct yoc_error *e)
 	fputs("nhs_number,fyear,p_emergency\n", w->risk.f);
 	if (w->o->pilot && (rc = synth_pilot_open(w, dir, e)) != 0)
 		return rc;
+	if ((rc = synth_outcome_open(w, e)) != 0)
+		return rc;
 	w->tbuf = yoc_malloc((size_t)1 << 21);
 	if (!w->tbuf)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -303,6 +306,7 @@ void synth_out_abort(struct world *w)
 	yoc_afile_abort(&w->regtruth);
 	yoc_afile_abort(&w->risk);
 	yoc_afile_abort(&w->pilotf);
+	synth_outcome_abort(w);
 }
 
 /*
@@ -604,6 +608,9 @@ static int write_manifest(struct world *w, const struct contract *ct, struct yoc
 					       (unsigned long long)v);
 			}
 			jputs(&b, "}");
+			char od[256];
+			synth_outcome_manifest_file(w, f, od, sizeof od);
+			jputs(&b, od);
 			if (f->renamed) {
 				int ncols = f->kind == K_REGISTER ? w->reg_ncols : synth_kinds[f->kind].ncols;
 				const struct colspec *cols = f->kind == K_REGISTER ? w->reg_spec
@@ -644,7 +651,11 @@ static int write_manifest(struct world *w, const struct contract *ct, struct yoc
 	for (int d = 0; d < D_COUNT; d++)
 		jprintf(&b, "%s\"%s\": %llu", d ? ", " : "", synth_defect_names[d],
 			       (unsigned long long)total[d]);
-	jputs(&b, "},\n  \"contracts\": [");
+	jputs(&b, "},\n");
+	char odt[512];
+	synth_outcome_manifest_totals(w, odt, sizeof odt);
+	jputs(&b, odt);
+	jputs(&b, "  \"contracts\": [");
 	size_t n = (size_t)w->ncprov * w->years;
 	for (size_t i = 0; i < n; i++) {
 		char fy[8];
@@ -700,6 +711,8 @@ int synth_out_finish(struct world *w, struct yoc_synth_stats *st, struct yoc_err
 	if ((rc = yoc_afile_commit(&w->risk, e)) != 0)
 		return rc;
 	if (w->o->pilot && (rc = yoc_afile_commit(&w->pilotf, e)) != 0)
+		return rc;
+	if ((rc = synth_outcome_finish(w, e)) != 0)
 		return rc;
 	ct = yoc_calloc((size_t)w->ncprov * w->years, sizeof *ct);
 	if (!ct)

@@ -221,6 +221,7 @@ int synth_person_make(struct world *w, struct person *p, uint64_t idx)
 	p->idx = idx;
 	rng_seed(&p->r, w->o->seed, STREAM_PERSON, idx);
 	rng_seed(&p->d, w->o->seed, STREAM_DEFECT, idx);
+	rng_seed(&p->o, w->o->seed, STREAM_OUTCOME, idx);
 	p->origin = idx < w->nbase ? ORIGIN_BASE
 		    : idx < w->nbase + w->nbirth ? ORIGIN_BIRTH : ORIGIN_MOVER;
 

@@ -129,6 +129,8 @@ static const struct colspec c_apc[] = {
 	{"OPERTN_4_01", CT_CODE, NULL}, {"OPERTN_4_02", CT_CODE, NULL},
 	{"OPERTN_4_03", CT_CODE, NULL}, {"OPERTN_4_04", CT_CODE, NULL},
 	{"SUSHRG", CT_CODE, "DZ11Z"}, {"GPPRAC", CT_CODE, NULL}, {"LSOA11", CT_CODE, NULL},
+	/* discharge (synth_outcome.c): text to the row defects, which leave them be */
+	{"DISREADYDATE", CT_TEXT, NULL}, {"RRR_NEED", CT_TEXT, NULL}, {"DELAY_REASON", CT_TEXT, NULL},
 };
 
 static const struct colspec c_op[] = {
@@ -177,6 +179,9 @@ static const struct colspec c_social[] = {
 	{"END_DATE", CT_DATE, NULL}, {"UNITS", CT_INT, NULL}, {"UNIT_TYPE", CT_CODE, NULL},
 	{"HOURLY_RATE", CT_MONEY, NULL}, {"WEEKLY_COST", CT_MONEY, NULL}, {"COST", CT_MONEY, NULL},
 	{"GPPRAC", CT_CODE, NULL},
+	/* outcomes (synth_outcome.c) */
+	{"REABLEMENT", CT_TEXT, NULL}, {"HOSP_DISCHARGE", CT_TEXT, NULL}, {"PLACE_91D", CT_TEXT, NULL},
+	{"PLACEMENT", CT_TEXT, NULL},
 };
 
 static const struct colspec c_ambulance[] = {
@@ -192,6 +197,22 @@ static const struct colspec c_deaths[] = {
 	{"CAUSE", CT_CODE, "U999"}, {"GPPRAC", CT_CODE, NULL}, {"LSOA11", CT_CODE, NULL},
 };
 
+static const struct colspec c_careplan[] = {
+	{"NEWNHSNO", CT_NHS, NULL}, {"DOB", CT_DATE, NULL}, {"SEX", CT_CODE, NULL},
+	{"GPPRAC", CT_CODE, NULL}, {"PLAN_ID", CT_KEY, NULL}, {"ITEM_TYPE", CT_CODE, NULL},
+	{"ITEM_ID", CT_KEY, NULL}, {"RECORD_DATE", CT_DATE, NULL}, {"CREATED", CT_DATE, NULL},
+	{"LAST_REVIEW", CT_DATE, NULL}, {"NEXT_REVIEW", CT_DATE, NULL}, {"COORDINATOR", CT_CODE, NULL},
+	{"DOMAIN", CT_CODE, NULL}, {"STATUS", CT_CODE, NULL}, {"ACTION_KIND", CT_CODE, NULL},
+	{"NEED", CT_CODE, NULL}, {"UNMET_REASON", CT_CODE, NULL}, {"CONSENT_PURPOSE", CT_CODE, NULL},
+	{"LSOA11", CT_CODE, NULL},
+};
+
+static const struct colspec c_pam[] = {
+	{"NEWNHSNO", CT_NHS, NULL}, {"DOB", CT_DATE, NULL}, {"SEX", CT_CODE, NULL},
+	{"GPPRAC", CT_CODE, NULL}, {"PAM_ID", CT_KEY, NULL}, {"PAM_DATE", CT_DATE, NULL},
+	{"PAM_SCORE", CT_TEXT, NULL}, {"PAM_LEVEL", CT_CODE, NULL}, {"LSOA11", CT_CODE, NULL},
+};
+
 /* gp_register's columns depend on the code list: synth_world.c builds them. */
 const struct kindspec synth_kinds[K_COUNT] = {
 	[K_APC] = {"apc", c_apc, N(c_apc), 0, 3, 8, "DISCHARGE_DATE", -1},
@@ -204,6 +225,9 @@ const struct kindspec synth_kinds[K_COUNT] = {
 	[K_AMBULANCE] = {"ambulance", c_ambulance, N(c_ambulance), 0, 3, 6, "CALL_CAT", -1},
 	[K_DEATHS] = {"deaths", c_deaths, N(c_deaths), 0, 5, 6, "CAUSE_CODE", -1},
 	[K_REGISTER] = {"gp_register", NULL, 0, 1, 3, 5, "DEREG_DATE", -1},
+	/* no file defects: the names below are never used */
+	[K_CAREPLAN] = {"careplan", c_careplan, N(c_careplan), 0, 3, 7, "RECORDED", -1},
+	[K_PAM] = {"pam", c_pam, N(c_pam), 0, 3, 5, "MEASURED", -1},
 };
 
 /* ---- defects ------------------------------------------------------------------- */

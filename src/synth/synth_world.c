@@ -156,6 +156,7 @@ static int build_files(struct world *w)
 				f->prov = (uint16_t)p;
 				f->per = (uint16_t)t;
 				f->last_clean = 1;
+				f->last_odef = OD_COUNT;
 			}
 	return YOC_OK;
 }
@@ -276,7 +277,7 @@ int synth_world_init(struct world *w, const struct yoc_synth_opts *o, struct yoc
 	uint32_t n[K_COUNT] = {
 		[K_APC] = nacute, [K_OP] = nacute, [K_AE] = nacute, [K_COMMUNITY] = ncomm,
 		[K_MH] = nmh, [K_GP_APPT] = w->nprac, [K_SOCIAL] = nla, [K_AMBULANCE] = 1,
-		[K_DEATHS] = 1, [K_REGISTER] = w->nprac,
+		[K_DEATHS] = 1, [K_REGISTER] = w->nprac, [K_CAREPLAN] = w->nprac, [K_PAM] = w->nprac,
 	};
 	memcpy(w->nprov, n, sizeof n);
 	if (set_code(&w->prov_code[K_APC], nacute, "RA") || set_code(&w->prov_code[K_OP], nacute, "RA") ||
@@ -298,13 +299,18 @@ int synth_world_init(struct world *w, const struct yoc_synth_opts *o, struct yoc
 	}
 	w->prov_code[K_GP_APPT] = w->prac_code;
 	w->prov_code[K_REGISTER] = w->prac_code;
+	w->prov_code[K_CAREPLAN] = w->prac_code;
+	w->prov_code[K_PAM] = w->prac_code;
 
-	/* Data quality differs by provider: a factor on every row defect rate. */
+	/* Data quality differs by provider: a factor on every row defect rate
+	 * (the outcome feeds take no draw: they have no row defects). */
 	for (int k = 0; k < K_COUNT; k++) {
 		w->prov_quality[k] = yoc_malloc(w->nprov[k] * sizeof(double));
 		if (!w->prov_quality[k])
 			return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-		for (uint32_t i = 0; i < w->nprov[k]; i++) {
+		for (uint32_t i = 0; i < w->nprov[k] && k >= K_CAREPLAN; i++)
+			w->prov_quality[k][i] = 1.0;
+		for (uint32_t i = 0; i < w->nprov[k] && k < K_CAREPLAN; i++) {
 			double q = exp(0.6 * rng_normal(&r));
 			w->prov_quality[k][i] = q < 0.3 ? 0.3 : q > 3.0 ? 3.0 : q;
 		}
@@ -369,7 +375,7 @@ void synth_world_free(struct world *w)
 	yoc_free(w->lsoa_cum);
 	yoc_free(w->lsoa_prac);
 	for (int k = 0; k < K_COUNT; k++) {
-		if (k != K_GP_APPT && k != K_REGISTER)
+		if (k != K_GP_APPT && k != K_REGISTER && k != K_CAREPLAN && k != K_PAM)
 			yoc_free(w->prov_code[k]);
 		yoc_free(w->prov_quality[k]);
 		yoc_free(w->defect_cum[k]);
@@ -400,5 +406,6 @@ void synth_world_free(struct world *w)
 	yoc_free(w->tbuf);
 	yoc_free(w->cprov);
 	yoc_free(w->priced);
+	synth_outcome_free(w);
 	memset(w, 0, sizeof *w);
 }
