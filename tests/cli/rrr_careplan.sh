@@ -232,4 +232,17 @@ for l in 1 2 3 4; do
 	same "PAM change, first level $l (people, mean change): $r" "$(echo "$r" | awk '{ print $3, $4 }')" \
 		"$(echo "$r" | awk '{ print $1, $2 }')"
 done
+
+# with defects: a ready date after the discharge is counted and ignored, once per spell
+S2=$TMP/synth2; SD2=$TMP/sds2
+expect_rc 0 "synth with defects" "$YOC" synth --persons 3000 --years 2 --out "$S2"
+expect_rc 0 "pseudonymise it" "$YOC" pseudonymise --key "$K" --in "$S2/feeds" --out "$TMP/pseudo2"
+expect_rc 0 "init" "$YOC" init "$SD2"
+expect_rc 0 "load" "$YOC" load --db "$SD2" "$TMP/pseudo2"
+expect_rc 0 "rrr" "$YOC" rrr --db "$SD2"
+same "spells with a ready date after discharge: as many as synth injected" \
+	"$(sqlite3 "$SD2/yoc.db" "select value from rrr_summary where measure = 'ready_after_discharge'")" \
+	"$(python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['outcome_defect_totals']['ready_after_discharge'])" "$S2/manifest.json")"
+same "... and their ready dates are not used" \
+	"$(sqlite3 "$SD2/yoc.db" "select count(*) from rrr_spell where ready_after = 1 and (ready is not null or delayed_days != 0)")" 0
 done_testing
