@@ -122,7 +122,8 @@ static int careplan_run(int argc, char **argv)
 	printf("\n%s plans for people not registered on that date\n",
 	       cnt(&sdc, st.plans_unregistered, a));
 	printf("%s reviews overdue", cnt(&sdc, st.overdue, a));
-	pct(&sdc, st.overdue, st.plans);
+	pct(&sdc, st.overdue, st.plans - st.plans_unregistered);
+	printf(" of the plans of registered people");
 	printf("\n%s goals, %s actions, %s needs: %s partly met, %s unmet\n", cnt(&sdc, st.goals, a),
 	       cnt(&sdc, st.actions, b), cnt(&sdc, st.needs, c), cnt(&sdc, st.needs_partly, f),
 	       cnt(&sdc, st.needs_unmet, g));

@@ -275,7 +275,8 @@ static const char tables_sql[] =
 	"CREATE TABLE careplan_run(asof TEXT, plans INTEGER, registered INTEGER);"
 	"CREATE TABLE careplan_plan(plan_id TEXT PRIMARY KEY, pseudo_id TEXT, registered INTEGER,"
 	" practice TEXT, created TEXT, last_review TEXT, next_review TEXT, coordinator TEXT,"
-	" overdue INTEGER, goals INTEGER, actions INTEGER, needs INTEGER, needs_unmet INTEGER);"
+	" review_due INTEGER, overdue INTEGER, goals INTEGER, actions INTEGER, needs INTEGER,"
+	" needs_unmet INTEGER);"
 	"CREATE TABLE careplan_cover(ord INTEGER, grp_kind TEXT, grp TEXT, people INTEGER,"
 	" with_plan INTEGER, plans INTEGER, plans_overdue INTEGER);"
 	"CREATE TABLE careplan_goal(domain TEXT, status TEXT, goals INTEGER);"
@@ -304,7 +305,7 @@ static const char *const fill_sql[] = {
 	"CREATE INDEX temp.cp_item_plan ON cp_item(plan_id, item_type)",
 	"INSERT INTO careplan_plan SELECT p.plan_id, p.pseudo, coalesce(r.registered, 0),"
 	" p.practice, " D("p.created") ", " D("p.last_review") ", " D("p.next_review") ","
-	" p.coordinator, p.overdue,"
+	" p.coordinator, p.overdue, p.overdue AND coalesce(r.registered, 0),"
 	" (SELECT count(*) FROM temp.cp_item i WHERE i.plan_id = p.plan_id AND i.item_type = 'GOAL'),"
 	" (SELECT count(*) FROM temp.cp_item i WHERE i.plan_id = p.plan_id AND i.item_type = 'ACTION'),"
 	" (SELECT count(*) FROM temp.cp_item i WHERE i.plan_id = p.plan_id AND i.item_type = 'NEED'),"

@@ -172,7 +172,7 @@ expect_rc 0 "rrr on the synthetic economy" "$YOC" rrr --db "$SD"
 expect_rc 0 "careplan on the synthetic economy" "$YOC" careplan --db "$SD"
 sqlite3 -csv -header "$SD/yoc.db" "select susspellid, rrr_need, coalesce(delay_reason, ''), delayed_days,
 	ready from rrr_spell" > "$TMP/spells.csv"
-sqlite3 -csv -header "$SD/yoc.db" "select plan_id, overdue, goals, actions, needs, needs_unmet from careplan_plan" \
+sqlite3 -csv -header "$SD/yoc.db" "select plan_id, review_due, goals, actions, needs, needs_unmet from careplan_plan" \
 	> "$TMP/plans.csv"
 sqlite3 -csv -header "$SD/yoc.db" "select * from pam_change" > "$TMP/pam.csv"
 asof=$(sqlite3 "$SD/yoc.db" "select asof from careplan_run")
@@ -202,7 +202,7 @@ print('plans_differ', sum(1 for k, r in tp.items() if k not in op or int(r['goal
       or int(r['actions']) != int(op[k]['actions'])))
 od = sum(1 for r in tp.values() if r['next_review'] and r['next_review'] < asof
          and (not r['last_review'] or r['last_review'] < r['next_review']))
-print('overdue', od, sum(int(r['overdue']) for r in op.values()))
+print('overdue', od, sum(int(r['review_due']) for r in op.values()))
 lv = lambda s: 1 if s <= 470 else 2 if s <= 551 else 3 if s <= 670 else 4
 by = {}
 for r in sorted(csv.DictReader(open(truth + '/pam.csv')), key=lambda r: (r['nhs_number'], r['pam_date'])):
@@ -226,7 +226,7 @@ done
 r=$(tv rrr_delayed); same "RRR spells delayed: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
 r=$(tv plans); same "care plans equal truth/careplan.csv: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
 same "goals and actions per plan equal the truth" "$(tv plans_differ)" 0
-r=$(tv overdue); same "reviews overdue on $asof: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
+r=$(tv overdue); same "reviews due and not done on $asof: $r" "$(echo "$r" | awk '{ print $2 }')" "$(echo "$r" | awk '{ print $1 }')"
 for l in 1 2 3 4; do
 	r=$(tv pam_$l)
 	same "PAM change, first level $l (people, mean change): $r" "$(echo "$r" | awk '{ print $3, $4 }')" \
