@@ -80,6 +80,20 @@ static void test_window(void **state)
 	assert_int_equal(o.bed_days, 0);
 }
 
+static void test_out_of_memory(void **state)
+{
+	struct yoc_rrr_occ o;
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	yoc_alloc_fail_at(1);
+	int rc = yoc_rrr_occupancy(three, 3, -1, 0, 0, 6, &o, &e);
+	yoc_alloc_fail_at(0);
+	assert_int_equal(rc, YOC_ENOMEM);
+	assert_int_equal(e.code, YOC_ENOMEM);
+	assert_int_equal(yoc_rrr_occupancy(three, 3, -1, 0, 0, 6, &o, &e), 0);
+	assert_int_equal(o.bed_days, 8);
+}
+
 static void test_cut_days(void **state)
 {
 	assert_int_equal(yoc_rrr_cut_days(5, 50), 3); /* 2.5 rounds up */
@@ -162,6 +176,7 @@ int main(void)
 		cmocka_unit_test(test_census),
 		cmocka_unit_test(test_cut_one_reason),
 		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_out_of_memory),
 		cmocka_unit_test(test_cut_days),
 		cmocka_unit_test(test_cut_parse),
 		cmocka_unit_test(test_pam),
