@@ -287,8 +287,8 @@ static void reablement(struct emit_ctx *c, const struct ev_spell *sp, int nsp,
 		int32_t start = s->dis + (int32_t)rng_below(&p->o, 3);
 		int len = lognormal_int(&p->o, 24.0, 0.5, 7, 42);
 		int hours = lognormal_int(&p->o, 8.0, 0.5, 2, 25);
-		if (u >= 0.5 || strcmp(s->disdest, "19") != 0 || care_home(pl, npl, s->dis) ||
-		    start > p->obs1 || start < p->obs0)
+		if (u >= 0.5 || !s->disdest || strcmp(s->disdest, "19") != 0 ||
+		    care_home(pl, npl, s->dis) || start > p->obs1 || start < p->obs0)
 			continue;
 		int32_t end = start + len - 1, pend = end;
 		if (end > p->obs1)
@@ -647,23 +647,41 @@ static void care_plans(struct emit_ctx *c)
 	pl.prac = prac;
 	pl.created = created;
 	plan_emit(c, &pl, last, &pam_seq);
-	/* the phantom: an NHS number issued to no one (past every person's and,
-	 * while yoc link uses them, below the temporary numbers) */
+	/* The phantom: another person, on no register, whose plan the practice
+	 * records under an NHS number issued to no one (past every person's and,
+	 * while yoc link uses them, below the temporary numbers); a name, date of
+	 * birth and sex of their own, so nothing links them to this person. */
 	uint64_t idx = w->ntotal + ((struct oc *)w->oc)->phantoms;
 	int free_idx = idx < w->n999 && (w->ntotal >= w->n999 / 2 || idx < w->n999 / 2);
+	int32_t older = 365 + (int32_t)rng_below(r, 3650);
+	uint8_t sex = (uint8_t)(1 + rng_below(r, 2));
 	if (ph >= RATE_UNREGISTERED * w->defect_scale || !free_idx)
 		return;
 	((struct oc *)w->oc)->phantoms++;
+	struct person q = *p;
+	q.idx = idx;
+	q.dob = p->dob - older;
+	q.sex = sex;
+	int by, bm, bd;
+	yoc_date_to_ymd(q.dob, &by, &bm, &bd);
+	q.dob_y = by;
+	q.dob_md = bm * 100 + bd;
 	uint32_t prefix = w->nhs999[(w->perm_a * idx + w->perm_b) % w->n999];
 	for (int i = 8; i >= 0; i--) {
-		pl.head[i] = (char)('0' + prefix % 10);
+		q.nhs[i] = (char)('0' + prefix % 10);
 		prefix /= 10;
 	}
-	pl.head[9] = (char)('0' + yoc_nhsno_check_digit(pl.head));
+	q.nhs[9] = (char)('0' + yoc_nhsno_check_digit(q.nhs));
+	char dob[11];
+	yoc_date_format(q.dob, dob);
+	snprintf(q.head, sizeof q.head, "%.10s,%.10s,%c", q.nhs, dob, '0' + q.sex);
+	memcpy(pl.head, q.head, sizeof pl.head);
 	pl.id = synth_key(w, KEY_PLAN, p->idx, 1);
 	pl.phantom = 1;
-	pl.item_seq = 0x80000u;
+	pl.item_seq = 0;
+	c->p = &q;
 	plan_emit(c, &pl, last, &pam_seq);
+	c->p = p;
 }
 
 void synth_outcome_rows(struct emit_ctx *c, const struct ev_spell *sp, int nsp,
