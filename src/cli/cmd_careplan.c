@@ -134,6 +134,10 @@ static int careplan_run(int argc, char **argv)
 	if (!sdc.off)
 		printf("counts: 1-%lld shown as *, others rounded to %lld (--no-suppression: exact)\n",
 		       (long long)sdc.threshold, (long long)sdc.round_to);
+	printf("careplan: %s of %s registered people have a plan", cnt(&sdc, st.people, b),
+	       cnt(&sdc, st.registered, c));
+	pct(&sdc, st.people, st.registered);
+	printf("; tables careplan_* and pam_* written\n");
 	rc = 0;
 cleanup:
 	yoc_store_close(s);

@@ -173,6 +173,11 @@ static int rrr_run(int argc, char **argv)
 	if (!sdc.off)
 		printf("counts: 1-%lld shown as *, others rounded to %lld (--no-suppression: exact)\n",
 		       (long long)sdc.threshold, (long long)sdc.round_to);
+	printf("rrr: %s of %s RRR spells delayed", yoc_sdc_fmt(del_pub, 1, a),
+	       yoc_sdc_fmt(rrr_pub, 1, b));
+	if (!isnan(share))
+		printf(" (%.1f%%)", share);
+	printf("; tables rrr_* written\n");
 	rc = 0;
 cleanup:
 	yoc_tariff_free(prices);
