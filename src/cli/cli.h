@@ -101,6 +101,8 @@ extern const struct cli_verb cli_verb_tariff;
 extern const struct cli_verb cli_verb_budget;
 extern const struct cli_verb cli_verb_tag;
 extern const struct cli_verb cli_verb_reconcile;
+extern const struct cli_verb cli_verb_rrr;
+extern const struct cli_verb cli_verb_careplan;
 extern const struct cli_verb cli_verb_risk;
 extern const struct cli_verb cli_verb_cohort;
 extern const struct cli_verb cli_verb_simulate;

@@ -7,7 +7,8 @@
 ** model card), summarise -> simulate -> evaluate (the pilot, against the synthetic truth)
 ** -> tariff build -> budget risk -> cohort (define, select, simulated
 ** review, consent, enrol, refresh) -> load of a later month -> cohort
-** refresh -> analyse -> budget, tag, reconcile, budget workbook -> kpi -> report. The last month of the deaths feed is held back from the
+** refresh -> analyse -> budget, tag, reconcile, budget workbook -> rrr ->
+** careplan -> kpi -> report. The last month of the deaths feed is held back from the
 ** first load and loaded later, as the next month's data would arrive. A step
 ** whose verb is not built yet is named plainly, and the steps
 ** that need its output are reported as not run; nothing is faked.
@@ -39,8 +40,9 @@ static const char usage_text[] =
 	"month (the deaths feed's last month, held back), cohort refresh, analyse,\n"
 	"the cohort's capitated budget and payments (budget), activity tagging\n"
 	"(tag), spend per member per month (budget view), reconciliation of the\n"
-	"providers' billing (reconcile), the finance workbook, the outcome KPIs\n"
-	"(kpi), report; each is\n"
+	"providers' billing (reconcile), the finance workbook, the RRR audit of\n"
+	"delayed discharges (rrr), care plans and patient activation (careplan),\n"
+	"the outcome KPIs (kpi), report; each is\n"
 	"shown with its timing. Files go under DIR: synth/, linked/, key.hex,\n"
 	"pseudo/, later/, dataset/, quality/, model-card.json and .md, worklists/,\n"
 	"reviews/, finance/ (reconciliation), budget.xlsx, report/, logs/\n"
@@ -51,7 +53,7 @@ static const char usage_text[] =
 	"  --persons N   size of the synthetic population (default 100000)\n"
 	"  --out DIR     working folder (default demo-out)\n";
 
-enum { NSTEP = 34, MIN_RISK_PERSONS = 6000 };
+enum { NSTEP = 36, MIN_RISK_PERSONS = 6000 };
 
 static char logdir[4200];  /* where the logs are written (inside the tree) */
 static char logshow[4200]; /* where they will be once the tree is swapped in */
@@ -460,6 +462,17 @@ static int run(int argc, char **argv)
 	     ds, "--cohort", "complex", "--billing", billing, "--out", fin);
 	STEP("the finance workbook", "budget", "workbook", "--db", ds, "--cohort", "complex",
 	     "--year", "2023/24", "--out", book, "--reconcile", fin);
+	/* the outcome steps need the discharge and care plan feeds: a dataset
+	 * without them says so in the step's log, and the report goes on */
+	if (!stopped) {
+		char *rr[] = {"rrr", "--db", ds, NULL}, *cp[] = {"careplan", "--db", ds, NULL};
+		i++;
+		step(i, "RRR audit of delayed discharges; the discharge model", rr);
+		i++;
+		step(i, "care plan coverage, unmet needs, patient activation", cp);
+	} else {
+		i += 2;
+	}
 	STEP("outcome KPIs by month, Making Data Count charts", "kpi", "--db", ds);
 	STEP("report, practice data packs, workbook, CSV", "report", "--db", ds, "--out", rep);
 #undef STEP

@@ -34,6 +34,8 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_tag,
 	&cli_verb_reconcile,
 	&cli_verb_kpi,
+	&cli_verb_rrr,
+	&cli_verb_careplan,
 	&cli_verb_report,
 	&cli_verb_serve,
 	&cli_verb_user,

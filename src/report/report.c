@@ -36,6 +36,10 @@ static const struct yoc__page pages[] = {
 	 yoc__page_eval_present},
 	{"budget.html", "Budget", "Capitated budget", yoc__page_budget, yoc__budget_present},
 	{"kpi.html", "KPIs", "Outcome KPIs (Making Data Count)", yoc__page_kpi, yoc__kpi_present},
+	{"rrr.html", "RRR", "RRR audit: delayed discharges and the discharge model", yoc__page_rrr,
+	 yoc__rrr_present},
+	{"careplan.html", "Care plans", "Care plans, unmet needs and patient activation",
+	 yoc__page_careplan, yoc__careplan_present},
 };
 
 /* The sections of every practice data pack, in page order. */

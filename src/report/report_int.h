@@ -239,6 +239,11 @@ int yoc__sim_present(sqlite3 *db, const struct report *R);
 /* budget.html (present when yoc tariff build has run). */
 int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
 int yoc__budget_present(sqlite3 *db, const struct report *R);
+/* rrr.html (present when yoc rrr has run) and careplan.html (yoc careplan). */
+int yoc__page_rrr(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__rrr_present(sqlite3 *db, const struct report *R);
+int yoc__page_careplan(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
+int yoc__careplan_present(sqlite3 *db, const struct report *R);
 
 /* kpi.html (present when yoc kpi has run; page_kpi.c). */
 int yoc__page_kpi(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b);
