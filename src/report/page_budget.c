@@ -18,19 +18,6 @@
 #include "report/report_int.h"
 #include "report/svg.h"
 
-static int has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	int yes = 0;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		yes = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	return yes;
-}
-
 #define MAXCAT 64
 
 static int tariffs(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
@@ -159,7 +146,7 @@ static int budgets(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 			"following the register.</p>");
 	yoc__html_table(c, b, t);
 	/* the shadow year of the last cohort and year listed */
-	if (has_table(db, "budget_shadow") &&
+	if (yoc__report_has_table(db, "budget_shadow") &&
 	    sqlite3_prepare_v2(db, "SELECT value, budget, paid FROM budget_shadow WHERE cohort = ?1"
 				   " AND fyear = ?2 AND dimension = 'month' ORDER BY value", -1, &st,
 			       NULL) == SQLITE_OK) {
@@ -205,7 +192,7 @@ static int budgets(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 static int risk(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 {
 	sqlite3_stmt *st = NULL;
-	if (!has_table(db, "budget_risk") ||
+	if (!yoc__report_has_table(db, "budget_risk") ||
 	    sqlite3_prepare_v2(db, "SELECT size, p_over5, p_over10, cv FROM budget_risk WHERE rowid IN"
 				   " (SELECT max(rowid) FROM budget_risk GROUP BY size) ORDER BY size",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -254,13 +241,13 @@ static int risk(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 int yoc__budget_present(sqlite3 *db, const struct report *R)
 {
 	(void)R;
-	return has_table(db, "tariff");
+	return yoc__report_has_table(db, "tariff");
 }
 
 int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
 	(void)R;
-	if (!has_table(db, "tariff")) {
+	if (!yoc__report_has_table(db, "tariff")) {
 		yoc_buf_puts(b, "<section id=\"budget\"><h2>Capitated budget</h2><p>No Year of Care "
 				"tariffs have been built for this dataset yet (<code>yoc tariff "
 				"build</code>, then <code>yoc budget</code>; docs/budget.md).</p>"
@@ -270,7 +257,7 @@ int yoc__page_budget(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_bu
 	int rc;
 	if ((rc = tariffs(c, db, b)))
 		return rc;
-	if (has_table(db, "budget_plan") && (rc = budgets(c, db, b)))
+	if (yoc__report_has_table(db, "budget_plan") && (rc = budgets(c, db, b)))
 		return rc;
 	return risk(c, db, b);
 }

@@ -19,22 +19,9 @@
 
 #define MAXG 2048
 
-static int has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	int yes = 0;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
-			       -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		yes = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	return yes;
-}
-
 int yoc__careplan_present(sqlite3 *db, const struct report *R)
 {
-	return has_table(db, "careplan_run");
+	return yoc__report_has_table(db, "careplan_run");
 }
 
 static int oom(struct ctx *c)

@@ -24,23 +24,11 @@
 #define KMAX 32
 #define MMAX 240
 
-static int has_table(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *st = NULL;
-	int ok = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
-				    "name = ?", -1, &st, NULL) == SQLITE_OK;
-	if (ok) {
-		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-		ok = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	return ok;
-}
-
 int yoc__kpi_present(sqlite3 *db, const struct report *R)
 {
 	(void)R;
-	return has_table(db, "kpi_def") && has_table(db, "kpi_month") && has_table(db, "kpi_spc");
+	return yoc__report_has_table(db, "kpi_def") && yoc__report_has_table(db, "kpi_month") &&
+	       yoc__report_has_table(db, "kpi_spc");
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -200,7 +188,7 @@ static int weekday_table(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 {
 	const struct yoc_sdc *s = &c->o->sdc;
 	sqlite3_stmt *st = NULL;
-	if (!has_table(db, "kpi_dow") ||
+	if (!yoc__report_has_table(db, "kpi_dow") ||
 	    sqlite3_prepare_v2(db, "SELECT name, discharges FROM kpi_dow ORDER BY weekday", -1, &st,
 			       NULL) != SQLITE_OK)
 		return 0;
@@ -249,7 +237,7 @@ static int pam_table(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 {
 	const struct yoc_sdc *s = &c->o->sdc;
 	sqlite3_stmt *st = NULL;
-	if (!has_table(db, "kpi_pam") ||
+	if (!yoc__report_has_table(db, "kpi_pam") ||
 	    sqlite3_prepare_v2(db, "SELECT first_level, latest_level, people FROM kpi_pam ORDER BY "
 			       "first_level, latest_level", -1, &st, NULL) != SQLITE_OK)
 		return 0;
@@ -500,7 +488,7 @@ int yoc__pack_kpi(struct ctx *c, sqlite3 *db, struct report *R, const struct pra
 		  struct yoc_buf *b)
 {
 	const struct yoc_sdc *s = &c->o->sdc;
-	if (p->unknown || !yoc__kpi_present(db, R) || !has_table(db, "kpi_practice"))
+	if (p->unknown || !yoc__kpi_present(db, R) || !yoc__report_has_table(db, "kpi_practice"))
 		return 0;
 	struct kdef *k = yoc_calloc(KMAX, sizeof *k);
 	struct months *m = yoc_calloc(1, sizeof *m);

@@ -25,19 +25,6 @@
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static int table_exists(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *q = NULL;
-	int ok = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' "
-				    "AND name = ?", -1, &q, NULL) == SQLITE_OK;
-	if (ok) {
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		ok = sqlite3_step(q) == SQLITE_ROW;
-	}
-	sqlite3_finalize(q);
-	return ok;
-}
-
 int yoc__risk_present(sqlite3 *db, const struct report *R)
 {
 	sqlite3_stmt *q = NULL;
@@ -961,7 +948,7 @@ int yoc__page_risk(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf 
 			"clinical review. Below: how well it ranks and how well its risks are "
 			"calibrated, where cost and admissions sit in the ranking, and how the "
 			"people at the top change from year to year.</p></section>\n");
-	if (table_exists(db, "risk_validation")) {
+	if (yoc__report_has_table(db, "risk_validation")) {
 		if ((rc = section_auc(c, db, b, &n, &ev)) || (rc = section_calibration(c, db, b)))
 			return rc;
 	} else {

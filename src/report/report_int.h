@@ -175,6 +175,9 @@ void yoc__protect_sums(int n, const int64_t *v, int *hidden);
 double yoc__pub_pct(int64_t num, int64_t den);   /* NaN if either is hidden */
 double yoc__dv(int64_t published);               /* NaN if hidden */
 
+/* A table or view of that name is in the catalog (the pages' present hooks). */
+int yoc__report_has_table(sqlite3 *db, const char *name);
+
 /* ---- the workbook (report_xlsx.c) --------------------------------------- */
 
 int yoc__write_xlsx(struct ctx *c, const char *meta_note);

@@ -39,19 +39,6 @@ static void hex_of(const unsigned char *d, char hex[65])
 	hex[64] = 0;
 }
 
-static int table_exists(sqlite3 *db, const char *name)
-{
-	sqlite3_stmt *q = NULL;
-	int yes = 0;
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') "
-			       "AND name = ?1", -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-		yes = sqlite3_step(q) == SQLITE_ROW;
-	}
-	sqlite3_finalize(q);
-	return yes;
-}
-
 /* The hash's input, gathered into a buffer so that libcrypto sees large
  * chunks rather than one call per value. */
 struct feed {
@@ -109,7 +96,7 @@ int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 	f->ok = f->h && EVP_DigestInit_ex(f->h, EVP_sha256(), NULL) == 1;
 	feed(f, "yoc-dataset-state-1\n", 20);
 	for (size_t t = 0; f->ok && t < sizeof state_sql / sizeof state_sql[0]; t++) {
-		int exists = table_exists(db, state_sql[t][0]);
+		int exists = yoc__report_has_table(db, state_sql[t][0]);
 		int n = snprintf(tag, sizeof tag, "%s%s\n", state_sql[t][0], exists ? "" : " absent");
 		feed(f, tag, (size_t)n);
 		if (!exists)
@@ -250,7 +237,7 @@ static int64_t last_load(sqlite3 *db)
 {
 	sqlite3_stmt *q = NULL;
 	int64_t t = 0;
-	if (table_exists(db, "loads") &&
+	if (yoc__report_has_table(db, "loads") &&
 	    sqlite3_prepare_v2(db, "SELECT CAST(strftime('%s', max(finished)) AS INTEGER) FROM loads",
 			       -1, &q, NULL) == SQLITE_OK &&
 	    sqlite3_step(q) == SQLITE_ROW)

@@ -287,3 +287,16 @@ double yoc__dv(int64_t published)
 {
 	return published == YOC_SDC_HIDDEN ? NAN : (double)published;
 }
+
+int yoc__report_has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *q = NULL;
+	int yes = 0;
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view')"
+			       " AND name = ?1", -1, &q, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(q) == SQLITE_ROW;
+	}
+	sqlite3_finalize(q);
+	return yes;
+}
