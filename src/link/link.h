@@ -13,7 +13,6 @@
 **   link_em.c       m and u probabilities by EM, u from random pairs, weights
 **   link_run.c      yoc_link_run: read feeds, score, decide, write, the ledger
 **   link_review.c   the clerical review file and the decisions read back
-**   link_bloom.c    Bloom-filter encodings (keyed HMAC) compared by Dice
 **   link_pprl.c     linkage between organisations on encodings (yoc pprl):
 **                   field-level filters and keyed blocking tokens, the
 **                   encoding file, candidate pairs, similarity, assignment
@@ -142,21 +141,6 @@ double yoc_link_field_weight(const struct yoc_link_model *md, int f, int lv, dou
 double yoc_link_prior(const struct yoc_link_model *md);
 /* Probability from a total weight: 2^w / (1 + 2^w). */
 double yoc_link_prob(double w);
-
-/* ---- Bloom filters (link_bloom.c) --------------------------------------- */
-
-#define YOC_BLOOM_BITS 1024
-#define YOC_BLOOM_BYTES (YOC_BLOOM_BITS / 8)
-/*
-** The Bloom-filter encoding of a record's quasi-identifiers: every bigram
-** of the given and family names, of the date of birth (YYYYMMDD) and of
-** the postcode, each tagged with its field, set k bits chosen by the keyed
-** HMAC-SHA256 of the key holder (libsodium). Returns 0 or YOC_EINVAL.
-*/
-int yoc_bloom_encode(const struct yoc_link_rec *r, const unsigned char *key, size_t keylen,
-		     int k, unsigned char out[YOC_BLOOM_BYTES]);
-/* Dice similarity 2|A and B| / (|A| + |B|); 1 for two empty filters. */
-double yoc_bloom_dice(const unsigned char *a, const unsigned char *b);
 
 /* ---- linkage between organisations on encodings (link_pprl.c) ----------- */
 

@@ -235,34 +235,6 @@ static void test_patterns_weights(void **state)
 	assert_true(fabs(yoc_link_prob(log2(99.0)) - 0.99) < 1e-12);
 }
 
-static void test_bloom(void **state)
-{
-	(void)state;
-	unsigned char key[32], k2[32];
-	for (int i = 0; i < 32; i++)
-		key[i] = (unsigned char)i, k2[i] = (unsigned char)(i + 1);
-	struct yoc_link_rec a, b, c;
-	int32_t d = yoc_date_from_ymd(1950, 3, 7);
-	yoc_link_rec_make(&a, "MARTHA", 6, "SHACKLEFORD", 11, d, 2, "YC12AB", 6);
-	yoc_link_rec_make(&b, "MARHTA", 6, "SHACKELFORD", 11, d, 2, "YC12AB", 6);
-	yoc_link_rec_make(&c, "JOHN", 4, "JONES", 5, yoc_date_from_ymd(1981, 9, 22), 1, "YC98ZZ", 6);
-	unsigned char ea[YOC_BLOOM_BYTES], eb[YOC_BLOOM_BYTES], ec[YOC_BLOOM_BYTES],
-		ea2[YOC_BLOOM_BYTES], ek[YOC_BLOOM_BYTES];
-	assert_int_equal(yoc_bloom_encode(&a, key, 32, 10, ea), 0);
-	assert_int_equal(yoc_bloom_encode(&b, key, 32, 10, eb), 0);
-	assert_int_equal(yoc_bloom_encode(&c, key, 32, 10, ec), 0);
-	assert_int_equal(yoc_bloom_encode(&a, key, 32, 10, ea2), 0);
-	assert_int_equal(yoc_bloom_encode(&a, k2, 32, 10, ek), 0);
-	assert_memory_equal(ea, ea2, sizeof ea);
-	assert_true(yoc_bloom_dice(ea, ea2) == 1.0);
-	double dab = yoc_bloom_dice(ea, eb), dac = yoc_bloom_dice(ea, ec);
-	assert_true(dab > 0.8 && dab < 1.0);
-	assert_true(dac < 0.5);
-	/* Another key, another encoding of the same record. */
-	assert_true(yoc_bloom_dice(ea, ek) < 0.5);
-	assert_int_equal(yoc_bloom_encode(&a, key, 0, 10, ea2), YOC_EINVAL);
-}
-
 /* Dice of one field counted bit by bit, apart from the library's popcount. */
 static double field_dice(const unsigned char *a, const unsigned char *b, int f)
 {
@@ -555,7 +527,6 @@ int main(void)
 		cmocka_unit_test(test_dates_postcodes),
 		cmocka_unit_test(test_em_recovers),
 		cmocka_unit_test(test_patterns_weights),
-		cmocka_unit_test(test_bloom),
 		cmocka_unit_test(test_pprl_encode),
 		cmocka_unit_test(test_pprl_parse),
 		cmocka_unit_test(test_pprl_oom),
