@@ -23,6 +23,7 @@ function signedOut(msg) {
   csrf = '';
   $('tool').hidden = true; $('login').hidden = false; $('logout').hidden = true;
   $('who').textContent = '';
+  delete document.body.dataset.meta;
   if (msg) $('login-msg').textContent = msg;
 }
 
@@ -39,6 +40,7 @@ async function signedIn(s) {
   opts($('practice'), m.body.practices); opts($('ltc'), m.body.conditions);
   opts($('band'), m.body.bands); opts($('tier'), m.body.tiers);
   $('result').textContent = '';
+  document.body.dataset.meta = 'loaded'; // the choices are filled in
 }
 
 function num(id) { const v = $(id).value.trim(); return v === '' ? null : parseInt(v, 10); }

@@ -60,7 +60,9 @@ async function login(page, user, pw) {
   await page.type('#user', user);
   await page.type('#password', pw);
   await page.keyboard.press('Enter'); // the keyboard alone logs in
-  await page.waitForFunction(() => !document.getElementById('tool').hidden ||
+  // signed in once the tool shows with its choices filled in (/api/meta answered)
+  await page.waitForFunction(() => (!document.getElementById('tool').hidden &&
+    document.body.dataset.meta === 'loaded') ||
     document.getElementById('login-msg').textContent !== '', { timeout: 20000 });
   return page.$eval('#who', (e) => e.textContent);
 }
