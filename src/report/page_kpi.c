@@ -423,7 +423,8 @@ int yoc__page_kpi(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *
 					    "no chart is drawn.</p>");
 		} else {
 			char title[256];
-			snprintf(title, sizeof title, "%s (%s chart, %s)", d->title, d->chart, d->unit);
+			/* the section's heading names the KPI */
+			snprintf(title, sizeof title, "%s chart, %s", d->chart, d->unit);
 			rc = yoc__svg_spc(&body, title, m->n, m->label, m->pt, f, d->target, ch.icon,
 					  ch.assurance);
 			yoc_buf_printf(&body, "<p class=\"note\">Rules: beyond the limits; a shift of "

@@ -3,6 +3,7 @@
 */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report/svg.h"
 #include "report/svg_line.h"
@@ -198,6 +199,9 @@ static int spc_icons(struct yoc_buf *b, double x, double y, int icon, int assura
 	return rc;
 }
 
+/* Characters of a chart title that fit left of the variation and assurance icons. */
+#define SPC_TITLE_MAX 68
+
 int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const *labels,
 		 const struct yoc_spc_mpoint *pt, double scale, double target, int icon,
 		 int assurance)
@@ -230,7 +234,19 @@ int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const 
 				"xmlns=\"http://www.w3.org/2000/svg\"><title>", W, H);
 	rc |= yoc__html_esc(b, title);
 	rc |= yoc_buf_printf(b, "</title><text x=\"%.0f\" y=\"20\" class=\"ct\">", L);
-	rc |= yoc__html_esc(b, title);
+	/* the visible title stops short of the icons (the whole of it is the
+	 * tooltip); cut at a character boundary of the UTF-8 */
+	if (strlen(title) > SPC_TITLE_MAX) {
+		char cut[SPC_TITLE_MAX + 4];
+		size_t k = SPC_TITLE_MAX;
+		while (k > 0 && ((unsigned char)title[k] & 0xC0) == 0x80)
+			k--;
+		memcpy(cut, title, k);
+		memcpy(cut + k, "\xE2\x80\xA6", 4); /* an ellipsis and the NUL */
+		rc |= yoc__html_esc(b, cut);
+	} else {
+		rc |= yoc__html_esc(b, title);
+	}
 	rc |= yoc_buf_puts(b, "</text>");
 #define YV(v) (T + ph - ((v) - lo) / (hi - lo) * ph)
 #define XV(i) (L + (n > 1 ? (double)(i) / (n - 1) * pw : pw / 2))

@@ -152,6 +152,23 @@ else
 fi
 ls REP/csv/practices/*_kpi.csv >/dev/null 2>&1 && grep -q "<h2>Outcome KPIs</h2>" REP/practices/*.html
 same "the practice packs have their KPI section" "$?" 0
+# chart titles fit left of the icons: long ones are cut with an ellipsis in the
+# visible text, and the tooltip keeps them whole
+same "chart titles fit beside the icons; long ones cut, whole in the tooltip" "$(python3 - REP <<'PY'
+import glob, html, re, sys
+cut = whole = long_ = 0
+for f in [sys.argv[1] + '/kpi.html'] + glob.glob(sys.argv[1] + '/practices/*.html'):
+    s = open(f, encoding='utf-8').read()
+    for t, v in re.findall(r'<svg class="chart"[^>]*><title>(.*?)</title><text [^>]*class="ct">(.*?)</text>', s):
+        t, v = html.unescape(t), html.unescape(v)
+        if len(v) > 69: long_ += 1
+        if v.endswith('\u2026'):
+            cut += 1
+            if len(t) > 68 and t.startswith(v[:-1]): whole += 1
+        elif v != t: long_ += 1
+print(long_, cut > 0, cut == whole)
+PY
+)" "0 True True"
 
 # 5. errors
 expect_rc 2 "a bad --from is a usage error" "$YOC" kpi --db D2 --from 2022-13
