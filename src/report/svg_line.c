@@ -127,10 +127,20 @@ int yoc__svg_lorenz(struct yoc_buf *b, const char *title, int n, const double *p
 }
 
 /* One line of the chart through the points' values v(i) (NaN: a gap). */
+/* The SPC chart's geometry, shared by its paths and its points: width, left,
+ * right, top and bottom margins, height. The top margin leaves the title row
+ * to the icons, clear of a limit label at the top of the plot. */
+#define SPC_W 760.0
+#define SPC_L 70.0
+#define SPC_R 120.0
+#define SPC_T 48.0
+#define SPC_B 56.0
+#define SPC_H 310.0
+
 static int spc_path(struct yoc_buf *b, int n, const struct yoc_spc_mpoint *pt, int which,
 		    double scale, double lo, double hi, const char *style)
 {
-	const double L = 70, R = 120, T = 34, B = 56, W = 760, H = 300;
+	const double L = SPC_L, R = SPC_R, T = SPC_T, B = SPC_B, W = SPC_W, H = SPC_H;
 	const double pw = W - L - R, ph = H - T - B;
 	int rc = 0, open = 0, phase = -1;
 	for (int i = 0; i < n; i++) {
@@ -206,7 +216,7 @@ int yoc__svg_spc(struct yoc_buf *b, const char *title, int n, const char *const 
 		 const struct yoc_spc_mpoint *pt, double scale, double target, int icon,
 		 int assurance)
 {
-	const double W = 760, L = 70, R = 120, T = 34, B = 56, H = 300;
+	const double W = SPC_W, L = SPC_L, R = SPC_R, T = SPC_T, B = SPC_B, H = SPC_H;
 	const double pw = W - L - R, ph = H - T - B;
 	double lo = INFINITY, hi = -INFINITY;
 	for (int i = 0; i < n; i++) {
