@@ -102,6 +102,9 @@ int yoc_eval_match(const struct yoc_eval_input *in, const struct yoc_eval_opts *
 		   struct yoc_eval_match *m, struct yoc_error *e);
 void yoc_eval_match_free(struct yoc_eval_match *m);
 
+/* The stable tie-break of both matchers: the key, then the row (eval_match.c). */
+int yoc__eval_key_cmp(const struct yoc_eval_input *in, size_t a, size_t b);
+
 /*
 ** Internal (eval_optimal.c): optimal pair matching of m's treated people on
 ** m->ps, m->lps and m->caliper_width, filling the sets, weights and drop

@@ -126,7 +126,7 @@ struct sortctx {
 };
 static _Thread_local const struct sortctx *g_sc;
 
-static int key_cmp(const struct yoc_eval_input *in, size_t a, size_t b)
+int yoc__eval_key_cmp(const struct yoc_eval_input *in, size_t a, size_t b)
 {
 	if (in->key) {
 		int c = strcmp(in->key[a], in->key[b]);
@@ -145,7 +145,7 @@ static int cmp_ctrl(const void *x, const void *y)
 		return in->stratum[a] < in->stratum[b] ? -1 : 1;
 	if (g_sc->ps[a] != g_sc->ps[b])
 		return g_sc->ps[a] < g_sc->ps[b] ? -1 : 1;
-	return key_cmp(in, a, b);
+	return yoc__eval_key_cmp(in, a, b);
 }
 
 /* Treated: score descending, key. */
@@ -154,7 +154,7 @@ static int cmp_treat(const void *x, const void *y)
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
 	if (g_sc->ps[a] != g_sc->ps[b])
 		return g_sc->ps[a] > g_sc->ps[b] ? -1 : 1;
-	return key_cmp(g_sc->in, a, b);
+	return yoc__eval_key_cmp(g_sc->in, a, b);
 }
 
 /* "Next available" links: R[i] leads right to the first available >= i
@@ -247,7 +247,7 @@ static size_t nearer(const struct matcher *M, size_t t, size_t a, size_t b)
 	double db = fabs(M->m->ps[M->cs[b]] - M->m->ps[t]);
 	if (da != db)
 		return da < db ? a : b;
-	return key_cmp(M->in, M->cs[a], M->cs[b]) <= 0 ? a : b;
+	return yoc__eval_key_cmp(M->in, M->cs[a], M->cs[b]) <= 0 ? a : b;
 }
 
 /*

@@ -110,16 +110,6 @@ struct opt {
 static _Thread_local const struct yoc_eval_match *g_m;
 static _Thread_local const struct yoc_eval_input *g_in;
 
-static int key_cmp(size_t a, size_t b)
-{
-	if (g_in->key) {
-		int c = strcmp(g_in->key[a], g_in->key[b]);
-		if (c)
-			return c;
-	}
-	return a < b ? -1 : a > b;
-}
-
 /* Controls: stratum, logit of the score ascending (so the score too), key. */
 static int cmp_ctrl(const void *x, const void *y)
 {
@@ -128,7 +118,7 @@ static int cmp_ctrl(const void *x, const void *y)
 		return g_in->stratum[a] < g_in->stratum[b] ? -1 : 1;
 	if (g_m->lps[a] != g_m->lps[b])
 		return g_m->lps[a] < g_m->lps[b] ? -1 : 1;
-	return key_cmp(a, b);
+	return yoc__eval_key_cmp(g_in, a, b);
 }
 
 /* Treated: score descending, key (the order of the sets, as nearest). */
@@ -137,7 +127,7 @@ static int cmp_treat(const void *x, const void *y)
 	size_t a = *(const size_t *)x, b = *(const size_t *)y;
 	if (g_m->ps[a] != g_m->ps[b])
 		return g_m->ps[a] > g_m->ps[b] ? -1 : 1;
-	return key_cmp(a, b);
+	return yoc__eval_key_cmp(g_in, a, b);
 }
 
 /* ---- windows -------------------------------------------------------------- */
@@ -579,7 +569,7 @@ static int cmp_treat_line(const void *x, const void *y)
 		return g_in->stratum[a] < g_in->stratum[b] ? -1 : 1;
 	if (g_m->lps[a] != g_m->lps[b])
 		return g_m->lps[a] < g_m->lps[b] ? -1 : 1;
-	return key_cmp(a, b);
+	return yoc__eval_key_cmp(g_in, a, b);
 }
 
 /*

@@ -336,10 +336,11 @@ int yoc_catalog_supersede(yoc_store *s, int64_t old_id, int64_t new_id, struct y
 	return rc;
 }
 
-int yoc_catalog_quarantine_add(yoc_store *s, const struct yoc_catalog_row *r,
-			       struct yoc_error *e)
+/* A quarantine or flag row: the two tables have the same columns. */
+static int row_add(yoc_store *s, int which, const struct yoc_catalog_row *r,
+		   struct yoc_error *e)
 {
-	sqlite3_stmt *st = cached(s, ST_QUARANTINE);
+	sqlite3_stmt *st = cached(s, which);
 	if (!st)
 		return sqlerr(s, e);
 	sqlite3_bind_int64(st, 1, r->file_id);
@@ -351,18 +352,15 @@ int yoc_catalog_quarantine_add(yoc_store *s, const struct yoc_catalog_row *r,
 	return done(s, st, e);
 }
 
+int yoc_catalog_quarantine_add(yoc_store *s, const struct yoc_catalog_row *r,
+			       struct yoc_error *e)
+{
+	return row_add(s, ST_QUARANTINE, r, e);
+}
+
 int yoc_catalog_flag_add(yoc_store *s, const struct yoc_catalog_row *r, struct yoc_error *e)
 {
-	sqlite3_stmt *st = cached(s, ST_FLAG);
-	if (!st)
-		return sqlerr(s, e);
-	sqlite3_bind_int64(st, 1, r->file_id);
-	sqlite3_bind_int64(st, 2, r->line);
-	sqlite3_bind_text(st, 3, r->field, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, r->value, (int)r->nvalue, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, r->reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, r->extra, (int)r->nextra, SQLITE_STATIC);
-	return done(s, st, e);
+	return row_add(s, ST_FLAG, r, e);
 }
 
 int yoc_catalog_column_add(yoc_store *s, int64_t file_id, int64_t idx, const char *name,
