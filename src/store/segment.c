@@ -1,16 +1,33 @@
 /*
 ** Columnar segment files: one per loaded feed file, immutable once written.
 **
-** Layout (native little-endian; docs/store.md):
-**   header   "YOCSEG01", u32 version, u32 kind, u64 nrows, u64 ncols,
+** Format 2 (written; docs/store.md), native little-endian:
+**   header   "YOCSEG02", u32 version, u32 kind, u64 nrows, u64 ncols,
 **            u64 dir_off, u64 dir_len                         (48 bytes)
-**   blocks   per column, 8-byte aligned: int32[nrows] (date),
-**            int64[nrows] (int, money) or u32 offsets[nrows+1] + heap (text)
-**   dir      per column: u32 type, u32 name_len, u32 src_len, u32 0,
-**            u64 off, u64 len, u64 heap_off, u64 heap_len, u64 hash,
-**            u64 heap_hash, name, source, padding to 8
-**   trailer  u64 checksum = yoc_hash64(header | dir | block hashes)
-** A reader checks the trailer, every block hash and every bound before use.
+**   blocks   per column a data block and an aux block (either may be
+**            empty), each 8-byte aligned, encoded as the directory says:
+**              plain   int32[nrows] (date), int64[nrows] (int, money),
+**                      u32 offsets[nrows+1] + heap in aux (text)
+**              packed  (date, int, money) i64 lo, u64 c0, u32 width, u32 0,
+**                      then a code of width bytes (0-8) per row; width 0:
+**                      every code is c0. Code c < K is the K-th "none"
+**                      value (K 3 for dates, 1 for ints), else lo + c - K
+**              dict    (text) u32 ndict, u32 width (1-4), a code of width
+**                      bytes per row; aux: u32 offsets[ndict+1] + heap
+**              hexdict (text) as dict, but aux is u32 hexlen, u32 empty
+**                      (the code of "", or 0xFFFFFFFF), then each other
+**                      entry, in code order, as hexlen/2 raw bytes of its
+**                      lowercase hex text (pseudonyms)
+**            with flag zstd, the block and aux are each one zstd frame (when
+**            not empty) of the encoded bytes
+**   dir      per column: u32 type, u32 name_len, u32 src_len, u32 encoding,
+**            u64 off, u64 len, u64 aux_off, u64 aux_len, u64 hash(block),
+**            u64 hash(aux), u64 raw_len, u64 raw_aux_len, name, source, pad 8
+**   trailer  u64 checksum = yoc_hash64(header) ^ yoc_hash64(dir)
+** Format 1 ("YOCSEG01", still read): every column plain, directory entries
+** without the encoding (0) and the two raw lengths.
+** A reader checks the trailer, every block hash and every bound and code
+** before use; packed numbers are decoded on first use of their column.
 ** Writers create "NAME.tmp", fsync, and rename to NAME; the catalog row that
 ** names the segment is committed afterwards, by the caller. A store in
 ** deferred-sync mode (the loader's) skips the per-file fsyncs and makes all
@@ -27,12 +44,60 @@
 #include "store/store_int.h"
 #include "yoc/date.h"
 
-#define SEG_MAGIC "YOCSEG01"
+#define SEG_MAGIC1 "YOCSEG01"
+#define SEG_MAGIC2 "YOCSEG02"
 #define HDR_LEN 48
 #define MAX_TEXT_HEAP 0xF0000000u
+#define NO_EMPTY 0xFFFFFFFFu
+#define PACK_HDR 24
+#define MAX_HEXLEN 1024
+
+enum { ENC_PLAIN = 0, ENC_PACKED = 1, ENC_DICT = 2, ENC_HEXDICT = 3, ENC_MASK = 0xFF,
+       ENC_ZSTD = 0x100 };
+
+/* "none" values of a packed column: codes below K */
+static int none_count(int type)
+{
+	return type == YOC_COL_DATE ? 3 : 1;
+}
+
+static int bytes_for(uint64_t v)
+{
+	int w = 1;
+	while (w < 8 && (v >> (8 * w)))
+		w++;
+	return w;
+}
+
+/* Little-endian unsigned of w bytes (0-8) at p (native little-endian assumed, as the format). */
+static inline uint64_t get_le(const unsigned char *p, unsigned w)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, w);
+	return v;
+}
+
+static inline uint32_t code_at(const unsigned char *p, unsigned w, size_t r)
+{
+	switch (w) {
+	case 1: return p[r];
+	case 2: {
+		uint16_t v;
+		memcpy(&v, p + 2 * r, 2);
+		return v;
+	}
+	case 4: {
+		uint32_t v;
+		memcpy(&v, p + 4 * r, 4);
+		return v;
+	}
+	default: return (uint32_t)get_le(p + (size_t)w * r, w);
+	}
+}
 
 struct wcol {
 	int type;
+	int person;      /* the kind's person column: always a dictionary */
 	char *name, *source;
 	size_t n, cap;   /* elements (for text: offsets count) */
 	void *a;         /* int32_t / int64_t / uint32_t offsets */
@@ -41,6 +106,7 @@ struct wcol {
 
 struct yoc_segw {
 	int kind;
+	int version;     /* 2; 1 only under the test switch YOC_SEG_VERSION=1 */
 	size_t ncols;
 	size_t nrows;
 	struct wcol *cols;
@@ -54,10 +120,15 @@ int yoc_segw_create(struct yoc_segw **out, int kind, size_t ncols, const char *c
 	if (!w)
 		return YOC_ENOMEM;
 	w->kind = kind;
+	/* Test-only: writes format 1, as releases before format 2 did. */
+	const char *ver = getenv("YOC_SEG_VERSION");
+	w->version = ver && strcmp(ver, "1") == 0 ? 1 : 2;
 	w->cols = yoc_calloc(ncols ? ncols : 1, sizeof *w->cols);
 	if (!w->cols)
 		goto oom;
 	w->ncols = ncols;
+	const struct yoc_kind_spec *ks = yoc_spec_kind(kind);
+	int have_person = 0;
 	for (size_t i = 0; i < ncols; i++) {
 		struct wcol *c = &w->cols[i];
 		c->type = types[i];
@@ -66,6 +137,9 @@ int yoc_segw_create(struct yoc_segw **out, int kind, size_t ncols, const char *c
 		c->source = yoc_strdup(sources && sources[i] ? sources[i] : names[i]);
 		if (!c->name || !c->source)
 			goto oom;
+		const struct yoc_field *f = ks ? yoc_spec_field(ks, c->name, strlen(c->name)) : NULL;
+		if (f && f->role == YOC_ROLE_PERSON && c->type == YOC_COL_TEXT && !have_person)
+			c->person = have_person = 1;
 		if (c->type == YOC_COL_TEXT) {
 			c->a = yoc_malloc(64 * sizeof(uint32_t));
 			if (!c->a)
@@ -185,13 +259,239 @@ size_t yoc_segw_nrows(const struct yoc_segw *w)
 	return w->nrows;
 }
 
-static size_t col_bytes(const struct wcol *c, size_t nrows)
+/* ---- encoding a column ---- */
+
+/* A column as written: block and aux, borrowed from the column or owned in b and x. */
+struct colenc {
+	uint32_t enc;
+	const void *blk, *aux;
+	size_t blen, alen;
+	struct yoc_buf b, x;
+};
+
+/* Appends the low w bytes of v (little-endian) to a buffer with room reserved. */
+static inline void put_le(struct yoc_buf *b, uint64_t v, unsigned w)
 {
-	switch (c->type) {
-	case YOC_COL_DATE: return nrows * 4;
-	case YOC_COL_TEXT: return (nrows + 1) * 4;
-	default: return nrows * 8;
+	memcpy(b->data + b->len, &v, w);
+	b->len += w;
+}
+
+static int pack_nums(const struct wcol *c, size_t nrows, struct colenc *ce)
+{
+	int K = none_count(c->type), have = 0, date = c->type == YOC_COL_DATE;
+	int64_t lo = 0, hi = 0;
+	const int32_t *d = c->a;
+	const int64_t *v = c->a;
+	for (size_t r = 0; r < nrows; r++) {
+		int64_t x = date ? d[r] : v[r];
+		if (date ? x < INT32_MIN + 3 : x == INT64_MIN)
+			continue;
+		if (!have || x < lo)
+			lo = x;
+		if (!have || x > hi)
+			hi = x;
+		have = 1;
 	}
+#define CODE(r) (date ? (d[r] < INT32_MIN + 3 ? (uint64_t)((int64_t)d[r] - INT32_MIN) :  \
+			 (uint64_t)((int64_t)d[r] - lo) + 3) :                            \
+		     (v[r] == INT64_MIN ? 0 : (uint64_t)v[r] - (uint64_t)lo + 1))
+	uint64_t c0 = nrows ? CODE(0) : 0, maxc = have ? (uint64_t)hi - (uint64_t)lo + (uint64_t)K : 0;
+	int same = 1;
+	for (size_t r = 1; r < nrows && same; r++)
+		same = CODE(r) == c0;
+	unsigned width = same ? 0 : (unsigned)bytes_for(maxc > c0 ? maxc : c0);
+	struct yoc_buf *b = &ce->b;
+	int rc = yoc_buf_reserve(b, PACK_HDR + nrows * width + 8);
+	if (rc)
+		return rc;
+	uint32_t w32[2] = {width, 0};
+	memcpy(b->data, &lo, 8);
+	memcpy(b->data + 8, &c0, 8);
+	memcpy(b->data + 16, w32, 8);
+	b->len = PACK_HDR;
+	for (size_t r = 0; r < nrows && width; r++)
+		put_le(b, CODE(r), width);
+#undef CODE
+	ce->enc = ENC_PACKED;
+	ce->blk = b->data;
+	ce->blen = b->len;
+	return YOC_OK;
+}
+
+struct dent {
+	uint64_t h;
+	uint32_t off, len;
+};
+
+static int is_hex(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int hexval(char ch)
+{
+	return ch <= '9' ? ch - '0' : ch - 'a' + 10;
+}
+
+/*
+** The dictionary of a text column, codes in order of first appearance.
+** Returns 1 when written into ce, 0 when plain is smaller (never when
+** force), or a negative status. Gives up early on columns of mostly
+** distinct values (keys), so they cost little.
+*/
+static int build_dict(const struct wcol *c, size_t nrows, int force, struct colenc *ce)
+{
+	const uint32_t *o = c->a;
+	const char *heap = c->heap.data ? c->heap.data : "";
+	size_t cap = 256, nd = 0, dcap = 64, dbytes = 0;
+	uint32_t *slot = yoc_calloc(cap, sizeof *slot);
+	uint32_t *codes = yoc_malloc((nrows ? nrows : 1) * sizeof *codes);
+	struct dent *de = yoc_malloc(dcap * sizeof *de);
+	int rc = YOC_OK;
+	if (!slot || !codes || !de) {
+		rc = YOC_ENOMEM;
+		goto cleanup;
+	}
+	for (size_t r = 0; r < nrows; r++) {
+		const char *p = heap + o[r];
+		uint32_t n = o[r + 1] - o[r];
+		uint64_t h = yoc_hash64(p, n, 5);
+		size_t i = (size_t)h & (cap - 1);
+		for (; slot[i]; i = (i + 1) & (cap - 1)) {
+			const struct dent *x = &de[slot[i] - 1];
+			if (x->h == h && x->len == n && memcmp(heap + x->off, p, n) == 0)
+				break;
+		}
+		if (!slot[i]) {
+			if (!force && nd > r / 2 + 256)
+				goto cleanup; /* mostly distinct: plain */
+			if (nd == dcap) {
+				struct dent *nde = yoc_realloc(de, 2 * dcap * sizeof *de);
+				if (!nde) {
+					rc = YOC_ENOMEM;
+					goto cleanup;
+				}
+				de = nde;
+				dcap *= 2;
+			}
+			de[nd] = (struct dent){h, o[r], n};
+			slot[i] = (uint32_t)++nd;
+			dbytes += n;
+			if (nd * 2 > cap) {
+				uint32_t *ns = yoc_calloc(cap * 2, sizeof *ns);
+				if (!ns) {
+					rc = YOC_ENOMEM;
+					goto cleanup;
+				}
+				cap *= 2;
+				for (size_t k = 0; k < nd; k++) {
+					size_t j = (size_t)de[k].h & (cap - 1);
+					while (ns[j])
+						j = (j + 1) & (cap - 1);
+					ns[j] = (uint32_t)(k + 1);
+				}
+				yoc_free(slot);
+				slot = ns;
+			}
+			codes[r] = (uint32_t)(nd - 1);
+		} else {
+			codes[r] = slot[i] - 1;
+		}
+	}
+	unsigned width = nd <= 0x100 ? 1 : nd <= 0x10000 ? 2 : nd <= 0x1000000 ? 3 : 4;
+	if (!force && 8 + (uint64_t)nrows * width + 4 * (uint64_t)(nd + 1) + dbytes >=
+	    4 * (uint64_t)(nrows + 1) + c->heap.len)
+		goto cleanup;
+	/* pseudonyms and other hex digests: raw bytes, half the size */
+	size_t hexlen = 0, nempty = 0;
+	uint32_t empty = NO_EMPTY;
+	int hex = nd > 0;
+	for (size_t k = 0; k < nd && hex; k++) {
+		if (de[k].len == 0) {
+			empty = (uint32_t)k;
+			nempty++;
+			continue;
+		}
+		if (!hexlen)
+			hexlen = de[k].len;
+		hex = de[k].len == hexlen && hexlen % 2 == 0 && hexlen <= MAX_HEXLEN &&
+		      is_hex(heap + de[k].off, de[k].len);
+	}
+	hex = hex && hexlen && nempty <= 1;
+	struct yoc_buf *b = &ce->b, *x = &ce->x;
+	if ((rc = yoc_buf_reserve(b, 8 + nrows * width)))
+		goto cleanup;
+	uint32_t h32[2] = {(uint32_t)nd, width};
+	memcpy(b->data, h32, 8);
+	b->len = 8;
+	for (size_t r = 0; r < nrows; r++)
+		put_le(b, codes[r], width);
+	if (hex) {
+		uint32_t a32[2] = {(uint32_t)hexlen, empty};
+		if ((rc = yoc_buf_reserve(x, 8 + (nd - nempty) * (hexlen / 2))))
+			goto cleanup;
+		memcpy(x->data, a32, 8);
+		x->len = 8;
+		for (size_t k = 0; k < nd; k++) {
+			const char *p = heap + de[k].off;
+			for (size_t j = 0; j < de[k].len; j += 2)
+				x->data[x->len++] = (char)(hexval(p[j]) << 4 | hexval(p[j + 1]));
+		}
+		ce->enc = ENC_HEXDICT;
+	} else {
+		if ((rc = yoc_buf_reserve(x, 4 * (nd + 1) + dbytes)))
+			goto cleanup;
+		uint32_t at = 0;
+		put_le(x, 0, 4);
+		for (size_t k = 0; k < nd; k++) {
+			at += de[k].len;
+			put_le(x, at, 4);
+		}
+		for (size_t k = 0; k < nd; k++) {
+			memcpy(x->data + x->len, heap + de[k].off, de[k].len);
+			x->len += de[k].len;
+		}
+		ce->enc = ENC_DICT;
+	}
+	ce->blk = b->data;
+	ce->blen = b->len;
+	ce->aux = x->data;
+	ce->alen = x->len;
+	rc = 1;
+cleanup:
+	yoc_free(slot);
+	yoc_free(codes);
+	yoc_free(de);
+	return rc;
+}
+
+/* Chooses and applies a column's encoding (format 2; format 1 is plain). */
+static int encode_col(const struct yoc_segw *w, const struct wcol *c, struct colenc *ce)
+{
+	memset(ce, 0, sizeof *ce);
+	yoc_buf_init(&ce->b, 0);
+	yoc_buf_init(&ce->x, 0);
+	ce->enc = ENC_PLAIN;
+	ce->blk = c->a ? c->a : "";
+	ce->blen = c->type == YOC_COL_DATE ? w->nrows * 4 :
+		   c->type == YOC_COL_TEXT ? (w->nrows + 1) * 4 : w->nrows * 8;
+	ce->aux = c->heap.len ? c->heap.data : "";
+	ce->alen = c->heap.len;
+	if (w->version == 1)
+		return YOC_OK;
+	if (c->type != YOC_COL_TEXT)
+		return pack_nums(c, w->nrows, ce);
+	int rc = build_dict(c, w->nrows, c->person, ce);
+	return rc < 0 ? rc : YOC_OK;
+}
+
+static void colenc_free(struct colenc *ce)
+{
+	yoc_buf_free(&ce->b);
+	yoc_buf_free(&ce->x);
 }
 
 static int wr(int fd, const void *p, size_t n, uint64_t *pos)
@@ -223,6 +523,8 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 {
 	int fd = -1, rc = YOC_OK;
 	struct yoc_buf dir;
+	struct colenc ce;
+	memset(&ce, 0, sizeof ce);
 	yoc_buf_init(&dir, 0);
 	for (size_t i = 0; i < w->ncols; i++)
 		if (w->cols[i].n != (w->cols[i].type == YOC_COL_TEXT ? w->nrows + 1 : w->nrows))
@@ -239,31 +541,34 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 		goto ioerr;
 	for (size_t i = 0; i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
-		uint64_t off = pos, len = col_bytes(c, w->nrows);
-		if ((rc = wr(fd, c->a ? c->a : "", (size_t)len, &pos)) || (rc = pad8(fd, &pos)))
+		if ((rc = encode_col(w, c, &ce)))
+			goto oom;
+		uint64_t off = pos, len = ce.blen;
+		if ((rc = wr(fd, ce.blk, ce.blen, &pos)) || (rc = pad8(fd, &pos)))
 			goto ioerr;
-		uint64_t hoff = pos, hlen = c->heap.len;
-		if (hlen && ((rc = wr(fd, c->heap.data, (size_t)hlen, &pos)) || (rc = pad8(fd, &pos))))
+		uint64_t hoff = pos, hlen = ce.alen;
+		if (hlen && ((rc = wr(fd, ce.aux, ce.alen, &pos)) || (rc = pad8(fd, &pos))))
 			goto ioerr;
-		uint64_t h = yoc_hash64(c->a ? c->a : "", (size_t)len, 1);
-		uint64_t hh = yoc_hash64(hlen ? c->heap.data : "", (size_t)hlen, 2);
+		uint64_t h = yoc_hash64(ce.blk, ce.blen, 1);
+		uint64_t hh = yoc_hash64(ce.aux, ce.alen, 2);
 		uint32_t d32[4] = {(uint32_t)c->type, (uint32_t)strlen(c->name),
-				   (uint32_t)strlen(c->source), 0};
-		uint64_t d64[6] = {off, len, hoff, hlen, h, hh};
+				   (uint32_t)strlen(c->source), ce.enc};
+		uint64_t d64[8] = {off, len, hoff, hlen, h, hh, len, hlen};
 		if ((rc = yoc_buf_append(&dir, d32, sizeof d32)) ||
-		    (rc = yoc_buf_append(&dir, d64, sizeof d64)) ||
+		    (rc = yoc_buf_append(&dir, d64, w->version == 1 ? 48 : sizeof d64)) ||
 		    (rc = yoc_buf_append(&dir, c->name, d32[1])) ||
 		    (rc = yoc_buf_append(&dir, c->source, d32[2])))
 			goto oom;
 		while (dir.len & 7)
 			if ((rc = yoc_buf_putc(&dir, 0)))
 				goto oom;
+		colenc_free(&ce);
 	}
 	uint64_t dir_off = pos, dir_len = dir.len;
 	if (dir_len && (rc = wr(fd, dir.data, dir.len, &pos)))
 		goto ioerr;
-	memcpy(hdr, SEG_MAGIC, 8);
-	uint32_t ver = 1, kind = (uint32_t)w->kind;
+	memcpy(hdr, w->version == 1 ? SEG_MAGIC1 : SEG_MAGIC2, 8);
+	uint32_t ver = (uint32_t)w->version, kind = (uint32_t)w->kind;
 	uint64_t nrows = w->nrows, ncols = w->ncols;
 	memcpy(hdr + 8, &ver, 4);
 	memcpy(hdr + 12, &kind, 4);
@@ -286,7 +591,8 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	fd = -1;
 	goto cleanup;
 oom:
-	rc = yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
+	rc = rc == YOC_ETOOBIG ? yoc_error_set(e, rc, tmp, 0, 0, "column too large") :
+				 yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
 	goto fail;
 ioerr:
 	rc = yoc_error_set(e, YOC_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
@@ -296,6 +602,7 @@ fail:
 	fd = -1;
 	unlink(tmp);
 cleanup:
+	colenc_free(&ce);
 	yoc_buf_free(&dir);
 	return rc;
 }
@@ -362,14 +669,23 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 	return yoc_segw_publish(s, tmp, name, e);
 }
 
+
 /* ---- reader ---- */
 
 struct rcol {
-	int type;
+	int type, enc;
 	const char *name, *source; /* NUL-terminated copies in names */
-	const void *a;
+	/* text: entry i is heap[off[i] .. off[i+1]); a row's entry is the row
+	 * (plain) or its code (dictionary) */
+	const uint32_t *off;
 	const char *heap;
-	uint64_t heap_len;
+	const unsigned char *codes; /* dictionary codes or packed codes, NULL if plain */
+	unsigned width;
+	uint32_t ndict;
+	int64_t lo;                 /* packed */
+	uint64_t c0;
+	const void *vals;           /* dates / ints: the plain block, or decoded */
+	void *own[4];               /* buffers this column owns */
 };
 
 struct yoc_seg {
@@ -377,17 +693,139 @@ struct yoc_seg {
 	const unsigned char *map;
 	size_t size;
 	int kind;
+	int version;
 	size_t nrows, ncols;
 	struct rcol *cols;
 	char *names;
 	int date_col;
 	int person_col;
-	int32_t *pidx;     /* person index per row, lazily */
+	int32_t *pidx;     /* person index per row (plain person column), lazily */
+	int32_t *dpidx;    /* person index per dictionary entry, lazily */
 };
 
 static int bad(struct yoc_error *e, const char *path, const char *what)
 {
 	return yoc_error_set(e, YOC_EDATA, path, 0, 0, "segment is damaged: %s", what);
+}
+
+static void *own(struct rcol *c, size_t n)
+{
+	for (int i = 0; i < 4; i++)
+		if (!c->own[i])
+			return c->own[i] = yoc_malloc(n ? n : 1);
+	return NULL;
+}
+
+/* Offsets off[0..n] of a heap of len bytes: from 0, never decreasing, ending at len. */
+static int offsets_ok(const uint32_t *o, size_t n, uint64_t len)
+{
+	if (o[0] != 0 || o[n] != len)
+		return 0;
+	for (size_t r = 0; r < n; r++)
+		if (o[r + 1] < o[r])
+			return 0;
+	return 1;
+}
+
+/*
+** Checks a column's (decompressed) block and aux against its encoding and
+** the row count, and sets up access. Returns a reason, or NULL when sound.
+*/
+static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *blk,
+			     uint64_t blen, const unsigned char *aux, uint64_t alen)
+{
+	uint64_t n = nrows;
+	switch (c->enc) {
+	case ENC_PLAIN:
+		if (c->type == YOC_COL_TEXT) {
+			if (blen != (n + 1) * 4 || ((uintptr_t)blk & 3) || !offsets_ok((const uint32_t *)blk, nrows, alen))
+				return "text offsets";
+			c->off = (const uint32_t *)blk;
+			c->heap = (const char *)aux;
+			return NULL;
+		}
+		if (blen != n * (c->type == YOC_COL_DATE ? 4 : 8) || ((uintptr_t)blk & 3))
+			return "column out of bounds";
+		c->vals = blk;
+		return NULL;
+	case ENC_PACKED: {
+		uint32_t w32[2];
+		if (c->type == YOC_COL_TEXT || blen < PACK_HDR)
+			return "bad packed column";
+		memcpy(&c->lo, blk, 8);
+		memcpy(&c->c0, blk + 8, 8);
+		memcpy(w32, blk + 16, 8);
+		if (w32[0] > 8 || blen != PACK_HDR + n * w32[0])
+			return "bad packed column";
+		c->width = w32[0];
+		c->codes = blk + PACK_HDR;
+		return NULL;
+	}
+	case ENC_DICT:
+	case ENC_HEXDICT: {
+		uint32_t h32[2];
+		if (c->type != YOC_COL_TEXT || blen < 8)
+			return "bad dictionary";
+		memcpy(h32, blk, 8);
+		if (h32[1] < 1 || h32[1] > 4 || blen != 8 + n * h32[1])
+			return "bad dictionary";
+		c->ndict = h32[0];
+		c->width = h32[1];
+		c->codes = blk + 8;
+		for (size_t r = 0; r < nrows; r++)
+			if (code_at(c->codes, c->width, r) >= c->ndict)
+				return "dictionary code out of range";
+		uint64_t nd = c->ndict;
+		if (c->enc == ENC_DICT) {
+			if (alen < (nd + 1) * 4 || ((uintptr_t)aux & 3) ||
+			    !offsets_ok((const uint32_t *)aux, (size_t)nd, alen - (nd + 1) * 4))
+				return "dictionary offsets";
+			c->off = (const uint32_t *)aux;
+			c->heap = (const char *)aux + (nd + 1) * 4;
+			return NULL;
+		}
+		uint32_t a32[2];
+		if (alen < 8)
+			return "bad hex dictionary";
+		memcpy(a32, aux, 8);
+		uint64_t hexlen = a32[0], nraw = nd - (a32[1] != NO_EMPTY);
+		if (hexlen < 2 || hexlen > MAX_HEXLEN || hexlen % 2 ||
+		    (a32[1] != NO_EMPTY && a32[1] >= nd) || alen != 8 + nraw * (hexlen / 2) ||
+		    nraw * hexlen >= MAX_TEXT_HEAP)
+			return "bad hex dictionary";
+		uint32_t *o = own(c, (size_t)(nd + 1) * 4);
+		char *hp = own(c, (size_t)(nraw * hexlen));
+		if (!o || !hp)
+			return "out of memory";
+		static const char hx[] = "0123456789abcdef";
+		const unsigned char *raw = aux + 8;
+		uint32_t at = 0;
+		o[0] = 0;
+		for (uint64_t k = 0; k < nd; k++) {
+			if (k != a32[1]) {
+				for (uint64_t j = 0; j < hexlen / 2; j++) {
+					hp[at++] = hx[*raw >> 4];
+					hp[at++] = hx[*raw++ & 15];
+				}
+			}
+			o[k + 1] = at;
+		}
+		c->off = o;
+		c->heap = hp;
+		return NULL;
+	}
+	default:
+		return "unknown column encoding";
+	}
+}
+
+/* The padding after a block that ends at end is zeros: every byte of a segment is checked. */
+static int pad_ok(const yoc_seg *g, uint64_t end)
+{
+	for (; (end & 7) && end < g->size; end++)
+		if (g->map[end])
+			return 0;
+	return 1;
 }
 
 /* verify 0: checksums skipped (a segment this process wrote in this load); bounds still checked */
@@ -419,10 +857,15 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 	const unsigned char *h = g->map;
 	uint32_t kind;
 	uint64_t nrows, ncols, dir_off, dir_len, sum;
-	if (memcmp(h, SEG_MAGIC, 8) != 0) {
+	if (memcmp(h, SEG_MAGIC2, 8) == 0) {
+		g->version = 2;
+	} else if (memcmp(h, SEG_MAGIC1, 8) == 0) {
+		g->version = 1;
+	} else {
 		rc = bad(e, path, "bad magic");
 		goto cleanup;
 	}
+	size_t nd64 = g->version == 1 ? 6 : 8;
 	memcpy(&kind, h + 12, 4);
 	memcpy(&nrows, h + 16, 8);
 	memcpy(&ncols, h + 24, 8);
@@ -452,14 +895,19 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 	const struct yoc_kind_spec *ks = yoc_spec_kind(g->kind);
 	for (size_t i = 0; i < ncols; i++) {
 		uint32_t d32[4];
-		uint64_t d64[6];
-		if ((size_t)(dend - d) < sizeof d32 + sizeof d64) {
+		uint64_t d64[8];
+		if ((size_t)(dend - d) < sizeof d32 + nd64 * 8) {
 			rc = bad(e, path, "short directory");
 			goto cleanup;
 		}
 		memcpy(d32, d, sizeof d32);
-		memcpy(d64, d + sizeof d32, sizeof d64);
-		d += sizeof d32 + sizeof d64;
+		memcpy(d64, d + sizeof d32, nd64 * 8);
+		d += sizeof d32 + nd64 * 8;
+		if (g->version == 1) {
+			d32[3] = ENC_PLAIN;
+			d64[6] = d64[1];
+			d64[7] = d64[3];
+		}
 		if (d32[0] > YOC_COL_MONEY || d32[1] > (size_t)(dend - d) ||
 		    d32[2] > (size_t)(dend - d) - d32[1]) {
 			rc = bad(e, path, "bad directory entry");
@@ -467,6 +915,7 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		}
 		struct rcol *c = &g->cols[i];
 		c->type = (int)d32[0];
+		c->enc = (int)(d32[3] & ENC_MASK);
 		c->name = np;
 		memcpy(np, d, d32[1]);
 		np += d32[1];
@@ -478,32 +927,37 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		d += ((size_t)d32[1] + d32[2] + 7) & ~(size_t)7;
 		if (d > dend)
 			d = dend;
-		uint64_t want = c->type == YOC_COL_DATE ? nrows * 4 :
-			c->type == YOC_COL_TEXT ? (nrows + 1) * 4 : nrows * 8;
-		if (d64[1] != want || d64[0] > g->size || d64[1] > g->size - d64[0] || (d64[0] & 3) ||
-		    d64[2] > g->size || d64[3] > g->size - d64[2]) {
+		if (d64[0] > g->size || d64[1] > g->size - d64[0] || d64[2] > g->size ||
+		    d64[3] > g->size - d64[2] || (d32[3] & ~(uint32_t)(ENC_MASK | ENC_ZSTD))) {
 			rc = bad(e, path, "column out of bounds");
 			goto cleanup;
 		}
 		if (verify && (yoc_hash64(h + d64[0], (size_t)d64[1], 1) != d64[4] ||
-			       yoc_hash64(h + d64[2], (size_t)d64[3], 2) != d64[5])) {
+			       yoc_hash64(h + d64[2], (size_t)d64[3], 2) != d64[5] ||
+			       !pad_ok(g, d64[0] + d64[1]) || !pad_ok(g, d64[2] + d64[3]))) {
 			rc = bad(e, path, "column checksum mismatch");
 			goto cleanup;
 		}
-		c->a = h + d64[0];
-		c->heap = (const char *)h + d64[2];
-		c->heap_len = d64[3];
-		if (c->type == YOC_COL_TEXT) {
-			const uint32_t *o = c->a;
-			if (o[0] != 0 || o[nrows] != d64[3]) {
-				rc = bad(e, path, "text offsets");
+		const unsigned char *blk = h + d64[0], *aux = h + d64[2];
+		uint64_t blen = d64[1], alen = d64[3];
+		if (d32[3] & ENC_ZSTD) {
+			const char *why = yoc__seg_inflate(&blk, &blen, d64[6], &c->own[0]);
+			if (!why)
+				why = yoc__seg_inflate(&aux, &alen, d64[7], &c->own[1]);
+			if (why) {
+				rc = why[0] == 'o' ? yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory") :
+						     bad(e, path, why);
 				goto cleanup;
 			}
-			for (size_t r = 0; r < nrows; r++)
-				if (o[r + 1] < o[r]) {
-					rc = bad(e, path, "text offsets");
-					goto cleanup;
-				}
+		} else if (d64[6] != blen || d64[7] != alen) {
+			rc = bad(e, path, "column out of bounds");
+			goto cleanup;
+		}
+		const char *why = col_setup(c, g->nrows, blk, blen, aux, alen);
+		if (why) {
+			rc = strcmp(why, "out of memory") == 0 ?
+				yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory") : bad(e, path, why);
+			goto cleanup;
 		}
 		const struct yoc_field *f = ks ? yoc_spec_field(ks, c->name, strlen(c->name)) : NULL;
 		if (f && f->role == YOC_ROLE_DATE && c->type == YOC_COL_DATE && g->date_col < 0)
@@ -589,15 +1043,20 @@ void yoc_seg_close(yoc_seg *g)
 		return;
 	if (g->map)
 		munmap((void *)g->map, g->size);
+	for (size_t i = 0; g->cols && i < g->ncols; i++)
+		for (int k = 0; k < 4; k++)
+			yoc_free(g->cols[i].own[k]);
 	yoc_free(g->cols);
 	yoc_free(g->names);
 	yoc_free(g->pidx);
+	yoc_free(g->dpidx);
 	yoc_free(g);
 }
 
 size_t yoc_seg_nrows(const yoc_seg *g) { return g->nrows; }
 size_t yoc_seg_ncols(const yoc_seg *g) { return g->ncols; }
 int yoc_seg_kind(const yoc_seg *g) { return g->kind; }
+int yoc__seg_version(const yoc_seg *g) { return g->version; }
 
 int yoc_seg_col(const yoc_seg *g, const char *name)
 {
@@ -616,17 +1075,50 @@ struct yoc_cell yoc_seg_text(const yoc_seg *g, int col, size_t row)
 	struct yoc_cell c = {"", 0};
 	if (col < 0 || g->cols[col].type != YOC_COL_TEXT || row >= g->nrows)
 		return c;
-	const uint32_t *o = g->cols[col].a;
-	c.p = g->cols[col].heap + o[row];
-	c.n = o[row + 1] - o[row];
+	const struct rcol *k = &g->cols[col];
+	size_t i = k->codes ? code_at(k->codes, k->width, row) : row;
+	c.p = k->heap + k->off[i];
+	c.n = k->off[i + 1] - k->off[i];
 	return c;
+}
+
+/*
+** The values of a date or int column: the plain block, or the packed codes
+** decoded on first use (kept until close). NULL when col is no such column,
+** or out of memory.
+*/
+static const void *num_values(const yoc_seg *g, int col)
+{
+	if (col < 0 || (size_t)col >= g->ncols || g->cols[col].type == YOC_COL_TEXT)
+		return NULL;
+	struct rcol *c = &((yoc_seg *)g)->cols[col]; /* lazy; single-threaded per handle */
+	if (c->vals)
+		return c->vals;
+	size_t n = g->nrows;
+	int date = c->type == YOC_COL_DATE, K = none_count(c->type);
+	void *v = own(c, n * (date ? 4 : 8));
+	if (!v)
+		return NULL;
+	int32_t *d = v;
+	int64_t *q = v;
+	for (size_t r = 0; r < n; r++) {
+		uint64_t k = c->width ? get_le(c->codes + (size_t)c->width * r, c->width) : c->c0;
+		if (date)
+			d[r] = k < 3 ? INT32_MIN + (int32_t)k :
+				       (int32_t)(uint32_t)((uint64_t)c->lo + (k - 3));
+		else
+			q[r] = k < (uint64_t)K ? INT64_MIN : (int64_t)((uint64_t)c->lo + (k - 1));
+	}
+	c->vals = v;
+	return v;
 }
 
 int32_t yoc_seg_date(const yoc_seg *g, int col, size_t row)
 {
 	if (col < 0 || g->cols[col].type != YOC_COL_DATE || row >= g->nrows)
 		return YOC_DATE_NONE;
-	return ((const int32_t *)g->cols[col].a)[row];
+	const int32_t *v = num_values(g, col);
+	return v ? v[row] : YOC_DATE_NONE;
 }
 
 int64_t yoc_seg_int(const yoc_seg *g, int col, size_t row)
@@ -634,20 +1126,23 @@ int64_t yoc_seg_int(const yoc_seg *g, int col, size_t row)
 	if (col < 0 || (g->cols[col].type != YOC_COL_INT && g->cols[col].type != YOC_COL_MONEY) ||
 	    row >= g->nrows)
 		return YOC_INT_NONE;
+	const char *a = num_values(g, col);
+	if (!a)
+		return YOC_INT_NONE;
 	int64_t v;
-	memcpy(&v, (const char *)g->cols[col].a + row * 8, 8);
+	memcpy(&v, a + row * 8, 8);
 	return v;
 }
 
 const int32_t *yoc_seg_dates(const yoc_seg *g, int col)
 {
-	return col >= 0 && g->cols[col].type == YOC_COL_DATE ? g->cols[col].a : NULL;
+	return col >= 0 && g->cols[col].type == YOC_COL_DATE ? num_values(g, col) : NULL;
 }
 
 const int64_t *yoc_seg_ints(const yoc_seg *g, int col)
 {
 	return col >= 0 && (g->cols[col].type == YOC_COL_INT || g->cols[col].type == YOC_COL_MONEY) ?
-		g->cols[col].a : NULL;
+		num_values(g, col) : NULL;
 }
 
 size_t yoc_seg_format(const yoc_seg *g, int col, size_t row, char *buf, size_t cap,
@@ -692,25 +1187,47 @@ int32_t yoc_seg_activity_date(const yoc_seg *g, size_t row)
 	return yoc_seg_date(g, g->date_col, row);
 }
 
+
+/*
+** Person index per row. A dictionary-encoded person column (format 2) is
+** resolved once per distinct pseudonym; a plain one (format 1) once per row.
+*/
 static int fill_pidx(yoc_seg *g)
 {
-	yoc_seg *mg = g;
-	mg->pidx = yoc_malloc((g->nrows ? g->nrows : 1) * sizeof(int32_t));
-	if (!mg->pidx)
+	const struct rcol *c = &g->cols[g->person_col];
+	if (c->codes) {
+		g->dpidx = yoc_malloc((c->ndict ? c->ndict : 1) * sizeof(int32_t));
+		if (!g->dpidx)
+			return YOC_ENOMEM;
+		for (uint32_t k = 0; k < c->ndict; k++) {
+			uint32_t n = c->off[k + 1] - c->off[k];
+			g->dpidx[k] = n && g->store ?
+				yoc_store_person_index(g->store, c->heap + c->off[k], n) : -1;
+		}
+		return YOC_OK;
+	}
+	g->pidx = yoc_malloc((g->nrows ? g->nrows : 1) * sizeof(int32_t));
+	if (!g->pidx)
 		return YOC_ENOMEM;
 	for (size_t r = 0; r < g->nrows; r++) {
-		struct yoc_cell c = yoc_seg_text(g, g->person_col, r);
-		mg->pidx[r] = c.n && g->store ? yoc_store_person_index(g->store, c.p, c.n) : -1;
+		struct yoc_cell c1 = yoc_seg_text(g, g->person_col, r);
+		g->pidx[r] = c1.n && g->store ? yoc_store_person_index(g->store, c1.p, c1.n) : -1;
 	}
 	return YOC_OK;
 }
 
 int32_t yoc_seg_person(const yoc_seg *g, size_t row)
 {
-	yoc_seg *mg = (yoc_seg *)g; /* lazy cache; documented as single-threaded per handle */
-	if (!g->pidx && fill_pidx(mg))
+	if (g->person_col < 0 || row >= g->nrows)
 		return -1;
-	return row < g->nrows ? g->pidx[row] : -1;
+	yoc_seg *mg = (yoc_seg *)g; /* lazy cache; documented as single-threaded per handle */
+	if (!g->pidx && !g->dpidx && fill_pidx(mg))
+		return -1;
+	if (g->dpidx) {
+		const struct rcol *c = &g->cols[g->person_col];
+		return g->dpidx[code_at(c->codes, c->width, row)];
+	}
+	return g->pidx[row];
 }
 
 const char *yoc_seg_link_reason(const yoc_seg *g, size_t row)

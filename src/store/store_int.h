@@ -36,5 +36,16 @@ void yoc__catalog_finalize(yoc_store *s);
 */
 int yoc__seg_open_named(yoc_store *s, const char *segment, yoc_seg **out,
 			struct yoc_error *e);
+/* Format of an open segment: 1 or 2 (docs/store.md). */
+int yoc__seg_version(const yoc_seg *g);
+
+/*
+** segzstd.c: a block stored as one zstd frame. inflate replaces *p, *n by
+** the decoded block (raw bytes, checked against the frame), in a buffer
+** given to *owned; returns NULL, or why not ("out of memory" or damage).
+** deflate writes the frame of p[0..n) at level into out (reset first).
+*/
+const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw, void **owned);
+int yoc__seg_deflate(const void *p, size_t n, int level, struct yoc_buf *out);
 
 #endif
