@@ -52,8 +52,8 @@
 #define PACK_HDR 24
 #define MAX_HEXLEN 1024
 
-enum { ENC_PLAIN = 0, ENC_PACKED = 1, ENC_DICT = 2, ENC_HEXDICT = 3, ENC_MASK = 0xFF,
-       ENC_ZSTD = 0x100 };
+enum { ENC_PLAIN = 0, ENC_PACKED = 1, ENC_DICT = 2, ENC_HEXDICT = 3, ENC_DELTA = 4,
+       ENC_DIGITS = 5, ENC_MASK = 0xFF, ENC_ZSTD = 0x100, ENC_ZSTD_AUX = 0x200 };
 
 /* "none" values of a packed column: codes below K */
 static int none_count(int type)
@@ -266,7 +266,9 @@ struct colenc {
 	uint32_t enc;
 	const void *blk, *aux;
 	size_t blen, alen;
+	size_t rawb, rawa;     /* sizes before compression */
 	struct yoc_buf b, x;
+	struct yoc_buf zb, zx; /* the zstd frames */
 };
 
 /* Appends the low w bytes of v (little-endian) to a buffer with room reserved. */
@@ -276,46 +278,153 @@ static inline void put_le(struct yoc_buf *b, uint64_t v, unsigned w)
 	b->len += w;
 }
 
-static int pack_nums(const struct wcol *c, size_t nrows, struct colenc *ce)
+/*
+** What a packed block holds per row (see the top of the file): the value's
+** code above lo (packed), its step from the row before (delta), or a
+** decimal text's value above lo, 0 for "" (digits).
+*/
+struct numsrc {
+	int mode;            /* ENC_PACKED, ENC_DELTA, ENC_DIGITS */
+	int date;
+	const int32_t *d;
+	const int64_t *v;
+	const uint64_t *u;   /* digits: value + 1, 0 for "" */
+	int64_t lo;
+};
+
+static uint64_t num_code(const struct numsrc *x, size_t r)
 {
-	int K = none_count(c->type), have = 0, date = c->type == YOC_COL_DATE;
-	int64_t lo = 0, hi = 0;
-	const int32_t *d = c->a;
-	const int64_t *v = c->a;
-	for (size_t r = 0; r < nrows; r++) {
-		int64_t x = date ? d[r] : v[r];
-		if (date ? x < INT32_MIN + 3 : x == INT64_MIN)
-			continue;
-		if (!have || x < lo)
-			lo = x;
-		if (!have || x > hi)
-			hi = x;
-		have = 1;
+	if (x->mode == ENC_DIGITS)
+		return x->u[r] ? x->u[r] - (uint64_t)x->lo : 0;
+	if (x->mode == ENC_DELTA) {
+		if (r == 0)
+			return 0;
+		return x->date ? (uint64_t)((int64_t)x->d[r] - x->d[r - 1]) :
+				 (uint64_t)x->v[r] - (uint64_t)x->v[r - 1];
 	}
-#define CODE(r) (date ? (d[r] < INT32_MIN + 3 ? (uint64_t)((int64_t)d[r] - INT32_MIN) :  \
-			 (uint64_t)((int64_t)d[r] - lo) + 3) :                            \
-		     (v[r] == INT64_MIN ? 0 : (uint64_t)v[r] - (uint64_t)lo + 1))
-	uint64_t c0 = nrows ? CODE(0) : 0, maxc = have ? (uint64_t)hi - (uint64_t)lo + (uint64_t)K : 0;
+	if (x->date)
+		return x->d[r] < INT32_MIN + 3 ? (uint64_t)((int64_t)x->d[r] - INT32_MIN) :
+						 (uint64_t)((int64_t)x->d[r] - x->lo) + 3;
+	return x->v[r] == INT64_MIN ? 0 : (uint64_t)x->v[r] - (uint64_t)x->lo + 1;
+}
+
+/* Writes the packed block of x: header, then a code of the narrowest width per row. */
+static int put_packed(const struct numsrc *x, size_t nrows, uint64_t maxc, struct colenc *ce)
+{
+	/* delta: row 0's code is never read; giving it row 1's lets a constant step pack to width 0 */
+	size_t first = x->mode == ENC_DELTA && nrows > 1 ? 1 : 0;
+	uint64_t c0 = nrows ? num_code(x, first) : 0;
 	int same = 1;
-	for (size_t r = 1; r < nrows && same; r++)
-		same = CODE(r) == c0;
+	for (size_t r = first + 1; r < nrows && same; r++)
+		same = num_code(x, r) == c0;
 	unsigned width = same ? 0 : (unsigned)bytes_for(maxc > c0 ? maxc : c0);
 	struct yoc_buf *b = &ce->b;
 	int rc = yoc_buf_reserve(b, PACK_HDR + nrows * width + 8);
 	if (rc)
 		return rc;
 	uint32_t w32[2] = {width, 0};
-	memcpy(b->data, &lo, 8);
+	memcpy(b->data, &x->lo, 8);
 	memcpy(b->data + 8, &c0, 8);
 	memcpy(b->data + 16, w32, 8);
 	b->len = PACK_HDR;
 	for (size_t r = 0; r < nrows && width; r++)
-		put_le(b, CODE(r), width);
-#undef CODE
-	ce->enc = ENC_PACKED;
+		put_le(b, r < first ? c0 : num_code(x, r), width);
+	ce->enc = (uint32_t)x->mode;
 	ce->blk = b->data;
 	ce->blen = b->len;
+	ce->aux = "";
+	ce->alen = 0;
 	return YOC_OK;
+}
+
+static int pack_nums(const struct wcol *c, size_t nrows, struct colenc *ce)
+{
+	int K = none_count(c->type), have = 0, date = c->type == YOC_COL_DATE, sorted = 1;
+	int64_t lo = 0, hi = 0;
+	uint64_t maxstep = 0;
+	const int32_t *d = c->a;
+	const int64_t *v = c->a;
+	for (size_t r = 0; r < nrows; r++) {
+		int64_t x = date ? d[r] : v[r];
+		if (date ? x < INT32_MIN + 3 : x == INT64_MIN) {
+			sorted = 0;
+			continue;
+		}
+		if (r > 0 && sorted) {
+			int64_t p = date ? d[r - 1] : v[r - 1];
+			if (x < p)
+				sorted = 0;
+			else if ((uint64_t)x - (uint64_t)p > maxstep)
+				maxstep = (uint64_t)x - (uint64_t)p;
+		}
+		if (!have || x < lo)
+			lo = x;
+		if (!have || x > hi)
+			hi = x;
+		have = 1;
+	}
+	struct numsrc src = {ENC_PACKED, date, d, v, NULL, lo};
+	uint64_t maxc = have ? (uint64_t)hi - (uint64_t)lo + (uint64_t)K : 0;
+	/* rising values (line numbers): the steps are narrower, and compress to almost nothing */
+	if (sorted && nrows > 1 && bytes_for(maxstep) <= bytes_for(maxc)) {
+		src.mode = ENC_DELTA;
+		src.lo = date ? d[0] : v[0];
+		return put_packed(&src, nrows, maxstep, ce);
+	}
+	return put_packed(&src, nrows, maxc, ce);
+}
+
+/*
+** Text whose every value is "" or a decimal number of at most 19 digits,
+** either all without leading zeros or all of one length (zero-padded keys):
+** packed numbers, 8 bytes or fewer a row instead of the digits and an
+** offset. 0 when the column is not such text.
+*/
+static int pack_digits(const struct wcol *c, size_t nrows, struct colenc *ce)
+{
+	const uint32_t *o = c->a;
+	const char *heap = c->heap.data ? c->heap.data : "";
+	uint32_t pad = 0;
+	for (size_t r = 0; r < nrows && pad != UINT32_MAX; r++) {
+		uint32_t n = o[r + 1] - o[r];
+		if (n && !pad)
+			pad = n;
+		else if (n && n != pad)
+			pad = UINT32_MAX;
+	}
+	if (pad == UINT32_MAX)
+		pad = 0;
+	uint64_t *u = yoc_malloc((nrows ? nrows : 1) * sizeof *u), lo = UINT64_MAX, hi = 0;
+	if (!u)
+		return YOC_ENOMEM;
+	for (size_t r = 0; r < nrows; r++) {
+		const char *p = heap + o[r];
+		uint32_t n = o[r + 1] - o[r];
+		uint64_t x = 0;
+		if (n > 19 || (!pad && n > 1 && p[0] == '0')) {
+			yoc_free(u);
+			return 0;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			if (p[k] < '0' || p[k] > '9') {
+				yoc_free(u);
+				return 0;
+			}
+			x = x * 10 + (uint64_t)(p[k] - '0');
+		}
+		u[r] = n ? x + 1 : 0; /* 19 digits stay below 2^64 - 1 */
+		if (n && u[r] < lo)
+			lo = u[r];
+		if (n && u[r] > hi)
+			hi = u[r];
+	}
+	/* code: value + 1 - lo + 1, so that 0 stays "" */
+	struct numsrc src = {ENC_DIGITS, 0, NULL, NULL, u, (int64_t)(lo == UINT64_MAX ? 0 : lo - 1)};
+	int rc = put_packed(&src, nrows, hi ? hi - (uint64_t)src.lo : 0, ce);
+	yoc_free(u);
+	if (!rc)
+		memcpy(ce->b.data + 20, &pad, 4);
+	return rc ? rc : 1;
 }
 
 struct dent {
@@ -474,6 +583,8 @@ static int encode_col(const struct yoc_segw *w, const struct wcol *c, struct col
 	memset(ce, 0, sizeof *ce);
 	yoc_buf_init(&ce->b, 0);
 	yoc_buf_init(&ce->x, 0);
+	yoc_buf_init(&ce->zb, 0);
+	yoc_buf_init(&ce->zx, 0);
 	ce->enc = ENC_PLAIN;
 	ce->blk = c->a ? c->a : "";
 	ce->blen = c->type == YOC_COL_DATE ? w->nrows * 4 :
@@ -485,6 +596,8 @@ static int encode_col(const struct yoc_segw *w, const struct wcol *c, struct col
 	if (c->type != YOC_COL_TEXT)
 		return pack_nums(c, w->nrows, ce);
 	int rc = build_dict(c, w->nrows, c->person, ce);
+	if (rc == 0 && !c->person)
+		rc = pack_digits(c, w->nrows, ce);
 	return rc < 0 ? rc : YOC_OK;
 }
 
@@ -492,6 +605,41 @@ static void colenc_free(struct colenc *ce)
 {
 	yoc_buf_free(&ce->b);
 	yoc_buf_free(&ce->x);
+	yoc_buf_free(&ce->zb);
+	yoc_buf_free(&ce->zx);
+}
+
+/*
+** Compresses the block and the aux of an encoded column (format 2), each
+** when that saves a sixteenth or more. Raw pseudonym bytes (keyed
+** hashes, which never compress) are left alone.
+*/
+static int compress_col(struct colenc *ce, int level, int person)
+{
+	ce->rawb = ce->blen;
+	ce->rawa = ce->alen;
+	if (level <= 0)
+		return YOC_OK;
+	int rc;
+	if (ce->blen >= 256) {
+		if ((rc = yoc__seg_deflate(ce->blk, ce->blen, level, &ce->zb)))
+			return rc;
+		if (ce->zb.len * 16 <= ce->blen * 15) {
+			ce->enc |= ENC_ZSTD;
+			ce->blk = ce->zb.data;
+			ce->blen = ce->zb.len;
+		}
+	}
+	if (ce->alen >= 256 && !(person && (ce->enc & ENC_MASK) == ENC_HEXDICT)) {
+		if ((rc = yoc__seg_deflate(ce->aux, ce->alen, level, &ce->zx)))
+			return rc;
+		if (ce->zx.len * 16 <= ce->alen * 15) {
+			ce->enc |= ENC_ZSTD_AUX;
+			ce->aux = ce->zx.data;
+			ce->alen = ce->zx.len;
+		}
+	}
+	return YOC_OK;
 }
 
 static int wr(int fd, const void *p, size_t n, uint64_t *pos)
@@ -541,7 +689,9 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 		goto ioerr;
 	for (size_t i = 0; i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
-		if ((rc = encode_col(w, c, &ce)))
+		if ((rc = encode_col(w, c, &ce)) ||
+		    (rc = compress_col(&ce, w->version == 1 ? 0 : s->zlevel < 0 ? 0 :
+					  s->zlevel ? s->zlevel : YOC_STORE_ZSTD_LEVEL, c->person)))
 			goto oom;
 		uint64_t off = pos, len = ce.blen;
 		if ((rc = wr(fd, ce.blk, ce.blen, &pos)) || (rc = pad8(fd, &pos)))
@@ -553,7 +703,7 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 		uint64_t hh = yoc_hash64(ce.aux, ce.alen, 2);
 		uint32_t d32[4] = {(uint32_t)c->type, (uint32_t)strlen(c->name),
 				   (uint32_t)strlen(c->source), ce.enc};
-		uint64_t d64[8] = {off, len, hoff, hlen, h, hh, len, hlen};
+		uint64_t d64[8] = {off, len, hoff, hlen, h, hh, ce.rawb, ce.rawa};
 		if ((rc = yoc_buf_append(&dir, d32, sizeof d32)) ||
 		    (rc = yoc_buf_append(&dir, d64, w->version == 1 ? 48 : sizeof d64)) ||
 		    (rc = yoc_buf_append(&dir, c->name, d32[1])) ||
@@ -684,8 +834,14 @@ struct rcol {
 	uint32_t ndict;
 	int64_t lo;                 /* packed */
 	uint64_t c0;
+	unsigned pad;               /* digits: zero-padded to this many digits */
 	const void *vals;           /* dates / ints: the plain block, or decoded */
 	void *own[4];               /* buffers this column owns */
+	/* a compressed column is decoded on first use: 0 not yet, 1 ready, -1 unusable */
+	int state;
+	uint32_t zflags;            /* ENC_ZSTD, ENC_ZSTD_AUX */
+	const unsigned char *zb, *za;
+	uint64_t zbl, zal, rawb, rawa;
 };
 
 struct yoc_seg {
@@ -727,6 +883,48 @@ static int offsets_ok(const uint32_t *o, size_t n, uint64_t len)
 	return 1;
 }
 
+static size_t fmt_u64(char *out, uint64_t x, unsigned pad)
+{
+	char t[24];
+	size_t n = 0;
+	do
+		t[n++] = (char)('0' + x % 10);
+	while (x /= 10);
+	while (n < pad)
+		t[n++] = '0';
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	return n;
+}
+
+/* Decodes a digits column to offsets and heap, as a plain text column. */
+static const char *digits_setup(struct rcol *c, size_t nrows, const unsigned char *codes)
+{
+	uint64_t total = 0;
+	char tmp[24];
+	for (size_t r = 0; r < nrows; r++) {
+		uint64_t k = c->width ? get_le(codes + (size_t)c->width * r, c->width) : c->c0;
+		total += k ? fmt_u64(tmp, k + (uint64_t)c->lo - 1, c->pad) : 0;
+	}
+	if (total >= MAX_TEXT_HEAP)
+		return "bad packed column";
+	uint32_t *o = own(c, (nrows + 1) * 4);
+	char *hp = own(c, (size_t)total);
+	if (!o || !hp)
+		return "out of memory";
+	uint32_t at = 0;
+	o[0] = 0;
+	for (size_t r = 0; r < nrows; r++) {
+		uint64_t k = c->width ? get_le(codes + (size_t)c->width * r, c->width) : c->c0;
+		if (k)
+			at += (uint32_t)fmt_u64(hp + at, k + (uint64_t)c->lo - 1, c->pad);
+		o[r + 1] = at;
+	}
+	c->off = o;
+	c->heap = hp;
+	return NULL;
+}
+
 /*
 ** Checks a column's (decompressed) block and aux against its encoding and
 ** the row count, and sets up access. Returns a reason, or NULL when sound.
@@ -744,22 +942,29 @@ static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *
 			c->heap = (const char *)aux;
 			return NULL;
 		}
-		if (blen != n * (c->type == YOC_COL_DATE ? 4 : 8) || ((uintptr_t)blk & 3))
+		if (blen != n * (c->type == YOC_COL_DATE ? 4 : 8) || ((uintptr_t)blk & 3) || alen)
 			return "column out of bounds";
 		c->vals = blk;
 		return NULL;
-	case ENC_PACKED: {
+	case ENC_PACKED:
+	case ENC_DELTA:
+	case ENC_DIGITS: {
 		uint32_t w32[2];
-		if (c->type == YOC_COL_TEXT || blen < PACK_HDR)
+		if ((c->type == YOC_COL_TEXT) != (c->enc == ENC_DIGITS) || blen < PACK_HDR || alen)
 			return "bad packed column";
 		memcpy(&c->lo, blk, 8);
 		memcpy(&c->c0, blk + 8, 8);
 		memcpy(w32, blk + 16, 8);
-		if (w32[0] > 8 || blen != PACK_HDR + n * w32[0])
+		if (w32[0] > 8 || blen != PACK_HDR + n * w32[0] ||
+		    w32[1] > (c->enc == ENC_DIGITS ? 19u : 0u))
 			return "bad packed column";
 		c->width = w32[0];
-		c->codes = blk + PACK_HDR;
-		return NULL;
+		c->pad = w32[1];
+		if (c->enc != ENC_DIGITS) {
+			c->codes = blk + PACK_HDR;
+			return NULL;
+		}
+		return digits_setup(c, nrows, blk + PACK_HDR);
 	}
 	case ENC_DICT:
 	case ENC_HEXDICT: {
@@ -928,7 +1133,8 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		if (d > dend)
 			d = dend;
 		if (d64[0] > g->size || d64[1] > g->size - d64[0] || d64[2] > g->size ||
-		    d64[3] > g->size - d64[2] || (d32[3] & ~(uint32_t)(ENC_MASK | ENC_ZSTD))) {
+		    d64[3] > g->size - d64[2] ||
+		    (d32[3] & ~(uint32_t)(ENC_MASK | ENC_ZSTD | ENC_ZSTD_AUX))) {
 			rc = bad(e, path, "column out of bounds");
 			goto cleanup;
 		}
@@ -940,20 +1146,23 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		}
 		const unsigned char *blk = h + d64[0], *aux = h + d64[2];
 		uint64_t blen = d64[1], alen = d64[3];
-		if (d32[3] & ENC_ZSTD) {
-			const char *why = yoc__seg_inflate(&blk, &blen, d64[6], &c->own[0]);
-			if (!why)
-				why = yoc__seg_inflate(&aux, &alen, d64[7], &c->own[1]);
-			if (why) {
-				rc = why[0] == 'o' ? yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory") :
-						     bad(e, path, why);
-				goto cleanup;
-			}
-		} else if (d64[6] != blen || d64[7] != alen) {
-			rc = bad(e, path, "column out of bounds");
-			goto cleanup;
+		const char *why = NULL;
+		c->zflags = d32[3] & (ENC_ZSTD | ENC_ZSTD_AUX);
+		if (((c->zflags & ENC_ZSTD) ? !yoc__seg_frame_ok(blk, blen, d64[6]) : d64[6] != blen) ||
+		    ((c->zflags & ENC_ZSTD_AUX) ? !yoc__seg_frame_ok(aux, alen, d64[7]) : d64[7] != alen)) {
+			why = "bad compressed block";
+		} else if (c->zflags || c->enc == ENC_DIGITS) {
+			/* decoded on first use */
+			c->zb = blk;
+			c->za = aux;
+			c->zbl = blen;
+			c->zal = alen;
+			c->rawb = d64[6];
+			c->rawa = d64[7];
+		} else {
+			why = col_setup(c, g->nrows, blk, blen, aux, alen);
+			c->state = 1;
 		}
-		const char *why = col_setup(c, g->nrows, blk, blen, aux, alen);
 		if (why) {
 			rc = strcmp(why, "out of memory") == 0 ?
 				yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory") : bad(e, path, why);
@@ -1070,12 +1279,35 @@ const char *yoc_seg_col_name(const yoc_seg *g, int col) { return g->cols[col].na
 const char *yoc_seg_col_source(const yoc_seg *g, int col) { return g->cols[col].source; }
 int yoc_seg_col_type(const yoc_seg *g, int col) { return g->cols[col].type; }
 
+/*
+** 1 when column col can be read: a compressed column is decompressed and
+** checked on first use. A column that cannot be (out of memory, or damage
+** that its checksums did not show: an unverified open) reads as empty.
+*/
+static int col_ready(const yoc_seg *g, int col)
+{
+	struct rcol *c = &((yoc_seg *)g)->cols[col]; /* lazy; single-threaded per handle */
+	if (c->state)
+		return c->state > 0;
+	const unsigned char *blk = c->zb, *aux = c->za;
+	uint64_t blen = c->zbl, alen = c->zal;
+	c->state = -1;
+	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(&blk, &blen, c->rawb, &c->own[0])) ||
+	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(&aux, &alen, c->rawa, &c->own[1])) ||
+	    col_setup(c, g->nrows, blk, blen, aux, alen))
+		return 0;
+	c->state = 1;
+	return 1;
+}
+
 struct yoc_cell yoc_seg_text(const yoc_seg *g, int col, size_t row)
 {
 	struct yoc_cell c = {"", 0};
 	if (col < 0 || g->cols[col].type != YOC_COL_TEXT || row >= g->nrows)
 		return c;
 	const struct rcol *k = &g->cols[col];
+	if (k->state <= 0 && !col_ready(g, col))
+		return c;
 	size_t i = k->codes ? code_at(k->codes, k->width, row) : row;
 	c.p = k->heap + k->off[i];
 	c.n = k->off[i + 1] - k->off[i];
@@ -1094,6 +1326,8 @@ static const void *num_values(const yoc_seg *g, int col)
 	struct rcol *c = &((yoc_seg *)g)->cols[col]; /* lazy; single-threaded per handle */
 	if (c->vals)
 		return c->vals;
+	if (!col_ready(g, col) || c->vals)
+		return c->vals;
 	size_t n = g->nrows;
 	int date = c->type == YOC_COL_DATE, K = none_count(c->type);
 	void *v = own(c, n * (date ? 4 : 8));
@@ -1103,6 +1337,15 @@ static const void *num_values(const yoc_seg *g, int col)
 	int64_t *q = v;
 	for (size_t r = 0; r < n; r++) {
 		uint64_t k = c->width ? get_le(c->codes + (size_t)c->width * r, c->width) : c->c0;
+		if (c->enc == ENC_DELTA) {
+			uint64_t x = r ? (date ? (uint64_t)(int64_t)d[r - 1] : (uint64_t)q[r - 1]) + k :
+				     (uint64_t)c->lo;
+			if (date)
+				d[r] = (int32_t)(uint32_t)x;
+			else
+				q[r] = (int64_t)x;
+			continue;
+		}
 		if (date)
 			d[r] = k < 3 ? INT32_MIN + (int32_t)k :
 				       (int32_t)(uint32_t)((uint64_t)c->lo + (k - 3));
@@ -1195,7 +1438,9 @@ int32_t yoc_seg_activity_date(const yoc_seg *g, size_t row)
 static int fill_pidx(yoc_seg *g)
 {
 	const struct rcol *c = &g->cols[g->person_col];
-	if (c->codes) {
+	if (!col_ready(g, g->person_col))
+		c = NULL;
+	if (c && c->codes) {
 		g->dpidx = yoc_malloc((c->ndict ? c->ndict : 1) * sizeof(int32_t));
 		if (!g->dpidx)
 			return YOC_ENOMEM;
@@ -1246,6 +1491,11 @@ void yoc__store_pending_free(yoc_store *s)
 	s->pending = NULL;
 	s->npending = 0;
 	s->sync_pending = 0;
+}
+
+void yoc_store_compress(yoc_store *s, int level)
+{
+	s->zlevel = level > 0 ? (level > 19 ? 19 : level) : -1;
 }
 
 void yoc_store_defer_sync(yoc_store *s, int on)

@@ -7,14 +7,21 @@
 
 #include "store/store_int.h"
 
+int yoc__seg_frame_ok(const unsigned char *p, uint64_t n, uint64_t raw)
+{
+	if (n == 0)
+		return raw == 0;
+	unsigned long long want = ZSTD_getFrameContentSize(p, (size_t)n);
+	return want != ZSTD_CONTENTSIZE_ERROR && want != ZSTD_CONTENTSIZE_UNKNOWN && want == raw &&
+	       raw <= ((uint64_t)1 << 40);
+}
+
 const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw, void **owned)
 {
-	if (*n == 0)
-		return raw == 0 ? NULL : "bad compressed block";
-	unsigned long long want = ZSTD_getFrameContentSize(*p, (size_t)*n);
-	if (want == ZSTD_CONTENTSIZE_ERROR || want == ZSTD_CONTENTSIZE_UNKNOWN || want != raw ||
-	    raw > ((uint64_t)1 << 40))
+	if (!yoc__seg_frame_ok(*p, *n, raw))
 		return "bad compressed block";
+	if (*n == 0)
+		return NULL;
 	/* 8 bytes over, so the decoded block keeps the alignment of a plain one */
 	unsigned char *buf = yoc_malloc((size_t)raw + 8);
 	if (!buf)
@@ -32,6 +39,7 @@ const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw,
 
 int yoc__seg_deflate(const void *p, size_t n, int level, struct yoc_buf *out)
 {
+	out->len = 0;
 	size_t cap = ZSTD_compressBound(n);
 	int rc = yoc_buf_reserve(out, cap);
 	if (rc)

@@ -210,6 +210,13 @@ int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc
 void yoc_store_defer_sync(yoc_store *s, int on);
 int yoc_store_sync(yoc_store *s, struct yoc_error *e);
 
+/*
+** zstd level (1-19) for the segments this handle writes from now on; 0 or
+** less: none. Default YOC_STORE_ZSTD_LEVEL. Readers need no setting.
+*/
+#define YOC_STORE_ZSTD_LEVEL 3
+void yoc_store_compress(yoc_store *s, int level);
+
 /* Threads yoc_store_rebuild_linkage may use (default 1); the result is the same. */
 void yoc_store_jobs(yoc_store *s, int n);
 /* Rebuilds the person table and the linkage table inside the caller's transaction. */

@@ -14,6 +14,7 @@ struct yoc_store {
 	int lockfd;
 	int flags;
 	int defer_sync;   /* segments written without fsync until yoc_store_sync */
+	int zlevel;       /* zstd level of new segments: 0 the default, < 0 none */
 	int sync_pending;
 	char **pending;   /* paths of segments written since the last sync */
 	size_t npending;
@@ -45,6 +46,7 @@ int yoc__seg_version(const yoc_seg *g);
 ** given to *owned; returns NULL, or why not ("out of memory" or damage).
 ** deflate writes the frame of p[0..n) at level into out (reset first).
 */
+int yoc__seg_frame_ok(const unsigned char *p, uint64_t n, uint64_t raw);
 const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw, void **owned);
 int yoc__seg_deflate(const void *p, size_t n, int level, struct yoc_buf *out);
 
