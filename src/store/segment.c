@@ -259,6 +259,11 @@ size_t yoc_segw_nrows(const struct yoc_segw *w)
 	return w->nrows;
 }
 
+void yoc__segw_set_version(struct yoc_segw *w, int version)
+{
+	w->version = version;
+}
+
 /* ---- encoding a column ---- */
 
 /* A column as written: block and aux, borrowed from the column or owned in b and x. */

@@ -217,6 +217,21 @@ int yoc_store_sync(yoc_store *s, struct yoc_error *e);
 #define YOC_STORE_ZSTD_LEVEL 3
 void yoc_store_compress(yoc_store *s, int level);
 
+/*
+** yoc upgrade: rewrites every format-1 segment of a store opened with
+** YOC_STORE_WRITE as format 2 (docs/store.md, "Upgrading"): new files
+** written and synced, the catalog rows switched in one transaction, the old
+** files removed after the commit. progress (may be NULL) is called after
+** each segment. A dataset already all format 2 is left as it is.
+*/
+struct yoc_store_upgrade {
+	size_t rewritten, current;             /* segments rewritten; already format 2 */
+	uint64_t bytes_before, bytes_after;    /* of the rewritten ones */
+};
+int yoc_store_upgrade(yoc_store *s, struct yoc_store_upgrade *u,
+		      void (*progress)(void *ctx, size_t done, size_t total), void *ctx,
+		      struct yoc_error *e);
+
 /* Threads yoc_store_rebuild_linkage may use (default 1); the result is the same. */
 void yoc_store_jobs(yoc_store *s, int n);
 /* Rebuilds the person table and the linkage table inside the caller's transaction. */

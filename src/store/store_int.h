@@ -39,6 +39,8 @@ int yoc__seg_open_named(yoc_store *s, const char *segment, yoc_seg **out,
 			struct yoc_error *e);
 /* Format of an open segment: 1 or 2 (docs/store.md). */
 int yoc__seg_version(const yoc_seg *g);
+/* The format a writer writes (2; 1 only for tests of the upgrade). */
+void yoc__segw_set_version(struct yoc_segw *w, int version);
 
 /*
 ** segzstd.c: a block stored as one zstd frame. inflate replaces *p, *n by
