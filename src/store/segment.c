@@ -26,8 +26,9 @@
 **   trailer  u64 checksum = yoc_hash64(header) ^ yoc_hash64(dir)
 ** Format 1 ("YOCSEG01", still read): every column plain, directory entries
 ** without the encoding (0) and the two raw lengths.
-** A reader checks the trailer, every block hash and every bound and code
-** before use; packed numbers are decoded on first use of their column.
+** A reader checks the trailer, every block hash and every bound at open; a
+** column is decompressed, checked and decoded on its first use (a handle is
+** used by one thread at a time), and every code is checked where it is read.
 ** Writers create "NAME.tmp", fsync, and rename to NAME; the catalog row that
 ** names the segment is committed afterwards, by the caller. A store in
 ** deferred-sync mode (the loader's) skips the per-file fsyncs and makes all
@@ -981,10 +982,7 @@ static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *
 			return "bad dictionary";
 		c->ndict = h32[0];
 		c->width = h32[1];
-		c->codes = blk + 8;
-		for (size_t r = 0; r < nrows; r++)
-			if (code_at(c->codes, c->width, r) >= c->ndict)
-				return "dictionary code out of range";
+		c->codes = blk + 8; /* each is checked against ndict where read */
 		uint64_t nd = c->ndict;
 		if (c->enc == ENC_DICT) {
 			if (alen < (nd + 1) * 4 || ((uintptr_t)aux & 3) ||
@@ -1007,16 +1005,23 @@ static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *
 		char *hp = own(c, (size_t)(nraw * hexlen));
 		if (!o || !hp)
 			return "out of memory";
-		static const char hx[] = "0123456789abcdef";
+		/* byte b -> its two hex digits at 2b */
+		static const char pairs[] =
+			"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+			"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+			"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+			"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+			"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+			"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+			"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+			"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
 		const unsigned char *raw = aux + 8;
 		uint32_t at = 0;
 		o[0] = 0;
 		for (uint64_t k = 0; k < nd; k++) {
 			if (k != a32[1]) {
-				for (uint64_t j = 0; j < hexlen / 2; j++) {
-					hp[at++] = hx[*raw >> 4];
-					hp[at++] = hx[*raw++ & 15];
-				}
+				for (uint64_t j = 0; j < hexlen / 2; j++, at += 2)
+					memcpy(hp + at, pairs + 2 * *raw++, 2);
 			}
 			o[k + 1] = at;
 		}
@@ -1156,17 +1161,14 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		if (((c->zflags & ENC_ZSTD) ? !yoc__seg_frame_ok(blk, blen, d64[6]) : d64[6] != blen) ||
 		    ((c->zflags & ENC_ZSTD_AUX) ? !yoc__seg_frame_ok(aux, alen, d64[7]) : d64[7] != alen)) {
 			why = "bad compressed block";
-		} else if (c->zflags || c->enc == ENC_DIGITS) {
-			/* decoded on first use */
+		} else {
+			/* checked and set up on first use */
 			c->zb = blk;
 			c->za = aux;
 			c->zbl = blen;
 			c->zal = alen;
 			c->rawb = d64[6];
 			c->rawa = d64[7];
-		} else {
-			why = col_setup(c, g->nrows, blk, blen, aux, alen);
-			c->state = 1;
 		}
 		if (why) {
 			rc = strcmp(why, "out of memory") == 0 ?
@@ -1314,6 +1316,8 @@ struct yoc_cell yoc_seg_text(const yoc_seg *g, int col, size_t row)
 	if (k->state <= 0 && !col_ready(g, col))
 		return c;
 	size_t i = k->codes ? code_at(k->codes, k->width, row) : row;
+	if (i >= (k->codes ? k->ndict : g->nrows))
+		return c; /* damage an unverified open let through */
 	c.p = k->heap + k->off[i];
 	c.n = k->off[i + 1] - k->off[i];
 	return c;
@@ -1340,23 +1344,37 @@ static const void *num_values(const yoc_seg *g, int col)
 		return NULL;
 	int32_t *d = v;
 	int64_t *q = v;
-	for (size_t r = 0; r < n; r++) {
-		uint64_t k = c->width ? get_le(c->codes + (size_t)c->width * r, c->width) : c->c0;
-		if (c->enc == ENC_DELTA) {
-			uint64_t x = r ? (date ? (uint64_t)(int64_t)d[r - 1] : (uint64_t)q[r - 1]) + k :
-				     (uint64_t)c->lo;
-			if (date)
-				d[r] = (int32_t)(uint32_t)x;
-			else
-				q[r] = (int64_t)x;
-			continue;
-		}
-		if (date)
-			d[r] = k < 3 ? INT32_MIN + (int32_t)k :
-				       (int32_t)(uint32_t)((uint64_t)c->lo + (k - 3));
-		else
-			q[r] = k < (uint64_t)K ? INT64_MIN : (int64_t)((uint64_t)c->lo + (k - 1));
+	/* the codes first (fixed widths unrolled by the compiler), then their values */
+	uint64_t *k = date ? NULL : (uint64_t *)v;
+	uint64_t *tmp = date ? yoc_malloc((n ? n : 1) * 8) : NULL;
+	if (date) {
+		if (!tmp)
+			return NULL;
+		k = tmp;
 	}
+	switch (c->width) {
+	case 0: for (size_t r = 0; r < n; r++) k[r] = c->c0; break;
+	case 1: for (size_t r = 0; r < n; r++) k[r] = c->codes[r]; break;
+	case 2: for (size_t r = 0; r < n; r++) k[r] = get_le(c->codes + 2 * r, 2); break;
+	case 4: for (size_t r = 0; r < n; r++) k[r] = get_le(c->codes + 4 * r, 4); break;
+	default:
+		for (size_t r = 0; r < n; r++)
+			k[r] = get_le(c->codes + (size_t)c->width * r, c->width);
+	}
+	uint64_t lo = (uint64_t)c->lo, x = lo;
+	for (size_t r = 0; r < n; r++) {
+		if (c->enc == ENC_DELTA)
+			x = r ? x + k[r] : lo;
+		else
+			x = k[r] < (uint64_t)K ? (date ? (uint64_t)(int64_t)(INT32_MIN + (int32_t)k[r]) :
+						       (uint64_t)INT64_MIN) :
+						 lo + (k[r] - (uint64_t)K);
+		if (date)
+			d[r] = (int32_t)(uint32_t)x;
+		else
+			q[r] = (int64_t)x;
+	}
+	yoc_free(tmp);
 	c->vals = v;
 	return v;
 }
@@ -1475,7 +1493,8 @@ int32_t yoc_seg_person(const yoc_seg *g, size_t row)
 		return -1;
 	if (g->dpidx) {
 		const struct rcol *c = &g->cols[g->person_col];
-		return g->dpidx[code_at(c->codes, c->width, row)];
+		uint32_t k = code_at(c->codes, c->width, row);
+		return k < c->ndict ? g->dpidx[k] : -1;
 	}
 	return g->pidx[row];
 }
