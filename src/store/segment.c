@@ -438,17 +438,18 @@ struct dent {
 	uint32_t off, len;
 };
 
+/* 1 + the value of a lowercase hex digit, 0 for any other byte */
+static const unsigned char hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16};
+
 static int is_hex(const char *p, size_t n)
 {
+	unsigned ok = 1; /* no early exit: pseudonyms are hex, and the loop stays branch-free */
 	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-static int hexval(char ch)
-{
-	return ch <= '9' ? ch - '0' : ch - 'a' + 10;
+		ok &= hexv[(unsigned char)p[i]] != 0;
+	return (int)ok;
 }
 
 /*
@@ -553,7 +554,8 @@ static int build_dict(const struct wcol *c, size_t nrows, int force, struct cole
 		for (size_t k = 0; k < nd; k++) {
 			const char *p = heap + de[k].off;
 			for (size_t j = 0; j < de[k].len; j += 2)
-				x->data[x->len++] = (char)(hexval(p[j]) << 4 | hexval(p[j + 1]));
+				x->data[x->len++] = (char)((hexv[(unsigned char)p[j]] - 1) << 4 |
+							   (hexv[(unsigned char)p[j + 1]] - 1));
 		}
 		ce->enc = ENC_HEXDICT;
 	} else {
