@@ -33,7 +33,7 @@
 **          value), YOC_DATE_HES_NULL (1800-01-01), YOC_DATE_HES_INVALID (1801-01-01)
 **   int    int64, YOC_INT_NONE for empty/nulled
 **   money  int64 pence, YOC_INT_NONE for empty/nulled
-**   text   cell view (pointer, length) into the mapped segment
+**   text   cell view (pointer, length) into the segment, mapped or decoded
 ** Only rows that passed validation are in segments; quarantined rows are in
 ** the quarantine table.
 **
@@ -41,7 +41,9 @@
 ** yoc_seg_close. The person array is valid until yoc_store_close. A
 ** yoc_store and its segments are used from one thread at a time; separate
 ** yoc_seg handles may be read from different threads once
-** yoc_store_persons has been called.
+** yoc_store_persons has been called. A handle decodes each column on its
+** first use (segment format 2, docs/store.md), so even reading one handle
+** is for one thread at a time.
 **
 ** Per-person independence: nothing in a segment or in the person table
 ** depends on other people, so a dataset can be split by pseudonym hash.
