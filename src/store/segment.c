@@ -1433,6 +1433,8 @@ size_t yoc_seg_format(const yoc_seg *g, int col, size_t row, char *buf, size_t c
 			return (size_t)snprintf(buf, cap, "1800-01-01");
 		if (d == YOC_DATE_HES_INVALID)
 			return (size_t)snprintf(buf, cap, "1801-01-01");
+		if (d < -719528 || d > 2932896) /* outside years 0000-9999: no load writes one */
+			return (size_t)snprintf(buf, cap, "%ld", (long)d);
 		char tmp[16];
 		yoc_date_format(d, tmp);
 		return (size_t)snprintf(buf, cap, "%s", tmp);
