@@ -287,7 +287,7 @@ def cmd_segments(ds, mans):
         except OSError as ex:
             bad.append("%s: named in the catalog, cannot read: %s" % (p, ex.strerror))
             continue
-        if len(data) < 56 or data[:8] != b"YOCSEG01":
+        if len(data) < 56 or data[:8] not in (b"YOCSEG01", b"YOCSEG02"):
             bad.append("%s: not a segment (%d bytes)" % (p, len(data)))
             continue
         nrows, _ncols, dir_off, dir_len = (int.from_bytes(data[o:o + 8], "little")

@@ -110,6 +110,7 @@ extern const struct cli_verb cli_verb_report;
 extern const struct cli_verb cli_verb_init;
 extern const struct cli_verb cli_verb_load;
 extern const struct cli_verb cli_verb_status;
+extern const struct cli_verb cli_verb_upgrade;
 extern const struct cli_verb cli_verb_quarantine;
 extern const struct cli_verb cli_verb_export;
 extern const struct cli_verb cli_verb_quality;

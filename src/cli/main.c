@@ -20,6 +20,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_init,
 	&cli_verb_load,
 	&cli_verb_status,
+	&cli_verb_upgrade,
 	&cli_verb_quarantine,
 	&cli_verb_export,
 	&cli_verb_quality,

@@ -1,16 +1,34 @@
 /*
 ** Columnar segment files: one per loaded feed file, immutable once written.
 **
-** Layout (native little-endian; docs/store.md):
-**   header   "YOCSEG01", u32 version, u32 kind, u64 nrows, u64 ncols,
+** Format 2 (written; docs/store.md), native little-endian:
+**   header   "YOCSEG02", u32 version, u32 kind, u64 nrows, u64 ncols,
 **            u64 dir_off, u64 dir_len                         (48 bytes)
-**   blocks   per column, 8-byte aligned: int32[nrows] (date),
-**            int64[nrows] (int, money) or u32 offsets[nrows+1] + heap (text)
-**   dir      per column: u32 type, u32 name_len, u32 src_len, u32 0,
-**            u64 off, u64 len, u64 heap_off, u64 heap_len, u64 hash,
-**            u64 heap_hash, name, source, padding to 8
-**   trailer  u64 checksum = yoc_hash64(header | dir | block hashes)
-** A reader checks the trailer, every block hash and every bound before use.
+**   blocks   per column a data block and an aux block (either may be
+**            empty), each 8-byte aligned, encoded as the directory says:
+**              plain   int32[nrows] (date), int64[nrows] (int, money),
+**                      u32 offsets[nrows+1] + heap in aux (text)
+**              packed  (date, int, money) i64 lo, u64 c0, u32 width, u32 0,
+**                      then a code of width bytes (0-8) per row; width 0:
+**                      every code is c0. Code c < K is the K-th "none"
+**                      value (K 3 for dates, 1 for ints), else lo + c - K
+**              dict    (text) u32 ndict, u32 width (1-4), a code of width
+**                      bytes per row; aux: u32 offsets[ndict+1] + heap
+**              hexdict (text) as dict, but aux is u32 hexlen, u32 empty
+**                      (the code of "", or 0xFFFFFFFF), then each other
+**                      entry, in code order, as hexlen/2 raw bytes of its
+**                      lowercase hex text (pseudonyms)
+**            with flag zstd, the block and aux are each one zstd frame (when
+**            not empty) of the encoded bytes
+**   dir      per column: u32 type, u32 name_len, u32 src_len, u32 encoding,
+**            u64 off, u64 len, u64 aux_off, u64 aux_len, u64 hash(block),
+**            u64 hash(aux), u64 raw_len, u64 raw_aux_len, name, source, pad 8
+**   trailer  u64 checksum = yoc_hash64(header) ^ yoc_hash64(dir)
+** Format 1 ("YOCSEG01", still read): every column plain, directory entries
+** without the encoding (0) and the two raw lengths.
+** A reader checks the trailer, every block hash and every bound at open; a
+** column is decompressed, checked and decoded on its first use (a handle is
+** used by one thread at a time), and every code is checked where it is read.
 ** Writers create "NAME.tmp", fsync, and rename to NAME; the catalog row that
 ** names the segment is committed afterwards, by the caller. A store in
 ** deferred-sync mode (the loader's) skips the per-file fsyncs and makes all
@@ -27,12 +45,60 @@
 #include "store/store_int.h"
 #include "yoc/date.h"
 
-#define SEG_MAGIC "YOCSEG01"
+#define SEG_MAGIC1 "YOCSEG01"
+#define SEG_MAGIC2 "YOCSEG02"
 #define HDR_LEN 48
 #define MAX_TEXT_HEAP 0xF0000000u
+#define NO_EMPTY 0xFFFFFFFFu
+#define PACK_HDR 24
+#define MAX_HEXLEN 1024
+
+enum { ENC_PLAIN = 0, ENC_PACKED = 1, ENC_DICT = 2, ENC_HEXDICT = 3, ENC_DELTA = 4,
+       ENC_DIGITS = 5, ENC_MASK = 0xFF, ENC_ZSTD = 0x100, ENC_ZSTD_AUX = 0x200 };
+
+/* "none" values of a packed column: codes below K */
+static int none_count(int type)
+{
+	return type == YOC_COL_DATE ? 3 : 1;
+}
+
+static int bytes_for(uint64_t v)
+{
+	int w = 1;
+	while (w < 8 && (v >> (8 * w)))
+		w++;
+	return w;
+}
+
+/* Little-endian unsigned of w bytes (0-8) at p (native little-endian assumed, as the format). */
+static inline uint64_t get_le(const unsigned char *p, unsigned w)
+{
+	uint64_t v = 0;
+	memcpy(&v, p, w);
+	return v;
+}
+
+static inline uint32_t code_at(const unsigned char *p, unsigned w, size_t r)
+{
+	switch (w) {
+	case 1: return p[r];
+	case 2: {
+		uint16_t v;
+		memcpy(&v, p + 2 * r, 2);
+		return v;
+	}
+	case 4: {
+		uint32_t v;
+		memcpy(&v, p + 4 * r, 4);
+		return v;
+	}
+	default: return (uint32_t)get_le(p + (size_t)w * r, w);
+	}
+}
 
 struct wcol {
 	int type;
+	int person;      /* the kind's person column: always a dictionary */
 	char *name, *source;
 	size_t n, cap;   /* elements (for text: offsets count) */
 	void *a;         /* int32_t / int64_t / uint32_t offsets */
@@ -41,6 +107,7 @@ struct wcol {
 
 struct yoc_segw {
 	int kind;
+	int version;     /* 2; 1 only under the test switch YOC_SEG_VERSION=1 */
 	size_t ncols;
 	size_t nrows;
 	struct wcol *cols;
@@ -54,10 +121,15 @@ int yoc_segw_create(struct yoc_segw **out, int kind, size_t ncols, const char *c
 	if (!w)
 		return YOC_ENOMEM;
 	w->kind = kind;
+	/* Test-only: writes format 1, as releases before format 2 did. */
+	const char *ver = getenv("YOC_SEG_VERSION");
+	w->version = ver && strcmp(ver, "1") == 0 ? 1 : 2;
 	w->cols = yoc_calloc(ncols ? ncols : 1, sizeof *w->cols);
 	if (!w->cols)
 		goto oom;
 	w->ncols = ncols;
+	const struct yoc_kind_spec *ks = yoc_spec_kind(kind);
+	int have_person = 0;
 	for (size_t i = 0; i < ncols; i++) {
 		struct wcol *c = &w->cols[i];
 		c->type = types[i];
@@ -66,6 +138,9 @@ int yoc_segw_create(struct yoc_segw **out, int kind, size_t ncols, const char *c
 		c->source = yoc_strdup(sources && sources[i] ? sources[i] : names[i]);
 		if (!c->name || !c->source)
 			goto oom;
+		const struct yoc_field *f = ks ? yoc_spec_field(ks, c->name, strlen(c->name)) : NULL;
+		if (f && f->role == YOC_ROLE_PERSON && c->type == YOC_COL_TEXT && !have_person)
+			c->person = have_person = 1;
 		if (c->type == YOC_COL_TEXT) {
 			c->a = yoc_malloc(64 * sizeof(uint32_t));
 			if (!c->a)
@@ -185,13 +260,394 @@ size_t yoc_segw_nrows(const struct yoc_segw *w)
 	return w->nrows;
 }
 
-static size_t col_bytes(const struct wcol *c, size_t nrows)
+void yoc__segw_set_version(struct yoc_segw *w, int version)
 {
-	switch (c->type) {
-	case YOC_COL_DATE: return nrows * 4;
-	case YOC_COL_TEXT: return (nrows + 1) * 4;
-	default: return nrows * 8;
+	w->version = version;
+}
+
+/* ---- encoding a column ---- */
+
+/* A column as written: block and aux, borrowed from the column or owned in b and x. */
+struct colenc {
+	uint32_t enc;
+	const void *blk, *aux;
+	size_t blen, alen;
+	size_t rawb, rawa;     /* sizes before compression */
+	struct yoc_buf b, x;
+	struct yoc_buf zb, zx; /* the zstd frames */
+};
+
+/* Appends the low w bytes of v (little-endian) to a buffer with room reserved. */
+static inline void put_le(struct yoc_buf *b, uint64_t v, unsigned w)
+{
+	memcpy(b->data + b->len, &v, w);
+	b->len += w;
+}
+
+/*
+** What a packed block holds per row (see the top of the file): the value's
+** code above lo (packed), its step from the row before (delta), or a
+** decimal text's value above lo, 0 for "" (digits).
+*/
+struct numsrc {
+	int mode;            /* ENC_PACKED, ENC_DELTA, ENC_DIGITS */
+	int date;
+	const int32_t *d;
+	const int64_t *v;
+	const uint64_t *u;   /* digits: value + 1, 0 for "" */
+	int64_t lo;
+};
+
+static uint64_t num_code(const struct numsrc *x, size_t r)
+{
+	if (x->mode == ENC_DIGITS)
+		return x->u[r] ? x->u[r] - (uint64_t)x->lo : 0;
+	if (x->mode == ENC_DELTA) {
+		if (r == 0)
+			return 0;
+		return x->date ? (uint64_t)((int64_t)x->d[r] - x->d[r - 1]) :
+				 (uint64_t)x->v[r] - (uint64_t)x->v[r - 1];
 	}
+	if (x->date)
+		return x->d[r] < INT32_MIN + 3 ? (uint64_t)((int64_t)x->d[r] - INT32_MIN) :
+						 (uint64_t)((int64_t)x->d[r] - x->lo) + 3;
+	return x->v[r] == INT64_MIN ? 0 : (uint64_t)x->v[r] - (uint64_t)x->lo + 1;
+}
+
+/* Writes the packed block of x: header, then a code of the narrowest width per row. */
+static int put_packed(const struct numsrc *x, size_t nrows, uint64_t maxc, struct colenc *ce)
+{
+	/* delta: row 0's code is never read; giving it row 1's lets a constant step pack to width 0 */
+	size_t first = x->mode == ENC_DELTA && nrows > 1 ? 1 : 0;
+	uint64_t c0 = nrows ? num_code(x, first) : 0;
+	int same = 1;
+	for (size_t r = first + 1; r < nrows && same; r++)
+		same = num_code(x, r) == c0;
+	unsigned width = same ? 0 : (unsigned)bytes_for(maxc > c0 ? maxc : c0);
+	struct yoc_buf *b = &ce->b;
+	int rc = yoc_buf_reserve(b, PACK_HDR + nrows * width + 8);
+	if (rc)
+		return rc;
+	uint32_t w32[2] = {width, 0};
+	memcpy(b->data, &x->lo, 8);
+	memcpy(b->data + 8, &c0, 8);
+	memcpy(b->data + 16, w32, 8);
+	b->len = PACK_HDR;
+	for (size_t r = 0; r < nrows && width; r++)
+		put_le(b, r < first ? c0 : num_code(x, r), width);
+	ce->enc = (uint32_t)x->mode;
+	ce->blk = b->data;
+	ce->blen = b->len;
+	ce->aux = "";
+	ce->alen = 0;
+	return YOC_OK;
+}
+
+static int pack_nums(const struct wcol *c, size_t nrows, struct colenc *ce)
+{
+	int K = none_count(c->type), have = 0, date = c->type == YOC_COL_DATE, sorted = 1;
+	int64_t lo = 0, hi = 0;
+	uint64_t maxstep = 0;
+	const int32_t *d = c->a;
+	const int64_t *v = c->a;
+	for (size_t r = 0; r < nrows; r++) {
+		int64_t x = date ? d[r] : v[r];
+		if (date ? x < INT32_MIN + 3 : x == INT64_MIN) {
+			sorted = 0;
+			continue;
+		}
+		if (r > 0 && sorted) {
+			int64_t p = date ? d[r - 1] : v[r - 1];
+			if (x < p)
+				sorted = 0;
+			else if ((uint64_t)x - (uint64_t)p > maxstep)
+				maxstep = (uint64_t)x - (uint64_t)p;
+		}
+		if (!have || x < lo)
+			lo = x;
+		if (!have || x > hi)
+			hi = x;
+		have = 1;
+	}
+	struct numsrc src = {ENC_PACKED, date, d, v, NULL, lo};
+	uint64_t maxc = have ? (uint64_t)hi - (uint64_t)lo + (uint64_t)K : 0;
+	/* rising values (line numbers): the steps are narrower, and compress to almost nothing */
+	if (sorted && nrows > 1 && bytes_for(maxstep) <= bytes_for(maxc)) {
+		src.mode = ENC_DELTA;
+		src.lo = date ? d[0] : v[0];
+		return put_packed(&src, nrows, maxstep, ce);
+	}
+	return put_packed(&src, nrows, maxc, ce);
+}
+
+/*
+** Text whose every value is "" or a decimal number of at most 19 digits,
+** either all without leading zeros or all of one length (zero-padded keys):
+** packed numbers, 8 bytes or fewer a row instead of the digits and an
+** offset. 0 when the column is not such text.
+*/
+static int pack_digits(const struct wcol *c, size_t nrows, struct colenc *ce)
+{
+	const uint32_t *o = c->a;
+	const char *heap = c->heap.data ? c->heap.data : "";
+	uint32_t pad = 0;
+	for (size_t r = 0; r < nrows && pad != UINT32_MAX; r++) {
+		uint32_t n = o[r + 1] - o[r];
+		if (n && !pad)
+			pad = n;
+		else if (n && n != pad)
+			pad = UINT32_MAX;
+	}
+	if (pad == UINT32_MAX)
+		pad = 0;
+	uint64_t *u = yoc_malloc((nrows ? nrows : 1) * sizeof *u), lo = UINT64_MAX, hi = 0;
+	if (!u)
+		return YOC_ENOMEM;
+	for (size_t r = 0; r < nrows; r++) {
+		const char *p = heap + o[r];
+		uint32_t n = o[r + 1] - o[r];
+		uint64_t x = 0;
+		if (n > 19 || (!pad && n > 1 && p[0] == '0')) {
+			yoc_free(u);
+			return 0;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			if (p[k] < '0' || p[k] > '9') {
+				yoc_free(u);
+				return 0;
+			}
+			x = x * 10 + (uint64_t)(p[k] - '0');
+		}
+		u[r] = n ? x + 1 : 0; /* 19 digits stay below 2^64 - 1 */
+		if (n && u[r] < lo)
+			lo = u[r];
+		if (n && u[r] > hi)
+			hi = u[r];
+	}
+	/* code: value + 1 - lo + 1, so that 0 stays "" */
+	struct numsrc src = {ENC_DIGITS, 0, NULL, NULL, u, (int64_t)(lo == UINT64_MAX ? 0 : lo - 1)};
+	int rc = put_packed(&src, nrows, hi ? hi - (uint64_t)src.lo : 0, ce);
+	yoc_free(u);
+	if (!rc)
+		memcpy(ce->b.data + 20, &pad, 4);
+	return rc ? rc : 1;
+}
+
+struct dent {
+	uint64_t h;
+	uint32_t off, len;
+};
+
+/* 1 + the value of a lowercase hex digit, 0 for any other byte */
+static const unsigned char hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
+	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
+	['f'] = 16};
+
+static int is_hex(const char *p, size_t n)
+{
+	unsigned ok = 1; /* no early exit: pseudonyms are hex, and the loop stays branch-free */
+	for (size_t i = 0; i < n; i++)
+		ok &= hexv[(unsigned char)p[i]] != 0;
+	return (int)ok;
+}
+
+/*
+** The dictionary of a text column, codes in order of first appearance.
+** Returns 1 when written into ce, 0 when plain is smaller (never when
+** force), or a negative status. Gives up early on columns of mostly
+** distinct values (keys), so they cost little.
+*/
+static int build_dict(const struct wcol *c, size_t nrows, int force, struct colenc *ce)
+{
+	const uint32_t *o = c->a;
+	const char *heap = c->heap.data ? c->heap.data : "";
+	size_t cap = 256, nd = 0, dcap = 64, dbytes = 0;
+	uint32_t *slot = yoc_calloc(cap, sizeof *slot);
+	uint32_t *codes = yoc_malloc((nrows ? nrows : 1) * sizeof *codes);
+	struct dent *de = yoc_malloc(dcap * sizeof *de);
+	int rc = YOC_OK;
+	if (!slot || !codes || !de) {
+		rc = YOC_ENOMEM;
+		goto cleanup;
+	}
+	for (size_t r = 0; r < nrows; r++) {
+		const char *p = heap + o[r];
+		uint32_t n = o[r + 1] - o[r];
+		uint64_t h = yoc_hash64(p, n, 5);
+		size_t i = (size_t)h & (cap - 1);
+		for (; slot[i]; i = (i + 1) & (cap - 1)) {
+			const struct dent *x = &de[slot[i] - 1];
+			if (x->h == h && x->len == n && memcmp(heap + x->off, p, n) == 0)
+				break;
+		}
+		if (!slot[i]) {
+			if (!force && nd > r / 2 + 256)
+				goto cleanup; /* mostly distinct: plain */
+			if (nd == dcap) {
+				struct dent *nde = yoc_realloc(de, 2 * dcap * sizeof *de);
+				if (!nde) {
+					rc = YOC_ENOMEM;
+					goto cleanup;
+				}
+				de = nde;
+				dcap *= 2;
+			}
+			de[nd] = (struct dent){h, o[r], n};
+			slot[i] = (uint32_t)++nd;
+			dbytes += n;
+			if (nd * 2 > cap) {
+				uint32_t *ns = yoc_calloc(cap * 2, sizeof *ns);
+				if (!ns) {
+					rc = YOC_ENOMEM;
+					goto cleanup;
+				}
+				cap *= 2;
+				for (size_t k = 0; k < nd; k++) {
+					size_t j = (size_t)de[k].h & (cap - 1);
+					while (ns[j])
+						j = (j + 1) & (cap - 1);
+					ns[j] = (uint32_t)(k + 1);
+				}
+				yoc_free(slot);
+				slot = ns;
+			}
+			codes[r] = (uint32_t)(nd - 1);
+		} else {
+			codes[r] = slot[i] - 1;
+		}
+	}
+	unsigned width = nd <= 0x100 ? 1 : nd <= 0x10000 ? 2 : nd <= 0x1000000 ? 3 : 4;
+	if (!force && 8 + (uint64_t)nrows * width + 4 * (uint64_t)(nd + 1) + dbytes >=
+	    4 * (uint64_t)(nrows + 1) + c->heap.len)
+		goto cleanup;
+	/* pseudonyms and other hex digests: raw bytes, half the size */
+	size_t hexlen = 0, nempty = 0;
+	uint32_t empty = NO_EMPTY;
+	int hex = nd > 0;
+	for (size_t k = 0; k < nd && hex; k++) {
+		if (de[k].len == 0) {
+			empty = (uint32_t)k;
+			nempty++;
+			continue;
+		}
+		if (!hexlen)
+			hexlen = de[k].len;
+		hex = de[k].len == hexlen && hexlen % 2 == 0 && hexlen <= MAX_HEXLEN &&
+		      is_hex(heap + de[k].off, de[k].len);
+	}
+	hex = hex && hexlen && nempty <= 1;
+	struct yoc_buf *b = &ce->b, *x = &ce->x;
+	if ((rc = yoc_buf_reserve(b, 8 + nrows * width)))
+		goto cleanup;
+	uint32_t h32[2] = {(uint32_t)nd, width};
+	memcpy(b->data, h32, 8);
+	b->len = 8;
+	for (size_t r = 0; r < nrows; r++)
+		put_le(b, codes[r], width);
+	if (hex) {
+		uint32_t a32[2] = {(uint32_t)hexlen, empty};
+		if ((rc = yoc_buf_reserve(x, 8 + (nd - nempty) * (hexlen / 2))))
+			goto cleanup;
+		memcpy(x->data, a32, 8);
+		x->len = 8;
+		for (size_t k = 0; k < nd; k++) {
+			const char *p = heap + de[k].off;
+			for (size_t j = 0; j < de[k].len; j += 2)
+				x->data[x->len++] = (char)((hexv[(unsigned char)p[j]] - 1) << 4 |
+							   (hexv[(unsigned char)p[j + 1]] - 1));
+		}
+		ce->enc = ENC_HEXDICT;
+	} else {
+		if ((rc = yoc_buf_reserve(x, 4 * (nd + 1) + dbytes)))
+			goto cleanup;
+		uint32_t at = 0;
+		put_le(x, 0, 4);
+		for (size_t k = 0; k < nd; k++) {
+			at += de[k].len;
+			put_le(x, at, 4);
+		}
+		for (size_t k = 0; k < nd; k++) {
+			memcpy(x->data + x->len, heap + de[k].off, de[k].len);
+			x->len += de[k].len;
+		}
+		ce->enc = ENC_DICT;
+	}
+	ce->blk = b->data;
+	ce->blen = b->len;
+	ce->aux = x->data;
+	ce->alen = x->len;
+	rc = 1;
+cleanup:
+	yoc_free(slot);
+	yoc_free(codes);
+	yoc_free(de);
+	return rc;
+}
+
+/* Chooses and applies a column's encoding (format 2; format 1 is plain). */
+static int encode_col(const struct yoc_segw *w, const struct wcol *c, struct colenc *ce)
+{
+	memset(ce, 0, sizeof *ce);
+	yoc_buf_init(&ce->b, 0);
+	yoc_buf_init(&ce->x, 0);
+	yoc_buf_init(&ce->zb, 0);
+	yoc_buf_init(&ce->zx, 0);
+	ce->enc = ENC_PLAIN;
+	ce->blk = c->a ? c->a : "";
+	ce->blen = c->type == YOC_COL_DATE ? w->nrows * 4 :
+		   c->type == YOC_COL_TEXT ? (w->nrows + 1) * 4 : w->nrows * 8;
+	ce->aux = c->heap.len ? c->heap.data : "";
+	ce->alen = c->heap.len;
+	if (w->version == 1)
+		return YOC_OK;
+	if (c->type != YOC_COL_TEXT)
+		return pack_nums(c, w->nrows, ce);
+	int rc = build_dict(c, w->nrows, c->person, ce);
+	if (rc == 0 && !c->person)
+		rc = pack_digits(c, w->nrows, ce);
+	return rc < 0 ? rc : YOC_OK;
+}
+
+static void colenc_free(struct colenc *ce)
+{
+	yoc_buf_free(&ce->b);
+	yoc_buf_free(&ce->x);
+	yoc_buf_free(&ce->zb);
+	yoc_buf_free(&ce->zx);
+}
+
+/*
+** Compresses the block and the aux of an encoded column (format 2), each
+** when that saves a sixteenth or more. Raw pseudonym bytes (keyed
+** hashes, which never compress) are left alone.
+*/
+static int compress_col(struct colenc *ce, int level, int person)
+{
+	ce->rawb = ce->blen;
+	ce->rawa = ce->alen;
+	if (level <= 0)
+		return YOC_OK;
+	int rc;
+	if (ce->blen >= 256) {
+		if ((rc = yoc__seg_deflate(ce->blk, ce->blen, level, &ce->zb)))
+			return rc;
+		if (ce->zb.len * 16 <= ce->blen * 15) {
+			ce->enc |= ENC_ZSTD;
+			ce->blk = ce->zb.data;
+			ce->blen = ce->zb.len;
+		}
+	}
+	if (ce->alen >= 256 && !(person && (ce->enc & ENC_MASK) == ENC_HEXDICT)) {
+		if ((rc = yoc__seg_deflate(ce->aux, ce->alen, level, &ce->zx)))
+			return rc;
+		if (ce->zx.len * 16 <= ce->alen * 15) {
+			ce->enc |= ENC_ZSTD_AUX;
+			ce->aux = ce->zx.data;
+			ce->alen = ce->zx.len;
+		}
+	}
+	return YOC_OK;
 }
 
 static int wr(int fd, const void *p, size_t n, uint64_t *pos)
@@ -223,6 +679,8 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 {
 	int fd = -1, rc = YOC_OK;
 	struct yoc_buf dir;
+	struct colenc ce;
+	memset(&ce, 0, sizeof ce);
 	yoc_buf_init(&dir, 0);
 	for (size_t i = 0; i < w->ncols; i++)
 		if (w->cols[i].n != (w->cols[i].type == YOC_COL_TEXT ? w->nrows + 1 : w->nrows))
@@ -239,31 +697,36 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 		goto ioerr;
 	for (size_t i = 0; i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
-		uint64_t off = pos, len = col_bytes(c, w->nrows);
-		if ((rc = wr(fd, c->a ? c->a : "", (size_t)len, &pos)) || (rc = pad8(fd, &pos)))
+		if ((rc = encode_col(w, c, &ce)) ||
+		    (rc = compress_col(&ce, w->version == 1 ? 0 : s->zlevel < 0 ? 0 :
+					  s->zlevel ? s->zlevel : YOC_STORE_ZSTD_LEVEL, c->person)))
+			goto oom;
+		uint64_t off = pos, len = ce.blen;
+		if ((rc = wr(fd, ce.blk, ce.blen, &pos)) || (rc = pad8(fd, &pos)))
 			goto ioerr;
-		uint64_t hoff = pos, hlen = c->heap.len;
-		if (hlen && ((rc = wr(fd, c->heap.data, (size_t)hlen, &pos)) || (rc = pad8(fd, &pos))))
+		uint64_t hoff = pos, hlen = ce.alen;
+		if (hlen && ((rc = wr(fd, ce.aux, ce.alen, &pos)) || (rc = pad8(fd, &pos))))
 			goto ioerr;
-		uint64_t h = yoc_hash64(c->a ? c->a : "", (size_t)len, 1);
-		uint64_t hh = yoc_hash64(hlen ? c->heap.data : "", (size_t)hlen, 2);
+		uint64_t h = yoc_hash64(ce.blk, ce.blen, 1);
+		uint64_t hh = yoc_hash64(ce.aux, ce.alen, 2);
 		uint32_t d32[4] = {(uint32_t)c->type, (uint32_t)strlen(c->name),
-				   (uint32_t)strlen(c->source), 0};
-		uint64_t d64[6] = {off, len, hoff, hlen, h, hh};
+				   (uint32_t)strlen(c->source), ce.enc};
+		uint64_t d64[8] = {off, len, hoff, hlen, h, hh, ce.rawb, ce.rawa};
 		if ((rc = yoc_buf_append(&dir, d32, sizeof d32)) ||
-		    (rc = yoc_buf_append(&dir, d64, sizeof d64)) ||
+		    (rc = yoc_buf_append(&dir, d64, w->version == 1 ? 48 : sizeof d64)) ||
 		    (rc = yoc_buf_append(&dir, c->name, d32[1])) ||
 		    (rc = yoc_buf_append(&dir, c->source, d32[2])))
 			goto oom;
 		while (dir.len & 7)
 			if ((rc = yoc_buf_putc(&dir, 0)))
 				goto oom;
+		colenc_free(&ce);
 	}
 	uint64_t dir_off = pos, dir_len = dir.len;
 	if (dir_len && (rc = wr(fd, dir.data, dir.len, &pos)))
 		goto ioerr;
-	memcpy(hdr, SEG_MAGIC, 8);
-	uint32_t ver = 1, kind = (uint32_t)w->kind;
+	memcpy(hdr, w->version == 1 ? SEG_MAGIC1 : SEG_MAGIC2, 8);
+	uint32_t ver = (uint32_t)w->version, kind = (uint32_t)w->kind;
 	uint64_t nrows = w->nrows, ncols = w->ncols;
 	memcpy(hdr + 8, &ver, 4);
 	memcpy(hdr + 12, &kind, 4);
@@ -286,7 +749,8 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	fd = -1;
 	goto cleanup;
 oom:
-	rc = yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
+	rc = rc == YOC_ETOOBIG ? yoc_error_set(e, rc, tmp, 0, 0, "column too large") :
+				 yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
 	goto fail;
 ioerr:
 	rc = yoc_error_set(e, YOC_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
@@ -296,6 +760,7 @@ fail:
 	fd = -1;
 	unlink(tmp);
 cleanup:
+	colenc_free(&ce);
 	yoc_buf_free(&dir);
 	return rc;
 }
@@ -362,14 +827,29 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 	return yoc_segw_publish(s, tmp, name, e);
 }
 
+
 /* ---- reader ---- */
 
 struct rcol {
-	int type;
+	int type, enc;
 	const char *name, *source; /* NUL-terminated copies in names */
-	const void *a;
+	/* text: entry i is heap[off[i] .. off[i+1]); a row's entry is the row
+	 * (plain) or its code (dictionary) */
+	const uint32_t *off;
 	const char *heap;
-	uint64_t heap_len;
+	const unsigned char *codes; /* dictionary codes or packed codes, NULL if plain */
+	unsigned width;
+	uint32_t ndict;
+	int64_t lo;                 /* packed */
+	uint64_t c0;
+	unsigned pad;               /* digits: zero-padded to this many digits */
+	const void *vals;           /* dates / ints: the plain block, or decoded */
+	void *own[4];               /* buffers this column owns */
+	/* a compressed column is decoded on first use: 0 not yet, 1 ready, -1 unusable */
+	int state;
+	uint32_t zflags;            /* ENC_ZSTD, ENC_ZSTD_AUX */
+	const unsigned char *zb, *za;
+	uint64_t zbl, zal, rawb, rawa;
 };
 
 struct yoc_seg {
@@ -377,17 +857,194 @@ struct yoc_seg {
 	const unsigned char *map;
 	size_t size;
 	int kind;
+	int version;
 	size_t nrows, ncols;
 	struct rcol *cols;
 	char *names;
 	int date_col;
 	int person_col;
-	int32_t *pidx;     /* person index per row, lazily */
+	int32_t *pidx;     /* person index per row (plain person column), lazily */
+	int32_t *dpidx;    /* person index per dictionary entry, lazily */
 };
 
 static int bad(struct yoc_error *e, const char *path, const char *what)
 {
 	return yoc_error_set(e, YOC_EDATA, path, 0, 0, "segment is damaged: %s", what);
+}
+
+static void *own(struct rcol *c, size_t n)
+{
+	for (int i = 0; i < 4; i++)
+		if (!c->own[i])
+			return c->own[i] = yoc_malloc(n ? n : 1);
+	return NULL;
+}
+
+/* Offsets off[0..n] of a heap of len bytes: from 0, never decreasing, ending at len. */
+static int offsets_ok(const uint32_t *o, size_t n, uint64_t len)
+{
+	if (o[0] != 0 || o[n] != len)
+		return 0;
+	for (size_t r = 0; r < n; r++)
+		if (o[r + 1] < o[r])
+			return 0;
+	return 1;
+}
+
+static size_t fmt_u64(char *out, uint64_t x, unsigned pad)
+{
+	char t[24];
+	size_t n = 0;
+	do
+		t[n++] = (char)('0' + x % 10);
+	while (x /= 10);
+	while (n < pad)
+		t[n++] = '0';
+	for (size_t i = 0; i < n; i++)
+		out[i] = t[n - 1 - i];
+	return n;
+}
+
+/* Decodes a digits column to offsets and heap, as a plain text column. */
+static const char *digits_setup(struct rcol *c, size_t nrows, const unsigned char *codes)
+{
+	uint64_t total = 0;
+	char tmp[24];
+	for (size_t r = 0; r < nrows; r++) {
+		uint64_t k = c->width ? get_le(codes + (size_t)c->width * r, c->width) : c->c0;
+		total += k ? fmt_u64(tmp, k + (uint64_t)c->lo - 1, c->pad) : 0;
+	}
+	if (total >= MAX_TEXT_HEAP)
+		return "bad packed column";
+	uint32_t *o = own(c, (nrows + 1) * 4);
+	char *hp = own(c, (size_t)total);
+	if (!o || !hp)
+		return "out of memory";
+	uint32_t at = 0;
+	o[0] = 0;
+	for (size_t r = 0; r < nrows; r++) {
+		uint64_t k = c->width ? get_le(codes + (size_t)c->width * r, c->width) : c->c0;
+		if (k)
+			at += (uint32_t)fmt_u64(hp + at, k + (uint64_t)c->lo - 1, c->pad);
+		o[r + 1] = at;
+	}
+	c->off = o;
+	c->heap = hp;
+	return NULL;
+}
+
+/*
+** Checks a column's (decompressed) block and aux against its encoding and
+** the row count, and sets up access. Returns a reason, or NULL when sound.
+*/
+static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *blk,
+			     uint64_t blen, const unsigned char *aux, uint64_t alen)
+{
+	uint64_t n = nrows;
+	switch (c->enc) {
+	case ENC_PLAIN:
+		if (c->type == YOC_COL_TEXT) {
+			if (blen != (n + 1) * 4 || ((uintptr_t)blk & 3) || !offsets_ok((const uint32_t *)blk, nrows, alen))
+				return "text offsets";
+			c->off = (const uint32_t *)blk;
+			c->heap = (const char *)aux;
+			return NULL;
+		}
+		/* read in place: aligned for its type (a writer aligns every block to 8) */
+		if (blen != n * (c->type == YOC_COL_DATE ? 4 : 8) ||
+		    ((uintptr_t)blk & (c->type == YOC_COL_DATE ? 3 : 7)) || alen)
+			return "column out of bounds";
+		c->vals = blk;
+		return NULL;
+	case ENC_PACKED:
+	case ENC_DELTA:
+	case ENC_DIGITS: {
+		uint32_t w32[2];
+		if ((c->type == YOC_COL_TEXT) != (c->enc == ENC_DIGITS) || blen < PACK_HDR || alen)
+			return "bad packed column";
+		memcpy(&c->lo, blk, 8);
+		memcpy(&c->c0, blk + 8, 8);
+		memcpy(w32, blk + 16, 8);
+		if (w32[0] > 8 || blen != PACK_HDR + n * w32[0] ||
+		    w32[1] > (c->enc == ENC_DIGITS ? 19u : 0u))
+			return "bad packed column";
+		c->width = w32[0];
+		c->pad = w32[1];
+		if (c->enc != ENC_DIGITS) {
+			c->codes = blk + PACK_HDR;
+			return NULL;
+		}
+		return digits_setup(c, nrows, blk + PACK_HDR);
+	}
+	case ENC_DICT:
+	case ENC_HEXDICT: {
+		uint32_t h32[2];
+		if (c->type != YOC_COL_TEXT || blen < 8)
+			return "bad dictionary";
+		memcpy(h32, blk, 8);
+		if (h32[1] < 1 || h32[1] > 4 || blen != 8 + n * h32[1])
+			return "bad dictionary";
+		c->ndict = h32[0];
+		c->width = h32[1];
+		c->codes = blk + 8; /* each is checked against ndict where read */
+		uint64_t nd = c->ndict;
+		if (c->enc == ENC_DICT) {
+			if (alen < (nd + 1) * 4 || ((uintptr_t)aux & 3) ||
+			    !offsets_ok((const uint32_t *)aux, (size_t)nd, alen - (nd + 1) * 4))
+				return "dictionary offsets";
+			c->off = (const uint32_t *)aux;
+			c->heap = (const char *)aux + (nd + 1) * 4;
+			return NULL;
+		}
+		uint32_t a32[2];
+		if (alen < 8)
+			return "bad hex dictionary";
+		memcpy(a32, aux, 8);
+		uint64_t hexlen = a32[0], nraw = nd - (a32[1] != NO_EMPTY);
+		if (hexlen < 2 || hexlen > MAX_HEXLEN || hexlen % 2 ||
+		    (a32[1] != NO_EMPTY && a32[1] >= nd) || alen != 8 + nraw * (hexlen / 2) ||
+		    nraw * hexlen >= MAX_TEXT_HEAP)
+			return "bad hex dictionary";
+		uint32_t *o = own(c, (size_t)(nd + 1) * 4);
+		char *hp = own(c, (size_t)(nraw * hexlen));
+		if (!o || !hp)
+			return "out of memory";
+		/* byte b -> its two hex digits at 2b */
+		static const char pairs[] =
+			"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+			"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+			"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+			"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+			"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+			"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+			"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+			"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+		const unsigned char *raw = aux + 8;
+		uint32_t at = 0;
+		o[0] = 0;
+		for (uint64_t k = 0; k < nd; k++) {
+			if (k != a32[1]) {
+				for (uint64_t j = 0; j < hexlen / 2; j++, at += 2)
+					memcpy(hp + at, pairs + 2 * *raw++, 2);
+			}
+			o[k + 1] = at;
+		}
+		c->off = o;
+		c->heap = hp;
+		return NULL;
+	}
+	default:
+		return "unknown column encoding";
+	}
+}
+
+/* The padding after a block that ends at end is zeros: every byte of a segment is checked. */
+static int pad_ok(const yoc_seg *g, uint64_t end)
+{
+	for (; (end & 7) && end < g->size; end++)
+		if (g->map[end])
+			return 0;
+	return 1;
 }
 
 /* verify 0: checksums skipped (a segment this process wrote in this load); bounds still checked */
@@ -419,10 +1076,15 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 	const unsigned char *h = g->map;
 	uint32_t kind;
 	uint64_t nrows, ncols, dir_off, dir_len, sum;
-	if (memcmp(h, SEG_MAGIC, 8) != 0) {
+	if (memcmp(h, SEG_MAGIC2, 8) == 0) {
+		g->version = 2;
+	} else if (memcmp(h, SEG_MAGIC1, 8) == 0) {
+		g->version = 1;
+	} else {
 		rc = bad(e, path, "bad magic");
 		goto cleanup;
 	}
+	size_t nd64 = g->version == 1 ? 6 : 8;
 	memcpy(&kind, h + 12, 4);
 	memcpy(&nrows, h + 16, 8);
 	memcpy(&ncols, h + 24, 8);
@@ -452,14 +1114,19 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 	const struct yoc_kind_spec *ks = yoc_spec_kind(g->kind);
 	for (size_t i = 0; i < ncols; i++) {
 		uint32_t d32[4];
-		uint64_t d64[6];
-		if ((size_t)(dend - d) < sizeof d32 + sizeof d64) {
+		uint64_t d64[8];
+		if ((size_t)(dend - d) < sizeof d32 + nd64 * 8) {
 			rc = bad(e, path, "short directory");
 			goto cleanup;
 		}
 		memcpy(d32, d, sizeof d32);
-		memcpy(d64, d + sizeof d32, sizeof d64);
-		d += sizeof d32 + sizeof d64;
+		memcpy(d64, d + sizeof d32, nd64 * 8);
+		d += sizeof d32 + nd64 * 8;
+		if (g->version == 1) {
+			d32[3] = ENC_PLAIN;
+			d64[6] = d64[1];
+			d64[7] = d64[3];
+		}
 		if (d32[0] > YOC_COL_MONEY || d32[1] > (size_t)(dend - d) ||
 		    d32[2] > (size_t)(dend - d) - d32[1]) {
 			rc = bad(e, path, "bad directory entry");
@@ -467,6 +1134,7 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		}
 		struct rcol *c = &g->cols[i];
 		c->type = (int)d32[0];
+		c->enc = (int)(d32[3] & ENC_MASK);
 		c->name = np;
 		memcpy(np, d, d32[1]);
 		np += d32[1];
@@ -478,32 +1146,38 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		d += ((size_t)d32[1] + d32[2] + 7) & ~(size_t)7;
 		if (d > dend)
 			d = dend;
-		uint64_t want = c->type == YOC_COL_DATE ? nrows * 4 :
-			c->type == YOC_COL_TEXT ? (nrows + 1) * 4 : nrows * 8;
-		if (d64[1] != want || d64[0] > g->size || d64[1] > g->size - d64[0] || (d64[0] & 3) ||
-		    d64[2] > g->size || d64[3] > g->size - d64[2]) {
+		if (d64[0] > g->size || d64[1] > g->size - d64[0] || d64[2] > g->size ||
+		    d64[3] > g->size - d64[2] ||
+		    (d32[3] & ~(uint32_t)(ENC_MASK | ENC_ZSTD | ENC_ZSTD_AUX))) {
 			rc = bad(e, path, "column out of bounds");
 			goto cleanup;
 		}
 		if (verify && (yoc_hash64(h + d64[0], (size_t)d64[1], 1) != d64[4] ||
-			       yoc_hash64(h + d64[2], (size_t)d64[3], 2) != d64[5])) {
+			       yoc_hash64(h + d64[2], (size_t)d64[3], 2) != d64[5] ||
+			       !pad_ok(g, d64[0] + d64[1]) || !pad_ok(g, d64[2] + d64[3]))) {
 			rc = bad(e, path, "column checksum mismatch");
 			goto cleanup;
 		}
-		c->a = h + d64[0];
-		c->heap = (const char *)h + d64[2];
-		c->heap_len = d64[3];
-		if (c->type == YOC_COL_TEXT) {
-			const uint32_t *o = c->a;
-			if (o[0] != 0 || o[nrows] != d64[3]) {
-				rc = bad(e, path, "text offsets");
-				goto cleanup;
-			}
-			for (size_t r = 0; r < nrows; r++)
-				if (o[r + 1] < o[r]) {
-					rc = bad(e, path, "text offsets");
-					goto cleanup;
-				}
+		const unsigned char *blk = h + d64[0], *aux = h + d64[2];
+		uint64_t blen = d64[1], alen = d64[3];
+		const char *why = NULL;
+		c->zflags = d32[3] & (ENC_ZSTD | ENC_ZSTD_AUX);
+		if (((c->zflags & ENC_ZSTD) ? !yoc__seg_frame_ok(blk, blen, d64[6]) : d64[6] != blen) ||
+		    ((c->zflags & ENC_ZSTD_AUX) ? !yoc__seg_frame_ok(aux, alen, d64[7]) : d64[7] != alen)) {
+			why = "bad compressed block";
+		} else {
+			/* checked and set up on first use */
+			c->zb = blk;
+			c->za = aux;
+			c->zbl = blen;
+			c->zal = alen;
+			c->rawb = d64[6];
+			c->rawa = d64[7];
+		}
+		if (why) {
+			rc = strcmp(why, "out of memory") == 0 ?
+				yoc_error_set(e, YOC_ENOMEM, path, 0, 0, "out of memory") : bad(e, path, why);
+			goto cleanup;
 		}
 		const struct yoc_field *f = ks ? yoc_spec_field(ks, c->name, strlen(c->name)) : NULL;
 		if (f && f->role == YOC_ROLE_DATE && c->type == YOC_COL_DATE && g->date_col < 0)
@@ -589,15 +1263,20 @@ void yoc_seg_close(yoc_seg *g)
 		return;
 	if (g->map)
 		munmap((void *)g->map, g->size);
+	for (size_t i = 0; g->cols && i < g->ncols; i++)
+		for (int k = 0; k < 4; k++)
+			yoc_free(g->cols[i].own[k]);
 	yoc_free(g->cols);
 	yoc_free(g->names);
 	yoc_free(g->pidx);
+	yoc_free(g->dpidx);
 	yoc_free(g);
 }
 
 size_t yoc_seg_nrows(const yoc_seg *g) { return g->nrows; }
 size_t yoc_seg_ncols(const yoc_seg *g) { return g->ncols; }
 int yoc_seg_kind(const yoc_seg *g) { return g->kind; }
+int yoc__seg_version(const yoc_seg *g) { return g->version; }
 
 int yoc_seg_col(const yoc_seg *g, const char *name)
 {
@@ -611,22 +1290,105 @@ const char *yoc_seg_col_name(const yoc_seg *g, int col) { return g->cols[col].na
 const char *yoc_seg_col_source(const yoc_seg *g, int col) { return g->cols[col].source; }
 int yoc_seg_col_type(const yoc_seg *g, int col) { return g->cols[col].type; }
 
+/*
+** 1 when column col can be read: a compressed column is decompressed and
+** checked on first use. A column that cannot be (out of memory, or damage
+** that its checksums did not show: an unverified open) reads as empty.
+*/
+static int col_ready(const yoc_seg *g, int col)
+{
+	struct rcol *c = &((yoc_seg *)g)->cols[col]; /* lazy; single-threaded per handle */
+	if (c->state)
+		return c->state > 0;
+	const unsigned char *blk = c->zb, *aux = c->za;
+	uint64_t blen = c->zbl, alen = c->zal;
+	c->state = -1;
+	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(&blk, &blen, c->rawb, &c->own[0])) ||
+	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(&aux, &alen, c->rawa, &c->own[1])) ||
+	    col_setup(c, g->nrows, blk, blen, aux, alen))
+		return 0;
+	c->state = 1;
+	return 1;
+}
+
 struct yoc_cell yoc_seg_text(const yoc_seg *g, int col, size_t row)
 {
 	struct yoc_cell c = {"", 0};
 	if (col < 0 || g->cols[col].type != YOC_COL_TEXT || row >= g->nrows)
 		return c;
-	const uint32_t *o = g->cols[col].a;
-	c.p = g->cols[col].heap + o[row];
-	c.n = o[row + 1] - o[row];
+	const struct rcol *k = &g->cols[col];
+	if (k->state <= 0 && !col_ready(g, col))
+		return c;
+	size_t i = k->codes ? code_at(k->codes, k->width, row) : row;
+	if (i >= (k->codes ? k->ndict : g->nrows))
+		return c; /* damage an unverified open let through */
+	c.p = k->heap + k->off[i];
+	c.n = k->off[i + 1] - k->off[i];
 	return c;
+}
+
+/*
+** The values of a date or int column: the plain block, or the packed codes
+** decoded on first use (kept until close). NULL when col is no such column,
+** or out of memory.
+*/
+static const void *num_values(const yoc_seg *g, int col)
+{
+	if (col < 0 || (size_t)col >= g->ncols || g->cols[col].type == YOC_COL_TEXT)
+		return NULL;
+	struct rcol *c = &((yoc_seg *)g)->cols[col]; /* lazy; single-threaded per handle */
+	if (c->vals)
+		return c->vals;
+	if (!col_ready(g, col) || c->vals)
+		return c->vals;
+	size_t n = g->nrows;
+	int date = c->type == YOC_COL_DATE, K = none_count(c->type);
+	void *v = own(c, n * (date ? 4 : 8));
+	if (!v)
+		return NULL;
+	int32_t *d = v;
+	int64_t *q = v;
+	/* the codes first (fixed widths unrolled by the compiler), then their values */
+	uint64_t *k = date ? NULL : (uint64_t *)v;
+	uint64_t *tmp = date ? yoc_malloc((n ? n : 1) * 8) : NULL;
+	if (date) {
+		if (!tmp)
+			return NULL;
+		k = tmp;
+	}
+	switch (c->width) {
+	case 0: for (size_t r = 0; r < n; r++) k[r] = c->c0; break;
+	case 1: for (size_t r = 0; r < n; r++) k[r] = c->codes[r]; break;
+	case 2: for (size_t r = 0; r < n; r++) k[r] = get_le(c->codes + 2 * r, 2); break;
+	case 4: for (size_t r = 0; r < n; r++) k[r] = get_le(c->codes + 4 * r, 4); break;
+	default:
+		for (size_t r = 0; r < n; r++)
+			k[r] = get_le(c->codes + (size_t)c->width * r, c->width);
+	}
+	uint64_t lo = (uint64_t)c->lo, x = lo;
+	for (size_t r = 0; r < n; r++) {
+		if (c->enc == ENC_DELTA)
+			x = r ? x + k[r] : lo;
+		else
+			x = k[r] < (uint64_t)K ? (date ? (uint64_t)(int64_t)(INT32_MIN + (int32_t)k[r]) :
+						       (uint64_t)INT64_MIN) :
+						 lo + (k[r] - (uint64_t)K);
+		if (date)
+			d[r] = (int32_t)(uint32_t)x;
+		else
+			q[r] = (int64_t)x;
+	}
+	yoc_free(tmp);
+	c->vals = v;
+	return v;
 }
 
 int32_t yoc_seg_date(const yoc_seg *g, int col, size_t row)
 {
 	if (col < 0 || g->cols[col].type != YOC_COL_DATE || row >= g->nrows)
 		return YOC_DATE_NONE;
-	return ((const int32_t *)g->cols[col].a)[row];
+	const int32_t *v = num_values(g, col);
+	return v ? v[row] : YOC_DATE_NONE;
 }
 
 int64_t yoc_seg_int(const yoc_seg *g, int col, size_t row)
@@ -634,20 +1396,23 @@ int64_t yoc_seg_int(const yoc_seg *g, int col, size_t row)
 	if (col < 0 || (g->cols[col].type != YOC_COL_INT && g->cols[col].type != YOC_COL_MONEY) ||
 	    row >= g->nrows)
 		return YOC_INT_NONE;
+	const char *a = num_values(g, col);
+	if (!a)
+		return YOC_INT_NONE;
 	int64_t v;
-	memcpy(&v, (const char *)g->cols[col].a + row * 8, 8);
+	memcpy(&v, a + row * 8, 8);
 	return v;
 }
 
 const int32_t *yoc_seg_dates(const yoc_seg *g, int col)
 {
-	return col >= 0 && g->cols[col].type == YOC_COL_DATE ? g->cols[col].a : NULL;
+	return col >= 0 && g->cols[col].type == YOC_COL_DATE ? num_values(g, col) : NULL;
 }
 
 const int64_t *yoc_seg_ints(const yoc_seg *g, int col)
 {
 	return col >= 0 && (g->cols[col].type == YOC_COL_INT || g->cols[col].type == YOC_COL_MONEY) ?
-		g->cols[col].a : NULL;
+		num_values(g, col) : NULL;
 }
 
 size_t yoc_seg_format(const yoc_seg *g, int col, size_t row, char *buf, size_t cap,
@@ -668,6 +1433,8 @@ size_t yoc_seg_format(const yoc_seg *g, int col, size_t row, char *buf, size_t c
 			return (size_t)snprintf(buf, cap, "1800-01-01");
 		if (d == YOC_DATE_HES_INVALID)
 			return (size_t)snprintf(buf, cap, "1801-01-01");
+		if (d < -719528 || d > 2932896) /* outside years 0000-9999: no load writes one */
+			return (size_t)snprintf(buf, cap, "%ld", (long)d);
 		char tmp[16];
 		yoc_date_format(d, tmp);
 		return (size_t)snprintf(buf, cap, "%s", tmp);
@@ -692,25 +1459,50 @@ int32_t yoc_seg_activity_date(const yoc_seg *g, size_t row)
 	return yoc_seg_date(g, g->date_col, row);
 }
 
+
+/*
+** Person index per row. A dictionary-encoded person column (format 2) is
+** resolved once per distinct pseudonym; a plain one (format 1) once per row.
+*/
 static int fill_pidx(yoc_seg *g)
 {
-	yoc_seg *mg = g;
-	mg->pidx = yoc_malloc((g->nrows ? g->nrows : 1) * sizeof(int32_t));
-	if (!mg->pidx)
+	const struct rcol *c = &g->cols[g->person_col];
+	if (!col_ready(g, g->person_col))
+		c = NULL;
+	if (c && c->codes) {
+		g->dpidx = yoc_malloc((c->ndict ? c->ndict : 1) * sizeof(int32_t));
+		if (!g->dpidx)
+			return YOC_ENOMEM;
+		for (uint32_t k = 0; k < c->ndict; k++) {
+			uint32_t n = c->off[k + 1] - c->off[k];
+			g->dpidx[k] = n && g->store ?
+				yoc_store_person_index(g->store, c->heap + c->off[k], n) : -1;
+		}
+		return YOC_OK;
+	}
+	g->pidx = yoc_malloc((g->nrows ? g->nrows : 1) * sizeof(int32_t));
+	if (!g->pidx)
 		return YOC_ENOMEM;
 	for (size_t r = 0; r < g->nrows; r++) {
-		struct yoc_cell c = yoc_seg_text(g, g->person_col, r);
-		mg->pidx[r] = c.n && g->store ? yoc_store_person_index(g->store, c.p, c.n) : -1;
+		struct yoc_cell c1 = yoc_seg_text(g, g->person_col, r);
+		g->pidx[r] = c1.n && g->store ? yoc_store_person_index(g->store, c1.p, c1.n) : -1;
 	}
 	return YOC_OK;
 }
 
 int32_t yoc_seg_person(const yoc_seg *g, size_t row)
 {
-	yoc_seg *mg = (yoc_seg *)g; /* lazy cache; documented as single-threaded per handle */
-	if (!g->pidx && fill_pidx(mg))
+	if (g->person_col < 0 || row >= g->nrows)
 		return -1;
-	return row < g->nrows ? g->pidx[row] : -1;
+	yoc_seg *mg = (yoc_seg *)g; /* lazy cache; documented as single-threaded per handle */
+	if (!g->pidx && !g->dpidx && fill_pidx(mg))
+		return -1;
+	if (g->dpidx) {
+		const struct rcol *c = &g->cols[g->person_col];
+		uint32_t k = code_at(c->codes, c->width, row);
+		return k < c->ndict ? g->dpidx[k] : -1;
+	}
+	return g->pidx[row];
 }
 
 const char *yoc_seg_link_reason(const yoc_seg *g, size_t row)
@@ -729,6 +1521,11 @@ void yoc__store_pending_free(yoc_store *s)
 	s->pending = NULL;
 	s->npending = 0;
 	s->sync_pending = 0;
+}
+
+void yoc_store_compress(yoc_store *s, int level)
+{
+	s->zlevel = level > 0 ? (level > 19 ? 19 : level) : -1;
 }
 
 void yoc_store_defer_sync(yoc_store *s, int on)

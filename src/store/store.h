@@ -33,7 +33,7 @@
 **          value), YOC_DATE_HES_NULL (1800-01-01), YOC_DATE_HES_INVALID (1801-01-01)
 **   int    int64, YOC_INT_NONE for empty/nulled
 **   money  int64 pence, YOC_INT_NONE for empty/nulled
-**   text   cell view (pointer, length) into the mapped segment
+**   text   cell view (pointer, length) into the segment, mapped or decoded
 ** Only rows that passed validation are in segments; quarantined rows are in
 ** the quarantine table.
 **
@@ -41,7 +41,9 @@
 ** yoc_seg_close. The person array is valid until yoc_store_close. A
 ** yoc_store and its segments are used from one thread at a time; separate
 ** yoc_seg handles may be read from different threads once
-** yoc_store_persons has been called.
+** yoc_store_persons has been called. A handle decodes each column on its
+** first use (segment format 2, docs/store.md), so even reading one handle
+** is for one thread at a time.
 **
 ** Per-person independence: nothing in a segment or in the person table
 ** depends on other people, so a dataset can be split by pseudonym hash.
@@ -209,6 +211,28 @@ int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc
 */
 void yoc_store_defer_sync(yoc_store *s, int on);
 int yoc_store_sync(yoc_store *s, struct yoc_error *e);
+
+/*
+** zstd level (1-19) for the segments this handle writes from now on; 0 or
+** less: none. Default YOC_STORE_ZSTD_LEVEL. Readers need no setting.
+*/
+#define YOC_STORE_ZSTD_LEVEL 3
+void yoc_store_compress(yoc_store *s, int level);
+
+/*
+** yoc upgrade: rewrites every format-1 segment of a store opened with
+** YOC_STORE_WRITE as format 2 (docs/store.md, "Upgrading"): new files
+** written and synced, the catalog rows switched in one transaction, the old
+** files removed after the commit. progress (may be NULL) is called after
+** each segment. A dataset already all format 2 is left as it is.
+*/
+struct yoc_store_upgrade {
+	size_t rewritten, current;             /* segments rewritten; already format 2 */
+	uint64_t bytes_before, bytes_after;    /* of the rewritten ones */
+};
+int yoc_store_upgrade(yoc_store *s, struct yoc_store_upgrade *u,
+		      void (*progress)(void *ctx, size_t done, size_t total), void *ctx,
+		      struct yoc_error *e);
 
 /* Threads yoc_store_rebuild_linkage may use (default 1); the result is the same. */
 void yoc_store_jobs(yoc_store *s, int n);

@@ -14,6 +14,7 @@ struct yoc_store {
 	int lockfd;
 	int flags;
 	int defer_sync;   /* segments written without fsync until yoc_store_sync */
+	int zlevel;       /* zstd level of new segments: 0 the default, < 0 none */
 	int sync_pending;
 	char **pending;   /* paths of segments written since the last sync */
 	size_t npending;
@@ -36,5 +37,19 @@ void yoc__catalog_finalize(yoc_store *s);
 */
 int yoc__seg_open_named(yoc_store *s, const char *segment, yoc_seg **out,
 			struct yoc_error *e);
+/* Format of an open segment: 1 or 2 (docs/store.md). */
+int yoc__seg_version(const yoc_seg *g);
+/* The format a writer writes (2; 1 only for tests of the upgrade). */
+void yoc__segw_set_version(struct yoc_segw *w, int version);
+
+/*
+** segzstd.c: a block stored as one zstd frame. inflate replaces *p, *n by
+** the decoded block (raw bytes, checked against the frame), in a buffer
+** given to *owned; returns NULL, or why not ("out of memory" or damage).
+** deflate writes the frame of p[0..n) at level into out (reset first).
+*/
+int yoc__seg_frame_ok(const unsigned char *p, uint64_t n, uint64_t raw);
+const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw, void **owned);
+int yoc__seg_deflate(const void *p, size_t n, int level, struct yoc_buf *out);
 
 #endif

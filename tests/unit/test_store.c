@@ -188,10 +188,175 @@ static void test_open_read_only(void **state)
 		skip();
 }
 
+/*
+** Format 2 round trip of every column type and edge, against the values
+** written (kept here, independent of the segment): empty segment, all
+** "none", one distinct value, many distinct values, negative and extreme
+** ints, every kind of date, rising numbers (steps), decimal keys plain and
+** zero-padded, pseudonyms (hex) with an empty one, text that only looks
+** like one; each written uncompressed, compressed, and in format 1.
+*/
+#define RT_COLS 14
+static uint64_t rt_rng(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static void rt_text(int col, int r, uint64_t *x, char *t, size_t *n)
+{
+	uint64_t v = rt_rng(x);
+	switch (col) {
+	case 0: /* pseudonyms: 64 hex, some repeated, some empty */
+		if (r % 11 == 3) {
+			*n = 0;
+			return;
+		}
+		{
+			uint64_t k = (uint64_t)r % 97 * 0x9E3779B97F4A7C15ull;
+			for (int i = 0; i < 64; i++)
+				t[i] = "0123456789abcdef"[((k >> (i % 16 * 4)) & 15) ^ (uint64_t)(i / 16)];
+			*n = 64;
+		}
+		return;
+	case 1: /* one distinct value */
+		*n = (size_t)snprintf(t, 64, "RA1");
+		return;
+	case 2: /* many distinct values */
+		*n = (size_t)snprintf(t, 64, "v%llu", (unsigned long long)(v % 1000000));
+		return;
+	case 3: /* zero-padded keys */
+		*n = (size_t)snprintf(t, 64, "%019llu", (unsigned long long)(v % 10000000000000000000ull));
+		return;
+	case 4: /* canonical keys, some empty, up to 19 digits */
+		*n = r % 5 == 0 ? 0 : (size_t)snprintf(t, 64, "%llu", (unsigned long long)(r % 3 == 0 ?
+			9999999999999999999ull - (uint64_t)r : v % 100000));
+		return;
+	default: /* looks like keys or hex, is not: leading zeros of varying length, capitals */
+		*n = (size_t)snprintf(t, 64, r % 2 ? "0%llu" : "ABCDEF%llu", (unsigned long long)(v % 1000));
+		return;
+	}
+}
+
+static int32_t rt_date(int col, int r, uint64_t *x)
+{
+	uint64_t v = rt_rng(x);
+	if (col == 6) { /* all kinds of none, extremes */
+		static const int32_t sp[] = {YOC_DATE_NONE, YOC_DATE_HES_NULL, YOC_DATE_HES_INVALID,
+					     INT32_MIN + 3, INT32_MAX, 0, -1};
+		return r % 3 ? sp[v % 7] : (int32_t)(v % 40000) - 5000;
+	}
+	if (col == 7)
+		return YOC_DATE_NONE; /* all none */
+	return 18000 + r / 3; /* rising */
+}
+
+static int64_t rt_int(int col, int r, uint64_t *x)
+{
+	uint64_t v = rt_rng(x);
+	switch (col) {
+	case 9: { /* negative and extreme */
+		static const int64_t sp[] = {INT64_MIN + 1, INT64_MAX, -1, 0, 1, YOC_INT_NONE};
+		return r % 2 ? sp[v % 6] : -(int64_t)(v % 100000);
+	}
+	case 10: return YOC_INT_NONE;                 /* all none */
+	case 11: return 42;                           /* one value */
+	case 12: return 2 + r + (r > 500 ? 1000 : 0); /* rising (line numbers) */
+	default: return r % 7 ? (int64_t)(v % 100000) - 50000 : YOC_INT_NONE; /* money */
+	}
+}
+
+static void rt_check(const char *dir, yoc_store *s, int nrows, int mode)
+{
+	static const char *names[RT_COLS] = {"PSEUDO_ID", "PROCODE3", "DIAG", "EPIKEY", "SPELL",
+					     "ODD", "ADMIDATE", "DISDATE", "EPISTART", "N1", "N2", "N3",
+					     "_LINE", "COST"};
+	int types[RT_COLS];
+	for (int c = 0; c < RT_COLS; c++)
+		types[c] = c < 6 ? YOC_COL_TEXT : c < 9 ? YOC_COL_DATE : c == 13 ? YOC_COL_MONEY : YOC_COL_INT;
+	struct yoc_error e;
+	struct yoc_segw *w = NULL;
+	if (mode == 1)
+		setenv("YOC_SEG_VERSION", "1", 1);
+	yoc_store_compress(s, mode == 2 ? YOC_STORE_ZSTD_LEVEL : 0);
+	assert_int_equal(yoc_segw_create(&w, YOC_KIND_APC, RT_COLS, names, NULL, types), 0);
+	unsetenv("YOC_SEG_VERSION");
+	uint64_t x = 88172645463325252ull;
+	char t[80];
+	size_t n;
+	for (int r = 0; r < nrows; r++) {
+		for (int c = 0; c < RT_COLS; c++) {
+			if (c < 6) {
+				rt_text(c, r, &x, t, &n);
+				assert_int_equal(yoc_segw_text(w, (size_t)c, t, n), 0);
+			} else if (c < 9) {
+				assert_int_equal(yoc_segw_i32(w, (size_t)c, rt_date(c, r, &x)), 0);
+			} else {
+				assert_int_equal(yoc_segw_i64(w, (size_t)c, rt_int(c, r, &x)), 0);
+			}
+		}
+		yoc_segw_row_end(w);
+	}
+	assert_int_equal(yoc_segw_write(w, s, "rt.seg", &e), 0);
+	yoc_segw_free(w);
+	char path[700];
+	snprintf(path, sizeof path, "%s/segments/rt.seg", dir);
+	FILE *f = fopen(path, "rb");
+	char magic[9] = {0};
+	assert_int_equal(fread(magic, 1, 8, f), 8);
+	fclose(f);
+	assert_string_equal(magic, mode == 1 ? "YOCSEG01" : "YOCSEG02");
+	yoc_seg *g = NULL;
+	assert_int_equal(yoc_seg_open_path(path, &g, &e), 0);
+	assert_int_equal(yoc_seg_nrows(g), nrows);
+	x = 88172645463325252ull;
+	for (int r = 0; r < nrows; r++) {
+		for (int c = 0; c < RT_COLS; c++) {
+			if (c < 6) {
+				rt_text(c, r, &x, t, &n);
+				struct yoc_cell v = yoc_seg_text(g, c, (size_t)r);
+				assert_int_equal(v.n, n);
+				assert_memory_equal(v.p, t, n);
+			} else if (c < 9) {
+				int32_t d = rt_date(c, r, &x);
+				assert_int_equal(yoc_seg_date(g, c, (size_t)r), d);
+				assert_int_equal(yoc_seg_dates(g, c)[r], d);
+			} else {
+				int64_t v = rt_int(c, r, &x);
+				assert_true(yoc_seg_int(g, c, (size_t)r) == v);
+				assert_true(yoc_seg_ints(g, c)[r] == v);
+			}
+		}
+	}
+	assert_int_equal(yoc_seg_person(g, 0), -1); /* no store: unlinked */
+	yoc_seg_close(g);
+	unlink(path);
+}
+
+static void test_segment_v2_edges(void **state)
+{
+	(void)state;
+	char dir[512];
+	struct yoc_error e;
+	yoc_store *s = NULL;
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "segv2"), 0);
+	assert_int_equal(yoc_store_init(dir, &e), 0);
+	assert_int_equal(yoc_store_open(&s, dir, YOC_STORE_WRITE, &e), 0);
+	static const int sizes[] = {0, 1, 2, 300, 5000};
+	for (int mode = 0; mode < 3; mode++)
+		for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+			rt_check(dir, s, sizes[i], mode);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_open), cmocka_unit_test(test_segment_roundtrip),
+		cmocka_unit_test(test_segment_v2_edges),
 		cmocka_unit_test(test_segw_alloc_failures),
 		cmocka_unit_test(test_write_error_messages), cmocka_unit_test(test_open_read_only),
 	};
