@@ -200,6 +200,12 @@ cleanup:
 	return rc;
 }
 
+int yoc_seg_open_file(yoc_store *s, const struct yoc_file_info *fi, yoc_seg **out,
+		      struct yoc_error *e)
+{
+	return yoc__seg_open_named(s, fi->segment, out, e);
+}
+
 int yoc__store_write_error(struct yoc_error *e, const char *dir, const char *path,
 			   int locking, int err)
 {

@@ -143,6 +143,13 @@ int yoc_seg_open(yoc_store *s, int64_t file_id, yoc_seg **out, struct yoc_error 
 */
 int yoc_seg_open_unverified(yoc_store *s, int64_t file_id, yoc_seg **out,
 			    struct yoc_error *e);
+/*
+** Opens the segment of fi (from yoc_store_files) by its name, without a
+** catalog query, checksums verified, with its person index: safe on any
+** thread once yoc_store_persons has been called (one handle per thread).
+*/
+int yoc_seg_open_file(yoc_store *s, const struct yoc_file_info *fi, yoc_seg **out,
+		      struct yoc_error *e);
 /* Opens a segment file by path, without a store (person index then -1). */
 int yoc_seg_open_path(const char *path, yoc_seg **out, struct yoc_error *e);
 void yoc_seg_close(yoc_seg *g);
