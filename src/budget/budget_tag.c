@@ -667,6 +667,33 @@ static int tag_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spells
 	return rc;
 }
 
+static int do_spells(struct tagger *T, yoc_spells *sp, struct yoc_error *e)
+{
+	if (yoc_spells_sort(sp))
+		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	struct yoc_spell_view v;
+	int got;
+	while ((got = yoc_spells_next(sp, &v)) == 1) {
+		struct yoc_spell_price pr;
+		yoc_price_spell(T->o->prices, v.epi, v.n, &pr);
+		T->st->spells++;
+		const struct trow *dom = &T->apc[v.tag[pr.dominant]];
+		for (size_t k = 0; k < v.n; k++) {
+			struct trow r = T->apc[v.tag[k]];
+			r.date = pr.admitted;
+			r.setting = spell_setting(pr.type);
+			r.cost = k == 0 ? pr.pence : 0;
+			snprintf(r.pod, sizeof r.pod, "%s", yoc_pod_name(pr.pod));
+			snprintf(r.hrg, sizeof r.hrg, "%s", dom->hrg);
+			snprintf(r.provider, sizeof r.provider, "%s", T->apc[v.tag[0]].provider);
+			int rc = emit(T, &r, e);
+			if (rc)
+				return rc;
+		}
+	}
+	return got < 0 ? yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory") : 0;
+}
+
 /* ---- workers ---------------------------------------------------------------- */
 
 struct tag_run {
@@ -751,9 +778,10 @@ static void join_tagger(struct tagger *T, struct tagger *W)
 }
 
 /*
-** Tags every activity file. One thread: catalog order. More: the others
-** take non-hospital files from a queue while this thread reads the hospital
-** files in order (their episodes become spells here) and then joins them.
+** Tags every activity file, then the hospital spells. One thread: catalog
+** order. More: the others take non-hospital files from a queue while this
+** thread reads the hospital files in order (their episodes become spells
+** here), tags the spells and then joins them.
 */
 static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf, yoc_spells *sp,
 		     int nt, struct yoc_error *e)
@@ -776,7 +804,7 @@ static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf
 			if (yoc_spec_kind_activity(fi[i].kind))
 				rc = tag_file(T, &fi[i], sp, e);
 		yoc_free(rest);
-		return rc;
+		return rc ? rc : do_spells(T, sp, e);
 	}
 	struct tag_run R;
 	memset(&R, 0, sizeof R);
@@ -802,10 +830,12 @@ static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf
 			break;
 		started = i;
 	}
-	/* this thread: the hospital files in catalog order, then the queue */
+	/* this thread: the hospital files in catalog order, their spells, then the queue */
 	for (size_t i = 0; i < nf && !rc; i++)
 		if (fi[i].kind == YOC_KIND_APC)
 			rc = tag_file(T, &fi[i], sp, e);
+	if (!rc)
+		rc = do_spells(T, sp, e);
 	if (rc) {
 		pthread_mutex_lock(&R.lock);
 		if (!R.failed)
@@ -835,33 +865,6 @@ cleanup:
 	yoc_free(rest);
 	pthread_mutex_destroy(&R.lock);
 	return rc;
-}
-
-static int do_spells(struct tagger *T, yoc_spells *sp, struct yoc_error *e)
-{
-	if (yoc_spells_sort(sp))
-		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
-	struct yoc_spell_view v;
-	int got;
-	while ((got = yoc_spells_next(sp, &v)) == 1) {
-		struct yoc_spell_price pr;
-		yoc_price_spell(T->o->prices, v.epi, v.n, &pr);
-		T->st->spells++;
-		const struct trow *dom = &T->apc[v.tag[pr.dominant]];
-		for (size_t k = 0; k < v.n; k++) {
-			struct trow r = T->apc[v.tag[k]];
-			r.date = pr.admitted;
-			r.setting = spell_setting(pr.type);
-			r.cost = k == 0 ? pr.pence : 0;
-			snprintf(r.pod, sizeof r.pod, "%s", yoc_pod_name(pr.pod));
-			snprintf(r.hrg, sizeof r.hrg, "%s", dom->hrg);
-			snprintf(r.provider, sizeof r.provider, "%s", T->apc[v.tag[0]].provider);
-			int rc = emit(T, &r, e);
-			if (rc)
-				return rc;
-		}
-	}
-	return got < 0 ? yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory") : 0;
 }
 
 static int exec(sqlite3 *db, const char *sql, struct yoc_error *e)
@@ -1019,8 +1022,6 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 	if (T->ins)
 		nt = 1; /* activity_tag rows in catalog order */
 	if ((rc = tag_files(T, fi, nf, sp, nt, e)))
-		goto cleanup;
-	if ((rc = do_spells(T, sp, e)))
 		goto cleanup;
 	t0 = now_s();
 	st->sec_files = t0 - t1;
