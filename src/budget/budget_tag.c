@@ -469,19 +469,24 @@ static void price_row(struct tagger *T, const yoc_seg *g, int kind, const struct
 }
 
 /*
-** The cohort's register rows by person index: one pass over the rows into a
-** list, then each person's first row inline and the others in T->more.
-** Rows of people not in the person table, or with a bad date, are left out.
+** The cohort's register rows by person index: the rows read in one pass
+** (pseudonyms copied aside), their persons looked up together (the
+** lookups' cache misses overlap), then each person's first row inline and
+** the others in T->more. Rows of people not in the person table, or with a
+** bad date, are left out.
 */
 static int load_members(struct tagger *T, struct yoc_error *e)
 {
 	sqlite3 *db = yoc_store_db(T->s);
 	sqlite3_stmt *st = NULL;
 	struct reg {
-		int32_t person;
+		size_t off, len;
 		struct span sp;
 	} *v = NULL;
-	size_t n = 0, cap = 0, nmore = 0;
+	char *txt = NULL;
+	struct yoc_map_key *keys = NULL;
+	int32_t *who = NULL;
+	size_t n = 0, cap = 0, ntxt = 0, captxt = 0, nmore = 0, nmem = 0;
 	uint32_t *fill = NULL;
 	int rc = 0;
 	T->mem = yoc_calloc(T->np ? T->np : 1, sizeof *T->mem);
@@ -496,30 +501,52 @@ static int load_members(struct tagger *T, struct yoc_error *e)
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *jd = (const char *)sqlite3_column_text(st, 1);
 		const char *ld = (const char *)sqlite3_column_text(st, 2);
-		int32_t p = id ? yoc_store_person_index(T->s, id, (size_t)sqlite3_column_bytes(st, 0))
-			       : -1;
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
 		struct span sp;
-		if (p < 0 || !jd || yoc_date_parse(jd, strlen(jd), &sp.join) != YOC_DATE_VALID)
+		if (!id || !jd || yoc_date_parse(jd, strlen(jd), &sp.join) != YOC_DATE_VALID)
 			continue;
 		if (!ld)
 			sp.leave = INT32_MAX;
 		else if (yoc_date_parse(ld, strlen(ld), &sp.leave) != YOC_DATE_VALID)
 			continue;
-		if (n == cap) {
-			size_t nc = cap ? 2 * cap : 4096;
+		if (n == cap || captxt - ntxt < len) {
+			size_t nc = n == cap ? (cap ? 2 * cap : 4096) : cap;
+			size_t nt = captxt - ntxt < len ? 2 * captxt + len + 65536 : captxt;
 			struct reg *nv = yoc_realloc(v, nc * sizeof *nv);
-			if (!nv) {
+			if (nv)
+				v = nv;
+			char *ntx = nv ? yoc_realloc(txt, nt) : NULL;
+			if (!ntx) {
 				rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
 				goto cleanup;
 			}
-			v = nv;
+			txt = ntx;
 			cap = nc;
+			captxt = nt;
 		}
-		v[n].person = p;
+		memcpy(txt + ntxt, id, len);
+		v[n].off = ntxt;
+		v[n].len = len;
 		v[n++].sp = sp;
-		T->mem[p].n++;
+		ntxt += len;
 	}
-	if (n == 0) {
+	keys = yoc_malloc((n ? n : 1) * sizeof *keys);
+	who = yoc_malloc((n ? n : 1) * sizeof *who);
+	if (!keys || !who) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		keys[i].p = txt + v[i].off;
+		keys[i].n = v[i].len;
+	}
+	yoc_store_person_indexes(T->s, keys, n, who);
+	for (size_t i = 0; i < n; i++)
+		if (who[i] >= 0) {
+			T->mem[who[i]].n++;
+			nmem++;
+		}
+	if (nmem == 0) {
 		rc = yoc_error_set(e, YOC_ENOTFOUND, "cohort_register", 0, 0,
 				   "cohort '%s' has no register rows of people in the dataset",
 				   T->o->cohort);
@@ -536,8 +563,10 @@ static int load_members(struct tagger *T, struct yoc_error *e)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct member *m = &T->mem[v[i].person];
-		uint32_t k = fill[v[i].person]++;
+		if (who[i] < 0)
+			continue;
+		struct member *m = &T->mem[who[i]];
+		uint32_t k = fill[who[i]]++;
 		if (k == 0) {
 			m->join = v[i].sp.join;
 			m->leave = v[i].sp.leave;
@@ -548,6 +577,9 @@ static int load_members(struct tagger *T, struct yoc_error *e)
 cleanup:
 	sqlite3_finalize(st);
 	yoc_free(v);
+	yoc_free(txt);
+	yoc_free(keys);
+	yoc_free(who);
 	yoc_free(fill);
 	return rc;
 }
