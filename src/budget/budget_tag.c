@@ -469,35 +469,44 @@ static void price_row(struct tagger *T, const yoc_seg *g, int kind, const struct
 }
 
 /*
-** The cohort's register rows by person index: the rows read in one pass
-** (pseudonyms copied aside), their persons looked up together (the
-** lookups' cache misses overlap), then each person's first row inline and
-** the others in T->more. Rows of people not in the person table, or with a
-** bad date, are left out.
+** The cohort's register rows, read on their own connection (so on another
+** thread while this one loads the person table): the pseudonyms copied
+** aside, the dates parsed. A row with a bad date is left out.
 */
-static int load_members(struct tagger *T, struct yoc_error *e)
-{
-	sqlite3 *db = yoc_store_db(T->s);
-	sqlite3_stmt *st = NULL;
+struct reg_rows {
+	const char *dbpath, *cohort;
 	struct reg {
 		size_t off, len;
 		struct span sp;
-	} *v = NULL;
-	char *txt = NULL;
-	struct yoc_map_key *keys = NULL;
-	int32_t *who = NULL;
-	size_t n = 0, cap = 0, ntxt = 0, captxt = 0, nmore = 0, nmem = 0;
-	uint32_t *fill = NULL;
-	int rc = 0;
-	T->mem = yoc_calloc(T->np ? T->np : 1, sizeof *T->mem);
-	if (!T->mem)
-		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	} *v;
+	size_t n;
+	char *txt;
+	int rc;
+	struct yoc_error e;
+};
+
+static void *read_register(void *arg)
+{
+	struct reg_rows *R = arg;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0, ntxt = 0, captxt = 0;
+	R->rc = 0;
+	if (sqlite3_open_v2(R->dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		R->rc = yoc_error_set(&R->e, YOC_EIO, R->dbpath, 0, 0, "%s",
+				      db ? sqlite3_errmsg(db) : "cannot open");
+		goto cleanup;
+	}
+	sqlite3_busy_timeout(db, 10000);
 	if (sqlite3_prepare_v2(db, "SELECT pseudo_id, join_date, leave_date FROM cohort_register"
-				   " WHERE cohort = ?1", -1, &st, NULL) != SQLITE_OK)
-		return yoc_error_set(e, YOC_ENOTFOUND, "cohort_register", 0, 0,
-				     "no cohort register in the dataset (%s)", sqlite3_errmsg(db));
-	sqlite3_bind_text(st, 1, T->o->cohort, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
+				   " WHERE cohort = ?1", -1, &st, NULL) != SQLITE_OK) {
+		R->rc = yoc_error_set(&R->e, YOC_ENOTFOUND, "cohort_register", 0, 0,
+				      "no cohort register in the dataset (%s)", sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	sqlite3_bind_text(st, 1, R->cohort, -1, SQLITE_STATIC);
+	int sr;
+	while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(st, 0);
 		const char *jd = (const char *)sqlite3_column_text(st, 1);
 		const char *ld = (const char *)sqlite3_column_text(st, 2);
@@ -509,36 +518,59 @@ static int load_members(struct tagger *T, struct yoc_error *e)
 			sp.leave = INT32_MAX;
 		else if (yoc_date_parse(ld, strlen(ld), &sp.leave) != YOC_DATE_VALID)
 			continue;
-		if (n == cap || captxt - ntxt < len) {
-			size_t nc = n == cap ? (cap ? 2 * cap : 4096) : cap;
+		if (R->n == cap || captxt - ntxt < len) {
+			size_t nc = R->n == cap ? (cap ? 2 * cap : 4096) : cap;
 			size_t nt = captxt - ntxt < len ? 2 * captxt + len + 65536 : captxt;
-			struct reg *nv = yoc_realloc(v, nc * sizeof *nv);
+			struct reg *nv = yoc_realloc(R->v, nc * sizeof *nv);
 			if (nv)
-				v = nv;
-			char *ntx = nv ? yoc_realloc(txt, nt) : NULL;
+				R->v = nv;
+			char *ntx = nv ? yoc_realloc(R->txt, nt) : NULL;
 			if (!ntx) {
-				rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+				R->rc = yoc_error_set(&R->e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
 				goto cleanup;
 			}
-			txt = ntx;
+			R->txt = ntx;
 			cap = nc;
 			captxt = nt;
 		}
-		memcpy(txt + ntxt, id, len);
-		v[n].off = ntxt;
-		v[n].len = len;
-		v[n++].sp = sp;
+		memcpy(R->txt + ntxt, id, len);
+		R->v[R->n].off = ntxt;
+		R->v[R->n].len = len;
+		R->v[R->n++].sp = sp;
 		ntxt += len;
 	}
+	if (sr != SQLITE_DONE)
+		R->rc = yoc_error_set(&R->e, YOC_EIO, "cohort_register", 0, 0, "%s",
+				      sqlite3_errmsg(db));
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/*
+** The register rows by person index: their persons looked up together
+** (the lookups' cache misses overlap), then each person's first row inline
+** and the others in T->more. Rows of people not in the person table are
+** left out.
+*/
+static int place_members(struct tagger *T, const struct reg_rows *R, struct yoc_error *e)
+{
+	struct yoc_map_key *keys = NULL;
+	int32_t *who = NULL;
+	uint32_t *fill = NULL;
+	size_t n = R->n, nmore = 0, nmem = 0;
+	int rc = 0;
+	T->mem = yoc_calloc(T->np ? T->np : 1, sizeof *T->mem);
 	keys = yoc_malloc((n ? n : 1) * sizeof *keys);
 	who = yoc_malloc((n ? n : 1) * sizeof *who);
-	if (!keys || !who) {
+	if (!T->mem || !keys || !who) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
 		goto cleanup;
 	}
 	for (size_t i = 0; i < n; i++) {
-		keys[i].p = txt + v[i].off;
-		keys[i].n = v[i].len;
+		keys[i].p = R->txt + R->v[i].off;
+		keys[i].n = R->v[i].len;
 	}
 	yoc_store_person_indexes(T->s, keys, n, who);
 	for (size_t i = 0; i < n; i++)
@@ -568,19 +600,44 @@ static int load_members(struct tagger *T, struct yoc_error *e)
 		struct member *m = &T->mem[who[i]];
 		uint32_t k = fill[who[i]]++;
 		if (k == 0) {
-			m->join = v[i].sp.join;
-			m->leave = v[i].sp.leave;
+			m->join = R->v[i].sp.join;
+			m->leave = R->v[i].sp.leave;
 		} else {
-			T->more[m->more + k - 1] = v[i].sp;
+			T->more[m->more + k - 1] = R->v[i].sp;
 		}
 	}
 cleanup:
-	sqlite3_finalize(st);
-	yoc_free(v);
-	yoc_free(txt);
 	yoc_free(keys);
 	yoc_free(who);
 	yoc_free(fill);
+	return rc;
+}
+
+/* The person table on this thread, the register rows on another, then the members. */
+static int load_members(struct tagger *T, struct yoc_error *e)
+{
+	char dbpath[4200];
+	struct reg_rows R;
+	memset(&R, 0, sizeof R);
+	snprintf(dbpath, sizeof dbpath, "%s/yoc.db", yoc_store_dir(T->s));
+	R.dbpath = dbpath;
+	R.cohort = T->o->cohort;
+	yoc_error_clear(&R.e);
+	pthread_t tid;
+	int threaded = pthread_create(&tid, NULL, read_register, &R) == 0;
+	int rc = yoc_store_persons(T->s, &T->pp, &T->np, e);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		read_register(&R);
+	if (!rc && R.rc) {
+		rc = R.rc;
+		*e = R.e;
+	}
+	if (!rc)
+		rc = place_members(T, &R, e);
+	yoc_free(R.v);
+	yoc_free(R.txt);
 	return rc;
 }
 
@@ -1003,7 +1060,7 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 		if (l->pod[0])
 			T->map_pod = 1;
 	}
-	if ((rc = yoc_store_persons(s, &T->pp, &T->np, e)) || (rc = load_members(T, e)) ||
+	if ((rc = load_members(T, e)) ||
 	    (rc = yoc_store_files(s, -1, 0, &fi, &nf, e)))
 		goto cleanup;
 	if (!(sp = yoc_spells_create())) {

@@ -92,7 +92,7 @@ void yoc_map_get_many(const struct yoc_map *m, const struct yoc_map_key *keys, s
 	 * stored key of the slot of key i - D; look up key i - 2D, whose
 	 * lines are then in the cache.
 	 */
-	enum { D = 8, RING = 32 };
+	enum { D = 16, RING = 64 };
 	uint64_t h[RING];
 	if (!m->cap) {
 		for (size_t i = 0; i < n; i++)
