@@ -61,7 +61,7 @@ SQL
 	sqlite3 -csv -header "$W/ds/yoc.db" "SELECT pseudo_id, join_date, leave_date FROM cohort_register" > "$W/register.csv"
 	touch "$W/.register"
 fi
-rows=$(sqlite3 "$W/ds/yoc.db" "SELECT sum(loaded) FROM current_files WHERE kind NOT IN ('gp_register', 'deaths')")
+rows=$(sqlite3 "$W/ds/yoc.db" "SELECT sum(loaded) FROM current_files WHERE kind NOT IN ('gp_register', 'deaths', 'careplan', 'pam')")
 echo "budget: $rows activity rows of $(sqlite3 "$W/ds/yoc.db" "SELECT count(*) FROM person") persons; cohort 'everyone' (10% leave 2022-07-01..09-30)"
 # yoc with as many threads as DuckDB is given (BENCH_THREADS, default 2);
 # wall and CPU (user + sys) of the fastest of 3 runs, and its steps (--timing)
