@@ -333,6 +333,9 @@ struct yoc_tag_stats {
 	int64_t n[YOC_TAG_KINDS];          /* member rows by tag */
 	int64_t cost[YOC_TAG_KINDS];       /* their cost, pence */
 	int64_t spells;                    /* hospital spells of members */
+	/* wall seconds of the steps: persons and register, the files (with the
+	 * hospital spells), the tables written and committed */
+	double sec_setup, sec_files, sec_write;
 };
 struct yoc_tag_opts {
 	const char *cohort;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "budget/budget.h"
@@ -38,6 +39,16 @@ const char *yoc_tag_kind_name(int k)
 
 struct span {
 	int32_t join, leave;
+};
+
+/*
+** A person's membership, by person index: the first register row inline,
+** so that one load answers most rows, the others at more[more ..]. n 0: not
+** a member of the cohort.
+*/
+struct member {
+	int32_t join, leave;
+	uint32_t n, more;
 };
 
 /* A member row waiting for its tag (hospital episodes until spells are priced). */
@@ -85,17 +96,11 @@ struct tagger {
 				 * HRGs or providers, or rows are written */
 	int map_pod;            /* the map names PODs */
 	uint8_t *fast;          /* [setting * (nbound + 1) + epoch]: whole-setting decisions */
-	/* members by pseudonym: open addressing on a 64-bit key of the text */
-	struct mslot {
-		uint64_t key;
-		int32_t person; /* -1: empty */
-	} *ms;
-	size_t mmask;
 	yoc_store *s;
 	const struct yoc_person *pp;
 	size_t np;
-	uint32_t *first;        /* [np + 1]: spans of person i at first[i] .. first[i+1] */
-	struct span *spans;
+	struct member *mem;     /* [np]: by person index (yoc_seg_person) */
+	struct span *more;      /* members' second and later register rows */
 	struct trow *apc;       /* members' hospital episodes */
 	size_t napc, capc;
 	sqlite3_stmt *ins;
@@ -105,46 +110,13 @@ struct tagger {
 	struct yoc_tag_stats own;       /* a worker's counts (st points here) */
 };
 
-/* A 64-bit key of a pseudonym: its first 16 hex digits (HMAC output is
- * uniform), or a hash of the text when it is not 64 hex digits. */
-static uint64_t pkey(const char *p, size_t n)
-{
-	if (n == 64) {
-		uint64_t k = 0;
-		for (int i = 0; i < 16; i++) {
-			int c = (unsigned char)p[i], v = c >= '0' && c <= '9' ? c - '0'
-						    : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-			if (v < 0)
-				return yoc_hash64(p, n, 17);
-			k = k << 4 | (uint64_t)v;
-		}
-		return k;
-	}
-	return yoc_hash64(p, n, 17);
-}
-
-/* Person index of a member's pseudonym, or -1 (not in the cohort). */
-static int32_t member_of(const struct tagger *T, struct yoc_cell c)
-{
-	if (c.n == 0)
-		return -1;
-	uint64_t k = pkey(c.p, c.n);
-	for (size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & T->mmask;; i = (i + 1) & T->mmask) {
-		const struct mslot *m = &T->ms[i];
-		if (m->person < 0)
-			return -1;
-		if (m->key == k) {
-			const char *ps = T->pp[m->person].pseudo;
-			if (c.n < sizeof T->pp[0].pseudo && ps[c.n] == 0 && memcmp(ps, c.p, c.n) == 0)
-				return m->person;
-		}
-	}
-}
-
 static int member_on(const struct tagger *T, int32_t person, int32_t date)
 {
-	for (uint32_t k = T->first[person]; k < T->first[person + 1]; k++)
-		if (T->spans[k].join <= date && date <= T->spans[k].leave)
+	const struct member *m = &T->mem[person];
+	if (m->join <= date && date <= m->leave)
+		return 1;
+	for (uint32_t k = 1; k < m->n; k++)
+		if (T->more[m->more + k - 1].join <= date && date <= T->more[m->more + k - 1].leave)
 			return 1;
 	return 0;
 }
@@ -496,91 +468,177 @@ static void price_row(struct tagger *T, const yoc_seg *g, int kind, const struct
 	memcpy(out->pod, pn, pl < sizeof out->pod ? pl + 1 : 1);
 }
 
-static int load_spans(struct tagger *T, struct yoc_error *e)
+/*
+** The cohort's register rows, read on their own connection (so on another
+** thread while this one loads the person table): the pseudonyms copied
+** aside, the dates parsed. A row with a bad date is left out.
+*/
+struct reg_rows {
+	const char *dbpath, *cohort;
+	struct reg {
+		size_t off, len;
+		struct span sp;
+	} *v;
+	size_t n;
+	char *txt;
+	int rc;
+	struct yoc_error e;
+};
+
+static void *read_register(void *arg)
 {
-	sqlite3 *db = yoc_store_db(T->s);
+	struct reg_rows *R = arg;
+	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc = 0;
-	T->first = yoc_calloc(T->np + 2, sizeof *T->first);
-	if (!T->first)
-		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	size_t cap = 0, ntxt = 0, captxt = 0;
+	R->rc = 0;
+	if (sqlite3_open_v2(R->dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		R->rc = yoc_error_set(&R->e, YOC_EIO, R->dbpath, 0, 0, "%s",
+				      db ? sqlite3_errmsg(db) : "cannot open");
+		goto cleanup;
+	}
+	sqlite3_busy_timeout(db, 10000);
 	if (sqlite3_prepare_v2(db, "SELECT pseudo_id, join_date, leave_date FROM cohort_register"
-				   " WHERE cohort = ?1", -1, &st, NULL) != SQLITE_OK)
-		return yoc_error_set(e, YOC_ENOTFOUND, "cohort_register", 0, 0,
-				     "no cohort register in the dataset (%s)", sqlite3_errmsg(db));
-	sqlite3_bind_text(st, 1, T->o->cohort, -1, SQLITE_STATIC);
-	/* two passes: count per person, then fill */
-	for (int pass = 0; pass < 2; pass++) {
-		size_t n = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *id = (const char *)sqlite3_column_text(st, 0);
-			const char *jd = (const char *)sqlite3_column_text(st, 1);
-			const char *ld = (const char *)sqlite3_column_text(st, 2);
-			int32_t p = id ? yoc_store_person_index(T->s, id, strlen(id)) : -1;
-			struct span sp;
-			if (p < 0 || !jd ||
-			    yoc_date_parse(jd, strlen(jd), &sp.join) != YOC_DATE_VALID)
-				continue;
-			if (!ld)
-				sp.leave = INT32_MAX;
-			else if (yoc_date_parse(ld, strlen(ld), &sp.leave) != YOC_DATE_VALID)
-				continue;
-			if (pass == 0)
-				T->first[p + 1]++;
-			else
-				T->spans[T->first[p + 1]++] = sp;
-			n++;
+				   " WHERE cohort = ?1", -1, &st, NULL) != SQLITE_OK) {
+		R->rc = yoc_error_set(&R->e, YOC_ENOTFOUND, "cohort_register", 0, 0,
+				      "no cohort register in the dataset (%s)", sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	sqlite3_bind_text(st, 1, R->cohort, -1, SQLITE_STATIC);
+	int sr;
+	while ((sr = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *jd = (const char *)sqlite3_column_text(st, 1);
+		const char *ld = (const char *)sqlite3_column_text(st, 2);
+		size_t len = (size_t)sqlite3_column_bytes(st, 0);
+		struct span sp;
+		if (!id || !jd || yoc_date_parse(jd, strlen(jd), &sp.join) != YOC_DATE_VALID)
+			continue;
+		if (!ld)
+			sp.leave = INT32_MAX;
+		else if (yoc_date_parse(ld, strlen(ld), &sp.leave) != YOC_DATE_VALID)
+			continue;
+		if (R->n == cap || captxt - ntxt < len) {
+			size_t nc = R->n == cap ? (cap ? 2 * cap : 4096) : cap;
+			size_t nt = captxt - ntxt < len ? 2 * captxt + len + 65536 : captxt;
+			struct reg *nv = yoc_realloc(R->v, nc * sizeof *nv);
+			if (nv)
+				R->v = nv;
+			char *ntx = nv ? yoc_realloc(R->txt, nt) : NULL;
+			if (!ntx) {
+				R->rc = yoc_error_set(&R->e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+				goto cleanup;
+			}
+			R->txt = ntx;
+			cap = nc;
+			captxt = nt;
 		}
-		sqlite3_reset(st);
-		if (pass == 0) {
-			if (n == 0) {
-				rc = yoc_error_set(e, YOC_ENOTFOUND, "cohort_register", 0, 0,
-						   "cohort '%s' has no register rows of people in the"
-						   " dataset", T->o->cohort);
-				goto cleanup;
-			}
-			for (size_t i = 0; i < T->np; i++)
-				T->first[i + 1] += T->first[i];
-			T->spans = yoc_malloc(n * sizeof *T->spans);
-			if (!T->spans) {
-				rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
-				goto cleanup;
-			}
-			/* fill from each person's start: shift first[] down by one slot */
-			memmove(T->first + 1, T->first, T->np * sizeof *T->first);
-			T->first[0] = 0;
+		memcpy(R->txt + ntxt, id, len);
+		R->v[R->n].off = ntxt;
+		R->v[R->n].len = len;
+		R->v[R->n++].sp = sp;
+		ntxt += len;
+	}
+	if (sr != SQLITE_DONE)
+		R->rc = yoc_error_set(&R->e, YOC_EIO, "cohort_register", 0, 0, "%s",
+				      sqlite3_errmsg(db));
+cleanup:
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return NULL;
+}
+
+/*
+** The register rows by person index: their persons looked up together
+** (the lookups' cache misses overlap), then each person's first row inline
+** and the others in T->more. Rows of people not in the person table are
+** left out.
+*/
+static int place_members(struct tagger *T, const struct reg_rows *R, struct yoc_error *e)
+{
+	struct yoc_map_key *keys = NULL;
+	int32_t *who = NULL;
+	uint32_t *fill = NULL;
+	size_t n = R->n, nmore = 0, nmem = 0;
+	int rc = 0;
+	T->mem = yoc_calloc(T->np ? T->np : 1, sizeof *T->mem);
+	keys = yoc_malloc((n ? n : 1) * sizeof *keys);
+	who = yoc_malloc((n ? n : 1) * sizeof *who);
+	if (!T->mem || !keys || !who) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		keys[i].p = R->txt + R->v[i].off;
+		keys[i].n = R->v[i].len;
+	}
+	yoc_store_person_indexes(T->s, keys, n, who);
+	for (size_t i = 0; i < n; i++)
+		if (who[i] >= 0) {
+			T->mem[who[i]].n++;
+			nmem++;
+		}
+	if (nmem == 0) {
+		rc = yoc_error_set(e, YOC_ENOTFOUND, "cohort_register", 0, 0,
+				   "cohort '%s' has no register rows of people in the dataset",
+				   T->o->cohort);
+		goto cleanup;
+	}
+	for (size_t p = 0; p < T->np; p++) {
+		T->mem[p].more = (uint32_t)nmore;
+		nmore += T->mem[p].n > 1 ? T->mem[p].n - 1 : 0;
+	}
+	T->more = yoc_malloc((nmore ? nmore : 1) * sizeof *T->more);
+	fill = yoc_calloc(T->np ? T->np : 1, sizeof *fill);
+	if (!T->more || !fill) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (who[i] < 0)
+			continue;
+		struct member *m = &T->mem[who[i]];
+		uint32_t k = fill[who[i]]++;
+		if (k == 0) {
+			m->join = R->v[i].sp.join;
+			m->leave = R->v[i].sp.leave;
+		} else {
+			T->more[m->more + k - 1] = R->v[i].sp;
 		}
 	}
 cleanup:
-	sqlite3_finalize(st);
+	yoc_free(keys);
+	yoc_free(who);
+	yoc_free(fill);
 	return rc;
 }
 
-static int build_members(struct tagger *T, struct yoc_error *e)
+/* The person table on this thread, the register rows on another, then the members. */
+static int load_members(struct tagger *T, struct yoc_error *e)
 {
-	size_t nm = 0, cap = 16;
-	for (size_t p = 0; p < T->np; p++)
-		nm += T->first[p] != T->first[p + 1];
-	while (cap < 2 * nm + 16)
-		cap <<= 1;
-	T->ms = yoc_malloc(cap * sizeof *T->ms);
-	if (!T->ms)
-		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
-	T->mmask = cap - 1;
-	for (size_t i = 0; i < cap; i++)
-		T->ms[i].person = -1;
-	for (size_t p = 0; p < T->np; p++) {
-		if (T->first[p] == T->first[p + 1])
-			continue;
-		const char *ps = T->pp[p].pseudo;
-		uint64_t k = pkey(ps, strlen(ps));
-		size_t i = (size_t)(k * 0x9E3779B97F4A7C15ULL >> 20) & T->mmask;
-		while (T->ms[i].person >= 0)
-			i = (i + 1) & T->mmask;
-		T->ms[i].key = k;
-		T->ms[i].person = (int32_t)p;
+	char dbpath[4200];
+	struct reg_rows R;
+	memset(&R, 0, sizeof R);
+	snprintf(dbpath, sizeof dbpath, "%s/yoc.db", yoc_store_dir(T->s));
+	R.dbpath = dbpath;
+	R.cohort = T->o->cohort;
+	yoc_error_clear(&R.e);
+	pthread_t tid;
+	int threaded = pthread_create(&tid, NULL, read_register, &R) == 0;
+	int rc = yoc_store_persons(T->s, &T->pp, &T->np, e);
+	if (threaded)
+		pthread_join(tid, NULL);
+	else
+		read_register(&R);
+	if (!rc && R.rc) {
+		rc = R.rc;
+		*e = R.e;
 	}
-	return 0;
+	if (!rc)
+		rc = place_members(T, &R, e);
+	yoc_free(R.v);
+	yoc_free(R.txt);
+	return rc;
 }
 
 static int push_apc(struct tagger *T, const struct trow *r)
@@ -615,22 +673,19 @@ static int read_file(struct tagger *T, const struct yoc_file_info *fi, const yoc
 	int pcol = yoc_seg_col(g, "PSEUDO_ID");
 	size_t n = yoc_seg_nrows(g);
 	T->st->rows += (int64_t)n;
-	struct yoc_cell last = {"", 0};
-	int32_t last_p = -1;
+	/* a row's member entry is a cache miss: the entry of the row AHEAD rows
+	 * on is loaded early, so the misses overlap */
+	enum { AHEAD = 16 };
 	for (size_t r = 0; r < n; r++) {
-		/* the member's person index straight from the pseudonym: cheaper than
-		 * linking every row of everyone to the person table; a person's rows
-		 * often follow each other, so the last answer is kept */
-		struct yoc_cell pc = pcol >= 0 ? yoc_seg_text(g, pcol, r) : last;
-		int32_t p;
-		if (pc.n == last.n && pc.n && memcmp(pc.p, last.p, pc.n) == 0) {
-			p = last_p;
-		} else {
-			p = pcol >= 0 ? member_of(T, pc) : -1;
-			last = pc;
-			last_p = p;
+		if (pcol < 0)
+			break;
+		if (r + AHEAD < n) {
+			int32_t q = yoc_seg_person(g, r + AHEAD);
+			if (q >= 0)
+				__builtin_prefetch(&T->mem[q]);
 		}
-		if (p < 0)
+		int32_t p = yoc_seg_person(g, r);
+		if (p < 0 || T->mem[p].n == 0)
 			continue;
 		T->st->member_rows++;
 		struct trow tr;
@@ -689,19 +744,43 @@ static int read_file(struct tagger *T, const struct yoc_file_info *fi, const yoc
 	return rc;
 }
 
-/* Opens fi's segment by its path (the store is not touched, so workers need
- * no lock) and tags its rows. */
+/* Opens fi's segment (by its name: workers need no catalog) and tags its rows. */
 static int tag_file(struct tagger *T, const struct yoc_file_info *fi, yoc_spells *sp,
 		    struct yoc_error *e)
 {
-	char path[4096];
-	snprintf(path, sizeof path, "%s/segments/%s", yoc_store_dir(T->s), fi->segment);
 	yoc_seg *g = NULL;
-	int rc = yoc_seg_open_path(path, &g, e);
+	int rc = yoc_seg_open_file(T->s, fi, &g, e);
 	if (rc == 0)
 		rc = read_file(T, fi, g, sp, e);
 	yoc_seg_close(g);
 	return rc;
+}
+
+static int do_spells(struct tagger *T, yoc_spells *sp, struct yoc_error *e)
+{
+	if (yoc_spells_sort(sp))
+		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
+	struct yoc_spell_view v;
+	int got;
+	while ((got = yoc_spells_next(sp, &v)) == 1) {
+		struct yoc_spell_price pr;
+		yoc_price_spell(T->o->prices, v.epi, v.n, &pr);
+		T->st->spells++;
+		const struct trow *dom = &T->apc[v.tag[pr.dominant]];
+		for (size_t k = 0; k < v.n; k++) {
+			struct trow r = T->apc[v.tag[k]];
+			r.date = pr.admitted;
+			r.setting = spell_setting(pr.type);
+			r.cost = k == 0 ? pr.pence : 0;
+			snprintf(r.pod, sizeof r.pod, "%s", yoc_pod_name(pr.pod));
+			snprintf(r.hrg, sizeof r.hrg, "%s", dom->hrg);
+			snprintf(r.provider, sizeof r.provider, "%s", T->apc[v.tag[0]].provider);
+			int rc = emit(T, &r, e);
+			if (rc)
+				return rc;
+		}
+	}
+	return got < 0 ? yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory") : 0;
 }
 
 /* ---- workers ---------------------------------------------------------------- */
@@ -788,9 +867,10 @@ static void join_tagger(struct tagger *T, struct tagger *W)
 }
 
 /*
-** Tags every activity file. One thread: catalog order. More: the others
-** take non-hospital files from a queue while this thread reads the hospital
-** files in order (their episodes become spells here) and then joins them.
+** Tags every activity file, then the hospital spells. One thread: catalog
+** order. More: the others take non-hospital files from a queue while this
+** thread reads the hospital files in order (their episodes become spells
+** here), tags the spells and then joins them.
 */
 static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf, yoc_spells *sp,
 		     int nt, struct yoc_error *e)
@@ -813,7 +893,7 @@ static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf
 			if (yoc_spec_kind_activity(fi[i].kind))
 				rc = tag_file(T, &fi[i], sp, e);
 		yoc_free(rest);
-		return rc;
+		return rc ? rc : do_spells(T, sp, e);
 	}
 	struct tag_run R;
 	memset(&R, 0, sizeof R);
@@ -839,10 +919,12 @@ static int tag_files(struct tagger *T, const struct yoc_file_info *fi, size_t nf
 			break;
 		started = i;
 	}
-	/* this thread: the hospital files in catalog order, then the queue */
+	/* this thread: the hospital files in catalog order, their spells, then the queue */
 	for (size_t i = 0; i < nf && !rc; i++)
 		if (fi[i].kind == YOC_KIND_APC)
 			rc = tag_file(T, &fi[i], sp, e);
+	if (!rc)
+		rc = do_spells(T, sp, e);
 	if (rc) {
 		pthread_mutex_lock(&R.lock);
 		if (!R.failed)
@@ -872,33 +954,6 @@ cleanup:
 	yoc_free(rest);
 	pthread_mutex_destroy(&R.lock);
 	return rc;
-}
-
-static int do_spells(struct tagger *T, yoc_spells *sp, struct yoc_error *e)
-{
-	if (yoc_spells_sort(sp))
-		return yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
-	struct yoc_spell_view v;
-	int got;
-	while ((got = yoc_spells_next(sp, &v)) == 1) {
-		struct yoc_spell_price pr;
-		yoc_price_spell(T->o->prices, v.epi, v.n, &pr);
-		T->st->spells++;
-		const struct trow *dom = &T->apc[v.tag[pr.dominant]];
-		for (size_t k = 0; k < v.n; k++) {
-			struct trow r = T->apc[v.tag[k]];
-			r.date = pr.admitted;
-			r.setting = spell_setting(pr.type);
-			r.cost = k == 0 ? pr.pence : 0;
-			snprintf(r.pod, sizeof r.pod, "%s", yoc_pod_name(pr.pod));
-			snprintf(r.hrg, sizeof r.hrg, "%s", dom->hrg);
-			snprintf(r.provider, sizeof r.provider, "%s", T->apc[v.tag[0]].provider);
-			int rc = emit(T, &r, e);
-			if (rc)
-				return rc;
-		}
-	}
-	return got < 0 ? yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory") : 0;
 }
 
 static int exec(sqlite3 *db, const char *sql, struct yoc_error *e)
@@ -943,6 +998,13 @@ static int write_summary(struct tagger *T, sqlite3 *db, struct yoc_error *e)
 	return rc;
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int cmp_i32(const void *x, const void *y)
 {
 	int32_t a = *(const int32_t *)x, b = *(const int32_t *)y;
@@ -953,6 +1015,7 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 		   struct yoc_error *e)
 {
 	memset(st, 0, sizeof *st);
+	double t0 = now_s(), t1 = 0;
 	struct tagger *T = yoc_calloc(1, sizeof *T);
 	struct yoc_file_info *fi = NULL;
 	yoc_spells *sp = NULL;
@@ -997,14 +1060,15 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 		if (l->pod[0])
 			T->map_pod = 1;
 	}
-	if ((rc = yoc_store_persons(s, &T->pp, &T->np, e)) || (rc = load_spans(T, e)) ||
-	    (rc = build_members(T, e)) ||
+	if ((rc = load_members(T, e)) ||
 	    (rc = yoc_store_files(s, -1, 0, &fi, &nf, e)))
 		goto cleanup;
 	if (!(sp = yoc_spells_create())) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "tag", 0, 0, "out of memory");
 		goto cleanup;
 	}
+	t1 = now_s();
+	st->sec_setup = t1 - t0;
 	if ((rc = exec(db, "BEGIN IMMEDIATE", e)))
 		goto cleanup;
 	began = 1;
@@ -1048,13 +1112,16 @@ int yoc_budget_tag(yoc_store *s, const struct yoc_tag_opts *o, struct yoc_tag_st
 		nt = 1; /* activity_tag rows in catalog order */
 	if ((rc = tag_files(T, fi, nf, sp, nt, e)))
 		goto cleanup;
-	if ((rc = do_spells(T, sp, e)) || (rc = write_summary(T, db, e)))
+	t0 = now_s();
+	st->sec_files = t0 - t1;
+	if ((rc = write_summary(T, db, e)))
 		goto cleanup;
 	sqlite3_finalize(T->ins);
 	T->ins = NULL;
 	if ((rc = exec(db, "COMMIT", e)))
 		goto cleanup;
 	began = 0;
+	st->sec_write = now_s() - t0;
 cleanup:
 	if (T->ins)
 		sqlite3_finalize(T->ins);
@@ -1062,11 +1129,10 @@ cleanup:
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 	yoc_spells_free(sp);
 	yoc_store_files_free(fi);
-	yoc_free(T->first);
-	yoc_free(T->spans);
+	yoc_free(T->mem);
+	yoc_free(T->more);
 	yoc_free(T->pm);
 	yoc_free(T->dm);
-	yoc_free(T->ms);
 	yoc_free(T->fast);
 	yoc_free(T->bound);
 	yoc_free(T->apc);

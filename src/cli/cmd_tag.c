@@ -103,7 +103,8 @@ static int tag_run(int argc, char **argv)
 		goto cleanup;
 	}
 	if (cli_get(opts, "timing"))
-		fprintf(stderr, "tag: %.3f s\n", now_s() - t0);
+		fprintf(stderr, "tag: %.3f s (persons and register %.3f, files and spells %.3f,"
+			" tables %.3f)\n", now_s() - t0, st.sec_setup, st.sec_files, st.sec_write);
 	printf("%lld activity rows read; %lld of cohort %s's members (%lld hospital spells)\n",
 	       (long long)st.rows, (long long)st.member_rows, cohort, (long long)st.spells);
 	for (int k = 0; k < YOC_TAG_KINDS; k++) {

@@ -115,6 +115,28 @@ int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n)
 	return v ? (int32_t)*v : -1;
 }
 
+void yoc_store_person_indexes(yoc_store *s, const struct yoc_map_key *keys, size_t n,
+			      int32_t *out)
+{
+	uint64_t v[256];
+	if (!s->persons_loaded) {
+		const struct yoc_person *p;
+		size_t np;
+		struct yoc_error e;
+		if (yoc_store_persons(s, &p, &np, &e)) {
+			for (size_t i = 0; i < n; i++)
+				out[i] = -1;
+			return;
+		}
+	}
+	for (size_t i = 0; i < n; i += 256) {
+		size_t k = n - i < 256 ? n - i : 256;
+		yoc_map_get_many(&s->pmap, keys + i, k, v, UINT64_MAX);
+		for (size_t j = 0; j < k; j++)
+			out[i + j] = v[j] == UINT64_MAX ? -1 : (int32_t)v[j];
+	}
+}
+
 /* ---- rebuild ---- */
 
 struct pbuild {

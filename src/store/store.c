@@ -131,6 +131,8 @@ cleanup:
 ** Removes segment files no committed catalog row names, and temporaries:
 ** what a killed load left. Runs under the writer's lock, so no load is in
 ** flight; the catalog query also rolls back a killed load's hot journal.
+** The catalog's segment names are read once into a set (files has no index
+** on segment: one query per file would scan it once per file).
 */
 static int remove_garbage(yoc_store *s, struct yoc_error *e)
 {
@@ -142,29 +144,36 @@ static int remove_garbage(yoc_store *s, struct yoc_error *e)
 		return yoc_mkdirs(segdir, 0755) ? yoc_error_set(e, YOC_EIO, segdir, 0, 0,
 			"cannot create segments directory") : YOC_OK;
 	sqlite3_stmt *st = NULL;
-	int rc = YOC_OK;
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM files WHERE segment = ?", -1, &st, NULL)) {
+	struct yoc_map named;
+	int rc = YOC_OK, r;
+	if (yoc_map_init(&named, 1024)) {
+		closedir(d);
+		return yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT segment FROM files", -1, &st, NULL)) {
+		rc = db_error(s->db, e, s->dbpath);
+		goto cleanup;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const void *z = sqlite3_column_text(st, 0);
+		if (z && yoc_map_put(&named, z, (size_t)sqlite3_column_bytes(st, 0), 1, NULL)) {
+			rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+			goto cleanup;
+		}
+	}
+	/* Only a definite end of the rows makes a file garbage: a busy or
+	 * failing catalog must never cost a committed segment. */
+	if (r != SQLITE_DONE) {
 		rc = db_error(s->db, e, s->dbpath);
 		goto cleanup;
 	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' || yoc_map_get(&named, de->d_name, strlen(de->d_name)))
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_STATIC);
-		/* Only a definite "no such row" makes a file garbage: a busy or
-		 * failing catalog must never cost a committed segment. */
-		int r = sqlite3_step(st);
-		if (r != SQLITE_ROW && r != SQLITE_DONE) {
-			rc = db_error(s->db, e, s->dbpath);
-			goto cleanup;
-		}
-		if (r == SQLITE_DONE) {
-			char p[4400];
-			snprintf(p, sizeof p, "%s/%s", segdir, de->d_name);
-			unlink(p);
-		}
+		char p[4400];
+		snprintf(p, sizeof p, "%s/%s", segdir, de->d_name);
+		unlink(p);
 	}
 	/* Temporaries of a killed init: yoc.db.init.PID of a process that is gone. */
 	DIR *top = opendir(s->dir);
@@ -186,8 +195,15 @@ static int remove_garbage(yoc_store *s, struct yoc_error *e)
 		closedir(top);
 cleanup:
 	sqlite3_finalize(st);
+	yoc_map_free(&named);
 	closedir(d);
 	return rc;
+}
+
+int yoc_seg_open_file(yoc_store *s, const struct yoc_file_info *fi, yoc_seg **out,
+		      struct yoc_error *e)
+{
+	return yoc__seg_open_named(s, fi->segment, out, e);
 }
 
 int yoc__store_write_error(struct yoc_error *e, const char *dir, const char *path,

@@ -115,6 +115,14 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 		      struct yoc_error *e);
 /* Person index of a pseudonym, or -1. Calls yoc_store_persons on first use. */
 int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n);
+/*
+** Person indexes of n pseudonyms at once (out[i] -1 when absent): the
+** answers of yoc_store_person_index, many times faster for many keys (the
+** lookups' cache misses overlap; yoc_map_get_many). Safe on any thread once
+** yoc_store_persons has been called; calls it otherwise.
+*/
+void yoc_store_person_indexes(yoc_store *s, const struct yoc_map_key *keys, size_t n,
+			      int32_t *out);
 
 /* ---- files ---- */
 struct yoc_file_info {
@@ -145,6 +153,13 @@ int yoc_seg_open(yoc_store *s, int64_t file_id, yoc_seg **out, struct yoc_error 
 */
 int yoc_seg_open_unverified(yoc_store *s, int64_t file_id, yoc_seg **out,
 			    struct yoc_error *e);
+/*
+** Opens the segment of fi (from yoc_store_files) by its name, without a
+** catalog query, checksums verified, with its person index: safe on any
+** thread once yoc_store_persons has been called (one handle per thread).
+*/
+int yoc_seg_open_file(yoc_store *s, const struct yoc_file_info *fi, yoc_seg **out,
+		      struct yoc_error *e);
 /* Opens a segment file by path, without a store (person index then -1). */
 int yoc_seg_open_path(const char *path, yoc_seg **out, struct yoc_error *e);
 void yoc_seg_close(yoc_seg *g);

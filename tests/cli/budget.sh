@@ -96,13 +96,22 @@ same "no row of a non-member tagged" "$(q "select count(*) from activity_tag whe
 same "capitated rows are dated inside a membership" "$(q "select count(*) from activity_tag t where tag='capitated' and not exists (select 1 from cohort_register r where r.pseudo_id=t.pseudo_id and r.join_date <= t.activity_date and (r.leave_date is null or r.leave_date >= t.activity_date))")" 0
 same "outside_membership rows are dated outside every membership" "$(q "select count(*) from activity_tag t where tag='outside_membership' and exists (select 1 from cohort_register r where r.pseudo_id=t.pseudo_id and r.join_date <= t.activity_date and (r.leave_date is null or r.leave_date >= t.activity_date))")" 0
 same "gp and social care stay outside the map" "$(q "select count(*) from activity_tag where setting in ('gp','social_care') and tag = 'capitated'")" 0
-# --summary-only reads files on worker threads: the summary must equal the
-# one the serial, row-writing run just wrote, for any number of threads
+# the summary counted from the row-writing run's own rows (dated 1990-2029,
+# the summary's months), and the rows by tag from its own table
 q "select month, setting, tag, rows, cost from tag_summary where cohort='frailty' order by 1, 2, 3" > sum_rows.txt
-for n in 1 2 3; do
+q "select substr(activity_date, 1, 7), setting, tag, count(*), sum(cost) from activity_tag where cohort='frailty' and activity_date between '1990-01-01' and '2029-12-31' group by 1, 2, 3 order by 1, 2, 3" > sum_own.txt
+check "tag_summary equals activity_tag counted by month, setting and tag ($(wc -l < sum_own.txt) lines)" cmp -s sum_rows.txt sum_own.txt
+"$YOC" tag --db D --cohort frailty > tag_rows.out 2>/dev/null
+tags_of() { awk '$2 ~ /^[0-9]+$/ && $3 == "rows" { print $1, $2 }' "$1"; }
+same "the printed rows by tag equal activity_tag's" "$(tags_of tag_rows.out | tr '\n' ' ')" \
+	"$(q "select tag, count(*) from activity_tag where cohort='frailty' group by tag order by case tag when 'capitated' then 0 when 'outside_map' then 1 else 2 end" | tr '|' ' ' | tr '\n' ' ')"
+# --summary-only reads files on worker threads: the summary and the rows by
+# tag must equal the serial, row-writing run's, for any number of threads
+for n in 1 2 4; do
 	expect_rc 0 "tag --summary-only --threads $n" "$YOC" tag --db D --cohort frailty --summary-only --threads $n
 	q "select month, setting, tag, rows, cost from tag_summary where cohort='frailty' order by 1, 2, 3" > sum_t$n.txt
 	check "... tag_summary equals the row-writing run's ($(wc -l < sum_t$n.txt) lines)" cmp -s sum_rows.txt sum_t$n.txt
+	same "... rows by tag equal the row-writing run's" "$(tags_of "$TMP/.out")" "$(tags_of tag_rows.out)"
 done
 expect_rc 2 "tag --threads -1 refused" "$YOC" tag --db D --cohort frailty --summary-only --threads -1
 expect_rc 0 "tag again with rows (the checks below read activity_tag)" "$YOC" tag --db D --cohort frailty
