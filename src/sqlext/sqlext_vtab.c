@@ -667,7 +667,7 @@ static int person_rows(struct cur *c, struct seg *s, struct ctx *cx)
 					return SQLITE_NOMEM;
 			}
 		}
-		if (c->nwant > 1)
+		if (c->nwant > 1 && c->ncand > 1)
 			qsort(c->cand, c->ncand, sizeof *c->cand, cmp_u32);
 		return SQLITE_OK;
 	}
@@ -811,7 +811,8 @@ static int cur_filter(sqlite3_vtab_cursor *vc, int idxNum, const char *idxStr, i
 	if (person_seen && !person_any) {
 		if (c->nwant == 0)
 			c->none = 1; /* only NULLs or empty strings to match */
-		qsort(c->want, c->nwant, sizeof *c->want, cmp_want);
+		else
+			qsort(c->want, c->nwant, sizeof *c->want, cmp_want);
 		size_t o = 0;
 		for (size_t i = 0; i < c->nwant; i++) {
 			if (o && cmp_want(&c->want[o - 1], &c->want[i]) == 0)
