@@ -95,6 +95,9 @@ struct cur {
 	size_t ncand, capcand;
 	int use_cand;
 	int eof;
+	/* dates formatted lately (a month's file holds a few dozen days) */
+	int32_t dday[64];
+	char dtext[64][12];
 };
 
 static int cmp_text(const char *a, size_t na, const char *b, size_t nb)
@@ -548,6 +551,8 @@ static int cur_open(sqlite3_vtab *vt, sqlite3_vtab_cursor **out)
 	struct cur *c = yoc_calloc(1, sizeof *c);
 	if (!c)
 		return SQLITE_NOMEM;
+	for (int i = 0; i < 64; i++)
+		c->dday[i] = YOC_DATE_NONE; /* never formatted */
 	t->cursors++;
 	*out = &c->base;
 	return SQLITE_OK;
@@ -859,7 +864,6 @@ static int cur_column(sqlite3_vtab_cursor *vc, sqlite3_context *ctx, int i)
 	}
 	case YOC_COL_DATE: {
 		int32_t d = yoc_seg_date(s->g, sc, c->row);
-		char buf[16];
 		if (d == YOC_DATE_NONE)
 			break;
 		if (d == YOC_DATE_HES_NULL)
@@ -867,8 +871,12 @@ static int cur_column(sqlite3_vtab_cursor *vc, sqlite3_context *ctx, int i)
 		else if (d == YOC_DATE_HES_INVALID)
 			sqlite3_result_text(ctx, "1801-01-01", 10, SQLITE_STATIC);
 		else {
-			yoc_date_format(d, buf);
-			sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+			unsigned h = (unsigned)d & 63;
+			if (c->dday[h] != d) {
+				yoc_date_format(d, c->dtext[h]);
+				c->dday[h] = d;
+			}
+			sqlite3_result_text(ctx, c->dtext[h], 10, SQLITE_TRANSIENT);
 		}
 		break;
 	}
