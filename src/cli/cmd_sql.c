@@ -3,6 +3,7 @@
 ** table per feed kind over the current activity (src/sqlext, docs/sql.md).
 ** Prints each statement's rows as CSV with a header, or as JSON lines.
 */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -244,9 +245,15 @@ static int run(int argc, char **argv)
 	} else {
 		FILE *f = stdin;
 		r.src = file ? file : "stdin";
-		if (file && !(f = fopen(file, "rb"))) {
-			yoc_error_set(&e, YOC_EIO, file, 0, 0, "cannot open the query file");
-			goto fail;
+		if (file) {
+			int fd = yoc_open_regular(file, O_RDONLY, 0, &e);
+			if (fd < 0)
+				goto fail;
+			if (!(f = fdopen(fd, "rb"))) {
+				close(fd);
+				yoc_error_set(&e, YOC_EIO, file, 0, 0, "cannot read the query file");
+				goto fail;
+			}
 		}
 		text = slurp(f, r.src, &e);
 		if (f != stdin)

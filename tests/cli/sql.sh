@@ -177,6 +177,8 @@ same "a load between two queries of one session is seen" "$got" "$before $(q "se
 printf 'select count(*) n from op;\n-- a comment\nselect 1 one, null two, 2.5 three, %s four;\n' "'a\"b'" > two.sql
 expect_rc 0 "-f FILE with two statements" "$YOC" sql --db D -f two.sql
 same "... each statement's rows with its header" "$(tr '\n' ' ' < "$TMP/.out")" "n $(q "select sum(loaded) from current_files where kind='op'") one,two,three,four 1,,2.5,\"a\"\"b\" "
+expect_rc 1 "-f of a folder is refused" "$YOC" sql --db D -f S
+grep -q "S: is a directory, not a regular file" "$TMP/.err"; same "... said so" "$?" 0
 same "the query from stdin" "$("$YOC" sql --db D < two.sql | tail -1)" '1,,2.5,"a""b"'
 same "--json: one object per row, typed" "$("$YOC" sql --db D --json -f two.sql | tail -1)" '{"one":1,"two":null,"three":2.5,"four":"a\"b"}'
 "$YOC" sql --db D "select * from apc" > now_apc.csv
