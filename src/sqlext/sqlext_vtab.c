@@ -5,9 +5,9 @@
 **
 ** A table keeps its segments open for the connection's life, each with the
 ** day range of its activity dates (to skip a segment a date range excludes)
-** and, from its second person lookup on, its rows in pseudonym order (so a
-** join probing person by person does not read the person column of every
-** segment for every person). Every constraint used is also checked by
+** and, from its second person lookup on, its rows sorted by pseudonym hash
+** (so a join probing person by person does not read the person column of
+** every segment for every person). Every constraint used is also checked by
 ** SQLite (omit = 0): a constraint the module cannot read exactly (a value
 ** that is not text, a date not written YYYY-MM-DD) only costs the pruning.
 **
@@ -41,6 +41,12 @@ struct ctx {
 	struct yoc_sqlext_stats stats;
 };
 
+/* A row of a segment's person index: its pseudonym's hash. */
+struct pkey {
+	uint64_t h;
+	uint32_t row;
+};
+
 /* A current file of the table's kind. */
 struct seg {
 	int64_t file_id;
@@ -50,7 +56,7 @@ struct seg {
 	int dated;               /* dmin/dmax describe date_col (else no pruning) */
 	int32_t dmin, dmax;      /* day keys of the dated rows; dmin > dmax: none */
 	int person_ok;           /* person_col is text (or absent): lookups hold */
-	uint32_t *byperson;      /* rows in pseudonym order, or NULL */
+	struct pkey *byperson;   /* rows by pseudonym hash, or NULL */
 	int lookups;
 };
 
@@ -194,26 +200,33 @@ static int seg_open(struct tab *t, struct seg *s)
 	return SQLITE_OK;
 }
 
-/* Pseudonym order of a segment's rows (ties in row order). */
-static int by_pseudo(const void *a, const void *b, void *arg)
+#define PSEUDO_SEED 0x79716c /* any fixed seed */
+
+static int cmp_pkey(const void *a, const void *b)
 {
-	const struct seg *s = arg;
-	uint32_t ra = *(const uint32_t *)a, rb = *(const uint32_t *)b;
-	struct yoc_cell ca = yoc_seg_text(s->g, s->person_col, ra);
-	struct yoc_cell cb = yoc_seg_text(s->g, s->person_col, rb);
-	int c = cmp_text(ca.p, ca.n, cb.p, cb.n);
-	return c ? c : (ra > rb) - (ra < rb);
+	const struct pkey *x = a, *y = b;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
 }
 
+/*
+** The person index: every row's pseudonym hash, sorted. A lookup finds the
+** rows with the wanted hash and compares their text (one cell at a time:
+** the reader's text may live in a buffer the next call reuses).
+*/
 static int seg_index(struct seg *s)
 {
 	size_t n = yoc_seg_nrows(s->g);
 	s->byperson = yoc_malloc((n ? n : 1) * sizeof *s->byperson);
 	if (!s->byperson)
 		return SQLITE_NOMEM;
-	for (size_t r = 0; r < n; r++)
-		s->byperson[r] = (uint32_t)r;
-	qsort_r(s->byperson, n, sizeof *s->byperson, by_pseudo, s);
+	for (size_t r = 0; r < n; r++) {
+		struct yoc_cell m = yoc_seg_text(s->g, s->person_col, r);
+		s->byperson[r].h = yoc_hash64(m.p, m.n, PSEUDO_SEED);
+		s->byperson[r].row = (uint32_t)r;
+	}
+	qsort(s->byperson, n, sizeof *s->byperson, cmp_pkey);
 	return SQLITE_OK;
 }
 
@@ -655,20 +668,19 @@ static int person_rows(struct cur *c, struct seg *s, struct ctx *cx)
 	if (s->byperson) {
 		cx->stats.person_index++;
 		for (size_t w = 0; w < c->nwant; w++) {
+			uint64_t h = yoc_hash64(c->want[w].p, c->want[w].n, PSEUDO_SEED);
 			size_t lo = 0, hi = n;
 			while (lo < hi) {
 				size_t mid = lo + (hi - lo) / 2;
-				struct yoc_cell m = yoc_seg_text(s->g, s->person_col, s->byperson[mid]);
-				if (cmp_text(m.p, m.n, c->want[w].p, c->want[w].n) < 0)
+				if (s->byperson[mid].h < h)
 					lo = mid + 1;
 				else
 					hi = mid;
 			}
-			for (; lo < n; lo++) {
-				struct yoc_cell m = yoc_seg_text(s->g, s->person_col, s->byperson[lo]);
-				if (cmp_text(m.p, m.n, c->want[w].p, c->want[w].n) != 0)
-					break;
-				if (cand_add(c, s->byperson[lo]))
+			for (; lo < n && s->byperson[lo].h == h; lo++) {
+				uint32_t r = s->byperson[lo].row;
+				struct yoc_cell m = yoc_seg_text(s->g, s->person_col, r);
+				if (cmp_text(m.p, m.n, c->want[w].p, c->want[w].n) == 0 && cand_add(c, r))
 					return SQLITE_NOMEM;
 			}
 		}
