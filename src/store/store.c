@@ -394,8 +394,3 @@ void yoc_store_files_free(struct yoc_file_info *f)
 {
 	yoc_free(f);
 }
-
-int yoc__store_exec_pub(yoc_store *s, const char *sql, struct yoc_error *e)
-{
-	return yoc__store_exec(s, sql, e);
-}

@@ -234,9 +234,6 @@ void yoc_store_persons_reset(yoc_store *s);
 	" reason TEXT);" \
 	"CREATE INDEX IF NOT EXISTS source_rejected_file ON source_rejected(file_id);"
 
-/* Runs SQL on the catalog. */
-int yoc__store_exec_pub(yoc_store *s, const char *sql, struct yoc_error *e);
-
 /*
 ** ---- the catalog rows of a load (catalog.c) ----
 ** Every statement `yoc load` runs against the catalog. One load is one
