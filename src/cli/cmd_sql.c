@@ -19,7 +19,7 @@
 #define MAX_QUERY (64u << 20)
 
 static const char usage_text[] =
-	"Usage: yoc sql --db DIR [--csv | --json] [--stats] [QUERY | -f FILE]\n\n"
+	"Usage: yoc sql --db DIR [--csv | --json] [--out FILE] [--stats] [QUERY | -f FILE]\n\n"
 	"Runs SQL on a dataset, read-only: the catalog's tables (person, files,\n"
 	"person_year, risk_score, cohort_register, ...) and one table per feed kind\n"
 	"(apc, op, ae, community, mh, gp_appt, gp_register, social_care, ambulance,\n"
@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"  --csv      CSV, a header row per statement (the default)\n"
 	"  --json     one JSON object per row, one per line\n"
 	"  -f FILE    read the query from FILE\n"
+	"  --out FILE write the rows to FILE (atomically: all of them, or FILE as it was)\n"
 	"  --stats    print to stderr what the activity tables read\n\n"
 	"The same tables in the sqlite3 shell: sqlite3 DIR/yoc.db, then\n"
 	".load build/yoc_sqlite\n";
@@ -40,6 +41,7 @@ struct run {
 	const char *src;          /* the query's name in messages */
 	const char *sql;          /* the whole query text */
 	int json;
+	FILE *out;                /* stdout or the --out file's temporary */
 	struct yoc_csvw w;
 	struct yoc_progress prog;
 	const struct yoc_sqlext_stats *stats;
@@ -101,43 +103,43 @@ static int on_progress(void *arg)
 	return 0;
 }
 
-static void print_json_row(sqlite3_stmt *st, int nc)
+static void print_json_row(FILE *f, sqlite3_stmt *st, int nc)
 {
-	putchar('{');
+	fputc('{', f);
 	for (int i = 0; i < nc; i++) {
 		if (i)
-			putchar(',');
-		cli_json_str(stdout, sqlite3_column_name(st, i));
-		putchar(':');
+			fputc(',', f);
+		cli_json_str(f, sqlite3_column_name(st, i));
+		fputc(':', f);
 		switch (sqlite3_column_type(st, i)) {
 		case SQLITE_INTEGER:
-			printf("%lld", (long long)sqlite3_column_int64(st, i));
+			fprintf(f, "%lld", (long long)sqlite3_column_int64(st, i));
 			break;
 		case SQLITE_FLOAT: {
 			double v = sqlite3_column_double(st, i);
 			if (isfinite(v))
-				printf("%.17g", v);
+				fprintf(f, "%.17g", v);
 			else
-				fputs("null", stdout);
+				fputs("null", f);
 			break;
 		}
 		case SQLITE_NULL:
-			fputs("null", stdout);
+			fputs("null", f);
 			break;
 		case SQLITE_BLOB: {
 			const unsigned char *p = sqlite3_column_blob(st, i);
 			int n = sqlite3_column_bytes(st, i);
-			putchar('"');
+			fputc('"', f);
 			for (int k = 0; k < n; k++)
-				printf("%02x", p[k]);
-			putchar('"');
+				fprintf(f, "%02x", p[k]);
+			fputc('"', f);
 			break;
 		}
 		default:
-			cli_json_str(stdout, (const char *)sqlite3_column_text(st, i));
+			cli_json_str(f, (const char *)sqlite3_column_text(st, i));
 		}
 	}
-	fputs("}\n", stdout);
+	fputs("}\n", f);
 }
 
 static void print_csv_row(struct run *r, sqlite3_stmt *st, int nc)
@@ -153,7 +155,7 @@ static void print_csv_row(struct run *r, sqlite3_stmt *st, int nc)
 static int run_all(struct run *r)
 {
 	const char *tail = r->sql;
-	int tty = isatty(STDOUT_FILENO);
+	int tty = isatty(fileno(r->out));
 	while (*tail) {
 		sqlite3_stmt *st = NULL;
 		const char *next = NULL;
@@ -188,7 +190,7 @@ static int run_all(struct run *r)
 				r->progress_on = 0;
 			}
 			if (r->json)
-				print_json_row(st, nc);
+				print_json_row(r->out, st, nc);
 			else
 				print_csv_row(r, st, nc);
 		}
@@ -206,12 +208,12 @@ static int run(int argc, char **argv)
 {
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"csv", 0, NULL}, {"json", 0, NULL}, {"f", 1, NULL},
-		{"stats", 0, NULL}, {NULL, 0, NULL}
+		{"stats", 0, NULL}, {"out", 1, NULL}, {NULL, 0, NULL}
 	};
 	int npos;
 	if (cli_parse(VERB, argc, argv, opts, &npos))
 		return 2;
-	const char *dir = cli_get(opts, "db"), *file = cli_get(opts, "f");
+	const char *dir = cli_get(opts, "db"), *file = cli_get(opts, "f"), *out = cli_get(opts, "out");
 	if (!dir) {
 		cli_err(VERB, "give --db DIR; see 'yoc help sql'");
 		return 2;
@@ -231,6 +233,7 @@ static int run(int argc, char **argv)
 	r.json = cli_get(opts, "json") != NULL;
 	char *text = NULL;
 	yoc_store *s = NULL;
+	struct yoc_afile af = {0};
 	int rc = 1;
 	/* The store's open names a missing dataset and rolls back a killed writer's journal. */
 	if (yoc_store_open(&s, dir, 0, &e))
@@ -273,13 +276,24 @@ static int run(int argc, char **argv)
 			      sqlite3_errmsg(r.db));
 		goto fail;
 	}
-	yoc_csvw_init(&r.w, stdout, ',');
+	r.out = stdout;
+	if (out) {
+		yoc_tmp_sweep(out, NULL); /* what killed runs left beside it */
+		if (yoc_afile_open(&af, out, &e))
+			goto fail;
+		r.out = af.f;
+	}
+	yoc_csvw_init(&r.w, r.out, ',');
 	yoc_progress_start(&r.prog, VERB, 0);
 	sqlite3_progress_handler(r.db, 200000, on_progress, &r);
 	rc = run_all(&r);
 	yoc_progress_end(&r.prog);
-	if (!rc && (yoc_csvw_status(&r.w) || fflush(stdout) != 0)) {
-		cli_err(VERB, "stdout: write failed");
+	if (!rc && (yoc_csvw_status(&r.w) || ferror(r.out) || (!out && fflush(stdout) != 0))) {
+		cli_err(VERB, "%s: write failed", out ? out : "stdout");
+		rc = 1;
+	}
+	if (!rc && out && yoc_afile_commit(&af, &e)) {
+		cli_err_rec(VERB, &e);
 		rc = 1;
 	}
 	if (cli_get(opts, "stats") && r.stats)
@@ -296,6 +310,8 @@ fail:
 	cli_err_rec(VERB, &e);
 	rc = 1;
 done:
+	if (af.f)
+		yoc_afile_abort(&af);
 	if (r.db)
 		sqlite3_close(r.db);
 	yoc_store_close(s);

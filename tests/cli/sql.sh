@@ -179,6 +179,10 @@ expect_rc 0 "-f FILE with two statements" "$YOC" sql --db D -f two.sql
 same "... each statement's rows with its header" "$(tr '\n' ' ' < "$TMP/.out")" "n $(q "select sum(loaded) from current_files where kind='op'") one,two,three,four 1,,2.5,\"a\"\"b\" "
 expect_rc 1 "-f of a folder is refused" "$YOC" sql --db D -f S
 grep -q "S: is a directory, not a regular file" "$TMP/.err"; same "... said so" "$?" 0
+expect_rc 0 "--out FILE" "$YOC" sql --db D --out o.csv -f two.sql
+same "... holds what stdout would" "$(cat o.csv)" "$("$YOC" sql --db D -f two.sql)"
+expect_rc 1 "--out FILE with a failing statement" "$YOC" sql --db D --out o.csv "select 1; select nosuch"
+same "... leaves FILE as it was, and no temporary" "$(cat o.csv)|$(ls o.csv.tmp.* 2>/dev/null)" "$("$YOC" sql --db D -f two.sql)|"
 same "the query from stdin" "$("$YOC" sql --db D < two.sql | tail -1)" '1,,2.5,"a""b"'
 same "--json: one object per row, typed" "$("$YOC" sql --db D --json -f two.sql | tail -1)" '{"one":1,"two":null,"three":2.5,"four":"a\"b"}'
 "$YOC" sql --db D "select * from apc" > now_apc.csv
