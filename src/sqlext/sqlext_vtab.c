@@ -770,7 +770,6 @@ static int cur_filter(sqlite3_vtab_cursor *vc, int idxNum, const char *idxStr, i
 		      sqlite3_value **argv)
 {
 	struct cur *c = (struct cur *)vc;
-	struct ctx *cx = ((struct tab *)vc->pVtab)->cx;
 	size_t cap = 0;
 	int person_any = 0, person_seen = 0;
 	cur_reset(c);
@@ -842,7 +841,6 @@ static int cur_filter(sqlite3_vtab_cursor *vc, int idxNum, const char *idxStr, i
 	}
 	if (c->by_date && c->lo > c->hi)
 		c->none = 1;
-	(void)cx;
 	return cur_advance(c);
 }
 
