@@ -32,13 +32,17 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 REPLAY_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 FUZZ_SECONDS ?= 60
+# The SQLite loadable extension (docs/sql.md): position-independent objects of
+# the modules it uses, every symbol hidden but its entry point.
+SQLEXT_SRC := $(sort $(wildcard src/sqlext/*.c src/store/*.c src/spec/*.c src/core/*.c))
+SQLEXT_OBJ := $(SQLEXT_SRC:%.c=$(BUILD)/pic/%.o)
 
 ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) $(WARN) $(SAN)
 
 .PHONY: all deps check test asan fuzz bench soak demo clean lint
 .DEFAULT_GOAL := all
 
-all: yoc
+all: yoc $(BUILD)/yoc_sqlite.so
 
 ifeq ($(BUILD),build)
 yoc: $(BUILD)/yoc
@@ -56,6 +60,14 @@ $(BUILD)/libyoc.a: $(LIB_OBJ)
 $(BUILD)/yoc: $(CLI_OBJ) $(BUILD)/libyoc.a
 	$(CC) $(CFLAGS) $(SAN) -o $@ $(CLI_OBJ) $(BUILD)/libyoc.a $(LDLIBS)
 
+# Without $(SAN): a host such as the sqlite3 CLI cannot load a sanitized library.
+$(BUILD)/pic/%.o: %.c $(wildcard include/yoc/*.h) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -DYOC_SQLITE_EXTENSION -c $< -o $@
+
+$(BUILD)/yoc_sqlite.so: $(SQLEXT_OBJ)
+	$(CC) $(CFLAGS) -shared -Wl,-z,defs -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libyoc.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libyoc.a -lcmocka $(LDLIBS)
@@ -71,7 +83,7 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
 deps:
 	@sh scripts/deps.sh
 
-tests-built: $(BUILD)/yoc $(UNIT_BIN) $(REPLAY_BIN)
+tests-built: $(BUILD)/yoc $(BUILD)/yoc_sqlite.so $(UNIT_BIN) $(REPLAY_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory all

@@ -113,6 +113,7 @@ extern const struct cli_verb cli_verb_status;
 extern const struct cli_verb cli_verb_upgrade;
 extern const struct cli_verb cli_verb_quarantine;
 extern const struct cli_verb cli_verb_export;
+extern const struct cli_verb cli_verb_sql;
 extern const struct cli_verb cli_verb_quality;
 extern const struct cli_verb cli_verb_keygen;
 extern const struct cli_verb cli_verb_pseudonymise;

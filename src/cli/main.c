@@ -23,6 +23,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_upgrade,
 	&cli_verb_quarantine,
 	&cli_verb_export,
+	&cli_verb_sql,
 	&cli_verb_quality,
 	&cli_verb_analyse,
 	&cli_verb_risk,
