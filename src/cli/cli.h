@@ -109,6 +109,7 @@ extern const struct cli_verb cli_verb_simulate;
 extern const struct cli_verb cli_verb_report;
 extern const struct cli_verb cli_verb_init;
 extern const struct cli_verb cli_verb_load;
+extern const struct cli_verb cli_verb_reshard;
 /* cmd_mpi.c: load, analyse and report with --shards, under mpirun (docs/mpi.md) */
 int cli_mpi_wanted(int argc, char **argv);
 int cli_mpi_load(int argc, char **argv);

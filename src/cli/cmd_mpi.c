@@ -102,7 +102,7 @@ static int wanted(const char *p)
 }
 
 /* Bytes read by all ranks for one exchange: the memory a batch holds. */
-#define BATCH_BYTES ((uint64_t)256 << 20)
+#define BATCH_BYTES ((uint64_t)64 << 20)
 
 struct mload {
 	const struct yoc_load_plan *plan;
@@ -110,6 +110,7 @@ struct mload {
 	struct yoc_shard_part *parts;    /* per item of the batch */
 	int k, me;
 	struct yoc_load_result *all;     /* rank 0: every shard's result of a file */
+	struct yoc_load_result *local;   /* this shard's results of the batch */
 	struct yoc_buf *gat;
 	struct yoc_progress *prog;
 	long long nfiles, nrows, nloaded, nquar, nstat[8];
@@ -199,46 +200,58 @@ static void print_result(const struct yoc_load_result *r)
 	}
 }
 
-/* One file committed on every shard: rank 0 gathers the shards' results and prints. */
+/* One file committed on this shard: its result, kept for the batch's gather. */
 static int mload_done(void *ctx, size_t i, const struct yoc_load_result *res)
 {
 	struct mload *M = ctx;
 	const struct yoc_load_item *it = &M->plan->items[M->first + i];
 	const struct yoc_shard_part *pt = &M->parts[i];
-	struct yoc_load_result local;
-	if (!res) {
-		if (it->refuse) {
-			yoc_load_refused(it, &local);
-		} else { /* refused where it was read */
-			memset(&local, 0, sizeof local);
-			local.kind = it->kind;
-			snprintf(local.file, sizeof local.file, "%s", it->path);
-			local.status = YOC_LOAD_REJECTED;
-			snprintf(local.message, sizeof local.message, "%s", pt->why ? pt->why : "");
-			local.rows = M->me == 0 ? (int64_t)pt->rows : 0;
-		}
-		res = &local;
+	struct yoc_load_result *local = &M->local[i];
+	if (res) {
+		*local = *res;
+	} else if (it->refuse) {
+		yoc_load_refused(it, local);
+	} else { /* refused where it was read */
+		memset(local, 0, sizeof *local);
+		local->kind = it->kind;
+		snprintf(local->file, sizeof local->file, "%s", it->path);
+		local->status = YOC_LOAD_REJECTED;
+		snprintf(local->message, sizeof local->message, "%s", pt->why ? pt->why : "");
+		local->rows = M->me == 0 ? (int64_t)pt->rows : 0;
 	}
-	if (yoc_shard_gather(res, sizeof *res, M->gat, 0, &M->e))
+	return 0;
+}
+
+/*
+** A batch committed on every shard: rank 0 gathers the shards' results
+** (one exchange per batch, not per file: ranks wait for each other only
+** there) and prints each file's, in load order.
+*/
+static int mload_batch(struct mload *M, size_t nb)
+{
+	if (yoc_shard_gather(M->local, nb * sizeof *M->local, M->gat, 0, &M->e))
 		return M->e.code;
 	if (M->me != 0)
 		return 0;
-	for (int s = 0; s < M->k; s++)
-		memcpy(&M->all[s], M->gat[s].data, sizeof *M->all);
-	struct yoc_load_result m;
-	merge_results(&m, M->all, M->k);
-	struct stat st;
-	yoc_progress_clear(M->prog);
-	print_result(&m);
-	if (m.status == YOC_LOAD_REJECTED)
-		M->status = 1;
-	M->nfiles++;
-	M->nrows += m.rows;
-	M->nloaded += m.loaded;
-	M->nquar += m.quarantined;
-	if (m.status >= 0 && m.status < 8)
-		M->nstat[m.status]++;
-	M->bytes_done += stat(it->path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	for (size_t i = 0; i < nb; i++) {
+		const struct yoc_load_item *it = &M->plan->items[M->first + i];
+		for (int s = 0; s < M->k; s++)
+			memcpy(&M->all[s], M->gat[s].data + i * sizeof *M->all, sizeof *M->all);
+		struct yoc_load_result m;
+		merge_results(&m, M->all, M->k);
+		struct stat st;
+		yoc_progress_clear(M->prog);
+		print_result(&m);
+		if (m.status == YOC_LOAD_REJECTED)
+			M->status = 1;
+		M->nfiles++;
+		M->nrows += m.rows;
+		M->nloaded += m.loaded;
+		M->nquar += m.quarantined;
+		if (m.status >= 0 && m.status < 8)
+			M->nstat[m.status]++;
+		M->bytes_done += stat(it->path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	}
 	yoc_progress_rows(M->prog, (uint64_t)M->nrows);
 	yoc_progress_update(M->prog, M->bytes_done);
 	return 0;
@@ -365,7 +378,10 @@ static int mpi_load(int argc, char **argv, char **dirs)
 	if ((rc = yoc_load_plan_make(&plan, (const char *const *)all, nall, kind, e)))
 		goto fail;
 	M.plan = &plan;
-	/* a missing shard is made, as yoc init makes a dataset */
+	/* a missing shard is made, as yoc init makes a dataset; an existing
+	 * one must be this rank's shard of a split into k */
+	if ((rc = yoc_shard_check(dirs[me], me, k, e)))
+		goto fail;
 	char dbp[4200];
 	snprintf(dbp, sizeof dbp, "%s/yoc.db", dirs[me]);
 	if (access(dbp, F_OK) != 0 && (rc = yoc_store_init(dirs[me], e)))
@@ -382,8 +398,9 @@ static int mpi_load(int argc, char **argv, char **dirs)
 	owner = yoc_calloc(plan.n + 1, sizeof *owner);
 	files = yoc_calloc(plan.n + 1, sizeof *files);
 	M.parts = yoc_calloc(plan.n + 1, sizeof *M.parts);
+	M.local = yoc_calloc(plan.n + 1, sizeof *M.local);
 	jobv = yoc_calloc(plan.n + 1, sizeof *jobv);
-	if (!send || !M.gat || !M.all || !size || !owner || !files || !M.parts || !jobv) {
+	if (!send || !M.gat || !M.all || !size || !owner || !files || !M.parts || !M.local || !jobv) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "load", 0, 0, "out of memory");
 		goto fail;
 	}
@@ -484,13 +501,15 @@ static int mpi_load(int argc, char **argv, char **dirs)
 		rc = yoc_loader_files(L, jobv, b - a, mload_done, &M, e);
 		for (size_t i = a; i < b; i++)
 			yoc_buf_free(&files[i]);
-		if (rc)
+		if (rc || (rc = mload_batch(&M, b - a)))
 			goto fail;
 		a = b;
 	}
 	if (me == 0)
 		yoc_progress_end(&prog);
 	/* every shard is ready: now each commits (docs/mpi.md, crash safety) */
+	if ((rc = yoc_shard_mark(s, me, k, e)))
+		goto fail;
 	yoc_shard_barrier();
 	if ((rc = yoc_loader_commit(L, e)))
 		goto fail;
@@ -536,6 +555,7 @@ cleanup:
 	yoc_free(owner);
 	yoc_free(files);
 	yoc_free(M.parts);
+	yoc_free(M.local);
 	yoc_free(jobv);
 	for (size_t i = 0; i < nall; i++)
 		yoc_free(all[i]);
@@ -607,7 +627,9 @@ static int mpi_analyse(int argc, char **argv, char **dirs)
 	struct yoc_analyse_stats st;
 	memset(&st, 0, sizeof st);
 	/* each shard alone: every figure of a person depends on that person's rows */
-	int rc = yoc_analyse_run(&o, &st, &e);
+	int rc = yoc_shard_check(dirs[me], me, k, &e);
+	if (!rc)
+		rc = yoc_analyse_run(&o, &st, &e);
 	if (rc)
 		cli_err_rec("analyse", &e);
 	int64_t v[12] = {rc ? 1 : 0, (int64_t)st.persons, (int64_t)st.person_years,
@@ -689,7 +711,8 @@ static int mpi_report(int argc, char **argv, char **dirs)
 	}
 	snprintf(db, sizeof db, "%s/yoc.db", dirs[me]);
 	/* a killed writer's journal is rolled back before the read-only open */
-	if ((rc = yoc_store_recover(db, &e)) || (rc = yoc_shard_pack(db, &img, &nimg, &e)))
+	if ((rc = yoc_shard_check(dirs[me], me, k, &e)) || (rc = yoc_store_recover(db, &e)) ||
+	    (rc = yoc_shard_pack(db, &img, &nimg, &e)))
 		cli_err_rec("report", &e);
 	int64_t bad = rc ? 1 : 0;
 	yoc_error_clear(&e);

@@ -5,10 +5,25 @@
 */
 #include <mpi.h>
 #include <string.h>
+#include <time.h>
 
 #include "shard/shard.h"
 
 static int started;
+
+/*
+** Waits for a request by testing it and sleeping 0.2 ms between tests: a
+** rank waiting for a slower one sleeps instead of spinning, so it leaves
+** the core to the others and its CPU time is the work it did.
+*/
+static int wait_req(MPI_Request *r)
+{
+	int done = 0, rc;
+	struct timespec ts = {0, 200000};
+	while ((rc = MPI_Test(r, &done, MPI_STATUS_IGNORE)) == MPI_SUCCESS && !done)
+		nanosleep(&ts, NULL);
+	return rc;
+}
 
 uint64_t yoc_shard_hash(const char *p, size_t n)
 {
@@ -78,8 +93,9 @@ int yoc_shard_size(void)
 
 void yoc_shard_barrier(void)
 {
-	if (started)
-		MPI_Barrier(MPI_COMM_WORLD);
+	MPI_Request r;
+	if (started && MPI_Ibarrier(MPI_COMM_WORLD, &r) == MPI_SUCCESS)
+		wait_req(&r);
 }
 
 int yoc_shard_sum(int64_t *v, size_t n, struct yoc_error *e)
@@ -87,7 +103,10 @@ int yoc_shard_sum(int64_t *v, size_t n, struct yoc_error *e)
 	int rc;
 	if (!started || !n)
 		return YOC_OK;
-	rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+	MPI_Request r;
+	rc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD, &r);
+	if (rc == MPI_SUCCESS)
+		rc = wait_req(&r);
 	return rc == MPI_SUCCESS ? YOC_OK : mpi_fail(e, rc, "MPI_Allreduce");
 }
 
@@ -96,7 +115,10 @@ int yoc_shard_min(int64_t *v, size_t n, struct yoc_error *e)
 	int rc;
 	if (!started || !n)
 		return YOC_OK;
-	rc = MPI_Allreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD);
+	MPI_Request r;
+	rc = MPI_Iallreduce(MPI_IN_PLACE, v, (int)n, MPI_INT64_T, MPI_MIN, MPI_COMM_WORLD, &r);
+	if (rc == MPI_SUCCESS)
+		rc = wait_req(&r);
 	return rc == MPI_SUCCESS ? YOC_OK : mpi_fail(e, rc, "MPI_Allreduce");
 }
 
@@ -105,7 +127,10 @@ int yoc_shard_bcast(void *p, size_t n, int root, struct yoc_error *e)
 	int rc;
 	if (!started || !n)
 		return YOC_OK;
-	rc = MPI_Bcast(p, (int)n, MPI_BYTE, root, MPI_COMM_WORLD);
+	MPI_Request r;
+	rc = MPI_Ibcast(p, (int)n, MPI_BYTE, root, MPI_COMM_WORLD, &r);
+	if (rc == MPI_SUCCESS)
+		rc = wait_req(&r);
 	return rc == MPI_SUCCESS ? YOC_OK : mpi_fail(e, rc, "MPI_Bcast");
 }
 
@@ -144,7 +169,9 @@ int yoc_shard_exchange(struct yoc_buf *send, struct yoc_buf *recv, uint64_t *sen
 			yoc_error_set(e, rc, "mpi", 0, 0, "out of memory");
 		goto cleanup;
 	}
-	if ((mrc = MPI_Alltoall(sc, 1, MPI_INT, rcn, 1, MPI_INT, MPI_COMM_WORLD)) != MPI_SUCCESS) {
+	MPI_Request req;
+	if ((mrc = MPI_Ialltoall(sc, 1, MPI_INT, rcn, 1, MPI_INT, MPI_COMM_WORLD, &req)) !=
+		    MPI_SUCCESS || (mrc = wait_req(&req)) != MPI_SUCCESS) {
 		rc = mpi_fail(e, mrc, "MPI_Alltoall");
 		goto cleanup;
 	}
@@ -165,8 +192,9 @@ int yoc_shard_exchange(struct yoc_buf *send, struct yoc_buf *recv, uint64_t *sen
 	for (int d = 0; d < k; d++)
 		if (send[d].len)
 			memcpy(sbuf + sd[d], send[d].data, send[d].len);
-	if ((mrc = MPI_Alltoallv(sbuf, sc, sd, MPI_BYTE, rbuf, rcn, rd, MPI_BYTE,
-				 MPI_COMM_WORLD)) != MPI_SUCCESS) {
+	if ((mrc = MPI_Ialltoallv(sbuf, sc, sd, MPI_BYTE, rbuf, rcn, rd, MPI_BYTE,
+				  MPI_COMM_WORLD, &req)) != MPI_SUCCESS ||
+	    (mrc = wait_req(&req)) != MPI_SUCCESS) {
 		rc = mpi_fail(e, mrc, "MPI_Alltoallv");
 		goto cleanup;
 	}
@@ -198,29 +226,35 @@ int yoc_shard_gather(const void *p, size_t n, struct yoc_buf *recv, int root,
 			continue;
 		if (me == s) {
 			uint64_t len = n;
-			if ((mrc = MPI_Send(&len, 1, MPI_UINT64_T, root, 1, MPI_COMM_WORLD)))
+			MPI_Request r;
+			if ((mrc = MPI_Isend(&len, 1, MPI_UINT64_T, root, 1, MPI_COMM_WORLD, &r)) ||
+			    (mrc = wait_req(&r)))
 				return mpi_fail(e, mrc, "MPI_Send");
 			for (size_t off = 0; off < n; off += PIECE_MAX) {
 				size_t m = n - off < PIECE_MAX ? n - off : PIECE_MAX;
-				if ((mrc = MPI_Send((const char *)p + off, (int)m, MPI_BYTE, root, 2,
-						    MPI_COMM_WORLD)))
+				if ((mrc = MPI_Isend((const char *)p + off, (int)m, MPI_BYTE, root, 2,
+						     MPI_COMM_WORLD, &r)) ||
+				    (mrc = wait_req(&r)))
 					return mpi_fail(e, mrc, "MPI_Send");
 			}
 		} else if (me == root) {
 			uint64_t len = 0;
-			if ((mrc = MPI_Recv(&len, 1, MPI_UINT64_T, s, 1, MPI_COMM_WORLD,
-					    MPI_STATUS_IGNORE)))
+			MPI_Request r;
+			if ((mrc = MPI_Irecv(&len, 1, MPI_UINT64_T, s, 1, MPI_COMM_WORLD, &r)) ||
+			    (mrc = wait_req(&r)))
 				return mpi_fail(e, mrc, "MPI_Recv");
 			yoc_buf_reset(&recv[s]);
 			if (yoc_buf_reserve(&recv[s], (size_t)len + 1))
 				return yoc_error_set(e, YOC_ENOMEM, "mpi", 0, 0, "out of memory");
 			for (size_t off = 0; off < len; off += PIECE_MAX) {
 				size_t m = len - off < PIECE_MAX ? len - off : PIECE_MAX;
-				if ((mrc = MPI_Recv(recv[s].data + off, (int)m, MPI_BYTE, s, 2,
-						    MPI_COMM_WORLD, MPI_STATUS_IGNORE)))
+				if ((mrc = MPI_Irecv(recv[s].data + off, (int)m, MPI_BYTE, s, 2,
+						     MPI_COMM_WORLD, &r)) ||
+				    (mrc = wait_req(&r)))
 					return mpi_fail(e, mrc, "MPI_Recv");
 			}
 			recv[s].len = (size_t)len;
+			recv[s].data[len] = 0;
 		}
 	}
 	return YOC_OK;

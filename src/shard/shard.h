@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "ident/ident.h"
+#include "store/store.h"
 #include "yoc/core.h"
 
 /*
@@ -121,5 +122,14 @@ int yoc_shard_join(const char *msg, size_t n, size_t *pos, struct yoc_shard_part
 int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *e);
 int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
 		    struct yoc_error *e);
+
+/*
+** Which shard a dataset is: "r/K" in its meta table, written in the load's
+** transaction (yoc_shard_mark). yoc_shard_check refuses a dataset marked as
+** another shard, or one with files and no mark when k > 1 (a single
+** dataset: split it with yoc reshard); a missing dataset is fine.
+*/
+int yoc_shard_mark(yoc_store *s, int r, int k, struct yoc_error *e);
+int yoc_shard_check(const char *dir, int r, int k, struct yoc_error *e);
 
 #endif

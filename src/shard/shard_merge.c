@@ -273,3 +273,47 @@ cleanup:
 	sqlite3_close(db);
 	return rc;
 }
+
+int yoc_shard_mark(yoc_store *s, int r, int k, struct yoc_error *e)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('shard', '%d/%d')",
+		 r, k);
+	return yoc__store_exec_pub(s, sql, e);
+}
+
+int yoc_shard_check(const char *dir, int r, int k, struct yoc_error *e)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	char path[4200], want[32], got[64] = "";
+	int rc = YOC_OK, files = 0;
+	snprintf(path, sizeof path, "%s/yoc.db", dir);
+	snprintf(want, sizeof want, "%d/%d", r, k);
+	if (access(path, F_OK) != 0)
+		return YOC_OK; /* a new shard */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rc = sql_fail(db, e, path);
+		goto cleanup;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'shard'", -1, &q, NULL) ==
+		    SQLITE_OK && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+		snprintf(got, sizeof got, "%s", (const char *)sqlite3_column_text(q, 0));
+	sqlite3_finalize(q);
+	q = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM files", -1, &q, NULL) == SQLITE_OK &&
+	    sqlite3_step(q) == SQLITE_ROW)
+		files = sqlite3_column_int(q, 0);
+	if (*got && strcmp(got, want) != 0)
+		rc = yoc_error_set(e, YOC_EINVAL, dir, 0, 0,
+				   "this dataset is shard %s (rank/shards), not %s: give the shards "
+				   "in order, as many as were loaded", got, want);
+	else if (!*got && files && k > 1)
+		rc = yoc_error_set(e, YOC_EINVAL, dir, 0, 0,
+				   "a dataset loaded without --shards cannot be shard %s; split it "
+				   "with yoc reshard", want);
+cleanup:
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return rc;
+}

@@ -11,6 +11,9 @@
 #   - every report table (csv/) and page equals the single report's (the
 #     dataset state hash of the footer aside: it hashes load times);
 #   - loading again changes nothing.
+# Shards out of order, or a single dataset given as a shard, are refused.
+# yoc reshard (1 -> 2, 3 -> 1) gives the same catalog, person_year and
+# report; a rerun changes nothing; a changed feed is refused by name.
 # Then ranks are killed at moments spread over a load: every shard must
 # open, each at its previous state or the new one, and a rerun must equal
 # a load never killed.
@@ -164,8 +167,48 @@ print(bad if n > 1000 else -1)' $k who$k)
 		{ not_ok "K=$k: a second load changes nothing"; grep committed again$k; }
 done
 
-# --shards must name one folder per rank
+# --shards must name one folder per rank, in order, of one split
 expect_rc 2 "two ranks, one folder: usage error" $MPI -n 2 "$YOC" analyse --shards M2/s0
+$MPI -n 2 "$YOC" analyse --shards M2/s1 M2/s0 > /dev/null 2> swapped.err
+grep -q "is shard 1/2 (rank/shards), not 0/2" swapped.err && ok "shards out of order are refused" ||
+	not_ok "shards out of order are refused"
+$MPI -n 2 "$YOC" analyse --shards D1 M2/s1 > /dev/null 2> plain.err
+grep -q "loaded without --shards cannot be shard 0/2" plain.err && ok "a single dataset is not a shard" ||
+	not_ok "a single dataset is not a shard"
+
+# ---- reshard: 1 -> 2 -> 1, by replaying the loaded feeds ----
+expect_rc 0 "reshard a single dataset into 2 shards" "$YOC" reshard --from D1 --to X/s0 X/s1
+expect_rc 0 "analyse the 2 new shards" $MPI -n 2 "$YOC" analyse --shards X/s0 X/s1
+py_dump X/s0/yoc.db X/s1/yoc.db > pyX
+cmp -s py1 pyX && ok "resharded 1 -> 2: person_year equals the single dataset's" ||
+	not_ok "resharded 1 -> 2: person_year equals the single dataset's"
+acct X/s0/yoc.db X/s1/yoc.db > acctX
+cmp -s acct1 acctX && ok "resharded 1 -> 2: every file's rows add up" || not_ok "resharded 1 -> 2: every file's rows add up"
+$MPI -n 2 "$YOC" report --shards X/s0 X/s1 --out RX > /dev/null 2>&1
+diff -r R1/csv RX/csv > /dev/null && ok "resharded 1 -> 2: the report's tables are the single's" ||
+	not_ok "resharded 1 -> 2: the report's tables are the single's"
+expect_rc 0 "reshard 3 shards into one dataset" "$YOC" reshard --from M3/s0 M3/s1 M3/s2 --to Y
+catalog() { sqlite3 "$1/yoc.db" "select file_id, load_id, path, hash, bytes, rows, loaded, quarantined,
+	flagged, status, superseded_by from files order by file_id; select * from quarantine;
+	select * from flags; select * from person order by person_idx; select * from linkage;
+	select path, file_id, hash from duplicate_files"; }
+catalog D1 > cat1; catalog Y > catY
+cmp -s cat1 catY && ok "resharded 3 -> 1: files, quarantine, flags, person and linkage are the single load's" ||
+	{ not_ok "resharded 3 -> 1: files, quarantine, flags, person and linkage are the single load's"; diff cat1 catY | head -5; }
+"$YOC" analyse --db Y > /dev/null
+py_dump Y/yoc.db > pyY
+cmp -s py1 pyY && ok "resharded 3 -> 1: person_year equals the single dataset's" ||
+	not_ok "resharded 3 -> 1: person_year equals the single dataset's"
+expect_rc 0 "reshard again into a finished target: nothing to do" "$YOC" reshard --from M3/s0 M3/s1 M3/s2 --to Y
+catalog Y > catY2
+cmp -s cat1 catY2 && ok "the rerun changes nothing" || not_ok "the rerun changes nothing"
+mkdir -p Q && cp P/deaths/*.csv Q/
+"$YOC" init DQ > /dev/null && "$YOC" load --db DQ Q > /dev/null 2>&1
+expect_rc 1 "a target holding other data is refused" "$YOC" reshard --from D1 --to DQ Z1
+f=$(ls Q/*.csv | head -1); sed -i '$d' "$f"
+"$YOC" reshard --from DQ --to ZQ > /dev/null 2> changed.err
+grep -q "has changed since it was loaded as file" changed.err && ok "a feed changed since its load is refused by name" ||
+	not_ok "a feed changed since its load is refused by name"
 
 # ---- killed ranks ----
 KILLS=${YOC_MPI_KILLS:-6}
@@ -197,6 +240,11 @@ while [ $i -lt "$KILLS" ]; do
 	victims=$(ps -o pid= --ppid $mp 2>/dev/null | tr -d ' ')
 	v=$(echo "$victims" | sed -n "$((1 + i % 2))p")
 	[ -n "$v" ] && kill -9 "$v" 2>/dev/null && killed=$((killed+1))
+	# mpirun ends the other rank; a rank killed while MPI starts can leave
+	# mpirun waiting: after 60 s it is ended too (it is ours)
+	n=0
+	while kill -0 $mp 2>/dev/null && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done
+	kill -0 $mp 2>/dev/null && { echo "# kill $i: mpirun still waiting after 60 s: ended"; kill -9 $mp; }
 	wait $mp 2>/dev/null
 	for s in 0 1; do
 		if ! "$YOC" status --db B/s$s > /dev/null 2>&1; then badk=$((badk+1)); echo "# kill $i: shard $s does not open"; continue; fi
