@@ -101,8 +101,13 @@ static int wanted(const char *p)
 	return n > 4 && (strcmp(p + n - 4, ".csv") == 0 || strcmp(p + n - 4, ".txt") == 0);
 }
 
-/* Bytes read by all ranks for one exchange: the memory a batch holds. */
+/*
+** A batch: the files read by all ranks for one exchange, at most 64 MiB
+** (the memory it holds) and 256 files (the results rank 0 gathers: 256 per
+** rank, about 6 KiB each).
+*/
 #define BATCH_BYTES ((uint64_t)64 << 20)
+#define BATCH_FILES 256
 
 struct mload {
 	const struct yoc_load_plan *plan;
@@ -398,7 +403,7 @@ static int mpi_load(int argc, char **argv, char **dirs)
 	owner = yoc_calloc(plan.n + 1, sizeof *owner);
 	files = yoc_calloc(plan.n + 1, sizeof *files);
 	M.parts = yoc_calloc(plan.n + 1, sizeof *M.parts);
-	M.local = yoc_calloc(plan.n + 1, sizeof *M.local);
+	M.local = yoc_calloc(BATCH_FILES, sizeof *M.local);
 	jobv = yoc_calloc(plan.n + 1, sizeof *jobv);
 	if (!send || !M.gat || !M.all || !size || !owner || !files || !M.parts || !M.local || !jobv) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "load", 0, 0, "out of memory");
@@ -417,7 +422,7 @@ static int mpi_load(int argc, char **argv, char **dirs)
 	for (size_t a = 0; a < plan.n;) {
 		size_t b = a;
 		uint64_t bytes = 0;
-		while (b < plan.n && (b == a || bytes + size[b] <= BATCH_BYTES))
+		while (b < plan.n && b - a < BATCH_FILES && (b == a || bytes + size[b] <= BATCH_BYTES))
 			bytes += size[b++];
 		/* the readers: largest file first to the rank with the fewest bytes */
 		uint64_t load[256] = {0};

@@ -29,7 +29,11 @@ for c in sqlite3 python3; do
 done
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 export YOC_DATA="${YOC_DATA:-$YOC_ROOT/data}"
-MPI="mpirun --oversubscribe"
+# Under AddressSanitizer (make asan) the ranks do not check for leaks: Open MPI
+# leaves memory allocated by its plugins at MPI_Finalize, reported from
+# unloaded modules that no suppression can name. Every yoc run here without
+# mpirun, the unit test and the fuzz corpus of src/shard still check.
+MPI="env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 mpirun --oversubscribe"
 cd "$TMP" || exit 1
 PERSONS=${YOC_MPI_PERSONS:-2500}
 
