@@ -181,6 +181,7 @@ static int run(int argc, char **argv)
 	int strict = cli_get(opts, "strict") != NULL;
 	char *data = NULL;
 	long long nfiles = 0, nrows = 0;
+	int begun = 0; /* a load of the history was started on the targets */
 	for (int t = 0; t < MAXSH; t++)
 		yoc_buf_init(&part[t], 0);
 	yoc_buf_init(&file, 0);
@@ -246,6 +247,7 @@ static int run(int argc, char **argv)
 			goto fail;
 	}
 	/* each load of the history again, committed on every target */
+	begun = 1;
 	for (size_t a = 0; a < nh;) {
 		size_t b = a;
 		while (b < nh && h[b].load_id == h[a].load_id)
@@ -335,8 +337,9 @@ static int run(int argc, char **argv)
 	goto cleanup;
 fail:
 	cli_err_rec("reshard", &e);
-	fprintf(stderr, "yoc reshard: stopped; the targets hold the loads committed so far: run "
-		"it again to finish\n");
+	if (begun)
+		fprintf(stderr, "yoc reshard: stopped; the targets hold the loads committed so far: "
+			"run it again to finish\n");
 	rc = 1;
 cleanup:
 	yoc_free(data);
