@@ -17,8 +17,11 @@ PKGS    := sqlite3 libsodium libcrypto gsl jansson libmicrohttpd libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 XLSX_LIBS  := $(shell pkg-config --libs xlsxwriter 2>/dev/null || echo -lxlsxwriter)
-CPPFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS)
-LDLIBS  := $(PKG_LIBS) $(XLSX_LIBS) -lm -lpthread
+# MPI (Open MPI) for sharded runs, src/shard (docs/mpi.md)
+MPI_CFLAGS := $(shell pkg-config --cflags ompi-c 2>/dev/null || pkg-config --cflags mpi 2>/dev/null)
+MPI_LIBS   := $(shell pkg-config --libs ompi-c 2>/dev/null || pkg-config --libs mpi 2>/dev/null)
+CPPFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude -Isrc $(PKG_CFLAGS) $(MPI_CFLAGS)
+LDLIBS  := $(PKG_LIBS) $(XLSX_LIBS) $(MPI_LIBS) -lm -lpthread
 SAN     :=
 BUILD   ?= build
 

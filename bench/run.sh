@@ -6,7 +6,7 @@
 # data goes to bench/data/ (git-ignored).
 cd "$(dirname "$0")/.." || exit 1
 failed=""
-for b in csv synth pseudo load analyse stats risk rule cohort simulate evaluate link budget serve sql; do
+for b in csv synth pseudo load analyse stats risk rule cohort simulate evaluate link budget serve sql mpi; do
 	echo "== bench/$b.sh"
 	sh "bench/$b.sh" || failed="$failed $b"
 	echo

@@ -2,7 +2,7 @@
 # Installs the Debian packages yoc needs to build, test and run its demo.
 # A no-op when all are present; otherwise apt-get update, then install.
 set -e
-PKGS="gcc make pkg-config libsqlite3-dev libsodium-dev libssl-dev libcmocka-dev libxlsxwriter-dev libgsl-dev libjansson-dev chromium sqlite3 clang libclang-rt-14-dev python3 openssl time r-base-core python3-jsonschema r-cran-matchit libmicrohttpd-dev wrk python3-scipy libzstd-dev"
+PKGS="gcc make pkg-config libsqlite3-dev libsodium-dev libssl-dev libcmocka-dev libxlsxwriter-dev libgsl-dev libjansson-dev chromium sqlite3 clang libclang-rt-14-dev python3 openssl time r-base-core python3-jsonschema r-cran-matchit libmicrohttpd-dev wrk python3-scipy libzstd-dev openmpi-bin libopenmpi-dev"
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

@@ -109,6 +109,12 @@ extern const struct cli_verb cli_verb_simulate;
 extern const struct cli_verb cli_verb_report;
 extern const struct cli_verb cli_verb_init;
 extern const struct cli_verb cli_verb_load;
+extern const struct cli_verb cli_verb_reshard;
+/* cmd_mpi.c: load, analyse and report with --shards, under mpirun (docs/mpi.md) */
+int cli_mpi_wanted(int argc, char **argv);
+int cli_mpi_load(int argc, char **argv);
+int cli_mpi_analyse(int argc, char **argv);
+int cli_mpi_report(int argc, char **argv);
 extern const struct cli_verb cli_verb_status;
 extern const struct cli_verb cli_verb_upgrade;
 extern const struct cli_verb cli_verb_quarantine;

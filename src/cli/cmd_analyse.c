@@ -34,10 +34,14 @@ static const char usage_text[] =
 	"  --data DIR            folder of ncc_2023_24.csv, unit_costs.csv and\n"
 	"                        apc_trim_points.csv\n"
 	"                        (default: the shipped data/ folder)\n"
-	"  --threads N           worker threads (default: number of CPUs)\n";
+	"  --threads N           worker threads (default: number of CPUs)\n\n"
+	"Sharded, under MPI: mpirun -n K yoc analyse --shards DIR1 .. DIRK [options]\n"
+	"analyses each shard on its rank (docs/mpi.md).\n";
 
 static int run(int argc, char **argv)
 {
+	if (cli_mpi_wanted(argc, argv)) /* sharded, under mpirun */
+		return cli_mpi_analyse(argc, argv);
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"codelist", 1, NULL}, {"lookback-years", 1, NULL},
 		{"bands", 1, NULL}, {"data", 1, NULL}, {"threads", 1, NULL}, {NULL, 0, NULL}

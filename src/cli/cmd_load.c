@@ -53,6 +53,9 @@ static const char usage_text[] =
 	"               by default one line per file and reason: the count and the\n"
 	"               first row; on a terminal, also the line per file that is\n"
 	"               otherwise replaced by one progress line (rows, rate, ETA)\n\n"
+	"Sharded, under MPI: mpirun -n K yoc load --shards DIR1 .. DIRK PATH...\n"
+	"(--kind, --allow, --strict, --jobs): one dataset per rank, rows routed by\n"
+	"pseudonym; see docs/mpi.md.\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
 
 /* A path or message as text: a byte outside printable ASCII (a newline in a
@@ -258,6 +261,8 @@ static int file_done(void *ctx, size_t i, const struct yoc_load_result *res)
 
 static int run(int argc, char **argv)
 {
+	if (cli_mpi_wanted(argc, argv)) /* sharded, under mpirun */
+		return cli_mpi_load(argc, argv);
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"kind", 1, NULL}, {"json", 0, NULL}, {"allow", 1, NULL},
 		{"strict", 0, NULL}, {"verbose", 0, NULL}, {"jobs", 1, NULL}, {NULL, 0, NULL}
@@ -418,7 +423,8 @@ static int run(int argc, char **argv)
 				break;
 			}
 		}
-		jobv[i] = (struct yoc_load_job){it->path, root, kind, it->refuse != NULL};
+		jobv[i] = (struct yoc_load_job){.path = it->path, .root = root, .kind = kind,
+						 .skip = it->refuse != NULL};
 	}
 	yoc_loader_jobs(L, (int)jobs);
 	if ((rc = yoc_loader_files(L, jobv, plan.n, file_done, &R, &e)))

@@ -43,10 +43,15 @@ static const char usage_text[] =
 	"                     world's data/practice_pcn.csv when it names a practice)\n"
 	"  --quality-url URL  the data-quality report, relative to DIR2\n"
 	"                     (default ../quality/quality.html)\n"
-	"  --data DIR         reference data folder (default: as 'yoc analyse')\n";
+	"  --data DIR         reference data folder (default: as 'yoc analyse')\n\n"
+	"Sharded, under MPI: mpirun -n K yoc report --shards DIR1 .. DIRK --out DIR2\n"
+	"gathers the shards' tables and writes one report of the whole population\n"
+	"(docs/mpi.md).\n";
 
 static int run(int argc, char **argv)
 {
+	if (cli_mpi_wanted(argc, argv)) /* sharded, under mpirun */
+		return cli_mpi_report(argc, argv);
 	struct cli_opt opts[] = {
 		{"db", 1, NULL}, {"out", 1, NULL}, {"fyear", 1, NULL},
 		{"threshold", 1, NULL}, {"round", 1, NULL}, {"no-suppression", 0, NULL},

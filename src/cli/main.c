@@ -19,6 +19,7 @@ static const struct cli_verb *const verbs[] = {
 	&cli_verb_audit,
 	&cli_verb_init,
 	&cli_verb_load,
+	&cli_verb_reshard,
 	&cli_verb_status,
 	&cli_verb_upgrade,
 	&cli_verb_quarantine,

@@ -88,7 +88,14 @@ static void read_one(struct pool *P, size_t i)
 	if (!lf)
 		return;
 	yoc__lf_init(lf, j->path, j->root, j->kind);
-	yoc__lf_read(P->L, lf);
+	if (j->data) { /* a shard's part of a file read elsewhere (src/shard) */
+		lf->hash_given = j->hash;
+		lf->bytes_given = j->bytes;
+		lf->scanned = j->scanned;
+		yoc__lf_prepare(P->L, lf, j->path, j->data, j->ndata);
+	} else {
+		yoc__lf_read(P->L, lf);
+	}
 	P->lf[i] = lf;
 }
 

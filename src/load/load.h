@@ -92,6 +92,8 @@ int yoc_loader_file(struct yoc_loader *L, const char *path, int kind,
 		    struct yoc_load_result *res, struct yoc_error *e);
 int yoc_loader_file_from(struct yoc_loader *L, const char *path, const char *root, int kind,
 			 struct yoc_load_result *res, struct yoc_error *e);
+/* The 128-bit content identity of a file's bytes (files.hash), 32 hex digits. */
+void yoc_load_content_hash(const void *data, size_t n, char out[40]);
 /* 1 if path names a source account (yoc-account.json, *.account.json). */
 int yoc_load_is_account(const char *path);
 /* Same, from memory (name stands for the path; used by tests and the fuzzer). */
@@ -114,6 +116,19 @@ struct yoc_load_job {
 	const char *root;     /* the path given to yoc load it was found under */
 	int kind;             /* -1: recognise it */
 	int skip;             /* not loaded: done is called with res NULL */
+	/*
+	** A sharded load (src/shard, docs/mpi.md): data (ndata bytes, kept by
+	** the caller until the call returns) is this shard's part of the file
+	** at path, already read; hash, the whole file's content identity
+	** (yoc_load_content_hash) and bytes its size; scanned, the whole file passed the
+	** identifier scan where it was read, so its part is not judged alone.
+	** NULL data: the file is read from path.
+	*/
+	const void *data;
+	size_t ndata;
+	const char *hash;
+	int64_t bytes;
+	int scanned;
 };
 int yoc_loader_files(struct yoc_loader *L, const struct yoc_load_job *jobs, size_t n,
 		     int (*done)(void *ctx, size_t i, const struct yoc_load_result *res),

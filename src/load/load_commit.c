@@ -270,7 +270,7 @@ int yoc__lf_commit(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error
 	savepoint = 1;
 	struct yoc_catalog_new_file nf = {
 		L->load_id, yoc_spec_kind(res->kind)->name, res->provider, res->period, res->file,
-		lf->hash, lf->delim, (int64_t)lf->ndata, old_id != 0,
+		lf->hash, lf->delim, lf->hash_given ? lf->bytes_given : (int64_t)lf->ndata, old_id != 0,
 	};
 	if ((rc = yoc_catalog_file_add(L->s, &nf, &res->file_id, e)) ||
 	    (rc = write_rows(L, lf, &lf->quar, 1, e)) || (rc = write_rows(L, lf, &lf->flags, 0, e)))

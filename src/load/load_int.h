@@ -157,6 +157,9 @@ struct yoc__lfile {
 	size_t ndata;
 	char *owned;               /* data, when read here */
 	char hash[40];
+	const char *hash_given;    /* a sharded load's part: the whole file's hash */
+	int64_t bytes_given;       /* and size */
+	int scanned;               /* a sharded load's part: scanned whole where read */
 	struct yoc__acct_lookup *lk; /* its source accounts (NULL: not looked for) */
 	char sha256[65];           /* of data, when an account was found */
 	char delim[2];

@@ -107,6 +107,11 @@ static void hash_hex(const void *data, size_t n, char *out)
 	snprintf(out, 40, "%016llx%016llx", (unsigned long long)h[0], (unsigned long long)h[1]);
 }
 
+void yoc_load_content_hash(const void *data, size_t n, char out[40])
+{
+	hash_hex(data, n, out);
+}
+
 int yoc__lf_reject(struct yoc_load_result *res, const char *fmt, const char *arg)
 {
 	res->status = YOC_LOAD_REJECTED;
@@ -394,7 +399,10 @@ void yoc__lf_prepare(struct yoc_loader *L, struct yoc__lfile *lf, const char *na
 	struct yoc_error ce;
 	lf->data = data;
 	lf->ndata = n;
-	hash_hex(data, n, lf->hash);
+	if (lf->hash_given)
+		snprintf(lf->hash, sizeof lf->hash, "%s", lf->hash_given);
+	else
+		hash_hex(data, n, lf->hash);
 	struct yoc_csv_opts o = {0};
 	yoc_error_clear(&ce);
 	if (yoc_csv_open_mem(&lf->r, data, n, name, &o, &ce)) {
@@ -794,8 +802,9 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 		lf->res.rows++;
 		/* Every value that could enter the dataset (a loaded cell, or any
 		 * cell of a row quarantined whole) passes the identifier scan. */
-		yoc_idscan_row(&lf->scan, row.cells, row.ncells, row.line,
-			       k < 0 || row.ncells != lf->nin);
+		if (!lf->scanned)
+			yoc_idscan_row(&lf->scan, row.cells, row.ncells, row.line,
+				       k < 0 || row.ncells != lf->nin);
 		if (k < 0) {
 			char why[48];
 			snprintf(why, sizeof why, "csv_%s", yoc_csv_fault_str(row.fault));

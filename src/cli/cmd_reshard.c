@@ -1,0 +1,362 @@
+/*
+** yoc reshard: makes K2 shards (or one dataset) from a dataset or its K
+** shards by replaying its load history: every loaded feed file, in the
+** order and the loads it was loaded in, read again from the path the
+** catalog recorded (and checked against its recorded content hash), cut by
+** person as a sharded load cuts it (src/shard) and loaded into each target
+** by the ordinary loader. One process, no MPI. docs/mpi.md, "Resharding".
+*/
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "ident/ident.h"
+#include "load/load.h"
+#include "shard/shard.h"
+#include "yoc/io.h"
+
+static const char usage_text[] =
+	"Usage: yoc reshard --from DIR... --to DIR... [--kind KIND] [--allow FILE]\n"
+	"                   [--strict]\n\n"
+	"Splits a dataset into shards, or joins shards into one dataset, or changes\n"
+	"their number: the --to folders become shards 0..K-1 of K (one folder: a\n"
+	"single dataset), each holding the persons FNV-1a-64(pseudonym) mod K names,\n"
+	"as 'mpirun -n K yoc load --shards' would have made them. --from names the\n"
+	"dataset, or all its shards in order.\n\n"
+	"It replays the load history: each loaded feed file is read again from the\n"
+	"path the dataset recorded (relative paths: from the folder the load ran in)\n"
+	"and must have the content it had (its hash); the files are loaded in their\n"
+	"loads and order, so file ids, replacements and the row accounting are the\n"
+	"history's. Give --kind, --allow and --strict as the loads had them. A\n"
+	"target must be new, empty, or a reshard of the same history left unfinished\n"
+	"(it is finished). Analyse the targets afterwards. See docs/mpi.md.\n";
+
+#define MAXSH 256
+
+struct entry {
+	int64_t file_id, load_id;
+	int dup;               /* a copy of a loaded file (duplicate_files) */
+	char *path;
+	char hash[40];
+};
+
+/* The load history of a catalog: files by file_id, then each load's copies. */
+static int history(const char *dir, struct entry **out, size_t *n, struct yoc_error *e)
+{
+	char db[4200];
+	sqlite3 *h = NULL;
+	sqlite3_stmt *q = NULL;
+	struct entry *v = NULL;
+	size_t nv = 0, cap = 0;
+	int rc = YOC_OK;
+	snprintf(db, sizeof db, "%s/yoc.db", dir);
+	if ((rc = yoc_store_recover(db, e)))
+		return rc;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(h, "SELECT file_id, load_id, path, hash, 0 AS o FROM files UNION ALL "
+			       "SELECT file_id, load_id, path, hash, 1 FROM duplicate_files "
+			       "ORDER BY 2, 5, 1, 3", -1, &q, NULL) != SQLITE_OK) {
+		rc = yoc_error_set(e, YOC_EIO, db, 0, 0, "sqlite: %s", sqlite3_errmsg(h));
+		goto cleanup;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		if (nv == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			struct entry *nn = yoc_realloc(v, nc * sizeof *nn);
+			if (!nn)
+				goto oom;
+			v = nn;
+			cap = nc;
+		}
+		struct entry *x = &v[nv];
+		x->file_id = sqlite3_column_int64(q, 0);
+		x->load_id = sqlite3_column_int64(q, 1);
+		x->dup = sqlite3_column_int(q, 4);
+		const char *p = (const char *)sqlite3_column_text(q, 2);
+		const char *hh = (const char *)sqlite3_column_text(q, 3);
+		snprintf(x->hash, sizeof x->hash, "%s", hh ? hh : "");
+		if (!(x->path = yoc_strdup(p ? p : "")))
+			goto oom;
+		nv++;
+	}
+	*out = v;
+	*n = nv;
+	v = NULL;
+	goto cleanup;
+oom:
+	rc = yoc_error_set(e, YOC_ENOMEM, dir, 0, 0, "out of memory");
+cleanup:
+	for (size_t i = 0; v && i < nv; i++)
+		yoc_free(v[i].path);
+	yoc_free(v);
+	sqlite3_finalize(q);
+	sqlite3_close(h);
+	return rc;
+}
+
+static void history_free(struct entry *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		yoc_free(v[i].path);
+	yoc_free(v);
+}
+
+/* The folders after option name, up to the next option. */
+static int take(int argc, char **argv, const char *name, char **dirs, int *n)
+{
+	*n = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!argv[i] || strcmp(argv[i], name) != 0)
+			continue;
+		for (int j = i + 1; j < argc && argv[j] && strncmp(argv[j], "--", 2) != 0; j++) {
+			if (*n == MAXSH)
+				return 1;
+			dirs[(*n)++] = argv[j];
+			argv[j] = NULL;
+		}
+		argv[i] = NULL;
+	}
+	return 0;
+}
+
+struct rs_ctx {
+	const struct entry *x;
+	int status; /* the result's */
+	int64_t file_id;
+	char message[600];
+};
+
+static int rs_done(void *ctx, size_t i, const struct yoc_load_result *res)
+{
+	struct rs_ctx *c = ctx;
+	c->status = res ? res->status : YOC_LOAD_REJECTED;
+	c->file_id = res ? res->file_id : 0;
+	snprintf(c->message, sizeof c->message, "%s", res ? res->message : "not loaded");
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	char *from[MAXSH], *to[MAXSH];
+	int nfrom = 0, nto = 0, rc = 0;
+	if (take(argc, argv, "--from", from, &nfrom) || take(argc, argv, "--to", to, &nto)) {
+		cli_err("reshard", "at most %d folders each for --from and --to", MAXSH);
+		return 2;
+	}
+	/* what is left: the other options */
+	int ac = 1;
+	for (int i = 1; i < argc; i++)
+		if (argv[i])
+			argv[ac++] = argv[i];
+	argv[ac] = NULL;
+	struct cli_opt opts[] = {
+		{"kind", 1, NULL}, {"allow", 1, NULL}, {"strict", 0, NULL}, {NULL, 0, NULL}
+	};
+	int npos;
+	if (cli_parse("reshard", ac, argv, opts, &npos))
+		return 2;
+	if (npos || !nfrom || !nto) {
+		cli_err("reshard", "give --from DIR... and --to DIR...; see 'yoc help reshard'");
+		return 2;
+	}
+	int kind = -1;
+	const char *ks = cli_get(opts, "kind");
+	if (ks && (kind = yoc_spec_kind_by_name(ks)) < 0) {
+		cli_err("reshard", "unknown kind '%s'", ks);
+		return 2;
+	}
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	struct entry *h = NULL, *h2 = NULL;
+	size_t nh = 0, nh2 = 0;
+	yoc_allow *allow = NULL;
+	yoc_store *st[MAXSH] = {NULL};
+	struct yoc_loader *L[MAXSH] = {NULL};
+	struct yoc_buf part[MAXSH], file;
+	int strict = cli_get(opts, "strict") != NULL;
+	char *data = NULL;
+	long long nfiles = 0, nrows = 0;
+	int begun = 0; /* a load of the history was started on the targets */
+	for (int t = 0; t < MAXSH; t++)
+		yoc_buf_init(&part[t], 0);
+	yoc_buf_init(&file, 0);
+	if (cli_get(opts, "allow") && (rc = yoc_allow_load(&allow, cli_get(opts, "allow"), &e)))
+		goto fail;
+	/* the sources: shards 0..K-1 of one history, in order */
+	for (int s = 0; s < nfrom; s++) {
+		struct stat sb;
+		char db[4200];
+		snprintf(db, sizeof db, "%s/yoc.db", from[s]);
+		if (stat(db, &sb) != 0) {
+			rc = yoc_error_set(&e, YOC_ENOTFOUND, from[s], 0, 0, "not a dataset (no yoc.db)");
+			goto fail;
+		}
+		if ((rc = yoc_shard_check(from[s], s, nfrom, &e)))
+			goto fail;
+		struct entry **dst = s ? &h2 : &h;
+		size_t *dn = s ? &nh2 : &nh;
+		if ((rc = history(from[s], dst, dn, &e)))
+			goto fail;
+		if (!s)
+			continue;
+		int same = nh2 == nh;
+		for (size_t i = 0; same && i < nh; i++)
+			same = h[i].file_id == h2[i].file_id && strcmp(h[i].hash, h2[i].hash) == 0;
+		history_free(h2, nh2);
+		h2 = NULL;
+		if (!same) {
+			rc = yoc_error_set(&e, YOC_EINVAL, from[s], 0, 0,
+					   "not a shard of the same history as %s", from[0]);
+			goto fail;
+		}
+	}
+	for (int t = 0; t < nto; t++) {
+		for (int s = 0; s < nfrom; s++) {
+			char a[4096], b[4096];
+			if (realpath(to[t], a) && realpath(from[s], b) && strcmp(a, b) == 0) {
+				rc = yoc_error_set(&e, YOC_EINVAL, to[t], 0, 0, "a target is also a source");
+				goto fail;
+			}
+		}
+		char db[4200];
+		snprintf(db, sizeof db, "%s/yoc.db", to[t]);
+		if ((rc = yoc_shard_check(to[t], t, nto, &e)))
+			goto fail;
+		if (access(db, F_OK) != 0 && (rc = yoc_store_init(to[t], &e)))
+			goto fail;
+		/* new, empty or a prefix of this history (an unfinished reshard) */
+		if ((rc = history(to[t], &h2, &nh2, &e)))
+			goto fail;
+		int prefix = nh2 <= nh;
+		for (size_t i = 0; prefix && i < nh2; i++)
+			prefix = h[i].file_id == h2[i].file_id && strcmp(h[i].hash, h2[i].hash) == 0;
+		history_free(h2, nh2);
+		h2 = NULL;
+		if (!prefix) {
+			rc = yoc_error_set(&e, YOC_EINVAL, to[t], 0, 0,
+					   "holds other data: a target must be new, empty or an "
+					   "unfinished reshard of the same history");
+			goto fail;
+		}
+		if ((rc = yoc_store_open(&st[t], to[t], YOC_STORE_WRITE, &e)))
+			goto fail;
+	}
+	/* each load of the history again, committed on every target */
+	begun = 1;
+	for (size_t a = 0; a < nh;) {
+		size_t b = a;
+		while (b < nh && h[b].load_id == h[a].load_id)
+			b++;
+		for (int t = 0; t < nto; t++) {
+			if ((rc = yoc_loader_begin(&L[t], st[t], &e)))
+				goto fail;
+			yoc_loader_policy(L[t], allow, strict);
+		}
+		for (size_t i = a; i < b; i++) {
+			const struct entry *x = &h[i];
+			char got[40];
+			size_t n = 0;
+			struct stat sb;
+			int fd = yoc_open_regular(x->path, O_RDONLY, 0, &e);
+			if (fd < 0 || fstat(fd, &sb) != 0 ||
+			    yoc__load_read_fd(fd, (size_t)sb.st_size, x->path, &data, &e)) {
+				if (fd >= 0)
+					close(fd);
+				cli_err_rec("reshard", &e);
+				rc = yoc_error_set(&e, YOC_ENOTFOUND, x->path, 0, 0,
+						   "the feed loaded as file %lld cannot be read: reshard "
+						   "replays the loaded feeds (run it from the folder the "
+						   "load ran in)", (long long)x->file_id);
+				goto fail;
+			}
+			close(fd);
+			n = (size_t)sb.st_size;
+			yoc_load_content_hash(data, n, got);
+			if (strcmp(got, x->hash) != 0) {
+				rc = yoc_error_set(&e, YOC_EDATA, x->path, 0, 0,
+						   "has changed since it was loaded as file %lld (content "
+						   "hash %s, loaded %s): reshard replays the loaded feeds",
+						   (long long)x->file_id, got, x->hash);
+				goto fail;
+			}
+			struct yoc_shard_split_stats sst = {0, 0};
+			for (int t = 0; t < nto; t++)
+				yoc_buf_reset(&part[t]);
+			/* rows without a person: a shard fixed by the file */
+			if ((rc = yoc_shard_split(x->path, data, n, (uint32_t)i, kind, allow, strict, nto,
+						  (int)(x->file_id % nto), part, &sst, &e)))
+				goto fail;
+			for (int t = 0; t < nto; t++) {
+				struct yoc_shard_part pt;
+				size_t pos = 0;
+				if ((rc = yoc_shard_join(part[t].data, part[t].len, &pos, &pt, &file, &e)))
+					goto fail;
+				struct yoc_load_job job = {
+					.path = x->path, .root = x->path, .kind = kind, .skip = pt.refused,
+					.data = file.data ? file.data : "", .ndata = file.len,
+					.hash = pt.whole ? NULL : pt.hash, .bytes = (int64_t)pt.bytes,
+					.scanned = !pt.whole,
+				};
+				struct rs_ctx c = {x, 0, 0, ""};
+				if ((rc = yoc_loader_files(L[t], &job, 1, rs_done, &c, &e)))
+					goto fail;
+				/* the history again: the same file ids (a copy: unchanged) */
+				if (c.status == YOC_LOAD_REJECTED || c.file_id != x->file_id ||
+				    (x->dup && c.status != YOC_LOAD_UNCHANGED)) {
+					rc = yoc_error_set(&e, YOC_EDATA, x->path, 0, 0,
+							   "replayed as file %lld (%s%s%s), loaded as file %lld: "
+							   "the history cannot be replayed as it was (give "
+							   "--kind, --allow, --strict as the load had them)",
+							   (long long)c.file_id, yoc_load_status_str(c.status),
+							   *c.message ? ": " : "", c.message,
+							   (long long)x->file_id);
+					goto fail;
+				}
+			}
+			nfiles++;
+			nrows += (long long)sst.rows;
+			yoc_free(data);
+			data = NULL;
+		}
+		for (int t = 0; t < nto; t++) {
+			if ((rc = yoc_shard_mark(st[t], t, nto, &e)) || (rc = yoc_loader_commit(L[t], &e)))
+				goto fail;
+			yoc_loader_free(L[t]);
+			L[t] = NULL;
+		}
+		a = b;
+	}
+	printf("reshard: %lld files (%lld rows) from %d to %d %s\n", nfiles, nrows, nfrom, nto,
+	       nto == 1 ? "dataset" : "shards");
+	rc = 0;
+	goto cleanup;
+fail:
+	cli_err_rec("reshard", &e);
+	if (begun)
+		fprintf(stderr, "yoc reshard: stopped; the targets hold the loads committed so far: "
+			"run it again to finish\n");
+	rc = 1;
+cleanup:
+	yoc_free(data);
+	for (int t = 0; t < nto; t++) {
+		yoc_loader_free(L[t]);
+		yoc_store_close(st[t]);
+	}
+	for (int t = 0; t < MAXSH; t++)
+		yoc_buf_free(&part[t]);
+	yoc_buf_free(&file);
+	history_free(h, nh);
+	history_free(h2, nh2);
+	yoc_allow_free(allow);
+	return rc;
+}
+
+const struct cli_verb cli_verb_reshard = {
+	"reshard", "split a dataset into shards or join them (replays the loaded feeds)",
+	usage_text, run
+};
