@@ -284,8 +284,7 @@ static int load_months(yoc_sel *s, sqlite3 *db, struct yoc_error *e)
 	for (int m = 0; m < NMONTH; m++)
 		snprintf(s->months[m], sizeof s->months[m], "%04d-%02d", (m < 9 ? y : y + 1) % 10000,
 			 (m + 3) % 12 + 1);
-	s->mrows = yoc_calloc(s->n ? s->n : 1, sizeof *s->mrows);
-	if (!s->mrows)
+	if (yoc__sel_months_alloc(s))
 		return yoc_error_set(e, YOC_ENOMEM, "person_month", 0, 0, "out of memory");
 	if (sqlite3_prepare_v2(db, "SELECT pseudo_id, months FROM person_month WHERE fyear = ?",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -694,7 +693,8 @@ static int indexable(const yoc_sel *s, const struct sel_filter *f)
 	       (f->lc_lo < 0 && f->lc_hi < 0 ? 1 : s->ix_lc.ok) &&
 	       (f->emerg_min < 0 || s->ix_emerg.ok) && (f->bed_min < 0 || s->ix_bed.ok) &&
 	       (f->cost_min < 0 || s->ix_cost.ok) && (!f->imd || s->ix_imd.ok) &&
-	       (!f->has_sex || s->sex_indexed) && !s->rule_path;
+	       (!f->has_sex || s->sex_indexed) &&
+	       (!(f->has_band || f->has_tier) || !s->cats_unindexed) && !s->rule_path;
 }
 
 /* ---- responses ---- */

@@ -15,6 +15,7 @@
 */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "server/srv_int.h"
 #include "yoc/io.h"
@@ -37,6 +38,32 @@ static void bit_clear(uint64_t *bm, size_t i)
 static int bit_get(const uint64_t *bm, size_t i)
 {
 	return (int)((bm[i >> 6] >> (i & 63)) & 1);
+}
+
+/*
+** n bytes, zeroed, on 2 MiB boundaries and marked for huge pages: a group's
+** rows are far apart, and with 4 KiB pages nearly every one would also miss
+** the TLB. *base is what to yoc_free.
+*/
+static void *huge_alloc(size_t n, void **base)
+{
+	const size_t H = (size_t)2 << 20;
+	char *b = yoc_malloc(n + H);
+	*base = b;
+	if (!b)
+		return NULL;
+	char *p = (char *)(((uintptr_t)b + H - 1) & ~(uintptr_t)(H - 1));
+#ifdef MADV_HUGEPAGE
+	madvise(p, n, MADV_HUGEPAGE); /* advice only: without it the rows still work */
+#endif
+	memset(p, 0, n);
+	return p;
+}
+
+int yoc__sel_months_alloc(yoc_sel *s)
+{
+	s->mrows = huge_alloc(sizeof *s->mrows * (s->n ? s->n : 1), &s->mrows_base);
+	return s->mrows ? 0 : YOC_ENOMEM;
 }
 
 /* ---- numeric columns ---- */
@@ -406,8 +433,12 @@ static int pack_rows(yoc_sel *s, size_t *wcap)
 		r->pyr = s->age.null[i] || sx < 0 ? 255 : (uint8_t)(age_band(s->age.v[i]) * 2 + sx);
 		int b = s->band.null[i] ? -1 : cat_index(s->bands, s->nbands, s->band.v[i]);
 		r->band = b < 0 ? 255 : (uint8_t)b;
+		if (b < 0 && !s->band.null[i])
+			s->cats_unindexed = 1; /* more than MAX_CAT bands */
 		b = !s->has_tier || s->tier.null[i] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[i]);
 		r->tier = b < 0 ? 255 : (uint8_t)b;
+		if (b < 0 && s->has_tier && !s->tier.null[i])
+			s->cats_unindexed = 1;
 		r->flags = !s->act_col[0].null[i] && s->act_col[0].v[i] >= 1;
 		for (size_t k = 0; k < s->nltc && k < 32; k++)
 			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
@@ -457,56 +488,87 @@ int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
 
 /* ---- sums ---- */
 
-/* Adds the packed figures of the rows set in b (word w) to a. */
-static inline void add_rows(const yoc_sel *s, struct agg *a, uint64_t b, size_t w)
+#define CHUNK 512
+#define AHEAD 24 /* rows prefetched ahead: the rows are apart, so the hardware does not */
+
+/*
+** Adds the packed figures of rows idx[0..m) (increasing) to a. The sums are
+** kept in locals (the packed bytes could alias a's fields otherwise) and
+** each row's lines are fetched AHEAD rows before they are read.
+*/
+static void add_rows(const yoc_sel *s, struct agg *a, const uint32_t *idx, size_t m)
 {
 	const struct crow *rows = s->rows;
 	const struct mrow *mr = s->mrows;
-	for (; b; b &= b - 1) {
-		size_t i = w * 64 + (size_t)__builtin_ctzll(b);
+	struct agg x = *a;
+	for (size_t j = 0; j < m; j++) {
+		if (j + AHEAD < m) {
+			__builtin_prefetch(&rows[idx[j + AHEAD]]);
+			if (mr)
+				__builtin_prefetch(&mr[idx[j + AHEAD]]);
+		}
+		size_t i = idx[j];
 		const struct crow *r = &rows[i];
 		int64_t k = r->key;
-		a->n++;
-		a->ck += k;
+		x.ck += k;
 		if (r->pyr != 255) {
-			a->pyr[r->pyr]++;
-			a->pyr_ck[r->pyr] += k;
+			x.pyr[r->pyr]++;
+			x.pyr_ck[r->pyr] += k;
 		}
 		if (r->band != 255) {
-			a->band[r->band]++;
-			a->band_ck[r->band] += k;
+			x.band[r->band]++;
+			x.band_ck[r->band] += k;
 		}
 		if (r->tier != 255) {
-			a->tier[r->tier]++;
-			a->tier_ck[r->tier] += k;
+			x.tier[r->tier]++;
+			x.tier_ck[r->tier] += k;
 		}
 		if (r->flags & 1) {
-			a->emerg_people++;
-			a->emerg_ck += k;
+			x.emerg_people++;
+			x.emerg_ck += k;
 		}
 		for (uint32_t c = r->ltc; c; c &= c - 1) {
 			int l = __builtin_ctz(c);
-			a->ltc[l]++;
-			a->ltc_ck[l] += k;
+			x.ltc[l]++;
+			x.ltc_ck[l] += k;
 		}
 		for (int q = 0; q < NACT; q++)
-			a->act[q] += r->act[q];
-		a->cost_total += r->money[0];
+			x.act[q] += r->act[q];
+		x.cost_total += r->money[0];
 		for (int q = 0; q < ROW_MONEY - 1; q++)
-			a->cost[q] += r->money[1 + q];
+			x.cost[q] += r->money[1 + q];
 		if (mr) {
-			const struct mrow *m = &mr[i];
+			const struct mrow *mo = &mr[i];
 			for (int q = 0; q < NMONTH; q++) {
-				a->mcost[q] += m->cost[q];
-				a->memerg[q] += m->emerg[q];
+				x.mcost[q] += mo->cost[q];
+				x.memerg[q] += mo->emerg[q];
 			}
 			for (unsigned c = r->mbits; c; c &= c - 1) {
 				int q = __builtin_ctz(c);
-				a->mpeople[q]++;
-				a->mpeople_ck[q] += k;
+				x.mpeople[q]++;
+				x.mpeople_ck[q] += k;
 			}
 		}
 	}
+	x.n += (int64_t)m;
+	*a = x;
+}
+
+/* Adds the rows of bitmap bm (complemented within s->valid if comp) to a. */
+static void add_bitmap(const yoc_sel *s, struct agg *a, const uint64_t *bm, int comp)
+{
+	uint32_t idx[CHUNK + 64];
+	size_t m = 0;
+	for (size_t w = 0; w < s->words; w++) {
+		uint64_t b = comp ? ~bm[w] & s->valid[w] : bm[w];
+		for (; b; b &= b - 1)
+			idx[m++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+		if (m >= CHUNK) {
+			add_rows(s, a, idx, m);
+			m = 0;
+		}
+	}
+	add_rows(s, a, idx, m);
 }
 
 static void add_wide(struct agg *a, const struct wide *w)
@@ -544,11 +606,7 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 		m += (size_t)__builtin_popcountll(bm[w]);
 	int comp = s->pop_packed && m > s->n / 2;
 	memset(a, 0, sizeof *a);
-	for (size_t w = 0; w < W; w++) {
-		uint64_t b = comp ? ~bm[w] & s->valid[w] : bm[w];
-		if (b)
-			add_rows(s, a, b, w);
-	}
+	add_bitmap(s, a, bm, comp);
 	if (comp) {
 		struct agg rest = *a;
 		*a = *s->pop_packed;
@@ -567,7 +625,7 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 	size_t n = s->n, W = s->words, wcap = 0;
 	int rc;
 	s->valid = yoc_calloc(W, 8);
-	s->rows = yoc_malloc(sizeof *s->rows * (n ? n : 1));
+	s->rows = huge_alloc(sizeof *s->rows * (n ? n : 1), &s->rows_base);
 	if (!s->valid || !s->rows)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
@@ -643,9 +701,7 @@ int yoc__sel_engine_population(yoc_sel *s, struct yoc_error *e)
 	s->pop = yoc_calloc(1, sizeof *s->pop);
 	if (!s->pop_packed || !s->pop)
 		return yoc_error_set(e, YOC_ENOMEM, "serve", 0, 0, "out of memory");
-	for (size_t w = 0; w < s->words; w++)
-		if (s->valid[w])
-			add_rows(s, s->pop_packed, s->valid[w], w);
+	add_bitmap(s, s->pop_packed, s->valid, 0);
 	*s->pop = *s->pop_packed;
 	for (size_t k = 0; k < s->nwide; k++)
 		add_wide(s->pop, &s->wide[k]);
@@ -667,8 +723,8 @@ void yoc__sel_engine_free(yoc_sel *s)
 	yoc_free(s->ltc_bm);
 	yoc_free(s->prac_start);
 	yoc_free(s->prac_rows);
-	yoc_free(s->rows);
-	yoc_free(s->mrows);
+	yoc_free(s->rows_base);
+	yoc_free(s->mrows_base);
 	yoc_free(s->wide);
 	yoc_free(s->pop);
 	yoc_free(s->pop_packed);

@@ -121,6 +121,7 @@ struct yoc_sel {
 	int32_t bands[MAX_CAT], tiers[MAX_CAT], sexes[MAX_CAT];
 	size_t nbands, ntiers, nsexes;
 	int sex_indexed;      /* at most MAX_CAT sexes */
+	int cats_unindexed;   /* more than MAX_CAT bands or tiers: those filters by rules */
 	int32_t *practices;
 	size_t npractices;
 	/* cohorts: name and members (bitmap) in the year */
@@ -134,6 +135,7 @@ struct yoc_sel {
 	uint32_t *prac_start, *prac_rows; /* rows of practice k: [start[k], start[k+1]) */
 	struct crow *rows;
 	struct mrow *mrows;   /* NULL: no monthly figures for the year */
+	void *rows_base, *mrows_base; /* their allocations (huge-page aligned inside) */
 	char months[NMONTH][12];
 	struct wide *wide;
 	size_t nwide;
@@ -154,6 +156,8 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e);
 */
 int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
 			const int64_t emerg[NMONTH], size_t *wcap);
+/* s->mrows, zeroed. YOC_ENOMEM. */
+int yoc__sel_months_alloc(yoc_sel *s);
 /* The population's sums, once every row (and month) is packed. */
 int yoc__sel_engine_population(yoc_sel *s, struct yoc_error *e);
 /* Frees what the engine built (and the cache); s itself stays. */
