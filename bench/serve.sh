@@ -83,7 +83,7 @@ if command -v wrk > /dev/null; then
 		c1=$(awk '{print $14 + $15}' /proc/$pid/stat)
 		kill $pid; wait $pid 2>/dev/null
 		[ $cache = 0 ] && echo "wrk, answer cache off:" || echo "wrk, answer cache on:"
-		grep -E 'Requests/sec|Non-2xx|Socket errors|50%|99%|requests in' "$W/wrk.txt"
+		grep -E 'Requests/sec|Non-2xx|Socket errors|^ +50%|^ +99%|requests in' "$W/wrk.txt"
 		echo "serve cpu_s during wrk: $(( (c1 - c0) / $(getconf CLK_TCK) ))"
 		grep -q 'Non-2xx\|Socket errors' "$W/wrk.txt" && echo "wrk: ERRORS (see above)" || echo "wrk: zero errors"
 	done

@@ -464,6 +464,8 @@ int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
 		for (int k = 0; k < NMONTH; k++) {
 			m->cost[k] = (uint32_t)cost[k];
 			m->emerg[k] = (uint8_t)emerg[k];
+			if (cost[k] || emerg[k])
+				s->rows[i].flags |= 4;
 		}
 		return 0;
 	}
@@ -502,11 +504,12 @@ static void add_rows(const yoc_sel *s, struct agg *a, const uint32_t *idx, size_
 	const struct mrow *mr = s->mrows;
 	struct agg x = *a;
 	for (size_t j = 0; j < m; j++) {
-		if (j + AHEAD < m) {
+		/* a row's months, fetched when its row (asked for AHEAD / 2 rows
+		 * ago) says it has any */
+		if (j + AHEAD < m)
 			__builtin_prefetch(&rows[idx[j + AHEAD]]);
-			if (mr)
-				__builtin_prefetch(&mr[idx[j + AHEAD]]);
-		}
+		if (mr && j + AHEAD / 2 < m && rows[idx[j + AHEAD / 2]].flags & 4)
+			__builtin_prefetch(&mr[idx[j + AHEAD / 2]]);
 		size_t i = idx[j];
 		const struct crow *r = &rows[i];
 		int64_t k = r->key;
@@ -537,7 +540,7 @@ static void add_rows(const yoc_sel *s, struct agg *a, const uint32_t *idx, size_
 		x.cost_total += r->money[0];
 		for (int q = 0; q < ROW_MONEY - 1; q++)
 			x.cost[q] += r->money[1 + q];
-		if (mr) {
+		if (r->flags & 4) {
 			const struct mrow *mo = &mr[i];
 			for (int q = 0; q < NMONTH; q++) {
 				x.mcost[q] += mo->cost[q];

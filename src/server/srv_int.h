@@ -48,7 +48,8 @@ struct numidx {
 struct crow {
 	uint8_t key, pyr, band, tier; /* pyramid cell (age band * 2 + sex), 255: none */
 	uint16_t mbits;               /* month m had an emergency admission */
-	uint8_t flags;                /* 1: an emergency admission in the year; 2: wide */
+	uint8_t flags;                /* 1: an emergency admission in the year; 2: wide;
+					 4: packed months not all 0 */
 	uint8_t pad;
 	uint32_t ltc;                 /* bit k: condition k */
 	uint16_t act[NACT];
