@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "server/srv_int.h"
 #include "yoc/io.h"
@@ -491,6 +492,7 @@ int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
 /* ---- sums ---- */
 
 #define CHUNK 512
+#define PARALLEL_ROWS 100000 /* rows summed on two threads from this many */
 #define AHEAD 24 /* rows prefetched ahead: the rows are apart, so the hardware does not */
 
 /*
@@ -557,12 +559,13 @@ static void add_rows(const yoc_sel *s, struct agg *a, const uint32_t *idx, size_
 	*a = x;
 }
 
-/* Adds the rows of bitmap bm (complemented within s->valid if comp) to a. */
-static void add_bitmap(const yoc_sel *s, struct agg *a, const uint64_t *bm, int comp)
+/* Adds the rows of words [w0, w1) of bitmap bm (complemented within s->valid if comp) to a. */
+static void add_bitmap(const yoc_sel *s, struct agg *a, const uint64_t *bm, int comp, size_t w0,
+		       size_t w1)
 {
 	uint32_t idx[CHUNK + 64];
 	size_t m = 0;
-	for (size_t w = 0; w < s->words; w++) {
+	for (size_t w = w0; w < w1; w++) {
 		uint64_t b = comp ? ~bm[w] & s->valid[w] : bm[w];
 		for (; b; b &= b - 1)
 			idx[m++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
@@ -572,6 +575,21 @@ static void add_bitmap(const yoc_sel *s, struct agg *a, const uint64_t *bm, int 
 		}
 	}
 	add_rows(s, a, idx, m);
+}
+
+struct half {
+	const yoc_sel *s;
+	const uint64_t *bm;
+	int comp;
+	size_t w0, w1;
+	struct agg a;
+};
+
+static void *half_run(void *arg)
+{
+	struct half *h = arg;
+	add_bitmap(h->s, &h->a, h->bm, h->comp, h->w0, h->w1);
+	return NULL;
 }
 
 static void add_wide(struct agg *a, const struct wide *w)
@@ -609,7 +627,31 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 		m += (size_t)__builtin_popcountll(bm[w]);
 	int comp = s->pop_packed && m > s->n / 2;
 	memset(a, 0, sizeof *a);
-	add_bitmap(s, a, bm, comp);
+	size_t rows = comp ? s->n - m : m;
+	struct half *h = NULL;
+	pthread_t tid;
+	/* a large group: the second half of the words on a second thread (the
+	 * sums only wait on memory, so two cores fetch twice as much) */
+	if (rows >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
+		h->s = s;
+		h->bm = bm;
+		h->comp = comp;
+		h->w0 = s->words / 2;
+		h->w1 = s->words;
+		if (pthread_create(&tid, NULL, half_run, h) != 0) {
+			yoc_free(h);
+			h = NULL;
+		}
+	}
+	add_bitmap(s, a, bm, comp, 0, h ? s->words / 2 : s->words);
+	if (h) {
+		pthread_join(tid, NULL);
+		int64_t *x = (int64_t *)a;
+		const int64_t *y = (const int64_t *)&h->a;
+		for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
+			x[k] += y[k];
+		yoc_free(h);
+	}
 	if (comp) {
 		struct agg rest = *a;
 		*a = *s->pop_packed;
@@ -633,6 +675,9 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		bit_set(s->valid, i);
+	long nc = sysconf(_SC_NPROCESSORS_ONLN);
+	s->ncpu = nc < 1 ? 1 : (int)nc;
+	s->parallel_rows = PARALLEL_ROWS;
 	if ((rc = numidx_build(s, &s->age, AGE_LEVELS, &s->ix_age)) ||
 	    (rc = numidx_build(s, &s->ltc_count, SMALL_LEVELS, &s->ix_lc)) ||
 	    (rc = numidx_build(s, &s->imd, 12, &s->ix_imd)) ||
@@ -704,7 +749,7 @@ int yoc__sel_engine_population(yoc_sel *s, struct yoc_error *e)
 	s->pop = yoc_calloc(1, sizeof *s->pop);
 	if (!s->pop_packed || !s->pop)
 		return yoc_error_set(e, YOC_ENOMEM, "serve", 0, 0, "out of memory");
-	add_bitmap(s, s->pop_packed, s->valid, 0);
+	add_bitmap(s, s->pop_packed, s->valid, 0, 0, s->words);
 	*s->pop = *s->pop_packed;
 	for (size_t k = 0; k < s->nwide; k++)
 		add_wide(s->pop, &s->wide[k]);

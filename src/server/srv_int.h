@@ -144,6 +144,8 @@ struct yoc_sel {
 	struct agg *pop_packed; /* every row as packed (wide rows' figures 0) */
 	struct sel_cache *cache;
 	int rule_path;        /* 1: filters through the rule module (tests) */
+	int ncpu;             /* processors online: two threads sum a large group */
+	size_t parallel_rows; /* ... of at least this many rows (tests lower it) */
 };
 
 /* ---- srv_engine.c ---- */

@@ -4,7 +4,8 @@
 ** HMAC-SHA256 directly, the users file (add, check, passwd, remove, mode,
 ** no password stored), and the open access log (alog) extended by a second
 ** writer between two records; the selection engine's indexes against the
-** rule module on random filters over a small dataset with NULLs, values
+** rule module (and the sums on one and two threads) on random filters over
+** a small dataset with NULLs, values
 ** too large for the packed rows, cohorts and monthly figures, and the
 ** answer cache against fresh answers.
 */
@@ -352,7 +353,16 @@ static void test_sel_index(void **st)
 		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_ANALYST, NULL, &b, NULL, &e), 0);
 		if (strcmp(a.data, b.data) != 0)
 			fail_msg("indexes and rules differ on %s", req);
+		/* the sums on two threads (a group of 50 rows or more) give the same */
+		s->ncpu = 2;
+		s->parallel_rows = 50;
 		yoc__sel_rule_path(s, 0);
+		yoc_buf_reset(&b);
+		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_ANALYST, NULL, &b, NULL, &e), 0);
+		if (strcmp(a.data, b.data) != 0)
+			fail_msg("one and two threads differ on %s", req);
+		s->parallel_rows = (size_t)-1;
+		yoc_buf_reset(&a);
 		yoc__sel_cache_enable(s, 1);
 		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_PRACTICE, "P2", &a, NULL, &e), 0);
 		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_PRACTICE, "P2", &c, NULL, &e), 0);
