@@ -1028,7 +1028,8 @@ int yoc_analyse_run(const struct yoc_analyse_opts *o, struct yoc_analyse_stats *
 		goto cleanup;
 	}
 	double t1 = yoc_now();
-	if ((rc = an_month_begin(R, e)) || (rc = an_gaps_begin(R, e)) || (rc = register_pass(R, e)) || (rc = an_gaps_fill(R, e)))
+	if ((rc = an_month_begin(R, e)) || (rc = an_gaps_begin(R, e)) ||
+	    (rc = register_pass(R, e)) || (rc = an_gaps_fill(R, e)))
 		goto cleanup;
 	double t2 = yoc_now();
 	if (!(R->spells = yoc_spells_create())) {
