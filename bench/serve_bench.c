@@ -3,9 +3,11 @@
 ** (yoc_sel_load, as yoc serve does at start) and answers each query of a
 ** file (one JSON request a line) REPEAT times through yoc_sel_query, the
 ** whole server-side work of POST /api/select but the HTTP and the access
-** log. Two passes: with the answer cache off (every answer computed: the
-** filters, the sums, the disclosure control and the JSON), then on (the
-** first answer of each query computed, the others from the cache). Prints
+** log. Three passes: with the answer cache off (every answer computed: the
+** filters, the sums, the disclosure control and the JSON), the same with
+** every sum on one thread (a large group is otherwise summed on two), then
+** the cache on (the first answer of each query computed, the others from
+** the cache). Prints
 ** the load time, then per query and overall p50/p95/p99 in milliseconds,
 ** and the same percentiles of each answer's CPU time (all threads), and
 ** the process's CPU time.
@@ -88,9 +90,13 @@ int main(int argc, char **argv)
 	double *cpu = malloc(sizeof(double) * (size_t)(nq * rep));
 	struct yoc_buf out;
 	yoc_buf_init(&out, 1 << 24);
-	for (int cached = 0; cached < 2; cached++) {
-		const char *mode = cached ? "cached" : "uncached";
+	size_t par = s->parallel_rows;
+	for (int pass = 0; pass < 3; pass++) {
+		/* uncached as served; uncached with every sum on one thread; cached */
+		int cached = pass == 2;
+		const char *mode = pass == 0 ? "uncached" : pass == 1 ? "uncached_1thread" : "cached";
 		yoc__sel_cache_enable(s, cached);
+		s->parallel_rows = pass == 1 ? (size_t)-1 : par;
 		int nl = 0;
 		double c1 = cpu_s(), t1 = now_ms();
 		for (int i = 0; i < nq; i++) {
@@ -104,7 +110,7 @@ int main(int argc, char **argv)
 				}
 				one[r] = lat[nl] = now_ms() - a;
 				cpu[nl++] = proc_cpu_ms() - ca;
-				if (r == 0 && !cached) {
+				if (r == 0 && pass == 0) {
 					const char *c = strstr(out.data, "\"count\":");
 					printf("query %d count %.*s: %s\n", i + 1,
 					       c ? (int)strcspn(c + 8, ",") : 1, c ? c + 8 : "?", q[i]);
@@ -115,9 +121,12 @@ int main(int argc, char **argv)
 			pct(what, one, rep);
 		}
 		printf("%s all wall_s %.2f cpu_s %.2f\n", mode, (now_ms() - t1) / 1e3, cpu_s() - c1);
-		pct(cached ? "cached all" : "uncached all", lat, nl);
+		char what[64];
+		snprintf(what, sizeof what, "%s all", mode);
+		pct(what, lat, nl);
 		/* CPU time of each answer: a loaded machine's waiting left out */
-		pct(cached ? "cached all cpu" : "uncached all cpu", cpu, nl);
+		snprintf(what, sizeof what, "%s all cpu", mode);
+		pct(what, cpu, nl);
 	}
 	yoc_buf_free(&out);
 	yoc_sel_free(s);
