@@ -647,6 +647,7 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 			continue;
 		}
 		add64(&q->cost[ac.setting], ac.pence);
+		an_month_cost(R, p, an_month_of(y, d), ac.pence);
 		if (kind == YOC_KIND_MH) {
 			int64_t bd = an_int(g, c.bed_days, r);
 			if (bd > 0 && bd < INT32_MAX)
@@ -928,6 +929,8 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 		if (sp.admission) {
 			q->emerg += emerg;
 			q->other_ne += other;
+			if (emerg)
+				an_month_emergency(R, p, an_month_of(y, sp.admitted));
 		}
 		int how = how_of_price(sp.how);
 		int64_t pence = sp.pence, fsum = 0;
@@ -950,6 +953,7 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 		}
 		int set = an_spell_setting(sp.type);
 		q->cost[set] += pence;
+		an_month_cost(R, p, an_month_of(y, sp.admitted), pence);
 		q->cost_emerg += emerg ? pence : 0;
 		q->cost_other_ne += other ? pence : 0;
 		q->cost_apc_prov += sp.provider;
@@ -1024,7 +1028,8 @@ int yoc_analyse_run(const struct yoc_analyse_opts *o, struct yoc_analyse_stats *
 		goto cleanup;
 	}
 	double t1 = yoc_now();
-	if ((rc = an_gaps_begin(R, e)) || (rc = register_pass(R, e)) || (rc = an_gaps_fill(R, e)))
+	if ((rc = an_month_begin(R, e)) || (rc = an_gaps_begin(R, e)) ||
+	    (rc = register_pass(R, e)) || (rc = an_gaps_fill(R, e)))
 		goto cleanup;
 	double t2 = yoc_now();
 	if (!(R->spells = yoc_spells_create())) {
@@ -1054,6 +1059,7 @@ cleanup:
 	yoc_spells_free(R->spells);
 	yoc_ltc_free(R->ltc);
 	an_gaps_free(R);
+	an_month_free(R);
 	yoc_free(R->py);
 	yoc_free(R->keys);
 	yoc_free(R->bucket);

@@ -5,6 +5,7 @@
 **                    of src/cost and src/ltc behind a per-thread cache)
 **   analyse_write.c  the output tables
 **   analyse_bands.c  currency bands
+**   analyse_month.c  each person's months
 ** Not a public header: nothing outside src/analyse includes it.
 */
 #ifndef YOC_ANALYSE_INT_H
@@ -121,6 +122,10 @@ struct an_run {
 	struct yoc_analyse_stats *st;
 
 	struct an_gaps *gaps;           /* analyse_gaps.c */
+
+	/* each person-year's months (analyse_month.c): [(p * ny + y) * 12 + m] */
+	int64_t *mcost;
+	int32_t *memerg;
 };
 
 /* ---- analyse_price.c ----------------------------------------------------- */
@@ -172,6 +177,18 @@ int an_month_of(int y, int32_t d);
 /* ---- analyse_write.c ----------------------------------------------------- */
 
 int an_write(struct an_run *R, struct yoc_error *e);
+
+/* ---- analyse_month.c: each person's months ---------------------------------- */
+
+/* After R->py: the monthly accumulators. */
+int an_month_begin(struct an_run *R, struct yoc_error *e);
+void an_month_free(struct an_run *R);
+/* Person p's pence in month mo of the period (an_month_of); thread safe. */
+void an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence);
+/* One emergency admission of person p in month mo. */
+void an_month_emergency(struct an_run *R, int32_t p, int mo);
+/* Inside an_write's transaction: the person_month table. */
+int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e);
 
 /* ---- analyse_gaps.c: gaps in the register ---------------------------------- */
 

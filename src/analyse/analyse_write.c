@@ -362,6 +362,7 @@ int an_write(struct an_run *R, struct yoc_error *e)
 		return rc;
 	if ((rc = create_tables(R, db, e)) || (rc = write_person_year(R, db, e)) ||
 	    (rc = write_small(R, db, e)) || (rc = an_gaps_write(R, db, e)) ||
+	    (rc = an_month_write(R, db, e)) ||
 	    (rc = exec(db, "COMMIT", e))) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return rc;

@@ -26,60 +26,14 @@
 #include "rule/rule.h"
 #include "sdc/sdc.h"
 #include "server/server.h"
+#include "server/srv_int.h"
 #include "yoc/io.h"
 
-#define MAX_LTC 32
-#define MAX_SET 24
-#define MAX_CAT 32
-#define NAGE 19 /* 0-4 ... 85-89, 90+ */
 #define MAX_RULE_TEXT 4096
-
-struct numcol { const double *v; const uint8_t *null; };
-struct txtcol { const int32_t *v; const uint8_t *null; };
 
 static const char *const activity_fields[] = {
 	"emergency_admissions", "other_nonelective_admissions", "bed_days",
 	"emergency_bed_days", NULL
-};
-#define NACT 4
-
-struct yoc_sel {
-	char fyear[16];
-	char sig[256];
-	yoc_rule_schema *schema;
-	yoc_rule_frame *frame;
-	size_t n;
-	uint8_t *key;
-	struct numcol age, imd, ltc_count, cost_total, act_col[NACT];
-	struct txtcol sex, practice, band, tier;
-	int has_tier;
-	size_t nltc, nset;
-	char ltc_name[MAX_LTC][64];
-	struct numcol ltc[MAX_LTC];
-	char set_name[MAX_SET][64];
-	struct numcol set[MAX_SET];
-	int32_t male, female; /* dictionary codes of "1" and "2" (-1 absent) */
-	/* categories: dictionary codes present in band, tier, practice */
-	int32_t bands[MAX_CAT], tiers[MAX_CAT];
-	size_t nbands, ntiers;
-	int32_t *practices;
-	size_t npractices;
-	struct agg *pop;
-	/* per person, packed at load for the aggregation's one pass */
-	uint32_t *ltcmask;  /* bit k: condition k */
-	uint8_t *cat;       /* 4 bytes a row: pyramid cell (or 255), band, tier (or 255), emergency */
-	int32_t *act;       /* NACT a row */
-	int64_t *money;     /* cost_total then nset settings, a row */
-};
-
-struct agg {
-	int64_t n, ck;
-	int64_t pyr[NAGE][2], pyr_ck[NAGE][2];
-	int64_t ltc[MAX_LTC], ltc_ck[MAX_LTC];
-	int64_t band[MAX_CAT], band_ck[MAX_CAT];
-	int64_t tier[MAX_CAT], tier_ck[MAX_CAT];
-	int64_t act[NACT], emerg_people, emerg_ck;
-	int64_t cost[MAX_SET], cost_total;
 };
 
 size_t yoc_sel_rows(const yoc_sel *s)
@@ -102,14 +56,24 @@ int yoc_sel_signature(const char *dir, char *out, size_t cap)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
 		goto cleanup;
 	sqlite3_busy_timeout(db, 5000);
-	const char *q = "SELECT (SELECT group_concat(key || '=' || value, ';') FROM analyse_run)"
-			" || '|' || coalesce((SELECT max(rowid) || ',' || min(rowid) FROM risk_score), '')";
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
-		/* no risk_score table */
-		q = "SELECT (SELECT group_concat(key || '=' || value, ';') FROM analyse_run)";
-		if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-			goto cleanup;
-	}
+	/* the analysis, the risk scores and the cohort register (members join
+	 * and leave): a change to any is a new signature */
+	static const char *const qs[] = {
+		"SELECT (SELECT group_concat(key || '=' || value, ';') FROM analyse_run)"
+		" || '|' || coalesce((SELECT max(rowid) || ',' || min(rowid) FROM risk_score), '')"
+		" || '|' || coalesce((SELECT max(row_id) || ',' || count(leave_date) FROM cohort_register), '')",
+		"SELECT (SELECT group_concat(key || '=' || value, ';') FROM analyse_run)"
+		" || '|' || coalesce((SELECT max(rowid) || ',' || min(rowid) FROM risk_score), '')",
+		"SELECT (SELECT group_concat(key || '=' || value, ';') FROM analyse_run)"
+		" || '|' || coalesce((SELECT max(row_id) || ',' || count(leave_date) FROM cohort_register), '')",
+		"SELECT (SELECT group_concat(key || '=' || value, ';') FROM analyse_run)"
+	};
+	size_t qi = 0;
+	while (qi < sizeof qs / sizeof qs[0] &&
+	       sqlite3_prepare_v2(db, qs[qi], -1, &st, NULL) != SQLITE_OK)
+		qi++;
+	if (!st)
+		goto cleanup;
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		unsigned char h[16];
 		const unsigned char *t = sqlite3_column_text(st, 0);
@@ -228,8 +192,144 @@ static int distinct(const yoc_sel *s, const struct txtcol *c, int32_t *out, size
 	return 0;
 }
 
-static int aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a);
-static int pack(yoc_sel *s);
+/* Row of pseudo_id p (the frame is in pseudo_id order), or -1. */
+static long row_of(const yoc_sel *s, const char *p)
+{
+	size_t lo = 0, hi = s->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(yoc_rule_frame_pseudo(s->frame, mid), p);
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int table_exists(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int yes = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+				     -1, &st, NULL) == SQLITE_OK &&
+		  sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+		  sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/*
+** The cohorts and their members in the year: whoever the register holds on
+** any day of it (joined by its last day, not left before its first). The
+** first MAX_COHORT cohorts by name.
+*/
+static int load_cohorts(yoc_sel *s, sqlite3 *db, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	char d0[32], d1[32];
+	int y = (int)strtol(s->fyear, NULL, 10), rc = 0;
+	if (!table_exists(db, "cohort_register"))
+		return 0;
+	snprintf(d0, sizeof d0, "%04d-04-01", y);
+	snprintf(d1, sizeof d1, "%04d-03-31", y + 1);
+	if (sqlite3_prepare_v2(db, "SELECT cohort, pseudo_id FROM cohort_register WHERE join_date <= ?1"
+				   " AND (leave_date IS NULL OR leave_date >= ?2) ORDER BY cohort",
+			       -1, &st, NULL) != SQLITE_OK)
+		return yoc_error_set(e, YOC_EIO, "cohort_register", 0, 0, "%s", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, d1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d0, -1, SQLITE_STATIC);
+	s->cohort_bm = yoc_calloc(s->words * MAX_COHORT, 8);
+	if (!s->cohort_bm) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "cohort_register", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	int r;
+	long cur = -1;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+		const char *p = (const char *)sqlite3_column_text(st, 1);
+		if (!c || !p || strlen(c) >= 64)
+			continue;
+		if (cur < 0 || strcmp(s->cohort_name[cur], c) != 0) {
+			if (s->ncohort == MAX_COHORT)
+				break;
+			cur = (long)s->ncohort++;
+			snprintf(s->cohort_name[cur], 64, "%s", c);
+		}
+		long i = row_of(s, p);
+		if (i >= 0)
+			s->cohort_bm[s->words * (size_t)cur + (size_t)i / 64] |= UINT64_C(1) << (i % 64);
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		rc = yoc_error_set(e, YOC_EIO, "cohort_register", 0, 0, "%s", sqlite3_errmsg(db));
+cleanup:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+** The year's monthly figures of each person from person_month (written by
+** yoc analyse, docs/analysis.md): none when the table is absent (a dataset
+** analysed before it existed); the trend is then left out.
+*/
+static int load_months(yoc_sel *s, sqlite3 *db, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	size_t wcap = s->nwide;
+	int rc = 0, y = (int)strtol(s->fyear, NULL, 10);
+	if (!table_exists(db, "person_month"))
+		return 0;
+	for (int m = 0; m < NMONTH; m++)
+		snprintf(s->months[m], sizeof s->months[m], "%04d-%02d", (m < 9 ? y : y + 1) % 10000,
+			 (m + 3) % 12 + 1);
+	if (yoc__sel_months_alloc(s))
+		return yoc_error_set(e, YOC_ENOMEM, "person_month", 0, 0, "out of memory");
+	if (sqlite3_prepare_v2(db, "SELECT pseudo_id, months FROM person_month WHERE fyear = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return yoc_error_set(e, YOC_EIO, "person_month", 0, 0, "%s", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, s->fyear, -1, SQLITE_STATIC);
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 0);
+		const unsigned char *b = sqlite3_column_blob(st, 1);
+		size_t nb = (size_t)sqlite3_column_bytes(st, 1);
+		long i = p ? row_of(s, p) : -1;
+		if (i < 0)
+			continue;
+		if (nb % 13) {
+			rc = yoc_error_set(e, YOC_EDATA, "person_month", 0, 0,
+					   "months of %s: %zu bytes, not whole 13-byte records", p, nb);
+			break;
+		}
+		int64_t cost[NMONTH] = {0}, em[NMONTH] = {0};
+		for (size_t k = 0; k + 13 <= nb; k += 13) {
+			uint64_t c = 0;
+			uint32_t a = 0;
+			for (int j = 7; j >= 0; j--)
+				c = c << 8 | b[k + 1 + (size_t)j];
+			for (int j = 3; j >= 0; j--)
+				a = a << 8 | b[k + 9 + (size_t)j];
+			if (b[k] >= NMONTH) {
+				rc = yoc_error_set(e, YOC_EDATA, "person_month", 0, 0,
+						   "months of %s: month %d out of 0-11", p, b[k]);
+				goto cleanup;
+			}
+			cost[b[k]] += (int64_t)c;
+			em[b[k]] += a;
+		}
+		if (yoc__sel_months_put(s, (size_t)i, cost, em, &wcap)) {
+			rc = yoc_error_set(e, YOC_ENOMEM, "person_month", 0, 0, "out of memory");
+			break;
+		}
+	}
+	if (!rc && r != SQLITE_DONE)
+		rc = yoc_error_set(e, YOC_EIO, "person_month", 0, 0, "%s", sqlite3_errmsg(db));
+cleanup:
+	sqlite3_finalize(st);
+	return rc;
+}
 
 int yoc_sel_load(const char *dir, const char *fyear, yoc_sel **out, struct yoc_error *e)
 {
@@ -336,37 +436,31 @@ int yoc_sel_load(const char *dir, const char *fyear, yoc_sel **out, struct yoc_e
 	}
 	s->male = dict_find(s->frame, "1");
 	s->female = dict_find(s->frame, "2");
+	if (s->nset > ROW_MONEY - 1) {
+		rc = yoc_error_set(e, YOC_EDATA, path, 0, 0,
+				   "person_year has more than %d cost settings", ROW_MONEY - 1);
+		goto cleanup;
+	}
+	s->words = s->n / 64 + 1;
 	s->practices = yoc_malloc(sizeof(int32_t) * (yoc_rule_frame_ndict(s->frame) + 1));
-	struct agg *pop = yoc_calloc(1, sizeof *pop); /* s->pop stays NULL until summed */
-	uint64_t *ones = yoc_malloc(8 * (s->n / 64 + 1));
-	if (!s->practices || !pop || !ones ||
-	    distinct(s, &s->band, s->bands, MAX_CAT, &s->nbands) ||
+	if (!s->practices || distinct(s, &s->band, s->bands, MAX_CAT, &s->nbands) ||
 	    (s->has_tier && distinct(s, &s->tier, s->tiers, MAX_CAT, &s->ntiers)) ||
 	    distinct(s, &s->practice, s->practices, yoc_rule_frame_ndict(s->frame) + 1,
 		     &s->npractices)) {
-		yoc_free(ones);
-		yoc_free(pop);
 		rc = yoc_error_set(e, YOC_ENOMEM, dir, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	if (pack(s)) {
-		yoc_free(ones);
-		yoc_free(pop);
+	if ((rc = yoc__sel_engine_build(s, e)) || (rc = load_cohorts(s, db, e)) ||
+	    (rc = load_months(s, db, e)) || (rc = yoc__sel_engine_population(s, e)))
+		goto cleanup;
+	if (yoc__sel_cache_create(s)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, dir, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	memset(ones, 0xff, 8 * (s->n / 64 + 1));
-	if (s->n % 64)
-		ones[s->n / 64] = (UINT64_C(1) << (s->n % 64)) - 1;
-	else
-		ones[s->n / 64] = 0;
-	rc = aggregate(s, ones, pop);
-	yoc_free(ones);
-	s->pop = pop;
-	if (rc) {
-		rc = yoc_error_set(e, YOC_ENOMEM, dir, 0, 0, "out of memory");
-		goto cleanup;
-	}
+	/* YOC_SERVE_CACHE=0: every answer computed (bench/serve.sh measures both) */
+	const char *ce = getenv("YOC_SERVE_CACHE");
+	if (ce && strcmp(ce, "0") == 0)
+		yoc__sel_cache_enable(s, 0);
 	*out = s;
 	s = NULL;
 cleanup:
@@ -386,155 +480,8 @@ void yoc_sel_free(yoc_sel *s)
 	yoc_rule_schema_free(s->schema);
 	yoc_free(s->key);
 	yoc_free(s->practices);
-	yoc_free(s->pop);
-	yoc_free(s->ltcmask);
-	yoc_free(s->cat);
-	yoc_free(s->act);
-	yoc_free(s->money);
+	yoc__sel_engine_free(s);
 	yoc_free(s);
-}
-
-static int age_band(double a)
-{
-	int b = (int)(a / 5);
-	return b < 0 ? 0 : b >= NAGE ? NAGE - 1 : b;
-}
-
-static int cat_index(const int32_t *codes, size_t n, int32_t c)
-{
-	for (size_t i = 0; i < n; i++)
-		if (codes[i] == c)
-			return (int)i;
-	return -1;
-}
-
-/*
-** Sums over the selected rows: the bitmap is turned into a list of row
-** numbers once, then each column is one gather loop over that list (cache
-** friendly on millions of rows, and no bitmap walk per column).
-*/
-static void aggregate_rows(const yoc_sel *s, const uint32_t *idx, size_t m, struct agg *a)
-{
-	memset(a, 0, sizeof *a);
-	const uint8_t *key = s->key;
-	size_t stride = s->nset + 1;
-	int64_t ltc[MAX_LTC] = {0}, ltc_ck[MAX_LTC] = {0};
-	a->n = (int64_t)m;
-	for (size_t j = 0; j < m; j++) {
-		uint32_t i = idx[j];
-		unsigned k = key[i];
-		const uint8_t *c = s->cat + 4 * (size_t)i;
-		a->ck += k;
-		if (c[0] != 255) {
-			a->pyr[c[0] >> 1][c[0] & 1]++;
-			a->pyr_ck[c[0] >> 1][c[0] & 1] += k;
-		}
-		if (c[1] != 255) {
-			a->band[c[1]]++;
-			a->band_ck[c[1]] += k;
-		}
-		if (c[2] != 255) {
-			a->tier[c[2]]++;
-			a->tier_ck[c[2]] += k;
-		}
-		if (c[3]) {
-			a->emerg_people++;
-			a->emerg_ck += k;
-		}
-		for (uint32_t b = s->ltcmask[i]; b; b &= b - 1) {
-			int l = __builtin_ctz(b);
-			ltc[l]++;
-			ltc_ck[l] += k;
-		}
-		const int32_t *ac = s->act + (size_t)NACT * i;
-		for (int q = 0; q < NACT; q++)
-			a->act[q] += ac[q];
-		const int64_t *mo = s->money + stride * i;
-		a->cost_total += mo[0];
-		for (size_t q = 0; q < s->nset; q++)
-			a->cost[q] += mo[1 + q];
-	}
-	memcpy(a->ltc, ltc, sizeof ltc);
-	memcpy(a->ltc_ck, ltc_ck, sizeof ltc_ck);
-}
-
-/* Packs each person's figures into the row arrays the aggregation reads. */
-static int pack(yoc_sel *s)
-{
-	size_t n = s->n, stride = s->nset + 1;
-	s->ltcmask = yoc_calloc(n ? n : 1, sizeof *s->ltcmask);
-	s->cat = yoc_malloc(4 * (n ? n : 1));
-	s->act = yoc_malloc(sizeof *s->act * NACT * (n ? n : 1));
-	s->money = yoc_malloc(sizeof *s->money * stride * (n ? n : 1));
-	if (!s->ltcmask || !s->cat || !s->act || !s->money)
-		return YOC_ENOMEM;
-	for (size_t k = 0; k < s->nltc && k < 32; k++)
-		for (size_t i = 0; i < n; i++)
-			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
-				s->ltcmask[i] |= UINT32_C(1) << k;
-	for (size_t i = 0; i < n; i++) {
-		uint8_t *c = s->cat + 4 * i;
-		int sx = s->sex.null[i] ? -1 : s->sex.v[i] == s->male ? 0 : s->sex.v[i] == s->female ? 1 : -1;
-		c[0] = s->age.null[i] || sx < 0 ? 255 : (uint8_t)(age_band(s->age.v[i]) * 2 + sx);
-		int b = s->band.null[i] ? -1 : cat_index(s->bands, s->nbands, s->band.v[i]);
-		c[1] = b < 0 ? 255 : (uint8_t)b;
-		b = !s->has_tier || s->tier.null[i] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[i]);
-		c[2] = b < 0 ? 255 : (uint8_t)b;
-		c[3] = !s->act_col[0].null[i] && s->act_col[0].v[i] >= 1;
-		for (int q = 0; q < NACT; q++)
-			s->act[NACT * i + (size_t)q] = s->act_col[q].null[i] ? 0 : (int32_t)s->act_col[q].v[i];
-		int64_t *mo = s->money + stride * i;
-		mo[0] = s->cost_total.null[i] ? 0 : (int64_t)s->cost_total.v[i];
-		for (size_t q = 0; q < s->nset; q++)
-			mo[1 + q] = s->set[q].null[i] ? 0 : (int64_t)s->set[q].v[i];
-	}
-	return 0;
-}
-
-/* a -= b, field by field (struct agg is all int64_t) */
-static void agg_sub(struct agg *a, const struct agg *b)
-{
-	int64_t *x = (int64_t *)a;
-	const int64_t *y = (const int64_t *)b;
-	for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
-		x[k] -= y[k];
-}
-
-/*
-** The rows of bitmap bm as a list, then their sums. A group of more than half
-** the people is summed as the population minus the rest (every field is a
-** sum, cell-key sums included), so no query walks more than half the rows.
-** YOC_ENOMEM if no list.
-*/
-static int aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
-{
-	size_t m = 0, words = (s->n + 63) / 64;
-	for (size_t w = 0; w < words; w++)
-		m += (size_t)__builtin_popcountll(bm[w]);
-	int comp = s->pop && m > s->n / 2;
-	size_t want = comp ? s->n - m : m;
-	uint32_t *idx = yoc_malloc(sizeof *idx * (want ? want : 1));
-	if (!idx)
-		return YOC_ENOMEM;
-	size_t j = 0;
-	for (size_t w = 0; w < words; w++) {
-		uint64_t b = bm[w];
-		if (comp) {
-			b = ~b;
-			if (w == words - 1 && s->n % 64)
-				b &= (UINT64_C(1) << (s->n % 64)) - 1;
-		}
-		for (; b; b &= b - 1)
-			idx[j++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
-	}
-	aggregate_rows(s, idx, want, a);
-	if (comp) {
-		struct agg rest = *a;
-		*a = *s->pop;
-		agg_sub(a, &rest);
-	}
-	yoc_free(idx);
-	return 0;
 }
 
 /* ---- requests ---- */
@@ -575,27 +522,45 @@ static int int_field(json_t *v, const char *name, long lo, long hi, long *out,
 	return 0;
 }
 
-/* field in ('a', 'b'): each value a known text of the column. */
-static int text_set(const yoc_sel *s, const struct txtcol *c, const char *field, json_t *v,
-		    struct yoc_buf *b, struct yoc_error *e)
+/*
+** field in ('a', 'b'): each value a known text of the column. The values'
+** category indexes go to mask (bit per index of cats) or, for practices, to
+** f's list.
+*/
+static int text_set(const yoc_sel *s, const int32_t *cats, size_t ncat, uint32_t *mask,
+		    struct sel_filter *f, const char *field, json_t *v, struct yoc_buf *b,
+		    struct yoc_error *e)
 {
-	(void)c;
-	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 1000)
+	if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > MAX_LIST)
 		return bad(e, field, "%s", "must be a list of 1 to 1,000 values");
 	part(b);
 	yoc_buf_printf(b, "%s in (", field);
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		json_t *x = json_array_get(v, i);
 		const char *t = json_string_value(x);
-		if (!t || !text_ok(t) || dict_find(s->frame, t) < 0)
+		int32_t code;
+		if (!t || !text_ok(t) || (code = dict_find(s->frame, t)) < 0)
 			return bad(e, field, "%s", "has a value that is not in the data");
 		yoc_buf_printf(b, "%s'%s'", i ? ", " : "", t);
+		if (mask) {
+			for (size_t k = 0; k < ncat; k++)
+				if (cats[k] == code)
+					*mask |= UINT32_C(1) << k;
+		} else {
+			f->prac[f->nprac++] = yoc__sel_practice_index(s, code);
+		}
 	}
 	yoc_buf_putc(b, ')');
 	return 0;
 }
 
-static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct yoc_error *e)
+/*
+** The filters of request object f: as rule text into b (every part but the
+** cohorts, which no rule names) and as f2 for the engine; the cohorts'
+** clause for the normalised filter into cohort_text.
+*/
+static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct sel_filter *f2,
+			struct yoc_buf *cohort_text, struct yoc_error *e)
 {
 	const char *k;
 	json_t *v;
@@ -612,47 +577,58 @@ static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct y
 			if (!(rc = int_field(v, k, 0, 130, &x, e))) {
 				part(b);
 				yoc_buf_printf(b, "age %s %ld", strcmp(k, "age_min") == 0 ? ">=" : "<=", x);
+				*(strcmp(k, "age_min") == 0 ? &f2->age_lo : &f2->age_hi) = (int)x;
 			}
 		} else if (strcmp(k, "ltc_count_min") == 0 || strcmp(k, "ltc_count_max") == 0) {
 			if (!(rc = int_field(v, k, 0, 100, &x, e))) {
 				part(b);
 				yoc_buf_printf(b, "ltc_count %s %ld",
 					       strcmp(k, "ltc_count_min") == 0 ? ">=" : "<=", x);
+				*(strcmp(k, "ltc_count_min") == 0 ? &f2->lc_lo : &f2->lc_hi) = (int)x;
 			}
 		} else if (strcmp(k, "emergency_min") == 0) {
 			if (!(rc = int_field(v, k, 0, 1000, &x, e))) {
 				part(b);
 				yoc_buf_printf(b, "emergency_admissions >= %ld", x);
+				f2->emerg_min = x;
 			}
 		} else if (strcmp(k, "bed_days_min") == 0) {
 			if (!(rc = int_field(v, k, 0, 100000, &x, e))) {
 				part(b);
 				yoc_buf_printf(b, "bed_days >= %ld", x);
+				f2->bed_min = x;
 			}
 		} else if (strcmp(k, "cost_min") == 0) {
 			if (!(rc = int_field(v, k, 0, 100000000, &x, e))) {
 				part(b);
 				yoc_buf_printf(b, "cost_total >= %ld", x * 100);
+				f2->cost_min = (int64_t)x * 100;
 			}
 		} else if (strcmp(k, "sex") == 0) {
-			rc = text_set(s, &s->sex, "sex", v, b, e);
+			f2->has_sex = 1;
+			rc = text_set(s, s->sexes, s->nsexes, &f2->sex, f2, "sex", v, b, e);
 		} else if (strcmp(k, "practice") == 0) {
-			rc = text_set(s, &s->practice, "practice", v, b, e);
+			f2->has_prac = 1;
+			rc = text_set(s, NULL, 0, NULL, f2, "practice", v, b, e);
 		} else if (strcmp(k, "band") == 0) {
-			rc = text_set(s, &s->band, "band", v, b, e);
+			f2->has_band = 1;
+			rc = text_set(s, s->bands, s->nbands, &f2->band, f2, "band", v, b, e);
 		} else if (strcmp(k, "tier") == 0) {
+			f2->has_tier = 1;
 			if (!s->has_tier)
 				rc = bad(e, k, "%s", "no risk scores in this dataset");
 			else
-				rc = text_set(s, &s->tier, "tier", v, b, e);
+				rc = text_set(s, s->tiers, s->ntiers, &f2->tier, f2, "tier", v, b, e);
 		} else if (strcmp(k, "imd") == 0) {
 			if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 10)
 				rc = bad(e, k, "%s", "must be a list of deciles 1-10");
 			part(b);
 			yoc_buf_puts(b, "imd_decile in (");
 			for (size_t i = 0; !rc && i < json_array_size(v); i++)
-				if (!(rc = int_field(json_array_get(v, i), k, 1, 10, &x, e)))
+				if (!(rc = int_field(json_array_get(v, i), k, 1, 10, &x, e))) {
 					yoc_buf_printf(b, "%s%ld", i ? ", " : "", x);
+					f2->imd |= UINT32_C(1) << x;
+				}
 			yoc_buf_putc(b, ')');
 		} else if (strcmp(k, "ltc") == 0) {
 			ltc = v;
@@ -660,6 +636,26 @@ static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct y
 			mode = json_string_value(v);
 			if (!mode || (strcmp(mode, "and") != 0 && strcmp(mode, "or") != 0))
 				rc = bad(e, k, "%s", "must be \"and\" or \"or\"");
+		} else if (strcmp(k, "cohort") == 0) {
+			/* members of any cohort listed, in the year (the register) */
+			if (!json_is_array(v) || json_array_size(v) == 0 ||
+			    json_array_size(v) > MAX_COHORT)
+				rc = bad(e, k, "%s", "must be a list of cohorts");
+			f2->has_cohort = 1;
+			yoc_buf_puts(cohort_text, "(cohort in (");
+			for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+				const char *t = json_string_value(json_array_get(v, i));
+				size_t c = 0;
+				while (t && c < s->ncohort && strcmp(s->cohort_name[c], t) != 0)
+					c++;
+				if (!t || c == s->ncohort) {
+					rc = bad(e, k, "%s", "has an unknown cohort");
+					break;
+				}
+				f2->cohort |= UINT64_C(1) << c;
+				yoc_buf_printf(cohort_text, "%s'%s'", i ? ", " : "", s->cohort_name[c]);
+			}
+			yoc_buf_puts(cohort_text, "))");
 		} else {
 			rc = bad(e, k, "%s", "is not a filter (see docs/server.md)");
 		}
@@ -672,6 +668,7 @@ static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct y
 			return bad(e, "ltc", "%s", "must be a list of conditions");
 		part(b);
 		yoc_buf_putc(b, '(');
+		f2->ltc_or = mode[0] == 'o';
 		for (size_t i = 0; i < json_array_size(ltc); i++) {
 			const char *t = json_string_value(json_array_get(ltc, i));
 			size_t k2 = 0;
@@ -680,6 +677,7 @@ static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct y
 			if (!t || k2 == s->nltc)
 				return bad(e, "ltc", "%s", "has an unknown condition");
 			yoc_buf_printf(b, "%s%s", i ? (mode[0] == 'o' ? " or " : " and ") : "", t);
+			f2->ltc |= UINT32_C(1) << k2;
 		}
 		yoc_buf_putc(b, ')');
 	}
@@ -688,30 +686,15 @@ static int build_filter(const yoc_sel *s, json_t *f, struct yoc_buf *b, struct y
 	return b->data ? 0 : yoc_error_set(e, YOC_ENOMEM, "filters", 0, 0, "out of memory");
 }
 
-/* Evaluates text and ANDs its selection into bm. */
-static int apply_rule(const yoc_sel *s, const char *text, uint64_t *bm, struct yoc_buf *norm,
-		      struct yoc_error *e)
+/* 1 when every part of f has an index (else the rule text is evaluated). */
+static int indexable(const yoc_sel *s, const struct sel_filter *f)
 {
-	yoc_rule *r = NULL;
-	struct yoc_rule_result res;
-	memset(&res, 0, sizeof res);
-	int rc = yoc_rule_compile(text, s->schema, &r, e);
-	if (!rc)
-		rc = yoc_rule_eval(r, s->frame, &res, e);
-	if (!rc) {
-		for (size_t w = 0; w < res.words; w++)
-			bm[w] &= res.selected[w];
-		if (norm) {
-			if (norm->len)
-				yoc_buf_puts(norm, " and ");
-			yoc_buf_putc(norm, '(');
-			yoc_rule_normalised(r, norm);
-			yoc_buf_putc(norm, ')');
-		}
-	}
-	yoc_rule_result_free(&res);
-	yoc_rule_free(r);
-	return rc;
+	return (f->age_lo < 0 && f->age_hi < 0 ? 1 : s->ix_age.ok) &&
+	       (f->lc_lo < 0 && f->lc_hi < 0 ? 1 : s->ix_lc.ok) &&
+	       (f->emerg_min < 0 || s->ix_emerg.ok) && (f->bed_min < 0 || s->ix_bed.ok) &&
+	       (f->cost_min < 0 || s->ix_cost.ok) && (!f->imd || s->ix_imd.ok) &&
+	       (!f->has_sex || s->sex_indexed) &&
+	       (!(f->has_band || f->has_tier) || !s->cats_unindexed) && !s->rule_path;
 }
 
 /* ---- responses ---- */
@@ -799,8 +782,8 @@ static json_t *figures(const yoc_sel *s, const struct agg *a, const struct agg *
 			snprintf(lab, sizeof lab, "%d-%d", 5 * b, 5 * b + 4);
 		json_object_set_new(c, "age", json_string(lab));
 		for (int sx = 0; sx < 2; sx++) {
-			int64_t g = yoc_cellkey_publish((unsigned)a->pyr_ck[b][sx], a->pyr[b][sx]);
-			int64_t q = yoc_cellkey_publish((unsigned)p->pyr_ck[b][sx], p->pyr[b][sx]);
+			int64_t g = yoc_cellkey_publish((unsigned)a->pyr_ck[2 * b + sx], a->pyr[2 * b + sx]);
+			int64_t q = yoc_cellkey_publish((unsigned)p->pyr_ck[2 * b + sx], p->pyr[2 * b + sx]);
 			json_object_set_new(c, sx ? "female" : "male", pub(g));
 			json_object_set_new(c, sx ? "female_pct" : "male_pct", pct(g, n));
 			json_object_set_new(c, sx ? "population_female_pct" : "population_male_pct",
@@ -843,6 +826,56 @@ static json_t *figures(const yoc_sel *s, const struct agg *a, const struct agg *
 	return o;
 }
 
+/*
+** The group's months beside the population's (docs/server.md): money as
+** the year's money is published, counts through the cell-key method (the
+** admissions of a month with the group's cell key, as the year's event
+** totals; the people with an emergency admission in a month as a cell of
+** their own). NULL when the year has no monthly figures.
+*/
+static json_t *trend(const yoc_sel *s, const struct agg *a, const struct agg *p)
+{
+	if (!s->mrows)
+		return json_null();
+	struct yoc_sdc sd;
+	yoc_sdc_init(&sd);
+	int64_t n = yoc_cellkey_publish((unsigned)a->ck, a->n);
+	int64_t pn = yoc_cellkey_publish((unsigned)p->ck, p->n);
+	json_t *o = json_object(), *months = json_array(), *ms = json_array();
+	for (int m = 0; m < NMONTH; m++)
+		json_array_append_new(months, json_string(s->months[m]));
+	json_object_set_new(o, "months", months);
+	static const char *const names[] = {
+		"cost_per_person", "cost_total", "emergency_admissions_per_1000",
+		"emergency_admissions", "people_with_emergency_admission"
+	};
+	for (int k = 0; k < 5; k++) {
+		json_t *c = json_object(), *g = json_array(), *q = json_array();
+		for (int m = 0; m < NMONTH; m++)
+			for (int side = 0; side < 2; side++) {
+				const struct agg *x = side ? p : a;
+				int64_t xn = side ? pn : n;
+				json_t *v;
+				int64_t ev = yoc_cellkey_publish((unsigned)x->ck, x->memerg[m]);
+				switch (k) {
+				case 0: v = mean(&sd, x->mcost[m], x->n, xn); break;
+				case 1: v = money(&sd, x->mcost[m], xn); break;
+				case 2: v = per1000(ev, xn); break;
+				case 3: v = xn == YOC_SDC_HIDDEN ? json_null() : pub(ev); break;
+				default:
+					v = pub(yoc_cellkey_publish((unsigned)x->mpeople_ck[m], x->mpeople[m]));
+				}
+				json_array_append_new(side ? q : g, v);
+			}
+		json_object_set_new(c, "measure", json_string(names[k]));
+		json_object_set_new(c, "group", g);
+		json_object_set_new(c, "population", q);
+		json_array_append_new(ms, c);
+	}
+	json_object_set_new(o, "measures", ms);
+	return o;
+}
+
 static const char disclosure_note[] =
 	"Counts are perturbed by the cell-key method (the same group always gets the same "
 	"small noise), then counts of 1 to 7 are hidden and others rounded to 5; money is "
@@ -856,24 +889,53 @@ static int dump(json_t *o, struct yoc_buf *out)
 	return rc;
 }
 
+/* A request, checked and compiled: what selects its rows. */
+struct plan {
+	yoc_rule *frule, *urule; /* the filters' rule text, the request's rule */
+	struct sel_filter f;
+	int use_index;           /* the filters by the engine's indexes */
+	int limit;               /* the practice role's mask */
+	int32_t pcode;           /* its practice's dictionary code (-1 none) */
+};
+
+static void plan_free(struct plan *p)
+{
+	yoc_rule_free(p->frule);
+	yoc_rule_free(p->urule);
+	p->frule = p->urule = NULL;
+}
+
+static int norm_part(struct yoc_buf *norm, const yoc_rule *r)
+{
+	int bad = 0;
+	if (norm->len)
+		bad |= yoc_buf_puts(norm, " and ");
+	bad |= yoc_buf_putc(norm, '(');
+	bad |= yoc_rule_normalised(r, norm);
+	bad |= yoc_buf_putc(norm, ')');
+	return bad;
+}
+
 /*
-** The rows a request selects, as a bitmap *bm_out (yoc_free it): the
-** filters' rule, the request's rule, then the practice mask for the
-** practice role.
+** Parses and checks a request into p, and writes its normalised filter to
+** norm: the filters' rule, the cohorts, the request's rule, then the
+** practice limit for the practice role. Nothing is evaluated yet.
 */
-static int select_rows(const yoc_sel *s, const char *req, size_t len, int role,
-		       const char *practice, uint64_t **bm_out, struct yoc_buf *filter_out,
-		       struct yoc_error *e)
+static int plan_make(const yoc_sel *s, const char *req, size_t len, int role,
+		     const char *practice, struct plan *p, struct yoc_buf *norm,
+		     struct yoc_error *e)
 {
 	json_error_t je;
 	json_t *root = NULL;
-	struct yoc_buf ftext;
-	uint64_t *bm = NULL;
-	int rc = 0;
-	size_t words = s->n / 64 + 1;
+	struct yoc_buf ftext, ctext;
+	int rc = 0, nbad = 0; /* nbad: the normalised text is incomplete (it keys the cache) */
 
-	*bm_out = NULL;
-	yoc_buf_init(&ftext, 1 << 16);
+	memset(p, 0, sizeof *p);
+	p->f.age_lo = p->f.age_hi = p->f.lc_lo = p->f.lc_hi = -1;
+	p->f.emerg_min = p->f.bed_min = -1;
+	p->f.cost_min = -1;
+	yoc_buf_init(&ftext, 1 << 20);
+	yoc_buf_init(&ctext, 1 << 16);
 	root = json_loadb(req, len, JSON_REJECT_DUPLICATES, &je);
 	if (!root || !json_is_object(root)) {
 		rc = yoc_error_set(e, YOC_EPARSE, "request", je.line, je.column,
@@ -898,37 +960,108 @@ static int select_rows(const yoc_sel *s, const char *req, size_t len, int role,
 				   MAX_RULE_TEXT);
 		goto cleanup;
 	}
-	if (filters && (rc = build_filter(s, filters, &ftext, e)))
+	if (filters && (rc = build_filter(s, filters, &ftext, &p->f, &ctext, e)))
 		goto cleanup;
-	bm = yoc_malloc(8 * words);
-	if (!bm) {
-		rc = yoc_error_set(e, YOC_ENOMEM, "request", 0, 0, "out of memory");
-		goto cleanup;
+	if (ftext.len) {
+		if ((rc = yoc_rule_compile(ftext.data, s->schema, &p->frule, e)))
+			goto cleanup;
+		nbad |= norm_part(norm, p->frule);
 	}
-	memset(bm, 0xff, 8 * words);
-	bm[s->n / 64] = s->n % 64 ? (UINT64_C(1) << (s->n % 64)) - 1 : 0;
-	if (ftext.len && (rc = apply_rule(s, ftext.data, bm, filter_out, e)))
-		goto cleanup;
-	if (rule && *rule && (rc = apply_rule(s, rule, bm, filter_out, e)))
-		goto cleanup;
+	if (ctext.len) {
+		if (norm->len)
+			nbad |= yoc_buf_puts(norm, " and ");
+		nbad |= yoc_buf_append(norm, ctext.data, ctext.len);
+	}
+	if (rule && *rule) {
+		if ((rc = yoc_rule_compile(rule, s->schema, &p->urule, e)))
+			goto cleanup;
+		nbad |= norm_part(norm, p->urule);
+	}
+	p->use_index = indexable(s, &p->f);
 	if (role == YOC_ROLE_PRACTICE) {
 		/* the practice's own rows only, whatever the request asked */
-		int32_t code = practice && *practice ? dict_find(s->frame, practice) : -1;
-		for (size_t i = 0; i < s->n; i++)
-			if (s->practice.null[i] || s->practice.v[i] != code)
-				bm[i >> 6] &= ~(UINT64_C(1) << (i & 63));
-		if (filter_out) {
-			if (filter_out->len)
-				yoc_buf_puts(filter_out, " and ");
-			yoc_buf_printf(filter_out, "(practice = '%s')", practice ? practice : "");
+		p->limit = 1;
+		p->pcode = practice && *practice ? dict_find(s->frame, practice) : -1;
+		if (norm->len)
+			nbad |= yoc_buf_puts(norm, " and ");
+		nbad |= yoc_buf_printf(norm, "(practice = '%s')", practice ? practice : "");
+	}
+	if (nbad)
+		rc = yoc_error_set(e, YOC_ETOOBIG, "request", 0, 0, "the request is too large");
+cleanup:
+	if (rc)
+		plan_free(p);
+	json_decref(root);
+	yoc_buf_free(&ftext);
+	yoc_buf_free(&ctext);
+	return rc;
+}
+
+/* ANDs the rows rule r selects into bm. */
+static int and_rule(const yoc_sel *s, const yoc_rule *r, uint64_t *bm, struct yoc_error *e)
+{
+	struct yoc_rule_result res;
+	memset(&res, 0, sizeof res);
+	int rc = yoc_rule_eval(r, s->frame, &res, e);
+	if (!rc)
+		for (size_t w = 0; w < res.words && w < s->words; w++)
+			bm[w] &= res.selected[w];
+	yoc_rule_result_free(&res);
+	return rc;
+}
+
+/* The rows of plan p as a bitmap *bm_out (yoc_free it). */
+static int plan_eval(const yoc_sel *s, const struct plan *p, uint64_t **bm_out,
+		     struct yoc_error *e)
+{
+	uint64_t *bm = yoc_malloc(8 * s->words);
+	int rc = 0;
+	*bm_out = NULL;
+	if (!bm)
+		return yoc_error_set(e, YOC_ENOMEM, "request", 0, 0, "out of memory");
+	memcpy(bm, s->valid, 8 * s->words);
+	if (p->use_index) {
+		yoc__sel_filter_eval(s, &p->f, bm);
+	} else {
+		if (p->frule && (rc = and_rule(s, p->frule, bm, e)))
+			goto cleanup;
+		if (p->f.has_cohort) {
+			struct sel_filter only;
+			memset(&only, 0, sizeof only);
+			only.age_lo = only.age_hi = only.lc_lo = only.lc_hi = -1;
+			only.emerg_min = only.bed_min = -1;
+			only.cost_min = -1;
+			only.has_cohort = 1;
+			only.cohort = p->f.cohort;
+			yoc__sel_filter_eval(s, &only, bm);
 		}
 	}
+	if (p->urule && (rc = and_rule(s, p->urule, bm, e)))
+		goto cleanup;
+	if (p->limit)
+		yoc__sel_practice_mask(s, p->pcode, bm);
 	*bm_out = bm;
 	bm = NULL;
 cleanup:
-	json_decref(root);
-	yoc_buf_free(&ftext);
 	yoc_free(bm);
+	return rc;
+}
+
+/* The rows a request selects (yoc_free *bm_out) and its normalised filter. */
+static int select_rows(const yoc_sel *s, const char *req, size_t len, int role,
+		       const char *practice, uint64_t **bm_out, struct yoc_buf *filter_out,
+		       struct yoc_error *e)
+{
+	struct plan p;
+	struct yoc_buf norm;
+	yoc_buf_init(&norm, 1 << 20);
+	int rc = plan_make(s, req, len, role, practice, &p, &norm, e);
+	if (!rc)
+		rc = plan_eval(s, &p, bm_out, e);
+	if (!rc && filter_out && norm.len)
+		yoc_buf_append(filter_out, norm.data, norm.len);
+	plan_free(&p);
+	yoc_buf_free(&norm);
 	return rc;
 }
 
@@ -939,23 +1072,44 @@ int yoc_sel_query(const yoc_sel *s, const char *req, size_t len, int role,
 	json_t *resp = NULL;
 	uint64_t *bm = NULL;
 	struct agg *a = NULL;
-	int rc = select_rows(s, req, len, role, practice, &bm, filter_out, e);
+	struct plan p;
+	struct yoc_buf norm, key;
+	yoc_buf_init(&norm, 1 << 20);
+	yoc_buf_init(&key, 1 << 21);
+	int rc = plan_make(s, req, len, role, practice, &p, &norm, e);
 	if (rc)
-		return rc;
+		goto cleanup;
+	if (filter_out && norm.len)
+		yoc_buf_append(filter_out, norm.data, norm.len);
+	/* the answer is a pure function of the group: the key is its normalised
+	 * filter (and whether the response names it) */
+	int kbad = yoc_buf_puts(&key, filter_out ? "F:" : "-:");
+	if (norm.len)
+		kbad |= yoc_buf_append(&key, norm.data, norm.len);
+	if (!kbad && yoc__sel_cache_get(s, key.data, key.len, out) == 0)
+		goto cleanup;
+	if ((rc = plan_eval(s, &p, &bm, e)))
+		goto cleanup;
 	a = yoc_malloc(sizeof *a);
-	if (!a || aggregate(s, bm, a)) {
+	if (!a || yoc__sel_aggregate(s, bm, a)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "request", 0, 0, "out of memory");
 		goto cleanup;
 	}
 	resp = figures(s, a, s->pop);
+	json_object_set_new(resp, "trend", trend(s, a, s->pop));
 	json_object_set_new(resp, "fyear", json_string(s->fyear));
 	json_object_set_new(resp, "perturbed", json_true());
 	json_object_set_new(resp, "disclosure", json_string(disclosure_note));
 	if (filter_out)
-		json_object_set_new(resp, "filter",
-				    json_string(filter_out->len ? filter_out->data : "(everyone)"));
+		json_object_set_new(resp, "filter", json_string(norm.len ? norm.data : "(everyone)"));
+	size_t at = out->len;
 	rc = dump(resp, out);
+	if (!rc && !kbad)
+		yoc__sel_cache_put(s, key.data, key.len, out->data + at, out->len - at);
 cleanup:
+	plan_free(&p);
+	yoc_buf_free(&norm);
+	yoc_buf_free(&key);
 	json_decref(resp);
 	yoc_free(bm);
 	yoc_free(a);
@@ -1038,6 +1192,11 @@ int yoc_sel_meta(const yoc_sel *s, int role, const char *practice, struct yoc_bu
 	for (size_t k = 0; k < s->ntiers; k++)
 		json_array_append_new(arr, json_string(yoc_rule_frame_dict(s->frame, (size_t)s->tiers[k])));
 	json_object_set_new(o, "tiers", arr);
+	arr = json_array();
+	for (size_t k = 0; k < s->ncohort; k++)
+		json_array_append_new(arr, json_string(s->cohort_name[k]));
+	json_object_set_new(o, "cohorts", arr);
+	json_object_set_new(o, "trend_months", json_boolean(s->mrows != NULL));
 	json_object_set_new(o, "disclosure", json_string(disclosure_note));
 	int rc = dump(o, out);
 	json_decref(o);

@@ -24,6 +24,29 @@ cd "$TMP" || exit 1
 	"$YOC" risk fit --db D --year 2022/23 --min-events-per-term 1 >/dev/null 2>&1 &&
 	"$YOC" risk score --db D --year 2023/24 >/dev/null 2>&1
 same "synthetic economy analysed and scored" "$?" 0
+# each person's months add up to the person-year exactly (pence and admissions)
+same "person_month: 12 months sum to person_year's cost and emergency admissions" "$(python3 - D/yoc.db <<'PY'
+import sqlite3, struct, sys
+con = sqlite3.connect(sys.argv[1])
+months = {}
+for pid, fy, b in con.execute("select pseudo_id, fyear, months from person_month"):
+    assert len(b) % 13 == 0 and (pid, fy) not in months
+    recs = list(struct.iter_unpack("<BqI", b))
+    assert all(0 <= m < 12 for m, _, _ in recs) and len(set(m for m, _, _ in recs)) == len(recs)
+    months[(pid, fy)] = (sum(c for _, c, _ in recs), sum(a for _, _, a in recs))
+rows = con.execute("select pseudo_id, fyear, cost_total, emergency_admissions from person_year").fetchall()
+bad = sum(months.get((p, f), (0, 0)) != (c, a) for p, f, c, a in rows)
+extra = len(set(months) - set((p, f) for p, f, _, _ in rows))
+spent = sum(1 for _, _, c, _ in rows if c)
+print("%d %d %d" % (bad, extra, spent > 100 and len(months) > 100))
+PY
+)" "0 0 1"
+# cohorts for the cohort filter: members in and out of the served year
+sqlite3 D/yoc.db "CREATE TABLE IF NOT EXISTS cohort_register(row_id INTEGER PRIMARY KEY, cohort TEXT NOT NULL, pseudo_id TEXT NOT NULL, practice TEXT NOT NULL, join_date TEXT NOT NULL, leave_date TEXT, leave_reason TEXT, tariff_category TEXT, secondary_use INTEGER NOT NULL DEFAULT 1, opened_log INTEGER, closed_log INTEGER);
+INSERT INTO cohort_register(cohort, pseudo_id, practice, join_date, leave_date) SELECT 'frailty', pseudo_id, 'P90001', '2023-06-01', NULL FROM person_year WHERE fyear = '2023/24' AND substr(pseudo_id, 2, 1) < '6';
+INSERT INTO cohort_register(cohort, pseudo_id, practice, join_date, leave_date) SELECT 'frailty', pseudo_id, 'P90001', '2021-06-01', '2022-05-01' FROM person_year WHERE fyear = '2023/24' AND substr(pseudo_id, 2, 1) = 'f';
+INSERT INTO cohort_register(cohort, pseudo_id, practice, join_date, leave_date) SELECT 'heart', pseudo_id, 'P90001', '2022-01-01', '2023-04-01' FROM person_year WHERE fyear = '2023/24' AND substr(pseudo_id, 3, 1) < '4';"
+
 # 2,000 synthetic persons share one practice: give half of them a second one
 sqlite3 D/yoc.db "UPDATE person_year SET practice = 'P90002' WHERE practice IS NOT NULL AND substr(pseudo_id, 1, 1) < '8'"
 

@@ -7,7 +7,7 @@ people by SQL over the dataset (python's sqlite3), each person's key as the
 first byte of HMAC-SHA256(secret, pseudo_id), the cell key as their sum mod
 256, the noise from the perturbation table of docs/server.md, then the
 report's rule (1..7 hidden, others rounded to 5, halves up)."""
-import hashlib, hmac, http.client, json, socket, sqlite3, sys, time
+import hashlib, hmac, http.client, json, math, socket, sqlite3, struct, sys, time
 
 port, db, idle = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 con = sqlite3.connect(db + "/yoc.db")
@@ -170,6 +170,84 @@ for body, where in cases:
         pyr = j["pyramid"][14]  # 70-74
         wp = publish(sql_ids("(%s) and p.age between 70 and 74 and p.sex = '1'" % where))
         res(pyr["male"] == wp, "pyramid cell 70-74 male matches (%s, got %s)" % (wp, pyr["male"]))
+
+# ---- the cohort filter: members of the register on any day of the year ----
+st, j, _, _ = req("POST", "/api/select", {"filters": {"cohort": ["frailty"], "age_min": 40}},
+                  cookie=tok, csrf=csrf)
+ids = sql_ids("p.age >= 40 and p.pseudo_id in (select pseudo_id from cohort_register where"
+              " cohort = 'frailty' and join_date <= '%d-03-31' and (leave_date is null or"
+              " leave_date >= '%d-04-01'))" % (int(fyear[:4]) + 1, int(fyear[:4])))
+res(st == 200 and j["count"] == publish(ids) and len(ids) > 50,
+    "cohort filter: SQL's %d people, published %s (got %s)" % (len(ids), publish(ids), j and j.get("count")))
+st, j, _, _ = req("POST", "/api/select", {"filters": {"cohort": ["nosuch"]}}, cookie=tok, csrf=csrf)
+res(st == 400, "an unknown cohort is refused (got %d)" % st)
+st, j, _, _ = req("GET", "/api/meta", cookie=tok)
+res(st == 200 and j.get("cohorts") == ["frailty", "heart"], "meta lists the cohorts (%s)" % (j and j.get("cohorts")))
+
+# ---- trend by month: recomputed from person_month, published the documented way ----
+pm = {}
+for pid, b in con.execute("select pseudo_id, months from person_month where fyear = ?", (fyear,)):
+    c, a = [0] * 12, [0] * 12
+    for m, cost, adm in struct.iter_unpack("<BqI", b):
+        c[m] += cost
+        a[m] += adm
+    pm[pid] = (c, a)
+
+
+def div_round(a, b):
+    return (a + b // 2) // b if a >= 0 else -((-a + b // 2) // b)
+
+
+def money3(p):
+    unit = 100
+    while abs(p) // unit >= 1000:
+        unit *= 10
+    return div_round(p, unit) * unit
+
+
+def publish_ck(ids, v):
+    if v == 0:
+        return 0
+    ck = sum(pkey(p) for p in ids) & 255
+    x = v + noise(ck, v)
+    return None if x <= 7 else (x + 2) // 5 * 5
+
+
+def expect_trend(ids):
+    n = publish(ids)
+    out = {"cost_per_person": [], "cost_total": [], "emergency_admissions_per_1000": [],
+           "emergency_admissions": [], "people_with_emergency_admission": []}
+    for m in range(12):
+        cost = sum(pm[p][0][m] for p in ids if p in pm)
+        adm = sum(pm[p][1][m] for p in ids if p in pm)
+        ev = publish_ck(ids, adm)
+        ok = n is not None and n > 0
+        out["cost_per_person"].append(div_round(money3(cost), 100 * n) if ok else None)
+        out["cost_total"].append(money3(cost) // 100 if ok else None)
+        out["emergency_admissions_per_1000"].append(
+            math.floor(10000.0 * ev / n + 0.5) / 10.0 if ok and ev is not None else None)
+        out["emergency_admissions"].append(ev if n is not None else None)
+        out["people_with_emergency_admission"].append(
+            publish([p for p in ids if p in pm and pm[p][1][m] > 0]))
+    return out
+
+
+all_ids = sql_ids("1")
+want_pop = expect_trend(all_ids)
+y0 = int(fyear[:4])
+for body, where in cases[:4] + [({"filters": {}}, "1")]:
+    st, j, _, _ = req("POST", "/api/select", body, cookie=tok, csrf=csrf)
+    tr = j and j.get("trend")
+    months = ["%04d-%02d" % (y0 if m < 9 else y0 + 1, (m + 3) % 12 + 1) for m in range(12)]
+    want = expect_trend(sql_ids(where))
+    got = {x["measure"]: x["group"] for x in tr["measures"]} if tr else {}
+    gotp = {x["measure"]: x["population"] for x in tr["measures"]} if tr else {}
+    res(st == 200 and tr["months"] == months and got == want and gotp == want_pop,
+        "trend of %s equals the recomputation from person_month (%s)"
+        % (json.dumps(body), "ok" if got == want else "got %s want %s" % (got, want)))
+res(sum(x or 0 for x in want_pop["cost_total"]) > 0 and
+    sum(x or 0 for x in want_pop["emergency_admissions"]) > 0, "the population's trend is not empty")
+
 st, j1, _, _ = req("POST", "/api/select", cases[0][0], cookie=tok, csrf=csrf)
 st, j2, _, _ = req("POST", "/api/select", cases[0][0], cookie=tok, csrf=csrf)
 res(j1 == j2, "repeating a query gives the same answer (no averaging attack)")

@@ -3,19 +3,27 @@
 ** against its documented definition, person keys against libsodium's
 ** HMAC-SHA256 directly, the users file (add, check, passwd, remove, mode,
 ** no password stored), and the open access log (alog) extended by a second
-** writer between two records.
+** writer between two records; the selection engine's indexes against the
+** rule module (and the sums on one and two threads) on random filters over
+** a small dataset with NULLs, values
+** too large for the packed rows, cohorts and monthly figures, and the
+** answer cache against fresh answers.
 */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "alog/alog.h"
 #include "server/server.h"
+#include "server/srv_int.h"
 #include "testutil.h"
 #include "yoc/io.h"
 
@@ -171,6 +179,209 @@ static void test_alog_open(void **st)
 	unlink(path);
 }
 
+/* xorshift: the test's own reproducible stream */
+static uint64_t rnd_state = 88172645463325252ULL;
+static unsigned rnd(unsigned n)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (unsigned)(rnd_state % n);
+}
+
+#define SEL_N 3000
+
+/* A dataset of SEL_N person-years with every column the tool reads. */
+static void make_dataset(const char *dir)
+{
+	char path[4200];
+	sqlite3 *db;
+	snprintf(path, sizeof path, "%s/yoc.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+		"CREATE TABLE person_year(pseudo_id TEXT NOT NULL, fyear TEXT NOT NULL, age INTEGER,"
+		" sex TEXT, practice TEXT, imd_decile INTEGER, copd INTEGER, diabetes INTEGER,"
+		" dementia INTEGER, ltc_count INTEGER, band TEXT, emergency_admissions INTEGER,"
+		" other_nonelective_admissions INTEGER, bed_days INTEGER, emergency_bed_days INTEGER,"
+		" cost_total INTEGER, cost_elective INTEGER, cost_gp INTEGER);"
+		"CREATE TABLE risk_score(pseudo_id TEXT, fyear TEXT, probability REAL, tier TEXT);"
+		"CREATE TABLE analyse_run(key TEXT, value TEXT);"
+		"INSERT INTO analyse_run VALUES('t', '1');"
+		"CREATE TABLE cohort_register(row_id INTEGER PRIMARY KEY, cohort TEXT, pseudo_id TEXT,"
+		" practice TEXT, join_date TEXT, leave_date TEXT);"
+		"CREATE TABLE person_month(pseudo_id TEXT, fyear TEXT, months BLOB);"
+		"BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *py, *rs, *cr, *pm;
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO person_year VALUES(?,'2023/24',?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+					    -1, &py, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO risk_score VALUES(?,'2023/24',0.5,?)", -1, &rs, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO cohort_register(cohort, pseudo_id, practice, join_date, leave_date) VALUES(?,?,'P1',?,?)", -1, &cr, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO person_month VALUES(?,'2023/24',?)", -1, &pm, NULL), SQLITE_OK);
+	static const char *const sexes[] = {"1", "2", "9"}, *const bands[] = {"A", "B", "C"},
+			  *const tiers[] = {"top0.5", "0.5-2", "rest"}, *const pracs[] = {"P1", "P2", "P3", "P4"};
+	for (int i = 0; i < SEL_N; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "%08d", i);
+		int k = 1;
+		sqlite3_bind_text(py, k++, id, -1, SQLITE_TRANSIENT);
+#define MAYBE_NULL(expr) do { if (rnd(20) == 0) sqlite3_bind_null(py, k++); else expr; } while (0)
+		MAYBE_NULL(sqlite3_bind_int(py, k++, (int)rnd(105)));
+		MAYBE_NULL(sqlite3_bind_text(py, k++, sexes[rnd(3)], -1, SQLITE_STATIC));
+		MAYBE_NULL(sqlite3_bind_text(py, k++, pracs[rnd(4)], -1, SQLITE_STATIC));
+		MAYBE_NULL(sqlite3_bind_int(py, k++, 1 + (int)rnd(10)));
+		for (int c = 0; c < 3; c++)
+			MAYBE_NULL(sqlite3_bind_int(py, k++, rnd(3) == 0));
+		MAYBE_NULL(sqlite3_bind_int(py, k++, (int)rnd(5)));
+		MAYBE_NULL(sqlite3_bind_text(py, k++, bands[rnd(3)], -1, SQLITE_STATIC));
+		int64_t em = rnd(4) == 0 ? rnd(5) : 0;
+		MAYBE_NULL(sqlite3_bind_int64(py, k++, rnd(500) == 0 ? 70000 + em : em));
+		MAYBE_NULL(sqlite3_bind_int(py, k++, (int)rnd(3)));
+		MAYBE_NULL(sqlite3_bind_int64(py, k++, rnd(300) == 0 ? 80000 : rnd(120)));
+		MAYBE_NULL(sqlite3_bind_int(py, k++, (int)rnd(30)));
+		int64_t ce = rnd(400) == 0 ? INT64_C(5000000000) : rnd(200000), cg = rnd(30000);
+		MAYBE_NULL(sqlite3_bind_int64(py, k++, ce + cg));
+		MAYBE_NULL(sqlite3_bind_int64(py, k++, ce));
+		MAYBE_NULL(sqlite3_bind_int64(py, k++, cg));
+#undef MAYBE_NULL
+		assert_int_equal(sqlite3_step(py), SQLITE_DONE);
+		sqlite3_reset(py);
+		sqlite3_bind_text(rs, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(rs, 2, tiers[rnd(3)], -1, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(rs), SQLITE_DONE);
+		sqlite3_reset(rs);
+		if (rnd(5) == 0) {
+			static const char *const cos[] = {"frailty", "heart"};
+			static const char *const joins[] = {"2022-01-01", "2023-06-01", "2024-05-01"};
+			static const char *const leaves[] = {"2023-01-01", "2023-09-30", ""};
+			sqlite3_bind_text(cr, 1, cos[rnd(2)], -1, SQLITE_STATIC);
+			sqlite3_bind_text(cr, 2, id, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(cr, 3, joins[rnd(3)], -1, SQLITE_STATIC);
+			const char *l = leaves[rnd(3)];
+			if (*l)
+				sqlite3_bind_text(cr, 4, l, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(cr, 4);
+			assert_int_equal(sqlite3_step(cr), SQLITE_DONE);
+			sqlite3_reset(cr);
+		}
+		if (rnd(3)) {
+			unsigned char b[12 * 13];
+			size_t nb = 0;
+			for (int m = 0; m < 12; m++) {
+				if (rnd(3))
+					continue;
+				uint64_t c = rnd(700) == 0 ? UINT64_C(6000000000) : rnd(50000);
+				uint32_t a = rnd(600) == 0 ? 300 : rnd(3);
+				b[nb] = (unsigned char)m;
+				for (int j = 0; j < 8; j++)
+					b[nb + 1 + (size_t)j] = (unsigned char)(c >> (8 * j));
+				for (int j = 0; j < 4; j++)
+					b[nb + 9 + (size_t)j] = (unsigned char)(a >> (8 * j));
+				nb += 13;
+			}
+			sqlite3_bind_text(pm, 1, id, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_blob(pm, 2, b, (int)nb, SQLITE_TRANSIENT);
+			assert_int_equal(sqlite3_step(pm), SQLITE_DONE);
+			sqlite3_reset(pm);
+		}
+	}
+	sqlite3_finalize(py);
+	sqlite3_finalize(rs);
+	sqlite3_finalize(cr);
+	sqlite3_finalize(pm);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* A random request of the tool's filters. */
+static void random_request(char *out, size_t cap)
+{
+	static const char *const parts[] = {
+		"\"age_min\":%u", "\"age_max\":%u", "\"ltc_count_min\":%u", "\"ltc_count_max\":%u",
+		"\"emergency_min\":%u", "\"bed_days_min\":%u", "\"cost_min\":%u", "\"sex\":[\"2\"]",
+		"\"sex\":[\"1\",\"9\"]", "\"practice\":[\"P2\",\"P4\"]", "\"band\":[\"A\",\"C\"]",
+		"\"tier\":[\"top0.5\",\"rest\"]", "\"imd\":[1,2,7]", "\"ltc\":[\"copd\",\"dementia\"]",
+		"\"ltc\":[\"diabetes\"]", "\"cohort\":[\"frailty\"]", "\"cohort\":[\"heart\",\"frailty\"]",
+		"\"practice\":[\"P3\"]"
+	};
+	static const unsigned hi[] = {110, 110, 6, 6, 6, 130, 2200, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+	size_t n = (size_t)snprintf(out, cap, "{\"filters\":{");
+	int used[18] = {0}, first = 1, np = 1 + (int)rnd(3);
+	for (int k = 0; k < np; k++) {
+		int q = (int)rnd(18);
+		/* one key once (duplicates are refused); one list per field */
+		if (used[q] || (q == 8 && used[7]) || (q == 7 && used[8]) || (q == 14 && used[13]) ||
+		    (q == 13 && used[14]) || (q == 16 && used[15]) || (q == 15 && used[16]) ||
+		    (q == 17 && used[9]) || (q == 9 && used[17]))
+			continue;
+		used[q] = 1;
+		n += (size_t)snprintf(out + n, cap - n, "%s", first ? "" : ",");
+		n += (size_t)snprintf(out + n, cap - n, parts[q], q == 6 ? rnd(hi[q]) * 1000 : rnd(hi[q]));
+		first = 0;
+	}
+	if ((used[13] || used[14]) && rnd(2))
+		n += (size_t)snprintf(out + n, cap - n, ",\"ltc_mode\":\"or\"");
+	snprintf(out + n, cap - n, "}}");
+}
+
+static void test_sel_index(void **st)
+{
+	(void)st;
+	char dir[2048], req[1024];
+	struct yoc_error e;
+	yoc_sel *s = NULL;
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "sel"), 0);
+	make_dataset(dir);
+	assert_int_equal(yoc_sel_load(dir, NULL, &s, &e), 0);
+	assert_int_equal(yoc_sel_rows(s), SEL_N);
+	assert_true(s->nwide > 0);      /* the large values are there */
+	assert_int_equal(s->ncohort, 2);
+	struct yoc_buf a, b, c;
+	yoc_buf_init(&a, 1 << 22);
+	yoc_buf_init(&b, 1 << 22);
+	yoc_buf_init(&c, 1 << 22);
+	int nonempty = 0;
+	for (int k = 0; k < 400; k++) {
+		random_request(req, sizeof req);
+		yoc_buf_reset(&a);
+		yoc_buf_reset(&b);
+		yoc_buf_reset(&c);
+		yoc__sel_cache_enable(s, 0);
+		yoc__sel_rule_path(s, 0);
+		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_ANALYST, NULL, &a, NULL, &e), 0);
+		yoc__sel_rule_path(s, 1);
+		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_ANALYST, NULL, &b, NULL, &e), 0);
+		if (strcmp(a.data, b.data) != 0)
+			fail_msg("indexes and rules differ on %s", req);
+		/* the sums on two threads (a group of 50 rows or more) give the same */
+		s->ncpu = 2;
+		s->parallel_rows = 50;
+		yoc__sel_rule_path(s, 0);
+		yoc_buf_reset(&b);
+		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_ANALYST, NULL, &b, NULL, &e), 0);
+		if (strcmp(a.data, b.data) != 0)
+			fail_msg("one and two threads differ on %s", req);
+		s->parallel_rows = (size_t)-1;
+		yoc_buf_reset(&a);
+		yoc__sel_cache_enable(s, 1);
+		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_PRACTICE, "P2", &a, NULL, &e), 0);
+		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_PRACTICE, "P2", &c, NULL, &e), 0);
+		yoc__sel_cache_enable(s, 0);
+		yoc__sel_rule_path(s, 1);
+		yoc_buf_reset(&b);
+		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_PRACTICE, "P2", &b, NULL, &e), 0);
+		if (strcmp(c.data, b.data) != 0)
+			fail_msg("cached, indexed and rule answers differ for a practice on %s", req);
+		nonempty += strstr(b.data, "\"count\":0,") == NULL;
+	}
+	assert_true(nonempty > 100);
+	yoc_buf_free(&a);
+	yoc_buf_free(&b);
+	yoc_buf_free(&c);
+	yoc_sel_free(s);
+	tu_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -178,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_person_key),
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_alog_open),
+		cmocka_unit_test(test_sel_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

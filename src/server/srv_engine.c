@@ -1,0 +1,882 @@
+/*
+** The selection engine's query path: the tool's filters evaluated as word
+** operations over bitmaps built once per load (per category, per
+** condition, per cohort; "value >= l" for whole-number columns, with the
+** largest values also kept sorted for thresholds past the bitmaps; the rows
+** of each practice), then the group's figures summed over packed rows of
+** one cache line a person (plus one line of monthly figures), a group of
+** more than half the people as the population minus the rest, and an
+** answer cache keyed by the normalised filter.
+**
+** Must not: change what a filter means (each index gives exactly the rows
+** the filter's rule text selects, NULLs included: a NULL value passes no
+** comparison), or publish anything (srv_data.c applies the disclosure
+** control to the sums made here).
+*/
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "server/srv_int.h"
+#include "yoc/io.h"
+
+#define AGE_LEVELS 131 /* ages 0-130, the filter's range */
+#define SMALL_LEVELS 64
+#define CACHE_SLOTS 256
+#define CACHE_MAX_VALUE (256 * 1024)
+
+static void bit_set(uint64_t *bm, size_t i)
+{
+	bm[i >> 6] |= UINT64_C(1) << (i & 63);
+}
+
+static void bit_clear(uint64_t *bm, size_t i)
+{
+	bm[i >> 6] &= ~(UINT64_C(1) << (i & 63));
+}
+
+static int bit_get(const uint64_t *bm, size_t i)
+{
+	return (int)((bm[i >> 6] >> (i & 63)) & 1);
+}
+
+/*
+** n bytes, zeroed, on 2 MiB boundaries and marked for huge pages: a group's
+** rows are far apart, and with 4 KiB pages nearly every one would also miss
+** the TLB. *base is what to yoc_free.
+*/
+static void *huge_alloc(size_t n, void **base)
+{
+	const size_t H = (size_t)2 << 20;
+	char *b = yoc_malloc(n + H);
+	*base = b;
+	if (!b)
+		return NULL;
+	char *p = (char *)(((uintptr_t)b + H - 1) & ~(uintptr_t)(H - 1));
+#ifdef MADV_HUGEPAGE
+	madvise(p, n, MADV_HUGEPAGE); /* advice only: without it the rows still work */
+#endif
+	memset(p, 0, n);
+	return p;
+}
+
+int yoc__sel_months_alloc(yoc_sel *s)
+{
+	s->mrows = huge_alloc(sizeof *s->mrows * (s->n ? s->n : 1), &s->mrows_base);
+	return s->mrows ? 0 : YOC_ENOMEM;
+}
+
+/* ---- numeric columns ---- */
+
+struct tail_pair { double v; uint32_t row; };
+
+static int tail_cmp(const void *a, const void *b)
+{
+	const struct tail_pair *x = a, *y = b;
+	if (x->v != y->v)
+		return x->v > y->v ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/*
+** Index of column c with at most cap levels. Columns with a value that is
+** not a whole number from 0 to 2^31 get no index (ok 0): their filters go
+** through the rule module.
+*/
+static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struct numidx *x)
+{
+	size_t n = s->n, W = s->words;
+	double maxv = 0;
+	memset(x, 0, sizeof *x);
+	for (size_t i = 0; i < n; i++) {
+		if (c->null[i])
+			continue;
+		double v = c->v[i];
+		if (!(v >= 0 && v < 2147483648.0) || v != (double)(int64_t)v)
+			return 0;
+		if (v > maxv)
+			maxv = v;
+	}
+	x->nlev = maxv + 1 < cap ? (int)maxv + 1 : cap;
+	x->nonnull = yoc_calloc(W, 8);
+	x->ge = yoc_calloc(W * (size_t)x->nlev, 8);
+	if (!x->nonnull || !x->ge)
+		return YOC_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		if (c->null[i])
+			continue;
+		int l = c->v[i] >= x->nlev - 1 ? x->nlev - 1 : (int)c->v[i];
+		bit_set(x->nonnull, i);
+		bit_set(x->ge + W * (size_t)l, i);
+	}
+	for (int l = x->nlev - 2; l >= 0; l--) {
+		uint64_t *a = x->ge + W * (size_t)l;
+		const uint64_t *b = a + W;
+		for (size_t w = 0; w < W; w++)
+			a[w] |= b[w];
+	}
+	const uint64_t *top = x->ge + W * (size_t)(x->nlev - 1);
+	for (size_t w = 0; w < W; w++)
+		x->ntail += (size_t)__builtin_popcountll(top[w]);
+	struct tail_pair *tp = yoc_malloc(sizeof *tp * (x->ntail ? x->ntail : 1));
+	x->tail_row = yoc_malloc(sizeof *x->tail_row * (x->ntail ? x->ntail : 1));
+	x->tail_v = yoc_malloc(sizeof *x->tail_v * (x->ntail ? x->ntail : 1));
+	if (!tp || !x->tail_row || !x->tail_v) {
+		yoc_free(tp);
+		return YOC_ENOMEM;
+	}
+	size_t k = 0;
+	for (size_t w = 0; w < W; w++)
+		for (uint64_t b = top[w]; b; b &= b - 1) {
+			size_t i = w * 64 + (size_t)__builtin_ctzll(b);
+			tp[k].v = c->v[i];
+			tp[k++].row = (uint32_t)i;
+		}
+	qsort(tp, x->ntail, sizeof *tp, tail_cmp);
+	for (k = 0; k < x->ntail; k++) {
+		x->tail_row[k] = tp[k].row;
+		x->tail_v[k] = tp[k].v;
+	}
+	yoc_free(tp);
+	x->ok = 1;
+	return 0;
+}
+
+static void numidx_free(struct numidx *x)
+{
+	yoc_free(x->nonnull);
+	yoc_free(x->ge);
+	yoc_free(x->tail_row);
+	yoc_free(x->tail_v);
+	memset(x, 0, sizeof *x);
+}
+
+/* out = the rows whose value is >= t (NULL: never). */
+static void num_ge(const yoc_sel *s, const struct numidx *x, double t, uint64_t *out)
+{
+	size_t W = s->words;
+	if (t <= 0) {
+		memcpy(out, x->nonnull, 8 * W);
+		return;
+	}
+	if (t < x->nlev && t == (double)(int64_t)t) {
+		memcpy(out, x->ge + W * (size_t)t, 8 * W);
+		return;
+	}
+	/* past the levels: the tail's first k rows (values descending) */
+	size_t lo = 0, hi = x->ntail;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (x->tail_v[mid] >= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t k = lo;
+	if (k <= x->ntail / 2) {
+		memset(out, 0, 8 * W);
+		for (size_t j = 0; j < k; j++)
+			bit_set(out, x->tail_row[j]);
+	} else {
+		memcpy(out, x->ge + W * (size_t)(x->nlev - 1), 8 * W);
+		for (size_t j = k; j < x->ntail; j++)
+			bit_clear(out, x->tail_row[j]);
+	}
+}
+
+static void and_into(uint64_t *bm, const uint64_t *x, size_t W)
+{
+	for (size_t w = 0; w < W; w++)
+		bm[w] &= x[w];
+}
+
+/* bm &= value >= t */
+static void and_ge(const yoc_sel *s, const struct numidx *x, double t, uint64_t *bm,
+		   uint64_t *tmp)
+{
+	num_ge(s, x, t, tmp);
+	and_into(bm, tmp, s->words);
+}
+
+/* bm &= value <= t (not NULL) */
+static void and_le(const yoc_sel *s, const struct numidx *x, double t, uint64_t *bm,
+		   uint64_t *tmp)
+{
+	num_ge(s, x, t + 1, tmp);
+	for (size_t w = 0; w < s->words; w++)
+		bm[w] &= x->nonnull[w] & ~tmp[w];
+}
+
+/* ---- categories ---- */
+
+static uint64_t *cat_bitmaps(const yoc_sel *s, const struct txtcol *c, const int32_t *codes,
+			     size_t nc)
+{
+	uint64_t *bm = yoc_calloc(s->words * (nc ? nc : 1), 8);
+	if (!bm)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		if (c->null[i])
+			continue;
+		for (size_t k = 0; k < nc; k++)
+			if (codes[k] == c->v[i]) {
+				bit_set(bm + s->words * k, i);
+				break;
+			}
+	}
+	return bm;
+}
+
+/* bm &= rows of the categories in mask */
+static void and_cats(const yoc_sel *s, const uint64_t *cbm, size_t nc, uint32_t mask,
+		     uint64_t *bm)
+{
+	size_t W = s->words;
+	for (size_t w = 0; w < W; w++) {
+		uint64_t any = 0;
+		for (size_t k = 0; k < nc; k++)
+			if (mask >> k & 1)
+				any |= cbm[W * k + w];
+		bm[w] &= any;
+	}
+}
+
+int yoc__sel_practice_index(const yoc_sel *s, int32_t c)
+{
+	size_t lo = 0, hi = s->npractices;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (s->practices[mid] == c)
+			return (int)mid;
+		if (s->practices[mid] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* bm &= rows of the practices listed (indexes into s->practices) */
+static void and_practices(const yoc_sel *s, const int32_t *pi, size_t np, uint64_t *bm,
+			  uint64_t *tmp)
+{
+	memset(tmp, 0, 8 * s->words);
+	for (size_t j = 0; j < np; j++) {
+		if (pi[j] < 0)
+			continue;
+		for (uint32_t r = s->prac_start[pi[j]]; r < s->prac_start[pi[j] + 1]; r++)
+			bit_set(tmp, s->prac_rows[r]);
+	}
+	and_into(bm, tmp, s->words);
+}
+
+void yoc__sel_practice_mask(const yoc_sel *s, int32_t code, uint64_t *bm)
+{
+	int32_t k = code < 0 ? -1 : yoc__sel_practice_index(s, code);
+	uint64_t *tmp = yoc_malloc(8 * s->words);
+	if (!tmp) {
+		/* no memory for the mask: select nobody rather than too many */
+		memset(bm, 0, 8 * s->words);
+		return;
+	}
+	and_practices(s, &k, 1, bm, tmp);
+	yoc_free(tmp);
+}
+
+/* ---- the filters ---- */
+
+void yoc__sel_filter_eval(const yoc_sel *s, const struct sel_filter *f, uint64_t *bm)
+{
+	size_t W = s->words;
+	uint64_t *tmp = yoc_malloc(8 * W);
+	if (!tmp) {
+		memset(bm, 0, 8 * W);
+		return;
+	}
+	if (f->age_lo >= 0)
+		and_ge(s, &s->ix_age, f->age_lo, bm, tmp);
+	if (f->age_hi >= 0)
+		and_le(s, &s->ix_age, f->age_hi, bm, tmp);
+	if (f->lc_lo >= 0)
+		and_ge(s, &s->ix_lc, f->lc_lo, bm, tmp);
+	if (f->lc_hi >= 0)
+		and_le(s, &s->ix_lc, f->lc_hi, bm, tmp);
+	if (f->emerg_min >= 0)
+		and_ge(s, &s->ix_emerg, (double)f->emerg_min, bm, tmp);
+	if (f->bed_min >= 0)
+		and_ge(s, &s->ix_bed, (double)f->bed_min, bm, tmp);
+	if (f->cost_min >= 0)
+		and_ge(s, &s->ix_cost, (double)f->cost_min, bm, tmp);
+	if (f->has_sex)
+		and_cats(s, s->sex_bm, s->nsexes, f->sex, bm);
+	if (f->has_band)
+		and_cats(s, s->band_bm, s->nbands, f->band, bm);
+	if (f->has_tier)
+		and_cats(s, s->tier_bm, s->ntiers, f->tier, bm);
+	if (f->imd) {
+		/* decile d: imd >= d and not imd >= d + 1 */
+		uint64_t *t2 = yoc_malloc(8 * W), *any = yoc_calloc(W, 8);
+		if (!t2 || !any) {
+			memset(bm, 0, 8 * W);
+		} else {
+			for (int d = 1; d <= 10; d++) {
+				if (!(f->imd >> d & 1))
+					continue;
+				num_ge(s, &s->ix_imd, d, tmp);
+				num_ge(s, &s->ix_imd, d + 1, t2);
+				for (size_t w = 0; w < W; w++)
+					any[w] |= tmp[w] & ~t2[w];
+			}
+			and_into(bm, any, W);
+		}
+		yoc_free(t2);
+		yoc_free(any);
+	}
+	if (f->ltc) {
+		for (size_t w = 0; w < W; w++) {
+			uint64_t x = f->ltc_or ? 0 : ~UINT64_C(0);
+			for (uint32_t m = f->ltc; m; m &= m - 1) {
+				const uint64_t *c = s->ltc_bm + W * (size_t)__builtin_ctz(m);
+				x = f->ltc_or ? x | c[w] : x & c[w];
+			}
+			bm[w] &= x;
+		}
+	}
+	if (f->has_cohort) {
+		for (size_t w = 0; w < W; w++) {
+			uint64_t x = 0;
+			for (uint64_t m = f->cohort; m; m &= m - 1)
+				x |= s->cohort_bm[W * (size_t)__builtin_ctzll(m) + w];
+			bm[w] &= x;
+		}
+	}
+	if (f->has_prac)
+		and_practices(s, f->prac, f->nprac, bm, tmp);
+	yoc_free(tmp);
+}
+
+/* ---- packed rows ---- */
+
+static int age_band(double a)
+{
+	int b = (int)(a / 5);
+	return b < 0 ? 0 : b >= NAGE ? NAGE - 1 : b;
+}
+
+static int cat_index(const int32_t *codes, size_t n, int32_t c)
+{
+	for (size_t i = 0; i < n; i++)
+		if (codes[i] == c)
+			return (int)i;
+	return -1;
+}
+
+/* The wide row of row (made, figures 0, if the row is not yet wide). */
+static struct wide *wide_of(yoc_sel *s, uint32_t row, size_t *cap)
+{
+	if (s->rows[row].flags & 2)
+		for (size_t k = s->nwide; k-- > 0;)
+			if (s->wide[k].row == row)
+				return &s->wide[k];
+	if (s->nwide == *cap) {
+		size_t nc = *cap ? 2 * *cap : 16;
+		struct wide *nw = yoc_realloc(s->wide, nc * sizeof *nw);
+		if (!nw)
+			return NULL;
+		s->wide = nw;
+		*cap = nc;
+	}
+	struct wide *w = &s->wide[s->nwide++];
+	memset(w, 0, sizeof *w);
+	w->row = row;
+	s->rows[row].flags |= 2;
+	return w;
+}
+
+/* A row's activity and money: packed when every value fits, else a wide row. */
+static int pack_row(yoc_sel *s, size_t i, size_t *wcap)
+{
+	struct crow *r = &s->rows[i];
+	int64_t act[NACT], mo[ROW_MONEY] = {0};
+	int fits = 1;
+	for (int q = 0; q < NACT; q++) {
+		act[q] = s->act_col[q].null[i] ? 0 : (int64_t)s->act_col[q].v[i];
+		fits &= act[q] >= 0 && act[q] <= UINT16_MAX;
+	}
+	mo[0] = s->cost_total.null[i] ? 0 : (int64_t)s->cost_total.v[i];
+	for (size_t q = 0; q < s->nset; q++)
+		mo[1 + q] = s->set[q].null[i] ? 0 : (int64_t)s->set[q].v[i];
+	for (int q = 0; q < ROW_MONEY; q++)
+		fits &= mo[q] >= 0 && mo[q] <= UINT32_MAX;
+	if (fits) {
+		for (int q = 0; q < NACT; q++)
+			r->act[q] = (uint16_t)act[q];
+		for (int q = 0; q < ROW_MONEY; q++)
+			r->money[q] = (uint32_t)mo[q];
+		return 0;
+	}
+	struct wide *w = wide_of(s, (uint32_t)i, wcap);
+	if (!w)
+		return YOC_ENOMEM;
+	memcpy(w->act, act, sizeof act);
+	memcpy(w->money, mo, sizeof mo);
+	return 0;
+}
+
+static int pack_rows(yoc_sel *s, size_t *wcap)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct crow *r = &s->rows[i];
+		memset(r, 0, sizeof *r);
+		r->key = s->key[i];
+		int sx = s->sex.null[i] ? -1 : s->sex.v[i] == s->male ? 0 : s->sex.v[i] == s->female ? 1 : -1;
+		r->pyr = s->age.null[i] || sx < 0 ? 255 : (uint8_t)(age_band(s->age.v[i]) * 2 + sx);
+		int b = s->band.null[i] ? -1 : cat_index(s->bands, s->nbands, s->band.v[i]);
+		r->band = b < 0 ? 255 : (uint8_t)b;
+		if (b < 0 && !s->band.null[i])
+			s->cats_unindexed = 1; /* more than MAX_CAT bands */
+		b = !s->has_tier || s->tier.null[i] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[i]);
+		r->tier = b < 0 ? 255 : (uint8_t)b;
+		if (b < 0 && s->has_tier && !s->tier.null[i])
+			s->cats_unindexed = 1;
+		r->flags = !s->act_col[0].null[i] && s->act_col[0].v[i] >= 1;
+		for (size_t k = 0; k < s->nltc && k < 32; k++)
+			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
+				r->ltc |= UINT32_C(1) << k;
+		if (pack_row(s, i, wcap))
+			return YOC_ENOMEM;
+	}
+	return 0;
+}
+
+int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
+			const int64_t emerg[NMONTH], size_t *wcap)
+{
+	struct mrow *m = &s->mrows[i];
+	int fits = 1;
+	s->rows[i].mbits = 0;
+	for (int k = 0; k < NMONTH; k++) {
+		fits &= cost[k] >= 0 && cost[k] <= UINT32_MAX && emerg[k] >= 0 && emerg[k] <= UINT8_MAX;
+		if (emerg[k] > 0)
+			s->rows[i].mbits |= (uint16_t)(1u << k);
+	}
+	if (fits) {
+		for (int k = 0; k < NMONTH; k++) {
+			m->cost[k] = (uint32_t)cost[k];
+			m->emerg[k] = (uint8_t)emerg[k];
+			if (cost[k] || emerg[k])
+				s->rows[i].flags |= 4;
+		}
+		return 0;
+	}
+	memset(m, 0, sizeof *m);
+	int was_wide = s->rows[i].flags & 2;
+	struct wide *w = wide_of(s, (uint32_t)i, wcap);
+	if (!w)
+		return YOC_ENOMEM;
+	if (!was_wide) {
+		/* the row's other figures were packed: move them to the wide row */
+		for (int q = 0; q < NACT; q++)
+			w->act[q] = s->rows[i].act[q];
+		for (int q = 0; q < ROW_MONEY; q++)
+			w->money[q] = s->rows[i].money[q];
+		memset(s->rows[i].act, 0, sizeof s->rows[i].act);
+		memset(s->rows[i].money, 0, sizeof s->rows[i].money);
+	}
+	memcpy(w->mcost, cost, sizeof w->mcost);
+	memcpy(w->memerg, emerg, sizeof w->memerg);
+	return 0;
+}
+
+/* ---- sums ---- */
+
+#define CHUNK 512
+#define PARALLEL_ROWS 100000 /* rows summed on two threads from this many */
+#define AHEAD 24 /* rows prefetched ahead: the rows are apart, so the hardware does not */
+
+/*
+** Adds the packed figures of rows idx[0..m) (increasing) to a. The sums are
+** kept in locals (the packed bytes could alias a's fields otherwise) and
+** each row's lines are fetched AHEAD rows before they are read.
+*/
+static void add_rows(const yoc_sel *s, struct agg *a, const uint32_t *idx, size_t m)
+{
+	const struct crow *rows = s->rows;
+	const struct mrow *mr = s->mrows;
+	struct agg x = *a;
+	for (size_t j = 0; j < m; j++) {
+		/* a row's months, fetched when its row (asked for AHEAD / 2 rows
+		 * ago) says it has any */
+		if (j + AHEAD < m)
+			__builtin_prefetch(&rows[idx[j + AHEAD]]);
+		if (mr && j + AHEAD / 2 < m && rows[idx[j + AHEAD / 2]].flags & 4)
+			__builtin_prefetch(&mr[idx[j + AHEAD / 2]]);
+		size_t i = idx[j];
+		const struct crow *r = &rows[i];
+		int64_t k = r->key;
+		x.ck += k;
+		if (r->pyr != 255) {
+			x.pyr[r->pyr]++;
+			x.pyr_ck[r->pyr] += k;
+		}
+		if (r->band != 255) {
+			x.band[r->band]++;
+			x.band_ck[r->band] += k;
+		}
+		if (r->tier != 255) {
+			x.tier[r->tier]++;
+			x.tier_ck[r->tier] += k;
+		}
+		if (r->flags & 1) {
+			x.emerg_people++;
+			x.emerg_ck += k;
+		}
+		for (uint32_t c = r->ltc; c; c &= c - 1) {
+			int l = __builtin_ctz(c);
+			x.ltc[l]++;
+			x.ltc_ck[l] += k;
+		}
+		for (int q = 0; q < NACT; q++)
+			x.act[q] += r->act[q];
+		x.cost_total += r->money[0];
+		for (int q = 0; q < ROW_MONEY - 1; q++)
+			x.cost[q] += r->money[1 + q];
+		if (r->flags & 4) {
+			const struct mrow *mo = &mr[i];
+			for (int q = 0; q < NMONTH; q++) {
+				x.mcost[q] += mo->cost[q];
+				x.memerg[q] += mo->emerg[q];
+			}
+			for (unsigned c = r->mbits; c; c &= c - 1) {
+				int q = __builtin_ctz(c);
+				x.mpeople[q]++;
+				x.mpeople_ck[q] += k;
+			}
+		}
+	}
+	x.n += (int64_t)m;
+	*a = x;
+}
+
+/* Adds the rows of words [w0, w1) of bitmap bm (complemented within s->valid if comp) to a. */
+static void add_bitmap(const yoc_sel *s, struct agg *a, const uint64_t *bm, int comp, size_t w0,
+		       size_t w1)
+{
+	uint32_t idx[CHUNK + 64];
+	size_t m = 0;
+	for (size_t w = w0; w < w1; w++) {
+		uint64_t b = comp ? ~bm[w] & s->valid[w] : bm[w];
+		for (; b; b &= b - 1)
+			idx[m++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(b));
+		if (m >= CHUNK) {
+			add_rows(s, a, idx, m);
+			m = 0;
+		}
+	}
+	add_rows(s, a, idx, m);
+}
+
+struct half {
+	const yoc_sel *s;
+	const uint64_t *bm;
+	int comp;
+	size_t w0, w1;
+	struct agg a;
+};
+
+static void *half_run(void *arg)
+{
+	struct half *h = arg;
+	add_bitmap(h->s, &h->a, h->bm, h->comp, h->w0, h->w1);
+	return NULL;
+}
+
+static void add_wide(struct agg *a, const struct wide *w)
+{
+	for (int q = 0; q < NACT; q++)
+		a->act[q] += w->act[q];
+	a->cost_total += w->money[0];
+	for (int q = 0; q < ROW_MONEY - 1; q++)
+		a->cost[q] += w->money[1 + q];
+	for (int q = 0; q < NMONTH; q++) {
+		a->mcost[q] += w->mcost[q];
+		a->memerg[q] += w->memerg[q];
+	}
+}
+
+/* a -= b, field by field (struct agg is all int64_t) */
+static void agg_sub(struct agg *a, const struct agg *b)
+{
+	int64_t *x = (int64_t *)a;
+	const int64_t *y = (const int64_t *)b;
+	for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
+		x[k] -= y[k];
+}
+
+/*
+** The sums of bitmap bm's rows. A group of more than half the people is
+** summed as the population minus the rest (every field is a sum, cell-key
+** sums included), so no query walks more than half the rows; wide rows
+** then add what their packed row lacks.
+*/
+int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
+{
+	size_t m = 0, W = (s->n + 63) / 64;
+	for (size_t w = 0; w < W; w++)
+		m += (size_t)__builtin_popcountll(bm[w]);
+	int comp = s->pop_packed && m > s->n / 2;
+	memset(a, 0, sizeof *a);
+	size_t rows = comp ? s->n - m : m;
+	struct half *h = NULL;
+	pthread_t tid;
+	/* a large group: the second half of the words on a second thread (the
+	 * sums only wait on memory, so two cores fetch twice as much) */
+	if (rows >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
+		h->s = s;
+		h->bm = bm;
+		h->comp = comp;
+		h->w0 = s->words / 2;
+		h->w1 = s->words;
+		if (pthread_create(&tid, NULL, half_run, h) != 0) {
+			yoc_free(h);
+			h = NULL;
+		}
+	}
+	add_bitmap(s, a, bm, comp, 0, h ? s->words / 2 : s->words);
+	if (h) {
+		pthread_join(tid, NULL);
+		int64_t *x = (int64_t *)a;
+		const int64_t *y = (const int64_t *)&h->a;
+		for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
+			x[k] += y[k];
+		yoc_free(h);
+	}
+	if (comp) {
+		struct agg rest = *a;
+		*a = *s->pop_packed;
+		agg_sub(a, &rest);
+	}
+	for (size_t k = 0; k < s->nwide; k++)
+		if (bit_get(bm, s->wide[k].row))
+			add_wide(a, &s->wide[k]);
+	return 0;
+}
+
+/* ---- building ---- */
+
+int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
+{
+	size_t n = s->n, W = s->words, wcap = 0;
+	int rc;
+	s->valid = yoc_calloc(W, 8);
+	s->rows = huge_alloc(sizeof *s->rows * (n ? n : 1), &s->rows_base);
+	if (!s->valid || !s->rows)
+		goto nomem;
+	for (size_t i = 0; i < n; i++)
+		bit_set(s->valid, i);
+	long nc = sysconf(_SC_NPROCESSORS_ONLN);
+	s->ncpu = nc < 1 ? 1 : (int)nc;
+	s->parallel_rows = PARALLEL_ROWS;
+	if ((rc = numidx_build(s, &s->age, AGE_LEVELS, &s->ix_age)) ||
+	    (rc = numidx_build(s, &s->ltc_count, SMALL_LEVELS, &s->ix_lc)) ||
+	    (rc = numidx_build(s, &s->imd, 12, &s->ix_imd)) ||
+	    (rc = numidx_build(s, &s->act_col[0], SMALL_LEVELS, &s->ix_emerg)) ||
+	    (rc = numidx_build(s, &s->act_col[2], SMALL_LEVELS, &s->ix_bed)) ||
+	    (rc = numidx_build(s, &s->cost_total, 1, &s->ix_cost)))
+		goto nomem;
+	/* sexes present (the rule path serves a column of more than MAX_CAT) */
+	{
+		size_t nd = yoc_rule_frame_ndict(s->frame);
+		uint8_t *seen = yoc_calloc(nd ? nd : 1, 1);
+		if (!seen)
+			goto nomem;
+		for (size_t i = 0; i < n; i++)
+			if (!s->sex.null[i])
+				seen[s->sex.v[i]] = 1;
+		s->nsexes = 0;
+		s->sex_indexed = 1;
+		for (size_t d = 0; d < nd; d++)
+			if (seen[d]) {
+				if (s->nsexes == MAX_CAT)
+					s->sex_indexed = 0;
+				else
+					s->sexes[s->nsexes++] = (int32_t)d;
+			}
+		yoc_free(seen);
+	}
+	if (!(s->sex_bm = cat_bitmaps(s, &s->sex, s->sexes, s->nsexes)) ||
+	    !(s->band_bm = cat_bitmaps(s, &s->band, s->bands, s->nbands)) ||
+	    (s->has_tier && !(s->tier_bm = cat_bitmaps(s, &s->tier, s->tiers, s->ntiers))))
+		goto nomem;
+	s->ltc_bm = yoc_calloc(W * (s->nltc ? s->nltc : 1), 8);
+	if (!s->ltc_bm)
+		goto nomem;
+	for (size_t k = 0; k < s->nltc; k++)
+		for (size_t i = 0; i < n; i++)
+			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
+				bit_set(s->ltc_bm + W * k, i);
+	/* the rows of each practice, in row order (a counting sort) */
+	s->prac_start = yoc_calloc(s->npractices + 2, sizeof *s->prac_start);
+	s->prac_rows = yoc_malloc(sizeof *s->prac_rows * (n ? n : 1));
+	int32_t *pidx = yoc_malloc(sizeof *pidx * (n ? n : 1));
+	if (!s->prac_start || !s->prac_rows || !pidx) {
+		yoc_free(pidx);
+		goto nomem;
+	}
+	for (size_t i = 0; i < n; i++) {
+		pidx[i] = s->practice.null[i] ? -1 : yoc__sel_practice_index(s, s->practice.v[i]);
+		if (pidx[i] >= 0)
+			s->prac_start[pidx[i] + 2]++;
+	}
+	for (size_t k = 2; k < s->npractices + 2; k++)
+		s->prac_start[k] += s->prac_start[k - 1];
+	for (size_t i = 0; i < n; i++)
+		if (pidx[i] >= 0)
+			s->prac_rows[s->prac_start[pidx[i] + 1]++] = (uint32_t)i;
+	yoc_free(pidx);
+	if (pack_rows(s, &wcap))
+		goto nomem;
+	return 0;
+nomem:
+	return yoc_error_set(e, YOC_ENOMEM, "serve", 0, 0, "out of memory");
+}
+
+/* The population's sums, after the rows (and months) are packed. */
+int yoc__sel_engine_population(yoc_sel *s, struct yoc_error *e)
+{
+	s->pop_packed = yoc_calloc(1, sizeof *s->pop_packed);
+	s->pop = yoc_calloc(1, sizeof *s->pop);
+	if (!s->pop_packed || !s->pop)
+		return yoc_error_set(e, YOC_ENOMEM, "serve", 0, 0, "out of memory");
+	add_bitmap(s, s->pop_packed, s->valid, 0, 0, s->words);
+	*s->pop = *s->pop_packed;
+	for (size_t k = 0; k < s->nwide; k++)
+		add_wide(s->pop, &s->wide[k]);
+	return 0;
+}
+
+void yoc__sel_engine_free(yoc_sel *s)
+{
+	numidx_free(&s->ix_age);
+	numidx_free(&s->ix_lc);
+	numidx_free(&s->ix_imd);
+	numidx_free(&s->ix_emerg);
+	numidx_free(&s->ix_bed);
+	numidx_free(&s->ix_cost);
+	yoc_free(s->valid);
+	yoc_free(s->sex_bm);
+	yoc_free(s->band_bm);
+	yoc_free(s->tier_bm);
+	yoc_free(s->ltc_bm);
+	yoc_free(s->prac_start);
+	yoc_free(s->prac_rows);
+	yoc_free(s->rows_base);
+	yoc_free(s->mrows_base);
+	yoc_free(s->wide);
+	yoc_free(s->pop);
+	yoc_free(s->pop_packed);
+	yoc_free(s->cohort_bm);
+	yoc__sel_cache_free(s);
+}
+
+/* ---- the answer cache ---- */
+
+struct slot {
+	uint64_t h;
+	char *k, *v;
+	size_t klen, vlen;
+};
+
+struct sel_cache {
+	pthread_mutex_t lock;
+	int on;
+	struct slot slot[CACHE_SLOTS];
+};
+
+static uint64_t hash(const char *k, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+int yoc__sel_cache_create(yoc_sel *s)
+{
+	s->cache = yoc_calloc(1, sizeof *s->cache);
+	if (!s->cache || pthread_mutex_init(&s->cache->lock, NULL) != 0) {
+		yoc_free(s->cache);
+		s->cache = NULL;
+		return YOC_ENOMEM;
+	}
+	s->cache->on = 1;
+	return 0;
+}
+
+void yoc__sel_cache_free(yoc_sel *s)
+{
+	if (!s->cache)
+		return;
+	for (size_t k = 0; k < CACHE_SLOTS; k++) {
+		yoc_free(s->cache->slot[k].k);
+		yoc_free(s->cache->slot[k].v);
+	}
+	pthread_mutex_destroy(&s->cache->lock);
+	yoc_free(s->cache);
+	s->cache = NULL;
+}
+
+void yoc__sel_rule_path(yoc_sel *s, int on)
+{
+	s->rule_path = on;
+}
+
+void yoc__sel_cache_enable(yoc_sel *s, int on)
+{
+	if (s->cache)
+		s->cache->on = on;
+}
+
+int yoc__sel_cache_get(const yoc_sel *s, const char *k, size_t klen, struct yoc_buf *out)
+{
+	struct sel_cache *c = s->cache;
+	int rc = YOC_ENOTFOUND;
+	if (!c || !c->on)
+		return rc;
+	uint64_t h = hash(k, klen);
+	pthread_mutex_lock(&c->lock);
+	struct slot *sl = &c->slot[h % CACHE_SLOTS];
+	if (sl->k && sl->h == h && sl->klen == klen && memcmp(sl->k, k, klen) == 0)
+		rc = yoc_buf_append(out, sl->v, sl->vlen) == 0 ? 0 : YOC_ENOMEM;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void yoc__sel_cache_put(const yoc_sel *s, const char *k, size_t klen, const char *v,
+			size_t vlen)
+{
+	struct sel_cache *c = s->cache;
+	if (!c || !c->on || vlen > CACHE_MAX_VALUE)
+		return;
+	uint64_t h = hash(k, klen);
+	char *kc = yoc_malloc(klen + 1), *vc = yoc_malloc(vlen + 1);
+	if (!kc || !vc) {
+		yoc_free(kc);
+		yoc_free(vc);
+		return;
+	}
+	memcpy(kc, k, klen);
+	memcpy(vc, v, vlen);
+	pthread_mutex_lock(&c->lock);
+	struct slot *sl = &c->slot[h % CACHE_SLOTS];
+	char *ok = sl->k, *ov = sl->v;
+	sl->h = h;
+	sl->k = kc;
+	sl->klen = klen;
+	sl->v = vc;
+	sl->vlen = vlen;
+	pthread_mutex_unlock(&c->lock);
+	yoc_free(ok);
+	yoc_free(ov);
+}
