@@ -846,6 +846,8 @@ static int reply_json(struct yoc_dash_reply *r, unsigned status, json_t *o)
 
 static int reply_err(struct yoc_dash_reply *r, unsigned status, const char *msg)
 {
+	if (status == 403 || status == 404 || status == 405)
+		r->event = "refused";
 	yoc_buf_puts(&r->detail, msg);
 	return reply_json(r, status, json_pack("{s:s}", "error", msg));
 }
@@ -1016,8 +1018,8 @@ int yoc_dash_answer(const char *dir, const yoc_sel *sel, const char *url, int po
 								     "title", dashes[i].title));
 		yoc_buf_puts(&r->detail, "list");
 		return reply_json(r, 200,
-				  json_pack("{s:o,s:b,s:b,s:b}", "dashboards", arr, "select",
-					    role != YOC_ROLE_ADMIN, "extract", role == YOC_ROLE_ANALYST,
+				  json_pack("{s:o,s:b,s:b,s:b}", "dashboards", arr, "select", 1,
+					    "extract", role == YOC_ROLE_ANALYST,
 					    "cohort", role == YOC_ROLE_ANALYST));
 	}
 	const char *name = url + 10;
