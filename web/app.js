@@ -254,7 +254,9 @@ function cellText(v, kind) {
 function dashTable(t) {
   const tb = table(t.caption, t.columns, t.rows.map((r) => r.map((v, i) => cellText(v, t.kinds[i]))));
   tb.id = 'table-' + t.id;
-  const w = document.createElement('div'); w.className = 'tablewrap'; w.appendChild(tb);
+  // a wide table scrolls on its own; keyboard users reach it by Tab
+  const w = document.createElement('div'); w.className = 'tablewrap'; w.tabIndex = 0;
+  w.setAttribute('role', 'region'); w.setAttribute('aria-label', t.caption); w.appendChild(tb);
   return w;
 }
 async function show(name, title) {
