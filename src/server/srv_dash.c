@@ -21,9 +21,11 @@
 ** text, or decide a role's access anywhere but dash_roles[] below.
 */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -356,10 +358,18 @@ static const struct table pop_tables[] = {
 	  {"Cost a person £", 'a', 1, -1, 0}}},
 	{"concentration", "Cost concentration: the most costly people's share of the cost",
 	 "WITH r AS (SELECT cost_total AS c, row_number() OVER (ORDER BY cost_total DESC) AS rn, "
-	 "count(*) OVER () AS n, sum(cost_total) OVER () AS tot FROM person_year WHERE fyear = ?1), "
-	 "p(pct) AS (VALUES (1), (5), (10), (20)) SELECT 'Most costly ' || pct || '%', count(*), "
-	 "sum(c), sum(c), 100.0 * sum(c) / max(tot) FROM p JOIN r ON r.rn * 100 <= r.n * pct + 99 "
-	 "GROUP BY pct ORDER BY pct",
+	 "count(*) OVER () AS n FROM person_year WHERE fyear = ?1), "
+	 "a AS MATERIALIZED (SELECT sum(c) AS tot, "
+	 "sum(rn * 100 <= n + 99) AS k1, sum(CASE WHEN rn * 100 <= n + 99 THEN c END) AS s1, "
+	 "sum(rn * 100 <= n * 5 + 99) AS k5, sum(CASE WHEN rn * 100 <= n * 5 + 99 THEN c END) AS s5, "
+	 "sum(rn * 100 <= n * 10 + 99) AS k10, "
+	 "sum(CASE WHEN rn * 100 <= n * 10 + 99 THEN c END) AS s10, "
+	 "sum(rn * 100 <= n * 20 + 99) AS k20, "
+	 "sum(CASE WHEN rn * 100 <= n * 20 + 99 THEN c END) AS s20 FROM r) "
+	 "SELECT 'Most costly 1%', k1, s1, s1, 100.0 * s1 / tot FROM a WHERE tot > 0 "
+	 "UNION ALL SELECT 'Most costly 5%', k5, s5, s5, 100.0 * s5 / tot FROM a WHERE tot > 0 "
+	 "UNION ALL SELECT 'Most costly 10%', k10, s10, s10, 100.0 * s10 / tot FROM a WHERE tot > 0 "
+	 "UNION ALL SELECT 'Most costly 20%', k20, s20, s20, 100.0 * s20 / tot FROM a WHERE tot > 0",
 	 0, "bar:0:4",
 	 {{"People", 't', -1, -1, 0}, {"Number", 'c', -1, -1, 0}, {"Total cost £", 'm', 1, -1, 0},
 	  {"Cost a person £", 'a', 1, -1, 0}, {"Share of cost %", 'n', -1, -1, 0}}},
@@ -376,13 +386,18 @@ static const struct table crisis_table = {
 
 static int conditions_table(struct dctx *d, json_t *s)
 {
-	/* one UNION ALL term per condition the engine knows (names from the
-	 * dataset's own schema, checked again here), never from a request */
+	/*
+	** One scan of the year for every condition the engine knows (names
+	** from the dataset's own schema, checked again here, never from a
+	** request), then a row per condition from the one aggregate row.
+	*/
 	json_t *conds = json_object_get(d->meta, "conditions");
-	struct yoc_buf q;
+	struct yoc_buf q, sel;
 	size_t k;
 	json_t *c;
-	yoc_buf_init(&q, 1 << 16);
+	int nc = 0;
+	yoc_buf_init(&q, 1 << 17);
+	yoc_buf_init(&sel, 1 << 16);
 	json_array_foreach(conds, k, c) {
 		const char *n = json_string_value(c);
 		int ok = n && *n && strlen(n) < 40;
@@ -390,18 +405,29 @@ static int conditions_table(struct dctx *d, json_t *s)
 			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
 		if (!ok)
 			continue;
-		yoc_buf_printf(&q, "%sSELECT '%s', count(*), sum(\"%s\" = 1), NULL, "
-				   "sum(CASE WHEN \"%s\" = 1 THEN cost_total END) "
-				   "FROM person_year WHERE fyear = ?1",
-			       q.len ? " UNION ALL " : "", n, n, n);
+		yoc_buf_printf(&q, ", sum(\"%s\" = 1) AS a%d, sum(CASE WHEN \"%s\" = 1 THEN cost_total "
+				   "END) AS b%d", n, nc, n, nc);
+		yoc_buf_printf(&sel, "%sSELECT '%s', n, a%d, NULL, b%d FROM s", nc ? " UNION ALL " : "",
+			       n, nc, nc);
+		nc++;
 	}
-	struct table t = {"prevalence", "Prevalence of each long-term condition", q.data, 0,
-			  "bar:0:3",
-			  {{"Condition", 't', -1, -1, 0}, {"Population", 'c', -1, -1, 0},
-			   {"People", 'c', -1, -1, 0}, {"Prevalence %", 'r', 1, 2, 100},
-			   {"Cost a person £", 'a', 2, -1, 0}}};
-	int rc = q.data ? table_add(d, json_object_get(s, "tables"), &t) : -1;
+	int rc = -1;
+	if (nc && q.data && sel.data) {
+		struct yoc_buf sql;
+		yoc_buf_init(&sql, 1 << 18);
+		yoc_buf_printf(&sql, "WITH s AS MATERIALIZED (SELECT count(*) AS n%s FROM person_year "
+				     "WHERE fyear = ?1) %s", q.data, sel.data);
+		struct table t = {"prevalence", "Prevalence of each long-term condition", sql.data, 0,
+				  "bar:0:3",
+				  {{"Condition", 't', -1, -1, 0}, {"Population", 'c', -1, -1, 0},
+				   {"People", 'c', -1, -1, 0}, {"Prevalence %", 'r', 1, 2, 100},
+				   {"Cost a person £", 'a', 2, -1, 0}}};
+		if (sql.data)
+			rc = table_add(d, json_object_get(s, "tables"), &t);
+		yoc_buf_free(&sql);
+	}
 	yoc_buf_free(&q);
+	yoc_buf_free(&sel);
 	return rc;
 }
 
@@ -469,11 +495,10 @@ static const struct table prac_tables[] = {
 	 SETTINGS_SUMS " FROM person_year WHERE fyear = ?1",
 	 0, NULL, {{"Area", 't', -1, -1, 0}, {"People", 'c', -1, -1, 0}, SETTINGS_COLS}},
 	{"practice_bands", "Bands: the practice beside the whole ICS",
-	 "SELECT coalesce(b.band, 'unknown'), "
-	 "(SELECT count(*) FROM person_year WHERE fyear = ?1 AND practice = ?2), "
-	 "(SELECT count(*) FROM person_year p WHERE p.fyear = ?1 AND p.practice = ?2 AND "
-	 "p.band IS b.band), NULL, (SELECT count(*) FROM person_year WHERE fyear = ?1), "
-	 "count(*), NULL FROM person_year b WHERE b.fyear = ?1 GROUP BY b.band ORDER BY 1",
+	 "WITH b AS MATERIALIZED (SELECT coalesce(band, 'unknown') AS k, count(*) AS ics, "
+	 "sum(coalesce(practice = ?2, 0)) AS pr FROM person_year WHERE fyear = ?1 GROUP BY 1) "
+	 "SELECT k, (SELECT sum(pr) FROM b), pr, NULL, (SELECT sum(ics) FROM b), ics, NULL "
+	 "FROM b ORDER BY k",
 	 0, NULL,
 	 {{"Band", 't', -1, -1, 0}, {"Practice people", 'c', -1, -1, 0}, {"Practice band", 'c', -1, -1, 0},
 	  {"Practice %", 'r', 1, 2, 100}, {"ICS people", 'c', -1, -1, 0}, {"ICS band", 'c', -1, -1, 0},
@@ -481,7 +506,7 @@ static const struct table prac_tables[] = {
 	{"practice_ltc", "People by number of long-term conditions: the practice beside the ICS",
 	 "SELECT CASE WHEN b.ltc_count IS NULL THEN 'unknown' WHEN b.ltc_count >= 4 THEN '4+' "
 	 "ELSE CAST(b.ltc_count AS TEXT) END AS k, "
-	 "sum(b.practice = ?2), count(*) FROM person_year b WHERE b.fyear = ?1 GROUP BY 1 "
+	 "sum(coalesce(b.practice = ?2, 0)), count(*) FROM person_year b WHERE b.fyear = ?1 GROUP BY 1 "
 	 "ORDER BY min(coalesce(b.ltc_count, 99))",
 	 1, "bar:0:1",
 	 {{"Long-term conditions", 't', -1, -1, 0}, {"Practice people", 'c', -1, -1, 0},
@@ -809,6 +834,85 @@ static void dash_admin(struct dctx *d, json_t *secs)
 					"rows", rows));
 }
 
+/*
+** ---- a cache of built dashboards ----
+** A dashboard is a view of stored tables, which change only when a verb
+** commits: the answer is kept under its name, practice and year, stamped
+** with the size and modification time of yoc.db and its WAL, and built
+** again when either changes. Access is decided before the cache is
+** consulted, and every request is logged whether cached or not. The admin
+** page (the access log's tail) is never cached.
+*/
+#define CACHE_SLOTS 64
+
+struct centry {
+	char key[96];
+	struct stat db, wal;
+	char *json;
+	size_t rows;
+};
+
+static struct centry cache[CACHE_SLOTS];
+static unsigned cache_next;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void stamp(const char *dir, struct stat *db, struct stat *wal)
+{
+	char p[4200];
+	memset(db, 0, sizeof *db);
+	memset(wal, 0, sizeof *wal);
+	snprintf(p, sizeof p, "%s/yoc.db", dir);
+	if (stat(p, db) != 0)
+		memset(db, 0, sizeof *db);
+	snprintf(p, sizeof p, "%s/yoc.db-wal", dir);
+	if (stat(p, wal) != 0)
+		memset(wal, 0, sizeof *wal);
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_size == b->st_size && a->st_ino == b->st_ino &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* A copy of the cached text for key (free it), or NULL. */
+static char *cache_get(const char *key, const struct stat *db, const struct stat *wal,
+		       size_t *rows)
+{
+	char *out = NULL;
+	pthread_mutex_lock(&cache_mu);
+	for (int i = 0; i < CACHE_SLOTS && !out; i++)
+		if (cache[i].json && strcmp(cache[i].key, key) == 0 &&
+		    same_file(&cache[i].db, db) && same_file(&cache[i].wal, wal)) {
+			out = strdup(cache[i].json);
+			*rows = cache[i].rows;
+		}
+	pthread_mutex_unlock(&cache_mu);
+	return out;
+}
+
+static void cache_put(const char *key, const struct stat *db, const struct stat *wal,
+		      const char *json, size_t rows)
+{
+	char *copy = strdup(json);
+	if (!copy)
+		return;
+	pthread_mutex_lock(&cache_mu);
+	int slot = -1;
+	for (int i = 0; i < CACHE_SLOTS && slot < 0; i++)
+		if (cache[i].json && strcmp(cache[i].key, key) == 0)
+			slot = i;
+	if (slot < 0)
+		slot = (int)(cache_next++ % CACHE_SLOTS);
+	free(cache[slot].json);
+	snprintf(cache[slot].key, sizeof cache[slot].key, "%s", key);
+	cache[slot].db = *db;
+	cache[slot].wal = *wal;
+	cache[slot].json = copy;
+	cache[slot].rows = rows;
+	pthread_mutex_unlock(&cache_mu);
+}
+
 /* ---- the registry: who may see what ---- */
 
 static const struct dash {
@@ -1058,24 +1162,40 @@ int yoc_dash_answer(const char *dir, const yoc_sel *sel, const char *url, int po
 		d.meta = json_loads(mb.data, 0, NULL);
 	yoc_buf_free(&mb);
 	d.fyear = json_string_value(json_object_get(d.meta, "fyear"));
-	char path[4200];
-	snprintf(path, sizeof path, "file:%s/yoc.db?mode=ro", dir);
-	int rc;
-	if (!d.fyear || sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL) !=
-				SQLITE_OK) {
-		rc = reply_err(r, 500, "the dataset cannot be read");
-		goto cleanup;
-	}
-	sqlite3_busy_timeout(d.db, 5000);
-	json_t *secs = json_array();
-	D->build(&d, secs);
-	json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:s}", "name", D->name, "title", D->title, "fyear",
+	char path[4200], key[96];
+	struct stat sdb, swal;
+	char *text = NULL;
+	json_t *o = NULL;
+	int rc, cacheable = D->build != dash_admin;
+	snprintf(key, sizeof key, "%s|%s|%s", D->name, d.practice ? d.practice : "",
+		 d.fyear ? d.fyear : "");
+	stamp(dir, &sdb, &swal); /* before reading: a later commit changes the stamp */
+	if (cacheable && (text = cache_get(key, &sdb, &swal, &d.rows_out)) != NULL)
+		o = json_loads(text, 0, NULL);
+	if (!o) {
+		snprintf(path, sizeof path, "file:%s/yoc.db?mode=ro", dir);
+		if (!d.fyear || sqlite3_open_v2(path, &d.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+						NULL) != SQLITE_OK) {
+			rc = reply_err(r, 500, "the dataset cannot be read");
+			goto cleanup;
+		}
+		sqlite3_busy_timeout(d.db, 5000);
+		json_t *secs = json_array();
+		D->build(&d, secs);
+		o = json_pack("{s:s,s:s,s:s,s:o,s:s}", "name", D->name, "title", D->title, "fyear",
 			      d.fyear, "sections", secs, "disclosure",
 			      "Counts of 1 to 7 are hidden (*) and others rounded to 5; money is "
 			      "shown to 3 significant figures and means over the published count, "
 			      "as in the report. Figures may not add up exactly.");
-	if (d.practice)
-		json_object_set_new(o, "practice", json_string(d.practice));
+		if (d.practice)
+			json_object_set_new(o, "practice", json_string(d.practice));
+		if (cacheable) {
+			char *t = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+			if (t)
+				cache_put(key, &sdb, &swal, t, d.rows_out);
+			free(t);
+		}
+	}
 	yoc_buf_printf(&r->detail, "%s%s%s", D->name, d.practice ? "; practice=" : "",
 		       d.practice ? d.practice : "");
 	if (d.rows_out)
@@ -1092,6 +1212,7 @@ int yoc_dash_answer(const char *dir, const yoc_sel *sel, const char *url, int po
 		rc = reply_json(r, 200, o);
 	}
 cleanup:
+	free(text);
 	json_decref(d.meta);
 	sqlite3_close(d.db);
 	return rc;
