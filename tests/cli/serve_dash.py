@@ -174,6 +174,15 @@ for user, (pw, role) in PW.items():
         res(st == (200 if role in roles else 403),
             "%s %s the %s dashboard (%d)" % (role, "reads" if role in roles else "is refused", name, st))
 
+# ---- traversal and odd names: nothing but the registry's dashboards ----
+pk, _ = login("pat")
+for path in ["/api/dash/../users", "/api/dash/%2e%2e/users", "/api/dash/population/../practice",
+             "/api/dash/ADMIN", "/api/dash/admin.csv", "/api/dash/finance.csv", "/api/dash/",
+             "/api/dash/" + "a" * 300, "/api/dash/population.csv"]:
+    st, j, _, body = req("GET", path, cookie=pk)
+    res(st in (403, 404) and b"argon2" not in body and b"P90002" not in body,
+        "the practice user's %s is refused (%d)" % (path[:40], st))
+
 # ---- the whole population ----
 st, d, _, _ = dash("pho", "population")
 t = table(d, "ltc_count")
@@ -251,6 +260,24 @@ def fig(where, *a):
 res(t["rows"][0] == ["Practice P90001"] + fig("practice = ?", "P90001"),
     "the practice's key figures are SQL's for P90001 (%s)" % t["rows"][0])
 res(t["rows"][1] == ["Whole ICS"] + fig("1"), "beside the whole ICS (%s)" % t["rows"][1])
+t = table(d, "practice_bands")
+rows = q("select coalesce(band, 'unknown'), sum(coalesce(practice = 'P90001', 0)), count(*) from"
+         " person_year where fyear = ? group by 1 order by 1", fyear)
+pn, ic = sum(r[1] for r in rows), sum(r[2] for r in rows)
+want = [[b, one(pn), one(a), rate(a, pn, one(pn), 100), one(ic), one(c), rate(c, ic, one(ic), 100)]
+        for b, a, c in rows]
+res(t["rows"] == want, "the practice's bands beside the ICS's: counts and %% of published counts (%s)"
+    % [x for x in zip(t["rows"], want) if x[0] != x[1]][:2])
+t = table(d, "practice_ltc")
+rows = q("select case when ltc_count is null then 'unknown' when ltc_count >= 4 then '4+' else"
+         " cast(ltc_count as text) end, sum(coalesce(practice = 'P90001', 0)), count(*) from person_year"
+         " where fyear = ? group by 1 order by min(coalesce(ltc_count, 99))", fyear)
+a = column([r[1] for r in rows] + [sum(r[1] for r in rows)])
+b = column([r[2] for r in rows] + [sum(r[2] for r in rows)])
+want = [[l, x, y] for l, x, y in zip([r[0] for r in rows] + ["Total"], a, b)]
+res(t["rows"] == want, "the practice's people by LTC count beside the ICS's (%s)" % t["rows"][:2])
+st2, d2, _, _ = dash("pat", "practice")
+res(d2 == d, "asking again gives the same answer (from the cache until the dataset changes)")
 other = fig("practice = ?", "P90002")
 for path in ["/api/dash/practice?practice=P90002", "/api/dash/practice/../practice",
              "/api/dash/practice%3Fpractice=P90002"]:
@@ -342,6 +369,15 @@ for bad in [{"name": "1bad", "filters": {"age_min": 70}}, {"name": "x'; drop tab
             {"name": "ok", "filters": {}}, {"name": "ok", "sql": "select 1"}]:
     st, j, _, _ = req("POST", "/api/cohort", bad, cookie=ck, csrf=cs)
     res(st == 400 and j and "error" in j, "a bad cohort request %s is refused (%d)" % (json.dumps(bad)[:50], st))
+st, _, _, _ = req("POST", "/api/cohort", raw='{"name":"big","rule":"' + "a" * 100000 + '"}',
+                  cookie=ck, csrf=cs)
+res(st == 413, "a 100 KB body to /api/cohort is refused with 413 (%d)" % st)
+st, _, _, _ = req("POST", "/api/cohort", raw='{"name":"big","rule":"' + "x" * 5000 + '"}',
+                  cookie=ck, csrf=cs)
+res(st == 400, "a cohort rule over 4,096 bytes is refused (%d)" % st)
+st, _, _, _ = req("POST", "/api/cohort", raw='{"name":"a","name":"b","filters":{"age_min":1}}',
+                  cookie=ck, csrf=cs)
+res(st == 400, "duplicate keys in a cohort request are refused (%d)" % st)
 st, _, _, _ = req("POST", "/api/cohort", raw='{"name":', cookie=ck, csrf=cs)
 res(st == 400, "malformed JSON to /api/cohort is refused (%d)" % st)
 st, j, _, _ = req("POST", "/api/cohort", body, cookie=ck, csrf=cs)

@@ -41,7 +41,7 @@ echo 'analyst-pass-1' | "$YOC" user add ann --db D --role analyst >/dev/null &&
 	echo 'admin-pass-01' | "$YOC" user add root --db D --role admin >/dev/null
 same "a user per role" "$?" 0
 
-"$YOC" serve --db D --listen 127.0.0.1:0 --ready-file port 2>serve.log &
+"$YOC" serve --db D --listen 127.0.0.1:0 --ready-file port --conn-timeout 2 2>serve.log &
 pid=$!
 i=0
 while [ ! -s port ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
@@ -87,6 +87,23 @@ same "risk, cohort, tariff, budget, tag, kpi, rrr, careplan and evaluate ran" "$
 # 3. the dashboards' figures, roles, isolation and the cohort save
 run_checks full
 same "all dashboard checks ran" "$(grep -c '^PASS\|^FAIL' checks_full.txt | awk '{print ($1 >= 100)}')" 1
+
+# a client that stops sending in the middle of a dashboard request is dropped
+if python3 - "$(cat port)" > slow.txt 2>&1 <<'PEOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /api/dash/population HTTP/1.1\r\nHost: x\r\n")
+s.settimeout(15)
+t0 = time.time()
+try:
+    got = s.recv(100)
+except (socket.timeout, ConnectionResetError):
+    got = b"timeout"
+print(repr(got[:20]), round(time.time() - t0))
+sys.exit(0 if got == b"" or got.startswith(b"HTTP/1.1 408") else 1)
+PEOF
+then ok "a slow client on a dashboard route is dropped ($(cat slow.txt))"
+else not_ok "a slow client on a dashboard route is dropped ($(cat slow.txt))"; fi
 
 # the saved group is a cohort the cohort verbs use: select it and compare with SQL
 rule=$(sed -n 's/^RULE //p' checks_full.txt)
