@@ -171,6 +171,38 @@ try {
   const want2 = sqlIds('(diabetes or chd) and ltc_count >= 2').sort();
   res(ids.length === want2.length && ids.every((x, i) => x === want2[i]),
     `the analyst's extract holds SQL's ${want2.length} people (${ids.length})`);
+  // the month trend: drawn (line chart and table) when the response has it, else nothing
+  const real = await page.evaluate(async () => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch('/api/select', { method: 'POST', headers: { 'X-CSRF-Token': s.csrf },
+      body: JSON.stringify({ filters: { ltc: ['diabetes', 'chd'], ltc_mode: 'or', ltc_count_min: 2 } }) });
+    return r.json();
+  });
+  let drawn = await page.$$eval('#result h3', (hs) => hs.filter((h) => /Trend by month/.test(h.textContent)).length);
+  res(drawn === (real.trend ? 1 : 0), `the trend is drawn only when the response has one (${drawn}, ${!!real.trend})`);
+  const months = ['2023-04', '2023-05', '2023-06', '2023-07'];
+  const fake = Object.assign({}, real, { trend: { months, measures: [
+    { measure: 'cost_per_person', group: [210, 190, null, 230], population: [150, 151, 149, 152] },
+    { measure: 'emergency_admissions_per_1000', group: [12.5, 11, 13, 9.5], population: [8, 8.2, 7.9, 8.1] }] } });
+  await page.setRequestInterception(true);
+  const swap = (rq) => {
+    if (rq.url().endsWith('/api/select')) {
+      rq.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(fake) });
+    } else rq.continue();
+  };
+  page.on('request', swap);
+  await show(page);
+  page.off('request', swap);
+  await page.setRequestInterception(false);
+  const tr = await page.evaluate(() => {
+    const t = Array.from(document.querySelectorAll('#result table')).find((x) => /cost per person by month/.test(x.caption.textContent));
+    return { lines: document.querySelectorAll('#result svg[aria-label^="cost per person"] path').length,
+      rows: t ? Array.from(t.rows).slice(1).map((r) => Array.from(r.cells).map((c) => c.textContent).join('|')) : [] };
+  });
+  res(tr.lines === 2 && tr.rows.join(';') === '2023-04|210|150;2023-05|190|151;2023-06|*|149;2023-07|230|152',
+    `a trend in the response is drawn as group and population lines with its table (${tr.lines} lines; ${tr.rows.join(';')})`);
+  await axe(page, 'the results page with a trend');
+
   // save the group as a cohort rule through the form
   await page.type('#cohort_name', 'browsergroup');
   await page.click('#cohort-form button[type=submit]');
