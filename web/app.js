@@ -247,7 +247,8 @@ function markNav(name) {
   }
 }
 function cellText(v, kind) {
-  if (v === null || v === undefined) return '*';
+  // null is a hidden figure for counts, money and rates; elsewhere nothing to show
+  if (v === null || v === undefined) return 'cmagr'.includes(kind) ? '*' : '';
   if (typeof v === 'number' && kind !== 'i') return v.toLocaleString('en-GB');
   return String(v);
 }
@@ -290,15 +291,19 @@ function drawDash(d) {
     if (s.chain) { const c = document.createElement('p'); c.id = 'chain'; c.textContent = 'Chain of the access log: ' + s.chain; sec.appendChild(c); }
     for (const t of s.tables || []) {
       let svg = null;
-      if (t.chart === 'spc') svg = spcChart(t, 0);
+      if (t.chart === 'spc') svg = spcChart(t, t.better);
       else if (t.chart && t.chart.startsWith('bar:')) {
         const [, li, vi] = t.chart.split(':').map(Number);
         const rows = t.rows.filter((r) => r[li] !== 'Total');
         svg = barChart(t.caption + ': ' + t.columns[vi], rows.map((r) => r[li]), rows.map((r) => r[vi]));
       }
-      if (t.chart === 'spc') {
+      if (t.chart && t.chart.startsWith('spc')) {
         const h4 = document.createElement('h4'); h4.textContent = t.caption; sec.appendChild(h4);
-        if (!svg) { const n = document.createElement('p'); n.className = 'note'; n.textContent = 'No chart: a month is hidden.'; sec.appendChild(n); }
+        const n = document.createElement('p'); n.className = 'note';
+        n.textContent = svg ? 'Latest point: ' + t.icon + (t.assurance ? '; ' + t.assurance : '') +
+          (t.target !== null && t.target !== undefined ? '; target ' + t.target : '') + '.'
+          : 'No chart: a month is hidden, and leaving it out would bias the limits.';
+        sec.appendChild(n);
       }
       if (svg) sec.appendChild(svg);
       sec.appendChild(dashTable(t));

@@ -33,6 +33,7 @@
 #include "alog/alog.h"
 #include "sdc/sdc.h"
 #include "server/server.h"
+#include "stats/stats.h"
 
 /*
 ** From cohort/cohort.h, which cannot be included beside server.h (its
@@ -61,7 +62,6 @@ struct dctx {
 	const char *user;
 	json_t *meta;          /* the selection engine's meta (fyear, conditions) */
 	struct yoc_sdc sdc;
-	double scale;          /* rate scale of 'r' columns with scale 0 */
 	size_t rows_out;       /* person-level rows sent (the worklist) */
 };
 
@@ -71,7 +71,7 @@ struct dctx {
 **   c count (protected)  m money in pence, published to 3 s.f. in pounds
 **   a mean: the column is a sum of pence, over the published count `ref`
 **   g a price in pence, whole pounds, shown when count `ref` is
-**   r rate: count `src` over count `ref` times `scale` (0: the table's)
+**   r rate: count `src` over count `ref` times `scale`
 **   n number, 1 decimal  f 2 decimals  x 3 decimals
 ** Money and rates are shown only when the count `ref` is.
 */
@@ -268,7 +268,7 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 				break;
 			case 'r': {
 				/* of published counts (yoc_sdc_rate), one decimal at its scale */
-				int64_t sc = cd->scale ? cd->scale : (int64_t)llround(d->scale);
+				int64_t sc = cd->scale;
 				int64_t num = src >= 0 && src < nc ? v[(size_t)i * nc + src].i : 0;
 				double rate = ref < 0 || sc <= 0
 						      ? NAN
@@ -640,41 +640,130 @@ static const struct table kpi_list = {
 	{{"KPI", 't', -1, -1, 0}, {"Unit", 't', -1, -1, 0}, {"Better", 't', -1, -1, 0},
 	 {"Target", 'n', -1, -1, 0}, {"Available", 't', -1, -1, 0}}};
 
+#define KPI_MONTHS 240
+
+/*
+** One KPI's months as published, and its Making Data Count chart drawn again
+** from the published counts as the report's KPI page does (page_kpi.c): the
+** chart type, run lengths, screening and steps yoc kpi recorded, the centre
+** line and limits computed here from the published numerators and
+** denominators (never the exact ones), and no chart when a month is hidden.
+*/
+static void kpi_chart(struct dctx *d, json_t *arr, sqlite3_stmt *def)
+{
+	const char *kpi = (const char *)sqlite3_column_text(def, 0);
+	const char *tt = (const char *)sqlite3_column_text(def, 1);
+	const char *unit = (const char *)sqlite3_column_text(def, 2);
+	const char *ch = (const char *)sqlite3_column_text(def, 3);
+	double scale = sqlite3_column_double(def, 4);
+	int better = sqlite3_column_int(def, 5);
+	double target = sqlite3_column_type(def, 6) == SQLITE_NULL ? NAN
+				   : sqlite3_column_double(def, 6);
+	int shift = sqlite3_column_int(def, 7), trend = sqlite3_column_int(def, 8);
+	const char *steps = (const char *)sqlite3_column_text(def, 9);
+	int screen = sqlite3_column_int(def, 10);
+	int type = !ch ? YOC_SPC_XMR : strcmp(ch, "p") == 0 ? YOC_SPC_PCHART
+				 : strcmp(ch, "u") == 0 ? YOC_SPC_UCHART : YOC_SPC_XMR;
+	char label[KPI_MONTHS][16];
+	int64_t pn[KPI_MONTHS], pd[KPI_MONTHS];
+	double num[KPI_MONTHS], den[KPI_MONTHS];
+	struct yoc_spc_mpoint *pt = calloc(KPI_MONTHS, sizeof *pt);
+	sqlite3_stmt *st = NULL;
+	int n = 0, shown = 0;
+	if (!kpi || !pt || sqlite3_prepare_v2(d->db, "SELECT month, numerator, denominator FROM "
+					      "kpi_month WHERE kpi = ?1 ORDER BY month", -1, &st,
+					      NULL) != SQLITE_OK) {
+		free(pt);
+		return;
+	}
+	sqlite3_bind_text(st, 1, kpi, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW && n < KPI_MONTHS) {
+		const char *m = (const char *)sqlite3_column_text(st, 0);
+		snprintf(label[n], sizeof label[n], "%s", m ? m : "");
+		pn[n] = yoc_sdc_one(&d->sdc, sqlite3_column_int64(st, 1));
+		pd[n] = yoc_sdc_one(&d->sdc, sqlite3_column_int64(st, 2));
+		int ok = pn[n] != YOC_SDC_HIDDEN && pd[n] != YOC_SDC_HIDDEN && pd[n] > 0 &&
+			 (type != YOC_SPC_PCHART || pn[n] <= pd[n]);
+		num[n] = ok ? (double)pn[n] : 0;
+		den[n] = ok ? (double)pd[n] : 0;
+		if (type == YOC_SPC_XMR)
+			num[n] = ok ? (double)pn[n] / (double)pd[n] * scale : NAN;
+		shown += ok;
+		n++;
+	}
+	sqlite3_finalize(st);
+	struct yoc_spc_chart c;
+	struct yoc_spc_opts o;
+	struct yoc_error e;
+	size_t stp[8], nstp = 0;
+	memset(&c, 0, sizeof c);
+	yoc_spc_opts_init(&o, type, better);
+	if (shift >= 2)
+		o.shift_len = shift;
+	if (trend >= 2)
+		o.trend_len = trend;
+	o.screen = screen;
+	o.target = type == YOC_SPC_XMR ? target : target / scale;
+	for (const char *p = steps; p && *p && nstp < 8;) { /* "2022-10,2023-01" */
+		for (int i = 1; i < n; i++)
+			if (strncmp(label[i], p, 7) == 0 && (nstp == 0 || stp[nstp - 1] < (size_t)i))
+				stp[nstp++] = (size_t)i;
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	o.steps = stp;
+	o.nsteps = nstp;
+	int drawn = n > 0 && shown == n &&
+		    yoc_spc_chart(num, type == YOC_SPC_XMR ? NULL : den, (size_t)n, &o, &c, pt, &e) == 0;
+	double f = type == YOC_SPC_XMR ? 1 : scale;
+	json_t *rows = json_array();
+	for (int i = 0; i < n; i++) {
+		int lim = drawn && pt[i].present;
+		double v = pn[i] == YOC_SDC_HIDDEN || pd[i] == YOC_SDC_HIDDEN || pd[i] <= 0
+				   ? NAN
+				   : (double)pn[i] / (double)pd[i] * scale;
+		json_array_append_new(
+			rows, json_pack("[s,o,o,o,o,o,o,s]", label[i],
+					pn[i] == YOC_SDC_HIDDEN ? json_null() : json_integer(pn[i]),
+					pd[i] == YOC_SDC_HIDDEN ? json_null() : json_integer(pd[i]),
+					num_or_null(v, 1), num_or_null(lim ? pt[i].centre * f : NAN, 1),
+					num_or_null(lim ? pt[i].lcl * f : NAN, 1),
+					num_or_null(lim ? pt[i].ucl * f : NAN, 1),
+					lim ? yoc_spc_variation_name(pt[i].variation) : ""));
+	}
+	char id[96], cap[400];
+	snprintf(id, sizeof id, "kpi_%s", kpi);
+	snprintf(cap, sizeof cap, "%s (%s; %s chart)", tt ? tt : kpi, unit ? unit : "",
+		 yoc_spc_type_name(type));
+	json_t *t = json_pack("{s:s,s:s,s:[s,s,s,s,s,s,s,s],s:[s,s,s,s,s,s,s,s],s:o,s:s,s:i,s:o}",
+			      "id", id, "caption", cap, "columns", "Month", "Numerator",
+			      "Denominator", "Value", "Centre", "Lower limit", "Upper limit",
+			      "Variation", "kinds", "t", "c", "c", "r", "n", "n", "n", "t", "rows",
+			      rows, "chart", drawn ? "spc" : "spc-none", "better", better, "target",
+			      num_or_null(target, 1));
+	if (drawn) {
+		json_object_set_new(t, "icon", json_string(yoc_spc_icon_name(c.icon)));
+		json_object_set_new(t, "assurance", json_string(yoc_spc_assurance_name(c.assurance)));
+	}
+	json_array_append_new(arr, t);
+	free(pt);
+}
+
 static void kpi_charts(struct dctx *d, json_t *s)
 {
-	/* one table per available KPI; the kpi id comes from the dataset */
+	/* one table per available KPI; the kpi id is bound, never spliced */
 	sqlite3_stmt *st = NULL;
 	json_t *arr = json_object_get(s, "tables");
-	if (sqlite3_prepare_v2(d->db, "SELECT kpi, title, unit, scale, chart FROM kpi_def "
-				      "WHERE available ORDER BY ord", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(d->db, "SELECT d.kpi, d.title, d.unit, d.chart, d.scale, d.better, "
+				      "d.target, sp.shift_len, sp.trend_len, sp.steps, "
+				      "sp.screened IS NOT NULL AND sp.screen_factor IS NOT NULL "
+				      "FROM kpi_def d LEFT JOIN kpi_spc sp USING (kpi) "
+				      "WHERE d.available ORDER BY d.ord", -1, &st, NULL) != SQLITE_OK) {
+		note(s, "the KPI definitions could not be read from the dataset");
 		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char id[96], cap[400], sql[640];
-		const char *kpi = (const char *)sqlite3_column_text(st, 0);
-		const char *tt = (const char *)sqlite3_column_text(st, 1);
-		const char *unit = (const char *)sqlite3_column_text(st, 2);
-		const char *ch = (const char *)sqlite3_column_text(st, 4);
-		int ok = kpi && strlen(kpi) < 60;
-		for (const char *p = kpi; ok && *p; p++)
-			ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-		if (!ok)
-			continue;
-		snprintf(id, sizeof id, "kpi_%s", kpi);
-		snprintf(cap, sizeof cap, "%s (%s; %s chart)", tt ? tt : kpi, unit ? unit : "",
-			 ch ? ch : "");
-		snprintf(sql, sizeof sql,
-			 "SELECT month, numerator, denominator, NULL, centre, lcl, ucl, "
-			 "coalesce(variation, '') FROM kpi_month WHERE kpi = '%s' AND ?1 IS NOT NULL "
-			 "ORDER BY month",
-			 kpi);
-		d->scale = sqlite3_column_double(st, 3);
-		struct table t = {id, cap, sql, 0, "spc",
-				  {{"Month", 't', -1, -1, 0}, {"Numerator", 'c', -1, -1, 0},
-				   {"Denominator", 'c', -1, -1, 0}, {"Value", 'r', 2, 1, 0},
-				   {"Centre", 'x', -1, -1, 0}, {"Lower limit", 'x', -1, -1, 0},
-				   {"Upper limit", 'x', -1, -1, 0}, {"Variation", 't', -1, -1, 0}}};
-		table_add(d, arr, &t);
 	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		kpi_chart(d, arr, st);
 	sqlite3_finalize(st);
 }
 

@@ -329,14 +329,32 @@ res(all(r[3] is None for r in t["rows"] if r[2] is None), "a tariff is hidden wi
 
 # ---- outcomes: KPI months from published counts ----
 st, d, _, _ = dash("pho", "outcomes")
-k, scale = q("select kpi, scale from kpi_def d where available order by (select min(numerator)"
-             " from kpi_month m where m.kpi = d.kpi) desc, ord limit 1")[0]
-t = table(d, "kpi_" + k)
-rows = q("select month, numerator, denominator from kpi_month where kpi = ? order by month", k)
-want = [[m, one(a), one(b), rate(a, b, one(b), int(round(scale)))] for m, a, b in rows]
-got = [r[:4] for r in t["rows"]]
-res(got == want and len(rows) >= 12 and sum(w[3] is not None for w in want) >= 12, "KPI %s: %d months of published counts and values" % (k, len(rows)))
-res(t["chart"] == "spc", "KPI series are drawn as SPC charts")
+def r1(x):
+    return None if x is None else int(x * 10 + 0.5) / 10 if x >= 0 else -int(-x * 10 + 0.5) / 10
+
+
+for k, scale, chart in q("select kpi, scale, chart from kpi_def d where available and"
+                         " (select min(numerator) from kpi_month m where m.kpi = d.kpi) > 7"
+                         " and not exists (select 1 from kpi_spc s where s.kpi = d.kpi and"
+                         " coalesce(s.steps, '') != '') order by ord"):
+    t = table(d, "kpi_" + k)
+    rows = q("select month, numerator, denominator from kpi_month where kpi = ? order by month", k)
+    pub = [(m, one(a), one(b)) for m, a, b in rows]
+    val = [a / b * scale if a is not None and b else None for m, a, b in pub]
+    want = [[m, a, b, r1(v)] for (m, a, b), v in zip(pub, val)]
+    res([r[:4] for r in t["rows"]] == want and len(rows) >= 12,
+        "KPI %s: %d months of published counts and values" % (k, len(rows)))
+    if all(v is not None for v in val):
+        if chart == "XmR":
+            centre = sum(val) / len(val)
+        else:
+            centre = sum(a for m, a, b in pub) / sum(b for m, a, b in pub) * scale
+        res(t["chart"] == "spc" and all(r[4] == r1(centre) for r in t["rows"]),
+            "KPI %s: the %s chart's centre line %s is drawn from the published counts (%s)"
+            % (k, chart, r1(centre), t["rows"][0][4]))
+res(sum(1 for x in table(d, "kpi_list")["rows"] if x[4] == "yes") ==
+    sum(1 for x in section(d, "kpi")["tables"] if x["id"].startswith("kpi_") and x["id"] != "kpi_list"),
+    "every available KPI has its months and chart")
 
 # ---- evaluation ----
 st, d, _, _ = dash("fin", "evaluation")
