@@ -141,12 +141,13 @@ function svgBox(w, h, label) {
 }
 
 // horizontal bars of one column against the labels of another
-function barChart(title, labels, values) {
-  const bh = 18, w = 560, lw = 170, h = labels.length * bh + 10;
+function barChart(title, labels, values, heading) {
+  const bh = 18, w = 560, lw = 170, top = heading ? 20 : 4, h = labels.length * bh + top + 6;
   const svg = svgBox(w, h, title + ' (bar chart; the table below has the figures)');
+  if (heading) svg.appendChild(el('text', {x: lw, y: 13, 'font-size': 12, 'font-weight': 700}, heading));
   const max = Math.max(1, ...values.filter((v) => v !== null));
   labels.forEach((l, i) => {
-    const y = i * bh + 4, v = values[i];
+    const y = i * bh + top, v = values[i];
     svg.appendChild(el('text', {x: lw - 6, y: y + bh - 6, 'font-size': 11, 'text-anchor': 'end'}, String(l).slice(0, 28)));
     if (v === null) { svg.appendChild(el('text', {x: lw + 4, y: y + bh - 6, 'font-size': 11}, '* hidden')); return; }
     const bw = Math.max(0, v / max * (w - lw - 70));
@@ -249,6 +250,7 @@ function markNav(name) {
 function cellText(v, kind) {
   // null is a hidden figure for counts, money and rates; elsewhere nothing to show
   if (v === null || v === undefined) return 'cmagr'.includes(kind) ? '*' : '';
+  if (typeof v === 'number' && (kind === 'r' || kind === 'n')) return v.toLocaleString('en-GB', {minimumFractionDigits: 1, maximumFractionDigits: 1});
   if (typeof v === 'number' && kind !== 'i') return v.toLocaleString('en-GB');
   return String(v);
 }
@@ -295,7 +297,7 @@ function drawDash(d) {
       else if (t.chart && t.chart.startsWith('bar:')) {
         const [, li, vi] = t.chart.split(':').map(Number);
         const rows = t.rows.filter((r) => r[li] !== 'Total');
-        svg = barChart(t.caption + ': ' + t.columns[vi], rows.map((r) => r[li]), rows.map((r) => r[vi]));
+        svg = barChart(t.caption + ': ' + t.columns[vi], rows.map((r) => r[li]), rows.map((r) => r[vi]), t.columns[vi]);
       }
       if (t.chart && t.chart.startsWith('spc')) {
         const h4 = document.createElement('h4'); h4.textContent = t.caption; sec.appendChild(h4);

@@ -500,8 +500,9 @@ static const struct table prac_tables[] = {
 	 "SELECT k, (SELECT sum(pr) FROM b), pr, NULL, (SELECT sum(ics) FROM b), ics, NULL "
 	 "FROM b ORDER BY k",
 	 0, NULL,
-	 {{"Band", 't', -1, -1, 0}, {"Practice people", 'c', -1, -1, 0}, {"Practice band", 'c', -1, -1, 0},
-	  {"Practice %", 'r', 1, 2, 100}, {"ICS people", 'c', -1, -1, 0}, {"ICS band", 'c', -1, -1, 0},
+	 {{"Band", 't', -1, -1, 0}, {"Practice: everyone", 'c', -1, -1, 0},
+	  {"Practice: in the band", 'c', -1, -1, 0}, {"Practice %", 'r', 1, 2, 100},
+	  {"ICS: everyone", 'c', -1, -1, 0}, {"ICS: in the band", 'c', -1, -1, 0},
 	  {"ICS %", 'r', 4, 5, 100}}},
 	{"practice_ltc", "People by number of long-term conditions: the practice beside the ICS",
 	 "SELECT CASE WHEN b.ltc_count IS NULL THEN 'unknown' WHEN b.ltc_count >= 4 THEN '4+' "
