@@ -309,6 +309,7 @@ function drawDash(d) {
       }
       if (svg) sec.appendChild(svg);
       sec.appendChild(dashTable(t));
+      if (t.truncated) { const n = document.createElement('p'); n.className = 'note'; n.textContent = 'Only the first ' + t.truncated.toLocaleString('en-GB') + ' rows are shown.'; sec.appendChild(n); }
     }
     if (s.note) { const n = document.createElement('p'); n.className = 'note'; n.textContent = s.note; sec.appendChild(n); }
     out.appendChild(sec);

@@ -101,8 +101,8 @@ struct cell {
 static void free_cells(struct cell *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(c[i].s);
-	free(c);
+		yoc_free(c[i].s);
+	yoc_free(c);
 }
 
 static int ncols_of(const struct table *t)
@@ -142,11 +142,11 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 {
 	sqlite3_stmt *st = NULL;
 	int nc = ncols_of(t), nr = 0, cap = 64;
-	struct cell *v = calloc((size_t)cap * nc, sizeof *v);
+	struct cell *v = yoc_calloc((size_t)cap * nc, sizeof *v);
 	if (!v)
 		return -1;
 	if (sqlite3_prepare_v2(d->db, t->sql, -1, &st, NULL) != SQLITE_OK) {
-		free(v);
+		yoc_free(v);
 		return -1;
 	}
 	if (sqlite3_bind_parameter_count(st) >= 1)
@@ -156,7 +156,7 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && nr < MAX_ROWS) {
 		if (nr + 2 > cap) {
-			struct cell *w = realloc(v, (size_t)cap * 2 * nc * sizeof *v);
+			struct cell *w = yoc_realloc(v, (size_t)cap * 2 * nc * sizeof *v);
 			if (!w)
 				break;
 			memset(w + (size_t)cap * nc, 0, (size_t)cap * nc * sizeof *v);
@@ -170,7 +170,7 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 			c->d = sqlite3_column_double(st, j);
 			if (strchr("t", t->cols[j].kind)) {
 				const unsigned char *s = sqlite3_column_text(st, j);
-				c->s = s ? strdup((const char *)s) : NULL;
+				c->s = s ? yoc_strdup((const char *)s) : NULL;
 			} else if (strchr("cma", t->cols[j].kind) && !c->null) {
 				c->i = (int64_t)llround(c->d);
 			}
@@ -178,6 +178,7 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 		nr++;
 	}
 	sqlite3_finalize(st);
+	int truncated = rc == SQLITE_ROW;
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		free_cells(v, (size_t)cap * nc);
 		return -1;
@@ -189,7 +190,7 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 			char k = t->cols[j].kind;
 			tr[j].null = !strchr("cma", k);
 			if (k == 't' && j == 0) {
-				tr[j].s = strdup("Total");
+				tr[j].s = yoc_strdup("Total");
 				tr[j].null = 0;
 			}
 			for (int i = 0; i < nr && strchr("cma", k); i++)
@@ -198,9 +199,9 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 		nr++;
 	}
 	/* counts: each column protected with its total, or each cell alone */
-	int64_t *pub = calloc((size_t)nr * nc + 1, sizeof *pub);
-	int64_t *col = calloc((size_t)nr + 1, sizeof *col);
-	unsigned char *state = calloc((size_t)nr * nc + 1, 1), *cs = calloc((size_t)nr + 1, 1);
+	int64_t *pub = yoc_calloc((size_t)nr * nc + 1, sizeof *pub);
+	int64_t *col = yoc_calloc((size_t)nr + 1, sizeof *col);
+	unsigned char *state = yoc_calloc((size_t)nr * nc + 1, 1), *cs = yoc_calloc((size_t)nr + 1, 1);
 	json_t *rowsj = json_array(), *colsj = json_array(), *kinds = json_array();
 	for (int j = 0; pub && col && state && cs && j < nc; j++) {
 		if (t->cols[j].kind != 'c')
@@ -209,7 +210,6 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 			struct cell *c = &v[(size_t)i * nc + j];
 			col[i] = c->null || c->i < 0 ? 0 : c->i;
 		}
-		int64_t *o = col + 0;
 		if (t->total && nr > 1) {
 			int64_t tmp[MAX_ROWS + 1];
 			if (yoc_sdc_protect(&d->sdc, nr, 1, 1, 0, col, cs, tmp) != 0)
@@ -220,7 +220,7 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 			}
 		} else {
 			for (int i = 0; i < nr; i++) {
-				int64_t p = yoc_sdc_one(&d->sdc, o[i]);
+				int64_t p = yoc_sdc_one(&d->sdc, col[i]);
 				pub[(size_t)i * nc + j] = p;
 				state[(size_t)i * nc + j] = p == YOC_SDC_HIDDEN;
 			}
@@ -293,11 +293,13 @@ static int table_add(struct dctx *d, json_t *arr, const struct table *t)
 			       "columns", colsj, "kinds", kinds, "rows", rowsj);
 	if (t->chart)
 		json_object_set_new(tj, "chart", json_string(t->chart));
+	if (truncated) /* more rows than a page holds: say so, never drop them silently */
+		json_object_set_new(tj, "truncated", json_integer(MAX_ROWS));
 	json_array_append_new(arr, tj);
-	free(pub);
-	free(col);
-	free(state);
-	free(cs);
+	yoc_free(pub);
+	yoc_free(col);
+	yoc_free(state);
+	yoc_free(cs);
 	free_cells(v, (size_t)cap * nc);
 	return rows;
 }
@@ -668,13 +670,13 @@ static void kpi_chart(struct dctx *d, json_t *arr, sqlite3_stmt *def)
 	char label[KPI_MONTHS][16];
 	int64_t pn[KPI_MONTHS], pd[KPI_MONTHS];
 	double num[KPI_MONTHS], den[KPI_MONTHS];
-	struct yoc_spc_mpoint *pt = calloc(KPI_MONTHS, sizeof *pt);
+	struct yoc_spc_mpoint *pt = yoc_calloc(KPI_MONTHS, sizeof *pt);
 	sqlite3_stmt *st = NULL;
 	int n = 0, shown = 0;
 	if (!kpi || !pt || sqlite3_prepare_v2(d->db, "SELECT month, numerator, denominator FROM "
 					      "kpi_month WHERE kpi = ?1 ORDER BY month", -1, &st,
 					      NULL) != SQLITE_OK) {
-		free(pt);
+		yoc_free(pt);
 		return;
 	}
 	sqlite3_bind_text(st, 1, kpi, -1, SQLITE_STATIC);
@@ -747,7 +749,7 @@ static void kpi_chart(struct dctx *d, json_t *arr, sqlite3_stmt *def)
 		json_object_set_new(t, "assurance", json_string(yoc_spc_assurance_name(c.assurance)));
 	}
 	json_array_append_new(arr, t);
-	free(pt);
+	yoc_free(pt);
 }
 
 static void kpi_charts(struct dctx *d, json_t *s)
@@ -974,7 +976,7 @@ static char *cache_get(const char *key, const struct stat *db, const struct stat
 	for (int i = 0; i < CACHE_SLOTS && !out; i++)
 		if (cache[i].json && strcmp(cache[i].key, key) == 0 &&
 		    same_file(&cache[i].db, db) && same_file(&cache[i].wal, wal)) {
-			out = strdup(cache[i].json);
+			out = yoc_strdup(cache[i].json);
 			*rows = cache[i].rows;
 		}
 	pthread_mutex_unlock(&cache_mu);
@@ -984,7 +986,7 @@ static char *cache_get(const char *key, const struct stat *db, const struct stat
 static void cache_put(const char *key, const struct stat *db, const struct stat *wal,
 		      const char *json, size_t rows)
 {
-	char *copy = strdup(json);
+	char *copy = yoc_strdup(json);
 	if (!copy)
 		return;
 	pthread_mutex_lock(&cache_mu);
@@ -994,7 +996,7 @@ static void cache_put(const char *key, const struct stat *db, const struct stat 
 			slot = i;
 	if (slot < 0)
 		slot = (int)(cache_next++ % CACHE_SLOTS);
-	free(cache[slot].json);
+	yoc_free(cache[slot].json);
 	snprintf(cache[slot].key, sizeof cache[slot].key, "%s", key);
 	cache[slot].db = *db;
 	cache[slot].wal = *wal;
@@ -1302,7 +1304,7 @@ int yoc_dash_answer(const char *dir, const yoc_sel *sel, const char *url, int po
 		rc = reply_json(r, 200, o);
 	}
 cleanup:
-	free(text);
+	yoc_free(text);
 	json_decref(d.meta);
 	sqlite3_close(d.db);
 	return rc;
