@@ -159,7 +159,7 @@ function barChart(title, labels, values, heading) {
 
 // lines over months: series [{name, values, colour, dash}], null = a gap
 function lineChart(title, months, series, extra) {
-  const w = 620, h = 240, l = 56, r = 12, t = 12, b = 40;
+  const w = 640, h = 240, l = 56, r = 30, t = 12, b = 40;
   const svg = svgBox(w, h, title + ' (line chart; the table below has the figures)');
   const all = [];
   for (const s of series) for (const v of s.values) if (v !== null && v !== undefined) all.push(v);
@@ -184,7 +184,7 @@ function lineChart(title, months, series, extra) {
     if (s.points) s.values.forEach((v, i) => { if (v !== null) svg.appendChild(el('circle', {cx: X(i), cy: Y(v), r: 2.5, fill: (extra && extra.colour && extra.colour(i)) || s.colour})); });
   }
   let ly = h - 8, lx = l;
-  for (const s of series) {
+  for (const s of series.filter((x) => x.name)) {
     svg.appendChild(el('line', {x1: lx, y1: ly - 4, x2: lx + 18, y2: ly - 4, stroke: s.colour, 'stroke-width': 2, 'stroke-dasharray': s.dash || ''}));
     svg.appendChild(el('text', {x: lx + 22, y: ly, 'font-size': 10}, s.name));
     lx += 30 + s.name.length * 6;
@@ -192,18 +192,18 @@ function lineChart(title, months, series, extra) {
   return svg;
 }
 
-// a Making Data Count (SPC) chart: values, centre line and limits; points
-// outside the limits in orange (concern) or blue (improvement)
-function spcChart(t, better) {
+// a Making Data Count (SPC) chart: values, centre line and limits; each point
+// coloured by the variation the server found (blue improvement, orange
+// concern, purple neither, grey common cause)
+function spcChart(t) {
   const rows = t.rows, col = (n) => t.columns.indexOf(n);
   const vi = col('Value'), ci = col('Centre'), li = col('Lower limit'), ui = col('Upper limit');
+  const wi = col('Variation');
   const vals = rows.map((r) => r[vi]);
   if (vals.some((v) => v === null)) return null; // a hidden month: no chart
   const colour = (i) => {
-    const v = vals[i], u = rows[i][ui], lo = rows[i][li];
-    if (u !== null && v > u) return better < 0 ? '#c84d00' : '#005eb8';
-    if (lo !== null && v < lo) return better < 0 ? '#005eb8' : '#c84d00';
-    return '#4c6272';
+    const v = String(rows[i][wi] || '');
+    return /improvement/.test(v) ? '#005eb8' : /concern/.test(v) ? '#c84d00' : /neither/.test(v) ? '#7a2c81' : '#4c6272';
   };
   return lineChart(t.caption, rows.map((r) => r[0]), [
     {name: 'value', values: vals, colour: '#4c6272', points: true, width: 1.5},
@@ -293,7 +293,7 @@ function drawDash(d) {
     if (s.chain) { const c = document.createElement('p'); c.id = 'chain'; c.textContent = 'Chain of the access log: ' + s.chain; sec.appendChild(c); }
     for (const t of s.tables || []) {
       let svg = null;
-      if (t.chart === 'spc') svg = spcChart(t, t.better);
+      if (t.chart === 'spc') svg = spcChart(t);
       else if (t.chart && t.chart.startsWith('bar:')) {
         const [, li, vi] = t.chart.split(':').map(Number);
         const rows = t.rows.filter((r) => r[li] !== 'Total');
