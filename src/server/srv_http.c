@@ -485,8 +485,10 @@ static enum MHD_Result api(struct srv *S, struct MHD_Connection *c, const char *
 	int post = strcmp(method, "POST") == 0;
 	client_ip(c, ip, sizeof ip);
 	if (strcmp(url, "/api/login") == 0) {
-		if (!post)
+		if (!post) {
+			audit(S, NULL, ip, "refused", url, 405, "use POST");
 			return send_err(S, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
+		}
 		return api_login(S, c, ip, body, n);
 	}
 	if (!session_get(S, c, &s)) {
@@ -500,6 +502,7 @@ static enum MHD_Result api(struct srv *S, struct MHD_Connection *c, const char *
 			return send_err(S, c, MHD_HTTP_FORBIDDEN, "missing or wrong CSRF token");
 		}
 	} else if (strcmp(method, "GET") != 0) {
+		audit(S, s.user, ip, "refused", url, 405, "use GET or POST");
 		return send_err(S, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or POST");
 	}
 	if (strcmp(url, "/api/logout") == 0 && post) {
@@ -646,8 +649,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->too_big)
+	if (r->too_big) {
+		if (strncmp(url, "/api/", 5) == 0) { /* the API's refusals are all logged */
+			char ip[64];
+			audit(S, NULL, client_ip(c, ip, sizeof ip), "refused", url, 413,
+			      "request body too large");
+		}
 		return send_err(S, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+	}
 	if (strncmp(url, "/api/", 5) == 0)
 		return api(S, c, url, method, r->body.data, r->body.len);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

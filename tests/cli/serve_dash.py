@@ -37,7 +37,12 @@ def res(ok, what):
         fails += 1
 
 
+NREQ = 0  # requests to the dashboard routes, each of which the access log must hold
+
+
 def req(method, path, body=None, cookie=None, csrf=None, raw=None):
+    global NREQ
+    NREQ += path.startswith("/api/dash") or path.startswith("/api/cohort")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     h = {"Content-Type": "application/json"}
     if cookie:
@@ -152,6 +157,7 @@ if phase == "missing":
     st, d, _, _ = dash("pho", "population")
     res(st == 200 and table(d, "ltc_count") is not None,
         "the population dashboard shows what analyse wrote meanwhile")
+    print("REQS %d" % NREQ)
     sys.exit(1 if fails else 0)
 
 # ---- every dashboard route: no session, forged cookie, each role ----
@@ -402,5 +408,5 @@ st, j, _, _ = req("POST", "/api/cohort", body, cookie=ck, csrf=cs)
 res(st == 200 and j["cohort"] == "webgroup" and "age >= 70" in j["rule"] and "hypertension" in j["rule"],
     "the analyst saves the group as cohort webgroup: %s" % (j and j.get("rule")))
 print("RULE " + (j or {}).get("rule", ""))
-print("DASHREQ %d" % 0)
+print("REQS %d" % NREQ)
 sys.exit(1 if fails else 0)
