@@ -117,6 +117,28 @@ int yoc_sel_signature(const char *dir, char *out, size_t cap);
 const char *yoc_sel_signature_of(const yoc_sel *s);
 
 /*
+** The dashboards (srv_dash.c, docs/server.md "Dashboards"): GET /api/dash
+** (the list a role may see), GET /api/dash/NAME, GET /api/dash/practice.csv
+** (the practice's data pack) and POST /api/cohort (the analyst saves a
+** group as a cohort definition). yoc_dash_route says whether url is one of
+** them; yoc_dash_answer decides the role's access and writes the reply,
+** the access-log event and its detail (the caller logs it, then sends).
+** Call with the dataset's read lock held (sel is read).
+*/
+struct yoc_dash_reply {
+	unsigned status;
+	const char *type;      /* content type (static) */
+	const char *event;     /* access-log event (static) */
+	const char *filename;  /* a download's name, or NULL */
+	struct yoc_buf body;   /* caller's: yoc_buf_init before, yoc_buf_free after */
+	struct yoc_buf detail; /* the access-log detail, same */
+};
+int yoc_dash_route(const char *url);
+int yoc_dash_answer(const char *dir, const yoc_sel *sel, const char *url, int post,
+		    const char *body, size_t n, const char *user, int role, const char *practice,
+		    struct yoc_dash_reply *r);
+
+/*
 ** The cell-key method (docs/server.md): the published value of a count n
 ** whose cell key is ckey (sum of its people's keys mod 256): 0 for 0, else
 ** n + noise(ckey, n) kept >= 1, then the report's suppression and rounding

@@ -6,7 +6,8 @@
 **
 ** Routes (docs/server.md): POST /api/login, POST /api/logout, GET /api/session,
 ** GET /api/meta, POST /api/select, POST /api/extract (analyst), GET /api/users
-** (admin). Everything under
+** (admin), and the dashboards of srv_dash.c (GET /api/dash, /api/dash/NAME,
+** POST /api/cohort), which decide their roles there. Everything under
 ** /api/ but login needs a live session; every POST but login needs the
 ** session's CSRF token in X-CSRF-Token.
 **
@@ -436,6 +437,46 @@ cleanup:
 	return ret;
 }
 
+/* The dashboards (srv_dash.c): answered under the read lock, logged, then sent. */
+static enum MHD_Result dash(struct srv *S, struct MHD_Connection *c, const struct session *s,
+			    const char *ip, const char *url, int post, const char *body, size_t n)
+{
+	struct yoc_dash_reply r;
+	enum MHD_Result ret;
+	memset(&r, 0, sizeof r);
+	yoc_buf_init(&r.body, (size_t)1 << 26);
+	yoc_buf_init(&r.detail, 1 << 16);
+	pthread_rwlock_rdlock(&S->dlock);
+	int rc = yoc_dash_answer(S->o->db, S->sel, url, post, body, n, s->user, s->role,
+				 s->practice, &r);
+	pthread_rwlock_unlock(&S->dlock);
+	if (rc || !r.status) {
+		audit(S, s->user, ip, "refused", url, 500, "dashboard failed");
+		ret = send_err(S, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "failed");
+	} else if (audit(S, s->user, ip, r.event, url, (int)r.status,
+			 r.detail.len ? r.detail.data : "")) {
+		ret = send_err(S, c, MHD_HTTP_INTERNAL_SERVER_ERROR, "access log unavailable");
+	} else {
+		struct MHD_Response *m = MHD_create_response_from_buffer(
+			r.body.len, r.body.data ? r.body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
+		if (!m) {
+			ret = MHD_NO;
+		} else {
+			headers(S, m, r.type ? r.type : "application/json");
+			if (r.filename) {
+				char cd[128];
+				snprintf(cd, sizeof cd, "attachment; filename=\"%s\"", r.filename);
+				MHD_add_response_header(m, "Content-Disposition", cd);
+			}
+			ret = MHD_queue_response(c, r.status, m);
+			MHD_destroy_response(m);
+		}
+	}
+	yoc_buf_free(&r.body);
+	yoc_buf_free(&r.detail);
+	return ret;
+}
+
 static enum MHD_Result api(struct srv *S, struct MHD_Connection *c, const char *url,
 			   const char *method, const char *body, size_t n)
 {
@@ -444,8 +485,10 @@ static enum MHD_Result api(struct srv *S, struct MHD_Connection *c, const char *
 	int post = strcmp(method, "POST") == 0;
 	client_ip(c, ip, sizeof ip);
 	if (strcmp(url, "/api/login") == 0) {
-		if (!post)
+		if (!post) {
+			audit(S, NULL, ip, "refused", url, 405, "use POST");
 			return send_err(S, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use POST");
+		}
 		return api_login(S, c, ip, body, n);
 	}
 	if (!session_get(S, c, &s)) {
@@ -459,6 +502,7 @@ static enum MHD_Result api(struct srv *S, struct MHD_Connection *c, const char *
 			return send_err(S, c, MHD_HTTP_FORBIDDEN, "missing or wrong CSRF token");
 		}
 	} else if (strcmp(method, "GET") != 0) {
+		audit(S, s.user, ip, "refused", url, 405, "use GET or POST");
 		return send_err(S, c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET or POST");
 	}
 	if (strcmp(url, "/api/logout") == 0 && post) {
@@ -579,6 +623,8 @@ static enum MHD_Result api(struct srv *S, struct MHD_Connection *c, const char *
 		audit(S, s.user, ip, "users", url, 200, "");
 		return send_json(S, c, MHD_HTTP_OK, json_pack("{s:o}", "users", arr), NULL);
 	}
+	if (yoc_dash_route(url))
+		return dash(S, c, &s, ip, url, post, body, n);
 	audit(S, s.user, ip, "refused", url, 404, "no such route");
 	return send_err(S, c, MHD_HTTP_NOT_FOUND, "no such route");
 }
@@ -603,8 +649,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (r->too_big)
+	if (r->too_big) {
+		if (strncmp(url, "/api/", 5) == 0) { /* the API's refusals are all logged */
+			char ip[64];
+			audit(S, NULL, client_ip(c, ip, sizeof ip), "refused", url, 413,
+			      "request body too large");
+		}
 		return send_err(S, c, MHD_HTTP_CONTENT_TOO_LARGE, "request body too large");
+	}
 	if (strncmp(url, "/api/", 5) == 0)
 		return api(S, c, url, method, r->body.data, r->body.len);
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)

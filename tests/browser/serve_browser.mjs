@@ -37,6 +37,9 @@ function publish(ids) {
   const v = n + d;
   return v <= 7 ? null : Math.floor((v + 2) / 5) * 5;
 }
+function publishCount(n) { // a count on its own, no cell key: the report's rule
+  return n === 0 ? 0 : n <= 7 ? null : Math.floor((n + 2) / 5) * 5;
+}
 const shown = (v) => v === null ? '*' : v.toLocaleString('en-GB');
 
 const browser = await puppeteer.launch({
@@ -89,6 +92,53 @@ try {
     await ctx.close();
   }
 
+  // the dashboards: each role sees exactly its pages, each page passes axe-core
+  const pages = {
+    analyst: ['tool', 'population', 'risk', 'outcomes', 'evaluation'],
+    practice: ['tool', 'practice', 'worklist'],
+    public_health: ['tool', 'population', 'risk', 'outcomes', 'evaluation'],
+    planner: ['tool', 'population', 'risk', 'outcomes', 'evaluation'],
+    finance: ['tool', 'finance', 'evaluation'],
+    admin: ['tool', 'admin'],
+  };
+  const axed = new Set();
+  for (const [u, pw, role] of users) {
+    const ctx = await browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await login(page, u, pw);
+    const nav = await page.$$eval('#nav-list button', (bs) => bs.map((b) => b.dataset.dash));
+    res(JSON.stringify(nav) === JSON.stringify(pages[role]), `the ${role} role's navigation is ${nav}`);
+    for (const name of nav.filter((n) => n !== 'tool')) {
+      await page.focus('#nav-' + name);
+      await page.keyboard.press('Enter'); // the keyboard alone opens a dashboard
+      await page.waitForFunction((n) => document.body.dataset.dash === n, { timeout: 20000 }, name);
+      const tables = await page.$$eval('#dash-body table', (ts) => ts.length);
+      const missing = await page.$$eval('#dash-body .missing', (ms) => ms.map((m) => m.textContent));
+      res(tables > 0 || missing.length > 0, `${role}: the ${name} dashboard shows ${tables} tables${missing.length ? ', ' + missing.join(' ') : ''}`);
+      if (!axed.has(name)) { axed.add(name); await axe(page, `the ${name} dashboard`); }
+    }
+    if (role === 'public_health') {
+      await page.click('#nav-population');
+      await page.waitForFunction(() => document.body.dataset.dash === 'population');
+      const total = await page.$eval('#table-ltc_count', (t) => t.rows[t.rows.length - 1].cells[1].textContent);
+      const want = publishCount(sqlIds('1').length);
+      res(total === shown(want), `the population page's total is SQL's count after disclosure control (${total} vs ${shown(want)})`);
+      const svgs = await page.$$eval('#dash-body svg[role=img]', (s) => s.filter((x) => x.getAttribute('aria-label')).length);
+      res(svgs >= 3, `the population page's charts are labelled images beside their tables (${svgs})`);
+      await page.click('#nav-outcomes');
+      await page.waitForFunction(() => document.body.dataset.dash === 'outcomes');
+      const spc = await page.$$eval('#sec-kpi svg', (s) => s.length);
+      res(spc >= 1, `the outcomes page draws SPC charts of the KPI series (${spc})`);
+    }
+    if (role === 'admin') {
+      await page.click('#nav-admin');
+      await page.waitForFunction(() => document.body.dataset.dash === 'admin');
+      const chain = await page.$eval('#chain', (e) => e.textContent);
+      res(/intact/.test(chain), `the admin sees the access log's chain status (${chain})`);
+    }
+    await ctx.close();
+  }
+
   // the analyst builds a group and sees SQL's count after disclosure control
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
@@ -121,6 +171,44 @@ try {
   const want2 = sqlIds('(diabetes or chd) and ltc_count >= 2').sort();
   res(ids.length === want2.length && ids.every((x, i) => x === want2[i]),
     `the analyst's extract holds SQL's ${want2.length} people (${ids.length})`);
+  // the month trend: drawn (line chart and table) when the response has it, else nothing
+  const real = await page.evaluate(async () => {
+    const s = await (await fetch('/api/session')).json();
+    const r = await fetch('/api/select', { method: 'POST', headers: { 'X-CSRF-Token': s.csrf },
+      body: JSON.stringify({ filters: { ltc: ['diabetes', 'chd'], ltc_mode: 'or', ltc_count_min: 2 } }) });
+    return r.json();
+  });
+  let drawn = await page.$$eval('#result h3', (hs) => hs.filter((h) => /Trend by month/.test(h.textContent)).length);
+  res(drawn === (real.trend ? 1 : 0), `the trend is drawn only when the response has one (${drawn}, ${!!real.trend})`);
+  const months = ['2023-04', '2023-05', '2023-06', '2023-07'];
+  const fake = Object.assign({}, real, { trend: { months, measures: [
+    { measure: 'cost_per_person', group: [210, 190, null, 230], population: [150, 151, 149, 152] },
+    { measure: 'emergency_admissions_per_1000', group: [12.5, 11, 13, 9.5], population: [8, 8.2, 7.9, 8.1] }] } });
+  await page.setRequestInterception(true);
+  const swap = (rq) => {
+    if (rq.url().endsWith('/api/select')) {
+      rq.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(fake) });
+    } else rq.continue();
+  };
+  page.on('request', swap);
+  await show(page);
+  page.off('request', swap);
+  await page.setRequestInterception(false);
+  const tr = await page.evaluate(() => {
+    const t = Array.from(document.querySelectorAll('#result table')).find((x) => /cost per person by month/.test(x.caption.textContent));
+    return { lines: document.querySelectorAll('#result svg[aria-label^="cost per person"] path').length,
+      rows: t ? Array.from(t.rows).slice(1).map((r) => Array.from(r.cells).map((c) => c.textContent).join('|')) : [] };
+  });
+  res(tr.lines === 2 && tr.rows.join(';') === '2023-04|210|150;2023-05|190|151;2023-06|*|149;2023-07|230|152',
+    `a trend in the response is drawn as group and population lines with its table (${tr.lines} lines; ${tr.rows.join(';')})`);
+  await axe(page, 'the results page with a trend');
+
+  // save the group as a cohort rule through the form
+  await page.type('#cohort_name', 'browsergroup');
+  await page.click('#cohort-form button[type=submit]');
+  await page.waitForFunction(() => document.getElementById('cohort-msg').textContent !== '', { timeout: 20000 });
+  const saved = await page.$eval('#cohort-msg', (e) => e.textContent);
+  res(/^Saved cohort browsergroup version 1: .*diabetes or chd/.test(saved), `the analyst saves the group as a cohort rule (${saved})`);
   // CSRF: a POST from the page without the token is refused
   const st = await page.evaluate(async () => (await fetch('/api/select', { method: 'POST', body: '{}' })).status);
   res(st === 403, `a POST without the CSRF token is refused in the browser (${st})`);
@@ -156,6 +244,21 @@ try {
     return (await r.json()).count;
   });
   res(edited === 0, `an edited request for another practice returns no one (${edited})`);
+  await p3.click('#nav-worklist');
+  await p3.waitForFunction(() => document.body.dataset.dash === 'worklist', { timeout: 20000 });
+  const wl = await p3.$$eval('#table-worklist tr', (rs) => rs.slice(1).map((r) => r.cells[1].textContent));
+  const theirs = new Set(sqlIds("practice != 'P90001'"));
+  res(wl.length > 0 && wl.every((x) => !theirs.has(x)), `the practice's worklist (${wl.length} people) holds no one of another practice`);
+  const reach = await p3.evaluate(async () => {
+    const a = await fetch('/api/dash/practice?practice=P90002');
+    const j = await a.json();
+    const b = await fetch('/api/dash/population');
+    const c = await fetch('/api/dash/finance');
+    return [j.practice, b.status, c.status];
+  });
+  res(reach[0] === 'P90001' && reach[1] === 403 && reach[2] === 403,
+    `an edited dashboard request cannot reach another practice or other dashboards (${reach})`);
+  await p3.click('#nav-tool');
   // idle timeout
   await sleep((idle + 1.5) * 1000);
   await p3.click('#filters button[type=submit]');
