@@ -276,10 +276,9 @@ cleanup:
 
 int yoc_shard_mark(yoc_store *s, int r, int k, struct yoc_error *e)
 {
-	char sql[128];
-	snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES('shard', '%d/%d')",
-		 r, k);
-	return yoc__store_exec_pub(s, sql, e);
+	char v[32];
+	snprintf(v, sizeof v, "%d/%d", r, k);
+	return yoc_catalog_meta_set(s, "shard", v, e);
 }
 
 int yoc_shard_check(const char *dir, int r, int k, struct yoc_error *e)

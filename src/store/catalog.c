@@ -454,3 +454,16 @@ int yoc_catalog_account_add(yoc_store *s, const struct yoc_catalog_account *a,
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int yoc_catalog_meta_set(yoc_store *s, const char *key, const char *value, struct yoc_error *e)
+{
+	sqlite3_stmt *st;
+	int rc = once(s, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", &st, e);
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = done(s, st, e);
+	sqlite3_finalize(st);
+	return rc;
+}

@@ -338,6 +338,9 @@ int yoc_catalog_file_counts(yoc_store *s, int64_t file_id, const char *segment, 
 			    int64_t loaded, int64_t quarantined, int64_t flagged,
 			    struct yoc_error *e);
 int yoc_catalog_supersede(yoc_store *s, int64_t old_id, int64_t new_id, struct yoc_error *e);
+/* Sets one row of the catalog's meta table (key, value). */
+int yoc_catalog_meta_set(yoc_store *s, const char *key, const char *value,
+			 struct yoc_error *e);
 
 /* A quarantined row (extra: the row as sent) or a flag (extra: the action taken). */
 struct yoc_catalog_row {
