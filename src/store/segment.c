@@ -1469,24 +1469,36 @@ static int fill_pidx(yoc_seg *g)
 	const struct rcol *c = &g->cols[g->person_col];
 	if (!col_ready(g, g->person_col))
 		c = NULL;
-	if (c && c->codes) {
-		g->dpidx = yoc_malloc((c->ndict ? c->ndict : 1) * sizeof(int32_t));
-		if (!g->dpidx)
-			return YOC_ENOMEM;
-		for (uint32_t k = 0; k < c->ndict; k++) {
-			uint32_t n = c->off[k + 1] - c->off[k];
-			g->dpidx[k] = n && g->store ?
-				yoc_store_person_index(g->store, c->heap + c->off[k], n) : -1;
-		}
-		return YOC_OK;
-	}
-	g->pidx = yoc_malloc((g->nrows ? g->nrows : 1) * sizeof(int32_t));
-	if (!g->pidx)
+	int dict = c && c->codes;
+	size_t n = dict ? c->ndict : g->nrows;
+	int32_t *out = yoc_malloc((n ? n : 1) * sizeof *out);
+	struct yoc_map_key *keys = yoc_malloc((n ? n : 1) * sizeof *keys);
+	if (!out || !keys) {
+		yoc_free(out);
+		yoc_free(keys);
 		return YOC_ENOMEM;
-	for (size_t r = 0; r < g->nrows; r++) {
-		struct yoc_cell c1 = yoc_seg_text(g, g->person_col, r);
-		g->pidx[r] = c1.n && g->store ? yoc_store_person_index(g->store, c1.p, c1.n) : -1;
 	}
+	for (size_t k = 0; k < n; k++) {
+		if (dict) {
+			keys[k].p = c->heap + c->off[k];
+			keys[k].n = c->off[k + 1] - c->off[k];
+		} else {
+			struct yoc_cell c1 = yoc_seg_text(g, g->person_col, k);
+			keys[k].p = c1.p;
+			keys[k].n = c1.n;
+		}
+	}
+	/* all at once: the person map's cache misses overlap */
+	if (g->store)
+		yoc_store_person_indexes(g->store, keys, n, out);
+	for (size_t k = 0; k < n; k++)
+		if (!g->store || keys[k].n == 0)
+			out[k] = -1;
+	yoc_free(keys);
+	if (dict)
+		g->dpidx = out;
+	else
+		g->pidx = out;
 	return YOC_OK;
 }
 
