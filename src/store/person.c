@@ -13,6 +13,96 @@
 #include "store/store_int.h"
 #include "yoc/date.h"
 
+/* ---- the pseudonym index ---- */
+
+/*
+** Pseudonyms are 64 hex digits (HES ones opaque text): every 8-byte word
+** folded in with a multiply; two lanes keep the chain short.
+*/
+static uint64_t pkey_hash(const char *p, size_t n)
+{
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0xc2b2ae3d27d4eb4fULL, w;
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&w, p + i, 8);
+		a = (a ^ w) * 0xbf58476d1ce4e5b9ULL;
+		a ^= a >> 29;
+		memcpy(&w, p + i + 8, 8);
+		b = (b ^ w) * 0x94d049bb133111ebULL;
+		b ^= b >> 31;
+	}
+	for (; i < n; i++)
+		a = (a ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	uint64_t h = (a ^ (b >> 7) ^ (b << 13)) * 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 29);
+}
+
+static int pindex_init(struct yoc__pindex *x, size_t expected)
+{
+	size_t cap = 64;
+	while (cap < 2 * expected)
+		cap *= 2;
+	x->slot = yoc_calloc(cap, sizeof *x->slot);
+	x->mask = x->slot ? cap - 1 : 0;
+	return x->slot ? YOC_OK : YOC_ENOMEM;
+}
+
+static void pindex_free(struct yoc__pindex *x)
+{
+	yoc_free(x->slot);
+	x->slot = NULL;
+	x->mask = 0;
+}
+
+/*
+** The index of key among a[] (keys in a[i].pseudo), or -1; *at: the slot
+** where it would go (the caller fills it, keeping the load at most 1/2).
+*/
+static int64_t pindex_find(const struct yoc__pindex *x, const struct yoc_person *a,
+			   const char *key, size_t n, uint64_t h, size_t *at)
+{
+	uint64_t tag = h >> 32 << 32;
+	size_t i = (size_t)h & x->mask;
+	for (;; i = (i + 1) & x->mask) {
+		uint64_t v = x->slot[i];
+		if (!v)
+			break;
+		if ((v >> 32 << 32) != tag)
+			continue;
+		const char *z = a[(uint32_t)v - 1].pseudo;
+		if (memcmp(z, key, n) == 0 && z[n] == 0)
+			return (int64_t)(uint32_t)v - 1;
+	}
+	if (at)
+		*at = i;
+	return -1;
+}
+
+/* Adds a[idx] (not present; the index sized for it). */
+static void pindex_put(struct yoc__pindex *x, const struct yoc_person *a, uint32_t idx)
+{
+	const char *z = a[idx].pseudo;
+	size_t n = strlen(z), at;
+	uint64_t h = pkey_hash(z, n);
+	if (pindex_find(x, a, z, n, h, &at) < 0)
+		x->slot[at] = (h >> 32 << 32) | ((uint64_t)idx + 1);
+}
+
+/* Doubles the index (a[] holds n persons). */
+static int pindex_grow(struct yoc__pindex *x, const struct yoc_person *a, size_t n)
+{
+	struct yoc__pindex y;
+	if (pindex_init(&y, x->mask + 1))
+		return YOC_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		pindex_put(&y, a, (uint32_t)i);
+	pindex_free(x);
+	*x = y;
+	return YOC_OK;
+}
+
 void yoc_store_persons_reset(yoc_store *s)
 {
 	if (!s->persons_loaded)
@@ -20,7 +110,7 @@ void yoc_store_persons_reset(yoc_store *s)
 	yoc_free(s->persons);
 	s->persons = NULL;
 	s->npersons = 0;
-	yoc_map_free(&s->pmap);
+	pindex_free(&s->pmap);
 	s->persons_loaded = 0;
 }
 
@@ -60,7 +150,7 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 	sqlite3_finalize(st);
 	st = NULL;
 	s->persons = yoc_calloc((size_t)count + 1, sizeof *s->persons);
-	if (!s->persons || yoc_map_init(&s->pmap, (size_t)count + 16)) {
+	if (!s->persons || (uint64_t)count >= UINT32_MAX || pindex_init(&s->pmap, (size_t)count + 1)) {
 		yoc_free(s->persons);
 		s->persons = NULL;
 		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
@@ -86,10 +176,7 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 		p->reg_start = date_of_text(sqlite3_column_text(st, 8));
 		p->reg_end = date_of_text(sqlite3_column_text(st, 9));
 		p->dod = date_of_text(sqlite3_column_text(st, 10));
-		if ((rc = yoc_map_put(&s->pmap, p->pseudo, strlen(p->pseudo), i, NULL))) {
-			rc = yoc_error_set(e, rc, s->dbpath, 0, 0, "out of memory");
-			goto cleanup;
-		}
+		pindex_put(&s->pmap, s->persons, (uint32_t)i);
 		i++;
 	}
 	s->npersons = i;
@@ -111,8 +198,9 @@ int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n)
 		if (yoc_store_persons(s, &p, &np, &e))
 			return -1;
 	}
-	uint64_t *v = yoc_map_get(&s->pmap, pseudo, n);
-	return v ? (int32_t)*v : -1;
+	if (n >= sizeof s->persons[0].pseudo)
+		return -1;
+	return (int32_t)pindex_find(&s->pmap, s->persons, pseudo, n, pkey_hash(pseudo, n), NULL);
 }
 
 /* ---- rebuild ---- */
@@ -120,16 +208,27 @@ int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n)
 struct pbuild {
 	struct yoc_person *a;
 	size_t n, cap;
-	struct yoc_map map;
+	struct yoc__pindex map;
 };
 
 static struct yoc_person *pb_get(struct pbuild *b, struct yoc_cell key, int create, int *rc)
 {
-	uint64_t *v = yoc_map_get(&b->map, key.p, key.n);
-	if (v)
-		return &b->a[*v];
+	size_t at;
+	uint64_t h = pkey_hash(key.p, key.n);
+	int64_t v = pindex_find(&b->map, b->a, key.p, key.n, h, &at);
+	if (v >= 0)
+		return &b->a[v];
 	if (!create)
 		return NULL;
+	if (b->n >= UINT32_MAX - 1) {
+		*rc = YOC_ENOMEM;
+		return NULL;
+	}
+	if (2 * (b->n + 1) > b->map.mask + 1) {
+		if ((*rc = pindex_grow(&b->map, b->a, b->n)))
+			return NULL;
+		pindex_find(&b->map, b->a, key.p, key.n, h, &at);
+	}
 	if (b->n == b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 1024;
 		struct yoc_person *na = yoc_realloc(b->a, nc * sizeof *na);
@@ -140,11 +239,11 @@ static struct yoc_person *pb_get(struct pbuild *b, struct yoc_cell key, int crea
 		b->a = na;
 		b->cap = nc;
 	}
-	if ((*rc = yoc_map_put(&b->map, key.p, key.n, b->n, NULL)))
-		return NULL;
-	struct yoc_person *p = &b->a[b->n++];
+	struct yoc_person *p = &b->a[b->n];
 	memset(p, 0, sizeof *p);
-	snprintf(p->pseudo, sizeof p->pseudo, "%.*s", (int)key.n, key.p);
+	memcpy(p->pseudo, key.p, key.n);
+	b->map.slot[at] = (h >> 32 << 32) | ((uint64_t)b->n + 1);
+	b->n++;
 	p->reg_start = p->reg_end = p->dod = YOC_DATE_NONE;
 	return p;
 }
@@ -248,7 +347,7 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 	sqlite3_stmt *st = NULL;
 	int rc = YOC_OK;
 	yoc_store_persons_reset(s);
-	if (yoc_map_init(&b.map, 1024))
+	if (pindex_init(&b.map, 1024))
 		return yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 	if ((rc = scan_kind(s, &b, YOC_KIND_GP_REGISTER, e)) ||
 	    (rc = scan_kind(s, &b, YOC_KIND_DEATHS, e)))
@@ -296,7 +395,7 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 cleanup:
 	sqlite3_finalize(st);
 	yoc_free(b.a);
-	yoc_map_free(&b.map);
+	pindex_free(&b.map);
 	return rc;
 }
 

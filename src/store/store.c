@@ -141,9 +141,11 @@ static int remove_garbage(yoc_store *s, struct yoc_error *e)
 	if (!d)
 		return yoc_mkdirs(segdir, 0755) ? yoc_error_set(e, YOC_EIO, segdir, 0, 0,
 			"cannot create segments directory") : YOC_OK;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = NULL, *byid = NULL;
 	int rc = YOC_OK;
-	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM files WHERE segment = ?", -1, &st, NULL)) {
+	if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM files WHERE segment = ?", -1, &st, NULL) ||
+	    sqlite3_prepare_v2(s->db, "SELECT 1 FROM files WHERE file_id = ? AND segment = ?", -1,
+			       &byid, NULL)) {
 		rc = db_error(s->db, e, s->dbpath);
 		goto cleanup;
 	}
@@ -151,11 +153,25 @@ static int remove_garbage(yoc_store *s, struct yoc_error *e)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		sqlite3_reset(st);
-		sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_STATIC);
+		/* fN.seg is named by file N's row, as a rule: found through the
+		 * primary key (segment has no index, and a scan per file costs a
+		 * load of many files seconds); anything else by the scan. */
+		int r = SQLITE_DONE;
+		char *end = NULL;
+		long long id = de->d_name[0] == 'f' ? strtoll(de->d_name + 1, &end, 10) : 0;
+		if (id > 0 && end && strcmp(end, ".seg") == 0) {
+			sqlite3_reset(byid);
+			sqlite3_bind_int64(byid, 1, id);
+			sqlite3_bind_text(byid, 2, de->d_name, -1, SQLITE_STATIC);
+			r = sqlite3_step(byid);
+		}
+		if (r == SQLITE_DONE) {
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, de->d_name, -1, SQLITE_STATIC);
+			r = sqlite3_step(st);
+		}
 		/* Only a definite "no such row" makes a file garbage: a busy or
 		 * failing catalog must never cost a committed segment. */
-		int r = sqlite3_step(st);
 		if (r != SQLITE_ROW && r != SQLITE_DONE) {
 			rc = db_error(s->db, e, s->dbpath);
 			goto cleanup;
@@ -186,6 +202,7 @@ static int remove_garbage(yoc_store *s, struct yoc_error *e)
 		closedir(top);
 cleanup:
 	sqlite3_finalize(st);
+	sqlite3_finalize(byid);
 	closedir(d);
 	return rc;
 }
