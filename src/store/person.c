@@ -261,16 +261,24 @@ static int usable_key(const yoc_seg *g, int c_person, int c_status, size_t r, st
 	return 1;
 }
 
+/* The cell into dst as a string, cut to cap - 1 bytes (and at a NUL). */
 static void cellcpy(char *dst, size_t cap, struct yoc_cell c)
 {
 	if (c.n == 0)
 		return;
-	snprintf(dst, cap, "%.*s", (int)c.n, c.p);
+	size_t n = c.n < cap - 1 ? c.n : cap - 1;
+	const char *z = memchr(c.p, 0, n);
+	if (z)
+		n = (size_t)(z - c.p);
+	memcpy(dst, c.p, n);
+	dst[n] = 0;
 }
 
-static int cmp_person(const void *a, const void *b)
+/* Two indexes into the persons (ctx) by pseudo. */
+static int cmp_person_idx(const void *a, const void *b, void *ctx)
 {
-	return strcmp(((const struct yoc_person *)a)->pseudo, ((const struct yoc_person *)b)->pseudo);
+	const struct yoc_person *v = ctx;
+	return strcmp(v[*(const uint32_t *)a].pseudo, v[*(const uint32_t *)b].pseudo);
 }
 
 static void bind_date(sqlite3_stmt *st, int i, int32_t d)
@@ -345,6 +353,8 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 {
 	struct pbuild b = {0};
 	sqlite3_stmt *st = NULL;
+	uint32_t *order = NULL;
+	struct yoc_person *sorted = NULL;
 	int rc = YOC_OK;
 	yoc_store_persons_reset(s);
 	if (pindex_init(&b.map, 1024))
@@ -352,7 +362,22 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 	if ((rc = scan_kind(s, &b, YOC_KIND_GP_REGISTER, e)) ||
 	    (rc = scan_kind(s, &b, YOC_KIND_DEATHS, e)))
 		goto cleanup;
-	qsort(b.a, b.n, sizeof *b.a, cmp_person);
+	/* in pseudo_id order: an index array sorted, then the persons moved
+	 * once (a sort of the records themselves moves them many times) */
+	order = yoc_malloc((b.n ? b.n : 1) * sizeof *order);
+	sorted = yoc_malloc((b.n ? b.n : 1) * sizeof *sorted);
+	if (!order || !sorted) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, b.n, sizeof *order, cmp_person_idx, b.a);
+	for (size_t i = 0; i < b.n; i++) {
+		sorted[i] = b.a[order[i]];
+		if (!sorted[i].birth_month)
+			sorted[i].birth_year = 0; /* as the table gives it back: both NULL */
+	}
 	if ((rc = yoc__store_exec(s, "DELETE FROM person", e)))
 		goto cleanup;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO person VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)) {
@@ -360,7 +385,7 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < b.n; i++) {
-		struct yoc_person *p = &b.a[i];
+		struct yoc_person *p = &sorted[i];
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, (int64_t)i);
 		sqlite3_bind_text(st, 2, p->pseudo, -1, SQLITE_STATIC);
@@ -392,9 +417,26 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 			goto cleanup;
 		}
 	}
+	/*
+	** The table just written is the person cache: what yoc_store_persons
+	** would read back (every value above goes in and comes out the same),
+	** so the linkage rebuild need not read a million rows back.
+	*/
+	if (pindex_init(&s->pmap, b.n + 1)) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		pindex_put(&s->pmap, sorted, (uint32_t)i);
+	s->persons = sorted;
+	s->npersons = b.n;
+	s->persons_loaded = 1;
+	sorted = NULL;
 cleanup:
 	sqlite3_finalize(st);
 	yoc_free(b.a);
+	yoc_free(order);
+	yoc_free(sorted);
 	pindex_free(&b.map);
 	return rc;
 }

@@ -212,7 +212,8 @@ int yoc_store_sync(yoc_store *s, struct yoc_error *e);
 
 /* Threads yoc_store_rebuild_linkage may use (default 1); the result is the same. */
 void yoc_store_jobs(yoc_store *s, int n);
-/* Rebuilds the person table and the linkage table inside the caller's transaction. */
+/* Rebuilds the person table and the linkage table inside the caller's transaction;
+ * after yoc_store_rebuild_persons the person cache holds the new table. */
 int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e);
 int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e);
 /* Drops the cached person array (after a rebuild). */
