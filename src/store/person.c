@@ -362,11 +362,12 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 	if ((rc = scan_kind(s, &b, YOC_KIND_GP_REGISTER, e)) ||
 	    (rc = scan_kind(s, &b, YOC_KIND_DEATHS, e)))
 		goto cleanup;
-	/* in pseudo_id order: an index array sorted, then the persons moved
-	 * once (a sort of the records themselves moves them many times) */
+	/* in pseudo_id order: an index array sorted, then each person moved
+	 * once, in place, along the cycles of the permutation (a sort of the
+	 * records themselves moves them many times) */
+	pindex_free(&b.map);
 	order = yoc_malloc((b.n ? b.n : 1) * sizeof *order);
-	sorted = yoc_malloc((b.n ? b.n : 1) * sizeof *sorted);
-	if (!order || !sorted) {
+	if (!order) {
 		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 		goto cleanup;
 	}
@@ -374,10 +375,35 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 		order[i] = (uint32_t)i;
 	qsort_r(order, b.n, sizeof *order, cmp_person_idx, b.a);
 	for (size_t i = 0; i < b.n; i++) {
-		sorted[i] = b.a[order[i]];
+		if (order[i] == i)
+			continue;
+		struct yoc_person tmp = b.a[i];
+		size_t j = i;
+		for (;;) { /* b.a[j] takes the person at order[j] */
+			size_t k = order[j];
+			order[j] = (uint32_t)j;
+			if (k == i) {
+				b.a[j] = tmp;
+				break;
+			}
+			b.a[j] = b.a[k];
+			j = k;
+		}
+	}
+	sorted = b.a ? b.a : yoc_calloc(1, sizeof *sorted);
+	b.a = NULL;
+	if (!sorted) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	if (b.n) {
+		struct yoc_person *fit = yoc_realloc(sorted, b.n * sizeof *sorted);
+		if (fit)
+			sorted = fit;
+	}
+	for (size_t i = 0; i < b.n; i++)
 		if (!sorted[i].birth_month)
 			sorted[i].birth_year = 0; /* as the table gives it back: both NULL */
-	}
 	if ((rc = yoc__store_exec(s, "DELETE FROM person", e)))
 		goto cleanup;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO person VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)) {
