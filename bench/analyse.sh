@@ -42,9 +42,15 @@ if [ ! -f "$FEEDS/.done" ]; then
 	YOC_QUIET=1 "$YOC" pseudonymise --key "$DATA/bench.key" --in "$S/feeds" --out "$FEEDS" > /dev/null
 	touch "$FEEDS/.done"
 fi
-# loaded again when the feeds or the yoc binary changed (a new build may
-# write another segment format)
-if [ ! -f "$W/.loaded" ] || [ "$FEEDS/.done" -nt "$W/.loaded" ] || [ "$YOC" -nt "$W/.loaded" ]; then
+# The dataset bench/load.sh left of the same feeds with the same binary,
+# else one loaded here (again when the feeds or the yoc binary changed: a
+# new build may write another segment format).
+LDS=$DATA/load_${P}_${Y}/ds
+DS=$W/ds
+if [ -f "$LDS.loaded" ] && [ "$LDS.loaded" -nt "$YOC" ] && [ "$LDS.loaded" -nt "$FEEDS/.done" ]; then
+	DS=$LDS
+	rm -rf "$W/ds" "$W/.loaded"
+elif [ ! -f "$W/.loaded" ] || [ "$FEEDS/.done" -nt "$W/.loaded" ] || [ "$YOC" -nt "$W/.loaded" ]; then
 	rm -rf "$W/ds"
 	echo "analyse: loading the feeds (once) into $W/ds"
 	"$YOC" init "$W/ds" > /dev/null
@@ -62,9 +68,9 @@ bytes=$(du -sbL "$FEEDS" | cut -f1)
 # yoc: analyse then report, wall clock of both
 sync
 t0=$(date +%s.%N)
-YOC_QUIET=1 /usr/bin/time -f "%M %U %S" -o "$W/rss_analyse" "$YOC" analyse --db "$W/ds" --threads "$T" > "$W/analyse.txt"
+YOC_QUIET=1 /usr/bin/time -f "%M %U %S" -o "$W/rss_analyse" "$YOC" analyse --db "$DS" --threads "$T" > "$W/analyse.txt"
 t1=$(date +%s.%N)
-YOC_QUIET=1 /usr/bin/time -f "%M %U %S" -o "$W/rss_report" "$YOC" report --db "$W/ds" --out "$W/report" > "$W/report.txt"
+YOC_QUIET=1 /usr/bin/time -f "%M %U %S" -o "$W/rss_report" "$YOC" report --db "$DS" --out "$W/report" > "$W/report.txt"
 t2=$(date +%s.%N)
 cpu_s=$(cat "$W/rss_analyse" "$W/rss_report" | awk '{s += $2 + $3} END {printf "%.2f", s}')
 a_s=$(echo "$t1 - $t0" | bc)
@@ -86,7 +92,7 @@ if [ -f "$DUCKDB_FILE" ]; then
 	duck_db_s=$(echo "$t1 - $t0" | bc)
 fi
 
-yv=$(sqlite3 "$W/ds/yoc.db" "select count(*), sum(cost_total), sum(ltc_count), sum(emergency_admissions) from person_year" | tr '|' ' ')
+yv=$(sqlite3 "$DS/yoc.db" "select count(*), sum(cost_total), sum(ltc_count), sum(emergency_admissions) from person_year" | tr '|' ' ')
 dv=$(awk '$1=="person_years"||$1=="cost_total"||$1=="ltc_sum"||$1=="emergency_sum"{printf "%s ", $2}' "$W/duck.txt")
 echo "analyse+report: $P persons x $Y years, feeds $(echo "$bytes / 1000000" | bc) MB, $T threads"
 sed -n '$p' "$W/analyse.txt" | sed 's/^/  yoc /'
