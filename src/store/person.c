@@ -71,8 +71,9 @@ static int64_t pindex_find(const struct yoc__pindex *x, const struct yoc_person 
 			break;
 		if ((v >> 32 << 32) != tag)
 			continue;
+		/* equal bytes and length (a key with a NUL in it is no pseudo) */
 		const char *z = a[(uint32_t)v - 1].pseudo;
-		if (memcmp(z, key, n) == 0 && z[n] == 0)
+		if (memcmp(z, key, n) == 0 && z[n] == 0 && !memchr(key, 0, n))
 			return (int64_t)(uint32_t)v - 1;
 	}
 	if (at)
