@@ -15,6 +15,19 @@ int yoc_poisson_ci(double obs, double level, double *lo, double *hi)
 	if (!(obs >= 0) || !(level > 0 && level < 1) || !isfinite(obs))
 		return YOC_EINVAL;
 	double a = (1 - level) / 2;
+	if (obs >= 1e4) {
+		/*
+		** GSL's chi-square quantile fails to converge (and aborts) for
+		** large degrees of freedom (from about 3e4 at some levels); there
+		** Byar's approximation (Wilson-Hilferty's for the chi-square) is
+		** within 2e-8 of the exact interval at 1e4, and closer as the
+		** count grows.
+		*/
+		double z = gsl_cdf_ugaussian_Pinv(1 - a), x1 = obs + 1;
+		*lo = obs * pow(1 - 1 / (9 * obs) - z / (3 * sqrt(obs)), 3);
+		*hi = x1 * pow(1 - 1 / (9 * x1) + z / (3 * sqrt(x1)), 3);
+		return 0;
+	}
 	/* chi-square with 2x and 2(x+1) degrees of freedom, halved */
 	*lo = obs > 0 ? gsl_cdf_chisq_Pinv(a, 2 * obs) / 2 : 0;
 	*hi = gsl_cdf_chisq_Pinv(1 - a, 2 * (obs + 1)) / 2;

@@ -98,6 +98,25 @@ static void test_vs_r(void **state)
 	assert_int_equal(pclose(f), 0);
 	print_message("# poisson: largest relative difference from R: %.3g\n", worst);
 	assert_true(worst < 1e-8);
+	/* large counts (a year's emergency admissions of a million people):
+	 * Byar's approximation, against R's exact interval */
+	static const double big[] = {1e4, 3e5, 1e6, 3e6};
+	n = snprintf(cmd, sizeof cmd, "Rscript -e 'for (x in c(1e4, 3e5, 1e6, 3e6)) cat(sprintf("
+		     "\"%%.17g\", poisson.test(x)$conf.int), \"\\n\")' 2>&1");
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	worst = 0;
+	for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+		double rlo, rhi, lo, hi;
+		assert_int_equal(fscanf(f, "%lf %lf", &rlo, &rhi), 2);
+		assert_int_equal(yoc_poisson_ci(big[i], 0.95, &lo, &hi), 0);
+		worst = fmax(worst, fmax(fabs(lo - rlo) / rlo, fabs(hi - rhi) / rhi));
+	}
+	while (fgets(rest, sizeof rest, f))
+		print_message("# R: %s", rest);
+	assert_int_equal(pclose(f), 0);
+	print_message("# poisson, large counts: largest relative difference from R: %.3g\n", worst);
+	assert_true(worst < 2e-8);
 }
 
 /* A limit lies on the right side of 1 and narrows as E grows fourfold
