@@ -48,7 +48,7 @@ static void test_ci_zero(void **state)
 	assert_true(isnan(yoc_funnel_limit(0, 0.975)));
 }
 
-static const int obs[] = {1, 2, 5, 13, 30, 100, 505, 2045};
+static const int obs[] = {1, 2, 5, 13, 30, 100, 505, 1159, 2045, 2185, 7777, 9999};
 static const double expv[] = {0.7, 3.2, 10, 24.5, 99.9, 862.2, 1802.5};
 static const double ps[] = {0.001, 0.025, 0.975, 0.999};
 #define NOBS (sizeof obs / sizeof obs[0])
