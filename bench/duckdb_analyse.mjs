@@ -9,17 +9,21 @@
 // median and 5th/95th percentiles, Figure 5 by LTC count and setting, the
 // population by age band and sex). The same rules as docs/analysis.md and
 // docs/costing.md, written in SQL. All work is timed, CSV reading included.
-// Usage: node bench/duckdb_analyse.mjs FEEDS DATA [THREADS]
+// With DBFILE (a database bench/duckdb_load.mjs made from the same feeds,
+// one text table per kind read with the same options), the feeds come from
+// its tables instead of the CSVs: DuckDB's analyse + report after its load.
+// Usage: node bench/duckdb_analyse.mjs FEEDS DATA [THREADS [DBFILE]]
 // prints "key value" lines: wall seconds, person-years, total cost (pence).
 import { DuckDBInstance } from '@duckdb/node-api';
 
-const [feeds, data, threads = '2'] = process.argv.slice(2);
+const [feeds, data, threads = '2', dbfile] = process.argv.slice(2);
 if (!feeds || !data) {
-	console.error('usage: node duckdb_analyse.mjs FEEDS DATA [THREADS]');
+	console.error('usage: node duckdb_analyse.mjs FEEDS DATA [THREADS [DBFILE]]');
 	process.exit(2);
 }
 const lit = (s) => "'" + s.replaceAll("'", "''") + "'";
-const csv = (kind) => `read_csv(${lit(feeds + '/' + kind + '/*.csv')}, header = true, all_varchar = true,
+const csv = (kind) => dbfile ? `src.${kind}` :
+	`read_csv(${lit(feeds + '/' + kind + '/*.csv')}, header = true, all_varchar = true,
 	union_by_name = true, filename = true, ignore_errors = true, delim = ',', quote = '"', escape = '"')`;
 const fy = (d) => `(CASE WHEN month(${d}) >= 4 THEN year(${d}) ELSE year(${d}) - 1 END)`;
 const dt = (c) => `TRY_CAST(${c} AS DATE)`;
@@ -27,6 +31,8 @@ const dt = (c) => `TRY_CAST(${c} AS DATE)`;
 const t0 = performance.now();
 const db = await DuckDBInstance.create(':memory:', { threads });
 const con = await db.connect();
+if (dbfile)
+	await con.run(`ATTACH ${lit(dbfile)} AS src (READ_ONLY)`);
 const steps = [];
 async function run(name, sql) {
 	const t = performance.now();

@@ -1,7 +1,11 @@
 // Benchmark helper for bench/load.sh: DuckDB loads every CSV under ROOT
 // into one table per folder (feed kind), all files of a kind in one
 // read_csv (union_by_name, so renamed columns do not stop it; malformed rows
-// skipped), into a persistent database DBFILE, then CHECKPOINTs.
+// skipped), into a persistent database DBFILE, then CHECKPOINTs. Columns
+// are kept as text, read with the options bench/duckdb_analyse.mjs reads
+// the CSVs with, so its analysis can run on these tables (DBFILE argument);
+// typing no column is less work than yoc's load, which checks and types
+// every value.
 // Usage: node bench/duckdb_load.mjs ROOT DBFILE
 // prints "wall_seconds rows"
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -28,7 +32,8 @@ let rows = 0;
 for (const [k, fs] of Object.entries(byKind)) {
 	const list = fs.map(f => `'${f.replaceAll("'", "''")}'`).join(',');
 	await c.run(`CREATE OR REPLACE TABLE ${k} AS SELECT * FROM read_csv([${list}], ` +
-		'union_by_name=true, ignore_errors=true, filename=true)');
+		'header=true, all_varchar=true, union_by_name=true, filename=true, ' +
+		`ignore_errors=true, delim=',', quote='"', escape='"')`);
 	rows += Number((await c.runAndReadAll(`SELECT count(*) FROM ${k}`)).getRows()[0][0]);
 }
 await c.run('CHECKPOINT');

@@ -9,9 +9,11 @@
 # generated once into bench/data/ and reused:
 #   bench/data/synth_<P>_<Y>/    yoc synth --persons P --years Y
 #   bench/data/feeds_<P>_<Y>/    its pseudonymised feeds (what is loaded)
-# BENCH_PERSONS (default 1000000), BENCH_YEARS (3). Goal: yoc >= 1.5x
-# DuckDB's speed, yoc's memory <= 4 GB. A benchmark measures; it never
-# fails on a time.
+# BENCH_PERSONS (default 1000000), BENCH_YEARS (3). Goal: yoc >= 4x its
+# speed before parallel loading, >= 1.5x DuckDB's, memory <= 4 GB. A
+# benchmark measures; it never fails on a time. The figures also go to
+# bench/data/results_load_<P>_<Y>.txt ("key value" lines), from which
+# bench/run.sh prints its summary table.
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 YOC=${YOC:-$ROOT/yoc}
@@ -20,7 +22,8 @@ Y=${BENCH_YEARS:-3}
 DATA=$ROOT/bench/data
 S=$DATA/synth_${P}_${Y}
 FEEDS=$DATA/feeds_${P}_${Y}
-W=$DATA/load
+W=$DATA/load_${P}_${Y}
+RES=$DATA/results_load_${P}_${Y}.txt
 mkdir -p "$DATA" "$W"
 if [ ! -f "$FEEDS/.done" ]; then
 	rm -rf "$S" "$FEEDS" "$DATA/bench.key"
@@ -30,14 +33,14 @@ if [ ! -f "$FEEDS/.done" ]; then
 	YOC_QUIET=1 "$YOC" pseudonymise --key "$DATA/bench.key" --in "$S/feeds" --out "$FEEDS" > /dev/null
 	touch "$FEEDS/.done"
 fi
-files=$(find "$FEEDS" -name '*.csv' | wc -l)
-bytes=$(du -sb "$FEEDS" | cut -f1)
+files=$(find -L "$FEEDS" -name '*.csv' | wc -l)
+bytes=$(du -sbL "$FEEDS" | cut -f1)
 
 # yoc: one process, the whole tree, one atomic load; one file at a time
 # (--jobs 1) and with the default (a worker per CPU). Wall and CPU time
 # (user + sys, all threads) of each: the machine may be shared.
 yoc_run() { # $1 = --jobs value or "" for the default; sets yoc_s, cpu_s, rss
-	rm -rf "$W/ds" && "$YOC" init "$W/ds" > /dev/null
+	rm -rf "$W/ds" "$W/ds.loaded" && "$YOC" init "$W/ds" > /dev/null
 	sync
 	t0=$(date +%s.%N)
 	YOC_QUIET=1 /usr/bin/time -v "$YOC" load ${1:+--jobs "$1"} --db "$W/ds" "$FEEDS" \
@@ -50,8 +53,10 @@ yoc_run() { # $1 = --jobs value or "" for the default; sets yoc_s, cpu_s, rss
 yoc_run 1
 yoc1_s=$yoc_s cpu1_s=$cpu_s rss1=$rss
 yoc_run ""
+touch "$W/ds.loaded" # bench/analyse.sh analyses this dataset rather than load its own
 rows=$(sqlite3 "$W/ds/yoc.db" "select sum(rows) from files")
 loaded=$(sqlite3 "$W/ds/yoc.db" "select sum(loaded) from files")
+ds_bytes=$(du -sb "$W/ds" | cut -f1)
 
 # DuckDB: one table per feed kind from all its files, persisted (CHECKPOINT)
 [ -d "$ROOT/bench/node_modules/@duckdb/node-api" ] ||
@@ -62,8 +67,28 @@ duck_out=$(cd "$ROOT/bench" && /usr/bin/time -v node duckdb_load.mjs "$FEEDS" "$
 duck_s=${duck_out% *}
 duck_rows=${duck_out#* }
 duck_rss=$(awk '/Maximum resident/ {print $NF}' "$W/duck_time.txt")
+duck_cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$W/duck_time.txt")
+duck_bytes=$(du -sb "$W/duck.db" | cut -f1)
 echo "load: $files files, $rows rows ($loaded loaded), $((bytes / 1048576)) MiB of CSV"
 echo "load: yoc --jobs 1   ${yoc1_s}s wall, ${cpu1_s}s CPU  peak RSS $((rss1 / 1024)) MiB"
 echo "load: yoc (default) ${yoc_s}s wall, ${cpu_s}s CPU  peak RSS $((rss / 1024)) MiB ($(nproc) CPUs)"
-echo "load: duckdb ${duck_s}s  peak RSS $((duck_rss / 1024)) MiB ($duck_rows rows, $(nproc) threads)"
+echo "load: duckdb ${duck_s}s wall, ${duck_cpu}s CPU  peak RSS $((duck_rss / 1024)) MiB ($duck_rows rows, $(nproc) threads)"
 echo "load: speed ratio duckdb/yoc = $(echo "scale=2; $duck_s / $yoc_s" | bc)x (goal >= 1.5x)"
+echo "load: dataset $((ds_bytes / 1048576)) MiB, DuckDB database $((duck_bytes / 1048576)) MiB, CSV $((bytes / 1048576)) MiB"
+cat > "$RES" <<EOF
+persons $P
+years $Y
+files $files
+rows $rows
+csv_bytes $bytes
+yoc_load_s $yoc_s
+yoc_load_cpu $cpu_s
+yoc_load_rss_kb $rss
+yoc_load1_s $yoc1_s
+yoc_load1_cpu $cpu1_s
+yoc_ds_bytes $ds_bytes
+duck_load_s $duck_s
+duck_load_cpu $duck_cpu
+duck_load_rss_kb $duck_rss
+duck_db_bytes $duck_bytes
+EOF

@@ -133,19 +133,11 @@ int yoc_map_init(struct yoc_map *m, size_t expected);
 void yoc_map_free(struct yoc_map *m);
 /* Returns a pointer to the value, or NULL if absent. */
 uint64_t *yoc_map_get(const struct yoc_map *m, const void *key, size_t klen);
-/* A key given to yoc_map_get_many. */
+/* A key by pointer and length (yoc_store_person_indexes). */
 struct yoc_map_key {
 	const void *p;
 	size_t n;
 };
-/*
-** The values of n keys (absent for a key not in the map): the answers of
-** yoc_map_get one by one, with the cache misses of several keys overlapped
-** (each key's slot, then its stored key, is loaded ahead), so a large map
-** answers many times faster. Reads only: safe beside other readers.
-*/
-void yoc_map_get_many(const struct yoc_map *m, const struct yoc_map_key *keys, size_t n,
-		      uint64_t *vals, uint64_t absent);
 /* Inserts or overwrites. *isnew (may be NULL) is set to 1 if inserted. */
 int yoc_map_put(struct yoc_map *m, const void *key, size_t klen, uint64_t value,
 		int *isnew);

@@ -254,12 +254,19 @@ struct rd {
 	struct yoc_buf s; /* the last string read */
 };
 
-static long line_of(const struct rd *r)
+/* The line of to in the text: counted only for a message (a count per entry
+** read would make reading an account of many files quadratic). */
+static long line_at(const struct rd *r, const char *to)
 {
 	long n = 1;
-	for (const char *q = r->start; q < r->p && q < r->end; q++)
+	for (const char *q = r->start; q < to && q < r->end; q++)
 		n += *q == '\n';
 	return n;
+}
+
+static long line_of(const struct rd *r)
+{
+	return line_at(r, r->p);
 }
 
 static int fail(struct rd *r, const char *what)
@@ -524,7 +531,7 @@ static int one_file(struct rd *r, struct yoc_account *a)
 	if (!f)
 		return yoc_error_set(r->e, YOC_ENOMEM, r->name, 0, 0, "out of memory");
 	int first = 1, k, rc = YOC_OK, have = 0;
-	long at = line_of(r);
+	const char *at = r->p;
 	struct { const char *key; uint64_t *v; int bit; } nums[] = {
 		{"bytes", &f->bytes, HAVE_BYTES}, {"rows_read", &f->rows_read, HAVE_READ},
 		{"rows_written", &f->rows_written, HAVE_WRITTEN}, {"valid", &f->valid, 0},
@@ -572,10 +579,10 @@ static int one_file(struct rd *r, struct yoc_account *a)
 	for (int i = 0; i < YOC_ACCOUNT_NREASONS; i++)
 		by += f->rejected_by[i];
 	if ((have & HAVE_ALL) != HAVE_ALL)
-		return yoc_error_set(r->e, YOC_EPARSE, r->name, at, 0,
+		return yoc_error_set(r->e, YOC_EPARSE, r->name, line_at(r, at), 0,
 				     "a file entry lacks path, sha256, bytes or a row count");
 	if (f->rows_read != f->rows_written + f->opted_out + f->rejected || by != f->rejected)
-		return yoc_error_set(r->e, YOC_EPARSE, r->name, at, 0,
+		return yoc_error_set(r->e, YOC_EPARSE, r->name, line_at(r, at), 0,
 				     "the entry for %.200s does not balance: rows read %llu, written"
 				     " %llu, opted out %llu, rejected %llu (by reason %llu)",
 				     f->path, U(f->rows_read), U(f->rows_written), U(f->opted_out),

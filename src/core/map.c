@@ -84,40 +84,6 @@ uint64_t *yoc_map_get(const struct yoc_map *m, const void *key, size_t klen)
 	return s->key ? &s->value : NULL;
 }
 
-void yoc_map_get_many(const struct yoc_map *m, const struct yoc_map_key *keys, size_t n,
-		      uint64_t *vals, uint64_t absent)
-{
-	/*
-	 * Three steps D keys apart: hash key i and load its slot; load the
-	 * stored key of the slot of key i - D; look up key i - 2D, whose
-	 * lines are then in the cache.
-	 */
-	enum { D = 16, RING = 64 };
-	uint64_t h[RING];
-	if (!m->cap) {
-		for (size_t i = 0; i < n; i++)
-			vals[i] = absent;
-		return;
-	}
-	size_t mask = m->cap - 1;
-	for (size_t i = 0; i < n + 2 * D; i++) {
-		if (i < n) {
-			h[i % RING] = yoc_hash64(keys[i].p, keys[i].n, 0);
-			__builtin_prefetch(&m->slots[h[i % RING] & mask]);
-		}
-		if (i >= D && i - D < n) {
-			const struct yoc_map_slot *s = &m->slots[h[(i - D) % RING] & mask];
-			if (s->key && s->hash == h[(i - D) % RING])
-				__builtin_prefetch(s->key);
-		}
-		if (i >= 2 * D) {
-			size_t j = i - 2 * D;
-			const struct yoc_map_slot *s = find(m, h[j % RING], keys[j].p, keys[j].n);
-			vals[j] = s->key ? s->value : absent;
-		}
-	}
-}
-
 static int grow(struct yoc_map *m)
 {
 	size_t ncap = m->cap * 2;

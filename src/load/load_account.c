@@ -14,12 +14,96 @@
 
 #include "load/load_int.h"
 
+/*
+** An account's entries by SHA-256 (the first), by path (the last) and by
+** both (the last), so a file finds its entry in constant time: a tree of
+** many files has one account listing them all, and a scan of it per file
+** would make the load quadratic in files. Same answer as
+** yoc_account_match.
+*/
+struct yoc__acct_index {
+	struct yoc_map sha, path, both;
+};
+
 struct acct {
 	char *path;
 	int state;              /* 0 no such file, 1 read, -1 cannot be read */
 	struct yoc_account a;
+	struct yoc__acct_index ix; /* when read */
 	char why[300];
 };
+
+static void index_free(struct yoc__acct_index *ix)
+{
+	if (ix->sha.slots)
+		yoc_map_free(&ix->sha);
+	if (ix->path.slots)
+		yoc_map_free(&ix->path);
+	if (ix->both.slots)
+		yoc_map_free(&ix->both);
+}
+
+/* The key of sha and path together into b (sha is 64 hex digits). */
+static int both_key(struct yoc_buf *b, const char *sha, const char *path)
+{
+	yoc_buf_reset(b);
+	return yoc_buf_append(b, sha, 64) || yoc_buf_append(b, path, strlen(path)) ? YOC_ENOMEM
+										      : YOC_OK;
+}
+
+static int index_build(struct yoc__acct_index *ix, const struct yoc_account *a)
+{
+	struct yoc_buf b;
+	int rc = YOC_ENOMEM;
+	yoc_buf_init(&b, 0);
+	if (yoc_map_init(&ix->sha, a->n + 1) || yoc_map_init(&ix->path, a->n + 1) ||
+	    yoc_map_init(&ix->both, a->n + 1))
+		goto cleanup;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct yoc_account_file *f = &a->files[i];
+		const char *p = f->path ? f->path : "";
+		if (!yoc_map_get(&ix->sha, f->sha256, 64) &&
+		    yoc_map_put(&ix->sha, f->sha256, 64, i, NULL))
+			goto cleanup;
+		if (yoc_map_put(&ix->path, p, strlen(p), i, NULL) || both_key(&b, f->sha256, p) ||
+		    yoc_map_put(&ix->both, b.data, b.len, i, NULL))
+			goto cleanup;
+	}
+	rc = YOC_OK;
+cleanup:
+	yoc_buf_free(&b);
+	return rc;
+}
+
+/*
+** The entry of a file (rel: its path relative to the account's folder,
+** sha256: of its bytes, either may be NULL): the one with both, else the
+** first with its content; with none, *by_path: the last entry under rel.
+*/
+static const struct yoc_account_file *index_match(const struct yoc__acct_index *ix,
+						  const struct yoc_account *a, const char *rel,
+						  const char *sha256,
+						  const struct yoc_account_file **by_path)
+{
+	const uint64_t *v = NULL;
+	*by_path = NULL;
+	if (sha256 && strlen(sha256) == 64) {
+		char k[64 + 1100];
+		size_t rn = rel ? strlen(rel) : 0;
+		if (rel && rn < sizeof k - 64) {
+			memcpy(k, sha256, 64);
+			memcpy(k + 64, rel, rn);
+			v = yoc_map_get(&ix->both, k, 64 + rn);
+		}
+		if (!v)
+			v = yoc_map_get(&ix->sha, sha256, 64);
+		if (v)
+			return &a->files[*v];
+	}
+	if (rel && (v = yoc_map_get(&ix->path, rel, strlen(rel))) != NULL)
+		*by_path = &a->files[*v];
+	return NULL;
+}
 
 struct yoc__acct_cache {
 	struct yoc_map m;       /* path -> index */
@@ -32,6 +116,7 @@ void yoc__acct_cache_free(struct yoc__acct_cache *c)
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n; i++) {
+		index_free(&c->v[i]->ix);
 		yoc_account_free(&c->v[i]->a);
 		yoc_free(c->v[i]->path);
 		yoc_free(c->v[i]);
@@ -86,7 +171,9 @@ static struct acct *get(struct yoc__acct_cache *c, const char *path)
 		if (rc)
 			snprintf(x->why, sizeof x->why, "%.280s", ae.msg);
 	}
-	if (yoc_map_put(&c->m, path, strlen(path), c->n, NULL)) {
+	if ((x->state == 1 && index_build(&x->ix, &x->a)) ||
+	    yoc_map_put(&c->m, path, strlen(path), c->n, NULL)) {
+		index_free(&x->ix);
 		yoc_account_free(&x->a);
 		yoc_free(x->path);
 		yoc_free(x);
@@ -110,6 +197,7 @@ static int consider(struct yoc__acct_cache *c, const char *dir, size_t dlen, con
 		return YOC_ENOMEM;
 	if (x->state == 1 && lk->n < YOC__ACCT_MAX) {
 		lk->c[lk->n].a = &x->a;
+		lk->c[lk->n].ix = &x->ix;
 		lk->c[lk->n].path = x->path;
 		snprintf(lk->c[lk->n].rel, sizeof lk->c[0].rel, "%s", rel);
 		lk->n++;
@@ -191,7 +279,7 @@ int yoc__acct_record(yoc_store *s, const struct yoc__acct_lookup *lk, const char
 	const char *apath = NULL, *named_path = NULL;
 	for (size_t i = 0; i < lk->n && !hit; i++) {
 		const struct yoc_account_file *bp = NULL;
-		hit = yoc_account_match(lk->c[i].a, lk->c[i].rel, sha256, &bp);
+		hit = index_match(lk->c[i].ix, lk->c[i].a, lk->c[i].rel, sha256, &bp);
 		if (hit) {
 			from = lk->c[i].a;
 			apath = lk->c[i].path;

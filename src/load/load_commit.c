@@ -27,6 +27,7 @@ int yoc_loader_begin(struct yoc_loader **out, yoc_store *s, struct yoc_error *e)
 	pthread_mutex_init(&L->acct_mu, NULL);
 	yoc_store_defer_sync(s, 1);
 	L->today = yoc_date_today();
+	L->day_min = yoc_date_from_ymd(1900, 1, 1);
 	{
 		int y, m, d;
 		yoc_date_to_ymd(L->today, &y, &m, &d);

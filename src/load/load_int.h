@@ -22,6 +22,7 @@
 
 /* The accounts read so far in one load, by path (missing ones too). */
 struct yoc__acct_cache;
+struct yoc__acct_index;
 void yoc__acct_cache_free(struct yoc__acct_cache *c);
 
 /* The accounts that may describe one file, nearest first. */
@@ -30,6 +31,7 @@ struct yoc__acct_lookup {
 	size_t n;
 	struct {
 		const struct yoc_account *a;
+		const struct yoc__acct_index *ix; /* a's entries by content and path */
 		const char *path;     /* the account file (the cache's string) */
 		char rel[1024];       /* the file's path relative to the account's folder */
 	} c[YOC__ACCT_MAX];
@@ -69,6 +71,7 @@ struct yoc_loader {
 	int jobs;               /* worker threads (1: files read on the caller's thread) */
 	struct yoc_catalog_load n; /* files, rows, ... of this load */
 	int32_t today;       /* dates after it are in the future */
+	int32_t day_min;     /* 1900-01-01: dates before it are out of range */
 	int today_ym;        /* year * 12 + month - 1, for MYDOB */
 	struct yoc_map stored;  /* content hashes of the files stored before this load */
 	struct yoc__acct_cache *acct; /* source accounts read so far */

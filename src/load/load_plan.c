@@ -23,7 +23,7 @@
 static int kind_of(const char *path, int kind, int *k)
 {
 	struct yoc_csv_opts o = {0};
-	o.buf_size = 64 * 1024; /* a header; the reader grows it if need be */
+	o.buf_size = 4096; /* a header (one read per file); the reader grows it if need be */
 	yoc_csv *r = NULL;
 	struct yoc_error ce;
 	yoc_error_clear(&ce);

@@ -486,9 +486,6 @@ static int iso_date(const char *p, size_t n)
 	return n == 10 && p[4] == '-' && p[7] == '-';
 }
 
-/* Dates before this are out of range (HES sentinels 1800/1801 aside). */
-#define DATE_MIN_Y 1900
-
 /*
 ** Validates one well-formed row. Returns 1 if the row goes to quarantine
 ** (*qcol, *qwhy set), else 0 with vals filled.
@@ -532,10 +529,8 @@ static int validate(const struct yoc_loader *L, struct yoc__lfile *lf,
 			int32_t d;
 			int k = yoc_date_parse(cell.p, cell.n, &d);
 			if (k == YOC_DATE_VALID) {
-				int y, mo, dd;
-				yoc_date_to_ymd(d, &y, &mo, &dd);
 				v->i = d;
-				if (y < DATE_MIN_Y)
+				if (d < L->day_min)
 					bad = "date_out_of_range";
 				else if (d > L->today)
 					bad = "date_in_future";
@@ -790,8 +785,8 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 	}
 	struct yoc_csv_row row;
 	struct yoc_error ce;
+	yoc_error_clear(&ce); /* and again after a row that set it: a clear costs 1 KiB */
 	for (;;) {
-		yoc_error_clear(&ce);
 		int k = yoc_csv_next(lf->r, &row, &ce);
 		if (k == 0)
 			break;
@@ -818,6 +813,7 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 			}
 			if ((rc = quarantine(lf, row.line, field, "", 0, why, &row, e)))
 				goto cleanup;
+			yoc_error_clear(&ce);
 			continue;
 		}
 		size_t qcol = 0;

@@ -13,6 +13,97 @@
 #include "store/store_int.h"
 #include "yoc/date.h"
 
+/* ---- the pseudonym index ---- */
+
+/*
+** Pseudonyms are 64 hex digits (HES ones opaque text): every 8-byte word
+** folded in with a multiply; two lanes keep the chain short.
+*/
+static uint64_t pkey_hash(const char *p, size_t n)
+{
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0xc2b2ae3d27d4eb4fULL, w;
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&w, p + i, 8);
+		a = (a ^ w) * 0xbf58476d1ce4e5b9ULL;
+		a ^= a >> 29;
+		memcpy(&w, p + i + 8, 8);
+		b = (b ^ w) * 0x94d049bb133111ebULL;
+		b ^= b >> 31;
+	}
+	for (; i < n; i++)
+		a = (a ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	uint64_t h = (a ^ (b >> 7) ^ (b << 13)) * 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 29);
+}
+
+static int pindex_init(struct yoc__pindex *x, size_t expected)
+{
+	size_t cap = 64;
+	while (cap < 2 * expected)
+		cap *= 2;
+	x->slot = yoc_calloc(cap, sizeof *x->slot);
+	x->mask = x->slot ? cap - 1 : 0;
+	return x->slot ? YOC_OK : YOC_ENOMEM;
+}
+
+static void pindex_free(struct yoc__pindex *x)
+{
+	yoc_free(x->slot);
+	x->slot = NULL;
+	x->mask = 0;
+}
+
+/*
+** The index of key among a[] (keys in a[i].pseudo), or -1; *at: the slot
+** where it would go (the caller fills it, keeping the load at most 1/2).
+*/
+static int64_t pindex_find(const struct yoc__pindex *x, const struct yoc_person *a,
+			   const char *key, size_t n, uint64_t h, size_t *at)
+{
+	uint64_t tag = h >> 32 << 32;
+	size_t i = (size_t)h & x->mask;
+	for (;; i = (i + 1) & x->mask) {
+		uint64_t v = x->slot[i];
+		if (!v)
+			break;
+		if ((v >> 32 << 32) != tag)
+			continue;
+		/* equal bytes and length (a key with a NUL in it is no pseudo) */
+		const char *z = a[(uint32_t)v - 1].pseudo;
+		if (memcmp(z, key, n) == 0 && z[n] == 0 && !memchr(key, 0, n))
+			return (int64_t)(uint32_t)v - 1;
+	}
+	if (at)
+		*at = i;
+	return -1;
+}
+
+/* Adds a[idx] (not present; the index sized for it). */
+static void pindex_put(struct yoc__pindex *x, const struct yoc_person *a, uint32_t idx)
+{
+	const char *z = a[idx].pseudo;
+	size_t n = strlen(z), at;
+	uint64_t h = pkey_hash(z, n);
+	if (pindex_find(x, a, z, n, h, &at) < 0)
+		x->slot[at] = (h >> 32 << 32) | ((uint64_t)idx + 1);
+}
+
+/* Doubles the index (a[] holds n persons). */
+static int pindex_grow(struct yoc__pindex *x, const struct yoc_person *a, size_t n)
+{
+	struct yoc__pindex y;
+	if (pindex_init(&y, x->mask + 1))
+		return YOC_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		pindex_put(&y, a, (uint32_t)i);
+	pindex_free(x);
+	*x = y;
+	return YOC_OK;
+}
+
 void yoc_store_persons_reset(yoc_store *s)
 {
 	if (!s->persons_loaded)
@@ -20,7 +111,7 @@ void yoc_store_persons_reset(yoc_store *s)
 	yoc_free(s->persons);
 	s->persons = NULL;
 	s->npersons = 0;
-	yoc_map_free(&s->pmap);
+	pindex_free(&s->pmap);
 	s->persons_loaded = 0;
 }
 
@@ -60,7 +151,7 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 	sqlite3_finalize(st);
 	st = NULL;
 	s->persons = yoc_calloc((size_t)count + 1, sizeof *s->persons);
-	if (!s->persons || yoc_map_init(&s->pmap, (size_t)count + 16)) {
+	if (!s->persons || (uint64_t)count >= UINT32_MAX || pindex_init(&s->pmap, (size_t)count + 1)) {
 		yoc_free(s->persons);
 		s->persons = NULL;
 		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
@@ -86,10 +177,7 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 		p->reg_start = date_of_text(sqlite3_column_text(st, 8));
 		p->reg_end = date_of_text(sqlite3_column_text(st, 9));
 		p->dod = date_of_text(sqlite3_column_text(st, 10));
-		if ((rc = yoc_map_put(&s->pmap, p->pseudo, strlen(p->pseudo), i, NULL))) {
-			rc = yoc_error_set(e, rc, s->dbpath, 0, 0, "out of memory");
-			goto cleanup;
-		}
+		pindex_put(&s->pmap, s->persons, (uint32_t)i);
 		i++;
 	}
 	s->npersons = i;
@@ -111,14 +199,14 @@ int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n)
 		if (yoc_store_persons(s, &p, &np, &e))
 			return -1;
 	}
-	uint64_t *v = yoc_map_get(&s->pmap, pseudo, n);
-	return v ? (int32_t)*v : -1;
+	if (n >= sizeof s->persons[0].pseudo)
+		return -1;
+	return (int32_t)pindex_find(&s->pmap, s->persons, pseudo, n, pkey_hash(pseudo, n), NULL);
 }
 
 void yoc_store_person_indexes(yoc_store *s, const struct yoc_map_key *keys, size_t n,
 			      int32_t *out)
 {
-	uint64_t v[256];
 	if (!s->persons_loaded) {
 		const struct yoc_person *p;
 		size_t np;
@@ -129,11 +217,30 @@ void yoc_store_person_indexes(yoc_store *s, const struct yoc_map_key *keys, size
 			return;
 		}
 	}
-	for (size_t i = 0; i < n; i += 256) {
-		size_t k = n - i < 256 ? n - i : 256;
-		yoc_map_get_many(&s->pmap, keys + i, k, v, UINT64_MAX);
-		for (size_t j = 0; j < k; j++)
-			out[i + j] = v[j] == UINT64_MAX ? -1 : (int32_t)v[j];
+	/*
+	 * Three steps D keys apart: hash key i and fetch its slot; fetch the
+	 * person the slot of key i - D names; look up key i - 2D, whose lines
+	 * are then in the cache.
+	 */
+	enum { D = 16, RING = 64 };
+	uint64_t h[RING];
+	const struct yoc__pindex *x = &s->pmap;
+	for (size_t i = 0; i < n + 2 * D; i++) {
+		if (i < n) {
+			h[i % RING] = pkey_hash(keys[i].p, keys[i].n);
+			__builtin_prefetch(&x->slot[h[i % RING] & x->mask]);
+		}
+		if (i >= D && i - D < n) {
+			uint64_t v = x->slot[h[(i - D) % RING] & x->mask];
+			if (v && (v >> 32) == (h[(i - D) % RING] >> 32))
+				__builtin_prefetch(s->persons[(uint32_t)v - 1].pseudo);
+		}
+		if (i >= 2 * D) {
+			size_t j = i - 2 * D;
+			out[j] = keys[j].n < sizeof s->persons[0].pseudo ?
+				(int32_t)pindex_find(x, s->persons, keys[j].p, keys[j].n,
+						     h[j % RING], NULL) : -1;
+		}
 	}
 }
 
@@ -142,16 +249,27 @@ void yoc_store_person_indexes(yoc_store *s, const struct yoc_map_key *keys, size
 struct pbuild {
 	struct yoc_person *a;
 	size_t n, cap;
-	struct yoc_map map;
+	struct yoc__pindex map;
 };
 
 static struct yoc_person *pb_get(struct pbuild *b, struct yoc_cell key, int create, int *rc)
 {
-	uint64_t *v = yoc_map_get(&b->map, key.p, key.n);
-	if (v)
-		return &b->a[*v];
+	size_t at;
+	uint64_t h = pkey_hash(key.p, key.n);
+	int64_t v = pindex_find(&b->map, b->a, key.p, key.n, h, &at);
+	if (v >= 0)
+		return &b->a[v];
 	if (!create)
 		return NULL;
+	if (b->n >= UINT32_MAX - 1) {
+		*rc = YOC_ENOMEM;
+		return NULL;
+	}
+	if (2 * (b->n + 1) > b->map.mask + 1) {
+		if ((*rc = pindex_grow(&b->map, b->a, b->n)))
+			return NULL;
+		pindex_find(&b->map, b->a, key.p, key.n, h, &at);
+	}
 	if (b->n == b->cap) {
 		size_t nc = b->cap ? b->cap * 2 : 1024;
 		struct yoc_person *na = yoc_realloc(b->a, nc * sizeof *na);
@@ -162,11 +280,11 @@ static struct yoc_person *pb_get(struct pbuild *b, struct yoc_cell key, int crea
 		b->a = na;
 		b->cap = nc;
 	}
-	if ((*rc = yoc_map_put(&b->map, key.p, key.n, b->n, NULL)))
-		return NULL;
-	struct yoc_person *p = &b->a[b->n++];
+	struct yoc_person *p = &b->a[b->n];
 	memset(p, 0, sizeof *p);
-	snprintf(p->pseudo, sizeof p->pseudo, "%.*s", (int)key.n, key.p);
+	memcpy(p->pseudo, key.p, key.n);
+	b->map.slot[at] = (h >> 32 << 32) | ((uint64_t)b->n + 1);
+	b->n++;
 	p->reg_start = p->reg_end = p->dod = YOC_DATE_NONE;
 	return p;
 }
@@ -184,16 +302,24 @@ static int usable_key(const yoc_seg *g, int c_person, int c_status, size_t r, st
 	return 1;
 }
 
+/* The cell into dst as a string, cut to cap - 1 bytes (and at a NUL). */
 static void cellcpy(char *dst, size_t cap, struct yoc_cell c)
 {
 	if (c.n == 0)
 		return;
-	snprintf(dst, cap, "%.*s", (int)c.n, c.p);
+	size_t n = c.n < cap - 1 ? c.n : cap - 1;
+	const char *z = memchr(c.p, 0, n);
+	if (z)
+		n = (size_t)(z - c.p);
+	memcpy(dst, c.p, n);
+	dst[n] = 0;
 }
 
-static int cmp_person(const void *a, const void *b)
+/* Two indexes into the persons (ctx) by pseudo. */
+static int cmp_person_idx(const void *a, const void *b, void *ctx)
 {
-	return strcmp(((const struct yoc_person *)a)->pseudo, ((const struct yoc_person *)b)->pseudo);
+	const struct yoc_person *v = ctx;
+	return strcmp(v[*(const uint32_t *)a].pseudo, v[*(const uint32_t *)b].pseudo);
 }
 
 static void bind_date(sqlite3_stmt *st, int i, int32_t d)
@@ -268,14 +394,57 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 {
 	struct pbuild b = {0};
 	sqlite3_stmt *st = NULL;
+	uint32_t *order = NULL;
+	struct yoc_person *sorted = NULL;
 	int rc = YOC_OK;
 	yoc_store_persons_reset(s);
-	if (yoc_map_init(&b.map, 1024))
+	if (pindex_init(&b.map, 1024))
 		return yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 	if ((rc = scan_kind(s, &b, YOC_KIND_GP_REGISTER, e)) ||
 	    (rc = scan_kind(s, &b, YOC_KIND_DEATHS, e)))
 		goto cleanup;
-	qsort(b.a, b.n, sizeof *b.a, cmp_person);
+	/* in pseudo_id order: an index array sorted, then each person moved
+	 * once, in place, along the cycles of the permutation (a sort of the
+	 * records themselves moves them many times) */
+	pindex_free(&b.map);
+	order = yoc_malloc((b.n ? b.n : 1) * sizeof *order);
+	if (!order) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		order[i] = (uint32_t)i;
+	qsort_r(order, b.n, sizeof *order, cmp_person_idx, b.a);
+	for (size_t i = 0; i < b.n; i++) {
+		if (order[i] == i)
+			continue;
+		struct yoc_person tmp = b.a[i];
+		size_t j = i;
+		for (;;) { /* b.a[j] takes the person at order[j] */
+			size_t k = order[j];
+			order[j] = (uint32_t)j;
+			if (k == i) {
+				b.a[j] = tmp;
+				break;
+			}
+			b.a[j] = b.a[k];
+			j = k;
+		}
+	}
+	sorted = b.a ? b.a : yoc_calloc(1, sizeof *sorted);
+	b.a = NULL;
+	if (!sorted) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	if (b.n) {
+		struct yoc_person *fit = yoc_realloc(sorted, b.n * sizeof *sorted);
+		if (fit)
+			sorted = fit;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		if (!sorted[i].birth_month)
+			sorted[i].birth_year = 0; /* as the table gives it back: both NULL */
 	if ((rc = yoc__store_exec(s, "DELETE FROM person", e)))
 		goto cleanup;
 	if (sqlite3_prepare_v2(s->db, "INSERT INTO person VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)) {
@@ -283,7 +452,7 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 		goto cleanup;
 	}
 	for (size_t i = 0; i < b.n; i++) {
-		struct yoc_person *p = &b.a[i];
+		struct yoc_person *p = &sorted[i];
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, (int64_t)i);
 		sqlite3_bind_text(st, 2, p->pseudo, -1, SQLITE_STATIC);
@@ -315,10 +484,27 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 			goto cleanup;
 		}
 	}
+	/*
+	** The table just written is the person cache: what yoc_store_persons
+	** would read back (every value above goes in and comes out the same),
+	** so the linkage rebuild need not read a million rows back.
+	*/
+	if (pindex_init(&s->pmap, b.n + 1)) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		pindex_put(&s->pmap, sorted, (uint32_t)i);
+	s->persons = sorted;
+	s->npersons = b.n;
+	s->persons_loaded = 1;
+	sorted = NULL;
 cleanup:
 	sqlite3_finalize(st);
 	yoc_free(b.a);
-	yoc_map_free(&b.map);
+	yoc_free(order);
+	yoc_free(sorted);
+	pindex_free(&b.map);
 	return rc;
 }
 
@@ -342,13 +528,18 @@ static void link_count(yoc_store *s, struct link_file *lf)
 		return;
 	/* small files, so a linear table of distinct months is fine */
 	size_t nm = 0;
+	int32_t last_d = YOC_DATE_NONE, last_m = -1; /* rows of a file share few dates */
 	for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
 		int32_t d = yoc_seg_activity_date(g, r);
 		int32_t m = -1;
-		if (d > YOC_DATE_HES_INVALID) {
+		if (d > YOC_DATE_HES_INVALID && d == last_d) {
+			m = last_m;
+		} else if (d > YOC_DATE_HES_INVALID) {
 			int y, mo, dd;
 			yoc_date_to_ymd(d, &y, &mo, &dd);
 			m = y * 12 + (mo - 1);
+			last_d = d;
+			last_m = m;
 		}
 		size_t k = 0;
 		while (k < nm && lf->months[k] != m)

@@ -118,7 +118,7 @@ int32_t yoc_store_person_index(yoc_store *s, const char *pseudo, size_t n);
 /*
 ** Person indexes of n pseudonyms at once (out[i] -1 when absent): the
 ** answers of yoc_store_person_index, many times faster for many keys (the
-** lookups' cache misses overlap; yoc_map_get_many). Safe on any thread once
+** lookups' cache misses overlap). Safe on any thread once
 ** yoc_store_persons has been called; calls it otherwise.
 */
 void yoc_store_person_indexes(yoc_store *s, const struct yoc_map_key *keys, size_t n,
@@ -251,7 +251,8 @@ int yoc_store_upgrade(yoc_store *s, struct yoc_store_upgrade *u,
 
 /* Threads yoc_store_rebuild_linkage may use (default 1); the result is the same. */
 void yoc_store_jobs(yoc_store *s, int n);
-/* Rebuilds the person table and the linkage table inside the caller's transaction. */
+/* Rebuilds the person table and the linkage table inside the caller's transaction;
+ * after yoc_store_rebuild_persons the person cache holds the new table. */
 int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e);
 int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e);
 /* Drops the cached person array (after a rebuild). */

@@ -7,6 +7,16 @@
 
 #include "store/store.h"
 
+/*
+** Pseudonym -> person index: open addressing over an array of persons whose
+** pseudo is the key. A slot holds (hash >> 32) << 32 | (index + 1); 0 is
+** empty. A hit is confirmed against the person's pseudo, so it is exact.
+*/
+struct yoc__pindex {
+	uint64_t *slot;
+	size_t mask;
+};
+
 struct yoc_store {
 	char dir[2048];
 	char dbpath[2100];
@@ -22,7 +32,7 @@ struct yoc_store {
 	struct yoc_person *persons;
 	size_t npersons;
 	int persons_loaded;
-	struct yoc_map pmap; /* pseudo -> index */
+	struct yoc__pindex pmap; /* pseudo -> index (person.c) */
 	sqlite3_stmt *cat[8]; /* catalog.c: statements kept for one load */
 	int jobs;             /* threads for rebuilding linkage (yoc_store_jobs) */
 };

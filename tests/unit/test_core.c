@@ -189,47 +189,6 @@ static void test_map(void **state)
 	yoc_map_free(&m);
 }
 
-/* yoc_map_get_many answers as yoc_map_get one by one: present and absent keys
- * mixed, runs shorter and longer than its pipeline, an empty map. */
-static void test_map_get_many(void **state)
-{
-	(void)state;
-	struct yoc_map m;
-	assert_int_equal(yoc_map_init(&m, 0), YOC_OK);
-	uint64_t none[1];
-	struct yoc_map_key k0 = {"x", 1};
-	yoc_map_get_many(&m, &k0, 1, none, 77);
-	assert_int_equal(none[0], 77);
-	char key[64];
-	for (int i = 0; i < 20000; i += 2) {
-		int n = snprintf(key, sizeof key, "pseudo-%d", i);
-		assert_int_equal(yoc_map_put(&m, key, (size_t)n, (uint64_t)i * 7 + 1, NULL), YOC_OK);
-	}
-	enum { N = 20000 };
-	static char txt[N][24];
-	static struct yoc_map_key keys[N];
-	static uint64_t got[N];
-	for (int i = 0; i < N; i++) {
-		int j = (i * 7919) % N; /* scattered order */
-		keys[i].p = txt[i];
-		keys[i].n = (size_t)snprintf(txt[i], sizeof txt[i], "pseudo-%d", j);
-	}
-	size_t lens[] = {0, 1, 15, 16, 17, 33, N};
-	for (size_t t = 0; t < sizeof lens / sizeof lens[0]; t++) {
-		memset(got, 0, sizeof got);
-		yoc_map_get_many(&m, keys, lens[t], got, UINT64_MAX);
-		for (size_t i = 0; i < lens[t]; i++) {
-			uint64_t *v = yoc_map_get(&m, keys[i].p, keys[i].n);
-			assert_int_equal(got[i], v ? *v : UINT64_MAX);
-		}
-	}
-	size_t present = 0;
-	for (int i = 0; i < N; i++)
-		present += got[i] != UINT64_MAX;
-	assert_int_equal(present, N / 2);
-	yoc_map_free(&m);
-}
-
 static void test_map_oom(void **state)
 {
 	(void)state;
@@ -271,7 +230,7 @@ int main(void)
 		cmocka_unit_test(test_error_record), cmocka_unit_test(test_alloc_fail_nth),
 		cmocka_unit_test(test_arena),        cmocka_unit_test(test_buf_cap),
 		cmocka_unit_test(test_hash),         cmocka_unit_test(test_map),
-		cmocka_unit_test(test_map_get_many), cmocka_unit_test(test_map_oom),
+		cmocka_unit_test(test_map_oom),
 	};
 	return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "account/account.h"
 #include "load/load.h"
 #include "testutil.h"
+#include "yoc/date.h"
 #include "yoc/io.h"
 
 #define P1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -546,6 +547,187 @@ static const char *account_of(yoc_store *s, const char *path, const char *root)
 }
 
 /*
+** After a load that rebuilds the person table, the person cache holds the
+** new table: the same persons and values as a fresh read of the committed
+** table gives (a person registered twice, empty fields, a later period
+** winning, a death).
+*/
+static void test_person_cache(void **state)
+{
+	(void)state;
+	static const char reg2[] =
+		"PSEUDO_ID,NHSNO_STATUS,GPPRAC,REG_START,REG_END,SEX,MYDOB,LSOA11,IMD_DECILE\n"
+		"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc,valid,P81002,"
+		"2012-03-04,2023-02-01,2,021960,E01000002,7\n"
+		P1 ",valid,P81003,2015-05-06,,,,,\n"
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb,valid,P81002,"
+		"2001-01-01,,9,,,\n";
+	static const char deaths[] = "PSEUDO_ID,NHSNO_STATUS,DOD\n"
+		"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc,valid,2023-02-01\n";
+	char dir[512];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "reg/GP_2023-01.csv", reg, sizeof reg - 1, -1, &r, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "reg/GP_2023-02.csv", reg2, sizeof reg2 - 1, -1, &r, &e),
+			 0);
+	assert_int_equal(yoc_loader_mem(L, "deaths/ONS_2023-02.csv", deaths, sizeof deaths - 1, -1,
+					&r, &e), 0);
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	const struct yoc_person *c, *f;
+	size_t nc, nf;
+	assert_int_equal(yoc_store_persons(s, &c, &nc, &e), 0);
+	yoc_store *s2 = NULL;
+	assert_int_equal(yoc_store_open(&s2, dir, 0, &e), 0);
+	assert_int_equal(yoc_store_persons(s2, &f, &nf, &e), 0);
+	assert_int_equal(nc, 3);
+	assert_int_equal(nc, nf);
+	for (size_t i = 0; i < nc; i++) {
+		assert_string_equal(c[i].pseudo, f[i].pseudo);
+		assert_string_equal(c[i].sex, f[i].sex);
+		assert_int_equal(c[i].birth_month, f[i].birth_month);
+		assert_int_equal(c[i].birth_year, f[i].birth_year);
+		assert_string_equal(c[i].practice, f[i].practice);
+		assert_string_equal(c[i].lsoa, f[i].lsoa);
+		assert_int_equal(c[i].imd_decile, f[i].imd_decile);
+		assert_int_equal(c[i].reg_start, f[i].reg_start);
+		assert_int_equal(c[i].reg_end, f[i].reg_end);
+		assert_int_equal(c[i].dod, f[i].dod);
+		assert_int_equal(yoc_store_person_index(s, c[i].pseudo, strlen(c[i].pseudo)), (int)i);
+	}
+	/* the later period wins; a death is kept */
+	assert_string_equal(f[0].pseudo, P1);
+	assert_string_equal(f[0].practice, "P81003");
+	assert_int_equal(f[2].dod, yoc_date_from_ymd(2023, 2, 1));
+	assert_int_equal(yoc_store_person_index(s, "dddd", 4), -1);
+	/* the batched lookup answers as the single one, over more keys than
+	 * its pipeline holds: persons, absent keys, prefixes, a NUL, empty */
+	enum { NK = 100 };
+	struct yoc_map_key keys[NK];
+	int32_t got[NK];
+	static const char nul[] = "cccccccccccccccccccccccccccccccc\0ccccccccccccccccccccccccccccccc";
+	for (size_t i = 0; i < NK; i++) {
+		const char *z = c[i % nc].pseudo;
+		size_t zn = strlen(z);
+		switch (i % 5) {
+		case 0: case 1: keys[i] = (struct yoc_map_key){z, zn}; break;
+		case 2: keys[i] = (struct yoc_map_key){z, zn - 1 - i % 7}; break;
+		case 3: keys[i] = (struct yoc_map_key){nul, sizeof nul - 1}; break;
+		default: keys[i] = (struct yoc_map_key){"", 0}; break;
+		}
+	}
+	yoc_store_person_indexes(s2, keys, NK, got);
+	for (size_t i = 0; i < NK; i++) {
+		int32_t want = yoc_store_person_index(s2, keys[i].p, keys[i].n);
+		assert_int_equal(got[i], want);
+		assert_int_equal(got[i], i % 5 < 2 ? (int32_t)(i % nc) : -1);
+	}
+	yoc_store_close(s2);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
+/* An account of n entries: paths rel[i], contents text[i], rows written w[i]. */
+static void put_accountv(const char *dir, const char *const *rel, const char *const *text,
+			 const uint64_t *w, size_t n)
+{
+	char p[1200];
+	struct yoc_account a;
+	struct yoc_error e;
+	yoc_account_init(&a);
+	for (size_t i = 0; i < n; i++) {
+		struct yoc_account_file f;
+		memset(&f, 0, sizeof f);
+		f.path = (char *)rel[i];
+		f.bytes = strlen(text[i]);
+		yoc_sha256_hex(text[i], strlen(text[i]), f.sha256);
+		f.rows_written = f.valid = f.rows_read = w[i];
+		assert_int_equal(yoc_account_add(&a, &f), 0);
+	}
+	snprintf(p, sizeof p, "%s/%s", dir, YOC_ACCOUNT_NAME);
+	assert_int_equal(yoc_account_write(&a, p, &e), 0);
+	yoc_account_free(&a);
+}
+
+/*
+** Which entry of an account of many describes a file: the loader finds it
+** through its index; yoc_account_match, a scan of the entries, is the
+** reference. Same content under several paths, the file's own path among
+** them or not, and entries under its path with other content.
+*/
+static void test_source_account_entries(void **state)
+{
+	(void)state;
+	static const char *const own = "apc/RXA_2023-01.csv";
+	struct {
+		const char *rel[3], *text[3];
+		uint64_t w[3];
+		size_t n;
+		const char *status, *entry;
+	} cases[] = {
+		{{"x/other.csv", own}, {apc, apc}, {8, 8}, 2, "matched", own},
+		{{"x/a.csv", "x/b.csv"}, {apc, apc}, {8, 7}, 2, "matched", "x/a.csv"},
+		{{"x/a.csv", "x/b.csv"}, {apc, apc}, {7, 8}, 2, "rows_differ", "x/a.csv"},
+		{{"y.csv", own, "z.csv"}, {apc, apc, apc}, {8, 7, 8}, 3, "rows_differ", own},
+		{{own, own}, {"one", "two"}, {8, 8}, 2, "changed", own},
+		{{"y.csv", own}, {"one", "two"}, {8, 8}, 2, "changed", own},
+		{{"y.csv", "z.csv"}, {"one", apc}, {8, 8}, 2, "matched", "z.csv"},
+		{{"y.csv"}, {"one"}, {8}, 1, "no_entry", NULL},
+	};
+	char dir[512], top[700], sub[800], file[900], acct[900], sha[65];
+	yoc_store *s = NULL;
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	snprintf(top, sizeof top, "%s/feeds", dir);
+	snprintf(sub, sizeof sub, "%s/apc", top);
+	snprintf(acct, sizeof acct, "%s/%s", top, YOC_ACCOUNT_NAME);
+	assert_int_equal(yoc_mkdirs(sub, 0755), 0);
+	put_file(sub, "RXA_2023-01.csv", apc, strlen(apc));
+	snprintf(file, sizeof file, "%s/RXA_2023-01.csv", sub);
+	yoc_sha256_hex(apc, strlen(apc), sha);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		put_accountv(top, cases[k].rel, cases[k].text, cases[k].w, cases[k].n);
+		/* the reference: a scan of the account as read back */
+		struct yoc_account a;
+		struct yoc_error e;
+		assert_int_equal(yoc_account_read(&a, acct, &e), 0);
+		const struct yoc_account_file *named = NULL;
+		const struct yoc_account_file *hit = yoc_account_match(&a, own, sha, &named);
+		const struct yoc_account_file *want = hit ? hit : named;
+		/* the loader's answer, read from the catalog before it rolls back */
+		struct yoc_load_result r;
+		struct yoc_loader *L = NULL;
+		assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+		assert_int_equal(yoc_loader_file_from(L, file, top, -1, &r, &e), 0);
+		assert_string_equal(r.account.status, cases[k].status);
+		sqlite3_stmt *st = NULL;
+		assert_int_equal(sqlite3_prepare_v2(yoc_store_db(s), "SELECT entry, rows_written"
+						    " FROM source_account", -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		const char *entry = (const char *)sqlite3_column_text(st, 0);
+		if (cases[k].entry) {
+			assert_non_null(entry);
+			assert_string_equal(entry, cases[k].entry);
+			assert_non_null(want);
+			assert_string_equal(entry, want->path);
+		} else {
+			assert_null(entry);
+			assert_null(want);
+		}
+		if (hit)
+			assert_int_equal(sqlite3_column_int64(st, 1), (int64_t)hit->rows_written);
+		sqlite3_finalize(st);
+		yoc_loader_free(L);
+		yoc_account_free(&a);
+	}
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
+/*
 ** Where a file's source account is looked for: FILE.account.json, then
 ** yoc-account.json in its folder and each folder above up to the PATH it
 ** was found under, never above; matched by content, not by name.
@@ -656,6 +838,7 @@ int main(void)
 		cmocka_unit_test(test_file_not_regular), cmocka_unit_test(test_file_alloc_failures),
 		cmocka_unit_test(test_bad_names), cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_plan), cmocka_unit_test(test_source_account_lookup),
+		cmocka_unit_test(test_source_account_entries), cmocka_unit_test(test_person_cache),
 	};
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

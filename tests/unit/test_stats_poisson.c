@@ -48,7 +48,7 @@ static void test_ci_zero(void **state)
 	assert_true(isnan(yoc_funnel_limit(0, 0.975)));
 }
 
-static const int obs[] = {1, 2, 5, 13, 30, 100, 505, 2045};
+static const int obs[] = {1, 2, 5, 13, 30, 100, 505, 1159, 2045, 2185, 7777, 9999};
 static const double expv[] = {0.7, 3.2, 10, 24.5, 99.9, 862.2, 1802.5};
 static const double ps[] = {0.001, 0.025, 0.975, 0.999};
 #define NOBS (sizeof obs / sizeof obs[0])
@@ -98,6 +98,25 @@ static void test_vs_r(void **state)
 	assert_int_equal(pclose(f), 0);
 	print_message("# poisson: largest relative difference from R: %.3g\n", worst);
 	assert_true(worst < 1e-8);
+	/* large counts (a year's emergency admissions of a million people):
+	 * Byar's approximation, against R's exact interval */
+	static const double big[] = {1e4, 3e5, 1e6, 3e6};
+	n = snprintf(cmd, sizeof cmd, "Rscript -e 'for (x in c(1e4, 3e5, 1e6, 3e6)) cat(sprintf("
+		     "\"%%.17g\", poisson.test(x)$conf.int), \"\\n\")' 2>&1");
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	worst = 0;
+	for (size_t i = 0; i < sizeof big / sizeof big[0]; i++) {
+		double rlo, rhi, lo, hi;
+		assert_int_equal(fscanf(f, "%lf %lf", &rlo, &rhi), 2);
+		assert_int_equal(yoc_poisson_ci(big[i], 0.95, &lo, &hi), 0);
+		worst = fmax(worst, fmax(fabs(lo - rlo) / rlo, fabs(hi - rhi) / rhi));
+	}
+	while (fgets(rest, sizeof rest, f))
+		print_message("# R: %s", rest);
+	assert_int_equal(pclose(f), 0);
+	print_message("# poisson, large counts: largest relative difference from R: %.3g\n", worst);
+	assert_true(worst < 2e-8);
 }
 
 /* A limit lies on the right side of 1 and narrows as E grows fourfold
