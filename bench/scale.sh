@@ -23,8 +23,9 @@ DATA=$ROOT/bench/data
 W=$DATA/scale_${P}_${Y}
 RES=$DATA/results_scale_${P}_${Y}.txt
 mkdir -p "$DATA"
-# GB per million persons over 3 years: extracts 5, feeds 5, dataset 7
-need=$(awk -v p="$P" -v y="$Y" -v s="$SPARE" 'BEGIN {printf "%d", p / 1e6 * y / 3 * 12 + s + 1}')
+# GB per million persons over 3 years: extracts 5, feeds 5, dataset 1.6
+# (segment format 2); the largest moment is extracts + feeds
+need=$(awk -v p="$P" -v y="$Y" -v s="$SPARE" 'BEGIN {printf "%d", p / 1e6 * y / 3 * 10 + s + 1}')
 free=$(df -Pk "$DATA" | awk 'NR == 2 {print int($4 / 1048576)}')
 if [ "$free" -lt "$need" ]; then
 	echo "scale: $P persons x $Y years needs about $need GB free on $DATA (incl. $SPARE GB" \
