@@ -69,6 +69,16 @@ void cli_skipped_text(const struct yoc_skipped *s, char *buf, size_t cap);
 const char *cli_data_dir(const char *opt, char *buf, size_t cap);
 
 /*
+** A load's lines per file (load_lines.c), shared by load and its sharded
+** form: the file's line on stdout, one line per quarantine reason on stderr.
+*/
+struct yoc_load_result;
+void cli_put_escaped(FILE *f, const char *s); /* bytes outside printable ASCII as \xNN */
+int cli_load_wanted(const char *path);        /* a .csv or .txt file */
+void cli_load_line(const struct yoc_load_result *r);
+void cli_load_reasons(const struct yoc_load_result *r);
+
+/*
 ** Financial years (fyears.c), one message for all verbs. cli_fyears_text
 ** lists years ("2021/22, 2022/23"); cli_fyear_missing prints "VERB: TEXT is
 ** not in the dataset; years available: ..." and returns 1. cli_fyear_check

@@ -58,17 +58,6 @@ static const char usage_text[] =
 	"pseudonym; see docs/mpi.md.\n\n"
 	"Exit status: 0 ok, 1 if a file was refused or the load failed, 2 usage.\n";
 
-/* A path or message as text: a byte outside printable ASCII (a newline in a
- * file name) is written \xNN, so a name cannot forge a line of the output. */
-static void put_escaped(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p >= ' ' && *p != 0x7f)
-			fputc(*p, f);
-		else
-			fprintf(f, "\\x%02x", *p);
-}
-
 static void report(const struct yoc_load_result *r, int json)
 {
 	if (json) {
@@ -109,30 +98,17 @@ static void report(const struct yoc_load_result *r, int json)
 		printf("}\n");
 		return;
 	}
-	put_escaped(stdout, r->file);
-	if (r->status == YOC_LOAD_REJECTED) {
-		fputs(": rejected: ", stdout);
-		put_escaped(stdout, r->message);
-		fputc('\n', stdout);
-		return;
-	}
-	printf(": %s %s %s: %lld rows, %lld loaded, %lld quarantined [%s]",
-	       yoc_spec_kind_name(r->kind), r->provider, r->period, (long long)r->rows,
-	       (long long)r->loaded, (long long)r->quarantined, yoc_load_status_str(r->status));
-	if (r->ndropped)
-		printf("; %zu column%s not loaded: %s", r->ndropped, r->ndropped == 1 ? "" : "s",
-		       r->dropped);
-	putchar('\n');
+	cli_load_line(r);
 }
 
 static void verbose_row(void *ctx, int64_t line, const char *field, const char *reason)
 {
 	const struct yoc_load_result *r = ctx;
 	fputs("yoc load: ", stderr);
-	put_escaped(stderr, r->file);
+	cli_put_escaped(stderr, r->file);
 	fprintf(stderr, ":%lld: quarantined: %s%s", (long long)line, reason,
 		field && *field ? " in " : "");
-	put_escaped(stderr, field ? field : "");
+	cli_put_escaped(stderr, field ? field : "");
 	fputc('\n', stderr);
 }
 
@@ -143,22 +119,8 @@ static void verbose_row(void *ctx, int64_t line, const char *field, const char *
 */
 static void quarantined(yoc_store *s, const struct yoc_load_result *r, int verbose)
 {
-	for (size_t i = 0; i < r->nreasons && !verbose; i++) {
-		const char *f = r->reasons[i].field;
-		if (!r->reasons[i].line)
-			continue; /* an unchanged file: counted when it was loaded */
-		fputs("yoc load: ", stderr);
-		put_escaped(stderr, r->file);
-		fprintf(stderr, ": %lld row%s quarantined: %s%s", (long long)r->reasons[i].rows,
-			r->reasons[i].rows == 1 ? "" : "s", r->reasons[i].code, *f ? " in " : "");
-		put_escaped(stderr, f);
-		fputs(" (first at ", stderr);
-		put_escaped(stderr, r->file);
-		fprintf(stderr, ":%ld", r->reasons[i].line);
-		if (r->reasons[i].col)
-			fprintf(stderr, ":%ld", r->reasons[i].col);
-		fputs(")\n", stderr);
-	}
+	if (!verbose)
+		cli_load_reasons(r);
 	if (!verbose || !r->quarantined || !r->nreasons || !r->reasons[0].line)
 		return;
 	yoc_catalog_quarantined(s, r->file_id, verbose_row, (void *)r);
@@ -172,18 +134,12 @@ static void account_warning(const struct yoc_load_result *r)
 	    strcmp(st, "no_entry") == 0)
 		return;
 	fputs("yoc load: ", stderr);
-	put_escaped(stderr, r->file);
+	cli_put_escaped(stderr, r->file);
 	fprintf(stderr, ": source account ");
-	put_escaped(stderr, r->account.path);
+	cli_put_escaped(stderr, r->account.path);
 	fprintf(stderr, " %s: ", st);
-	put_escaped(stderr, r->account.message);
+	cli_put_escaped(stderr, r->account.message);
 	fputc('\n', stderr);
-}
-
-static int wanted(const char *p)
-{
-	size_t n = strlen(p);
-	return (n > 4 && (strcmp(p + n - 4, ".csv") == 0 || strcmp(p + n - 4, ".txt") == 0));
 }
 
 static void add_skipped(struct yoc_skipped *t, const struct yoc_skipped *s)
@@ -235,9 +191,9 @@ static int file_done(void *ctx, size_t i, const struct yoc_load_result *res)
 		if (!R->json) {
 			yoc_progress_clear(R->prog);
 			fputs("yoc load: ", stderr);
-			put_escaped(stderr, res->file);
+			cli_put_escaped(stderr, res->file);
 			fputs(": ", stderr);
-			put_escaped(stderr, res->message);
+			cli_put_escaped(stderr, res->message);
 			fputc('\n', stderr);
 		}
 	}
@@ -301,7 +257,7 @@ static int run(int argc, char **argv)
 			continue;
 		int err = errno;
 		fputs("yoc load: ", stderr);
-		put_escaped(stderr, argv[i]);
+		cli_put_escaped(stderr, argv[i]);
 		fprintf(stderr, ": %s\n", err == ENOENT ? "no such file or directory" : strerror(err));
 		nmissing++;
 	}
@@ -359,7 +315,7 @@ static int run(int argc, char **argv)
 						"the files it describes, not loaded\n", p);
 				continue;
 			}
-			if (paths && !wanted(p)) {
+			if (paths && !cli_load_wanted(p)) {
 				nother++;
 				continue;
 			}

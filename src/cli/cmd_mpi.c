@@ -86,21 +86,6 @@ static int shards_end(int rc, char **dirs)
 
 /* ---- load ---- */
 
-static void put_escaped(FILE *f, const char *s)
-{
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p >= ' ' && *p != 0x7f)
-			fputc(*p, f);
-		else
-			fprintf(f, "\\x%02x", *p);
-}
-
-static int wanted(const char *p)
-{
-	size_t n = strlen(p);
-	return n > 4 && (strcmp(p + n - 4, ".csv") == 0 || strcmp(p + n - 4, ".txt") == 0);
-}
-
 /*
 ** A batch: the files read by all ranks for one exchange, at most 64 MiB
 ** (the memory it holds) and 256 files (the results rank 0 gathers: 256 per
@@ -168,41 +153,16 @@ static void merge_results(struct yoc_load_result *out, const struct yoc_load_res
 
 static void print_result(const struct yoc_load_result *r)
 {
-	put_escaped(stdout, r->file);
+	cli_load_line(r);
 	if (r->status == YOC_LOAD_REJECTED) {
-		fputs(": rejected: ", stdout);
-		put_escaped(stdout, r->message);
-		fputc('\n', stdout);
 		fputs("yoc load: ", stderr);
-		put_escaped(stderr, r->file);
+		cli_put_escaped(stderr, r->file);
 		fputs(": ", stderr);
-		put_escaped(stderr, r->message);
+		cli_put_escaped(stderr, r->message);
 		fputc('\n', stderr);
 		return;
 	}
-	printf(": %s %s %s: %lld rows, %lld loaded, %lld quarantined [%s]",
-	       yoc_spec_kind_name(r->kind), r->provider, r->period, (long long)r->rows,
-	       (long long)r->loaded, (long long)r->quarantined, yoc_load_status_str(r->status));
-	if (r->ndropped)
-		printf("; %zu column%s not loaded: %s", r->ndropped, r->ndropped == 1 ? "" : "s",
-		       r->dropped);
-	putchar('\n');
-	for (size_t i = 0; i < r->nreasons; i++) {
-		const char *f = r->reasons[i].field;
-		if (!r->reasons[i].line)
-			continue;
-		fputs("yoc load: ", stderr);
-		put_escaped(stderr, r->file);
-		fprintf(stderr, ": %lld row%s quarantined: %s%s", (long long)r->reasons[i].rows,
-			r->reasons[i].rows == 1 ? "" : "s", r->reasons[i].code, *f ? " in " : "");
-		put_escaped(stderr, f);
-		fputs(" (first at ", stderr);
-		put_escaped(stderr, r->file);
-		fprintf(stderr, ":%ld", r->reasons[i].line);
-		if (r->reasons[i].col)
-			fprintf(stderr, ":%ld", r->reasons[i].col);
-		fputs(")\n", stderr);
-	}
+	cli_load_reasons(r);
 }
 
 /* One file committed on this shard: its result, kept for the batch's gather. */
@@ -354,7 +314,7 @@ static int mpi_load(int argc, char **argv, char **dirs)
 			goto fail;
 		for (size_t j = 0; j < (paths ? np : 1); j++) {
 			const char *p = paths ? paths[j] : argv[i];
-			if (yoc_load_is_account(p) || (paths && !wanted(p)))
+			if (yoc_load_is_account(p) || (paths && !cli_load_wanted(p)))
 				continue;
 			if (nall == call) {
 				size_t nc = call ? call * 2 : 64;
