@@ -122,6 +122,10 @@ extern const struct cli_verb cli_verb_load;
 extern const struct cli_verb cli_verb_reshard;
 /* cmd_mpi.c: load, analyse and report with --shards, under mpirun (docs/mpi.md) */
 int cli_mpi_wanted(int argc, char **argv);
+/* cmd_analyse.c: the options analyse shares with its sharded form */
+struct yoc_analyse_opts;
+int cli_analyse_options(struct cli_opt *opts, struct yoc_analyse_opts *o, char *data,
+			size_t dcap, char *codelist, size_t ccap);
 int cli_mpi_load(int argc, char **argv);
 int cli_mpi_analyse(int argc, char **argv);
 int cli_mpi_report(int argc, char **argv);

@@ -38,6 +38,55 @@ static const char usage_text[] =
 	"Sharded, under MPI: mpirun -n K yoc analyse --shards DIR1 .. DIRK [options]\n"
 	"analyses each shard on its rank (docs/mpi.md).\n";
 
+/*
+** The options analyse shares with its sharded form (cmd_mpi.c): lookback
+** years, threads, bands, the reference data folder and the code list, into
+** o (dir and progress left to the caller). data and codelist are the
+** caller's buffers o points into. Returns 0, or the exit status after a
+** message: 2 usage, 1 no data folder.
+*/
+int cli_analyse_options(struct cli_opt *opts, struct yoc_analyse_opts *o, char *data,
+			size_t dcap, char *codelist, size_t ccap)
+{
+	long lookback, threads;
+	if (cli_get_long("analyse", opts, "lookback-years", 3, &lookback) ||
+	    cli_get_long("analyse", opts, "threads", 0, &threads))
+		return 2;
+	if (lookback < 1 || lookback > 30) {
+		cli_err("analyse", "--lookback-years must be 1 to 30");
+		return 2;
+	}
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	struct yoc_bands b;
+	if (yoc_bands_parse(&b, cli_get(opts, "bands"), &e)) {
+		cli_err_rec("analyse", &e);
+		return 2;
+	}
+	char dbuf[PATH_MAX];
+	const char *dd = cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf);
+	if (!dd || snprintf(data, dcap, "%s", dd) >= (int)dcap) {
+		cli_err("analyse", "cannot find the reference data folder (data/ with "
+			"ncc_2023_24.csv); give --data DIR or set YOC_DATA");
+		return 1;
+	}
+	char *abs = realpath(data, NULL); /* recorded in analyse_run: say it plainly */
+	if (abs && strlen(abs) < dcap)
+		memcpy(data, abs, strlen(abs) + 1);
+	free(abs);
+	if (cli_get(opts, "codelist"))
+		snprintf(codelist, ccap, "%s", cli_get(opts, "codelist"));
+	else
+		snprintf(codelist, ccap, "%s/ltc_codelist.csv", data);
+	yoc_analyse_opts_init(o);
+	o->codelist = codelist;
+	o->tariff_dir = data;
+	o->lookback_years = (int)lookback;
+	o->bands = cli_get(opts, "bands");
+	o->threads = (int)threads;
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	if (cli_mpi_wanted(argc, argv)) /* sharded, under mpirun */
@@ -54,46 +103,15 @@ static int run(int argc, char **argv)
 		cli_err("analyse", "--db DIR is required; see 'yoc help analyse'");
 		return 2;
 	}
-	long lookback, threads;
-	if (cli_get_long("analyse", opts, "lookback-years", 3, &lookback) ||
-	    cli_get_long("analyse", opts, "threads", 0, &threads))
-		return 2;
-	if (lookback < 1 || lookback > 30) {
-		cli_err("analyse", "--lookback-years must be 1 to 30");
-		return 2;
-	}
+	struct yoc_analyse_opts o;
+	char data[PATH_MAX], codelist[PATH_MAX + 32];
+	int rc = cli_analyse_options(opts, &o, data, sizeof data, codelist, sizeof codelist);
+	if (rc)
+		return rc;
+	o.dir = dir;
+	o.progress = 1;
 	struct yoc_error e;
 	yoc_error_clear(&e);
-	struct yoc_bands b;
-	if (yoc_bands_parse(&b, cli_get(opts, "bands"), &e)) {
-		cli_err_rec("analyse", &e);
-		return 2;
-	}
-	char data[PATH_MAX], codelist[PATH_MAX + 32], dbuf[PATH_MAX];
-	const char *dd = cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf);
-	if (!dd || snprintf(data, sizeof data, "%s", dd) >= (int)sizeof data) {
-		cli_err("analyse", "cannot find the reference data folder (data/ with "
-			"ncc_2023_24.csv); give --data DIR or set YOC_DATA");
-		return 1;
-	}
-	char *abs = realpath(data, NULL); /* recorded in analyse_run: say it plainly */
-	if (abs && strlen(abs) < sizeof data)
-		memcpy(data, abs, strlen(abs) + 1);
-	free(abs);
-	if (cli_get(opts, "codelist"))
-		snprintf(codelist, sizeof codelist, "%s", cli_get(opts, "codelist"));
-	else
-		snprintf(codelist, sizeof codelist, "%s/ltc_codelist.csv", data);
-
-	struct yoc_analyse_opts o;
-	yoc_analyse_opts_init(&o);
-	o.dir = dir;
-	o.codelist = codelist;
-	o.tariff_dir = data;
-	o.lookback_years = (int)lookback;
-	o.bands = cli_get(opts, "bands");
-	o.threads = (int)threads;
-	o.progress = 1;
 	struct yoc_analyse_stats st;
 	if (yoc_analyse_run(&o, &st, &e)) {
 		cli_err_rec("analyse", &e);
@@ -122,7 +140,7 @@ static int run(int argc, char **argv)
 	       st.t_setup, st.t_register, st.t_activity, st.t_write);
 	printf("analyse %s: %llu person-years (%llu people, %s to %s), code list %s, "
 	       "lookback %ld years, in %.2fs\n", dir, (unsigned long long)st.person_years,
-	       (unsigned long long)st.persons, f0, f1, st.codelist_version, lookback, st.seconds);
+	       (unsigned long long)st.persons, f0, f1, st.codelist_version, (long)o.lookback_years, st.seconds);
 	return 0;
 }
 

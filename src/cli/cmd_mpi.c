@@ -555,44 +555,19 @@ static int mpi_analyse(int argc, char **argv, char **dirs)
 		cli_err("analyse", "unexpected argument '%s'; see 'yoc help analyse'", argv[1]);
 		return 2;
 	}
-	long lookback, threads;
-	if (cli_get_long("analyse", opts, "lookback-years", 3, &lookback) ||
-	    cli_get_long("analyse", opts, "threads", 0, &threads))
-		return 2;
-	if (lookback < 1 || lookback > 30) {
-		cli_err("analyse", "--lookback-years must be 1 to 30");
-		return 2;
-	}
+	struct yoc_analyse_opts o;
+	char data[4096], codelist[4200];
+	int rc = cli_analyse_options(opts, &o, data, sizeof data, codelist, sizeof codelist);
+	if (rc)
+		return rc;
+	o.dir = dirs[me];
+	o.progress = 0;
 	struct yoc_error e;
 	yoc_error_clear(&e);
-	char data[4096], codelist[4200], dbuf[4096];
-	const char *dd = cli_data_dir(cli_get(opts, "data"), dbuf, sizeof dbuf);
-	if (!dd || snprintf(data, sizeof data, "%s", dd) >= (int)sizeof data) {
-		cli_err("analyse", "cannot find the reference data folder (data/ with "
-			"ncc_2023_24.csv); give --data DIR or set YOC_DATA");
-		return 1;
-	}
-	char *abs = realpath(data, NULL);
-	if (abs && strlen(abs) < sizeof data)
-		memcpy(data, abs, strlen(abs) + 1);
-	free(abs);
-	if (cli_get(opts, "codelist"))
-		snprintf(codelist, sizeof codelist, "%s", cli_get(opts, "codelist"));
-	else
-		snprintf(codelist, sizeof codelist, "%s/ltc_codelist.csv", data);
-	struct yoc_analyse_opts o;
-	yoc_analyse_opts_init(&o);
-	o.dir = dirs[me];
-	o.codelist = codelist;
-	o.tariff_dir = data;
-	o.lookback_years = (int)lookback;
-	o.bands = cli_get(opts, "bands");
-	o.threads = (int)threads;
-	o.progress = 0;
 	struct yoc_analyse_stats st;
 	memset(&st, 0, sizeof st);
 	/* each shard alone: every figure of a person depends on that person's rows */
-	int rc = yoc_shard_check(dirs[me], me, k, &e);
+	rc = yoc_shard_check(dirs[me], me, k, &e);
 	if (!rc)
 		rc = yoc_analyse_run(&o, &st, &e);
 	if (rc)
@@ -633,7 +608,7 @@ static int mpi_analyse(int argc, char **argv, char **dirs)
 		       (long long)v[11]);
 	printf("analyse %d shards: %lld person-years (%lld people, %s to %s), code list %s, "
 	       "lookback %ld years, in %.2fs\n", k, (long long)v[2], (long long)v[1], f0, f1,
-	       st.codelist_version, lookback, st.seconds);
+	       st.codelist_version, (long)o.lookback_years, st.seconds);
 	return 0;
 }
 
