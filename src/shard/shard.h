@@ -150,6 +150,7 @@ struct yoc_shard_reshard {
 	uint64_t unread;         /* quarantined rows whose person cell could not be found */
 	uint64_t unmatched;      /* flags of no loaded row */
 	uint64_t flagged_differ; /* files whose flagged rows do not add up to the catalog's */
+	uint64_t unwritten;      /* int values counted in decimal: not in the sources' counts */
 	int committed;           /* targets committed */
 };
 int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k2,

@@ -363,6 +363,17 @@ struct sfield {
 	char *name;
 	int freq;              /* value counts kept (code and int fields) */
 	int col;               /* in the segment, -1 if absent */
+	/*
+	** An int field's values as the feed wrote them ("01"), from the
+	** sources' counts: int64 -> offset << 24 | length in the file's text,
+	** UINT64_MAX when one value was written two ways.
+	*/
+	struct yoc_map written;
+};
+
+/* A source's value counts of a field ("code=n;..."), in the file's text. */
+struct topref {
+	size_t field, off, len;
 };
 
 static int write_stats(struct target *T, int64_t fid, const struct sfield *sf, size_t nsf,
@@ -432,13 +443,15 @@ struct job {
 	int k, k2;
 	struct target *T;
 	struct yoc_shard_reshard *st;
-	struct cur files0, *files, *quar, *flags, cols, stats;
+	struct cur files0, *files, *quar, *flags, *stats, cols;
 	struct yoc_buf txt;
 	struct crows q, f;
 	int64_t (*lt)[2];      /* (line, target) of the file's loaded rows */
 	size_t nlt, caplt;
 	struct sfield *sf;
 	size_t nsf, capsf;
+	struct topref *top;
+	size_t ntop, captop;
 	yoc_seg **g;
 };
 
@@ -461,9 +474,13 @@ static void file_reset(struct job *J)
 		yoc_seg_close(J->g[s]);
 		J->g[s] = NULL;
 	}
-	for (size_t i = 0; i < J->nsf; i++)
+	for (size_t i = 0; i < J->nsf; i++) {
 		yoc_free(J->sf[i].name);
+		if (J->sf[i].written.slots)
+			yoc_map_free(&J->sf[i].written);
+	}
 	J->nsf = 0;
+	J->ntop = 0;
 	J->nlt = 0;
 	J->q.n = J->f.n = 0;
 	yoc_buf_reset(&J->txt);
@@ -543,9 +560,19 @@ static int take_row(struct job *J, int s, size_t r, int64_t fid, int pc, int sc,
 			break;
 		default: {
 			int64_t v = yoc_seg_int(g, c, r);
-			if (v != YOC_INT_NONE) {
+			if (v == YOC_INT_NONE)
+				break;
+			/* counted as the feed wrote it, when the sources' counts say how */
+			const uint64_t *w = J->sf[i].freq && J->sf[i].written.slots
+						    ? yoc_map_get(&J->sf[i].written, &v, sizeof v)
+						    : NULL;
+			if (w && *w != UINT64_MAX) {
+				vp = J->txt.data + (*w >> 24);
+				vn = (size_t)(*w & 0xffffff);
+			} else {
 				vn = (size_t)snprintf(num, sizeof num, "%lld", (long long)v);
 				vp = num;
+				J->st->unwritten += J->sf[i].freq;
 			}
 			break;
 		}
@@ -591,30 +618,61 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 		if (*ctext(q, 2) && (rc = yoc_seg_open(J->src[s], fid, &J->g[s], e)))
 			return rc;
 	}
-	/* the statistics fields, in the loader's order */
-	while (J->stats.row && cur_fid(&J->stats) < fid)
-		if ((rc = cur_step(&J->stats, e)))
-			return rc;
-	for (; cur_fid(&J->stats) == fid; rc = cur_step(&J->stats, e)) {
+	/* the statistics fields, in the loader's order (shard 0's), and every
+	 * shard's value counts */
+	for (int s = 0; s < k; s++) {
+		struct cur *c = &J->stats[s];
+		while (c->row && cur_fid(c) < fid)
+			if ((rc = cur_step(c, e)))
+				return rc;
+		for (; cur_fid(c) == fid; rc = cur_step(c, e)) {
+			if (rc)
+				return rc;
+			const char *name = ctext(c->st, 1);
+			size_t fi = J->nsf;
+			for (size_t i = 0; s && i < J->nsf; i++)
+				if (strcmp(J->sf[i].name, name) == 0)
+					fi = i;
+			if (fi == J->nsf && s)
+				continue; /* a field shard 0 does not count */
+			if (fi == J->nsf) {
+				if (J->nsf == J->capsf) {
+					size_t nc = J->capsf ? J->capsf * 2 : 32;
+					struct sfield *nv = yoc_realloc(J->sf, nc * sizeof *nv);
+					if (!nv)
+						return oom(e);
+					J->sf = nv;
+					J->capsf = nc;
+				}
+				struct sfield *x = &J->sf[J->nsf];
+				memset(x, 0, sizeof *x);
+				if (!(x->name = yoc_strdup(name)))
+					return oom(e);
+				x->freq = sqlite3_column_int(c->st, 2);
+				x->col = -1;
+				J->nsf++;
+			}
+			int n = sqlite3_column_bytes(c->st, 3);
+			if (!J->sf[fi].freq || !n)
+				continue;
+			if (J->ntop == J->captop) {
+				size_t nc = J->captop ? J->captop * 2 : 64;
+				struct topref *nv = yoc_realloc(J->top, nc * sizeof *nv);
+				if (!nv)
+					return oom(e);
+				J->top = nv;
+				J->captop = nc;
+			}
+			J->top[J->ntop].field = fi;
+			J->top[J->ntop].off = J->txt.len;
+			J->top[J->ntop++].len = (size_t)n;
+			if (yoc_buf_append(&J->txt, sqlite3_column_text(c->st, 3), (size_t)n) ||
+			    yoc_buf_putc(&J->txt, 0))
+				return oom(e);
+		}
 		if (rc)
 			return rc;
-		if (J->nsf == J->capsf) {
-			size_t nc = J->capsf ? J->capsf * 2 : 32;
-			struct sfield *nv = yoc_realloc(J->sf, nc * sizeof *nv);
-			if (!nv)
-				return oom(e);
-			J->sf = nv;
-			J->capsf = nc;
-		}
-		struct sfield *x = &J->sf[J->nsf];
-		if (!(x->name = yoc_strdup(ctext(J->stats.st, 1))))
-			return oom(e);
-		x->freq = sqlite3_column_int(J->stats.st, 2);
-		x->col = -1;
-		J->nsf++;
 	}
-	if (rc)
-		return rc;
 	/* the layout, from the first segment; every shard's must be the same */
 	const yoc_seg *g0 = NULL;
 	for (int s = 0; s < k; s++) {
@@ -644,6 +702,35 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 		sc = sname ? yoc_seg_col(g0, sname) : -1;
 		for (size_t i = 0; i < J->nsf; i++)
 			J->sf[i].col = yoc_seg_col(g0, J->sf[i].name);
+	}
+	/* an int field's values as written: "01=5;02=1" says 1 is written "01" */
+	for (size_t i = 0; i < J->ntop; i++) {
+		struct sfield *x = &J->sf[J->top[i].field];
+		if (x->col < 0 || yoc_seg_col_type(g0, x->col) != YOC_COL_INT)
+			continue;
+		if (!x->written.slots && yoc_map_init(&x->written, 64))
+			return oom(e);
+		const char *p = J->txt.data + J->top[i].off, *end = p + J->top[i].len;
+		while (p < end) {
+			const char *semi = memchr(p, ';', (size_t)(end - p));
+			const char *q = semi ? semi : end;
+			const char *eq = q;
+			while (eq > p && eq[-1] != '=')
+				eq--;
+			int64_t v;
+			struct yoc_cell key = {p, eq > p ? (size_t)(eq - 1 - p) : 0};
+			if (eq > p && key.n < 0xffffff && !yoc_cell_int(key, &v)) {
+				uint64_t at = (uint64_t)(p - J->txt.data) << 24 | key.n;
+				uint64_t *w = yoc_map_get(&x->written, &v, sizeof v);
+				if (w && *w != at &&
+				    ((*w & 0xffffff) != key.n ||
+				     memcmp(J->txt.data + (*w >> 24), p, key.n) != 0))
+					*w = UINT64_MAX;
+				else if (!w && yoc_map_put(&x->written, &v, sizeof v, at, NULL))
+					return oom(e);
+			}
+			p = q + 1;
+		}
 	}
 	int has_status = sc >= 0 || pc >= 0;
 	/* per target: a writer and the counts */
@@ -882,7 +969,7 @@ int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k
 	J.st = st;
 	yoc_buf_init(&J.txt, 0);
 	J.T = yoc_calloc((size_t)k2, sizeof *J.T);
-	J.files = yoc_calloc((size_t)k * 3, sizeof *J.files);
+	J.files = yoc_calloc((size_t)k * 4, sizeof *J.files);
 	J.g = yoc_calloc((size_t)k, sizeof *J.g);
 	if (!J.T || !J.files || !J.g) {
 		rc = oom(e);
@@ -890,6 +977,7 @@ int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k
 	}
 	J.quar = J.files + k;
 	J.flags = J.files + 2 * k;
+	J.stats = J.files + 3 * k;
 	sqlite3 *db0 = yoc_store_db(src[0]);
 	/* the sources, read in file order */
 	for (int s = 0; s < k; s++) {
@@ -906,6 +994,9 @@ int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k
 				   " ORDER BY file_id, rowid", &J.quar[s], 0, e)) ||
 		    (rc = cur_open(db, "SELECT file_id, line, field, value, reason, action FROM flags"
 				   " ORDER BY file_id, rowid", &J.flags[s], 0, e)) ||
+		    (rc = cur_open(db, "SELECT file_id, field, distinct_values IS NOT NULL, top_values"
+				   " FROM file_stats ORDER BY file_id, rowid", &J.stats[s], 0, e)) ||
+		    (rc = cur_step(&J.stats[s], e)) ||
 		    (rc = cur_step(&J.files[s], e)) || (rc = cur_step(&J.quar[s], e)) ||
 		    (rc = cur_step(&J.flags[s], e)))
 			goto cleanup;
@@ -915,9 +1006,7 @@ int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k
 			   " ORDER BY file_id", &J.files0, 0, e)) ||
 	    (rc = cur_open(db0, "SELECT file_id, position, name, source, type FROM file_columns"
 			   " ORDER BY file_id, rowid", &J.cols, 0, e)) ||
-	    (rc = cur_open(db0, "SELECT file_id, field, distinct_values IS NOT NULL FROM file_stats"
-			   " ORDER BY file_id, rowid", &J.stats, 0, e)) ||
-	    (rc = cur_step(&J.cols, e)) || (rc = cur_step(&J.stats, e)))
+	    (rc = cur_step(&J.cols, e)))
 		goto cleanup;
 	/* the targets: one transaction each */
 	for (int t = 0; t < k2; t++) {
@@ -1018,14 +1107,14 @@ cleanup:
 		if (T->s)
 			yoc_store_defer_sync(T->s, 0);
 	}
-	for (int s = 0; J.files && s < 3 * k; s++)
+	for (int s = 0; J.files && s < 4 * k; s++)
 		sqlite3_finalize(J.files[s].st);
 	sqlite3_finalize(J.files0.st);
 	sqlite3_finalize(J.cols.st);
-	sqlite3_finalize(J.stats.st);
 	for (size_t i = 0; i < J.nsf; i++)
 		yoc_free(J.sf[i].name);
 	yoc_free(J.sf);
+	yoc_free(J.top);
 	yoc_free(J.lt);
 	yoc_free(J.q.v);
 	yoc_free(J.f.v);

@@ -187,8 +187,11 @@ catalog() { # $1 dir: the catalog without load times and meta
 		select * from file_stats; select * from nhsno_status; select * from person order by person_idx;
 		select * from linkage where file_id in (select file_id from current_files) order by file_id, month;
 		select path, file_id, hash, load_id from duplicate_files order by path;
-		select load_id, files, rows, loaded, quarantined, unchanged, replaced from loads order by load_id"
+		select load_id, files, rows, loaded, quarantined, replaced from loads order by load_id"
 }
+# (loads.unchanged aside: the replay counts only the copies it replays as
+# unchanged, not the files an earlier load had; the full loads rows are
+# checked 2 -> 1 below)
 segs_same() { # $1 $2 dirs: every segment of $1 is in $2 with the same bytes
 	n=0; bad=0
 	for s in "$1"/segments/*; do
