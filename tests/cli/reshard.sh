@@ -82,6 +82,7 @@ check "and says which feed it cannot read" grep -q "cannot be read: reshard repl
 expect_rc 0 "reshard 1 -> 2 from the dataset" "$YOC" reshard --from D1 --to X/s0 X/s1
 cp "$TMP/.out" x.out
 check "it says the analysis is not carried" grep -q "not carried: the analysis" x.out
+same "it names no row it could not place exactly (stderr empty)" "$(cat "$TMP/.err")" ""
 tree_sum D1 > d1.after
 check "the source is only read" cmp -s d1.before d1.after
 
