@@ -432,17 +432,22 @@ static int run_split(char **from, int nfrom, char **to, int nto, int jobs)
 			goto fail;
 		if ((rc = history(to[t], &h2, &nh2, &e)))
 			goto fail;
-		int same = nh2 == nh;
-		for (size_t i = 0; same && i < nh; i++)
-			same = h[i].file_id == h2[i].file_id && strcmp(h[i].hash, h2[i].hash) == 0 &&
-			       h[i].dup == h2[i].dup;
-		int empty = nh2 == 0;
+		int prefix = nh2 <= nh;
+		for (size_t i = 0; prefix && i < nh2; i++)
+			prefix = h[i].file_id == h2[i].file_id && strcmp(h[i].hash, h2[i].hash) == 0 &&
+				 h[i].dup == h2[i].dup;
+		int empty = nh2 == 0, same = prefix && nh2 == nh;
 		history_free(h2, nh2);
 		h2 = NULL;
 		if (!empty && !(same && nh)) {
+			/* a reshard from the datasets leaves a target empty or whole: a part
+			 * of the history is what a killed --replay leaves */
 			rc = yoc_error_set(&e, YOC_EINVAL, to[t], 0, 0,
-					   "holds other data: a target must be new, empty or an "
-					   "unfinished reshard of the same sources");
+					   prefix ? "holds the first loads of these sources (a --replay "
+						    "left unfinished): finish it with --replay, or give "
+						    "an empty target"
+						  : "holds other data: a target must be new, empty or an "
+						    "unfinished reshard of the same sources");
 			goto fail;
 		}
 		if (!empty)

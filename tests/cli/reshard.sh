@@ -321,6 +321,14 @@ while [ $i -lt "$KILLS" ]; do
 	done
 done
 echo "# $partial targets found empty after a kill"
+# a kill between the commits leaves one target whole and the other empty
+rm -rf K && mkdir -p K && cp -r X/s0 K/s0 && "$YOC" init K/s1 > /dev/null
+expect_rc 0 "one target whole, one empty (killed between the commits): the rerun" \
+	"$YOC" reshard --from D1 --to K/s0 K/s1
+check "does the empty one and leaves the whole one" grep -q "1 target already held this reshard" "$TMP/.out"
+catalog K/s1 > now
+if cmp -s now catX1 && segs_same X/s1 K/s1; then ok "and the result equals a reshard never killed"
+else not_ok "and the result equals a reshard never killed"; fi
 same "killed reshards: every target opens empty or whole; reruns equal a reshard never killed" "$badk" 0
 
 done_testing
