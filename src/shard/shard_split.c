@@ -438,7 +438,18 @@ static int write_stats(struct target *T, int64_t fid, const struct sfield *sf, s
 
 /* ---- the work ---- */
 
+/* The file in hand. */
+struct file {
+	int64_t fid;
+	int64_t src_loaded, src_quar, src_flagged; /* summed over the sources */
+	const char *pname, *sname; /* the kind's person and NHS number status fields */
+	const yoc_seg *g0;         /* the first source segment: the layout */
+	int pc, sc, ncols;         /* person, status columns; columns before _LINE */
+	int has_status;            /* nhsno_status counted (a status or person column) */
+};
+
 struct job {
+	struct file F;
 	yoc_store *const *src;
 	int k, k2;
 	struct target *T;
@@ -487,10 +498,12 @@ static void file_reset(struct job *J)
 }
 
 /* A loaded row of source s (row r): its target, and into it. */
-static int take_row(struct job *J, int s, size_t r, int64_t fid, int pc, int sc, int has_status,
-		    const int64_t (*nulled)[2], size_t nnulled, struct yoc_error *e)
+static int take_row(struct job *J, int s, size_t r, const int64_t (*nulled)[2], size_t nnulled,
+		    struct yoc_error *e)
 {
 	const yoc_seg *g = J->g[s];
+	int64_t fid = J->F.fid;
+	int pc = J->F.pc, sc = J->F.sc, has_status = J->F.has_status;
 	int64_t line = yoc_seg_int(g, (int)yoc_seg_ncols(g) - 1, r);
 	int t = (int)(fid % J->k2);
 	struct yoc_cell p = pc >= 0 ? yoc_seg_text(g, pc, r) : (struct yoc_cell){NULL, 0};
@@ -597,35 +610,75 @@ static int take_row(struct job *J, int s, size_t r, int64_t fid, int pc, int sc,
 	return YOC_OK;
 }
 
-static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_error *e)
+/* Every source's row of the file (the same file, its own counts), its segments, their layout. */
+static int file_open(struct job *J, struct yoc_error *e)
 {
+	struct file *F = &J->F;
 	sqlite3_stmt *f0 = J->files0.st;
-	int k = J->k, k2 = J->k2, rc = YOC_OK;
-	int64_t src_loaded = 0, src_quar = 0, src_flagged = 0;
+	int rc;
 	int kind = yoc_spec_kind_by_name(ctext(f0, 2));
-	const char *pname = role_field(kind, YOC_ROLE_PERSON);
-	const char *sname = role_field(kind, YOC_ROLE_NHSNO_STATUS);
-	/* every source's row of the file: the same file, its own counts */
-	for (int s = 0; s < k; s++) {
+	F->pname = role_field(kind, YOC_ROLE_PERSON);
+	F->sname = role_field(kind, YOC_ROLE_NHSNO_STATUS);
+	for (int s = 0; s < J->k; s++) {
 		sqlite3_stmt *q = J->files[s].st;
-		if (cur_fid(&J->files[s]) != fid || strcmp(ctext(q, 1), ctext(f0, 6)) != 0)
+		if (cur_fid(&J->files[s]) != F->fid || strcmp(ctext(q, 1), ctext(f0, 6)) != 0)
 			return yoc_error_set(e, YOC_EDATA, yoc_store_dir(J->src[s]), 0, 0,
 					     "file %lld is not the same file in every shard: not "
-					     "shards of one dataset", (long long)fid);
-		src_loaded += sqlite3_column_int64(q, 3);
-		src_quar += sqlite3_column_int64(q, 4);
-		src_flagged += sqlite3_column_int64(q, 5);
-		if (*ctext(q, 2) && (rc = yoc_seg_open(J->src[s], fid, &J->g[s], e)))
+					     "shards of one dataset", (long long)F->fid);
+		F->src_loaded += sqlite3_column_int64(q, 3);
+		F->src_quar += sqlite3_column_int64(q, 4);
+		F->src_flagged += sqlite3_column_int64(q, 5);
+		if (*ctext(q, 2) && (rc = yoc_seg_open(J->src[s], F->fid, &J->g[s], e)))
 			return rc;
 	}
-	/* the statistics fields, in the loader's order (shard 0's), and every
-	 * shard's value counts */
-	for (int s = 0; s < k; s++) {
+	/* the layout, from the first segment; every shard's must be the same */
+	for (int s = 0; s < J->k; s++) {
+		const yoc_seg *g = J->g[s], *g0 = F->g0;
+		if (!g)
+			continue;
+		if (!g0) {
+			F->g0 = g;
+			continue;
+		}
+		int same = yoc_seg_ncols(g) == yoc_seg_ncols(g0);
+		for (size_t c = 0; same && c < yoc_seg_ncols(g0); c++)
+			same = strcmp(yoc_seg_col_name(g, (int)c), yoc_seg_col_name(g0, (int)c)) == 0 &&
+			       yoc_seg_col_type(g, (int)c) == yoc_seg_col_type(g0, (int)c);
+		if (!same)
+			return yoc_error_set(e, YOC_EDATA, yoc_store_dir(J->src[s]), 0, 0,
+					     "the segment of file %lld has other columns than in "
+					     "shard 0", (long long)F->fid);
+	}
+	F->pc = F->sc = -1;
+	F->ncols = 0;
+	if (F->g0) {
+		F->ncols = (int)yoc_seg_ncols(F->g0) - 1;
+		if (F->ncols < 0 || strcmp(yoc_seg_col_name(F->g0, F->ncols), "_LINE") != 0)
+			return yoc_error_set(e, YOC_EDATA, yoc_store_dir(J->src[0]), 0, 0,
+					     "the segment of file %lld has no _LINE column",
+					     (long long)F->fid);
+		F->pc = F->pname ? yoc_seg_col(F->g0, F->pname) : -1;
+		F->sc = F->sname ? yoc_seg_col(F->g0, F->sname) : -1;
+	}
+	F->has_status = F->sc >= 0 || F->pc >= 0;
+	return YOC_OK;
+}
+
+/*
+** The statistics fields, in the loader's order (shard 0's), and every
+** shard's value counts ("01=5;02=1"), which say how an int field's values
+** were written.
+*/
+static int file_fields(struct job *J, struct yoc_error *e)
+{
+	struct file *F = &J->F;
+	int rc = YOC_OK;
+	for (int s = 0; s < J->k; s++) {
 		struct cur *c = &J->stats[s];
-		while (c->row && cur_fid(c) < fid)
+		while (c->row && cur_fid(c) < F->fid)
 			if ((rc = cur_step(c, e)))
 				return rc;
-		for (; cur_fid(c) == fid; rc = cur_step(c, e)) {
+		for (; cur_fid(c) == F->fid; rc = cur_step(c, e)) {
 			if (rc)
 				return rc;
 			const char *name = ctext(c->st, 1);
@@ -649,7 +702,7 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 				if (!(x->name = yoc_strdup(name)))
 					return oom(e);
 				x->freq = sqlite3_column_int(c->st, 2);
-				x->col = -1;
+				x->col = F->g0 ? yoc_seg_col(F->g0, name) : -1;
 				J->nsf++;
 			}
 			int n = sqlite3_column_bytes(c->st, 3);
@@ -673,40 +726,10 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 		if (rc)
 			return rc;
 	}
-	/* the layout, from the first segment; every shard's must be the same */
-	const yoc_seg *g0 = NULL;
-	for (int s = 0; s < k; s++) {
-		if (!J->g[s])
-			continue;
-		if (!g0) {
-			g0 = J->g[s];
-			continue;
-		}
-		int same = yoc_seg_ncols(J->g[s]) == yoc_seg_ncols(g0);
-		for (size_t c = 0; same && c < yoc_seg_ncols(g0); c++)
-			same = strcmp(yoc_seg_col_name(J->g[s], (int)c), yoc_seg_col_name(g0, (int)c)) ==
-				       0 &&
-			       yoc_seg_col_type(J->g[s], (int)c) == yoc_seg_col_type(g0, (int)c);
-		if (!same)
-			return yoc_error_set(e, YOC_EDATA, yoc_store_dir(J->src[s]), 0, 0,
-					     "the segment of file %lld has other columns than in "
-					     "shard 0", (long long)fid);
-	}
-	int pc = -1, sc = -1, ncols = 0;
-	if (g0) {
-		ncols = (int)yoc_seg_ncols(g0) - 1;
-		if (ncols < 0 || strcmp(yoc_seg_col_name(g0, ncols), "_LINE") != 0)
-			return yoc_error_set(e, YOC_EDATA, yoc_store_dir(J->src[0]), 0, 0,
-					     "the segment of file %lld has no _LINE column", (long long)fid);
-		pc = pname ? yoc_seg_col(g0, pname) : -1;
-		sc = sname ? yoc_seg_col(g0, sname) : -1;
-		for (size_t i = 0; i < J->nsf; i++)
-			J->sf[i].col = yoc_seg_col(g0, J->sf[i].name);
-	}
 	/* an int field's values as written: "01=5;02=1" says 1 is written "01" */
 	for (size_t i = 0; i < J->ntop; i++) {
 		struct sfield *x = &J->sf[J->top[i].field];
-		if (x->col < 0 || yoc_seg_col_type(g0, x->col) != YOC_COL_INT)
+		if (x->col < 0 || yoc_seg_col_type(F->g0, x->col) != YOC_COL_INT)
 			continue;
 		if (!x->written.slots && yoc_map_init(&x->written, 64))
 			return oom(e);
@@ -725,16 +748,21 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 				if (w && *w != at &&
 				    ((*w & 0xffffff) != key.n ||
 				     memcmp(J->txt.data + (*w >> 24), p, key.n) != 0))
-					*w = UINT64_MAX;
+					*w = UINT64_MAX; /* written two ways */
 				else if (!w && yoc_map_put(&x->written, &v, sizeof v, at, NULL))
 					return oom(e);
 			}
 			p = q + 1;
 		}
 	}
-	int has_status = sc >= 0 || pc >= 0;
-	/* per target: a writer and the counts */
-	for (int t = 0; t < k2; t++) {
+	return YOC_OK;
+}
+
+/* Per target to write: the file's segment writer and counts. */
+static int file_targets(struct job *J, struct yoc_error *e)
+{
+	const yoc_seg *g0 = J->F.g0;
+	for (int t = 0; t < J->k2; t++) {
 		struct target *T = &J->T[t];
 		if (!T->todo)
 			continue;
@@ -750,65 +778,82 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 				return oom(e);
 		if (fc_init(&T->status))
 			return oom(e);
-		if (g0) {
-			size_t nc = yoc_seg_ncols(g0);
-			const char **names = yoc_calloc(2 * nc + 1, sizeof *names);
-			int *types = yoc_calloc(nc + 1, sizeof *types);
-			if (names && types) {
-				for (size_t c = 0; c < nc; c++) {
-					names[c] = yoc_seg_col_name(g0, (int)c);
-					names[nc + c] = yoc_seg_col_source(g0, (int)c);
-					types[c] = yoc_seg_col_type(g0, (int)c);
-				}
-				if (!yoc_segw_create(&T->w, yoc_seg_kind(g0), nc, names, names + nc, types))
-					yoc_segw_reserve(T->w, (size_t)(src_loaded / k2) + 16);
+		if (!g0)
+			continue;
+		size_t nc = yoc_seg_ncols(g0);
+		const char **names = yoc_calloc(2 * nc + 1, sizeof *names);
+		int *types = yoc_calloc(nc + 1, sizeof *types);
+		if (names && types) {
+			for (size_t c = 0; c < nc; c++) {
+				names[c] = yoc_seg_col_name(g0, (int)c);
+				names[nc + c] = yoc_seg_col_source(g0, (int)c);
+				types[c] = yoc_seg_col_type(g0, (int)c);
 			}
-			yoc_free(names);
-			yoc_free(types);
-			if (!T->w)
-				return oom(e);
+			if (!yoc_segw_create(&T->w, yoc_seg_kind(g0), nc, names, names + nc, types))
+				yoc_segw_reserve(T->w, (size_t)(J->F.src_loaded / J->k2) + 16);
 		}
+		yoc_free(names);
+		yoc_free(types);
+		if (!T->w)
+			return oom(e);
 	}
-	/* the flags first: a pseudonym the load nulled routes its row */
+	return YOC_OK;
+}
+
+/* The file's rows of one table (quarantine or flags) from every source, in line order. */
+static int collect(struct job *J, struct cur *cs, struct crows *R, struct yoc_error *e)
+{
 	size_t seq = 0;
-	for (int s = 0; s < k; s++) {
-		struct cur *c = &J->flags[s];
-		while (c->row && cur_fid(c) < fid)
+	int rc = YOC_OK;
+	for (int s = 0; s < J->k; s++) {
+		struct cur *c = &cs[s];
+		while (c->row && cur_fid(c) < J->F.fid)
 			if ((rc = cur_step(c, e)))
 				return rc;
-		for (; !rc && cur_fid(c) == fid; rc = cur_step(c, e))
-			if (crows_add(&J->f, &J->txt, c->st, seq++))
+		for (; !rc && cur_fid(c) == J->F.fid; rc = cur_step(c, e))
+			if (crows_add(R, &J->txt, c->st, seq++))
 				return oom(e);
 		if (rc)
 			return rc;
 	}
-	qsort(J->f.v, J->f.n, sizeof *J->f.v, crow_cmp);
+	qsort(R->v, R->n, sizeof *R->v, crow_cmp);
+	return YOC_OK;
+}
+
+/*
+** The loaded rows, in line order over the shards, each to its target. A
+** pseudonym the load nulled routes its row by the cell as sent, which the
+** flag keeps (the flags are collected first).
+*/
+static int file_rows(struct job *J, struct yoc_error *e)
+{
+	struct file *F = &J->F;
+	int rc = YOC_OK;
 	int64_t(*nulled)[2] = NULL;
 	size_t nnulled = 0;
-	for (size_t i = 0; pname && i < J->f.n; i++) {
+	size_t *at = yoc_calloc((size_t)J->k, sizeof *at);
+	if (!at)
+		return oom(e);
+	for (size_t i = 0; F->pname && i < J->f.n; i++) {
 		const struct crow *x = &J->f.v[i];
-		if (strcmp(J->txt.data + x->field, pname) != 0 || x->nvalue <= 0 ||
+		if (strcmp(J->txt.data + x->field, F->pname) != 0 || x->nvalue <= 0 ||
 		    strcmp(J->txt.data + x->extra, "nulled") != 0)
 			continue;
-		if (!nulled && !(nulled = yoc_calloc(J->f.n, sizeof *nulled)))
-			return oom(e);
+		if (!nulled && !(nulled = yoc_calloc(J->f.n, sizeof *nulled))) {
+			rc = oom(e);
+			goto cleanup;
+		}
 		nulled[nnulled][0] = x->line;
 		nulled[nnulled++][1] = (int64_t)i;
-	}
-	/* the rows, in line order over the shards */
-	size_t *at = yoc_calloc((size_t)k, sizeof *at);
-	if (!at) {
-		yoc_free(nulled);
-		return oom(e);
 	}
 	for (;;) {
 		int best = -1;
 		int64_t bl = 0;
-		for (int s = 0; s < k; s++) {
+		for (int s = 0; s < J->k; s++) {
 			const yoc_seg *g = J->g[s];
 			if (!g || at[s] >= yoc_seg_nrows(g))
 				continue;
-			int64_t l = yoc_seg_int(g, ncols, at[s]);
+			int64_t l = yoc_seg_int(g, F->ncols, at[s]);
 			if (best < 0 || l < bl) {
 				best = s;
 				bl = l;
@@ -816,37 +861,29 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 		}
 		if (best < 0)
 			break;
-		if ((rc = take_row(J, best, at[best]++, fid, pc, sc, has_status,
-				   (const int64_t(*)[2])nulled, nnulled, e)))
+		if ((rc = take_row(J, best, at[best]++, (const int64_t(*)[2])nulled, nnulled, e)))
 			break;
 	}
+cleanup:
 	yoc_free(at);
 	yoc_free(nulled);
-	if (rc)
-		return rc;
-	/* the quarantine: each row with its person's target */
-	seq = 0;
-	for (int s = 0; s < k; s++) {
-		struct cur *c = &J->quar[s];
-		while (c->row && cur_fid(c) < fid)
-			if ((rc = cur_step(c, e)))
-				return rc;
-		for (; !rc && cur_fid(c) == fid; rc = cur_step(c, e))
-			if (crows_add(&J->q, &J->txt, c->st, seq++))
-				return oom(e);
-		if (rc)
-			return rc;
-	}
-	qsort(J->q.v, J->q.n, sizeof *J->q.v, crow_cmp);
+	return rc;
+}
+
+/* Each quarantined row to its person's target, each flag to its row's. */
+static void file_place(struct job *J)
+{
+	struct file *F = &J->F;
 	const char *txt = J->txt.data;
+	int none = (int)(F->fid % J->k2); /* no person */
 	for (size_t i = 0; i < J->q.n; i++) {
 		struct crow *x = &J->q.v[i];
 		const char *p = NULL, *reason = txt + x->reason;
 		size_t n = 0;
 		int unread = 0;
-		x->t = (int)(fid % k2);
-		if (quar_person(x, txt, pname, pc, ncols, &p, &n, &unread))
-			x->t = yoc_shard_of(p, n, k2);
+		x->t = none;
+		if (quar_person(x, txt, F->pname, F->pc, F->ncols, &p, &n, &unread))
+			x->t = yoc_shard_of(p, n, J->k2);
 		J->st->unread += (uint64_t)unread;
 		/* a value refused by validation, not a malformed or repeated row */
 		x->validate = strncmp(reason, "csv_", 4) != 0 && strcmp(reason, "duplicate_row") != 0;
@@ -857,37 +894,25 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 		struct crow *x = &J->f.v[i];
 		int t = line_target((const int64_t(*)[2])J->lt, J->nlt, x->line);
 		if (t < 0) {
-			t = (int)(fid % k2); /* a flag of no loaded row: kept by the no-person rule */
+			t = none; /* a flag of no loaded row */
 			J->st->unmatched++;
 		}
 		x->t = t;
 		J->T[t].flagged++;
 	}
-	/* the accounting must hold before anything is written */
-	int64_t sum_l = 0, sum_q = 0, sum_f = 0;
-	for (int t = 0; t < k2; t++) {
-		sum_l += J->T[t].loaded;
-		sum_q += J->T[t].quarantined;
-		sum_f += J->T[t].flagged;
-	}
-	if (sum_l != src_loaded || sum_q != src_quar)
-		return yoc_error_set(e, YOC_EDATA, yoc_store_dir(J->src[0]), 0, 0,
-				     "file %lld: its segments hold %lld rows and its quarantine %lld, "
-				     "but the catalog counts %lld loaded and %lld quarantined",
-				     (long long)fid, (long long)sum_l, (long long)sum_q,
-				     (long long)src_loaded, (long long)src_quar);
-	if (sum_f != src_flagged)
-		J->st->flagged_differ++;
-	J->st->files++;
-	J->st->loaded += (uint64_t)sum_l;
-	J->st->quarantined += (uint64_t)sum_q;
-	J->st->flags += J->f.n;
-	*rows_done += (uint64_t)(sum_l + sum_q);
-	/* into each target: its segment, then the catalog rows */
+}
+
+/* Into each target to write: the file's segment, then its catalog rows. */
+static int file_write(struct job *J, struct yoc_error *e)
+{
+	struct file *F = &J->F;
+	sqlite3_stmt *f0 = J->files0.st;
+	const char *txt = J->txt.data;
 	char segname[64] = "";
-	if (g0)
-		snprintf(segname, sizeof segname, "f%lld.seg", (long long)fid);
-	for (int t = 0; t < k2 && !rc; t++) {
+	int rc = YOC_OK;
+	if (F->g0)
+		snprintf(segname, sizeof segname, "f%lld.seg", (long long)F->fid);
+	for (int t = 0; t < J->k2 && !rc; t++) {
 		struct target *T = &J->T[t];
 		if (!T->todo)
 			continue;
@@ -911,14 +936,13 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 				const struct crow *x = &R->v[i];
 				if (x->t != t)
 					continue;
-				if (x->validate || which) {
-					for (size_t j = 0; j < J->nsf; j++)
-						if (strcmp(J->sf[j].name, txt + x->field) == 0) {
-							T->invalid[j]++;
-							break;
-						}
-				}
-				sqlite3_bind_int64(st, 1, fid);
+				/* the loader's invalid count: flags and refused values */
+				for (size_t j = 0; (x->validate || which) && j < J->nsf; j++)
+					if (strcmp(J->sf[j].name, txt + x->field) == 0) {
+						T->invalid[j]++;
+						break;
+					}
+				sqlite3_bind_int64(st, 1, F->fid);
 				sqlite3_bind_int64(st, 2, x->line);
 				sqlite3_bind_text(st, 3, txt + x->field, -1, SQLITE_STATIC);
 				bind_text_or_null(st, 4, txt + x->value, x->nvalue);
@@ -927,20 +951,19 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 				rc = step_done(T->db, st, e);
 			}
 		}
-		if (rc)
-			break;
-		rc = write_stats(T, fid, J->sf, J->nsf, has_status, e);
+		if (!rc)
+			rc = write_stats(T, F->fid, J->sf, J->nsf, F->has_status, e);
 	}
 	if (rc)
 		return rc;
 	/* file_columns: the same in every target */
-	while (J->cols.row && cur_fid(&J->cols) < fid)
+	while (J->cols.row && cur_fid(&J->cols) < F->fid)
 		if ((rc = cur_step(&J->cols, e)))
 			return rc;
-	for (; cur_fid(&J->cols) == fid; rc = cur_step(&J->cols, e)) {
+	for (; cur_fid(&J->cols) == F->fid; rc = cur_step(&J->cols, e)) {
 		if (rc)
 			return rc;
-		for (int t = 0; t < k2 && !rc; t++) {
+		for (int t = 0; t < J->k2 && !rc; t++) {
 			if (!J->T[t].todo)
 				continue;
 			sqlite3_stmt *st = J->T[t].st[T_COLUMN];
@@ -952,6 +975,41 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 			return rc;
 	}
 	return rc;
+}
+
+/* One file, from every source into every target to write. */
+static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_error *e)
+{
+	struct file *F = &J->F;
+	int rc;
+	memset(F, 0, sizeof *F);
+	F->fid = fid;
+	if ((rc = file_open(J, e)) || (rc = file_fields(J, e)) || (rc = file_targets(J, e)) ||
+	    (rc = collect(J, J->flags, &J->f, e)) || (rc = file_rows(J, e)) ||
+	    (rc = collect(J, J->quar, &J->q, e)))
+		return rc;
+	file_place(J);
+	/* the accounting must hold before anything is written */
+	int64_t sum_l = 0, sum_q = 0, sum_f = 0;
+	for (int t = 0; t < J->k2; t++) {
+		sum_l += J->T[t].loaded;
+		sum_q += J->T[t].quarantined;
+		sum_f += J->T[t].flagged;
+	}
+	if (sum_l != F->src_loaded || sum_q != F->src_quar)
+		return yoc_error_set(e, YOC_EDATA, yoc_store_dir(J->src[0]), 0, 0,
+				     "file %lld: its segments hold %lld rows and its quarantine %lld, "
+				     "but the catalog counts %lld loaded and %lld quarantined",
+				     (long long)fid, (long long)sum_l, (long long)sum_q,
+				     (long long)F->src_loaded, (long long)F->src_quar);
+	if (sum_f != F->src_flagged)
+		J->st->flagged_differ++;
+	J->st->files++;
+	J->st->loaded += (uint64_t)sum_l;
+	J->st->quarantined += (uint64_t)sum_q;
+	J->st->flags += J->f.n;
+	*rows_done += (uint64_t)(sum_l + sum_q);
+	return file_write(J, e);
 }
 
 int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k2,
