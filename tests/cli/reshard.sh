@@ -68,6 +68,24 @@ same "D1: a nulled pseudonym, a ragged row, a refused value with a comma" \
 		(select count(*) from quarantine where value like '%,%') > 0")" "1|1|1"
 [ $HAVE_MPI = 1 ] && "$YOC" report --db D1 --out R1 > /dev/null 2>&1
 
+# the same history written in segment format 1 (the test-only switch of the writer)
+"$YOC" init D1v1 > /dev/null
+{ YOC_SEG_VERSION=1 "$YOC" load --db D1v1 P/gp_register P/deaths
+  YOC_SEG_VERSION=1 "$YOC" load --db D1v1 P
+  YOC_SEG_VERSION=1 "$YOC" load --db D1v1 L3; } > /dev/null 2>&1
+# a file whose person is its second column and whose first holds a refused
+# value with a comma: that quarantined row's person cannot be read back
+mkdir -p O/op
+python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+c = rows[0].index("PSEUDO_ID"); d = int(sys.argv[2]) - 1
+w = csv.writer(open(sys.argv[3], "w", newline=""), lineterminator="\n")
+for r in rows:
+    if len(r) == len(rows[0]):
+        w.writerow([r[d], r[c]] + [x for i, x in enumerate(r) if i not in (c, d)])' \
+	P/op/RA1_2021-04.csv "$datecol" O/op/RC1_2021-04.csv
+"$YOC" init D2 > /dev/null && "$YOC" load --db D2 O > /dev/null 2>&1
 # the replay, while the feeds are there (run from the folder the loads ran in)
 expect_rc 0 "reshard --replay 1 -> 2 (the feeds read again)" \
 	"$YOC" reshard --replay --from D1 --to XR/s0 XR/s1
@@ -221,6 +239,22 @@ py_dump D1/yoc.db > py1
 py_dump Y/yoc.db > pyY
 [ "$(wc -l < py1)" -gt 1000 ] && same_file "2 -> 1: person_year after analyse is D1's" py1 pyY ||
 	not_ok "2 -> 1: person_year after analyse is D1's (too few rows)"
+
+# format 1 in, format 2 out: the segments a format-2 load writes
+expect_rc 0 "reshard a format-1 dataset into one dataset" "$YOC" reshard --from D1v1 --to Yv2
+check "its segments are those of the format-2 load, byte for byte" segs_same D1 Yv2
+
+# a quarantined row whose person cannot be read back: named, by the no-person rule
+same "D2: the row with a comma before its person is quarantined" \
+	"$(sqlite3 D2/yoc.db "select count(*) from quarantine where raw like '%,%,%' and value like '%,%'")" 1
+expect_rc 0 "reshard D2 1 -> 2" "$YOC" reshard --from D2 --to X2/s0 X2/s1
+check "it names the quarantined row whose person it could not read" \
+	grep -q "^yoc reshard: 1 quarantined rows hold commas" "$TMP/.err"
+fid2=$(sqlite3 D2/yoc.db "select file_id from files")
+got=$(for i in 0 1; do sqlite3 X2/s$i/yoc.db "select $i from quarantine where value like '%,%'"; done)
+same "and puts it in shard file_id mod 2" "$got" "$((fid2 % 2))"
+acct D2/yoc.db > acctD2; acct X2/s0/yoc.db X2/s1/yoc.db > acctX2
+same_file "and every row is still counted once" acctD2 acctX2
 
 # ---- 1 -> 3 -> 2 ----
 expect_rc 0 "reshard 1 -> 3" "$YOC" reshard --from D1 --to T3/s0 T3/s1 T3/s2
