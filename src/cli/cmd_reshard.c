@@ -40,12 +40,15 @@ static const char usage_text[] =
 	"rebuilt. --jobs N: threads for the linkage (default: the CPUs).\n\n"
 	"--replay reads every loaded feed again from the path the dataset recorded\n"
 	"(relative paths: from the folder the load ran in; each must have the\n"
-	"content it had) and loads the history again, load by load: exact in every\n"
-	"detail, where the default differs in a few documented ones (docs/mpi.md).\n"
+	"content it had) and loads the history again, load by load, every row\n"
+	"through the loader: exact in the few cases the default cannot be\n"
+	"(docs/mpi.md).\n"
 	"Give --kind, --allow and --strict as the loads had them.\n\n"
 	"A target must be new, empty, or a reshard of the same sources left\n"
-	"unfinished (it is finished). The analysis and the tables of later verbs are\n"
-	"not carried: analyse the targets afterwards.\n";
+	"unfinished (it is finished): killed, a reshard leaves each target empty or\n"
+	"whole (--replay: with the loads done so far), and the same command run\n"
+	"again finishes it. The analysis and the tables of later verbs are not\n"
+	"carried: analyse the targets afterwards.\n";
 
 #define MAXSH 256
 
