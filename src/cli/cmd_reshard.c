@@ -491,9 +491,10 @@ static int run_split(char **from, int nfrom, char **to, int nto, int jobs)
 		fprintf(stderr, "yoc reshard: %llu flags name no loaded row: each went to shard "
 			"file_id mod %d\n", (unsigned long long)st.unmatched, nto);
 	if (st.unwritten)
-		fprintf(stderr, "yoc reshard: %llu values of int fields were past the first %d values "
-			"a file's statistics count, so not known as written: counted in their decimal "
-			"form in the targets' file statistics\n", (unsigned long long)st.unwritten, 200);
+		fprintf(stderr, "yoc reshard: %llu values of int fields are not known as written (a "
+			"file wrote them two ways, as 1 and 01, or they were past the first %d values "
+			"its statistics count): counted in their decimal form in the targets' file "
+			"statistics\n", (unsigned long long)st.unwritten, 200);
 	if (st.flagged_differ)
 		fprintf(stderr, "yoc reshard: %llu files count flagged rows otherwise than their "
 			"flags and quarantine show (loaded by an older version): their flagged "

@@ -468,7 +468,7 @@ struct job {
 
 static void file_reset(struct job *J)
 {
-	for (int t = 0; t < J->k2; t++) {
+	for (int t = 0; J->T && t < J->k2; t++) {
 		struct target *T = &J->T[t];
 		yoc_segw_free(T->w);
 		T->w = NULL;
@@ -481,7 +481,7 @@ static void file_reset(struct job *J)
 		T->freq = NULL;
 		T->loaded = T->quarantined = T->flagged = 0;
 	}
-	for (int s = 0; s < J->k; s++) {
+	for (int s = 0; J->g && s < J->k; s++) {
 		yoc_seg_close(J->g[s]);
 		J->g[s] = NULL;
 	}
