@@ -3,11 +3,12 @@
 ** (yoc_sel_load, as yoc serve does at start) and answers each query of a
 ** file (one JSON request a line) REPEAT times through yoc_sel_query, the
 ** whole server-side work of POST /api/select but the HTTP and the access
-** log. Three passes: with the answer cache off (every answer computed: the
+** log. Four passes: with the answer cache off (every answer computed: the
 ** filters, the sums, the disclosure control and the JSON), the same with
-** every sum on one thread (a large group is otherwise summed on two), then
-** the cache on (the first answer of each query computed, the others from
-** the cache). Prints
+** every sum on one thread (a large group is otherwise summed on two), the
+** same without the pre-summed blocks (every row of the group, or of the
+** rest, summed one by one, as before the blocks), then the cache on (the
+** first answer of each query computed, the others from the cache). Prints
 ** the load time, then per query and overall p50/p95/p99 in milliseconds,
 ** and the same percentiles of each answer's CPU time (all threads), and
 ** the process's CPU time.
@@ -91,12 +92,14 @@ int main(int argc, char **argv)
 	struct yoc_buf out;
 	yoc_buf_init(&out, 1 << 24);
 	size_t par = s->parallel_rows;
-	for (int pass = 0; pass < 3; pass++) {
-		/* uncached as served; uncached with every sum on one thread; cached */
-		int cached = pass == 2;
-		const char *mode = pass == 0 ? "uncached" : pass == 1 ? "uncached_1thread" : "cached";
+	for (int pass = 0; pass < 4; pass++) {
+		/* uncached as served; on one thread; without blocks; cached */
+		int cached = pass == 3;
+		const char *mode = pass == 0 ? "uncached" : pass == 1 ? "uncached_1thread" :
+				   pass == 2 ? "uncached_noblocks" : "cached";
 		yoc__sel_cache_enable(s, cached);
 		s->parallel_rows = pass == 1 ? (size_t)-1 : par;
+		s->blocks_off = pass == 2;
 		int nl = 0;
 		double c1 = cpu_s(), t1 = now_ms();
 		for (int i = 0; i < nq; i++) {

@@ -104,9 +104,10 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	if (!x->nonnull || !x->ge)
 		return YOC_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (c->null[i])
+		size_t f = s->perm[i];
+		if (c->null[f])
 			continue;
-		int l = c->v[i] >= x->nlev - 1 ? x->nlev - 1 : (int)c->v[i];
+		int l = c->v[f] >= x->nlev - 1 ? x->nlev - 1 : (int)c->v[f];
 		bit_set(x->nonnull, i);
 		bit_set(x->ge + W * (size_t)l, i);
 	}
@@ -130,7 +131,7 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	for (size_t w = 0; w < W; w++)
 		for (uint64_t b = top[w]; b; b &= b - 1) {
 			size_t i = w * 64 + (size_t)__builtin_ctzll(b);
-			tp[k].v = c->v[i];
+			tp[k].v = c->v[s->perm[i]];
 			tp[k++].row = (uint32_t)i;
 		}
 	qsort(tp, x->ntail, sizeof *tp, tail_cmp);
@@ -217,10 +218,11 @@ static uint64_t *cat_bitmaps(const yoc_sel *s, const struct txtcol *c, const int
 	if (!bm)
 		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
-		if (c->null[i])
+		size_t f = s->perm[i];
+		if (c->null[f])
 			continue;
 		for (size_t k = 0; k < nc; k++)
-			if (codes[k] == c->v[i]) {
+			if (codes[k] == c->v[f]) {
 				bit_set(bm + s->words * k, i);
 				break;
 			}
@@ -394,19 +396,22 @@ static struct wide *wide_of(yoc_sel *s, uint32_t row, size_t *cap)
 	return w;
 }
 
-/* A row's activity and money: packed when every value fits, else a wide row. */
-static int pack_row(yoc_sel *s, size_t i, size_t *wcap)
+/*
+** Row i's activity and money (frame row f): packed when every value fits,
+** else a wide row.
+*/
+static int pack_row(yoc_sel *s, size_t i, size_t f, size_t *wcap)
 {
 	struct crow *r = &s->rows[i];
 	int64_t act[NACT], mo[ROW_MONEY] = {0};
 	int fits = 1;
 	for (int q = 0; q < NACT; q++) {
-		act[q] = s->act_col[q].null[i] ? 0 : (int64_t)s->act_col[q].v[i];
+		act[q] = s->act_col[q].null[f] ? 0 : (int64_t)s->act_col[q].v[f];
 		fits &= act[q] >= 0 && act[q] <= UINT16_MAX;
 	}
-	mo[0] = s->cost_total.null[i] ? 0 : (int64_t)s->cost_total.v[i];
+	mo[0] = s->cost_total.null[f] ? 0 : (int64_t)s->cost_total.v[f];
 	for (size_t q = 0; q < s->nset; q++)
-		mo[1 + q] = s->set[q].null[i] ? 0 : (int64_t)s->set[q].v[i];
+		mo[1 + q] = s->set[q].null[f] ? 0 : (int64_t)s->set[q].v[f];
 	for (int q = 0; q < ROW_MONEY; q++)
 		fits &= mo[q] >= 0 && mo[q] <= UINT32_MAX;
 	if (fits) {
@@ -428,31 +433,33 @@ static int pack_rows(yoc_sel *s, size_t *wcap)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct crow *r = &s->rows[i];
+		size_t f = s->perm[i];
 		memset(r, 0, sizeof *r);
-		r->key = s->key[i];
-		int sx = s->sex.null[i] ? -1 : s->sex.v[i] == s->male ? 0 : s->sex.v[i] == s->female ? 1 : -1;
-		r->pyr = s->age.null[i] || sx < 0 ? 255 : (uint8_t)(age_band(s->age.v[i]) * 2 + sx);
-		int b = s->band.null[i] ? -1 : cat_index(s->bands, s->nbands, s->band.v[i]);
+		r->key = s->key[f];
+		int sx = s->sex.null[f] ? -1 : s->sex.v[f] == s->male ? 0 : s->sex.v[f] == s->female ? 1 : -1;
+		r->pyr = s->age.null[f] || sx < 0 ? 255 : (uint8_t)(age_band(s->age.v[f]) * 2 + sx);
+		int b = s->band.null[f] ? -1 : cat_index(s->bands, s->nbands, s->band.v[f]);
 		r->band = b < 0 ? 255 : (uint8_t)b;
-		if (b < 0 && !s->band.null[i])
+		if (b < 0 && !s->band.null[f])
 			s->cats_unindexed = 1; /* more than MAX_CAT bands */
-		b = !s->has_tier || s->tier.null[i] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[i]);
+		b = !s->has_tier || s->tier.null[f] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[f]);
 		r->tier = b < 0 ? 255 : (uint8_t)b;
-		if (b < 0 && s->has_tier && !s->tier.null[i])
+		if (b < 0 && s->has_tier && !s->tier.null[f])
 			s->cats_unindexed = 1;
-		r->flags = !s->act_col[0].null[i] && s->act_col[0].v[i] >= 1;
+		r->flags = !s->act_col[0].null[f] && s->act_col[0].v[f] >= 1;
 		for (size_t k = 0; k < s->nltc && k < 32; k++)
-			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
+			if (!s->ltc[k].null[f] && s->ltc[k].v[f] != 0)
 				r->ltc |= UINT32_C(1) << k;
-		if (pack_row(s, i, wcap))
+		if (pack_row(s, i, f, wcap))
 			return YOC_ENOMEM;
 	}
 	return 0;
 }
 
-int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
+int yoc__sel_months_put(yoc_sel *s, size_t f, const int64_t cost[NMONTH],
 			const int64_t emerg[NMONTH], size_t *wcap)
 {
+	size_t i = s->inv[f];
 	struct mrow *m = &s->mrows[i];
 	int fits = 1;
 	s->rows[i].mbits = 0;
@@ -493,6 +500,7 @@ int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
 
 #define CHUNK 512
 #define PARALLEL_ROWS 100000 /* rows summed on two threads from this many */
+#define BLOCK_WORDS 1 /* a pre-summed block: 64 rows */
 #define AHEAD 24 /* rows prefetched ahead: the rows are apart, so the hardware does not */
 
 /*
@@ -577,21 +585,6 @@ static void add_bitmap(const yoc_sel *s, struct agg *a, const uint64_t *bm, int 
 	add_rows(s, a, idx, m);
 }
 
-struct half {
-	const yoc_sel *s;
-	const uint64_t *bm;
-	int comp;
-	size_t w0, w1;
-	struct agg a;
-};
-
-static void *half_run(void *arg)
-{
-	struct half *h = arg;
-	add_bitmap(h->s, &h->a, h->bm, h->comp, h->w0, h->w1);
-	return NULL;
-}
-
 static void add_wide(struct agg *a, const struct wide *w)
 {
 	for (int q = 0; q < NACT; q++)
@@ -605,7 +598,15 @@ static void add_wide(struct agg *a, const struct wide *w)
 	}
 }
 
-/* a -= b, field by field (struct agg is all int64_t) */
+/* a += b, a -= b, field by field (struct agg is all int64_t) */
+static void agg_add(struct agg *a, const struct agg *b)
+{
+	int64_t *x = (int64_t *)a;
+	const int64_t *y = (const int64_t *)b;
+	for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
+		x[k] += y[k];
+}
+
 static void agg_sub(struct agg *a, const struct agg *b)
 {
 	int64_t *x = (int64_t *)a;
@@ -614,49 +615,255 @@ static void agg_sub(struct agg *a, const struct agg *b)
 		x[k] -= y[k];
 }
 
+/* ---- pre-summed blocks ---- */
+
+/* The int64 fields of struct agg that a packed row can make non-zero. */
+static size_t agg_fields(const yoc_sel *s, uint16_t *pf)
+{
+	struct agg a;
+	size_t nf = 0;
+#define F(x) (pf[nf++] = (uint16_t)((const int64_t *)&(x) - (const int64_t *)&a))
+	F(a.n);
+	F(a.ck);
+	for (int k = 0; k < NAGE * 2; k++) {
+		F(a.pyr[k]);
+		F(a.pyr_ck[k]);
+	}
+	for (size_t k = 0; k < s->nltc && k < MAX_LTC; k++) {
+		F(a.ltc[k]);
+		F(a.ltc_ck[k]);
+	}
+	for (size_t k = 0; k < s->nbands; k++) {
+		F(a.band[k]);
+		F(a.band_ck[k]);
+	}
+	for (size_t k = 0; k < s->ntiers; k++) {
+		F(a.tier[k]);
+		F(a.tier_ck[k]);
+	}
+	for (int q = 0; q < NACT; q++)
+		F(a.act[q]);
+	F(a.emerg_people);
+	F(a.emerg_ck);
+	F(a.cost_total);
+	for (size_t q = 0; q < s->nset; q++)
+		F(a.cost[q]);
+	if (s->mrows)
+		for (int m = 0; m < NMONTH; m++) {
+			F(a.mcost[m]);
+			F(a.memerg[m]);
+			F(a.mpeople[m]);
+			F(a.mpeople_ck[m]);
+		}
+#undef F
+	return nf;
+}
+
+int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
+{
+	yoc_free(s->pre);
+	yoc_free(s->pf);
+	s->pre = NULL;
+	s->pf = NULL;
+	s->bwords = bwords ? bwords : 1;
+	s->nblocks = (s->words + s->bwords - 1) / s->bwords;
+	s->pf = yoc_malloc(sizeof *s->pf * (sizeof(struct agg) / sizeof(int64_t)));
+	if (!s->pf)
+		return YOC_ENOMEM;
+	s->nf = agg_fields(s, s->pf);
+	int64_t *pre = yoc_malloc(sizeof *pre * s->nf * (s->nblocks + 1));
+	struct agg *x = yoc_calloc(1, sizeof *x);
+	if (!pre || !x) {
+		yoc_free(pre);
+		yoc_free(x);
+		return YOC_ENOMEM;
+	}
+	for (size_t b = 0; b <= s->nblocks; b++) {
+		const int64_t *v = (const int64_t *)x;
+		int64_t *p = pre + b * s->nf;
+		for (size_t f = 0; f < s->nf; f++)
+			p[f] = v[s->pf[f]];
+		if (b < s->nblocks) {
+			size_t w0 = b * s->bwords, w1 = w0 + s->bwords;
+			add_bitmap(s, x, s->valid, 0, w0, w1 < s->words ? w1 : s->words);
+		}
+	}
+	yoc_free(x);
+	s->pre = pre;
+	return 0;
+}
+
+/* a += the packed sums of blocks [b0, b1): one difference of the pre-sums */
+static void add_presum(const yoc_sel *s, struct agg *a, size_t b0, size_t b1)
+{
+	int64_t *x = (int64_t *)a;
+	const int64_t *p0 = s->pre + b0 * s->nf, *p1 = s->pre + b1 * s->nf;
+	for (size_t f = 0; f < s->nf; f++)
+		x[s->pf[f]] += p1[f] - p0[f];
+}
+
+/* Selected and valid rows of block b (complemented within s->valid if comp). */
+static void block_count(const yoc_sel *s, const uint64_t *bm, int comp, size_t b, int *c, int *v)
+{
+	size_t w0 = b * s->bwords, w1 = w0 + s->bwords < s->words ? w0 + s->bwords : s->words;
+	*c = *v = 0;
+	for (size_t w = w0; w < w1; w++) {
+		uint64_t x = comp ? ~bm[w] & s->valid[w] : bm[w];
+		*c += __builtin_popcountll(x);
+		*v += __builtin_popcountll(s->valid[w]);
+	}
+}
+
+/*
+** Adds the rows of blocks [b0, b1) of bm (complemented within s->valid if
+** comp): a run of whole blocks as one difference of the pre-sums into plus;
+** a partial block row by row, its selected rows into plus or, when more than
+** half of it is selected, the block's pre-sum into plus and its other rows
+** into minus. The result is plus - minus.
+*/
+static void add_blocks(const yoc_sel *s, struct agg *plus, struct agg *minus, const uint64_t *bm,
+		       int comp, size_t b0, size_t b1)
+{
+	uint32_t ip[CHUNK + 64], im[CHUNK + 64];
+	size_t np = 0, nm = 0, run = 0;
+	int open = 0;
+	for (size_t b = b0; b < b1; b++) {
+		int c, v;
+		block_count(s, bm, comp, b, &c, &v);
+		if (c == v) {
+			if (!open)
+				run = b;
+			open = 1;
+			continue;
+		}
+		if (open)
+			add_presum(s, plus, run, b);
+		open = 0;
+		if (c == 0)
+			continue;
+		int whole = 2 * c > v;
+		if (whole)
+			add_presum(s, plus, b, b + 1);
+		size_t w0 = b * s->bwords, w1 = w0 + s->bwords < s->words ? w0 + s->bwords : s->words;
+		for (size_t w = w0; w < w1; w++) {
+			uint64_t x = comp ? ~bm[w] & s->valid[w] : bm[w];
+			if (whole) {
+				for (uint64_t y = s->valid[w] & ~x; y; y &= y - 1)
+					im[nm++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(y));
+				if (nm >= CHUNK) {
+					add_rows(s, minus, im, nm);
+					nm = 0;
+				}
+			} else {
+				for (; x; x &= x - 1)
+					ip[np++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+				if (np >= CHUNK) {
+					add_rows(s, plus, ip, np);
+					np = 0;
+				}
+			}
+		}
+	}
+	if (open)
+		add_presum(s, plus, run, b1);
+	add_rows(s, plus, ip, np);
+	add_rows(s, minus, im, nm);
+}
+
+struct half {
+	const yoc_sel *s;
+	const uint64_t *bm;
+	int comp, blocks;
+	size_t u0, u1; /* blocks, or words without blocks */
+	struct agg plus, minus;
+};
+
+static void *half_run(void *arg)
+{
+	struct half *h = arg;
+	if (h->blocks)
+		add_blocks(h->s, &h->plus, &h->minus, h->bm, h->comp, h->u0, h->u1);
+	else
+		add_bitmap(h->s, &h->plus, h->bm, h->comp, h->u0, h->u1);
+	return NULL;
+}
+
+void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *a)
+{
+	memset(a, 0, sizeof *a);
+	add_bitmap(s, a, bm, 0, 0, s->words);
+	for (size_t k = 0; k < s->nwide; k++)
+		if (bit_get(bm, s->wide[k].row))
+			add_wide(a, &s->wide[k]);
+}
+
 /*
 ** The sums of bitmap bm's rows. A group of more than half the people is
 ** summed as the population minus the rest (every field is a sum, cell-key
-** sums included), so no query walks more than half the rows; wide rows
-** then add what their packed row lacks.
+** sums included); with the pre-summed blocks, runs of whole blocks cost one
+** difference each and only partial blocks are walked row by row (at most
+** half of each). When 100,000 rows or more are to be walked, the second
+** half of the blocks is summed on a second thread (the walk waits on
+** memory, and two cores fetch more). Wide rows then add what their packed
+** row lacks.
 */
 int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 {
-	size_t m = 0, W = (s->n + 63) / 64;
-	for (size_t w = 0; w < W; w++)
-		m += (size_t)__builtin_popcountll(bm[w]);
+	int blocks = s->pre && !s->blocks_off;
+	size_t m = 0, walk = 0;
+	if (blocks) {
+		for (size_t b = 0; b < s->nblocks; b++) {
+			int c, v;
+			block_count(s, bm, 0, b, &c, &v);
+			m += (size_t)c;
+			if (c && c < v)
+				walk += (size_t)(c < v - c ? c : v - c);
+		}
+	} else {
+		for (size_t w = 0; w < s->words; w++)
+			m += (size_t)__builtin_popcountll(bm[w]);
+	}
 	int comp = s->pop_packed && m > s->n / 2;
-	memset(a, 0, sizeof *a);
-	size_t rows = comp ? s->n - m : m;
+	if (!blocks)
+		walk = comp ? s->n - m : m;
+	size_t units = blocks ? s->nblocks : s->words;
+	struct agg *plus = yoc_calloc(2, sizeof *plus);
+	if (!plus)
+		return YOC_ENOMEM;
+	struct agg *minus = plus + 1;
 	struct half *h = NULL;
 	pthread_t tid;
-	/* a large group: the second half of the words on a second thread (the
-	 * sums only wait on memory, so two cores fetch twice as much) */
-	if (rows >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
+	if (walk >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
 		h->s = s;
 		h->bm = bm;
 		h->comp = comp;
-		h->w0 = s->words / 2;
-		h->w1 = s->words;
+		h->blocks = blocks;
+		h->u0 = units / 2;
+		h->u1 = units;
 		if (pthread_create(&tid, NULL, half_run, h) != 0) {
 			yoc_free(h);
 			h = NULL;
 		}
 	}
-	add_bitmap(s, a, bm, comp, 0, h ? s->words / 2 : s->words);
+	size_t u1 = h ? units / 2 : units;
+	if (blocks)
+		add_blocks(s, plus, minus, bm, comp, 0, u1);
+	else
+		add_bitmap(s, plus, bm, comp, 0, u1);
 	if (h) {
 		pthread_join(tid, NULL);
-		int64_t *x = (int64_t *)a;
-		const int64_t *y = (const int64_t *)&h->a;
-		for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
-			x[k] += y[k];
+		agg_add(plus, &h->plus);
+		agg_add(minus, &h->minus);
 		yoc_free(h);
 	}
+	agg_sub(plus, minus);
 	if (comp) {
-		struct agg rest = *a;
 		*a = *s->pop_packed;
-		agg_sub(a, &rest);
+		agg_sub(a, plus);
+	} else {
+		*a = *plus;
 	}
+	yoc_free(plus);
 	for (size_t k = 0; k < s->nwide; k++)
 		if (bit_get(bm, s->wide[k].row))
 			add_wide(a, &s->wide[k]);
@@ -664,6 +871,93 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 }
 
 /* ---- building ---- */
+
+struct order_pair { uint64_t k; uint32_t row; };
+
+static int order_cmp(const void *a, const void *b)
+{
+	const struct order_pair *x = a, *y = b;
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* v clamped to 0..cap - 1 as a whole number, cap for NULL */
+static uint64_t order_num(const struct numcol *c, size_t f, unsigned cap)
+{
+	if (c->null[f])
+		return cap;
+	double v = c->v[f];
+	return !(v >= 0) ? 0 : v >= cap - 1 ? cap - 1 : (uint64_t)v;
+}
+
+/*
+** The engine's row order: by sex, age band, number of conditions, band,
+** IMD decile, tier and age (NULL last in each), then the frame's order.
+** Only speed depends on it: the common filters take runs of rows, which
+** the pre-summed blocks add as one difference. perm: engine row to frame
+** row; inv: back.
+*/
+static int order_rows(yoc_sel *s)
+{
+	size_t n = s->n;
+	struct order_pair *op = yoc_malloc(sizeof *op * (n ? n : 1));
+	s->perm = yoc_malloc(sizeof *s->perm * (n ? n : 1));
+	s->inv = yoc_malloc(sizeof *s->inv * (n ? n : 1));
+	if (!op || !s->perm || !s->inv) {
+		yoc_free(op);
+		return YOC_ENOMEM;
+	}
+	for (size_t f = 0; f < n; f++) {
+		uint64_t sx = s->sex.null[f] ? 3 : s->sex.v[f] == s->male ? 0 : s->sex.v[f] == s->female ? 1 : 2;
+		uint64_t ab = s->age.null[f] ? 31 : (uint64_t)age_band(s->age.v[f]);
+		int b = s->band.null[f] ? -1 : cat_index(s->bands, s->nbands, s->band.v[f]);
+		int t = !s->has_tier || s->tier.null[f] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[f]);
+		uint64_t k = sx;
+		k = k << 5 | ab;
+		k = k << 6 | order_num(&s->ltc_count, f, 63);
+		k = k << 6 | (b < 0 ? 63 : (uint64_t)b);
+		k = k << 5 | order_num(&s->imd, f, 31);
+		k = k << 6 | (t < 0 ? 63 : (uint64_t)t);
+		k = k << 8 | order_num(&s->age, f, 255);
+		op[f].k = k;
+		op[f].row = (uint32_t)f;
+	}
+	qsort(op, n, sizeof *op, order_cmp);
+	for (size_t r = 0; r < n; r++) {
+		s->perm[r] = op[r].row;
+		s->inv[op[r].row] = (uint32_t)r;
+	}
+	yoc_free(op);
+	return 0;
+}
+
+int yoc__sel_and_frame(const yoc_sel *s, const uint64_t *fbm, size_t fwords, uint64_t *bm)
+{
+	uint64_t *t = yoc_calloc(s->words, 8);
+	if (!t)
+		return YOC_ENOMEM;
+	for (size_t w = 0; w < fwords && w < s->words; w++)
+		for (uint64_t b = fbm[w]; b; b &= b - 1) {
+			size_t f = w * 64 + (size_t)__builtin_ctzll(b);
+			if (f < s->n)
+				bit_set(t, s->inv[f]);
+		}
+	and_into(bm, t, s->words);
+	yoc_free(t);
+	return 0;
+}
+
+void yoc__sel_to_frame(const yoc_sel *s, const uint64_t *bm, uint64_t *fbm)
+{
+	memset(fbm, 0, 8 * s->words);
+	for (size_t w = 0; w < s->words; w++)
+		for (uint64_t b = bm[w]; b; b &= b - 1) {
+			size_t r = w * 64 + (size_t)__builtin_ctzll(b);
+			if (r < s->n)
+				bit_set(fbm, s->perm[r]);
+		}
+}
 
 int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 {
@@ -675,6 +969,8 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		bit_set(s->valid, i);
+	if (order_rows(s))
+		goto nomem;
 	long nc = sysconf(_SC_NPROCESSORS_ONLN);
 	s->ncpu = nc < 1 ? 1 : (int)nc;
 	s->parallel_rows = PARALLEL_ROWS;
@@ -693,7 +989,7 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 			goto nomem;
 		for (size_t i = 0; i < n; i++)
 			if (!s->sex.null[i])
-				seen[s->sex.v[i]] = 1;
+				seen[s->sex.v[i]] = 1; /* frame order: only which are present */
 		s->nsexes = 0;
 		s->sex_indexed = 1;
 		for (size_t d = 0; d < nd; d++)
@@ -713,9 +1009,11 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 	if (!s->ltc_bm)
 		goto nomem;
 	for (size_t k = 0; k < s->nltc; k++)
-		for (size_t i = 0; i < n; i++)
-			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
+		for (size_t i = 0; i < n; i++) {
+			size_t f = s->perm[i];
+			if (!s->ltc[k].null[f] && s->ltc[k].v[f] != 0)
 				bit_set(s->ltc_bm + W * k, i);
+		}
 	/* the rows of each practice, in row order (a counting sort) */
 	s->prac_start = yoc_calloc(s->npractices + 2, sizeof *s->prac_start);
 	s->prac_rows = yoc_malloc(sizeof *s->prac_rows * (n ? n : 1));
@@ -725,7 +1023,8 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 		goto nomem;
 	}
 	for (size_t i = 0; i < n; i++) {
-		pidx[i] = s->practice.null[i] ? -1 : yoc__sel_practice_index(s, s->practice.v[i]);
+		size_t f = s->perm[i];
+		pidx[i] = s->practice.null[f] ? -1 : yoc__sel_practice_index(s, s->practice.v[f]);
 		if (pidx[i] >= 0)
 			s->prac_start[pidx[i] + 2]++;
 	}
@@ -753,6 +1052,8 @@ int yoc__sel_engine_population(yoc_sel *s, struct yoc_error *e)
 	*s->pop = *s->pop_packed;
 	for (size_t k = 0; k < s->nwide; k++)
 		add_wide(s->pop, &s->wide[k]);
+	if (yoc__sel_blocks_build(s, BLOCK_WORDS))
+		return yoc_error_set(e, YOC_ENOMEM, "serve", 0, 0, "out of memory");
 	return 0;
 }
 
@@ -777,6 +1078,10 @@ void yoc__sel_engine_free(yoc_sel *s)
 	yoc_free(s->pop);
 	yoc_free(s->pop_packed);
 	yoc_free(s->cohort_bm);
+	yoc_free(s->perm);
+	yoc_free(s->inv);
+	yoc_free(s->pre);
+	yoc_free(s->pf);
 	yoc__sel_cache_free(s);
 }
 
