@@ -59,6 +59,16 @@ static void pct(const char *what, double *lat, int n)
 	       lat[(int)(n * 0.95)], lat[(int)(n * 0.99)]);
 }
 
+/* a query's wall and CPU percentiles on one line */
+static void pct2(const char *what, double *lat, double *cpu, int n)
+{
+	qsort(lat, (size_t)n, sizeof *lat, cmp);
+	qsort(cpu, (size_t)n, sizeof *cpu, cmp);
+	printf("%s answers %d p50_ms %.2f p95_ms %.2f p99_ms %.2f cpu_p50_ms %.2f cpu_p95_ms %.2f\n",
+	       what, n, lat[n / 2], lat[(int)(n * 0.95)], lat[(int)(n * 0.99)], cpu[n / 2],
+	       cpu[(int)(n * 0.95)]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4)
@@ -88,6 +98,7 @@ int main(int argc, char **argv)
 		return 2;
 	double *lat = malloc(sizeof(double) * (size_t)(nq * rep));
 	double *one = malloc(sizeof(double) * (size_t)rep);
+	double *onec = malloc(sizeof(double) * (size_t)rep);
 	double *cpu = malloc(sizeof(double) * (size_t)(nq * rep));
 	struct yoc_buf out;
 	yoc_buf_init(&out, 1 << 24);
@@ -112,7 +123,7 @@ int main(int argc, char **argv)
 					return 1;
 				}
 				one[r] = lat[nl] = now_ms() - a;
-				cpu[nl++] = proc_cpu_ms() - ca;
+				onec[r] = cpu[nl++] = proc_cpu_ms() - ca;
 				if (r == 0 && pass == 0) {
 					const char *c = strstr(out.data, "\"count\":");
 					printf("query %d count %.*s: %s\n", i + 1,
@@ -121,7 +132,7 @@ int main(int argc, char **argv)
 			}
 			char what[64];
 			snprintf(what, sizeof what, "%s query %d", mode, i + 1);
-			pct(what, one, rep);
+			pct2(what, one, onec, rep);
 		}
 		printf("%s all wall_s %.2f cpu_s %.2f\n", mode, (now_ms() - t1) / 1e3, cpu_s() - c1);
 		char what[64];

@@ -103,10 +103,12 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	x->ge = yoc_calloc(W * (size_t)x->nlev, 8);
 	if (!x->nonnull || !x->ge)
 		return YOC_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t f = s->perm[i];
+	/* the frame's rows in its order (the columns are read in sequence), set
+	 * at their engine rows (the bitmaps fit the cache) */
+	for (size_t f = 0; f < n; f++) {
 		if (c->null[f])
 			continue;
+		size_t i = s->inv[f];
 		int l = c->v[f] >= x->nlev - 1 ? x->nlev - 1 : (int)c->v[f];
 		bit_set(x->nonnull, i);
 		bit_set(x->ge + W * (size_t)l, i);
@@ -217,13 +219,12 @@ static uint64_t *cat_bitmaps(const yoc_sel *s, const struct txtcol *c, const int
 	uint64_t *bm = yoc_calloc(s->words * (nc ? nc : 1), 8);
 	if (!bm)
 		return NULL;
-	for (size_t i = 0; i < s->n; i++) {
-		size_t f = s->perm[i];
+	for (size_t f = 0; f < s->n; f++) {
 		if (c->null[f])
 			continue;
 		for (size_t k = 0; k < nc; k++)
 			if (codes[k] == c->v[f]) {
-				bit_set(bm + s->words * k, i);
+				bit_set(bm + s->words * k, s->inv[f]);
 				break;
 			}
 	}
@@ -431,9 +432,9 @@ static int pack_row(yoc_sel *s, size_t i, size_t f, size_t *wcap)
 
 static int pack_rows(yoc_sel *s, size_t *wcap)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t f = 0; f < s->n; f++) {
+		size_t i = s->inv[f];
 		struct crow *r = &s->rows[i];
-		size_t f = s->perm[i];
 		memset(r, 0, sizeof *r);
 		r->key = s->key[f];
 		int sx = s->sex.null[f] ? -1 : s->sex.v[f] == s->male ? 0 : s->sex.v[f] == s->female ? 1 : -1;
@@ -1009,11 +1010,9 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 	if (!s->ltc_bm)
 		goto nomem;
 	for (size_t k = 0; k < s->nltc; k++)
-		for (size_t i = 0; i < n; i++) {
-			size_t f = s->perm[i];
+		for (size_t f = 0; f < n; f++)
 			if (!s->ltc[k].null[f] && s->ltc[k].v[f] != 0)
-				bit_set(s->ltc_bm + W * k, i);
-		}
+				bit_set(s->ltc_bm + W * k, s->inv[f]);
 	/* the rows of each practice, in row order (a counting sort) */
 	s->prac_start = yoc_calloc(s->npractices + 2, sizeof *s->prac_start);
 	s->prac_rows = yoc_malloc(sizeof *s->prac_rows * (n ? n : 1));
@@ -1022,8 +1021,8 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 		yoc_free(pidx);
 		goto nomem;
 	}
-	for (size_t i = 0; i < n; i++) {
-		size_t f = s->perm[i];
+	for (size_t f = 0; f < n; f++) {
+		size_t i = s->inv[f];
 		pidx[i] = s->practice.null[f] ? -1 : yoc__sel_practice_index(s, s->practice.v[f]);
 		if (pidx[i] >= 0)
 			s->prac_start[pidx[i] + 2]++;
