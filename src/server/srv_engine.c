@@ -502,6 +502,7 @@ int yoc__sel_months_put(yoc_sel *s, size_t f, const int64_t cost[NMONTH],
 #define CHUNK 512
 #define PARALLEL_ROWS 100000 /* rows summed on two threads from this many */
 #define BLOCK_WORDS 1 /* a pre-summed block: 64 rows */
+#define LIST_WALK 20000 /* a walk this long tries a condition's rows */
 #define AHEAD 24 /* rows prefetched ahead: the rows are apart, so the hardware does not */
 
 /*
@@ -660,10 +661,72 @@ static size_t agg_fields(const yoc_sel *s, uint16_t *pf)
 	return nf;
 }
 
+/*
+** A space the blocks are laid over: the engine's rows (map NULL), or the
+** rows of one condition, position j being engine row map[j] (increasing).
+** valid: the positions that exist; pre: the running sums of its blocks.
+*/
+struct space {
+	const int64_t *pre;
+	const uint64_t *valid;
+	const uint32_t *map;
+	size_t words, nblocks;
+};
+
+static struct space engine_space(const yoc_sel *s)
+{
+	struct space sp = { s->pre, s->valid, NULL, s->words, s->nblocks };
+	return sp;
+}
+
+/* The running sums of every block of sp (nblocks + 1 rows of s->nf). */
+static int64_t *presums(const yoc_sel *s, const struct space *sp)
+{
+	int64_t *pre = yoc_malloc(sizeof *pre * s->nf * (sp->nblocks + 1));
+	struct agg *x = yoc_calloc(1, sizeof *x);
+	uint32_t idx[64];
+	if (!pre || !x) {
+		yoc_free(pre);
+		yoc_free(x);
+		return NULL;
+	}
+	for (size_t b = 0; b <= sp->nblocks; b++) {
+		const int64_t *v = (const int64_t *)x;
+		int64_t *p = pre + b * s->nf;
+		for (size_t f = 0; f < s->nf; f++)
+			p[f] = v[s->pf[f]];
+		size_t w1 = (b + 1) * s->bwords < sp->words ? (b + 1) * s->bwords : sp->words;
+		for (size_t w = b * s->bwords; b < sp->nblocks && w < w1; w++) {
+			size_t m = 0;
+			for (uint64_t y = sp->valid[w]; y; y &= y - 1) {
+				size_t j = w * 64 + (size_t)__builtin_ctzll(y);
+				idx[m++] = sp->map ? sp->map[j] : (uint32_t)j;
+			}
+			add_rows(s, x, idx, m);
+		}
+	}
+	yoc_free(x);
+	return pre;
+}
+
+static void lists_free(yoc_sel *s)
+{
+	for (size_t k = 0; k < s->nlist; k++) {
+		yoc_free(s->lrow[k]);
+		yoc_free(s->lpre[k]);
+		yoc_free(s->lvalid[k]);
+		s->lrow[k] = NULL;
+		s->lpre[k] = NULL;
+		s->lvalid[k] = NULL;
+	}
+	s->nlist = 0;
+}
+
 int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
 {
 	yoc_free(s->pre);
 	yoc_free(s->pf);
+	lists_free(s);
 	s->pre = NULL;
 	s->pf = NULL;
 	s->bwords = bwords ? bwords : 1;
@@ -672,65 +735,73 @@ int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
 	if (!s->pf)
 		return YOC_ENOMEM;
 	s->nf = agg_fields(s, s->pf);
-	int64_t *pre = yoc_malloc(sizeof *pre * s->nf * (s->nblocks + 1));
-	struct agg *x = yoc_calloc(1, sizeof *x);
-	if (!pre || !x) {
-		yoc_free(pre);
-		yoc_free(x);
-		return YOC_ENOMEM;
+	/* the conditions' rows, each with its own blocks */
+	for (size_t k = 0; k < s->nltc && k < MAX_LTC; k++) {
+		const uint64_t *c = s->ltc_bm + s->words * k;
+		size_t n = 0;
+		for (size_t w = 0; w < s->words; w++)
+			n += (size_t)__builtin_popcountll(c[w]);
+		size_t lw = n / 64 + 1;
+		s->lnum[k] = n;
+		s->lwords[k] = lw;
+		s->nlist = k + 1;
+		s->lrow[k] = yoc_malloc(sizeof *s->lrow[k] * (n ? n : 1));
+		s->lvalid[k] = yoc_calloc(lw, 8);
+		if (!s->lrow[k] || !s->lvalid[k])
+			return YOC_ENOMEM;
+		n = 0;
+		for (size_t w = 0; w < s->words; w++)
+			for (uint64_t y = c[w]; y; y &= y - 1)
+				s->lrow[k][n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(y));
+		for (size_t j = 0; j < n; j++)
+			bit_set(s->lvalid[k], j);
+		struct space sp = { NULL, s->lvalid[k], s->lrow[k], lw, (lw + s->bwords - 1) / s->bwords };
+		if (!(s->lpre[k] = presums(s, &sp)))
+			return YOC_ENOMEM;
 	}
-	for (size_t b = 0; b <= s->nblocks; b++) {
-		const int64_t *v = (const int64_t *)x;
-		int64_t *p = pre + b * s->nf;
-		for (size_t f = 0; f < s->nf; f++)
-			p[f] = v[s->pf[f]];
-		if (b < s->nblocks) {
-			size_t w0 = b * s->bwords, w1 = w0 + s->bwords;
-			add_bitmap(s, x, s->valid, 0, w0, w1 < s->words ? w1 : s->words);
-		}
-	}
-	yoc_free(x);
-	s->pre = pre;
-	return 0;
+	struct space sp = engine_space(s);
+	return (s->pre = presums(s, &sp)) ? 0 : YOC_ENOMEM;
 }
 
 /* a += the packed sums of blocks [b0, b1): one difference of the pre-sums */
-static void add_presum(const yoc_sel *s, struct agg *a, size_t b0, size_t b1)
+static void add_presum(const yoc_sel *s, const struct space *sp, struct agg *a, size_t b0,
+		       size_t b1)
 {
 	int64_t *x = (int64_t *)a;
-	const int64_t *p0 = s->pre + b0 * s->nf, *p1 = s->pre + b1 * s->nf;
+	const int64_t *p0 = sp->pre + b0 * s->nf, *p1 = sp->pre + b1 * s->nf;
 	for (size_t f = 0; f < s->nf; f++)
 		x[s->pf[f]] += p1[f] - p0[f];
 }
 
-/* Selected and valid rows of block b (complemented within s->valid if comp). */
-static void block_count(const yoc_sel *s, const uint64_t *bm, int comp, size_t b, int *c, int *v)
+/* Selected and valid positions of block b (complemented within valid if comp). */
+static void block_count(const yoc_sel *s, const struct space *sp, const uint64_t *bm, int comp,
+			size_t b, int *c, int *v)
 {
-	size_t w0 = b * s->bwords, w1 = w0 + s->bwords < s->words ? w0 + s->bwords : s->words;
+	size_t w0 = b * s->bwords, w1 = w0 + s->bwords < sp->words ? w0 + s->bwords : sp->words;
 	*c = *v = 0;
 	for (size_t w = w0; w < w1; w++) {
-		uint64_t x = comp ? ~bm[w] & s->valid[w] : bm[w];
+		uint64_t x = comp ? ~bm[w] & sp->valid[w] : bm[w];
 		*c += __builtin_popcountll(x);
-		*v += __builtin_popcountll(s->valid[w]);
+		*v += __builtin_popcountll(sp->valid[w]);
 	}
 }
 
 /*
-** Adds the rows of blocks [b0, b1) of bm (complemented within s->valid if
-** comp): a run of whole blocks as one difference of the pre-sums into plus;
-** a partial block row by row, its selected rows into plus or, when more than
-** half of it is selected, the block's pre-sum into plus and its other rows
-** into minus. The result is plus - minus.
+** Adds the positions of blocks [b0, b1) of bm (complemented within valid
+** if comp) in space sp: a run of whole blocks as one difference of the
+** pre-sums into plus; a partial block row by row, its selected rows into
+** plus or, when more than half of it is selected, the block's pre-sum into
+** plus and its other rows into minus. The result is plus - minus.
 */
-static void add_blocks(const yoc_sel *s, struct agg *plus, struct agg *minus, const uint64_t *bm,
-		       int comp, size_t b0, size_t b1)
+static void add_blocks(const yoc_sel *s, const struct space *sp, struct agg *plus,
+		       struct agg *minus, const uint64_t *bm, int comp, size_t b0, size_t b1)
 {
 	uint32_t ip[CHUNK + 64], im[CHUNK + 64];
 	size_t np = 0, nm = 0, run = 0;
 	int open = 0;
 	for (size_t b = b0; b < b1; b++) {
 		int c, v;
-		block_count(s, bm, comp, b, &c, &v);
+		block_count(s, sp, bm, comp, b, &c, &v);
 		if (c == v) {
 			if (!open)
 				run = b;
@@ -738,26 +809,30 @@ static void add_blocks(const yoc_sel *s, struct agg *plus, struct agg *minus, co
 			continue;
 		}
 		if (open)
-			add_presum(s, plus, run, b);
+			add_presum(s, sp, plus, run, b);
 		open = 0;
 		if (c == 0)
 			continue;
 		int whole = 2 * c > v;
 		if (whole)
-			add_presum(s, plus, b, b + 1);
-		size_t w0 = b * s->bwords, w1 = w0 + s->bwords < s->words ? w0 + s->bwords : s->words;
+			add_presum(s, sp, plus, b, b + 1);
+		size_t w0 = b * s->bwords, w1 = w0 + s->bwords < sp->words ? w0 + s->bwords : sp->words;
 		for (size_t w = w0; w < w1; w++) {
-			uint64_t x = comp ? ~bm[w] & s->valid[w] : bm[w];
+			uint64_t x = comp ? ~bm[w] & sp->valid[w] : bm[w];
 			if (whole) {
-				for (uint64_t y = s->valid[w] & ~x; y; y &= y - 1)
-					im[nm++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(y));
+				for (uint64_t y = sp->valid[w] & ~x; y; y &= y - 1) {
+					size_t j = w * 64 + (size_t)__builtin_ctzll(y);
+					im[nm++] = sp->map ? sp->map[j] : (uint32_t)j;
+				}
 				if (nm >= CHUNK) {
 					add_rows(s, minus, im, nm);
 					nm = 0;
 				}
 			} else {
-				for (; x; x &= x - 1)
-					ip[np++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+				for (; x; x &= x - 1) {
+					size_t j = w * 64 + (size_t)__builtin_ctzll(x);
+					ip[np++] = sp->map ? sp->map[j] : (uint32_t)j;
+				}
 				if (np >= CHUNK) {
 					add_rows(s, plus, ip, np);
 					np = 0;
@@ -766,15 +841,16 @@ static void add_blocks(const yoc_sel *s, struct agg *plus, struct agg *minus, co
 		}
 	}
 	if (open)
-		add_presum(s, plus, run, b1);
+		add_presum(s, sp, plus, run, b1);
 	add_rows(s, plus, ip, np);
 	add_rows(s, minus, im, nm);
 }
 
 struct half {
 	const yoc_sel *s;
+	const struct space *sp; /* NULL: no blocks */
 	const uint64_t *bm;
-	int comp, blocks;
+	int comp;
 	size_t u0, u1; /* blocks, or words without blocks */
 	struct agg plus, minus;
 };
@@ -782,8 +858,8 @@ struct half {
 static void *half_run(void *arg)
 {
 	struct half *h = arg;
-	if (h->blocks)
-		add_blocks(h->s, &h->plus, &h->minus, h->bm, h->comp, h->u0, h->u1);
+	if (h->sp)
+		add_blocks(h->s, h->sp, &h->plus, &h->minus, h->bm, h->comp, h->u0, h->u1);
 	else
 		add_bitmap(h->s, &h->plus, h->bm, h->comp, h->u0, h->u1);
 	return NULL;
@@ -798,47 +874,99 @@ void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *
 			add_wide(a, &s->wide[k]);
 }
 
+int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm)
+{
+	int best = -1;
+	for (size_t k = 0; k < s->nlist; k++) {
+		if (best >= 0 && s->lnum[k] >= s->lnum[best])
+			continue;
+		const uint64_t *c = s->ltc_bm + s->words * k;
+		size_t w = 0;
+		while (w < s->words && !(bm[w] & ~c[w]))
+			w++;
+		if (w == s->words)
+			best = (int)k;
+	}
+	return best;
+}
+
+/* Walk estimate of bm in space sp: at most half of each partial block. */
+static size_t walk_of(const yoc_sel *s, const struct space *sp, const uint64_t *bm, size_t *m)
+{
+	size_t walk = 0;
+	*m = 0;
+	for (size_t b = 0; b < sp->nblocks; b++) {
+		int c, v;
+		block_count(s, sp, bm, 0, b, &c, &v);
+		*m += (size_t)c;
+		if (c && c < v)
+			walk += (size_t)(c < v - c ? c : v - c);
+	}
+	return walk;
+}
+
 /*
-** The sums of bitmap bm's rows. A group of more than half the people is
-** summed as the population minus the rest (every field is a sum, cell-key
-** sums included); with the pre-summed blocks, runs of whole blocks cost one
-** difference each and only partial blocks are walked row by row (at most
-** half of each). When 100,000 rows or more are to be walked, the second
-** half of the blocks is summed on a second thread (the walk waits on
-** memory, and two cores fetch more). Wide rows then add what their packed
-** row lacks.
+** The sums of bitmap bm's rows. With the pre-summed blocks, runs of whole
+** blocks cost one difference each and only partial blocks are walked row
+** by row (at most half of each); a group inside one condition's rows (a
+** condition among its filters) whose walk is long is laid over that
+** condition's rows and their own blocks, where it is denser. A group of
+** more than half the people is summed as the population minus the rest
+** (every field is a sum, cell-key sums included). When 100,000 rows or more
+** are to be walked, the second half of the blocks is summed on a second
+** thread (the walk waits on memory, and two cores fetch more). Wide rows
+** then add what their packed row lacks.
 */
 int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 {
-	int blocks = s->pre && !s->blocks_off;
+	struct space es = engine_space(s), ls;
+	const struct space *sp = s->pre && !s->blocks_off ? &es : NULL;
+	const uint64_t *sbm = bm; /* bm in sp's positions */
+	uint64_t *lbm = NULL;
 	size_t m = 0, walk = 0;
-	if (blocks) {
-		for (size_t b = 0; b < s->nblocks; b++) {
-			int c, v;
-			block_count(s, bm, 0, b, &c, &v);
-			m += (size_t)c;
-			if (c && c < v)
-				walk += (size_t)(c < v - c ? c : v - c);
+	if (sp) {
+		walk = walk_of(s, sp, bm, &m);
+		int k = walk >= s->list_walk ? yoc__sel_list_for(s, bm) : -1;
+		if (k >= 0 && (lbm = yoc_calloc(s->lwords[k], 8)) != NULL) {
+			const uint32_t *row = s->lrow[k];
+			size_t lm;
+			for (size_t j = 0; j < s->lnum[k]; j++)
+				if (bit_get(bm, row[j]))
+					bit_set(lbm, j);
+			struct space t = { s->lpre[k], s->lvalid[k], row, s->lwords[k],
+					   (s->lwords[k] + s->bwords - 1) / s->bwords };
+			ls = t;
+			size_t lwalk = walk_of(s, &ls, lbm, &lm);
+			/* (list_walk 0: always, so the tests cover this path) */
+			if ((lwalk < walk || s->list_walk == 0) && lm == m) {
+				sp = &ls;
+				sbm = lbm;
+				walk = lwalk;
+			}
 		}
 	} else {
 		for (size_t w = 0; w < s->words; w++)
 			m += (size_t)__builtin_popcountll(bm[w]);
 	}
-	int comp = s->pop_packed && m > s->n / 2;
-	if (!blocks)
+	/* the complement in the engine's rows only (a condition's rows are
+	 * fewer than half) */
+	int comp = (!sp || sp == &es) && s->pop_packed && m > s->n / 2;
+	if (!sp)
 		walk = comp ? s->n - m : m;
-	size_t units = blocks ? s->nblocks : s->words;
+	size_t units = sp ? sp->nblocks : s->words;
 	struct agg *plus = yoc_calloc(2, sizeof *plus);
-	if (!plus)
+	if (!plus) {
+		yoc_free(lbm);
 		return YOC_ENOMEM;
+	}
 	struct agg *minus = plus + 1;
 	struct half *h = NULL;
 	pthread_t tid;
 	if (walk >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
 		h->s = s;
-		h->bm = bm;
+		h->sp = sp;
+		h->bm = sbm;
 		h->comp = comp;
-		h->blocks = blocks;
 		h->u0 = units / 2;
 		h->u1 = units;
 		if (pthread_create(&tid, NULL, half_run, h) != 0) {
@@ -847,16 +975,17 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 		}
 	}
 	size_t u1 = h ? units / 2 : units;
-	if (blocks)
-		add_blocks(s, plus, minus, bm, comp, 0, u1);
+	if (sp)
+		add_blocks(s, sp, plus, minus, sbm, comp, 0, u1);
 	else
-		add_bitmap(s, plus, bm, comp, 0, u1);
+		add_bitmap(s, plus, sbm, comp, 0, u1);
 	if (h) {
 		pthread_join(tid, NULL);
 		agg_add(plus, &h->plus);
 		agg_add(minus, &h->minus);
 		yoc_free(h);
 	}
+	yoc_free(lbm);
 	agg_sub(plus, minus);
 	if (comp) {
 		*a = *s->pop_packed;
@@ -975,6 +1104,7 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 	long nc = sysconf(_SC_NPROCESSORS_ONLN);
 	s->ncpu = nc < 1 ? 1 : (int)nc;
 	s->parallel_rows = PARALLEL_ROWS;
+	s->list_walk = LIST_WALK;
 	if ((rc = numidx_build(s, &s->age, AGE_LEVELS, &s->ix_age)) ||
 	    (rc = numidx_build(s, &s->ltc_count, SMALL_LEVELS, &s->ix_lc)) ||
 	    (rc = numidx_build(s, &s->imd, 12, &s->ix_imd)) ||
@@ -1081,6 +1211,7 @@ void yoc__sel_engine_free(yoc_sel *s)
 	yoc_free(s->inv);
 	yoc_free(s->pre);
 	yoc_free(s->pf);
+	lists_free(s);
 	yoc__sel_cache_free(s);
 }
 

@@ -163,6 +163,16 @@ struct yoc_sel {
 	uint16_t *pf;
 	size_t nf, bwords, nblocks;
 	int blocks_off;       /* 1: every row summed one by one (tests, bench) */
+	/*
+	 * Condition k's rows (engine rows, increasing: lnum of them) with their
+	 * own pre-summed blocks over lwords words of positions: a group inside
+	 * them is denser there than among all rows.
+	 */
+	uint32_t *lrow[MAX_LTC];
+	int64_t *lpre[MAX_LTC];
+	uint64_t *lvalid[MAX_LTC];
+	size_t lnum[MAX_LTC], lwords[MAX_LTC], nlist;
+	size_t list_walk;     /* rows to walk from which a condition's rows are tried (tests lower it) */
 };
 
 /* ---- srv_engine.c ---- */
@@ -193,6 +203,8 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a);
 ** row and month is packed. YOC_ENOMEM.
 */
 int yoc__sel_blocks_build(yoc_sel *s, size_t bwords);
+/* The smallest condition whose rows hold every row of bm, or -1. */
+int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm);
 /* The sums of bm's rows one by one, no blocks, no complement, one thread (tests). */
 void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *a);
 /* bm &= fbm, fbm a bitmap of frame rows (the rule module's order). YOC_ENOMEM. */

@@ -8,8 +8,8 @@
 ** against row by row) on random filters and free rules over a small
 ** dataset with NULLs, values too large for the packed rows, cohorts and
 ** monthly figures, and the answer cache against fresh answers; the
-** pre-summed blocks of several sizes against the plain sum of every row,
-** field by field.
+** pre-summed blocks of several sizes (over all rows and over a
+** condition's rows) against the plain sum of every row, field by field.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -346,6 +346,7 @@ static void test_sel_index(void **st)
 	assert_int_equal(yoc_sel_rows(s), SEL_N);
 	assert_true(s->nwide > 0);      /* the large values are there */
 	assert_int_equal(s->ncohort, 2);
+	s->list_walk = 0; /* a group inside a condition's rows always summed there */
 	struct yoc_buf a, b, c;
 	yoc_buf_init(&a, 1 << 22);
 	yoc_buf_init(&b, 1 << 22);
@@ -449,12 +450,13 @@ static void test_sel_blocks(void **st)
 	make_dataset(dir);
 	assert_int_equal(yoc_sel_load(dir, NULL, &s, &e), 0);
 	assert_non_null(s->pre);
+	s->list_walk = 0;
 	/* the order is a permutation */
 	for (size_t r = 0; r < s->n; r++)
 		assert_int_equal(s->inv[s->perm[r]], r);
 	uint64_t *bm = test_malloc(8 * s->words);
 	struct agg *want = test_malloc(sizeof *want), *got = test_malloc(sizeof *got);
-	int whole = 0, dense = 0, comp = 0, wide = 0;
+	int whole = 0, dense = 0, comp = 0, wide = 0, inlist = 0;
 	for (size_t bw = 1; bw <= 3; bw++) {
 		assert_int_equal(yoc__sel_blocks_build(s, bw), 0);
 		for (int k = 0; k < 300; k++) {
@@ -474,6 +476,13 @@ static void test_sel_blocks(void **st)
 				yoc__sel_filter_eval(s, &f, bm);
 			} else {
 				random_bitmap(s, bm);
+			}
+			if (k % 3 == 1) {
+				/* inside a condition's rows: summed over those rows' blocks */
+				const uint64_t *c = s->ltc_bm + s->words * rnd((unsigned)s->nltc);
+				for (size_t w = 0; w < s->words; w++)
+					bm[w] &= c[w];
+				inlist += yoc__sel_list_for(s, bm) >= 0;
 			}
 			size_t m = 0;
 			for (size_t w = 0; w < s->words; w++) {
@@ -498,7 +507,7 @@ static void test_sel_blocks(void **st)
 		}
 	}
 	/* each case was met many times */
-	assert_true(whole > 1000 && dense > 1000 && comp > 50 && wide > 50);
+	assert_true(whole > 1000 && dense > 1000 && comp > 50 && wide > 50 && inlist == 300);
 	test_free(bm);
 	test_free(want);
 	test_free(got);
