@@ -720,6 +720,8 @@ static void lists_free(yoc_sel *s)
 		s->lvalid[k] = NULL;
 	}
 	s->nlist = 0;
+	yoc_free(s->any_ltc);
+	s->any_ltc = NULL;
 }
 
 int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
@@ -759,6 +761,11 @@ int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
 		if (!(s->lpre[k] = presums(s, &sp)))
 			return YOC_ENOMEM;
 	}
+	if (!(s->any_ltc = yoc_calloc(s->words, 8)))
+		return YOC_ENOMEM;
+	for (size_t k = 0; k < s->nlist; k++)
+		for (size_t w = 0; w < s->words; w++)
+			s->any_ltc[w] |= s->ltc_bm[s->words * k + w];
 	struct space sp = engine_space(s);
 	return (s->pre = presums(s, &sp)) ? 0 : YOC_ENOMEM;
 }
@@ -905,12 +912,98 @@ static size_t walk_of(const yoc_sel *s, const struct space *sp, const uint64_t *
 	return walk;
 }
 
+#define MAX_PIECES 3
+
+/* The space of condition k's rows. */
+static struct space list_space(const yoc_sel *s, size_t k)
+{
+	struct space sp = { s->lpre[k], s->lvalid[k], s->lrow[k], s->lwords[k],
+			    (s->lwords[k] + s->bwords - 1) / s->bwords };
+	return sp;
+}
+
+/*
+** A group inside one condition, or inside the union of up to MAX_PIECES
+** conditions (conditions with "or"), cut into pieces each inside one
+** condition: the rows of the condition that holds most of the group, then
+** of the one that holds most of the rest, and so on. Each piece is summed
+** over its condition's rows and their blocks into plus and minus: 1. When
+** there is no such cover, or its walk is not shorter than walk: 0, nothing
+** added.
+*/
+static int add_pieces(const yoc_sel *s, const uint64_t *bm, size_t walk, struct agg *plus,
+		      struct agg *minus)
+{
+	size_t W = s->words, lwalk = 0, lm;
+	int ks[MAX_PIECES], np = 0, done = 0, rc = 0;
+	uint64_t *rest = NULL, *lbm[MAX_PIECES] = {NULL};
+	if (!s->any_ltc)
+		return 0;
+	int one = yoc__sel_list_for(s, bm);
+	if (one < 0)
+		for (size_t w = 0; w < W; w++)
+			if (bm[w] & ~s->any_ltc[w])
+				return 0; /* someone without a condition */
+	if (!(rest = yoc_malloc(8 * W)))
+		return 0;
+	memcpy(rest, bm, 8 * W);
+	for (;;) {
+		int bk = one;
+		if (np > 0 || one < 0) {
+			size_t best = 0;
+			bk = -1;
+			for (size_t k = 0; k < s->nlist; k++) {
+				const uint64_t *c = s->ltc_bm + W * k;
+				size_t n = 0;
+				for (size_t w = 0; w < W; w++)
+					n += (size_t)__builtin_popcountll(rest[w] & c[w]);
+				if (n > best) {
+					best = n;
+					bk = (int)k;
+				}
+			}
+		}
+		if (bk < 0) {
+			done = 1; /* the rest is empty */
+			break;
+		}
+		if (np == MAX_PIECES || !(lbm[np] = yoc_calloc(s->lwords[bk], 8)))
+			break;
+		const uint32_t *row = s->lrow[bk];
+		for (size_t j = 0; j < s->lnum[bk]; j++)
+			if (bit_get(rest, row[j]))
+				bit_set(lbm[np], j);
+		struct space sp = list_space(s, (size_t)bk);
+		lwalk += walk_of(s, &sp, lbm[np], &lm);
+		const uint64_t *c = s->ltc_bm + W * (size_t)bk;
+		for (size_t w = 0; w < W; w++)
+			rest[w] &= ~c[w];
+		ks[np++] = bk;
+		if (bk == one) {
+			done = 1;
+			break;
+		}
+	}
+	/* (list_walk 0: whenever there is a cover, so the tests cover this path) */
+	if (done && (lwalk < walk || s->list_walk == 0)) {
+		for (int i = 0; i < np; i++) {
+			struct space sp = list_space(s, (size_t)ks[i]);
+			add_blocks(s, &sp, plus, minus, lbm[i], 0, 0, sp.nblocks);
+		}
+		rc = 1;
+	}
+	yoc_free(rest);
+	for (int i = 0; i < MAX_PIECES; i++)
+		yoc_free(lbm[i]);
+	return rc;
+}
+
 /*
 ** The sums of bitmap bm's rows. With the pre-summed blocks, runs of whole
 ** blocks cost one difference each and only partial blocks are walked row
-** by row (at most half of each); a group inside one condition's rows (a
-** condition among its filters) whose walk is long is laid over that
-** condition's rows and their own blocks, where it is denser. A group of
+** by row (at most half of each); a group inside one condition's rows, or
+** the union of a few, whose walk is long is laid over those conditions'
+** rows and their own blocks, where it is denser. A group of
 ** more than half the people is summed as the population minus the rest
 ** (every field is a sum, cell-key sums included). When 100,000 rows or more
 ** are to be walked, the second half of the blocks is summed on a second
@@ -919,53 +1012,32 @@ static size_t walk_of(const yoc_sel *s, const struct space *sp, const uint64_t *
 */
 int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 {
-	struct space es = engine_space(s), ls;
+	struct space es = engine_space(s);
 	const struct space *sp = s->pre && !s->blocks_off ? &es : NULL;
-	const uint64_t *sbm = bm; /* bm in sp's positions */
-	uint64_t *lbm = NULL;
 	size_t m = 0, walk = 0;
+	int comp = 0; /* the pieces are never complemented */
+	struct agg *plus = yoc_calloc(2, sizeof *plus);
+	if (!plus)
+		return YOC_ENOMEM;
+	struct agg *minus = plus + 1;
 	if (sp) {
 		walk = walk_of(s, sp, bm, &m);
-		int k = walk >= s->list_walk ? yoc__sel_list_for(s, bm) : -1;
-		if (k >= 0 && (lbm = yoc_calloc(s->lwords[k], 8)) != NULL) {
-			const uint32_t *row = s->lrow[k];
-			size_t lm;
-			for (size_t j = 0; j < s->lnum[k]; j++)
-				if (bit_get(bm, row[j]))
-					bit_set(lbm, j);
-			struct space t = { s->lpre[k], s->lvalid[k], row, s->lwords[k],
-					   (s->lwords[k] + s->bwords - 1) / s->bwords };
-			ls = t;
-			size_t lwalk = walk_of(s, &ls, lbm, &lm);
-			/* (list_walk 0: always, so the tests cover this path) */
-			if ((lwalk < walk || s->list_walk == 0) && lm == m) {
-				sp = &ls;
-				sbm = lbm;
-				walk = lwalk;
-			}
-		}
+		if (walk >= s->list_walk && add_pieces(s, bm, walk, plus, minus))
+			goto done;
 	} else {
 		for (size_t w = 0; w < s->words; w++)
 			m += (size_t)__builtin_popcountll(bm[w]);
 	}
-	/* the complement in the engine's rows only (a condition's rows are
-	 * fewer than half) */
-	int comp = (!sp || sp == &es) && s->pop_packed && m > s->n / 2;
+	comp = s->pop_packed && m > s->n / 2;
 	if (!sp)
 		walk = comp ? s->n - m : m;
 	size_t units = sp ? sp->nblocks : s->words;
-	struct agg *plus = yoc_calloc(2, sizeof *plus);
-	if (!plus) {
-		yoc_free(lbm);
-		return YOC_ENOMEM;
-	}
-	struct agg *minus = plus + 1;
 	struct half *h = NULL;
 	pthread_t tid;
 	if (walk >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
 		h->s = s;
 		h->sp = sp;
-		h->bm = sbm;
+		h->bm = bm;
 		h->comp = comp;
 		h->u0 = units / 2;
 		h->u1 = units;
@@ -976,16 +1048,16 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 	}
 	size_t u1 = h ? units / 2 : units;
 	if (sp)
-		add_blocks(s, sp, plus, minus, sbm, comp, 0, u1);
+		add_blocks(s, sp, plus, minus, bm, comp, 0, u1);
 	else
-		add_bitmap(s, plus, sbm, comp, 0, u1);
+		add_bitmap(s, plus, bm, comp, 0, u1);
 	if (h) {
 		pthread_join(tid, NULL);
 		agg_add(plus, &h->plus);
 		agg_add(minus, &h->minus);
 		yoc_free(h);
 	}
-	yoc_free(lbm);
+done:
 	agg_sub(plus, minus);
 	if (comp) {
 		*a = *s->pop_packed;

@@ -172,6 +172,7 @@ struct yoc_sel {
 	int64_t *lpre[MAX_LTC];
 	uint64_t *lvalid[MAX_LTC];
 	size_t lnum[MAX_LTC], lwords[MAX_LTC], nlist;
+	uint64_t *any_ltc;    /* the rows with at least one of those conditions */
 	size_t list_walk;     /* rows to walk from which a condition's rows are tried (tests lower it) */
 };
 

@@ -8,8 +8,9 @@
 ** against row by row) on random filters and free rules over a small
 ** dataset with NULLs, values too large for the packed rows, cohorts and
 ** monthly figures, and the answer cache against fresh answers; the
-** pre-summed blocks of several sizes (over all rows and over a
-** condition's rows) against the plain sum of every row, field by field.
+** pre-summed blocks of several sizes (over all rows, over a condition's
+** rows, in pieces over two conditions' rows) against the plain sum of
+** every row, field by field.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -456,7 +457,7 @@ static void test_sel_blocks(void **st)
 		assert_int_equal(s->inv[s->perm[r]], r);
 	uint64_t *bm = test_malloc(8 * s->words);
 	struct agg *want = test_malloc(sizeof *want), *got = test_malloc(sizeof *got);
-	int whole = 0, dense = 0, comp = 0, wide = 0, inlist = 0;
+	int whole = 0, dense = 0, comp = 0, wide = 0, inlist = 0, inor = 0;
 	for (size_t bw = 1; bw <= 3; bw++) {
 		assert_int_equal(yoc__sel_blocks_build(s, bw), 0);
 		for (int k = 0; k < 300; k++) {
@@ -484,6 +485,14 @@ static void test_sel_blocks(void **st)
 					bm[w] &= c[w];
 				inlist += yoc__sel_list_for(s, bm) >= 0;
 			}
+			if (k % 6 == 2) {
+				/* inside two conditions (with "or"): one piece over each one's rows */
+				const uint64_t *c = s->ltc_bm + s->words * rnd((unsigned)s->nltc);
+				const uint64_t *d = s->ltc_bm + s->words * rnd((unsigned)s->nltc);
+				for (size_t w = 0; w < s->words; w++)
+					bm[w] &= c[w] | d[w];
+				inor += yoc__sel_list_for(s, bm) < 0;
+			}
 			size_t m = 0;
 			for (size_t w = 0; w < s->words; w++) {
 				m += (size_t)__builtin_popcountll(bm[w]);
@@ -507,7 +516,8 @@ static void test_sel_blocks(void **st)
 		}
 	}
 	/* each case was met many times */
-	assert_true(whole > 1000 && dense > 1000 && comp > 50 && wide > 50 && inlist == 300);
+	assert_true(whole > 1000 && dense > 1000 && comp > 50 && wide > 50 && inlist == 300 &&
+		    inor > 50);
 	test_free(bm);
 	test_free(want);
 	test_free(got);
