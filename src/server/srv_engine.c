@@ -4,9 +4,14 @@
 ** condition, per cohort; "value >= l" for whole-number columns, with the
 ** largest values also kept sorted for thresholds past the bitmaps; the rows
 ** of each practice), then the group's figures summed over packed rows of
-** one cache line a person (plus one line of monthly figures), a group of
-** more than half the people as the population minus the rest, and an
-** answer cache keyed by the normalised filter.
+** one cache line a person (plus one line of monthly figures), and an
+** answer cache keyed by the normalised filter. The rows are kept in an
+** order that follows the common filters (sex, age band, conditions count,
+** band, IMD decile, tier, age), with running sums per block of 64 rows, so
+** a run of selected blocks adds as one difference and only partial blocks
+** are summed row by row; each condition's rows have blocks of their own
+** for groups inside one condition or a few; a group of more than half the
+** people is the population minus the rest.
 **
 ** Must not: change what a filter means (each index gives exactly the rows
 ** the filter's rule text selects, NULLs included: a NULL value passes no
