@@ -792,9 +792,12 @@ static void block_count(const yoc_sel *s, const struct space *sp, const uint64_t
 	size_t w0 = b * s->bwords, w1 = w0 + s->bwords < sp->words ? w0 + s->bwords : sp->words;
 	*c = *v = 0;
 	for (size_t w = w0; w < w1; w++) {
-		uint64_t x = comp ? ~bm[w] & sp->valid[w] : bm[w];
-		*c += __builtin_popcountll(x);
-		*v += __builtin_popcountll(sp->valid[w]);
+		/* empty and whole words, the common ones, need no count (without
+		 * -mpopcnt a count is a library call) */
+		uint64_t vw = sp->valid[w], x = comp ? ~bm[w] & vw : bm[w];
+		int vc = vw == ~UINT64_C(0) ? 64 : __builtin_popcountll(vw);
+		*v += vc;
+		*c += x == 0 ? 0 : x == vw ? vc : __builtin_popcountll(x);
 	}
 }
 
