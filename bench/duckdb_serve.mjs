@@ -34,6 +34,11 @@ const where = [
   "practice = 'P90001' AND emergency_admissions >= 1",
   "age >= 75 AND sex = '2' AND dementia",
   "band IN ('D', 'E') AND bed_days >= 5",
+  "age >= 65",
+  "sex = '2'",
+  "ltc_count >= 1",
+  "imd_decile IN (1, 2)",
+  "hypertension",
 ];
 const agg = `count(*), ${sets.map((s) => `sum(cost_${s})`).join(', ')}, sum(cost_total),
   sum(emergency_admissions), sum(other_nonelective_admissions), sum(bed_days), sum(emergency_bed_days),

@@ -3,7 +3,8 @@
 # of POST /api/select, the trend by month included) over 3,000,000 persons.
 # Three figures:
 #   - server side: bench/serve_bench.c loads the dataset into the selection
-#     engine once (as yoc serve does) and answers 6 cohort queries 50 times
+#     engine once (as yoc serve does) and answers the cohort queries of
+#     bench/serve_queries.txt (small and large groups) 50 times
 #     each, first with the answer cache off (every answer computed), then on:
 #     p50/p95/p99 in ms per query and overall, and CPU seconds (goal: p95
 #     <= 5 ms, judged on the uncached answers);

@@ -3,11 +3,12 @@
 ** (yoc_sel_load, as yoc serve does at start) and answers each query of a
 ** file (one JSON request a line) REPEAT times through yoc_sel_query, the
 ** whole server-side work of POST /api/select but the HTTP and the access
-** log. Three passes: with the answer cache off (every answer computed: the
+** log. Four passes: with the answer cache off (every answer computed: the
 ** filters, the sums, the disclosure control and the JSON), the same with
-** every sum on one thread (a large group is otherwise summed on two), then
-** the cache on (the first answer of each query computed, the others from
-** the cache). Prints
+** every sum on one thread (a large group is otherwise summed on two), the
+** same without the pre-summed blocks (every row of the group, or of the
+** rest, summed one by one, as before the blocks), then the cache on (the
+** first answer of each query computed, the others from the cache). Prints
 ** the load time, then per query and overall p50/p95/p99 in milliseconds,
 ** and the same percentiles of each answer's CPU time (all threads), and
 ** the process's CPU time.
@@ -58,6 +59,16 @@ static void pct(const char *what, double *lat, int n)
 	       lat[(int)(n * 0.95)], lat[(int)(n * 0.99)]);
 }
 
+/* a query's wall and CPU percentiles on one line */
+static void pct2(const char *what, double *lat, double *cpu, int n)
+{
+	qsort(lat, (size_t)n, sizeof *lat, cmp);
+	qsort(cpu, (size_t)n, sizeof *cpu, cmp);
+	printf("%s answers %d p50_ms %.2f p95_ms %.2f p99_ms %.2f cpu_p50_ms %.2f cpu_p95_ms %.2f\n",
+	       what, n, lat[n / 2], lat[(int)(n * 0.95)], lat[(int)(n * 0.99)], cpu[n / 2],
+	       cpu[(int)(n * 0.95)]);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4)
@@ -87,16 +98,19 @@ int main(int argc, char **argv)
 		return 2;
 	double *lat = malloc(sizeof(double) * (size_t)(nq * rep));
 	double *one = malloc(sizeof(double) * (size_t)rep);
+	double *onec = malloc(sizeof(double) * (size_t)rep);
 	double *cpu = malloc(sizeof(double) * (size_t)(nq * rep));
 	struct yoc_buf out;
 	yoc_buf_init(&out, 1 << 24);
 	size_t par = s->parallel_rows;
-	for (int pass = 0; pass < 3; pass++) {
-		/* uncached as served; uncached with every sum on one thread; cached */
-		int cached = pass == 2;
-		const char *mode = pass == 0 ? "uncached" : pass == 1 ? "uncached_1thread" : "cached";
+	for (int pass = 0; pass < 4; pass++) {
+		/* uncached as served; on one thread; without blocks; cached */
+		int cached = pass == 3;
+		const char *mode = pass == 0 ? "uncached" : pass == 1 ? "uncached_1thread" :
+				   pass == 2 ? "uncached_noblocks" : "cached";
 		yoc__sel_cache_enable(s, cached);
 		s->parallel_rows = pass == 1 ? (size_t)-1 : par;
+		s->blocks_off = pass == 2;
 		int nl = 0;
 		double c1 = cpu_s(), t1 = now_ms();
 		for (int i = 0; i < nq; i++) {
@@ -109,7 +123,7 @@ int main(int argc, char **argv)
 					return 1;
 				}
 				one[r] = lat[nl] = now_ms() - a;
-				cpu[nl++] = proc_cpu_ms() - ca;
+				onec[r] = cpu[nl++] = proc_cpu_ms() - ca;
 				if (r == 0 && pass == 0) {
 					const char *c = strstr(out.data, "\"count\":");
 					printf("query %d count %.*s: %s\n", i + 1,
@@ -118,7 +132,7 @@ int main(int argc, char **argv)
 			}
 			char what[64];
 			snprintf(what, sizeof what, "%s query %d", mode, i + 1);
-			pct(what, one, rep);
+			pct2(what, one, onec, rep);
 		}
 		printf("%s all wall_s %.2f cpu_s %.2f\n", mode, (now_ms() - t1) / 1e3, cpu_s() - c1);
 		char what[64];

@@ -258,9 +258,11 @@ static int load_cohorts(yoc_sel *s, sqlite3 *db, struct yoc_error *e)
 			cur = (long)s->ncohort++;
 			snprintf(s->cohort_name[cur], 64, "%s", c);
 		}
-		long i = row_of(s, p);
-		if (i >= 0)
-			s->cohort_bm[s->words * (size_t)cur + (size_t)i / 64] |= UINT64_C(1) << (i % 64);
+		long f = row_of(s, p);
+		if (f >= 0) {
+			size_t i = s->inv[f]; /* the engine's row order */
+			s->cohort_bm[s->words * (size_t)cur + i / 64] |= UINT64_C(1) << (i % 64);
+		}
 	}
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		rc = yoc_error_set(e, YOC_EIO, "cohort_register", 0, 0, "%s", sqlite3_errmsg(db));
@@ -997,15 +999,14 @@ cleanup:
 	return rc;
 }
 
-/* ANDs the rows rule r selects into bm. */
+/* ANDs the rows rule r selects (frame rows) into bm (engine rows). */
 static int and_rule(const yoc_sel *s, const yoc_rule *r, uint64_t *bm, struct yoc_error *e)
 {
 	struct yoc_rule_result res;
 	memset(&res, 0, sizeof res);
 	int rc = yoc_rule_eval(r, s->frame, &res, e);
-	if (!rc)
-		for (size_t w = 0; w < res.words && w < s->words; w++)
-			bm[w] &= res.selected[w];
+	if (!rc && yoc__sel_and_frame(s, res.selected, res.words, bm))
+		rc = yoc_error_set(e, YOC_ENOMEM, "request", 0, 0, "out of memory");
 	yoc_rule_result_free(&res);
 	return rc;
 }
@@ -1135,11 +1136,19 @@ int yoc_sel_extract(const yoc_sel *s, const char *req, size_t len, int role,
 		    const char *practice, struct yoc_buf *out, struct yoc_buf *filter_out,
 		    size_t *rows, struct yoc_error *e)
 {
-	uint64_t *bm = NULL;
+	uint64_t *bm = NULL, *fbm = NULL;
 	int rc = select_rows(s, req, len, role, practice, &bm, filter_out, e);
 	*rows = 0;
 	if (rc)
 		return rc;
+	/* the frame's rows, in its (pseudo_id) order */
+	if (!(fbm = yoc_malloc(8 * s->words))) {
+		yoc_free(bm);
+		return yoc_error_set(e, YOC_ENOMEM, "extract", 0, 0, "out of memory");
+	}
+	yoc__sel_to_frame(s, bm, fbm);
+	yoc_free(bm);
+	bm = fbm;
 	yoc_buf_printf(out, "pseudo_id,fyear,age,sex,practice,imd_decile,ltc_count,band,%s"
 			    "emergency_admissions,bed_days,cost_total_pence\n",
 		       s->has_tier ? "tier," : "");

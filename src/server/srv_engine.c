@@ -4,9 +4,14 @@
 ** condition, per cohort; "value >= l" for whole-number columns, with the
 ** largest values also kept sorted for thresholds past the bitmaps; the rows
 ** of each practice), then the group's figures summed over packed rows of
-** one cache line a person (plus one line of monthly figures), a group of
-** more than half the people as the population minus the rest, and an
-** answer cache keyed by the normalised filter.
+** one cache line a person (plus one line of monthly figures), and an
+** answer cache keyed by the normalised filter. The rows are kept in an
+** order that follows the common filters (sex, age band, conditions count,
+** band, IMD decile, tier, age), with running sums per block of 64 rows, so
+** a run of selected blocks adds as one difference and only partial blocks
+** are summed row by row; each condition's rows have blocks of their own
+** for groups inside one condition or a few; a group of more than half the
+** people is the population minus the rest.
 **
 ** Must not: change what a filter means (each index gives exactly the rows
 ** the filter's rule text selects, NULLs included: a NULL value passes no
@@ -103,10 +108,13 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	x->ge = yoc_calloc(W * (size_t)x->nlev, 8);
 	if (!x->nonnull || !x->ge)
 		return YOC_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (c->null[i])
+	/* the frame's rows in its order (the columns are read in sequence), set
+	 * at their engine rows (the bitmaps fit the cache) */
+	for (size_t f = 0; f < n; f++) {
+		if (c->null[f])
 			continue;
-		int l = c->v[i] >= x->nlev - 1 ? x->nlev - 1 : (int)c->v[i];
+		size_t i = s->inv[f];
+		int l = c->v[f] >= x->nlev - 1 ? x->nlev - 1 : (int)c->v[f];
 		bit_set(x->nonnull, i);
 		bit_set(x->ge + W * (size_t)l, i);
 	}
@@ -130,7 +138,7 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	for (size_t w = 0; w < W; w++)
 		for (uint64_t b = top[w]; b; b &= b - 1) {
 			size_t i = w * 64 + (size_t)__builtin_ctzll(b);
-			tp[k].v = c->v[i];
+			tp[k].v = c->v[s->perm[i]];
 			tp[k++].row = (uint32_t)i;
 		}
 	qsort(tp, x->ntail, sizeof *tp, tail_cmp);
@@ -216,12 +224,12 @@ static uint64_t *cat_bitmaps(const yoc_sel *s, const struct txtcol *c, const int
 	uint64_t *bm = yoc_calloc(s->words * (nc ? nc : 1), 8);
 	if (!bm)
 		return NULL;
-	for (size_t i = 0; i < s->n; i++) {
-		if (c->null[i])
+	for (size_t f = 0; f < s->n; f++) {
+		if (c->null[f])
 			continue;
 		for (size_t k = 0; k < nc; k++)
-			if (codes[k] == c->v[i]) {
-				bit_set(bm + s->words * k, i);
+			if (codes[k] == c->v[f]) {
+				bit_set(bm + s->words * k, s->inv[f]);
 				break;
 			}
 	}
@@ -394,19 +402,22 @@ static struct wide *wide_of(yoc_sel *s, uint32_t row, size_t *cap)
 	return w;
 }
 
-/* A row's activity and money: packed when every value fits, else a wide row. */
-static int pack_row(yoc_sel *s, size_t i, size_t *wcap)
+/*
+** Row i's activity and money (frame row f): packed when every value fits,
+** else a wide row.
+*/
+static int pack_row(yoc_sel *s, size_t i, size_t f, size_t *wcap)
 {
 	struct crow *r = &s->rows[i];
 	int64_t act[NACT], mo[ROW_MONEY] = {0};
 	int fits = 1;
 	for (int q = 0; q < NACT; q++) {
-		act[q] = s->act_col[q].null[i] ? 0 : (int64_t)s->act_col[q].v[i];
+		act[q] = s->act_col[q].null[f] ? 0 : (int64_t)s->act_col[q].v[f];
 		fits &= act[q] >= 0 && act[q] <= UINT16_MAX;
 	}
-	mo[0] = s->cost_total.null[i] ? 0 : (int64_t)s->cost_total.v[i];
+	mo[0] = s->cost_total.null[f] ? 0 : (int64_t)s->cost_total.v[f];
 	for (size_t q = 0; q < s->nset; q++)
-		mo[1 + q] = s->set[q].null[i] ? 0 : (int64_t)s->set[q].v[i];
+		mo[1 + q] = s->set[q].null[f] ? 0 : (int64_t)s->set[q].v[f];
 	for (int q = 0; q < ROW_MONEY; q++)
 		fits &= mo[q] >= 0 && mo[q] <= UINT32_MAX;
 	if (fits) {
@@ -426,33 +437,35 @@ static int pack_row(yoc_sel *s, size_t i, size_t *wcap)
 
 static int pack_rows(yoc_sel *s, size_t *wcap)
 {
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t f = 0; f < s->n; f++) {
+		size_t i = s->inv[f];
 		struct crow *r = &s->rows[i];
 		memset(r, 0, sizeof *r);
-		r->key = s->key[i];
-		int sx = s->sex.null[i] ? -1 : s->sex.v[i] == s->male ? 0 : s->sex.v[i] == s->female ? 1 : -1;
-		r->pyr = s->age.null[i] || sx < 0 ? 255 : (uint8_t)(age_band(s->age.v[i]) * 2 + sx);
-		int b = s->band.null[i] ? -1 : cat_index(s->bands, s->nbands, s->band.v[i]);
+		r->key = s->key[f];
+		int sx = s->sex.null[f] ? -1 : s->sex.v[f] == s->male ? 0 : s->sex.v[f] == s->female ? 1 : -1;
+		r->pyr = s->age.null[f] || sx < 0 ? 255 : (uint8_t)(age_band(s->age.v[f]) * 2 + sx);
+		int b = s->band.null[f] ? -1 : cat_index(s->bands, s->nbands, s->band.v[f]);
 		r->band = b < 0 ? 255 : (uint8_t)b;
-		if (b < 0 && !s->band.null[i])
+		if (b < 0 && !s->band.null[f])
 			s->cats_unindexed = 1; /* more than MAX_CAT bands */
-		b = !s->has_tier || s->tier.null[i] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[i]);
+		b = !s->has_tier || s->tier.null[f] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[f]);
 		r->tier = b < 0 ? 255 : (uint8_t)b;
-		if (b < 0 && s->has_tier && !s->tier.null[i])
+		if (b < 0 && s->has_tier && !s->tier.null[f])
 			s->cats_unindexed = 1;
-		r->flags = !s->act_col[0].null[i] && s->act_col[0].v[i] >= 1;
+		r->flags = !s->act_col[0].null[f] && s->act_col[0].v[f] >= 1;
 		for (size_t k = 0; k < s->nltc && k < 32; k++)
-			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
+			if (!s->ltc[k].null[f] && s->ltc[k].v[f] != 0)
 				r->ltc |= UINT32_C(1) << k;
-		if (pack_row(s, i, wcap))
+		if (pack_row(s, i, f, wcap))
 			return YOC_ENOMEM;
 	}
 	return 0;
 }
 
-int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
+int yoc__sel_months_put(yoc_sel *s, size_t f, const int64_t cost[NMONTH],
 			const int64_t emerg[NMONTH], size_t *wcap)
 {
+	size_t i = s->inv[f];
 	struct mrow *m = &s->mrows[i];
 	int fits = 1;
 	s->rows[i].mbits = 0;
@@ -493,6 +506,8 @@ int yoc__sel_months_put(yoc_sel *s, size_t i, const int64_t cost[NMONTH],
 
 #define CHUNK 512
 #define PARALLEL_ROWS 100000 /* rows summed on two threads from this many */
+#define BLOCK_WORDS 1 /* a pre-summed block: 64 rows */
+#define LIST_WALK 20000 /* a walk this long tries a condition's rows */
 #define AHEAD 24 /* rows prefetched ahead: the rows are apart, so the hardware does not */
 
 /*
@@ -577,21 +592,6 @@ static void add_bitmap(const yoc_sel *s, struct agg *a, const uint64_t *bm, int 
 	add_rows(s, a, idx, m);
 }
 
-struct half {
-	const yoc_sel *s;
-	const uint64_t *bm;
-	int comp;
-	size_t w0, w1;
-	struct agg a;
-};
-
-static void *half_run(void *arg)
-{
-	struct half *h = arg;
-	add_bitmap(h->s, &h->a, h->bm, h->comp, h->w0, h->w1);
-	return NULL;
-}
-
 static void add_wide(struct agg *a, const struct wide *w)
 {
 	for (int q = 0; q < NACT; q++)
@@ -605,7 +605,15 @@ static void add_wide(struct agg *a, const struct wide *w)
 	}
 }
 
-/* a -= b, field by field (struct agg is all int64_t) */
+/* a += b, a -= b, field by field (struct agg is all int64_t) */
+static void agg_add(struct agg *a, const struct agg *b)
+{
+	int64_t *x = (int64_t *)a;
+	const int64_t *y = (const int64_t *)b;
+	for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
+		x[k] += y[k];
+}
+
 static void agg_sub(struct agg *a, const struct agg *b)
 {
 	int64_t *x = (int64_t *)a;
@@ -614,49 +622,462 @@ static void agg_sub(struct agg *a, const struct agg *b)
 		x[k] -= y[k];
 }
 
+/* ---- pre-summed blocks ---- */
+
+/* The int64 fields of struct agg that a packed row can make non-zero. */
+static size_t agg_fields(const yoc_sel *s, uint16_t *pf)
+{
+	struct agg a;
+	size_t nf = 0;
+#define F(x) (pf[nf++] = (uint16_t)((const int64_t *)&(x) - (const int64_t *)&a))
+	F(a.n);
+	F(a.ck);
+	for (int k = 0; k < NAGE * 2; k++) {
+		F(a.pyr[k]);
+		F(a.pyr_ck[k]);
+	}
+	for (size_t k = 0; k < s->nltc && k < MAX_LTC; k++) {
+		F(a.ltc[k]);
+		F(a.ltc_ck[k]);
+	}
+	for (size_t k = 0; k < s->nbands; k++) {
+		F(a.band[k]);
+		F(a.band_ck[k]);
+	}
+	for (size_t k = 0; k < s->ntiers; k++) {
+		F(a.tier[k]);
+		F(a.tier_ck[k]);
+	}
+	for (int q = 0; q < NACT; q++)
+		F(a.act[q]);
+	F(a.emerg_people);
+	F(a.emerg_ck);
+	F(a.cost_total);
+	for (size_t q = 0; q < s->nset; q++)
+		F(a.cost[q]);
+	if (s->mrows)
+		for (int m = 0; m < NMONTH; m++) {
+			F(a.mcost[m]);
+			F(a.memerg[m]);
+			F(a.mpeople[m]);
+			F(a.mpeople_ck[m]);
+		}
+#undef F
+	return nf;
+}
+
 /*
-** The sums of bitmap bm's rows. A group of more than half the people is
-** summed as the population minus the rest (every field is a sum, cell-key
-** sums included), so no query walks more than half the rows; wide rows
+** A space the blocks are laid over: the engine's rows (map NULL), or the
+** rows of one condition, position j being engine row map[j] (increasing).
+** valid: the positions that exist; pre: the running sums of its blocks.
+*/
+struct space {
+	const int64_t *pre;
+	const uint64_t *valid;
+	const uint32_t *map;
+	size_t words, nblocks;
+};
+
+static struct space engine_space(const yoc_sel *s)
+{
+	struct space sp = { s->pre, s->valid, NULL, s->words, s->nblocks };
+	return sp;
+}
+
+/* The running sums of every block of sp (nblocks + 1 rows of s->nf). */
+static int64_t *presums(const yoc_sel *s, const struct space *sp)
+{
+	int64_t *pre = yoc_malloc(sizeof *pre * s->nf * (sp->nblocks + 1));
+	struct agg *x = yoc_calloc(1, sizeof *x);
+	uint32_t idx[64];
+	if (!pre || !x) {
+		yoc_free(pre);
+		yoc_free(x);
+		return NULL;
+	}
+	for (size_t b = 0; b <= sp->nblocks; b++) {
+		const int64_t *v = (const int64_t *)x;
+		int64_t *p = pre + b * s->nf;
+		for (size_t f = 0; f < s->nf; f++)
+			p[f] = v[s->pf[f]];
+		size_t w1 = (b + 1) * s->bwords < sp->words ? (b + 1) * s->bwords : sp->words;
+		for (size_t w = b * s->bwords; b < sp->nblocks && w < w1; w++) {
+			size_t m = 0;
+			for (uint64_t y = sp->valid[w]; y; y &= y - 1) {
+				size_t j = w * 64 + (size_t)__builtin_ctzll(y);
+				idx[m++] = sp->map ? sp->map[j] : (uint32_t)j;
+			}
+			add_rows(s, x, idx, m);
+		}
+	}
+	yoc_free(x);
+	return pre;
+}
+
+static void lists_free(yoc_sel *s)
+{
+	for (size_t k = 0; k < s->nlist; k++) {
+		yoc_free(s->lrow[k]);
+		yoc_free(s->lpre[k]);
+		yoc_free(s->lvalid[k]);
+		s->lrow[k] = NULL;
+		s->lpre[k] = NULL;
+		s->lvalid[k] = NULL;
+	}
+	s->nlist = 0;
+	yoc_free(s->any_ltc);
+	s->any_ltc = NULL;
+}
+
+int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
+{
+	yoc_free(s->pre);
+	yoc_free(s->pf);
+	lists_free(s);
+	s->pre = NULL;
+	s->pf = NULL;
+	s->bwords = bwords ? bwords : 1;
+	s->nblocks = (s->words + s->bwords - 1) / s->bwords;
+	s->pf = yoc_malloc(sizeof *s->pf * (sizeof(struct agg) / sizeof(int64_t)));
+	if (!s->pf)
+		return YOC_ENOMEM;
+	s->nf = agg_fields(s, s->pf);
+	/* the conditions' rows, each with its own blocks */
+	for (size_t k = 0; k < s->nltc && k < MAX_LTC; k++) {
+		const uint64_t *c = s->ltc_bm + s->words * k;
+		size_t n = 0;
+		for (size_t w = 0; w < s->words; w++)
+			n += (size_t)__builtin_popcountll(c[w]);
+		size_t lw = n / 64 + 1;
+		s->lnum[k] = n;
+		s->lwords[k] = lw;
+		s->nlist = k + 1;
+		s->lrow[k] = yoc_malloc(sizeof *s->lrow[k] * (n ? n : 1));
+		s->lvalid[k] = yoc_calloc(lw, 8);
+		if (!s->lrow[k] || !s->lvalid[k])
+			return YOC_ENOMEM;
+		n = 0;
+		for (size_t w = 0; w < s->words; w++)
+			for (uint64_t y = c[w]; y; y &= y - 1)
+				s->lrow[k][n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(y));
+		for (size_t j = 0; j < n; j++)
+			bit_set(s->lvalid[k], j);
+		struct space sp = { NULL, s->lvalid[k], s->lrow[k], lw, (lw + s->bwords - 1) / s->bwords };
+		if (!(s->lpre[k] = presums(s, &sp)))
+			return YOC_ENOMEM;
+	}
+	if (!(s->any_ltc = yoc_calloc(s->words, 8)))
+		return YOC_ENOMEM;
+	for (size_t k = 0; k < s->nlist; k++)
+		for (size_t w = 0; w < s->words; w++)
+			s->any_ltc[w] |= s->ltc_bm[s->words * k + w];
+	struct space sp = engine_space(s);
+	return (s->pre = presums(s, &sp)) ? 0 : YOC_ENOMEM;
+}
+
+/* a += the packed sums of blocks [b0, b1): one difference of the pre-sums */
+static void add_presum(const yoc_sel *s, const struct space *sp, struct agg *a, size_t b0,
+		       size_t b1)
+{
+	int64_t *x = (int64_t *)a;
+	const int64_t *p0 = sp->pre + b0 * s->nf, *p1 = sp->pre + b1 * s->nf;
+	for (size_t f = 0; f < s->nf; f++)
+		x[s->pf[f]] += p1[f] - p0[f];
+}
+
+/* Selected and valid positions of block b (complemented within valid if comp). */
+static void block_count(const yoc_sel *s, const struct space *sp, const uint64_t *bm, int comp,
+			size_t b, int *c, int *v)
+{
+	size_t w0 = b * s->bwords, w1 = w0 + s->bwords < sp->words ? w0 + s->bwords : sp->words;
+	*c = *v = 0;
+	for (size_t w = w0; w < w1; w++) {
+		/* empty and whole words, the common ones, need no count (without
+		 * -mpopcnt a count is a library call) */
+		uint64_t vw = sp->valid[w], x = comp ? ~bm[w] & vw : bm[w];
+		int vc = vw == ~UINT64_C(0) ? 64 : __builtin_popcountll(vw);
+		*v += vc;
+		*c += x == 0 ? 0 : x == vw ? vc : __builtin_popcountll(x);
+	}
+}
+
+/*
+** Adds the positions of blocks [b0, b1) of bm (complemented within valid
+** if comp) in space sp: a run of whole blocks as one difference of the
+** pre-sums into plus; a partial block row by row, its selected rows into
+** plus or, when more than half of it is selected, the block's pre-sum into
+** plus and its other rows into minus. The result is plus - minus.
+*/
+static void add_blocks(const yoc_sel *s, const struct space *sp, struct agg *plus,
+		       struct agg *minus, const uint64_t *bm, int comp, size_t b0, size_t b1)
+{
+	uint32_t ip[CHUNK + 64], im[CHUNK + 64];
+	size_t np = 0, nm = 0, run = 0;
+	int open = 0;
+	for (size_t b = b0; b < b1; b++) {
+		int c, v;
+		block_count(s, sp, bm, comp, b, &c, &v);
+		if (c == v) {
+			if (!open)
+				run = b;
+			open = 1;
+			continue;
+		}
+		if (open)
+			add_presum(s, sp, plus, run, b);
+		open = 0;
+		if (c == 0)
+			continue;
+		int whole = 2 * c > v;
+		if (whole)
+			add_presum(s, sp, plus, b, b + 1);
+		size_t w0 = b * s->bwords, w1 = w0 + s->bwords < sp->words ? w0 + s->bwords : sp->words;
+		for (size_t w = w0; w < w1; w++) {
+			uint64_t x = comp ? ~bm[w] & sp->valid[w] : bm[w];
+			if (whole) {
+				for (uint64_t y = sp->valid[w] & ~x; y; y &= y - 1) {
+					size_t j = w * 64 + (size_t)__builtin_ctzll(y);
+					im[nm++] = sp->map ? sp->map[j] : (uint32_t)j;
+				}
+				if (nm >= CHUNK) {
+					add_rows(s, minus, im, nm);
+					nm = 0;
+				}
+			} else {
+				for (; x; x &= x - 1) {
+					size_t j = w * 64 + (size_t)__builtin_ctzll(x);
+					ip[np++] = sp->map ? sp->map[j] : (uint32_t)j;
+				}
+				if (np >= CHUNK) {
+					add_rows(s, plus, ip, np);
+					np = 0;
+				}
+			}
+		}
+	}
+	if (open)
+		add_presum(s, sp, plus, run, b1);
+	add_rows(s, plus, ip, np);
+	add_rows(s, minus, im, nm);
+}
+
+struct half {
+	const yoc_sel *s;
+	const struct space *sp; /* NULL: no blocks */
+	const uint64_t *bm;
+	int comp;
+	size_t u0, u1; /* blocks, or words without blocks */
+	struct agg plus, minus;
+};
+
+static void *half_run(void *arg)
+{
+	struct half *h = arg;
+	if (h->sp)
+		add_blocks(h->s, h->sp, &h->plus, &h->minus, h->bm, h->comp, h->u0, h->u1);
+	else
+		add_bitmap(h->s, &h->plus, h->bm, h->comp, h->u0, h->u1);
+	return NULL;
+}
+
+void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *a)
+{
+	memset(a, 0, sizeof *a);
+	add_bitmap(s, a, bm, 0, 0, s->words);
+	for (size_t k = 0; k < s->nwide; k++)
+		if (bit_get(bm, s->wide[k].row))
+			add_wide(a, &s->wide[k]);
+}
+
+int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm)
+{
+	int best = -1;
+	for (size_t k = 0; k < s->nlist; k++) {
+		if (best >= 0 && s->lnum[k] >= s->lnum[best])
+			continue;
+		const uint64_t *c = s->ltc_bm + s->words * k;
+		size_t w = 0;
+		while (w < s->words && !(bm[w] & ~c[w]))
+			w++;
+		if (w == s->words)
+			best = (int)k;
+	}
+	return best;
+}
+
+/* Walk estimate of bm in space sp: at most half of each partial block. */
+static size_t walk_of(const yoc_sel *s, const struct space *sp, const uint64_t *bm, size_t *m)
+{
+	size_t walk = 0;
+	*m = 0;
+	for (size_t b = 0; b < sp->nblocks; b++) {
+		int c, v;
+		block_count(s, sp, bm, 0, b, &c, &v);
+		*m += (size_t)c;
+		if (c && c < v)
+			walk += (size_t)(c < v - c ? c : v - c);
+	}
+	return walk;
+}
+
+#define MAX_PIECES 3
+
+/* The space of condition k's rows. */
+static struct space list_space(const yoc_sel *s, size_t k)
+{
+	struct space sp = { s->lpre[k], s->lvalid[k], s->lrow[k], s->lwords[k],
+			    (s->lwords[k] + s->bwords - 1) / s->bwords };
+	return sp;
+}
+
+/*
+** A group inside one condition, or inside the union of up to MAX_PIECES
+** conditions (conditions with "or"), cut into pieces each inside one
+** condition: the rows of the condition that holds most of the group, then
+** of the one that holds most of the rest, and so on. Each piece is summed
+** over its condition's rows and their blocks into plus and minus: 1. When
+** there is no such cover, or its walk is not shorter than walk: 0, nothing
+** added.
+*/
+static int add_pieces(const yoc_sel *s, const uint64_t *bm, size_t walk, struct agg *plus,
+		      struct agg *minus)
+{
+	size_t W = s->words, lwalk = 0, lm;
+	int ks[MAX_PIECES], np = 0, done = 0, rc = 0;
+	uint64_t *rest = NULL, *lbm[MAX_PIECES] = {NULL};
+	if (!s->any_ltc)
+		return 0;
+	int one = yoc__sel_list_for(s, bm);
+	if (one < 0)
+		for (size_t w = 0; w < W; w++)
+			if (bm[w] & ~s->any_ltc[w])
+				return 0; /* someone without a condition */
+	if (!(rest = yoc_malloc(8 * W)))
+		return 0;
+	memcpy(rest, bm, 8 * W);
+	for (;;) {
+		int bk = one;
+		/* the choice needs only to be good, not best: counted on every
+		 * 16th word, then on every word if that finds nobody */
+		for (size_t step = 16; bk < 0 || np > 0; step = 1) {
+			size_t best = 0;
+			bk = -1;
+			for (size_t k = 0; k < s->nlist; k++) {
+				const uint64_t *c = s->ltc_bm + W * k;
+				size_t n = 0;
+				for (size_t w = 0; w < W; w += step)
+					n += (size_t)__builtin_popcountll(rest[w] & c[w]);
+				if (n > best) {
+					best = n;
+					bk = (int)k;
+				}
+			}
+			if (bk >= 0 || step == 1)
+				break;
+		}
+		if (bk < 0) {
+			done = 1; /* the rest is empty */
+			break;
+		}
+		if (np == MAX_PIECES || !(lbm[np] = yoc_calloc(s->lwords[bk], 8)))
+			break;
+		const uint32_t *row = s->lrow[bk];
+		for (size_t j = 0; j < s->lnum[bk]; j++)
+			if (bit_get(rest, row[j]))
+				bit_set(lbm[np], j);
+		struct space sp = list_space(s, (size_t)bk);
+		lwalk += walk_of(s, &sp, lbm[np], &lm);
+		const uint64_t *c = s->ltc_bm + W * (size_t)bk;
+		for (size_t w = 0; w < W; w++)
+			rest[w] &= ~c[w];
+		ks[np++] = bk;
+		if (bk == one) {
+			done = 1;
+			break;
+		}
+	}
+	/* (list_walk 0: whenever there is a cover, so the tests cover this path) */
+	if (done && (lwalk < walk || s->list_walk == 0)) {
+		for (int i = 0; i < np; i++) {
+			struct space sp = list_space(s, (size_t)ks[i]);
+			add_blocks(s, &sp, plus, minus, lbm[i], 0, 0, sp.nblocks);
+		}
+		rc = 1;
+	}
+	yoc_free(rest);
+	for (int i = 0; i < MAX_PIECES; i++)
+		yoc_free(lbm[i]);
+	return rc;
+}
+
+/*
+** The sums of bitmap bm's rows. With the pre-summed blocks, runs of whole
+** blocks cost one difference each and only partial blocks are walked row
+** by row (at most half of each); a group inside one condition's rows, or
+** the union of a few, whose walk is long is laid over those conditions'
+** rows and their own blocks, where it is denser. A group of
+** more than half the people is summed as the population minus the rest
+** (every field is a sum, cell-key sums included). When 100,000 rows or more
+** are to be walked, the second half of the blocks is summed on a second
+** thread (the walk waits on memory, and two cores fetch more). Wide rows
 ** then add what their packed row lacks.
 */
 int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 {
-	size_t m = 0, W = (s->n + 63) / 64;
-	for (size_t w = 0; w < W; w++)
-		m += (size_t)__builtin_popcountll(bm[w]);
-	int comp = s->pop_packed && m > s->n / 2;
-	memset(a, 0, sizeof *a);
-	size_t rows = comp ? s->n - m : m;
+	struct space es = engine_space(s);
+	const struct space *sp = s->pre && !s->blocks_off ? &es : NULL;
+	size_t m = 0, walk = 0;
+	int comp = 0; /* the pieces are never complemented */
+	struct agg *plus = yoc_calloc(2, sizeof *plus);
+	if (!plus)
+		return YOC_ENOMEM;
+	struct agg *minus = plus + 1;
+	if (sp) {
+		walk = walk_of(s, sp, bm, &m);
+		if (walk >= s->list_walk && add_pieces(s, bm, walk, plus, minus))
+			goto done;
+	} else {
+		for (size_t w = 0; w < s->words; w++)
+			m += (size_t)__builtin_popcountll(bm[w]);
+	}
+	comp = s->pop_packed && m > s->n / 2;
+	if (!sp)
+		walk = comp ? s->n - m : m;
+	size_t units = sp ? sp->nblocks : s->words;
 	struct half *h = NULL;
 	pthread_t tid;
-	/* a large group: the second half of the words on a second thread (the
-	 * sums only wait on memory, so two cores fetch twice as much) */
-	if (rows >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
+	if (walk >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
 		h->s = s;
+		h->sp = sp;
 		h->bm = bm;
 		h->comp = comp;
-		h->w0 = s->words / 2;
-		h->w1 = s->words;
+		h->u0 = units / 2;
+		h->u1 = units;
 		if (pthread_create(&tid, NULL, half_run, h) != 0) {
 			yoc_free(h);
 			h = NULL;
 		}
 	}
-	add_bitmap(s, a, bm, comp, 0, h ? s->words / 2 : s->words);
+	size_t u1 = h ? units / 2 : units;
+	if (sp)
+		add_blocks(s, sp, plus, minus, bm, comp, 0, u1);
+	else
+		add_bitmap(s, plus, bm, comp, 0, u1);
 	if (h) {
 		pthread_join(tid, NULL);
-		int64_t *x = (int64_t *)a;
-		const int64_t *y = (const int64_t *)&h->a;
-		for (size_t k = 0; k < sizeof *a / sizeof(int64_t); k++)
-			x[k] += y[k];
+		agg_add(plus, &h->plus);
+		agg_add(minus, &h->minus);
 		yoc_free(h);
 	}
+done:
+	agg_sub(plus, minus);
 	if (comp) {
-		struct agg rest = *a;
 		*a = *s->pop_packed;
-		agg_sub(a, &rest);
+		agg_sub(a, plus);
+	} else {
+		*a = *plus;
 	}
+	yoc_free(plus);
 	for (size_t k = 0; k < s->nwide; k++)
 		if (bit_get(bm, s->wide[k].row))
 			add_wide(a, &s->wide[k]);
@@ -664,6 +1085,93 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 }
 
 /* ---- building ---- */
+
+struct order_pair { uint64_t k; uint32_t row; };
+
+static int order_cmp(const void *a, const void *b)
+{
+	const struct order_pair *x = a, *y = b;
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* v clamped to 0..cap - 1 as a whole number, cap for NULL */
+static uint64_t order_num(const struct numcol *c, size_t f, unsigned cap)
+{
+	if (c->null[f])
+		return cap;
+	double v = c->v[f];
+	return !(v >= 0) ? 0 : v >= cap - 1 ? cap - 1 : (uint64_t)v;
+}
+
+/*
+** The engine's row order: by sex, age band, number of conditions, band,
+** IMD decile, tier and age (NULL last in each), then the frame's order.
+** Only speed depends on it: the common filters take runs of rows, which
+** the pre-summed blocks add as one difference. perm: engine row to frame
+** row; inv: back.
+*/
+static int order_rows(yoc_sel *s)
+{
+	size_t n = s->n;
+	struct order_pair *op = yoc_malloc(sizeof *op * (n ? n : 1));
+	s->perm = yoc_malloc(sizeof *s->perm * (n ? n : 1));
+	s->inv = yoc_malloc(sizeof *s->inv * (n ? n : 1));
+	if (!op || !s->perm || !s->inv) {
+		yoc_free(op);
+		return YOC_ENOMEM;
+	}
+	for (size_t f = 0; f < n; f++) {
+		uint64_t sx = s->sex.null[f] ? 3 : s->sex.v[f] == s->male ? 0 : s->sex.v[f] == s->female ? 1 : 2;
+		uint64_t ab = s->age.null[f] ? 31 : (uint64_t)age_band(s->age.v[f]);
+		int b = s->band.null[f] ? -1 : cat_index(s->bands, s->nbands, s->band.v[f]);
+		int t = !s->has_tier || s->tier.null[f] ? -1 : cat_index(s->tiers, s->ntiers, s->tier.v[f]);
+		uint64_t k = sx;
+		k = k << 5 | ab;
+		k = k << 6 | order_num(&s->ltc_count, f, 63);
+		k = k << 6 | (b < 0 ? 63 : (uint64_t)b);
+		k = k << 5 | order_num(&s->imd, f, 31);
+		k = k << 6 | (t < 0 ? 63 : (uint64_t)t);
+		k = k << 8 | order_num(&s->age, f, 255);
+		op[f].k = k;
+		op[f].row = (uint32_t)f;
+	}
+	qsort(op, n, sizeof *op, order_cmp);
+	for (size_t r = 0; r < n; r++) {
+		s->perm[r] = op[r].row;
+		s->inv[op[r].row] = (uint32_t)r;
+	}
+	yoc_free(op);
+	return 0;
+}
+
+int yoc__sel_and_frame(const yoc_sel *s, const uint64_t *fbm, size_t fwords, uint64_t *bm)
+{
+	uint64_t *t = yoc_calloc(s->words, 8);
+	if (!t)
+		return YOC_ENOMEM;
+	for (size_t w = 0; w < fwords && w < s->words; w++)
+		for (uint64_t b = fbm[w]; b; b &= b - 1) {
+			size_t f = w * 64 + (size_t)__builtin_ctzll(b);
+			if (f < s->n)
+				bit_set(t, s->inv[f]);
+		}
+	and_into(bm, t, s->words);
+	yoc_free(t);
+	return 0;
+}
+
+void yoc__sel_to_frame(const yoc_sel *s, const uint64_t *bm, uint64_t *fbm)
+{
+	memset(fbm, 0, 8 * s->words);
+	for (size_t w = 0; w < s->words; w++)
+		for (uint64_t b = bm[w]; b; b &= b - 1) {
+			size_t r = w * 64 + (size_t)__builtin_ctzll(b);
+			if (r < s->n)
+				bit_set(fbm, s->perm[r]);
+		}
+}
 
 int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 {
@@ -675,9 +1183,12 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		bit_set(s->valid, i);
+	if (order_rows(s))
+		goto nomem;
 	long nc = sysconf(_SC_NPROCESSORS_ONLN);
 	s->ncpu = nc < 1 ? 1 : (int)nc;
 	s->parallel_rows = PARALLEL_ROWS;
+	s->list_walk = LIST_WALK;
 	if ((rc = numidx_build(s, &s->age, AGE_LEVELS, &s->ix_age)) ||
 	    (rc = numidx_build(s, &s->ltc_count, SMALL_LEVELS, &s->ix_lc)) ||
 	    (rc = numidx_build(s, &s->imd, 12, &s->ix_imd)) ||
@@ -693,7 +1204,7 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 			goto nomem;
 		for (size_t i = 0; i < n; i++)
 			if (!s->sex.null[i])
-				seen[s->sex.v[i]] = 1;
+				seen[s->sex.v[i]] = 1; /* frame order: only which are present */
 		s->nsexes = 0;
 		s->sex_indexed = 1;
 		for (size_t d = 0; d < nd; d++)
@@ -713,9 +1224,9 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 	if (!s->ltc_bm)
 		goto nomem;
 	for (size_t k = 0; k < s->nltc; k++)
-		for (size_t i = 0; i < n; i++)
-			if (!s->ltc[k].null[i] && s->ltc[k].v[i] != 0)
-				bit_set(s->ltc_bm + W * k, i);
+		for (size_t f = 0; f < n; f++)
+			if (!s->ltc[k].null[f] && s->ltc[k].v[f] != 0)
+				bit_set(s->ltc_bm + W * k, s->inv[f]);
 	/* the rows of each practice, in row order (a counting sort) */
 	s->prac_start = yoc_calloc(s->npractices + 2, sizeof *s->prac_start);
 	s->prac_rows = yoc_malloc(sizeof *s->prac_rows * (n ? n : 1));
@@ -724,8 +1235,9 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 		yoc_free(pidx);
 		goto nomem;
 	}
-	for (size_t i = 0; i < n; i++) {
-		pidx[i] = s->practice.null[i] ? -1 : yoc__sel_practice_index(s, s->practice.v[i]);
+	for (size_t f = 0; f < n; f++) {
+		size_t i = s->inv[f];
+		pidx[i] = s->practice.null[f] ? -1 : yoc__sel_practice_index(s, s->practice.v[f]);
 		if (pidx[i] >= 0)
 			s->prac_start[pidx[i] + 2]++;
 	}
@@ -753,6 +1265,8 @@ int yoc__sel_engine_population(yoc_sel *s, struct yoc_error *e)
 	*s->pop = *s->pop_packed;
 	for (size_t k = 0; k < s->nwide; k++)
 		add_wide(s->pop, &s->wide[k]);
+	if (yoc__sel_blocks_build(s, BLOCK_WORDS))
+		return yoc_error_set(e, YOC_ENOMEM, "serve", 0, 0, "out of memory");
 	return 0;
 }
 
@@ -777,6 +1291,11 @@ void yoc__sel_engine_free(yoc_sel *s)
 	yoc_free(s->pop);
 	yoc_free(s->pop_packed);
 	yoc_free(s->cohort_bm);
+	yoc_free(s->perm);
+	yoc_free(s->inv);
+	yoc_free(s->pre);
+	yoc_free(s->pf);
+	lists_free(s);
 	yoc__sel_cache_free(s);
 }
 

@@ -145,7 +145,35 @@ struct yoc_sel {
 	struct sel_cache *cache;
 	int rule_path;        /* 1: filters through the rule module (tests) */
 	int ncpu;             /* processors online: two threads sum a large group */
-	size_t parallel_rows; /* ... of at least this many rows (tests lower it) */
+	size_t parallel_rows; /* ... of at least this many rows walked (tests lower it) */
+	/*
+	 * Row order: the engine's row r (every bitmap, index, packed row, wide
+	 * row and practice list) is the frame's row perm[r]; inv maps back. The
+	 * rows are sorted by sex, age band, number of conditions, band, IMD
+	 * decile, tier, age, so that the common filters select runs of rows.
+	 */
+	uint32_t *perm, *inv;
+	/*
+	 * Pre-summed blocks of bwords * 64 rows: pre[b * nf + f] is the sum of
+	 * struct agg's int64 field pf[f] over the packed rows before block b
+	 * (nblocks + 1 entries), so a run of whole blocks adds as one
+	 * difference. pf lists the fields that can be non-zero.
+	 */
+	int64_t *pre;
+	uint16_t *pf;
+	size_t nf, bwords, nblocks;
+	int blocks_off;       /* 1: every row summed one by one (tests, bench) */
+	/*
+	 * Condition k's rows (engine rows, increasing: lnum of them) with their
+	 * own pre-summed blocks over lwords words of positions: a group inside
+	 * them is denser there than among all rows.
+	 */
+	uint32_t *lrow[MAX_LTC];
+	int64_t *lpre[MAX_LTC];
+	uint64_t *lvalid[MAX_LTC];
+	size_t lnum[MAX_LTC], lwords[MAX_LTC], nlist;
+	uint64_t *any_ltc;    /* the rows with at least one of those conditions */
+	size_t list_walk;     /* rows to walk from which a condition's rows are tried (tests lower it) */
 };
 
 /* ---- srv_engine.c ---- */
@@ -153,7 +181,7 @@ struct yoc_sel {
 /* Builds the indexes and packed rows of a loaded s (columns read). YOC_ENOMEM. */
 int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e);
 /*
-** Row i's monthly figures (cost in pence, emergency admissions), after
+** Frame row i's monthly figures (cost in pence, emergency admissions), after
 ** yoc__sel_engine_build and with s->mrows allocated; *wcap is the wide
 ** array's capacity (0 first). YOC_ENOMEM.
 */
@@ -171,6 +199,19 @@ void yoc__sel_filter_eval(const yoc_sel *s, const struct sel_filter *f, uint64_t
 void yoc__sel_practice_mask(const yoc_sel *s, int32_t code, uint64_t *bm);
 /* Sums of the rows of bm into a. YOC_ENOMEM. */
 int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a);
+/*
+** (Re)builds the pre-summed blocks of bwords words (64 rows each) once every
+** row and month is packed. YOC_ENOMEM.
+*/
+int yoc__sel_blocks_build(yoc_sel *s, size_t bwords);
+/* The smallest condition whose rows hold every row of bm, or -1. */
+int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm);
+/* The sums of bm's rows one by one, no blocks, no complement, one thread (tests). */
+void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *a);
+/* bm &= fbm, fbm a bitmap of frame rows (the rule module's order). YOC_ENOMEM. */
+int yoc__sel_and_frame(const yoc_sel *s, const uint64_t *fbm, size_t fwords, uint64_t *bm);
+/* fbm (s->words words, zeroed here) = the frame rows of engine bitmap bm. */
+void yoc__sel_to_frame(const yoc_sel *s, const uint64_t *bm, uint64_t *fbm);
 /* Index of practice dictionary code c in s->practices, or -1. */
 int yoc__sel_practice_index(const yoc_sel *s, int32_t c);
 

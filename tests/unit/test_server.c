@@ -4,10 +4,13 @@
 ** HMAC-SHA256 directly, the users file (add, check, passwd, remove, mode,
 ** no password stored), and the open access log (alog) extended by a second
 ** writer between two records; the selection engine's indexes against the
-** rule module (and the sums on one and two threads) on random filters over
-** a small dataset with NULLs, values
-** too large for the packed rows, cohorts and monthly figures, and the
-** answer cache against fresh answers.
+** rule module (and the sums on one and two threads, by pre-summed blocks
+** against row by row) on random filters and free rules over a small
+** dataset with NULLs, values too large for the packed rows, cohorts and
+** monthly figures, and the answer cache against fresh answers; the
+** pre-summed blocks of several sizes (over all rows, over a condition's
+** rows, in pieces over two conditions' rows) against the plain sum of
+** every row, field by field.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -321,7 +324,15 @@ static void random_request(char *out, size_t cap)
 	}
 	if ((used[13] || used[14]) && rnd(2))
 		n += (size_t)snprintf(out + n, cap - n, ",\"ltc_mode\":\"or\"");
-	snprintf(out + n, cap - n, "}}");
+	n += (size_t)snprintf(out + n, cap - n, "}");
+	/* a free rule now and then (evaluated by the rule module in its own row order) */
+	static const char *const rules[] = {
+		"age >= 40 and copd", "sex = '2' or band = 'B'", "cost_total < 100000 and tier != 'rest'",
+		"ltc_count >= 1"
+	};
+	if (rnd(4) == 0)
+		n += (size_t)snprintf(out + n, cap - n, ",\"rule\":\"%s\"", rules[rnd(4)]);
+	snprintf(out + n, cap - n, "}");
 }
 
 static void test_sel_index(void **st)
@@ -336,6 +347,7 @@ static void test_sel_index(void **st)
 	assert_int_equal(yoc_sel_rows(s), SEL_N);
 	assert_true(s->nwide > 0);      /* the large values are there */
 	assert_int_equal(s->ncohort, 2);
+	s->list_walk = 0; /* a group inside a condition's rows always summed there */
 	struct yoc_buf a, b, c;
 	yoc_buf_init(&a, 1 << 22);
 	yoc_buf_init(&b, 1 << 22);
@@ -349,8 +361,11 @@ static void test_sel_index(void **st)
 		yoc__sel_cache_enable(s, 0);
 		yoc__sel_rule_path(s, 0);
 		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_ANALYST, NULL, &a, NULL, &e), 0);
+		/* the rules' answer summed row by row, the indexes' by the blocks */
 		yoc__sel_rule_path(s, 1);
+		s->blocks_off = 1;
 		assert_int_equal(yoc_sel_query(s, req, strlen(req), YOC_ROLE_ANALYST, NULL, &b, NULL, &e), 0);
+		s->blocks_off = 0;
 		if (strcmp(a.data, b.data) != 0)
 			fail_msg("indexes and rules differ on %s", req);
 		/* the sums on two threads (a group of 50 rows or more) give the same */
@@ -375,9 +390,137 @@ static void test_sel_index(void **st)
 		nonempty += strstr(b.data, "\"count\":0,") == NULL;
 	}
 	assert_true(nonempty > 100);
+	/* a group asked by filters and by the same rule gets the same answer */
+	static const char *const same[][2] = {
+		{"{\"filters\":{\"age_min\":40}}", "{\"rule\":\"age >= 40\"}"},
+		{"{\"filters\":{\"sex\":[\"2\"]}}", "{\"rule\":\"sex in ('2')\"}"},
+		{"{\"filters\":{\"ltc\":[\"copd\"],\"imd\":[1,2,7]}}", "{\"rule\":\"copd and imd_decile in (1, 2, 7)\"}"},
+		{"{\"filters\":{\"ltc_count_max\":3,\"band\":[\"A\",\"C\"]}}", "{\"rule\":\"ltc_count <= 3 and band in ('A', 'C')\"}"},
+	};
+	yoc__sel_rule_path(s, 0);
+	for (size_t k = 0; k < sizeof same / sizeof same[0]; k++) {
+		yoc_buf_reset(&a);
+		yoc_buf_reset(&b);
+		assert_int_equal(yoc_sel_query(s, same[k][0], strlen(same[k][0]), YOC_ROLE_ANALYST, NULL, &a, NULL, &e), 0);
+		assert_int_equal(yoc_sel_query(s, same[k][1], strlen(same[k][1]), YOC_ROLE_ANALYST, NULL, &b, NULL, &e), 0);
+		if (strcmp(a.data, b.data) != 0)
+			fail_msg("filters and rule differ: %s", same[k][0]);
+	}
 	yoc_buf_free(&a);
 	yoc_buf_free(&b);
 	yoc_buf_free(&c);
+	yoc_sel_free(s);
+	tu_rm_rf(dir);
+}
+
+/* A bitmap of the engine's rows in runs: whole words, empty, sparse and dense ones. */
+static void random_bitmap(const yoc_sel *s, uint64_t *bm)
+{
+	unsigned mix = rnd(4); /* mostly empty, mostly whole, mixed, random */
+	size_t w = 0;
+	while (w < s->words) {
+		size_t len = 1 + rnd(6);
+		unsigned kind = mix == 3 ? 2 + rnd(2) : rnd(4);
+		if (mix == 0 && rnd(3))
+			kind = 0;
+		if (mix == 1 && rnd(3))
+			kind = 1;
+		for (; len-- && w < s->words; w++) {
+			uint64_t x = (uint64_t)rnd(1u << 31) << 33 ^ (uint64_t)rnd(1u << 31) << 2 ^ rnd(4);
+			uint64_t y = (uint64_t)rnd(1u << 31) << 33 ^ (uint64_t)rnd(1u << 31) << 2 ^ rnd(4);
+			bm[w] = kind == 0 ? 0 : kind == 1 ? ~UINT64_C(0) : kind == 2 ? x & y : x | y;
+			bm[w] &= s->valid[w];
+		}
+	}
+}
+
+/*
+** The pre-summed blocks against the plain sum of every row, field by field
+** (every count, cell-key sum and pence sum), for blocks of 1, 2 and 3 words,
+** on one and two threads, over bitmaps with runs of whole blocks, partial
+** blocks, groups of more than half the people, wide rows; and the groups of
+** the indexes' filters.
+*/
+static void test_sel_blocks(void **st)
+{
+	(void)st;
+	char dir[2048];
+	struct yoc_error e;
+	yoc_sel *s = NULL;
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "blk"), 0);
+	make_dataset(dir);
+	assert_int_equal(yoc_sel_load(dir, NULL, &s, &e), 0);
+	assert_non_null(s->pre);
+	s->list_walk = 0;
+	/* the order is a permutation */
+	for (size_t r = 0; r < s->n; r++)
+		assert_int_equal(s->inv[s->perm[r]], r);
+	uint64_t *bm = test_malloc(8 * s->words);
+	struct agg *want = test_malloc(sizeof *want), *got = test_malloc(sizeof *got);
+	int whole = 0, dense = 0, comp = 0, wide = 0, inlist = 0, inor = 0;
+	for (size_t bw = 1; bw <= 3; bw++) {
+		assert_int_equal(yoc__sel_blocks_build(s, bw), 0);
+		for (int k = 0; k < 300; k++) {
+			if (k % 3 == 0) {
+				struct sel_filter f;
+				memset(&f, 0, sizeof f);
+				f.age_lo = rnd(2) ? (int)rnd(100) : -1;
+				f.age_hi = -1;
+				f.lc_lo = f.lc_hi = -1;
+				f.emerg_min = f.bed_min = -1;
+				f.cost_min = -1;
+				f.has_sex = rnd(2);
+				f.sex = 1u + rnd(3);
+				f.has_band = rnd(3) == 0;
+				f.band = 1u + rnd(7);
+				memcpy(bm, s->valid, 8 * s->words);
+				yoc__sel_filter_eval(s, &f, bm);
+			} else {
+				random_bitmap(s, bm);
+			}
+			if (k % 3 == 1) {
+				/* inside a condition's rows: summed over those rows' blocks */
+				const uint64_t *c = s->ltc_bm + s->words * rnd((unsigned)s->nltc);
+				for (size_t w = 0; w < s->words; w++)
+					bm[w] &= c[w];
+				inlist += yoc__sel_list_for(s, bm) >= 0;
+			}
+			if (k % 6 == 2) {
+				/* inside two conditions (with "or"): one piece over each one's rows */
+				const uint64_t *c = s->ltc_bm + s->words * rnd((unsigned)s->nltc);
+				const uint64_t *d = s->ltc_bm + s->words * rnd((unsigned)s->nltc);
+				for (size_t w = 0; w < s->words; w++)
+					bm[w] &= c[w] | d[w];
+				inor += yoc__sel_list_for(s, bm) < 0;
+			}
+			size_t m = 0;
+			for (size_t w = 0; w < s->words; w++) {
+				m += (size_t)__builtin_popcountll(bm[w]);
+				whole += bm[w] && bm[w] == s->valid[w];
+				dense += __builtin_popcountll(bm[w]) > 32 && bm[w] != s->valid[w];
+			}
+			comp += m > s->n / 2;
+			for (size_t q = 0; q < s->nwide; q++)
+				wide += (int)(bm[s->wide[q].row / 64] >> (s->wide[q].row % 64) & 1);
+			yoc__sel_aggregate_plain(s, bm, want);
+			s->ncpu = 1;
+			assert_int_equal(yoc__sel_aggregate(s, bm, got), 0);
+			if (memcmp(want, got, sizeof *want) != 0)
+				fail_msg("blocks of %zu words differ from the rows (round %d)", bw, k);
+			s->ncpu = 2;
+			s->parallel_rows = 1;
+			assert_int_equal(yoc__sel_aggregate(s, bm, got), 0);
+			s->parallel_rows = (size_t)-1;
+			if (memcmp(want, got, sizeof *want) != 0)
+				fail_msg("blocks of %zu words on two threads differ (round %d)", bw, k);
+		}
+	}
+	/* each case was met many times */
+	assert_true(whole > 1000 && dense > 1000 && comp > 50 && wide > 50 && inlist == 300 &&
+		    inor > 50);
+	test_free(bm);
+	test_free(want);
+	test_free(got);
 	yoc_sel_free(s);
 	tu_rm_rf(dir);
 }
@@ -390,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_users),
 		cmocka_unit_test(test_alog_open),
 		cmocka_unit_test(test_sel_index),
+		cmocka_unit_test(test_sel_blocks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
