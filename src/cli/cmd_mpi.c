@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "ident/ident.h"
 #include "load/load.h"
+#include "report/report.h"
 #include "shard/shard.h"
 #include "yoc/date.h"
 #include "yoc/io.h"
@@ -625,10 +626,39 @@ int cli_mpi_analyse(int argc, char **argv)
 
 /* ---- report ---- */
 
+/* The report's two collective steps (src/report/report.h) over MPI. */
+static int comm_gather(void *ud, int fail, const void *p, size_t n, struct yoc_buf *recv,
+		       struct yoc_error *e)
+{
+	struct yoc_error e2;
+	int64_t bad = fail != 0;
+	(void)ud;
+	yoc_error_clear(&e2);
+	if (yoc_shard_sum(&bad, 1, &e2)) {
+		if (!fail)
+			*e = e2;
+		return YOC_EIO;
+	}
+	if (bad) {
+		if (!fail)
+			yoc_error_set(e, YOC_EDATA, NULL, 0, 0, "another rank failed");
+		return YOC_EDATA;
+	}
+	return yoc_shard_gather(p, n, recv, 0, e);
+}
+
+static int comm_bcast(void *ud, void *p, size_t n, struct yoc_error *e)
+{
+	(void)ud;
+	return yoc_shard_bcast(p, n, 0, e);
+}
+
 /*
-** Every shard's tables gathered at rank 0 into one catalog beside --out,
-** and the ordinary report run on it there (docs/mpi.md says what this
-** costs and why the figures are exact).
+** The report by reduction (docs/mpi.md "Report"): every rank computes the
+** figures of its own shard's person_year as a mergeable partial
+** (yoc_report_part_make), merged exactly at rank 0; the small tables
+** (files, loads, quarantine, costing, ...) are gathered into one catalog
+** beside --out, and rank 0 runs the ordinary report on the two.
 */
 static int mpi_report(int argc, char **argv, char **dirs)
 {
@@ -638,13 +668,19 @@ static int mpi_report(int argc, char **argv, char **dirs)
 	void *img = NULL;
 	size_t nimg = 0;
 	struct yoc_buf *gat = yoc_calloc((size_t)k, sizeof *gat);
-	const char *out = NULL;
+	struct yoc_report_part *part = NULL;
+	const char *out = NULL, *fyear = NULL;
 	yoc_error_clear(&e);
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out = argv[i + 1];
 		else if (strncmp(argv[i], "--out=", 6) == 0)
 			out = argv[i] + 6;
+		else if (strcmp(argv[i], "--fyear") == 0 && i + 1 < argc)
+			fyear = argv[i + 1];
+		else if (strncmp(argv[i], "--fyear=", 8) == 0)
+			fyear = argv[i] + 8;
+	}
 	if (!gat) {
 		cli_err("report", "out of memory");
 		return 1;
@@ -665,11 +701,21 @@ static int mpi_report(int argc, char **argv, char **dirs)
 		cli_err_rec("report", &e);
 		goto cleanup;
 	}
+	sqlite3_free(img);
+	img = NULL;
+	uint64_t tables = 0, parts = 0;
+	for (int s = 1; me == 0 && s < k; s++)
+		tables += gat[s].len;
+	double t1 = yoc_now();
+	struct yoc_report_comm cm = {me, k, NULL, comm_gather, comm_bcast};
+	if ((rc = yoc_report_part_make(db, fyear, &cm, &part, &parts, &e))) {
+		if (strcmp(e.msg, "another rank failed") != 0 || me == 0)
+			cli_err_rec("report", &e);
+		rc = 1;
+		goto cleanup;
+	}
+	double t2 = yoc_now();
 	if (me == 0) {
-		uint64_t gathered = 0;
-		for (int s = 1; s < k; s++)
-			gathered += gat[s].len;
-		double t1 = yoc_now();
 		snprintf(merged, sizeof merged, "%s.shards.%ld.db", out ? out : "report",
 			 (long)getpid());
 		if ((rc = yoc_shard_merge(merged, gat, k, &e))) {
@@ -691,15 +737,22 @@ static int mpi_report(int argc, char **argv, char **dirs)
 			av[n++] = argv[i];
 		av[n++] = "--db";
 		av[n++] = merged;
-		double t2 = yoc_now();
+		double t3 = yoc_now();
+		cli_report_part = part; /* taken over by the report */
+		part = NULL;
 		rc = cli_verb_report.run(n, av);
+		yoc_report_part_free(cli_report_part); /* not taken: the verb failed first */
+		cli_report_part = NULL;
 		yoc_free(av);
 		unlink(merged);
 		if (!rc)
-			printf("shards: %d; %llu bytes of tables gathered from the other ranks in %.2fs, "
-			       "merged in %.2fs\n", k, (unsigned long long)gathered, t1 - t0, t2 - t1);
+			printf("shards: %d; rank 0 received %llu bytes of tables and %llu bytes of "
+			       "partials; tables gathered in %.2fs, partials made and merged in "
+			       "%.2fs, tables merged in %.2fs\n", k, (unsigned long long)tables,
+			       (unsigned long long)parts, t1 - t0, t2 - t1, t3 - t2);
 	}
 cleanup:
+	yoc_report_part_free(part);
 	sqlite3_free(img);
 	for (int s = 0; s < k; s++)
 		yoc_buf_free(&gat[s]);

@@ -273,13 +273,14 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 	}
 	/* 4. R squared */
 	{
-		long double N = (long double)a->all.n, mean2 = N > 0 ? a->sum * a->sum / N : 0;
-		long double sst = a->sumsq - mean2;
+		long double N = (long double)a->all.n, sum = (long double)a->all.cost;
+		long double mean2 = N > 0 ? sum * sum / N : 0;
+		long double sst = (long double)a->sumsq - mean2;
 		long double ssb[3] = {-mean2, -mean2, -mean2};
 		int ng[3] = {0, 0, 0};
 		for (int i = 0; i < NLTC; i++)
 			if (a->ltc[i].n) {
-				ssb[0] += a->ltc_sum[i] * a->ltc_sum[i] / a->ltc[i].n;
+				ssb[0] += (long double)a->ltc[i].cost * a->ltc[i].cost / a->ltc[i].n;
 				ng[0]++;
 			}
 		int64_t agen[NAGE] = {0};
@@ -287,12 +288,12 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			agen[i] = a->pop[i][0] + a->pop[i][1] + a->pop[i][2];
 		for (int i = 0; i < NAGE; i++)
 			if (agen[i]) {
-				ssb[1] += a->age_sum[i] * a->age_sum[i] / agen[i];
+				ssb[1] += (long double)a->age_cost[i] * a->age_cost[i] / agen[i];
 				ng[1]++;
 			}
 		for (int i = 0; i < a->nband; i++)
 			if (a->bandg[i].n) {
-				ssb[2] += a->band_sum[i] * a->band_sum[i] / a->bandg[i].n;
+				ssb[2] += (long double)a->bandg[i].cost * a->bandg[i].cost / a->bandg[i].n;
 				ng[2]++;
 			}
 		static const char *const cols[] = {"Explanatory variable", "Groups", "R squared"};

@@ -114,7 +114,16 @@ static int load_caveats(struct ctx *c, sqlite3 *db, struct report *R, struct yoc
 	if (!R->caveats_read) {
 		struct yoc_error e;
 		yoc_error_clear(&e);
-		int rc = yoc_quality_caveats(db, R->fyear, &R->caveats, &R->ncaveats, &e);
+		/* the practice unknown from the partial: a sharded report's catalog
+		 * holds no person_year rows */
+		int64_t unknown[2] = {0, 0};
+		for (size_t i = 0; i < R->a.nprac; i++)
+			if (R->a.prac[i].unknown) {
+				unknown[0] += R->a.prac[i].all.n;
+				unknown[1] += R->a.prac[i].all.cost;
+			}
+		int rc = yoc_quality_caveats_with(db, R->fyear, unknown, &R->caveats,
+						  &R->ncaveats, &e);
 		if (rc == YOC_ENOMEM)
 			return yoc_error_set(c->e, rc, NULL, 0, 0, "out of memory");
 		if (rc) { /* a dataset without the load records: no caveats known */
@@ -173,13 +182,12 @@ int yoc__summary_section(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 	snprintf(d[nd++].text, sizeof d[0].text, "The most costly 5%% of people (%s) account for "
 		 "%s of the cost (%s).", yoc_sdc_fmt(yoc_sdc_one(s, ntop), 1, n3),
 		 share(tcp, tot, n1, sizeof n1), pounds(tcp, n2, sizeof n2));
-	long double oc = 0;
-	int64_t on = 0;
+	int64_t oc = 0, on = 0;
 	for (int i = 13; i < NAGE; i++) { /* 65-69 ... 90+ */
-		oc += a->age_sum[i];
+		oc += a->age_cost[i];
 		on += a->pop[i][0] + a->pop[i][1] + a->pop[i][2];
 	}
-	int64_t ocp = yoc_sdc_money(s, (int64_t)oc);
+	int64_t ocp = yoc_sdc_money(s, oc);
 	d[nd].cost_share = yoc__pub_pct(ocp, tot);
 	snprintf(d[nd++].text, sizeof d[0].text, "People aged 65 and over are %s of the population "
 		 "and account for %s of the cost.", share(yoc_sdc_one(s, on), npub, n1, sizeof n1),

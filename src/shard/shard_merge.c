@@ -1,12 +1,13 @@
 /*
-** The tables a report reads, from every shard into one catalog (shard.h).
-** Each rank packs its catalog's tables into an SQLite image; the root
-** attaches the images and writes one catalog in which every table is what
-** a single dataset would hold: per-person and per-row tables appended,
-** per-file and per-key counts and pence summed (integers, so exactly), and
-** what every shard holds alike (file names, columns) taken from the first.
-** The report then runs on it unchanged, so medians, percentiles and every
-** other figure are computed over the whole population. No MPI here.
+** The small tables a report reads, from every shard into one catalog
+** (shard.h). Each rank packs its catalog's tables into an SQLite image; the
+** root attaches the images and writes one catalog in which every table is
+** what a single dataset would hold: per-row tables of defects (quarantine,
+** flags) appended, per-file and per-key counts and pence summed (integers,
+** so exactly), and what every shard holds alike (file names, columns) taken
+** from the first. The per-person tables (person_year, person) travel as
+** their schema alone: the report's figures of them come from the shards'
+** merged partials (src/report/report_part.c, docs/mpi.md). No MPI here.
 */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,7 +16,7 @@
 
 #include "shard/shard.h"
 
-enum { M_FIRST, M_APPEND, M_SUM, M_PERSON, M_RUN };
+enum { M_FIRST, M_APPEND, M_SUM, M_SCHEMA, M_RUN };
 
 static const struct mtab {
 	const char *name;
@@ -31,12 +32,12 @@ static const struct mtab {
 	{"flags", M_APPEND, "file_id,line", NULL},
 	{"file_stats", M_SUM, "file_id,field", "filled,empty,invalid"},
 	{"nhsno_status", M_SUM, "file_id,status", "rows"},
-	{"person", M_PERSON, NULL, NULL},
+	{"person", M_SCHEMA, NULL, NULL},
 	{"linkage", M_SUM, "file_id,month", "rows,linked,no_pseudonym,not_registered"},
 	{"duplicate_files", M_FIRST, NULL, NULL},
 	{"source_account", M_FIRST, NULL, NULL},
 	{"source_rejected", M_FIRST, NULL, NULL},
-	{"person_year", M_APPEND, "fyear,pseudo_id", NULL},
+	{"person_year", M_SCHEMA, NULL, NULL},
 	{"analyse_run", M_RUN, NULL, NULL},
 	{"unpriced_activity", M_SUM, "fyear,feed,reason", "records"},
 	{"costing_summary", M_SUM, "fyear,feed,how", "records,cost"},
@@ -102,6 +103,8 @@ int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *
 			goto cleanup;
 		if (t == NMTAB)
 			break; /* the view */
+		if (mtabs[t].how == M_SCHEMA)
+			continue;
 		sqlite3_free(sql);
 		sql = sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM s.\"%w\" ORDER BY rowid",
 				      name, name);
@@ -155,9 +158,6 @@ static char *merge_sql(sqlite3 *db, const struct mtab *m, int k)
 			ns = sqlite3_mprintf("%s%ssum(\"%w\")", sel, first ? "" : ",", c);
 		else if (m->how == M_SUM && !in_list(m->keys, c))
 			ns = sqlite3_mprintf("%s%smin(\"%w\")", sel, first ? "" : ",", c);
-		else if (m->how == M_PERSON && strcmp(c, "person_idx") == 0)
-			ns = sqlite3_mprintf("%s%srow_number() OVER (ORDER BY pseudo_id) - 1", sel,
-					     first ? "" : ",");
 		else
 			ns = sqlite3_mprintf("%s%s\"%w\"", sel, first ? "" : ",", c);
 		sqlite3_free(cols);
@@ -178,9 +178,6 @@ static char *merge_sql(sqlite3 *db, const struct mtab *m, int k)
 	if (m->how == M_SUM)
 		sql = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) SELECT %s FROM (%s) GROUP BY %s "
 				      "ORDER BY %s", m->name, cols, sel, u, m->keys, m->keys);
-	else if (m->how == M_PERSON)
-		sql = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) SELECT %s FROM (%s) ORDER BY pseudo_id",
-				      m->name, cols, sel, u);
 	else /* M_APPEND: in key order; within a key, each shard's own order */
 		sql = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) SELECT %s FROM (%s) "
 				      "ORDER BY %s, _r, _o", m->name, cols, sel, u, m->keys);
@@ -235,6 +232,8 @@ int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
 		if (t == NMTAB)
 			break;
 		const struct mtab *m = &mtabs[t];
+		if (m->how == M_SCHEMA)
+			continue;
 		sqlite3_free(sql);
 		if (m->how == M_FIRST || m->how == M_RUN)
 			sql = sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM s0.\"%w\" "
