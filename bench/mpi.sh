@@ -8,8 +8,9 @@
 # speed-up and efficiency T1 / (K * TK) at K = 2 (goal >= 80%), and the
 # bytes sent per row read (the load's all-to-all) and gathered for the
 # report (tables and partials received by rank 0). BENCH_PERSONS (default
-# 100000), BENCH_YEARS (3). BENCH_KEEP=1 keeps the datasets (bench/data/mpi)
-# and, when they are there, BENCH_REPORT_ONLY=1 times the reports alone.
+# 100000), BENCH_YEARS (3). BENCH_KEEP=1 keeps the datasets (BENCH_MPI_DIR,
+# default bench/data/mpi) and, when they are there, BENCH_REPORT_ONLY=1
+# times the reports alone.
 # A benchmark measures; it never fails on a time.
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,7 @@ P=${BENCH_PERSONS:-100000}
 Y=${BENCH_YEARS:-3}
 DATA=$ROOT/bench/data
 FEEDS=$DATA/feeds_${P}_${Y}
-W=$DATA/mpi
+W=${BENCH_MPI_DIR:-$DATA/mpi}
 if ! command -v mpirun > /dev/null 2>&1; then
 	echo "mpi: mpirun not installed (openmpi-bin): skipped"
 	exit 0

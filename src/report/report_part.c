@@ -19,6 +19,7 @@
 ** Never calls MPI: the collective steps are the caller's (report.h).
 */
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,6 +535,32 @@ static int tie_cut(const struct yoc_buf *recv, int k, int64_t m, char *out, stru
 	return rc;
 }
 
+/* A shard's dataset state, hashed on a thread of its own beside the scan
+ * (its own read-only connection), as the single report's manifest does. */
+struct state_job {
+	const char *db;
+	char hex[65];
+	int rc;
+	struct yoc_error e;
+};
+
+static void *state_main(void *arg)
+{
+	struct state_job *j = arg;
+	sqlite3 *db = NULL;
+	yoc_error_clear(&j->e);
+	if (sqlite3_open_v2(j->db, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		j->rc = yoc_error_set(&j->e, YOC_EIO, j->db, 0, 0, "cannot open: %s",
+				      db ? sqlite3_errmsg(db) : "out of memory");
+	} else {
+		sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
+		j->rc = yoc__dataset_state(db, j->hex, &j->e);
+	}
+	sqlite3_close(db);
+	return NULL;
+}
+
 /* What rank 0 sends after each gather: whether to go on, and the cuts. */
 struct cuts {
 	int64_t status;
@@ -592,6 +619,14 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 	memset(&x, 0, sizeof x);
 	yoc_buf_init(&send, 0);
 	*out = NULL;
+	/* sharded: this shard's state for the manifest, beside the scan */
+	struct state_job sj;
+	pthread_t sth;
+	int sjoin = 0;
+	memset(&sj, 0, sizeof sj);
+	sj.db = dbpath;
+	if (sharded)
+		sjoin = pthread_create(&sth, NULL, state_main, &sj) == 0;
 	P = root ? yoc_calloc(1, sizeof *P) : NULL;
 	recv = root ? yoc_calloc((size_t)k, sizeof *recv) : NULL;
 	if (!cu || (root && (!P || !recv))) {
@@ -704,8 +739,18 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 			fail = 1;
 	/* and, sharded, this shard's dataset state for the manifest */
 	char st[65] = "";
-	if (!fail && sharded && (rc = yoc__dataset_state(db, st, e)))
+	if (sjoin) {
+		pthread_join(sth, NULL);
+		sjoin = 0;
+	} else if (sharded) {
+		state_main(&sj); /* no thread: in line */
+	}
+	if (!fail && sharded && sj.rc) {
+		rc = sj.rc;
+		*e = sj.e;
 		fail = 1;
+	}
+	memcpy(st, sj.hex, sizeof st);
 	yoc_buf_reset(&send);
 	if (yoc_buf_append(&send, g, sizeof g) || yoc_buf_append(&send, st, sizeof st)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -755,6 +800,8 @@ cleanup_rc:
 	if (!e->msg[0])
 		yoc_error_set(e, rc, NULL, 0, 0, "another rank failed");
 cleanup:
+	if (sjoin)
+		pthread_join(sth, NULL);
 	if (received)
 		*received = got;
 	yoc__acc_free(&mine);
