@@ -699,7 +699,7 @@ static int mpi_report(int argc, char **argv, char **dirs)
 	snprintf(db, sizeof db, "%s/yoc.db", dirs[me]);
 	/* a killed writer's journal is rolled back before the read-only open */
 	if ((rc = yoc_shard_check(dirs[me], me, k, &e)) || (rc = yoc_store_recover(db, &e)) ||
-	    (rc = yoc_shard_pack(db, &img, &nimg, &e)))
+	    (rc = yoc_shard_pack_rank(db, me, &img, &nimg, &e)))
 		cli_err_rec("report", &e);
 	int64_t bad = rc ? 1 : 0;
 	yoc_error_clear(&e);

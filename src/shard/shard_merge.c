@@ -1,13 +1,14 @@
 /*
 ** The small tables a report reads, from every shard into one catalog
 ** (shard.h). Each rank packs its catalog's tables into an SQLite image; the
-** root attaches the images and writes one catalog in which every table is
-** what a single dataset would hold: per-row tables of defects (quarantine,
-** flags) appended, per-file and per-key counts and pence summed (integers,
-** so exactly), and what every shard holds alike (file names, columns) taken
-** from the first. The per-person tables (person_year, person) travel as
-** their schema alone: the report's figures of them come from the shards'
-** merged partials (src/report/report_part.c, docs/mpi.md). No MPI here.
+** root attaches the images and writes one catalog in which every table the
+** report reads is what a single dataset would hold: per-file and per-key
+** counts and pence summed (integers, so exactly), and what every shard holds
+** alike (file names, columns) taken from the first. The per-person tables
+** (person_year, person) travel as their schema alone: the report's figures
+** of them come from the shards' merged partials (src/report/report_part.c,
+** docs/mpi.md); so do the tables the report never reads (quarantine, flags,
+** file_stats, ...), so the merged catalog is not a dataset. No MPI here.
 */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -28,10 +29,10 @@ static const struct mtab {
 	{"loads", M_SUM, "load_id", "rows,loaded,quarantined"},
 	{"files", M_SUM, "file_id", "rows,loaded,quarantined,flagged"},
 	{"file_columns", M_FIRST, NULL, NULL},
-	{"quarantine", M_APPEND, "file_id,line", NULL},
-	{"flags", M_APPEND, "file_id,line", NULL},
-	{"file_stats", M_SUM, "file_id,field", "filled,empty,invalid"},
-	{"nhsno_status", M_SUM, "file_id,status", "rows"},
+	{"quarantine", M_SCHEMA, NULL, NULL},
+	{"flags", M_SCHEMA, NULL, NULL},
+	{"file_stats", M_SCHEMA, NULL, NULL},
+	{"nhsno_status", M_SCHEMA, NULL, NULL},
 	{"person", M_SCHEMA, NULL, NULL},
 	{"linkage", M_SUM, "file_id,month", "rows,linked,no_pseudonym,not_registered"},
 	{"duplicate_files", M_FIRST, NULL, NULL},
@@ -43,8 +44,8 @@ static const struct mtab {
 	{"costing_summary", M_SUM, "fyear,feed,how", "records,cost"},
 	{"provider_cost", M_SUM, "fyear,provider,setting", "people,activity,cost"},
 	{"activity_month", M_SUM, "fyear,month,setting", "events,cost"},
-	{"linkage_gain", M_SUM, "fyear,feed,status", "records,emergency_admissions,cost"},
-	{"register_gaps", M_SUM, "fyear,practice,outcome", "persons"},
+	{"linkage_gain", M_SCHEMA, NULL, NULL},
+	{"register_gaps", M_SCHEMA, NULL, NULL},
 };
 #define NMTAB (sizeof mtabs / sizeof mtabs[0])
 
@@ -79,6 +80,12 @@ static int exec(sqlite3 *db, const char *sql, struct yoc_error *e, const char *w
 
 int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *e)
 {
+	return yoc_shard_pack_rank(dbpath, 0, out, n, e);
+}
+
+int yoc_shard_pack_rank(const char *dbpath, int rank, void **out, size_t *n,
+			struct yoc_error *e)
+{
 	sqlite3 *db = NULL;
 	int rc = YOC_OK;
 	char *sql = NULL;
@@ -94,6 +101,8 @@ int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *
 		goto cleanup;
 	for (size_t t = 0; t <= NMTAB; t++) {
 		const char *name = t < NMTAB ? mtabs[t].name : "current_files";
+		if (rank > 0 && (t == NMTAB || mtabs[t].how == M_FIRST))
+			continue; /* the same in every shard: the first shard's is taken */
 		char *cs = create_sql(db, "s", name);
 		if (!cs)
 			continue; /* a table an older dataset does not have */
