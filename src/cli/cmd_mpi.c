@@ -654,6 +654,65 @@ static int comm_bcast(void *ud, void *p, size_t n, struct yoc_error *e)
 	return yoc_shard_bcast(p, n, 0, e);
 }
 
+/*
+** The ranks' small tables merged up a binary tree: in the round of step s
+** (1, 2, 4, ...) rank r with r mod 2s = s sends its image to r - s, which
+** merges the two (the merge is associative); after log2 K rounds rank 0
+** holds them all, having received log2 K images rather than K - 1.
+** *img is this rank's image (replaced; NULL once sent). *received: bytes
+** rank 0 received.
+*/
+static int tables_tree(void **img, size_t *nimg, uint64_t *received, struct yoc_error *e)
+{
+	int k = yoc_shard_size(), me = yoc_shard_rank(), rc = 0;
+	struct yoc_buf *snd = yoc_calloc((size_t)k * 2, sizeof *snd), *rcv = snd + k;
+	if (!snd)
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	for (int d = 0; d < 2 * k; d++)
+		yoc_buf_init(&snd[d], 0);
+	for (int step = 1; step < k; step *= 2) {
+		int sender = me % (2 * step) == step;
+		int receiver = me % (2 * step) == 0 && me + step < k;
+		int64_t bad = 0;
+		for (int d = 0; d < k; d++)
+			yoc_buf_reset(&snd[d]);
+		if (sender && *img && yoc_buf_append(&snd[me - step], *img, *nimg))
+			bad = 1;
+		struct yoc_error e2;
+		yoc_error_clear(&e2);
+		if (!bad && (rc = yoc_shard_exchange(snd, rcv, NULL, e)))
+			goto cleanup; /* MPI itself failed: the ranks abort */
+		if (sender) {
+			sqlite3_free(*img);
+			*img = NULL;
+		}
+		if (receiver && !bad) {
+			struct yoc_buf two[2] = {{*img, *nimg, *nimg, 0}, rcv[me + step]};
+			void *m = NULL;
+			size_t nm = 0;
+			if (me == 0)
+				*received += rcv[me + step].len;
+			if ((rc = yoc_shard_merge_image(two, 2, &m, &nm, e)))
+				bad = 1;
+			else {
+				sqlite3_free(*img);
+				*img = m;
+				*nimg = nm;
+			}
+		}
+		if (yoc_shard_sum(&bad, 1, &e2) || bad) {
+			if (!rc)
+				rc = yoc_error_set(e, YOC_EDATA, NULL, 0, 0, "another rank failed");
+			goto cleanup;
+		}
+	}
+cleanup:
+	for (int d = 0; d < 2 * k; d++)
+		yoc_buf_free(&snd[d]);
+	yoc_free(snd);
+	return rc;
+}
+
 /* CPU time (user + system) of this process so far, microseconds. */
 static int64_t cpu_us(void)
 {
@@ -668,8 +727,8 @@ static int64_t cpu_us(void)
 ** The report by reduction (docs/mpi.md "Report"): every rank computes the
 ** figures of its own shard's person_year as a mergeable partial
 ** (yoc_report_part_make), merged exactly at rank 0; the small tables
-** (files, loads, quarantine, costing, ...) are gathered into one catalog
-** beside --out, and rank 0 runs the ordinary report on the two.
+** (files, loads, linkage, costing, ...) are merged up a tree into one
+** catalog beside --out, and rank 0 runs the ordinary report on the two.
 */
 static int mpi_report(int argc, char **argv, char **dirs)
 {
@@ -678,7 +737,6 @@ static int mpi_report(int argc, char **argv, char **dirs)
 	char db[4200], merged[4400];
 	void *img = NULL;
 	size_t nimg = 0;
-	struct yoc_buf *gat = yoc_calloc((size_t)k, sizeof *gat);
 	struct yoc_report_part *part = NULL;
 	const char *out = NULL, *fyear = NULL;
 	yoc_error_clear(&e);
@@ -692,10 +750,6 @@ static int mpi_report(int argc, char **argv, char **dirs)
 		else if (strncmp(argv[i], "--fyear=", 8) == 0)
 			fyear = argv[i] + 8;
 	}
-	if (!gat) {
-		cli_err("report", "out of memory");
-		return 1;
-	}
 	snprintf(db, sizeof db, "%s/yoc.db", dirs[me]);
 	/* a killed writer's journal is rolled back before the read-only open */
 	if ((rc = yoc_shard_check(dirs[me], me, k, &e)) || (rc = yoc_store_recover(db, &e)) ||
@@ -708,15 +762,12 @@ static int mpi_report(int argc, char **argv, char **dirs)
 		goto cleanup;
 	}
 	double t0 = yoc_now();
-	if ((rc = yoc_shard_gather(img, nimg, gat, 0, &e))) {
-		cli_err_rec("report", &e);
+	uint64_t tables = 0, parts = 0;
+	if ((rc = tables_tree(&img, &nimg, &tables, &e))) {
+		if (strcmp(e.msg, "another rank failed") != 0)
+			cli_err_rec("report", &e);
 		goto cleanup;
 	}
-	sqlite3_free(img);
-	img = NULL;
-	uint64_t tables = 0, parts = 0;
-	for (int s = 1; me == 0 && s < k; s++)
-		tables += gat[s].len;
 	double t1 = yoc_now();
 	struct yoc_report_comm cm = {me, k, NULL, comm_gather, comm_bcast};
 	if ((rc = yoc_report_part_make(db, fyear, &cm, &part, &parts, &e))) {
@@ -738,13 +789,14 @@ static int mpi_report(int argc, char **argv, char **dirs)
 	if (me == 0) {
 		snprintf(merged, sizeof merged, "%s.shards.%ld.db", out ? out : "report",
 			 (long)getpid());
-		if ((rc = yoc_shard_merge(merged, gat, k, &e))) {
+		struct yoc_buf all = {img, nimg, nimg, 0};
+		if ((rc = yoc_shard_merge(merged, &all, 1, &e))) {
 			cli_err_rec("report", &e);
 			unlink(merged);
 			goto cleanup;
 		}
-		for (int s = 0; s < k; s++)
-			yoc_buf_free(&gat[s]);
+		sqlite3_free(img);
+		img = NULL;
 		/* the line as given, with --db naming the merged catalog */
 		char **av = yoc_calloc((size_t)argc + 3, sizeof *av);
 		if (!av) {
@@ -767,18 +819,15 @@ static int mpi_report(int argc, char **argv, char **dirs)
 		unlink(merged);
 		if (!rc)
 			printf("shards: %d; rank 0 received %llu bytes of tables and %llu bytes of "
-			       "partials; tables gathered in %.2fs, partials made and merged in "
-			       "%.2fs (the busiest rank's CPU until then %.2fs), tables merged in "
-			       "%.2fs, report %.2fs CPU at rank 0 in all\n", k,
+			       "partials; tables merged up the tree in %.2fs, partials made and "
+			       "merged in %.2fs (the busiest rank's CPU until then %.2fs), catalog "
+			       "written in %.2fs, report %.2fs CPU at rank 0 in all\n", k,
 			       (unsigned long long)tables, (unsigned long long)parts, t1 - t0,
 			       t2 - t1, -busiest / 1e6, t3 - t2, cpu_us() / 1e6);
 	}
 cleanup:
 	yoc_report_part_free(part);
 	sqlite3_free(img);
-	for (int s = 0; s < k; s++)
-		yoc_buf_free(&gat[s]);
-	yoc_free(gat);
 	return rc;
 }
 

@@ -127,6 +127,10 @@ int yoc_shard_pack_rank(const char *dbpath, int rank, void **out, size_t *n,
 			struct yoc_error *e);
 int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
 		    struct yoc_error *e);
+/* The same merge into an image (*out: free with sqlite3_free) that can be
+ * merged again: the merge is associative, so ranks can merge in a tree. */
+int yoc_shard_merge_image(const struct yoc_buf *images, int k, void **out, size_t *n,
+			  struct yoc_error *e);
 
 /*
 ** Which shard a dataset is: "r/K" in its meta table, written in the load's

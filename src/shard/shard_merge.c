@@ -199,13 +199,17 @@ cleanup:
 	return sql;
 }
 
-int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
-		    struct yoc_error *e)
+/* The merge into outpath, or (outpath NULL) into an image *img. */
+static int merge(const char *outpath, const struct yoc_buf *images, int k, void **img,
+		 size_t *nimg, struct yoc_error *e)
 {
 	sqlite3 *db = NULL;
 	int rc = YOC_OK;
 	char *sql = NULL;
-	unlink(outpath);
+	if (outpath)
+		unlink(outpath);
+	else
+		outpath = ":memory:";
 	if (sqlite3_open_v2(outpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		rc = sql_fail(db, e, outpath);
@@ -276,10 +280,32 @@ int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
 		if ((rc = exec(db, sql, e, outpath)))
 			goto cleanup;
 	}
+	if (img) {
+		sqlite3_int64 len = 0;
+		*img = sqlite3_serialize(db, "main", &len, 0);
+		*nimg = (size_t)len;
+		if (!*img)
+			rc = yoc_error_set(e, YOC_ENOMEM, outpath, 0, 0,
+					   "out of memory packing the tables");
+	}
 cleanup:
 	sqlite3_free(sql);
 	sqlite3_close(db);
 	return rc;
+}
+
+int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
+		    struct yoc_error *e)
+{
+	return merge(outpath, images, k, NULL, NULL, e);
+}
+
+int yoc_shard_merge_image(const struct yoc_buf *images, int k, void **out, size_t *n,
+			  struct yoc_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	return merge(NULL, images, k, out, n, e);
 }
 
 int yoc_shard_mark(yoc_store *s, int r, int k, struct yoc_error *e)
