@@ -43,23 +43,17 @@ struct driver {
 	char text[400];
 };
 
-/* The cost of the most costly pct% of people, in pence (exact). */
+/* The cost of the most costly pct% of people, in pence (exact), from the
+ * partial's sorted costs (yoc__part_finish). */
 static int64_t top_cost(const struct acc *a, int pct, int64_t *npeople)
 {
-	size_t n = (size_t)a->all.n, k = 0;
-	int64_t *all = yoc_malloc((n ? n : 1) * sizeof *all);
-	if (!all)
-		return -1;
-	for (int b = 0; b < a->nband; b++)
-		for (int64_t i = 0; i < a->bandg[b].n && k < n; i++)
-			all[k++] = a->bcost[b][i];
-	qsort(all, k, sizeof *all, yoc__i64_cmp);
+	size_t k = a->allc ? (size_t)a->all.n : 0;
+	const int64_t *all = a->allc;
 	size_t top = (k * (size_t)pct + 99) / 100;
 	int64_t s = 0;
 	for (size_t i = 0; i < top; i++)
 		s += all[k - 1 - i];
 	*npeople = (int64_t)top;
-	yoc_free(all);
 	return s;
 }
 
@@ -175,8 +169,6 @@ int yoc__summary_section(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 		 "are %s of the population but account for %s of the cost.",
 		 share(mmn, npub, n1, sizeof n1), share(mmp, tot, n2, sizeof n2));
 	int64_t ntop = 0, tc = top_cost(a, 5, &ntop);
-	if (tc < 0)
-		return yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	int64_t tcp = yoc_sdc_money(s, tc);
 	d[nd].cost_share = yoc__pub_pct(tcp, tot);
 	snprintf(d[nd++].text, sizeof d[0].text, "The most costly 5%% of people (%s) account for "

@@ -6,6 +6,7 @@
 */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -306,13 +307,19 @@ int yoc__part_scan(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_err
 	if (yoc__cond_alloc(a))
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	int rc = accumulate(db, fyear, a, e);
+	/* each band's costs sorted here, on the shard's own rank: rank 0
+	 * merges sorted runs (yoc__part_finish) */
+	for (int b = 0; !rc && b < a->nband; b++)
+		qsort(a->bcost[b], (size_t)a->bandg[b].n, sizeof(int64_t), yoc__i64_cmp);
 	return rc ? rc : years(db, a, e);
 }
 
 void yoc__acc_free(struct acc *a)
 {
-	for (int i = 0; i < MAXBAND; i++)
+	for (int i = 0; i < MAXBAND; i++) {
 		yoc_free(a->bcost[i]);
+		yoc_free(a->brun[i]);
+	}
 	yoc_free(a->prac);
 	yoc_map_free(&a->pmap);
 	yoc_free(a->cagg);

@@ -102,8 +102,12 @@ struct acc {
 	int nband;
 	char band[MAXBAND][8];
 	struct grp bandg[MAXBAND];
-	int64_t *bcost[MAXBAND];         /* every person's cost, for percentiles */
+	int64_t *bcost[MAXBAND];         /* every person's cost, for percentiles: sorted
+					  * runs (one per merged shard), one sorted run
+					  * after yoc__part_finish */
 	size_t bcap[MAXBAND];
+	size_t *brun[MAXBAND];           /* where each run after the first starts */
+	size_t nbrun[MAXBAND];
 	int64_t age_cost[NAGE];          /* cost by age band */
 	__int128 sumsq;                  /* sum of cost squared, exact */
 	struct prac *prac;               /* practices; sorted by the practices page */

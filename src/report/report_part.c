@@ -252,6 +252,13 @@ int yoc__part_merge(struct acc *a, const struct acc *x, struct yoc_error *e)
 		}
 		if (add)
 			memcpy(a->bcost[j] + have, x->bcost[i], sizeof(int64_t) * add);
+		if (add && have) { /* a new sorted run from here */
+			size_t *r = yoc_realloc(a->brun[j], sizeof *r * (a->nbrun[j] + 1));
+			if (!r)
+				return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+			a->brun[j] = r;
+			r[a->nbrun[j]++] = have;
+		}
 		grp_sum(&a->bandg[j], &x->bandg[i]);
 	}
 	for (size_t i = 0; i < x->nprac; i++) {
@@ -317,6 +324,56 @@ static int prac_order(const void *x, const void *y)
 	return strcmp(a->code, b->code);
 }
 
+/*
+** Merges the sorted runs of x[0..n) in place: runs start at 0 and at each
+** of start[0..nr) (ascending). Pairs of neighbouring runs are merged in
+** passes until one is left. tmp: n values of scratch, or NULL (allocated).
+** 0, or YOC_ENOMEM.
+*/
+static int merge_runs(int64_t *x, size_t n, const size_t *start, size_t nr, int64_t *tmp)
+{
+	size_t m = nr + 1;
+	size_t *at = yoc_malloc(sizeof *at * (m + 1));
+	int64_t *buf = tmp ? tmp : yoc_malloc(sizeof *buf * (n ? n : 1));
+	if (!at || !buf) {
+		yoc_free(at);
+		if (!tmp)
+			yoc_free(buf);
+		return YOC_ENOMEM;
+	}
+	at[0] = 0;
+	for (size_t i = 0; i < nr; i++)
+		at[i + 1] = start[i];
+	at[m] = n;
+	int64_t *src = x, *dst = buf;
+	while (m > 1) {
+		size_t w = 0;
+		for (size_t r = 0; r < m; r += 2) {
+			size_t lo = at[r], mid = r + 1 < m ? at[r + 1] : at[m], hi = r + 1 < m ? at[r + 2]
+											     : at[m];
+			size_t i = lo, j = mid, o = lo;
+			while (i < mid && j < hi)
+				dst[o++] = src[j] < src[i] ? src[j++] : src[i++];
+			while (i < mid)
+				dst[o++] = src[i++];
+			while (j < hi)
+				dst[o++] = src[j++];
+			at[w++] = lo;
+		}
+		at[w] = n;
+		m = w;
+		int64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != x)
+		memcpy(x, src, sizeof *x * n);
+	yoc_free(at);
+	if (!tmp)
+		yoc_free(buf);
+	return 0;
+}
+
 int yoc__part_finish(struct acc *a, struct yoc_error *e)
 {
 	/* bands in name order, as one catalog's scan has them */
@@ -332,18 +389,22 @@ int yoc__part_finish(struct acc *a, struct yoc_error *e)
 	char band[MAXBAND][8];
 	struct grp g[MAXBAND];
 	int64_t *bc[MAXBAND];
-	size_t cap[MAXBAND];
+	size_t cap[MAXBAND], *run[MAXBAND], nrun[MAXBAND];
 	for (int i = 0; i < a->nband; i++) {
 		memcpy(band[i], a->band[ord[i]], sizeof band[0]);
 		g[i] = a->bandg[ord[i]];
 		bc[i] = a->bcost[ord[i]];
 		cap[i] = a->bcap[ord[i]];
+		run[i] = a->brun[ord[i]];
+		nrun[i] = a->nbrun[ord[i]];
 	}
 	for (int i = 0; i < a->nband; i++) {
 		memcpy(a->band[i], band[i], sizeof band[0]);
 		a->bandg[i] = g[i];
 		a->bcost[i] = bc[i];
 		a->bcap[i] = cap[i];
+		a->brun[i] = run[i];
+		a->nbrun[i] = nrun[i];
 	}
 	for (size_t i = 0; i < a->nprac; i++) {
 		int64_t b[MAXBAND];
@@ -356,17 +417,30 @@ int yoc__part_finish(struct acc *a, struct yoc_error *e)
 	qsort(a->prac, a->nprac, sizeof *a->prac, prac_order);
 	yoc_map_free(&a->pmap);
 	memset(&a->pmap, 0, sizeof a->pmap);
-	size_t n = (size_t)a->all.n, k = 0;
+	/* each band's sorted runs merged into one, then the bands' into
+	 * everyone's: O(n log runs), not a sort */
+	size_t n = (size_t)a->all.n, k = 0, bstart[MAXBAND];
 	yoc_free(a->allc);
 	a->allc = yoc_malloc(sizeof *a->allc * (n ? n : 1));
 	if (!a->allc)
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	for (int b = 0; b < a->nband; b++) {
-		qsort(a->bcost[b], (size_t)a->bandg[b].n, sizeof(int64_t), yoc__i64_cmp);
+		if (a->nbrun[b] && merge_runs(a->bcost[b], (size_t)a->bandg[b].n, a->brun[b],
+					      a->nbrun[b], a->allc))
+			return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+		yoc_free(a->brun[b]);
+		a->brun[b] = NULL;
+		a->nbrun[b] = 0;
+	}
+	int nb = 0;
+	for (int b = 0; b < a->nband; b++) {
+		if (b)
+			bstart[nb++] = k;
 		for (int64_t i = 0; i < a->bandg[b].n && k < n; i++)
 			a->allc[k++] = a->bcost[b][i];
 	}
-	qsort(a->allc, k, sizeof *a->allc, yoc__i64_cmp);
+	if (nb && merge_runs(a->allc, k, bstart, (size_t)nb, NULL))
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	return 0;
 }
 
