@@ -7,7 +7,9 @@
 # Prints per verb the wall and CPU time (user + sys of every rank), the
 # speed-up and efficiency T1 / (K * TK) at K = 2 (goal >= 80%), and the
 # bytes sent per row read (the load's all-to-all) and gathered for the
-# report (tables and partials received by rank 0). BENCH_PERSONS (default
+# report (tables and partials received by rank 0), and the report's CPU
+# efficiency: the busiest rank's until the partials are merged, and rank
+# 0's in all (its critical path on cores of its own). BENCH_PERSONS (default
 # 100000), BENCH_YEARS (3). BENCH_KEEP=1 keeps the datasets (BENCH_MPI_DIR,
 # default bench/data/mpi) and, when they are there, BENCH_REPORT_ONLY=1
 # times the reports alone.
@@ -94,6 +96,13 @@ for v in load analyse report; do
 done
 awk -v s="$sent" -v r="$rows" 'BEGIN { printf "mpi: load K=2 sent %d bytes, %.1f per row read\n", s, s / r }'
 awk -v t="$tabs" -v g="$parts" -v p="$py" -v q="$pyr" 'BEGIN { printf "mpi: report K=2: rank 0 received %d bytes of tables and %d of partials, %.1f per person-year of the whole dataset (%.1f per person-year of the year reported)\n", t, g, p ? (t + g) / p : 0, q ? (t + g) / q : 0 }'
+# the report's own CPU figures: the busiest rank's until the partials are
+# merged (the part on every rank) and rank 0's in all (the critical path)
+b1=$(sed -n "s/.*busiest rank's CPU until then \([0-9.]*\)s.*/\1/p" "$W/report1.out")
+b2=$(sed -n "s/.*busiest rank's CPU until then \([0-9.]*\)s.*/\1/p" "$W/report2.out")
+z1=$(sed -n 's/.*report \([0-9.]*\)s CPU at rank 0 in all.*/\1/p' "$W/report1.out")
+z2=$(sed -n 's/.*report \([0-9.]*\)s CPU at rank 0 in all.*/\1/p' "$W/report2.out")
+awk -v a="$b1" -v b="$b2" -v c="$z1" -v d="$z2" 'BEGIN { if (b > 0 && d > 0) printf "mpi: report CPU: busiest rank until the partials are merged %.2f s (K=1), %.2f s (K=2): %.0f%%; rank 0 in all %.2f s, %.2f s: %.0f%%\n", a, b, 100 * a / (2 * b), c, d, 100 * c / (2 * d) }'
 echo "mpi: K=2 report tables equal the single process's: $same"
 awk -v a="$(wall load1)" -v b="$(wall load2)" -v c="$(wall analyse1)" -v d="$(wall analyse2)" \
 	'BEGIN { e = 100 * (a + c) / (2 * (b + d)); printf "mpi: load + analyse efficiency at K=2: %.0f%% (goal 80%%)%s\n", e, e < 80 ? " MISSED" : "" }'
