@@ -15,7 +15,10 @@ static const char usage_text[] =
 	"segment format 2) in format 2: dictionaries, packed numbers and zstd\n"
 	"blocks, about a quarter of the size. New files are written and synced,\n"
 	"the catalog switched to them in one transaction, the old files removed\n"
-	"after it; killed at any point, the dataset opens and answers the same,\n"
+	"after it. A person table of before (a rowid table with an index on the\n"
+	"pseudonym) is rewritten keyed by pseudonym in the same transaction and\n"
+	"the catalog vacuumed. Killed at any point, the dataset opens and answers\n"
+	"the same,\n"
 	"and running it again finishes the job. Readers need no upgrade: format 1\n"
 	"is still read. Takes the dataset's write lock, like yoc load.\n";
 
@@ -59,8 +62,13 @@ static int run(int argc, char **argv)
 		printf("upgrade: %zu segment%s rewritten in format 2 (%.1f MB -> %.1f MB),"
 		       " %zu already format 2\n", u.rewritten, u.rewritten == 1 ? "" : "s",
 		       (double)u.bytes_before / 1e6, (double)u.bytes_after / 1e6, u.current);
-	else
+	else if (!u.person_rewritten)
 		printf("upgrade: nothing to do, all %zu segments are format 2\n", u.current);
+	else
+		printf("upgrade: all %zu segments are format 2\n", u.current);
+	if (u.person_rewritten)
+		printf("upgrade: person table keyed by pseudonym, catalog %.1f MB -> %.1f MB\n",
+		       (double)u.catalog_before / 1e6, (double)u.catalog_after / 1e6);
 	return 0;
 }
 

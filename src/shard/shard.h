@@ -12,6 +12,8 @@
 **   shard_merge.c  the tables a report reads, gathered from every shard
 **                  into one catalog: person-level tables appended, count
 **                  and pence tables summed
+**   shard_split.c  resharding from the datasets: each file's rows and
+**                  catalog rows split by person into k2 new shards
 ** Nothing here prints or exits; errors go into struct yoc_error.
 */
 #ifndef YOC_SHARD_H
@@ -140,5 +142,28 @@ int yoc_shard_merge_image(const struct yoc_buf *images, int k, void **out, size_
 */
 int yoc_shard_mark(yoc_store *s, int r, int k, struct yoc_error *e);
 int yoc_shard_check(const char *dir, int r, int k, struct yoc_error *e);
+
+/*
+** Resharding from the datasets, without the feeds (shard_split.c): src
+** are shards 0..k-1 of one dataset (or the dataset, k = 1), open read-only;
+** dst the k2 targets, open with YOC_STORE_WRITE. Target t gets the rows
+** of the persons of shard t of k2 (a row without a person: shard file_id
+** mod k2) with their catalog rows; only targets with todo[t] set are
+** written, each of them holding no file, each in one transaction
+** committed at the end (a failure rolls every uncommitted one back).
+** progress (may be NULL) is called after each file with the rows done of
+** the total. Returns 0 or a negative status (e set).
+*/
+struct yoc_shard_reshard {
+	uint64_t files, loaded, quarantined, flags; /* of the sources */
+	uint64_t unread;         /* quarantined rows whose person cell could not be found */
+	uint64_t unmatched;      /* flags of no loaded row */
+	uint64_t flagged_differ; /* files whose flagged rows do not add up to the catalog's */
+	uint64_t unwritten;      /* int values counted in decimal: not in the sources' counts */
+	int committed;           /* targets committed */
+};
+int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k2,
+		      const int *todo, void (*progress)(void *ctx, uint64_t done, uint64_t total),
+		      void *ctx, struct yoc_shard_reshard *st, struct yoc_error *e);
 
 #endif

@@ -132,6 +132,8 @@ int yoc_shard_pack_rank(const char *dbpath, int rank, void **out, size_t *n,
 		if (!cs)
 			continue; /* a table an older dataset does not have */
 		rc = exec(db, cs, e, dbpath);
+		/* a table keyed by pseudonym (person) has no rowid: its key order */
+		int keyed = strstr(cs, "WITHOUT ROWID") != NULL;
 		sqlite3_free(cs);
 		if (rc)
 			goto cleanup;
@@ -140,8 +142,8 @@ int yoc_shard_pack_rank(const char *dbpath, int rank, void **out, size_t *n,
 		if (mtabs[t].how == M_SCHEMA)
 			continue;
 		sqlite3_free(sql);
-		sql = sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM s.\"%w\" ORDER BY rowid",
-				      name, name);
+		sql = sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM s.\"%w\"%s", name, name,
+				      keyed ? "" : " ORDER BY rowid");
 		if ((rc = exec(db, sql, e, dbpath)))
 			goto cleanup;
 		/* the first rank's image carries the indexes up the tree */
@@ -206,8 +208,11 @@ static char *merge_sql(sqlite3 *db, const struct mtab *m, int k)
 		first = 0;
 	}
 	for (int s = 0; s < k; s++) {
-		char *nu = sqlite3_mprintf("%s%sSELECT %d AS _r, rowid AS _o, * FROM s%d.\"%w\"", u,
-					   s ? " UNION ALL " : "", s, s, m->name);
+		/* _o, each shard's own order, only where it is used (a table keyed
+		 * by pseudonym has no rowid) */
+		char *nu = sqlite3_mprintf("%s%sSELECT %d AS _r, %s AS _o, * FROM s%d.\"%w\"", u,
+					   s ? " UNION ALL " : "", s,
+					   m->how == M_APPEND ? "rowid" : "0", s, m->name);
 		sqlite3_free(u);
 		if (!(u = nu))
 			goto cleanup;

@@ -158,7 +158,12 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 		goto cleanup;
 	}
 	s->persons_loaded = 1;
-	if (sqlite3_prepare_v2(s->db, "SELECT person_idx, pseudo_id, sex, birth_month, birth_year,"
+	/* person_idx order is pseudonym order: each table read in its own key order */
+	if (sqlite3_prepare_v2(s->db, yoc__store_person_keyed(s) ?
+			       "SELECT person_idx, pseudo_id, sex, birth_month, birth_year,"
+			       " practice, lsoa, imd_decile, reg_start, reg_end, date_of_death"
+			       " FROM person ORDER BY pseudo_id" :
+			       "SELECT person_idx, pseudo_id, sex, birth_month, birth_year,"
 			       " practice, lsoa, imd_decile, reg_start, reg_end, date_of_death"
 			       " FROM person ORDER BY person_idx", -1, &st, NULL)) {
 		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
@@ -167,6 +172,12 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 	size_t i = 0;
 	while (i < (size_t)count && sqlite3_step(st) == SQLITE_ROW) {
 		struct yoc_person *p = &s->persons[i];
+		if (sqlite3_column_int64(st, 0) != (int64_t)i) {
+			rc = yoc_error_set(e, YOC_EDATA, s->dbpath, 0, 0, "the person table is not"
+					   " numbered in pseudonym order (person_idx %lld is row %zu);"
+					   " run yoc load again", (long long)sqlite3_column_int64(st, 0), i);
+			goto cleanup;
+		}
 		cpy(p->pseudo, sizeof p->pseudo, sqlite3_column_text(st, 1));
 		cpy(p->sex, sizeof p->sex, sqlite3_column_text(st, 2));
 		p->birth_month = sqlite3_column_int(st, 3);

@@ -1,6 +1,7 @@
 /*
 ** yoc upgrade's work (docs/store.md, "Upgrading"): rewrites every format-1
-** segment of a dataset as format 2. The new files are written and made
+** segment of a dataset as format 2, and a person table of before as the
+** table keyed by pseudonym (YOC_STORE_PERSON_SQL), in the same commit. The new files are written and made
 ** durable first, the catalog rows switched to them in one transaction, the
 ** old files removed after the commit. Killed at any point the dataset opens
 ** and answers the same: before the commit the catalog names the old files
@@ -33,6 +34,12 @@ static uint64_t file_size(const yoc_store *s, const char *name)
 	struct stat st;
 	snprintf(p, sizeof p, "%s/segments/%s", s->dir, name);
 	return stat(p, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+static uint64_t file_size_path(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
 /* Copies segment g into a new format-2 segment NAME (not yet durable). */
@@ -179,9 +186,25 @@ int yoc_store_upgrade(yoc_store *s, struct yoc_store_upgrade *u,
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	/* a person table of before: the same rows, keyed by pseudonym */
+	if (!yoc__store_person_keyed(s)) {
+		u->catalog_before = file_size_path(s->dbpath);
+		if ((rc = yoc__store_exec(s, "ALTER TABLE person RENAME TO person_rowid", e)) ||
+		    (rc = yoc__store_exec(s, YOC_STORE_PERSON_SQL, e)) ||
+		    (rc = yoc__store_exec(s, "INSERT INTO person SELECT * FROM person_rowid"
+					  " ORDER BY pseudo_id; DROP TABLE person_rowid", e)))
+			goto cleanup;
+		u->person_rewritten = 1;
+	}
 	if ((rc = yoc__store_exec(s, "COMMIT", e)))
 		goto cleanup;
 	in_tx = 0;
+	/* the old table's pages are free now: give them back (VACUUM is atomic) */
+	if (u->person_rewritten) {
+		if ((rc = yoc__store_exec(s, "VACUUM", e)))
+			goto cleanup;
+		u->catalog_after = file_size_path(s->dbpath);
+	}
 
 	/* 3. the old files are garbage now: remove them */
 	char p[4400];

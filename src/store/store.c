@@ -44,9 +44,7 @@ static const char schema[] =
 	"CREATE TABLE file_stats(file_id INTEGER NOT NULL, field TEXT, filled INTEGER,"
 	" empty INTEGER, invalid INTEGER, distinct_values INTEGER, top_values TEXT);\n"
 	"CREATE TABLE nhsno_status(file_id INTEGER NOT NULL, status TEXT, rows INTEGER);\n"
-	"CREATE TABLE person(person_idx INTEGER PRIMARY KEY, pseudo_id TEXT NOT NULL UNIQUE,"
-	" sex TEXT, birth_month INTEGER, birth_year INTEGER, practice TEXT, lsoa TEXT,"
-	" imd_decile INTEGER, reg_start TEXT, reg_end TEXT, date_of_death TEXT);\n"
+	YOC_STORE_PERSON_SQL "\n"
 	"CREATE TABLE linkage(file_id INTEGER NOT NULL, month TEXT, rows INTEGER,"
 	" linked INTEGER, no_pseudonym INTEGER, not_registered INTEGER);\n"
 	"CREATE INDEX linkage_file ON linkage(file_id);\n"
@@ -73,6 +71,20 @@ int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e)
 		return rc;
 	}
 	return YOC_OK;
+}
+
+int yoc__store_person_keyed(yoc_store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int keyed = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT sql FROM sqlite_schema WHERE type = 'table'"
+			       " AND name = 'person'", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *sql = (const char *)sqlite3_column_text(st, 0);
+		keyed = sql && strstr(sql, "WITHOUT ROWID") != NULL;
+	}
+	sqlite3_finalize(st);
+	return keyed;
 }
 
 static int path_join(char *out, size_t cap, const char *a, const char *b)

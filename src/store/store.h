@@ -239,11 +239,15 @@ void yoc_store_compress(yoc_store *s, int level);
 ** YOC_STORE_WRITE as format 2 (docs/store.md, "Upgrading"): new files
 ** written and synced, the catalog rows switched in one transaction, the old
 ** files removed after the commit. progress (may be NULL) is called after
-** each segment. A dataset already all format 2 is left as it is.
+** each segment. A person table written before it was keyed by pseudonym
+** (YOC_STORE_PERSON_SQL) is converted in the same transaction and the
+** catalog vacuumed after it. A dataset already current is left as it is.
 */
 struct yoc_store_upgrade {
 	size_t rewritten, current;             /* segments rewritten; already format 2 */
 	uint64_t bytes_before, bytes_after;    /* of the rewritten ones */
+	int person_rewritten;                  /* 1: the person table was converted */
+	uint64_t catalog_before, catalog_after; /* yoc.db's bytes, when it was */
 };
 int yoc_store_upgrade(yoc_store *s, struct yoc_store_upgrade *u,
 		      void (*progress)(void *ctx, size_t done, size_t total), void *ctx,
@@ -265,6 +269,18 @@ void yoc_store_persons_reset(yoc_store *s);
 ** datasets made before (IF NOT EXISTS); readers must allow for their absence
 ** in a dataset not loaded since.
 */
+/*
+** The person table: one row per registered person, keyed by pseudonym
+** (WITHOUT ROWID: the rows are the index, so the pseudonym is stored once;
+** person_idx is the row's place in pseudonym order, 0-based). Datasets
+** written before keep a rowid table with a unique index on pseudo_id; both
+** answer the same queries, and yoc upgrade converts the old one.
+*/
+#define YOC_STORE_PERSON_SQL \
+	"CREATE TABLE person(person_idx INTEGER NOT NULL, pseudo_id TEXT PRIMARY KEY," \
+	" sex TEXT, birth_month INTEGER, birth_year INTEGER, practice TEXT, lsoa TEXT," \
+	" imd_decile INTEGER, reg_start TEXT, reg_end TEXT, date_of_death TEXT) WITHOUT ROWID;"
+
 #define YOC_STORE_SOURCE_ACCOUNT_SQL \
 	"CREATE TABLE IF NOT EXISTS source_account(file_id INTEGER PRIMARY KEY," \
 	" status TEXT NOT NULL, account TEXT, entry TEXT, sha256 TEXT, rows_read INTEGER," \

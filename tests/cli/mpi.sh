@@ -13,8 +13,10 @@
 #     for an earlier year (--fyear); the sharded report merges partials;
 #   - loading again changes nothing.
 # Shards out of order, or a single dataset given as a shard, are refused.
-# yoc reshard (1 -> 2, 3 -> 1) gives the same catalog, person_year and
-# report; a rerun changes nothing; a changed feed is refused by name.
+# yoc reshard (1 -> 2, 3 -> 1, from the datasets, and 1 -> 2 by --replay of
+# the feeds) gives the same catalog, person_year and report; a rerun changes
+# nothing; a changed feed is refused by name by --replay (tests/cli/reshard.sh
+# tests the reshard from the datasets further, without the feeds).
 # Then ranks are killed at moments spread over a load: every shard must
 # open, each at its previous state or the new one, and a rerun must equal
 # a load never killed.
@@ -195,8 +197,14 @@ $MPI -n 2 "$YOC" analyse --shards D1 M2/s1 > /dev/null 2> plain.err
 grep -q "loaded without --shards cannot be shard 0/2" plain.err && ok "a single dataset is not a shard" ||
 	not_ok "a single dataset is not a shard"
 
-# ---- reshard: 1 -> 2 -> 1, by replaying the loaded feeds ----
+# ---- reshard: 1 -> 2 (from the dataset, and replaying the feeds), 3 -> 1 ----
 expect_rc 0 "reshard a single dataset into 2 shards" "$YOC" reshard --from D1 --to X/s0 X/s1
+expect_rc 0 "the same by replaying the loaded feeds" "$YOC" reshard --replay --from D1 --to XR/s0 XR/s1
+for i in 0 1; do
+	a=$(cd X/s$i/segments && ls | LC_ALL=C sort | xargs cat | sha256sum)
+	b=$(cd XR/s$i/segments && ls | LC_ALL=C sort | xargs cat | sha256sum)
+	same "shard $i: the segments from the dataset are the replay's" "$a" "$b"
+done
 expect_rc 0 "analyse the 2 new shards" $MPI -n 2 "$YOC" analyse --shards X/s0 X/s1
 py_dump X/s0/yoc.db X/s1/yoc.db > pyX
 cmp -s py1 pyX && ok "resharded 1 -> 2: person_year equals the single dataset's" ||
@@ -225,7 +233,7 @@ mkdir -p Q && cp P/deaths/*.csv Q/
 "$YOC" init DQ > /dev/null && "$YOC" load --db DQ Q > /dev/null 2>&1
 expect_rc 1 "a target holding other data is refused" "$YOC" reshard --from D1 --to DQ Z1
 f=$(ls Q/*.csv | head -1); sed -i '$d' "$f"
-"$YOC" reshard --from DQ --to ZQ > /dev/null 2> changed.err
+"$YOC" reshard --replay --from DQ --to ZQ > /dev/null 2> changed.err
 grep -q "has changed since it was loaded as file" changed.err && ok "a feed changed since its load is refused by name" ||
 	not_ok "a feed changed since its load is refused by name"
 

@@ -12,6 +12,15 @@ python3 "$YOC_ROOT/tests/cli/feedgen.py" "$G" 2000 12 4000 11 > /dev/null
 V1=$TMP/v1
 "$YOC" init "$V1" > /dev/null
 YOC_SEG_VERSION=1 "$YOC" load --db "$V1" "$G" > /dev/null 2>&1
+# and a person table as datasets written before it was keyed by pseudonym
+sqlite3 "$V1/yoc.db" "BEGIN; ALTER TABLE person RENAME TO person_new;
+CREATE TABLE person(person_idx INTEGER PRIMARY KEY, pseudo_id TEXT NOT NULL UNIQUE,
+ sex TEXT, birth_month INTEGER, birth_year INTEGER, practice TEXT, lsoa TEXT,
+ imd_decile INTEGER, reg_start TEXT, reg_end TEXT, date_of_death TEXT);
+INSERT INTO person SELECT * FROM person_new ORDER BY person_idx; DROP TABLE person_new;
+COMMIT; VACUUM;"
+person_sql() { sqlite3 "$1/yoc.db" "select sql from sqlite_schema where name = 'person'"; }
+same "the old dataset's person table has a rowid" "$(person_sql "$V1" | grep -c 'WITHOUT ROWID')" 0
 magics() { for f in "$1"/segments/*; do head -c 8 "$f"; echo; done | sort | uniq -c | awk '{print $2 "=" $1}' | paste -sd' ' -; }
 nfiles=$(sqlite3 "$V1/yoc.db" 'select count(*) from files')
 same "the old writer wrote format 1" "$(magics "$V1")" "YOCSEG01=$nfiles"
@@ -34,6 +43,14 @@ same "every segment is format 2" "$(magics "$D")" "YOCSEG02=$nfiles"
 same "no old or stray files remain" "$(ls "$D/segments" | wc -l)" "$nfiles"
 export_all "$D" "$TMP/up.exp"
 check "the upgraded dataset exports the same" cmp "$TMP/v1.exp" "$TMP/up.exp"
+check "it reports the person table converted" grep -q "^upgrade: person table keyed by pseudonym" "$TMP/.out"
+same "the person table is keyed by pseudonym" "$(person_sql "$D" | grep -c 'pseudo_id TEXT PRIMARY KEY.*WITHOUT ROWID')" 1
+same "no index on person is left" "$(sqlite3 "$D/yoc.db" "select count(*) from sqlite_schema where type = 'index' and tbl_name like 'person%'")" 0
+same "the person rows are the same, in the same order" \
+	"$(sqlite3 "$D/yoc.db" 'select * from person order by pseudo_id' | md5sum)" \
+	"$(sqlite3 "$V1/yoc.db" 'select * from person order by person_idx' | md5sum)"
+check "the catalog is smaller" test "$(stat -c %s "$D/yoc.db")" -lt "$(stat -c %s "$V1/yoc.db")"
+same "the catalog is sound" "$(sqlite3 "$D/yoc.db" 'pragma integrity_check')" ok
 check "the upgraded segments are smaller" test "$(du -sk "$D/segments" | cut -f1)" -lt "$(du -sk "$V1/segments" | cut -f1)"
 expect_rc 0 "a second upgrade succeeds" "$YOC" upgrade --db "$D"
 check "and has nothing to do" grep -q "^upgrade: nothing to do" "$TMP/.out"
@@ -41,6 +58,7 @@ check "and has nothing to do" grep -q "^upgrade: nothing to do" "$TMP/.out"
 "$YOC" init "$TMP/fresh" > /dev/null
 "$YOC" load --db "$TMP/fresh" "$G" > /dev/null 2>&1
 export_all "$TMP/fresh" "$TMP/fresh.exp"
+same "a new dataset's person table is keyed by pseudonym" "$(person_sql "$TMP/fresh" | grep -c 'WITHOUT ROWID')" 1
 check "a dataset loaded in format 2 exports the same as format 1" cmp "$TMP/v1.exp" "$TMP/fresh.exp"
 
 ms=$(( (t1 - t0) / 1000000 ))
@@ -67,7 +85,8 @@ while [ $i -lt "$KILLS" ]; do
 	"$YOC" upgrade --db "$D" > /dev/null 2>&1
 	export_all "$D" "$TMP/k2.exp" 2> /dev/null
 	if ! cmp -s "$TMP/v1.exp" "$TMP/k2.exp" || [ "$(magics "$D")" != "YOCSEG02=$nfiles" ] ||
-		[ "$(ls "$D/segments" | wc -l)" -ne "$nfiles" ]; then
+		[ "$(ls "$D/segments" | wc -l)" -ne "$nfiles" ] ||
+		[ "$(person_sql "$D" | grep -c 'WITHOUT ROWID')" != 1 ]; then
 		bad=$((bad+1)); echo "# kill $i: the next upgrade did not finish the job: $(magics "$D")"
 	fi
 done
