@@ -129,6 +129,9 @@ int cli_analyse_options(struct cli_opt *opts, struct yoc_analyse_opts *o, char *
 int cli_mpi_load(int argc, char **argv);
 int cli_mpi_analyse(int argc, char **argv);
 int cli_mpi_report(int argc, char **argv);
+/* cmd_report.c: a sharded report's merged partial, set by cli_mpi_report
+ * around its call of the report verb (taken over by the report) */
+extern struct yoc_report_part *cli_report_part;
 extern const struct cli_verb cli_verb_status;
 extern const struct cli_verb cli_verb_upgrade;
 extern const struct cli_verb cli_verb_quarantine;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "cli/cli.h"
 #include "ident/ident.h"
 #include "load/load.h"
+#include "report/report.h"
 #include "shard/shard.h"
 #include "yoc/date.h"
 #include "yoc/io.h"
@@ -625,10 +627,108 @@ int cli_mpi_analyse(int argc, char **argv)
 
 /* ---- report ---- */
 
+/* The report's two collective steps (src/report/report.h) over MPI. */
+static int comm_gather(void *ud, int fail, const void *p, size_t n, struct yoc_buf *recv,
+		       struct yoc_error *e)
+{
+	struct yoc_error e2;
+	int64_t bad = fail != 0;
+	(void)ud;
+	yoc_error_clear(&e2);
+	if (yoc_shard_sum(&bad, 1, &e2)) {
+		if (!fail)
+			*e = e2;
+		return YOC_EIO;
+	}
+	if (bad) {
+		if (!fail)
+			yoc_error_set(e, YOC_EDATA, NULL, 0, 0, "another rank failed");
+		return YOC_EDATA;
+	}
+	return yoc_shard_gather(p, n, recv, 0, e);
+}
+
+static int comm_bcast(void *ud, void *p, size_t n, struct yoc_error *e)
+{
+	(void)ud;
+	return yoc_shard_bcast(p, n, 0, e);
+}
+
 /*
-** Every shard's tables gathered at rank 0 into one catalog beside --out,
-** and the ordinary report run on it there (docs/mpi.md says what this
-** costs and why the figures are exact).
+** The ranks' small tables merged up a binary tree: in the round of step s
+** (1, 2, 4, ...) rank r with r mod 2s = s sends its image to r - s, which
+** merges the two (the merge is associative); after log2 K rounds rank 0
+** holds them all, having received log2 K images rather than K - 1.
+** *img is this rank's image (replaced; NULL once sent). *received: bytes
+** rank 0 received.
+*/
+static int tables_tree(void **img, size_t *nimg, uint64_t *received, struct yoc_error *e)
+{
+	int k = yoc_shard_size(), me = yoc_shard_rank(), rc = 0;
+	struct yoc_buf *snd = yoc_calloc((size_t)k * 2, sizeof *snd), *rcv = snd + k;
+	if (!snd)
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	for (int d = 0; d < 2 * k; d++)
+		yoc_buf_init(&snd[d], 0);
+	for (int step = 1; step < k; step *= 2) {
+		int sender = me % (2 * step) == step;
+		int receiver = me % (2 * step) == 0 && me + step < k;
+		int64_t bad = 0;
+		for (int d = 0; d < k; d++)
+			yoc_buf_reset(&snd[d]);
+		if (sender && *img && yoc_buf_append(&snd[me - step], *img, *nimg))
+			bad = 1;
+		struct yoc_error e2;
+		yoc_error_clear(&e2);
+		if (!bad && (rc = yoc_shard_exchange(snd, rcv, NULL, e)))
+			goto cleanup; /* MPI itself failed: the ranks abort */
+		if (sender) {
+			sqlite3_free(*img);
+			*img = NULL;
+		}
+		if (receiver && !bad) {
+			struct yoc_buf two[2] = {{*img, *nimg, *nimg, 0}, rcv[me + step]};
+			void *m = NULL;
+			size_t nm = 0;
+			if (me == 0)
+				*received += rcv[me + step].len;
+			if ((rc = yoc_shard_merge_image(two, 2, &m, &nm, e)))
+				bad = 1;
+			else {
+				sqlite3_free(*img);
+				*img = m;
+				*nimg = nm;
+			}
+		}
+		if (yoc_shard_sum(&bad, 1, &e2) || bad) {
+			if (!rc)
+				rc = yoc_error_set(e, YOC_EDATA, NULL, 0, 0, "another rank failed");
+			goto cleanup;
+		}
+	}
+cleanup:
+	for (int d = 0; d < 2 * k; d++)
+		yoc_buf_free(&snd[d]);
+	yoc_free(snd);
+	return rc;
+}
+
+/* CPU time (user + system) of this process so far, microseconds. */
+static int64_t cpu_us(void)
+{
+	struct rusage u;
+	if (getrusage(RUSAGE_SELF, &u))
+		return 0;
+	return (int64_t)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000 + u.ru_utime.tv_usec +
+	       u.ru_stime.tv_usec;
+}
+
+/*
+** The report by reduction (docs/mpi.md "Report"): every rank computes the
+** figures of its own shard's person_year as a mergeable partial
+** (yoc_report_part_make), merged exactly at rank 0; the small tables
+** (files, loads, linkage, costing, ...) are merged up a tree into one
+** catalog beside --out, and rank 0 runs the ordinary report on the two.
 */
 static int mpi_report(int argc, char **argv, char **dirs)
 {
@@ -637,22 +737,23 @@ static int mpi_report(int argc, char **argv, char **dirs)
 	char db[4200], merged[4400];
 	void *img = NULL;
 	size_t nimg = 0;
-	struct yoc_buf *gat = yoc_calloc((size_t)k, sizeof *gat);
-	const char *out = NULL;
+	struct yoc_report_part *part = NULL;
+	const char *out = NULL, *fyear = NULL;
 	yoc_error_clear(&e);
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
 			out = argv[i + 1];
 		else if (strncmp(argv[i], "--out=", 6) == 0)
 			out = argv[i] + 6;
-	if (!gat) {
-		cli_err("report", "out of memory");
-		return 1;
+		else if (strcmp(argv[i], "--fyear") == 0 && i + 1 < argc)
+			fyear = argv[i + 1];
+		else if (strncmp(argv[i], "--fyear=", 8) == 0)
+			fyear = argv[i] + 8;
 	}
 	snprintf(db, sizeof db, "%s/yoc.db", dirs[me]);
 	/* a killed writer's journal is rolled back before the read-only open */
 	if ((rc = yoc_shard_check(dirs[me], me, k, &e)) || (rc = yoc_store_recover(db, &e)) ||
-	    (rc = yoc_shard_pack(db, &img, &nimg, &e)))
+	    (rc = yoc_shard_pack_rank(db, me, &img, &nimg, &e)))
 		cli_err_rec("report", &e);
 	int64_t bad = rc ? 1 : 0;
 	yoc_error_clear(&e);
@@ -661,24 +762,41 @@ static int mpi_report(int argc, char **argv, char **dirs)
 		goto cleanup;
 	}
 	double t0 = yoc_now();
-	if ((rc = yoc_shard_gather(img, nimg, gat, 0, &e))) {
+	uint64_t tables = 0, parts = 0;
+	if ((rc = tables_tree(&img, &nimg, &tables, &e))) {
+		if (strcmp(e.msg, "another rank failed") != 0)
+			cli_err_rec("report", &e);
+		goto cleanup;
+	}
+	double t1 = yoc_now();
+	struct yoc_report_comm cm = {me, k, NULL, comm_gather, comm_bcast};
+	if ((rc = yoc_report_part_make(db, fyear, &cm, &part, &parts, &e))) {
+		if (strcmp(e.msg, "another rank failed") != 0 || me == 0)
+			cli_err_rec("report", &e);
+		rc = 1;
+		goto cleanup;
+	}
+	double t2 = yoc_now();
+	/* the busiest rank's CPU until the partials are merged (MPI start-up
+	 * included): the critical path on cores of its own */
+	int64_t busiest = -cpu_us();
+	yoc_error_clear(&e);
+	if (yoc_shard_min(&busiest, 1, &e)) {
 		cli_err_rec("report", &e);
+		rc = 1;
 		goto cleanup;
 	}
 	if (me == 0) {
-		uint64_t gathered = 0;
-		for (int s = 1; s < k; s++)
-			gathered += gat[s].len;
-		double t1 = yoc_now();
 		snprintf(merged, sizeof merged, "%s.shards.%ld.db", out ? out : "report",
 			 (long)getpid());
-		if ((rc = yoc_shard_merge(merged, gat, k, &e))) {
+		struct yoc_buf all = {img, nimg, nimg, 0};
+		if ((rc = yoc_shard_merge(merged, &all, 1, &e))) {
 			cli_err_rec("report", &e);
 			unlink(merged);
 			goto cleanup;
 		}
-		for (int s = 0; s < k; s++)
-			yoc_buf_free(&gat[s]);
+		sqlite3_free(img);
+		img = NULL;
 		/* the line as given, with --db naming the merged catalog */
 		char **av = yoc_calloc((size_t)argc + 3, sizeof *av);
 		if (!av) {
@@ -691,19 +809,25 @@ static int mpi_report(int argc, char **argv, char **dirs)
 			av[n++] = argv[i];
 		av[n++] = "--db";
 		av[n++] = merged;
-		double t2 = yoc_now();
+		double t3 = yoc_now();
+		cli_report_part = part; /* taken over by the report */
+		part = NULL;
 		rc = cli_verb_report.run(n, av);
+		yoc_report_part_free(cli_report_part); /* not taken: the verb failed first */
+		cli_report_part = NULL;
 		yoc_free(av);
 		unlink(merged);
 		if (!rc)
-			printf("shards: %d; %llu bytes of tables gathered from the other ranks in %.2fs, "
-			       "merged in %.2fs\n", k, (unsigned long long)gathered, t1 - t0, t2 - t1);
+			printf("shards: %d; rank 0 received %llu bytes of tables and %llu bytes of "
+			       "partials; tables merged up the tree in %.2fs, partials made and "
+			       "merged in %.2fs (the busiest rank's CPU until then %.2fs), catalog "
+			       "written in %.2fs, report %.2fs CPU at rank 0 in all\n", k,
+			       (unsigned long long)tables, (unsigned long long)parts, t1 - t0,
+			       t2 - t1, -busiest / 1e6, t3 - t2, cpu_us() / 1e6);
 	}
 cleanup:
+	yoc_report_part_free(part);
 	sqlite3_free(img);
-	for (int s = 0; s < k; s++)
-		yoc_buf_free(&gat[s]);
-	yoc_free(gat);
 	return rc;
 }
 

@@ -48,6 +48,8 @@ static const char usage_text[] =
 	"gathers the shards' tables and writes one report of the whole population\n"
 	"(docs/mpi.md).\n";
 
+struct yoc_report_part *cli_report_part;
+
 static int run(int argc, char **argv)
 {
 	if (cli_mpi_wanted(argc, argv)) /* sharded, under mpirun */
@@ -112,7 +114,8 @@ static int run(int argc, char **argv)
 		cli_err_rec("report", &e);
 		return 1;
 	}
-	int yrc = cli_fyear_check_path("report", db, "fyear", o.fyear);
+	/* sharded: the shards' partial (the year was checked when it was made) */
+	int yrc = cli_report_part ? 0 : cli_fyear_check_path("report", db, "fyear", o.fyear);
 	if (yrc)
 		return yrc;
 	double t0 = yoc_now();
@@ -122,6 +125,8 @@ static int run(int argc, char **argv)
 		return 1;
 	}
 	o.out = t.tmp;
+	o.part = cli_report_part; /* taken over by yoc_report_write */
+	cli_report_part = NULL;
 	if (yoc_report_write(&o, &r, &e) || yoc_otree_commit(&t, &e)) {
 		yoc_otree_abort(&t);
 		cli_err_rec("report", &e);

@@ -62,6 +62,12 @@ struct yoc_caveat {
 };
 int yoc_quality_caveats(sqlite3 *db, const char *fyear, struct yoc_caveat **out, size_t *n,
 			struct yoc_error *e);
+/* The same, with the people and pence of the year's person-years of no
+ * practice given (unknown[0], unknown[1]) rather than counted in db's
+ * person_year: a sharded report, whose catalog holds the shards' small
+ * tables only (docs/mpi.md). unknown NULL: yoc_quality_caveats. */
+int yoc_quality_caveats_with(sqlite3 *db, const char *fyear, const int64_t *unknown,
+			     struct yoc_caveat **out, size_t *n, struct yoc_error *e);
 
 int yoc_quality_write(yoc_store *s, const char *outdir, const struct yoc_quality_opts *o,
 		      struct yoc_error *e);

@@ -107,6 +107,12 @@ static const char *const sql_practice =
 int yoc_quality_caveats(sqlite3 *db, const char *fyear, struct yoc_caveat **out, size_t *n,
 			struct yoc_error *e)
 {
+	return yoc_quality_caveats_with(db, fyear, NULL, out, n, e);
+}
+
+int yoc_quality_caveats_with(sqlite3 *db, const char *fyear, const int64_t *unknown,
+			     struct yoc_caveat **out, size_t *n, struct yoc_error *e)
+{
 	struct yoc_caveat *a = NULL;
 	size_t na = 0, cap = 0;
 	sqlite3_stmt *st = NULL;
@@ -132,6 +138,17 @@ int yoc_quality_caveats(sqlite3 *db, const char *fyear, struct yoc_caveat **out,
 	snprintf(hi, sizeof hi, "%04d-03", y + 1);
 	const char *const q[5] = {sql_missing, sql_renamed, sql_priced, sql_nopseudo, sql_practice};
 	for (int k = 0; k < 5 && !rc; k++) {
+		if (k == 4 && unknown) {
+			if (unknown[0] == 0)
+				break;
+			snprintf(text, sizeof text, "%lld people with no valid practice"
+				 " (\"Practice unknown\"): %s of costs in no practice's figures",
+				 (long long)unknown[0], pounds(unknown[1], m2, sizeof m2));
+			if (push(&a, &na, &cap, "practice_unknown", unknown[0], unknown[1],
+				 unknown[0], "quality.html#practice", text))
+				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+			break;
+		}
 		if (sqlite3_prepare_v2(db, q[k], -1, &st, NULL)) {
 			/* a dataset never analysed has no costing tables: no such caveats */
 			sqlite3_finalize(st);

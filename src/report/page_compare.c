@@ -37,41 +37,25 @@ static const char *const pos_name[5] = {
 #define Z998 3.090232306167813
 
 /* The age-sex cell rates of the whole population (cost in pounds) and phi. */
-static int cell_rates(sqlite3 *db, struct report *R, double rate[NMEAS][NAGE][3],
-		      double *phi, struct yoc_error *e)
+static void cell_rates(const struct acc *A, double rate[NMEAS][NAGE][3], double *phi)
 {
-	static const char sql[] =
-		"SELECT CASE WHEN age IS NULL OR age < 0 THEN 0 WHEN age >= 90 THEN 18 "
-		"ELSE age / 5 END AS ab, "
-		"CASE WHEN substr(sex, 1, 1) IN ('F', 'f') OR sex = '2' THEN 0 "
-		"WHEN substr(sex, 1, 1) IN ('M', 'm') OR sex = '1' THEN 1 ELSE 2 END AS sx, "
-		"count(*), sum(cost_total), sum(cost_total * 1.0 * cost_total), "
-		"sum(emergency_admissions), sum(ltc_count >= 2) "
-		"FROM person_year WHERE fyear = ?1 GROUP BY ab, sx";
-	sqlite3_stmt *q = NULL;
 	double vsum = 0, msum = 0;
 	memset(rate, 0, sizeof(double) * NMEAS * NAGE * 3);
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		return yoc_error_set(e, YOC_EDATA, "person_year", 0, 0, "cannot read person_year: %s",
-				     sqlite3_errmsg(db));
-	sqlite3_bind_text(q, 1, R->fyear, -1, SQLITE_STATIC);
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		int a = sqlite3_column_int(q, 0), s = sqlite3_column_int(q, 1);
-		double n = (double)sqlite3_column_int64(q, 2);
-		if (a < 0 || a >= NAGE || s < 0 || s > 2 || n <= 0)
-			continue;
-		double cost = (double)sqlite3_column_int64(q, 3) / 100;
-		double sq = sqlite3_column_double(q, 4) / 1e4;
-		rate[0][a][s] = cost / n;
-		rate[1][a][s] = (double)sqlite3_column_int64(q, 5) / n;
-		rate[2][a][s] = (double)sqlite3_column_int64(q, 6) / n;
-		double var = sq / n - rate[0][a][s] * rate[0][a][s];
-		vsum += n * (var > 0 ? var : 0);
-		msum += cost;
-	}
-	sqlite3_finalize(q);
+	for (int a = 0; a < NAGE; a++)
+		for (int s = 0; s < 3; s++) {
+			double n = (double)A->pop[a][s];
+			if (n <= 0)
+				continue;
+			double cost = (double)A->as_cost[a][s] / 100;
+			double sq = (double)A->as_sq[a][s] / 1e4;
+			rate[0][a][s] = cost / n;
+			rate[1][a][s] = (double)A->as_emerg[a][s] / n;
+			rate[2][a][s] = (double)A->as_mm[a][s] / n;
+			double var = sq / n - rate[0][a][s] * rate[0][a][s];
+			vsum += n * (var > 0 ? var : 0);
+			msum += cost;
+		}
 	*phi = msum > 0 ? vsum / msum : 0;
-	return 0;
 }
 
 /* The position of ratio r on the funnel of measure m at expected E. */
@@ -231,9 +215,8 @@ static int compute(struct ctx *c, sqlite3 *db, struct report *R)
 	C->pcn = yoc_calloc(C->np + 1, sizeof *C->pcn);
 	if (!C->prac || !C->pcn)
 		return yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-	int rc = cell_rates(db, R, rate, &C->phi, c->e);
-	if (rc)
-		return rc;
+	int rc = 0;
+	cell_rates(&R->a, rate, &C->phi);
 	for (size_t i = 0; i < C->np; i++) {
 		const struct prac *p = &R->a.prac[i];
 		struct cmp_unit *u = &C->prac[i];

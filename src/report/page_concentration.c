@@ -2,9 +2,10 @@
 ** concentration.html: how the year's cost is concentrated in few people.
 ** The share of the total cost spent on the top 1, 5, 10 and 20% of people
 ** by cost, a Lorenz curve with the Gini coefficient, and who the top groups
-** are (LTCs, age, emergency admissions, settings used). Reads person_year
-** once, in cost order (highest first; ties by pseudonym, so a rerun gives
-** the same groups).
+** are (LTCs, age, emergency admissions, settings used). People in cost
+** order (highest first; ties by pseudonym, so a rerun gives the same
+** groups): the sorted costs and the top groups are the partial's
+** (report_part.c: exact over the shards of a sharded dataset).
 */
 #include <math.h>
 #include <sqlite3.h>
@@ -14,88 +15,21 @@
 #include "report/report_int.h"
 #include "report/svg_line.h"
 
-#define NTOP 5          /* top 1, 5, 10, 20% and everyone */
-#define NBROAD 5
-
-static const int top_pct[NTOP] = {1, 5, 10, 20, 100};
+static const char *const broad_name[NBROAD] = {"0-17", "18-64", "65-74", "75-84", "85+"};
 static const char *const top_name[NTOP] = {"Top 1%", "Top 5%", "Top 10%", "Top 20%",
 					   "Everyone"};
-static const char *const broad_name[NBROAD] = {"0-17", "18-64", "65-74", "75-84", "85+"};
-
-struct person {
-	int64_t cost, ltc, age, emerg;
-	unsigned short used;     /* bit per setting with any cost */
-};
-
-static int broad(int64_t age)
-{
-	return age < 18 ? 0 : age < 65 ? 1 : age < 75 ? 2 : age < 85 ? 3 : 4;
-}
-
-/* The people of the top group k (people 0..k-1 of the sorted array). */
-struct topg {
-	int64_t n, cost, ltc, emerg, age[NBROAD], used[NSET];
-};
 
 int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
 	const struct yoc_sdc *s = &c->o->sdc;
-	struct yoc_buf q;
-	yoc_buf_init(&q, 0);
-	yoc_buf_puts(&q, "SELECT cost_total, ltc_count, age, emergency_admissions");
-	for (int k = 0; k < NSET; k++)
-		yoc_buf_printf(&q, ", %s", yoc__set_col[k]);
-	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?1 ORDER BY cost_total DESC, pseudo_id");
-	sqlite3_stmt *st = NULL;
-	struct person *p = NULL;
-	int64_t n = 0, cap = 0;
+	/* the costs ascending and the top groups, from the partial */
+	const int64_t *x = R->a.allc;
+	const int64_t n = R->a.all.n, total = R->a.all.cost;
+	const struct topg *g = R->a.top;
 	int rc = 0;
-	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
-		rc = yoc_error_set(c->e, YOC_EDATA, "person_year", 0, 0, "cannot read person_year: %s",
-				   sqlite3_errmsg(db));
+	(void)db;
+	if (n == 0 || !x)
 		goto cleanup;
-	}
-	sqlite3_bind_text(st, 1, R->fyear, -1, SQLITE_STATIC);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			int64_t nc = cap ? cap * 2 : 4096;
-			struct person *np = yoc_realloc(p, sizeof *p * (size_t)nc);
-			if (!np) {
-				rc = yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-				goto cleanup;
-			}
-			p = np;
-			cap = nc;
-		}
-		struct person *x = &p[n++];
-		x->cost = sqlite3_column_int64(st, 0);
-		x->ltc = sqlite3_column_int64(st, 1);
-		x->age = sqlite3_column_int64(st, 2);
-		x->emerg = sqlite3_column_int64(st, 3);
-		x->used = 0;
-		for (int k = 0; k < NSET; k++)
-			x->used |= (unsigned short)((sqlite3_column_int64(st, 4 + k) != 0) << k);
-	}
-	if (n == 0)
-		goto cleanup;
-	/* the top groups: the first ceil(pct * n / 100) people */
-	struct topg g[NTOP];
-	memset(g, 0, sizeof g);
-	int64_t total = 0;
-	for (int64_t i = 0; i < n; i++)
-		total += p[i].cost;
-	for (int t = 0; t < NTOP; t++) {
-		int64_t k = (top_pct[t] * n + 99) / 100;
-		for (int64_t i = 0; i < k; i++) {
-			g[t].n++;
-			g[t].cost += p[i].cost;
-			g[t].ltc += p[i].ltc;
-			g[t].emerg += p[i].emerg > 0;
-			g[t].age[broad(p[i].age)]++;
-			for (int j = 0; j < NSET; j++)
-				g[t].used[j] += (p[i].used >> j) & 1;
-		}
-	}
 	yoc_buf_puts(b, "<section id=\"concentration\"><h2>How concentrated is the cost?</h2>"
 			"<p>A few people account for much of the cost of care. This page ranks "
 			"everyone by their cost in the year and shows the share of the total "
@@ -144,7 +78,7 @@ int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct
 	for (int pc = 0; pc <= 100; pc++) {
 		int64_t k = (int64_t)pc * n / 100;
 		while (done < k) /* ascending = from the end of the sorted array */
-			cum += p[n - 1 - done++].cost;
+			cum += x[done++];
 		px[pc] = pc;
 		py[pc] = total > 0 ? round(1000.0 * (double)cum / (double)total) / 10 : NAN;
 		struct pcell *r = tl ? yoc__pt_row(c, tl) : NULL;
@@ -157,7 +91,7 @@ int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct
 	/* Gini: 2 sum(i x_i) / (n sum x) - (n + 1) / n, x ascending, i = 1..n */
 	long double wsum = 0;
 	for (int64_t i = 0; i < n; i++)
-		wsum += (long double)(i + 1) * (long double)p[n - 1 - i].cost;
+		wsum += (long double)(i + 1) * (long double)x[i];
 	double gini = total > 0 ? (double)(2 * wsum / ((long double)n * total) -
 					   (long double)(n + 1) / n) : NAN;
 	static const char *const gcols[] = {"Measure", "Value"};
@@ -230,8 +164,5 @@ int yoc__page_concentration(struct ctx *c, sqlite3 *db, struct report *R, struct
 	yoc__html_table(c, b, ts);
 	yoc_buf_puts(b, "</section>\n");
 cleanup:
-	sqlite3_finalize(st);
-	yoc_buf_free(&q);
-	yoc_free(p);
 	return rc;
 }

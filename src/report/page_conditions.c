@@ -2,8 +2,9 @@
 ** conditions.html: each long-term condition of the code list (src/ltc,
 ** the list analyse recorded in analyse_run; the person_year columns when it
 ** cannot be read): people, prevalence, mean and total cost by setting; and
-** the commonest pairs and triples of conditions with their cost. Reads
-** person_year once.
+** the commonest pairs and triples of conditions with their cost. From
+** person_year's partial (struct acc: report_acc.c counts each person-year's
+** conditions, pairs and triples).
 */
 #include <math.h>
 #include <sqlite3.h>
@@ -16,10 +17,6 @@
 #include "report/svg.h"
 
 #define TOPN 20
-
-struct cagg {
-	int64_t n, cost, set[NSET];
-};
 
 struct combo {
 	int64_t n, cost;
@@ -38,8 +35,7 @@ static int combo_cmp(const void *x, const void *y)
 	return p->c - q->c;
 }
 
-/* The conditions: ids and labels of the code list that are person_year columns. */
-static int conditions(struct ctx *c, sqlite3 *db, const char **id, const char **label)
+int yoc__conditions(sqlite3 *db, char (*id)[48], char (*label)[128], int max)
 {
 	char cols[256][48];
 	int ncol = 0, n = 0;
@@ -64,24 +60,30 @@ static int conditions(struct ctx *c, sqlite3 *db, const char **id, const char **
 	struct yoc_error e;
 	yoc_error_clear(&e);
 	if (path[0] && yoc_ltc_load(&l, path, &e) == 0) {
-		for (size_t k = 0; k < yoc_ltc_count(l) && n < YOC_LTC_MAX; k++) {
+		for (size_t k = 0; k < yoc_ltc_count(l) && n < max; k++) {
 			const struct yoc_ltc_cond *cd = yoc_ltc_get(l, k);
-			for (int j = 0; j < ncol; j++)
+			for (int j = 0; j < ncol && n < max; j++)
 				if (strcmp(cols[j], cd->id) == 0) {
-					id[n] = yoc__pt_str(c, cd->id);
-					label[n++] = yoc__pt_str(c, cd->label);
+					snprintf(id[n], sizeof id[0], "%s", cd->id);
+					if (label)
+						snprintf(label[n], sizeof label[0], "%s", cd->label);
+					n++;
 				}
 		}
 		yoc_ltc_free(l);
 		return n;
 	}
 	/* no code list: the 0/1 columns that are not person_year's own */
-	for (int j = 0; j < ncol && n < YOC_LTC_MAX; j++) {
+	for (int j = 0; j < ncol && n < max; j++) {
 		int own = strncmp(cols[j], "cost_", 5) == 0;
 		for (int k = 0; fixed[k] && !own; k++)
 			own = strcmp(cols[j], fixed[k]) == 0;
-		if (!own)
-			id[n] = label[n] = yoc__pt_str(c, cols[j]), n++;
+		if (!own) {
+			snprintf(id[n], sizeof id[0], "%.47s", cols[j]);
+			if (label)
+				snprintf(label[n], sizeof label[0], "%.47s", cols[j]);
+			n++;
+		}
 	}
 	return n;
 }
@@ -122,14 +124,11 @@ static int combo_table(struct ctx *c, struct yoc_buf *b, struct combo *v, size_t
 int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
 	const struct yoc_sdc *s = &c->o->sdc;
-	const char *id[YOC_LTC_MAX], *label[YOC_LTC_MAX];
-	int nc = conditions(c, db, id, label);
-	struct yoc_buf q;
-	sqlite3_stmt *st = NULL;
-	struct cagg *cond = NULL;
+	const struct acc *A = &R->a;
+	const char *label[YOC_LTC_MAX];
+	int nc = A->ncond;
 	struct combo *pair = NULL, *tri = NULL;
 	int rc = 0;
-	yoc_buf_init(&q, 0);
 	yoc_buf_puts(b, "<section id=\"conditions\"><h2>Long-term conditions</h2><p>Each "
 			"long-term condition of the code list: how many people have it in the "
 			"year (prevalence is the percentage of the registered population), and "
@@ -142,52 +141,40 @@ int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 		yoc_buf_puts(b, "<p>No condition columns in person_year.</p></section>\n");
 		goto cleanup;
 	}
-	yoc_buf_puts(&q, "SELECT cost_total");
-	for (int k = 0; k < NSET; k++)
-		yoc_buf_printf(&q, ", %s", yoc__set_col[k]);
-	for (int k = 0; k < nc; k++)
-		yoc_buf_printf(&q, ", \"%s\"", id[k]);
-	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?1");
+	/* the labels of the partial's conditions (its ids: the same columns) */
+	{
+		char (*id)[48] = yoc_calloc(YOC_LTC_MAX, sizeof *id);
+		char (*lab)[128] = yoc_calloc(YOC_LTC_MAX, sizeof *lab);
+		int nl = id && lab ? yoc__conditions(db, id, lab, YOC_LTC_MAX) : 0;
+		for (int k = 0; k < nc; k++) {
+			label[k] = yoc__pt_str(c, A->cond[k]);
+			for (int j = 0; j < nl; j++)
+				if (strcmp(id[j], A->cond[k]) == 0)
+					label[k] = yoc__pt_str(c, lab[j]);
+		}
+		yoc_free(id);
+		yoc_free(lab);
+	}
 	size_t np = (size_t)nc * nc, nt = np * nc;
-	cond = yoc_calloc((size_t)nc, sizeof *cond);
 	pair = yoc_calloc(np, sizeof *pair);
 	tri = yoc_calloc(nt, sizeof *tri);
-	if (!q.data || !cond || !pair || !tri) {
+	if (!pair || !tri) {
 		rc = yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
-		rc = yoc_error_set(c->e, YOC_EDATA, "person_year", 0, 0, "cannot read person_year: %s",
-				   sqlite3_errmsg(db));
-		goto cleanup;
-	}
-	sqlite3_bind_text(st, 1, R->fyear, -1, SQLITE_STATIC);
-	int64_t N = 0;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int has[YOC_LTC_MAX], nh = 0;
-		int64_t cost = sqlite3_column_int64(st, 0);
-		N++;
-		for (int k = 0; k < nc; k++)
-			if (sqlite3_column_int64(st, 1 + NSET + k))
-				has[nh++] = k;
-		for (int i = 0; i < nh; i++) {
-			struct cagg *a = &cond[has[i]];
-			a->n++;
-			a->cost += cost;
-			for (int k = 0; k < NSET; k++)
-				a->set[k] += sqlite3_column_int64(st, 1 + k);
-			for (int j = i + 1; j < nh; j++) {
-				struct combo *p = &pair[(size_t)has[i] * nc + has[j]];
-				p->n++;
-				p->cost += cost;
-				for (int l = j + 1; l < nh; l++) {
-					struct combo *t3 = &tri[((size_t)has[i] * nc + has[j]) * nc + has[l]];
-					t3->n++;
-					t3->cost += cost;
-				}
+	for (int i = 0; i < nc; i++)
+		for (int j = 0; j < nc; j++) {
+			size_t x = (size_t)i * nc + j;
+			pair[x].n = A->pair[2 * x];
+			pair[x].cost = A->pair[2 * x + 1];
+			for (int l = 0; l < nc; l++) {
+				size_t y = x * nc + l;
+				tri[y].n = A->tri[2 * y];
+				tri[y].cost = A->tri[2 * y + 1];
 			}
 		}
-	}
+	const struct cagg *cond = A->cagg;
+	int64_t N = A->all.n;
 	int64_t Npub = yoc_sdc_one(s, N);
 	/* 1. each condition */
 	const char *cols[5 + 2 * NSET];
@@ -269,9 +256,6 @@ int yoc__page_conditions(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 		goto cleanup;
 	yoc_buf_puts(b, "</section>\n");
 cleanup:
-	sqlite3_finalize(st);
-	yoc_buf_free(&q);
-	yoc_free(cond);
 	yoc_free(pair);
 	yoc_free(tri);
 	return rc;

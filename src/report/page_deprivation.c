@@ -2,7 +2,7 @@
 ** deprivation.html: cost, long-term conditions and emergency admissions by
 ** IMD decile (1 most deprived), crude and directly age-sex standardised to
 ** the whole population of the year, as RightCare packs show them. Reads
-** person_year once.
+** person_year's partial (report_int.h, struct acc).
 **
 ** Direct standardisation: for each decile d and age-sex stratum s (5-year
 ** band x sex, as the population pyramid), the decile's rate r_ds = y_ds /
@@ -20,13 +20,6 @@
 #include "report/report_int.h"
 #include "report/svg.h"
 
-#define NDEC 11                  /* deciles 1..10, unknown */
-#define NSTRAT (NAGE * 3)
-#define NMEAS 3                  /* cost, LTC (1+), emergency admissions */
-
-struct dcell {
-	int64_t n, y[NMEAS];
-};
 
 static const char *const dec_name[NDEC + 1] = {
 	"1 (most deprived)", "2", "3", "4", "5", "6", "7", "8", "9", "10 (least deprived)",
@@ -47,50 +40,25 @@ static double dsr(const struct dcell *row, const int64_t *stratn, int64_t N, int
 int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_buf *b)
 {
 	const struct yoc_sdc *s = &c->o->sdc;
-	struct dcell (*cell)[NSTRAT] = yoc_calloc(NDEC, sizeof(struct dcell[NSTRAT]));
-	sqlite3_stmt *st = NULL;
+	/* the deciles by age-sex stratum, from the year's partial (report_acc.c) */
+	struct dcell (*cell)[NSTRAT] = R->a.dep;
 	int rc = 0;
-	if (!cell)
-		return yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-	if (sqlite3_prepare_v2(db, "SELECT imd_decile, age, sex, ltc_count, emergency_admissions, "
-			       "cost_total FROM person_year WHERE fyear = ?1", -1, &st, NULL) != SQLITE_OK) {
-		rc = yoc_error_set(c->e, YOC_EDATA, "person_year", 0, 0, "cannot read person_year: %s",
-				   sqlite3_errmsg(db));
-		goto cleanup;
-	}
-	sqlite3_bind_text(st, 1, R->fyear, -1, SQLITE_STATIC);
 	int64_t stratn[NSTRAT] = {0}, N = 0;
 	struct dcell grp[NDEC + 1];
 	memset(grp, 0, sizeof grp);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int d = NDEC - 1;
-		if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
-			int64_t v = sqlite3_column_int64(st, 0);
-			if (v >= 1 && v <= 10)
-				d = (int)v - 1;
+	(void)db;
+	for (int d = 0; d < NDEC; d++)
+		for (int x = 0; x < NSTRAT; x++) {
+			const struct dcell *v = &cell[d][x];
+			grp[d].n += v->n;
+			grp[NDEC].n += v->n;
+			for (int m = 0; m < NDMEAS; m++) {
+				grp[d].y[m] += v->y[m];
+				grp[NDEC].y[m] += v->y[m];
+			}
+			stratn[x] += v->n;
+			N += v->n;
 		}
-		int64_t age = sqlite3_column_int64(st, 1);
-		int ab = age < 0 ? 0 : age >= 90 ? NAGE - 1 : (int)(age / 5);
-		const unsigned char *sx = sqlite3_column_text(st, 2);
-		int si = 2;
-		if (sx && (sx[0] == 'F' || sx[0] == 'f' || (sx[0] == '2' && !sx[1])))
-			si = 0;
-		else if (sx && (sx[0] == 'M' || sx[0] == 'm' || (sx[0] == '1' && !sx[1])))
-			si = 1;
-		int64_t y[NMEAS] = {sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 3) > 0,
-				    sqlite3_column_int64(st, 4)};
-		struct dcell *x = &cell[d][ab * 3 + si];
-		x->n++;
-		grp[d].n++;
-		grp[NDEC].n++;
-		for (int m = 0; m < NMEAS; m++) {
-			x->y[m] += y[m];
-			grp[d].y[m] += y[m];
-			grp[NDEC].y[m] += y[m];
-		}
-		stratn[ab * 3 + si]++;
-		N++;
-	}
 	/* people by decile with their total: one table through the rule */
 	int64_t v[NDEC + 1], pub[NDEC + 1];
 	unsigned char state[NDEC + 1];
@@ -164,7 +132,5 @@ int yoc__page_deprivation(struct ctx *c, sqlite3 *db, struct report *R, struct y
 	yoc__html_table(c, b, t);
 	yoc_buf_puts(b, "</section>\n");
 cleanup:
-	sqlite3_finalize(st);
-	yoc_free(cell);
 	return rc;
 }

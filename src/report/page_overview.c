@@ -273,13 +273,14 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 	}
 	/* 4. R squared */
 	{
-		long double N = (long double)a->all.n, mean2 = N > 0 ? a->sum * a->sum / N : 0;
-		long double sst = a->sumsq - mean2;
+		long double N = (long double)a->all.n, sum = (long double)a->all.cost;
+		long double mean2 = N > 0 ? sum * sum / N : 0;
+		long double sst = (long double)a->sumsq - mean2;
 		long double ssb[3] = {-mean2, -mean2, -mean2};
 		int ng[3] = {0, 0, 0};
 		for (int i = 0; i < NLTC; i++)
 			if (a->ltc[i].n) {
-				ssb[0] += a->ltc_sum[i] * a->ltc_sum[i] / a->ltc[i].n;
+				ssb[0] += (long double)a->ltc[i].cost * a->ltc[i].cost / a->ltc[i].n;
 				ng[0]++;
 			}
 		int64_t agen[NAGE] = {0};
@@ -287,12 +288,12 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			agen[i] = a->pop[i][0] + a->pop[i][1] + a->pop[i][2];
 		for (int i = 0; i < NAGE; i++)
 			if (agen[i]) {
-				ssb[1] += a->age_sum[i] * a->age_sum[i] / agen[i];
+				ssb[1] += (long double)a->age_cost[i] * a->age_cost[i] / agen[i];
 				ng[1]++;
 			}
 		for (int i = 0; i < a->nband; i++)
 			if (a->bandg[i].n) {
-				ssb[2] += a->band_sum[i] * a->band_sum[i] / a->bandg[i].n;
+				ssb[2] += (long double)a->bandg[i].cost * a->bandg[i].cost / a->bandg[i].n;
 				ng[2]++;
 			}
 		static const char *const cols[] = {"Explanatory variable", "Groups", "R squared"};
@@ -526,24 +527,14 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 					  "cost", "Percentiles by the nearest-rank method; 5th and "
 					  "95th percentiles need at least the minimum group size.",
 					  9, cols, kinds);
-		int64_t *allc = yoc_malloc(sizeof *allc * (size_t)(a->all.n ? a->all.n : 1));
-		if (!allc)
-			return YOC_ENOMEM;
-		int64_t off = 0;
-		for (int i = 0; i < nb; i++) {
-			qsort(a->bcost[i], (size_t)a->bandg[i].n, sizeof(int64_t), yoc__i64_cmp);
-			memcpy(allc + off, a->bcost[i], sizeof *allc * (size_t)a->bandg[i].n);
-			off += a->bandg[i].n;
-		}
-		qsort(allc, (size_t)off, sizeof *allc, yoc__i64_cmp);
+		/* every band's costs and everyone's, sorted (yoc__part_finish) */
+		const int64_t *allc = a->allc;
 		for (int i = 0; t && i <= nb; i++) {
 			const struct grp *g = i < nb ? &a->bandg[i] : &a->all;
 			const int64_t *sorted = i < nb ? a->bcost[i] : allc;
 			struct pcell *r = yoc__pt_row(c, t);
-			if (!r) {
-				yoc_free(allc);
+			if (!r)
 				return YOC_ENOMEM;
-			}
 			char range[64];
 			if (i < nb)
 				band_range(R, a->band[i], range, sizeof range);
@@ -560,7 +551,6 @@ static int build_index(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_
 			yoc__set_pence(&r[7], pctl(sorted, g->n, 95), okp);
 			yoc__set_pence(&r[8], yoc_sdc_money(s, g->cost), ok);
 		}
-		yoc_free(allc);
 		yoc__add_table(c, t);
 		yoc_buf_puts(b, "<section id=\"bands\"><h2>Currency bands</h2>");
 		yoc__html_table(c, b, t);

@@ -43,23 +43,17 @@ struct driver {
 	char text[400];
 };
 
-/* The cost of the most costly pct% of people, in pence (exact). */
+/* The cost of the most costly pct% of people, in pence (exact), from the
+ * partial's sorted costs (yoc__part_finish). */
 static int64_t top_cost(const struct acc *a, int pct, int64_t *npeople)
 {
-	size_t n = (size_t)a->all.n, k = 0;
-	int64_t *all = yoc_malloc((n ? n : 1) * sizeof *all);
-	if (!all)
-		return -1;
-	for (int b = 0; b < a->nband; b++)
-		for (int64_t i = 0; i < a->bandg[b].n && k < n; i++)
-			all[k++] = a->bcost[b][i];
-	qsort(all, k, sizeof *all, yoc__i64_cmp);
+	size_t k = a->allc ? (size_t)a->all.n : 0;
+	const int64_t *all = a->allc;
 	size_t top = (k * (size_t)pct + 99) / 100;
 	int64_t s = 0;
 	for (size_t i = 0; i < top; i++)
 		s += all[k - 1 - i];
 	*npeople = (int64_t)top;
-	yoc_free(all);
 	return s;
 }
 
@@ -114,7 +108,16 @@ static int load_caveats(struct ctx *c, sqlite3 *db, struct report *R, struct yoc
 	if (!R->caveats_read) {
 		struct yoc_error e;
 		yoc_error_clear(&e);
-		int rc = yoc_quality_caveats(db, R->fyear, &R->caveats, &R->ncaveats, &e);
+		/* the practice unknown from the partial: a sharded report's catalog
+		 * holds no person_year rows */
+		int64_t unknown[2] = {0, 0};
+		for (size_t i = 0; i < R->a.nprac; i++)
+			if (R->a.prac[i].unknown) {
+				unknown[0] += R->a.prac[i].all.n;
+				unknown[1] += R->a.prac[i].all.cost;
+			}
+		int rc = yoc_quality_caveats_with(db, R->fyear, unknown, &R->caveats,
+						  &R->ncaveats, &e);
 		if (rc == YOC_ENOMEM)
 			return yoc_error_set(c->e, rc, NULL, 0, 0, "out of memory");
 		if (rc) { /* a dataset without the load records: no caveats known */
@@ -166,20 +169,17 @@ int yoc__summary_section(struct ctx *c, sqlite3 *db, struct report *R, struct yo
 		 "are %s of the population but account for %s of the cost.",
 		 share(mmn, npub, n1, sizeof n1), share(mmp, tot, n2, sizeof n2));
 	int64_t ntop = 0, tc = top_cost(a, 5, &ntop);
-	if (tc < 0)
-		return yoc_error_set(c->e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	int64_t tcp = yoc_sdc_money(s, tc);
 	d[nd].cost_share = yoc__pub_pct(tcp, tot);
 	snprintf(d[nd++].text, sizeof d[0].text, "The most costly 5%% of people (%s) account for "
 		 "%s of the cost (%s).", yoc_sdc_fmt(yoc_sdc_one(s, ntop), 1, n3),
 		 share(tcp, tot, n1, sizeof n1), pounds(tcp, n2, sizeof n2));
-	long double oc = 0;
-	int64_t on = 0;
+	int64_t oc = 0, on = 0;
 	for (int i = 13; i < NAGE; i++) { /* 65-69 ... 90+ */
-		oc += a->age_sum[i];
+		oc += a->age_cost[i];
 		on += a->pop[i][0] + a->pop[i][1] + a->pop[i][2];
 	}
-	int64_t ocp = yoc_sdc_money(s, (int64_t)oc);
+	int64_t ocp = yoc_sdc_money(s, oc);
 	d[nd].cost_share = yoc__pub_pct(ocp, tot);
 	snprintf(d[nd++].text, sizeof d[0].text, "People aged 65 and over are %s of the population "
 		 "and account for %s of the cost.", share(yoc_sdc_one(s, on), npub, n1, sizeof n1),

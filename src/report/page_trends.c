@@ -1,10 +1,11 @@
 /*
 ** trends.html: every analysed year side by side (person_year grouped by
-** year: people, LTC prevalence, cost by setting, cost per head), and the
-** monthly activity by setting over the whole analysed period (analyse's
-** activity_month) as XmR charts drawn as NHS "Making Data Count" draws them
-** (src/stats/stats_spc.c). The SPC is computed from the published monthly
-** counts, so the limits follow from figures on the page.
+** year in the report's partial, report_acc.c: people, LTC prevalence, cost
+** by setting, cost per head), and the monthly activity by setting over the
+** whole analysed period (analyse's activity_month) as XmR charts drawn as
+** NHS "Making Data Count" draws them (src/stats/stats_spc.c). The SPC is
+** computed from the published monthly counts, so the limits follow from
+** figures on the page.
 */
 #include <math.h>
 #include <sqlite3.h>
@@ -16,29 +17,15 @@
 #include "report/svg_line.h"
 #include "stats/stats.h"
 
-#define MAXY 32
 #define MAXM (MAXY * 12)
 
 static const char *const rule_text[4] = {"outside the limits", "shift (7 on one side)",
 					 "trend (6 rising or falling)", "2 of 3 beyond 2 sigma"};
 
-static int years(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
+static int years(struct ctx *c, const struct acc *A, struct yoc_buf *b)
 {
 	const struct yoc_sdc *s = &c->o->sdc;
-	struct yoc_buf q;
-	yoc_buf_init(&q, 0);
-	yoc_buf_puts(&q, "SELECT fyear, count(*), sum(ltc_count > 0), sum(ltc_count >= 2), "
-			 "sum(cost_total)");
-	for (int k = 0; k < NSET; k++)
-		yoc_buf_printf(&q, ", sum(%s)", yoc__set_col[k]);
-	yoc_buf_puts(&q, " FROM person_year GROUP BY fyear ORDER BY fyear");
-	sqlite3_stmt *st = NULL;
 	int rc = 0;
-	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
-		yoc_buf_free(&q);
-		return yoc_error_set(c->e, YOC_EDATA, "person_year", 0, 0,
-				     "cannot read person_year: %s", sqlite3_errmsg(db));
-	}
 	static const char *const cols[] = {"Year", "People", "% with a long-term condition",
 					   "% with two or more", "Total cost", "Cost per head"};
 	int kinds[6] = {K_TEXT, K_COUNT, K_PCT, K_PCT, K_PENCE, K_PENCE};
@@ -65,24 +52,24 @@ static int years(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 	const char *ylab[MAXY];
 	double chart[MAXY * NSET];
 	int ny = 0;
-	while (t && ts && sqlite3_step(st) == SQLITE_ROW && ny < MAXY) {
+	for (int i = 0; t && ts && i < A->nyear && ny < MAXY; i++) {
+		const struct ygrp *y = &A->year[i];
 		struct pcell *r = yoc__pt_row(c, t), *r2 = yoc__pt_row(c, ts);
 		if (!r || !r2)
 			break;
-		const char *fy = (const char *)sqlite3_column_text(st, 0);
-		int64_t n = sqlite3_column_int64(st, 1);
+		int64_t n = y->n;
 		int64_t pub = yoc_sdc_one(s, n);
 		int hid = pub == YOC_SDC_HIDDEN;
 		int ok = yoc_sdc_stat_ok(s, n, hid ? YOC_SDC_PRIMARY : 0);
-		r[0].s = r2[0].s = ylab[ny] = yoc__pt_str(c, fy ? fy : "?");
+		r[0].s = r2[0].s = ylab[ny] = yoc__pt_str(c, y->fyear);
 		yoc__set_count(&r[1], pub);
-		yoc__set_pct(&r[2], yoc_sdc_rate(s, sqlite3_column_int64(st, 2), n, hid, 100, 1), ok);
-		yoc__set_pct(&r[3], yoc_sdc_rate(s, sqlite3_column_int64(st, 3), n, hid, 100, 1), ok);
-		int64_t tot = sqlite3_column_int64(st, 4);
+		yoc__set_pct(&r[2], yoc_sdc_rate(s, y->ltc1, n, hid, 100, 1), ok);
+		yoc__set_pct(&r[3], yoc_sdc_rate(s, y->ltc2, n, hid, 100, 1), ok);
+		int64_t tot = y->cost;
 		yoc__set_pence(&r[4], yoc_sdc_money(s, tot), ok);
 		yoc__set_pence(&r[5], yoc_sdc_mean(s, tot, n, pub), ok);
 		for (int k = 0; k < NSET; k++) {
-			int64_t v = sqlite3_column_int64(st, 5 + k);
+			int64_t v = y->set[k];
 			yoc__set_pence(&r2[1 + k], yoc_sdc_money(s, v), ok);
 			int64_t ph = yoc_sdc_mean(s, v, n, pub);
 			yoc__set_pence(&r2[1 + NSET + k], ph, ok);
@@ -90,8 +77,6 @@ static int years(struct ctx *c, sqlite3 *db, struct yoc_buf *b)
 		}
 		ny++;
 	}
-	sqlite3_finalize(st);
-	yoc_buf_free(&q);
 	if (!t || !ts)
 		return YOC_ENOMEM;
 	yoc__add_table(c, t);
@@ -240,6 +225,6 @@ int yoc__page_trends(struct ctx *c, sqlite3 *db, struct report *R, struct yoc_bu
 			"side by side, then activity month by month with statistical process "
 			"control limits that separate ordinary month-to-month variation from "
 			"changes worth investigating.</p>");
-	int rc = years(c, db, b);
+	int rc = years(c, &R->a, b);
 	return rc ? rc : months(c, db, b);
 }

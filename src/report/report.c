@@ -146,47 +146,29 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	c.npages = NPAGES;
 	yoc_arena_init(&c.ar, 1 << 16);
 	struct report *R = yoc_calloc(1, sizeof *R);
+	struct yoc_report_part *P = o->part;
 	sqlite3 *db = NULL;
 	int rc = 0;
 	char path[4096];
 	unsigned char absent[NPAGES];
 	memset(res, 0, sizeof *res);
-	if (!R || yoc_map_init(&R->a.pmap, 256)) {
+	if (!R) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		goto cleanup;
 	}
+	/* the dataset state hash runs beside the scan (report_manifest.c) */
+	if ((rc = yoc__manifest_start(&c)))
+		goto cleanup;
+	/* every figure of person_year: one partial, this catalog's or the
+	 * shards' merged (report_part.c) */
+	if (!P && (rc = yoc_report_part_make(o->db, o->fyear, NULL, &P, NULL, e)))
+		goto cleanup;
+	snprintf(R->fyear, sizeof R->fyear, "%s", P->fyear);
+	R->a = P->a;
+	memset(&P->a, 0, sizeof P->a);
 	if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, o->db, 0, 0, "cannot open: %s",
 				   db ? sqlite3_errmsg(db) : "out of memory");
-		goto cleanup;
-	}
-	/* read by mapping: the scans of person_year make no call per page */
-	sqlite3_exec(db, "PRAGMA mmap_size = 1073741824", NULL, NULL, NULL);
-	if (o->fyear) {
-		snprintf(R->fyear, sizeof R->fyear, "%s", o->fyear);
-	} else {
-		sqlite3_stmt *q = NULL;
-		if (sqlite3_prepare_v2(db, "SELECT max(fyear) FROM person_year", -1, &q, NULL) !=
-		    SQLITE_OK) {
-			rc = yoc_error_set(e, YOC_EDATA, o->db, 0, 0, "no person_year table (run "
-					   "yoc analyse first): %s", sqlite3_errmsg(db));
-			sqlite3_finalize(q);
-			goto cleanup;
-		}
-		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-			snprintf(R->fyear, sizeof R->fyear, "%s", sqlite3_column_text(q, 0));
-		sqlite3_finalize(q);
-		if (!R->fyear[0]) {
-			rc = yoc_error_set(e, YOC_EDATA, o->db, 0, 0, "person_year is empty");
-			goto cleanup;
-		}
-	}
-	/* the dataset state hash runs beside the accumulation (report_manifest.c) */
-	if ((rc = yoc__manifest_start(&c)) || (rc = yoc__accumulate(db, R, e)))
-		goto cleanup;
-	if (R->a.all.n == 0) {
-		rc = yoc_error_set(e, YOC_EDATA, o->db, 0, 0, "no person_year rows for %s",
-				   R->fyear);
 		goto cleanup;
 	}
 	snprintf(path, sizeof path, "%s/practices", o->out);
@@ -226,6 +208,7 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 		res->practices -= R->a.prac[i].unknown; /* no pack */
 	res->files = c.files;
 cleanup:
+	yoc_report_part_free(P);
 	if (R)
 		yoc__report_free(R);
 	yoc_free(R);

@@ -17,8 +17,41 @@
 #ifndef YOC_REPORT_H
 #define YOC_REPORT_H
 
+#include <stdint.h>
+
 #include "sdc/sdc.h"
 #include "yoc/core.h"
+
+/*
+** A sharded report (docs/mpi.md "Report"): every rank of the communicator
+** scans its own shard's person_year into a mergeable partial, and rank 0
+** merges them exactly. The report module calls no MPI: the caller gives
+** the two collective steps it needs.
+**   gather: rank r's n bytes at p into recv[r] at rank 0 (recv has size
+**           buffers there, reset first; NULL elsewhere). fail: this rank
+**           has failed; every rank then returns non-zero.
+**   bcast:  n bytes at p from rank 0 to every rank.
+** Each returns 0, or a status with e set.
+*/
+struct yoc_report_comm {
+	int rank, size;
+	void *ud;
+	int (*gather)(void *ud, int fail, const void *p, size_t n, struct yoc_buf *recv,
+		      struct yoc_error *e);
+	int (*bcast)(void *ud, void *p, size_t n, struct yoc_error *e);
+};
+
+/*
+** The figures a report computes from person_year, merged over the ranks of
+** cm (NULL: one process, db alone). Called on every rank with its own
+** shard's catalog db; fyear NULL: the latest year of any shard. At rank 0
+** *out is the merged partial (hand it to yoc_report_opts.part); elsewhere
+** NULL. *received (may be NULL): bytes rank 0 received from the others.
+*/
+struct yoc_report_part;
+int yoc_report_part_make(const char *db, const char *fyear, const struct yoc_report_comm *cm,
+			 struct yoc_report_part **out, uint64_t *received, struct yoc_error *e);
+void yoc_report_part_free(struct yoc_report_part *p);
 
 struct yoc_report_opts {
 	const char *db;        /* path of the SQLite database holding person_year */
@@ -28,6 +61,11 @@ struct yoc_report_opts {
 	const char *pcn;       /* practice to PCN mapping CSV, or NULL (no grouping) */
 	const char *quality_url; /* the quality report's page, relative to OUT; NULL: ../quality/quality.html */
 	const char *params;    /* the command line's options, for the manifest, or NULL */
+	/* a sharded report: the merged partial of yoc_report_part_make (taken
+	 * over: freed by yoc_report_write), and db the catalog of the shards'
+	 * small tables (person_year's rows are not read from it); NULL: one
+	 * dataset, db holds everything */
+	struct yoc_report_part *part;
 };
 
 struct yoc_report_result {

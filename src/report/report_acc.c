@@ -1,9 +1,12 @@
 /*
 ** The report's one pass over person_year for the year reported: every
-** aggregate of struct report (report_int.h) in one streaming read.
+** count and sum of the partial (struct acc, report_int.h) in one streaming
+** read, and every analysed year by one grouped query. Reads one catalog;
+** the merge over the shards of a sharded dataset is report_part.c's.
 */
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/report_int.h"
@@ -53,7 +56,7 @@ static int sex_index(const unsigned char *s)
 	return 2;
 }
 
-static int band_index(struct acc *a, const char *b)
+int yoc__band_index(struct acc *a, const char *b)
 {
 	for (int i = 0; i < a->nband; i++)
 		if (strcmp(a->band[i], b) == 0)
@@ -64,7 +67,7 @@ static int band_index(struct acc *a, const char *b)
 	return a->nband++;
 }
 
-static struct prac *prac_get(struct acc *a, const char *code)
+struct prac *yoc__prac_get(struct acc *a, const char *code)
 {
 	size_t n = strlen(code);
 	uint64_t *v = yoc_map_get(&a->pmap, code, n);
@@ -97,7 +100,7 @@ const char yoc__unknown_label[] = "Practice unknown";
 static struct prac *prac_of(struct acc *a, const char *code)
 {
 	int unknown = !code || !code[0];
-	struct prac *p = prac_get(a, unknown ? "" : code);
+	struct prac *p = yoc__prac_get(a, unknown ? "" : code);
 	if (p && unknown)
 		p->unknown = 1;
 	return p;
@@ -109,14 +112,51 @@ int yoc__i64_cmp(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/* Adds one person-year to every pair and triple of its conditions. */
+static void cond_add(struct acc *a, const int *has, int nh, int64_t cost, const int64_t *set)
+{
+	size_t nc = (size_t)a->ncond;
+	for (int i = 0; i < nh; i++) {
+		struct cagg *g = &a->cagg[has[i]];
+		g->n++;
+		g->cost += cost;
+		for (int k = 0; k < NSET; k++)
+			g->set[k] += set[k];
+		for (int j = i + 1; j < nh; j++) {
+			int64_t *p = &a->pair[2 * ((size_t)has[i] * nc + (size_t)has[j])];
+			p[0]++;
+			p[1] += cost;
+			for (int l = j + 1; l < nh; l++) {
+				int64_t *t = &a->tri[2 * (((size_t)has[i] * nc + (size_t)has[j]) * nc +
+							 (size_t)has[l])];
+				t[0]++;
+				t[1] += cost;
+			}
+		}
+	}
+}
+
+int yoc__cond_alloc(struct acc *a)
+{
+	size_t nc = (size_t)a->ncond;
+	a->cagg = yoc_calloc(nc ? nc : 1, sizeof *a->cagg);
+	a->pair = yoc_calloc(nc * nc * 2 + 1, sizeof *a->pair);
+	a->tri = yoc_calloc(nc * nc * nc * 2 + 1, sizeof *a->tri);
+	return a->cagg && a->pair && a->tri ? 0 : YOC_ENOMEM;
+}
+
+/* The year's rows, one streaming read: every aggregate but the top groups
+ * and the years (report_part.c). */
 static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_error *e)
 {
 	struct yoc_buf q;
 	yoc_buf_init(&q, 0);
 	yoc_buf_puts(&q, "SELECT age, sex, practice, ltc_count, mental_ltc_count, band, "
-			 "emergency_admissions, cost_total");
+			 "emergency_admissions, cost_total, imd_decile");
 	for (int k = 0; k < NSET; k++)
 		yoc_buf_printf(&q, ", %s", yoc__set_col[k]);
+	for (int k = 0; k < a->ncond; k++)
+		yoc_buf_printf(&q, ", \"%s\"", a->cond[k]);
 	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?1");
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
@@ -136,17 +176,28 @@ static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_
 		const char *bd = (const char *)sqlite3_column_text(st, 5);
 		int64_t emerg = sqlite3_column_int64(st, 6);
 		int64_t cost = sqlite3_column_int64(st, 7);
+		int d = NDEC - 1;
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL) {
+			int64_t v = sqlite3_column_int64(st, 8);
+			if (v >= 1 && v <= 10)
+				d = (int)v - 1;
+		}
 		int64_t set[NSET];
 		for (int k = 0; k < NSET; k++) {
-			set[k] = sqlite3_column_int64(st, 8 + k);
+			set[k] = sqlite3_column_int64(st, 9 + k);
 			a->set_people[k] += set[k] != 0;
 		}
+		int has[64], nh = 0;
+		for (int k = 0; k < a->ncond; k++)
+			if (sqlite3_column_int64(st, 9 + NSET + k))
+				has[nh++] = k;
+		cond_add(a, has, nh, cost, set);
 		int ab = age_band(age), lg = ltc >= 9 ? 9 : (int)(ltc < 0 ? 0 : ltc);
 		int mg = ltc >= 5 ? 4 : ltc >= 3 ? 3 : (int)(ltc < 0 ? 0 : ltc);
 		int64_t phys = ltc - ment;
 		int pg = phys >= 4 ? 4 : (int)(phys < 0 ? 0 : phys);
 		int mtg = ment >= 2 ? 2 : (int)(ment < 0 ? 0 : ment);
-		int bi = band_index(a, bd ? bd : "?");
+		int bi = yoc__band_index(a, bd ? bd : "?");
 		if (bi < 0) {
 			rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0,
 					   "more than %d currency bands", MAXBAND);
@@ -159,12 +210,17 @@ static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_
 		a->mm[ab][mg]++;
 		a->pm[pg][mtg]++;
 		a->pm_cost[pg][mtg] += cost;
-		long double c = (long double)cost;
-		a->age_sum[ab] += c;
-		a->ltc_sum[lg] += c;
-		a->band_sum[bi] += c;
-		a->sum += c;
-		a->sumsq += c * c;
+		a->age_cost[ab] += cost;
+		a->sumsq += (__int128)cost * cost;
+		a->as_cost[ab][sx] += cost;
+		a->as_sq[ab][sx] += (__int128)cost * cost;
+		a->as_emerg[ab][sx] += emerg;
+		a->as_mm[ab][sx] += ltc >= 2;
+		struct dcell *x = &a->dep[d][ab * 3 + sx];
+		int64_t y[NDMEAS] = {cost, ltc > 0, emerg};
+		x->n++;
+		for (int m = 0; m < NDMEAS; m++)
+			x->y[m] += y[m];
 		if (a->bandg[bi].n > (int64_t)a->bcap[bi]) {
 			size_t nc = a->bcap[bi] ? a->bcap[bi] * 2 : 1024;
 			int64_t *p = yoc_realloc(a->bcost[bi], nc * sizeof *p);
@@ -195,19 +251,82 @@ cleanup:
 	return rc;
 }
 
-int yoc__accumulate(sqlite3 *db, struct report *R, struct yoc_error *e)
+/* Every analysed year: people, LTC prevalence and cost (page_trends.c). */
+static int years(sqlite3 *db, struct acc *a, struct yoc_error *e)
 {
+	struct yoc_buf q;
+	yoc_buf_init(&q, 0);
+	yoc_buf_puts(&q, "SELECT fyear, count(*), sum(ltc_count > 0), sum(ltc_count >= 2), "
+			 "sum(cost_total)");
+	for (int k = 0; k < NSET; k++)
+		yoc_buf_printf(&q, ", sum(%s)", yoc__set_col[k]);
+	yoc_buf_puts(&q, " FROM person_year GROUP BY fyear ORDER BY fyear");
+	sqlite3_stmt *st = NULL;
+	int rc = 0, s;
+	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
+		rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0,
+				   "cannot read person_year: %s", sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	while ((s = sqlite3_step(st)) == SQLITE_ROW && a->nyear < MAXY) {
+		struct ygrp *y = &a->year[a->nyear++];
+		const char *fy = (const char *)sqlite3_column_text(st, 0);
+		snprintf(y->fyear, sizeof y->fyear, "%s", fy ? fy : "?");
+		y->n = sqlite3_column_int64(st, 1);
+		y->ltc1 = sqlite3_column_int64(st, 2);
+		y->ltc2 = sqlite3_column_int64(st, 3);
+		y->cost = sqlite3_column_int64(st, 4);
+		for (int k = 0; k < NSET; k++)
+			y->set[k] = sqlite3_column_int64(st, 5 + k);
+	}
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0, "reading person_year: %s",
+				   sqlite3_errmsg(db));
+cleanup:
+	sqlite3_finalize(st);
+	yoc_buf_free(&q);
+	return rc;
+}
+
+int yoc__part_scan(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_error *e)
+{
+	memset(a, 0, sizeof *a);
+	if (yoc_map_init(&a->pmap, 256))
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 	/* bands in name order, before any row decides it */
 	sqlite3_stmt *q = NULL;
 	if (sqlite3_prepare_v2(db, "SELECT DISTINCT band FROM person_year WHERE fyear = ?1 "
 			       "ORDER BY band", -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, R->fyear, -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, 1, fyear, -1, SQLITE_STATIC);
 		while (sqlite3_step(q) == SQLITE_ROW)
-			band_index(&R->a, sqlite3_column_text(q, 0)
+			yoc__band_index(a, sqlite3_column_text(q, 0)
 				   ? (const char *)sqlite3_column_text(q, 0) : "?");
 	}
 	sqlite3_finalize(q);
-	return accumulate(db, R->fyear, &R->a, e);
+	a->ncond = yoc__conditions(db, a->cond, NULL, 64);
+	if (yoc__cond_alloc(a))
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	int rc = accumulate(db, fyear, a, e);
+	/* each band's costs sorted here, on the shard's own rank: rank 0
+	 * merges sorted runs (yoc__part_finish) */
+	for (int b = 0; !rc && b < a->nband; b++)
+		qsort(a->bcost[b], (size_t)a->bandg[b].n, sizeof(int64_t), yoc__i64_cmp);
+	return rc ? rc : years(db, a, e);
+}
+
+void yoc__acc_free(struct acc *a)
+{
+	for (int i = 0; i < MAXBAND; i++) {
+		yoc_free(a->bcost[i]);
+		yoc_free(a->brun[i]);
+	}
+	yoc_free(a->prac);
+	yoc_map_free(&a->pmap);
+	yoc_free(a->cagg);
+	yoc_free(a->pair);
+	yoc_free(a->tri);
+	yoc_free(a->allc);
+	memset(a, 0, sizeof *a);
 }
 
 void yoc__report_free(struct report *R)
@@ -216,8 +335,5 @@ void yoc__report_free(struct report *R)
 	yoc__compare_free(R);
 	yoc_free(R->caveats);
 	R->caveats = NULL;
-	for (int i = 0; i < MAXBAND; i++)
-		yoc_free(R->a.bcost[i]);
-	yoc_free(R->a.prac);
-	yoc_map_free(&R->a.pmap);
+	yoc__acc_free(&R->a);
 }

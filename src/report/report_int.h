@@ -1,7 +1,9 @@
 /*
 ** The report's internal interface, shared by its files (docs/report.md):
 **   report.c          yoc_report_write: the page and pack-section registries
-**   report_acc.c      one pass over person_year into struct report
+**   report_acc.c      one pass over person_year into the partial (struct acc)
+**   report_part.c     the partial packed, merged over shards, finished; the
+**                     top groups' exact cut (yoc_report_part_make)
 **   report_table.c    published tables (struct ptable), HTML/CSV writers,
 **                     disclosure helpers
 **   report_xlsx.c     the workbook: one sheet per table of c->tables
@@ -13,8 +15,8 @@
 **   page_cohorts.c    cohorts.html and the packs' cohort section (src/cohort)
 ** Ownership: struct ctx lives for one yoc_report_write; every ptable, cell
 ** and string made with yoc__pt_* / yoc__pt_str lives in its arena (c->ar)
-** and is freed with it. struct report is filled once by yoc__accumulate,
-** read by every page, and freed by yoc__report_free.
+** and is freed with it. struct report's partial (R->a) is made once by
+** yoc_report_part_make, read by every page, and freed by yoc__report_free.
 */
 #ifndef YOC_REPORT_INT_H
 #define YOC_REPORT_INT_H
@@ -58,6 +60,37 @@ struct prac {
 	int64_t band[MAXBAND];
 };
 
+#define NDEC 11               /* deprivation: IMD deciles 1..10, unknown */
+#define NSTRAT (NAGE * 3)     /* age band x sex */
+#define NDMEAS 3              /* deprivation: cost, LTC (1+), emergency admissions */
+#define NTOP 5                /* concentration: top 1, 5, 10, 20% and everyone */
+#define NBROAD 5              /* concentration: broad age groups */
+#define MAXY 32               /* trends: analysed years */
+
+struct dcell {                /* page_deprivation.c: a decile x stratum */
+	int64_t n, y[NDMEAS];
+};
+
+struct cagg {                 /* page_conditions.c: people with a condition */
+	int64_t n, cost, set[NSET];
+};
+
+struct ygrp {                 /* page_trends.c: one analysed year */
+	char fyear[16];
+	int64_t n, ltc1, ltc2, cost, set[NSET];
+};
+
+struct topg {                 /* page_concentration.c: a top group by cost */
+	int64_t n, cost, ltc, emerg, age[NBROAD], used[NSET];
+};
+
+/*
+** The year's aggregates: what every page reads of person_year. Filled by
+** one catalog's scan (report_part.c), or merged from the shards' scans of
+** a sharded dataset: every member is a count or a sum of integers (so the
+** merge is exact), or a column of costs (bcost, merged then sorted), or
+** the top groups, computed by report_part.c's exact selection.
+*/
 struct acc {
 	struct grp all;
 	int64_t pop[NAGE][3];            /* female, male, other/unknown */
@@ -69,12 +102,34 @@ struct acc {
 	int nband;
 	char band[MAXBAND][8];
 	struct grp bandg[MAXBAND];
-	int64_t *bcost[MAXBAND];         /* every person's cost, for percentiles */
+	int64_t *bcost[MAXBAND];         /* every person's cost, for percentiles: sorted
+					  * runs (one per merged shard), one sorted run
+					  * after yoc__part_finish */
 	size_t bcap[MAXBAND];
-	long double age_sum[NAGE], ltc_sum[NLTC], band_sum[MAXBAND], sum, sumsq;
+	size_t *brun[MAXBAND];           /* where each run after the first starts */
+	size_t nbrun[MAXBAND];
+	int64_t age_cost[NAGE];          /* cost by age band */
+	__int128 sumsq;                  /* sum of cost squared, exact */
 	struct prac *prac;               /* practices; sorted by the practices page */
 	size_t nprac, cprac;
 	struct yoc_map pmap;
+	/* page_compare.c: by age band and sex (people: pop) */
+	int64_t as_cost[NAGE][3], as_emerg[NAGE][3], as_mm[NAGE][3];
+	__int128 as_sq[NAGE][3];
+	/* page_deprivation.c */
+	struct dcell dep[NDEC][NSTRAT];
+	/* page_conditions.c: the condition columns, each one's people, and
+	 * pairs and triples (n, cost) indexed [a][b] and [a][b][c] over ncond */
+	int ncond;
+	char cond[64][48];
+	struct cagg *cagg;
+	int64_t *pair, *tri;
+	/* page_trends.c: every analysed year, in year order */
+	int nyear;
+	struct ygrp year[MAXY];
+	/* page_concentration.c */
+	struct topg top[NTOP];
+	int64_t *allc;                   /* every cost, ascending (made by yoc__part_finish) */
 };
 
 struct pack_tabs;                        /* page_practices.c */
@@ -96,10 +151,45 @@ struct report {
 	int caveats_read;
 };
 
-/* Reads the year R->fyear of person_year into R->a (bands in name order). */
-int yoc__accumulate(sqlite3 *db, struct report *R, struct yoc_error *e);
 /* Frees what R owns (not R itself). */
 void yoc__report_free(struct report *R);
+
+/* ---- the mergeable partial (report_part.c) ------------------------------ */
+
+/* Scans one catalog's person_year for fyear into a (zeroed first; bands in
+ * name order; a->pmap initialised here). No order statistics beyond bcost. */
+int yoc__part_scan(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_error *e);
+/* Serialises a (host byte order) into b; reads it back into a zeroed a. */
+int yoc__part_pack(const struct acc *a, struct yoc_buf *b);
+int yoc__part_unpack(const void *p, size_t n, struct acc *a, struct yoc_error *e);
+/* Adds x into a: counts and sums added, keyed groups (bands, practices,
+ * years) matched by name, cost columns appended. */
+int yoc__part_merge(struct acc *a, const struct acc *x, struct yoc_error *e);
+/* Sorts the cost columns and makes a->allc (after the last merge). */
+int yoc__part_finish(struct acc *a, struct yoc_error *e);
+/* The thresholds of the top groups from a finished a: group t is the
+ * people with cost > v[t], and of those with cost == v[t] the m[t] first
+ * by pseudonym (m[t] = ties[t]: all of them). */
+void yoc__part_top_cut(const struct acc *a, int64_t v[NTOP], int64_t m[NTOP],
+		       int64_t ties[NTOP]);
+/* Frees what a owns. */
+void yoc__acc_free(struct acc *a);
+/* report_acc.c: the index of band b in a (added; -1 when MAXBAND are in
+ * use), the practice of code (added), the condition arrays of a->ncond. */
+int yoc__band_index(struct acc *a, const char *b);
+struct prac *yoc__prac_get(struct acc *a, const char *code);
+int yoc__cond_alloc(struct acc *a);
+/* page_conditions.c: the condition columns of person_year in code-list
+ * order (ids; labels too when label is not NULL), at most max. */
+int yoc__conditions(sqlite3 *db, char (*id)[48], char (*label)[128], int max);
+
+/* The merged partial handed to yoc_report_write (report.h). */
+struct yoc_report_part {
+	char fyear[16];
+	char state[65];          /* sharded: the state hash over the shards'; "" otherwise */
+	struct acc a;
+};
+extern const int yoc__top_pct[NTOP];
 int yoc__i64_cmp(const void *x, const void *y);
 
 /* ---- published tables (report_table.c) --------------------------------- */
@@ -288,6 +378,7 @@ struct yoc__manifest {
 	char state[65];          /* SHA-256 of the dataset state, hex */
 	pthread_t th;            /* computes state beside the accumulation */
 	int running, trc;
+	int given;               /* state is a sharded report's (yoc_report_opts.part) */
 	struct yoc_error te;
 	const char *db;
 	struct yoc_buf ref;      /* JSON array of reference data */

@@ -273,6 +273,11 @@ int yoc__manifest_start(struct ctx *c)
 	yoc_buf_init(&m->params, 0);
 	yoc_error_clear(&m->te);
 	m->db = c->o->db;
+	if (c->o->part && c->o->part->state[0]) { /* a sharded report's: the shards' */
+		memcpy(m->state, c->o->part->state, sizeof m->state);
+		m->given = 1;
+		return 0;
+	}
 	/* without a thread, yoc__manifest_build hashes in line */
 	m->running = pthread_create(&m->th, NULL, state_thread, m) == 0;
 	return 0;
@@ -296,12 +301,12 @@ int yoc__manifest_build(struct ctx *c, sqlite3 *db, struct report *R)
 		return rc;
 	m = c->man;
 	int was = m->running;
-	rc = state_join(m);
+	rc = m->given ? 0 : state_join(m);
 	if (was && rc) {
 		*c->e = m->te;
 		return rc;
 	}
-	if (!was && (rc = yoc__dataset_state(db, m->state, c->e)))
+	if (!was && !m->given && (rc = yoc__dataset_state(db, m->state, c->e)))
 		return rc;
 	char path[1024], ver[256], cl[256];
 	int bad = yoc_buf_puts(&m->ref, "[");

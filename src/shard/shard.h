@@ -116,14 +116,23 @@ int yoc_shard_join(const char *msg, size_t n, size_t *pos, struct yoc_shard_part
 ** The tables a report reads (shard_merge.c). yoc_shard_pack copies them
 ** from the catalog dbpath into an SQLite image (*out: free with sqlite3_free). At
 ** root, yoc_shard_merge builds the catalog outpath (replaced) from the
-** images of every shard, in rank order: the per-person tables (person_year,
-** person) and per-row tables (quarantine, flags) appended (person_year
-** re-sorted by year and pseudonym), counts and pence summed by their keys
-** (docs/mpi.md lists each table). Returns 0 or a negative status (e set).
+** images of every shard, in rank order: the report's tables, counts and
+** pence summed by their keys; the per-person tables (person_year, person)
+** and those the report never reads (quarantine, flags, file_stats, ...) as
+** their schema alone, without rows (docs/mpi.md lists each table). Returns
+** 0 or a negative status (e set).
 */
 int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *e);
+/* The same for rank: ranks after the first leave out the tables the merge
+ * takes from the first shard alone (meta, file_columns, ...). */
+int yoc_shard_pack_rank(const char *dbpath, int rank, void **out, size_t *n,
+			struct yoc_error *e);
 int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
 		    struct yoc_error *e);
+/* The same merge into an image (*out: free with sqlite3_free) that can be
+ * merged again: the merge is associative, so ranks can merge in a tree. */
+int yoc_shard_merge_image(const struct yoc_buf *images, int k, void **out, size_t *n,
+			  struct yoc_error *e);
 
 /*
 ** Which shard a dataset is: "r/K" in its meta table, written in the load's

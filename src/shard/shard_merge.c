@@ -1,12 +1,14 @@
 /*
-** The tables a report reads, from every shard into one catalog (shard.h).
-** Each rank packs its catalog's tables into an SQLite image; the root
-** attaches the images and writes one catalog in which every table is what
-** a single dataset would hold: per-person and per-row tables appended,
-** per-file and per-key counts and pence summed (integers, so exactly), and
-** what every shard holds alike (file names, columns) taken from the first.
-** The report then runs on it unchanged, so medians, percentiles and every
-** other figure are computed over the whole population. No MPI here.
+** The small tables a report reads, from every shard into one catalog
+** (shard.h). Each rank packs its catalog's tables into an SQLite image; the
+** root attaches the images and writes one catalog in which every table the
+** report reads is what a single dataset would hold: per-file and per-key
+** counts and pence summed (integers, so exactly), and what every shard holds
+** alike (file names, columns) taken from the first. The per-person tables
+** (person_year, person) travel as their schema alone: the report's figures
+** of them come from the shards' merged partials (src/report/report_part.c,
+** docs/mpi.md); so do the tables the report never reads (quarantine, flags,
+** file_stats, ...), so the merged catalog is not a dataset. No MPI here.
 */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,7 +17,7 @@
 
 #include "shard/shard.h"
 
-enum { M_FIRST, M_APPEND, M_SUM, M_PERSON, M_RUN };
+enum { M_FIRST, M_APPEND, M_SUM, M_SCHEMA, M_RUN };
 
 static const struct mtab {
 	const char *name;
@@ -27,23 +29,23 @@ static const struct mtab {
 	{"loads", M_SUM, "load_id", "rows,loaded,quarantined"},
 	{"files", M_SUM, "file_id", "rows,loaded,quarantined,flagged"},
 	{"file_columns", M_FIRST, NULL, NULL},
-	{"quarantine", M_APPEND, "file_id,line", NULL},
-	{"flags", M_APPEND, "file_id,line", NULL},
-	{"file_stats", M_SUM, "file_id,field", "filled,empty,invalid"},
-	{"nhsno_status", M_SUM, "file_id,status", "rows"},
-	{"person", M_PERSON, NULL, NULL},
+	{"quarantine", M_SCHEMA, NULL, NULL},
+	{"flags", M_SCHEMA, NULL, NULL},
+	{"file_stats", M_SCHEMA, NULL, NULL},
+	{"nhsno_status", M_SCHEMA, NULL, NULL},
+	{"person", M_SCHEMA, NULL, NULL},
 	{"linkage", M_SUM, "file_id,month", "rows,linked,no_pseudonym,not_registered"},
 	{"duplicate_files", M_FIRST, NULL, NULL},
 	{"source_account", M_FIRST, NULL, NULL},
 	{"source_rejected", M_FIRST, NULL, NULL},
-	{"person_year", M_APPEND, "fyear,pseudo_id", NULL},
+	{"person_year", M_SCHEMA, NULL, NULL},
 	{"analyse_run", M_RUN, NULL, NULL},
 	{"unpriced_activity", M_SUM, "fyear,feed,reason", "records"},
 	{"costing_summary", M_SUM, "fyear,feed,how", "records,cost"},
 	{"provider_cost", M_SUM, "fyear,provider,setting", "people,activity,cost"},
 	{"activity_month", M_SUM, "fyear,month,setting", "events,cost"},
-	{"linkage_gain", M_SUM, "fyear,feed,status", "records,emergency_admissions,cost"},
-	{"register_gaps", M_SUM, "fyear,practice,outcome", "persons"},
+	{"linkage_gain", M_SCHEMA, NULL, NULL},
+	{"register_gaps", M_SCHEMA, NULL, NULL},
 };
 #define NMTAB (sizeof mtabs / sizeof mtabs[0])
 
@@ -76,7 +78,38 @@ static int exec(sqlite3 *db, const char *sql, struct yoc_error *e, const char *w
 								    : sql_fail(db, e, what);
 }
 
+/* Creates in main the indexes that table name has in schema sch (the
+ * catalog's own: files_key, linkage_file, file_columns_file, ...), so the
+ * report's joins over the merged catalog run as fast as over a dataset. */
+static int copy_indexes(sqlite3 *db, const char *sch, const char *name, struct yoc_error *e,
+			const char *what)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = YOC_OK;
+	char *sql = sqlite3_mprintf("SELECT sql FROM \"%w\".sqlite_master WHERE type = 'index' "
+				    "AND tbl_name = %Q AND sql IS NOT NULL ORDER BY name", sch, name);
+	if (!sql || sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) {
+		rc = sql_fail(db, e, what);
+		goto cleanup;
+	}
+	while (!rc && sqlite3_step(q) == SQLITE_ROW) {
+		char *cs = sqlite3_mprintf("%s", (const char *)sqlite3_column_text(q, 0));
+		rc = exec(db, cs, e, what);
+		sqlite3_free(cs);
+	}
+cleanup:
+	sqlite3_finalize(q);
+	sqlite3_free(sql);
+	return rc;
+}
+
 int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *e)
+{
+	return yoc_shard_pack_rank(dbpath, 0, out, n, e);
+}
+
+int yoc_shard_pack_rank(const char *dbpath, int rank, void **out, size_t *n,
+			struct yoc_error *e)
 {
 	sqlite3 *db = NULL;
 	int rc = YOC_OK;
@@ -93,6 +126,8 @@ int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *
 		goto cleanup;
 	for (size_t t = 0; t <= NMTAB; t++) {
 		const char *name = t < NMTAB ? mtabs[t].name : "current_files";
+		if (rank > 0 && (t == NMTAB || mtabs[t].how == M_FIRST))
+			continue; /* the same in every shard: the first shard's is taken */
 		char *cs = create_sql(db, "s", name);
 		if (!cs)
 			continue; /* a table an older dataset does not have */
@@ -104,10 +139,15 @@ int yoc_shard_pack(const char *dbpath, void **out, size_t *n, struct yoc_error *
 			goto cleanup;
 		if (t == NMTAB)
 			break; /* the view */
+		if (mtabs[t].how == M_SCHEMA)
+			continue;
 		sqlite3_free(sql);
 		sql = sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM s.\"%w\"%s", name, name,
 				      keyed ? "" : " ORDER BY rowid");
 		if ((rc = exec(db, sql, e, dbpath)))
+			goto cleanup;
+		/* the first rank's image carries the indexes up the tree */
+		if (rank == 0 && (rc = copy_indexes(db, "s", name, e, dbpath)))
 			goto cleanup;
 	}
 	if ((rc = exec(db, "DETACH s", e, dbpath)))
@@ -157,9 +197,6 @@ static char *merge_sql(sqlite3 *db, const struct mtab *m, int k)
 			ns = sqlite3_mprintf("%s%ssum(\"%w\")", sel, first ? "" : ",", c);
 		else if (m->how == M_SUM && !in_list(m->keys, c))
 			ns = sqlite3_mprintf("%s%smin(\"%w\")", sel, first ? "" : ",", c);
-		else if (m->how == M_PERSON && strcmp(c, "person_idx") == 0)
-			ns = sqlite3_mprintf("%s%srow_number() OVER (ORDER BY pseudo_id) - 1", sel,
-					     first ? "" : ",");
 		else
 			ns = sqlite3_mprintf("%s%s\"%w\"", sel, first ? "" : ",", c);
 		sqlite3_free(cols);
@@ -183,9 +220,6 @@ static char *merge_sql(sqlite3 *db, const struct mtab *m, int k)
 	if (m->how == M_SUM)
 		sql = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) SELECT %s FROM (%s) GROUP BY %s "
 				      "ORDER BY %s", m->name, cols, sel, u, m->keys, m->keys);
-	else if (m->how == M_PERSON)
-		sql = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) SELECT %s FROM (%s) ORDER BY pseudo_id",
-				      m->name, cols, sel, u);
 	else /* M_APPEND: in key order; within a key, each shard's own order */
 		sql = sqlite3_mprintf("INSERT INTO main.\"%w\"(%s) SELECT %s FROM (%s) "
 				      "ORDER BY %s, _r, _o", m->name, cols, sel, u, m->keys);
@@ -198,13 +232,17 @@ cleanup:
 	return sql;
 }
 
-int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
-		    struct yoc_error *e)
+/* The merge into outpath, or (outpath NULL) into an image *img. */
+static int merge(const char *outpath, const struct yoc_buf *images, int k, void **img,
+		 size_t *nimg, struct yoc_error *e)
 {
 	sqlite3 *db = NULL;
 	int rc = YOC_OK;
 	char *sql = NULL;
-	unlink(outpath);
+	if (outpath)
+		unlink(outpath);
+	else
+		outpath = ":memory:";
 	if (sqlite3_open_v2(outpath, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		rc = sql_fail(db, e, outpath);
@@ -240,13 +278,15 @@ int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
 		if (t == NMTAB)
 			break;
 		const struct mtab *m = &mtabs[t];
+		if (m->how == M_SCHEMA)
+			continue;
 		sqlite3_free(sql);
 		if (m->how == M_FIRST || m->how == M_RUN)
 			sql = sqlite3_mprintf("INSERT INTO main.\"%w\" SELECT * FROM s0.\"%w\" "
 					      "ORDER BY rowid", name, name);
 		else
 			sql = merge_sql(db, m, k);
-		if ((rc = exec(db, sql, e, outpath)))
+		if ((rc = exec(db, sql, e, outpath)) || (rc = copy_indexes(db, "s0", name, e, outpath)))
 			goto cleanup;
 		if (m->how != M_RUN)
 			continue;
@@ -273,10 +313,32 @@ int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
 		if ((rc = exec(db, sql, e, outpath)))
 			goto cleanup;
 	}
+	if (img) {
+		sqlite3_int64 len = 0;
+		*img = sqlite3_serialize(db, "main", &len, 0);
+		*nimg = (size_t)len;
+		if (!*img)
+			rc = yoc_error_set(e, YOC_ENOMEM, outpath, 0, 0,
+					   "out of memory packing the tables");
+	}
 cleanup:
 	sqlite3_free(sql);
 	sqlite3_close(db);
 	return rc;
+}
+
+int yoc_shard_merge(const char *outpath, const struct yoc_buf *images, int k,
+		    struct yoc_error *e)
+{
+	return merge(outpath, images, k, NULL, NULL, e);
+}
+
+int yoc_shard_merge_image(const struct yoc_buf *images, int k, void **out, size_t *n,
+			  struct yoc_error *e)
+{
+	*out = NULL;
+	*n = 0;
+	return merge(NULL, images, k, out, n, e);
 }
 
 int yoc_shard_mark(yoc_store *s, int r, int k, struct yoc_error *e)

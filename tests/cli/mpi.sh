@@ -9,7 +9,8 @@
 #     quarantined rows themselves (file, line, field, reason);
 #   - the printed per-file lines and messages equal the single load's;
 #   - every report table (csv/) and page equals the single report's (the
-#     dataset state hash of the footer aside: it hashes load times);
+#     dataset state hash of the footer aside: it hashes load times), and so
+#     for an earlier year (--fyear); the sharded report merges partials;
 #   - loading again changes nothing.
 # Shards out of order, or a single dataset given as a shard, are refused.
 # yoc reshard (1 -> 2, 3 -> 1, from the datasets, and 1 -> 2 by --replay of
@@ -172,6 +173,20 @@ print(bad if n > 1000 else -1)' $k who$k)
 	grep -q "(0 loaded, 0 replaced, 3[0-9]* unchanged" again$k && ok "K=$k: a second load changes nothing" ||
 		{ not_ok "K=$k: a second load changes nothing"; grep committed again$k; }
 done
+
+# the report by reduction: an earlier year, every figure of it from the
+# shards' partials; rank 0 says what it received; a year no shard holds
+fy0=$(sqlite3 D1/yoc.db "select min(fyear) from person_year")
+"$YOC" report --db D1 --fyear "$fy0" --out RF1 > /dev/null 2>&1
+$MPI -n 3 "$YOC" report --shards M3/s0 M3/s1 M3/s2 --fyear "$fy0" --out RF3 > rf3.out 2>&1
+if [ -n "$fy0" ] && diff -r RF1/csv RF3/csv > /dev/null; then ok "K=3, --fyear $fy0: every report table equals the single's"
+else not_ok "K=3, --fyear $fy0: every report table equals the single's"; diff -r RF1/csv RF3/csv | head -5; fi
+grep -q "rank 0 received [0-9]* bytes of tables and [0-9]* bytes of partials" rf3.out &&
+	ok "K=3: the bytes rank 0 received are printed" || not_ok "K=3: the bytes rank 0 received are printed"
+$MPI -n 2 "$YOC" report --shards M2/s0 M2/s1 --fyear 1999/00 --out RF9 > rf9.out 2>&1
+grep -q "no person_year rows for 1999/00" rf9.out && [ ! -e RF9 ] &&
+	ok "K=2: a year no shard holds is refused, nothing written" ||
+	not_ok "K=2: a year no shard holds is refused, nothing written"
 
 # --shards must name one folder per rank, in order, of one split
 expect_rc 2 "two ranks, one folder: usage error" $MPI -n 2 "$YOC" analyse --shards M2/s0

@@ -5,14 +5,20 @@
 ** lines) with LF, CRLF and lone CR line ends, a quoted cell across lines,
 ** rows without a pseudonym on the reader's shard, and files that go whole
 ** (not a feed) or refused (identifiers in the values) to every shard.
+** The report's small tables merged flat and up a tree as three ranks do
+** ((0 + 1) + 2) give the same catalog, with the shards' sums.
 */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "shard/shard.h"
 
@@ -208,12 +214,113 @@ static void test_whole_and_refused(void **state)
 	yoc_buf_free(&file);
 }
 
+/* ---- the report's small tables, merged flat and up a tree ---------------- */
+
+/* A shard's catalog with a few of the report's tables: files (summed by
+ * file_id), linkage (by file and month, months differing by shard),
+ * analyse_run (person_years summed), meta and file_columns (the first's),
+ * person_year (schema only). */
+static void small_catalog(const char *path, int r)
+{
+	sqlite3 *db = NULL;
+	unlink(path);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	char *sql = sqlite3_mprintf(
+		"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
+		"INSERT INTO meta VALUES ('shard', '%d/3');"
+		"CREATE TABLE file_columns (file_id INTEGER, col TEXT);"
+		"INSERT INTO file_columns VALUES (1, 'a'), (2, 'b');"
+		"CREATE TABLE files (file_id INTEGER PRIMARY KEY, path TEXT, rows INTEGER, loaded "
+		"INTEGER, quarantined INTEGER, flagged INTEGER);"
+		"INSERT INTO files VALUES (1, 'x.csv', %d, %d, 1, 0), (2, 'y.csv', %d, %d, 0, %d);"
+		"CREATE TABLE linkage (file_id INTEGER, month TEXT, rows INTEGER, linked INTEGER, "
+		"no_pseudonym INTEGER, not_registered INTEGER);"
+		"INSERT INTO linkage VALUES (1, '2021-0%d', %d, %d, 0, 1), (2, '2021-05', 3, 2, 1, 0);"
+		"CREATE TABLE analyse_run (key TEXT, value TEXT);"
+		"INSERT INTO analyse_run VALUES ('version', 'v'), ('person_years', '%d');"
+		"CREATE TABLE person_year (pseudo_id TEXT, fyear TEXT, cost_total INTEGER);"
+		"INSERT INTO person_year VALUES ('p%d', '2021/22', 5);",
+		r, 10 + r, 9 + r, 20 * r, 20 * r, r, 1 + r % 2, 7 + r, 6, 100 + r, r);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(sql);
+	sqlite3_close(db);
+}
+
+static void dump(const char *path, struct yoc_buf *out)
+{
+	static const char *const q[] = {
+		"SELECT * FROM meta", "SELECT * FROM file_columns ORDER BY rowid",
+		"SELECT * FROM files ORDER BY file_id", "SELECT * FROM linkage ORDER BY rowid",
+		"SELECT * FROM analyse_run ORDER BY rowid", "SELECT count(*) FROM person_year"};
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
+		sqlite3_stmt *st = NULL;
+		assert_int_equal(sqlite3_prepare_v2(db, q[i], -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (int c = 0; c < sqlite3_column_count(st); c++)
+				yoc_buf_printf(out, "%s|", (const char *)sqlite3_column_text(st, c));
+			yoc_buf_putc(out, '\n');
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
+
+static void test_merge_tree(void **state)
+{
+	(void)state;
+	char path[4][256];
+	struct yoc_buf img[3], flat, tree;
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	for (int r = 0; r < 4; r++)
+		snprintf(path[r], sizeof path[r], "%s/yoc_mtree_%d_%d.db",
+			 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid(), r);
+	for (int r = 0; r < 3; r++) {
+		void *p = NULL;
+		size_t n = 0;
+		small_catalog(path[r], r);
+		assert_int_equal(yoc_shard_pack_rank(path[r], r, &p, &n, &e), 0);
+		yoc_buf_init(&img[r], 0);
+		assert_int_equal(yoc_buf_append(&img[r], p, n), 0);
+		sqlite3_free(p);
+		unlink(path[r]);
+	}
+	/* flat: the three at once */
+	assert_int_equal(yoc_shard_merge(path[3], img, 3, &e), 0);
+	yoc_buf_init(&flat, 0);
+	dump(path[3], &flat);
+	/* a tree as three ranks merge: (0 + 1) + 2 */
+	void *m01 = NULL;
+	size_t n01 = 0;
+	assert_int_equal(yoc_shard_merge_image(img, 2, &m01, &n01, &e), 0);
+	struct yoc_buf two[2] = {{m01, n01, n01, 0}, img[2]};
+	assert_int_equal(yoc_shard_merge(path[3], two, 2, &e), 0);
+	yoc_buf_init(&tree, 0);
+	dump(path[3], &tree);
+	assert_string_equal(flat.data, tree.data);
+	/* and the sums are the shards': rows 10 + 11 + 12 of file 1, 100 + 101 +
+	 * 102 person-years, the first shard's meta, no person-year rows */
+	assert_non_null(strstr(flat.data, "1|x.csv|33|30|3|0|"));
+	assert_non_null(strstr(flat.data, "person_years|303|"));
+	assert_non_null(strstr(flat.data, "shard|0/3|"));
+	assert_non_null(strstr(flat.data, "\n0|\n"));
+	sqlite3_free(m01);
+	for (int r = 0; r < 3; r++)
+		yoc_buf_free(&img[r]);
+	yoc_buf_free(&flat);
+	yoc_buf_free(&tree);
+	unlink(path[3]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_split_join),
 		cmocka_unit_test(test_whole_and_refused),
+		cmocka_unit_test(test_merge_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
