@@ -622,7 +622,7 @@ static void colenc_free(struct colenc *ce)
 ** when that saves a sixteenth or more. Raw pseudonym bytes (keyed
 ** hashes, which never compress) are left alone.
 */
-static int compress_col(struct colenc *ce, int level, int person)
+static int compress_col(void **cctx, struct colenc *ce, int level, int person)
 {
 	ce->rawb = ce->blen;
 	ce->rawa = ce->alen;
@@ -630,7 +630,7 @@ static int compress_col(struct colenc *ce, int level, int person)
 		return YOC_OK;
 	int rc;
 	if (ce->blen >= 256) {
-		if ((rc = yoc__seg_deflate(ce->blk, ce->blen, level, &ce->zb)))
+		if ((rc = yoc__seg_deflate(cctx, ce->blk, ce->blen, level, &ce->zb)))
 			return rc;
 		if (ce->zb.len * 16 <= ce->blen * 15) {
 			ce->enc |= ENC_ZSTD;
@@ -639,7 +639,7 @@ static int compress_col(struct colenc *ce, int level, int person)
 		}
 	}
 	if (ce->alen >= 256 && !(person && (ce->enc & ENC_MASK) == ENC_HEXDICT)) {
-		if ((rc = yoc__seg_deflate(ce->aux, ce->alen, level, &ce->zx)))
+		if ((rc = yoc__seg_deflate(cctx, ce->aux, ce->alen, level, &ce->zx)))
 			return rc;
 		if (ce->zx.len * 16 <= ce->alen * 15) {
 			ce->enc |= ENC_ZSTD_AUX;
@@ -680,6 +680,7 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	int fd = -1, rc = YOC_OK;
 	struct yoc_buf dir;
 	struct colenc ce;
+	void *cctx = NULL; /* one zstd context for every block of the segment */
 	memset(&ce, 0, sizeof ce);
 	yoc_buf_init(&dir, 0);
 	for (size_t i = 0; i < w->ncols; i++)
@@ -698,7 +699,7 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	for (size_t i = 0; i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
 		if ((rc = encode_col(w, c, &ce)) ||
-		    (rc = compress_col(&ce, w->version == 1 ? 0 : s->zlevel < 0 ? 0 :
+		    (rc = compress_col(&cctx, &ce, w->version == 1 ? 0 : s->zlevel < 0 ? 0 :
 					  s->zlevel ? s->zlevel : YOC_STORE_ZSTD_LEVEL, c->person)))
 			goto oom;
 		uint64_t off = pos, len = ce.blen;
@@ -762,6 +763,7 @@ fail:
 cleanup:
 	colenc_free(&ce);
 	yoc_buf_free(&dir);
+	yoc__seg_zctx_free(cctx, NULL);
 	return rc;
 }
 
@@ -865,6 +867,7 @@ struct yoc_seg {
 	int person_col;
 	int32_t *pidx;     /* person index per row (plain person column), lazily */
 	int32_t *dpidx;    /* person index per dictionary entry, lazily */
+	void *dctx;        /* zstd context of the columns decoded so far */
 };
 
 static int bad(struct yoc_error *e, const char *path, const char *what)
@@ -1270,6 +1273,7 @@ void yoc_seg_close(yoc_seg *g)
 	yoc_free(g->names);
 	yoc_free(g->pidx);
 	yoc_free(g->dpidx);
+	yoc__seg_zctx_free(NULL, g->dctx);
 	yoc_free(g);
 }
 
@@ -1303,8 +1307,9 @@ static int col_ready(const yoc_seg *g, int col)
 	const unsigned char *blk = c->zb, *aux = c->za;
 	uint64_t blen = c->zbl, alen = c->zal;
 	c->state = -1;
-	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(&blk, &blen, c->rawb, &c->own[0])) ||
-	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(&aux, &alen, c->rawa, &c->own[1])) ||
+	void **dctx = &((yoc_seg *)g)->dctx; /* lazy, as c */
+	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(dctx, &blk, &blen, c->rawb, &c->own[0])) ||
+	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(dctx, &aux, &alen, c->rawa, &c->own[1])) ||
 	    col_setup(c, g->nrows, blk, blen, aux, alen))
 		return 0;
 	c->state = 1;
