@@ -130,6 +130,17 @@ static uint64_t freq_hash(const char *p, size_t n)
 	return h | 1; /* 0 marks an empty slot */
 }
 
+/* Equal bytes: codes and numbers are short, and a call to memcmp costs more than the loop. */
+static inline int same(const char *a, const char *b, size_t n)
+{
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 int yoc__freq_count(struct yoc__freq *q, const char *p, size_t n, int64_t *other)
 {
 	uint64_t h = freq_hash(p, n);
@@ -138,7 +149,7 @@ int yoc__freq_count(struct yoc__freq *q, const char *p, size_t n, int64_t *other
 		struct yoc__freq_slot *sl = &q->slots[i];
 		if (!sl->h)
 			break;
-		if (sl->h == h && sl->len == n && memcmp(q->keys.data + sl->off, p, n) == 0) {
+		if (sl->h == h && sl->len == n && same(q->keys.data + sl->off, p, n)) {
 			sl->count++;
 			return YOC_OK;
 		}
