@@ -526,10 +526,18 @@ static void link_count(yoc_store *s, struct link_file *lf)
 	yoc_error_clear(&lf->e);
 	if ((lf->rc = yoc__seg_open_named(s, lf->segment, &g, &lf->e)))
 		return;
+	size_t nr = yoc_seg_nrows(g);
+	unsigned char *why = yoc_malloc(nr ? nr : 1);
+	if (!why || yoc_seg_link_reasons(g, why)) {
+		lf->rc = yoc_error_set(&lf->e, YOC_ENOMEM, lf->segment, 0, 0, "out of memory");
+		yoc_free(why);
+		yoc_seg_close(g);
+		return;
+	}
 	/* small files, so a linear table of distinct months is fine */
 	size_t nm = 0;
 	int32_t last_d = YOC_DATE_NONE, last_m = -1; /* rows of a file share few dates */
-	for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
+	for (size_t r = 0; r < nr; r++) {
 		int32_t d = yoc_seg_activity_date(g, r);
 		int32_t m = -1;
 		if (d > YOC_DATE_HES_INVALID && d == last_d) {
@@ -553,10 +561,10 @@ static void link_count(yoc_store *s, struct link_file *lf)
 				nm++;
 			}
 		}
-		const char *why = yoc_seg_link_reason(g, r);
 		lf->cnt[k][0]++;
-		lf->cnt[k][why[0] == 'l' ? 1 : why[0] == 'n' && why[1] == 'o' && why[2] == '_' ? 2 : 3]++;
+		lf->cnt[k][1 + why[r]]++; /* linked, no_pseudonym, not_registered */
 	}
+	yoc_free(why);
 	if (nm == 0) {
 		lf->months[0] = -1;
 		memset(lf->cnt[0], 0, sizeof lf->cnt[0]);

@@ -1555,6 +1555,91 @@ int32_t yoc_seg_person(const yoc_seg *g, size_t row)
 	return g->pidx[row];
 }
 
+/* Each row's code of a dictionary column with room for them; a damaged code reads as ndict. */
+static void dict_codes(const struct rcol *c, size_t nrows, uint32_t *out)
+{
+	const unsigned char *p = c->codes;
+	uint32_t nd = c->ndict;
+	switch (c->width) {
+	case 1:
+		for (size_t r = 0; r < nrows; r++)
+			out[r] = p[r] < nd ? p[r] : nd;
+		break;
+	case 2:
+		for (size_t r = 0; r < nrows; r++) {
+			uint32_t k = code_at(p, 2, r);
+			out[r] = k < nd ? k : nd;
+		}
+		break;
+	default:
+		for (size_t r = 0; r < nrows; r++) {
+			uint32_t k = code_at(p, c->width, r);
+			out[r] = k < nd ? k : nd;
+		}
+	}
+}
+
+int64_t yoc_seg_dict_codes(const yoc_seg *g, int col, uint32_t *out)
+{
+	if (col < 0 || (size_t)col >= g->ncols || g->cols[col].type != YOC_COL_TEXT ||
+	    !col_ready(g, col))
+		return -1;
+	const struct rcol *c = &g->cols[col];
+	if (c->enc != ENC_DICT && c->enc != ENC_HEXDICT)
+		return -1;
+	if (out)
+		dict_codes(c, g->nrows, out);
+	return c->ndict;
+}
+
+struct yoc_cell yoc_seg_dict_entry(const yoc_seg *g, int col, uint32_t k)
+{
+	struct yoc_cell v = {"", 0};
+	if (col < 0 || (size_t)col >= g->ncols || !col_ready(g, col))
+		return v;
+	const struct rcol *c = &g->cols[col];
+	if ((c->enc != ENC_DICT && c->enc != ENC_HEXDICT) || k >= c->ndict)
+		return v;
+	v.p = c->heap + c->off[k];
+	v.n = c->off[k + 1] - c->off[k];
+	return v;
+}
+
+int yoc_seg_link_reasons(const yoc_seg *g, unsigned char *why)
+{
+	size_t n = g->nrows;
+	if (g->person_col < 0) {
+		memset(why, 1, n); /* no person column: no pseudonym */
+		return YOC_OK;
+	}
+	int64_t nd = yoc_seg_dict_codes(g, g->person_col, NULL);
+	if (nd < 0 || (g->dpidx == NULL && fill_pidx((yoc_seg *)g)) || !g->dpidx) {
+		for (size_t r = 0; r < n; r++) {
+			const char *w = yoc_seg_link_reason(g, r);
+			why[r] = w[0] == 'l' ? 0 : w[0] == 'n' && w[1] == 'o' && w[2] == '_' ? 1 : 2;
+		}
+		return YOC_OK;
+	}
+	/* once per distinct pseudonym; entry nd: a damaged code, read as "" */
+	const struct rcol *c = &g->cols[g->person_col];
+	unsigned char *ew = yoc_malloc((size_t)nd + 1);
+	uint32_t *codes = yoc_malloc((n ? n : 1) * sizeof *codes);
+	if (!ew || !codes) {
+		yoc_free(ew);
+		yoc_free(codes);
+		return YOC_ENOMEM;
+	}
+	for (uint32_t k = 0; k < (uint32_t)nd; k++)
+		ew[k] = c->off[k + 1] == c->off[k] ? 1 : g->dpidx[k] >= 0 ? 0 : 2;
+	ew[nd] = 1;
+	dict_codes(c, n, codes);
+	for (size_t r = 0; r < n; r++)
+		why[r] = ew[codes[r]];
+	yoc_free(ew);
+	yoc_free(codes);
+	return YOC_OK;
+}
+
 const char *yoc_seg_link_reason(const yoc_seg *g, size_t row)
 {
 	struct yoc_cell c = yoc_seg_text(g, g->person_col, row);

@@ -15,6 +15,9 @@
 #include "yoc/io.h"
 
 #define P1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+/* yoc_seg_link_reasons codes, named as yoc_seg_link_reason names them */
+static const char *const link_names[] = {"linked", "no_pseudonym", "not_registered"};
+
 static const char reg[] =
 	"PSEUDO_ID,NHSNO_STATUS,GPPRAC,REG_START,REG_END,SEX,MYDOB,LSOA11,IMD_DECILE\n"
 	P1 ",valid,P81001,2010-01-01,,1,011950,E01000001,3\n";
@@ -100,6 +103,13 @@ static void test_accounting(void **state)
 	assert_int_equal(yoc_seg_nrows(g), 5);
 	assert_int_equal(yoc_seg_person(g, 0), 0);
 	assert_int_equal(yoc_seg_person(g, 1), -1);
+	/* every row's linkage at once, as row by row (a linked row included) */
+	unsigned char why[5];
+	assert_int_equal(yoc_seg_link_reasons(g, why), 0);
+	assert_int_equal(why[0], 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(yoc_seg_link_reason(g, i),
+				    link_names[why[i]]);
 	assert_int_equal(yoc_seg_int(g, yoc_seg_col(g, "COST"), 0), 123450);
 	struct yoc_cell c = yoc_seg_text(g, yoc_seg_col(g, "ADMIMETH"), 3);
 	assert_int_equal(c.n, 2);
