@@ -536,18 +536,21 @@ static void link_count(yoc_store *s, struct link_file *lf)
 	}
 	/* small files, so a linear table of distinct months is fine */
 	size_t nm = 0;
-	int32_t last_d = YOC_DATE_NONE, last_m = -1; /* rows of a file share few dates */
+	/* rows of a file share few dates: their months, memoised */
+	int32_t mdate[64], mmon[64];
+	for (int i = 0; i < 64; i++)
+		mdate[i] = YOC_DATE_NONE;
 	for (size_t r = 0; r < nr; r++) {
 		int32_t d = yoc_seg_activity_date(g, r);
 		int32_t m = -1;
-		if (d > YOC_DATE_HES_INVALID && d == last_d) {
-			m = last_m;
+		if (d > YOC_DATE_HES_INVALID && mdate[d & 63] == d) {
+			m = mmon[d & 63];
 		} else if (d > YOC_DATE_HES_INVALID) {
 			int y, mo, dd;
 			yoc_date_to_ymd(d, &y, &mo, &dd);
 			m = y * 12 + (mo - 1);
-			last_d = d;
-			last_m = m;
+			mdate[d & 63] = d;
+			mmon[d & 63] = m;
 		}
 		size_t k = 0;
 		while (k < nm && lf->months[k] != m)

@@ -444,12 +444,29 @@ static const unsigned char hexv[256] = {
 	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
 	['f'] = 16};
 
+/*
+** 1 when every byte is a lowercase hex digit. Eight bytes at a time: with
+** each byte's top bit set first, subtracting c from every byte at once
+** leaves the top bit set exactly where the byte was >= c (no borrow crosses
+** a byte), so a digit is >= '0' and not >= ':' and a letter >= 'a' and not
+** >= 'g'. No early exit: pseudonyms are hex.
+*/
 static int is_hex(const char *p, size_t n)
 {
-	unsigned ok = 1; /* no early exit: pseudonyms are hex, and the loop stays branch-free */
-	for (size_t i = 0; i < n; i++)
-		ok &= hexv[(unsigned char)p[i]] != 0;
-	return (int)ok;
+	const uint64_t H = 0x8080808080808080ULL, L = 0x0101010101010101ULL;
+	uint64_t bad = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, t;
+		memcpy(&w, p + i, 8);
+		t = w | H;
+		uint64_t digit = ((t - '0' * L) & ~(t - ':' * L)) & H;
+		uint64_t lower = ((t - 'a' * L) & ~(t - 'g' * L)) & H;
+		bad |= (w & H) | ((digit | lower) ^ H);
+	}
+	for (; i < n; i++)
+		bad |= hexv[(unsigned char)p[i]] == 0;
+	return bad == 0;
 }
 
 /*
@@ -583,13 +600,13 @@ static int build_dict(const struct wcol *c, size_t nrows, int force, struct cole
 		if ((rc = yoc_buf_reserve(x, 8 + (nd - nempty) * (hexlen / 2))))
 			goto cleanup;
 		memcpy(x->data, a32, 8);
-		x->len = 8;
+		unsigned char *out = (unsigned char *)x->data + 8; /* a local pointer: stores alias x */
 		for (size_t k = 0; k < nd; k++) {
-			const char *p = heap + de[k].off;
+			const unsigned char *p = (const unsigned char *)heap + de[k].off;
 			for (size_t j = 0; j < de[k].len; j += 2)
-				x->data[x->len++] = (char)((hexv[(unsigned char)p[j]] - 1) << 4 |
-							   (hexv[(unsigned char)p[j + 1]] - 1));
+				*out++ = (unsigned char)((hexv[p[j]] - 1) << 4 | (hexv[p[j + 1]] - 1));
 		}
+		x->len = (size_t)(out - (unsigned char *)x->data);
 		ce->enc = ENC_HEXDICT;
 	} else {
 		if ((rc = yoc_buf_reserve(x, 4 * (nd + 1) + dbytes)))
