@@ -143,6 +143,11 @@ static inline int same(const char *a, const char *b, size_t n)
 
 int yoc__freq_count(struct yoc__freq *q, const char *p, size_t n, int64_t *other)
 {
+	struct yoc__freq_slot *last = q->last;
+	if (last && last->len == n && same(q->keys.data + last->off, p, n)) {
+		last->count++;
+		return YOC_OK;
+	}
 	uint64_t h = freq_hash(p, n);
 	size_t i = (size_t)h & (FREQ_SLOTS - 1);
 	for (;; i = (i + 1) & (FREQ_SLOTS - 1)) {
@@ -151,6 +156,7 @@ int yoc__freq_count(struct yoc__freq *q, const char *p, size_t n, int64_t *other
 			break;
 		if (sl->h == h && sl->len == n && same(q->keys.data + sl->off, p, n)) {
 			sl->count++;
+			q->last = sl;
 			return YOC_OK;
 		}
 	}
@@ -168,6 +174,7 @@ int yoc__freq_count(struct yoc__freq *q, const char *p, size_t n, int64_t *other
 	sl->len = (uint32_t)n;
 	sl->count = 1;
 	q->order[q->n++] = (uint16_t)i;
+	q->last = sl;
 	return YOC_OK;
 }
 
