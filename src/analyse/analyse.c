@@ -206,12 +206,36 @@ struct worker {
 	int last_id;
 };
 
-/* Value of a lowercase hex digit, or -1 (a table: this runs for every row). */
-static const int8_t hexv[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
-	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
-	['f'] = 16
-};
+/*
+** Eight lowercase hex digits at p as the 32-bit number they spell; *bad gets
+** a bit set unless all eight are such digits. Eight bytes at once: with each
+** byte's top bit set, subtracting c from all of them leaves the top bit set
+** where the byte was >= c (no borrow crosses a byte); a digit's value is its
+** low four bits, plus 9 for a letter (bit 6); then the nibbles are packed,
+** the first the most significant.
+*/
+static inline uint64_t hex8(const unsigned char *p, uint64_t *bad)
+{
+	const uint64_t H = 0x8080808080808080ULL, L = 0x0101010101010101ULL;
+	uint64_t w, t;
+	memcpy(&w, p, 8);
+	t = w | H;
+	uint64_t digit = ((t - '0' * L) & ~(t - ':' * L)) & H;
+	uint64_t lower = ((t - 'a' * L) & ~(t - 'g' * L)) & H;
+	*bad |= (w & H) | ((digit | lower) ^ H);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x = (w & 0x0F0F0F0F0F0F0F0FULL) + ((w >> 6) & L) * 9;
+	x = ((x << 4) | (x >> 8)) & 0x00FF00FF00FF00FFULL;
+	x = (x | x >> 8) & 0x0000FFFF0000FFFFULL;
+	x = (x | x >> 16) & 0xFFFFFFFFULL;
+	return __builtin_bswap32((uint32_t)x);
+#else
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 4 | (uint64_t)((p[i] & 0xF) + (p[i] >> 6 & 1) * 9);
+	return v;
+#endif
+}
 
 /* A 64-hex pseudonym as four big-endian words (so word order is text order); 0 if not. */
 static inline int hex_key(const char *p, size_t n, uint64_t k[4])
@@ -219,17 +243,10 @@ static inline int hex_key(const char *p, size_t n, uint64_t k[4])
 	if (n != 64)
 		return 0;
 	const unsigned char *u = (const unsigned char *)p;
-	int bad = 0;
-	for (int w = 0; w < 4; w++) {
-		uint64_t v = 0;
-		for (int i = 0; i < 16; i++) {
-			int h = hexv[u[w * 16 + i]];
-			bad |= h == 0;
-			v = v << 4 | (uint64_t)(h - 1);
-		}
-		k[w] = v;
-	}
-	return !bad;
+	uint64_t bad = 0;
+	for (int w = 0; w < 4; w++)
+		k[w] = hex8(u + 16 * w, &bad) << 32 | hex8(u + 16 * w + 8, &bad);
+	return bad == 0;
 }
 
 static inline uint32_t key_bucket(const struct an_run *R, const uint64_t k[4])
