@@ -315,11 +315,37 @@ static void cellcpy(char *dst, size_t cap, struct yoc_cell c)
 	dst[n] = 0;
 }
 
-/* Two indexes into the persons (ctx) by pseudo. */
-static int cmp_person_idx(const void *a, const void *b, void *ctx)
+/*
+** A person to sort: the first 8 bytes of its pseudo as a big-endian number
+** (zeros after the NUL), so that comparing two of them orders as strcmp on
+** those bytes, and the person's index; only equal prefixes (8 equal bytes
+** before any NUL) need the persons themselves.
+*/
+struct psort {
+	uint64_t k;
+	uint32_t i;
+};
+
+static uint64_t prefix_key(const char *z)
 {
+	uint64_t k = 0;
+	int end = 0;
+	for (int i = 0; i < 8; i++) {
+		unsigned char c = end ? 0 : (unsigned char)z[i]; /* nothing read past the NUL */
+		end |= c == 0;
+		k = k << 8 | c;
+	}
+	return k;
+}
+
+/* Two persons (ctx) by pseudo: by prefix, then by strcmp. */
+static int cmp_person(const void *a, const void *b, void *ctx)
+{
+	const struct psort *x = a, *y = b;
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
 	const struct yoc_person *v = ctx;
-	return strcmp(v[*(const uint32_t *)a].pseudo, v[*(const uint32_t *)b].pseudo);
+	return strcmp(v[x->i].pseudo, v[y->i].pseudo);
 }
 
 static void bind_date(sqlite3_stmt *st, int i, int32_t d)
@@ -412,9 +438,19 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 		goto cleanup;
 	}
+	struct psort *ps = yoc_malloc((b.n ? b.n : 1) * sizeof *ps);
+	if (!ps) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		ps[i].k = prefix_key(b.a[i].pseudo);
+		ps[i].i = (uint32_t)i;
+	}
+	qsort_r(ps, b.n, sizeof *ps, cmp_person, b.a);
 	for (size_t i = 0; i < b.n; i++)
-		order[i] = (uint32_t)i;
-	qsort_r(order, b.n, sizeof *order, cmp_person_idx, b.a);
+		order[i] = ps[i].i;
+	yoc_free(ps);
 	for (size_t i = 0; i < b.n; i++) {
 		if (order[i] == i)
 			continue;
