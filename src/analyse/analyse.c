@@ -188,23 +188,54 @@ struct worker {
 	int64_t mon_n[AN_MAX_YEARS * 12][NSET];
 	int64_t mon_cost[AN_MAX_YEARS * 12][NSET];
 	uint64_t rows, unlinked, outside;
-	/* person index of each row of the current segment */
+	/* person index of each row of the current segment, its rows' codes of
+	 * a dictionary person column and each entry's person */
 	int32_t *pidx;
+	uint32_t *codes;
 	size_t pcap;
+	int32_t *dpidx;
+	size_t dcap;
 	/* APC episodes of linked persons (merged into R->spells at the end) */
 	yoc_spells *spells;
+	/* month of the period of recent dates (month_in) */
+	int32_t mdate[256];
+	int16_t mmon[256];
 	/* memo of the last provider name */
 	char last_prov[64];
 	size_t last_len;
 	int last_id;
 };
 
-/* Value of a lowercase hex digit, or -1 (a table: this runs for every row). */
-static const int8_t hexv[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8,
-	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
-	['f'] = 16
-};
+/*
+** Eight lowercase hex digits at p as the 32-bit number they spell; *bad gets
+** a bit set unless all eight are such digits. Eight bytes at once: with each
+** byte's top bit set, subtracting c from all of them leaves the top bit set
+** where the byte was >= c (no borrow crosses a byte); a digit's value is its
+** low four bits, plus 9 for a letter (bit 6); then the nibbles are packed,
+** the first the most significant.
+*/
+static inline uint64_t hex8(const unsigned char *p, uint64_t *bad)
+{
+	const uint64_t H = 0x8080808080808080ULL, L = 0x0101010101010101ULL;
+	uint64_t w, t;
+	memcpy(&w, p, 8);
+	t = w | H;
+	uint64_t digit = ((t - '0' * L) & ~(t - ':' * L)) & H;
+	uint64_t lower = ((t - 'a' * L) & ~(t - 'g' * L)) & H;
+	*bad |= (w & H) | ((digit | lower) ^ H);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint64_t x = (w & 0x0F0F0F0F0F0F0F0FULL) + ((w >> 6) & L) * 9;
+	x = ((x << 4) | (x >> 8)) & 0x00FF00FF00FF00FFULL;
+	x = (x | x >> 8) & 0x0000FFFF0000FFFFULL;
+	x = (x | x >> 16) & 0xFFFFFFFFULL;
+	return __builtin_bswap32((uint32_t)x);
+#else
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 4 | (uint64_t)((p[i] & 0xF) + (p[i] >> 6 & 1) * 9);
+	return v;
+#endif
+}
 
 /* A 64-hex pseudonym as four big-endian words (so word order is text order); 0 if not. */
 static inline int hex_key(const char *p, size_t n, uint64_t k[4])
@@ -212,17 +243,10 @@ static inline int hex_key(const char *p, size_t n, uint64_t k[4])
 	if (n != 64)
 		return 0;
 	const unsigned char *u = (const unsigned char *)p;
-	int bad = 0;
-	for (int w = 0; w < 4; w++) {
-		uint64_t v = 0;
-		for (int i = 0; i < 16; i++) {
-			int h = hexv[u[w * 16 + i]];
-			bad |= h == 0;
-			v = v << 4 | (uint64_t)(h - 1);
-		}
-		k[w] = v;
-	}
-	return !bad;
+	uint64_t bad = 0;
+	for (int w = 0; w < 4; w++)
+		k[w] = hex8(u + 16 * w, &bad) << 32 | hex8(u + 16 * w + 8, &bad);
+	return bad == 0;
 }
 
 static inline uint32_t key_bucket(const struct an_run *R, const uint64_t k[4])
@@ -268,48 +292,40 @@ none:
 	return YOC_OK;
 }
 
-/*
-** Person index of every row of a segment. With R->keys (every pseudonym 64
-** hex, and keyed hashes are uniform), a pseudonym's first bits name a
-** bucket of about one person, whose whole key is then compared: a cache
-** miss or two instead of a hash and a probe per row, and the loads of rows
-** ahead are started early (prefetch) so the misses overlap. A run of rows
-** of the same person is looked up once. Same answers as yoc_seg_person
-** (which is used otherwise).
-*/
-static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
+/* Key i of a person column: its dictionary entry i, or row i's cell. */
+static inline struct yoc_cell key_at(const yoc_seg *g, int col, int dict, size_t i)
 {
-	struct an_run *R = w->R;
-	if (nr > w->pcap) {
-		int32_t *np = yoc_realloc(w->pidx, nr * sizeof *np);
-		if (!np)
-			return YOC_ENOMEM;
-		w->pidx = np;
-		w->pcap = nr;
-	}
-	int col = yoc_seg_col(g, "PSEUDO_ID");
-	if (!R->keys || col < 0) {
-		for (size_t r = 0; r < nr; r++)
-			w->pidx[r] = yoc_seg_person(g, r);
-		return YOC_OK;
-	}
+	return dict ? yoc_seg_dict_entry(g, col, (uint32_t)i) : yoc_seg_text(g, col, i);
+}
+
+/*
+** Person index of n keys of a person column (key_at) into out. A
+** pseudonym's first bits name a bucket of R->keys of about one person
+** (every pseudonym is 64 hex, and keyed hashes are uniform), whose whole
+** key is then compared: a cache miss or two instead of a hash and a probe,
+** and the loads of keys ahead are started early (prefetch) so the misses
+** overlap. A run of equal keys is looked up once.
+*/
+static void lookup_keys(const struct an_run *R, const yoc_seg *g, int col, int dict, size_t n,
+			int32_t *out)
+{
 	/*
-	 * Rows are taken in blocks of A. Each distinct pseudonym is decoded once,
-	 * 2A rows ahead, into a ring of 3A entries, and its bucket prefetched;
-	 * A rows ahead, its first key is prefetched; then it is looked up.
+	 * Keys are taken in blocks of A. Each distinct key is decoded once,
+	 * 2A keys ahead, into a ring of 3A entries, and its bucket prefetched;
+	 * A keys ahead, its first key is prefetched; then it is looked up.
 	 */
 	enum { A = 16, RING = 3 * A };
-	struct { uint64_t k[4]; int state; } ring[RING]; /* state: 0 not hex, 1 key, 2 as row before */
+	struct { uint64_t k[4]; int state; } ring[RING]; /* state: 0 not hex, 1 key, 2 as key before */
 	size_t decoded = 0, staged = 0;
 	int32_t last_p = -1;
-	for (size_t r = 0; r < nr; r++) {
+	for (size_t r = 0; r < n; r++) {
 		if (r % A == 0) {
-			size_t to = r + 3 * A < nr ? r + 3 * A : nr;
+			size_t to = r + 3 * A < n ? r + 3 * A : n;
 			for (; decoded < to; decoded++) {
-				struct yoc_cell c = yoc_seg_text(g, col, decoded);
+				struct yoc_cell c = key_at(g, col, dict, decoded);
 				int slot = (int)(decoded % RING);
-				if (decoded > 0) {
-					struct yoc_cell pc = yoc_seg_text(g, col, decoded - 1);
+				if (decoded > 0 && !dict) {
+					struct yoc_cell pc = key_at(g, col, dict, decoded - 1);
 					if (pc.n == c.n && memcmp(pc.p, c.p, c.n) == 0) {
 						ring[slot].state = 2;
 						continue;
@@ -319,7 +335,7 @@ static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
 				if (ring[slot].state)
 					__builtin_prefetch(&R->bucket[key_bucket(R, ring[slot].k)]);
 			}
-			to = r + 2 * A < nr ? r + 2 * A : nr;
+			to = r + 2 * A < n ? r + 2 * A : n;
 			for (; staged < to; staged++) {
 				int slot = (int)(staged % RING);
 				if (ring[slot].state == 1)
@@ -328,7 +344,7 @@ static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
 		}
 		int slot = (int)(r % RING);
 		if (ring[slot].state == 2) {
-			w->pidx[r] = last_p;
+			out[r] = last_p;
 			continue;
 		}
 		int32_t found = -1;
@@ -343,9 +359,56 @@ static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
 				}
 			}
 		} /* else not 64 hex: not in a person table whose pseudonyms all are */
-		w->pidx[r] = found;
+		out[r] = found;
 		last_p = found;
 	}
+}
+
+/*
+** Person index of every row of a segment: with R->keys, each distinct
+** pseudonym of a dictionary-encoded column (format 2) is looked up once
+** and the rows take their entry's answer; a plain column (format 1) is
+** looked up row by row. Same answers as yoc_seg_person (which is used
+** without R->keys).
+*/
+static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
+{
+	struct an_run *R = w->R;
+	if (nr > w->pcap) {
+		int32_t *np = yoc_realloc(w->pidx, nr * sizeof *np);
+		uint32_t *nc = yoc_realloc(w->codes, nr * sizeof *nc);
+		if (np)
+			w->pidx = np;
+		if (nc)
+			w->codes = nc;
+		if (!np || !nc)
+			return YOC_ENOMEM;
+		w->pcap = nr;
+	}
+	int col = yoc_seg_col(g, "PSEUDO_ID");
+	if (!R->keys || col < 0) {
+		for (size_t r = 0; r < nr; r++)
+			w->pidx[r] = yoc_seg_person(g, r);
+		return YOC_OK;
+	}
+	int64_t nd = yoc_seg_dict_codes(g, col, NULL);
+	if (nd < 0) {
+		lookup_keys(R, g, col, 0, nr, w->pidx);
+		return YOC_OK;
+	}
+	/* entry nd: a damaged code, which reads as "" (no person) */
+	if ((size_t)nd + 1 > w->dcap) {
+		int32_t *nx = yoc_realloc(w->dpidx, ((size_t)nd + 1) * sizeof *nx);
+		if (!nx)
+			return YOC_ENOMEM;
+		w->dpidx = nx;
+		w->dcap = (size_t)nd + 1;
+	}
+	lookup_keys(R, g, col, 1, (size_t)nd, w->dpidx);
+	w->dpidx[nd] = -1;
+	yoc_seg_dict_codes(g, col, w->codes);
+	for (size_t r = 0; r < nr; r++)
+		w->pidx[r] = w->dpidx[w->codes[r]];
 	return YOC_OK;
 }
 
@@ -458,6 +521,8 @@ static int register_pass(struct an_run *R, struct yoc_error *e)
 		yoc_seg_close(g);
 	}
 	yoc_free(w->pidx);
+	yoc_free(w->codes);
+	yoc_free(w->dpidx);
 	yoc_free(w);
 	yoc_store_files_free(fi);
 	return rc;
@@ -558,6 +623,29 @@ static int provider_of(struct worker *w, const struct yoc_file_info *f, const yo
 	return rc;
 }
 
+/*
+** The month of the period (an_month_of) of date d, or -1 outside the
+** analysed years; memoised, since a file's rows share few dates.
+*/
+static inline int month_in(struct worker *w, int32_t d)
+{
+	unsigned h = (unsigned)d & 255;
+	if (w->mdate[h] == d)
+		return w->mmon[h];
+	int y = d > YOC_DATE_HES_INVALID ? year_of(w->R, d) : -1;
+	w->mdate[h] = d;
+	w->mmon[h] = (int16_t)(y < 0 ? -1 : an_month_of(y, d));
+	return w->mmon[h];
+}
+
+static void month_memo_init(struct worker *w)
+{
+	for (int i = 0; i < 256; i++) {
+		w->mdate[i] = YOC_DATE_NONE; /* outside every year: -1 */
+		w->mmon[i] = -1;
+	}
+}
+
 static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *g,
 		      struct yoc_error *e)
 {
@@ -574,8 +662,14 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 	for (size_t r = 0; r < nr; r++) {
 		int32_t p = w->pidx[r];
 		int32_t d = yoc_seg_activity_date(g, r);
-		if (r + 8 < nr && w->pidx[r + 8] >= 0)
-			__builtin_prefetch(&R->py[(size_t)w->pidx[r + 8] * R->ny]);
+		if (r + 8 < nr && w->pidx[r + 8] >= 0) {
+			/* the person-year and the month the row 8 ahead adds to */
+			size_t p8 = (size_t)w->pidx[r + 8];
+			int m8 = month_in(w, yoc_seg_activity_date(g, r + 8));
+			__builtin_prefetch(&R->py[p8 * R->ny]);
+			if (m8 >= 0 && R->mcost)
+				__builtin_prefetch(&R->mcost[p8 * (size_t)R->ny * 12 + (size_t)m8]);
+		}
 		if (apc && p >= 0 && d > YOC_DATE_HES_INVALID && R->ny) {
 			/* diagnoses count for every year whose lookback window
 			 * (that year and the lb - 1 before it) holds the episode */
@@ -647,7 +741,8 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 			continue;
 		}
 		add64(&q->cost[ac.setting], ac.pence);
-		an_month_cost(R, p, an_month_of(y, d), ac.pence);
+		int mo = month_in(w, d);
+		an_month_cost(R, p, mo, ac.pence);
 		if (kind == YOC_KIND_MH) {
 			int64_t bd = an_int(g, c.bed_days, r);
 			if (bd > 0 && bd < INT32_MAX)
@@ -666,7 +761,6 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 				w->lk[y][kind][lk].records++;
 				w->lk[y][kind][lk].cost += ac.pence;
 			}
-			int mo = an_month_of(y, d);
 			w->mon_n[mo][ac.setting]++;
 			w->mon_cost[mo][ac.setting] += ac.pence;
 		}
@@ -764,6 +858,7 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 	}
 	for (int i = 0; i < nt; i++) {
 		w[i].R = R;
+		month_memo_init(&w[i]);
 		if (!(w[i].pc = an_cache_create()) || !(w[i].spells = yoc_spells_create())) {
 			rc = yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 			goto cleanup;
@@ -822,6 +917,8 @@ cleanup:
 			an_cache_free(w[i].pc);
 			yoc_spells_free(w[i].spells);
 			yoc_free(w[i].pidx);
+			yoc_free(w[i].codes);
+			yoc_free(w[i].dpidx);
 		}
 	yoc_free(w);
 	yoc_free(tid);

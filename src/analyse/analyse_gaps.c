@@ -175,13 +175,49 @@ static inline uint32_t filter_slot(const char *p, size_t n)
 	return (uint32_t)((w * 0x9e3779b97f4a7c15ULL) >> (64 - FILTER_BITS));
 }
 
+/*
+** The candidate (its index in m, or -1) of each of the nd entries of a
+** dictionary pseudonym column, into (*ent)[0 .. nd], entry nd being a
+** damaged code's (""): none; and each of the nr rows' codes into *codes.
+*/
+static int dict_cands(const yoc_seg *s, int cp, size_t nd, size_t nr, const uint64_t *filter,
+		      const struct yoc_map *m, uint32_t **codes, size_t *ccap, int64_t **ent,
+		      size_t *ecap)
+{
+	if (nr > *ccap) {
+		uint32_t *nc = yoc_realloc(*codes, nr * sizeof *nc);
+		if (!nc)
+			return YOC_ENOMEM;
+		*codes = nc;
+		*ccap = nr;
+	}
+	if (nd + 1 > *ecap) {
+		int64_t *ne = yoc_realloc(*ent, (nd + 1) * sizeof *ne);
+		if (!ne)
+			return YOC_ENOMEM;
+		*ent = ne;
+		*ecap = nd + 1;
+	}
+	for (size_t k = 0; k < nd; k++) {
+		struct yoc_cell c = yoc_seg_dict_entry(s, cp, (uint32_t)k);
+		uint32_t b = c.n ? filter_slot(c.p, c.n) : 0;
+		uint64_t *v = c.n && (filter[b >> 6] >> (b & 63) & 1) ? yoc_map_get(m, c.p, c.n) : NULL;
+		(*ent)[k] = v ? (int64_t)*v : -1;
+	}
+	(*ent)[nd] = -1;
+	yoc_seg_dict_codes(s, cp, *codes);
+	return YOC_OK;
+}
+
 /* Evidence: activity rows of the candidates, dated in a year they need, at their practice. */
 static int scan_activity(struct an_run *R, struct yoc_error *e)
 {
 	struct an_gaps *g = R->gaps;
 	struct yoc_map m;
 	struct yoc_file_info *fi = NULL;
-	size_t nf = 0;
+	size_t nf = 0, ccap = 0, ecap = 0;
+	uint32_t *codes = NULL;
+	int64_t *ent = NULL;
 	int rc;
 	uint64_t *filter = yoc_calloc((size_t)1 << (FILTER_BITS - 6), sizeof *filter);
 	if (!filter || yoc_map_init(&m, g->nc * 2 + 16)) {
@@ -208,17 +244,32 @@ static int scan_activity(struct an_run *R, struct yoc_error *e)
 			break;
 		int cp = yoc_seg_col(s, "PSEUDO_ID"), cg = yoc_seg_col(s, "GPPRAC");
 		size_t nr = cp >= 0 && cg >= 0 ? yoc_seg_nrows(s) : 0;
+		/* a dictionary's pseudonyms are looked for once each, not once per row */
+		int64_t nd = nr ? yoc_seg_dict_codes(s, cp, NULL) : -1;
+		if (nd >= 0 && (rc = dict_cands(s, cp, (size_t)nd, nr, filter, &m, &codes, &ccap,
+						&ent, &ecap))) {
+			yoc_seg_close(s);
+			rc = yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+			break;
+		}
 		for (size_t r = 0; r < nr; r++) {
-			struct yoc_cell c = yoc_seg_text(s, cp, r);
-			if (!c.n)
-				continue;
-			uint32_t b = filter_slot(c.p, c.n);
-			if (!(filter[b >> 6] >> (b & 63) & 1))
-				continue;
-			uint64_t *v = yoc_map_get(&m, c.p, c.n);
-			if (!v)
-				continue;
-			struct cand *x = &g->c[*v];
+			int64_t ci;
+			if (nd >= 0) {
+				if ((ci = ent[codes[r]]) < 0)
+					continue;
+			} else {
+				struct yoc_cell c = yoc_seg_text(s, cp, r);
+				if (!c.n)
+					continue;
+				uint32_t b = filter_slot(c.p, c.n);
+				if (!(filter[b >> 6] >> (b & 63) & 1))
+					continue;
+				uint64_t *v = yoc_map_get(&m, c.p, c.n);
+				if (!v)
+					continue;
+				ci = (int64_t)*v;
+			}
+			struct cand *x = &g->c[ci];
 			int y = year_of(R, yoc_seg_activity_date(s, r));
 			if (y < 0 || !(x->need >> y & 1) || (x->have >> y & 1))
 				continue;
@@ -235,6 +286,8 @@ cleanup:
 	yoc_store_files_free(fi);
 	yoc_map_free(&m);
 	yoc_free(filter);
+	yoc_free(codes);
+	yoc_free(ent);
 	return rc;
 }
 

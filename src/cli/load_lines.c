@@ -12,13 +12,20 @@
 #include "load/load.h"
 #include "spec/spec.h"
 
+/* Runs of printable bytes in one call: stderr is unbuffered, a call per byte is a write per byte. */
 void cli_put_escaped(FILE *f, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+	const unsigned char *p = (const unsigned char *)s, *run = p;
+	for (;; p++) {
 		if (*p >= ' ' && *p != 0x7f)
-			fputc(*p, f);
-		else
-			fprintf(f, "\\x%02x", *p);
+			continue;
+		if (p > run)
+			fwrite(run, 1, (size_t)(p - run), f);
+		if (!*p)
+			break;
+		fprintf(f, "\\x%02x", *p);
+		run = p + 1;
+	}
 }
 
 int cli_load_wanted(const char *p)

@@ -97,6 +97,7 @@ struct yoc__freq {
 	uint16_t order[YOC__FREQ_MAX]; /* slots in first-seen order */
 	size_t n;
 	struct yoc_buf keys;
+	struct yoc__freq_slot *last;   /* the slot counted last: runs of a value skip the hash */
 };
 int yoc__freq_init(struct yoc__freq *q);
 void yoc__freq_free(struct yoc__freq *q);

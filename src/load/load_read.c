@@ -755,6 +755,48 @@ static int rowset_add(struct yoc__rowset *rs, const uint64_t h[2], int *isnew)
 }
 
 /*
+** The content hash of a well-formed row, by its cells: equal cells give
+** equal hashes however they were quoted. The cells joined by the delimiter
+** say exactly what they are when no cell holds the delimiter: hashed where
+** they lie when they lie so in the reader's buffer (a row without quotes),
+** else joined in *tmp first. A row with the delimiter inside a cell (quoted)
+** is hashed cell by cell: no row of the other form has the same cells.
+*/
+static int row_hash(const struct yoc__lfile *lf, const struct yoc_csv_row *row,
+		    struct yoc_buf *tmp, uint64_t hk[2])
+{
+	const struct yoc_cell *c = row->cells;
+	size_t nin = lf->nin;
+	char d = lf->delim[0];
+	int in_place = nin > 0, plain = 1;
+	for (size_t i = 0; i + 1 < nin && in_place; i++)
+		in_place = c[i].p + c[i].n + 1 == c[i + 1].p && c[i].p[c[i].n] == d;
+	for (size_t i = 0; i < nin && plain && row->quoted; i++)
+		plain = !c[i].n || !memchr(c[i].p, d, c[i].n);
+	if (in_place && plain) {
+		hash128(c[0].p, (size_t)(c[nin - 1].p + c[nin - 1].n - c[0].p), 1, hk);
+		return YOC_OK;
+	}
+	if (nin && plain) {
+		yoc_buf_reset(tmp);
+		for (size_t i = 0; i < nin; i++)
+			if ((i && yoc_buf_putc(tmp, d)) || yoc_buf_append(tmp, c[i].p, c[i].n))
+				return YOC_ENOMEM;
+		hash128(tmp->len ? tmp->data : "", tmp->len, 1, hk);
+		return YOC_OK;
+	}
+	uint64_t h2[2];
+	hk[0] = 2;
+	hk[1] = nin;
+	for (size_t i = 0; i < nin; i++) {
+		hash128(c[i].p, c[i].n, hk[0] ^ h_rotl(hk[1], 17), h2);
+		hk[0] = h2[0];
+		hk[1] ^= h2[1];
+	}
+	return YOC_OK;
+}
+
+/*
 ** Every row of the file, validated: quarantined (held with its reason) or
 ** encoded. An identifier in any value refuses the whole file
 ** (YOC__LF_REFUSED, lf->why says where). Returns 0, or a failure that
@@ -766,6 +808,8 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 	char *stdbuf = NULL;
 	int rc = YOC_OK;
 	size_t n;
+	struct yoc_buf joined; /* a quoted row's cells, joined for its hash */
+	yoc_buf_init(&joined, 0);
 	if ((rc = map_columns(lf)) == 1)
 		return YOC_OK; /* refused: res says why */
 	if (rc)
@@ -823,25 +867,10 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 				goto cleanup;
 			continue;
 		}
-		/* An exact repeat of an earlier row of the same file is held back:
-		 * the row's bytes as sent when its cells lie in order in the input,
-		 * else its cells one by one. */
-		uint64_t hk[2] = {0, 0};
-		size_t nin = lf->nin;
-		const char *r0 = nin ? row.cells[0].p : NULL;
-		const char *r1 = nin ? row.cells[nin - 1].p + row.cells[nin - 1].n : NULL;
-		if (nin && r0 >= lf->data && r1 <= lf->data + lf->ndata && r1 >= r0) {
-			hash128(r0, (size_t)(r1 - r0), 1, hk);
-		} else {
-			uint64_t h2[2];
-			hk[0] = 2;
-			hk[1] = nin;
-			for (size_t c = 0; c < nin; c++) {
-				hash128(row.cells[c].p, row.cells[c].n, hk[0] ^ h_rotl(hk[1], 17), h2);
-				hk[0] = h2[0];
-				hk[1] ^= h2[1];
-			}
-		}
+		/* An exact repeat of an earlier row of the same file is held back. */
+		uint64_t hk[2];
+		if (row_hash(lf, &row, &joined, hk))
+			goto oom;
 		int isnew = 0;
 		if (rowset_add(&lf->seen, hk, &isnew))
 			goto oom;
@@ -895,5 +924,6 @@ oom:
 cleanup:
 	yoc_free(vals);
 	yoc_free(stdbuf);
+	yoc_buf_free(&joined);
 	return rc;
 }

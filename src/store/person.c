@@ -326,11 +326,37 @@ static void cellcpy(char *dst, size_t cap, struct yoc_cell c)
 	dst[n] = 0;
 }
 
-/* Two indexes into the persons (ctx) by pseudo. */
-static int cmp_person_idx(const void *a, const void *b, void *ctx)
+/*
+** A person to sort: the first 8 bytes of its pseudo as a big-endian number
+** (zeros after the NUL), so that comparing two of them orders as strcmp on
+** those bytes, and the person's index; only equal prefixes (8 equal bytes
+** before any NUL) need the persons themselves.
+*/
+struct psort {
+	uint64_t k;
+	uint32_t i;
+};
+
+static uint64_t prefix_key(const char *z)
 {
+	uint64_t k = 0;
+	int end = 0;
+	for (int i = 0; i < 8; i++) {
+		unsigned char c = end ? 0 : (unsigned char)z[i]; /* nothing read past the NUL */
+		end |= c == 0;
+		k = k << 8 | c;
+	}
+	return k;
+}
+
+/* Two persons (ctx) by pseudo: by prefix, then by strcmp. */
+static int cmp_person(const void *a, const void *b, void *ctx)
+{
+	const struct psort *x = a, *y = b;
+	if (x->k != y->k)
+		return x->k < y->k ? -1 : 1;
 	const struct yoc_person *v = ctx;
-	return strcmp(v[*(const uint32_t *)a].pseudo, v[*(const uint32_t *)b].pseudo);
+	return strcmp(v[x->i].pseudo, v[y->i].pseudo);
 }
 
 static void bind_date(sqlite3_stmt *st, int i, int32_t d)
@@ -423,9 +449,19 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 		goto cleanup;
 	}
+	struct psort *ps = yoc_malloc((b.n ? b.n : 1) * sizeof *ps);
+	if (!ps) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		ps[i].k = prefix_key(b.a[i].pseudo);
+		ps[i].i = (uint32_t)i;
+	}
+	qsort_r(ps, b.n, sizeof *ps, cmp_person, b.a);
 	for (size_t i = 0; i < b.n; i++)
-		order[i] = (uint32_t)i;
-	qsort_r(order, b.n, sizeof *order, cmp_person_idx, b.a);
+		order[i] = ps[i].i;
+	yoc_free(ps);
 	for (size_t i = 0; i < b.n; i++) {
 		if (order[i] == i)
 			continue;
@@ -537,20 +573,31 @@ static void link_count(yoc_store *s, struct link_file *lf)
 	yoc_error_clear(&lf->e);
 	if ((lf->rc = yoc__seg_open_named(s, lf->segment, &g, &lf->e)))
 		return;
+	size_t nr = yoc_seg_nrows(g);
+	unsigned char *why = yoc_malloc(nr ? nr : 1);
+	if (!why || yoc_seg_link_reasons(g, why)) {
+		lf->rc = yoc_error_set(&lf->e, YOC_ENOMEM, lf->segment, 0, 0, "out of memory");
+		yoc_free(why);
+		yoc_seg_close(g);
+		return;
+	}
 	/* small files, so a linear table of distinct months is fine */
 	size_t nm = 0;
-	int32_t last_d = YOC_DATE_NONE, last_m = -1; /* rows of a file share few dates */
-	for (size_t r = 0; r < yoc_seg_nrows(g); r++) {
+	/* rows of a file share few dates: their months, memoised */
+	int32_t mdate[64], mmon[64];
+	for (int i = 0; i < 64; i++)
+		mdate[i] = YOC_DATE_NONE;
+	for (size_t r = 0; r < nr; r++) {
 		int32_t d = yoc_seg_activity_date(g, r);
 		int32_t m = -1;
-		if (d > YOC_DATE_HES_INVALID && d == last_d) {
-			m = last_m;
+		if (d > YOC_DATE_HES_INVALID && mdate[d & 63] == d) {
+			m = mmon[d & 63];
 		} else if (d > YOC_DATE_HES_INVALID) {
 			int y, mo, dd;
 			yoc_date_to_ymd(d, &y, &mo, &dd);
 			m = y * 12 + (mo - 1);
-			last_d = d;
-			last_m = m;
+			mdate[d & 63] = d;
+			mmon[d & 63] = m;
 		}
 		size_t k = 0;
 		while (k < nm && lf->months[k] != m)
@@ -564,10 +611,10 @@ static void link_count(yoc_store *s, struct link_file *lf)
 				nm++;
 			}
 		}
-		const char *why = yoc_seg_link_reason(g, r);
 		lf->cnt[k][0]++;
-		lf->cnt[k][why[0] == 'l' ? 1 : why[0] == 'n' && why[1] == 'o' && why[2] == '_' ? 2 : 3]++;
+		lf->cnt[k][1 + why[r]]++; /* linked, no_pseudonym, not_registered */
 	}
+	yoc_free(why);
 	if (nm == 0) {
 		lf->months[0] = -1;
 		memset(lf->cnt[0], 0, sizeof lf->cnt[0]);

@@ -444,12 +444,62 @@ static const unsigned char hexv[256] = {
 	['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15,
 	['f'] = 16};
 
+/*
+** 1 when every byte is a lowercase hex digit. Eight bytes at a time: with
+** each byte's top bit set first, subtracting c from every byte at once
+** leaves the top bit set exactly where the byte was >= c (no borrow crosses
+** a byte), so a digit is >= '0' and not >= ':' and a letter >= 'a' and not
+** >= 'g'. No early exit: pseudonyms are hex.
+*/
 static int is_hex(const char *p, size_t n)
 {
-	unsigned ok = 1; /* no early exit: pseudonyms are hex, and the loop stays branch-free */
-	for (size_t i = 0; i < n; i++)
-		ok &= hexv[(unsigned char)p[i]] != 0;
-	return (int)ok;
+	const uint64_t H = 0x8080808080808080ULL, L = 0x0101010101010101ULL;
+	uint64_t bad = 0;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w, t;
+		memcpy(&w, p + i, 8);
+		t = w | H;
+		uint64_t digit = ((t - '0' * L) & ~(t - ':' * L)) & H;
+		uint64_t lower = ((t - 'a' * L) & ~(t - 'g' * L)) & H;
+		bad |= (w & H) | ((digit | lower) ^ H);
+	}
+	for (; i < n; i++)
+		bad |= hexv[(unsigned char)p[i]] == 0;
+	return bad == 0;
+}
+
+/*
+** A value's hash for the dictionary's table only (nothing stored depends on
+** it): two multiply lanes over 16-byte steps, so a 64-digit pseudonym costs
+** four short rounds rather than eight dependent ones.
+*/
+static inline uint64_t dict_hash(const char *p, size_t n)
+{
+	uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0xc2b2ae3d27d4eb4fULL, w, v;
+	size_t i = 0;
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&w, p + i, 8);
+		memcpy(&v, p + i + 8, 8);
+		a = (a ^ w) * 0xbf58476d1ce4e5b9ULL;
+		b = (b ^ v) * 0x94d049bb133111ebULL;
+		a ^= a >> 29;
+		b ^= b >> 31;
+	}
+	if (n - i >= 8) {
+		memcpy(&v, p + i, 8);
+		b = (b ^ v) * 0x94d049bb133111ebULL;
+		b ^= b >> 31;
+		i += 8;
+	}
+	uint64_t t = 0;
+	for (; i < n; i++)
+		t = t << 8 | (unsigned char)p[i];
+	a = (a ^ t) * 0xbf58476d1ce4e5b9ULL;
+	uint64_t h = (a ^ (b >> 7) ^ (b << 13)) * 0xd6e8feb86659fd93ULL;
+	h ^= h >> 32;
+	h *= 0xd6e8feb86659fd93ULL;
+	return h ^ (h >> 29);
 }
 
 /*
@@ -474,7 +524,7 @@ static int build_dict(const struct wcol *c, size_t nrows, int force, struct cole
 	for (size_t r = 0; r < nrows; r++) {
 		const char *p = heap + o[r];
 		uint32_t n = o[r + 1] - o[r];
-		uint64_t h = yoc_hash64(p, n, 5);
+		uint64_t h = dict_hash(p, n);
 		size_t i = (size_t)h & (cap - 1);
 		for (; slot[i]; i = (i + 1) & (cap - 1)) {
 			const struct dent *x = &de[slot[i] - 1];
@@ -550,13 +600,13 @@ static int build_dict(const struct wcol *c, size_t nrows, int force, struct cole
 		if ((rc = yoc_buf_reserve(x, 8 + (nd - nempty) * (hexlen / 2))))
 			goto cleanup;
 		memcpy(x->data, a32, 8);
-		x->len = 8;
+		unsigned char *out = (unsigned char *)x->data + 8; /* a local pointer: stores alias x */
 		for (size_t k = 0; k < nd; k++) {
-			const char *p = heap + de[k].off;
+			const unsigned char *p = (const unsigned char *)heap + de[k].off;
 			for (size_t j = 0; j < de[k].len; j += 2)
-				x->data[x->len++] = (char)((hexv[(unsigned char)p[j]] - 1) << 4 |
-							   (hexv[(unsigned char)p[j + 1]] - 1));
+				*out++ = (unsigned char)((hexv[p[j]] - 1) << 4 | (hexv[p[j + 1]] - 1));
 		}
+		x->len = (size_t)(out - (unsigned char *)x->data);
 		ce->enc = ENC_HEXDICT;
 	} else {
 		if ((rc = yoc_buf_reserve(x, 4 * (nd + 1) + dbytes)))
@@ -622,7 +672,7 @@ static void colenc_free(struct colenc *ce)
 ** when that saves a sixteenth or more. Raw pseudonym bytes (keyed
 ** hashes, which never compress) are left alone.
 */
-static int compress_col(struct colenc *ce, int level, int person)
+static int compress_col(void **cctx, struct colenc *ce, int level, int person)
 {
 	ce->rawb = ce->blen;
 	ce->rawa = ce->alen;
@@ -630,7 +680,7 @@ static int compress_col(struct colenc *ce, int level, int person)
 		return YOC_OK;
 	int rc;
 	if (ce->blen >= 256) {
-		if ((rc = yoc__seg_deflate(ce->blk, ce->blen, level, &ce->zb)))
+		if ((rc = yoc__seg_deflate(cctx, ce->blk, ce->blen, level, &ce->zb)))
 			return rc;
 		if (ce->zb.len * 16 <= ce->blen * 15) {
 			ce->enc |= ENC_ZSTD;
@@ -639,7 +689,7 @@ static int compress_col(struct colenc *ce, int level, int person)
 		}
 	}
 	if (ce->alen >= 256 && !(person && (ce->enc & ENC_MASK) == ENC_HEXDICT)) {
-		if ((rc = yoc__seg_deflate(ce->aux, ce->alen, level, &ce->zx)))
+		if ((rc = yoc__seg_deflate(cctx, ce->aux, ce->alen, level, &ce->zx)))
 			return rc;
 		if (ce->zx.len * 16 <= ce->alen * 15) {
 			ce->enc |= ENC_ZSTD_AUX;
@@ -680,6 +730,7 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	int fd = -1, rc = YOC_OK;
 	struct yoc_buf dir;
 	struct colenc ce;
+	void *cctx = NULL; /* one zstd context for every block of the segment */
 	memset(&ce, 0, sizeof ce);
 	yoc_buf_init(&dir, 0);
 	for (size_t i = 0; i < w->ncols; i++)
@@ -698,7 +749,7 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	for (size_t i = 0; i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
 		if ((rc = encode_col(w, c, &ce)) ||
-		    (rc = compress_col(&ce, w->version == 1 ? 0 : s->zlevel < 0 ? 0 :
+		    (rc = compress_col(&cctx, &ce, w->version == 1 ? 0 : s->zlevel < 0 ? 0 :
 					  s->zlevel ? s->zlevel : YOC_STORE_ZSTD_LEVEL, c->person)))
 			goto oom;
 		uint64_t off = pos, len = ce.blen;
@@ -762,6 +813,7 @@ fail:
 cleanup:
 	colenc_free(&ce);
 	yoc_buf_free(&dir);
+	yoc__seg_zctx_free(cctx, NULL);
 	return rc;
 }
 
@@ -865,6 +917,7 @@ struct yoc_seg {
 	int person_col;
 	int32_t *pidx;     /* person index per row (plain person column), lazily */
 	int32_t *dpidx;    /* person index per dictionary entry, lazily */
+	void *dctx;        /* zstd context of the columns decoded so far */
 };
 
 static int bad(struct yoc_error *e, const char *path, const char *what)
@@ -1270,6 +1323,7 @@ void yoc_seg_close(yoc_seg *g)
 	yoc_free(g->names);
 	yoc_free(g->pidx);
 	yoc_free(g->dpidx);
+	yoc__seg_zctx_free(NULL, g->dctx);
 	yoc_free(g);
 }
 
@@ -1303,8 +1357,9 @@ static int col_ready(const yoc_seg *g, int col)
 	const unsigned char *blk = c->zb, *aux = c->za;
 	uint64_t blen = c->zbl, alen = c->zal;
 	c->state = -1;
-	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(&blk, &blen, c->rawb, &c->own[0])) ||
-	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(&aux, &alen, c->rawa, &c->own[1])) ||
+	void **dctx = &((yoc_seg *)g)->dctx; /* lazy, as c */
+	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(dctx, &blk, &blen, c->rawb, &c->own[0])) ||
+	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(dctx, &aux, &alen, c->rawa, &c->own[1])) ||
 	    col_setup(c, g->nrows, blk, blen, aux, alen))
 		return 0;
 	c->state = 1;
@@ -1515,6 +1570,91 @@ int32_t yoc_seg_person(const yoc_seg *g, size_t row)
 		return k < c->ndict ? g->dpidx[k] : -1;
 	}
 	return g->pidx[row];
+}
+
+/* Each row's code of a dictionary column with room for them; a damaged code reads as ndict. */
+static void dict_codes(const struct rcol *c, size_t nrows, uint32_t *out)
+{
+	const unsigned char *p = c->codes;
+	uint32_t nd = c->ndict;
+	switch (c->width) {
+	case 1:
+		for (size_t r = 0; r < nrows; r++)
+			out[r] = p[r] < nd ? p[r] : nd;
+		break;
+	case 2:
+		for (size_t r = 0; r < nrows; r++) {
+			uint32_t k = code_at(p, 2, r);
+			out[r] = k < nd ? k : nd;
+		}
+		break;
+	default:
+		for (size_t r = 0; r < nrows; r++) {
+			uint32_t k = code_at(p, c->width, r);
+			out[r] = k < nd ? k : nd;
+		}
+	}
+}
+
+int64_t yoc_seg_dict_codes(const yoc_seg *g, int col, uint32_t *out)
+{
+	if (col < 0 || (size_t)col >= g->ncols || g->cols[col].type != YOC_COL_TEXT ||
+	    !col_ready(g, col))
+		return -1;
+	const struct rcol *c = &g->cols[col];
+	if (c->enc != ENC_DICT && c->enc != ENC_HEXDICT)
+		return -1;
+	if (out)
+		dict_codes(c, g->nrows, out);
+	return c->ndict;
+}
+
+struct yoc_cell yoc_seg_dict_entry(const yoc_seg *g, int col, uint32_t k)
+{
+	struct yoc_cell v = {"", 0};
+	if (col < 0 || (size_t)col >= g->ncols || !col_ready(g, col))
+		return v;
+	const struct rcol *c = &g->cols[col];
+	if ((c->enc != ENC_DICT && c->enc != ENC_HEXDICT) || k >= c->ndict)
+		return v;
+	v.p = c->heap + c->off[k];
+	v.n = c->off[k + 1] - c->off[k];
+	return v;
+}
+
+int yoc_seg_link_reasons(const yoc_seg *g, unsigned char *why)
+{
+	size_t n = g->nrows;
+	if (g->person_col < 0) {
+		memset(why, 1, n); /* no person column: no pseudonym */
+		return YOC_OK;
+	}
+	int64_t nd = yoc_seg_dict_codes(g, g->person_col, NULL);
+	if (nd < 0 || (g->dpidx == NULL && fill_pidx((yoc_seg *)g)) || !g->dpidx) {
+		for (size_t r = 0; r < n; r++) {
+			const char *w = yoc_seg_link_reason(g, r);
+			why[r] = w[0] == 'l' ? 0 : w[0] == 'n' && w[1] == 'o' && w[2] == '_' ? 1 : 2;
+		}
+		return YOC_OK;
+	}
+	/* once per distinct pseudonym; entry nd: a damaged code, read as "" */
+	const struct rcol *c = &g->cols[g->person_col];
+	unsigned char *ew = yoc_malloc((size_t)nd + 1);
+	uint32_t *codes = yoc_malloc((n ? n : 1) * sizeof *codes);
+	if (!ew || !codes) {
+		yoc_free(ew);
+		yoc_free(codes);
+		return YOC_ENOMEM;
+	}
+	for (uint32_t k = 0; k < (uint32_t)nd; k++)
+		ew[k] = c->off[k + 1] == c->off[k] ? 1 : g->dpidx[k] >= 0 ? 0 : 2;
+	ew[nd] = 1;
+	dict_codes(c, n, codes);
+	for (size_t r = 0; r < n; r++)
+		why[r] = ew[codes[r]];
+	yoc_free(ew);
+	yoc_free(codes);
+	return YOC_OK;
 }
 
 const char *yoc_seg_link_reason(const yoc_seg *g, size_t row)

@@ -16,7 +16,20 @@ int yoc__seg_frame_ok(const unsigned char *p, uint64_t n, uint64_t raw)
 	       raw <= ((uint64_t)1 << 40);
 }
 
-const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw, void **owned)
+/*
+** Contexts are kept by the caller from one block to the next: setting one
+** up costs more than a small block's compression (on a virtual machine,
+** where zstd's CPU feature check traps to the hypervisor, several times
+** more). A kept context gives the same frames as a fresh one.
+*/
+void yoc__seg_zctx_free(void *cctx, void *dctx)
+{
+	ZSTD_freeCCtx(cctx);
+	ZSTD_freeDCtx(dctx);
+}
+
+const char *yoc__seg_inflate(void **dctx, const unsigned char **p, uint64_t *n, uint64_t raw,
+			     void **owned)
 {
 	if (!yoc__seg_frame_ok(*p, *n, raw))
 		return "bad compressed block";
@@ -26,7 +39,11 @@ const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw,
 	unsigned char *buf = yoc_malloc((size_t)raw + 8);
 	if (!buf)
 		return "out of memory";
-	size_t got = ZSTD_decompress(buf, (size_t)raw + 8, *p, (size_t)*n);
+	if (!*dctx && !(*dctx = ZSTD_createDCtx())) {
+		yoc_free(buf);
+		return "out of memory";
+	}
+	size_t got = ZSTD_decompressDCtx(*dctx, buf, (size_t)raw + 8, *p, (size_t)*n);
 	if (ZSTD_isError(got) || got != raw) {
 		yoc_free(buf);
 		return "bad compressed block";
@@ -37,14 +54,16 @@ const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw,
 	return NULL;
 }
 
-int yoc__seg_deflate(const void *p, size_t n, int level, struct yoc_buf *out)
+int yoc__seg_deflate(void **cctx, const void *p, size_t n, int level, struct yoc_buf *out)
 {
 	out->len = 0;
+	if (!*cctx && !(*cctx = ZSTD_createCCtx()))
+		return YOC_ENOMEM;
 	size_t cap = ZSTD_compressBound(n);
 	int rc = yoc_buf_reserve(out, cap);
 	if (rc)
 		return rc;
-	size_t got = ZSTD_compress(out->data, cap, p, n, level);
+	size_t got = ZSTD_compressCCtx(*cctx, out->data, cap, p, n, level);
 	if (ZSTD_isError(got))
 		return YOC_EINTERNAL;
 	out->len = got;

@@ -408,5 +408,23 @@ int yoc__store_write_error(struct yoc_error *e, const char *dir, const char *pat
 
 /* Linkage reason of a row: "linked", "no_pseudonym", "not_registered". */
 const char *yoc_seg_link_reason(const yoc_seg *g, size_t row);
+/*
+** The same for every row at once, as 0 (linked), 1 (no_pseudonym) or 2
+** (not_registered) into why[0 .. nrows): found once per distinct pseudonym
+** when the person column is a dictionary (format 2). YOC_ENOMEM.
+*/
+int yoc_seg_link_reasons(const yoc_seg *g, unsigned char *why);
+
+/*
+** A dictionary-encoded text column (format 2, docs/store.md): the number of
+** distinct values, and each row's code (0 .. n-1) into out[0 .. nrows) when
+** out is not NULL, so a caller can work once per distinct value; a code
+** that is damaged (possible only after an unverified open) reads as n, for
+** which yoc_seg_dict_entry gives the empty cell, as yoc_seg_text does for
+** that row. -1 when col is not such a column: read it with yoc_seg_text.
+*/
+int64_t yoc_seg_dict_codes(const yoc_seg *g, int col, uint32_t *out);
+/* Value k of a dictionary column (k < its count), valid until yoc_seg_close; else empty. */
+struct yoc_cell yoc_seg_dict_entry(const yoc_seg *g, int col, uint32_t k);
 
 #endif

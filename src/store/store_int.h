@@ -59,9 +59,14 @@ void yoc__segw_set_version(struct yoc_segw *w, int version);
 ** the decoded block (raw bytes, checked against the frame), in a buffer
 ** given to *owned; returns NULL, or why not ("out of memory" or damage).
 ** deflate writes the frame of p[0..n) at level into out (reset first).
+** *dctx, *cctx: the caller's context, NULL before the first call (created
+** then), kept for the next blocks and freed with yoc__seg_zctx_free; one
+** thread at a time.
 */
 int yoc__seg_frame_ok(const unsigned char *p, uint64_t n, uint64_t raw);
-const char *yoc__seg_inflate(const unsigned char **p, uint64_t *n, uint64_t raw, void **owned);
-int yoc__seg_deflate(const void *p, size_t n, int level, struct yoc_buf *out);
+const char *yoc__seg_inflate(void **dctx, const unsigned char **p, uint64_t *n, uint64_t raw,
+			     void **owned);
+int yoc__seg_deflate(void **cctx, const void *p, size_t n, int level, struct yoc_buf *out);
+void yoc__seg_zctx_free(void *cctx, void *dctx);
 
 #endif

@@ -15,6 +15,9 @@
 #include "yoc/io.h"
 
 #define P1 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+/* yoc_seg_link_reasons codes, named as yoc_seg_link_reason names them */
+static const char *const link_names[] = {"linked", "no_pseudonym", "not_registered"};
+
 static const char reg[] =
 	"PSEUDO_ID,NHSNO_STATUS,GPPRAC,REG_START,REG_END,SEX,MYDOB,LSOA11,IMD_DECILE\n"
 	P1 ",valid,P81001,2010-01-01,,1,011950,E01000001,3\n";
@@ -100,6 +103,13 @@ static void test_accounting(void **state)
 	assert_int_equal(yoc_seg_nrows(g), 5);
 	assert_int_equal(yoc_seg_person(g, 0), 0);
 	assert_int_equal(yoc_seg_person(g, 1), -1);
+	/* every row's linkage at once, as row by row (a linked row included) */
+	unsigned char why[5];
+	assert_int_equal(yoc_seg_link_reasons(g, why), 0);
+	assert_int_equal(why[0], 0);
+	for (size_t i = 0; i < 5; i++)
+		assert_string_equal(yoc_seg_link_reason(g, i),
+				    link_names[why[i]]);
 	assert_int_equal(yoc_seg_int(g, yoc_seg_col(g, "COST"), 0), 123450);
 	struct yoc_cell c = yoc_seg_text(g, yoc_seg_col(g, "ADMIMETH"), 3);
 	assert_int_equal(c.n, 2);
@@ -139,6 +149,42 @@ static const char op[] =
 	P1 ",valid,K4,1850-01-05,5,011950,300,P81001\n"     /* quarantined: date_out_of_range */
 	P1 ",valid,K5,2023-01-05,5,011850,999,P00000\n"     /* MYDOB out of range; 2 bad codes */
 	P1 ",valid,K1,2023-01-05,5,011950,300,P81001\n";    /* duplicate of line 2 */
+
+/*
+** Duplicate rows are equal cells, however they were quoted: lines 3 and 4
+** repeat line 2 with quotes; lines 5 and 6 hold the same characters as
+** each other with the delimiter inside different cells, so differ; line 7
+** repeats line 6.
+*/
+static const char opq[] =
+	"PSEUDO_ID,NHSNO_STATUS,ATTENDKEY,APPTDATE,ATTENDED,MYDOB,TRETSPEF,GPPRAC\n"
+	P1 ",valid,K1,2023-01-05,5,011950,300,P81001\n"
+	"\"" P1 "\",valid,K1,2023-01-05,5,011950,300,P81001\n"
+	P1 ",\"valid\",\"K1\",2023-01-05,5,011950,300,\"P81001\"\n"
+	P1 ",valid,\"K2,x\",y,5,011950,300,P81001\n"
+	P1 ",valid,K2,\"x,y\",5,011950,300,P81001\n"
+	P1 ",valid,\"K2\",\"x,y\",5,011950,300,P81001\n";
+
+static void test_duplicates_quoted(void **state)
+{
+	(void)state;
+	char dir[512];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "op/RX1_2023-02.csv", opq, sizeof opq - 1, -1, &r, &e), 0);
+	assert_int_equal(r.rows, 6);
+	assert_int_equal(reason(&r, "duplicate_row"), 3);
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	assert_int_equal(q1(s, "select count(*) from quarantine where reason='duplicate_row'"
+			       " and line in (3, 4, 7)"), 3);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
 
 static void test_dates_duplicates(void **state)
 {
@@ -834,6 +880,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_accounting), cmocka_unit_test(test_dates_duplicates),
+		cmocka_unit_test(test_duplicates_quoted),
 		cmocka_unit_test(test_alloc_failures), cmocka_unit_test(test_read_fd),
 		cmocka_unit_test(test_file_not_regular), cmocka_unit_test(test_file_alloc_failures),
 		cmocka_unit_test(test_bad_names), cmocka_unit_test(test_versions),

@@ -148,6 +148,14 @@ static void test_pseudo(void **state)
 	h[3] = 'A';
 	assert_false(yoc_spec_pseudo_ok(h, 64));
 	assert_false(yoc_spec_pseudo_ok(h, 63));
+	/* every byte value at every position, against the characters 0-9 a-f */
+	for (int pos = 0; pos < 64; pos++)
+		for (int c = 0; c < 256; c++) {
+			memset(h, pos % 2 ? '9' : 'f', 64);
+			h[pos] = (char)c;
+			int want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+			assert_int_equal(yoc_spec_pseudo_ok(h, 64), want);
+		}
 }
 
 int main(void)

@@ -9,6 +9,9 @@
 #include "store/store.h"
 #include "testutil.h"
 
+/* yoc_seg_link_reasons codes, named as yoc_seg_link_reason names them */
+static const char *const link_names[] = {"linked", "no_pseudonym", "not_registered"};
+
 static void test_init_open(void **state)
 {
 	(void)state;
@@ -74,6 +77,23 @@ static void test_segment_roundtrip(void **state)
 	n = yoc_seg_format(g, 1, 5, buf, sizeof buf, &t);
 	assert_memory_equal(t, "1800-01-01", n);
 	assert_int_equal(yoc_seg_person(g, 8), -1); /* no store: unlinked */
+	/* the person column by its dictionary: each row's entry is its cell */
+	uint32_t codes[1000];
+	unsigned char why[1000];
+	int64_t nd = yoc_seg_dict_codes(g, 0, codes);
+	assert_int_equal(nd, 1000 - 1000 / 7 - 1 + 1); /* distinct p<r>, and "" */
+	for (size_t r = 0; r < 1000; r++) {
+		struct yoc_cell a = yoc_seg_text(g, 0, r), b = yoc_seg_dict_entry(g, 0, codes[r]);
+		assert_true(codes[r] < (uint32_t)nd);
+		assert_int_equal(a.n, b.n);
+		assert_memory_equal(a.p, b.p, a.n);
+	}
+	assert_int_equal(yoc_seg_dict_entry(g, 0, (uint32_t)nd).n, 0);
+	assert_int_equal(yoc_seg_dict_codes(g, 1, NULL), -1); /* a date column */
+	assert_int_equal(yoc_seg_link_reasons(g, why), 0);
+	for (size_t r = 0; r < 1000; r++)
+		assert_string_equal(yoc_seg_link_reason(g, r),
+				    link_names[why[r]]);
 	yoc_seg_close(g);
 
 	/* flip one byte anywhere in the data: the open must fail, never crash */
