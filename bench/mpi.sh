@@ -94,8 +94,8 @@ for v in load analyse report; do
 		"$(wall ${v}2) / $(cpu ${v}2)"
 	awk -v a="$(wall ${v}1)" -v b="$(wall ${v}2)" 'BEGIN { printf " %8.2fx %8.0f%%\n", a / b, 100 * a / (2 * b) }'
 done
-awk -v s="$sent" -v r="$rows" 'BEGIN { printf "mpi: load K=2 sent %d bytes, %.1f per row read\n", s, s / r }'
-awk -v t="$tabs" -v g="$parts" -v p="$py" -v q="$pyr" 'BEGIN { printf "mpi: report K=2: rank 0 received %d bytes of tables and %d of partials, %.1f per person-year of the whole dataset (%.1f per person-year of the year reported)\n", t, g, p ? (t + g) / p : 0, q ? (t + g) / q : 0 }'
+awk -v s="$sent" -v r="$rows" 'BEGIN { printf "mpi: load K=2 sent %.0f bytes, %.1f per row read\n", s, s / r }'
+awk -v t="$tabs" -v g="$parts" -v p="$py" -v q="$pyr" 'BEGIN { printf "mpi: report K=2: rank 0 received %.0f bytes of tables and %.0f of partials, %.1f per person-year of the whole dataset (%.1f per person-year of the year reported)\n", t, g, p ? (t + g) / p : 0, q ? (t + g) / q : 0 }'
 # the report's own CPU figures: the busiest rank's until the partials are
 # merged (the part on every rank) and rank 0's in all (the critical path)
 b1=$(sed -n "s/.*busiest rank's CPU until then \([0-9.]*\)s.*/\1/p" "$W/report1.out")
