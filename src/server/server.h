@@ -22,7 +22,7 @@
 #include "yoc/core.h"
 
 /* ---- users ---- */
-enum yoc_role {
+enum yoc_user_role {
 	YOC_ROLE_PUBLIC_HEALTH = 0,
 	YOC_ROLE_PLANNER,
 	YOC_ROLE_ANALYST,

@@ -31,19 +31,10 @@
 #include <sqlite3.h>
 
 #include "alog/alog.h"
+#include "cohort/cohort.h"
 #include "sdc/sdc.h"
 #include "server/server.h"
 #include "stats/stats.h"
-
-/*
-** From cohort/cohort.h, which cannot be included beside server.h (its
-** store.h brings spec.h's own enum yoc_role): the cohort definitions.
-*/
-int yoc_cohort_schema(sqlite3 *db, struct yoc_error *e);
-int yoc_cohort_name_ok(const char *name);
-int yoc_cohort_define(sqlite3 *db, const char *name, const char *rule, const char *description,
-		      const char *service_model, const char *author, int *version,
-		      struct yoc_error *e);
 
 #define MAX_COLS 16
 #define MAX_ROWS 2000
