@@ -816,7 +816,8 @@ static int collect(struct job *J, struct cur *cs, struct crows *R, struct yoc_er
 		if (rc)
 			return rc;
 	}
-	qsort(R->v, R->n, sizeof *R->v, crow_cmp);
+	if (R->n > 1) /* a file no shard loaded a row of has none (and R->v may be NULL) */
+		qsort(R->v, R->n, sizeof *R->v, crow_cmp);
 	return YOC_OK;
 }
 
