@@ -414,7 +414,8 @@ int yoc__part_finish(struct acc *a, struct yoc_error *e)
 	}
 	/* practices by code (the practice unknown last): the same order for any
 	 * number of shards; the lookup map is not used after this */
-	qsort(a->prac, a->nprac, sizeof *a->prac, prac_order);
+	if (a->nprac > 1) /* none in a shard without the year (and a->prac NULL) */
+		qsort(a->prac, a->nprac, sizeof *a->prac, prac_order);
 	yoc_map_free(&a->pmap);
 	memset(&a->pmap, 0, sizeof a->pmap);
 	/* each band's sorted runs merged into one, then the bands' into
