@@ -121,6 +121,27 @@ static void history_free(struct entry *v, size_t n)
 }
 
 /* The folders after option name, up to the next option. */
+/*
+** Target t of nto: refused if it is one of the sources or another split's
+** shard, made a dataset if it is not one, and its load history read (both
+** ways of resharding then decide whether it may be written).
+*/
+static int target_history(char **from, int nfrom, char **to, int t, int nto,
+			  struct entry **h, size_t *nh, struct yoc_error *e)
+{
+	for (int s = 0; s < nfrom; s++) {
+		char a[4096], b[4096];
+		if (realpath(to[t], a) && realpath(from[s], b) && strcmp(a, b) == 0)
+			return yoc_error_set(e, YOC_EINVAL, to[t], 0, 0, "a target is also a source");
+	}
+	char db[4200];
+	snprintf(db, sizeof db, "%s/yoc.db", to[t]);
+	int rc = yoc_shard_check(to[t], t, nto, e);
+	if (!rc && access(db, F_OK) != 0)
+		rc = yoc_store_init(to[t], e);
+	return rc ? rc : history(to[t], h, nh, e);
+}
+
 static int take(int argc, char **argv, const char *name, char **dirs, int *n)
 {
 	*n = 0;
@@ -210,21 +231,8 @@ static int run_replay(char **from, int nfrom, char **to, int nto, const struct c
 		}
 	}
 	for (int t = 0; t < nto; t++) {
-		for (int s = 0; s < nfrom; s++) {
-			char a[4096], b[4096];
-			if (realpath(to[t], a) && realpath(from[s], b) && strcmp(a, b) == 0) {
-				rc = yoc_error_set(&e, YOC_EINVAL, to[t], 0, 0, "a target is also a source");
-				goto fail;
-			}
-		}
-		char db[4200];
-		snprintf(db, sizeof db, "%s/yoc.db", to[t]);
-		if ((rc = yoc_shard_check(to[t], t, nto, &e)))
-			goto fail;
-		if (access(db, F_OK) != 0 && (rc = yoc_store_init(to[t], &e)))
-			goto fail;
 		/* new, empty or a prefix of this history (an unfinished reshard) */
-		if ((rc = history(to[t], &h2, &nh2, &e)))
+		if ((rc = target_history(from, nfrom, to, t, nto, &h2, &nh2, &e)))
 			goto fail;
 		int prefix = nh2 <= nh;
 		for (size_t i = 0; prefix && i < nh2; i++)
@@ -420,20 +428,7 @@ static int run_split(char **from, int nfrom, char **to, int nto, int jobs)
 	}
 	/* the targets: new, empty, or already this reshard (skipped) */
 	for (int t = 0; t < nto; t++) {
-		for (int s = 0; s < nfrom; s++) {
-			char a[4096], b[4096];
-			if (realpath(to[t], a) && realpath(from[s], b) && strcmp(a, b) == 0) {
-				rc = yoc_error_set(&e, YOC_EINVAL, to[t], 0, 0, "a target is also a source");
-				goto fail;
-			}
-		}
-		char db[4200];
-		snprintf(db, sizeof db, "%s/yoc.db", to[t]);
-		if ((rc = yoc_shard_check(to[t], t, nto, &e)))
-			goto fail;
-		if (access(db, F_OK) != 0 && (rc = yoc_store_init(to[t], &e)))
-			goto fail;
-		if ((rc = history(to[t], &h2, &nh2, &e)))
+		if ((rc = target_history(from, nfrom, to, t, nto, &h2, &nh2, &e)))
 			goto fail;
 		int prefix = nh2 <= nh;
 		for (size_t i = 0; prefix && i < nh2; i++)
