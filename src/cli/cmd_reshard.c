@@ -408,7 +408,7 @@ static int run_split(char **from, int nfrom, char **to, int nto, int jobs)
 	struct entry *h = NULL, *h2 = NULL;
 	size_t nh = 0, nh2 = 0;
 	yoc_store *src[MAXSH] = {NULL}, *dst[MAXSH] = {NULL};
-	int todo[MAXSH] = {0}, ntodo = 0, rc;
+	int pending[MAXSH] = {0}, npending = 0, rc;
 	struct rs_progress P;
 	memset(&P, 0, sizeof P);
 	/* the sources: shards 0..K-1 of one dataset, in order, read only */
@@ -450,19 +450,19 @@ static int run_split(char **from, int nfrom, char **to, int nto, int jobs)
 		}
 		if (!empty)
 			continue; /* committed by an earlier run */
-		todo[t] = 1;
-		ntodo++;
+		pending[t] = 1;
+		npending++;
 		if ((rc = yoc_store_open(&dst[t], to[t], YOC_STORE_WRITE, &e)))
 			goto fail;
 		yoc_store_jobs(dst[t], jobs);
 	}
-	if (!ntodo) {
+	if (!npending) {
 		printf("reshard: nothing to do: every target already holds this reshard\n");
 		rc = 0;
 		goto cleanup;
 	}
 	struct yoc_shard_reshard st;
-	rc = yoc_shard_reshard(src, nfrom, dst, nto, todo, on_progress, &P, &st, &e);
+	rc = yoc_shard_reshard(src, nfrom, dst, nto, pending, on_progress, &P, &st, &e);
 	if (P.started)
 		yoc_progress_end(&P.p);
 	if (rc)
@@ -473,11 +473,11 @@ static int run_split(char **from, int nfrom, char **to, int nto, int jobs)
 	       nfrom == 1 ? "dataset" : "shards", (unsigned long long)st.loaded,
 	       (unsigned long long)st.quarantined, (unsigned long long)st.flags);
 	for (int t = 0; t < nto; t++)
-		if (todo[t])
+		if (pending[t])
 			target_line(to[t], t, nto);
-	if (ntodo < nto)
-		printf("  %d %s already held this reshard: left as %s\n", nto - ntodo,
-		       nto - ntodo == 1 ? "target" : "targets", nto - ntodo == 1 ? "it was" : "they were");
+	if (npending < nto)
+		printf("  %d %s already held this reshard: left as %s\n", nto - npending,
+		       nto - npending == 1 ? "target" : "targets", nto - npending == 1 ? "it was" : "they were");
 	if (st.unread)
 		fprintf(stderr, "yoc reshard: %llu quarantined rows hold commas in their cells, so "
 			"their person could not be read: each went to shard file_id mod %d\n",
@@ -502,7 +502,7 @@ static int run_split(char **from, int nfrom, char **to, int nto, int jobs)
 	goto cleanup;
 fail:
 	cli_err_rec("reshard", &e);
-	if (ntodo)
+	if (npending)
 		fprintf(stderr, "yoc reshard: stopped; each target is as it was, or whole: run it "
 			"again to finish\n");
 	rc = 1;

@@ -148,7 +148,7 @@ int yoc_shard_check(const char *dir, int r, int k, struct yoc_error *e);
 ** are shards 0..k-1 of one dataset (or the dataset, k = 1), open read-only;
 ** dst the k2 targets, open with YOC_STORE_WRITE. Target t gets the rows
 ** of the persons of shard t of k2 (a row without a person: shard file_id
-** mod k2) with their catalog rows; only targets with todo[t] set are
+** mod k2) with their catalog rows; only targets with pending[t] set are
 ** written, each of them holding no file, each in one transaction
 ** committed at the end (a failure rolls every uncommitted one back).
 ** progress (may be NULL) is called after each file with the rows done of
@@ -163,7 +163,7 @@ struct yoc_shard_reshard {
 	int committed;           /* targets committed */
 };
 int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k2,
-		      const int *todo, void (*progress)(void *ctx, uint64_t done, uint64_t total),
+		      const int *pending, void (*progress)(void *ctx, uint64_t done, uint64_t total),
 		      void *ctx, struct yoc_shard_reshard *st, struct yoc_error *e);
 
 #endif

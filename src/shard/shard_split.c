@@ -214,7 +214,7 @@ static const char *const tsql[T_N] = {
 struct target {
 	yoc_store *s;
 	sqlite3 *db;
-	int todo, in_txn;
+	int pending, in_txn;
 	sqlite3_stmt *st[T_N];
 	/* the file in hand */
 	struct yoc_segw *w;
@@ -257,7 +257,7 @@ static int copy_table(sqlite3 *src, struct target *T, int k2, const char *table,
 								   : sqlerr(src, e, "yoc.db");
 	int nc = sqlite3_column_count(q);
 	for (int t = 0; t < k2 && !rc; t++) {
-		if (!T[t].todo)
+		if (!T[t].pending)
 			continue;
 		char ph[256];
 		size_t n = 0;
@@ -529,7 +529,7 @@ static int take_row(struct job *J, int s, size_t r, const int64_t (*nulled)[2], 
 	J->lt[J->nlt++][1] = t;
 	struct target *T = &J->T[t];
 	T->loaded++;
-	if (!T->todo)
+	if (!T->pending)
 		return YOC_OK;
 	size_t nc = yoc_seg_ncols(g);
 	int rc = YOC_OK;
@@ -764,7 +764,7 @@ static int file_targets(struct job *J, struct yoc_error *e)
 	const yoc_seg *g0 = J->F.g0;
 	for (int t = 0; t < J->k2; t++) {
 		struct target *T = &J->T[t];
-		if (!T->todo)
+		if (!T->pending)
 			continue;
 		size_t n = J->nsf ? J->nsf : 1;
 		T->filled = yoc_calloc(3 * n, sizeof *T->filled);
@@ -915,7 +915,7 @@ static int file_write(struct job *J, struct yoc_error *e)
 		snprintf(segname, sizeof segname, "f%lld.seg", (long long)F->fid);
 	for (int t = 0; t < J->k2 && !rc; t++) {
 		struct target *T = &J->T[t];
-		if (!T->todo)
+		if (!T->pending)
 			continue;
 		if (T->w && (rc = yoc_segw_write(T->w, T->s, segname, e)))
 			break;
@@ -965,7 +965,7 @@ static int file_write(struct job *J, struct yoc_error *e)
 		if (rc)
 			return rc;
 		for (int t = 0; t < J->k2 && !rc; t++) {
-			if (!J->T[t].todo)
+			if (!J->T[t].pending)
 				continue;
 			sqlite3_stmt *st = J->T[t].st[T_COLUMN];
 			for (int i = 0; i < 5; i++)
@@ -1014,7 +1014,7 @@ static int one_file(struct job *J, int64_t fid, uint64_t *rows_done, struct yoc_
 }
 
 int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k2,
-		      const int *todo, void (*progress)(void *ctx, uint64_t done, uint64_t total),
+		      const int *pending, void (*progress)(void *ctx, uint64_t done, uint64_t total),
 		      void *ctx, struct yoc_shard_reshard *st, struct yoc_error *e)
 {
 	struct job J;
@@ -1071,8 +1071,8 @@ int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k
 	for (int t = 0; t < k2; t++) {
 		struct target *T = &J.T[t];
 		T->s = dst[t];
-		T->todo = todo[t];
-		if (!T->todo)
+		T->pending = pending[t];
+		if (!T->pending)
 			continue;
 		T->db = yoc_store_db(dst[t]);
 		yoc_store_defer_sync(dst[t], 1);
@@ -1119,7 +1119,7 @@ int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k
 	/* each target: its loads' own counts, persons and linkage, its mark; durable */
 	for (int t = 0; t < k2; t++) {
 		struct target *T = &J.T[t];
-		if (!T->todo)
+		if (!T->pending)
 			continue;
 		for (int i = 0; i < T_N; i++) {
 			sqlite3_finalize(T->st[i]);
@@ -1144,7 +1144,7 @@ int yoc_shard_reshard(yoc_store *const *src, int k, yoc_store *const *dst, int k
 	/* then the commits: a reshard killed among them leaves each target whole or empty */
 	for (int t = 0; t < k2; t++) {
 		struct target *T = &J.T[t];
-		if (!T->todo)
+		if (!T->pending)
 			continue;
 		if (sqlite3_exec(T->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			rc = sqlerr(T->db, e, yoc_store_dir(T->s));

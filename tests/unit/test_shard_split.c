@@ -79,11 +79,11 @@ static void test_split(void **state)
 	yoc_store *src = NULL, *dst[2] = {NULL, NULL};
 	struct yoc_error e;
 	struct yoc_shard_reshard st;
-	int todo[2] = {1, 1};
+	int pending[2] = {1, 1};
 	source(dir, sizeof dir);
 	assert_int_equal(yoc_store_open(&src, dir, 0, &e), 0);
 	targets(dir, 2, dst, dirs);
-	int rc0 = yoc_shard_reshard(&src, 1, dst, 2, todo, NULL, NULL, &st, &e);
+	int rc0 = yoc_shard_reshard(&src, 1, dst, 2, pending, NULL, NULL, &st, &e);
 	if (rc0)
 		fprintf(stderr, "%s: %s\n", e.file, e.msg);
 	assert_int_equal(rc0, 0);
@@ -135,13 +135,13 @@ static void test_alloc_failures(void **state)
 	yoc_store *src = NULL, *dst[2] = {NULL, NULL};
 	struct yoc_error e;
 	struct yoc_shard_reshard st;
-	int todo[2] = {1, 1}, ok = 0, failed = 0;
+	int pending[2] = {1, 1}, ok = 0, failed = 0;
 	source(dir, sizeof dir);
 	assert_int_equal(yoc_store_open(&src, dir, 0, &e), 0);
 	for (unsigned long n = 1; n < 5000 && !ok; n++) {
 		targets(dir, 2, dst, dirs);
 		yoc_alloc_fail_at(n);
-		int rc = yoc_shard_reshard(&src, 1, dst, 2, todo, NULL, NULL, &st, &e);
+		int rc = yoc_shard_reshard(&src, 1, dst, 2, pending, NULL, NULL, &st, &e);
 		yoc_alloc_fail_at(0);
 		if (rc == 0) {
 			ok = 1;
