@@ -7,7 +7,7 @@
 # table of yoc against DuckDB (load, analyse + report, feeds -> report).
 cd "$(dirname "$0")/.." || exit 1
 failed=""
-for b in csv synth pseudo load analyse stats risk rule cohort simulate evaluate link budget serve sql mpi; do
+for b in csv synth pseudo load analyse stats risk rule cohort simulate evaluate link budget serve sql mpi reshard; do
 	echo "== bench/$b.sh"
 	sh "bench/$b.sh" || failed="$failed $b"
 	echo
