@@ -9,9 +9,10 @@
 ** order that follows the common filters (sex, age band, conditions count,
 ** band, IMD decile, tier, age), with running sums per block of 64 rows, so
 ** a run of selected blocks adds as one difference and only partial blocks
-** are summed row by row; each condition's rows have blocks of their own
-** for groups inside one condition or a few; a group of more than half the
-** people is the population minus the rest.
+** are summed row by row; each condition's rows, and the rows of each
+** level of the activity columns, have blocks of their own for groups
+** inside one condition or a few, or inside an activity threshold; a group
+** of more than half the people is the population minus the rest.
 **
 ** Must not: change what a filter means (each index gives exactly the rows
 ** the filter's rule text selects, NULLs included: a NULL value passes no
@@ -27,9 +28,25 @@
 #include "yoc/io.h"
 
 #define AGE_LEVELS 131 /* ages 0-130, the filter's range */
-#define SMALL_LEVELS 64
 #define CACHE_SLOTS 256
 #define CACHE_MAX_VALUE (256 * 1024)
+
+/*
+** The bits set in x: one instruction where the build targets it (-mpopcnt,
+** see the Makefile), else a few register operations rather than the
+** compiler's library call.
+*/
+static inline int pop64(uint64_t x)
+{
+#ifdef __POPCNT__
+	return __builtin_popcountll(x);
+#else
+	x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+	x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+	x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+	return (int)((x * UINT64_C(0x0101010101010101)) >> 56);
+#endif
+}
 
 static void bit_set(uint64_t *bm, size_t i)
 {
@@ -126,7 +143,7 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	}
 	const uint64_t *top = x->ge + W * (size_t)(x->nlev - 1);
 	for (size_t w = 0; w < W; w++)
-		x->ntail += (size_t)__builtin_popcountll(top[w]);
+		x->ntail += (size_t)pop64(top[w]);
 	struct tail_pair *tp = yoc_malloc(sizeof *tp * (x->ntail ? x->ntail : 1));
 	x->tail_row = yoc_malloc(sizeof *x->tail_row * (x->ntail ? x->ntail : 1));
 	x->tail_v = yoc_malloc(sizeof *x->tail_v * (x->ntail ? x->ntail : 1));
@@ -714,63 +731,96 @@ static int64_t *presums(const yoc_sel *s, const struct space *sp)
 	return pre;
 }
 
+/* The space of list L's positions. */
+static struct space list_space(const yoc_sel *s, const struct rowlist *L)
+{
+	struct space sp = { L->pre, L->valid, L->row, L->words,
+			    (L->words + s->bwords - 1) / s->bwords };
+	return sp;
+}
+
+static void list_free(struct rowlist *L)
+{
+	yoc_free(L->row);
+	yoc_free(L->pre);
+	yoc_free(L->valid);
+	memset(L, 0, sizeof *L);
+}
+
 static void lists_free(yoc_sel *s)
 {
-	for (size_t k = 0; k < s->nlist; k++) {
-		yoc_free(s->lrow[k]);
-		yoc_free(s->lpre[k]);
-		yoc_free(s->lvalid[k]);
-		s->lrow[k] = NULL;
-		s->lpre[k] = NULL;
-		s->lvalid[k] = NULL;
-	}
+	for (size_t k = 0; k < s->nlist; k++)
+		list_free(&s->cond[k]);
 	s->nlist = 0;
+	for (int c = 0; c < NLVCOL; c++)
+		for (int l = 0; l < SMALL_LEVELS; l++)
+			list_free(&s->lv[c][l]);
 	yoc_free(s->any_ltc);
 	s->any_ltc = NULL;
 }
 
+/* L = the rows of c that are not in out (NULL: none), with their blocks. YOC_ENOMEM. */
+static int list_build(const yoc_sel *s, struct rowlist *L, const uint64_t *c, const uint64_t *out)
+{
+	size_t n = 0;
+	for (size_t w = 0; w < s->words; w++)
+		n += (size_t)pop64(c[w] & ~(out ? out[w] : 0));
+	L->num = n;
+	L->words = n / 64 + 1;
+	L->row = yoc_malloc(sizeof *L->row * (n ? n : 1));
+	L->valid = yoc_calloc(L->words, 8);
+	if (!L->row || !L->valid)
+		return YOC_ENOMEM;
+	n = 0;
+	for (size_t w = 0; w < s->words; w++)
+		for (uint64_t y = c[w] & ~(out ? out[w] : 0); y; y &= y - 1)
+			L->row[n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(y));
+	for (size_t j = 0; j < n; j++)
+		bit_set(L->valid, j);
+	struct space sp = list_space(s, L);
+	return (L->pre = presums(s, &sp)) ? 0 : YOC_ENOMEM;
+}
+
+/* Activity column c's index (0: emergency admissions, 1: bed days). */
+static const struct numidx *lv_index(const yoc_sel *s, int c)
+{
+	return c ? &s->ix_bed : &s->ix_emerg;
+}
+
 int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
 {
+	size_t W = s->words;
 	yoc_free(s->pre);
 	yoc_free(s->pf);
 	lists_free(s);
 	s->pre = NULL;
 	s->pf = NULL;
 	s->bwords = bwords ? bwords : 1;
-	s->nblocks = (s->words + s->bwords - 1) / s->bwords;
+	s->nblocks = (W + s->bwords - 1) / s->bwords;
 	s->pf = yoc_malloc(sizeof *s->pf * (sizeof(struct agg) / sizeof(int64_t)));
 	if (!s->pf)
 		return YOC_ENOMEM;
 	s->nf = agg_fields(s, s->pf);
 	/* the conditions' rows, each with its own blocks */
 	for (size_t k = 0; k < s->nltc && k < MAX_LTC; k++) {
-		const uint64_t *c = s->ltc_bm + s->words * k;
-		size_t n = 0;
-		for (size_t w = 0; w < s->words; w++)
-			n += (size_t)__builtin_popcountll(c[w]);
-		size_t lw = n / 64 + 1;
-		s->lnum[k] = n;
-		s->lwords[k] = lw;
 		s->nlist = k + 1;
-		s->lrow[k] = yoc_malloc(sizeof *s->lrow[k] * (n ? n : 1));
-		s->lvalid[k] = yoc_calloc(lw, 8);
-		if (!s->lrow[k] || !s->lvalid[k])
-			return YOC_ENOMEM;
-		n = 0;
-		for (size_t w = 0; w < s->words; w++)
-			for (uint64_t y = c[w]; y; y &= y - 1)
-				s->lrow[k][n++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(y));
-		for (size_t j = 0; j < n; j++)
-			bit_set(s->lvalid[k], j);
-		struct space sp = { NULL, s->lvalid[k], s->lrow[k], lw, (lw + s->bwords - 1) / s->bwords };
-		if (!(s->lpre[k] = presums(s, &sp)))
+		if (list_build(s, &s->cond[k], s->ltc_bm + W * k, NULL))
 			return YOC_ENOMEM;
 	}
-	if (!(s->any_ltc = yoc_calloc(s->words, 8)))
+	if (!(s->any_ltc = yoc_calloc(W, 8)))
 		return YOC_ENOMEM;
 	for (size_t k = 0; k < s->nlist; k++)
-		for (size_t w = 0; w < s->words; w++)
-			s->any_ltc[w] |= s->ltc_bm[s->words * k + w];
+		for (size_t w = 0; w < W; w++)
+			s->any_ltc[w] |= s->ltc_bm[W * k + w];
+	/* the activity columns' levels from 1 up: ge[l] without ge[l + 1] */
+	for (int c = 0; c < NLVCOL; c++) {
+		const struct numidx *x = lv_index(s, c);
+		for (int l = 1; x->ok && l < x->nlev; l++) {
+			const uint64_t *g = x->ge + W * (size_t)l;
+			if (list_build(s, &s->lv[c][l], g, l + 1 < x->nlev ? g + W : NULL))
+				return YOC_ENOMEM;
+		}
+	}
 	struct space sp = engine_space(s);
 	return (s->pre = presums(s, &sp)) ? 0 : YOC_ENOMEM;
 }
@@ -795,9 +845,9 @@ static void block_count(const yoc_sel *s, const struct space *sp, const uint64_t
 		/* empty and whole words, the common ones, need no count (without
 		 * -mpopcnt a count is a library call) */
 		uint64_t vw = sp->valid[w], x = comp ? ~bm[w] & vw : bm[w];
-		int vc = vw == ~UINT64_C(0) ? 64 : __builtin_popcountll(vw);
+		int vc = vw == ~UINT64_C(0) ? 64 : pop64(vw);
 		*v += vc;
-		*c += x == 0 ? 0 : x == vw ? vc : __builtin_popcountll(x);
+		*c += x == 0 ? 0 : x == vw ? vc : pop64(x);
 	}
 }
 
@@ -861,23 +911,114 @@ static void add_blocks(const yoc_sel *s, const struct space *sp, struct agg *plu
 	add_rows(s, minus, im, nm);
 }
 
-struct half {
-	const yoc_sel *s;
-	const struct space *sp; /* NULL: no blocks */
+/*
+** A piece of a group: the positions bm of space sp, blocks [b0, b1), walk
+** its estimated rows walked. A group is summed as one piece over the
+** engine's rows, or as disjoint pieces over lists (conditions, levels).
+*/
+struct piece {
+	struct space sp;
 	const uint64_t *bm;
 	int comp;
-	size_t u0, u1; /* blocks, or words without blocks */
+	size_t b0, b1, walk;
+};
+
+struct half {
+	const yoc_sel *s;
+	const struct piece *p;
+	int np;
 	struct agg plus, minus;
 };
+
+static void add_piece_set(const yoc_sel *s, const struct piece *p, int np, struct agg *plus,
+			  struct agg *minus)
+{
+	for (int i = 0; i < np; i++)
+		add_blocks(s, &p[i].sp, plus, minus, p[i].bm, p[i].comp, p[i].b0, p[i].b1);
+}
 
 static void *half_run(void *arg)
 {
 	struct half *h = arg;
-	if (h->sp)
-		add_blocks(h->s, h->sp, &h->plus, &h->minus, h->bm, h->comp, h->u0, h->u1);
-	else
-		add_bitmap(h->s, &h->plus, h->bm, h->comp, h->u0, h->u1);
+	add_piece_set(h->s, h->p, h->np, &h->plus, &h->minus);
 	return NULL;
+}
+
+/*
+** Sums the np pieces p into plus and minus. When they walk parallel_rows or
+** more, the second half of the walk (by whole pieces, the piece across the
+** middle cut at its middle block) is summed on a second thread: the walk
+** waits on memory, and two cores fetch more. p is changed.
+*/
+static void add_pieces(const yoc_sel *s, struct piece *p, int np, struct agg *plus,
+		       struct agg *minus)
+{
+	size_t walk = 0, half = 0;
+	int i = 0;
+	for (int k = 0; k < np; k++)
+		walk += p[k].walk;
+	struct half *h = NULL;
+	pthread_t tid;
+	if (walk >= s->parallel_rows && s->ncpu > 1 && np > 0 && np < SMALL_LEVELS &&
+	    (h = yoc_calloc(1, sizeof *h)) != NULL) {
+		while (i < np - 1 && half + p[i].walk <= walk / 2)
+			half += p[i++].walk;
+		/* piece i is cut: its first half here, the rest there */
+		p[np] = p[i];
+		p[np].b0 = p[i].b1 = p[i].b0 + (p[i].b1 - p[i].b0) / 2;
+		h->s = s;
+		h->p = p + i + 1;
+		h->np = np - i; /* pieces i + 1 .. np - 1, then the cut half */
+		if (pthread_create(&tid, NULL, half_run, h) != 0) {
+			p[i].b1 = p[np].b1;
+			yoc_free(h);
+			h = NULL;
+		}
+	}
+	add_piece_set(s, p, h ? i + 1 : np, plus, minus);
+	if (h) {
+		pthread_join(tid, NULL);
+		agg_add(plus, &h->plus);
+		agg_add(minus, &h->minus);
+		yoc_free(h);
+	}
+}
+
+struct bhalf {
+	const yoc_sel *s;
+	const uint64_t *bm;
+	int comp;
+	size_t w0, w1;
+	struct agg a;
+};
+
+static void *bhalf_run(void *arg)
+{
+	struct bhalf *h = arg;
+	add_bitmap(h->s, &h->a, h->bm, h->comp, h->w0, h->w1);
+	return NULL;
+}
+
+/* Without blocks: every row of bm one by one, the second half of the words on a second thread. */
+static void add_bitmap_halves(const yoc_sel *s, struct agg *a, const uint64_t *bm, int comp,
+			      size_t walk)
+{
+	struct bhalf *h = NULL;
+	pthread_t tid;
+	size_t W = s->words;
+	if (walk >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
+		*h = (struct bhalf){ s, bm, comp, W / 2, W, { 0 } };
+		if (pthread_create(&tid, NULL, bhalf_run, h) != 0) {
+			yoc_free(h);
+			h = NULL;
+		}
+	}
+	add_bitmap(s, a, bm, comp, 0, h ? W / 2 : W);
+	if (h) {
+		pthread_join(tid, NULL);
+		agg_add(a, &h->a);
+		yoc_free(h);
+	}
 }
 
 void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *a)
@@ -889,23 +1030,45 @@ void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *
 			add_wide(a, &s->wide[k]);
 }
 
+/* 1 when every row of bm is in c. */
+static int inside(const uint64_t *bm, const uint64_t *c, size_t W)
+{
+	for (size_t w = 0; w < W; w++)
+		if (bm[w] & ~c[w])
+			return 0;
+	return 1;
+}
+
 int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm)
 {
 	int best = -1;
 	for (size_t k = 0; k < s->nlist; k++) {
-		if (best >= 0 && s->lnum[k] >= s->lnum[best])
+		if (best >= 0 && s->cond[k].num >= s->cond[best].num)
 			continue;
-		const uint64_t *c = s->ltc_bm + s->words * k;
-		size_t w = 0;
-		while (w < s->words && !(bm[w] & ~c[w]))
-			w++;
-		if (w == s->words)
+		if (inside(bm, s->ltc_bm + s->words * k, s->words))
 			best = (int)k;
 	}
 	return best;
 }
 
-/* Walk estimate of bm in space sp: at most half of each partial block. */
+int yoc__sel_level_for(const yoc_sel *s, const uint64_t *bm, int c)
+{
+	const struct numidx *x = lv_index(s, c);
+	size_t W = s->words;
+	if (!s->pf || !x->ok || x->nlev < 2 || !inside(bm, x->ge + W, W))
+		return 0;
+	int lo = 1, hi = x->nlev - 1; /* inside level lo's "from" bitmap */
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+		if (inside(bm, x->ge + W * (size_t)mid, W))
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* Walk estimate of bm in sp: at most half of each partial block; *m its positions. */
 static size_t walk_of(const yoc_sel *s, const struct space *sp, const uint64_t *bm, size_t *m)
 {
 	size_t walk = 0;
@@ -920,38 +1083,77 @@ static size_t walk_of(const yoc_sel *s, const struct space *sp, const uint64_t *
 	return walk;
 }
 
-#define MAX_PIECES 3
-
-/* The space of condition k's rows. */
-static struct space list_space(const yoc_sel *s, size_t k)
+/* A piece: bm over list L, all its blocks. */
+static struct piece list_piece(const yoc_sel *s, const struct rowlist *L, const uint64_t *bm)
 {
-	struct space sp = { s->lpre[k], s->lvalid[k], s->lrow[k], s->lwords[k],
-			    (s->lwords[k] + s->bwords - 1) / s->bwords };
-	return sp;
+	struct piece p;
+	size_t m;
+	p.sp = list_space(s, L);
+	p.bm = bm;
+	p.comp = 0;
+	p.b0 = 0;
+	p.b1 = p.sp.nblocks;
+	p.walk = walk_of(s, &p.sp, bm, &m);
+	return p;
+}
+
+/* bits [at, at + k) of bm set, k <= 64 */
+static void set_run(uint64_t *bm, size_t at, int k)
+{
+	uint64_t ones = k == 64 ? ~UINT64_C(0) : (UINT64_C(1) << k) - 1;
+	size_t w = at >> 6, o = at & 63;
+	bm[w] |= ones << o;
+	if (o + (size_t)k > 64)
+		bm[w + 1] |= ones >> (64 - o);
 }
 
 /*
-** A group inside one condition, or inside the union of up to MAX_PIECES
-** conditions (conditions with "or"), cut into pieces each inside one
-** condition: the rows of the condition that holds most of the group, then
-** of the one that holds most of the rest, and so on. Each piece is summed
-** over its condition's rows and their blocks into plus and minus: 1. When
-** there is no such cover, or its walk is not shorter than walk: 0, nothing
-** added.
+** o = the positions of bm's rows in the list of the rows of g not in h
+** (NULL: none), num of them, in engine order. Each word of bm is laid over
+** the list at once when it holds all or none of the list's rows there (as
+** the groups of the sorted filters mostly do), bit by bit otherwise.
 */
-static int add_pieces(const yoc_sel *s, const uint64_t *bm, size_t walk, struct agg *plus,
-		      struct agg *minus)
+static void lay_over(const uint64_t *bm, const uint64_t *g, const uint64_t *h, size_t W,
+		     size_t num, uint64_t *o)
 {
-	size_t W = s->words, lwalk = 0, lm;
-	int ks[MAX_PIECES], np = 0, done = 0, rc = 0;
-	uint64_t *rest = NULL, *lbm[MAX_PIECES] = {NULL};
+	size_t at = 0;
+	for (size_t w = 0; w < W && at < num; w++) {
+		uint64_t e = h ? g[w] & ~h[w] : g[w];
+		if (!e)
+			continue;
+		uint64_t b = bm[w] & e;
+		int k = pop64(e);
+		if (b == e) {
+			set_run(o, at, k);
+		} else if (b) {
+			size_t j = at;
+			for (uint64_t y = e; y; y &= y - 1, j++)
+				if (b & y & -y)
+					bit_set(o, j);
+		}
+		at += (size_t)k;
+	}
+}
+
+#define MAX_PIECES 3
+
+/*
+** The pieces of a group inside one condition, or inside the union of up to
+** MAX_PIECES conditions (conditions with "or"), each inside one condition:
+** the rows of the condition that holds most of the group, then of the one
+** that holds most of the rest, and so on. The pieces' bitmaps are
+** allocated into lbm. Their number, or 0 when there is no such cover.
+*/
+static int cond_pieces(const yoc_sel *s, const uint64_t *bm, struct piece *p, uint64_t **lbm)
+{
+	size_t W = s->words;
+	int np = 0, done = 0;
+	uint64_t *rest = NULL;
 	if (!s->any_ltc)
 		return 0;
 	int one = yoc__sel_list_for(s, bm);
-	if (one < 0)
-		for (size_t w = 0; w < W; w++)
-			if (bm[w] & ~s->any_ltc[w])
-				return 0; /* someone without a condition */
+	if (one < 0 && !inside(bm, s->any_ltc, W))
+		return 0; /* someone without a condition */
 	if (!(rest = yoc_malloc(8 * W)))
 		return 0;
 	memcpy(rest, bm, 8 * W);
@@ -966,7 +1168,7 @@ static int add_pieces(const yoc_sel *s, const uint64_t *bm, size_t walk, struct 
 				const uint64_t *c = s->ltc_bm + W * k;
 				size_t n = 0;
 				for (size_t w = 0; w < W; w += step)
-					n += (size_t)__builtin_popcountll(rest[w] & c[w]);
+					n += (size_t)pop64(rest[w] & c[w]);
 				if (n > best) {
 					best = n;
 					bk = (int)k;
@@ -979,97 +1181,123 @@ static int add_pieces(const yoc_sel *s, const uint64_t *bm, size_t walk, struct 
 			done = 1; /* the rest is empty */
 			break;
 		}
-		if (np == MAX_PIECES || !(lbm[np] = yoc_calloc(s->lwords[bk], 8)))
+		const struct rowlist *L = &s->cond[bk];
+		if (np == MAX_PIECES || !(lbm[np] = yoc_calloc(L->words, 8)))
 			break;
-		const uint32_t *row = s->lrow[bk];
-		for (size_t j = 0; j < s->lnum[bk]; j++)
-			if (bit_get(rest, row[j]))
-				bit_set(lbm[np], j);
-		struct space sp = list_space(s, (size_t)bk);
-		lwalk += walk_of(s, &sp, lbm[np], &lm);
+		lay_over(rest, s->ltc_bm + W * (size_t)bk, NULL, W, L->num, lbm[np]);
+		p[np] = list_piece(s, L, lbm[np]);
+		np++;
 		const uint64_t *c = s->ltc_bm + W * (size_t)bk;
 		for (size_t w = 0; w < W; w++)
 			rest[w] &= ~c[w];
-		ks[np++] = bk;
 		if (bk == one) {
 			done = 1;
 			break;
 		}
 	}
-	/* (list_walk 0: whenever there is a cover, so the tests cover this path) */
-	if (done && (lwalk < walk || s->list_walk == 0)) {
-		for (int i = 0; i < np; i++) {
-			struct space sp = list_space(s, (size_t)ks[i]);
-			add_blocks(s, &sp, plus, minus, lbm[i], 0, 0, sp.nblocks);
-		}
-		rc = 1;
-	}
 	yoc_free(rest);
-	for (int i = 0; i < MAX_PIECES; i++)
+	return done ? np : 0;
+}
+
+/*
+** The pieces of a group inside "value >= t" of activity column c (t from
+** yoc__sel_level_for): one over each level's rows from t up. Their number,
+** the bitmaps allocated into lbm; 0 (nothing left allocated) when out of
+** memory.
+*/
+static int level_pieces(const yoc_sel *s, const uint64_t *bm, int c, int t, struct piece *p,
+			uint64_t **lbm)
+{
+	const struct numidx *x = lv_index(s, c);
+	size_t W = s->words;
+	int np = 0;
+	for (int l = t; l < x->nlev; l++) {
+		const struct rowlist *L = &s->lv[c][l];
+		if (!L->num)
+			continue;
+		uint64_t *o = lbm[np] = yoc_calloc(L->words, 8);
+		if (!o) {
+			while (np > 0)
+				yoc_free(lbm[--np]);
+			return 0;
+		}
+		const uint64_t *g = x->ge + W * (size_t)l;
+		lay_over(bm, g, l + 1 < x->nlev ? g + W : NULL, W, L->num, o);
+		p[np] = list_piece(s, L, o);
+		np++;
+	}
+	return np;
+}
+
+static void pieces_free(uint64_t **lbm, int n)
+{
+	for (int i = 0; i < n; i++) {
 		yoc_free(lbm[i]);
-	return rc;
+		lbm[i] = NULL;
+	}
 }
 
 /*
 ** The sums of bitmap bm's rows. With the pre-summed blocks, runs of whole
 ** blocks cost one difference each and only partial blocks are walked row
-** by row (at most half of each); a group inside one condition's rows, or
-** the union of a few, whose walk is long is laid over those conditions'
-** rows and their own blocks, where it is denser. A group of
-** more than half the people is summed as the population minus the rest
-** (every field is a sum, cell-key sums included). When 100,000 rows or more
-** are to be walked, the second half of the blocks is summed on a second
-** thread (the walk waits on memory, and two cores fetch more). Wide rows
-** then add what their packed row lacks.
+** by row (at most half of each). When that walk is long, the group is also
+** laid over lists where it may be denser: the rows of the conditions that
+** hold it (one, or a few with "or"), and the levels of an activity column
+** it is inside ("bed days >= 5": the rows with 5, with 6, ...); the
+** shortest walk is summed. A group of more than half the people, summed
+** over all rows, is the population minus the rest (every field is a sum,
+** cell-key sums included). Long walks are shared with a second thread. Wide
+** rows then add what their packed row lacks.
 */
 int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 {
 	struct space es = engine_space(s);
-	const struct space *sp = s->pre && !s->blocks_off ? &es : NULL;
+	struct piece best[SMALL_LEVELS + 1], cand[SMALL_LEVELS + 1];
+	uint64_t *bl[SMALL_LEVELS] = {NULL}, *cl[SMALL_LEVELS] = {NULL};
+	int nb = 1, comp = 0;
 	size_t m = 0, walk = 0;
-	int comp = 0; /* the pieces are never complemented */
 	struct agg *plus = yoc_calloc(2, sizeof *plus);
 	if (!plus)
 		return YOC_ENOMEM;
 	struct agg *minus = plus + 1;
-	if (sp) {
-		walk = walk_of(s, sp, bm, &m);
-		if (walk >= s->list_walk && add_pieces(s, bm, walk, plus, minus))
-			goto done;
-	} else {
-		for (size_t w = 0; w < s->words; w++)
-			m += (size_t)__builtin_popcountll(bm[w]);
-	}
-	comp = s->pop_packed && m > s->n / 2;
-	if (!sp)
-		walk = comp ? s->n - m : m;
-	size_t units = sp ? sp->nblocks : s->words;
-	struct half *h = NULL;
-	pthread_t tid;
-	if (walk >= s->parallel_rows && s->ncpu > 1 && (h = yoc_calloc(1, sizeof *h)) != NULL) {
-		h->s = s;
-		h->sp = sp;
-		h->bm = bm;
-		h->comp = comp;
-		h->u0 = units / 2;
-		h->u1 = units;
-		if (pthread_create(&tid, NULL, half_run, h) != 0) {
-			yoc_free(h);
-			h = NULL;
+	if (s->pre && !s->blocks_off) {
+		walk = walk_of(s, &es, bm, &m);
+		comp = s->pop_packed && m > s->n / 2;
+		best[0] = (struct piece){ es, bm, comp, 0, es.nblocks, walk };
+		/* lists: each candidate kept if its walk is shorter (list_walk 0:
+		 * always, so the tests cover these paths) */
+		for (int c = -1; walk >= s->list_walk && c < NLVCOL; c++) {
+			int t = c < 0 ? 0 : yoc__sel_level_for(s, bm, c);
+			if (c >= 0 && !t)
+				continue;
+			int nc = c < 0 ? cond_pieces(s, bm, cand, cl) : level_pieces(s, bm, c, t, cand, cl);
+			size_t cw = 0;
+			for (int i = 0; i < nc; i++)
+				cw += cand[i].walk;
+			if (nc > 0 && (cw < walk || s->list_walk == 0)) {
+				pieces_free(bl, SMALL_LEVELS);
+				memcpy(best, cand, sizeof *cand * (size_t)nc);
+				memcpy(bl, cl, sizeof *cl * (size_t)nc);
+				memset(cl, 0, sizeof cl);
+				nb = nc;
+				walk = cw;
+				comp = 0; /* pieces are never complemented */
+			} else {
+				pieces_free(cl, SMALL_LEVELS);
+			}
 		}
+	} else {
+		/* no blocks: every row, one by one, in halves of the words */
+		for (size_t w = 0; w < s->words; w++)
+			m += (size_t)pop64(bm[w]);
+		comp = s->pop_packed && m > s->n / 2;
+		walk = comp ? s->n - m : m;
 	}
-	size_t u1 = h ? units / 2 : units;
-	if (sp)
-		add_blocks(s, sp, plus, minus, bm, comp, 0, u1);
+	if (s->pre && !s->blocks_off)
+		add_pieces(s, best, nb, plus, minus);
 	else
-		add_bitmap(s, plus, bm, comp, 0, u1);
-	if (h) {
-		pthread_join(tid, NULL);
-		agg_add(plus, &h->plus);
-		agg_add(minus, &h->minus);
-		yoc_free(h);
-	}
-done:
+		add_bitmap_halves(s, plus, bm, comp, walk);
+	pieces_free(bl, SMALL_LEVELS);
 	agg_sub(plus, minus);
 	if (comp) {
 		*a = *s->pop_packed;

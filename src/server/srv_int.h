@@ -25,6 +25,8 @@
 #define NMONTH 12
 #define ROW_MONEY 11 /* cost_total and at most 10 settings in the packed row */
 #define MAX_LIST 1000
+#define SMALL_LEVELS 64 /* levels of a small whole-number column's index */
+#define NLVCOL 2 /* activity columns whose levels have row lists: emergency admissions, bed days */
 
 struct numcol { const double *v; const uint8_t *null; };
 struct txtcol { const int32_t *v; const uint8_t *null; };
@@ -100,6 +102,18 @@ struct sel_filter {
 	int has_prac;
 };
 
+/*
+** Some rows (engine rows, increasing: num of them) with their own pre-summed
+** blocks over words words of positions (position j is row[j]): a group
+** inside them is denser there than among all rows.
+*/
+struct rowlist {
+	uint32_t *row;
+	int64_t *pre;
+	uint64_t *valid;
+	size_t num, words;
+};
+
 struct sel_cache;
 
 struct yoc_sel {
@@ -163,16 +177,16 @@ struct yoc_sel {
 	uint16_t *pf;
 	size_t nf, bwords, nblocks;
 	int blocks_off;       /* 1: every row summed one by one (tests, bench) */
-	/*
-	 * Condition k's rows (engine rows, increasing: lnum of them) with their
-	 * own pre-summed blocks over lwords words of positions: a group inside
-	 * them is denser there than among all rows.
-	 */
-	uint32_t *lrow[MAX_LTC];
-	int64_t *lpre[MAX_LTC];
-	uint64_t *lvalid[MAX_LTC];
-	size_t lnum[MAX_LTC], lwords[MAX_LTC], nlist;
+	struct rowlist cond[MAX_LTC]; /* condition k's rows */
+	size_t nlist;
 	uint64_t *any_ltc;    /* the rows with at least one of those conditions */
+	/*
+	 * The rows of each level l >= 1 of the activity columns with an index
+	 * (ix_emerg, ix_bed): the rows whose value is l, the last level's rows
+	 * every value from it up. A group inside "value >= t" is the union of
+	 * levels t and up, and is denser in each of them.
+	 */
+	struct rowlist lv[NLVCOL][SMALL_LEVELS];
 	size_t list_walk;     /* rows to walk from which a condition's rows are tried (tests lower it) */
 };
 
@@ -206,6 +220,12 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a);
 int yoc__sel_blocks_build(yoc_sel *s, size_t bwords);
 /* The smallest condition whose rows hold every row of bm, or -1. */
 int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm);
+/*
+** The largest t >= 1 such that every row of bm has a value >= t in activity
+** column c (0: emergency admissions, 1: bed days) and that column has level
+** lists, or 0.
+*/
+int yoc__sel_level_for(const yoc_sel *s, const uint64_t *bm, int c);
 /* The sums of bm's rows one by one, no blocks, no complement, one thread (tests). */
 void yoc__sel_aggregate_plain(const yoc_sel *s, const uint64_t *bm, struct agg *a);
 /* bm &= fbm, fbm a bitmap of frame rows (the rule module's order). YOC_ENOMEM. */

@@ -457,7 +457,7 @@ static void test_sel_blocks(void **st)
 		assert_int_equal(s->inv[s->perm[r]], r);
 	uint64_t *bm = test_malloc(8 * s->words);
 	struct agg *want = test_malloc(sizeof *want), *got = test_malloc(sizeof *got);
-	int whole = 0, dense = 0, comp = 0, wide = 0, inlist = 0, inor = 0;
+	int whole = 0, dense = 0, comp = 0, wide = 0, inlist = 0, inor = 0, inlevel = 0, nlevel = 0;
 	for (size_t bw = 1; bw <= 3; bw++) {
 		assert_int_equal(yoc__sel_blocks_build(s, bw), 0);
 		for (int k = 0; k < 300; k++) {
@@ -467,7 +467,8 @@ static void test_sel_blocks(void **st)
 				f.age_lo = rnd(2) ? (int)rnd(100) : -1;
 				f.age_hi = -1;
 				f.lc_lo = f.lc_hi = -1;
-				f.emerg_min = f.bed_min = -1;
+				f.emerg_min = rnd(4) == 0 ? (long)rnd(6) : -1;
+				f.bed_min = rnd(3) == 0 ? (long)rnd(70) : -1;
 				f.cost_min = -1;
 				f.has_sex = rnd(2);
 				f.sex = 1u + rnd(3);
@@ -493,6 +494,18 @@ static void test_sel_blocks(void **st)
 					bm[w] &= c[w] | d[w];
 				inor += yoc__sel_list_for(s, bm) < 0;
 			}
+			if (k % 5 == 3) {
+				/* inside "value >= t" of an activity column: one piece per level from t */
+				int c = (int)rnd(2);
+				const struct numidx *x = c ? &s->ix_bed : &s->ix_emerg;
+				assert_true(x->ok && x->nlev > 2);
+				int t = 1 + (int)rnd((unsigned)x->nlev - 1);
+				const uint64_t *g = x->ge + s->words * (size_t)t;
+				for (size_t w = 0; w < s->words; w++)
+					bm[w] &= g[w];
+				nlevel++;
+				inlevel += yoc__sel_level_for(s, bm, c) >= t;
+			}
 			size_t m = 0;
 			for (size_t w = 0; w < s->words; w++) {
 				m += (size_t)__builtin_popcountll(bm[w]);
@@ -517,7 +530,7 @@ static void test_sel_blocks(void **st)
 	}
 	/* each case was met many times */
 	assert_true(whole > 1000 && dense > 1000 && comp > 50 && wide > 50 && inlist == 300 &&
-		    inor > 50);
+		    inor > 50 && nlevel > 100 && inlevel == nlevel);
 	test_free(bm);
 	test_free(want);
 	test_free(got);
