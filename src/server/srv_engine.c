@@ -168,8 +168,72 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	return 0;
 }
 
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+** Column c in at most cap buckets of about as many rows each: bound[l] is
+** the value at the l-th cap-quantile of the column's values (the least for
+** l = 0, repeated values merged, so some buckets hold more), ge[l] the
+** rows whose value is at least bound[l]. For the level lists only: the
+** filters use the exact index.
+*/
+static int numidx_buckets(const yoc_sel *s, const struct numcol *c, int cap, struct numidx *x)
+{
+	size_t n = s->n, W = s->words, m = 0;
+	memset(x, 0, sizeof *x);
+	double *v = yoc_malloc(sizeof *v * (n ? n : 1));
+	x->bound = yoc_malloc(sizeof *x->bound * (size_t)cap);
+	x->nonnull = yoc_calloc(W, 8);
+	if (!v || !x->bound || !x->nonnull) {
+		yoc_free(v);
+		return YOC_ENOMEM;
+	}
+	for (size_t f = 0; f < n; f++)
+		if (!c->null[f] && c->v[f] == c->v[f])
+			v[m++] = c->v[f];
+	if (m == 0) {
+		yoc_free(v);
+		return 0;
+	}
+	qsort(v, m, sizeof *v, dbl_cmp);
+	x->bound[0] = v[0];
+	x->nlev = 1;
+	for (int l = 1; l < cap; l++) {
+		double b = v[m * (size_t)l / (size_t)cap];
+		if (b > x->bound[x->nlev - 1])
+			x->bound[x->nlev++] = b;
+	}
+	yoc_free(v);
+	if (!(x->ge = yoc_calloc(W * (size_t)x->nlev, 8)))
+		return YOC_ENOMEM;
+	for (size_t f = 0; f < n; f++) {
+		if (c->null[f] || c->v[f] != c->v[f])
+			continue;
+		int lo = 0, hi = x->nlev - 1; /* the last bound <= the value */
+		while (lo < hi) {
+			int mid = (lo + hi + 1) / 2;
+			if (x->bound[mid] <= c->v[f])
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		bit_set(x->nonnull, s->inv[f]);
+		bit_set(x->ge + W * (size_t)lo, s->inv[f]);
+	}
+	for (int l = x->nlev - 2; l >= 0; l--)
+		for (size_t w = 0; w < W; w++)
+			x->ge[W * (size_t)l + w] |= x->ge[W * (size_t)(l + 1) + w];
+	x->ok = 1;
+	return 0;
+}
+
 static void numidx_free(struct numidx *x)
 {
+	yoc_free(x->bound);
 	yoc_free(x->nonnull);
 	yoc_free(x->ge);
 	yoc_free(x->tail_row);
@@ -781,10 +845,11 @@ static int list_build(const yoc_sel *s, struct rowlist *L, const uint64_t *c, co
 	return (L->pre = presums(s, &sp)) ? 0 : YOC_ENOMEM;
 }
 
-/* Activity column c's index (0: emergency admissions, 1: bed days). */
+/* The index whose levels are lists c (0: emergency admissions, 1: bed days, 2: cost). */
 static const struct numidx *lv_index(const yoc_sel *s, int c)
 {
-	return c ? &s->ix_bed : &s->ix_emerg;
+	const struct numidx *x[NLVCOL] = { &s->ix_emerg, &s->ix_bed, &s->ix_costb };
+	return x[c];
 }
 
 int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
@@ -913,13 +978,13 @@ static void add_blocks(const yoc_sel *s, const struct space *sp, struct agg *plu
 
 /*
 ** A piece of a group: the positions bm of space sp, blocks [b0, b1), walk
-** its estimated rows walked. A group is summed as one piece over the
+** its estimated rows walked; added, or subtracted if neg. A group is summed as one piece over the
 ** engine's rows, or as disjoint pieces over lists (conditions, levels).
 */
 struct piece {
 	struct space sp;
 	const uint64_t *bm;
-	int comp;
+	int comp, neg; /* neg: the piece's sums are subtracted */
 	size_t b0, b1, walk;
 };
 
@@ -934,7 +999,8 @@ static void add_piece_set(const yoc_sel *s, const struct piece *p, int np, struc
 			  struct agg *minus)
 {
 	for (int i = 0; i < np; i++)
-		add_blocks(s, &p[i].sp, plus, minus, p[i].bm, p[i].comp, p[i].b0, p[i].b1);
+		add_blocks(s, &p[i].sp, p[i].neg ? minus : plus, p[i].neg ? plus : minus, p[i].bm,
+			   p[i].comp, p[i].b0, p[i].b1);
 }
 
 static void *half_run(void *arg)
@@ -948,7 +1014,8 @@ static void *half_run(void *arg)
 ** Sums the np pieces p into plus and minus. When they walk parallel_rows or
 ** more, the second half of the walk (by whole pieces, the piece across the
 ** middle cut at its middle block) is summed on a second thread: the walk
-** waits on memory, and two cores fetch more. p is changed.
+** waits on memory, and two cores fetch more. p is changed, and has room
+** for np + 1 pieces.
 */
 static void add_pieces(const yoc_sel *s, struct piece *p, int np, struct agg *plus,
 		       struct agg *minus)
@@ -959,7 +1026,7 @@ static void add_pieces(const yoc_sel *s, struct piece *p, int np, struct agg *pl
 		walk += p[k].walk;
 	struct half *h = NULL;
 	pthread_t tid;
-	if (walk >= s->parallel_rows && s->ncpu > 1 && np > 0 && np < SMALL_LEVELS &&
+	if (walk >= s->parallel_rows && s->ncpu > 1 && np > 0 && np <= SMALL_LEVELS &&
 	    (h = yoc_calloc(1, sizeof *h)) != NULL) {
 		while (i < np - 1 && half + p[i].walk <= walk / 2)
 			half += p[i++].walk;
@@ -1090,7 +1157,7 @@ static struct piece list_piece(const yoc_sel *s, const struct rowlist *L, const 
 	size_t m;
 	p.sp = list_space(s, L);
 	p.bm = bm;
-	p.comp = 0;
+	p.comp = p.neg = 0;
 	p.b0 = 0;
 	p.b1 = p.sp.nblocks;
 	p.walk = walk_of(s, &p.sp, bm, &m);
@@ -1229,6 +1296,49 @@ static int level_pieces(const yoc_sel *s, const uint64_t *bm, int c, int t, stru
 	return np;
 }
 
+/*
+** The pieces of a group inside level t or above of column c as every row
+** of those levels (each level's rows whole: one difference of its sums)
+** minus the rows the group leaves out (over all rows, subtracted): for a
+** group that is most of "value >= t" ("cost of 2,000 pounds or more" lies
+** inside a cost bucket and above, less a part of that bucket). Their number;
+** the bitmap of the rows left out allocated into lbm[0].
+*/
+static int level_rest(const yoc_sel *s, const uint64_t *bm, int c, int t, struct piece *p,
+		      uint64_t **lbm)
+{
+	const struct numidx *x = lv_index(s, c);
+	size_t W = s->words, m;
+	int np = 0;
+	uint64_t *d = lbm[0] = yoc_malloc(8 * W);
+	if (!d)
+		return 0;
+	const uint64_t *g = x->ge + W * (size_t)t;
+	for (size_t w = 0; w < W; w++)
+		d[w] = g[w] & ~bm[w];
+	for (int l = t; l < x->nlev; l++)
+		if (s->lv[c][l].num)
+			p[np++] = list_piece(s, &s->lv[c][l], s->lv[c][l].valid);
+	struct space es = engine_space(s);
+	p[np] = (struct piece){ es, d, 0, 1, 0, es.nblocks, walk_of(s, &es, d, &m) };
+	return np + 1;
+}
+
+/*
+** What laying a group over the levels of column c from t costs, in rows
+** walked (about 25 ns each): each word of a level that holds rows of it,
+** about 2.5 ns (a level of scattered rows, as a cost bucket, has about one
+** in each word; words laid bit by bit are rare and not counted).
+*/
+static size_t levels_cost(const yoc_sel *s, int c, int t)
+{
+	const struct numidx *x = lv_index(s, c);
+	size_t words = 0;
+	for (int l = t; l < x->nlev; l++)
+		words += s->lv[c][l].num < s->words ? s->lv[c][l].num : s->words;
+	return words / 10;
+}
+
 static void pieces_free(uint64_t **lbm, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -1252,7 +1362,7 @@ static void pieces_free(uint64_t **lbm, int n)
 int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 {
 	struct space es = engine_space(s);
-	struct piece best[SMALL_LEVELS + 1], cand[SMALL_LEVELS + 1];
+	struct piece best[SMALL_LEVELS + 2], cand[SMALL_LEVELS + 2];
 	uint64_t *bl[SMALL_LEVELS] = {NULL}, *cl[SMALL_LEVELS] = {NULL};
 	int nb = 1, comp = 0;
 	size_t m = 0, walk = 0;
@@ -1263,24 +1373,42 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 	if (s->pre && !s->blocks_off) {
 		walk = walk_of(s, &es, bm, &m);
 		comp = s->pop_packed && m > s->n / 2;
-		best[0] = (struct piece){ es, bm, comp, 0, es.nblocks, walk };
-		/* lists: each candidate kept if its walk is shorter (list_walk 0:
-		 * always, so the tests cover these paths) */
-		for (int c = -1; walk >= s->list_walk && c < NLVCOL; c++) {
-			int t = c < 0 ? 0 : yoc__sel_level_for(s, bm, c);
-			if (c >= 0 && !t)
-				continue;
-			int nc = c < 0 ? cond_pieces(s, bm, cand, cl) : level_pieces(s, bm, c, t, cand, cl);
+		best[0] = (struct piece){ es, bm, comp, 0, 0, es.nblocks, walk };
+		/* candidates, each kept if its cost (walk, and the rows and words
+		 * laid over its lists) is lower (list_walk 0: always, so the tests
+		 * cover every path): the conditions; then for each column whose
+		 * levels hold the group, the levels whole less the rest, and level
+		 * by level */
+		int lt[NLVCOL];
+		size_t cost = walk;
+		for (int c = 0; c < NLVCOL; c++)
+			lt[c] = -1;
+		for (int k = 0; k < 1 + 2 * NLVCOL && walk >= s->list_walk; k++) {
+			int c = (k - 1) / 2, nc;
+			size_t est = 0;
+			if (k == 0) {
+				nc = cond_pieces(s, bm, cand, cl);
+			} else {
+				if (lt[c] < 0)
+					lt[c] = yoc__sel_level_for(s, bm, c);
+				if (!lt[c])
+					continue;
+				if (k % 2 == 0 && (est = levels_cost(s, c, lt[c])) >= cost && s->list_walk)
+					continue;
+				nc = k % 2 ? level_rest(s, bm, c, lt[c], cand, cl)
+					   : level_pieces(s, bm, c, lt[c], cand, cl);
+			}
 			size_t cw = 0;
 			for (int i = 0; i < nc; i++)
 				cw += cand[i].walk;
-			if (nc > 0 && (cw < walk || s->list_walk == 0)) {
+			if (nc > 0 && (cw + est < cost || s->list_walk == 0)) {
 				pieces_free(bl, SMALL_LEVELS);
 				memcpy(best, cand, sizeof *cand * (size_t)nc);
 				memcpy(bl, cl, sizeof *cl * (size_t)nc);
 				memset(cl, 0, sizeof cl);
 				nb = nc;
 				walk = cw;
+				cost = cw + est;
 				comp = 0; /* pieces are never complemented */
 			} else {
 				pieces_free(cl, SMALL_LEVELS);
@@ -1422,7 +1550,8 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 	    (rc = numidx_build(s, &s->imd, 12, &s->ix_imd)) ||
 	    (rc = numidx_build(s, &s->act_col[0], SMALL_LEVELS, &s->ix_emerg)) ||
 	    (rc = numidx_build(s, &s->act_col[2], SMALL_LEVELS, &s->ix_bed)) ||
-	    (rc = numidx_build(s, &s->cost_total, 1, &s->ix_cost)))
+	    (rc = numidx_build(s, &s->cost_total, 1, &s->ix_cost)) ||
+	    (rc = numidx_buckets(s, &s->cost_total, SMALL_LEVELS, &s->ix_costb)))
 		goto nomem;
 	/* sexes present (the rule path serves a column of more than MAX_CAT) */
 	{
@@ -1506,6 +1635,7 @@ void yoc__sel_engine_free(yoc_sel *s)
 	numidx_free(&s->ix_emerg);
 	numidx_free(&s->ix_bed);
 	numidx_free(&s->ix_cost);
+	numidx_free(&s->ix_costb);
 	yoc_free(s->valid);
 	yoc_free(s->sex_bm);
 	yoc_free(s->band_bm);

@@ -26,7 +26,7 @@
 #define ROW_MONEY 11 /* cost_total and at most 10 settings in the packed row */
 #define MAX_LIST 1000
 #define SMALL_LEVELS 64 /* levels of a small whole-number column's index */
-#define NLVCOL 2 /* activity columns whose levels have row lists: emergency admissions, bed days */
+#define NLVCOL 3 /* level sets with row lists: emergency admissions, bed days, cost */
 
 struct numcol { const double *v; const uint8_t *null; };
 struct txtcol { const int32_t *v; const uint8_t *null; };
@@ -35,10 +35,13 @@ struct txtcol { const int32_t *v; const uint8_t *null; };
 ** A numeric column as bitmaps: ge[l] (l < nlev) has the rows whose value
 ** is at least l; the rows of ge[nlev - 1] are also listed by value,
 ** largest first (tail), for thresholds beyond the levels. Built only for
-** columns whose values are whole numbers >= 0 (ok = 0 otherwise).
+** columns whose values are whole numbers >= 0 (ok = 0 otherwise). With
+** bound (a column's buckets), ge[l] has the rows whose value is at least
+** bound[l] (bound[0]: the least value; no tail).
 */
 struct numidx {
 	int ok, nlev;
+	double *bound;
 	uint64_t *nonnull;
 	uint64_t *ge;        /* nlev bitmaps */
 	size_t ntail;
@@ -146,6 +149,7 @@ struct yoc_sel {
 	/* the query path (srv_engine.c) */
 	uint64_t *valid;      /* every row */
 	struct numidx ix_age, ix_lc, ix_imd, ix_emerg, ix_bed, ix_cost;
+	struct numidx ix_costb; /* cost in SMALL_LEVELS buckets of about as many people */
 	uint64_t *sex_bm, *band_bm, *tier_bm, *ltc_bm; /* per category / condition */
 	uint32_t *prac_start, *prac_rows; /* rows of practice k: [start[k], start[k+1]) */
 	struct crow *rows;
@@ -181,10 +185,10 @@ struct yoc_sel {
 	size_t nlist;
 	uint64_t *any_ltc;    /* the rows with at least one of those conditions */
 	/*
-	 * The rows of each level l >= 1 of the activity columns with an index
-	 * (ix_emerg, ix_bed): the rows whose value is l, the last level's rows
-	 * every value from it up. A group inside "value >= t" is the union of
-	 * levels t and up, and is denser in each of them.
+	 * The rows of each level l >= 1 of the columns with a threshold filter
+	 * (ix_emerg, ix_bed, ix_costb): the rows in ge[l] and not in ge[l + 1].
+	 * A group inside "value >= t" is the union of levels t and up, and is
+	 * denser in each of them.
 	 */
 	struct rowlist lv[NLVCOL][SMALL_LEVELS];
 	size_t list_walk;     /* rows to walk from which a condition's rows are tried (tests lower it) */
@@ -221,9 +225,9 @@ int yoc__sel_blocks_build(yoc_sel *s, size_t bwords);
 /* The smallest condition whose rows hold every row of bm, or -1. */
 int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm);
 /*
-** The largest t >= 1 such that every row of bm has a value >= t in activity
-** column c (0: emergency admissions, 1: bed days) and that column has level
-** lists, or 0.
+** The largest level t >= 1 such that every row of bm is in level t or above
+** of level set c (0: emergency admissions, 1: bed days, 2: cost buckets) and
+** that column has level lists, or 0.
 */
 int yoc__sel_level_for(const yoc_sel *s, const uint64_t *bm, int c);
 /* The sums of bm's rows one by one, no blocks, no complement, one thread (tests). */

@@ -441,6 +441,20 @@ static void random_bitmap(const yoc_sel *s, uint64_t *bm)
 ** blocks, groups of more than half the people, wide rows; and the groups of
 ** the indexes' filters.
 */
+/* cb: nlev buckets of cost, increasing bounds, ge[l] the rows costing bound[l] or more */
+static void check_buckets(const yoc_sel *s, const struct numidx *cb, int nlev)
+{
+	assert_true(cb->ok && cb->nlev == nlev);
+	for (int l = 0; l < cb->nlev; l++) {
+		assert_true(l == 0 || cb->bound[l] > cb->bound[l - 1]);
+		for (size_t r = 0; r < s->n; r++) {
+			size_t f = s->perm[r];
+			int want = !s->cost_total.null[f] && s->cost_total.v[f] >= cb->bound[l];
+			assert_int_equal((int)(cb->ge[s->words * (size_t)l + r / 64] >> (r % 64) & 1), want);
+		}
+	}
+}
+
 static void test_sel_blocks(void **st)
 {
 	(void)st;
@@ -455,6 +469,8 @@ static void test_sel_blocks(void **st)
 	/* the order is a permutation */
 	for (size_t r = 0; r < s->n; r++)
 		assert_int_equal(s->inv[s->perm[r]], r);
+	/* the cost buckets */
+	check_buckets(s, &s->ix_costb, SMALL_LEVELS);
 	uint64_t *bm = test_malloc(8 * s->words);
 	struct agg *want = test_malloc(sizeof *want), *got = test_malloc(sizeof *got);
 	int whole = 0, dense = 0, comp = 0, wide = 0, inlist = 0, inor = 0, inlevel = 0, nlevel = 0;
@@ -469,7 +485,7 @@ static void test_sel_blocks(void **st)
 				f.lc_lo = f.lc_hi = -1;
 				f.emerg_min = rnd(4) == 0 ? (long)rnd(6) : -1;
 				f.bed_min = rnd(3) == 0 ? (long)rnd(70) : -1;
-				f.cost_min = -1;
+				f.cost_min = rnd(4) == 0 ? (int64_t)rnd(250000) : -1;
 				f.has_sex = rnd(2);
 				f.sex = 1u + rnd(3);
 				f.has_band = rnd(3) == 0;
@@ -495,12 +511,20 @@ static void test_sel_blocks(void **st)
 				inor += yoc__sel_list_for(s, bm) < 0;
 			}
 			if (k % 5 == 3) {
-				/* inside "value >= t" of an activity column: one piece per level from t */
-				int c = (int)rnd(2);
-				const struct numidx *x = c ? &s->ix_bed : &s->ix_emerg;
+				/* inside level t or above of emergency admissions, bed
+				 * days or the cost buckets: one piece per level from t */
+				int c = (int)rnd(3);
+				const struct numidx *xs[] = { &s->ix_emerg, &s->ix_bed, &s->ix_costb };
+				const struct numidx *x = xs[c];
 				assert_true(x->ok && x->nlev > 2);
 				int t = 1 + (int)rnd((unsigned)x->nlev - 1);
 				const uint64_t *g = x->ge + s->words * (size_t)t;
+				if (rnd(2)) {
+					/* most of those levels: all of them less a few rows */
+					memcpy(bm, g, 8 * s->words);
+					for (int q = 0; q < 3; q++)
+						bm[rnd((unsigned)s->words)] &= ~(UINT64_C(1) << rnd(64));
+				}
 				for (size_t w = 0; w < s->words; w++)
 					bm[w] &= g[w];
 				nlevel++;
@@ -520,6 +544,12 @@ static void test_sel_blocks(void **st)
 			assert_int_equal(yoc__sel_aggregate(s, bm, got), 0);
 			if (memcmp(want, got, sizeof *want) != 0)
 				fail_msg("blocks of %zu words differ from the rows (round %d)", bw, k);
+			/* the candidate with the shortest walk, as when serving */
+			s->list_walk = 1;
+			assert_int_equal(yoc__sel_aggregate(s, bm, got), 0);
+			s->list_walk = 0;
+			if (memcmp(want, got, sizeof *want) != 0)
+				fail_msg("the shortest walk differs from the rows (round %d)", k);
 			s->ncpu = 2;
 			s->parallel_rows = 1;
 			assert_int_equal(yoc__sel_aggregate(s, bm, got), 0);
