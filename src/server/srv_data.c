@@ -837,7 +837,7 @@ static json_t *figures(const yoc_sel *s, const struct agg *a, const struct agg *
 */
 static json_t *trend(const yoc_sel *s, const struct agg *a, const struct agg *p)
 {
-	if (!s->mrows)
+	if (!s->has_months)
 		return json_null();
 	struct yoc_sdc sd;
 	yoc_sdc_init(&sd);
@@ -1205,7 +1205,7 @@ int yoc_sel_meta(const yoc_sel *s, int role, const char *practice, struct yoc_bu
 	for (size_t k = 0; k < s->ncohort; k++)
 		json_array_append_new(arr, json_string(s->cohort_name[k]));
 	json_object_set_new(o, "cohorts", arr);
-	json_object_set_new(o, "trend_months", json_boolean(s->mrows != NULL));
+	json_object_set_new(o, "trend_months", json_boolean(s->has_months));
 	json_object_set_new(o, "disclosure", json_string(disclosure_note));
 	int rc = dump(o, out);
 	json_decref(o);

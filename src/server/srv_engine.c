@@ -4,7 +4,7 @@
 ** condition, per cohort; "value >= l" for whole-number columns, with the
 ** largest values also kept sorted for thresholds past the bitmaps; the rows
 ** of each practice), then the group's figures summed over packed rows of
-** one cache line a person (plus one line of monthly figures), and an
+** one cache line a person (and the next line: the monthly figures), and an
 ** answer cache keyed by the normalised filter. The rows are kept in an
 ** order that follows the common filters (sex, age band, conditions count,
 ** band, IMD decile, tier, age), with running sums per block of 64 rows, so
@@ -85,8 +85,8 @@ static void *huge_alloc(size_t n, void **base)
 
 int yoc__sel_months_alloc(yoc_sel *s)
 {
-	s->mrows = huge_alloc(sizeof *s->mrows * (s->n ? s->n : 1), &s->mrows_base);
-	return s->mrows ? 0 : YOC_ENOMEM;
+	s->has_months = 1; /* the rows' month lines are zero from the start */
+	return 0;
 }
 
 /* ---- numeric columns ---- */
@@ -464,7 +464,7 @@ static int cat_index(const int32_t *codes, size_t n, int32_t c)
 /* The wide row of row (made, figures 0, if the row is not yet wide). */
 static struct wide *wide_of(yoc_sel *s, uint32_t row, size_t *cap)
 {
-	if (s->rows[row].flags & 2)
+	if (s->rows[row].c.flags & 2)
 		for (size_t k = s->nwide; k-- > 0;)
 			if (s->wide[k].row == row)
 				return &s->wide[k];
@@ -479,7 +479,7 @@ static struct wide *wide_of(yoc_sel *s, uint32_t row, size_t *cap)
 	struct wide *w = &s->wide[s->nwide++];
 	memset(w, 0, sizeof *w);
 	w->row = row;
-	s->rows[row].flags |= 2;
+	s->rows[row].c.flags |= 2;
 	return w;
 }
 
@@ -489,7 +489,7 @@ static struct wide *wide_of(yoc_sel *s, uint32_t row, size_t *cap)
 */
 static int pack_row(yoc_sel *s, size_t i, size_t f, size_t *wcap)
 {
-	struct crow *r = &s->rows[i];
+	struct crow *r = &s->rows[i].c;
 	int64_t act[NACT], mo[ROW_MONEY] = {0};
 	int fits = 1;
 	for (int q = 0; q < NACT; q++) {
@@ -520,7 +520,7 @@ static int pack_rows(yoc_sel *s, size_t *wcap)
 {
 	for (size_t f = 0; f < s->n; f++) {
 		size_t i = s->inv[f];
-		struct crow *r = &s->rows[i];
+		struct crow *r = &s->rows[i].c;
 		memset(r, 0, sizeof *r);
 		r->key = s->key[f];
 		int sx = s->sex.null[f] ? -1 : s->sex.v[f] == s->male ? 0 : s->sex.v[f] == s->female ? 1 : -1;
@@ -547,36 +547,36 @@ int yoc__sel_months_put(yoc_sel *s, size_t f, const int64_t cost[NMONTH],
 			const int64_t emerg[NMONTH], size_t *wcap)
 {
 	size_t i = s->inv[f];
-	struct mrow *m = &s->mrows[i];
+	struct mrow *m = &s->rows[i].m;
 	int fits = 1;
-	s->rows[i].mbits = 0;
+	s->rows[i].c.mbits = 0;
 	for (int k = 0; k < NMONTH; k++) {
 		fits &= cost[k] >= 0 && cost[k] <= UINT32_MAX && emerg[k] >= 0 && emerg[k] <= UINT8_MAX;
 		if (emerg[k] > 0)
-			s->rows[i].mbits |= (uint16_t)(1u << k);
+			s->rows[i].c.mbits |= (uint16_t)(1u << k);
 	}
 	if (fits) {
 		for (int k = 0; k < NMONTH; k++) {
 			m->cost[k] = (uint32_t)cost[k];
 			m->emerg[k] = (uint8_t)emerg[k];
 			if (cost[k] || emerg[k])
-				s->rows[i].flags |= 4;
+				s->rows[i].c.flags |= 4;
 		}
 		return 0;
 	}
 	memset(m, 0, sizeof *m);
-	int was_wide = s->rows[i].flags & 2;
+	int was_wide = s->rows[i].c.flags & 2;
 	struct wide *w = wide_of(s, (uint32_t)i, wcap);
 	if (!w)
 		return YOC_ENOMEM;
 	if (!was_wide) {
 		/* the row's other figures were packed: move them to the wide row */
 		for (int q = 0; q < NACT; q++)
-			w->act[q] = s->rows[i].act[q];
+			w->act[q] = s->rows[i].c.act[q];
 		for (int q = 0; q < ROW_MONEY; q++)
-			w->money[q] = s->rows[i].money[q];
-		memset(s->rows[i].act, 0, sizeof s->rows[i].act);
-		memset(s->rows[i].money, 0, sizeof s->rows[i].money);
+			w->money[q] = s->rows[i].c.money[q];
+		memset(s->rows[i].c.act, 0, sizeof s->rows[i].c.act);
+		memset(s->rows[i].c.money, 0, sizeof s->rows[i].c.money);
 	}
 	memcpy(w->mcost, cost, sizeof w->mcost);
 	memcpy(w->memerg, emerg, sizeof w->memerg);
@@ -598,18 +598,16 @@ int yoc__sel_months_put(yoc_sel *s, size_t f, const int64_t cost[NMONTH],
 */
 static void add_rows(const yoc_sel *s, struct agg *a, const uint32_t *idx, size_t m)
 {
-	const struct crow *rows = s->rows;
-	const struct mrow *mr = s->mrows;
+	const struct prow *rows = s->rows;
 	struct agg x = *a;
 	for (size_t j = 0; j < m; j++) {
-		/* a row's months, fetched when its row (asked for AHEAD / 2 rows
-		 * ago) says it has any */
-		if (j + AHEAD < m)
-			__builtin_prefetch(&rows[idx[j + AHEAD]]);
-		if (mr && j + AHEAD / 2 < m && rows[idx[j + AHEAD / 2]].flags & 4)
-			__builtin_prefetch(&mr[idx[j + AHEAD / 2]]);
+		if (j + AHEAD < m) {
+			const char *ahead = (const char *)&rows[idx[j + AHEAD]];
+			__builtin_prefetch(ahead);
+			__builtin_prefetch(ahead + 64);
+		}
 		size_t i = idx[j];
-		const struct crow *r = &rows[i];
+		const struct crow *r = &rows[i].c;
 		int64_t k = r->key;
 		x.ck += k;
 		if (r->pyr != 255) {
@@ -639,7 +637,7 @@ static void add_rows(const yoc_sel *s, struct agg *a, const uint32_t *idx, size_
 		for (int q = 0; q < ROW_MONEY - 1; q++)
 			x.cost[q] += r->money[1 + q];
 		if (r->flags & 4) {
-			const struct mrow *mo = &mr[i];
+			const struct mrow *mo = &rows[i].m;
 			for (int q = 0; q < NMONTH; q++) {
 				x.mcost[q] += mo->cost[q];
 				x.memerg[q] += mo->emerg[q];
@@ -736,7 +734,7 @@ static size_t agg_fields(const yoc_sel *s, uint16_t *pf)
 	F(a.cost_total);
 	for (size_t q = 0; q < s->nset; q++)
 		F(a.cost[q]);
-	if (s->mrows)
+	if (s->has_months)
 		for (int m = 0; m < NMONTH; m++) {
 			F(a.mcost[m]);
 			F(a.memerg[m]);
@@ -1327,8 +1325,9 @@ static int level_rest(const yoc_sel *s, const uint64_t *bm, int c, int t, struct
 /*
 ** What laying a group over the levels of column c from t costs, in rows
 ** walked (about 25 ns each): each word of a level that holds rows of it,
-** about 2.5 ns (a level of scattered rows, as a cost bucket, has about one
-** in each word; words laid bit by bit are rare and not counted).
+** about 5 ns (a level of scattered rows, as a cost bucket, has about one
+** in each word, all or none of it selected at random; words laid bit by
+** bit are rare and not counted).
 */
 static size_t levels_cost(const yoc_sel *s, int c, int t)
 {
@@ -1336,7 +1335,7 @@ static size_t levels_cost(const yoc_sel *s, int c, int t)
 	size_t words = 0;
 	for (int l = t; l < x->nlev; l++)
 		words += s->lv[c][l].num < s->words ? s->lv[c][l].num : s->words;
-	return words / 10;
+	return words / 5;
 }
 
 static void pieces_free(uint64_t **lbm, int n)
@@ -1535,6 +1534,7 @@ int yoc__sel_engine_build(yoc_sel *s, struct yoc_error *e)
 	int rc;
 	s->valid = yoc_calloc(W, 8);
 	s->rows = huge_alloc(sizeof *s->rows * (n ? n : 1), &s->rows_base);
+	s->has_months = 0;
 	if (!s->valid || !s->rows)
 		goto nomem;
 	for (size_t i = 0; i < n; i++)
@@ -1644,7 +1644,6 @@ void yoc__sel_engine_free(yoc_sel *s)
 	yoc_free(s->prac_start);
 	yoc_free(s->prac_rows);
 	yoc_free(s->rows_base);
-	yoc_free(s->mrows_base);
 	yoc_free(s->wide);
 	yoc_free(s->pop);
 	yoc_free(s->pop_packed);

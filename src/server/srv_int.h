@@ -68,6 +68,15 @@ struct mrow {
 	uint32_t pad;
 };
 
+/*
+** A person's packed figures and months side by side, two adjacent lines: a
+** scattered row costs one trip to memory's page, not two.
+*/
+struct prow {
+	struct crow c;
+	struct mrow m;
+};
+
 /* A row some figure of which does not fit the packed types: its whole values. */
 struct wide {
 	uint32_t row;
@@ -152,9 +161,9 @@ struct yoc_sel {
 	struct numidx ix_costb; /* cost in SMALL_LEVELS buckets of about as many people */
 	uint64_t *sex_bm, *band_bm, *tier_bm, *ltc_bm; /* per category / condition */
 	uint32_t *prac_start, *prac_rows; /* rows of practice k: [start[k], start[k+1]) */
-	struct crow *rows;
-	struct mrow *mrows;   /* NULL: no monthly figures for the year */
-	void *rows_base, *mrows_base; /* their allocations (huge-page aligned inside) */
+	struct prow *rows;
+	int has_months;       /* 0: no monthly figures for the year (each m zero) */
+	void *rows_base;      /* the rows' allocation (huge-page aligned inside) */
 	char months[NMONTH][12];
 	struct wide *wide;
 	size_t nwide;
