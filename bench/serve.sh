@@ -7,7 +7,9 @@
 #     bench/serve_queries.txt (small and large groups) 50 times
 #     each, first with the answer cache off (every answer computed), then on:
 #     p50/p95/p99 in ms per query and overall, and CPU seconds (goal: p95
-#     <= 5 ms, judged on the uncached answers);
+#     <= 5 ms, judged on the uncached answers); then, the same way, the
+#     further groups of bench/serve_queries_more.txt (thresholds on cost and
+#     activity, alone and with other filters), printed apart;
 #   - under load: yoc serve on 127.0.0.1 driven by wrk (Debian; installed
 #     here if missing) for 10 s with 4 connections cycling the same queries,
 #     each answer also appended and fsynced to the access log: requests/s
@@ -50,6 +52,9 @@ fi
 cat "$W/yoc.txt"
 p95=$(sed -n 's/^uncached all answers.*p95_ms \([0-9.]*\).*/\1/p' "$W/yoc.txt")
 p95c=$(sed -n 's/^cached all answers.*p95_ms \([0-9.]*\).*/\1/p' "$W/yoc.txt")
+echo "further groups (bench/serve_queries_more.txt), uncached:"
+"$BIN/serve_bench" "$W/ds" bench/serve_queries_more.txt 50 > "$W/yoc_more.txt" || exit 1
+grep -E '^query |^uncached (query|all)' "$W/yoc_more.txt"
 
 # under load
 if ! command -v wrk > /dev/null; then
