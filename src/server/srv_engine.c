@@ -846,8 +846,29 @@ static int list_build(const yoc_sel *s, struct rowlist *L, const uint64_t *c, co
 /* The index whose levels are lists c (0: emergency admissions, 1: bed days, 2: cost). */
 static const struct numidx *lv_index(const yoc_sel *s, int c)
 {
-	const struct numidx *x[NLVCOL] = { &s->ix_emerg, &s->ix_bed, &s->ix_costb };
+	const struct numidx *x[NLVCOL] = { &s->ix_emerg, &s->ix_bed, &s->ix_costb, &s->ix_costb };
 	return x[c];
+}
+
+/*
+** The levels of set c: level l's list and its bitmaps (ge[l] less ge[l +
+** *step]). Set 3 is cost's coarse buckets from each multiple of COARSE,
+** and below the first one at or above l, the fine buckets of set 2.
+*/
+static const struct rowlist *lv_level(const yoc_sel *s, int c, int l, int *step)
+{
+	if (c == 3 && l % COARSE != 0) {
+		*step = 1;
+		return &s->lv[2][l];
+	}
+	*step = c == 3 ? COARSE : 1;
+	return &s->lv[c][l];
+}
+
+/* ge[l] and the bitmap of the level after the one from l (NULL: none), of set c */
+static const uint64_t *lv_next(const yoc_sel *s, const struct numidx *x, int l, int step)
+{
+	return l + step < x->nlev ? x->ge + s->words * (size_t)(l + step) : NULL;
 }
 
 int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
@@ -878,11 +899,10 @@ int yoc__sel_blocks_build(yoc_sel *s, size_t bwords)
 	/* the activity columns' levels from 1 up: ge[l] without ge[l + 1] */
 	for (int c = 0; c < NLVCOL; c++) {
 		const struct numidx *x = lv_index(s, c);
-		for (int l = 1; x->ok && l < x->nlev; l++) {
-			const uint64_t *g = x->ge + W * (size_t)l;
-			if (list_build(s, &s->lv[c][l], g, l + 1 < x->nlev ? g + W : NULL))
+		int step = c == 3 ? COARSE : 1;
+		for (int l = step; x->ok && l < x->nlev; l += step)
+			if (list_build(s, &s->lv[c][l], x->ge + W * (size_t)l, lv_next(s, x, l, step)))
 				return YOC_ENOMEM;
-		}
 	}
 	struct space sp = engine_space(s);
 	return (s->pre = presums(s, &sp)) ? 0 : YOC_ENOMEM;
@@ -1265,7 +1285,7 @@ static int cond_pieces(const yoc_sel *s, const uint64_t *bm, struct piece *p, ui
 }
 
 /*
-** The pieces of a group inside "value >= t" of activity column c (t from
+** The pieces of a group inside "value >= t" of level set c (t from
 ** yoc__sel_level_for): one over each level's rows from t up. Their number,
 ** the bitmaps allocated into lbm; 0 (nothing left allocated) when out of
 ** memory.
@@ -1276,8 +1296,8 @@ static int level_pieces(const yoc_sel *s, const uint64_t *bm, int c, int t, stru
 	const struct numidx *x = lv_index(s, c);
 	size_t W = s->words;
 	int np = 0;
-	for (int l = t; l < x->nlev; l++) {
-		const struct rowlist *L = &s->lv[c][l];
+	for (int l = t, step; l < x->nlev; l += step) {
+		const struct rowlist *L = lv_level(s, c, l, &step);
 		if (!L->num)
 			continue;
 		uint64_t *o = lbm[np] = yoc_calloc(L->words, 8);
@@ -1286,8 +1306,7 @@ static int level_pieces(const yoc_sel *s, const uint64_t *bm, int c, int t, stru
 				yoc_free(lbm[--np]);
 			return 0;
 		}
-		const uint64_t *g = x->ge + W * (size_t)l;
-		lay_over(bm, g, l + 1 < x->nlev ? g + W : NULL, W, L->num, o);
+		lay_over(bm, x->ge + W * (size_t)l, lv_next(s, x, l, step), W, L->num, o);
 		p[np] = list_piece(s, L, o);
 		np++;
 	}
@@ -1333,8 +1352,10 @@ static size_t levels_cost(const yoc_sel *s, int c, int t)
 {
 	const struct numidx *x = lv_index(s, c);
 	size_t words = 0;
-	for (int l = t; l < x->nlev; l++)
-		words += s->lv[c][l].num < s->words ? s->lv[c][l].num : s->words;
+	for (int l = t, step; l < x->nlev; l += step) {
+		const struct rowlist *L = lv_level(s, c, l, &step);
+		words += L->num < s->words ? L->num : s->words;
+	}
 	return words / 5;
 }
 
@@ -1389,9 +1410,9 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 				nc = cond_pieces(s, bm, cand, cl);
 			} else {
 				if (lt[c] < 0)
-					lt[c] = yoc__sel_level_for(s, bm, c);
-				if (!lt[c])
-					continue;
+					lt[c] = c == 3 && lt[2] >= 0 ? lt[2] : yoc__sel_level_for(s, bm, c);
+				if (!lt[c] || (c == 3 && k % 2))
+					continue; /* (set 3's rows whole are set 2's) */
 				if (k % 2 == 0 && (est = levels_cost(s, c, lt[c])) >= cost && s->list_walk)
 					continue;
 				nc = k % 2 ? level_rest(s, bm, c, lt[c], cand, cl)

@@ -26,7 +26,8 @@
 #define ROW_MONEY 11 /* cost_total and at most 10 settings in the packed row */
 #define MAX_LIST 1000
 #define SMALL_LEVELS 64 /* levels of a small whole-number column's index */
-#define NLVCOL 3 /* level sets with row lists: emergency admissions, bed days, cost */
+#define NLVCOL 4 /* level sets with row lists: emergency admissions, bed days, cost, cost coarse */
+#define COARSE 8 /* cost buckets in a coarse one */
 
 struct numcol { const double *v; const uint8_t *null; };
 struct txtcol { const int32_t *v; const uint8_t *null; };
@@ -195,9 +196,10 @@ struct yoc_sel {
 	uint64_t *any_ltc;    /* the rows with at least one of those conditions */
 	/*
 	 * The rows of each level l >= 1 of the columns with a threshold filter
-	 * (ix_emerg, ix_bed, ix_costb): the rows in ge[l] and not in ge[l + 1].
-	 * A group inside "value >= t" is the union of levels t and up, and is
-	 * denser in each of them.
+	 * (ix_emerg, ix_bed, ix_costb): the rows in ge[l] and not in ge[l + 1];
+	 * set 3 has cost's coarse buckets, lv[3][l] the rows in ge[l] and not
+	 * in ge[l + COARSE] for l a multiple of COARSE. A group inside "value
+	 * >= t" is the union of levels t and up, and is denser in each of them.
 	 */
 	struct rowlist lv[NLVCOL][SMALL_LEVELS];
 	size_t list_walk;     /* rows to walk from which a condition's rows are tried (tests lower it) */
@@ -235,7 +237,7 @@ int yoc__sel_blocks_build(yoc_sel *s, size_t bwords);
 int yoc__sel_list_for(const yoc_sel *s, const uint64_t *bm);
 /*
 ** The largest level t >= 1 such that every row of bm is in level t or above
-** of level set c (0: emergency admissions, 1: bed days, 2: cost buckets) and
+** of level set c (0: emergency admissions, 1: bed days, 2, 3: cost buckets) and
 ** that column has level lists, or 0.
 */
 int yoc__sel_level_for(const yoc_sel *s, const uint64_t *bm, int c);

@@ -512,9 +512,10 @@ static void test_sel_blocks(void **st)
 			}
 			if (k % 5 == 3) {
 				/* inside level t or above of emergency admissions, bed
-				 * days or the cost buckets: one piece per level from t */
-				int c = (int)rnd(3);
-				const struct numidx *xs[] = { &s->ix_emerg, &s->ix_bed, &s->ix_costb };
+				 * days or the cost buckets (fine, coarse): one piece per
+				 * level from t */
+				int c = (int)rnd(4);
+				const struct numidx *xs[] = { &s->ix_emerg, &s->ix_bed, &s->ix_costb, &s->ix_costb };
 				const struct numidx *x = xs[c];
 				assert_true(x->ok && x->nlev > 2);
 				int t = 1 + (int)rnd((unsigned)x->nlev - 1);
