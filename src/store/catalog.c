@@ -132,15 +132,14 @@ int yoc_catalog_load_end(yoc_store *s, int64_t load_id, const struct yoc_catalog
 	int rc;
 	yoc__catalog_finalize(s);
 	if (persons_dirty) {
-		/* leaves the new table in the person cache */
-		if ((rc = yoc_store_rebuild_persons(s, e)) ||
-		    (rc = yoc__store_exec(s, "DELETE FROM linkage", e)))
+		/* every file's linkage again, against the new persons (left in the cache) */
+		if ((rc = yoc_store_rebuild_all(s, e)))
 			return rc;
 	} else {
 		yoc_store_persons_reset(s);
+		if ((rc = yoc_store_rebuild_linkage(s, e)))
+			return rc;
 	}
-	if ((rc = yoc_store_rebuild_linkage(s, e)))
-		return rc;
 	char ts[32];
 	now_iso(ts, sizeof ts);
 	if ((rc = once(s, "UPDATE loads SET finished = ?, files = ?, rows = ?, loaded = ?,"

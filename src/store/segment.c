@@ -884,6 +884,9 @@ int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc
 						     strerror(errno));
 		} else {
 			s->pending[s->npending++] = dup;
+			/* without it in the set, it is only verified when opened */
+			if (s->pending_set.slots || yoc_map_init(&s->pending_set, 1024) == 0)
+				yoc_map_put(&s->pending_set, path, strlen(path), 1, NULL);
 		}
 		s->sync_pending = 1;
 		return YOC_OK;
@@ -1292,13 +1295,14 @@ int yoc_seg_open_path(const char *path, yoc_seg **out, struct yoc_error *e)
 	return seg_open(path, 1, out, e);
 }
 
-/* 1 if this process wrote path in the load still in progress. */
+/*
+** 1 if this process wrote path in the load still in progress. A hash set:
+** the linkage opens every segment of a load, and a scan of the list for
+** each was quadratic (106 million comparisons at 14,595 files).
+*/
 static int fresh(const yoc_store *s, const char *path)
 {
-	for (size_t i = 0; i < s->npending; i++)
-		if (strcmp(s->pending[i], path) == 0)
-			return 1;
-	return 0;
+	return s->pending_set.slots && yoc_map_get(&s->pending_set, path, strlen(path)) != NULL;
 }
 
 static int open_by_id(yoc_store *s, int64_t file_id, int verify, yoc_seg **out,
@@ -1713,6 +1717,9 @@ void yoc__store_pending_free(yoc_store *s)
 	yoc_free(s->pending);
 	s->pending = NULL;
 	s->npending = 0;
+	if (s->pending_set.slots)
+		yoc_map_free(&s->pending_set);
+	memset(&s->pending_set, 0, sizeof s->pending_set);
 	s->sync_pending = 0;
 }
 
