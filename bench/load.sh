@@ -37,31 +37,22 @@ files=$(find -L "$FEEDS" -name '*.csv' | wc -l)
 bytes=$(du -sbL "$FEEDS" | cut -f1)
 
 # yoc: one process, the whole tree, one atomic load; one file at a time
-# (--jobs 1, into ds1) and with the default (a worker per CPU, into ds).
-# Wall and CPU time (user + sys, all threads) of each: the machine may be
-# shared. The datasets of an earlier run are removed first, then 35 s
-# pass: ext4 without a journal (this machine's) steps over inodes freed
-# in the last 30 to 35 s when it allocates one, so a load that creates
-# 14,595 segment files just after 14,595 were deleted pays for that in
-# the kernel, and the two runs would not compare fairly.
-rm -rf "$W/ds" "$W/ds1" "$W/ds.loaded"
-sync
-sleep 35
-yoc_run() { # $1 = --jobs value or "" for the default, $2 = dataset; sets yoc_s, cpu_s, rss
-	"$YOC" init "$2" > /dev/null
+# (--jobs 1) and with the default (a worker per CPU). Wall and CPU time
+# (user + sys, all threads) of each: the machine may be shared.
+yoc_run() { # $1 = --jobs value or "" for the default; sets yoc_s, cpu_s, rss
+	rm -rf "$W/ds" "$W/ds.loaded" && "$YOC" init "$W/ds" > /dev/null
 	sync
 	t0=$(date +%s.%N)
-	YOC_QUIET=1 /usr/bin/time -v "$YOC" load ${1:+--jobs "$1"} --db "$2" "$FEEDS" \
+	YOC_QUIET=1 /usr/bin/time -v "$YOC" load ${1:+--jobs "$1"} --db "$W/ds" "$FEEDS" \
 		> /dev/null 2> "$W/time.txt"
 	t1=$(date +%s.%N)
 	yoc_s=$(echo "$t1 - $t0" | bc)
 	cpu_s=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$W/time.txt")
 	rss=$(awk '/Maximum resident/ {print $NF}' "$W/time.txt")
 }
-yoc_run 1 "$W/ds1"
+yoc_run 1
 yoc1_s=$yoc_s cpu1_s=$cpu_s rss1=$rss
-yoc_run "" "$W/ds"
-rm -rf "$W/ds1"
+yoc_run ""
 touch "$W/ds.loaded" # bench/analyse.sh analyses this dataset rather than load its own
 rows=$(sqlite3 "$W/ds/yoc.db" "select sum(rows) from files")
 loaded=$(sqlite3 "$W/ds/yoc.db" "select sum(loaded) from files")
