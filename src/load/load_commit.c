@@ -10,6 +10,9 @@
 ** API (src/store/catalog.c). Nothing here prints.
 */
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "load/feedname.h"
 #include "load/load_int.h"
@@ -24,6 +27,18 @@ int yoc_loader_begin(struct yoc_loader **out, yoc_store *s, struct yoc_error *e)
 		return yoc_error_set(e, YOC_ENOMEM, "load", 0, 0, "out of memory");
 	L->s = s;
 	L->jobs = 1;
+#ifdef __GLIBC__
+	/*
+	** A load allocates and frees a file's worth of buffers per file. By
+	** default glibc hands the freed top of each thread's heap back to the
+	** kernel and maps the largest blocks anew each time, so every file
+	** faults in and zeroes its pages again, and with several threads
+	** every unmap interrupts the other CPUs to flush their TLBs. Kept
+	** mapped, the pages of one file serve the next.
+	*/
+	mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest */
+	mallopt(M_TRIM_THRESHOLD, 512 << 20);
+#endif
 	pthread_mutex_init(&L->acct_mu, NULL);
 	yoc_store_defer_sync(s, 1);
 	L->today = yoc_date_today();

@@ -77,7 +77,13 @@ int yoc_catalog_load_begin(yoc_store *s, int64_t *load_id, struct yoc_error *e)
 	sqlite3_stmt *st = NULL;
 	int rc;
 	*load_id = 0;
-	if ((rc = yoc__store_exec(s, "BEGIN IMMEDIATE", e)))
+	/*
+	** Each file commits inside a savepoint, whose journal of the pages it
+	** changes SQLite keeps in a temporary file by default: written and
+	** read back through the kernel for every file. In memory it holds one
+	** file's catalog rows at a time; the database written is the same.
+	*/
+	if ((rc = yoc__store_exec(s, "PRAGMA temp_store = MEMORY; BEGIN IMMEDIATE", e)))
 		return rc;
 	/* Tables added since format 1 was first written: inside the load's
 	 * transaction, so a killed load leaves no trace of them either. */
@@ -115,7 +121,7 @@ void yoc_catalog_load_abort(yoc_store *s)
 	if (!s)
 		return;
 	yoc__catalog_finalize(s);
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(s->db, "ROLLBACK; PRAGMA temp_store = DEFAULT", NULL, NULL, NULL);
 	yoc_store_persons_reset(s);
 }
 
@@ -126,15 +132,14 @@ int yoc_catalog_load_end(yoc_store *s, int64_t load_id, const struct yoc_catalog
 	int rc;
 	yoc__catalog_finalize(s);
 	if (persons_dirty) {
-		/* leaves the new table in the person cache */
-		if ((rc = yoc_store_rebuild_persons(s, e)) ||
-		    (rc = yoc__store_exec(s, "DELETE FROM linkage", e)))
+		/* every file's linkage again, against the new persons (left in the cache) */
+		if ((rc = yoc_store_rebuild_all(s, e)))
 			return rc;
 	} else {
 		yoc_store_persons_reset(s);
+		if ((rc = yoc_store_rebuild_linkage(s, e)))
+			return rc;
 	}
-	if ((rc = yoc_store_rebuild_linkage(s, e)))
-		return rc;
 	char ts[32];
 	now_iso(ts, sizeof ts);
 	if ((rc = once(s, "UPDATE loads SET finished = ?, files = ?, rows = ?, loaded = ?,"
@@ -165,6 +170,7 @@ int yoc_catalog_load_end(yoc_store *s, int64_t load_id, const struct yoc_catalog
 	/* Segments reach the disk before the catalog rows that name them. */
 	if ((rc = yoc_store_sync(s, e)) || (rc = yoc__store_exec(s, "COMMIT", e)))
 		return rc;
+	sqlite3_exec(s->db, "PRAGMA temp_store = DEFAULT", NULL, NULL, NULL);
 	return YOC_OK;
 }
 

@@ -427,14 +427,20 @@ static int scan_kind(yoc_store *s, struct pbuild *b, int kind, struct yoc_error 
 	return rc;
 }
 
-int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
+/*
+** The person table from the current gp_register and deaths segments, in
+** pseudo_id order, into *out (n persons; the caller frees it). Nothing is
+** written.
+*/
+static int persons_build(yoc_store *s, struct yoc_person **out, size_t *out_n,
+			 struct yoc_error *e)
 {
 	struct pbuild b = {0};
-	sqlite3_stmt *st = NULL;
 	uint32_t *order = NULL;
 	struct yoc_person *sorted = NULL;
 	int rc = YOC_OK;
-	yoc_store_persons_reset(s);
+	*out = NULL;
+	*out_n = 0;
 	if (pindex_init(&b.map, 1024))
 		return yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 	if ((rc = scan_kind(s, &b, YOC_KIND_GP_REGISTER, e)) ||
@@ -492,14 +498,28 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 	for (size_t i = 0; i < b.n; i++)
 		if (!sorted[i].birth_month)
 			sorted[i].birth_year = 0; /* as the table gives it back: both NULL */
+	*out = sorted;
+	*out_n = b.n;
+	sorted = NULL;
+cleanup:
+	yoc_free(b.a);
+	yoc_free(order);
+	yoc_free(sorted);
+	pindex_free(&b.map);
+	return rc;
+}
+
+/* The person table's rows: persons a[0..n), person index i for a[i]. */
+static int persons_write(yoc_store *s, const struct yoc_person *a, size_t n, struct yoc_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
 	if ((rc = yoc__store_exec(s, "DELETE FROM person", e)))
-		goto cleanup;
-	if (sqlite3_prepare_v2(s->db, "INSERT INTO person VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL)) {
-		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
-		goto cleanup;
-	}
-	for (size_t i = 0; i < b.n; i++) {
-		struct yoc_person *p = &sorted[i];
+		return rc;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO person VALUES(?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL))
+		return yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+	for (size_t i = 0; i < n && !rc; i++) {
+		const struct yoc_person *p = &a[i];
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, (int64_t)i);
 		sqlite3_bind_text(st, 2, p->pseudo, -1, SQLITE_STATIC);
@@ -526,33 +546,45 @@ int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
 		bind_date(st, 9, p->reg_start);
 		bind_date(st, 10, p->reg_end);
 		bind_date(st, 11, p->dod);
-		if (sqlite3_step(st) != SQLITE_DONE) {
+		if (sqlite3_step(st) != SQLITE_DONE)
 			rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
-			goto cleanup;
-		}
 	}
-	/*
-	** The table just written is the person cache: what yoc_store_persons
-	** would read back (every value above goes in and comes out the same),
-	** so the linkage rebuild need not read a million rows back.
-	*/
-	if (pindex_init(&s->pmap, b.n + 1)) {
-		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
-		goto cleanup;
-	}
-	for (size_t i = 0; i < b.n; i++)
-		pindex_put(&s->pmap, sorted, (uint32_t)i);
-	s->persons = sorted;
-	s->npersons = b.n;
-	s->persons_loaded = 1;
-	sorted = NULL;
-cleanup:
 	sqlite3_finalize(st);
-	yoc_free(b.a);
-	yoc_free(order);
-	yoc_free(sorted);
-	pindex_free(&b.map);
 	return rc;
+}
+
+/*
+** The persons just built become the person cache: what yoc_store_persons
+** would read back from the table (every value goes in and comes out the
+** same), so the linkage rebuild need not read a million rows back. Takes
+** a (freed on failure).
+*/
+static int persons_cache(yoc_store *s, struct yoc_person *a, size_t n, struct yoc_error *e)
+{
+	yoc_store_persons_reset(s);
+	if (pindex_init(&s->pmap, n + 1)) {
+		yoc_free(a);
+		return yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		pindex_put(&s->pmap, a, (uint32_t)i);
+	s->persons = a;
+	s->npersons = n;
+	s->persons_loaded = 1;
+	return YOC_OK;
+}
+
+int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e)
+{
+	struct yoc_person *a = NULL;
+	size_t n = 0;
+	int rc;
+	yoc_store_persons_reset(s);
+	if ((rc = persons_build(s, &a, &n, e)) || (rc = persons_write(s, a, n, e))) {
+		yoc_free(a);
+		return rc;
+	}
+	return persons_cache(s, a, n, e);
 }
 
 /* One file's linkage counts per month, counted on any thread. */
@@ -622,6 +654,26 @@ static void link_count(yoc_store *s, struct link_file *lf)
 	}
 	lf->nm = nm;
 	yoc_seg_close(g);
+}
+
+/* A file's linkage rows: nm months (yyyy*12+m, -1 for none) and their counts. */
+static int link_insert(yoc_store *s, sqlite3_stmt *st, int64_t file_id, size_t nm,
+		       const int32_t *months, const int64_t (*cnt)[4], struct yoc_error *e)
+{
+	for (size_t k = 0; k < nm; k++) {
+		char mon[16] = "";
+		if (months[k] >= 0)
+			snprintf(mon, sizeof mon, "%04d-%02d", months[k] / 12, months[k] % 12 + 1);
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, file_id);
+		sqlite3_bind_text(st, 2, mon, -1, SQLITE_TRANSIENT);
+		for (int j = 0; j < 4; j++)
+			sqlite3_bind_int64(st, 3 + j, cnt[k][j]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s",
+					     sqlite3_errmsg(s->db));
+	}
+	return YOC_OK;
 }
 
 struct link_pool {
@@ -695,22 +747,7 @@ int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e)
 				rc = lf->rc;
 				break;
 			}
-			for (size_t k = 0; k < lf->nm; k++) {
-				char mon[16] = "";
-				if (lf->months[k] >= 0)
-					snprintf(mon, sizeof mon, "%04d-%02d", lf->months[k] / 12,
-						 lf->months[k] % 12 + 1);
-				sqlite3_reset(st);
-				sqlite3_bind_int64(st, 1, lf->file_id);
-				sqlite3_bind_text(st, 2, mon, -1, SQLITE_TRANSIENT);
-				for (int j = 0; j < 4; j++)
-					sqlite3_bind_int64(st, 3 + j, lf->cnt[k][j]);
-				if (sqlite3_step(st) != SQLITE_DONE) {
-					rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s",
-							   sqlite3_errmsg(s->db));
-					break;
-				}
-			}
+			rc = link_insert(s, st, lf->file_id, lf->nm, lf->months, lf->cnt, e);
 		}
 	}
 cleanup:
@@ -718,6 +755,154 @@ cleanup:
 	sqlite3_finalize(st);
 	sqlite3_finalize(q);
 	yoc_store_files_free(fi);
+	return rc;
+}
+
+/*
+** Both tables after a load that changed the registered population: the
+** persons are built and become the cache, then every current file's
+** linkage is counted on s->jobs threads while this thread writes the
+** person rows; each file's linkage rows follow in file order as its
+** counts arrive. The tables are those of yoc_store_rebuild_persons
+** followed by yoc_store_rebuild_linkage on an empty linkage table.
+*/
+struct link_done { /* one file's counts, as link_insert takes them */
+	int rc;
+	struct yoc_error e;
+	size_t nm;
+	int32_t *months;
+	int64_t (*cnt)[4];
+};
+
+static struct link_done link_oom; /* a file a thread had no memory to count */
+
+struct link_run {
+	yoc_store *s;
+	const struct yoc_file_info *fi;
+	size_t n, next;           /* files; the next to count (claimed atomically) */
+	struct link_done **done;  /* per file, once counted (guarded by mu) */
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+/* File i counted into a link_done of its own size (NULL: out of memory). */
+static struct link_done *link_one(yoc_store *s, const struct yoc_file_info *f,
+				  struct link_file *lf)
+{
+	lf->file_id = f->file_id;
+	lf->segment = f->segment;
+	link_count(s, lf);
+	size_t nm = lf->rc ? 0 : lf->nm;
+	struct link_done *d = yoc_malloc(sizeof *d + nm * (sizeof(int64_t[4]) + sizeof(int32_t)));
+	if (!d)
+		return NULL;
+	d->rc = lf->rc;
+	d->e = lf->e;
+	d->nm = nm;
+	d->cnt = (int64_t(*)[4])(d + 1);
+	d->months = (int32_t *)(d->cnt + nm);
+	memcpy(d->cnt, lf->cnt, nm * sizeof *d->cnt);
+	memcpy(d->months, lf->months, nm * sizeof *d->months);
+	return d;
+}
+
+static void *link_run_worker(void *arg)
+{
+	struct link_run *R = arg;
+	struct link_file *lf = yoc_malloc(sizeof *lf);
+	size_t i;
+	while (!__atomic_load_n(&R->stop, __ATOMIC_RELAXED) &&
+	       (i = __atomic_fetch_add(&R->next, 1, __ATOMIC_RELAXED)) < R->n) {
+		struct link_done *d = lf ? link_one(R->s, &R->fi[i], lf) : NULL;
+		pthread_mutex_lock(&R->mu);
+		R->done[i] = d ? d : &link_oom;
+		pthread_cond_broadcast(&R->cv);
+		pthread_mutex_unlock(&R->mu);
+	}
+	yoc_free(lf);
+	return NULL;
+}
+
+int yoc_store_rebuild_all(yoc_store *s, struct yoc_error *e)
+{
+	enum { MAXT = 64 };
+	struct yoc_person *a = NULL;
+	size_t np = 0, nf = 0;
+	struct yoc_file_info *fi = NULL;
+	struct link_file *lf = NULL;
+	sqlite3_stmt *st = NULL;
+	pthread_t th[MAXT];
+	int nt = 0, rc;
+	struct link_run R;
+	memset(&R, 0, sizeof R);
+	pthread_mutex_init(&R.mu, NULL);
+	pthread_cond_init(&R.cv, NULL);
+	yoc_store_persons_reset(s);
+	if ((rc = persons_build(s, &a, &np, e)))
+		goto cleanup;
+	rc = persons_cache(s, a, np, e); /* a is the cache's now */
+	a = NULL;
+	if (rc || (rc = yoc__store_exec(s, "DELETE FROM linkage", e)) ||
+	    (rc = yoc_store_files(s, -1, 0, &fi, &nf, e)))
+		goto cleanup;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO linkage VALUES(?,?,?,?,?,?)", -1, &st, NULL)) {
+		rc = yoc_error_set(e, YOC_EIO, s->dbpath, 0, 0, "sqlite: %s", sqlite3_errmsg(s->db));
+		goto cleanup;
+	}
+	R.s = s;
+	R.fi = fi;
+	R.n = nf;
+	R.done = yoc_calloc(nf ? nf : 1, sizeof *R.done);
+	lf = yoc_malloc(sizeof *lf);
+	if (!R.done || !lf) {
+		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		goto cleanup;
+	}
+	int want = s->jobs < 1 ? 1 : s->jobs > MAXT ? MAXT : s->jobs;
+	for (; want > 1 && nt < want && (size_t)nt < nf; nt++)
+		if (pthread_create(&th[nt], NULL, link_run_worker, &R) != 0)
+			break;
+	if ((rc = persons_write(s, s->persons, s->npersons, e)))
+		goto cleanup;
+	for (size_t i = 0; i < nf && !rc; i++) {
+		struct link_done *d;
+		if (!nt) { /* no threads: counted here, in order */
+			d = link_one(s, &fi[i], lf);
+		} else {
+			pthread_mutex_lock(&R.mu);
+			while (!R.done[i])
+				pthread_cond_wait(&R.cv, &R.mu);
+			d = R.done[i];
+			R.done[i] = NULL;
+			pthread_mutex_unlock(&R.mu);
+		}
+		if (!d || d == &link_oom) {
+			rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+		} else if (d->rc) {
+			*e = d->e;
+			rc = d->rc;
+		} else {
+			rc = link_insert(s, st, fi[i].file_id, d->nm, d->months,
+					 (const int64_t(*)[4])d->cnt, e);
+		}
+		if (d != &link_oom)
+			yoc_free(d);
+	}
+cleanup:
+	__atomic_store_n(&R.stop, 1, __ATOMIC_RELAXED);
+	for (int t = 0; t < nt; t++)
+		pthread_join(th[t], NULL);
+	for (size_t i = 0; R.done && i < nf; i++)
+		if (R.done[i] != &link_oom)
+			yoc_free(R.done[i]);
+	yoc_free(R.done);
+	yoc_free(lf);
+	yoc_free(a);
+	sqlite3_finalize(st);
+	yoc_store_files_free(fi);
+	pthread_mutex_destroy(&R.mu);
+	pthread_cond_destroy(&R.cv);
 	return rc;
 }
 

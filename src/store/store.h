@@ -259,6 +259,10 @@ void yoc_store_jobs(yoc_store *s, int n);
  * after yoc_store_rebuild_persons the person cache holds the new table. */
 int yoc_store_rebuild_persons(yoc_store *s, struct yoc_error *e);
 int yoc_store_rebuild_linkage(yoc_store *s, struct yoc_error *e);
+/* Both, the linkage of every current file counted on yoc_store_jobs threads
+ * while the person rows are written: the tables of yoc_store_rebuild_persons,
+ * then "DELETE FROM linkage" and yoc_store_rebuild_linkage. */
+int yoc_store_rebuild_all(yoc_store *s, struct yoc_error *e);
 /* Drops the cached person array (after a rebuild). */
 void yoc_store_persons_reset(yoc_store *s);
 

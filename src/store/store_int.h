@@ -28,6 +28,7 @@ struct yoc_store {
 	int sync_pending;
 	char **pending;   /* paths of segments written since the last sync */
 	size_t npending;
+	struct yoc_map pending_set; /* the same paths, to look one up (slots NULL: none) */
 	/* person cache */
 	struct yoc_person *persons;
 	size_t npersons;

@@ -598,6 +598,122 @@ static const char *account_of(yoc_store *s, const char *path, const char *root)
 ** table gives (a person registered twice, empty fields, a later period
 ** winning, a death).
 */
+/* The person and linkage tables as text, in row order. */
+static void dump_derived(yoc_store *s, struct yoc_buf *b)
+{
+	static const char *const q[] = {"select * from person order by person_idx",
+					"select * from linkage order by rowid"};
+	yoc_buf_reset(b);
+	for (int k = 0; k < 2; k++) {
+		sqlite3_stmt *st = NULL;
+		assert_int_equal(sqlite3_prepare_v2(yoc_store_db(s), q[k], -1, &st, NULL), SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			for (int c = 0; c < sqlite3_column_count(st); c++) {
+				const unsigned char *t = sqlite3_column_text(st, c);
+				yoc_buf_printf(b, "%s%c", t ? (const char *)t : "NULL",
+					       c + 1 < sqlite3_column_count(st) ? '|' : '\n');
+			}
+		sqlite3_finalize(st);
+		yoc_buf_printf(b, "==\n");
+	}
+}
+
+/*
+** yoc_store_rebuild_all (the load's end when the registered population
+** changed: linkage counted on threads while the person rows are written)
+** gives the tables of the rebuilds one after the other, with 1 or 3
+** threads, and counts match the files as written; a damaged segment fails
+** it with the segment named, threads or not.
+*/
+static void test_rebuild_all(void **state)
+{
+	(void)state;
+	char dir[512];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	struct yoc_buf csv, want, got;
+	yoc_buf_init(&csv, 0);
+	yoc_buf_init(&want, 0);
+	yoc_buf_init(&got, 0);
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	assert_int_equal(yoc_loader_mem(L, "reg/GP_2023-01.csv", reg, sizeof reg - 1, -1, &r, &e), 0);
+	/* file k: k rows of the registered person, 2 of an unknown one, 1 without */
+	enum { NF = 40 };
+	for (int k = 1; k <= NF; k++) {
+		char name[64];
+		yoc_buf_reset(&csv);
+		yoc_buf_printf(&csv, "PSEUDO_ID,NHSNO_STATUS,EPISTART,ADMIMETH,EPIORDER,COST\n");
+		for (int i = 0; i < k; i++)
+			yoc_buf_printf(&csv, P1 ",valid,2023-%02d-%02d,21,%d,1\n", 1 + i % 12, 1 + k % 28, i);
+		for (int i = 0; i < 2; i++)
+			yoc_buf_printf(&csv, "%064d,valid,2023-01-02,21,%d,1\n", 7, i);
+		yoc_buf_printf(&csv, ",missing,2023-01-03,21,1,1\n");
+		snprintf(name, sizeof name, "apc/R%02d_2023-01.csv", k);
+		assert_int_equal(yoc_loader_mem(L, name, csv.data, csv.len, -1, &r, &e), 0);
+		assert_int_equal(r.loaded, k + 3);
+	}
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	for (int k = 1; k <= NF; k++) {
+		char q[256];
+		snprintf(q, sizeof q, "select sum(linked) * 1000000 + sum(not_registered) * 1000 +"
+			 " sum(no_pseudonym) from linkage join files using(file_id)"
+			 " where path = 'apc/R%02d_2023-01.csv'", k);
+		assert_int_equal(q1(s, q), (int64_t)k * 1000000 + 2000 + 1);
+	}
+	dump_derived(s, &want);
+	/* the rebuilds one after the other, then the overlapped one */
+	for (int jobs = 1; jobs <= 3; jobs += 2) {
+		yoc_store_jobs(s, jobs);
+		assert_int_equal(sqlite3_exec(yoc_store_db(s), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(yoc_store_rebuild_persons(s, &e), 0);
+		assert_int_equal(sqlite3_exec(yoc_store_db(s), "DELETE FROM linkage", NULL, NULL, NULL),
+				 SQLITE_OK);
+		assert_int_equal(yoc_store_rebuild_linkage(s, &e), 0);
+		dump_derived(s, &got);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len);
+		assert_int_equal(yoc_store_rebuild_all(s, &e), 0);
+		dump_derived(s, &got);
+		assert_int_equal(got.len, want.len);
+		assert_memory_equal(got.data, want.data, want.len);
+		assert_int_equal(sqlite3_exec(yoc_store_db(s), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		yoc_store_persons_reset(s);
+	}
+	/* a damaged segment (verified when opened: not written by this load) */
+	struct yoc_file_info *fi;
+	size_t nf;
+	assert_int_equal(yoc_store_files(s, YOC_KIND_APC, 0, &fi, &nf, &e), 0);
+	assert_int_equal(nf, NF);
+	char path[1200];
+	snprintf(path, sizeof path, "%s/segments/%s", dir, fi[NF / 2].segment);
+	int fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	unsigned char c;
+	assert_int_equal(pread(fd, &c, 1, 60), 1);
+	c ^= 0x40;
+	assert_int_equal(pwrite(fd, &c, 1, 60), 1);
+	close(fd);
+	for (int jobs = 1; jobs <= 3; jobs += 2) {
+		yoc_store_jobs(s, jobs);
+		yoc_error_clear(&e);
+		assert_int_equal(sqlite3_exec(yoc_store_db(s), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+		assert_int_not_equal(yoc_store_rebuild_all(s, &e), 0);
+		assert_non_null(strstr(e.file, fi[NF / 2].segment));
+		assert_int_equal(sqlite3_exec(yoc_store_db(s), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		yoc_store_persons_reset(s);
+	}
+	yoc_store_files_free(fi);
+	yoc_buf_free(&csv);
+	yoc_buf_free(&want);
+	yoc_buf_free(&got);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
 static void test_person_cache(void **state)
 {
 	(void)state;
@@ -886,6 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_bad_names), cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_plan), cmocka_unit_test(test_source_account_lookup),
 		cmocka_unit_test(test_source_account_entries), cmocka_unit_test(test_person_cache),
+		cmocka_unit_test(test_rebuild_all),
 	};
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }

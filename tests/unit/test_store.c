@@ -364,7 +364,9 @@ static void test_segment_v2_edges(void **state)
 	assert_int_equal(tu_temp_dir(dir, sizeof dir, "segv2"), 0);
 	assert_int_equal(yoc_store_init(dir, &e), 0);
 	assert_int_equal(yoc_store_open(&s, dir, YOC_STORE_WRITE, &e), 0);
-	static const int sizes[] = {0, 1, 2, 300, 5000};
+	/* 40000 rows: blocks larger than the writer's gathering buffer go
+	 * out directly, between small ones that it gathers */
+	static const int sizes[] = {0, 1, 2, 300, 5000, 40000};
 	for (int mode = 0; mode < 3; mode++)
 		for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
 			rt_check(dir, s, sizes[i], mode);
