@@ -14,8 +14,13 @@
 **   4. When a cut splits a run of equal costs, each rank sends its first m
 **      pseudonyms of cost v (at most m each); rank 0 picks the m-th
 **      smallest of them all, and every rank sums its own members of each
-**      group by SQL, summed at rank 0. So the groups are exactly those of
-**      one sorted pass over the whole population, ties broken alike.
+**      group, summed at rank 0: from the rows its scan kept (cost, LTCs,
+**      emergency, age group, settings used: 24 bytes a person-year), or
+**      by SQL for a group whose cut splits a run (the pseudonyms decide).
+**      So the groups are exactly those of one sorted pass over the whole
+**      population, ties broken alike.
+** The years of trends.html come from one read of person_year grouped here
+** (yoc__part_years), which also gives the latest year.
 ** Never calls MPI: the collective steps are the caller's (report.h).
 */
 #include <openssl/evp.h>
@@ -543,6 +548,24 @@ cleanup:
 	return rc;
 }
 
+/* As top_sums without a cut (every person of cost v in), from the rows the
+ * scan kept: the same sums without reading person_year again. */
+static void top_rows(const struct trow *r, size_t n, int64_t v, struct topg *g)
+{
+	memset(g, 0, sizeof *g);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].cost < v)
+			continue;
+		g->n++;
+		g->cost += r[i].cost;
+		g->ltc += r[i].ltc;
+		g->emerg += r[i].emerg;
+		g->age[r[i].age]++;
+		for (int k = 0; k < NSET; k++)
+			g->used[k] += (r[i].used >> k) & 1;
+	}
+}
+
 /* This shard's first m pseudonyms (in order) of the people of cost v,
  * each NUL-terminated, into b. */
 static int tie_names(sqlite3 *db, const char *fyear, int64_t v, int64_t m, struct yoc_buf *b,
@@ -710,7 +733,8 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 	}
 	for (int r = 0; recv && r < k; r++)
 		yoc_buf_init(&recv[r], 0);
-	if (!fail && sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (!fail && sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				     NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, dbpath, 0, 0, "cannot open: %s",
 				   db ? sqlite3_errmsg(db) : "out of memory");
 		fail = 1;
@@ -720,19 +744,21 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 
 	/* 1. the year: as given, or the latest of any shard */
 	char fy[16] = "";
+	struct ygrp *yrs = yoc_calloc(MAXY, sizeof *yrs);
+	int nyrs = 0, have_yrs = 0;
+	struct trow *trow = NULL;
+	size_t ntrow = 0;
+	if (!yrs && !fail) {
+		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+		fail = 1;
+	}
 	if (fyear) {
 		snprintf(fy, sizeof fy, "%s", fyear);
 	} else {
-		sqlite3_stmt *q = NULL;
-		if (!fail && sqlite3_prepare_v2(db, "SELECT max(fyear) FROM person_year", -1, &q,
-						NULL) != SQLITE_OK) {
-			rc = yoc_error_set(e, YOC_EDATA, dbpath, 0, 0, "no person_year table (run "
-					   "yoc analyse first): %s", sqlite3_errmsg(db));
+		/* the years' sums come with the latest: one read serves both */
+		if (!fail && (rc = yoc__part_years(db, dbpath, yrs, &nyrs, fy, e)))
 			fail = 1;
-		}
-		if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-			snprintf(fy, sizeof fy, "%s", sqlite3_column_text(q, 0));
-		sqlite3_finalize(q);
+		have_yrs = !fail;
 		if (cm->gather(cm->ud, fail, fy, sizeof fy, recv, e))
 			goto cleanup_rc;
 		memset(cu, 0, sizeof *cu);
@@ -750,13 +776,23 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 		memcpy(fy, cu->fyear, sizeof fy);
 	}
 
-	/* 2. each shard's partial, merged at rank 0 */
+	/* 2. each shard's partial, merged at rank 0; the year's rows kept for
+	 * the top groups (step 4) */
 	if (!fail && (rc = yoc__part_scan(db, fy, &mine, e)))
 		fail = 1;
+	if (!fail && !have_yrs && (rc = yoc__part_years(db, dbpath, yrs, &nyrs, NULL, e)))
+		fail = 1;
+	if (!fail) {
+		mine.nyear = nyrs;
+		memcpy(mine.year, yrs, sizeof yrs[0] * (size_t)nyrs);
+	}
 	if (!fail && yoc__part_pack(&mine, &send)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		fail = 1;
 	}
+	trow = mine.trow;
+	ntrow = mine.ntrow;
+	mine.trow = NULL;
 	yoc__acc_free(&mine);
 	if (cm->gather(cm->ud, fail, send.data, send.len, recv, e))
 		goto cleanup_rc;
@@ -807,11 +843,14 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 	/* 4. each top group's members on every shard, summed */
 	struct topg g[NTOP];
 	memset(g, 0, sizeof g);
-	for (int t = 0; !fail && t < NTOP; t++)
-		if (cu->m[t] > 0 &&
-		    (rc = top_sums(db, fy, cu->v[t], cu->m[t] < cu->ties[t] ? cu->name[t] : NULL,
-				   &g[t], e)))
+	for (int t = 0; !fail && t < NTOP; t++) {
+		if (cu->m[t] <= 0)
+			continue;
+		if (cu->m[t] >= cu->ties[t]) /* the whole run of v: from the rows kept */
+			top_rows(trow, ntrow, cu->v[t], &g[t]);
+		else if ((rc = top_sums(db, fy, cu->v[t], cu->name[t], &g[t], e)))
 			fail = 1;
+	}
 	/* and, sharded, this shard's dataset state for the manifest */
 	char st[65] = "";
 	if (sjoin) {
@@ -887,6 +926,8 @@ cleanup:
 	yoc_free(recv);
 	yoc_buf_free(&send);
 	yoc_free(cu);
+	yoc_free(yrs);
+	yoc_free(trow);
 	sqlite3_close(db);
 	return rc;
 }
