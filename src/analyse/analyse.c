@@ -742,7 +742,8 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 		}
 		add64(&q->cost[ac.setting], ac.pence);
 		int mo = month_in(w, d);
-		an_month_cost(R, p, mo, ac.pence);
+		if (an_month_cost(R, p, mo, ac.pence))
+			return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 		if (kind == YOC_KIND_MH) {
 			int64_t bd = an_int(g, c.bed_days, r);
 			if (bd > 0 && bd < INT32_MAX)
@@ -1026,8 +1027,9 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 		if (sp.admission) {
 			q->emerg += emerg;
 			q->other_ne += other;
-			if (emerg)
-				an_month_emergency(R, p, an_month_of(y, sp.admitted));
+			if (emerg && an_month_emergency(R, p, an_month_of(y, sp.admitted)))
+				return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0,
+						     "out of memory");
 		}
 		int how = how_of_price(sp.how);
 		int64_t pence = sp.pence, fsum = 0;
@@ -1050,7 +1052,8 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 		}
 		int set = an_spell_setting(sp.type);
 		q->cost[set] += pence;
-		an_month_cost(R, p, an_month_of(y, sp.admitted), pence);
+		if (an_month_cost(R, p, an_month_of(y, sp.admitted), pence))
+			return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 		q->cost_emerg += emerg ? pence : 0;
 		q->cost_other_ne += other ? pence : 0;
 		q->cost_apc_prov += sp.provider;

@@ -123,9 +123,13 @@ struct an_run {
 
 	struct an_gaps *gaps;           /* analyse_gaps.c */
 
-	/* each person-year's months (analyse_month.c): [(p * ny + y) * 12 + m] */
-	int64_t *mcost;
-	int32_t *memerg;
+	/* each person-year's months (analyse_month.c): pence [(p * ny + y) * 12 + m],
+	 * adds too wide for them, emergency admissions by month (write-order keys) */
+	int32_t *mcost;
+	struct an_wide { uint64_t key; int64_t pence; } *mwide;
+	size_t nwide, cwide;
+	uint64_t *memerg;
+	size_t nemerg, cemerg;
 };
 
 /* ---- analyse_price.c ----------------------------------------------------- */
@@ -183,10 +187,12 @@ int an_write(struct an_run *R, struct yoc_error *e);
 /* After R->py: the monthly accumulators. */
 int an_month_begin(struct an_run *R, struct yoc_error *e);
 void an_month_free(struct an_run *R);
-/* Person p's pence in month mo of the period (an_month_of); thread safe. */
-void an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence);
-/* One emergency admission of person p in month mo. */
-void an_month_emergency(struct an_run *R, int32_t p, int mo);
+/* Person p's pence in month mo of the period (an_month_of); thread safe
+ * (takes R->lock for an add too wide for the counter). 0 or YOC_ENOMEM. */
+int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence);
+/* One emergency admission of person p in month mo; one thread (spell_pass).
+ * 0 or YOC_ENOMEM. */
+int an_month_emergency(struct an_run *R, int32_t p, int mo);
 /* Inside an_write's transaction: the person_month table. */
 int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e);
 

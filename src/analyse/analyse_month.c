@@ -6,7 +6,17 @@
 ** table inside the analysis's transaction (docs/analysis.md has the
 ** format). Reads nothing but what analyse.c hands it; writes nothing but
 ** person_month.
+**
+** Memory: the pence of a person-month are an int32 counter (4 bytes where
+** an int64 took 8, 12 per person-year), added to by the workers with a
+** compare-and-swap that never lets it leave int32: an add that would goes
+** whole to a list of wide adds under the run's lock, summed in at the
+** write. Exact for any pence and any number of threads.
+** Emergency admissions (spell_pass, one thread, one per spell) are a list
+** of their person-year months, sorted at the write, not a counter for
+** every person-month.
 */
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyse/analyse_int.h"
@@ -18,8 +28,7 @@ int an_month_begin(struct an_run *R, struct yoc_error *e)
 {
 	size_t n = R->np * (size_t)R->ny * 12 + 1;
 	R->mcost = yoc_calloc(n, sizeof *R->mcost);
-	R->memerg = yoc_calloc(n, sizeof *R->memerg);
-	if (!R->mcost || !R->memerg)
+	if (!R->mcost)
 		return yoc_error_set(e, YOC_ENOMEM, R->o->dir, 0, 0,
 				     "out of memory (monthly figures of %zu person-years)",
 				     R->np * (size_t)R->ny);
@@ -29,23 +38,78 @@ int an_month_begin(struct an_run *R, struct yoc_error *e)
 void an_month_free(struct an_run *R)
 {
 	yoc_free(R->mcost);
+	yoc_free(R->mwide);
 	yoc_free(R->memerg);
 	R->mcost = NULL;
+	R->mwide = NULL;
 	R->memerg = NULL;
+	R->nwide = R->cwide = R->nemerg = R->cemerg = 0;
 }
 
-void an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
+/* The key of person p's month mo in write order: year, person, month. */
+static inline uint64_t wkey(const struct an_run *R, int32_t p, int mo)
 {
-	if (pence && R->mcost)
-		__atomic_fetch_add(&R->mcost[(size_t)p * (size_t)R->ny * 12 + (size_t)mo], pence,
-				   __ATOMIC_RELAXED);
+	return ((uint64_t)(mo / 12) * R->np + (uint64_t)p) * 12 + (uint64_t)(mo % 12);
 }
 
-void an_month_emergency(struct an_run *R, int32_t p, int mo)
+int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
 {
-	if (R->memerg)
-		__atomic_fetch_add(&R->memerg[(size_t)p * (size_t)R->ny * 12 + (size_t)mo], 1,
-				   __ATOMIC_RELAXED);
+	if (!pence || !R->mcost)
+		return YOC_OK;
+	int32_t *c = &R->mcost[(size_t)p * (size_t)R->ny * 12 + (size_t)mo];
+	int32_t cur = __atomic_load_n(c, __ATOMIC_RELAXED);
+	for (;;) {
+		int64_t now = (int64_t)cur + pence;
+		if (now < INT32_MIN || now > INT32_MAX)
+			break; /* too wide for the counter */
+		if (__atomic_compare_exchange_n(c, &cur, (int32_t)now, 1, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return YOC_OK;
+	}
+	int rc = YOC_OK;
+	pthread_mutex_lock(&R->lock);
+	if (R->nwide == R->cwide) {
+		size_t nc = R->cwide ? R->cwide * 2 : 64;
+		struct an_wide *w = yoc_realloc(R->mwide, nc * sizeof *w);
+		if (!w) {
+			rc = YOC_ENOMEM;
+			goto done;
+		}
+		R->mwide = w;
+		R->cwide = nc;
+	}
+	R->mwide[R->nwide].key = wkey(R, p, mo);
+	R->mwide[R->nwide].pence = pence;
+	R->nwide++;
+done:
+	pthread_mutex_unlock(&R->lock);
+	return rc;
+}
+
+int an_month_emergency(struct an_run *R, int32_t p, int mo)
+{
+	if (R->nemerg == R->cemerg) {
+		size_t nc = R->cemerg ? R->cemerg * 2 : 1024;
+		uint64_t *k = yoc_realloc(R->memerg, nc * sizeof *k);
+		if (!k)
+			return YOC_ENOMEM;
+		R->memerg = k;
+		R->cemerg = nc;
+	}
+	R->memerg[R->nemerg++] = wkey(R, p, mo);
+	return YOC_OK;
+}
+
+static int u64_cmp(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
+}
+
+static int wide_cmp(const void *x, const void *y)
+{
+	const struct an_wide *a = x, *b = y;
+	return (a->key > b->key) - (a->key < b->key);
 }
 
 static int fail(sqlite3 *db, struct yoc_error *e)
@@ -63,21 +127,37 @@ int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 	    sqlite3_prepare_v2(db, "INSERT INTO person_month VALUES(?,?,?)", -1, &st, NULL) !=
 		    SQLITE_OK)
 		return fail(db, e);
+	/* both lists in write order; each read once by a cursor */
+	if (R->nemerg)
+		qsort(R->memerg, R->nemerg, sizeof *R->memerg, u64_cmp);
+	if (R->nwide)
+		qsort(R->mwide, R->nwide, sizeof *R->mwide, wide_cmp);
+	size_t ie = 0, iw = 0;
 	for (int y = 0; y < R->ny; y++) {
 		char fy[8];
 		yoc_fyear_format(R->fy0 + y, fy);
 		for (size_t p = 0; p < R->np; p++) {
+			uint64_t k0 = ((uint64_t)y * R->np + p) * 12;
+			int64_t c[12];
+			uint32_t a[12] = {0};
+			const int32_t *c32 = &R->mcost[(p * (size_t)R->ny + (size_t)y) * 12];
+			for (int m = 0; m < 12; m++)
+				c[m] = c32[m];
+			for (; iw < R->nwide && R->mwide[iw].key < k0 + 12; iw++)
+				if (R->mwide[iw].key >= k0)
+					c[R->mwide[iw].key - k0] += R->mwide[iw].pence;
+			for (; ie < R->nemerg && R->memerg[ie] < k0 + 12; ie++)
+				if (R->memerg[ie] >= k0)
+					a[R->memerg[ie] - k0]++;
 			if (!R->py[p * (size_t)R->ny + (size_t)y].prac)
 				continue; /* no person_year row */
-			const int64_t *c = &R->mcost[(p * (size_t)R->ny + (size_t)y) * 12];
-			const int32_t *a = &R->memerg[(p * (size_t)R->ny + (size_t)y) * 12];
 			unsigned char buf[12 * REC];
 			size_t nb = 0;
 			for (int m = 0; m < 12; m++) {
 				if (!c[m] && !a[m])
 					continue;
 				uint64_t v = (uint64_t)c[m];
-				uint32_t k = (uint32_t)a[m];
+				uint32_t k = a[m];
 				buf[nb] = (unsigned char)m;
 				for (int j = 0; j < 8; j++)
 					buf[nb + 1 + (size_t)j] = (unsigned char)(v >> (8 * j));

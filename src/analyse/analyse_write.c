@@ -357,7 +357,10 @@ int an_write(struct an_run *R, struct yoc_error *e)
 					     "condition id '%s' cannot be a column name (use a-z, 0-9 "
 					     "and _, not a person_year column)",
 					     yoc_ltc_get(R->ltc, k)->id);
-	int rc = exec(db, "PRAGMA cache_size = -1048576; BEGIN IMMEDIATE", e);
+	/* the store's page cache (64 MiB): SQLite writes pages out as it fills,
+	 * a few syncs of the journal, where a cache of the whole transaction
+	 * held every page (a GB at 1,000,000 persons) in memory until COMMIT */
+	int rc = exec(db, "BEGIN IMMEDIATE", e);
 	if (rc)
 		return rc;
 	if ((rc = create_tables(R, db, e)) || (rc = write_person_year(R, db, e)) ||
