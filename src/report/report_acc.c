@@ -157,7 +157,7 @@ static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_
 		yoc_buf_printf(&q, ", %s", yoc__set_col[k]);
 	for (int k = 0; k < a->ncond; k++)
 		yoc_buf_printf(&q, ", \"%s\"", a->cond[k]);
-	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?1");
+	yoc_buf_puts(&q, ", rowid FROM person_year WHERE fyear = ?1");
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
@@ -210,11 +210,12 @@ static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_
 		struct trow *tr = &a->trow[a->ntrow++];
 		tr->cost = cost;
 		tr->ltc = ltc;
+		tr->rowid = sqlite3_column_int64(st, 9 + NSET + a->ncond);
 		tr->used = 0;
 		for (int k = 0; k < NSET; k++)
 			tr->used |= (uint16_t)((set[k] != 0) << k);
 		tr->emerg = emerg > 0;
-		/* the broad groups of top_sums (report_part.c): NULL reads as 0 */
+		/* the broad age groups of concentration.html: NULL reads as 0 */
 		tr->age = age < 18 ? 0 : age <= 64 ? 1 : age <= 74 ? 2 : age <= 84 ? 3 : 4;
 		int bi = yoc__band_index(a, bd ? bd : "?");
 		if (bi < 0) {

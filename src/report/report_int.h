@@ -139,6 +139,7 @@ struct acc {
 /* A person-year of the year reported, as a top group counts it. */
 struct trow {
 	int64_t cost, ltc;
+	int64_t rowid;                   /* in person_year: its pseudonym, for a tie */
 	uint16_t used;                   /* bit k: cost in setting k */
 	uint8_t emerg;                   /* any emergency admission */
 	uint8_t age;                     /* broad age group (NBROAD) */
