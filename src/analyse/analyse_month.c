@@ -117,16 +117,41 @@ static int fail(sqlite3 *db, struct yoc_error *e)
 	return yoc_error_set(e, YOC_EIO, "yoc.db", 0, 0, "person_month: %s", sqlite3_errmsg(db));
 }
 
+/* Rows per INSERT statement (as person_year's, analyse_write.c). */
+#define ROWS 64
+
+/* "INSERT INTO person_month VALUES(?,?,?),..." for n rows. */
+static int prepare_rows(sqlite3 *db, int n, sqlite3_stmt **st)
+{
+	char sql[64 + ROWS * 10];
+	size_t k = (size_t)snprintf(sql, sizeof sql, "INSERT INTO person_month VALUES");
+	for (int r = 0; r < n && k < sizeof sql; r++)
+		k += (size_t)snprintf(sql + k, sizeof sql - k, r ? ",(?,?,?)" : "(?,?,?)");
+	return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = YOC_OK;
+	sqlite3_stmt *st = NULL, *tail = NULL;
+	int rc = YOC_OK, j = 0;
+	/* the rows bound, not yet inserted: their blobs and lengths, person, year */
+	unsigned char (*buf)[12 * REC] = yoc_malloc(ROWS * sizeof *buf);
+	size_t nbuf[ROWS], who[ROWS];
+	int yr[ROWS];
+	char (*fy)[8] = yoc_calloc((size_t)R->ny + 1, sizeof *fy);
+	if (!buf || !fy) {
+		rc = yoc_error_set(e, YOC_ENOMEM, "yoc.db", 0, 0, "out of memory");
+		goto cleanup;
+	}
+	for (int y = 0; y < R->ny; y++)
+		yoc_fyear_format(R->fy0 + y, fy[y]);
 	if (sqlite3_exec(db, "DROP TABLE IF EXISTS person_month;"
 			     "CREATE TABLE person_month(pseudo_id TEXT NOT NULL, fyear TEXT NOT NULL,"
 			     " months BLOB NOT NULL)", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO person_month VALUES(?,?,?)", -1, &st, NULL) !=
-		    SQLITE_OK)
-		return fail(db, e);
+	    prepare_rows(db, ROWS, &st)) {
+		rc = fail(db, e);
+		goto cleanup;
+	}
 	/* both lists in write order; each read once by a cursor */
 	if (R->nemerg)
 		qsort(R->memerg, R->nemerg, sizeof *R->memerg, u64_cmp);
@@ -134,8 +159,6 @@ int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 		qsort(R->mwide, R->nwide, sizeof *R->mwide, wide_cmp);
 	size_t ie = 0, iw = 0;
 	for (int y = 0; y < R->ny; y++) {
-		char fy[8];
-		yoc_fyear_format(R->fy0 + y, fy);
 		for (size_t p = 0; p < R->np; p++) {
 			uint64_t k0 = ((uint64_t)y * R->np + p) * 12;
 			int64_t c[12];
@@ -151,33 +174,58 @@ int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 					a[R->memerg[ie] - k0]++;
 			if (!R->py[p * (size_t)R->ny + (size_t)y].prac)
 				continue; /* no person_year row */
-			unsigned char buf[12 * REC];
+			unsigned char *b = buf[j];
 			size_t nb = 0;
 			for (int m = 0; m < 12; m++) {
 				if (!c[m] && !a[m])
 					continue;
 				uint64_t v = (uint64_t)c[m];
 				uint32_t k = a[m];
-				buf[nb] = (unsigned char)m;
-				for (int j = 0; j < 8; j++)
-					buf[nb + 1 + (size_t)j] = (unsigned char)(v >> (8 * j));
-				for (int j = 0; j < 4; j++)
-					buf[nb + 9 + (size_t)j] = (unsigned char)(k >> (8 * j));
+				b[nb] = (unsigned char)m;
+				for (int i = 0; i < 8; i++)
+					b[nb + 1 + (size_t)i] = (unsigned char)(v >> (8 * i));
+				for (int i = 0; i < 4; i++)
+					b[nb + 9 + (size_t)i] = (unsigned char)(k >> (8 * i));
 				nb += REC;
 			}
 			if (!nb)
 				continue;
-			sqlite3_bind_text(st, 1, R->persons[p].pseudo, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, fy, -1, SQLITE_STATIC);
-			sqlite3_bind_blob(st, 3, buf, (int)nb, SQLITE_TRANSIENT);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				rc = fail(db, e);
-				goto cleanup;
+			/* bound as static: buf[j] is kept until the statement has run */
+			sqlite3_bind_text(st, 3 * j + 1, R->persons[p].pseudo, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3 * j + 2, fy[y], -1, SQLITE_STATIC);
+			sqlite3_bind_blob(st, 3 * j + 3, b, (int)nb, SQLITE_STATIC);
+			nbuf[j] = nb;
+			who[j] = p;
+			yr[j] = y;
+			if (++j == ROWS) {
+				if (sqlite3_step(st) != SQLITE_DONE) {
+					rc = fail(db, e);
+					goto cleanup;
+				}
+				sqlite3_reset(st);
+				j = 0;
 			}
-			sqlite3_reset(st);
+		}
+	}
+	if (j) { /* the last rows, fewer than ROWS: a statement of their own */
+		if (prepare_rows(db, j, &tail)) {
+			rc = fail(db, e);
+			goto cleanup;
+		}
+		for (int r = 0; r < j; r++) {
+			sqlite3_bind_text(tail, 3 * r + 1, R->persons[who[r]].pseudo, -1, SQLITE_STATIC);
+			sqlite3_bind_text(tail, 3 * r + 2, fy[yr[r]], -1, SQLITE_STATIC);
+			sqlite3_bind_blob(tail, 3 * r + 3, buf[r], (int)nbuf[r], SQLITE_STATIC);
+		}
+		if (sqlite3_step(tail) != SQLITE_DONE) {
+			rc = fail(db, e);
+			goto cleanup;
 		}
 	}
 cleanup:
 	sqlite3_finalize(st);
+	sqlite3_finalize(tail);
+	yoc_free(buf);
+	yoc_free(fy);
 	return rc;
 }
