@@ -815,6 +815,18 @@ static void *work(void *arg)
 	return NULL;
 }
 
+int an_threads(const struct an_run *R, size_t nfiles)
+{
+	int nt = R->o->threads;
+	if (nt <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nt = c < 1 ? 1 : c > 8 ? 8 : (int)c;
+	}
+	if ((size_t)nt > nfiles)
+		nt = nfiles ? (int)nfiles : 1;
+	return nt;
+}
+
 static int activity_pass(struct an_run *R, struct yoc_error *e)
 {
 	struct yoc_file_info *all = NULL;
@@ -843,13 +855,7 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 	R->nfiles = k;
 	R->next = 0;
 	R->st->files = k;
-	int nt = R->o->threads;
-	if (nt <= 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		nt = c < 1 ? 1 : c > 8 ? 8 : (int)c;
-	}
-	if ((size_t)nt > k)
-		nt = k ? (int)k : 1;
+	int nt = an_threads(R, k);
 	struct worker *w = yoc_calloc((size_t)nt, sizeof *w);
 	pthread_t *tid = yoc_calloc((size_t)nt, sizeof *tid);
 	int started = 0;

@@ -132,6 +132,9 @@ struct an_run {
 	size_t nemerg, cemerg;
 };
 
+/* Worker threads of a pass over nfiles files (--threads, else the CPUs up to 8). */
+int an_threads(const struct an_run *R, size_t nfiles);
+
 /* ---- analyse_price.c ----------------------------------------------------- */
 
 /* Per-thread memo of pure price and code-list lookups. */
