@@ -740,9 +740,10 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 			w->why[y][kind][WHY_NO_PRICE]++;
 			continue;
 		}
-		add64(&q->cost[ac.setting], ac.pence);
 		int mo = month_in(w, d);
-		if (an_month_cost(R, p, mo, ac.pence))
+		if (an_add32(R, &q->cost[ac.setting], &R->pwide, an_py_key(R, y, p, ac.setting),
+			     ac.pence) ||
+		    an_month_cost(R, p, mo, ac.pence))
 			return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 		if (kind == YOC_KIND_MH) {
 			int64_t bd = an_int(g, c.bed_days, r);
@@ -1057,12 +1058,15 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 			continue;
 		}
 		int set = an_spell_setting(sp.type);
-		q->cost[set] += pence;
-		if (an_month_cost(R, p, an_month_of(y, sp.admitted), pence))
+		if (an_add32(R, &q->cost[set], &R->pwide, an_py_key(R, y, p, set), pence) ||
+		    an_month_cost(R, p, an_month_of(y, sp.admitted), pence) ||
+		    (emerg && an_add32(R, &q->cost[PY_EMERG], &R->pwide,
+				       an_py_key(R, y, p, PY_EMERG), pence)) ||
+		    (other && an_add32(R, &q->cost[PY_OTHER_NE], &R->pwide,
+				       an_py_key(R, y, p, PY_OTHER_NE), pence)) ||
+		    an_add32(R, &q->cost[PY_APC_PROV], &R->pwide, an_py_key(R, y, p, PY_APC_PROV),
+			     sp.provider))
 			return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
-		q->cost_emerg += emerg ? pence : 0;
-		q->cost_other_ne += other ? pence : 0;
-		q->cost_apc_prov += sp.provider;
 		link_gain(R, &v, y, &sp, pence);
 		/* Figure 7: the spell's provider is its first episode's */
 		struct pacc *a = &R->pacc[v.tag[0] & ((1u << TAG_LINK_SHIFT) - 1)][y * NSET + set];

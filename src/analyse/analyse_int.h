@@ -38,14 +38,19 @@ extern const char *const an_how_names[NHOW];
 enum { WHY_NO_PRICE = 0, WHY_NO_PSEUDONYM, WHY_NOT_REGISTERED, WHY_OUTSIDE_REG, NWHY };
 extern const char *const an_why_names[NWHY];
 
-/* One person in one financial year. Updated with atomics by the workers. */
+/*
+** One person in one financial year. Updated with atomics by the workers.
+** Pence are int32 counters (an_add32): an add that would leave int32 goes
+** to R->pwide, summed in when the row is written (an_py_costs).
+*/
+enum { PY_EMERG = NSET, PY_OTHER_NE, PY_APC_PROV, PY_NCOST };
 struct py {
-	int64_t cost[NSET];
-	int64_t cost_emerg;    /* cost[SET_NONELECTIVE] split: emergency spells */
-	int64_t cost_other_ne; /* ... and other non-elective spells */
-	int64_t cost_apc_prov; /* APC episodes at their NCC prices (cost to provider) */
 	uint64_t reg_mask;     /* conditions from GP register flags */
 	uint64_t icd_mask;     /* conditions from APC diagnoses within the lookback */
+	/* [SET_*]: cost by setting; [PY_EMERG], [PY_OTHER_NE]: cost[SET_NONELECTIVE]
+	 * split into emergency and other non-elective spells; [PY_APC_PROV]: APC
+	 * episodes at their NCC prices (cost to provider) */
+	int32_t cost[PY_NCOST];
 	int32_t emerg;         /* emergency admissions */
 	int32_t other_ne;      /* other non-elective admissions */
 	int32_t bed_days;      /* APC bed days (nights) in the year */
@@ -53,6 +58,16 @@ struct py {
 	int32_t mh_bed_days;   /* mental health hospital bed days */
 	int32_t prac_start;    /* REG_START of the registration giving the practice */
 	uint32_t prac;         /* practice id + 1; 0: not registered in the year */
+};
+
+/* An add too wide for its int32 counter, by the counter's key. */
+struct an_wide {
+	uint64_t key;
+	int64_t pence;
+};
+struct an_wides {
+	struct an_wide *a;
+	size_t n, cap;
 };
 
 /* A provider's activity in one setting and year (Figure 7). */
@@ -126,11 +141,30 @@ struct an_run {
 	/* each person-year's months (analyse_month.c): pence [(p * ny + y) * 12 + m],
 	 * adds too wide for them, emergency admissions by month (write-order keys) */
 	int32_t *mcost;
-	struct an_wide { uint64_t key; int64_t pence; } *mwide;
-	size_t nwide, cwide;
+	struct an_wides mwide;
+	/* person-years' adds too wide for their counters: key (y * np + p) *
+	 * PY_NCOST + field */
+	struct an_wides pwide;
 	uint64_t *memerg;
 	size_t nemerg, cemerg;
 };
+
+/*
+** Adds v to the int32 counter *c by compare-and-swap; when the sum would
+** leave int32, v goes whole to list w under key (taking R->lock). Thread
+** safe; exact for any v. 0 or YOC_ENOMEM.
+*/
+int an_add32(struct an_run *R, int32_t *c, struct an_wides *w, uint64_t key, int64_t v);
+/* Sorts a list of wide adds by key (once every add is in). */
+void an_wides_sort(struct an_wides *w);
+/* Person p's pence of year y, wide adds included, into out[PY_NCOST];
+ * *at: a cursor into the sorted R->pwide, rows taken in (y, p) order. */
+void an_py_costs(const struct an_run *R, int y, size_t p, size_t *at, int64_t out[PY_NCOST]);
+/* Person p's counter key for field f of year y in R->pwide. */
+static inline uint64_t an_py_key(const struct an_run *R, int y, int32_t p, int f)
+{
+	return ((uint64_t)y * R->np + (uint64_t)p) * PY_NCOST + (uint64_t)f;
+}
 
 /* Worker threads of a pass over nfiles files (--threads, else the CPUs up to 8). */
 int an_threads(const struct an_run *R, size_t nfiles);

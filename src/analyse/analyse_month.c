@@ -38,12 +38,14 @@ int an_month_begin(struct an_run *R, struct yoc_error *e)
 void an_month_free(struct an_run *R)
 {
 	yoc_free(R->mcost);
-	yoc_free(R->mwide);
+	yoc_free(R->mwide.a);
+	yoc_free(R->pwide.a);
 	yoc_free(R->memerg);
 	R->mcost = NULL;
-	R->mwide = NULL;
 	R->memerg = NULL;
-	R->nwide = R->cwide = R->nemerg = R->cemerg = 0;
+	memset(&R->mwide, 0, sizeof R->mwide);
+	memset(&R->pwide, 0, sizeof R->pwide);
+	R->nemerg = R->cemerg = 0;
 }
 
 /* The key of person p's month mo in write order: year, person, month. */
@@ -52,14 +54,13 @@ static inline uint64_t wkey(const struct an_run *R, int32_t p, int mo)
 	return ((uint64_t)(mo / 12) * R->np + (uint64_t)p) * 12 + (uint64_t)(mo % 12);
 }
 
-int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
+int an_add32(struct an_run *R, int32_t *c, struct an_wides *w, uint64_t key, int64_t v)
 {
-	if (!pence || !R->mcost)
+	if (!v)
 		return YOC_OK;
-	int32_t *c = &R->mcost[(size_t)p * (size_t)R->ny * 12 + (size_t)mo];
 	int32_t cur = __atomic_load_n(c, __ATOMIC_RELAXED);
 	for (;;) {
-		int64_t now = (int64_t)cur + pence;
+		int64_t now = (int64_t)cur + v;
 		if (now < INT32_MIN || now > INT32_MAX)
 			break; /* too wide for the counter */
 		if (__atomic_compare_exchange_n(c, &cur, (int32_t)now, 1, __ATOMIC_RELAXED,
@@ -68,22 +69,54 @@ int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
 	}
 	int rc = YOC_OK;
 	pthread_mutex_lock(&R->lock);
-	if (R->nwide == R->cwide) {
-		size_t nc = R->cwide ? R->cwide * 2 : 64;
-		struct an_wide *w = yoc_realloc(R->mwide, nc * sizeof *w);
-		if (!w) {
+	if (w->n == w->cap) {
+		size_t nc = w->cap ? w->cap * 2 : 64;
+		struct an_wide *a = yoc_realloc(w->a, nc * sizeof *a);
+		if (!a) {
 			rc = YOC_ENOMEM;
 			goto done;
 		}
-		R->mwide = w;
-		R->cwide = nc;
+		w->a = a;
+		w->cap = nc;
 	}
-	R->mwide[R->nwide].key = wkey(R, p, mo);
-	R->mwide[R->nwide].pence = pence;
-	R->nwide++;
+	w->a[w->n].key = key;
+	w->a[w->n].pence = v;
+	w->n++;
 done:
 	pthread_mutex_unlock(&R->lock);
 	return rc;
+}
+
+static int wide_cmp(const void *x, const void *y)
+{
+	const struct an_wide *a = x, *b = y;
+	return (a->key > b->key) - (a->key < b->key);
+}
+
+void an_wides_sort(struct an_wides *w)
+{
+	if (w->n > 1)
+		qsort(w->a, w->n, sizeof *w->a, wide_cmp);
+}
+
+void an_py_costs(const struct an_run *R, int y, size_t p, size_t *at, int64_t out[PY_NCOST])
+{
+	const struct py *q = &R->py[p * (size_t)R->ny + (size_t)y];
+	uint64_t k0 = an_py_key(R, y, (int32_t)p, 0);
+	for (int f = 0; f < PY_NCOST; f++)
+		out[f] = q->cost[f];
+	const struct an_wides *w = &R->pwide;
+	for (; *at < w->n && w->a[*at].key < k0 + PY_NCOST; (*at)++)
+		if (w->a[*at].key >= k0)
+			out[w->a[*at].key - k0] += w->a[*at].pence;
+}
+
+int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
+{
+	if (!pence || !R->mcost)
+		return YOC_OK;
+	return an_add32(R, &R->mcost[(size_t)p * (size_t)R->ny * 12 + (size_t)mo], &R->mwide,
+			wkey(R, p, mo), pence);
 }
 
 int an_month_emergency(struct an_run *R, int32_t p, int mo)
@@ -104,12 +137,6 @@ static int u64_cmp(const void *x, const void *y)
 {
 	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
 	return (a > b) - (a < b);
-}
-
-static int wide_cmp(const void *x, const void *y)
-{
-	const struct an_wide *a = x, *b = y;
-	return (a->key > b->key) - (a->key < b->key);
 }
 
 static int fail(sqlite3 *db, struct yoc_error *e)
@@ -155,8 +182,7 @@ int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 	/* both lists in write order; each read once by a cursor */
 	if (R->nemerg)
 		qsort(R->memerg, R->nemerg, sizeof *R->memerg, u64_cmp);
-	if (R->nwide)
-		qsort(R->mwide, R->nwide, sizeof *R->mwide, wide_cmp);
+	an_wides_sort(&R->mwide);
 	size_t ie = 0, iw = 0;
 	for (int y = 0; y < R->ny; y++) {
 		for (size_t p = 0; p < R->np; p++) {
@@ -166,9 +192,9 @@ int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 			const int32_t *c32 = &R->mcost[(p * (size_t)R->ny + (size_t)y) * 12];
 			for (int m = 0; m < 12; m++)
 				c[m] = c32[m];
-			for (; iw < R->nwide && R->mwide[iw].key < k0 + 12; iw++)
-				if (R->mwide[iw].key >= k0)
-					c[R->mwide[iw].key - k0] += R->mwide[iw].pence;
+			for (; iw < R->mwide.n && R->mwide.a[iw].key < k0 + 12; iw++)
+				if (R->mwide.a[iw].key >= k0)
+					c[R->mwide.a[iw].key - k0] += R->mwide.a[iw].pence;
 			for (; ie < R->nemerg && R->memerg[ie] < k0 + 12; ie++)
 				if (R->memerg[ie] >= k0)
 					a[R->memerg[ie] - k0]++;

@@ -140,7 +140,8 @@ static int prepare_rows(sqlite3 *db, int ncol, int n, sqlite3_stmt **st)
 /* Person p's row of year y into parameters i + 1 ... (strings bound as
  * static: each lives until the write ends). Its cost_total into *total. */
 static void bind_row(const struct an_run *R, sqlite3_stmt *st, int i, int y, size_t p,
-		     const char *fy, const unsigned char *prac_ok, int64_t *total)
+		     const char *fy, const unsigned char *prac_ok, const int64_t *cost,
+		     int64_t *total)
 {
 	size_t ncond = yoc_ltc_count(R->ltc);
 	int32_t fs = R->fs[y], fe = R->fs[y + 1];
@@ -184,13 +185,13 @@ static void bind_row(const struct an_run *R, sqlite3_stmt *st, int i, int y, siz
 	sqlite3_bind_int(st, i++, pp->dod > YOC_DATE_HES_INVALID && pp->dod >= fs && pp->dod < fe);
 	int64_t t = 0;
 	for (int s = 0; s < NSET; s++)
-		t += q->cost[s];
+		t += cost[s];
 	sqlite3_bind_int64(st, i++, t);
 	for (int s = 0; s < NSET; s++)
-		sqlite3_bind_int64(st, i++, q->cost[s]);
-	sqlite3_bind_int64(st, i++, q->cost_emerg);
-	sqlite3_bind_int64(st, i++, q->cost_other_ne);
-	sqlite3_bind_int64(st, i++, q->cost_apc_prov);
+		sqlite3_bind_int64(st, i++, cost[s]);
+	sqlite3_bind_int64(st, i++, cost[PY_EMERG]);
+	sqlite3_bind_int64(st, i++, cost[PY_OTHER_NE]);
+	sqlite3_bind_int64(st, i++, cost[PY_APC_PROV]);
 	*total = t;
 }
 
@@ -202,7 +203,9 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 	char (*fy)[8] = yoc_calloc((size_t)R->ny + 1, sizeof *fy);
 	sqlite3_stmt *st = NULL, *tail = NULL;
 	int rc = YOC_OK, j = 0;
-	struct { int y; size_t p; } held[ROWS]; /* the rows bound, not yet inserted */
+	/* the rows bound, not yet inserted, and their pence */
+	struct { int y; size_t p; int64_t cost[PY_NCOST]; } held[ROWS];
+	size_t at = 0; /* cursor into R->pwide */
 	if (!prac_ok || !fy) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "yoc.db", 0, 0, "out of memory");
 		goto cleanup;
@@ -215,13 +218,15 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 		goto cleanup;
 	}
 	uint64_t seen_persons = 0;
+	an_wides_sort(&R->pwide);
 	for (int y = 0; y < R->ny; y++) {
 		for (size_t p = 0; p < R->np; p++) {
 			const struct py *q = &R->py[p * (size_t)R->ny + (size_t)y];
 			if (!q->prac)
 				continue;
 			int64_t total;
-			bind_row(R, st, j * ncol, y, p, fy[y], prac_ok, &total);
+			an_py_costs(R, y, p, &at, held[j].cost);
+			bind_row(R, st, j * ncol, y, p, fy[y], prac_ok, held[j].cost, &total);
 			held[j].y = y;
 			held[j].p = p;
 			if (++j == ROWS) {
@@ -247,7 +252,7 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 		for (int r = 0; r < j; r++) {
 			int64_t total;
 			bind_row(R, tail, r * ncol, held[r].y, held[r].p, fy[held[r].y], prac_ok,
-				 &total);
+				 held[r].cost, &total);
 		}
 		if (sqlite3_step(tail) != SQLITE_DONE) {
 			rc = sql_fail(db, e, "person_year");

@@ -345,8 +345,8 @@ static void months_of(const unsigned char *b, int n, int64_t pence[12], int32_t 
 }
 
 /*
-** A person-month's pence beyond what its int32 counter holds (analyse_month.c
-** sends such adds to a list of wide adds): 20 and 15 million pounds and a
+** A person-month's and a person-year's pence beyond what their int32
+** counters hold (an_add32 sends such adds to a list of wide adds): 20 and 15 million pounds and a
 ** pound in August 2023, and a refund in September taking the month below
 ** zero. person_month holds the exact sums, and its months sum to the
 ** person-year's cost; an emergency admission is in its month.
@@ -377,6 +377,10 @@ static void test_months_wide(void **state)
 	assert_int_equal(pence[5], -2499999750LL);  /* September */
 	assert_int_equal(sum, sqlite3_column_int64(st, 1));
 	sqlite3_finalize(st);
+	/* the person-year's own counters (int32 too): the exact sum, with the
+	 * 36450 pence of the fixture's June and July */
+	assert_string_equal(q(f, PY(PC, "2023/24", "cost_social_care || ' ' || cost_total")),
+			    "1000036800 1000036800");
 	/* B's emergency spell admitted 2022-03-30: March of 2021/22 */
 	assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT months FROM person_month WHERE pseudo_id = '"
 					    PB "' AND fyear = '2021/22'", -1, &st, NULL), SQLITE_OK);
