@@ -151,10 +151,25 @@ struct an_run {
 
 /*
 ** Adds v to the int32 counter *c by compare-and-swap; when the sum would
-** leave int32, v goes whole to list w under key (taking R->lock). Thread
-** safe; exact for any v. 0 or YOC_ENOMEM.
+** leave int32, v goes whole to list w under key (an_add_wide, taking
+** R->lock). Thread safe; exact for any v. 0 or YOC_ENOMEM.
 */
-int an_add32(struct an_run *R, int32_t *c, struct an_wides *w, uint64_t key, int64_t v);
+int an_add_wide(struct an_run *R, struct an_wides *w, uint64_t key, int64_t v);
+static inline int an_add32(struct an_run *R, int32_t *c, struct an_wides *w, uint64_t key,
+			   int64_t v)
+{
+	if (!v)
+		return 0;
+	int32_t cur = __atomic_load_n(c, __ATOMIC_RELAXED);
+	for (;;) {
+		int64_t now = (int64_t)cur + v;
+		if (now < INT32_MIN || now > INT32_MAX)
+			return an_add_wide(R, w, key, v); /* too wide for the counter */
+		if (__atomic_compare_exchange_n(c, &cur, (int32_t)now, 1, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return 0;
+	}
+}
 /* Sorts a list of wide adds by key (once every add is in). */
 void an_wides_sort(struct an_wides *w);
 /* Person p's pence of year y, wide adds included, into out[PY_NCOST];
@@ -225,8 +240,16 @@ int an_write(struct an_run *R, struct yoc_error *e);
 int an_month_begin(struct an_run *R, struct yoc_error *e);
 void an_month_free(struct an_run *R);
 /* Person p's pence in month mo of the period (an_month_of); thread safe
- * (takes R->lock for an add too wide for the counter). 0 or YOC_ENOMEM. */
-int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence);
+ * (takes R->lock for an add too wide for the counter). 0 or YOC_ENOMEM.
+ * The key of a wide add is the month's in write order: year, person, month. */
+static inline int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
+{
+	if (!pence || !R->mcost)
+		return 0;
+	return an_add32(R, &R->mcost[(size_t)p * (size_t)R->ny * 12 + (size_t)mo], &R->mwide,
+			((uint64_t)(mo / 12) * R->np + (uint64_t)p) * 12 + (uint64_t)(mo % 12),
+			pence);
+}
 /* One emergency admission of person p in month mo; one thread (spell_pass).
  * 0 or YOC_ENOMEM. */
 int an_month_emergency(struct an_run *R, int32_t p, int mo);

@@ -54,19 +54,8 @@ static inline uint64_t wkey(const struct an_run *R, int32_t p, int mo)
 	return ((uint64_t)(mo / 12) * R->np + (uint64_t)p) * 12 + (uint64_t)(mo % 12);
 }
 
-int an_add32(struct an_run *R, int32_t *c, struct an_wides *w, uint64_t key, int64_t v)
+int an_add_wide(struct an_run *R, struct an_wides *w, uint64_t key, int64_t v)
 {
-	if (!v)
-		return YOC_OK;
-	int32_t cur = __atomic_load_n(c, __ATOMIC_RELAXED);
-	for (;;) {
-		int64_t now = (int64_t)cur + v;
-		if (now < INT32_MIN || now > INT32_MAX)
-			break; /* too wide for the counter */
-		if (__atomic_compare_exchange_n(c, &cur, (int32_t)now, 1, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED))
-			return YOC_OK;
-	}
 	int rc = YOC_OK;
 	pthread_mutex_lock(&R->lock);
 	if (w->n == w->cap) {
@@ -109,14 +98,6 @@ void an_py_costs(const struct an_run *R, int y, size_t p, size_t *at, int64_t ou
 	for (; *at < w->n && w->a[*at].key < k0 + PY_NCOST; (*at)++)
 		if (w->a[*at].key >= k0)
 			out[w->a[*at].key - k0] += w->a[*at].pence;
-}
-
-int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
-{
-	if (!pence || !R->mcost)
-		return YOC_OK;
-	return an_add32(R, &R->mcost[(size_t)p * (size_t)R->ny * 12 + (size_t)mo], &R->mwide,
-			wkey(R, p, mo), pence);
 }
 
 int an_month_emergency(struct an_run *R, int32_t p, int mo)
