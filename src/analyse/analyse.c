@@ -740,9 +740,11 @@ static int do_segment(struct worker *w, const struct yoc_file_info *f, yoc_seg *
 			w->why[y][kind][WHY_NO_PRICE]++;
 			continue;
 		}
-		add64(&q->cost[ac.setting], ac.pence);
 		int mo = month_in(w, d);
-		an_month_cost(R, p, mo, ac.pence);
+		if (an_add32(R, &q->cost[ac.setting], &R->pwide, an_py_key(R, y, p, ac.setting),
+			     ac.pence) ||
+		    an_month_cost(R, p, mo, ac.pence))
+			return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 		if (kind == YOC_KIND_MH) {
 			int64_t bd = an_int(g, c.bed_days, r);
 			if (bd > 0 && bd < INT32_MAX)
@@ -814,6 +816,18 @@ static void *work(void *arg)
 	return NULL;
 }
 
+int an_threads(const struct an_run *R, size_t nfiles)
+{
+	int nt = R->o->threads;
+	if (nt <= 0) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		nt = c < 1 ? 1 : c > 8 ? 8 : (int)c;
+	}
+	if ((size_t)nt > nfiles)
+		nt = nfiles ? (int)nfiles : 1;
+	return nt;
+}
+
 static int activity_pass(struct an_run *R, struct yoc_error *e)
 {
 	struct yoc_file_info *all = NULL;
@@ -842,13 +856,7 @@ static int activity_pass(struct an_run *R, struct yoc_error *e)
 	R->nfiles = k;
 	R->next = 0;
 	R->st->files = k;
-	int nt = R->o->threads;
-	if (nt <= 0) {
-		long c = sysconf(_SC_NPROCESSORS_ONLN);
-		nt = c < 1 ? 1 : c > 8 ? 8 : (int)c;
-	}
-	if ((size_t)nt > k)
-		nt = k ? (int)k : 1;
+	int nt = an_threads(R, k);
 	struct worker *w = yoc_calloc((size_t)nt, sizeof *w);
 	pthread_t *tid = yoc_calloc((size_t)nt, sizeof *tid);
 	int started = 0;
@@ -1026,8 +1034,9 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 		if (sp.admission) {
 			q->emerg += emerg;
 			q->other_ne += other;
-			if (emerg)
-				an_month_emergency(R, p, an_month_of(y, sp.admitted));
+			if (emerg && an_month_emergency(R, p, an_month_of(y, sp.admitted)))
+				return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0,
+						     "out of memory");
 		}
 		int how = how_of_price(sp.how);
 		int64_t pence = sp.pence, fsum = 0;
@@ -1049,11 +1058,15 @@ static int spell_pass(struct an_run *R, struct yoc_error *e)
 			continue;
 		}
 		int set = an_spell_setting(sp.type);
-		q->cost[set] += pence;
-		an_month_cost(R, p, an_month_of(y, sp.admitted), pence);
-		q->cost_emerg += emerg ? pence : 0;
-		q->cost_other_ne += other ? pence : 0;
-		q->cost_apc_prov += sp.provider;
+		if (an_add32(R, &q->cost[set], &R->pwide, an_py_key(R, y, p, set), pence) ||
+		    an_month_cost(R, p, an_month_of(y, sp.admitted), pence) ||
+		    (emerg && an_add32(R, &q->cost[PY_EMERG], &R->pwide,
+				       an_py_key(R, y, p, PY_EMERG), pence)) ||
+		    (other && an_add32(R, &q->cost[PY_OTHER_NE], &R->pwide,
+				       an_py_key(R, y, p, PY_OTHER_NE), pence)) ||
+		    an_add32(R, &q->cost[PY_APC_PROV], &R->pwide, an_py_key(R, y, p, PY_APC_PROV),
+			     sp.provider))
+			return yoc_error_set(e, YOC_ENOMEM, yoc_store_dir(R->s), 0, 0, "out of memory");
 		link_gain(R, &v, y, &sp, pence);
 		/* Figure 7: the spell's provider is its first episode's */
 		struct pacc *a = &R->pacc[v.tag[0] & ((1u << TAG_LINK_SHIFT) - 1)][y * NSET + set];

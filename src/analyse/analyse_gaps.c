@@ -209,16 +209,122 @@ static int dict_cands(const yoc_seg *s, int cp, size_t nd, size_t nr, const uint
 	return YOC_OK;
 }
 
-/* Evidence: activity rows of the candidates, dated in a year they need, at their practice. */
+/* The evidence scan's shared state: files taken in turn by its threads. */
+struct scan {
+	struct an_run *R;
+	const struct yoc_map *m;
+	const uint64_t *filter;
+	struct yoc_file_info *fi;
+	size_t nf, next;
+	pthread_mutex_t lock;
+	int rc;
+	struct yoc_error err;
+};
+
+/* One segment's rows of candidates: evidence bits ORed in (atomically: a
+ * candidate's rows may be in files another thread reads; the bits are the
+ * same in any order). */
+static int scan_file(struct scan *S, size_t i, uint32_t **codes, size_t *ccap, int64_t **ent,
+		     size_t *ecap, struct yoc_error *e)
+{
+	struct an_run *R = S->R;
+	struct an_gaps *g = R->gaps;
+	yoc_seg *s = NULL;
+	/* the activity pass opens it again, verified, before anything is
+	 * written; the store is used by one thread at a time: opened under the
+	 * lock (the rows are read outside it) */
+	pthread_mutex_lock(&S->lock);
+	int rc = yoc_seg_open_unverified(R->s, S->fi[i].file_id, &s, e);
+	pthread_mutex_unlock(&S->lock);
+	if (rc)
+		return rc;
+	int cp = yoc_seg_col(s, "PSEUDO_ID"), cg = yoc_seg_col(s, "GPPRAC");
+	size_t nr = cp >= 0 && cg >= 0 ? yoc_seg_nrows(s) : 0;
+	/* a dictionary's pseudonyms are looked for once each, not once per row */
+	int64_t nd = nr ? yoc_seg_dict_codes(s, cp, NULL) : -1;
+	if (nd >= 0 && (rc = dict_cands(s, cp, (size_t)nd, nr, S->filter, S->m, codes, ccap, ent,
+					ecap))) {
+		yoc_seg_close(s);
+		return yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
+	}
+	for (size_t r = 0; r < nr; r++) {
+		int64_t ci;
+		if (nd >= 0) {
+			if ((ci = (*ent)[(*codes)[r]]) < 0)
+				continue;
+		} else {
+			struct yoc_cell c = yoc_seg_text(s, cp, r);
+			if (!c.n)
+				continue;
+			uint32_t b = filter_slot(c.p, c.n);
+			if (!(S->filter[b >> 6] >> (b & 63) & 1))
+				continue;
+			uint64_t *v = yoc_map_get(S->m, c.p, c.n);
+			if (!v)
+				continue;
+			ci = (int64_t)*v;
+		}
+		struct cand *x = &g->c[ci];
+		int y = year_of(R, yoc_seg_activity_date(s, r));
+		if (y < 0 || !(x->need >> y & 1) ||
+		    (__atomic_load_n(&x->have, __ATOMIC_RELAXED) >> y & 1))
+			continue;
+		struct yoc_cell gp = yoc_seg_text(s, cg, r);
+		const char *want = R->prac[x->prac - 1];
+		const char *alt = x->file ? g->files[x->file - 1] : "";
+		if ((gp.n == strlen(want) && memcmp(gp.p, want, gp.n) == 0) ||
+		    (gp.n == strlen(alt) && memcmp(gp.p, alt, gp.n) == 0))
+			__atomic_fetch_or(&x->have, (uint32_t)1 << y, __ATOMIC_RELAXED);
+	}
+	yoc_seg_close(s);
+	return YOC_OK;
+}
+
+static void *scan_main(void *arg)
+{
+	struct scan *S = arg;
+	uint32_t *codes = NULL;
+	int64_t *ent = NULL;
+	size_t ccap = 0, ecap = 0;
+	struct yoc_error e;
+	yoc_error_clear(&e);
+	for (;;) {
+		pthread_mutex_lock(&S->lock);
+		size_t i = S->next;
+		while (i < S->nf && !yoc_spec_kind_activity(S->fi[i].kind))
+			i++;
+		S->next = i < S->nf ? i + 1 : S->nf;
+		int stop = S->rc || i >= S->nf;
+		pthread_mutex_unlock(&S->lock);
+		if (stop)
+			break;
+		int rc = scan_file(S, i, &codes, &ccap, &ent, &ecap, &e);
+		if (rc) {
+			pthread_mutex_lock(&S->lock);
+			if (!S->rc) {
+				S->rc = rc;
+				S->err = e;
+			}
+			pthread_mutex_unlock(&S->lock);
+			break;
+		}
+	}
+	yoc_free(codes);
+	yoc_free(ent);
+	return NULL;
+}
+
+/*
+** Evidence: activity rows of the candidates, dated in a year they need, at
+** their practice. Files are read by as many threads as the activity pass.
+*/
 static int scan_activity(struct an_run *R, struct yoc_error *e)
 {
 	struct an_gaps *g = R->gaps;
 	struct yoc_map m;
-	struct yoc_file_info *fi = NULL;
-	size_t nf = 0, ccap = 0, ecap = 0;
-	uint32_t *codes = NULL;
-	int64_t *ent = NULL;
-	int rc;
+	struct scan S;
+	int rc, locked = 0;
+	memset(&S, 0, sizeof S);
 	uint64_t *filter = yoc_calloc((size_t)1 << (FILTER_BITS - 6), sizeof *filter);
 	if (!filter || yoc_map_init(&m, g->nc * 2 + 16)) {
 		yoc_free(filter);
@@ -233,61 +339,35 @@ static int scan_activity(struct an_run *R, struct yoc_error *e)
 			goto cleanup;
 		}
 	}
-	if ((rc = yoc_store_files(R->s, -1, 0, &fi, &nf, e)))
+	S.R = R;
+	S.m = &m;
+	S.filter = filter;
+	if ((rc = yoc_store_files(R->s, -1, 0, &S.fi, &S.nf, e)))
 		goto cleanup;
-	for (size_t i = 0; i < nf && !rc; i++) {
-		if (!yoc_spec_kind_activity(fi[i].kind))
-			continue;
-		yoc_seg *s = NULL;
-		/* the activity pass opens it again, verified, before anything is written */
-		if ((rc = yoc_seg_open_unverified(R->s, fi[i].file_id, &s, e)))
-			break;
-		int cp = yoc_seg_col(s, "PSEUDO_ID"), cg = yoc_seg_col(s, "GPPRAC");
-		size_t nr = cp >= 0 && cg >= 0 ? yoc_seg_nrows(s) : 0;
-		/* a dictionary's pseudonyms are looked for once each, not once per row */
-		int64_t nd = nr ? yoc_seg_dict_codes(s, cp, NULL) : -1;
-		if (nd >= 0 && (rc = dict_cands(s, cp, (size_t)nd, nr, filter, &m, &codes, &ccap,
-						&ent, &ecap))) {
-			yoc_seg_close(s);
-			rc = yoc_error_set(e, rc, yoc_store_dir(R->s), 0, 0, "out of memory");
-			break;
-		}
-		for (size_t r = 0; r < nr; r++) {
-			int64_t ci;
-			if (nd >= 0) {
-				if ((ci = ent[codes[r]]) < 0)
-					continue;
-			} else {
-				struct yoc_cell c = yoc_seg_text(s, cp, r);
-				if (!c.n)
-					continue;
-				uint32_t b = filter_slot(c.p, c.n);
-				if (!(filter[b >> 6] >> (b & 63) & 1))
-					continue;
-				uint64_t *v = yoc_map_get(&m, c.p, c.n);
-				if (!v)
-					continue;
-				ci = (int64_t)*v;
-			}
-			struct cand *x = &g->c[ci];
-			int y = year_of(R, yoc_seg_activity_date(s, r));
-			if (y < 0 || !(x->need >> y & 1) || (x->have >> y & 1))
-				continue;
-			struct yoc_cell gp = yoc_seg_text(s, cg, r);
-			const char *want = R->prac[x->prac - 1];
-			const char *alt = x->file ? g->files[x->file - 1] : "";
-			if ((gp.n == strlen(want) && memcmp(gp.p, want, gp.n) == 0) ||
-			    (gp.n == strlen(alt) && memcmp(gp.p, alt, gp.n) == 0))
-				x->have |= (uint32_t)1 << y;
-		}
-		yoc_seg_close(s);
+	if (pthread_mutex_init(&S.lock, NULL) != 0) {
+		rc = yoc_error_set(e, YOC_EINTERNAL, yoc_store_dir(R->s), 0, 0, "mutex");
+		goto cleanup;
 	}
+	locked = 1;
+	int nt = an_threads(R, S.nf);
+	pthread_t tid[64];
+	int started = 0;
+	for (int i = 1; i < nt && i < 64; i++) {
+		if (pthread_create(&tid[started], NULL, scan_main, &S) != 0)
+			break;
+		started++;
+	}
+	scan_main(&S);
+	for (int i = 0; i < started; i++)
+		pthread_join(tid[i], NULL);
+	if ((rc = S.rc))
+		*e = S.err;
 cleanup:
-	yoc_store_files_free(fi);
+	if (locked)
+		pthread_mutex_destroy(&S.lock);
+	yoc_store_files_free(S.fi);
 	yoc_map_free(&m);
 	yoc_free(filter);
-	yoc_free(codes);
-	yoc_free(ent);
 	return rc;
 }
 

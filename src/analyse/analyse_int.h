@@ -38,14 +38,19 @@ extern const char *const an_how_names[NHOW];
 enum { WHY_NO_PRICE = 0, WHY_NO_PSEUDONYM, WHY_NOT_REGISTERED, WHY_OUTSIDE_REG, NWHY };
 extern const char *const an_why_names[NWHY];
 
-/* One person in one financial year. Updated with atomics by the workers. */
+/*
+** One person in one financial year. Updated with atomics by the workers.
+** Pence are int32 counters (an_add32): an add that would leave int32 goes
+** to R->pwide, summed in when the row is written (an_py_costs).
+*/
+enum { PY_EMERG = NSET, PY_OTHER_NE, PY_APC_PROV, PY_NCOST };
 struct py {
-	int64_t cost[NSET];
-	int64_t cost_emerg;    /* cost[SET_NONELECTIVE] split: emergency spells */
-	int64_t cost_other_ne; /* ... and other non-elective spells */
-	int64_t cost_apc_prov; /* APC episodes at their NCC prices (cost to provider) */
 	uint64_t reg_mask;     /* conditions from GP register flags */
 	uint64_t icd_mask;     /* conditions from APC diagnoses within the lookback */
+	/* [SET_*]: cost by setting; [PY_EMERG], [PY_OTHER_NE]: cost[SET_NONELECTIVE]
+	 * split into emergency and other non-elective spells; [PY_APC_PROV]: APC
+	 * episodes at their NCC prices (cost to provider) */
+	int32_t cost[PY_NCOST];
 	int32_t emerg;         /* emergency admissions */
 	int32_t other_ne;      /* other non-elective admissions */
 	int32_t bed_days;      /* APC bed days (nights) in the year */
@@ -53,6 +58,16 @@ struct py {
 	int32_t mh_bed_days;   /* mental health hospital bed days */
 	int32_t prac_start;    /* REG_START of the registration giving the practice */
 	uint32_t prac;         /* practice id + 1; 0: not registered in the year */
+};
+
+/* An add too wide for its int32 counter, by the counter's key. */
+struct an_wide {
+	uint64_t key;
+	int64_t pence;
+};
+struct an_wides {
+	struct an_wide *a;
+	size_t n, cap;
 };
 
 /* A provider's activity in one setting and year (Figure 7). */
@@ -123,10 +138,51 @@ struct an_run {
 
 	struct an_gaps *gaps;           /* analyse_gaps.c */
 
-	/* each person-year's months (analyse_month.c): [(p * ny + y) * 12 + m] */
-	int64_t *mcost;
-	int32_t *memerg;
+	/* each person-year's months (analyse_month.c): pence [(p * ny + y) * 12 + m],
+	 * adds too wide for them, emergency admissions by month (write-order keys) */
+	int32_t *mcost;
+	struct an_wides mwide;
+	/* person-years' adds too wide for their counters: key (y * np + p) *
+	 * PY_NCOST + field */
+	struct an_wides pwide;
+	uint64_t *memerg;
+	size_t nemerg, cemerg;
 };
+
+/*
+** Adds v to the int32 counter *c by compare-and-swap; when the sum would
+** leave int32, v goes whole to list w under key (an_add_wide, taking
+** R->lock). Thread safe; exact for any v. 0 or YOC_ENOMEM.
+*/
+int an_add_wide(struct an_run *R, struct an_wides *w, uint64_t key, int64_t v);
+static inline int an_add32(struct an_run *R, int32_t *c, struct an_wides *w, uint64_t key,
+			   int64_t v)
+{
+	if (!v)
+		return 0;
+	int32_t cur = __atomic_load_n(c, __ATOMIC_RELAXED);
+	for (;;) {
+		int64_t now = (int64_t)cur + v;
+		if (now < INT32_MIN || now > INT32_MAX)
+			return an_add_wide(R, w, key, v); /* too wide for the counter */
+		if (__atomic_compare_exchange_n(c, &cur, (int32_t)now, 1, __ATOMIC_RELAXED,
+						__ATOMIC_RELAXED))
+			return 0;
+	}
+}
+/* Sorts a list of wide adds by key (once every add is in). */
+void an_wides_sort(struct an_wides *w);
+/* Person p's pence of year y, wide adds included, into out[PY_NCOST];
+ * *at: a cursor into the sorted R->pwide, rows taken in (y, p) order. */
+void an_py_costs(const struct an_run *R, int y, size_t p, size_t *at, int64_t out[PY_NCOST]);
+/* Person p's counter key for field f of year y in R->pwide. */
+static inline uint64_t an_py_key(const struct an_run *R, int y, int32_t p, int f)
+{
+	return ((uint64_t)y * R->np + (uint64_t)p) * PY_NCOST + (uint64_t)f;
+}
+
+/* Worker threads of a pass over nfiles files (--threads, else the CPUs up to 8). */
+int an_threads(const struct an_run *R, size_t nfiles);
 
 /* ---- analyse_price.c ----------------------------------------------------- */
 
@@ -183,10 +239,20 @@ int an_write(struct an_run *R, struct yoc_error *e);
 /* After R->py: the monthly accumulators. */
 int an_month_begin(struct an_run *R, struct yoc_error *e);
 void an_month_free(struct an_run *R);
-/* Person p's pence in month mo of the period (an_month_of); thread safe. */
-void an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence);
-/* One emergency admission of person p in month mo. */
-void an_month_emergency(struct an_run *R, int32_t p, int mo);
+/* Person p's pence in month mo of the period (an_month_of); thread safe
+ * (takes R->lock for an add too wide for the counter). 0 or YOC_ENOMEM.
+ * The key of a wide add is the month's in write order: year, person, month. */
+static inline int an_month_cost(struct an_run *R, int32_t p, int mo, int64_t pence)
+{
+	if (!pence || !R->mcost)
+		return 0;
+	return an_add32(R, &R->mcost[(size_t)p * (size_t)R->ny * 12 + (size_t)mo], &R->mwide,
+			((uint64_t)(mo / 12) * R->np + (uint64_t)p) * 12 + (uint64_t)(mo % 12),
+			pence);
+}
+/* One emergency admission of person p in month mo; one thread (spell_pass).
+ * 0 or YOC_ENOMEM. */
+int an_month_emergency(struct an_run *R, int32_t p, int mo);
 /* Inside an_write's transaction: the person_month table. */
 int an_month_write(struct an_run *R, sqlite3 *db, struct yoc_error *e);
 

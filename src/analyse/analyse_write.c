@@ -114,92 +114,149 @@ static unsigned char *practice_valid(const struct an_run *R)
 	return ok;
 }
 
+/* Rows of person_year per INSERT statement: one statement's work (its
+ * start, the seek to the table's end, its halt) shared by ROWS rows, in
+ * the same order, so the same rowids and the same table. */
+#define ROWS 16
+
+/* "INSERT INTO person_year VALUES(?,...),..." for n rows of ncol values. */
+static int prepare_rows(sqlite3 *db, int ncol, int n, sqlite3_stmt **st)
+{
+	struct yoc_buf b;
+	yoc_buf_init(&b, 1 << 16);
+	yoc_buf_puts(&b, "INSERT INTO person_year VALUES");
+	for (int r = 0; r < n; r++) {
+		yoc_buf_puts(&b, r ? ",(?" : "(?");
+		for (int i = 1; i < ncol; i++)
+			yoc_buf_puts(&b, ",?");
+		yoc_buf_puts(&b, ")");
+	}
+	int rc = !b.data ? YOC_ENOMEM
+			 : sqlite3_prepare_v2(db, b.data, -1, st, NULL) == SQLITE_OK ? 0 : YOC_EIO;
+	yoc_buf_free(&b);
+	return rc;
+}
+
+/* Person p's row of year y into parameters i + 1 ... (strings bound as
+ * static: each lives until the write ends). Its cost_total into *total. */
+static void bind_row(const struct an_run *R, sqlite3_stmt *st, int i, int y, size_t p,
+		     const char *fy, const unsigned char *prac_ok, const int64_t *cost,
+		     int64_t *total)
+{
+	size_t ncond = yoc_ltc_count(R->ltc);
+	int32_t fs = R->fs[y], fe = R->fs[y + 1];
+	const struct py *q = &R->py[p * (size_t)R->ny + (size_t)y];
+	const struct yoc_person *pp = &R->persons[p];
+	i++;
+	sqlite3_bind_text(st, i++, pp->pseudo, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, fy, -1, SQLITE_STATIC);
+	if (pp->birth_year > 0) {
+		/* age on 1 April from month and year of birth: someone born in
+		 * April or later in the calendar year has not had the birthday */
+		int age = R->fy0 + y - pp->birth_year - (pp->birth_month >= 4 ? 1 : 0);
+		sqlite3_bind_int(st, i++, age < 0 ? 0 : age);
+	} else {
+		sqlite3_bind_null(st, i++);
+	}
+	if (pp->sex[0])
+		sqlite3_bind_text(st, i++, pp->sex, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i++);
+	if (prac_ok[q->prac - 1])
+		sqlite3_bind_text(st, i++, R->prac[q->prac - 1], -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i++); /* practice unknown */
+	if (pp->imd_decile)
+		sqlite3_bind_int(st, i++, pp->imd_decile);
+	else
+		sqlite3_bind_null(st, i++);
+	uint64_t m = q->reg_mask | q->icd_mask;
+	for (size_t k = 0; k < ncond; k++)
+		sqlite3_bind_int(st, i++, (int)((m >> k) & 1));
+	int n = __builtin_popcountll(m);
+	sqlite3_bind_int(st, i++, n);
+	sqlite3_bind_int(st, i++, __builtin_popcountll(m & R->mental_mask));
+	sqlite3_bind_text(st, i++, yoc_bands_of(&R->bands, n), -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, i++, q->emerg);
+	sqlite3_bind_int(st, i++, q->other_ne);
+	sqlite3_bind_int(st, i++, q->bed_days);
+	sqlite3_bind_int(st, i++, q->emerg_bed_days);
+	sqlite3_bind_int(st, i++, q->mh_bed_days);
+	sqlite3_bind_int(st, i++, pp->dod > YOC_DATE_HES_INVALID && pp->dod >= fs && pp->dod < fe);
+	int64_t t = 0;
+	for (int s = 0; s < NSET; s++)
+		t += cost[s];
+	sqlite3_bind_int64(st, i++, t);
+	for (int s = 0; s < NSET; s++)
+		sqlite3_bind_int64(st, i++, cost[s]);
+	sqlite3_bind_int64(st, i++, cost[PY_EMERG]);
+	sqlite3_bind_int64(st, i++, cost[PY_OTHER_NE]);
+	sqlite3_bind_int64(st, i++, cost[PY_APC_PROV]);
+	*total = t;
+}
+
 static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 {
 	size_t ncond = yoc_ltc_count(R->ltc);
 	unsigned char *prac_ok = practice_valid(R);
 	int ncol = 6 + (int)ncond + 10 + NSET + 3;
-	struct yoc_buf b;
-	yoc_buf_init(&b, 1 << 16);
-	yoc_buf_puts(&b, "INSERT INTO person_year VALUES(?");
-	for (int i = 1; i < ncol; i++)
-		yoc_buf_puts(&b, ",?");
-	yoc_buf_puts(&b, ")");
-	sqlite3_stmt *st = NULL;
-	int rc = YOC_OK;
-	if (!b.data || !prac_ok) {
+	char (*fy)[8] = yoc_calloc((size_t)R->ny + 1, sizeof *fy);
+	sqlite3_stmt *st = NULL, *tail = NULL;
+	int rc = YOC_OK, j = 0;
+	/* the rows bound, not yet inserted, and their pence */
+	struct { int y; size_t p; int64_t cost[PY_NCOST]; } held[ROWS];
+	size_t at = 0; /* cursor into R->pwide */
+	if (!prac_ok || !fy) {
 		rc = yoc_error_set(e, YOC_ENOMEM, "yoc.db", 0, 0, "out of memory");
 		goto cleanup;
 	}
-	if (sqlite3_prepare_v2(db, b.data, -1, &st, NULL) != SQLITE_OK) {
-		rc = sql_fail(db, e, "person_year");
+	for (int y = 0; y < R->ny; y++)
+		yoc_fyear_format(R->fy0 + y, fy[y]);
+	if ((rc = prepare_rows(db, ncol, ROWS, &st))) {
+		rc = rc == YOC_ENOMEM ? yoc_error_set(e, rc, "yoc.db", 0, 0, "out of memory")
+				      : sql_fail(db, e, "person_year");
 		goto cleanup;
 	}
 	uint64_t seen_persons = 0;
+	an_wides_sort(&R->pwide);
 	for (int y = 0; y < R->ny; y++) {
-		char fy[8];
-		yoc_fyear_format(R->fy0 + y, fy);
-		int32_t fs = R->fs[y], fe = R->fs[y + 1];
 		for (size_t p = 0; p < R->np; p++) {
 			const struct py *q = &R->py[p * (size_t)R->ny + (size_t)y];
 			if (!q->prac)
 				continue;
-			const struct yoc_person *pp = &R->persons[p];
-			int i = 1;
-			sqlite3_bind_text(st, i++, pp->pseudo, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, i++, fy, -1, SQLITE_STATIC);
-			if (pp->birth_year > 0) {
-				/* age on 1 April from month and year of birth: someone born in
-				 * April or later in the calendar year has not had the birthday */
-				int age = R->fy0 + y - pp->birth_year - (pp->birth_month >= 4 ? 1 : 0);
-				sqlite3_bind_int(st, i++, age < 0 ? 0 : age);
-			} else {
-				sqlite3_bind_null(st, i++);
+			int64_t total;
+			an_py_costs(R, y, p, &at, held[j].cost);
+			bind_row(R, st, j * ncol, y, p, fy[y], prac_ok, held[j].cost, &total);
+			held[j].y = y;
+			held[j].p = p;
+			if (++j == ROWS) {
+				if (sqlite3_step(st) != SQLITE_DONE) {
+					rc = sql_fail(db, e, "person_year");
+					goto cleanup;
+				}
+				sqlite3_reset(st);
+				j = 0;
 			}
-			if (pp->sex[0])
-				sqlite3_bind_text(st, i++, pp->sex, -1, SQLITE_STATIC);
-			else
-				sqlite3_bind_null(st, i++);
-			if (prac_ok[q->prac - 1]) {
-				sqlite3_bind_text(st, i++, R->prac[q->prac - 1], -1, SQLITE_STATIC);
-			} else {
-				sqlite3_bind_null(st, i++); /* practice unknown */
+			if (!prac_ok[q->prac - 1])
 				R->st->practice_unknown++;
-			}
-			if (pp->imd_decile)
-				sqlite3_bind_int(st, i++, pp->imd_decile);
-			else
-				sqlite3_bind_null(st, i++);
-			uint64_t m = q->reg_mask | q->icd_mask;
-			for (size_t k = 0; k < ncond; k++)
-				sqlite3_bind_int(st, i++, (int)((m >> k) & 1));
-			int n = __builtin_popcountll(m);
-			sqlite3_bind_int(st, i++, n);
-			sqlite3_bind_int(st, i++, __builtin_popcountll(m & R->mental_mask));
-			sqlite3_bind_text(st, i++, yoc_bands_of(&R->bands, n), -1, SQLITE_STATIC);
-			sqlite3_bind_int(st, i++, q->emerg);
-			sqlite3_bind_int(st, i++, q->other_ne);
-			sqlite3_bind_int(st, i++, q->bed_days);
-			sqlite3_bind_int(st, i++, q->emerg_bed_days);
-			sqlite3_bind_int(st, i++, q->mh_bed_days);
-			sqlite3_bind_int(st, i++, pp->dod > YOC_DATE_HES_INVALID && pp->dod >= fs &&
-					 pp->dod < fe);
-			int64_t total = 0;
-			for (int s = 0; s < NSET; s++)
-				total += q->cost[s];
-			sqlite3_bind_int64(st, i++, total);
-			for (int s = 0; s < NSET; s++)
-				sqlite3_bind_int64(st, i++, q->cost[s]);
-			sqlite3_bind_int64(st, i++, q->cost_emerg);
-			sqlite3_bind_int64(st, i++, q->cost_other_ne);
-			sqlite3_bind_int64(st, i++, q->cost_apc_prov);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				rc = sql_fail(db, e, "person_year");
-				goto cleanup;
-			}
-			sqlite3_reset(st);
 			R->st->person_years++;
 			R->st->cost_total += total;
+		}
+	}
+	if (j) { /* the last rows, fewer than ROWS: a statement of their own */
+		if ((rc = prepare_rows(db, ncol, j, &tail))) {
+			rc = rc == YOC_ENOMEM ? yoc_error_set(e, rc, "yoc.db", 0, 0, "out of memory")
+					      : sql_fail(db, e, "person_year");
+			goto cleanup;
+		}
+		for (int r = 0; r < j; r++) {
+			int64_t total;
+			bind_row(R, tail, r * ncol, held[r].y, held[r].p, fy[held[r].y], prac_ok,
+				 held[r].cost, &total);
+		}
+		if (sqlite3_step(tail) != SQLITE_DONE) {
+			rc = sql_fail(db, e, "person_year");
+			goto cleanup;
 		}
 	}
 	for (size_t p = 0; p < R->np; p++)
@@ -211,8 +268,9 @@ static int write_person_year(struct an_run *R, sqlite3 *db, struct yoc_error *e)
 	R->st->persons = seen_persons;
 cleanup:
 	sqlite3_finalize(st);
-	yoc_buf_free(&b);
+	sqlite3_finalize(tail);
 	yoc_free(prac_ok);
+	yoc_free(fy);
 	return rc;
 }
 
@@ -357,7 +415,10 @@ int an_write(struct an_run *R, struct yoc_error *e)
 					     "condition id '%s' cannot be a column name (use a-z, 0-9 "
 					     "and _, not a person_year column)",
 					     yoc_ltc_get(R->ltc, k)->id);
-	int rc = exec(db, "PRAGMA cache_size = -1048576; BEGIN IMMEDIATE", e);
+	/* the store's page cache (64 MiB): SQLite writes pages out as it fills,
+	 * a few syncs of the journal, where a cache of the whole transaction
+	 * held every page (a GB at 1,000,000 persons) in memory until COMMIT */
+	int rc = exec(db, "BEGIN IMMEDIATE", e);
 	if (rc)
 		return rc;
 	if ((rc = create_tables(R, db, e)) || (rc = write_person_year(R, db, e)) ||

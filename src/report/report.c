@@ -166,7 +166,9 @@ int yoc_report_write(const struct yoc_report_opts *o, struct yoc_report_result *
 	snprintf(R->fyear, sizeof R->fyear, "%s", P->fyear);
 	R->a = P->a;
 	memset(&P->a, 0, sizeof P->a);
-	if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	/* used by this thread alone: no mutex on every call */
+	if (sqlite3_open_v2(o->db, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, o->db, 0, 0, "cannot open: %s",
 				   db ? sqlite3_errmsg(db) : "out of memory");
 		goto cleanup;

@@ -157,7 +157,7 @@ static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_
 		yoc_buf_printf(&q, ", %s", yoc__set_col[k]);
 	for (int k = 0; k < a->ncond; k++)
 		yoc_buf_printf(&q, ", \"%s\"", a->cond[k]);
-	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?1");
+	yoc_buf_puts(&q, ", rowid FROM person_year WHERE fyear = ?1");
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
 	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
@@ -197,6 +197,26 @@ static int accumulate(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_
 		int64_t phys = ltc - ment;
 		int pg = phys >= 4 ? 4 : (int)(phys < 0 ? 0 : phys);
 		int mtg = ment >= 2 ? 2 : (int)(ment < 0 ? 0 : ment);
+		if (a->ntrow == a->ctrow) {
+			size_t nc = a->ctrow ? a->ctrow * 2 : 4096;
+			struct trow *t = yoc_realloc(a->trow, nc * sizeof *t);
+			if (!t) {
+				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+				goto cleanup;
+			}
+			a->trow = t;
+			a->ctrow = nc;
+		}
+		struct trow *tr = &a->trow[a->ntrow++];
+		tr->cost = cost;
+		tr->ltc = ltc;
+		tr->rowid = sqlite3_column_int64(st, 9 + NSET + a->ncond);
+		tr->used = 0;
+		for (int k = 0; k < NSET; k++)
+			tr->used |= (uint16_t)((set[k] != 0) << k);
+		tr->emerg = emerg > 0;
+		/* the broad age groups of concentration.html: NULL reads as 0 */
+		tr->age = age < 18 ? 0 : age <= 64 ? 1 : age <= 74 ? 2 : age <= 84 ? 3 : 4;
 		int bi = yoc__band_index(a, bd ? bd : "?");
 		if (bi < 0) {
 			rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0,
@@ -251,38 +271,110 @@ cleanup:
 	return rc;
 }
 
-/* Every analysed year: people, LTC prevalence and cost (page_trends.c). */
-static int years(sqlite3 *db, struct acc *a, struct yoc_error *e)
+/* A year met by yoc__part_years: its name (as stored) and sums. */
+struct yrow {
+	char *name;
+	size_t len;
+	struct ygrp g;
+};
+
+static int yrow_cmp(const void *x, const void *y)
+{
+	/* SQLite's BINARY collation: bytes, then the shorter first */
+	const struct yrow *a = x, *b = y;
+	int c = memcmp(a->name, b->name, a->len < b->len ? a->len : b->len);
+	return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+int yoc__part_years(sqlite3 *db, const char *dbpath, struct ygrp *year, int *nyear,
+		    char *latest, struct yoc_error *e)
 {
 	struct yoc_buf q;
-	yoc_buf_init(&q, 0);
-	yoc_buf_puts(&q, "SELECT fyear, count(*), sum(ltc_count > 0), sum(ltc_count >= 2), "
-			 "sum(cost_total)");
-	for (int k = 0; k < NSET; k++)
-		yoc_buf_printf(&q, ", sum(%s)", yoc__set_col[k]);
-	yoc_buf_puts(&q, " FROM person_year GROUP BY fyear ORDER BY fyear");
+	struct yoc_map m;
+	struct yrow *y = NULL;
+	size_t ny = 0, cy = 0, last = 0;
 	sqlite3_stmt *st = NULL;
 	int rc = 0, s;
-	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
-		rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0,
-				   "cannot read person_year: %s", sqlite3_errmsg(db));
+	*nyear = 0;
+	if (latest)
+		latest[0] = 0;
+	yoc_buf_init(&q, 0);
+	yoc_buf_puts(&q, "SELECT fyear, ltc_count, cost_total");
+	for (int k = 0; k < NSET; k++)
+		yoc_buf_printf(&q, ", %s", yoc__set_col[k]);
+	yoc_buf_puts(&q, " FROM person_year");
+	if (yoc_map_init(&m, 64) || !q.data) {
+		yoc_buf_free(&q);
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	}
+	if (sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
+		rc = yoc_error_set(e, YOC_EDATA, dbpath, 0, 0,
+				   "no person_year table (run yoc analyse first): %s",
+				   sqlite3_errmsg(db));
 		goto cleanup;
 	}
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && a->nyear < MAXY) {
-		struct ygrp *y = &a->year[a->nyear++];
+	/* rows come in year order (analyse writes them so): the year of the
+	 * row before is tried first, the map only when the year changes */
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *fy = (const char *)sqlite3_column_text(st, 0);
-		snprintf(y->fyear, sizeof y->fyear, "%s", fy ? fy : "?");
-		y->n = sqlite3_column_int64(st, 1);
-		y->ltc1 = sqlite3_column_int64(st, 2);
-		y->ltc2 = sqlite3_column_int64(st, 3);
-		y->cost = sqlite3_column_int64(st, 4);
+		size_t n = (size_t)sqlite3_column_bytes(st, 0);
+		if (!fy) {
+			fy = "";
+			n = 0;
+		}
+		if (!ny || y[last].len != n || memcmp(y[last].name, fy, n) != 0) {
+			uint64_t *v = yoc_map_get(&m, fy, n);
+			if (v) {
+				last = (size_t)*v;
+			} else {
+				if (ny == cy) {
+					size_t nc = cy ? cy * 2 : 8;
+					struct yrow *t = yoc_realloc(y, nc * sizeof *t);
+					if (!t)
+						goto oom;
+					y = t;
+					cy = nc;
+				}
+				memset(&y[ny], 0, sizeof y[ny]);
+				if (!(y[ny].name = yoc_strndup(fy, n)) || yoc_map_put(&m, fy, n, ny, NULL)) {
+					yoc_free(y[ny].name);
+					goto oom;
+				}
+				y[ny].len = n;
+				last = ny++;
+			}
+		}
+		struct ygrp *g = &y[last].g;
+		int64_t ltc = sqlite3_column_int64(st, 1);
+		g->n++;
+		g->ltc1 += ltc > 0;
+		g->ltc2 += ltc >= 2;
+		g->cost += sqlite3_column_int64(st, 2);
 		for (int k = 0; k < NSET; k++)
-			y->set[k] = sqlite3_column_int64(st, 5 + k);
+			g->set[k] += sqlite3_column_int64(st, 3 + k);
 	}
-	if (s != SQLITE_ROW && s != SQLITE_DONE)
-		rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0, "reading person_year: %s",
+	if (s != SQLITE_DONE) {
+		rc = yoc_error_set(e, YOC_EDATA, dbpath, 0, 0, "reading person_year: %s",
 				   sqlite3_errmsg(db));
+		goto cleanup;
+	}
+	if (ny)
+		qsort(y, ny, sizeof *y, yrow_cmp);
+	for (size_t i = 0; i < ny && i < MAXY; i++) {
+		year[i] = y[i].g;
+		snprintf(year[i].fyear, sizeof year[i].fyear, "%s", y[i].name);
+	}
+	*nyear = ny < MAXY ? (int)ny : MAXY;
+	if (ny && latest)
+		snprintf(latest, 16, "%s", y[ny - 1].name);
+	goto cleanup;
+oom:
+	rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 cleanup:
+	for (size_t i = 0; i < ny; i++)
+		yoc_free(y[i].name);
+	yoc_free(y);
+	yoc_map_free(&m);
 	sqlite3_finalize(st);
 	yoc_buf_free(&q);
 	return rc;
@@ -293,16 +385,6 @@ int yoc__part_scan(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_err
 	memset(a, 0, sizeof *a);
 	if (yoc_map_init(&a->pmap, 256))
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
-	/* bands in name order, before any row decides it */
-	sqlite3_stmt *q = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT DISTINCT band FROM person_year WHERE fyear = ?1 "
-			       "ORDER BY band", -1, &q, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(q, 1, fyear, -1, SQLITE_STATIC);
-		while (sqlite3_step(q) == SQLITE_ROW)
-			yoc__band_index(a, sqlite3_column_text(q, 0)
-				   ? (const char *)sqlite3_column_text(q, 0) : "?");
-	}
-	sqlite3_finalize(q);
 	a->ncond = yoc__conditions(db, a->cond, NULL, 64);
 	if (yoc__cond_alloc(a))
 		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
@@ -311,7 +393,7 @@ int yoc__part_scan(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_err
 	 * merges sorted runs (yoc__part_finish) */
 	for (int b = 0; !rc && b < a->nband; b++)
 		qsort(a->bcost[b], (size_t)a->bandg[b].n, sizeof(int64_t), yoc__i64_cmp);
-	return rc ? rc : years(db, a, e);
+	return rc;
 }
 
 void yoc__acc_free(struct acc *a)
@@ -326,6 +408,7 @@ void yoc__acc_free(struct acc *a)
 	yoc_free(a->pair);
 	yoc_free(a->tri);
 	yoc_free(a->allc);
+	yoc_free(a->trow);
 	memset(a, 0, sizeof *a);
 }
 

@@ -130,6 +130,19 @@ struct acc {
 	/* page_concentration.c */
 	struct topg top[NTOP];
 	int64_t *allc;                   /* every cost, ascending (made by yoc__part_finish) */
+	/* this catalog's person-years of the year as the top groups count them
+	 * (yoc__part_scan; neither packed nor merged) */
+	struct trow *trow;
+	size_t ntrow, ctrow;
+};
+
+/* A person-year of the year reported, as a top group counts it. */
+struct trow {
+	int64_t cost, ltc;
+	int64_t rowid;                   /* in person_year: its pseudonym, for a tie */
+	uint16_t used;                   /* bit k: cost in setting k */
+	uint8_t emerg;                   /* any emergency admission */
+	uint8_t age;                     /* broad age group (NBROAD) */
 };
 
 struct pack_tabs;                        /* page_practices.c */
@@ -156,9 +169,18 @@ void yoc__report_free(struct report *R);
 
 /* ---- the mergeable partial (report_part.c) ------------------------------ */
 
-/* Scans one catalog's person_year for fyear into a (zeroed first; bands in
- * name order; a->pmap initialised here). No order statistics beyond bcost. */
+/* Scans one catalog's person_year for fyear into a (zeroed first; a->pmap
+ * initialised here; bands in the order met, put in name order by
+ * yoc__part_finish) and keeps the year's rows as the top groups count them
+ * (a->trow). No order statistics beyond bcost; not the years. */
 int yoc__part_scan(sqlite3 *db, const char *fyear, struct acc *a, struct yoc_error *e);
+/* Every analysed year of one catalog (people, LTC prevalence, cost), in
+ * year order, the first MAXY into year[] (*nyear of them), and the latest
+ * year of all into latest (16 bytes; "" when person_year is empty): one
+ * streaming read of person_year, grouped here rather than sorted by SQL.
+ * Errors name dbpath. */
+int yoc__part_years(sqlite3 *db, const char *dbpath, struct ygrp *year, int *nyear,
+		    char *latest, struct yoc_error *e);
 /* Serialises a (host byte order) into b; reads it back into a zeroed a. */
 int yoc__part_pack(const struct acc *a, struct yoc_buf *b);
 int yoc__part_unpack(const void *p, size_t n, struct acc *a, struct yoc_error *e);

@@ -68,19 +68,44 @@ static void feed(struct feed *f, const void *p, size_t n)
 	f->n += n;
 }
 
-/* One value: its type letter, its length, ':' and its bytes. */
-static void feed_value(struct feed *f, char type, const void *p, size_t n)
+/* One value: its type letter, its length, ':' and its bytes; written
+ * straight into the buffer (millions of values: no call per piece). */
+static inline void feed_value(struct feed *f, char type, const void *p, size_t n)
 {
-	char tag[32];
-	char *t = tag + sizeof tag;
-	*--t = ':';
-	size_t m = n;
-	do
-		*--t = (char)('0' + m % 10);
-	while ((m /= 10) > 0);
-	*--t = type;
-	feed(f, t, (size_t)(tag + sizeof tag - t));
-	feed(f, p, n);
+	if (n + 24 > sizeof f->buf - f->n) {
+		feed_flush(f);
+		if (n + 24 > sizeof f->buf) { /* a long value: its tag, then the bytes as they are */
+			char tag[32];
+			char *t = tag + sizeof tag;
+			*--t = ':';
+			size_t m = n;
+			do
+				*--t = (char)('0' + m % 10);
+			while ((m /= 10) > 0);
+			*--t = type;
+			feed(f, t, (size_t)(tag + sizeof tag - t));
+			feed(f, p, n);
+			return;
+		}
+	}
+	unsigned char *o = f->buf + f->n;
+	*o++ = (unsigned char)type;
+	if (n < 10) {
+		*o++ = (unsigned char)('0' + n);
+	} else {
+		char d[24];
+		int k = 0;
+		size_t m = n;
+		do
+			d[k++] = (char)('0' + m % 10);
+		while ((m /= 10) > 0);
+		while (k)
+			*o++ = (unsigned char)d[--k];
+	}
+	*o++ = ':';
+	if (n)
+		memcpy(o, p, n);
+	f->n = (size_t)(o - f->buf) + n;
 }
 
 int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
@@ -110,10 +135,12 @@ int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 		while (f->ok && (s = sqlite3_step(q)) == SQLITE_ROW) {
 			for (int k = 0; k < nc; k++) {
 				char num[40];
-				switch (sqlite3_column_type(q, k)) {
+				/* the column's value once (this connection is this thread's) */
+				sqlite3_value *x = sqlite3_column_value(q, k);
+				switch (sqlite3_value_type(x)) {
 				case SQLITE_INTEGER: {
 					/* decimal, without the text conversion's allocation */
-					long long v = sqlite3_column_int64(q, k);
+					long long v = sqlite3_value_int64(x);
 					unsigned long long a = v < 0 ? 0ULL - (unsigned long long)v
 								     : (unsigned long long)v;
 					char *p = num + sizeof num;
@@ -126,17 +153,19 @@ int yoc__dataset_state(sqlite3 *db, char hex[65], struct yoc_error *e)
 					break;
 				}
 				case SQLITE_FLOAT: /* every bit: 17 significant digits */
-					n = snprintf(num, sizeof num, "%.17g", sqlite3_column_double(q, k));
+					n = snprintf(num, sizeof num, "%.17g", sqlite3_value_double(x));
 					feed_value(f, 'R', num, (size_t)n);
 					break;
-				case SQLITE_TEXT:
-					feed_value(f, 'T', sqlite3_column_text(q, k),
-						   (size_t)sqlite3_column_bytes(q, k));
+				case SQLITE_TEXT: {
+					const unsigned char *z = sqlite3_value_text(x);
+					feed_value(f, 'T', z, (size_t)sqlite3_value_bytes(x));
 					break;
-				case SQLITE_BLOB:
-					feed_value(f, 'B', sqlite3_column_blob(q, k),
-						   (size_t)sqlite3_column_bytes(q, k));
+				}
+				case SQLITE_BLOB: {
+					const void *z = sqlite3_value_blob(x);
+					feed_value(f, 'B', z, (size_t)sqlite3_value_bytes(x));
 					break;
+				}
 				default:
 					feed_value(f, 'N', "", 0);
 				}

@@ -14,8 +14,13 @@
 **   4. When a cut splits a run of equal costs, each rank sends its first m
 **      pseudonyms of cost v (at most m each); rank 0 picks the m-th
 **      smallest of them all, and every rank sums its own members of each
-**      group by SQL, summed at rank 0. So the groups are exactly those of
-**      one sorted pass over the whole population, ties broken alike.
+**      group, summed at rank 0, from the rows its scan kept (cost, LTCs,
+**      emergency, age group, settings used, rowid: 32 bytes a
+**      person-year; the pseudonyms of a split run looked up by rowid).
+**      So the groups are exactly those of one sorted pass over the whole
+**      population, ties broken alike.
+** The years of trends.html come from one read of person_year grouped here
+** (yoc__part_years), which also gives the latest year.
 ** Never calls MPI: the collective steps are the caller's (report.h).
 */
 #include <openssl/evp.h>
@@ -496,87 +501,114 @@ static int local_bcast(void *ud, void *p, size_t n, struct yoc_error *e)
 	return 0;
 }
 
-/* One top group's members on this shard: cost above v, or v and (when the
- * run of v is split) a pseudonym up to cut. */
-static int top_sums(sqlite3 *db, const char *fyear, int64_t v, const char *cut, struct topg *g,
-		    struct yoc_error *e)
+/* The people of cost v among the rows kept, with their pseudonyms (one
+ * look-up by rowid each), in pseudonym order as SQL's ORDER BY sorts text
+ * (bytes; the pseudonyms hold no NUL). */
+struct tie {
+	char *name;
+	const struct trow *r;
+};
+
+static int tie_cmp(const void *x, const void *y)
 {
-	struct yoc_buf q;
-	yoc_buf_init(&q, 0);
-	yoc_buf_puts(&q, "SELECT count(*), sum(cost_total), sum(ltc_count), "
-			 "sum(emergency_admissions > 0), sum(coalesce(age, 0) < 18), "
-			 "sum(coalesce(age, 0) BETWEEN 18 AND 64), "
-			 "sum(coalesce(age, 0) BETWEEN 65 AND 74), "
-			 "sum(coalesce(age, 0) BETWEEN 75 AND 84), sum(coalesce(age, 0) >= 85)");
-	for (int k = 0; k < NSET; k++)
-		yoc_buf_printf(&q, ", sum(%s != 0)", yoc__set_col[k]);
-	yoc_buf_puts(&q, " FROM person_year WHERE fyear = ?1 AND (cost_total > ?2 OR "
-			 "(cost_total = ?2 AND (?3 IS NULL OR pseudo_id <= ?3)))");
+	return strcmp(((const struct tie *)x)->name, ((const struct tie *)y)->name);
+}
+
+static void ties_free(struct tie *t, size_t n)
+{
+	for (size_t i = 0; t && i < n; i++)
+		yoc_free(t[i].name);
+	yoc_free(t);
+}
+
+static int tie_list(sqlite3 *db, const struct trow *r, size_t n, int64_t v, struct tie **out,
+		    size_t *nout, struct yoc_error *e)
+{
+	size_t k = 0, j = 0;
+	struct tie *t = NULL;
 	sqlite3_stmt *st = NULL;
 	int rc = 0;
-	memset(g, 0, sizeof *g);
-	if (!q.data || sqlite3_prepare_v2(db, q.data, -1, &st, NULL) != SQLITE_OK) {
+	for (size_t i = 0; i < n; i++)
+		k += r[i].cost == v;
+	*out = NULL;
+	*nout = 0;
+	if (!(t = yoc_calloc(k ? k : 1, sizeof *t)))
+		return yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+	if (sqlite3_prepare_v2(db, "SELECT pseudo_id FROM person_year WHERE rowid = ?1", -1, &st,
+			       NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0, "cannot read person_year: %s",
 				   sqlite3_errmsg(db));
 		goto cleanup;
 	}
-	sqlite3_bind_text(st, 1, fyear, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, v);
-	if (cut)
-		sqlite3_bind_text(st, 3, cut, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0, "reading person_year: %s",
-				   sqlite3_errmsg(db));
-		goto cleanup;
-	}
-	g->n = sqlite3_column_int64(st, 0);
-	g->cost = sqlite3_column_int64(st, 1);
-	g->ltc = sqlite3_column_int64(st, 2);
-	g->emerg = sqlite3_column_int64(st, 3);
-	for (int k = 0; k < NBROAD; k++)
-		g->age[k] = sqlite3_column_int64(st, 4 + k);
-	for (int k = 0; k < NSET; k++)
-		g->used[k] = sqlite3_column_int64(st, 4 + NBROAD + k);
-cleanup:
-	sqlite3_finalize(st);
-	yoc_buf_free(&q);
-	return rc;
-}
-
-/* This shard's first m pseudonyms (in order) of the people of cost v,
- * each NUL-terminated, into b. */
-static int tie_names(sqlite3 *db, const char *fyear, int64_t v, int64_t m, struct yoc_buf *b,
-		     struct yoc_error *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = 0, s;
-	if (sqlite3_prepare_v2(db, "SELECT pseudo_id FROM person_year WHERE fyear = ?1 AND "
-			       "cost_total = ?2 ORDER BY pseudo_id LIMIT ?3", -1, &st, NULL) !=
-	    SQLITE_OK)
-		return yoc_error_set(e, YOC_EDATA, "person_year", 0, 0,
-				     "cannot read person_year: %s", sqlite3_errmsg(db));
-	sqlite3_bind_text(st, 1, fyear, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, v);
-	sqlite3_bind_int64(st, 3, m);
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+	for (size_t i = 0; i < n && j < k; i++) {
+		if (r[i].cost != v)
+			continue;
+		sqlite3_bind_int64(st, 1, r[i].rowid);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0,
+					   "reading person_year: %s", sqlite3_errmsg(db));
+			goto cleanup;
+		}
 		const char *p = (const char *)sqlite3_column_text(st, 0);
-		size_t n = p ? strlen(p) : 0;
-		if (n >= MAXPSEUDO) {
+		size_t len = p ? strlen(p) : 0;
+		if (len >= MAXPSEUDO) {
 			rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0,
 					   "a pseudonym longer than %d bytes", MAXPSEUDO - 1);
 			goto cleanup;
 		}
-		if (yoc_buf_append(b, p ? p : "", n + 1)) {
+		if (!(t[j].name = yoc_strndup(p ? p : "", len))) {
 			rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 			goto cleanup;
 		}
+		t[j++].r = &r[i];
+		sqlite3_reset(st);
 	}
-	if (s != SQLITE_DONE)
-		rc = yoc_error_set(e, YOC_EDATA, "person_year", 0, 0, "reading person_year: %s",
-				   sqlite3_errmsg(db));
+	qsort(t, j, sizeof *t, tie_cmp);
 cleanup:
 	sqlite3_finalize(st);
-	return rc;
+	if (rc) {
+		ties_free(t, j);
+		return rc;
+	}
+	*out = t;
+	*nout = j;
+	return 0;
+}
+
+/* A person-year of the rows kept into a top group. */
+static void top_add(struct topg *g, const struct trow *r)
+{
+	g->n++;
+	g->cost += r->cost;
+	g->ltc += r->ltc;
+	g->emerg += r->emerg;
+	g->age[r->age]++;
+	for (int k = 0; k < NSET; k++)
+		g->used[k] += (r->used >> k) & 1;
+}
+
+/* A top group without a cut: the people of cost v and above, from the rows
+ * the scan kept. */
+static void top_rows(const struct trow *r, size_t n, int64_t v, struct topg *g)
+{
+	memset(g, 0, sizeof *g);
+	for (size_t i = 0; i < n; i++)
+		if (r[i].cost >= v)
+			top_add(g, &r[i]);
+}
+
+/* A top group whose cut splits the run of v: the people of cost above v,
+ * and of cost v those whose pseudonym is up to cut (t: the ties of v from
+ * tie_list, in pseudonym order). */
+static void top_rows_cut(const struct trow *r, size_t n, int64_t v, const struct tie *t,
+			 size_t nt, const char *cut, struct topg *g)
+{
+	memset(g, 0, sizeof *g);
+	for (size_t i = 0; i < n; i++)
+		if (r[i].cost > v)
+			top_add(g, &r[i]);
+	for (size_t i = 0; i < nt && strcmp(t[i].name, cut) <= 0; i++)
+		top_add(g, t[i].r);
 }
 
 static int str_cmp(const void *x, const void *y)
@@ -710,7 +742,8 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 	}
 	for (int r = 0; recv && r < k; r++)
 		yoc_buf_init(&recv[r], 0);
-	if (!fail && sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (!fail && sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+				     NULL) != SQLITE_OK) {
 		rc = yoc_error_set(e, YOC_EIO, dbpath, 0, 0, "cannot open: %s",
 				   db ? sqlite3_errmsg(db) : "out of memory");
 		fail = 1;
@@ -720,19 +753,22 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 
 	/* 1. the year: as given, or the latest of any shard */
 	char fy[16] = "";
+	struct ygrp *yrs = yoc_calloc(MAXY, sizeof *yrs);
+	int nyrs = 0, have_yrs = 0;
+	struct trow *trow = NULL;
+	size_t ntrow = 0, ntl[NTOP] = {0};
+	struct tie *tl[NTOP] = {NULL};
+	if (!yrs && !fail) {
+		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+		fail = 1;
+	}
 	if (fyear) {
 		snprintf(fy, sizeof fy, "%s", fyear);
 	} else {
-		sqlite3_stmt *q = NULL;
-		if (!fail && sqlite3_prepare_v2(db, "SELECT max(fyear) FROM person_year", -1, &q,
-						NULL) != SQLITE_OK) {
-			rc = yoc_error_set(e, YOC_EDATA, dbpath, 0, 0, "no person_year table (run "
-					   "yoc analyse first): %s", sqlite3_errmsg(db));
+		/* the years' sums come with the latest: one read serves both */
+		if (!fail && (rc = yoc__part_years(db, dbpath, yrs, &nyrs, fy, e)))
 			fail = 1;
-		}
-		if (q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-			snprintf(fy, sizeof fy, "%s", sqlite3_column_text(q, 0));
-		sqlite3_finalize(q);
+		have_yrs = !fail;
 		if (cm->gather(cm->ud, fail, fy, sizeof fy, recv, e))
 			goto cleanup_rc;
 		memset(cu, 0, sizeof *cu);
@@ -750,13 +786,23 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 		memcpy(fy, cu->fyear, sizeof fy);
 	}
 
-	/* 2. each shard's partial, merged at rank 0 */
+	/* 2. each shard's partial, merged at rank 0; the year's rows kept for
+	 * the top groups (step 4) */
 	if (!fail && (rc = yoc__part_scan(db, fy, &mine, e)))
 		fail = 1;
+	if (!fail && !have_yrs && (rc = yoc__part_years(db, dbpath, yrs, &nyrs, NULL, e)))
+		fail = 1;
+	if (!fail) {
+		mine.nyear = nyrs;
+		memcpy(mine.year, yrs, sizeof yrs[0] * (size_t)nyrs);
+	}
 	if (!fail && yoc__part_pack(&mine, &send)) {
 		rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
 		fail = 1;
 	}
+	trow = mine.trow;
+	ntrow = mine.ntrow;
+	mine.trow = NULL;
 	yoc__acc_free(&mine);
 	if (cm->gather(cm->ud, fail, send.data, send.len, recv, e))
 		goto cleanup_rc;
@@ -789,8 +835,14 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 		if (cu->m[t] <= 0 || cu->m[t] >= cu->ties[t])
 			continue; /* the whole run is in the group */
 		yoc_buf_reset(&send);
-		if (!fail && (rc = tie_names(db, fy, cu->v[t], cu->m[t], &send, e)))
+		if (!fail && (rc = tie_list(db, trow, ntrow, cu->v[t], &tl[t], &ntl[t], e)))
 			fail = 1;
+		/* the first m of them, each NUL-terminated */
+		for (size_t i = 0; !fail && i < ntl[t] && i < (size_t)cu->m[t]; i++)
+			if (yoc_buf_append(&send, tl[t][i].name, strlen(tl[t][i].name) + 1)) {
+				rc = yoc_error_set(e, YOC_ENOMEM, NULL, 0, 0, "out of memory");
+				fail = 1;
+			}
 		if (cm->gather(cm->ud, fail, send.data, send.len, recv, e))
 			goto cleanup_rc;
 		cu->status = 0;
@@ -807,11 +859,14 @@ int yoc_report_part_make(const char *dbpath, const char *fyear,
 	/* 4. each top group's members on every shard, summed */
 	struct topg g[NTOP];
 	memset(g, 0, sizeof g);
-	for (int t = 0; !fail && t < NTOP; t++)
-		if (cu->m[t] > 0 &&
-		    (rc = top_sums(db, fy, cu->v[t], cu->m[t] < cu->ties[t] ? cu->name[t] : NULL,
-				   &g[t], e)))
-			fail = 1;
+	for (int t = 0; !fail && t < NTOP; t++) {
+		if (cu->m[t] <= 0)
+			continue;
+		if (cu->m[t] >= cu->ties[t]) /* the whole run of v */
+			top_rows(trow, ntrow, cu->v[t], &g[t]);
+		else
+			top_rows_cut(trow, ntrow, cu->v[t], tl[t], ntl[t], cu->name[t], &g[t]);
+	}
 	/* and, sharded, this shard's dataset state for the manifest */
 	char st[65] = "";
 	if (sjoin) {
@@ -887,6 +942,10 @@ cleanup:
 	yoc_free(recv);
 	yoc_buf_free(&send);
 	yoc_free(cu);
+	yoc_free(yrs);
+	yoc_free(trow);
+	for (int t = 0; t < NTOP; t++)
+		ties_free(tl[t], ntl[t]);
 	sqlite3_close(db);
 	return rc;
 }

@@ -325,6 +325,73 @@ static void test_unpriced(void **state)
 				 "AND setting = 'nonelective' AND fyear = '2022/23'"), "1 1");
 }
 
+/* The months of person_month blob b (13-byte records) as pence by month. */
+static void months_of(const unsigned char *b, int n, int64_t pence[12], int32_t emerg[12])
+{
+	memset(pence, 0, 12 * sizeof *pence);
+	memset(emerg, 0, 12 * sizeof *emerg);
+	assert_int_equal(n % 13, 0);
+	for (int i = 0; i < n; i += 13) {
+		uint64_t v = 0;
+		uint32_t k = 0;
+		for (int j = 7; j >= 0; j--)
+			v = v << 8 | b[i + 1 + j];
+		for (int j = 3; j >= 0; j--)
+			k = k << 8 | b[i + 9 + j];
+		assert_true(b[i] < 12);
+		pence[b[i]] = (int64_t)v;
+		emerg[b[i]] = (int32_t)k;
+	}
+}
+
+/*
+** A person-month's and a person-year's pence beyond what their int32
+** counters hold (an_add32 sends such adds to a list of wide adds): 20 and 15 million pounds and a
+** pound in August 2023, and a refund in September taking the month below
+** zero. person_month holds the exact sums, and its months sum to the
+** person-year's cost; an emergency admission is in its month.
+*/
+static void test_months_wide(void **state)
+{
+	struct fx *f = *state;
+	static const char big[] = SCH
+		PC ",valid,LA2,1,HOME_CARE,2023-08-01,2023-08-31,1,HOURS,20000000.00\n"
+		PC ",valid,LA2,2,HOME_CARE,2023-08-02,2023-08-31,1,HOURS,15000000.00\n"
+		PC ",valid,LA2,3,HOME_CARE,2023-08-03,2023-08-31,1,HOURS,1.00\n"
+		PC ",valid,LA2,4,HOME_CARE,2023-09-01,2023-09-30,1,HOURS,-25000000.00\n"
+		PC ",valid,LA2,5,HOME_CARE,2023-09-02,2023-09-30,1,HOURS,2.50\n";
+	assert_int_equal(load(f, "social_care/LA2_2023-08.csv", big), 0);
+	assert_int_equal(run(f, 3, NULL), 0);
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT m.months, p.cost_total FROM person_month m "
+					    "JOIN person_year p USING (pseudo_id, fyear) WHERE "
+					    "pseudo_id = '" PC "' AND fyear = '2023/24'", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int64_t pence[12], sum = 0;
+	int32_t emerg[12];
+	months_of(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), pence, emerg);
+	for (int m = 0; m < 12; m++)
+		sum += pence[m];
+	assert_int_equal(pence[4], 3500000100LL);   /* August */
+	assert_int_equal(pence[5], -2499999750LL);  /* September */
+	assert_int_equal(sum, sqlite3_column_int64(st, 1));
+	sqlite3_finalize(st);
+	/* the person-year's own counters (int32 too): the exact sum, with the
+	 * 36450 pence of the fixture's June and July */
+	assert_string_equal(q(f, PY(PC, "2023/24", "cost_social_care || ' ' || cost_total")),
+			    "1000036800 1000036800");
+	/* B's emergency spell admitted 2022-03-30: March of 2021/22 */
+	assert_int_equal(sqlite3_prepare_v2(f->db, "SELECT months FROM person_month WHERE pseudo_id = '"
+					    PB "' AND fyear = '2021/22'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	months_of(sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), pence, emerg);
+	assert_int_equal(emerg[11], 1);
+	for (int m = 0; m < 11; m++)
+		assert_int_equal(emerg[m], 0);
+	sqlite3_finalize(st);
+}
+
 /* A published HES extract's PSEUDO_HESID is opaque: persons are then found
  * through the store, with the same results. */
 static void test_opaque_pseudonyms(void **state)
@@ -593,6 +660,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ltc_lookback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emergency_and_beds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpriced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_months_wide, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_opaque_pseudonyms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_practice_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spells, setup, teardown),

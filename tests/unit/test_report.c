@@ -308,11 +308,38 @@ static void check_sql(const char *path, const struct yoc_report_part *P)
 		assert_int_equal(a->top[t].ltc, one_i64(db, sql, fy, k));
 		snprintf(sql, sizeof sql, "SELECT coalesce(sum(emergency_admissions > 0), 0) %s", sub);
 		assert_int_equal(a->top[t].emerg, one_i64(db, sql, fy, k));
-		snprintf(sql, sizeof sql, "SELECT coalesce(sum(age >= 85), 0) %s", sub);
-		assert_int_equal(a->top[t].age[4], one_i64(db, sql, fy, k));
-		snprintf(sql, sizeof sql, "SELECT coalesce(sum(cost_gp != 0), 0) %s", sub);
-		assert_int_equal(a->top[t].used[7], one_i64(db, sql, fy, k));
+		static const char *const age[NBROAD] = {
+			"coalesce(age, 0) < 18", "coalesce(age, 0) BETWEEN 18 AND 64",
+			"coalesce(age, 0) BETWEEN 65 AND 74", "coalesce(age, 0) BETWEEN 75 AND 84",
+			"coalesce(age, 0) >= 85"};
+		for (int g = 0; g < NBROAD; g++) {
+			snprintf(sql, sizeof sql, "SELECT coalesce(sum(%s), 0) %s", age[g], sub);
+			assert_int_equal(a->top[t].age[g], one_i64(db, sql, fy, k));
+		}
+		for (int s = 0; s < NSET; s++) {
+			snprintf(sql, sizeof sql, "SELECT coalesce(sum(%s != 0), 0) %s", yoc__set_col[s],
+				 sub);
+			assert_int_equal(a->top[t].used[s], one_i64(db, sql, fy, k));
+		}
 	}
+	/* every year, in year order, against SQL's grouping */
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT fyear, count(*), sum(ltc_count > 0), "
+					    "sum(ltc_count >= 2), sum(cost_total), sum(cost_gp) FROM "
+					    "person_year GROUP BY fyear ORDER BY fyear", -1, &q, NULL),
+			 SQLITE_OK);
+	int ny = 0;
+	for (; sqlite3_step(q) == SQLITE_ROW; ny++) {
+		assert_true(ny < a->nyear);
+		const struct ygrp *y = &a->year[ny];
+		assert_string_equal(y->fyear, (const char *)sqlite3_column_text(q, 0));
+		assert_int_equal(y->n, sqlite3_column_int64(q, 1));
+		assert_int_equal(y->ltc1, sqlite3_column_int64(q, 2));
+		assert_int_equal(y->ltc2, sqlite3_column_int64(q, 3));
+		assert_int_equal(y->cost, sqlite3_column_int64(q, 4));
+		assert_int_equal(y->set[7], sqlite3_column_int64(q, 5));
+	}
+	assert_int_equal(ny, a->nyear);
+	sqlite3_finalize(q);
 	sqlite3_close(db);
 }
 
