@@ -281,6 +281,49 @@ static void and_into(uint64_t *bm, const uint64_t *x, size_t W)
 }
 
 /* bm &= value >= t */
+/*
+** out = the rows whose cost is >= t: the cost bucket holding t and those
+** above it (ix_costb), less that bucket's rows below t, which are a run of
+** the exact index's tail (every cost, descending), so only they are
+** touched and not the rows of every bucket below.
+*/
+static void cost_ge(const yoc_sel *s, double t, uint64_t *out)
+{
+	const struct numidx *b = &s->ix_costb, *x = &s->ix_cost;
+	if (!b->ok || x->nlev != 1 || !(t > b->bound[0])) {
+		num_ge(s, x, t, out);
+		return;
+	}
+	int l = 0; /* the last bound <= t */
+	for (int hi = b->nlev - 1; l < hi;) {
+		int mid = (l + hi + 1) / 2;
+		if (b->bound[mid] <= t)
+			l = mid;
+		else
+			hi = mid - 1;
+	}
+	/* tail positions [k, k2): values in [bound[l], t) */
+	size_t k = 0, k2 = 0, hi = x->ntail;
+	for (size_t lo = 0; lo < hi;) {
+		size_t mid = (lo + hi) / 2;
+		if (x->tail_v[mid] >= t)
+			lo = k = mid + 1;
+		else
+			hi = mid;
+	}
+	hi = x->ntail;
+	for (size_t lo = k; lo < hi;) {
+		size_t mid = (lo + hi) / 2;
+		if (x->tail_v[mid] >= b->bound[l])
+			lo = k2 = mid + 1;
+		else
+			hi = mid;
+	}
+	memcpy(out, b->ge + s->words * (size_t)l, 8 * s->words);
+	for (size_t j = k; j < k2; j++)
+		bit_clear(out, x->tail_row[j]);
+}
+
 static void and_ge(const yoc_sel *s, const struct numidx *x, double t, uint64_t *bm,
 		   uint64_t *tmp)
 {
@@ -395,8 +438,10 @@ void yoc__sel_filter_eval(const yoc_sel *s, const struct sel_filter *f, uint64_t
 		and_ge(s, &s->ix_emerg, (double)f->emerg_min, bm, tmp);
 	if (f->bed_min >= 0)
 		and_ge(s, &s->ix_bed, (double)f->bed_min, bm, tmp);
-	if (f->cost_min >= 0)
-		and_ge(s, &s->ix_cost, (double)f->cost_min, bm, tmp);
+	if (f->cost_min >= 0) {
+		cost_ge(s, (double)f->cost_min, tmp);
+		and_into(bm, tmp, s->words);
+	}
 	if (f->has_sex)
 		and_cats(s, s->sex_bm, s->nsexes, f->sex, bm);
 	if (f->has_band)
@@ -1284,32 +1329,70 @@ static int cond_pieces(const yoc_sel *s, const uint64_t *bm, struct piece *p, ui
 	return done ? np : 0;
 }
 
+struct lay_job {
+	const yoc_sel *s;
+	const uint64_t *bm;
+	const struct numidx *x;
+	int c, *lev, n;
+	struct piece *p;
+	uint64_t **lbm;
+};
+
+/* Lays bm over the lists of levels j->lev[0..n) into j->lbm, and their pieces. */
+static void *lay_run(void *arg)
+{
+	struct lay_job *j = arg;
+	for (int i = 0; i < j->n; i++) {
+		int l = j->lev[i], step;
+		const struct rowlist *L = lv_level(j->s, j->c, l, &step);
+		lay_over(j->bm, j->x->ge + j->s->words * (size_t)l, lv_next(j->s, j->x, l, step),
+			 j->s->words, L->num, j->lbm[i]);
+		j->p[i] = list_piece(j->s, L, j->lbm[i]);
+	}
+	return NULL;
+}
+
 /*
 ** The pieces of a group inside "value >= t" of level set c (t from
 ** yoc__sel_level_for): one over each level's rows from t up. Their number,
 ** the bitmaps allocated into lbm; 0 (nothing left allocated) when out of
-** memory.
+** memory. est: the laying's cost (levels_cost); from a quarter of
+** parallel_rows, half the levels are laid on a second thread.
 */
-static int level_pieces(const yoc_sel *s, const uint64_t *bm, int c, int t, struct piece *p,
-			uint64_t **lbm)
+static int level_pieces(const yoc_sel *s, const uint64_t *bm, int c, int t, size_t est,
+			struct piece *p, uint64_t **lbm)
 {
 	const struct numidx *x = lv_index(s, c);
-	size_t W = s->words;
-	int np = 0;
+	int np = 0, lev[SMALL_LEVELS];
 	for (int l = t, step; l < x->nlev; l += step) {
 		const struct rowlist *L = lv_level(s, c, l, &step);
 		if (!L->num)
 			continue;
-		uint64_t *o = lbm[np] = yoc_calloc(L->words, 8);
-		if (!o) {
+		if (!(lbm[np] = yoc_calloc(L->words, 8))) {
 			while (np > 0)
 				yoc_free(lbm[--np]);
 			return 0;
 		}
-		lay_over(bm, x->ge + W * (size_t)l, lv_next(s, x, l, step), W, L->num, o);
-		p[np] = list_piece(s, L, o);
-		np++;
+		lev[np++] = l;
 	}
+	/* a long laying: the second half of the levels on a second thread */
+	struct lay_job a = { s, bm, x, c, lev, np, p, lbm }, b = a;
+	pthread_t tid;
+	int two = est >= s->parallel_rows / 4 && s->ncpu > 1 && np > 1;
+	if (two) {
+		a.n = np / 2;
+		b.lev += a.n;
+		b.n = np - a.n;
+		b.p += a.n;
+		b.lbm += a.n;
+		if (pthread_create(&tid, NULL, lay_run, &b) != 0) {
+			two = 0;
+			a.n = np;
+		}
+	}
+	lay_run(&a);
+	if (two)
+		pthread_join(tid, NULL);
 	return np;
 }
 
@@ -1416,7 +1499,7 @@ int yoc__sel_aggregate(const yoc_sel *s, const uint64_t *bm, struct agg *a)
 				if (k % 2 == 0 && (est = levels_cost(s, c, lt[c])) >= cost && s->list_walk)
 					continue;
 				nc = k % 2 ? level_rest(s, bm, c, lt[c], cand, cl)
-					   : level_pieces(s, bm, c, lt[c], cand, cl);
+					   : level_pieces(s, bm, c, lt[c], est, cand, cl);
 			}
 			size_t cw = 0;
 			for (int i = 0; i < nc; i++)

@@ -319,7 +319,9 @@ static void random_request(char *out, size_t cap)
 			continue;
 		used[q] = 1;
 		n += (size_t)snprintf(out + n, cap - n, "%s", first ? "" : ",");
-		n += (size_t)snprintf(out + n, cap - n, parts[q], q == 6 ? rnd(hi[q]) * 1000 : rnd(hi[q]));
+		/* cost: pounds inside the costs' range (most are under 2,300 pounds), or past it */
+		unsigned v = rnd(hi[q]);
+		n += (size_t)snprintf(out + n, cap - n, parts[q], q == 6 && rnd(3) == 0 ? v * 1000 : v);
 		first = 0;
 	}
 	if ((used[13] || used[14]) && rnd(2))
@@ -441,6 +443,50 @@ static void random_bitmap(const yoc_sel *s, uint64_t *bm)
 ** blocks, groups of more than half the people, wide rows; and the groups of
 ** the indexes' filters.
 */
+/*
+** The cost threshold by the cost buckets and the sorted costs against every
+** row's cost, at the buckets' bounds, next to them and in between.
+*/
+static void test_sel_cost(void **st)
+{
+	(void)st;
+	char dir[2048], path[2200];
+	struct yoc_error e;
+	yoc_sel *s = NULL;
+	sqlite3 *db;
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "cost"), 0);
+	make_dataset(dir);
+	/* costs an index can hold (the dataset's widest are past 2^31 pence) */
+	snprintf(path, sizeof path, "%s/yoc.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE person_year SET cost_total = 250000 + cost_total % 977"
+					  " WHERE cost_total >= 2147483648", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(yoc_sel_load(dir, NULL, &s, &e), 0);
+	const struct numidx *b = &s->ix_costb;
+	assert_true(s->ix_cost.ok && b->ok && b->nlev > 40);
+	uint64_t *bm = test_malloc(8 * s->words);
+	for (int k = 0; k < 400; k++) {
+		struct sel_filter f;
+		memset(&f, 0, sizeof f);
+		f.age_lo = f.age_hi = f.lc_lo = f.lc_hi = -1;
+		f.emerg_min = f.bed_min = -1;
+		f.cost_min = k % 3 == 0 ? (int64_t)rnd(260000) :
+			     (int64_t)b->bound[rnd((unsigned)b->nlev)] + (int64_t)(k % 3) - 1 + (k % 5 == 0);
+		memcpy(bm, s->valid, 8 * s->words);
+		yoc__sel_filter_eval(s, &f, bm);
+		for (size_t r = 0; r < s->n; r++) {
+			size_t fr = s->perm[r];
+			int want = !s->cost_total.null[fr] && s->cost_total.v[fr] >= (double)f.cost_min;
+			if ((int)(bm[r / 64] >> (r % 64) & 1) != want)
+				fail_msg("cost >= %lld: row %zu", (long long)f.cost_min, r);
+		}
+	}
+	test_free(bm);
+	yoc_sel_free(s);
+	tu_rm_rf(dir);
+}
+
 /* cb: nlev buckets of cost, increasing bounds, ge[l] the rows costing bound[l] or more */
 static void check_buckets(const yoc_sel *s, const struct numidx *cb, int nlev)
 {
@@ -578,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_alog_open),
 		cmocka_unit_test(test_sel_index),
 		cmocka_unit_test(test_sel_blocks),
+		cmocka_unit_test(test_sel_cost),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
