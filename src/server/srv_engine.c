@@ -168,6 +168,34 @@ static int numidx_build(const yoc_sel *s, const struct numcol *c, int cap, struc
 	return 0;
 }
 
+/* The last l < n with bound[l] <= v (bound increasing; 0 if none). */
+static int last_bound(const double *bound, int n, double v)
+{
+	int lo = 0, hi = n - 1;
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+		if (bound[mid] <= v)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* How many of x's tail (values descending) are >= t. */
+static size_t tail_count(const struct numidx *x, double t)
+{
+	size_t lo = 0, hi = x->ntail;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (x->tail_v[mid] >= t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static int dbl_cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -213,14 +241,7 @@ static int numidx_buckets(const yoc_sel *s, const struct numcol *c, int cap, str
 	for (size_t f = 0; f < n; f++) {
 		if (c->null[f] || c->v[f] != c->v[f])
 			continue;
-		int lo = 0, hi = x->nlev - 1; /* the last bound <= the value */
-		while (lo < hi) {
-			int mid = (lo + hi + 1) / 2;
-			if (x->bound[mid] <= c->v[f])
-				lo = mid;
-			else
-				hi = mid - 1;
-		}
+		int lo = last_bound(x->bound, x->nlev, c->v[f]);
 		bit_set(x->nonnull, s->inv[f]);
 		bit_set(x->ge + W * (size_t)lo, s->inv[f]);
 	}
@@ -254,15 +275,7 @@ static void num_ge(const yoc_sel *s, const struct numidx *x, double t, uint64_t 
 		return;
 	}
 	/* past the levels: the tail's first k rows (values descending) */
-	size_t lo = 0, hi = x->ntail;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (x->tail_v[mid] >= t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t k = lo;
+	size_t k = tail_count(x, t);
 	if (k <= x->ntail / 2) {
 		memset(out, 0, 8 * W);
 		for (size_t j = 0; j < k; j++)
@@ -294,31 +307,9 @@ static void cost_ge(const yoc_sel *s, double t, uint64_t *out)
 		num_ge(s, x, t, out);
 		return;
 	}
-	int l = 0; /* the last bound <= t */
-	for (int hi = b->nlev - 1; l < hi;) {
-		int mid = (l + hi + 1) / 2;
-		if (b->bound[mid] <= t)
-			l = mid;
-		else
-			hi = mid - 1;
-	}
+	int l = last_bound(b->bound, b->nlev, t);
 	/* tail positions [k, k2): values in [bound[l], t) */
-	size_t k = 0, k2 = 0, hi = x->ntail;
-	for (size_t lo = 0; lo < hi;) {
-		size_t mid = (lo + hi) / 2;
-		if (x->tail_v[mid] >= t)
-			lo = k = mid + 1;
-		else
-			hi = mid;
-	}
-	hi = x->ntail;
-	for (size_t lo = k; lo < hi;) {
-		size_t mid = (lo + hi) / 2;
-		if (x->tail_v[mid] >= b->bound[l])
-			lo = k2 = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t k = tail_count(x, t), k2 = tail_count(x, b->bound[l]);
 	memcpy(out, b->ge + s->words * (size_t)l, 8 * s->words);
 	for (size_t j = k; j < k2; j++)
 		bit_clear(out, x->tail_row[j]);
