@@ -263,10 +263,10 @@ struct pbuild {
 	struct yoc__pindex map;
 };
 
-static struct yoc_person *pb_get(struct pbuild *b, struct yoc_cell key, int create, int *rc)
+static struct yoc_person *pb_get(struct pbuild *b, struct yoc_cell key, uint64_t h, int create,
+			       int *rc)
 {
 	size_t at;
-	uint64_t h = pkey_hash(key.p, key.n);
 	int64_t v = pindex_find(&b->map, b->a, key.p, key.n, h, &at);
 	if (v >= 0)
 		return &b->a[v];
@@ -370,16 +370,31 @@ static void bind_date(sqlite3_stmt *st, int i, int32_t d)
 	sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
 }
 
-static int scan_kind(yoc_store *s, struct pbuild *b, int kind, struct yoc_error *e)
+/*
+** One part of the person build: the persons whose pseudo hashes to part
+** (of nparts), from every current gp_register file, then every deaths
+** file, each in file and row order, so that a person's fields come out as
+** one pass over all the rows would leave them. The parts are disjoint, so
+** they are built on threads side by side and only joined at the end.
+*/
+struct pscan {
+	yoc_store *s;
+	const struct yoc_file_info *fi[2]; /* gp_register, deaths */
+	size_t nf[2];
+	int part, nparts;
+	struct pbuild b;
+	struct psort *ps; /* b's persons in pseudo order (psort.i into b.a) */
+	int rc;
+	struct yoc_error e;
+};
+
+static int scan_files(struct pscan *P, int kind, const struct yoc_file_info *fi, size_t nf)
 {
-	struct yoc_file_info *fi = NULL;
-	size_t nf = 0;
-	int rc = yoc_store_files(s, kind, 0, &fi, &nf, e);
-	if (rc)
-		return rc;
+	struct pbuild *b = &P->b;
+	int rc = YOC_OK;
 	for (size_t i = 0; i < nf && !rc; i++) {
 		yoc_seg *g = NULL;
-		if ((rc = yoc_seg_open(s, fi[i].file_id, &g, e)))
+		if ((rc = yoc__seg_open_named(P->s, fi[i].segment, &g, &P->e)))
 			break;
 		int cp = yoc_seg_col(g, "PSEUDO_ID"), cs = yoc_seg_col(g, "NHSNO_STATUS");
 		int csex = yoc_seg_col(g, "SEX"), cdob = yoc_seg_col(g, "MYDOB");
@@ -390,7 +405,10 @@ static int scan_kind(yoc_store *s, struct pbuild *b, int kind, struct yoc_error 
 			struct yoc_cell key;
 			if (!usable_key(g, cp, cs, r, &key))
 				continue;
-			struct yoc_person *p = pb_get(b, key, kind == YOC_KIND_GP_REGISTER, &rc);
+			uint64_t h = pkey_hash(key.p, key.n);
+			if (P->nparts > 1 && (int)((h >> 32) % (uint64_t)P->nparts) != P->part)
+				continue;
+			struct yoc_person *p = pb_get(b, key, h, kind == YOC_KIND_GP_REGISTER, &rc);
 			if (rc)
 				break;
 			if (!p)
@@ -421,91 +439,170 @@ static int scan_kind(yoc_store *s, struct pbuild *b, int kind, struct yoc_error 
 		}
 		yoc_seg_close(g);
 	}
-	yoc_store_files_free(fi);
 	if (rc == YOC_ENOMEM)
-		yoc_error_set(e, rc, s->dbpath, 0, 0, "out of memory");
+		yoc_error_set(&P->e, rc, P->s->dbpath, 0, 0, "out of memory");
 	return rc;
+}
+
+static void *pscan_run(void *arg)
+{
+	struct pscan *P = arg;
+	struct pbuild *b = &P->b;
+	yoc_error_clear(&P->e);
+	if (pindex_init(&b->map, 1024)) {
+		P->rc = yoc_error_set(&P->e, YOC_ENOMEM, P->s->dbpath, 0, 0, "out of memory");
+		return NULL;
+	}
+	if ((P->rc = scan_files(P, YOC_KIND_GP_REGISTER, P->fi[0], P->nf[0])) ||
+	    (P->rc = scan_files(P, YOC_KIND_DEATHS, P->fi[1], P->nf[1])))
+		return NULL;
+	pindex_free(&b->map);
+	if (!(P->ps = yoc_malloc((b->n ? b->n : 1) * sizeof *P->ps))) {
+		P->rc = yoc_error_set(&P->e, YOC_ENOMEM, P->s->dbpath, 0, 0, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < b->n; i++) {
+		P->ps[i].k = prefix_key(b->a[i].pseudo);
+		P->ps[i].i = (uint32_t)i;
+	}
+	qsort_r(P->ps, b->n, sizeof *P->ps, cmp_person, b->a);
+	return NULL;
 }
 
 /*
 ** The person table from the current gp_register and deaths segments, in
-** pseudo_id order, into *out (n persons; the caller frees it). Nothing is
-** written.
+** pseudo_id order, into *out (n persons; the caller frees it). Built in
+** s->jobs parts on as many threads (the same table whatever their number),
+** the parts joined into one array and their sorted orders merged. Nothing
+** is written.
 */
 static int persons_build(yoc_store *s, struct yoc_person **out, size_t *out_n,
 			 struct yoc_error *e)
 {
-	struct pbuild b = {0};
+	enum { MAXP = 16 };
+	struct yoc_file_info *fi[2] = {NULL, NULL};
+	size_t nf[2] = {0, 0};
+	struct pscan part[MAXP];
+	pthread_t th[MAXP];
+	int started[MAXP] = {0};
 	uint32_t *order = NULL;
-	struct yoc_person *sorted = NULL;
-	int rc = YOC_OK;
+	struct yoc_person *all = NULL;
+	int np = s->jobs < 1 ? 1 : s->jobs > MAXP ? MAXP : s->jobs, rc;
 	*out = NULL;
 	*out_n = 0;
-	if (pindex_init(&b.map, 1024))
-		return yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
-	if ((rc = scan_kind(s, &b, YOC_KIND_GP_REGISTER, e)) ||
-	    (rc = scan_kind(s, &b, YOC_KIND_DEATHS, e)))
+	memset(part, 0, sizeof part);
+	if ((rc = yoc_store_files(s, YOC_KIND_GP_REGISTER, 0, &fi[0], &nf[0], e)) ||
+	    (rc = yoc_store_files(s, YOC_KIND_DEATHS, 0, &fi[1], &nf[1], e)))
 		goto cleanup;
-	/* in pseudo_id order: an index array sorted, then each person moved
-	 * once, in place, along the cycles of the permutation (a sort of the
-	 * records themselves moves them many times) */
-	pindex_free(&b.map);
-	order = yoc_malloc((b.n ? b.n : 1) * sizeof *order);
-	if (!order) {
+	for (int t = 0; t < np; t++) {
+		struct pscan *P = &part[t];
+		P->s = s;
+		P->fi[0] = fi[0];
+		P->fi[1] = fi[1];
+		P->nf[0] = nf[0];
+		P->nf[1] = nf[1];
+		P->part = t;
+		P->nparts = np;
+		if (t > 0 && pthread_create(&th[t], NULL, pscan_run, P) == 0)
+			started[t] = 1;
+	}
+	pscan_run(&part[0]);
+	for (int t = 1; t < np; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			pscan_run(&part[t]); /* no thread: built here */
+	}
+	size_t n = 0, base[MAXP];
+	for (int t = 0; t < np && !rc; t++) {
+		if (part[t].rc) {
+			*e = part[t].e;
+			rc = part[t].rc;
+		}
+		base[t] = n;
+		n += part[t].b.n;
+	}
+	if (rc)
+		goto cleanup;
+	/* the parts in one array: the first part's grown, the others copied after it */
+	all = part[0].b.a;
+	part[0].b.a = NULL;
+	if (np > 1 && n > base[1]) {
+		struct yoc_person *na = yoc_realloc(all, n * sizeof *na);
+		if (!na) {
+			rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
+			goto cleanup;
+		}
+		all = na;
+		for (int t = 1; t < np; t++)
+			if (part[t].b.n)
+				memcpy(all + base[t], part[t].b.a, part[t].b.n * sizeof *all);
+	}
+	if (!all && !(all = yoc_calloc(1, sizeof *all))) {
 		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	struct psort *ps = yoc_malloc((b.n ? b.n : 1) * sizeof *ps);
-	if (!ps) {
+	/* the parts' orders merged: order[j] is the person that goes to j */
+	if (!(order = yoc_malloc((n ? n : 1) * sizeof *order))) {
 		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	for (size_t i = 0; i < b.n; i++) {
-		ps[i].k = prefix_key(b.a[i].pseudo);
-		ps[i].i = (uint32_t)i;
+	size_t at[MAXP] = {0};
+	for (size_t j = 0; j < n; j++) {
+		int best = -1;
+		struct psort bk = {0, 0};
+		for (int t = 0; t < np; t++) {
+			if (at[t] == part[t].b.n)
+				continue;
+			struct psort c = part[t].ps[at[t]];
+			c.i += (uint32_t)base[t];
+			if (best < 0 || cmp_person(&c, &bk, all) < 0) {
+				best = t;
+				bk = c;
+			}
+		}
+		order[j] = bk.i;
+		at[best]++;
 	}
-	qsort_r(ps, b.n, sizeof *ps, cmp_person, b.a);
-	for (size_t i = 0; i < b.n; i++)
-		order[i] = ps[i].i;
-	yoc_free(ps);
-	for (size_t i = 0; i < b.n; i++) {
+	/* each person moved once, in place, along the cycles of the permutation
+	 * (a sort of the records themselves moves them many times) */
+	for (size_t i = 0; i < n; i++) {
 		if (order[i] == i)
 			continue;
-		struct yoc_person tmp = b.a[i];
+		struct yoc_person tmp = all[i];
 		size_t j = i;
-		for (;;) { /* b.a[j] takes the person at order[j] */
+		for (;;) { /* all[j] takes the person at order[j] */
 			size_t k = order[j];
 			order[j] = (uint32_t)j;
 			if (k == i) {
-				b.a[j] = tmp;
+				all[j] = tmp;
 				break;
 			}
-			b.a[j] = b.a[k];
+			all[j] = all[k];
 			j = k;
 		}
 	}
-	sorted = b.a ? b.a : yoc_calloc(1, sizeof *sorted);
-	b.a = NULL;
-	if (!sorted) {
-		rc = yoc_error_set(e, YOC_ENOMEM, s->dbpath, 0, 0, "out of memory");
-		goto cleanup;
-	}
-	if (b.n) {
-		struct yoc_person *fit = yoc_realloc(sorted, b.n * sizeof *sorted);
+	if (n) {
+		struct yoc_person *fit = yoc_realloc(all, n * sizeof *all);
 		if (fit)
-			sorted = fit;
+			all = fit;
 	}
-	for (size_t i = 0; i < b.n; i++)
-		if (!sorted[i].birth_month)
-			sorted[i].birth_year = 0; /* as the table gives it back: both NULL */
-	*out = sorted;
-	*out_n = b.n;
-	sorted = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!all[i].birth_month)
+			all[i].birth_year = 0; /* as the table gives it back: both NULL */
+	*out = all;
+	*out_n = n;
+	all = NULL;
 cleanup:
-	yoc_free(b.a);
+	for (int t = 0; t < np; t++) {
+		yoc_free(part[t].b.a);
+		yoc_free(part[t].ps);
+		pindex_free(&part[t].b.map);
+	}
+	yoc_free(all);
 	yoc_free(order);
-	yoc_free(sorted);
-	pindex_free(&b.map);
+	yoc_store_files_free(fi[0]);
+	yoc_store_files_free(fi[1]);
 	return rc;
 }
 

@@ -992,6 +992,160 @@ static void test_file_alloc_failures(void **state)
 	free(data);
 }
 
+
+/*
+** The person table is built in s->jobs parts by pseudonym hash and the
+** parts joined: with 1, 2, 3 and 7 parts it equals a plain pass over the
+** rows in file order, modelled here (the earliest registration start, the
+** latest file's other fields, the earliest death, rows without a valid
+** pseudonym skipped), in pseudonym order, persons sharing their first
+** eight characters included.
+*/
+enum { PP_N = 240, PP_FILES = 5 };
+struct pp_model {
+	char pseudo[72];
+	int seen;
+	char sex[4], practice[16], lsoa[16];
+	int bm, by, imd;
+	char rs[16], re[16], dod[16];
+};
+
+static void pp_pseudo(int i, char *out)
+{
+	/* a third share their first 8 characters; the rest spread out */
+	uint64_t h = (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ULL;
+	if (i % 3 == 0)
+		snprintf(out, 72, "cafef00d%056llx", (unsigned long long)(h >> 8));
+	else
+		snprintf(out, 72, "%016llx%048llx", (unsigned long long)h,
+			 (unsigned long long)(h ^ 0x5555));
+}
+
+static unsigned pp_rnd(unsigned *r)
+{
+	*r = *r * 1103515245u + 12345u;
+	return (*r >> 16) & 0x7fff;
+}
+
+static int pp_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct pp_model *)a)->pseudo, ((const struct pp_model *)b)->pseudo);
+}
+
+static void test_persons_parts(void **state)
+{
+	(void)state;
+	char dir[512];
+	yoc_store *s = NULL;
+	struct yoc_loader *L = NULL;
+	struct yoc_load_result r;
+	struct yoc_error e;
+	struct yoc_buf csv, want, got;
+	struct pp_model *m = calloc(PP_N, sizeof *m);
+	assert_non_null(m);
+	yoc_buf_init(&csv, 0);
+	yoc_buf_init(&want, 0);
+	yoc_buf_init(&got, 0);
+	for (int i = 0; i < PP_N; i++)
+		pp_pseudo(i, m[i].pseudo);
+	assert_int_equal(newstore(dir, sizeof dir, &s), 0);
+	assert_int_equal(yoc_loader_begin(&L, s, &e), 0);
+	unsigned rnd = 12345;
+	for (int f = 0; f < PP_FILES; f++) {
+		yoc_buf_reset(&csv);
+		yoc_buf_printf(&csv, "PSEUDO_ID,NHSNO_STATUS,GPPRAC,REG_START,REG_END,SEX,MYDOB,"
+				     "LSOA11,IMD_DECILE\n");
+		for (int i = 0; i < PP_N; i++) {
+			if (pp_rnd(&rnd) % 4 == 0)
+				continue; /* not in this file */
+			int valid = pp_rnd(&rnd) % 10 != 0;
+			char rs[16], re[16] = "", prac[16], lsoa[16], imd[8] = "";
+			int y = 2000 + (int)(pp_rnd(&rnd) % 20), mo = 1 + (int)(pp_rnd(&rnd) % 12);
+			snprintf(rs, sizeof rs, "%04d-%02d-%02d", y, mo, 1 + (int)(pp_rnd(&rnd) % 28));
+			if (pp_rnd(&rnd) % 3 == 0)
+				snprintf(re, sizeof re, "%04d-%02d-15", y + 1 + (int)(pp_rnd(&rnd) % 2), mo);
+			snprintf(prac, sizeof prac, "P8100%d", (int)(pp_rnd(&rnd) % 9));
+			snprintf(lsoa, sizeof lsoa, "E0100%04d", (int)(pp_rnd(&rnd) % 5000));
+			if (pp_rnd(&rnd) % 5)
+				snprintf(imd, sizeof imd, "%d", 1 + (int)(pp_rnd(&rnd) % 10));
+			int sex = 1 + (int)(pp_rnd(&rnd) % 2), bm = 1 + (int)(pp_rnd(&rnd) % 12);
+			int by = 1930 + (int)(pp_rnd(&rnd) % 80);
+			yoc_buf_printf(&csv, "%s,%s,%s,%s,%s,%d,%02d%04d,%s,%s\n", m[i].pseudo,
+				       valid ? "valid" : "unverified", prac, rs, re, sex, bm, by, lsoa, imd);
+			if (!valid)
+				continue;
+			struct pp_model *p = &m[i];
+			p->seen = 1;
+			snprintf(p->sex, sizeof p->sex, "%d", sex);
+			snprintf(p->practice, sizeof p->practice, "%s", prac);
+			snprintf(p->lsoa, sizeof p->lsoa, "%s", lsoa);
+			if (imd[0])
+				p->imd = atoi(imd);
+			p->bm = bm;
+			p->by = by;
+			if (!p->rs[0] || strcmp(rs, p->rs) < 0)
+				snprintf(p->rs, sizeof p->rs, "%s", rs);
+			snprintf(p->re, sizeof p->re, "%s", re);
+		}
+		char name[64];
+		snprintf(name, sizeof name, "reg/G%d_2023-0%d.csv", f, 1 + f);
+		assert_int_equal(yoc_loader_mem(L, name, csv.data, csv.len, -1, &r, &e), 0);
+		assert_int_equal(r.quarantined, 0);
+	}
+	for (int f = 0; f < 2; f++) {
+		yoc_buf_reset(&csv);
+		yoc_buf_printf(&csv, "PSEUDO_ID,NHSNO_STATUS,DOD\n");
+		for (int i = f; i < PP_N; i += 7) {
+			char d[16];
+			snprintf(d, sizeof d, "2022-%02d-%02d", 1 + (int)(pp_rnd(&rnd) % 12),
+				 1 + (int)(pp_rnd(&rnd) % 28));
+			yoc_buf_printf(&csv, "%s,valid,%s\n", m[i].pseudo, d);
+			if (m[i].seen && (!m[i].dod[0] || strcmp(d, m[i].dod) < 0))
+				snprintf(m[i].dod, sizeof m[i].dod, "%s", d);
+		}
+		yoc_buf_printf(&csv, "%064d,valid,2022-01-01\n", 5); /* never registered */
+		char name[64];
+		snprintf(name, sizeof name, "deaths/ONS%d_2022-12.csv", f);
+		assert_int_equal(yoc_loader_mem(L, name, csv.data, csv.len, -1, &r, &e), 0);
+		assert_int_equal(r.quarantined, 0);
+	}
+	assert_int_equal(yoc_loader_commit(L, &e), 0);
+	yoc_loader_free(L);
+	/* the model, as the table should read */
+	qsort(m, PP_N, sizeof *m, pp_cmp);
+	int idx = 0;
+	for (int i = 0; i < PP_N; i++) {
+		struct pp_model *p = &m[i];
+		if (!p->seen)
+			continue;
+		char imd[8] = "NULL";
+		if (p->imd)
+			snprintf(imd, sizeof imd, "%d", p->imd);
+		yoc_buf_printf(&want, "%d|%s|%s|%d|%d|%s|%s|%s|%s|%s|%s\n", idx++, p->pseudo, p->sex,
+			       p->bm, p->by, p->practice, p->lsoa, imd, p->rs,
+			       p->re[0] ? p->re : "NULL", p->dod[0] ? p->dod : "NULL");
+	}
+	assert_true(idx > PP_N / 2);
+	yoc_buf_printf(&want, "==\n");
+	static const int parts[] = {1, 2, 3, 7};
+	for (size_t k = 0; k < sizeof parts / sizeof *parts; k++) {
+		yoc_store_jobs(s, parts[k]);
+		assert_int_equal(sqlite3_exec(yoc_store_db(s), "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(yoc_store_rebuild_persons(s, &e), 0);
+		dump_derived(s, &got);
+		assert_true(got.len > want.len);
+		assert_memory_equal(got.data, want.data, want.len); /* then the linkage */
+		assert_int_equal(sqlite3_exec(yoc_store_db(s), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+		yoc_store_persons_reset(s);
+	}
+	free(m);
+	yoc_buf_free(&csv);
+	yoc_buf_free(&want);
+	yoc_buf_free(&got);
+	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1002,7 +1156,7 @@ int main(void)
 		cmocka_unit_test(test_bad_names), cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_plan), cmocka_unit_test(test_source_account_lookup),
 		cmocka_unit_test(test_source_account_entries), cmocka_unit_test(test_person_cache),
-		cmocka_unit_test(test_rebuild_all),
+		cmocka_unit_test(test_rebuild_all), cmocka_unit_test(test_persons_parts),
 	};
 	return cmocka_run_group_tests_name("load", tests, NULL, NULL);
 }
