@@ -282,7 +282,9 @@ int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error
 	 * every call, each bind of the millions of rows analyse writes included.
 	 */
 	int of = (flags & YOC_STORE_WRITE) ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
-	if (sqlite3_open_v2(s->dbpath, &s->db, of | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	/* a writer's page writes go out on a helper thread (wbvfs.c) */
+	const char *vfs = (flags & YOC_STORE_WRITE) ? yoc__wbvfs_name() : NULL;
+	if (sqlite3_open_v2(s->dbpath, &s->db, of | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
 		rc = db_error(s->db, e, s->dbpath);
 		goto cleanup;
 	}

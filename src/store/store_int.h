@@ -39,6 +39,8 @@ struct yoc_store {
 };
 
 int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e);
+/* The write-behind VFS's name (wbvfs.c), registered on first use; NULL: none. */
+const char *yoc__wbvfs_name(void);
 void yoc__store_pending_free(yoc_store *s);
 /* 1: s's person table is keyed by pseudonym (YOC_STORE_PERSON_SQL); 0: a rowid table. */
 int yoc__store_person_keyed(yoc_store *s);

@@ -5,6 +5,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "store/store.h"
 #include "testutil.h"
@@ -374,10 +381,204 @@ static void test_segment_v2_edges(void **state)
 	tu_rm_rf(dir);
 }
 
+
+/* ---- the write-behind VFS of a writing store (wbvfs.c) ---- */
+
+/* sum(v), count(*) of table t through a plain SQLite connection (default VFS). */
+static void wb_plain(const char *dir, int64_t *sum, int64_t *n, int *ok)
+{
+	char path[700];
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	snprintf(path, sizeof path, "%s/yoc.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	*sum = *n = -1;
+	if (sqlite3_prepare_v2(db, "select coalesce(sum(v), 0), count(*) from t", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*sum = sqlite3_column_int64(st, 0);
+		*n = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	*ok = sqlite3_prepare_v2(db, "pragma integrity_check", -1, &st, NULL) == SQLITE_OK &&
+	      sqlite3_step(st) == SQLITE_ROW &&
+	      strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* Rows k0..k1 of t (v = k, a 200-byte pad) inserted in one transaction on db. */
+static int wb_fill(sqlite3 *db, int k0, int k1)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (!rc)
+		rc = sqlite3_prepare_v2(db, "insert into t values(?, zeroblob(200))", -1, &st, NULL);
+	for (int k = k0; !rc && k < k1; k++) {
+		sqlite3_bind_int(st, 1, k);
+		rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sqlite3_errcode(db);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (!rc)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	else
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+** Writes queued on the helper thread are seen by the writer's own reads
+** mid-transaction (the cache is kept small, so pages spill and are read
+** back), by another connection once committed, and survive the process
+** being killed straight after the commit (the helper slowed down, so the
+** queue is long when the commit is asked for); a writer killed before its
+** commit leaves the previous state; a write that fails on the helper fails
+** the commit.
+*/
+static void test_write_behind(void **state)
+{
+	(void)state;
+	char dir[512];
+	struct yoc_error e;
+	yoc_store *s = NULL;
+	int64_t sum, n;
+	int ok;
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "wb"), 0);
+	assert_int_equal(yoc_store_init(dir, &e), 0);
+	assert_int_equal(yoc_store_open(&s, dir, YOC_STORE_WRITE, &e), 0);
+	sqlite3 *db = yoc_store_db(s);
+	sqlite3_vfs *vfs = NULL;
+	assert_int_equal(sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs), SQLITE_OK);
+	assert_non_null(vfs);
+	assert_string_equal(vfs->zName, "yoc-wb");
+	assert_int_equal(sqlite3_exec(db, "PRAGMA cache_size = 20; CREATE TABLE t(v INTEGER, pad BLOB)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	/* in one transaction: spilled pages read back by a sum over the table */
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "insert into t values(?, zeroblob(200))", -1, &st, NULL),
+			 SQLITE_OK);
+	for (int k = 0; k < 20000; k++) {
+		sqlite3_bind_int(st, 1, k);
+		assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+		if (k % 5000 == 4999) {
+			sqlite3_stmt *q = NULL;
+			assert_int_equal(sqlite3_prepare_v2(db, "select sum(v), count(*) from t", -1, &q, NULL),
+					 SQLITE_OK);
+			assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+			assert_int_equal(sqlite3_column_int64(q, 0), (int64_t)k * (k + 1) / 2);
+			assert_int_equal(sqlite3_column_int64(q, 1), k + 1);
+			sqlite3_finalize(q);
+		}
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	wb_plain(dir, &sum, &n, &ok);
+	assert_int_equal(n, 20000);
+	assert_int_equal(sum, (int64_t)19999 * 20000 / 2);
+	assert_true(ok);
+	yoc_store_close(s);
+	s = NULL;
+
+	/* a process killed right after its commit returned: every row is there */
+	int pfd[2];
+	assert_int_equal(pipe(pfd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		yoc_store *c = NULL;
+		char b = 'x';
+		setenv("YOC_WB_TEST_DELAY_US", "2000", 1); /* a slow disk: the queue is long */
+		if (yoc_store_open(&c, dir, YOC_STORE_WRITE, &e) ||
+		    sqlite3_exec(yoc_store_db(c), "PRAGMA cache_size = 20", NULL, NULL, NULL) ||
+		    wb_fill(yoc_store_db(c), 20000, 60000))
+			b = 'f';
+		if (write(pfd[1], &b, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause(); /* killed here, nothing closed */
+	}
+	char b = 0;
+	assert_int_equal(read(pfd[0], &b, 1), 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(b, 'x');
+	wb_plain(dir, &sum, &n, &ok);
+	assert_int_equal(n, 60000);
+	assert_int_equal(sum, (int64_t)59999 * 60000 / 2);
+	assert_true(ok);
+
+	/* killed inside its transaction, pages spilled: the committed state */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		yoc_store *c = NULL;
+		char b2 = 'x';
+		sqlite3_stmt *ins = NULL;
+		if (yoc_store_open(&c, dir, YOC_STORE_WRITE, &e) ||
+		    sqlite3_exec(yoc_store_db(c), "PRAGMA cache_size = 20; BEGIN", NULL, NULL, NULL) ||
+		    sqlite3_prepare_v2(yoc_store_db(c), "insert into t values(1, zeroblob(200))", -1,
+				       &ins, NULL))
+			b2 = 'f';
+		for (int k = 0; b2 == 'x' && k < 30000; k++) {
+			if (sqlite3_step(ins) != SQLITE_DONE)
+				b2 = 'f';
+			sqlite3_reset(ins);
+		}
+		if (write(pfd[1], &b2, 1) != 1)
+			_exit(3);
+		for (;;)
+			pause();
+	}
+	b = 0;
+	assert_int_equal(read(pfd[0], &b, 1), 1);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(b, 'x');
+	assert_int_equal(yoc_store_open(&s, dir, YOC_STORE_WRITE, &e), 0); /* rolls the journal back */
+	yoc_store_close(s);
+	s = NULL;
+	wb_plain(dir, &sum, &n, &ok);
+	assert_int_equal(n, 60000);
+	assert_int_equal(sum, (int64_t)59999 * 60000 / 2);
+	assert_true(ok);
+	close(pfd[0]);
+	close(pfd[1]);
+
+	/* a write the helper fails (the file size limit) fails what follows */
+	assert_int_equal(yoc_store_open(&s, dir, YOC_STORE_WRITE, &e), 0);
+	db = yoc_store_db(s);
+	struct stat sb;
+	char path[700];
+	snprintf(path, sizeof path, "%s/yoc.db", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	struct rlimit old, lim;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = (rlim_t)sb.st_size + 64 * 1024;
+	void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	/* the cache holds the transaction: only the commit writes, and must fail */
+	int rc = wb_fill(db, 0, 20000);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, prev);
+	assert_int_not_equal(rc, SQLITE_OK);
+	yoc_store_close(s);
+	s = NULL;
+	wb_plain(dir, &sum, &n, &ok);
+	assert_int_equal(n, 60000); /* the failed transaction left nothing */
+	assert_true(ok);
+	tu_rm_rf(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_open), cmocka_unit_test(test_segment_roundtrip),
+		cmocka_unit_test(test_write_behind),
 		cmocka_unit_test(test_segment_v2_edges),
 		cmocka_unit_test(test_segw_alloc_failures),
 		cmocka_unit_test(test_write_error_messages), cmocka_unit_test(test_open_read_only),
