@@ -307,7 +307,7 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *pf, int fla
 	f->main_db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
 	if (f->main_db) {
 		const char *d = getenv("YOC_WB_TEST_DELAY_US");
-		f->delay_us = d ? atoi(d) : 0;
+		f->delay_us = d ? (int)strtol(d, NULL, 10) : 0;
 		pthread_mutex_init(&f->mu, NULL);
 		pthread_cond_init(&f->cv, NULL);
 		pthread_mutex_lock(&files_mu);
