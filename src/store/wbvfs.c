@@ -7,9 +7,9 @@
 ** writing time) runs beside SQLite's own work instead of after it.
 **
 ** What SQLite sees is what it would see without the queue: before any other
-** operation on the database file (a read, a sync, a truncation, its size, a
-** lock taken or given up, a file control, the close) and before any file is
-** deleted, the queue is drained, so reads find every write, a commit's sync
+** operation on the database file (a read of bytes still queued, a sync, a
+** truncation, its size, a lock taken or given up, a file control, the
+** close) and before any file is deleted, the queue is drained, so reads find every write, a commit's sync
 ** covers its pages, and the journal is removed only after the pages it
 ** guards are in the file. A write the helper fails is reported by the next
 ** of those operations. Queued writes are in order and at most QMAX bytes;
@@ -27,7 +27,13 @@
 /* Contiguous writes gather in chunks this large (the default VFS writes
  * less than 128 KiB in one call). */
 #define CHUNK (64 * 1024)
-#define QMAX (256 * CHUNK) /* bytes queued at most */
+#define QCHUNKS 256            /* chunks queued at most (their memory) */
+#define QMAX (QCHUNKS * CHUNK) /* bytes queued at most */
+/* The helper is woken for this much: a wake-up per page or per chunk of
+ * scattered pages (a table dropped, a cache spilled) cost more on a
+ * virtual machine than the writes it moved. */
+#define WAKE_BYTES (1024 * 1024)
+#define WAKE_CHUNKS 64
 
 struct chunk {
 	struct chunk *next;
@@ -42,13 +48,18 @@ struct wbfile {
 	int main_db;
 	/* the queue (main_db only) */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t work;  /* the helper waits for a chunk to write */
+	pthread_cond_t moved; /* writers and drains wait for the queue to move */
 	pthread_t th;
 	int started, stop;
+	int flush;   /* drains under way: the helper takes the open tail chunk too */
+	int waiting; /* threads waiting on moved */
 	struct chunk *head, *tail, *spare; /* queued, in order; reusable */
 	int nspare;
+	int nq;        /* chunks queued (the tail, still filling, among them) */
 	size_t queued; /* bytes queued or being written */
-	int busy;      /* the helper is writing a chunk */
+	int busy;      /* the helper is writing a chunk: cur */
+	struct chunk *cur;
 	int err;       /* the first failed write's code, reported once drained */
 	int delay_us;  /* test-only (YOC_WB_TEST_DELAY_US): the helper waits before each write */
 	struct wbfile *nextf; /* open database files (draining before a delete) */
@@ -60,37 +71,59 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t files_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct wbfile *files;
 
+/*
+** The helper starts writing once WAKE_BYTES or WAKE_CHUNKS are queued, or
+** for a drain or the close, and then writes every closed chunk (all but
+** the tail, which is only taken, still filling, for a drain or the close)
+** before it sleeps again. Either amount means the head is not the tail.
+*/
+static int ready(const struct wbfile *f)
+{
+	return f->head && (f->flush || f->stop || f->queued >= WAKE_BYTES || f->nq > WAKE_CHUNKS);
+}
+
 static void *helper(void *arg)
 {
 	struct wbfile *f = arg;
+	int going = 0; /* woken: every closed chunk goes out before the next sleep */
 	pthread_mutex_lock(&f->mu);
 	for (;;) {
-		while (!f->head && !f->stop)
-			pthread_cond_wait(&f->cv, &f->mu);
-		if (!f->head)
+		if (f->stop && !f->head)
 			break;
+		int closed = f->head && (f->head != f->tail || f->flush || f->stop);
+		if (!going || !closed) {
+			going = 0;
+			if (!ready(f))
+				pthread_cond_wait(&f->work, &f->mu);
+			going = ready(f);
+			continue;
+		}
 		struct chunk *c = f->head;
 		f->head = c->next;
+		f->nq--;
 		if (!f->head)
 			f->tail = NULL;
 		f->busy = 1;
+		f->cur = c;
 		pthread_mutex_unlock(&f->mu);
 		if (f->delay_us)
 			usleep((useconds_t)f->delay_us);
 		int rc = f->real->pMethods->xWrite(f->real, c->data, c->n, c->off);
 		pthread_mutex_lock(&f->mu);
 		f->busy = 0;
+		f->cur = NULL;
 		if (rc != SQLITE_OK && f->err == SQLITE_OK)
 			f->err = rc;
 		f->queued -= (size_t)c->n;
-		if (f->nspare < QMAX / CHUNK) {
+		if (f->nspare < QCHUNKS) {
 			c->next = f->spare;
 			f->spare = c;
 			f->nspare++;
 		} else {
 			yoc_free(c);
 		}
-		pthread_cond_broadcast(&f->cv);
+		if (f->waiting)
+			pthread_cond_broadcast(&f->moved);
 	}
 	pthread_mutex_unlock(&f->mu);
 	return NULL;
@@ -102,8 +135,15 @@ static int drain(struct wbfile *f)
 	if (!f->main_db)
 		return SQLITE_OK;
 	pthread_mutex_lock(&f->mu);
-	while (f->head || f->busy)
-		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->head || f->busy) {
+		f->flush++;
+		f->waiting++;
+		pthread_cond_signal(&f->work);
+		while (f->head || f->busy)
+			pthread_cond_wait(&f->moved, &f->mu);
+		f->waiting--;
+		f->flush--;
+	}
 	int rc = f->err;
 	f->err = SQLITE_OK;
 	pthread_mutex_unlock(&f->mu);
@@ -132,7 +172,7 @@ static int wb_close(sqlite3_file *pf)
 		if (f->started) {
 			pthread_mutex_lock(&f->mu);
 			f->stop = 1;
-			pthread_cond_broadcast(&f->cv);
+			pthread_cond_signal(&f->work);
 			pthread_mutex_unlock(&f->mu);
 			pthread_join(f->th, NULL);
 		}
@@ -142,15 +182,43 @@ static int wb_close(sqlite3_file *pf)
 			yoc_free(c);
 		}
 		pthread_mutex_destroy(&f->mu);
-		pthread_cond_destroy(&f->cv);
+		pthread_cond_destroy(&f->work);
+		pthread_cond_destroy(&f->moved);
 	}
 	int rc2 = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
 	return rc != SQLITE_OK ? rc : rc2;
 }
 
-static int wb_read(sqlite3_file *f, void *p, int n, sqlite3_int64 off)
+static int overlaps(const struct chunk *c, sqlite3_int64 off, int n)
 {
-	DRAINED(f, REAL(f)->pMethods->xRead(REAL(f), p, n, off));
+	return c && off < c->off + c->n && c->off < off + n;
+}
+
+/*
+** A read of bytes no queued write touches goes straight to the file: only
+** this connection adds to the queue, so none can arrive before it is done.
+** Dropping a table reads every page of it between small writes to the
+** freelist; draining before each of those reads woke the helper per page
+** and made a second analyse of a dataset slower with the queue than without.
+*/
+static int wb_read(sqlite3_file *pf, void *p, int n, sqlite3_int64 off)
+{
+	struct wbfile *f = (struct wbfile *)pf;
+	if (f->main_db) {
+		pthread_mutex_lock(&f->mu);
+		int pending = overlaps(f->cur, off, n);
+		for (const struct chunk *c = f->head; c && !pending; c = c->next)
+			pending = overlaps(c, off, n);
+		int rc = pending ? SQLITE_OK : f->err;
+		if (!pending)
+			f->err = SQLITE_OK;
+		pthread_mutex_unlock(&f->mu);
+		if (rc != SQLITE_OK)
+			return rc;
+		if (!pending)
+			return f->real->pMethods->xRead(f->real, p, n, off);
+	}
+	DRAINED(pf, REAL(pf)->pMethods->xRead(REAL(pf), p, n, off));
 }
 
 /* A chunk to fill: the tail when off continues it and there is room. */
@@ -169,6 +237,7 @@ static struct chunk *chunk_for(struct wbfile *f, sqlite3_int64 off, int n)
 	c->next = NULL;
 	c->off = off;
 	c->n = 0;
+	f->nq++;
 	if (f->tail)
 		f->tail->next = c;
 	else
@@ -190,8 +259,13 @@ static int wb_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 			DRAINED(f, f->real->pMethods->xWrite(f->real, p, n, off));
 		}
 	}
-	while (f->queued + (size_t)n > QMAX && (f->head || f->busy))
-		pthread_cond_wait(&f->cv, &f->mu);
+	if ((f->queued + (size_t)n > QMAX || f->nq >= QCHUNKS) && (f->head || f->busy)) {
+		f->waiting++;
+		pthread_cond_signal(&f->work);
+		while ((f->queued + (size_t)n > QMAX || f->nq >= QCHUNKS) && (f->head || f->busy))
+			pthread_cond_wait(&f->moved, &f->mu);
+		f->waiting--;
+	}
 	struct chunk *c = chunk_for(f, off, n);
 	if (!c) { /* no memory for the queue: this write goes out now */
 		pthread_mutex_unlock(&f->mu);
@@ -200,7 +274,8 @@ static int wb_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 	memcpy(c->data + c->n, p, (size_t)n);
 	c->n += n;
 	f->queued += (size_t)n;
-	pthread_cond_broadcast(&f->cv);
+	if (ready(f))
+		pthread_cond_signal(&f->work);
 	pthread_mutex_unlock(&f->mu);
 	return SQLITE_OK;
 }
@@ -308,8 +383,14 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *pf, int fla
 	if (f->main_db) {
 		const char *d = getenv("YOC_WB_TEST_DELAY_US");
 		f->delay_us = d ? (int)strtol(d, NULL, 10) : 0;
-		pthread_mutex_init(&f->mu, NULL);
-		pthread_cond_init(&f->cv, NULL);
+		/* held for a page's copy at most: spinning beats a sleep and a wake-up */
+		pthread_mutexattr_t ma;
+		pthread_mutexattr_init(&ma);
+		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
+		pthread_mutex_init(&f->mu, &ma);
+		pthread_mutexattr_destroy(&ma);
+		pthread_cond_init(&f->work, NULL);
+		pthread_cond_init(&f->moved, NULL);
 		pthread_mutex_lock(&files_mu);
 		f->nextf = files;
 		files = f;
