@@ -53,6 +53,8 @@ else
 	fi
 	printf '  %-18s %12.1f %12.1f %12.1f %12s\n' "feeds -> report" "$ye" "$yec" "$de" \
 		"$(ratio "$de" "$ye")"
+	runs=$(awk '$1 == "yoc_load_runs" {$1 = ""; print}' "$L") druns=$(awk '$1 == "duck_load_runs" {$1 = ""; print}' "$L")
+	[ -n "$runs" ] && echo "  load: medians; yoc's runs:$runs s, DuckDB's:$druns s"
 	echo "  goals: load >= 4x faster than one thread before parallel loading;" \
 		"feeds -> report >= 2x DuckDB's speed"
 fi
