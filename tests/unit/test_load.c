@@ -42,13 +42,7 @@ static int newstore(char *dir, size_t cap, yoc_store **s)
 
 static int64_t q1(yoc_store *s, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(yoc_store_db(s), sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
+	return tu_sql_int(yoc_store_db(s), sql);
 }
 
 static int64_t reason(const struct yoc_load_result *r, const char *code)

@@ -31,15 +31,6 @@ static const char apc[] =
 	"cccc,valid,2023-01-10,21,1,1\n"                /* loaded: pseudonym nulled, flagged */
 	P2 ",valid,2023-01-11,21,02,5\n";              /* loaded */
 
-static int64_t q1(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
 
 /* A dataset of the two feeds above. */
 static void source(char *dir, size_t cap)
@@ -92,7 +83,7 @@ static void test_split(void **state)
 	assert_int_equal(st.loaded, 2 + 5);
 	assert_int_equal(st.quarantined, 3);
 	assert_int_equal(st.unread + st.unmatched + st.flagged_differ + st.unwritten, 0);
-	int64_t fid = q1(yoc_store_db(src), "select file_id from files where kind = 'apc'");
+	int64_t fid = tu_sql_int(yoc_store_db(src), "select file_id from files where kind = 'apc'");
 	int s1 = yoc_shard_of(P1, 64, 2), s2 = yoc_shard_of(P2, 64, 2);
 	int sc = yoc_shard_of("cccc", 4, 2), none = (int)(fid % 2);
 	/* the loaded rows: P1 1, P2 2, cccc 1, no person 1 */
@@ -106,19 +97,19 @@ static void test_split(void **state)
 	wantq[none] += 1; /* ragged */
 	for (int t = 0; t < 2; t++) {
 		sqlite3 *db = yoc_store_db(dst[t]);
-		assert_int_equal(q1(db, "select loaded from files where kind = 'apc'"), want[t]);
-		assert_int_equal(q1(db, "select quarantined from files where kind = 'apc'"), wantq[t]);
-		assert_int_equal(q1(db, "select count(*) from files where rows <> loaded + quarantined"), 0);
-		assert_int_equal(q1(db, "select count(*) from flags where reason = 'bad_pseudo_id'"),
+		assert_int_equal(tu_sql_int(db, "select loaded from files where kind = 'apc'"), want[t]);
+		assert_int_equal(tu_sql_int(db, "select quarantined from files where kind = 'apc'"), wantq[t]);
+		assert_int_equal(tu_sql_int(db, "select count(*) from files where rows <> loaded + quarantined"), 0);
+		assert_int_equal(tu_sql_int(db, "select count(*) from flags where reason = 'bad_pseudo_id'"),
 				 t == sc);
-		assert_int_equal(q1(db, "select count(*) from flags where reason = 'bad_code'"), t == s2);
-		assert_int_equal(q1(db, "select count(*) from person"), (t == s1) + (t == s2));
-		assert_int_equal(q1(db, "select count(*) from loads"), 1);
+		assert_int_equal(tu_sql_int(db, "select count(*) from flags where reason = 'bad_code'"), t == s2);
+		assert_int_equal(tu_sql_int(db, "select count(*) from person"), (t == s1) + (t == s2));
+		assert_int_equal(tu_sql_int(db, "select count(*) from loads"), 1);
 	}
 	/* EPIORDER written "03" in the feed: its value count keeps the text */
 	int64_t n01 = 0;
 	for (int t = 0; t < 2; t++)
-		n01 += q1(yoc_store_db(dst[t]), "select count(*) from file_stats where field ="
+		n01 += tu_sql_int(yoc_store_db(dst[t]), "select count(*) from file_stats where field ="
 						" 'EPIORDER' and top_values like '%03=1%'");
 	assert_int_equal(n01, 1);
 	for (int t = 0; t < 2; t++)
@@ -149,7 +140,7 @@ static void test_alloc_failures(void **state)
 			failed++;
 			assert_true(rc < 0);
 			for (int t = 0; t < 2; t++)
-				assert_int_equal(q1(yoc_store_db(dst[t]), "select count(*) from files"), 0);
+				assert_int_equal(tu_sql_int(yoc_store_db(dst[t]), "select count(*) from files"), 0);
 		}
 		for (int t = 0; t < 2; t++)
 			yoc_store_close(dst[t]);

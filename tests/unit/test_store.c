@@ -574,17 +574,6 @@ static void test_write_behind(void **state)
 	tu_rm_rf(dir);
 }
 
-/* One integer of sql's first row on db; -1 if it fails. */
-static int64_t wb_int(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return v;
-}
-
 /*
 ** Reads of bytes not queued go to the file without waiting for the queue;
 ** reads of queued bytes still see them. With the helper slowed, the queue
@@ -622,17 +611,17 @@ static void test_write_behind_reads(void **state)
 		sqlite3_reset(st);
 		if (k % 3000 == 2999) {
 			/* t's pages are in the file; u's spilled ones are queued */
-			assert_int_equal(wb_int(db, "select sum(v) from t where v % 7 = 0"),
+			assert_int_equal(tu_sql_int(db, "select sum(v) from t where v % 7 = 0"),
 					 (int64_t)7 * 4285 * 4286 / 2);
-			assert_int_equal(wb_int(db, "select sum(v) from u"), (int64_t)k * (k + 1) / 2);
-			assert_int_equal(wb_int(db, "select count(*) from u"), k + 1);
+			assert_int_equal(tu_sql_int(db, "select sum(v) from u"), (int64_t)k * (k + 1) / 2);
+			assert_int_equal(tu_sql_int(db, "select count(*) from u"), k + 1);
 		}
 	}
 	sqlite3_finalize(st);
 	assert_int_equal(sqlite3_exec(db, "DELETE FROM t WHERE v % 2 = 0", NULL, NULL, NULL), SQLITE_OK);
 	/* odd v below 30000: 15000 of them, summing to 15000^2 */
-	assert_int_equal(wb_int(db, "select sum(v) from t"), (int64_t)15000 * 15000);
-	assert_int_equal(wb_int(db, "select sum(v) from u where v % 2 = 1"), (int64_t)6000 * 6000);
+	assert_int_equal(tu_sql_int(db, "select sum(v) from t"), (int64_t)15000 * 15000);
+	assert_int_equal(tu_sql_int(db, "select sum(v) from u where v % 2 = 1"), (int64_t)6000 * 6000);
 	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	wb_plain(dir, &sum, &n, &ok);
 	assert_int_equal(n, 15000);

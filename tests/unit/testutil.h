@@ -1,6 +1,7 @@
 /*
 ** Small helpers shared by the cmocka unit tests: temporary files and
-** directories, and finding the shared reference data beside the repository.
+** directories, finding the shared reference data beside the repository, and
+** one integer from an SQL query.
 ** Header-only (static inline, so unused helpers cost nothing). Test support
 ** only: nothing in src/ may include this.
 */
@@ -8,6 +9,8 @@
 #define YOC_TESTUTIL_H
 
 #include <ftw.h>
+#include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +91,17 @@ static inline const char *tu_shared_path(char *buf, size_t cap, const char *rel)
 	if (snprintf(buf, cap, "../shared/%s", rel) < (int)cap && access(buf, F_OK) == 0)
 		return buf;
 	return NULL;
+}
+
+/* The first column of sql's first row on db as an integer; -1 if it fails. */
+static inline int64_t tu_sql_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
 }
 
 #endif
