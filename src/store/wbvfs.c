@@ -58,8 +58,7 @@ struct wbfile {
 	int nspare;
 	int nq;        /* chunks queued (the tail, still filling, among them) */
 	size_t queued; /* bytes queued or being written */
-	int busy;      /* the helper is writing a chunk: cur */
-	struct chunk *cur;
+	struct chunk *cur; /* the chunk the helper is writing, or NULL */
 	int err;       /* the first failed write's code, reported once drained */
 	int delay_us;  /* test-only (YOC_WB_TEST_DELAY_US): the helper waits before each write */
 	struct wbfile *nextf; /* open database files (draining before a delete) */
@@ -103,14 +102,12 @@ static void *helper(void *arg)
 		f->nq--;
 		if (!f->head)
 			f->tail = NULL;
-		f->busy = 1;
 		f->cur = c;
 		pthread_mutex_unlock(&f->mu);
 		if (f->delay_us)
 			usleep((useconds_t)f->delay_us);
 		int rc = f->real->pMethods->xWrite(f->real, c->data, c->n, c->off);
 		pthread_mutex_lock(&f->mu);
-		f->busy = 0;
 		f->cur = NULL;
 		if (rc != SQLITE_OK && f->err == SQLITE_OK)
 			f->err = rc;
@@ -135,11 +132,11 @@ static int drain(struct wbfile *f)
 	if (!f->main_db)
 		return SQLITE_OK;
 	pthread_mutex_lock(&f->mu);
-	if (f->head || f->busy) {
+	if (f->head || f->cur) {
 		f->flush++;
 		f->waiting++;
 		pthread_cond_signal(&f->work);
-		while (f->head || f->busy)
+		while (f->head || f->cur)
 			pthread_cond_wait(&f->moved, &f->mu);
 		f->waiting--;
 		f->flush--;
@@ -259,10 +256,10 @@ static int wb_write(sqlite3_file *pf, const void *p, int n, sqlite3_int64 off)
 			DRAINED(f, f->real->pMethods->xWrite(f->real, p, n, off));
 		}
 	}
-	if ((f->queued + (size_t)n > QMAX || f->nq >= QCHUNKS) && (f->head || f->busy)) {
+	if ((f->queued + (size_t)n > QMAX || f->nq >= QCHUNKS) && (f->head || f->cur)) {
 		f->waiting++;
 		pthread_cond_signal(&f->work);
-		while ((f->queued + (size_t)n > QMAX || f->nq >= QCHUNKS) && (f->head || f->busy))
+		while ((f->queued + (size_t)n > QMAX || f->nq >= QCHUNKS) && (f->head || f->cur))
 			pthread_cond_wait(&f->moved, &f->mu);
 		f->waiting--;
 	}
@@ -383,12 +380,7 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *pf, int fla
 	if (f->main_db) {
 		const char *d = getenv("YOC_WB_TEST_DELAY_US");
 		f->delay_us = d ? (int)strtol(d, NULL, 10) : 0;
-		/* held for a page's copy at most: spinning beats a sleep and a wake-up */
-		pthread_mutexattr_t ma;
-		pthread_mutexattr_init(&ma);
-		pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ADAPTIVE_NP);
-		pthread_mutex_init(&f->mu, &ma);
-		pthread_mutexattr_destroy(&ma);
+		pthread_mutex_init(&f->mu, NULL);
 		pthread_cond_init(&f->work, NULL);
 		pthread_cond_init(&f->moved, NULL);
 		pthread_mutex_lock(&files_mu);
