@@ -11,16 +11,17 @@
 
 static const char usage_text[] =
 	"Usage: yoc upgrade --db DIR\n\n"
-	"Rewrites every segment of the dataset written in format 1 (by yoc before\n"
-	"segment format 2) in format 2: dictionaries, packed numbers and zstd\n"
-	"blocks, about a quarter of the size. New files are written and synced,\n"
-	"the catalog switched to them in one transaction, the old files removed\n"
+	"Rewrites every segment of the dataset written in format 1 or 2 (by yoc\n"
+	"before segment format 3) in format 3: dictionaries, packed numbers and\n"
+	"zstd blocks, and each pseudonym stored once for the whole dataset in\n"
+	"DIR/pseudonyms.pool. New files are written and synced, the catalog\n"
+	"switched to them in one transaction, the old files removed\n"
 	"after it. A person table of before (a rowid table with an index on the\n"
 	"pseudonym) is rewritten keyed by pseudonym in the same transaction and\n"
 	"the catalog vacuumed. Killed at any point, the dataset opens and answers\n"
 	"the same,\n"
-	"and running it again finishes the job. Readers need no upgrade: format 1\n"
-	"is still read. Takes the dataset's write lock, like yoc load.\n";
+	"and running it again finishes the job. Readers need no upgrade: formats 1\n"
+	"and 2 are still read. Takes the dataset's write lock, like yoc load.\n";
 
 static void on_progress(void *ctx, size_t done, size_t total)
 {
@@ -59,13 +60,13 @@ static int run(int argc, char **argv)
 		return 1;
 	}
 	if (u.rewritten)
-		printf("upgrade: %zu segment%s rewritten in format 2 (%.1f MB -> %.1f MB),"
-		       " %zu already format 2\n", u.rewritten, u.rewritten == 1 ? "" : "s",
+		printf("upgrade: %zu segment%s rewritten in format 3 (%.1f MB -> %.1f MB),"
+		       " %zu already format 3\n", u.rewritten, u.rewritten == 1 ? "" : "s",
 		       (double)u.bytes_before / 1e6, (double)u.bytes_after / 1e6, u.current);
 	else if (!u.person_rewritten)
-		printf("upgrade: nothing to do, all %zu segments are format 2\n", u.current);
+		printf("upgrade: nothing to do, all %zu segments are format 3\n", u.current);
 	else
-		printf("upgrade: all %zu segments are format 2\n", u.current);
+		printf("upgrade: all %zu segments are format 3\n", u.current);
 	if (u.person_rewritten)
 		printf("upgrade: person table keyed by pseudonym, catalog %.1f MB -> %.1f MB\n",
 		       (double)u.catalog_before / 1e6, (double)u.catalog_after / 1e6);

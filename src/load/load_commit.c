@@ -293,6 +293,8 @@ int yoc__lf_commit(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error
 		goto cleanup;
 	char segname[64];
 	snprintf(segname, sizeof segname, "f%lld.seg", (long long)res->file_id);
+	if ((rc = yoc_segpool_apply(lf->segpool, L->s, lf->segtmp, e)))
+		goto cleanup; /* the temporary is removed with the file's state */
 	rc = yoc_segw_publish(L->s, lf->segtmp, segname, e);
 	lf->segtmp[0] = 0; /* renamed, or removed on failure */
 	if (rc ||

@@ -61,6 +61,8 @@ int yoc__lf_encode_begin(struct yoc__lfile *lf)
 	sources[n] = "_LINE";
 	types[n] = YOC_COL_INT;
 	rc = yoc_segw_create(&lf->w, lf->res.kind, n + 1, names, sources, types);
+	if (!rc)
+		yoc_segw_pool_later(lf->w); /* pooled in load order (load_commit.c) */
 cleanup:
 	yoc_free(names);
 	yoc_free(sources);

@@ -182,6 +182,7 @@ struct yoc__lfile {
 	int c_status, c_person;
 	struct yoc_segw *w;        /* the rows kept, until written to segtmp */
 	char segtmp[4400];         /* the segment written, not yet named ("": none) */
+	struct yoc_segpool *segpool; /* its pseudonyms, pooled when it commits (NULL: none) */
 	struct yoc_buf text;       /* strings of the held rows */
 	struct yoc__recs quar, flags;
 };

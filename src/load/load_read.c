@@ -160,6 +160,8 @@ void yoc__lf_free(struct yoc__lfile *lf)
 	lf->seen.v = NULL;
 	yoc_segw_free(lf->w);
 	lf->w = NULL;
+	yoc_segpool_free(lf->segpool);
+	lf->segpool = NULL;
 	if (lf->segtmp[0])
 		unlink(lf->segtmp); /* never named: not part of the dataset */
 	lf->segtmp[0] = 0;
@@ -911,7 +913,9 @@ int yoc__lf_rows(struct yoc_loader *L, struct yoc__lfile *lf, struct yoc_error *
 		rc = yoc_error_set(e, lf->why.code, lf->why.file, lf->why.line, lf->why.col, "%s",
 				   lf->why.msg);
 	else if (!(rc = yoc_segw_write_tmp(lf->w, L->s, lf->segtmp, sizeof lf->segtmp, e))) {
-		/* written here, on the file's thread; named when the file commits */
+		/* written here, on the file's thread; its pseudonyms pooled and the
+		 * file named when it commits, in load order */
+		lf->segpool = yoc_segw_take_pool(lf->w);
 		lf->stage = YOC__LF_ENCODED;
 		yoc_segw_free(lf->w);
 		lf->w = NULL;

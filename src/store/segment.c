@@ -47,6 +47,7 @@
 
 #define SEG_MAGIC1 "YOCSEG01"
 #define SEG_MAGIC2 "YOCSEG02"
+#define SEG_MAGIC3 "YOCSEG03"
 #define HDR_LEN 48
 #define MAX_TEXT_HEAP 0xF0000000u
 #define NO_EMPTY 0xFFFFFFFFu
@@ -54,7 +55,7 @@
 #define MAX_HEXLEN 1024
 
 enum { ENC_PLAIN = 0, ENC_PACKED = 1, ENC_DICT = 2, ENC_HEXDICT = 3, ENC_DELTA = 4,
-       ENC_DIGITS = 5, ENC_MASK = 0xFF, ENC_ZSTD = 0x100, ENC_ZSTD_AUX = 0x200 };
+       ENC_DIGITS = 5, ENC_POOL = 6, ENC_MASK = 0xFF, ENC_ZSTD = 0x100, ENC_ZSTD_AUX = 0x200 };
 
 /* "none" values of a packed column: codes below K */
 static int none_count(int type)
@@ -107,11 +108,45 @@ struct wcol {
 
 struct yoc_segw {
 	int kind;
-	int version;     /* 2; 1 only under the test switch YOC_SEG_VERSION=1 */
+	int version;     /* 3; 1 or 2 under the test switch YOC_SEG_VERSION */
 	size_t ncols;
 	size_t nrows;
 	struct wcol *cols;
+	int pool_later;             /* yoc_segw_pool_later */
+	struct yoc_segpool *later;  /* what write_tmp left to yoc_segpool_apply */
 };
+
+/* A written segment's pseudonyms, pooled when it commits (yoc_segpool_apply). */
+struct yoc_segpool {
+	struct yoc_buf keys;        /* raw entries in code order */
+	unsigned char aux_head[8];  /* the pooled aux's head: u32 hexlen, u32 empty */
+	uint64_t aux_off;           /* where the aux is in the file */
+	unsigned char hdr[48];
+	struct yoc_buf dir;         /* the directory as written */
+	uint64_t dir_off;
+	size_t hash_at;             /* the column's aux hash, in dir */
+};
+
+void yoc_segpool_free(struct yoc_segpool *p)
+{
+	if (!p)
+		return;
+	yoc_buf_free(&p->keys);
+	yoc_buf_free(&p->dir);
+	yoc_free(p);
+}
+
+void yoc_segw_pool_later(struct yoc_segw *w)
+{
+	w->pool_later = 1;
+}
+
+struct yoc_segpool *yoc_segw_take_pool(struct yoc_segw *w)
+{
+	struct yoc_segpool *p = w->later;
+	w->later = NULL;
+	return p;
+}
 
 int yoc_segw_create(struct yoc_segw **out, int kind, size_t ncols, const char *const *names,
 		    const char *const *sources, const int *types)
@@ -121,9 +156,9 @@ int yoc_segw_create(struct yoc_segw **out, int kind, size_t ncols, const char *c
 	if (!w)
 		return YOC_ENOMEM;
 	w->kind = kind;
-	/* Test-only: writes format 1, as releases before format 2 did. */
+	/* Test-only: writes format 1 or 2, as releases before format 3 did. */
 	const char *ver = getenv("YOC_SEG_VERSION");
-	w->version = ver && strcmp(ver, "1") == 0 ? 1 : 2;
+	w->version = ver && (strcmp(ver, "1") == 0 || strcmp(ver, "2") == 0) ? ver[0] - '0' : 3;
 	w->cols = yoc_calloc(ncols ? ncols : 1, sizeof *w->cols);
 	if (!w->cols)
 		goto oom;
@@ -168,6 +203,7 @@ void yoc_segw_free(struct yoc_segw *w)
 		yoc_buf_free(&w->cols[i].heap);
 	}
 	yoc_free(w->cols);
+	yoc_segpool_free(w->later);
 	yoc_free(w);
 }
 
@@ -635,8 +671,44 @@ cleanup:
 	return rc;
 }
 
-/* Chooses and applies a column's encoding (format 2; format 1 is plain). */
-static int encode_col(const struct yoc_segw *w, const struct wcol *c, struct colenc *ce)
+/*
+** Format 3: a person column's raw pseudonyms (a hex dictionary of 32-byte
+** entries) become indexes into the dataset's pool, which gets the new ones.
+*/
+static int pool_col(const struct yoc_segw *w, const yoc_store *s, struct colenc *ce)
+{
+	uint32_t a32[2];
+	struct yoc_buf *x = &ce->x;
+	memcpy(a32, x->data, 8);
+	if (a32[0] != 2 * YOC_POOL_ENTRY || !s || !s->pool)
+		return YOC_OK;
+	size_t n = (x->len - 8) / YOC_POOL_ENTRY;
+	uint32_t *idx = yoc_calloc(n ? n : 1, sizeof *idx);
+	if (!idx)
+		return YOC_ENOMEM;
+	int rc = YOC_OK;
+	struct yoc_segpool *p = w->later;
+	if (p) {
+		/* indexes left as zeros: yoc_segpool_apply fills them in */
+		memcpy(p->aux_head, x->data, 8);
+		rc = yoc_buf_append(&p->keys, x->data + 8, n * YOC_POOL_ENTRY);
+	} else {
+		rc = yoc__pool_intern(s->pool, (const unsigned char *)x->data + 8, n, idx);
+	}
+	if (!rc) {
+		memcpy(x->data + 8, idx, n * sizeof *idx);
+		x->len = 8 + n * sizeof *idx;
+		ce->aux = x->data;
+		ce->alen = x->len;
+		ce->enc = ENC_POOL;
+	}
+	yoc_free(idx);
+	return rc;
+}
+
+/* Chooses and applies a column's encoding (format 2 and 3; format 1 is plain). */
+static int encode_col(const struct yoc_segw *w, const yoc_store *s, const struct wcol *c,
+		      struct colenc *ce)
 {
 	memset(ce, 0, sizeof *ce);
 	yoc_buf_init(&ce->b, 0);
@@ -656,6 +728,8 @@ static int encode_col(const struct yoc_segw *w, const struct wcol *c, struct col
 	int rc = build_dict(c, w->nrows, c->person, ce);
 	if (rc == 0 && !c->person)
 		rc = pack_digits(c, w->nrows, ce);
+	if (rc == 1 && c->person && ce->enc == ENC_HEXDICT && w->version >= 3)
+		rc = pool_col(w, s, ce);
 	return rc < 0 ? rc : YOC_OK;
 }
 
@@ -688,7 +762,9 @@ static int compress_col(void **cctx, struct colenc *ce, int level, int person)
 			ce->blen = ce->zb.len;
 		}
 	}
-	if (ce->alen >= 256 && !(person && (ce->enc & ENC_MASK) == ENC_HEXDICT)) {
+	/* raw pseudonyms never compress; pool indexes are checked at open, so stay plain */
+	if (ce->alen >= 256 && !(person && ((ce->enc & ENC_MASK) == ENC_HEXDICT ||
+					    (ce->enc & ENC_MASK) == ENC_POOL))) {
 		if ((rc = yoc__seg_deflate(cctx, ce->aux, ce->alen, level, &ce->zx)))
 			return rc;
 		if (ce->zx.len * 16 <= ce->alen * 15) {
@@ -775,6 +851,14 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 		if (w->cols[i].n != (w->cols[i].type == YOC_COL_TEXT ? w->nrows + 1 : w->nrows))
 			return yoc_error_set(e, YOC_EINTERNAL, tmp, 0, 0, "column %zu has %zu values for %zu rows",
 					     i, w->cols[i].n, w->nrows);
+	yoc_segpool_free(w->later);
+	w->later = NULL;
+	if (w->pool_later && w->version >= 3 && !(w->later = yoc_calloc(1, sizeof *w->later)))
+		return yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
+	if (w->later) {
+		yoc_buf_init(&w->later->keys, 0);
+		yoc_buf_init(&w->later->dir, 0);
+	}
 	if (!(out.buf = yoc_malloc(OUT_CAP)))
 		return yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -788,7 +872,7 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 		goto ioerr;
 	for (size_t i = 0; i < w->ncols; i++) {
 		struct wcol *c = &w->cols[i];
-		if ((rc = encode_col(w, c, &ce)) ||
+		if ((rc = encode_col(w, s, c, &ce)) ||
 		    (rc = compress_col(&cctx, &ce, w->version == 1 ? 0 : s->zlevel < 0 ? 0 :
 					  s->zlevel ? s->zlevel : YOC_STORE_ZSTD_LEVEL, c->person)))
 			goto oom;
@@ -800,6 +884,10 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 			goto ioerr;
 		uint64_t h = yoc_hash64(ce.blk, ce.blen, 1);
 		uint64_t hh = yoc_hash64(ce.aux, ce.alen, 2);
+		if (w->later && (ce.enc & ENC_MASK) == ENC_POOL) {
+			w->later->aux_off = hoff;
+			w->later->hash_at = dir.len + sizeof(uint32_t[4]) + 5 * 8;
+		}
 		uint32_t d32[4] = {(uint32_t)c->type, (uint32_t)strlen(c->name),
 				   (uint32_t)strlen(c->source), ce.enc};
 		uint64_t d64[8] = {off, len, hoff, hlen, h, hh, ce.rawb, ce.rawa};
@@ -816,7 +904,7 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	uint64_t dir_off = out.pos, dir_len = dir.len;
 	if (dir_len && (rc = wr(&out, dir.data, dir.len)))
 		goto ioerr;
-	memcpy(hdr, w->version == 1 ? SEG_MAGIC1 : SEG_MAGIC2, 8);
+	memcpy(hdr, w->version == 1 ? SEG_MAGIC1 : w->version == 2 ? SEG_MAGIC2 : SEG_MAGIC3, 8);
 	uint32_t ver = (uint32_t)w->version, kind = (uint32_t)w->kind;
 	uint64_t nrows = w->nrows, ncols = w->ncols;
 	memcpy(hdr + 8, &ver, 4);
@@ -828,6 +916,18 @@ static int write_tmp(struct yoc_segw *w, const yoc_store *s, const char *tmp,
 	uint64_t sum = yoc_hash64(hdr, HDR_LEN, 3) ^ yoc_hash64(dir_len ? dir.data : "", dir.len, 4);
 	if ((rc = wr(&out, &sum, 8)) || (rc = out_flush(&out)))
 		goto ioerr;
+	if (w->later && w->later->keys.len) {
+		memcpy(w->later->hdr, hdr, HDR_LEN);
+		w->later->dir_off = dir_off;
+		if ((rc = yoc_buf_append(&w->later->dir, dir.data, dir.len)))
+			goto oom;
+	} else if (w->later) {
+		yoc_segpool_free(w->later); /* no pseudonym to pool */
+		w->later = NULL;
+	}
+	/* the pool entries it names, durable before it can be (deferred: yoc_store_sync) */
+	if (!s->defer_sync && (rc = yoc__pool_flush(s->pool, e)))
+		goto fail;
 	if (pwrite(fd, hdr, HDR_LEN, 0) != HDR_LEN || (!s->defer_sync && fsync(fd) != 0))
 		goto ioerr;
 	/* deferred: start the write-back now, wait for it in yoc_store_sync */
@@ -855,6 +955,46 @@ cleanup:
 	yoc_buf_free(&dir);
 	yoc_free(out.buf);
 	yoc__seg_zctx_free(cctx, NULL);
+	if (rc) {
+		yoc_segpool_free(w->later);
+		w->later = NULL;
+	}
+	return rc;
+}
+
+int yoc_segpool_apply(struct yoc_segpool *p, yoc_store *s, const char *tmp, struct yoc_error *e)
+{
+	if (!p)
+		return YOC_OK;
+	if (p->aux_off < HDR_LEN || !p->dir_off)
+		return yoc_error_set(e, YOC_EINTERNAL, tmp, 0, 0, "no pooled column to fill in");
+	size_t n = p->keys.len / YOC_POOL_ENTRY;
+	size_t alen = 8 + 4 * n;
+	unsigned char *aux = yoc_malloc(alen);
+	if (!aux)
+		return yoc_error_set(e, YOC_ENOMEM, tmp, 0, 0, "out of memory");
+	int rc = YOC_OK, fd = -1;
+	memcpy(aux, p->aux_head, 8);
+	if ((rc = yoc__pool_intern(s->pool, (const unsigned char *)p->keys.data, n,
+				   (uint32_t *)(void *)(aux + 8)))) {
+		rc = yoc_error_set(e, rc, tmp, 0, 0, rc == YOC_ENOMEM ? "out of memory" :
+						       "the pseudonym pool is full");
+		goto cleanup;
+	}
+	/* the column's aux hash, then the trailer over header and directory */
+	uint64_t hh = yoc_hash64(aux, alen, 2);
+	memcpy(p->dir.data + p->hash_at, &hh, 8);
+	uint64_t sum = yoc_hash64(p->hdr, HDR_LEN, 3) ^ yoc_hash64(p->dir.data, p->dir.len, 4);
+	fd = open(tmp, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || pwrite(fd, aux, alen, (off_t)p->aux_off) != (ssize_t)alen ||
+	    pwrite(fd, p->dir.data, p->dir.len, (off_t)p->dir_off) != (ssize_t)p->dir.len ||
+	    pwrite(fd, &sum, 8, (off_t)(p->dir_off + p->dir.len)) != 8 ||
+	    (!s->defer_sync && (fsync(fd) != 0 || (rc = yoc__pool_flush(s->pool, e)))))
+		rc = rc ? rc : yoc_error_set(e, YOC_EIO, tmp, 0, 0, "write failed: %s", strerror(errno));
+cleanup:
+	if (fd >= 0)
+		close(fd);
+	yoc_free(aux);
 	return rc;
 }
 
@@ -961,6 +1101,7 @@ struct yoc_seg {
 	int person_col;
 	int32_t *pidx;     /* person index per row (plain person column), lazily */
 	int32_t *dpidx;    /* person index per dictionary entry, lazily */
+	struct yoc__pool *pool; /* the dataset's pseudonym pool, when a column uses it */
 	void *dctx;        /* zstd context of the columns decoded so far */
 };
 
@@ -1035,7 +1176,8 @@ static const char *digits_setup(struct rcol *c, size_t nrows, const unsigned cha
 ** the row count, and sets up access. Returns a reason, or NULL when sound.
 */
 static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *blk,
-			     uint64_t blen, const unsigned char *aux, uint64_t alen)
+			     uint64_t blen, const unsigned char *aux, uint64_t alen,
+			     struct yoc__pool *pool)
 {
 	uint64_t n = nrows;
 	switch (c->enc) {
@@ -1074,7 +1216,8 @@ static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *
 		return digits_setup(c, nrows, blk + PACK_HDR);
 	}
 	case ENC_DICT:
-	case ENC_HEXDICT: {
+	case ENC_HEXDICT:
+	case ENC_POOL: {
 		uint32_t h32[2];
 		if (c->type != YOC_COL_TEXT || blen < 8)
 			return "bad dictionary";
@@ -1098,10 +1241,13 @@ static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *
 			return "bad hex dictionary";
 		memcpy(a32, aux, 8);
 		uint64_t hexlen = a32[0], nraw = nd - (a32[1] != NO_EMPTY);
+		int pooled = c->enc == ENC_POOL;
 		if (hexlen < 2 || hexlen > MAX_HEXLEN || hexlen % 2 ||
-		    (a32[1] != NO_EMPTY && a32[1] >= nd) || alen != 8 + nraw * (hexlen / 2) ||
-		    nraw * hexlen >= MAX_TEXT_HEAP)
+		    (a32[1] != NO_EMPTY && a32[1] >= nd) ||
+		    alen != 8 + nraw * (pooled ? 4 : hexlen / 2) || nraw * hexlen >= MAX_TEXT_HEAP ||
+		    (pooled && hexlen != 2 * YOC_POOL_ENTRY))
 			return "bad hex dictionary";
+		/* pooled: every index was checked against the pool at open (pool_check) */
 		uint32_t *o = own(c, (size_t)(nd + 1) * 4);
 		char *hp = own(c, (size_t)(nraw * hexlen));
 		if (!o || !hp)
@@ -1116,11 +1262,17 @@ static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *
 			"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
 			"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
 			"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-		const unsigned char *raw = aux + 8;
+		const unsigned char *raw = aux + 8, *ix = aux + 8;
 		uint32_t at = 0;
 		o[0] = 0;
 		for (uint64_t k = 0; k < nd; k++) {
 			if (k != a32[1]) {
+				if (pooled) {
+					uint32_t v;
+					memcpy(&v, ix, 4);
+					ix += 4;
+					raw = yoc__pool_entry(pool, v);
+				}
 				for (uint64_t j = 0; j < hexlen / 2; j++, at += 2)
 					memcpy(hp + at, pairs + 2 * *raw++, 2);
 			}
@@ -1142,6 +1294,46 @@ static int pad_ok(const yoc_seg *g, uint64_t end)
 		if (g->map[end])
 			return 0;
 	return 1;
+}
+
+/* The pool of the dataset that holds segment path (DIR/segments/NAME). */
+static struct yoc__pool *pool_of(const char *path)
+{
+	char dir[4400];
+	snprintf(dir, sizeof dir, "%s", path);
+	char *sl = strrchr(dir, '/');
+	if (!sl)
+		return yoc__pool_get("..");
+	*sl = 0;
+	size_t n = strlen(dir);
+	if (n >= 9 && strcmp(dir + n - 9, "/segments") == 0)
+		dir[n - 9] = 0;
+	else if (strcmp(dir, "segments") == 0)
+		snprintf(dir, sizeof dir, ".");
+	return yoc__pool_get(dir[0] ? dir : "/");
+}
+
+/*
+** A pooled column's aux (never compressed): every index it holds names an
+** entry of the dataset's pool (read from the file if need be).
+*/
+static int pool_check(const yoc_seg *g, const struct rcol *c, const unsigned char *aux,
+		      uint64_t alen, uint32_t enc, const char *path, struct yoc_error *e)
+{
+	(void)c;
+	if ((enc & ENC_ZSTD_AUX) || alen < 8 || (alen - 8) % 4)
+		return bad(e, path, "bad pooled column");
+	uint32_t top = 0, v;
+	for (uint64_t at = 8; at < alen; at += 4) {
+		memcpy(&v, aux + at, 4);
+		top = v > top ? v : top;
+	}
+	if (alen > 8 && (top == UINT32_MAX || !yoc__pool_have(g->pool, top + 1)))
+		return yoc_error_set(e, YOC_EDATA, path, 0, 0,
+				     "segment is damaged: it names pseudonym %lu of the dataset's "
+				     "pseudonyms.pool, which is missing or holds fewer",
+				     (unsigned long)top);
+	return YOC_OK;
 }
 
 /* verify 0: checksums skipped (a segment this process wrote in this load); bounds still checked */
@@ -1173,7 +1365,9 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 	const unsigned char *h = g->map;
 	uint32_t kind;
 	uint64_t nrows, ncols, dir_off, dir_len, sum;
-	if (memcmp(h, SEG_MAGIC2, 8) == 0) {
+	if (memcmp(h, SEG_MAGIC3, 8) == 0) {
+		g->version = 3;
+	} else if (memcmp(h, SEG_MAGIC2, 8) == 0) {
 		g->version = 2;
 	} else if (memcmp(h, SEG_MAGIC1, 8) == 0) {
 		g->version = 1;
@@ -1232,6 +1426,15 @@ static int seg_open(const char *path, int verify, yoc_seg **out, struct yoc_erro
 		struct rcol *c = &g->cols[i];
 		c->type = (int)d32[0];
 		c->enc = (int)(d32[3] & ENC_MASK);
+		if (c->enc == ENC_POOL && g->version < 3) {
+			rc = bad(e, path, "bad directory entry");
+			goto cleanup;
+		}
+		if (c->enc == ENC_POOL && !g->pool)
+			g->pool = pool_of(path);
+		/* the pool is outside the segment's checksums: its entries are checked here */
+		if (c->enc == ENC_POOL && (rc = pool_check(g, c, h + d64[2], d64[3], d32[3], path, e)))
+			goto cleanup;
 		c->name = np;
 		memcpy(np, d, d32[1]);
 		np += d32[1];
@@ -1405,7 +1608,7 @@ static int col_ready(const yoc_seg *g, int col)
 	void **dctx = &((yoc_seg *)g)->dctx; /* lazy, as c */
 	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(dctx, &blk, &blen, c->rawb, &c->own[0])) ||
 	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(dctx, &aux, &alen, c->rawa, &c->own[1])) ||
-	    col_setup(c, g->nrows, blk, blen, aux, alen))
+	    col_setup(c, g->nrows, blk, blen, aux, alen, g->pool))
 		return 0;
 	c->state = 1;
 	return 1;
@@ -1647,7 +1850,7 @@ int64_t yoc_seg_dict_codes(const yoc_seg *g, int col, uint32_t *out)
 	    !col_ready(g, col))
 		return -1;
 	const struct rcol *c = &g->cols[col];
-	if (c->enc != ENC_DICT && c->enc != ENC_HEXDICT)
+	if (c->enc != ENC_DICT && c->enc != ENC_HEXDICT && c->enc != ENC_POOL)
 		return -1;
 	if (out)
 		dict_codes(c, g->nrows, out);
@@ -1660,7 +1863,7 @@ struct yoc_cell yoc_seg_dict_entry(const yoc_seg *g, int col, uint32_t k)
 	if (col < 0 || (size_t)col >= g->ncols || !col_ready(g, col))
 		return v;
 	const struct rcol *c = &g->cols[col];
-	if ((c->enc != ENC_DICT && c->enc != ENC_HEXDICT) || k >= c->ndict)
+	if ((c->enc != ENC_DICT && c->enc != ENC_HEXDICT && c->enc != ENC_POOL) || k >= c->ndict)
 		return v;
 	v.p = c->heap + c->off[k];
 	v.n = c->off[k + 1] - c->off[k];
@@ -1737,6 +1940,9 @@ void yoc_store_defer_sync(yoc_store *s, int on)
 
 int yoc_store_sync(yoc_store *s, struct yoc_error *e)
 {
+	int rc = yoc__pool_flush(s->pool, e);
+	if (rc)
+		return rc;
 	if (!s->sync_pending)
 		return YOC_OK;
 	char segdir[4300];

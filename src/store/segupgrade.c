@@ -1,6 +1,6 @@
 /*
 ** yoc upgrade's work (docs/store.md, "Upgrading"): rewrites every format-1
-** segment of a dataset as format 2, and a person table of before as the
+** or format-2 segment of a dataset as format 3, and a person table of before as the
 ** table keyed by pseudonym (YOC_STORE_PERSON_SQL), in the same commit. The new files are written and made
 ** durable first, the catalog rows switched to them in one transaction, the
 ** old files removed after the commit. Killed at any point the dataset opens
@@ -42,7 +42,7 @@ static uint64_t file_size_path(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-/* Copies segment g into a new format-2 segment NAME (not yet durable). */
+/* Copies segment g into a new format-3 segment NAME (not yet durable). */
 static int rewrite(yoc_store *s, const yoc_seg *g, const char *name, struct yoc_error *e)
 {
 	size_t nc = yoc_seg_ncols(g), nr = yoc_seg_nrows(g);
@@ -65,7 +65,7 @@ static int rewrite(yoc_store *s, const yoc_seg *g, const char *name, struct yoc_
 		rc = yoc_error_set(e, YOC_ENOMEM, name, 0, 0, "out of memory");
 		goto cleanup;
 	}
-	yoc__segw_set_version(w, 2);
+	yoc__segw_set_version(w, 3);
 	for (size_t r = 0; r < nr && !rc; r++) {
 		for (size_t c = 0; c < nc && !rc; c++) {
 			switch (types[c]) {
@@ -149,7 +149,7 @@ int yoc_store_upgrade(yoc_store *s, struct yoc_store_upgrade *u,
 		yoc_seg *g = NULL;
 		if ((rc = yoc__seg_open_named(s, x->old, &g, e)))
 			goto cleanup;
-		if (yoc__seg_version(g) == 1) {
+		if (yoc__seg_version(g) < 3) {
 			x->rewrite = 1;
 			rc = rewrite(s, g, x->neu, e);
 		} else {

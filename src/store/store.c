@@ -295,6 +295,12 @@ int yoc_store_open(yoc_store **out, const char *dir, int flags, struct yoc_error
 		if ((rc = remove_garbage(s, e)))
 			goto cleanup;
 	}
+	s->pool = yoc__pool_get(dir);
+	if ((flags & YOC_STORE_WRITE) && yoc__pool_writer(s->pool)) {
+		rc = yoc_error_set(e, YOC_EDATA, dir, 0, 0,
+				   "pseudonyms.pool is damaged or unreadable (docs/store.md)");
+		goto cleanup;
+	}
 	s->flags = flags;
 	*out = s;
 	s = NULL;

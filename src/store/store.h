@@ -217,6 +217,20 @@ int yoc_segw_write(struct yoc_segw *w, yoc_store *s, const char *name, struct yo
 int yoc_segw_write_tmp(struct yoc_segw *w, const yoc_store *s, char *tmp, size_t cap,
 		       struct yoc_error *e);
 int yoc_segw_publish(yoc_store *s, const char *tmp, const char *name, struct yoc_error *e);
+/*
+** Pseudonyms pooled in commit order (the loader): a format-3 segment's
+** person column holds indexes into the dataset's pseudonym pool, given out
+** in the order segments are pooled. With yoc_segw_pool_later(w) before
+** yoc_segw_write_tmp, the indexes are left for yoc_segpool_apply, which
+** the store's thread calls in commit order before yoc_segw_publish: so a
+** load writes the same bytes whatever its number of workers.
+** yoc_segw_take_pool hands over what apply needs (NULL: nothing to pool).
+*/
+struct yoc_segpool;
+void yoc_segw_pool_later(struct yoc_segw *w);
+struct yoc_segpool *yoc_segw_take_pool(struct yoc_segw *w);
+int yoc_segpool_apply(struct yoc_segpool *p, yoc_store *s, const char *tmp, struct yoc_error *e);
+void yoc_segpool_free(struct yoc_segpool *p);
 
 /*
 ** Deferred sync (the loader): with on, yoc_segw_write skips its fsyncs;
@@ -235,8 +249,8 @@ int yoc_store_sync(yoc_store *s, struct yoc_error *e);
 void yoc_store_compress(yoc_store *s, int level);
 
 /*
-** yoc upgrade: rewrites every format-1 segment of a store opened with
-** YOC_STORE_WRITE as format 2 (docs/store.md, "Upgrading"): new files
+** yoc upgrade: rewrites every format-1 or format-2 segment of a store opened with
+** YOC_STORE_WRITE as format 3 (docs/store.md, "Upgrading"): new files
 ** written and synced, the catalog rows switched in one transaction, the old
 ** files removed after the commit. progress (may be NULL) is called after
 ** each segment. A person table written before it was keyed by pseudonym
@@ -244,7 +258,7 @@ void yoc_store_compress(yoc_store *s, int level);
 ** catalog vacuumed after it. A dataset already current is left as it is.
 */
 struct yoc_store_upgrade {
-	size_t rewritten, current;             /* segments rewritten; already format 2 */
+	size_t rewritten, current;             /* segments rewritten; already format 3 */
 	uint64_t bytes_before, bytes_after;    /* of the rewritten ones */
 	int person_rewritten;                  /* 1: the person table was converted */
 	uint64_t catalog_before, catalog_after; /* yoc.db's bytes, when it was */

@@ -36,6 +36,7 @@ struct yoc_store {
 	struct yoc__pindex pmap; /* pseudo -> index (person.c) */
 	sqlite3_stmt *cat[8]; /* catalog.c: statements kept for one load */
 	int jobs;             /* threads for rebuilding linkage (yoc_store_jobs) */
+	struct yoc__pool *pool; /* the dataset's pseudonym pool (pool.c); NULL: out of memory */
 };
 
 int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e);
@@ -71,5 +72,27 @@ const char *yoc__seg_inflate(void **dctx, const unsigned char **p, uint64_t *n, 
 			     void **owned);
 int yoc__seg_deflate(void **cctx, const void *p, size_t n, int level, struct yoc_buf *out);
 void yoc__seg_zctx_free(void *cctx, void *dctx);
+
+/*
+** pool.c: the dataset's pseudonym pool, DIR/pseudonyms.pool (docs/store.md).
+** One per dataset directory in the process, shared by its readers and its
+** writer, never freed; every call is safe on any thread.
+** get: the pool of dataset DIR (NULL: no such directory, or out of memory);
+**   writer: called by a writer once it holds the dataset's lock.
+** have: 1 when entries 0..need-1 can be read (read from the file if need
+**   be); entry then gives entry i's YOC_POOL_ENTRY bytes, without a lock.
+** intern: the index of each of n keys (YOC_POOL_ENTRY bytes each), added
+**   when new; the caller holds the dataset's lock. flush: makes the entries
+**   added durable; before a commit names a segment that uses them.
+*/
+#define YOC_POOL_ENTRY 32
+struct yoc__pool;
+struct yoc__pool *yoc__pool_get(const char *dir);
+/* A writer of the pool's dataset has taken its lock: the pool agrees with the file. */
+int yoc__pool_writer(struct yoc__pool *p);
+int yoc__pool_have(struct yoc__pool *p, uint32_t need);
+const unsigned char *yoc__pool_entry(const struct yoc__pool *p, uint32_t i);
+int yoc__pool_intern(struct yoc__pool *p, const unsigned char *keys, size_t n, uint32_t *idx);
+int yoc__pool_flush(struct yoc__pool *p, struct yoc_error *e);
 
 #endif

@@ -240,7 +240,7 @@ py_dump Y/yoc.db > pyY
 [ "$(wc -l < py1)" -gt 1000 ] && same_file "2 -> 1: person_year after analyse is D1's" py1 pyY ||
 	not_ok "2 -> 1: person_year after analyse is D1's (too few rows)"
 
-# format 1 in, format 2 out: the segments a format-2 load writes
+# format 1 in, format 3 out: the segments a format-3 load writes
 expect_rc 0 "reshard a format-1 dataset into one dataset" "$YOC" reshard --from D1v1 --to Yv2
 check "its segments are those of the format-2 load, byte for byte" segs_same D1 Yv2
 

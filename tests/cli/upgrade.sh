@@ -1,7 +1,8 @@
 #!/bin/sh
 # yoc upgrade: a dataset written in segment format 1 (the writer's test-only
 # switch YOC_SEG_VERSION=1, as releases before format 2 wrote) opens, gives
-# the same exports after `yoc upgrade`, and holds only format-2 segments.
+# the same exports after `yoc upgrade`, and holds only format-3 segments; so
+# does one written in format 2 (YOC_SEG_VERSION=2, before the pseudonym pool).
 # Killed with SIGKILL at moments spread over its run, the upgrade leaves a
 # dataset that opens and gives the same exports, and the next run finishes.
 . "$(dirname "$0")/lib.sh"
@@ -38,8 +39,8 @@ cp -r "$V1" "$D"
 t0=$(date +%s%N)
 expect_rc 0 "yoc upgrade succeeds" "$YOC" upgrade --db "$D"
 t1=$(date +%s%N)
-check "it reports the segments rewritten" grep -q "^upgrade: $nfiles segments rewritten in format 2" "$TMP/.out"
-same "every segment is format 2" "$(magics "$D")" "YOCSEG02=$nfiles"
+check "it reports the segments rewritten" grep -q "^upgrade: $nfiles segments rewritten in format 3" "$TMP/.out"
+same "every segment is format 3" "$(magics "$D")" "YOCSEG03=$nfiles"
 same "no old or stray files remain" "$(ls "$D/segments" | wc -l)" "$nfiles"
 export_all "$D" "$TMP/up.exp"
 check "the upgraded dataset exports the same" cmp "$TMP/v1.exp" "$TMP/up.exp"
@@ -59,7 +60,31 @@ check "and has nothing to do" grep -q "^upgrade: nothing to do" "$TMP/.out"
 "$YOC" load --db "$TMP/fresh" "$G" > /dev/null 2>&1
 export_all "$TMP/fresh" "$TMP/fresh.exp"
 same "a new dataset's person table is keyed by pseudonym" "$(person_sql "$TMP/fresh" | grep -c 'WITHOUT ROWID')" 1
-check "a dataset loaded in format 2 exports the same as format 1" cmp "$TMP/v1.exp" "$TMP/fresh.exp"
+check "a dataset loaded in format 3 exports the same as format 1" cmp "$TMP/v1.exp" "$TMP/fresh.exp"
+# the pool holds each pseudonym of the loaded rows once (PSEUDO_ID: the third column of an export)
+pool_n() { echo $(( ($(stat -c %s "$1/pseudonyms.pool") - 16) / 32 )); }
+distinct=$(for k in $KINDS; do "$YOC" export --db "$TMP/fresh" --table $k | tail -n +2 | cut -d, -f3; done |
+	grep -v '^$' | sort -u | wc -l)
+[ "$distinct" -gt 100 ] && same "the pool holds each distinct pseudonym once" "$(pool_n "$TMP/fresh")" "$distinct" ||
+	not_ok "the pool holds each distinct pseudonym once (too few pseudonyms: $distinct)"
+
+# format 2 -> 3: the same rows, each pseudonym once in the pool instead of once per segment
+V2=$TMP/v2
+"$YOC" init "$V2" > /dev/null
+YOC_SEG_VERSION=2 "$YOC" load --db "$V2" "$G" > /dev/null 2>&1
+same "the format-2 writer wrote format 2" "$(magics "$V2")" "YOCSEG02=$nfiles"
+same "and no pseudonym pool" "$(ls "$V2" | grep -c pseudonyms)" 0
+export_all "$V2" "$TMP/v2.exp"
+check "format 2 is read: it exports the same" cmp "$TMP/v1.exp" "$TMP/v2.exp"
+kb2=$(du -sk "$V2/segments" | cut -f1)
+expect_rc 0 "yoc upgrade of the format-2 dataset succeeds" "$YOC" upgrade --db "$V2"
+check "it reports the segments rewritten" grep -q "^upgrade: $nfiles segments rewritten in format 3" "$TMP/.out"
+same "every segment is format 3" "$(magics "$V2")" "YOCSEG03=$nfiles"
+export_all "$V2" "$TMP/v2up.exp"
+check "the upgraded dataset exports the same" cmp "$TMP/v1.exp" "$TMP/v2up.exp"
+same "its pool holds each distinct pseudonym once" "$(pool_n "$V2")" "$distinct"
+check "its segments and pool are smaller than the format-2 segments" \
+	test $(( $(du -sk "$V2/segments" | cut -f1) + $(du -sk "$V2/pseudonyms.pool" | cut -f1) )) -lt "$kb2"
 
 ms=$(( (t1 - t0) / 1000000 ))
 [ "$ms" -lt 50 ] && ms=50
@@ -84,7 +109,7 @@ while [ $i -lt "$KILLS" ]; do
 	fi
 	"$YOC" upgrade --db "$D" > /dev/null 2>&1
 	export_all "$D" "$TMP/k2.exp" 2> /dev/null
-	if ! cmp -s "$TMP/v1.exp" "$TMP/k2.exp" || [ "$(magics "$D")" != "YOCSEG02=$nfiles" ] ||
+	if ! cmp -s "$TMP/v1.exp" "$TMP/k2.exp" || [ "$(magics "$D")" != "YOCSEG03=$nfiles" ] ||
 		[ "$(ls "$D/segments" | wc -l)" -ne "$nfiles" ] ||
 		[ "$(person_sql "$D" | grep -c 'WITHOUT ROWID')" != 1 ]; then
 		bad=$((bad+1)); echo "# kill $i: the next upgrade did not finish the job: $(magics "$D")"

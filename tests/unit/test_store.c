@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -305,9 +306,10 @@ static void rt_check(const char *dir, yoc_store *s, int nrows, int mode)
 		types[c] = c < 6 ? YOC_COL_TEXT : c < 9 ? YOC_COL_DATE : c == 13 ? YOC_COL_MONEY : YOC_COL_INT;
 	struct yoc_error e;
 	struct yoc_segw *w = NULL;
-	if (mode == 1)
-		setenv("YOC_SEG_VERSION", "1", 1);
-	yoc_store_compress(s, mode == 2 ? YOC_STORE_ZSTD_LEVEL : 0);
+	/* mode 0: format 3; 1: format 1; 2: format 3 compressed; 3: format 2 compressed */
+	if (mode == 1 || mode == 3)
+		setenv("YOC_SEG_VERSION", mode == 1 ? "1" : "2", 1);
+	yoc_store_compress(s, mode >= 2 ? YOC_STORE_ZSTD_LEVEL : 0);
 	assert_int_equal(yoc_segw_create(&w, YOC_KIND_APC, RT_COLS, names, NULL, types), 0);
 	unsetenv("YOC_SEG_VERSION");
 	uint64_t x = 88172645463325252ull;
@@ -334,7 +336,7 @@ static void rt_check(const char *dir, yoc_store *s, int nrows, int mode)
 	char magic[9] = {0};
 	assert_int_equal(fread(magic, 1, 8, f), 8);
 	fclose(f);
-	assert_string_equal(magic, mode == 1 ? "YOCSEG01" : "YOCSEG02");
+	assert_string_equal(magic, mode == 1 ? "YOCSEG01" : mode == 3 ? "YOCSEG02" : "YOCSEG03");
 	yoc_seg *g = NULL;
 	assert_int_equal(yoc_seg_open_path(path, &g, &e), 0);
 	assert_int_equal(yoc_seg_nrows(g), nrows);
@@ -374,10 +376,154 @@ static void test_segment_v2_edges(void **state)
 	/* 40000 rows: blocks larger than the writer's gathering buffer go
 	 * out directly, between small ones that it gathers */
 	static const int sizes[] = {0, 1, 2, 300, 5000, 40000};
-	for (int mode = 0; mode < 3; mode++)
+	for (int mode = 0; mode < 4; mode++)
 		for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
 			rt_check(dir, s, sizes[i], mode);
 	yoc_store_close(s);
+	tu_rm_rf(dir);
+}
+
+/* ---- the pseudonym pool (pool.c, format 3) ---- */
+
+/* Pseudonym k: 64 lowercase hex digits, distinct for each k. */
+static void pool_pseudo(int k, char *t)
+{
+	uint64_t x = (uint64_t)(k + 1) * 0x9E3779B97F4A7C15ull;
+	for (int i = 0; i < 64; i++) {
+		x ^= x >> 29;
+		x *= 0xbf58476d1ce4e5b9ull;
+		t[i] = "0123456789abcdef"[x >> 60];
+	}
+}
+
+/* The pseudonym of row r of a segment of persons lo..lo+n-1 ("" every 13th row). */
+static int pool_row(int lo, int n, int r, char *t)
+{
+	if (r % 13 == 5)
+		return 0;
+	pool_pseudo(lo + (r * 7) % n, t);
+	return 64;
+}
+
+static void pool_write(yoc_store *s, const char *name, int lo, int n, int nrows)
+{
+	const char *names[] = {"PSEUDO_ID", "EPIORDER"};
+	int types[] = {YOC_COL_TEXT, YOC_COL_INT};
+	struct yoc_segw *w = NULL;
+	struct yoc_error e;
+	char t[64];
+	assert_int_equal(yoc_segw_create(&w, YOC_KIND_APC, 2, names, NULL, types), 0);
+	for (int r = 0; r < nrows; r++) {
+		assert_int_equal(yoc_segw_text(w, 0, t, (size_t)pool_row(lo, n, r, t)), 0);
+		assert_int_equal(yoc_segw_i64(w, 1, r), 0);
+		yoc_segw_row_end(w);
+	}
+	assert_int_equal(yoc_segw_write(w, s, name, &e), 0);
+	yoc_segw_free(w);
+}
+
+/* Segment dir/segments/name holds what pool_write wrote; 0 or the open's status. */
+static int pool_read(const char *dir, const char *name, int lo, int n, int nrows, char *msg)
+{
+	char path[700], t[64];
+	struct yoc_error e;
+	yoc_seg *g = NULL;
+	snprintf(path, sizeof path, "%s/segments/%s", dir, name);
+	int rc = yoc_seg_open_path(path, &g, &e);
+	if (rc) {
+		snprintf(msg, 600, "%s", e.msg);
+		return rc;
+	}
+	assert_int_equal(yoc_seg_nrows(g), nrows);
+	for (int r = 0; r < nrows; r++) {
+		size_t k = (size_t)pool_row(lo, n, r, t);
+		struct yoc_cell v = yoc_seg_text(g, 0, (size_t)r);
+		assert_int_equal(v.n, k);
+		assert_memory_equal(v.p, t, k);
+	}
+	yoc_seg_close(g);
+	return 0;
+}
+
+static int64_t pool_entries(const char *dir)
+{
+	char path[700];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/pseudonyms.pool", dir);
+	return stat(path, &st) == 0 ? ((int64_t)st.st_size - 16) / 32 : -1;
+}
+
+/* A copy of dataset dir (a new directory: read afresh, as by another process). */
+static void pool_copy(const char *dir, const char *tag, char *out, size_t cap)
+{
+	char cmd[1600];
+	assert_int_equal(tu_temp_dir(out, cap, tag), 0);
+	snprintf(cmd, sizeof cmd, "cp -r '%s/.' '%s/'", dir, out);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_pseudonym_pool(void **state)
+{
+	(void)state;
+	char dir[512], d2[512], d3[512], d4[512], msg[600], path[700];
+	struct yoc_error e;
+	yoc_store *s = NULL;
+	assert_int_equal(tu_temp_dir(dir, sizeof dir, "pool"), 0);
+	assert_int_equal(yoc_store_init(dir, &e), 0);
+	assert_int_equal(yoc_store_open(&s, dir, YOC_STORE_WRITE, &e), 0);
+	assert_int_equal(pool_entries(dir), -1); /* none until a segment needs it */
+	/* persons 0-49, then 25-99: each pseudonym is in the pool once */
+	pool_write(s, "a.seg", 0, 50, 400);
+	assert_int_equal(pool_entries(dir), 50);
+	pool_write(s, "b.seg", 25, 75, 600);
+	assert_int_equal(pool_entries(dir), 100);
+	assert_int_equal(pool_read(dir, "a.seg", 0, 50, 400, msg), 0);
+	assert_int_equal(pool_read(dir, "b.seg", 25, 75, 600, msg), 0);
+	/* the person column holds 4-byte indexes: 28 bytes less per pseudonym than format 2 */
+	struct stat a3, a2;
+	snprintf(path, sizeof path, "%s/segments/b.seg", dir);
+	assert_int_equal(stat(path, &a3), 0);
+	setenv("YOC_SEG_VERSION", "2", 1);
+	pool_write(s, "b2.seg", 25, 75, 600);
+	unsetenv("YOC_SEG_VERSION");
+	snprintf(path, sizeof path, "%s/segments/b2.seg", dir);
+	assert_int_equal(stat(path, &a2), 0);
+	assert_true(a2.st_size - a3.st_size >= 75 * 28 - 8 && a2.st_size - a3.st_size <= 75 * 28 + 8);
+	assert_int_equal(pool_read(dir, "b2.seg", 25, 75, 600, msg), 0);
+	assert_int_equal(pool_entries(dir), 100);
+
+	/* read from the file alone, as another process would */
+	pool_copy(dir, "pool2", d2, sizeof d2);
+	assert_int_equal(pool_read(d2, "b.seg", 25, 75, 600, msg), 0);
+	assert_int_equal(pool_read(d2, "a.seg", 0, 50, 400, msg), 0);
+	/* a pool that lost entries a segment names: the segment is refused, the pool named */
+	pool_copy(dir, "pool3", d3, sizeof d3);
+	snprintf(path, sizeof path, "%s/pseudonyms.pool", d3);
+	assert_int_equal(truncate(path, 16 + 60 * 32), 0);
+	assert_int_equal(pool_read(d3, "a.seg", 0, 50, 400, msg), 0);
+	assert_int_equal(pool_read(d3, "b.seg", 25, 75, 600, msg), YOC_EDATA);
+	assert_non_null(strstr(msg, "pseudonyms.pool"));
+	assert_int_equal(pool_read(d3, "b2.seg", 25, 75, 600, msg), 0); /* format 2: its own */
+
+	/* a torn last entry (a crash mid-append) is written over by the next writer */
+	yoc_store_close(s);
+	snprintf(path, sizeof path, "%s/pseudonyms.pool", dir);
+	FILE *f = fopen(path, "ab");
+	assert_non_null(f);
+	assert_int_equal(fwrite("0123456789", 1, 10, f), 10);
+	fclose(f);
+	assert_int_equal(yoc_store_open(&s, dir, YOC_STORE_WRITE, &e), 0);
+	pool_write(s, "c.seg", 90, 20, 300); /* 10 known, 10 new */
+	struct stat ps;
+	assert_int_equal(stat(path, &ps), 0);
+	assert_int_equal(ps.st_size, 16 + 110 * 32);
+	yoc_store_close(s);
+	pool_copy(dir, "pool4", d4, sizeof d4);
+	/* (the reopened writer removed a.seg and b.seg: no catalog row names them) */
+	assert_int_equal(pool_read(d4, "c.seg", 90, 20, 300, msg), 0);
+	tu_rm_rf(d4);
+	tu_rm_rf(d3);
+	tu_rm_rf(d2);
 	tu_rm_rf(dir);
 }
 
@@ -636,7 +782,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init_open), cmocka_unit_test(test_segment_roundtrip),
 		cmocka_unit_test(test_write_behind), cmocka_unit_test(test_write_behind_reads),
-		cmocka_unit_test(test_segment_v2_edges),
+		cmocka_unit_test(test_segment_v2_edges), cmocka_unit_test(test_pseudonym_pool),
 		cmocka_unit_test(test_segw_alloc_failures),
 		cmocka_unit_test(test_write_error_messages), cmocka_unit_test(test_open_read_only),
 	};
