@@ -367,7 +367,8 @@ static void lookup_keys(const struct an_run *R, const yoc_seg *g, int col, int d
 /*
 ** Person index of every row of a segment: with R->keys, each distinct
 ** pseudonym of a dictionary-encoded column (format 2) is looked up once
-** and the rows take their entry's answer; a plain column (format 1) is
+** and the rows take their entry's answer (a pooled one, format 3, through
+** the store's answer per pseudonym id, once for the dataset); a plain column (format 1) is
 ** looked up row by row. Same answers as yoc_seg_person (which is used
 ** without R->keys).
 */
@@ -404,7 +405,11 @@ static int resolve_persons(struct worker *w, const yoc_seg *g, size_t nr)
 		w->dpidx = nx;
 		w->dcap = (size_t)nd + 1;
 	}
-	lookup_keys(R, g, col, 1, (size_t)nd, w->dpidx);
+	if (yoc_seg_pool_ids(g, col, w->codes) == nd)
+		/* pooled (format 3): each pseudonym's person once for the dataset */
+		yoc_store_pool_persons(R->s, w->codes, (size_t)nd, w->dpidx);
+	else
+		lookup_keys(R, g, col, 1, (size_t)nd, w->dpidx);
 	w->dpidx[nd] = -1;
 	yoc_seg_dict_codes(g, col, w->codes);
 	for (size_t r = 0; r < nr; r++)

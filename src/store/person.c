@@ -112,7 +112,55 @@ void yoc_store_persons_reset(yoc_store *s)
 	s->persons = NULL;
 	s->npersons = 0;
 	pindex_free(&s->pmap);
+	yoc_free(s->pool_pidx);
+	s->pool_pidx = NULL;
+	s->npool_pidx = 0;
 	s->persons_loaded = 0;
+}
+
+/*
+** With the person cache: room to remember the person of every pseudonym id
+** the pool holds now (ids added later are looked up each time).
+*/
+static void pool_cache_init(yoc_store *s)
+{
+	uint32_t n = yoc__pool_size(s->pool);
+	yoc_free(s->pool_pidx);
+	s->pool_pidx = n ? yoc_malloc((size_t)n * sizeof *s->pool_pidx) : NULL;
+	s->npool_pidx = s->pool_pidx ? n : 0;
+	for (uint32_t i = 0; i < s->npool_pidx; i++)
+		s->pool_pidx[i] = -2;
+}
+
+void yoc_store_pool_persons(yoc_store *s, const uint32_t *ids, size_t n, int32_t *out)
+{
+	if (!s->persons_loaded) {
+		const struct yoc_person *p;
+		size_t np;
+		struct yoc_error e;
+		if (yoc_store_persons(s, &p, &np, &e)) {
+			for (size_t i = 0; i < n; i++)
+				out[i] = -1;
+			return;
+		}
+	}
+	char hex[2 * YOC_POOL_ENTRY];
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = ids[i];
+		int32_t v = -1;
+		if (id != UINT32_MAX && yoc__pool_have(s->pool, id + 1)) {
+			/* threads may race to fill a slot: each writes the same answer */
+			v = id < s->npool_pidx ? __atomic_load_n(&s->pool_pidx[id], __ATOMIC_RELAXED) : -2;
+			if (v == -2) {
+				yoc__hex_of(yoc__pool_entry(s->pool, id), YOC_POOL_ENTRY, hex);
+				v = (int32_t)pindex_find(&s->pmap, s->persons, hex, sizeof hex,
+							 pkey_hash(hex, sizeof hex), NULL);
+				if (id < s->npool_pidx)
+					__atomic_store_n(&s->pool_pidx[id], v, __ATOMIC_RELAXED);
+			}
+		}
+		out[i] = v;
+	}
 }
 
 static int32_t date_of_text(const unsigned char *z)
@@ -194,6 +242,7 @@ int yoc_store_persons(yoc_store *s, const struct yoc_person **out, size_t *n,
 	s->npersons = i;
 	*out = s->persons;
 	*n = s->npersons;
+	pool_cache_init(s);
 cleanup:
 	sqlite3_finalize(st);
 	if (rc)
@@ -668,6 +717,7 @@ static int persons_cache(yoc_store *s, struct yoc_person *a, size_t n, struct yo
 	s->persons = a;
 	s->npersons = n;
 	s->persons_loaded = 1;
+	pool_cache_init(s);
 	return YOC_OK;
 }
 

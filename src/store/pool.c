@@ -360,3 +360,17 @@ done:
 	pthread_mutex_unlock(&p->lock);
 	return rc;
 }
+
+uint32_t yoc__pool_size(struct yoc__pool *p)
+{
+	if (!p)
+		return 0;
+	struct stat st;
+	uint64_t n = __atomic_load_n(&p->count, __ATOMIC_ACQUIRE);
+	pthread_mutex_lock(&p->lock);
+	if (stat(p->path, &st) == 0 && st.st_size > POOL_HDR &&
+	    ((uint64_t)st.st_size - POOL_HDR) / YOC_POOL_ENTRY > n)
+		n = ((uint64_t)st.st_size - POOL_HDR) / YOC_POOL_ENTRY;
+	pthread_mutex_unlock(&p->lock);
+	return n > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)n;
+}

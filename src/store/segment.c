@@ -1079,6 +1079,8 @@ struct rcol {
 	int64_t lo;                 /* packed */
 	uint64_t c0;
 	unsigned pad;               /* digits: zero-padded to this many digits */
+	const unsigned char *pix;   /* pooled: a pool index per entry but the empty one */
+	uint32_t empty;             /* pooled: the code of "", or NO_EMPTY */
 	const void *vals;           /* dates / ints: the plain block, or decoded */
 	void *own[4];               /* buffers this column owns */
 	/* a compressed column is decoded on first use: 0 not yet, 1 ready, -1 unusable */
@@ -1171,13 +1173,57 @@ static const char *digits_setup(struct rcol *c, size_t nrows, const unsigned cha
 	return NULL;
 }
 
+/* The lowercase hex text of n bytes into out (2n characters); returns 2n. */
+uint32_t yoc__hex_of(const unsigned char *raw, uint64_t n, char *out)
+{
+	/* byte b -> its two hex digits at 2b */
+	static const char pairs[] =
+		"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+		"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+		"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+		"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+		"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+		"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+		"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+		"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+	for (uint64_t j = 0; j < n; j++)
+		memcpy(out + 2 * j, pairs + 2 * raw[j], 2);
+	return (uint32_t)(2 * n);
+}
+
+/*
+** The text of a pooled column's entries, made on first use from the pool
+** (single-threaded per handle, as every lazy part). NULL: out of memory.
+*/
+static const char *pooled_heap(const yoc_seg *g, struct rcol *c)
+{
+	if (c->heap)
+		return c->heap;
+	uint32_t nraw = c->ndict - (c->empty != NO_EMPTY);
+	char *hp = own(c, (size_t)nraw * 2 * YOC_POOL_ENTRY);
+	if (!hp)
+		return NULL;
+	const unsigned char *ix = c->pix;
+	uint32_t at = 0;
+	for (uint32_t k = 0; k < nraw; k++) {
+		/* entries are scattered over the pool: fetch ahead */
+		uint32_t v;
+		if (k + 8 < nraw) {
+			memcpy(&v, ix + 4 * (k + 8), 4);
+			__builtin_prefetch(yoc__pool_entry(g->pool, v));
+		}
+		memcpy(&v, ix + 4 * k, 4);
+		at += yoc__hex_of(yoc__pool_entry(g->pool, v), YOC_POOL_ENTRY, hp + at);
+	}
+	return c->heap = hp;
+}
+
 /*
 ** Checks a column's (decompressed) block and aux against its encoding and
 ** the row count, and sets up access. Returns a reason, or NULL when sound.
 */
 static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *blk,
-			     uint64_t blen, const unsigned char *aux, uint64_t alen,
-			     struct yoc__pool *pool)
+			     uint64_t blen, const unsigned char *aux, uint64_t alen)
 {
 	uint64_t n = nrows;
 	switch (c->enc) {
@@ -1249,32 +1295,31 @@ static const char *col_setup(struct rcol *c, size_t nrows, const unsigned char *
 			return "bad hex dictionary";
 		/* pooled: every index was checked against the pool at open (pool_check) */
 		uint32_t *o = own(c, (size_t)(nd + 1) * 4);
-		char *hp = own(c, (size_t)(nraw * hexlen));
-		if (!o || !hp)
+		if (!o)
 			return "out of memory";
-		/* byte b -> its two hex digits at 2b */
-		static const char pairs[] =
-			"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-			"202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-			"404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-			"606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-			"808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-			"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-			"c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-			"e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-		const unsigned char *raw = aux + 8, *ix = aux + 8;
+		if (pooled) {
+			/* the entries' text is made on first use (pooled_heap): most
+			 * readers of pseudonyms want only the persons (yoc_seg_pool_ids) */
+			uint32_t at = 0;
+			o[0] = 0;
+			for (uint64_t k = 0; k < nd; k++)
+				o[k + 1] = at += k != a32[1] ? (uint32_t)hexlen : 0;
+			c->off = o;
+			c->heap = NULL;
+			c->pix = aux + 8;
+			c->empty = a32[1];
+			return NULL;
+		}
+		char *hp = own(c, (size_t)(nraw * hexlen));
+		if (!hp)
+			return "out of memory";
+		const unsigned char *raw = aux + 8;
 		uint32_t at = 0;
 		o[0] = 0;
 		for (uint64_t k = 0; k < nd; k++) {
 			if (k != a32[1]) {
-				if (pooled) {
-					uint32_t v;
-					memcpy(&v, ix, 4);
-					ix += 4;
-					raw = yoc__pool_entry(pool, v);
-				}
-				for (uint64_t j = 0; j < hexlen / 2; j++, at += 2)
-					memcpy(hp + at, pairs + 2 * *raw++, 2);
+				at += yoc__hex_of(raw, hexlen / 2, hp + at);
+				raw += hexlen / 2;
 			}
 			o[k + 1] = at;
 		}
@@ -1608,7 +1653,7 @@ static int col_ready(const yoc_seg *g, int col)
 	void **dctx = &((yoc_seg *)g)->dctx; /* lazy, as c */
 	if (((c->zflags & ENC_ZSTD) && yoc__seg_inflate(dctx, &blk, &blen, c->rawb, &c->own[0])) ||
 	    ((c->zflags & ENC_ZSTD_AUX) && yoc__seg_inflate(dctx, &aux, &alen, c->rawa, &c->own[1])) ||
-	    col_setup(c, g->nrows, blk, blen, aux, alen, g->pool))
+	    col_setup(c, g->nrows, blk, blen, aux, alen))
 		return 0;
 	c->state = 1;
 	return 1;
@@ -1625,6 +1670,8 @@ struct yoc_cell yoc_seg_text(const yoc_seg *g, int col, size_t row)
 	size_t i = k->codes ? code_at(k->codes, k->width, row) : row;
 	if (i >= (k->codes ? k->ndict : g->nrows))
 		return c; /* damage an unverified open let through */
+	if (!k->heap && !pooled_heap(g, (struct rcol *)k))
+		return c;
 	c.p = k->heap + k->off[i];
 	c.n = k->off[i + 1] - k->off[i];
 	return c;
@@ -1774,6 +1821,24 @@ static int fill_pidx(yoc_seg *g)
 		c = NULL;
 	int dict = c && c->codes;
 	size_t n = dict ? c->ndict : g->nrows;
+	if (dict && c->pix && g->store) {
+		/* pooled: each pseudonym's person once per dataset (yoc_store_pool_persons) */
+		int32_t *out = yoc_malloc((n ? n : 1) * sizeof *out);
+		uint32_t *ids = yoc_malloc((n ? n : 1) * sizeof *ids);
+		if (out && ids) {
+			yoc_seg_pool_ids(g, g->person_col, ids);
+			yoc_store_pool_persons(g->store, ids, n, out);
+		}
+		yoc_free(ids);
+		if (!out || !ids) {
+			yoc_free(out);
+			return YOC_ENOMEM;
+		}
+		g->dpidx = out;
+		return YOC_OK;
+	}
+	if (dict && !pooled_heap(g, (struct rcol *)c))
+		return YOC_ENOMEM;
 	int32_t *out = yoc_malloc((n ? n : 1) * sizeof *out);
 	struct yoc_map_key *keys = yoc_malloc((n ? n : 1) * sizeof *keys);
 	if (!out || !keys) {
@@ -1820,6 +1885,28 @@ int32_t yoc_seg_person(const yoc_seg *g, size_t row)
 	return g->pidx[row];
 }
 
+int64_t yoc_seg_pool_ids(const yoc_seg *g, int col, uint32_t *out)
+{
+	if (col < 0 || (size_t)col >= g->ncols || g->cols[col].enc != ENC_POOL || !col_ready(g, col))
+		return -1;
+	const struct rcol *c = &g->cols[col];
+	const unsigned char *ix = c->pix;
+	for (uint32_t k = 0; out && k < c->ndict; k++) {
+		if (k == c->empty) {
+			out[k] = UINT32_MAX;
+		} else {
+			memcpy(&out[k], ix, 4);
+			ix += 4;
+		}
+	}
+	return c->ndict;
+}
+
+const unsigned char *yoc_seg_pool_entry(const yoc_seg *g, uint32_t id)
+{
+	return g->pool && yoc__pool_have(g->pool, id + 1) ? yoc__pool_entry(g->pool, id) : NULL;
+}
+
 /* Each row's code of a dictionary column with room for them; a damaged code reads as ndict. */
 static void dict_codes(const struct rcol *c, size_t nrows, uint32_t *out)
 {
@@ -1863,7 +1950,8 @@ struct yoc_cell yoc_seg_dict_entry(const yoc_seg *g, int col, uint32_t k)
 	if (col < 0 || (size_t)col >= g->ncols || !col_ready(g, col))
 		return v;
 	const struct rcol *c = &g->cols[col];
-	if ((c->enc != ENC_DICT && c->enc != ENC_HEXDICT && c->enc != ENC_POOL) || k >= c->ndict)
+	if ((c->enc != ENC_DICT && c->enc != ENC_HEXDICT && c->enc != ENC_POOL) || k >= c->ndict ||
+	    (!c->heap && !pooled_heap(g, (struct rcol *)c)))
 		return v;
 	v.p = c->heap + c->off[k];
 	v.n = c->off[k + 1] - c->off[k];

@@ -444,5 +444,22 @@ int yoc_seg_link_reasons(const yoc_seg *g, unsigned char *why);
 int64_t yoc_seg_dict_codes(const yoc_seg *g, int col, uint32_t *out);
 /* Value k of a dictionary column (k < its count), valid until yoc_seg_close; else empty. */
 struct yoc_cell yoc_seg_dict_entry(const yoc_seg *g, int col, uint32_t k);
+/*
+** A pooled person column (format 3, docs/store.md): each dictionary entry's
+** pseudonym id in the dataset (its index in DIR/pseudonyms.pool, the same
+** in every segment of the dataset), UINT32_MAX for "", into out[0 .. n)
+** when out is not NULL; returns n, the entries' count, or -1 when col is
+** not such a column. yoc_seg_pool_entry: the 32 raw bytes of pseudonym id
+** (its hex text is the value), or NULL.
+*/
+int64_t yoc_seg_pool_ids(const yoc_seg *g, int col, uint32_t *out);
+const unsigned char *yoc_seg_pool_entry(const yoc_seg *g, uint32_t id);
+/*
+** The person index of each of n pseudonym ids (UINT32_MAX: none) of s's
+** dataset into out (-1: not registered): each id is looked up once per
+** person cache, and remembered. Safe on any thread once yoc_store_persons
+** has been called (as yoc_seg_person).
+*/
+void yoc_store_pool_persons(yoc_store *s, const uint32_t *ids, size_t n, int32_t *out);
 
 #endif

@@ -37,7 +37,13 @@ struct yoc_store {
 	sqlite3_stmt *cat[8]; /* catalog.c: statements kept for one load */
 	int jobs;             /* threads for rebuilding linkage (yoc_store_jobs) */
 	struct yoc__pool *pool; /* the dataset's pseudonym pool (pool.c); NULL: out of memory */
+	/* pool id -> person index, -2 not yet known (yoc_store_pool_persons); with the person cache */
+	int32_t *pool_pidx;
+	uint32_t npool_pidx;
 };
+
+/* The lowercase hex text of n bytes into out (2n characters); returns 2n. */
+uint32_t yoc__hex_of(const unsigned char *raw, uint64_t n, char *out);
 
 int yoc__store_exec(yoc_store *s, const char *sql, struct yoc_error *e);
 /* The write-behind VFS's name (wbvfs.c), registered on first use; NULL: none. */
@@ -94,5 +100,7 @@ int yoc__pool_have(struct yoc__pool *p, uint32_t need);
 const unsigned char *yoc__pool_entry(const struct yoc__pool *p, uint32_t i);
 int yoc__pool_intern(struct yoc__pool *p, const unsigned char *keys, size_t n, uint32_t *idx);
 int yoc__pool_flush(struct yoc__pool *p, struct yoc_error *e);
+/* Entries the pool holds in memory or in its file, whichever is more. */
+uint32_t yoc__pool_size(struct yoc__pool *p);
 
 #endif
