@@ -48,7 +48,7 @@ struct yoc__pool {
 	dev_t fdev;                   /* the file they came from or went to */
 	ino_t fino;
 	int have_file;
-	uint32_t *slot;               /* intern map: index + 1 by the entry's first 8 bytes */
+	uint64_t *slot;               /* intern map: tag << 32 | index + 1 (0: empty) */
 	size_t mask;
 	unsigned char *chunk[MAX_CHUNKS];
 };
@@ -220,13 +220,19 @@ static uint64_t key_hash(const unsigned char *k)
 	return h;
 }
 
-static int map_put(struct yoc__pool *p, uint32_t i)
+/* A slot's tag: the key's hash bits above those that pick the slot. */
+static inline uint64_t tag_of(uint64_t h)
 {
-	size_t j = (size_t)key_hash(entry_at(p, i)) & p->mask;
+	return h >> 32 << 32;
+}
+
+static void map_put(struct yoc__pool *p, uint32_t i)
+{
+	uint64_t h = key_hash(entry_at(p, i));
+	size_t j = (size_t)h & p->mask;
 	while (p->slot[j])
 		j = (j + 1) & p->mask;
-	p->slot[j] = i + 1;
-	return YOC_OK;
+	p->slot[j] = tag_of(h) | ((uint64_t)i + 1);
 }
 
 /* The intern map with room for n entries (lock held). */
@@ -237,7 +243,7 @@ static int map_fit(struct yoc__pool *p, uint64_t n)
 	size_t cap = 1024;
 	while (cap < n * 2)
 		cap *= 2;
-	uint32_t *ns = yoc_calloc(cap, sizeof *ns);
+	uint64_t *ns = yoc_calloc(cap, sizeof *ns);
 	if (!ns)
 		return YOC_ENOMEM;
 	yoc_free(p->slot);
@@ -263,22 +269,43 @@ int yoc__pool_intern(struct yoc__pool *p, const unsigned char *keys, size_t n, u
 	}
 	if ((rc = map_fit(p, (uint64_t)p->count + n)))
 		goto done;
+	/*
+	 * Three steps D keys apart, so the cache misses overlap (most keys are
+	 * already in the pool, and each costs a miss on its slot and one on
+	 * its entry): fetch key k's slot; fetch the entry the slot of key
+	 * k - D names; look up key k - 2D.
+	 */
+	enum { D = 8 };
 	uint32_t count = p->count;
-	for (size_t k = 0; k < n; k++) {
-		const unsigned char *key = keys + k * YOC_POOL_ENTRY;
-		size_t j = (size_t)key_hash(key) & p->mask;
+	for (size_t k = 0; k < n + 2 * D; k++) {
+		if (k < n)
+			__builtin_prefetch(&p->slot[key_hash(keys + k * YOC_POOL_ENTRY) & p->mask]);
+		if (k >= D && k - D < n) {
+			uint64_t h = key_hash(keys + (k - D) * YOC_POOL_ENTRY);
+			uint64_t v = p->slot[h & p->mask];
+			if (v && tag_of(v) == tag_of(h))
+				__builtin_prefetch(entry_at(p, (uint32_t)v - 1));
+		}
+		if (k < 2 * D)
+			continue;
+		size_t i = k - 2 * D;
+		const unsigned char *key = keys + i * YOC_POOL_ENTRY;
+		uint64_t h = key_hash(key);
+		size_t j = (size_t)h & p->mask;
 		for (; p->slot[j]; j = (j + 1) & p->mask)
-			if (memcmp(entry_at(p, p->slot[j] - 1), key, YOC_POOL_ENTRY) == 0)
+			if (tag_of(p->slot[j]) == tag_of(h) &&
+			    memcmp(entry_at(p, (uint32_t)p->slot[j] - 1), key, YOC_POOL_ENTRY) == 0)
 				break;
 		if (!p->slot[j]) {
-			if (count == UINT32_MAX || (rc = reserve(p, count))) {
+			if (count == UINT32_MAX - 1 || (rc = reserve(p, count))) {
 				rc = rc ? rc : YOC_ETOOBIG;
 				break;
 			}
 			memcpy(entry_at(p, count), key, YOC_POOL_ENTRY);
-			p->slot[j] = ++count;
+			p->slot[j] = tag_of(h) | ((uint64_t)count + 1);
+			count++;
 		}
-		idx[k] = p->slot[j] - 1;
+		idx[i] = (uint32_t)p->slot[j] - 1;
 	}
 	__atomic_store_n(&p->count, count, __ATOMIC_RELEASE);
 done:
